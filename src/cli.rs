@@ -1,0 +1,609 @@
+//! The command line: `kapchart` opens the TUI; subcommands chart from scripts.
+//! Exit codes: 0 ok, 1 runtime error, 2 usage error. Errors are one line on stderr.
+
+use crate::charting::{self, ChartingError};
+use crate::config::Config;
+use crate::domain::{ChartLine, EntryStatus, Patient, Session, SessionKind};
+use crate::paths::Paths;
+use crate::store::{Chart, NewPatient, NewSession, StoreError};
+use crate::{demo, logging, tui};
+use chrono::{Local, NaiveDate};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kapchart",
+    version,
+    about = "Bedside charting for ketamine-assisted psychotherapy",
+    long_about = "Bedside charting for ketamine-assisted psychotherapy: an encrypted, append-only \
+                  chart in the terminal. Run without a command to open the chart.\n\n\
+                  The passphrase is asked for at the terminal, or taken from KAPCHART_PASSPHRASE."
+)]
+pub struct Cli {
+    /// The chart file (default: KAPCHART_DB, else chart.db in the data folder; see `kapchart paths`)
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a new, encrypted chart
+    Init {
+        /// The clinician who charts in it (default: your user name)
+        #[arg(long)]
+        clinician: Option<String>,
+    },
+    /// Add and list patients
+    #[command(subcommand)]
+    Patient(PatientCommand),
+    /// Start, end, list and show sessions
+    #[command(subcommand)]
+    Session(SessionCommand),
+    /// Chart one quick-entry line, or one line per stdin line with `-`
+    #[command(after_help = GRAMMAR_HELP)]
+    Log {
+        #[arg(long)]
+        session: i64,
+        /// The line, e.g. "bp 128/82 hr 74", or - to read lines from stdin
+        line: String,
+    },
+    /// Replace an entry with a corrected one (the original stays in the record)
+    Amend {
+        entry: i64,
+        /// Why the entry is corrected
+        #[arg(long)]
+        reason: String,
+        /// The corrected entry as a quick-entry line
+        line: String,
+    },
+    /// Withdraw an entry made in error (it stays in the record, struck through)
+    Strike {
+        entry: i64,
+        /// Why the entry is withdrawn
+        #[arg(long)]
+        reason: String,
+    },
+    /// Check the file's integrity and walk the audit trail
+    Verify,
+    /// Print where the chart, config and log live
+    Paths {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print shell completions
+    Completions { shell: clap_complete::Shell },
+    /// Create (or reopen) a demo chart with synthetic patients, then open it
+    Demo {
+        /// Only create the demo chart; do not open the TUI
+        #[arg(long)]
+        no_tui: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PatientCommand {
+    /// Add a patient; prints the new id
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Date of birth, YYYY-MM-DD
+        #[arg(long, value_parser = parse_date)]
+        dob: NaiveDate,
+        /// Medical record number
+        #[arg(long)]
+        mrn: Option<String>,
+        /// Weight in kilograms (needed for mg/kg doses)
+        #[arg(long, value_parser = parse_weight)]
+        weight: Option<f64>,
+    },
+    /// List patients
+    List(JsonFlag),
+}
+
+#[derive(Debug, Subcommand)]
+enum SessionCommand {
+    /// Start a session now; prints the new id
+    Start {
+        #[arg(long)]
+        patient: i64,
+        /// intake, preparation, dosing, integration or follow-up
+        #[arg(long)]
+        kind: SessionKind,
+        /// The patient's intention (dosing sessions)
+        #[arg(long)]
+        intention: Option<String>,
+        /// The dosing session an integration session follows
+        #[arg(long)]
+        dosing: Option<i64>,
+    },
+    /// End a session now
+    End { id: i64 },
+    /// List sessions, newest first
+    List {
+        #[arg(long)]
+        patient: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a session's entries in event-time order, with their history
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+struct JsonFlag {
+    /// Machine-readable output
+    #[arg(long)]
+    json: bool,
+}
+
+const GRAMMAR_HELP: &str = "Quick-entry lines:
+  bp 128/82 hr 74 spo2 97 rr 14 temp 36.8   vitals, any order (temp 98.6F converts)
+  moaas 4                                   sedation (MOAA/S 0-5)
+  dose ketamine 35mg IM                     dose: drug amount unit route
+  dose ketamine 0.5mg/kg IV over 40m        mg/kg uses the patient's weight
+  obs eyes closed, \"I feel safe\" #insight   observation (any line not starting with a keyword)
+  @14:05 bp 130/85   @-5m obs ...           when it happened (default: now)";
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("'{s}' is not a date; expected YYYY-MM-DD, e.g. 1984-03-21"))
+}
+
+fn parse_weight(s: &str) -> Result<f64, String> {
+    let kg: f64 = s
+        .trim()
+        .trim_end_matches("kg")
+        .parse()
+        .map_err(|_| format!("'{s}' is not a weight; expected kilograms, e.g. 72.5"))?;
+    if kg.is_finite() && kg > 0.0 && kg < 700.0 {
+        Ok(kg)
+    } else {
+        Err(format!("{s} kg is not plausible; expected kilograms between 0 and 700"))
+    }
+}
+
+/// A failure that ends the command: its message and exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub code: u8,
+}
+
+impl Failure {
+    fn runtime(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            code: 1,
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::runtime(e.to_string())
+    }
+}
+
+impl From<ChartingError> for Failure {
+    fn from(e: ChartingError) -> Self {
+        Failure::runtime(e.to_string())
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::runtime(e.to_string())
+    }
+}
+
+type Outcome = Result<(), Failure>;
+
+/// Runs kapchart with the process's arguments.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("kapchart: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+/// The context every command shares.
+struct Ctx {
+    paths: Paths,
+    config: Config,
+}
+
+impl Ctx {
+    fn open(&self) -> Result<Chart, Failure> {
+        let passphrase = passphrase(false)?;
+        let chart = Chart::open(
+            &self.paths.chart,
+            &passphrase,
+            self.config.chart.busy_timeout_ms,
+        );
+        logging::event(
+            &self.paths.log,
+            if chart.is_ok() { "chart.open" } else { "chart.open.failed" },
+            &[],
+        );
+        Ok(chart?)
+    }
+}
+
+pub fn run(cli: Cli) -> Outcome {
+    let paths = Paths::resolve(cli.db);
+    let config = Config::load(Some(&paths.config)).map_err(|e| Failure::runtime(e.to_string()))?;
+    let ctx = Ctx { paths, config };
+    let out = &mut std::io::stdout().lock();
+    match cli.command {
+        None => {
+            let chart = ctx.open()?;
+            tui::run(chart, &ctx.config).map_err(Failure::from)
+        }
+        Some(Command::Init { clinician }) => init(&ctx, clinician, out),
+        Some(Command::Patient(cmd)) => patient(&ctx, cmd, out),
+        Some(Command::Session(cmd)) => session(&ctx, cmd, out),
+        Some(Command::Log { session, line }) => log(&ctx, session, &line, out),
+        Some(Command::Amend {
+            entry,
+            reason,
+            line,
+        }) => {
+            let mut chart = ctx.open()?;
+            let id = charting::amend_entry(&mut chart, &ctx.config, entry, &reason, &line, &Local::now())?;
+            writeln!(out, "{id}")?;
+            Ok(())
+        }
+        Some(Command::Strike { entry, reason }) => {
+            let mut chart = ctx.open()?;
+            let id = charting::strike_entry(&mut chart, entry, &reason, &Local::now())?;
+            writeln!(out, "{id}")?;
+            Ok(())
+        }
+        Some(Command::Verify) => verify(&ctx, out),
+        Some(Command::Paths { json }) => {
+            let p = &ctx.paths;
+            if json {
+                let v = serde_json::json!({
+                    "chart": p.chart, "config": p.config, "log": p.log, "demo_chart": p.demo_chart,
+                });
+                writeln!(out, "{v}")?;
+            } else {
+                writeln!(out, "chart   {}", p.chart.display())?;
+                writeln!(out, "config  {}", p.config.display())?;
+                writeln!(out, "log     {}", p.log.display())?;
+                writeln!(out, "demo    {}", p.demo_chart.display())?;
+            }
+            Ok(())
+        }
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(shell, &mut Cli::command(), "kapchart", out);
+            Ok(())
+        }
+        Some(Command::Demo { no_tui }) => {
+            let passphrase = std::env::var("KAPCHART_PASSPHRASE")
+                .ok()
+                .filter(|p| !p.is_empty());
+            let announced = passphrase.is_none();
+            let passphrase = passphrase.unwrap_or_else(|| demo::DEMO_PASSPHRASE.to_string());
+            let (chart, created) = demo::open_or_create(&ctx.paths.demo_chart, &passphrase, &ctx.config, Local::now())?;
+            let verb = if created { "created" } else { "reopened" };
+            writeln!(out, "demo chart {verb}: {}", ctx.paths.demo_chart.display())?;
+            if announced {
+                writeln!(out, "demo passphrase: {passphrase}")?;
+            }
+            if no_tui {
+                Ok(())
+            } else {
+                out.flush()?;
+                tui::run(chart, &ctx.config).map_err(Failure::from)
+            }
+        }
+    }
+}
+
+/// The passphrase: `KAPCHART_PASSPHRASE`, or asked for without echo at the terminal.
+fn passphrase(confirm: bool) -> Result<String, Failure> {
+    if let Some(p) = std::env::var("KAPCHART_PASSPHRASE").ok().filter(|p| !p.is_empty()) {
+        return Ok(p);
+    }
+    if !std::io::stderr().is_terminal() {
+        return Err(Failure::runtime(
+            "no passphrase: set KAPCHART_PASSPHRASE, or run kapchart in a terminal to be asked",
+        ));
+    }
+    let first = rpassword::prompt_password("Chart passphrase: ")?;
+    if first.is_empty() {
+        return Err(Failure::runtime("the passphrase must not be empty"));
+    }
+    if confirm {
+        let second = rpassword::prompt_password("Same passphrase again: ")?;
+        if second != first {
+            return Err(Failure::runtime("the two passphrases differ; nothing was created"));
+        }
+    }
+    Ok(first)
+}
+
+fn init(ctx: &Ctx, clinician: Option<String>, out: &mut impl Write) -> Outcome {
+    let clinician = clinician
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|c| !c.trim().is_empty())
+        .ok_or_else(|| Failure::runtime("who charts here? give --clinician NAME"))?;
+    if ctx.paths.chart.exists() {
+        return Err(StoreError::AlreadyExists(ctx.paths.chart.clone()).into());
+    }
+    let passphrase = passphrase(true)?;
+    Chart::create(
+        &ctx.paths.chart,
+        &passphrase,
+        &clinician,
+        ctx.config.chart.busy_timeout_ms,
+        Local::now().fixed_offset(),
+    )?;
+    logging::event(&ctx.paths.log, "chart.create", &[]);
+    writeln!(out, "created {}", ctx.paths.chart.display())?;
+    Ok(())
+}
+
+fn patient(ctx: &Ctx, cmd: PatientCommand, out: &mut impl Write) -> Outcome {
+    let mut chart = ctx.open()?;
+    match cmd {
+        PatientCommand::Add {
+            name,
+            dob,
+            mrn,
+            weight,
+        } => {
+            if dob > Local::now().date_naive() {
+                return Err(Failure::runtime(format!(
+                    "date of birth {dob} is in the future; expected YYYY-MM-DD in the past"
+                )));
+            }
+            let id = chart.add_patient(
+                &NewPatient {
+                    name,
+                    dob,
+                    mrn,
+                    weight_kg: weight,
+                },
+                Local::now().fixed_offset(),
+            )?;
+            writeln!(out, "{id}")?;
+        }
+        PatientCommand::List(JsonFlag { json }) => {
+            let patients = chart.patients()?;
+            if json {
+                writeln!(out, "{}", to_json(&patients))?;
+            } else {
+                let today = Local::now().date_naive();
+                for p in &patients {
+                    writeln!(out, "{}", patient_line(p, today))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn patient_line(p: &Patient, today: NaiveDate) -> String {
+    let mut line = format!(
+        "{:>4}  {}  born {} (age {})",
+        p.id,
+        p.name,
+        p.dob,
+        p.age_on(today)
+    );
+    if let Some(mrn) = &p.mrn {
+        line.push_str(&format!("  MRN {mrn}"));
+    }
+    if let Some(w) = p.weight_kg {
+        line.push_str(&format!("  {} kg", crate::domain::entry::trim_number(w, 1)));
+    }
+    line
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
+    let mut chart = ctx.open()?;
+    match cmd {
+        SessionCommand::Start {
+            patient,
+            kind,
+            intention,
+            dosing,
+        } => {
+            let now = Local::now().fixed_offset();
+            let id = chart.start_session(
+                &NewSession {
+                    patient_id: patient,
+                    kind,
+                    started: now,
+                    intention,
+                    dosing_session_id: dosing,
+                },
+                now,
+            )?;
+            writeln!(out, "{id}")?;
+        }
+        SessionCommand::End { id } => {
+            let entry = charting::end_session(&mut chart, id, &Local::now())?;
+            writeln!(out, "{entry}")?;
+        }
+        SessionCommand::List { patient, json } => {
+            if let Some(p) = patient {
+                chart.patient(p)?;
+            }
+            let sessions = chart.sessions(patient)?;
+            if json {
+                writeln!(out, "{}", to_json(&sessions))?;
+            } else {
+                for s in &sessions {
+                    writeln!(out, "{}", session_line(s))?;
+                }
+            }
+        }
+        SessionCommand::Show { id, json } => {
+            let s = chart.session(id)?;
+            let patient = chart.patient(s.patient_id)?;
+            let lines = charting::session_lines(&chart, id)?;
+            if json {
+                let entries: Vec<_> = lines
+                    .iter()
+                    .map(|l| {
+                        let mut v = serde_json::to_value(l).unwrap_or_default();
+                        v["summary"] = l.entry.payload.to_string().into();
+                        v
+                    })
+                    .collect();
+                let v = serde_json::json!({ "session": s, "patient": patient, "entries": entries });
+                writeln!(out, "{}", to_json(&v))?;
+            } else {
+                writeln!(out, "{}", session_line(&s))?;
+                writeln!(out, "patient {}", patient_line(&patient, Local::now().date_naive()).trim_start())?;
+                if let Some(i) = &s.intention {
+                    writeln!(out, "intention: {i}")?;
+                }
+                for l in &lines {
+                    writeln!(out, "{}", entry_line(l))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn session_line(s: &Session) -> String {
+    let mut line = format!(
+        "{:>4}  patient {:<4} {:<12} started {}",
+        s.id,
+        s.patient_id,
+        s.kind.as_str(),
+        s.started.format("%Y-%m-%d %H:%M %:z")
+    );
+    match s.ended {
+        Some(e) => line.push_str(&format!("  ended {}", e.format("%H:%M"))),
+        None => line.push_str("  open"),
+    }
+    if let Some(d) = s.dosing_session_id {
+        line.push_str(&format!("  integrates session {d}"));
+    }
+    line.push_str(&format!("  by {}", s.clinician));
+    line
+}
+
+fn entry_line(l: &ChartLine) -> String {
+    let e = &l.entry;
+    let mut line = format!(
+        "{:>5}  {}  (written {})  {:<11} {}",
+        e.id,
+        e.event_time.format("%Y-%m-%d %H:%M:%S %:z"),
+        e.recorded_time.format("%H:%M:%S"),
+        e.payload.kind(),
+        e.payload
+    );
+    if let (Some(target), Some(how), Some(reason)) = (e.corrects, e.correction, &e.reason) {
+        line.push_str(&format!("  [{} of entry {target}: {reason}]", how.as_str()));
+    }
+    line.push_str(&format!("  by {}", e.author));
+    for f in &e.flags {
+        line.push_str(&format!("  [{f}]"));
+    }
+    match l.status {
+        EntryStatus::Current => {}
+        EntryStatus::Amended { by } => line.push_str(&format!("  (amended by entry {by})")),
+        EntryStatus::Struck { by } => line.push_str(&format!("  (STRUCK by entry {by})")),
+    }
+    line
+}
+
+fn log(ctx: &Ctx, session: i64, line: &str, out: &mut impl Write) -> Outcome {
+    let mut chart = ctx.open()?;
+    chart.session(session)?;
+    if line != "-" {
+        let ids = charting::record_line(&mut chart, &ctx.config, session, line, &Local::now())?;
+        logging::event(&ctx.paths.log, "entries.commit", &[("count", ids.len() as i64)]);
+        writeln!(out, "{}", join_ids(&ids))?;
+        return Ok(());
+    }
+    // One line at a time: each id is printed (and flushed) only once its commit returned.
+    let stdin = std::io::stdin();
+    let mut failed = 0;
+    for (n, text) in stdin.lock().lines().enumerate() {
+        let text = text?;
+        if text.trim().is_empty() {
+            continue;
+        }
+        match charting::record_line(&mut chart, &ctx.config, session, &text, &Local::now()) {
+            Ok(ids) => {
+                writeln!(out, "{}", join_ids(&ids))?;
+                out.flush()?;
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("kapchart: line {}: {e}", n + 1);
+                if let ChartingError::Store(StoreError::DiskFull(_) | StoreError::ReadOnly(_)) = e {
+                    return Err(Failure::runtime(format!(
+                        "stopped at line {}: nothing from there on was written",
+                        n + 1
+                    )));
+                }
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(Failure::runtime(format!(
+            "{failed} line(s) were not written (see above); every other line was"
+        )));
+    }
+    Ok(())
+}
+
+fn join_ids(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(" ")
+}
+
+fn verify(ctx: &Ctx, out: &mut impl Write) -> Outcome {
+    let chart = ctx.open()?;
+    let report = chart.verify()?;
+    if report.integrity != ["ok"] {
+        return Err(Failure::runtime(format!(
+            "the chart file is damaged: {}",
+            report.integrity.join("; ")
+        )));
+    }
+    if let Some(b) = report.first_break {
+        return Err(Failure::runtime(format!(
+            "audit trail broken at sequence number {}: {}",
+            b.seq, b.why
+        )));
+    }
+    writeln!(
+        out,
+        "ok: file integrity checked, audit trail of {} rows verified (schema v{})",
+        report.audit_rows,
+        chart.schema_version()?
+    )?;
+    Ok(())
+}

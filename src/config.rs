@@ -1,0 +1,153 @@
+//! kapchart's configuration: the defaults shipped in `assets/config.toml`, with the user's
+//! own `config.toml` laid over them key by key.
+
+use crate::domain::AlertThresholds;
+use serde::Deserialize;
+use std::path::Path;
+
+/// The defaults, compiled in so that the binary stands alone.
+pub const DEFAULT_CONFIG: &str = include_str!("../assets/config.toml");
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub alerts: AlertThresholds,
+    pub entries: EntryRules,
+    pub drugs: Drugs,
+    pub chart: ChartSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntryRules {
+    pub late_after_minutes: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Drugs {
+    pub known: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChartSettings {
+    pub busy_timeout_ms: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config {path} is not valid: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::from_layers(None).expect("the shipped assets/config.toml is valid")
+    }
+}
+
+impl Config {
+    /// Loads the defaults and, when `user` exists, lays it over them. A missing user file is
+    /// not an error; an unreadable or invalid one is.
+    pub fn load(user: Option<&Path>) -> Result<Config, ConfigError> {
+        let Some(path) = user.filter(|p| p.exists()) else {
+            return Config::from_layers(None);
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Config::from_layers(Some((&path.display().to_string(), &text)))
+    }
+
+    /// The defaults with `user` (name, TOML text) laid over them.
+    pub fn from_layers(user: Option<(&str, &str)>) -> Result<Config, ConfigError> {
+        let invalid = |path: &str, message: String| ConfigError::Invalid {
+            path: path.to_string(),
+            message,
+        };
+        let mut merged: toml::Table = DEFAULT_CONFIG
+            .parse()
+            .map_err(|e: toml::de::Error| invalid("assets/config.toml", e.to_string()))?;
+        if let Some((path, text)) = user {
+            let overrides: toml::Table = text
+                .parse()
+                .map_err(|e: toml::de::Error| invalid(path, e.message().to_string()))?;
+            merge(&mut merged, overrides);
+            toml::Value::Table(merged)
+                .try_into::<Config>()
+                .map_err(|e| invalid(path, e.message().to_string()))
+        } else {
+            toml::Value::Table(merged)
+                .try_into::<Config>()
+                .map_err(|e| invalid("assets/config.toml", e.message().to_string()))
+        }
+        .map(Config::normalised)
+    }
+
+    fn normalised(mut self) -> Config {
+        for d in &mut self.drugs.known {
+            *d = d.trim().to_lowercase();
+        }
+        self
+    }
+
+    pub fn late_after(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.entries.late_after_minutes))
+    }
+}
+
+/// Lays `over` onto `base`: tables merge key by key, anything else replaces.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(key, v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_defaults_load() {
+        let c = Config::default();
+        assert_eq!(c.alerts.systolic_at_or_above, 160);
+        assert_eq!(c.alerts.predose_systolic_above, 140);
+        assert_eq!(c.entries.late_after_minutes, 10);
+        assert!(c.drugs.known.iter().any(|d| d == "ketamine"));
+    }
+
+    #[test]
+    fn user_config_overrides_one_key_and_keeps_the_rest() {
+        let c = Config::from_layers(Some(("mine.toml", "[alerts]\nspo2_below = 90\n"))).unwrap();
+        assert_eq!(c.alerts.spo2_below, 90);
+        assert_eq!(c.alerts.hr_above, 120);
+    }
+
+    #[test]
+    fn a_misspelt_key_is_named() {
+        let err = Config::from_layers(Some(("mine.toml", "[alerts]\nspo2_bellow = 90\n")))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mine.toml") && err.contains("spo2_bellow"), "{err}");
+    }
+
+    #[test]
+    fn a_wrong_type_is_named() {
+        let err = Config::from_layers(Some(("mine.toml", "[alerts]\nhr_above = \"high\"\n")))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mine.toml"), "{err}");
+    }
+}

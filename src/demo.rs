@@ -1,0 +1,260 @@
+//! The demo chart: three synthetic patients, each with a course (intake, preparation, two
+//! dosing sessions with two-hour timelines, an integration session), charted through the
+//! same path as typed lines. No real person's data.
+
+use crate::charting::{self, ChartingError};
+use crate::config::Config;
+use crate::domain::{PatientId, SessionId, SessionKind};
+use crate::store::{Chart, NewPatient, NewSession, StoreError};
+use chrono::{DateTime, Duration, FixedOffset, Local, NaiveDate, TimeZone};
+use std::path::Path;
+
+/// Used when `KAPCHART_PASSPHRASE` is not set; printed so the user can reopen the chart.
+pub const DEMO_PASSPHRASE: &str = "kapchart-demo";
+
+struct DemoPatient {
+    name: &'static str,
+    dob: (i32, u32, u32),
+    mrn: &'static str,
+    weight_kg: f64,
+    intention: &'static str,
+    /// The dose lines of the two dosing sessions.
+    doses: [&'static str; 2],
+    /// A BP rise at T+40 of this size (systolic, diastolic) on the second dosing session.
+    bp_rise: (u16, u16),
+    baseline: (u16, u16, u16),
+}
+
+const PATIENTS: [DemoPatient; 3] = [
+    DemoPatient {
+        name: "Alex Rivera",
+        dob: (1986, 4, 12),
+        mrn: "DEMO-1001",
+        weight_kg: 72.0,
+        intention: "To meet my grief with less fear",
+        doses: ["dose ketamine 0.75mg/kg IM", "dose ketamine 0.85mg/kg IM"],
+        bp_rise: (38, 18),
+        baseline: (124, 80, 72),
+    },
+    DemoPatient {
+        name: "Sam Okafor",
+        dob: (1979, 9, 30),
+        mrn: "DEMO-1002",
+        weight_kg: 81.5,
+        intention: "Understand what keeps me numb",
+        doses: ["dose esketamine 56mg IN", "dose esketamine 84mg IN"],
+        bp_rise: (18, 10),
+        baseline: (132, 84, 68),
+    },
+    DemoPatient {
+        name: "Jordan Lee",
+        dob: (1992, 1, 18),
+        mrn: "DEMO-1003",
+        weight_kg: 64.0,
+        intention: "Feel safe in my body again",
+        doses: [
+            "dose ketamine 0.5mg/kg IV over 40m",
+            "dose ketamine 0.6mg/kg IV over 40m",
+        ],
+        bp_rise: (14, 9),
+        baseline: (116, 74, 78),
+    },
+];
+
+/// Opens the demo chart at `path`, creating and filling it first when it is not there.
+/// Returns the chart and whether it was created now.
+pub fn open_or_create(
+    path: &Path,
+    passphrase: &str,
+    config: &Config,
+    now: DateTime<Local>,
+) -> Result<(Chart, bool), ChartingError> {
+    let timeout = config.chart.busy_timeout_ms;
+    if path.exists() {
+        return Ok((Chart::open(path, passphrase, timeout)?, false));
+    }
+    let mut chart = Chart::create(
+        path,
+        passphrase,
+        "Dr. Demo Clinician",
+        timeout,
+        now.fixed_offset(),
+    )?;
+    let today = now.date_naive();
+    for (i, p) in PATIENTS.iter().enumerate() {
+        fill_course(&mut chart, config, p, i, today)?;
+    }
+    Ok((chart, true))
+}
+
+/// 10:00 local time `days` before `today`, as stored.
+fn morning(today: NaiveDate, days: i64, hour: u32) -> DateTime<FixedOffset> {
+    let date = today - Duration::days(days);
+    let naive = date.and_hms_opt(hour, 0, 0).unwrap_or_default();
+    Local
+        .from_local_datetime(&naive)
+        .earliest()
+        .unwrap_or_else(Local::now)
+        .fixed_offset()
+}
+
+fn fill_course(
+    chart: &mut Chart,
+    config: &Config,
+    p: &DemoPatient,
+    index: usize,
+    today: NaiveDate,
+) -> Result<(), ChartingError> {
+    let (y, m, d) = p.dob;
+    let dob = NaiveDate::from_ymd_opt(y, m, d)
+        .ok_or_else(|| ChartingError::Invalid("demo date of birth".into()))?;
+    // The first course started 16 days ago; the others a few days later each.
+    let offset = index as i64 * 2;
+    let created = morning(today, 16 - offset, 9);
+    let patient = chart.add_patient(
+        &NewPatient {
+            name: p.name.into(),
+            dob,
+            mrn: Some(p.mrn.into()),
+            weight_kg: Some(p.weight_kg),
+        },
+        created,
+    )?;
+
+    let intake = start(chart, patient, SessionKind::Intake, morning(today, 16 - offset, 10), None, None)?;
+    let intake_lines = [
+        (0, "bp 126/81 hr 70 spo2 98 temp 36.7"),
+        (10, "obs screening: no psychosis, no history of mania, BP controlled #screening"),
+        (25, "obs goals: fewer days in bed, return to running #goals"),
+        (40, "obs \"I want to feel something again\" #intake"),
+    ];
+    chart_lines(chart, config, intake, created + Duration::hours(1), &intake_lines)?;
+    end(chart, intake, created + Duration::hours(2))?;
+
+    let prep_start = morning(today, 14 - offset, 10);
+    let prep = start(chart, patient, SessionKind::Preparation, prep_start, None, None)?;
+    let intention_line = format!("obs intention set: \"{}\" #intention", p.intention);
+    let prep_lines = [
+        (5, intention_line.as_str()),
+        (20, "obs set and setting: eye mask, curated playlist, blanket #setting"),
+        (35, "obs consent reviewed and signed; ride home arranged with partner #consent"),
+    ];
+    chart_lines(chart, config, prep, prep_start, &prep_lines)?;
+    end(chart, prep, prep_start + Duration::minutes(50))?;
+
+    for (n, dose) in p.doses.iter().enumerate() {
+        let days_ago = if n == 0 { 12 - offset } else { 8 - offset };
+        let dosing_start = morning(today, days_ago, 9 + index as u32);
+        let dosing = start(
+            chart,
+            patient,
+            SessionKind::Dosing,
+            dosing_start,
+            Some(p.intention),
+            None,
+        )?;
+        let rise = if n == 1 { p.bp_rise } else { (p.bp_rise.0 / 2, p.bp_rise.1 / 2) };
+        let lines = dosing_timeline(p.baseline, rise, dose, n);
+        let lines: Vec<(i64, &str)> = lines.iter().map(|(t, l)| (*t, l.as_str())).collect();
+        chart_lines(chart, config, dosing, dosing_start, &lines)?;
+        end(chart, dosing, dosing_start + Duration::minutes(140))?;
+
+        let integration_start = dosing_start + Duration::hours(50);
+        let integration = start(
+            chart,
+            patient,
+            SessionKind::Integration,
+            integration_start,
+            None,
+            Some(dosing),
+        )?;
+        let integration_lines = [
+            (5, "obs journaling since the session; sleeping better #integration"),
+            (20, "obs \"I noticed my shoulders drop when I thought of her\" #somatic #insight"),
+            (40, "obs plan: daily walk, write one line each evening #plan"),
+        ];
+        chart_lines(chart, config, integration, integration_start, &integration_lines)?;
+        end(chart, integration, integration_start + Duration::minutes(55))?;
+    }
+    Ok(())
+}
+
+/// A two-hour dosing timeline: baseline, dose at T+10, vitals every 15 min to T+60 then
+/// every 30 min, the T+40 BP, sedation scores and observations.
+fn dosing_timeline(
+    (sys, dia, hr): (u16, u16, u16),
+    (rise_s, rise_d): (u16, u16),
+    dose: &str,
+    n: usize,
+) -> Vec<(i64, String)> {
+    let bp_at = |fraction: f64| {
+        let s = f64::from(sys) + f64::from(rise_s) * fraction;
+        let d = f64::from(dia) + f64::from(rise_d) * fraction;
+        (s.round() as u16, d.round() as u16)
+    };
+    let mut lines = vec![
+        (0, format!("bp {sys}/{dia} hr {hr} spo2 98 rr 14 temp 36.8")),
+        (2, "moaas 5".into()),
+        (5, "obs eye mask on, playlist started, intention read aloud #setting".into()),
+        (10, dose.into()),
+    ];
+    // (minutes after the dose, share of the peak rise, MOAA/S)
+    let checks = [(15, 0.5, 4), (30, 0.8, 3), (40, 1.0, 3), (45, 0.9, 4), (60, 0.6, 4), (90, 0.25, 5), (120, 0.1, 5)];
+    for (t, share, moaas) in checks {
+        let (s, d) = bp_at(share);
+        let pulse = hr + (share * 12.0) as u16;
+        let spo2 = if n == 1 && t == 30 { 93 } else { 97 };
+        lines.push((10 + t, format!("bp {s}/{d} hr {pulse} spo2 {spo2} rr 13")));
+        lines.push((11 + t, format!("moaas {moaas}")));
+    }
+    lines.extend([
+        (20, "obs lying still, slow breathing, hands resting on chest #somatic".to_string()),
+        (35, "obs \"I'm floating above the house\" #insight".into()),
+        (52, "obs tearful for a few minutes, then settled #distress".into()),
+        (75, "obs asks for the music to be softer; reports mild nausea".into()),
+        (100, "obs sitting up, oriented, talking about the experience #integration".into()),
+    ]);
+    lines.sort_by_key(|(t, _)| *t);
+    lines
+}
+
+fn start(
+    chart: &mut Chart,
+    patient: PatientId,
+    kind: SessionKind,
+    started: DateTime<FixedOffset>,
+    intention: Option<&str>,
+    dosing: Option<SessionId>,
+) -> Result<SessionId, StoreError> {
+    chart.start_session(
+        &NewSession {
+            patient_id: patient,
+            kind,
+            started,
+            intention: intention.map(str::to_string),
+            dosing_session_id: dosing,
+        },
+        started,
+    )
+}
+
+/// Charts each (minutes after `start`, line), typed one minute after it happened.
+fn chart_lines(
+    chart: &mut Chart,
+    config: &Config,
+    session: SessionId,
+    start: DateTime<FixedOffset>,
+    lines: &[(i64, &str)],
+) -> Result<(), ChartingError> {
+    for (minutes, line) in lines {
+        let event = start + Duration::minutes(*minutes);
+        let typed = event + Duration::seconds(40);
+        let clock = event.format("@%H:%M").to_string();
+        charting::record_line(chart, config, session, &format!("{clock} {line}"), &typed)?;
+    }
+    Ok(())
+}
+
+fn end(chart: &mut Chart, session: SessionId, at: DateTime<FixedOffset>) -> Result<(), ChartingError> {
+    charting::end_session(chart, session, &at).map(|_| ())
+}

@@ -1,0 +1,257 @@
+//! What one line of the chart holds: vitals, a sedation score, a dose, an observation,
+//! a correction or the end of a session. Pure data; the store decides how it is kept.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The typed content of one chart entry. Stored as JSON; `kind()` is stored beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Payload {
+    Vitals(VitalSigns),
+    Sedation(Sedation),
+    Dose(Dose),
+    Observation(Observation),
+    /// Withdraws the entry it corrects; the reason lives on the entry.
+    Strike,
+    /// The clinician ended the session.
+    SessionEnd,
+}
+
+impl Payload {
+    /// The kind as stored in the `entries.kind` column and shown in the timeline.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Payload::Vitals(_) => "vitals",
+            Payload::Sedation(_) => "sedation",
+            Payload::Dose(_) => "dose",
+            Payload::Observation(_) => "observation",
+            Payload::Strike => "strike",
+            Payload::SessionEnd => "session-end",
+        }
+    }
+}
+
+/// One set of vital signs read at one moment. At least one field is present.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VitalSigns {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bp: Option<BloodPressure>,
+    /// Heart rate, beats per minute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hr: Option<u16>,
+    /// Peripheral oxygen saturation, percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spo2: Option<u8>,
+    /// Respiratory rate, breaths per minute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rr: Option<u16>,
+    /// Body temperature in degrees Celsius, one decimal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temp_c: Option<f64>,
+}
+
+impl VitalSigns {
+    pub fn is_empty(&self) -> bool {
+        self.bp.is_none()
+            && self.hr.is_none()
+            && self.spo2.is_none()
+            && self.rr.is_none()
+            && self.temp_c.is_none()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BloodPressure {
+    pub systolic: u16,
+    pub diastolic: u16,
+}
+
+/// MOAA/S, the Modified Observer's Assessment of Alertness/Sedation (Chernik 1990):
+/// 5 responds readily to name ... 0 no response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sedation {
+    pub moaas: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DoseUnit {
+    Mg,
+    Mcg,
+    MgPerKg,
+}
+
+impl DoseUnit {
+    pub fn label(self) -> &'static str {
+        match self {
+            DoseUnit::Mg => "mg",
+            DoseUnit::Mcg => "mcg",
+            DoseUnit::MgPerKg => "mg/kg",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Route {
+    /// Intravenous
+    IV,
+    /// Intramuscular
+    IM,
+    /// Intranasal
+    IN,
+    /// Sublingual
+    SL,
+    /// Oral
+    PO,
+}
+
+impl Route {
+    pub const ALL: [Route; 5] = [Route::IV, Route::IM, Route::IN, Route::SL, Route::PO];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Route::IV => "IV",
+            Route::IM => "IM",
+            Route::IN => "IN",
+            Route::SL => "SL",
+            Route::PO => "PO",
+        }
+    }
+}
+
+/// A drug given. `amount` and `unit` are what the clinician typed; `total_mg` is the dose
+/// in milligrams (from the patient's weight, `weight_kg`, when the unit is mg/kg).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dose {
+    pub drug: String,
+    pub amount: f64,
+    pub unit: DoseUnit,
+    pub route: Route,
+    /// Infusion duration in minutes, when the dose ran over time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over_min: Option<u32>,
+    pub total_mg: f64,
+    /// The weight the mg/kg dose was computed from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_kg: Option<f64>,
+}
+
+/// Free text, with its `#tags` and "patient quotes" pulled out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quotes: Vec<String>,
+}
+
+/// Formats a number with at most `decimals` decimals and no trailing zeros.
+pub fn trim_number(value: f64, decimals: usize) -> String {
+    let s = format!("{value:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+impl fmt::Display for VitalSigns {
+    /// "BP 128/82 · HR 74 · SpO2 97% · RR 14 · T 36.8 °C"
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(bp) = self.bp {
+            parts.push(format!("BP {}/{}", bp.systolic, bp.diastolic));
+        }
+        if let Some(hr) = self.hr {
+            parts.push(format!("HR {hr}"));
+        }
+        if let Some(spo2) = self.spo2 {
+            parts.push(format!("SpO2 {spo2}%"));
+        }
+        if let Some(rr) = self.rr {
+            parts.push(format!("RR {rr}"));
+        }
+        if let Some(t) = self.temp_c {
+            parts.push(format!("T {} °C", trim_number(t, 1)));
+        }
+        f.write_str(&parts.join(" · "))
+    }
+}
+
+impl fmt::Display for Dose {
+    /// "ketamine 0.5 mg/kg IV over 40 min (35 mg)"
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} {} {}",
+            self.drug,
+            trim_number(self.amount, 3),
+            self.unit.label(),
+            self.route.label()
+        )?;
+        if let Some(m) = self.over_min {
+            write!(f, " over {m} min")?;
+        }
+        if self.unit != DoseUnit::Mg {
+            write!(f, " ({} mg)", trim_number(self.total_mg, 2))?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Payload {
+    /// The one-line summary used by the timeline, the CLI and the entry preview.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Payload::Vitals(v) => write!(f, "{v}"),
+            Payload::Sedation(s) => write!(f, "MOAA/S {}", s.moaas),
+            Payload::Dose(d) => write!(f, "Dose {d}"),
+            Payload::Observation(o) => write!(f, "{}", o.text),
+            Payload::Strike => f.write_str("struck"),
+            Payload::SessionEnd => f.write_str("session ended"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vitals_summary_reads_like_a_flowsheet_row() {
+        let v = VitalSigns {
+            bp: Some(BloodPressure {
+                systolic: 128,
+                diastolic: 82,
+            }),
+            hr: Some(74),
+            temp_c: Some(37.0),
+            ..Default::default()
+        };
+        assert_eq!(v.to_string(), "BP 128/82 · HR 74 · T 37 °C");
+    }
+
+    #[test]
+    fn weight_based_dose_shows_the_milligrams() {
+        let d = Dose {
+            drug: "ketamine".into(),
+            amount: 0.5,
+            unit: DoseUnit::MgPerKg,
+            route: Route::IV,
+            over_min: Some(40),
+            total_mg: 35.0,
+            weight_kg: Some(70.0),
+        };
+        assert_eq!(d.to_string(), "ketamine 0.5 mg/kg IV over 40 min (35 mg)");
+    }
+
+    #[test]
+    fn payload_json_carries_its_kind() {
+        let p = Payload::Sedation(Sedation { moaas: 3 });
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(json, r#"{"kind":"sedation","moaas":3}"#);
+        assert_eq!(serde_json::from_str::<Payload>(&json).unwrap(), p);
+    }
+}

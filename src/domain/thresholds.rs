@@ -1,0 +1,248 @@
+//! Alert thresholds: values that get a flag on the entry. They never reject a value and never
+//! decide anything; the clinician sees the flag and judges. Defaults live in
+//! `assets/config.toml` with their sources; a clinic overrides them in its own config.
+
+use super::entry::{Payload, VitalSigns};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Why an entry stands out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FlagCode {
+    /// Blood pressure at or above the alert level.
+    BpHigh,
+    /// Blood pressure above the pre-dose caution level before the first dose.
+    BpPredose,
+    Spo2Low,
+    HrHigh,
+    HrLow,
+    RrLow,
+    /// MOAA/S at or below the alert level.
+    DeepSedation,
+    /// Written more than the configured time after it happened.
+    Late,
+}
+
+impl FlagCode {
+    /// True for flags about the patient's state (as opposed to record-keeping flags).
+    pub fn is_alert(self) -> bool {
+        self != FlagCode::Late
+    }
+}
+
+/// A flag stored with an entry: its code and the words shown to the clinician.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flag {
+    pub code: FlagCode,
+    pub text: String,
+}
+
+impl fmt::Display for Flag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let symbol = if self.code.is_alert() { "!" } else { "late" };
+        if self.code.is_alert() {
+            write!(f, "{symbol} {}", self.text)
+        } else {
+            f.write_str(&self.text)
+        }
+    }
+}
+
+/// The levels at which kapchart flags a value. Field docs name the default's source; the
+/// defaults themselves are in `assets/config.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertThresholds {
+    /// Flag when systolic is at or above this (mmHg).
+    pub systolic_at_or_above: u16,
+    /// Flag when diastolic is at or above this (mmHg).
+    pub diastolic_at_or_above: u16,
+    /// Before the first dose of a dosing session: "consider delaying" when systolic is above
+    /// this (Spravato PI 5.6, "general guide: >140/90 mmHg").
+    pub predose_systolic_above: u16,
+    pub predose_diastolic_above: u16,
+    /// Flag SpO2 below this (%).
+    pub spo2_below: u8,
+    pub hr_above: u16,
+    pub hr_below: u16,
+    pub rr_below: u16,
+    /// Flag MOAA/S at or below this (0-5).
+    pub moaas_at_or_below: u8,
+}
+
+impl AlertThresholds {
+    /// The flags a payload earns. `before_first_dose` is true for vitals in a dosing session
+    /// taken before any dose was given.
+    pub fn flags_for(&self, payload: &Payload, before_first_dose: bool) -> Vec<Flag> {
+        match payload {
+            Payload::Vitals(v) => self.vital_flags(v, before_first_dose),
+            Payload::Sedation(s) if s.moaas <= self.moaas_at_or_below => vec![Flag {
+                code: FlagCode::DeepSedation,
+                text: format!("MOAA/S {} (alert at <= {})", s.moaas, self.moaas_at_or_below),
+            }],
+            _ => Vec::new(),
+        }
+    }
+
+    fn vital_flags(&self, v: &VitalSigns, before_first_dose: bool) -> Vec<Flag> {
+        let mut flags = Vec::new();
+        let mut flag = |code, text: String| flags.push(Flag { code, text });
+        if let Some(bp) = v.bp {
+            if bp.systolic >= self.systolic_at_or_above || bp.diastolic >= self.diastolic_at_or_above
+            {
+                flag(
+                    FlagCode::BpHigh,
+                    format!(
+                        "BP {}/{} high (alert at >= {}/{})",
+                        bp.systolic,
+                        bp.diastolic,
+                        self.systolic_at_or_above,
+                        self.diastolic_at_or_above
+                    ),
+                );
+            } else if before_first_dose
+                && (bp.systolic > self.predose_systolic_above
+                    || bp.diastolic > self.predose_diastolic_above)
+            {
+                flag(
+                    FlagCode::BpPredose,
+                    format!(
+                        "BP {}/{} before dosing, above {}/{}: consider delaying",
+                        bp.systolic,
+                        bp.diastolic,
+                        self.predose_systolic_above,
+                        self.predose_diastolic_above
+                    ),
+                );
+            }
+        }
+        if let Some(spo2) = v.spo2
+            && spo2 < self.spo2_below
+        {
+            flag(
+                FlagCode::Spo2Low,
+                format!("SpO2 {spo2}% low (alert below {}%)", self.spo2_below),
+            );
+        }
+        if let Some(hr) = v.hr {
+            if hr > self.hr_above {
+                flag(
+                    FlagCode::HrHigh,
+                    format!("HR {hr} high (alert above {})", self.hr_above),
+                );
+            } else if hr < self.hr_below {
+                flag(
+                    FlagCode::HrLow,
+                    format!("HR {hr} low (alert below {})", self.hr_below),
+                );
+            }
+        }
+        if let Some(rr) = v.rr
+            && rr < self.rr_below
+        {
+            flag(
+                FlagCode::RrLow,
+                format!("RR {rr} low (alert below {})", self.rr_below),
+            );
+        }
+        flags
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn defaults_for_tests() -> AlertThresholds {
+    AlertThresholds {
+        systolic_at_or_above: 160,
+        diastolic_at_or_above: 100,
+        predose_systolic_above: 140,
+        predose_diastolic_above: 90,
+        spo2_below: 92,
+        hr_above: 120,
+        hr_below: 50,
+        rr_below: 8,
+        moaas_at_or_below: 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::entry::{BloodPressure, Sedation};
+
+    fn vitals(f: impl FnOnce(&mut VitalSigns)) -> Payload {
+        let mut v = VitalSigns::default();
+        f(&mut v);
+        Payload::Vitals(v)
+    }
+
+    fn bp(s: u16, d: u16) -> Payload {
+        vitals(|v| {
+            v.bp = Some(BloodPressure {
+                systolic: s,
+                diastolic: d,
+            })
+        })
+    }
+
+    fn codes(p: &Payload, before_first_dose: bool) -> Vec<FlagCode> {
+        defaults_for_tests()
+            .flags_for(p, before_first_dose)
+            .into_iter()
+            .map(|f| f.code)
+            .collect()
+    }
+
+    #[test]
+    fn bp_alert_at_each_boundary() {
+        assert!(codes(&bp(159, 99), false).is_empty());
+        assert_eq!(codes(&bp(160, 80), false), [FlagCode::BpHigh]);
+        assert_eq!(codes(&bp(130, 100), false), [FlagCode::BpHigh]);
+    }
+
+    #[test]
+    fn predose_caution_only_before_the_first_dose() {
+        assert!(codes(&bp(140, 90), true).is_empty());
+        assert_eq!(codes(&bp(141, 80), true), [FlagCode::BpPredose]);
+        assert_eq!(codes(&bp(130, 91), true), [FlagCode::BpPredose]);
+        assert!(codes(&bp(141, 91), false).is_empty());
+        // The higher alert wins; one flag, not two.
+        assert_eq!(codes(&bp(170, 95), true), [FlagCode::BpHigh]);
+    }
+
+    #[test]
+    fn spo2_hr_rr_boundaries() {
+        assert!(codes(&vitals(|v| v.spo2 = Some(92)), false).is_empty());
+        assert_eq!(
+            codes(&vitals(|v| v.spo2 = Some(91)), false),
+            [FlagCode::Spo2Low]
+        );
+        assert!(codes(&vitals(|v| v.hr = Some(120)), false).is_empty());
+        assert_eq!(codes(&vitals(|v| v.hr = Some(121)), false), [FlagCode::HrHigh]);
+        assert!(codes(&vitals(|v| v.hr = Some(50)), false).is_empty());
+        assert_eq!(codes(&vitals(|v| v.hr = Some(49)), false), [FlagCode::HrLow]);
+        assert!(codes(&vitals(|v| v.rr = Some(8)), false).is_empty());
+        assert_eq!(codes(&vitals(|v| v.rr = Some(7)), false), [FlagCode::RrLow]);
+    }
+
+    #[test]
+    fn several_vitals_several_flags() {
+        let p = vitals(|v| {
+            v.spo2 = Some(88);
+            v.rr = Some(6);
+            v.hr = Some(130);
+        });
+        assert_eq!(
+            codes(&p, false),
+            [FlagCode::Spo2Low, FlagCode::HrHigh, FlagCode::RrLow]
+        );
+    }
+
+    #[test]
+    fn deep_sedation_at_or_below_two() {
+        let s = |n| Payload::Sedation(Sedation { moaas: n });
+        assert!(codes(&s(3), false).is_empty());
+        assert_eq!(codes(&s(2), false), [FlagCode::DeepSedation]);
+        assert_eq!(codes(&s(0), false), [FlagCode::DeepSedation]);
+    }
+}

@@ -1,0 +1,66 @@
+//! What can go wrong with the chart, in words a clinician can act on.
+
+use rusqlite::ErrorCode;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("wrong passphrase, or not a kapchart chart")]
+    WrongPassphrase,
+    #[error(
+        "this chart was written by a newer kapchart (chart schema v{found}; this kapchart reads up to v{supported}); it was not changed: update kapchart to open it"
+    )]
+    NewerSchema { found: i64, supported: i64 },
+    #[error("no chart at {}; create one with `kapchart init` or pass --db PATH", .0.display())]
+    NoChart(PathBuf),
+    #[error("a file already exists at {}; kapchart will not overwrite it", .0.display())]
+    AlreadyExists(PathBuf),
+    #[error("the chart file {} is read-only; nothing was written", .0.display())]
+    ReadOnly(PathBuf),
+    #[error("the disk holding {} is full; nothing was written", .0.display())]
+    DiskFull(PathBuf),
+    #[error(
+        "the chart {} is busy: another kapchart process is writing to it; nothing was written, try again",
+        .0.display()
+    )]
+    Busy(PathBuf),
+    #[error(
+        "the chart file {} is damaged ({detail}); it was left as it is: restore it from a backup",
+        path.display()
+    )]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("{what} {id} does not exist in this chart")]
+    NotFound { what: &'static str, id: i64 },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("cannot use {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("chart error at {}: {source}", path.display())]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+}
+
+impl StoreError {
+    /// Turns SQLite's error into one that says what happened to this chart.
+    pub fn from_sqlite(e: rusqlite::Error, path: &Path) -> StoreError {
+        let path = path.to_path_buf();
+        match e.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase) => StoreError::WrongPassphrase,
+            Some(ErrorCode::ReadOnly) => StoreError::ReadOnly(path),
+            Some(ErrorCode::DiskFull) => StoreError::DiskFull(path),
+            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
+                StoreError::Busy(path)
+            }
+            Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+                path,
+                detail: e.to_string(),
+            },
+            _ => StoreError::Sqlite { path, source: e },
+        }
+    }
+}

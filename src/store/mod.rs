@@ -1,0 +1,305 @@
+//! The chart on disk: one SQLCipher-encrypted SQLite file. The only code in kapchart that
+//! knows SQL. Every write is one transaction that also appends its audit rows.
+
+pub mod audit;
+mod error;
+mod files;
+mod queries;
+pub mod schema;
+
+pub use error::StoreError;
+pub use files::create_private_dirs;
+pub use queries::{NewEntry, NewPatient, NewSession};
+
+use crate::domain::Clinician;
+use audit::ObjectKind;
+use chrono::{DateTime, FixedOffset, Offset, TimeZone, Utc};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// An open, unlocked chart.
+pub struct Chart {
+    conn: Connection,
+    path: PathBuf,
+    clinician: Clinician,
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// `PRAGMA integrity_check` output: `["ok"]` for a sound file.
+    pub integrity: Vec<String>,
+    /// Audit rows that verified, in order, before any break.
+    pub audit_rows: i64,
+    pub first_break: Option<audit::Break>,
+}
+
+impl VerifyReport {
+    pub fn is_ok(&self) -> bool {
+        self.integrity == ["ok"] && self.first_break.is_none()
+    }
+}
+
+impl Chart {
+    /// Creates a new chart at `path` for `clinician`. Refuses to touch an existing file.
+    pub fn create(
+        path: &Path,
+        passphrase: &str,
+        clinician: &str,
+        busy_timeout_ms: u32,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Chart> {
+        if passphrase.is_empty() {
+            return Err(StoreError::Invalid("the passphrase must not be empty".into()));
+        }
+        if clinician.trim().is_empty() {
+            return Err(StoreError::Invalid("the clinician name must not be empty".into()));
+        }
+        files::create_private_file(path)?;
+        let made = (|| {
+            let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+            key(&conn, passphrase)?;
+            conn.pragma_update(None, "application_id", schema::APPLICATION_ID)?;
+            let mut chart = Chart::finish_open(conn, path, busy_timeout_ms)?;
+            chart.add_clinician(clinician.trim(), now)?;
+            chart.clinician = chart.first_clinician()?.ok_or_else(|| {
+                StoreError::Invalid("the new chart has no clinician".into())
+            })?;
+            Ok(chart)
+        })();
+        if made.is_err() {
+            // The file is ours, new and unfinished: nothing of value is lost by removing it.
+            files::remove_new_chart(path);
+        }
+        made
+    }
+
+    /// Opens an existing chart. Wrong passphrase, foreign files and charts from a newer
+    /// kapchart are refused before anything is written.
+    pub fn open(path: &Path, passphrase: &str, busy_timeout_ms: u32) -> Result<Chart> {
+        if !path.exists() {
+            return Err(StoreError::NoChart(path.to_path_buf()));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| StoreError::from_sqlite(e, path))?;
+        key(&conn, passphrase).map_err(|e| StoreError::from_sqlite(e, path))?;
+        let app_id: i32 = conn
+            .query_row("SELECT application_id FROM pragma_application_id", [], |r| {
+                r.get(0)
+            })
+            .map_err(|e| StoreError::from_sqlite(e, path))?;
+        if app_id != schema::APPLICATION_ID {
+            return Err(StoreError::WrongPassphrase);
+        }
+        let version = user_version(&conn).map_err(|e| StoreError::from_sqlite(e, path))?;
+        if version > schema::LATEST {
+            return Err(StoreError::NewerSchema {
+                found: version,
+                supported: schema::LATEST,
+            });
+        }
+        let chart = Chart::finish_open(conn, path, busy_timeout_ms)?;
+        Ok(chart)
+    }
+
+    /// Pragmas, migrations and the clinician, common to create and open.
+    fn finish_open(conn: Connection, path: &Path, busy_timeout_ms: u32) -> Result<Chart> {
+        let wrap = |e| StoreError::from_sqlite(e, path);
+        conn.busy_timeout(Duration::from_millis(u64::from(busy_timeout_ms)))
+            .map_err(wrap)?;
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .map_err(wrap)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Invalid(format!(
+                "the chart could not be put in WAL mode (got {mode})"
+            )));
+        }
+        conn.pragma_update(None, "synchronous", "FULL").map_err(wrap)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(wrap)?;
+        let mut chart = Chart {
+            conn,
+            path: path.to_path_buf(),
+            clinician: Clinician {
+                id: 0,
+                name: String::new(),
+            },
+        };
+        chart.migrate()?;
+        if let Some(c) = chart.first_clinician()? {
+            chart.clinician = c;
+        }
+        Ok(chart)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        let wrap = |e| StoreError::from_sqlite(e, &path);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(wrap)?;
+        let mut version = user_version(&tx).map_err(wrap)?;
+        while version < schema::LATEST {
+            let index = usize::try_from(version).unwrap_or(usize::MAX);
+            let Some(sql) = schema::MIGRATIONS.get(index) else {
+                break;
+            };
+            tx.execute_batch(sql).map_err(wrap)?;
+            version += 1;
+            tx.pragma_update(None, "user_version", version).map_err(wrap)?;
+        }
+        tx.commit().map_err(wrap)?;
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The clinician who writes under this chart.
+    pub fn clinician(&self) -> &Clinician {
+        &self.clinician
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        user_version(&self.conn).map_err(|e| self.err(e))
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        StoreError::from_sqlite(e, &self.path)
+    }
+
+    fn first_clinician(&self) -> Result<Option<Clinician>> {
+        self.conn
+            .query_row(
+                "SELECT id, name FROM clinicians ORDER BY id LIMIT 1",
+                [],
+                |r| {
+                    Ok(Clinician {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    fn add_clinician(&mut self, name: &str, now: DateTime<FixedOffset>) -> Result<i64> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO clinicians (name, created_at) VALUES (?1, ?2)",
+                rusqlite::params![name, now.timestamp_millis()],
+            )?;
+            let id = tx.last_insert_rowid();
+            audit::record(
+                tx,
+                now.timestamp_millis(),
+                None,
+                "clinician.add",
+                ObjectKind::Clinician,
+                id,
+            )?;
+            Ok(id)
+        })
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction and commits it durably.
+    fn write<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> std::result::Result<T, WriteError>,
+    ) -> Result<T> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| StoreError::from_sqlite(e, &path))?;
+        let value = f(&tx).map_err(|e| e.into_store(&path))?;
+        tx.commit().map_err(|e| StoreError::from_sqlite(e, &path))?;
+        Ok(value)
+    }
+
+    /// Runs `PRAGMA integrity_check` and walks the audit chain.
+    pub fn verify(&self) -> Result<VerifyReport> {
+        let mut integrity = Vec::new();
+        self.conn
+            .pragma_query(None, "integrity_check", |r| {
+                integrity.push(r.get::<_, String>(0)?);
+                Ok(())
+            })
+            .map_err(|e| self.err(e))?;
+        let (audit_rows, first_break) = audit::walk(&self.conn).map_err(|e| self.err(e))?;
+        Ok(VerifyReport {
+            integrity,
+            audit_rows,
+            first_break,
+        })
+    }
+
+    /// The raw connection, for tests that must act behind kapchart's back.
+    #[doc(hidden)]
+    pub fn raw_connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// An error inside a write: either SQLite's, or a rule of the chart that the write broke.
+pub(crate) enum WriteError {
+    Sqlite(rusqlite::Error),
+    Store(StoreError),
+}
+
+impl From<rusqlite::Error> for WriteError {
+    fn from(e: rusqlite::Error) -> Self {
+        WriteError::Sqlite(e)
+    }
+}
+
+impl From<StoreError> for WriteError {
+    fn from(e: StoreError) -> Self {
+        WriteError::Store(e)
+    }
+}
+
+impl WriteError {
+    fn into_store(self, path: &Path) -> StoreError {
+        match self {
+            WriteError::Sqlite(e) => StoreError::from_sqlite(e, path),
+            WriteError::Store(e) => e,
+        }
+    }
+}
+
+/// SQLCipher's key must be the first statement on the connection. The first read then tells
+/// whether the key fits.
+fn key(conn: &Connection, passphrase: &str) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "key", passphrase)?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })?;
+    Ok(())
+}
+
+fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT user_version FROM pragma_user_version", [], |r| {
+        r.get(0)
+    })
+}
+
+/// A stored instant: UTC milliseconds and the local offset in seconds at that moment.
+pub(crate) fn to_stored(t: DateTime<FixedOffset>) -> (i64, i32) {
+    (t.timestamp_millis(), t.offset().local_minus_utc())
+}
+
+pub(crate) fn from_stored(ms: i64, offset_s: i32) -> DateTime<FixedOffset> {
+    let offset = FixedOffset::east_opt(offset_s).unwrap_or(Utc.fix());
+    let utc = Utc.timestamp_millis_opt(ms).single().unwrap_or_default();
+    utc.with_timezone(&offset)
+}

@@ -1,0 +1,441 @@
+//! The command line, through the built binary, on temporary charts.
+
+mod common;
+
+use common::{Home, PASSPHRASE, file_bytes};
+use serde_json::Value;
+
+fn entries(v: &Value) -> &Vec<Value> {
+    v["entries"].as_array().expect("entries array")
+}
+
+fn flag_codes(entry: &Value) -> Vec<String> {
+    entry["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn init_creates_a_private_chart_and_refuses_to_overwrite_it() {
+    let home = Home::new();
+    let out = home.ok(&["init", "--clinician", "Dr. Test"]);
+    assert!(out.contains("created"), "{out}");
+    let chart = home.chart();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&chart).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "chart file mode");
+        let dir_mode = std::fs::metadata(chart.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(dir_mode, 0o700, "chart folder mode");
+    }
+    let before = file_bytes(&chart);
+    let err = home.fails(&["init", "--clinician", "Someone Else"], 1);
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(file_bytes(&chart), before, "second init left the chart alone");
+    assert_eq!(err.trim().lines().count(), 1, "one clear line: {err}");
+}
+
+#[test]
+fn commands_without_a_chart_say_how_to_make_one() {
+    let home = Home::new();
+    let err = home.fails(&["patient", "list"], 1);
+    assert!(err.contains("no chart at") && err.contains("kapchart init"), "{err}");
+    assert!(!home.chart().exists(), "a missing chart is not created by reading");
+}
+
+#[test]
+fn without_a_passphrase_and_no_terminal_the_error_says_what_to_set() {
+    let home = Home::new();
+    home.ok(&["init", "--clinician", "Dr. Test"]);
+    let out = home
+        .cmd(&["patient", "list"])
+        .env_remove("KAPCHART_PASSPHRASE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("KAPCHART_PASSPHRASE"), "{err}");
+}
+
+#[test]
+fn wrong_passphrase_is_one_line_exit_1_and_leaves_the_file_alone() {
+    let home = Home::new();
+    home.with_dosing_session();
+    let chart = home.chart();
+    let before = file_bytes(&chart);
+    let out = home
+        .cmd(&["patient", "list"])
+        .env("KAPCHART_PASSPHRASE", "not the passphrase")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim(), "kapchart: wrong passphrase, or not a kapchart chart");
+    assert_eq!(file_bytes(&chart), before);
+}
+
+#[test]
+fn a_file_that_is_not_a_chart_is_refused_and_kept() {
+    let home = Home::new();
+    let chart = home.chart();
+    std::fs::create_dir_all(chart.parent().unwrap()).unwrap();
+    std::fs::write(&chart, b"my shopping list\n").unwrap();
+    let err = home.fails(&["patient", "list"], 1);
+    assert!(err.contains("wrong passphrase, or not a kapchart chart"), "{err}");
+    assert_eq!(file_bytes(&chart), b"my shopping list\n");
+}
+
+#[test]
+fn patients_are_added_and_listed() {
+    let home = Home::new();
+    home.ok(&["init", "--clinician", "Dr. Test"]);
+    let id = home.ok(&[
+        "patient", "add", "--name", "Ada Byron", "--dob", "1990-12-10", "--mrn", "MRN-7",
+        "--weight", "61.5",
+    ]);
+    assert_eq!(id, "1", "the new id alone");
+    let id2 = home.ok(&["patient", "add", "--name", "Bo Chen", "--dob", "1975-02-01"]);
+    assert_eq!(id2, "2");
+    let list = home.ok(&["patient", "list"]);
+    assert!(list.contains("Ada Byron") && list.contains("MRN-7") && list.contains("61.5 kg"));
+    let json: Value = serde_json::from_str(&home.ok(&["patient", "list", "--json"])).unwrap();
+    assert_eq!(json[0]["name"], "Ada Byron");
+    assert_eq!(json[0]["dob"], "1990-12-10");
+    assert_eq!(json[0]["weight_kg"], 61.5);
+    assert_eq!(json[1]["mrn"], Value::Null);
+}
+
+#[test]
+fn bad_patient_arguments_are_usage_errors_naming_the_value() {
+    let home = Home::new();
+    home.ok(&["init", "--clinician", "Dr. Test"]);
+    let err = home.fails(&["patient", "add", "--name", "X", "--dob", "17/05/1980"], 2);
+    assert!(err.contains("17/05/1980") && err.contains("YYYY-MM-DD"), "{err}");
+    let err = home.fails(
+        &["patient", "add", "--name", "X", "--dob", "1980-05-17", "--weight", "heavy"],
+        2,
+    );
+    assert!(err.contains("heavy") && err.contains("kilograms"), "{err}");
+    let err = home.fails(
+        &["patient", "add", "--name", "X", "--dob", "1980-05-17", "--weight", "0"],
+        2,
+    );
+    assert!(err.contains("not plausible"), "{err}");
+    let err = home.fails(&["patient", "add", "--name", "X", "--dob", "2999-01-01"], 1);
+    assert!(err.contains("in the future"), "{err}");
+    let err = home.fails(&["patient", "add", "--name", "  ", "--dob", "1980-01-01"], 1);
+    assert!(err.contains("name"), "{err}");
+    assert_eq!(home.ok(&["patient", "list"]), "", "nothing was added");
+}
+
+#[test]
+fn sessions_start_end_and_list() {
+    let home = Home::new();
+    let (patient, session) = home.with_dosing_session();
+    assert_eq!(session, "1");
+    let list = home.ok(&["session", "list", "--patient", &patient]);
+    assert!(list.contains("dosing") && list.contains("open"), "{list}");
+    let end_entry = home.ok(&["session", "end", &session]);
+    assert!(end_entry.parse::<i64>().is_ok(), "{end_entry}");
+    let json: Value =
+        serde_json::from_str(&home.ok(&["session", "list", "--json"])).unwrap();
+    assert!(json[0]["ended"].is_string(), "{json}");
+    assert_eq!(json[0]["intention"], "Let go of the old story");
+    let err = home.fails(&["session", "end", &session], 1);
+    assert!(err.contains("already ended"), "{err}");
+}
+
+#[test]
+fn session_arguments_are_checked() {
+    let home = Home::new();
+    let (patient, session) = home.with_dosing_session();
+    let err = home.fails(&["session", "start", "--patient", &patient, "--kind", "party"], 2);
+    assert!(err.contains("party") && err.contains("follow-up"), "{err}");
+    let err = home.fails(&["session", "start", "--patient", "99", "--kind", "intake"], 1);
+    assert!(err.contains("patient 99 does not exist"), "{err}");
+    let err = home.fails(
+        &["session", "start", "--patient", &patient, "--kind", "integration"],
+        1,
+    );
+    assert!(err.contains("--dosing"), "{err}");
+    let integration = home.ok(&[
+        "session", "start", "--patient", &patient, "--kind", "integration", "--dosing", &session,
+    ]);
+    let json = home.show_json(&integration);
+    assert_eq!(json["session"]["dosing_session_id"].as_i64(), session.parse().ok());
+    let err = home.fails(
+        &["session", "start", "--patient", &patient, "--kind", "integration", "--dosing", &integration],
+        1,
+    );
+    assert!(err.contains("not a dosing session"), "{err}");
+    let err = home.fails(&["session", "show", "42"], 1);
+    assert!(err.contains("session 42 does not exist"), "{err}");
+}
+
+#[test]
+fn a_line_becomes_typed_entries_with_flags_and_times() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let ids = home.ok(&["log", "--session", &session, "bp 150/95 hr 74 spo2 97% obs calm, \"I'm ready\" #baseline"]);
+    assert_eq!(ids.split(' ').count(), 2, "vitals and observation: {ids}");
+    home.ok(&["log", "--session", &session, "dose ketamine 0.5mg/kg IV over 40m"]);
+    home.ok(&["log", "--session", &session, "bp 150/95"]);
+    home.ok(&["log", "--session", &session, "bp 165/92 rr 7"]);
+    home.ok(&["log", "--session", &session, "moaas 2"]);
+    home.ok(&["log", "--session", &session, "@-15m obs patient arrived #late-note"]);
+
+    let json = home.show_json(&session);
+    let e = entries(&json);
+    assert_eq!(e.len(), 7);
+    // Event-time order: the back-dated observation comes first.
+    assert_eq!(e[0]["kind"], "observation");
+    assert_eq!(flag_codes(&e[0]), ["late"]);
+    assert_eq!(e[1]["kind"], "vitals");
+    assert_eq!(e[1]["bp"]["systolic"], 150);
+    assert_eq!(e[1]["summary"], "BP 150/95 · HR 74 · SpO2 97%");
+    assert_eq!(flag_codes(&e[1]), ["bp-predose"], "before the first dose");
+    assert_eq!(e[2]["tags"][0], "baseline");
+    assert_eq!(e[2]["quotes"][0], "I'm ready");
+    assert_eq!(e[3]["kind"], "dose");
+    assert_eq!(e[3]["total_mg"], 35.0, "0.5 mg/kg x 70 kg");
+    assert_eq!(e[3]["over_min"], 40);
+    assert!(flag_codes(&e[4]).is_empty(), "after the dose, 150/95 is not flagged");
+    assert_eq!(flag_codes(&e[5]), ["bp-high", "rr-low"]);
+    assert_eq!(flag_codes(&e[6]), ["deep-sedation"]);
+    for entry in e {
+        assert_eq!(entry["author"], "Dr. Test");
+        assert_eq!(entry["status"], "current");
+        assert!(entry["event_time"].as_str().unwrap().ends_with("+00:00"));
+        assert!(entry["recorded_time"].is_string());
+    }
+}
+
+#[test]
+fn an_invalid_line_writes_nothing_and_names_the_bad_token() {
+    let home = Home::new();
+    let (patient, session) = home.with_dosing_session();
+    home.ok(&["log", "--session", &session, "hr 70"]);
+    for (line, token) in [
+        ("bp 128/82 hr 400", "400"),
+        ("bp 82/128", "82/128"),
+        ("dose ketamin 35mg IM", "ketamin"),
+        ("spo2 97 banana", "banana"),
+        ("@99:00 hr 70", "@99:00"),
+    ] {
+        let err = home.fails(&["log", "--session", &session, line], 1);
+        assert!(err.contains(token), "{line}: {err}");
+        assert!(err.contains("example"), "{line}: shows an example: {err}");
+    }
+    let err = home.fails(&["log", "--session", &session, "@+30m hr 70"], 1);
+    assert!(!err.is_empty());
+    assert_eq!(entries(&home.show_json(&session)).len(), 1, "nothing else written");
+
+    // mg/kg without a weight on record is refused.
+    let light = home.ok(&["patient", "add", "--name", "No Weight", "--dob", "1970-01-01"]);
+    let s2 = home.ok(&["session", "start", "--patient", &light, "--kind", "dosing"]);
+    let err = home.fails(&["log", "--session", &s2, "dose ketamine 0.5mg/kg IV"], 1);
+    assert!(err.contains("weight"), "{err}");
+    let _ = patient;
+}
+
+#[test]
+fn a_future_time_is_refused() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let later = (chrono::Utc::now() + chrono::Duration::minutes(30))
+        .format("@%H:%M")
+        .to_string();
+    // Near midnight "30 minutes later" is tomorrow's clock time, which is in the past today.
+    if chrono::Utc::now().format("%H").to_string() != "23" {
+        let err = home.fails(&["log", "--session", &session, &format!("{later} hr 70")], 1);
+        assert!(err.contains("future"), "{err}");
+    }
+}
+
+#[test]
+fn stdin_mode_commits_each_line_and_reports_bad_ones_by_number() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let input = "bp 120/80 hr 70\n\nobs settling in\nbp 120\nmoaas 5\n";
+    let out = home.run_with_stdin(&["log", "--session", &session, "-"], input);
+    assert_eq!(out.status.code(), Some(1), "a bad line makes the run fail");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let printed: Vec<&str> = stdout.lines().collect();
+    assert_eq!(printed.len(), 3, "{stdout}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 4"), "{err}");
+    let json = home.show_json(&session);
+    let stored: Vec<String> = entries(&json).iter().map(|e| e["id"].to_string()).collect();
+    for id in printed {
+        assert!(stored.contains(&id.to_string()), "printed id {id} is in the chart");
+    }
+    assert_eq!(stored.len(), 3);
+}
+
+#[test]
+fn stdin_mode_with_good_lines_exits_0() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let out = home.run_with_stdin(&["log", "--session", &session, "-"], "hr 70\nhr 72\n");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+}
+
+#[test]
+fn amend_and_strike_keep_the_history() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let first = home.ok(&["log", "--session", &session, "bp 128/82"]);
+    let obs = home.ok(&["log", "--session", &session, "obs wrong patient's note"]);
+    let err = home.fails(&["amend", &first, "--reason", " ", "bp 138/82"], 1);
+    assert!(err.contains("reason"), "{err}");
+    let amended = home.ok(&["amend", &first, "--reason", "misread the cuff", "bp 138/82"]);
+    let struck = home.ok(&["strike", &obs, "--reason", "entered in the wrong chart"]);
+
+    let json = home.show_json(&session);
+    let by_id = |id: &str| {
+        entries(&json)
+            .iter()
+            .find(|e| e["id"].to_string() == id)
+            .unwrap_or_else(|| panic!("entry {id}"))
+            .clone()
+    };
+    let original = by_id(&first);
+    assert_eq!(original["status"], "amended");
+    assert_eq!(original["by"].to_string(), amended);
+    assert_eq!(original["bp"]["systolic"], 128, "the original is kept");
+    let replacement = by_id(&amended);
+    assert_eq!(replacement["corrects"].to_string(), first);
+    assert_eq!(replacement["correction"], "amend");
+    assert_eq!(replacement["reason"], "misread the cuff");
+    assert_eq!(replacement["event_time"], original["event_time"], "keeps the event time");
+    assert_eq!(by_id(&obs)["status"], "struck");
+    assert_eq!(by_id(&struck)["kind"], "strike");
+    assert_eq!(by_id(&struck)["reason"], "entered in the wrong chart");
+
+    let err = home.fails(&["amend", &first, "--reason", "again", "bp 140/82"], 1);
+    assert!(err.contains(&format!("already amended by entry {amended}")), "{err}");
+    let err = home.fails(&["strike", &obs, "--reason", "twice"], 1);
+    assert!(err.contains("already struck"), "{err}");
+    let err = home.fails(&["amend", &amended, "--reason", "r", "bp 1/2 hr 3"], 1);
+    assert!(!err.is_empty());
+    let err = home.fails(&["strike", "999", "--reason", "r"], 1);
+    assert!(err.contains("entry 999 does not exist"), "{err}");
+    // The human view shows the chain too.
+    let show = home.ok(&["session", "show", &session]);
+    assert!(show.contains(&format!("amended by entry {amended}")), "{show}");
+    assert!(show.contains("STRUCK"), "{show}");
+    assert!(home.ok(&["verify"]).starts_with("ok"));
+}
+
+#[test]
+fn verify_passes_on_a_sound_chart() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    home.ok(&["log", "--session", &session, "bp 120/80"]);
+    let out = home.ok(&["verify"]);
+    assert!(out.contains("ok") && out.contains("audit trail of 5 rows"), "{out}");
+}
+
+#[test]
+fn paths_names_chart_config_and_log() {
+    let home = Home::new();
+    let out = home.ok(&["paths"]);
+    assert!(out.contains(&home.chart().display().to_string()), "{out}");
+    assert!(out.contains("xdg-config") && out.contains("config.toml"), "{out}");
+    assert!(out.contains("kapchart.log"), "{out}");
+    let flag = home.ok(&["--db", "/tmp/elsewhere.db", "paths", "--json"]);
+    let v: Value = serde_json::from_str(&flag).unwrap();
+    assert_eq!(v["chart"], "/tmp/elsewhere.db", "--db beats KAPCHART_DB");
+}
+
+#[test]
+fn completions_are_printed() {
+    let home = Home::new();
+    let out = home.ok(&["completions", "bash"]);
+    assert!(out.contains("kapchart") && out.contains("session"), "{out}");
+    let err = home.fails(&["completions", "cmd.exe"], 2);
+    assert!(err.contains("cmd.exe"), "{err}");
+}
+
+#[test]
+fn unknown_commands_are_usage_errors() {
+    let home = Home::new();
+    home.fails(&["frobnicate"], 2);
+    home.fails(&["log", "--session", "x", "hr 70"], 2);
+}
+
+#[test]
+fn a_bad_user_config_is_named() {
+    let home = Home::new();
+    let config = home.path().join("xdg-config/kapchart/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "[alerts]\nspo2_bellow = 90\n").unwrap();
+    let err = home.fails(&["paths"], 1);
+    assert!(err.contains("config.toml") && err.contains("spo2_bellow"), "{err}");
+}
+
+#[test]
+fn user_config_thresholds_change_the_flags() {
+    let home = Home::new();
+    let config = home.path().join("xdg-config/kapchart/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "[alerts]\nspo2_below = 95\n").unwrap();
+    let (_, session) = home.with_dosing_session();
+    home.ok(&["log", "--session", &session, "spo2 94"]);
+    let json = home.show_json(&session);
+    assert_eq!(flag_codes(&entries(&json)[0]), ["spo2-low"]);
+}
+
+#[test]
+fn demo_creates_a_chart_once_and_reopens_it() {
+    let home = Home::new();
+    let demo = home.path().join("demo.db");
+    let out = home
+        .cmd(&["demo", "--db", demo.to_str().unwrap(), "--no-tui"])
+        .env_remove("KAPCHART_PASSPHRASE")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("created") && stdout.contains("kapchart-demo"), "{stdout}");
+    let again = home
+        .cmd(&["demo", "--db", demo.to_str().unwrap(), "--no-tui"])
+        .env_remove("KAPCHART_PASSPHRASE")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("reopened"));
+
+    let demo_cmd = |args: &[&str]| {
+        let out = home
+            .cmd(args)
+            .env("KAPCHART_DB", &demo)
+            .env("KAPCHART_PASSPHRASE", "kapchart-demo")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let patients: Value = serde_json::from_str(&demo_cmd(&["patient", "list", "--json"])).unwrap();
+    assert_eq!(patients.as_array().unwrap().len(), 3);
+    let sessions: Value = serde_json::from_str(&demo_cmd(&["session", "list", "--json"])).unwrap();
+    let kinds: Vec<&str> = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    for kind in ["intake", "preparation", "dosing", "integration"] {
+        assert!(kinds.contains(&kind), "demo has a {kind} session");
+    }
+    assert!(demo_cmd(&["verify"]).starts_with("ok"));
+    let _ = PASSPHRASE;
+}

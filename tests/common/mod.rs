@@ -1,0 +1,113 @@
+//! Shared helpers for tests that run the real `kapchart` binary on a temporary chart.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const PASSPHRASE: &str = "correct horse battery staple";
+
+/// A temporary home with its own chart, config and log; removed when dropped.
+pub struct Home {
+    pub dir: tempfile::TempDir,
+}
+
+impl Home {
+    pub fn new() -> Home {
+        Home {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn chart(&self) -> PathBuf {
+        self.path().join("data").join("chart.db")
+    }
+
+    /// A `kapchart` command with this home's chart, config and passphrase.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_kapchart"));
+        c.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path())
+            .env("XDG_DATA_HOME", self.path().join("xdg-data"))
+            .env("XDG_CONFIG_HOME", self.path().join("xdg-config"))
+            .env("XDG_STATE_HOME", self.path().join("xdg-state"))
+            .env("KAPCHART_DB", self.chart())
+            .env("KAPCHART_PASSPHRASE", PASSPHRASE)
+            .env("TZ", "UTC")
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("run kapchart")
+    }
+
+    pub fn run_with_stdin(&self, args: &[&str], input: &str) -> Output {
+        let mut child = self
+            .cmd(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn kapchart");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+        child.wait_with_output().expect("wait kapchart")
+    }
+
+    /// Runs and expects success; returns trimmed stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "kapchart {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Runs and expects failure with `code`; returns stderr.
+    pub fn fails(&self, args: &[&str], code: i32) -> String {
+        let out = self.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "kapchart {args:?}: expected exit {code}; stdout {} stderr {stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        stderr
+    }
+
+    /// A chart with one patient (70 kg) and one open dosing session: (patient, session).
+    pub fn with_dosing_session(&self) -> (String, String) {
+        self.ok(&["init", "--clinician", "Dr. Test"]);
+        let patient = self.ok(&[
+            "patient", "add", "--name", "Test Patient", "--dob", "1980-05-17", "--weight", "70",
+        ]);
+        let session = self.ok(&[
+            "session", "start", "--patient", &patient, "--kind", "dosing", "--intention",
+            "Let go of the old story",
+        ]);
+        (patient, session)
+    }
+
+    pub fn show_json(&self, session: &str) -> serde_json::Value {
+        let out = self.ok(&["session", "show", session, "--json"]);
+        serde_json::from_str(&out).expect("session show --json is JSON")
+    }
+}
+
+pub fn file_bytes(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_default()
+}
