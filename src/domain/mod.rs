@@ -11,9 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-pub use entry::{
-    BloodPressure, Dose, DoseUnit, Observation, Payload, Route, Sedation, VitalSigns,
-};
+pub use entry::{BloodPressure, Dose, DoseUnit, Observation, Payload, Route, Sedation, VitalSigns};
 pub use thresholds::{AlertThresholds, Flag, FlagCode};
 
 pub type ClinicianId = i64;

@@ -155,30 +155,75 @@ mod tests {
 
     #[test]
     fn predose_caution_before_the_first_dose_of_a_dosing_session_only() {
-        let p = plan(vec![bp(145, 85)], at(10, 0), at(10, 0), SessionKind::Dosing, None);
+        let p = plan(
+            vec![bp(145, 85)],
+            at(10, 0),
+            at(10, 0),
+            SessionKind::Dosing,
+            None,
+        );
         assert_eq!(codes(&p), [[FlagCode::BpPredose]]);
-        let p = plan(vec![bp(145, 85)], at(10, 0), at(10, 0), SessionKind::Dosing, Some(at(9, 50)));
+        let p = plan(
+            vec![bp(145, 85)],
+            at(10, 0),
+            at(10, 0),
+            SessionKind::Dosing,
+            Some(at(9, 50)),
+        );
         assert_eq!(codes(&p), [Vec::<FlagCode>::new()]);
         // A reading back-dated to before the dose is a pre-dose reading.
-        let p = plan(vec![bp(145, 85)], at(9, 45), at(9, 52), SessionKind::Dosing, Some(at(9, 50)));
+        let p = plan(
+            vec![bp(145, 85)],
+            at(9, 45),
+            at(9, 52),
+            SessionKind::Dosing,
+            Some(at(9, 50)),
+        );
         assert_eq!(codes(&p), [[FlagCode::BpPredose]]);
-        let p = plan(vec![bp(145, 85)], at(10, 0), at(10, 0), SessionKind::Intake, None);
+        let p = plan(
+            vec![bp(145, 85)],
+            at(10, 0),
+            at(10, 0),
+            SessionKind::Intake,
+            None,
+        );
         assert_eq!(codes(&p), [Vec::<FlagCode>::new()]);
     }
 
     #[test]
     fn vitals_after_a_dose_on_the_same_line_are_not_predose() {
-        let p = plan(vec![bp(145, 85), dose(), bp(145, 85)], at(10, 0), at(10, 0), SessionKind::Dosing, None);
+        let p = plan(
+            vec![bp(145, 85), dose(), bp(145, 85)],
+            at(10, 0),
+            at(10, 0),
+            SessionKind::Dosing,
+            None,
+        );
         assert_eq!(codes(&p), [vec![FlagCode::BpPredose], vec![], vec![]]);
     }
 
     #[test]
     fn late_after_ten_minutes_not_at_ten() {
-        let p = plan(vec![bp(120, 80)], at(10, 0), at(10, 10), SessionKind::Dosing, Some(at(9, 0)));
+        let p = plan(
+            vec![bp(120, 80)],
+            at(10, 0),
+            at(10, 10),
+            SessionKind::Dosing,
+            Some(at(9, 0)),
+        );
         assert_eq!(codes(&p), [Vec::<FlagCode>::new()]);
-        let p = plan(vec![bp(120, 80)], at(10, 0), at(10, 11), SessionKind::Dosing, Some(at(9, 0)));
+        let p = plan(
+            vec![bp(120, 80)],
+            at(10, 0),
+            at(10, 11),
+            SessionKind::Dosing,
+            Some(at(9, 0)),
+        );
         assert_eq!(codes(&p), [[FlagCode::Late]]);
-        assert_eq!(p[0].flags[0].text, "late entry: written 11 min after the event");
+        assert_eq!(
+            p[0].flags[0].text,
+            "late entry: written 11 min after the event"
+        );
     }
 
     #[test]

@@ -79,7 +79,10 @@ impl AlertThresholds {
             Payload::Vitals(v) => self.vital_flags(v, before_first_dose),
             Payload::Sedation(s) if s.moaas <= self.moaas_at_or_below => vec![Flag {
                 code: FlagCode::DeepSedation,
-                text: format!("MOAA/S {} (alert at <= {})", s.moaas, self.moaas_at_or_below),
+                text: format!(
+                    "MOAA/S {} (alert at <= {})",
+                    s.moaas, self.moaas_at_or_below
+                ),
             }],
             _ => Vec::new(),
         }
@@ -89,7 +92,8 @@ impl AlertThresholds {
         let mut flags = Vec::new();
         let mut flag = |code, text: String| flags.push(Flag { code, text });
         if let Some(bp) = v.bp {
-            if bp.systolic >= self.systolic_at_or_above || bp.diastolic >= self.diastolic_at_or_above
+            if bp.systolic >= self.systolic_at_or_above
+                || bp.diastolic >= self.diastolic_at_or_above
             {
                 flag(
                     FlagCode::BpHigh,
@@ -218,9 +222,15 @@ mod tests {
             [FlagCode::Spo2Low]
         );
         assert!(codes(&vitals(|v| v.hr = Some(120)), false).is_empty());
-        assert_eq!(codes(&vitals(|v| v.hr = Some(121)), false), [FlagCode::HrHigh]);
+        assert_eq!(
+            codes(&vitals(|v| v.hr = Some(121)), false),
+            [FlagCode::HrHigh]
+        );
         assert!(codes(&vitals(|v| v.hr = Some(50)), false).is_empty());
-        assert_eq!(codes(&vitals(|v| v.hr = Some(49)), false), [FlagCode::HrLow]);
+        assert_eq!(
+            codes(&vitals(|v| v.hr = Some(49)), false),
+            [FlagCode::HrLow]
+        );
         assert!(codes(&vitals(|v| v.rr = Some(8)), false).is_empty());
         assert_eq!(codes(&vitals(|v| v.rr = Some(7)), false), [FlagCode::RrLow]);
     }

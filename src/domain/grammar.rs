@@ -1,0 +1,2014 @@
+//! The quick-entry grammar: one line typed at the bedside becomes one or more chart entries.
+//!
+//! ```text
+//! [@14:05 | @-10m]  bp 128/82 hr 74 spo2 97 rr 14 temp 36.8   (one vitals entry)
+//!                   moaas 4                                   (sedation score)
+//!                   dose ketamine 0.5mg/kg IV over 40m        (one entry per dose)
+//!                   obs calm, eyes closed #music "I feel light"
+//! ```
+//!
+//! Segments may follow one another on one line. A line whose first word (after the
+//! optional time) is not a keyword is an observation as a whole. Nothing is partial: any
+//! bad part makes the whole line an error that names the token and shows an example.
+
+use std::fmt;
+use std::ops::Range;
+
+use chrono::{DateTime, FixedOffset, LocalResult, NaiveTime, TimeDelta, TimeZone};
+
+use super::entry::{
+    BloodPressure, Dose, DoseUnit, Observation, Payload, Route, Sedation, VitalSigns, trim_number,
+};
+
+/// Words that start a keyword segment; anything else at line start is an observation.
+pub const KEYWORDS: &[&str] = &[
+    "bp", "hr", "pulse", "spo2", "rr", "temp", "moaas", "dose", "obs",
+];
+
+// Plausibility limits. They only catch typing slips (1280 for 128, a dropped digit); they
+// are NOT clinical thresholds. A value outside them is refused, never charted with a flag,
+// and a value inside them may still need action.
+const SYSTOLIC_MIN: u16 = 50;
+const SYSTOLIC_MAX: u16 = 300;
+const DIASTOLIC_MIN: u16 = 20;
+const DIASTOLIC_MAX: u16 = 200;
+const HR_MIN: u16 = 20;
+const HR_MAX: u16 = 250;
+const SPO2_MIN: u16 = 50;
+const SPO2_MAX: u16 = 100;
+const RR_MIN: u16 = 4;
+const RR_MAX: u16 = 60;
+const TEMP_C_MIN: f64 = 30.0;
+const TEMP_C_MAX: f64 = 45.0;
+/// MOAA/S runs from 0 (no response) to 5 (responds readily to name).
+const MOAAS_MAX: u16 = 5;
+
+/// How far back `@-…` may reach. Also a typo catcher: a session does not last a day.
+const MAX_AGO_SECS: u64 = 24 * 60 * 60;
+/// A clock time up to this far after now is accepted (typed as the minute turns).
+const FUTURE_SLACK_SECS: i64 = 60;
+/// Longest `over …` duration. A typo catcher, not a clinical limit.
+const MAX_OVER_MIN: u64 = 24 * 60;
+/// Decimals a dose amount may have; `format_payload` writes the amount with this many.
+const AMOUNT_DECIMALS: usize = 3;
+
+const EX_LINE: &str = "bp 128/82 hr 74";
+const EX_TIME: &str = "@14:05 bp 128/82";
+const EX_TIME_AGO: &str = "@-10m moaas 4";
+const EX_BP: &str = "bp 128/82";
+const EX_HR: &str = "hr 74";
+const EX_SPO2: &str = "spo2 97";
+const EX_RR: &str = "rr 14";
+const EX_TEMP: &str = "temp 36.8";
+const EX_TEMP_F: &str = "temp 98.6F";
+const EX_MOAAS: &str = "moaas 4";
+const EX_DOSE: &str = "dose ketamine 35mg IM";
+const EX_DOSE_OVER: &str = "dose ketamine 0.5mg/kg IV over 40m";
+const EX_OBS: &str = "obs calm, eyes closed";
+const EX_QUOTE: &str = "obs says \"I feel light\"";
+const EX_NEXT: &str = "bp 128/82 obs calm";
+
+/// What `parse_line` needs to know besides the line itself.
+#[derive(Debug, Clone)]
+pub struct ParseContext<'a, Tz: TimeZone> {
+    /// The moment the line is typed, in the clinician's local zone.
+    pub now: DateTime<Tz>,
+    /// The patient's weight, for mg/kg doses.
+    pub weight_kg: Option<f64>,
+    /// Known drug names, lowercase (e.g. "ketamine", "esketamine", "ondansetron").
+    pub drugs: &'a [String],
+}
+
+/// One parsed line: when it happened and what was recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedLine {
+    /// The event time, with the local UTC offset of that moment.
+    pub event_time: DateTime<FixedOffset>,
+    /// True when an `@` prefix set the time.
+    pub time_given: bool,
+    /// One or more entries, in line order.
+    pub entries: Vec<Payload>,
+}
+
+/// Why a line was refused: the offending token, where it is, and a valid example.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub struct GrammarError {
+    /// The offending token as typed ("" when the line is empty).
+    pub token: String,
+    /// Byte range of that token in the input line.
+    pub span: Range<usize>,
+    /// What is wrong and what is expected, in plain words.
+    pub message: String,
+    /// A valid example, e.g. "bp 128/82".
+    pub example: &'static str,
+}
+
+impl fmt::Display for GrammarError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.token.is_empty() {
+            write!(f, "{} (example: {})", self.message, self.example)
+        } else {
+            write!(
+                f,
+                "{}: '{}' (example: {})",
+                self.message, self.token, self.example
+            )
+        }
+    }
+}
+
+impl GrammarError {
+    fn at(tok: Token<'_>, message: impl Into<String>, example: &'static str) -> Self {
+        GrammarError {
+            token: tok.text.to_string(),
+            span: tok.span(),
+            message: message.into(),
+            example,
+        }
+    }
+}
+
+/// Parses one quick-entry line. See the module docs for the grammar.
+pub fn parse_line<Tz: TimeZone>(
+    line: &str,
+    ctx: &ParseContext<'_, Tz>,
+) -> Result<ParsedLine, GrammarError> {
+    reject_control_chars(line)?;
+    let mut cur = Cursor::new(line);
+
+    let Some(first) = cur.peek() else {
+        return Err(GrammarError {
+            token: String::new(),
+            span: 0..0,
+            message: "Nothing to record; type a measurement, a dose or a note".into(),
+            example: EX_LINE,
+        });
+    };
+
+    let (event_time, time_given) = if first.text.starts_with('@') {
+        cur.bump();
+        (resolve_time(first, ctx)?, true)
+    } else {
+        (ctx.now.fixed_offset(), false)
+    };
+
+    let Some(head) = cur.peek() else {
+        return Err(GrammarError::at(
+            first,
+            "Nothing to record after the time; add a measurement, a dose or a note",
+            EX_TIME,
+        ));
+    };
+    if head.text.starts_with('@') {
+        return Err(GrammarError::at(
+            head,
+            "Only one time per line, at the start; for a note that starts with @, begin with obs",
+            EX_TIME,
+        ));
+    }
+
+    let entries = if is_keyword(head) {
+        parse_segments(&mut cur, ctx)?
+    } else {
+        check_glued_keyword(head)?;
+        let text = line[head.start..].trim_end();
+        vec![Payload::Observation(parse_observation(text, head.start)?)]
+    };
+
+    Ok(ParsedLine {
+        event_time,
+        time_given,
+        entries,
+    })
+}
+
+/// The canonical quick-entry line that parses back to the same payload (vitals, sedation,
+/// dose, observation); None for Strike/SessionEnd, and for empty vitals or an empty note,
+/// which no line can produce.
+pub fn format_payload(p: &Payload) -> Option<String> {
+    match p {
+        Payload::Vitals(v) => {
+            if v.is_empty() {
+                return None;
+            }
+            let mut parts = Vec::new();
+            if let Some(bp) = v.bp {
+                parts.push(format!("bp {}/{}", bp.systolic, bp.diastolic));
+            }
+            if let Some(hr) = v.hr {
+                parts.push(format!("hr {hr}"));
+            }
+            if let Some(spo2) = v.spo2 {
+                parts.push(format!("spo2 {spo2}"));
+            }
+            if let Some(rr) = v.rr {
+                parts.push(format!("rr {rr}"));
+            }
+            if let Some(t) = v.temp_c {
+                parts.push(format!("temp {}", trim_number(t, 1)));
+            }
+            Some(parts.join(" "))
+        }
+        Payload::Sedation(s) => Some(format!("moaas {}", s.moaas)),
+        Payload::Dose(d) => {
+            let base = format!(
+                "dose {} {}{} {}",
+                d.drug,
+                trim_number(d.amount, AMOUNT_DECIMALS),
+                d.unit.label(),
+                d.route.label()
+            );
+            Some(match d.over_min {
+                Some(m) => format!("{base} over {m}m"),
+                None => base,
+            })
+        }
+        Payload::Observation(o) => {
+            let text = o.text.trim();
+            (!text.is_empty()).then(|| format!("obs {text}"))
+        }
+        Payload::Strike | Payload::SessionEnd => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Tokens
+
+/// A whitespace-separated word of the line and where it starts (in bytes).
+#[derive(Debug, Clone, Copy)]
+struct Token<'l> {
+    text: &'l str,
+    start: usize,
+}
+
+impl Token<'_> {
+    fn span(&self) -> Range<usize> {
+        self.start..self.start + self.text.len()
+    }
+
+    fn lower(&self) -> String {
+        self.text.to_lowercase()
+    }
+}
+
+struct Cursor<'l> {
+    line: &'l str,
+    tokens: Vec<Token<'l>>,
+    pos: usize,
+}
+
+impl<'l> Cursor<'l> {
+    fn new(line: &'l str) -> Self {
+        let mut tokens = Vec::new();
+        let mut start = None;
+        for (i, c) in line.char_indices() {
+            if c.is_whitespace() {
+                if let Some(s) = start.take() {
+                    tokens.push(Token {
+                        text: &line[s..i],
+                        start: s,
+                    });
+                }
+            } else if start.is_none() {
+                start = Some(i);
+            }
+        }
+        if let Some(s) = start {
+            tokens.push(Token {
+                text: &line[s..],
+                start: s,
+            });
+        }
+        Cursor {
+            line,
+            tokens,
+            pos: 0,
+        }
+    }
+
+    fn peek(&self) -> Option<Token<'l>> {
+        self.tokens.get(self.pos).copied()
+    }
+
+    fn peek_at(&self, ahead: usize) -> Option<Token<'l>> {
+        self.tokens.get(self.pos.checked_add(ahead)?).copied()
+    }
+
+    fn bump(&mut self) -> Option<Token<'l>> {
+        let tok = self.peek()?;
+        self.pos += 1;
+        Some(tok)
+    }
+
+    /// The last token taken, or an empty token at the end of the line.
+    fn previous(&self) -> Token<'l> {
+        self.pos
+            .checked_sub(1)
+            .and_then(|i| self.tokens.get(i).copied())
+            .unwrap_or(Token {
+                text: "",
+                start: self.line.len(),
+            })
+    }
+
+    /// Takes the next token; when the line ends instead, the error names the token before.
+    fn expect(&mut self, message: &str, example: &'static str) -> Result<Token<'l>, GrammarError> {
+        match self.bump() {
+            Some(tok) => Ok(tok),
+            None => Err(GrammarError::at(self.previous(), message, example)),
+        }
+    }
+
+    /// The rest of the line after `tok`, trimmed, with its byte offset; consumes it all.
+    fn take_rest_after(&mut self, tok: Token<'l>) -> (&'l str, usize) {
+        self.pos = self.tokens.len();
+        let rest = self.line.get(tok.start + tok.text.len()..).unwrap_or("");
+        let trimmed = rest.trim_start();
+        let offset = tok.start + tok.text.len() + (rest.len() - trimmed.len());
+        (trimmed.trim_end(), offset)
+    }
+}
+
+fn is_keyword(tok: Token<'_>) -> bool {
+    KEYWORDS.contains(&tok.lower().as_str())
+}
+
+fn keyword_example(kw: &str) -> &'static str {
+    match kw {
+        "bp" => EX_BP,
+        "hr" | "pulse" => EX_HR,
+        "spo2" => EX_SPO2,
+        "rr" => EX_RR,
+        "temp" => EX_TEMP,
+        "moaas" => EX_MOAAS,
+        "dose" => EX_DOSE,
+        _ => EX_OBS,
+    }
+}
+
+/// "hr74" or "bp128/82": a keyword run into its value is a slip, not a note.
+fn check_glued_keyword(tok: Token<'_>) -> Result<(), GrammarError> {
+    let lower = tok.lower();
+    for kw in KEYWORDS.iter().filter(|kw| **kw != "obs") {
+        let glued = lower
+            .strip_prefix(kw)
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+        if glued {
+            return Err(GrammarError::at(
+                tok,
+                format!("Put a space between {kw} and the number"),
+                keyword_example(kw),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn reject_control_chars(line: &str) -> Result<(), GrammarError> {
+    let trimmed_start = line.len() - line.trim_start().len();
+    let trimmed_end = line.trim_end().len();
+    for (i, c) in line.char_indices() {
+        let line_break = matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}' | '\u{85}')
+            && i >= trimmed_start
+            && i < trimmed_end;
+        if line_break || (c.is_control() && !c.is_whitespace()) {
+            let message = if line_break {
+                "One entry line at a time; this text has a line break in it"
+            } else {
+                "The line has an invisible control character in it; retype it"
+            };
+            return Err(GrammarError {
+                token: c.to_string(),
+                span: i..i + c.len_utf8(),
+                message: message.into(),
+                example: EX_LINE,
+            });
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Numbers
+
+/// A whole number of ASCII digits; huge values saturate (and then fail any range check).
+fn parse_whole(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(s.bytes().fold(0u64, |acc, b| {
+        acc.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+    }))
+}
+
+/// A plain decimal such as `36.8`, `0.5`, `35` (no sign, no exponent, no inf/nan).
+fn parse_decimal(s: &str) -> Option<f64> {
+    let digits = s.bytes().filter(u8::is_ascii_digit).count();
+    let dots = s.bytes().filter(|b| *b == b'.').count();
+    if digits == 0 || dots > 1 || digits + dots != s.len() {
+        return None;
+    }
+    s.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+fn decimals_of(s: &str) -> usize {
+    s.split_once('.').map_or(0, |(_, frac)| frac.len())
+}
+
+fn looks_like_comma_decimal(s: &str) -> bool {
+    s.contains(',') && s.bytes().all(|b| b.is_ascii_digit() || b == b',')
+}
+
+fn round_to(value: f64, decimals: i32) -> f64 {
+    let factor = 10f64.powi(decimals);
+    (value * factor).round() / factor
+}
+
+/// Added to a "needs a number" message when the token holds no digits at all: likely a note.
+fn free_text_hint(tok: Token<'_>) -> &'static str {
+    if tok.text.bytes().any(|b| b.is_ascii_digit()) {
+        ""
+    } else {
+        "; to write a note, start it with obs"
+    }
+}
+
+/// A whole number within `min..=max` for the vital or score called `what`.
+fn whole_in_range(
+    tok: Token<'_>,
+    text: &str,
+    what: &str,
+    min: u16,
+    max: u16,
+    example: &'static str,
+) -> Result<u16, GrammarError> {
+    let Some(n) = parse_whole(text) else {
+        let message = if parse_decimal(text).is_some() || looks_like_comma_decimal(text) {
+            format!("{what} needs a whole number, without decimals")
+        } else {
+            format!("{what} needs a number{}", free_text_hint(tok))
+        };
+        return Err(GrammarError::at(tok, message, example));
+    };
+    let out_of_range = || {
+        GrammarError::at(
+            tok,
+            format!("{what} must be between {min} and {max}; check for a typo"),
+            example,
+        )
+    };
+    if n < u64::from(min) || n > u64::from(max) {
+        return Err(out_of_range());
+    }
+    u16::try_from(n).map_err(|_| out_of_range())
+}
+
+// ---------------------------------------------------------------------------------------
+// Time prefix
+
+fn resolve_time<Tz: TimeZone>(
+    tok: Token<'_>,
+    ctx: &ParseContext<'_, Tz>,
+) -> Result<DateTime<FixedOffset>, GrammarError> {
+    let body = tok.text.strip_prefix('@').unwrap_or(tok.text);
+    if body.is_empty() {
+        return Err(GrammarError::at(
+            tok,
+            "A time is missing after @; give @HH:MM or @-10m (10 minutes ago)",
+            EX_TIME,
+        ));
+    }
+
+    let when: DateTime<Tz> = if let Some(ago) = body.strip_prefix('-') {
+        let secs =
+            parse_span(ago, &[("h", 3600), ("m", 60), ("min", 60), ("s", 1)]).ok_or_else(|| {
+                GrammarError::at(
+                    tok,
+                    "Give how long ago in hours, minutes or seconds, like @-10m, @-2h or @-1h30m",
+                    EX_TIME_AGO,
+                )
+            })?;
+        if secs == 0 {
+            return Err(GrammarError::at(
+                tok,
+                "That is now; leave the time out, or give how long ago, like @-10m",
+                EX_TIME_AGO,
+            ));
+        }
+        let too_far = || {
+            GrammarError::at(
+                tok,
+                "That is more than 24 hours ago; give how long ago, like @-10m or @-2h",
+                EX_TIME_AGO,
+            )
+        };
+        if secs > MAX_AGO_SECS {
+            return Err(too_far());
+        }
+        let delta = i64::try_from(secs)
+            .ok()
+            .and_then(TimeDelta::try_seconds)
+            .ok_or_else(too_far)?;
+        ctx.now
+            .clone()
+            .checked_sub_signed(delta)
+            .ok_or_else(too_far)?
+    } else {
+        let clock = parse_clock(body).map_err(|message| GrammarError::at(tok, message, EX_TIME))?;
+        let naive = ctx.now.date_naive().and_time(clock);
+        match ctx.now.timezone().from_local_datetime(&naive) {
+            LocalResult::Single(dt) => dt,
+            LocalResult::Ambiguous(_, _) => {
+                return Err(GrammarError::at(
+                    tok,
+                    "That time happens twice today because the clocks went back; \
+                     give how long ago instead, like @-10m",
+                    EX_TIME_AGO,
+                ));
+            }
+            LocalResult::None => {
+                return Err(GrammarError::at(
+                    tok,
+                    "That time does not exist today because the clocks went forward; \
+                     give how long ago instead, like @-10m",
+                    EX_TIME_AGO,
+                ));
+            }
+        }
+    };
+
+    let ahead = when.clone().signed_duration_since(&ctx.now);
+    if ahead > TimeDelta::try_seconds(FUTURE_SLACK_SECS).unwrap_or(TimeDelta::MAX) {
+        return Err(GrammarError::at(
+            tok,
+            "That time is in the future; use @-Nm for earlier today (like @-20m), \
+             or leave the time out to chart it now",
+            EX_TIME_AGO,
+        ));
+    }
+    Ok(when.fixed_offset())
+}
+
+/// `14:05` or `9:05`, 24-hour clock.
+fn parse_clock(body: &str) -> Result<NaiveTime, &'static str> {
+    const FORMAT: &str = "Give the time as @HH:MM on the 24-hour clock, or how long ago like @-10m";
+    let (h, m) = body.split_once(':').ok_or(FORMAT)?;
+    if !(1..=2).contains(&h.len()) || m.len() != 2 {
+        return Err(FORMAT);
+    }
+    let (hour, minute) = parse_whole(h).zip(parse_whole(m)).ok_or(FORMAT)?;
+    if hour > 23 {
+        return Err("Hours run from 0 to 23; give the time as @HH:MM");
+    }
+    if minute > 59 {
+        return Err("Minutes run from 00 to 59; give the time as @HH:MM");
+    }
+    let hour = u32::try_from(hour).map_err(|_| FORMAT)?;
+    let minute = u32::try_from(minute).map_err(|_| FORMAT)?;
+    NaiveTime::from_hms_opt(hour, minute, 0).ok_or(FORMAT)
+}
+
+/// A span like `1h30m` or `90s`: number+unit pieces, units in the order listed in `units`
+/// (case-insensitive, each at most once). Returns the total in the units' base (seconds).
+/// Units that share a multiplier are the same slot (`m` and `min`).
+fn parse_span(s: &str, units: &[(&str, u64)]) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    let mut rest = s;
+    let mut total = 0u64;
+    let mut last_mult = u64::MAX;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let n = parse_whole(rest.get(..digits)?)?;
+        rest = rest.get(digits..)?;
+        let letters = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let unit = rest.get(..letters)?.to_ascii_lowercase();
+        rest = rest.get(letters..)?;
+        let mult = units.iter().find(|(name, _)| *name == unit)?.1;
+        if mult >= last_mult {
+            return None;
+        }
+        last_mult = mult;
+        total = total.saturating_add(n.saturating_mul(mult));
+    }
+    Some(total)
+}
+
+// ---------------------------------------------------------------------------------------
+// Keyword segments
+
+fn parse_segments<Tz: TimeZone>(
+    cur: &mut Cursor<'_>,
+    ctx: &ParseContext<'_, Tz>,
+) -> Result<Vec<Payload>, GrammarError> {
+    let mut entries = Vec::new();
+    let mut vitals = VitalSigns::default();
+    let mut vitals_at: Option<usize> = None;
+    let mut sedation_seen = false;
+
+    while let Some(tok) = cur.bump() {
+        let kw = tok.lower();
+        match kw.as_str() {
+            "bp" | "hr" | "pulse" | "spo2" | "rr" | "temp" => {
+                if vitals_at.is_none() {
+                    vitals_at = Some(entries.len());
+                }
+                parse_vital(&kw, tok, cur, &mut vitals)?;
+            }
+            "moaas" => {
+                if sedation_seen {
+                    return Err(GrammarError::at(
+                        tok,
+                        "MOAA/S is already on this line; give it once",
+                        EX_MOAAS,
+                    ));
+                }
+                sedation_seen = true;
+                let value = cur.expect("MOAA/S needs a score from 0 to 5 after moaas", EX_MOAAS)?;
+                let moaas = whole_in_range(
+                    value,
+                    value.text,
+                    "MOAA/S (5 responds readily to name ... 0 no response)",
+                    0,
+                    MOAAS_MAX,
+                    EX_MOAAS,
+                )?;
+                let moaas = u8::try_from(moaas).map_err(|_| {
+                    GrammarError::at(value, "MOAA/S must be between 0 and 5", EX_MOAAS)
+                })?;
+                entries.push(Payload::Sedation(Sedation { moaas }));
+            }
+            "dose" => entries.push(Payload::Dose(parse_dose(cur, ctx)?)),
+            "obs" => {
+                let (text, offset) = cur.take_rest_after(tok);
+                if text.is_empty() {
+                    return Err(GrammarError::at(
+                        tok,
+                        "A note needs some text after obs",
+                        EX_OBS,
+                    ));
+                }
+                entries.push(Payload::Observation(parse_observation(text, offset)?));
+            }
+            _ => {
+                check_glued_keyword(tok)?;
+                return Err(GrammarError::at(
+                    tok,
+                    "Not a measurement, score or dose; to add a note after them, start it with obs",
+                    EX_NEXT,
+                ));
+            }
+        }
+    }
+
+    if let Some(at) = vitals_at {
+        entries.insert(at, Payload::Vitals(vitals));
+    }
+    Ok(entries)
+}
+
+fn parse_vital(
+    kw: &str,
+    key: Token<'_>,
+    cur: &mut Cursor<'_>,
+    v: &mut VitalSigns,
+) -> Result<(), GrammarError> {
+    let (what, already, example) = match kw {
+        "bp" => ("Blood pressure", v.bp.is_some(), EX_BP),
+        "hr" | "pulse" => ("Heart rate", v.hr.is_some(), EX_HR),
+        "spo2" => ("SpO2", v.spo2.is_some(), EX_SPO2),
+        "rr" => ("Breathing rate", v.rr.is_some(), EX_RR),
+        _ => ("Temperature", v.temp_c.is_some(), EX_TEMP),
+    };
+    if already {
+        return Err(GrammarError::at(
+            key,
+            format!("{what} is already on this line; give each vital sign once"),
+            example,
+        ));
+    }
+    let value = cur.expect(&format!("{what} needs a value after {}", key.text), example)?;
+
+    match kw {
+        "bp" => v.bp = Some(parse_bp(value)?),
+        "hr" | "pulse" => {
+            v.hr = Some(whole_in_range(
+                value, value.text, what, HR_MIN, HR_MAX, example,
+            )?);
+        }
+        "spo2" => {
+            let text = value.text.strip_suffix('%').unwrap_or(value.text);
+            let spo2 = whole_in_range(value, text, what, SPO2_MIN, SPO2_MAX, example)?;
+            v.spo2 = Some(u8::try_from(spo2).map_err(|_| {
+                GrammarError::at(value, "SpO2 must be between 50 and 100", example)
+            })?);
+        }
+        "rr" => {
+            v.rr = Some(whole_in_range(
+                value, value.text, what, RR_MIN, RR_MAX, example,
+            )?);
+        }
+        _ => v.temp_c = Some(parse_temp(value, cur)?),
+    }
+    Ok(())
+}
+
+fn parse_bp(tok: Token<'_>) -> Result<BloodPressure, GrammarError> {
+    let shape = || {
+        GrammarError::at(
+            tok,
+            format!(
+                "Blood pressure needs two whole numbers, systolic/diastolic{}",
+                free_text_hint(tok)
+            ),
+            EX_BP,
+        )
+    };
+    let (s, d) = tok.text.split_once('/').ok_or_else(shape)?;
+    let (sys, dia) = parse_whole(s).zip(parse_whole(d)).ok_or_else(shape)?;
+    let range = |what: &str, min: u16, max: u16| {
+        GrammarError::at(
+            tok,
+            format!("{what} must be between {min} and {max}; check for a typo"),
+            EX_BP,
+        )
+    };
+    if sys < u64::from(SYSTOLIC_MIN) || sys > u64::from(SYSTOLIC_MAX) {
+        return Err(range("Systolic", SYSTOLIC_MIN, SYSTOLIC_MAX));
+    }
+    if dia < u64::from(DIASTOLIC_MIN) || dia > u64::from(DIASTOLIC_MAX) {
+        return Err(range("Diastolic", DIASTOLIC_MIN, DIASTOLIC_MAX));
+    }
+    if dia >= sys {
+        return Err(GrammarError::at(
+            tok,
+            "Diastolic must be below systolic; give systolic first",
+            EX_BP,
+        ));
+    }
+    let systolic = u16::try_from(sys).map_err(|_| range("Systolic", SYSTOLIC_MIN, SYSTOLIC_MAX))?;
+    let diastolic =
+        u16::try_from(dia).map_err(|_| range("Diastolic", DIASTOLIC_MIN, DIASTOLIC_MAX))?;
+    Ok(BloodPressure {
+        systolic,
+        diastolic,
+    })
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum TempUnit {
+    C,
+    F,
+}
+
+fn temp_unit(s: &str) -> Option<TempUnit> {
+    match s {
+        "c" | "°c" => Some(TempUnit::C),
+        "f" | "°f" => Some(TempUnit::F),
+        _ => None,
+    }
+}
+
+/// `36.8`, `36.8C`, `98.6F`, `98.6 F`; returns °C rounded to 0.1.
+fn parse_temp(tok: Token<'_>, cur: &mut Cursor<'_>) -> Result<f64, GrammarError> {
+    let lower = tok.lower();
+    let num_end = lower
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+        .unwrap_or(lower.len());
+    let (num, suffix) = lower.split_at(num_end);
+    let mut unit = if suffix.is_empty() {
+        None
+    } else {
+        Some(temp_unit(suffix).ok_or_else(|| {
+            GrammarError::at(
+                tok,
+                format!(
+                    "Temperature needs a number in °C, or in °F marked with F{}",
+                    free_text_hint(tok)
+                ),
+                EX_TEMP,
+            )
+        })?)
+    };
+    // A unit may also come as its own word: `temp 98.6 F`.
+    let separate_unit = match unit {
+        None => cur.peek().and_then(|t| temp_unit(&t.lower())),
+        Some(_) => None,
+    };
+    if separate_unit.is_some() {
+        cur.bump();
+        unit = separate_unit;
+    }
+
+    let Some(value) = parse_decimal(num) else {
+        let message = if looks_like_comma_decimal(num) {
+            "Use a point for decimals in the temperature".to_string()
+        } else {
+            format!(
+                "Temperature needs a number in °C, or in °F marked with F{}",
+                free_text_hint(tok)
+            )
+        };
+        return Err(GrammarError::at(tok, message, EX_TEMP));
+    };
+
+    let celsius = match unit {
+        Some(TempUnit::F) => (value - 32.0) * 5.0 / 9.0,
+        _ => value,
+    };
+    let celsius = round_to(celsius, 1);
+    if (TEMP_C_MIN..=TEMP_C_MAX).contains(&celsius) {
+        return Ok(celsius);
+    }
+
+    let f_min = TEMP_C_MIN * 9.0 / 5.0 + 32.0;
+    let f_max = TEMP_C_MAX * 9.0 / 5.0 + 32.0;
+    if unit.is_none() && (f_min..=f_max).contains(&value) {
+        return Err(GrammarError::at(
+            tok,
+            format!("Temperature is in °C unless marked F; did you mean {num}F?"),
+            EX_TEMP_F,
+        ));
+    }
+    Err(GrammarError::at(
+        tok,
+        format!(
+            "Temperature must be between {} and {} °C ({} to {} °F); check for a typo",
+            trim_number(TEMP_C_MIN, 1),
+            trim_number(TEMP_C_MAX, 1),
+            trim_number(f_min, 1),
+            trim_number(f_max, 1),
+        ),
+        if unit == Some(TempUnit::F) {
+            EX_TEMP_F
+        } else {
+            EX_TEMP
+        },
+    ))
+}
+
+// ---------------------------------------------------------------------------------------
+// Doses
+
+/// `DRUG AMOUNT[UNIT] [UNIT] ROUTE [over DURATION]`, after the `dose` keyword.
+fn parse_dose<Tz: TimeZone>(
+    cur: &mut Cursor<'_>,
+    ctx: &ParseContext<'_, Tz>,
+) -> Result<Dose, GrammarError> {
+    const NEEDS: &str = "A dose needs a drug, an amount with its unit, and a route";
+    let Some(drug_tok) = cur.peek() else {
+        return Err(GrammarError::at(cur.previous(), NEEDS, EX_DOSE));
+    };
+    let Some((drug, words)) = match_drug(cur, ctx.drugs) else {
+        let known: Vec<String> = ctx
+            .drugs
+            .iter()
+            .map(|d| {
+                d.split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .to_lowercase()
+            })
+            .filter(|d| !d.is_empty())
+            .collect();
+        let message = if known.is_empty() {
+            "No drugs are set up for this chart, so no dose can be recorded".to_string()
+        } else {
+            format!(
+                "Unknown drug; write the drug first, one of: {}",
+                known.join(", ")
+            )
+        };
+        return Err(GrammarError::at(drug_tok, message, EX_DOSE));
+    };
+    cur.pos += words;
+
+    let amount_tok = cur.expect(
+        "Give the amount and unit after the drug, like 35mg or 0.5mg/kg",
+        EX_DOSE,
+    )?;
+    let split = amount_tok
+        .text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+        .unwrap_or(amount_tok.text.len());
+    let (num, attached_unit) = amount_tok.text.split_at(split);
+    let amount = match parse_decimal(num) {
+        Some(a) => a,
+        None => {
+            let message = if looks_like_comma_decimal(num) {
+                "Use a point for decimals in the amount, like 0.5mg/kg".to_string()
+            } else {
+                if num.is_empty() && is_route(amount_tok) {
+                    "Give the amount and unit before the route, like 35mg IM".to_string()
+                } else {
+                    "Give the amount as a number above zero after the drug, like 35mg".to_string()
+                }
+            };
+            return Err(GrammarError::at(amount_tok, message, EX_DOSE));
+        }
+    };
+    if decimals_of(num) > AMOUNT_DECIMALS {
+        return Err(GrammarError::at(
+            amount_tok,
+            format!("Give the amount with at most {AMOUNT_DECIMALS} decimals"),
+            EX_DOSE,
+        ));
+    }
+    if amount <= 0.0 {
+        return Err(GrammarError::at(
+            amount_tok,
+            "The amount must be above zero",
+            EX_DOSE,
+        ));
+    }
+
+    let unit_tok = if attached_unit.is_empty() {
+        cur.expect("Give the unit after the amount: mg, mcg or mg/kg", EX_DOSE)?
+    } else {
+        amount_tok
+    };
+    let unit_text = if attached_unit.is_empty() {
+        unit_tok.text
+    } else {
+        attached_unit
+    };
+    let unit = match unit_text.to_lowercase().as_str() {
+        "mg" => DoseUnit::Mg,
+        "mcg" => DoseUnit::Mcg,
+        "mg/kg" => DoseUnit::MgPerKg,
+        _ => {
+            return Err(GrammarError::at(
+                unit_tok,
+                "The unit must be mg, mcg or mg/kg",
+                EX_DOSE,
+            ));
+        }
+    };
+
+    let route_tok = cur.expect(
+        "Give the route after the amount: IV, IM, IN, SL or PO",
+        EX_DOSE,
+    )?;
+    let route = Route::ALL
+        .into_iter()
+        .find(|r| r.label().eq_ignore_ascii_case(route_tok.text))
+        .ok_or_else(|| {
+            GrammarError::at(route_tok, "The route must be IV, IM, IN, SL or PO", EX_DOSE)
+        })?;
+
+    let over_min = match cur.peek() {
+        Some(t) if t.text.eq_ignore_ascii_case("over") => {
+            cur.bump();
+            let dur = cur.expect(
+                "Give how long the dose ran after over, like over 40m or over 1h30m",
+                EX_DOSE_OVER,
+            )?;
+            Some(parse_over(dur)?)
+        }
+        _ => None,
+    };
+
+    let (total_mg, weight_kg) = match unit {
+        DoseUnit::Mg => (amount, None),
+        DoseUnit::Mcg => (amount / 1000.0, None),
+        DoseUnit::MgPerKg => {
+            let Some(weight) = ctx.weight_kg.filter(|w| w.is_finite() && *w > 0.0) else {
+                return Err(GrammarError::at(
+                    unit_tok,
+                    "The patient's weight is not recorded, so mg/kg cannot be worked out; \
+                     give the dose in mg",
+                    EX_DOSE,
+                ));
+            };
+            let total = round_to(amount * weight, 2);
+            if !total.is_finite() {
+                return Err(GrammarError::at(
+                    amount_tok,
+                    "That amount is too large; check for a typo",
+                    EX_DOSE_OVER,
+                ));
+            }
+            if total <= 0.0 {
+                return Err(GrammarError::at(
+                    amount_tok,
+                    "That works out to less than 0.01 mg; give the dose in mg or mcg",
+                    EX_DOSE,
+                ));
+            }
+            (total, Some(weight))
+        }
+    };
+
+    Ok(Dose {
+        drug,
+        amount,
+        unit,
+        route,
+        over_min,
+        total_mg,
+        weight_kg,
+    })
+}
+
+fn is_route(tok: Token<'_>) -> bool {
+    Route::ALL
+        .into_iter()
+        .any(|r| r.label().eq_ignore_ascii_case(tok.text))
+}
+
+/// The longest known drug name (possibly several words) at the cursor: (name, words).
+fn match_drug(cur: &Cursor<'_>, drugs: &[String]) -> Option<(String, usize)> {
+    let mut best: Option<(String, usize)> = None;
+    for drug in drugs {
+        let words: Vec<String> = drug.split_whitespace().map(str::to_lowercase).collect();
+        if words.is_empty() {
+            continue;
+        }
+        let matches = words
+            .iter()
+            .enumerate()
+            .all(|(i, w)| cur.peek_at(i).is_some_and(|t| t.lower() == *w));
+        if matches && best.as_ref().is_none_or(|(_, n)| words.len() > *n) {
+            best = Some((words.join(" "), words.len()));
+        }
+    }
+    best
+}
+
+/// `40m`, `40min`, `1h`, `1h30m` → minutes.
+fn parse_over(tok: Token<'_>) -> Result<u32, GrammarError> {
+    let minutes = parse_span(
+        tok.text,
+        &[("h", 60), ("hr", 60), ("m", 1), ("min", 1), ("mins", 1)],
+    )
+    .ok_or_else(|| {
+        GrammarError::at(
+            tok,
+            "Give how long the dose ran in minutes or hours, like over 40m or over 1h30m",
+            EX_DOSE_OVER,
+        )
+    })?;
+    if minutes == 0 {
+        return Err(GrammarError::at(
+            tok,
+            "The duration after over must be more than zero",
+            EX_DOSE_OVER,
+        ));
+    }
+    let too_long = || {
+        GrammarError::at(
+            tok,
+            "That duration is longer than 24 hours; check for a typo",
+            EX_DOSE_OVER,
+        )
+    };
+    if minutes > MAX_OVER_MIN {
+        return Err(too_long());
+    }
+    u32::try_from(minutes).map_err(|_| too_long())
+}
+
+// ---------------------------------------------------------------------------------------
+// Observations
+
+fn is_tag_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '-' || c == '_'
+}
+
+/// Pulls `#tags` (outside quotes) and "quoted words" out of a note; `offset` is where
+/// `text` starts in the line, for the span of an unclosed quote.
+fn parse_observation(text: &str, offset: usize) -> Result<Observation, GrammarError> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut tags: Vec<String> = Vec::new();
+    let mut quotes = Vec::new();
+    let mut open_quote: Option<usize> = None;
+    let mut i = 0;
+    while let Some(&(at, c)) = chars.get(i) {
+        i += 1;
+        match (c, open_quote) {
+            ('"', None) => open_quote = Some(at),
+            ('"', Some(start)) => {
+                let quote = text.get(start + 1..at).unwrap_or("").trim();
+                if !quote.is_empty() {
+                    quotes.push(quote.to_string());
+                }
+                open_quote = None;
+            }
+            ('#', None) => {
+                let starts_word = i < 2
+                    || chars
+                        .get(i - 2)
+                        .is_none_or(|&(_, p)| !is_tag_char(p) && p != '#');
+                if !starts_word {
+                    continue;
+                }
+                let tag_start = at + 1;
+                let mut tag_end = tag_start;
+                while let Some(&(j, d)) = chars.get(i) {
+                    if !is_tag_char(d) {
+                        break;
+                    }
+                    tag_end = j + d.len_utf8();
+                    i += 1;
+                }
+                let tag = text.get(tag_start..tag_end).unwrap_or("").to_lowercase();
+                if !tag.is_empty() && !tags.contains(&tag) {
+                    tags.push(tag);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    if let Some(start) = open_quote {
+        let word_start = text
+            .get(..start)
+            .and_then(|before| {
+                before
+                    .char_indices()
+                    .rev()
+                    .find(|(_, c)| c.is_whitespace())
+                    .map(|(j, c)| j + c.len_utf8())
+            })
+            .unwrap_or(0);
+        let word_end = text
+            .get(start..)
+            .and_then(|after| after.find(char::is_whitespace))
+            .map_or(text.len(), |j| start + j);
+        let token = text.get(word_start..word_end).unwrap_or("");
+        return Err(GrammarError {
+            token: token.to_string(),
+            span: offset + word_start..offset + word_end,
+            message: "This quote is not closed; end the patient's words with another \"".into(),
+            example: EX_QUOTE,
+        });
+    }
+
+    Ok(Observation {
+        text: text.to_string(),
+        tags,
+        quotes,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Datelike, Timelike};
+    use chrono_tz::Europe::Berlin;
+
+    fn drugs() -> Vec<String> {
+        ["ketamine", "esketamine", "ondansetron"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    /// Tuesday 2026-05-12 14:30:00 +01:00.
+    fn now() -> DateTime<FixedOffset> {
+        FixedOffset::east_opt(3600)
+            .unwrap()
+            .with_ymd_and_hms(2026, 5, 12, 14, 30, 0)
+            .unwrap()
+    }
+
+    fn parse_with(line: &str, weight: Option<f64>) -> Result<ParsedLine, GrammarError> {
+        let drugs = drugs();
+        let ctx = ParseContext {
+            now: now(),
+            weight_kg: weight,
+            drugs: &drugs,
+        };
+        parse_line(line, &ctx)
+    }
+
+    fn ok(line: &str) -> ParsedLine {
+        match parse_with(line, Some(70.0)) {
+            Ok(p) => p,
+            Err(e) => panic!("{line:?} should parse, got: {e}"),
+        }
+    }
+
+    fn one(line: &str) -> Payload {
+        let parsed = ok(line);
+        assert_eq!(parsed.entries.len(), 1, "{line:?}: {:?}", parsed.entries);
+        parsed.entries.into_iter().next().unwrap()
+    }
+
+    fn vitals(line: &str) -> VitalSigns {
+        match one(line) {
+            Payload::Vitals(v) => v,
+            other => panic!("{line:?} gave {other:?}"),
+        }
+    }
+
+    fn dose(line: &str) -> Dose {
+        match one(line) {
+            Payload::Dose(d) => d,
+            other => panic!("{line:?} gave {other:?}"),
+        }
+    }
+
+    fn obs(line: &str) -> Observation {
+        match one(line) {
+            Payload::Observation(o) => o,
+            other => panic!("{line:?} gave {other:?}"),
+        }
+    }
+
+    fn err(line: &str) -> GrammarError {
+        err_with(line, Some(70.0))
+    }
+
+    fn err_with(line: &str, weight: Option<f64>) -> GrammarError {
+        match parse_with(line, weight) {
+            Ok(p) => panic!("{line:?} should be refused, got {p:?}"),
+            Err(e) => {
+                assert_eq!(
+                    line.get(e.span.clone()),
+                    Some(e.token.as_str()),
+                    "span must point at the token"
+                );
+                e
+            }
+        }
+    }
+
+    /// Asserts the error names `token` and its message contains every one of `words`.
+    fn refused(line: &str, token: &str, words: &[&str]) -> GrammarError {
+        let e = err(line);
+        assert_eq!(e.token, token, "{line:?}: {e}");
+        for w in words {
+            assert!(
+                e.message.contains(w),
+                "{line:?}: {:?} lacks {w:?}",
+                e.message
+            );
+        }
+        e
+    }
+
+    fn bp(systolic: u16, diastolic: u16) -> Option<BloodPressure> {
+        Some(BloodPressure {
+            systolic,
+            diastolic,
+        })
+    }
+
+    // --- vitals -------------------------------------------------------------------------
+
+    #[test]
+    fn all_vitals_go_into_one_entry() {
+        let v = vitals("bp 128/82 hr 74 spo2 97 rr 14 temp 36.8");
+        assert_eq!(
+            v,
+            VitalSigns {
+                bp: bp(128, 82),
+                hr: Some(74),
+                spo2: Some(97),
+                rr: Some(14),
+                temp_c: Some(36.8),
+            }
+        );
+    }
+
+    #[test]
+    fn vitals_in_any_order_with_aliases_and_units() {
+        let v = vitals("TEMP 36.8C spo2 97% Pulse 74 RR 14 BP 128/82");
+        assert_eq!(v.bp, bp(128, 82));
+        assert_eq!(v.hr, Some(74));
+        assert_eq!(v.spo2, Some(97));
+        assert_eq!(v.rr, Some(14));
+        assert_eq!(v.temp_c, Some(36.8));
+        assert_eq!(vitals("hr 74").hr, Some(74));
+        assert_eq!(vitals("temp 37 c").temp_c, Some(37.0));
+        assert_eq!(vitals("temp 36.8°C").temp_c, Some(36.8));
+    }
+
+    #[test]
+    fn fahrenheit_is_converted_to_celsius() {
+        assert_eq!(vitals("temp 98.6F").temp_c, Some(37.0));
+        assert_eq!(vitals("temp 100.4f").temp_c, Some(38.0));
+        assert_eq!(vitals("temp 99.5 F").temp_c, Some(37.5));
+        assert_eq!(vitals("temp 97.0°F").temp_c, Some(36.1));
+    }
+
+    #[test]
+    fn celsius_is_kept_to_one_decimal() {
+        assert_eq!(vitals("temp 36.84").temp_c, Some(36.8));
+    }
+
+    #[test]
+    fn limits_are_inclusive() {
+        assert_eq!(vitals("bp 300/200").bp, bp(300, 200));
+        assert_eq!(vitals("bp 50/20").bp, bp(50, 20));
+        assert_eq!(vitals("hr 20").hr, Some(20));
+        assert_eq!(vitals("hr 250").hr, Some(250));
+        assert_eq!(vitals("spo2 50").spo2, Some(50));
+        assert_eq!(vitals("spo2 100%").spo2, Some(100));
+        assert_eq!(vitals("rr 4").rr, Some(4));
+        assert_eq!(vitals("rr 60").rr, Some(60));
+        assert_eq!(vitals("temp 30").temp_c, Some(30.0));
+        assert_eq!(vitals("temp 45.0").temp_c, Some(45.0));
+    }
+
+    #[test]
+    fn blood_pressure_errors() {
+        refused("bp 128", "128", &["systolic/diastolic"]);
+        refused("bp 128/", "128/", &["systolic/diastolic"]);
+        refused("bp 128/82/60", "128/82/60", &["systolic/diastolic"]);
+        refused("bp 128.5/82", "128.5/82", &["whole numbers"]);
+        refused("bp 1280/82", "1280/82", &["Systolic", "50 and 300"]);
+        refused("bp 128/8", "128/8", &["Diastolic", "20 and 200"]);
+        refused("bp 82/128", "82/128", &["below systolic"]);
+        refused("bp 120/120", "120/120", &["below systolic"]);
+        refused("bp high", "high", &["systolic/diastolic", "obs"]);
+        refused("bp", "bp", &["needs a value"]);
+        refused(
+            "bp 99999999999999999999999/82",
+            "99999999999999999999999/82",
+            &["50 and 300"],
+        );
+    }
+
+    #[test]
+    fn whole_number_vitals_refuse_decimals_and_words() {
+        refused("hr 74.5", "74.5", &["Heart rate", "whole number"]);
+        refused("hr 400", "400", &["20 and 250"]);
+        refused("pulse 5", "5", &["20 and 250"]);
+        refused("hr fast", "fast", &["needs a number", "obs"]);
+        refused("spo2 101", "101", &["50 and 100"]);
+        refused("spo2 97%%", "97%%", &["SpO2", "number"]);
+        refused("spo2 97.5", "97.5", &["whole number"]);
+        refused("rr 2", "2", &["4 and 60"]);
+        refused("rr 14,5", "14,5", &["whole number"]);
+        refused("rr", "rr", &["needs a value"]);
+        refused("hr -74", "-74", &["number"]);
+        refused("hr ７４", "７４", &["number"]);
+    }
+
+    #[test]
+    fn temperature_errors() {
+        let e = refused("temp 98.6", "98.6", &["did you mean 98.6F?"]);
+        assert_eq!(e.example, "temp 98.6F");
+        refused("temp 29.9", "29.9", &["30 and 45 °C"]);
+        refused("temp 120F", "120F", &["30 and 45 °C"]);
+        refused("temp 37K", "37K", &["°C", "F"]);
+        refused("temp 36,8", "36,8", &["point for decimals"]);
+        refused("temp warm", "warm", &["obs"]);
+        refused("temp", "temp", &["needs a value"]);
+        refused("temp 1e2", "1e2", &["number"]);
+        refused("temp inf", "inf", &["number"]);
+        refused("temp NaN", "NaN", &["number"]);
+    }
+
+    #[test]
+    fn the_same_vital_twice_is_refused() {
+        refused("hr 74 bp 128/82 pulse 80", "pulse", &["already", "once"]);
+        refused("bp 128/82 BP 130/80", "BP", &["already"]);
+        refused("temp 36.8 temp 37", "temp", &["already"]);
+    }
+
+    // --- sedation -----------------------------------------------------------------------
+
+    #[test]
+    fn moaas_scores() {
+        for n in 0..=5u8 {
+            assert_eq!(
+                one(&format!("moaas {n}")),
+                Payload::Sedation(Sedation { moaas: n })
+            );
+        }
+        assert_eq!(one("MOAAS 3"), Payload::Sedation(Sedation { moaas: 3 }));
+    }
+
+    #[test]
+    fn moaas_errors_explain_the_scale() {
+        refused(
+            "moaas 6",
+            "6",
+            &["0 and 5", "responds readily", "no response"],
+        );
+        refused("moaas 3.5", "3.5", &["whole number"]);
+        refused("moaas drowsy", "drowsy", &["number", "obs"]);
+        refused("moaas", "moaas", &["0 to 5"]);
+        refused("moaas 4 moaas 3", "moaas", &["already"]);
+    }
+
+    // --- doses --------------------------------------------------------------------------
+
+    #[test]
+    fn dose_in_mg() {
+        let d = dose("dose ketamine 35mg IM");
+        assert_eq!(
+            d,
+            Dose {
+                drug: "ketamine".into(),
+                amount: 35.0,
+                unit: DoseUnit::Mg,
+                route: Route::IM,
+                over_min: None,
+                total_mg: 35.0,
+                weight_kg: None,
+            }
+        );
+        assert_eq!(dose("dose ketamine 35 mg IM"), d);
+        assert_eq!(dose("DOSE Ketamine 35MG im"), d);
+        let e = dose("dose esketamine 56mg IN");
+        assert_eq!(
+            (e.drug.as_str(), e.route, e.total_mg),
+            ("esketamine", Route::IN, 56.0)
+        );
+    }
+
+    #[test]
+    fn dose_routes() {
+        for r in Route::ALL {
+            assert_eq!(
+                dose(&format!("dose ondansetron 4mg {}", r.label())).route,
+                r
+            );
+        }
+    }
+
+    #[test]
+    fn dose_in_mcg_and_mg_per_kg() {
+        let d = dose("dose ondansetron 500mcg IV");
+        assert_eq!(
+            (d.unit, d.total_mg, d.weight_kg),
+            (DoseUnit::Mcg, 0.5, None)
+        );
+
+        let d = dose("dose ketamine 0.5mg/kg IV over 40m");
+        assert_eq!(d.unit, DoseUnit::MgPerKg);
+        assert_eq!(d.amount, 0.5);
+        assert_eq!(d.total_mg, 35.0);
+        assert_eq!(d.weight_kg, Some(70.0));
+        assert_eq!(d.over_min, Some(40));
+
+        let d = dose("dose ketamine 0.75 MG/KG iv");
+        assert_eq!((d.total_mg, d.over_min), (52.5, None));
+    }
+
+    #[test]
+    fn mg_per_kg_total_is_rounded_to_two_decimals() {
+        let drugs = drugs();
+        let ctx = ParseContext {
+            now: now(),
+            weight_kg: Some(71.3),
+            drugs: &drugs,
+        };
+        let p = parse_line("dose ketamine 0.333mg/kg IV", &ctx).unwrap();
+        match &p.entries[0] {
+            Payload::Dose(d) => {
+                assert_eq!(d.total_mg, 23.74);
+                assert_eq!(d.weight_kg, Some(71.3));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn mg_per_kg_without_weight_is_refused() {
+        let e = err_with("dose ketamine 0.5mg/kg IV", None);
+        assert_eq!(e.token, "0.5mg/kg");
+        assert!(e.message.contains("weight is not recorded"), "{e}");
+        assert!(e.message.contains("in mg"), "{e}");
+        let e = err_with("dose ketamine 0.5 mg/kg IV", None);
+        assert_eq!(e.token, "mg/kg");
+        let e = err_with("dose ketamine 0.5mg/kg IV", Some(f64::NAN));
+        assert!(e.message.contains("weight"));
+        // mg doses need no weight.
+        assert!(parse_with("dose ketamine 35mg IM", None).is_ok());
+    }
+
+    #[test]
+    fn infusion_durations() {
+        assert_eq!(dose("dose ketamine 35mg IV over 40min").over_min, Some(40));
+        assert_eq!(dose("dose ketamine 35mg IV OVER 1h").over_min, Some(60));
+        assert_eq!(dose("dose ketamine 35mg IV over 1h30m").over_min, Some(90));
+        assert_eq!(dose("dose ketamine 35mg IV over 2H").over_min, Some(120));
+    }
+
+    #[test]
+    fn dose_errors() {
+        let e = refused(
+            "dose ketamin 35mg IM",
+            "ketamin",
+            &["Unknown drug", "ketamine, esketamine, ondansetron"],
+        );
+        assert_eq!(e.example, EX_DOSE);
+        refused("dose 35mg ketamine IM", "35mg", &["Unknown drug"]);
+        refused("dose", "dose", &["drug", "amount", "route"]);
+        refused("dose ketamine", "ketamine", &["amount", "unit"]);
+        refused("dose ketamine 0mg IM", "0mg", &["above zero"]);
+        refused("dose ketamine 0 mg IM", "0", &["above zero"]);
+        refused("dose ketamine -5mg IM", "-5mg", &["number above zero"]);
+        refused(
+            "dose ketamine IM 35mg",
+            "IM",
+            &["amount", "before the route"],
+        );
+        refused(
+            "dose ketamine 0,5mg/kg IV",
+            "0,5mg/kg",
+            &["point for decimals"],
+        );
+        refused("dose ketamine 0.5.1mg IV", "0.5.1mg", &["number"]);
+        refused(
+            "dose ketamine 0.1234mg/kg IV",
+            "0.1234mg/kg",
+            &["3 decimals"],
+        );
+        refused("dose ketamine 35 IM", "IM", &["mg, mcg or mg/kg"]);
+        refused("dose ketamine 35", "35", &["unit", "mg, mcg or mg/kg"]);
+        refused("dose ketamine 35ml IM", "35ml", &["mg, mcg or mg/kg"]);
+        refused(
+            "dose ketamine 35mg",
+            "35mg",
+            &["route", "IV, IM, IN, SL or PO"],
+        );
+        refused("dose ketamine 35mg IP", "IP", &["IV, IM, IN, SL or PO"]);
+        refused("dose ketamine 35mg IV over", "over", &["over 40m"]);
+        refused("dose ketamine 35mg IV over 40", "40", &["minutes or hours"]);
+        refused("dose ketamine 35mg IV over 0m", "0m", &["more than zero"]);
+        refused(
+            "dose ketamine 35mg IV over 30m1h",
+            "30m1h",
+            &["minutes or hours"],
+        );
+        refused("dose ketamine 35mg IV over 25h", "25h", &["24 hours"]);
+        refused(
+            "dose ketamine 35mg IV over -5m",
+            "-5m",
+            &["minutes or hours"],
+        );
+        refused(
+            "dose ketamine 35mg IV over 99999999999999999999999m",
+            "99999999999999999999999m",
+            &["24 hours"],
+        );
+        refused("dose ketamine inf IV", "inf", &["number"]);
+        refused("dose ketamine 35mg IM slowly", "slowly", &["obs"]);
+    }
+
+    #[test]
+    fn unknown_drug_when_none_are_set_up() {
+        let ctx = ParseContext {
+            now: now(),
+            weight_kg: None,
+            drugs: &[],
+        };
+        let e = parse_line("dose ketamine 35mg IM", &ctx).unwrap_err();
+        assert_eq!(e.token, "ketamine");
+        assert!(e.message.contains("No drugs are set up"));
+    }
+
+    #[test]
+    fn multi_word_drug_names_match_longest() {
+        let drugs = vec!["nitrous".to_string(), "nitrous oxide".to_string()];
+        let ctx = ParseContext {
+            now: now(),
+            weight_kg: None,
+            drugs: &drugs,
+        };
+        let p = parse_line("dose Nitrous Oxide 5mg IN", &ctx).unwrap();
+        match &p.entries[0] {
+            Payload::Dose(d) => assert_eq!(d.drug, "nitrous oxide"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_dose_is_its_own_entry() {
+        let p = ok("dose ketamine 35mg IM dose ondansetron 4mg IV");
+        assert_eq!(p.entries.len(), 2);
+        assert!(matches!(&p.entries[0], Payload::Dose(d) if d.drug == "ketamine"));
+        assert!(matches!(&p.entries[1], Payload::Dose(d) if d.drug == "ondansetron"));
+    }
+
+    // --- observations -------------------------------------------------------------------
+
+    #[test]
+    fn a_line_that_starts_with_a_plain_word_is_a_note() {
+        let o = obs("calm, eyes closed #Music #breathing #music");
+        assert_eq!(o.text, "calm, eyes closed #Music #breathing #music");
+        assert_eq!(o.tags, vec!["music", "breathing"]);
+        assert!(o.quotes.is_empty());
+        // Keywords later in a note are just words.
+        assert_eq!(
+            obs("patient asked about dose hr 80").text,
+            "patient asked about dose hr 80"
+        );
+    }
+
+    #[test]
+    fn obs_keyword_takes_the_rest_of_the_line() {
+        let o = obs("obs   says \"I feel light\" then \"floating\"  #insight ");
+        assert_eq!(o.text, "says \"I feel light\" then \"floating\"  #insight");
+        assert_eq!(o.quotes, vec!["I feel light", "floating"]);
+        assert_eq!(o.tags, vec!["insight"]);
+        assert_eq!(
+            obs("OBS bp 128/82 is just text").text,
+            "bp 128/82 is just text"
+        );
+        assert_eq!(obs("obs @home").text, "@home");
+    }
+
+    #[test]
+    fn tags_are_whole_words_outside_quotes() {
+        let o = obs("obs room#4 \"#notatag\" (#grief_work), #re-entry! #Ärger # ##");
+        assert_eq!(o.tags, vec!["grief_work", "re-entry", "ärger"]);
+        assert_eq!(o.quotes, vec!["#notatag"]);
+        assert!(obs("obs \"\" nothing quoted").quotes.is_empty());
+    }
+
+    #[test]
+    fn observation_errors() {
+        let e = refused("obs says \"I feel", "\"I", &["quote is not closed"]);
+        assert_eq!(e.span, 9..11);
+        refused("crying \"why", "\"why", &["not closed"]);
+        refused("obs", "obs", &["needs some text"]);
+        refused("bp 128/82 obs   ", "obs", &["needs some text"]);
+    }
+
+    // --- combining segments -------------------------------------------------------------
+
+    #[test]
+    fn segments_combine_in_line_order() {
+        let p = ok("bp 128/82 hr 74 moaas 4 obs calm, eyes closed");
+        assert_eq!(p.entries.len(), 3);
+        assert_eq!(p.entries[0].kind(), "vitals");
+        assert_eq!(p.entries[1], Payload::Sedation(Sedation { moaas: 4 }));
+        assert_eq!(p.entries[2].kind(), "observation");
+
+        // Vitals sit where the first vital appeared, even if more come later.
+        let p = ok("moaas 3 bp 120/80 dose ketamine 35mg IM hr 70 obs ok");
+        let kinds: Vec<_> = p.entries.iter().map(Payload::kind).collect();
+        assert_eq!(kinds, ["sedation", "vitals", "dose", "observation"]);
+        match &p.entries[1] {
+            Payload::Vitals(v) => assert_eq!((v.bp, v.hr), (bp(120, 80), Some(70))),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_stray_word_after_a_keyword_segment_is_refused() {
+        let e = refused("bp 128/82 calm", "calm", &["start it with obs"]);
+        assert_eq!(e.example, EX_NEXT);
+        assert_eq!(e.span, 10..14);
+        refused("hr 74 hr74", "hr74", &["space"]);
+        refused("moaas 4 sleepy", "sleepy", &["obs"]);
+    }
+
+    #[test]
+    fn nothing_partial_is_recorded() {
+        // A good vital and a bad one: the whole line is refused.
+        refused("hr 74 bp 300/250", "300/250", &["Diastolic"]);
+        refused(
+            "bp 128/82 dose ketamin 35mg IM",
+            "ketamin",
+            &["Unknown drug"],
+        );
+    }
+
+    #[test]
+    fn a_keyword_run_into_its_number_is_refused() {
+        refused("hr74", "hr74", &["space between hr"]);
+        refused("BP128/82 ok", "BP128/82", &["space between bp"]);
+        refused("spo297", "spo297", &["space between spo2"]);
+        // Ordinary words that merely start like a keyword are notes.
+        assert_eq!(obs("temperature feels fine").text, "temperature feels fine");
+        assert_eq!(obs("hrs of music").text, "hrs of music");
+    }
+
+    #[test]
+    fn empty_lines_have_nothing_to_record() {
+        for line in ["", "   ", "\t \n"] {
+            let e = err(line);
+            assert_eq!(e.token, "");
+            assert!(e.message.contains("Nothing to record"));
+        }
+        refused("@14:05", "@14:05", &["Nothing to record"]);
+        refused("  @-5m  ", "@-5m", &["Nothing to record"]);
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        refused("obs calm\u{1b}[31m", "\u{1b}", &["control character"]);
+        refused("obs one\ntwo", "\n", &["line break"]);
+        // A trailing newline from a terminal read is fine.
+        assert_eq!(obs("obs calm\n").text, "calm");
+    }
+
+    // --- time prefix --------------------------------------------------------------------
+
+    #[test]
+    fn no_prefix_means_now() {
+        let p = ok("hr 74");
+        assert_eq!(p.event_time, now());
+        assert!(!p.time_given);
+    }
+
+    #[test]
+    fn clock_times_today() {
+        let p = ok("@14:05 hr 74");
+        assert!(p.time_given);
+        assert_eq!(p.event_time.to_rfc3339(), "2026-05-12T14:05:00+01:00");
+        let p = ok("@9:05 calm");
+        assert_eq!(p.event_time.to_rfc3339(), "2026-05-12T09:05:00+01:00");
+        assert_eq!(ok("@0:00 moaas 5").event_time.hour(), 0);
+        // Up to one minute ahead is allowed.
+        assert_eq!(ok("@14:31 hr 74").event_time.minute(), 31);
+    }
+
+    #[test]
+    fn relative_times() {
+        let at = |line: &str| ok(line).event_time.to_rfc3339();
+        assert_eq!(at("@-5m hr 74"), "2026-05-12T14:25:00+01:00");
+        assert_eq!(at("@-2h hr 74"), "2026-05-12T12:30:00+01:00");
+        assert_eq!(at("@-1h30m hr 74"), "2026-05-12T13:00:00+01:00");
+        assert_eq!(at("@-90s hr 74"), "2026-05-12T14:28:30+01:00");
+        assert_eq!(at("@-10min hr 74"), "2026-05-12T14:20:00+01:00");
+        assert_eq!(at("@-1H5M hr 74"), "2026-05-12T13:25:00+01:00");
+        assert_eq!(at("@-24h hr 74"), "2026-05-11T14:30:00+01:00");
+        assert!(ok("@-5m hr 74").time_given);
+    }
+
+    #[test]
+    fn bad_times_are_refused() {
+        refused("@25:00 hr 74", "@25:00", &["0 to 23"]);
+        refused("@14:60 hr 74", "@14:60", &["00 to 59"]);
+        refused("@14:5 hr 74", "@14:5", &["@HH:MM"]);
+        refused("@1405 hr 74", "@1405", &["@HH:MM"]);
+        refused("@abc hr 74", "@abc", &["@HH:MM"]);
+        refused("@ hr 74", "@", &["missing"]);
+        refused("@", "@", &["missing"]);
+        refused("@- hr 74", "@-", &["how long ago", "@-10m"]);
+        refused("@-0x hr 74", "@-0x", &["how long ago"]);
+        refused("@-5 hr 74", "@-5", &["how long ago"]);
+        refused("@-30m1h hr 74", "@-30m1h", &["how long ago"]);
+        refused("@-5m5m hr 74", "@-5m5m", &["how long ago"]);
+        refused("@-0m hr 74", "@-0m", &["That is now"]);
+        refused("@-25h hr 74", "@-25h", &["24 hours"]);
+        refused(
+            "@-99999999999999999999999h hr 74",
+            "@-99999999999999999999999h",
+            &["24 hours"],
+        );
+        refused("@+5m hr 74", "@+5m", &["@HH:MM"]);
+        refused("@14:05 @-5m hr 74", "@-5m", &["Only one time"]);
+    }
+
+    #[test]
+    fn future_times_are_refused() {
+        let e = refused("@14:32 hr 74", "@14:32", &["in the future", "@-Nm"]);
+        assert!(e.to_string().starts_with("That time is in the future"));
+        refused("@23:59 calm", "@23:59", &["in the future"]);
+    }
+
+    #[test]
+    fn ambiguous_local_time_when_clocks_go_back() {
+        let drugs = drugs();
+        let ctx = ParseContext {
+            now: Berlin.with_ymd_and_hms(2026, 10, 25, 12, 0, 0).unwrap(),
+            weight_kg: None,
+            drugs: &drugs,
+        };
+        let e = parse_line("@02:30 hr 74", &ctx).unwrap_err();
+        assert_eq!(e.token, "@02:30");
+        assert!(e.message.contains("happens twice"), "{e}");
+        assert!(e.message.contains("clocks went back"), "{e}");
+        // Either side of the change is fine, with its own offset.
+        let before = parse_line("@01:30 hr 74", &ctx).unwrap();
+        assert_eq!(before.event_time.to_rfc3339(), "2026-10-25T01:30:00+02:00");
+        let after = parse_line("@03:30 hr 74", &ctx).unwrap();
+        assert_eq!(after.event_time.to_rfc3339(), "2026-10-25T03:30:00+01:00");
+    }
+
+    #[test]
+    fn skipped_local_time_when_clocks_go_forward() {
+        let drugs = drugs();
+        let ctx = ParseContext {
+            now: Berlin.with_ymd_and_hms(2026, 3, 29, 12, 0, 0).unwrap(),
+            weight_kg: None,
+            drugs: &drugs,
+        };
+        let e = parse_line("@02:30 hr 74", &ctx).unwrap_err();
+        assert_eq!(e.token, "@02:30");
+        assert!(e.message.contains("does not exist"), "{e}");
+        assert!(e.message.contains("clocks went forward"), "{e}");
+    }
+
+    #[test]
+    fn relative_time_across_a_clock_change_keeps_the_old_offset() {
+        let drugs = drugs();
+        let ctx = ParseContext {
+            // 03:30 CEST is one real hour after 01:30 CET.
+            now: Berlin.with_ymd_and_hms(2026, 3, 29, 3, 30, 0).unwrap(),
+            weight_kg: None,
+            drugs: &drugs,
+        };
+        let p = parse_line("@-1h hr 74", &ctx).unwrap();
+        assert_eq!(p.event_time.to_rfc3339(), "2026-03-29T01:30:00+01:00");
+        let p = parse_line("hr 74", &ctx).unwrap();
+        assert_eq!(p.event_time.to_rfc3339(), "2026-03-29T03:30:00+02:00");
+        assert_eq!(p.event_time.day(), 29);
+    }
+
+    // --- errors and formatting ----------------------------------------------------------
+
+    #[test]
+    fn error_display() {
+        let e = err("hr 400");
+        assert_eq!(
+            e.to_string(),
+            "Heart rate must be between 20 and 250; check for a typo: '400' (example: hr 74)"
+        );
+        let e = err("");
+        assert_eq!(
+            e.to_string(),
+            "Nothing to record; type a measurement, a dose or a note (example: bp 128/82 hr 74)"
+        );
+    }
+
+    #[test]
+    fn format_payload_round_trips() {
+        let lines = [
+            "bp 128/82 hr 74 spo2 97 rr 14 temp 36.8",
+            "temp 98.6F",
+            "temp 37",
+            "spo2 93% rr 8",
+            "moaas 0",
+            "dose ketamine 35mg IM",
+            "dose ketamine 35 mg IM",
+            "dose ketamine 0.5mg/kg IV over 40m",
+            "dose ketamine 0.333 mg/kg IV over 1h30m",
+            "dose ondansetron 4000mcg PO",
+            "dose esketamine 56mg IN",
+            "dose ketamine 12.125mg SL",
+            "obs says \"I feel light\" #insight #music",
+            "tearful, then laughing #release",
+        ];
+        for line in lines {
+            for entry in ok(line).entries {
+                let text = format_payload(&entry).unwrap();
+                let back = ok(&text).entries;
+                assert_eq!(back, vec![entry], "{line:?} -> {text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn format_payload_canonical_lines() {
+        assert_eq!(
+            format_payload(&one("TEMP 98.6F rr 14 Pulse 74 bp 128/82 spo2 97%")).unwrap(),
+            "bp 128/82 hr 74 spo2 97 rr 14 temp 37"
+        );
+        assert_eq!(
+            format_payload(&one("dose Ketamine 0.5 MG/KG iv over 1h")).unwrap(),
+            "dose ketamine 0.5mg/kg IV over 60m"
+        );
+        assert_eq!(format_payload(&one("calm")).unwrap(), "obs calm");
+        assert_eq!(format_payload(&Payload::Strike), None);
+        assert_eq!(format_payload(&Payload::SessionEnd), None);
+        assert_eq!(
+            format_payload(&Payload::Vitals(VitalSigns::default())),
+            None
+        );
+    }
+
+    #[test]
+    fn keywords_are_the_documented_set() {
+        assert_eq!(
+            KEYWORDS,
+            [
+                "bp", "hr", "pulse", "spo2", "rr", "temp", "moaas", "dose", "obs"
+            ]
+        );
+    }
+
+    #[test]
+    fn never_panics_on_nasty_input() {
+        let nasty = [
+            "",
+            " ",
+            "@",
+            "@@",
+            "@-",
+            "@--",
+            "@-@",
+            "@:",
+            "@::",
+            "@1:",
+            "@:1",
+            "@-h",
+            "@-m5",
+            "@-9999999999999999999999999999s",
+            "@99999999999999999999:00",
+            "\"",
+            "\"\"\"",
+            "obs \"",
+            "#",
+            "##",
+            "# #",
+            "obs #",
+            "bp /",
+            "bp //",
+            "bp 1/",
+            "bp /1",
+            "hr 99999999999999999999999999999999",
+            "temp .",
+            "temp ..",
+            "temp 1.",
+            "temp .5",
+            "temp F",
+            "temp °",
+            "temp 36.8°",
+            "temp 1e308",
+            "dose",
+            "dose ketamine .",
+            "dose ketamine .mg IV",
+            "dose ketamine 1e400mg IV",
+            "dose ketamine 99999999999999999999999999999999999999mg/kg IV",
+            "dose ketamine 1mg IV over",
+            "dose ketamine 1mg IV over h",
+            "dose ketamine 1mg IV over 1hm",
+            "🙂",
+            "🙂 🙂",
+            "@🙂",
+            "@-🙂",
+            "hr 🙂",
+            "bp 🙂/🙂",
+            "temp 🙂F",
+            "dose 🙂",
+            "dose ketamine 🙂mg IV",
+            "obs \"🙂",
+            "#🙂 \"🙂\"",
+            "İ",
+            "ǅ ǅ",
+            "\u{0}",
+            "\u{feff}hr 74",
+            "\u{200b}",
+            "\u{202e}obs",
+            "\u{a0}hr\u{a0}74",
+            "ａｂｃ",
+            "hr\u{3000}74",
+            "moaas -1",
+            "moaas 99999999999999999999999999",
+            "spo2 %",
+            "spo2 %%",
+            "\t@14:05\tbp\t128/82",
+            "@14:05 \"",
+            "@23:59:59",
+            "@-1h-1m",
+            "obs \u{301}\"\u{301}",
+        ];
+        let long = "9".repeat(10_000);
+        let long_lines = [
+            format!("hr {long}"),
+            format!("temp {long}.{long}"),
+            format!("dose ketamine {long}mg IV"),
+            format!("@-{long}m hr 74"),
+            format!("obs {}", "\"".repeat(1001)),
+            "#a".repeat(5000),
+        ];
+        let drugs = drugs();
+        for weight in [
+            None,
+            Some(70.0),
+            Some(0.0),
+            Some(f64::MAX),
+            Some(f64::INFINITY),
+        ] {
+            let ctx = ParseContext {
+                now: now(),
+                weight_kg: weight,
+                drugs: &drugs,
+            };
+            for line in nasty
+                .iter()
+                .copied()
+                .chain(long_lines.iter().map(String::as_str))
+            {
+                for prefix in ["", "@-5m ", "obs ", "bp 128/82 ", "dose ketamine "] {
+                    let line = format!("{prefix}{line}");
+                    match parse_line(&line, &ctx) {
+                        Ok(p) => {
+                            for e in &p.entries {
+                                let _ = format_payload(e);
+                            }
+                        }
+                        Err(e) => {
+                            assert!(line.get(e.span.clone()).is_some(), "{line:?}: {e:?}");
+                            let _ = e.to_string();
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
