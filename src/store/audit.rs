@@ -152,8 +152,8 @@ pub fn record(
         )
         .optional()?
         .unwrap_or((0, GENESIS.to_string()));
-    let content_hash = content_hash(tx, kind, object_id)?
-        .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+    let content_hash =
+        content_hash(tx, kind, object_id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
     let fields = AuditFields {
         seq: last_seq + 1,
         at_ms,

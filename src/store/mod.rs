@@ -53,21 +53,28 @@ impl Chart {
         now: DateTime<FixedOffset>,
     ) -> Result<Chart> {
         if passphrase.is_empty() {
-            return Err(StoreError::Invalid("the passphrase must not be empty".into()));
+            return Err(StoreError::Invalid(
+                "the passphrase must not be empty".into(),
+            ));
         }
         if clinician.trim().is_empty() {
-            return Err(StoreError::Invalid("the clinician name must not be empty".into()));
+            return Err(StoreError::Invalid(
+                "the clinician name must not be empty".into(),
+            ));
         }
         files::create_private_file(path)?;
         let made = (|| {
-            let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
-            key(&conn, passphrase)?;
-            conn.pragma_update(None, "application_id", schema::APPLICATION_ID)?;
+            let wrap = |e| StoreError::from_sqlite(e, path);
+            let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+                .map_err(wrap)?;
+            key(&conn, passphrase).map_err(wrap)?;
+            conn.pragma_update(None, "application_id", schema::APPLICATION_ID)
+                .map_err(wrap)?;
             let mut chart = Chart::finish_open(conn, path, busy_timeout_ms)?;
             chart.add_clinician(clinician.trim(), now)?;
-            chart.clinician = chart.first_clinician()?.ok_or_else(|| {
-                StoreError::Invalid("the new chart has no clinician".into())
-            })?;
+            chart.clinician = chart
+                .first_clinician()?
+                .ok_or_else(|| StoreError::Invalid("the new chart has no clinician".into()))?;
             Ok(chart)
         })();
         if made.is_err() {
@@ -90,9 +97,11 @@ impl Chart {
         .map_err(|e| StoreError::from_sqlite(e, path))?;
         key(&conn, passphrase).map_err(|e| StoreError::from_sqlite(e, path))?;
         let app_id: i32 = conn
-            .query_row("SELECT application_id FROM pragma_application_id", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT application_id FROM pragma_application_id",
+                [],
+                |r| r.get(0),
+            )
             .map_err(|e| StoreError::from_sqlite(e, path))?;
         if app_id != schema::APPLICATION_ID {
             return Err(StoreError::WrongPassphrase);
@@ -121,8 +130,10 @@ impl Chart {
                 "the chart could not be put in WAL mode (got {mode})"
             )));
         }
-        conn.pragma_update(None, "synchronous", "FULL").map_err(wrap)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(wrap)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(wrap)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(wrap)?;
         let mut chart = Chart {
             conn,
             path: path.to_path_buf(),
@@ -153,7 +164,8 @@ impl Chart {
             };
             tx.execute_batch(sql).map_err(wrap)?;
             version += 1;
-            tx.pragma_update(None, "user_version", version).map_err(wrap)?;
+            tx.pragma_update(None, "user_version", version)
+                .map_err(wrap)?;
         }
         tx.commit().map_err(wrap)?;
         Ok(())
@@ -280,6 +292,8 @@ impl WriteError {
 /// SQLCipher's key must be the first statement on the connection. The first read then tells
 /// whether the key fits.
 fn key(conn: &Connection, passphrase: &str) -> rusqlite::Result<()> {
+    // SQLCipher would otherwise print its own diagnostics on stderr.
+    conn.pragma_update(None, "cipher_log_level", "NONE")?;
     conn.pragma_update(None, "key", passphrase)?;
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
         r.get::<_, i64>(0)

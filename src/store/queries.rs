@@ -3,8 +3,7 @@
 use super::audit::{self, ObjectKind};
 use super::{Chart, Result, StoreError, WriteError, from_stored, to_stored};
 use crate::domain::{
-    Correction, Entry, EntryId, Flag, Patient, PatientId, Payload, Session, SessionId,
-    SessionKind,
+    Correction, Entry, EntryId, Flag, Patient, PatientId, Payload, Session, SessionId, SessionKind,
 };
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rusqlite::{OptionalExtension, Row, params};
@@ -95,7 +94,9 @@ fn entry_from_row(r: &Row<'_>) -> rusqlite::Result<Entry> {
 impl Chart {
     pub fn add_patient(&mut self, p: &NewPatient, now: DateTime<FixedOffset>) -> Result<PatientId> {
         if p.name.trim().is_empty() {
-            return Err(StoreError::Invalid("the patient's name must not be empty".into()));
+            return Err(StoreError::Invalid(
+                "the patient's name must not be empty".into(),
+            ));
         }
         if let Some(w) = p.weight_kg
             && !(w.is_finite() && w > 0.0 && w < 700.0)
@@ -119,7 +120,14 @@ impl Chart {
                 ],
             )?;
             let id = tx.last_insert_rowid();
-            audit::record(tx, now.timestamp_millis(), Some(clinician), "patient.add", ObjectKind::Patient, id)?;
+            audit::record(
+                tx,
+                now.timestamp_millis(),
+                Some(clinician),
+                "patient.add",
+                ObjectKind::Patient,
+                id,
+            )?;
             Ok(id)
         })
     }
@@ -145,10 +153,17 @@ impl Chart {
             )
             .optional()
             .map_err(|e| self.err(e))?
-            .ok_or(StoreError::NotFound { what: "patient", id })
+            .ok_or(StoreError::NotFound {
+                what: "patient",
+                id,
+            })
     }
 
-    pub fn start_session(&mut self, s: &NewSession, now: DateTime<FixedOffset>) -> Result<SessionId> {
+    pub fn start_session(
+        &mut self,
+        s: &NewSession,
+        now: DateTime<FixedOffset>,
+    ) -> Result<SessionId> {
         self.patient(s.patient_id)?;
         match (s.kind, s.dosing_session_id) {
             (SessionKind::Integration, None) => {
@@ -208,7 +223,10 @@ impl Chart {
             .query_row(&sql, [id], session_from_row)
             .optional()
             .map_err(|e| self.err(e))?
-            .ok_or(StoreError::NotFound { what: "session", id })
+            .ok_or(StoreError::NotFound {
+                what: "session",
+                id,
+            })
     }
 
     /// Sessions, newest first; all, or one patient's.
@@ -340,7 +358,11 @@ fn check_correctable(
         )
         .optional()?;
     let Some((target_session, kind)) = found else {
-        return Err(StoreError::NotFound { what: "entry", id: target }.into());
+        return Err(StoreError::NotFound {
+            what: "entry",
+            id: target,
+        }
+        .into());
     };
     if target_session != session {
         return Err(StoreError::Invalid(format!(
@@ -356,7 +378,11 @@ fn check_correctable(
         )
         .optional()?;
     if let Some((by, how_before)) = corrected {
-        let verb = if how_before == "strike" { "struck" } else { "amended" };
+        let verb = if how_before == "strike" {
+            "struck"
+        } else {
+            "amended"
+        };
         return Err(StoreError::Invalid(format!(
             "entry {target} was already {verb} by entry {by}; correct entry {by} instead"
         ))
