@@ -4,9 +4,7 @@
 use crate::config::Config;
 use crate::domain::grammar::{GrammarError, ParseContext, ParsedLine, parse_line};
 use crate::domain::planning::{FlagRules, PlannedEntry, SessionContext, plan_line};
-use crate::domain::{
-    ChartLine, Correction, EntryId, EntryStatus, Payload, SessionId, chart_lines,
-};
+use crate::domain::{ChartLine, Correction, EntryId, EntryStatus, Payload, SessionId, chart_lines};
 use crate::store::{Chart, NewEntry, StoreError};
 use chrono::{DateTime, FixedOffset, TimeZone};
 
@@ -36,7 +34,7 @@ pub fn session_lines(chart: &Chart, session: SessionId) -> Result<Vec<ChartLine>
 pub fn first_dose(lines: &[ChartLine]) -> Option<DateTime<FixedOffset>> {
     lines
         .iter()
-.filter(|l| l.status == EntryStatus::Current && matches!(l.entry.payload, Payload::Dose(_)))
+        .filter(|l| l.status == EntryStatus::Current && matches!(l.entry.payload, Payload::Dose(_)))
         .map(|l| l.entry.event_time)
         .min()
 }

@@ -140,7 +140,10 @@ mod tests {
         let err = Config::from_layers(Some(("mine.toml", "[alerts]\nspo2_bellow = 90\n")))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("mine.toml") && err.contains("spo2_bellow"), "{err}");
+        assert!(
+            err.contains("mine.toml") && err.contains("spo2_bellow"),
+            "{err}"
+        );
     }
 
     #[test]
