@@ -167,7 +167,9 @@ fn parse_weight(s: &str) -> Result<f64, String> {
     if kg.is_finite() && kg > 0.0 && kg < 700.0 {
         Ok(kg)
     } else {
-        Err(format!("{s} kg is not plausible; expected kilograms between 0 and 700"))
+        Err(format!(
+            "{s} kg is not plausible; expected kilograms between 0 and 700"
+        ))
     }
 }
 
@@ -241,7 +243,11 @@ impl Ctx {
         );
         logging::event(
             &self.paths.log,
-            if chart.is_ok() { "chart.open" } else { "chart.open.failed" },
+            if chart.is_ok() {
+                "chart.open"
+            } else {
+                "chart.open.failed"
+            },
             &[],
         );
         Ok(chart?)
@@ -268,7 +274,14 @@ pub fn run(cli: Cli) -> Outcome {
             line,
         }) => {
             let mut chart = ctx.open()?;
-            let id = charting::amend_entry(&mut chart, &ctx.config, entry, &reason, &line, &Local::now())?;
+            let id = charting::amend_entry(
+                &mut chart,
+                &ctx.config,
+                entry,
+                &reason,
+                &line,
+                &Local::now(),
+            )?;
             writeln!(out, "{id}")?;
             Ok(())
         }
@@ -304,7 +317,12 @@ pub fn run(cli: Cli) -> Outcome {
                 .filter(|p| !p.is_empty());
             let announced = passphrase.is_none();
             let passphrase = passphrase.unwrap_or_else(|| demo::DEMO_PASSPHRASE.to_string());
-            let (chart, created) = demo::open_or_create(&ctx.paths.demo_chart, &passphrase, &ctx.config, Local::now())?;
+            let (chart, created) = demo::open_or_create(
+                &ctx.paths.demo_chart,
+                &passphrase,
+                &ctx.config,
+                Local::now(),
+            )?;
             let verb = if created { "created" } else { "reopened" };
             writeln!(out, "demo chart {verb}: {}", ctx.paths.demo_chart.display())?;
             if announced {
@@ -322,7 +340,10 @@ pub fn run(cli: Cli) -> Outcome {
 
 /// The passphrase: `KAPCHART_PASSPHRASE`, or asked for without echo at the terminal.
 fn passphrase(confirm: bool) -> Result<String, Failure> {
-    if let Some(p) = std::env::var("KAPCHART_PASSPHRASE").ok().filter(|p| !p.is_empty()) {
+    if let Some(p) = std::env::var("KAPCHART_PASSPHRASE")
+        .ok()
+        .filter(|p| !p.is_empty())
+    {
         return Ok(p);
     }
     if !std::io::stderr().is_terminal() {
@@ -337,7 +358,9 @@ fn passphrase(confirm: bool) -> Result<String, Failure> {
     if confirm {
         let second = rpassword::prompt_password("Same passphrase again: ")?;
         if second != first {
-            return Err(Failure::runtime("the two passphrases differ; nothing was created"));
+            return Err(Failure::runtime(
+                "the two passphrases differ; nothing was created",
+            ));
         }
     }
     Ok(first)
@@ -473,6 +496,7 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
                     .iter()
                     .map(|l| {
                         let mut v = serde_json::to_value(l).unwrap_or_default();
+                        v["kind"] = l.entry.payload.kind().into();
                         v["summary"] = l.entry.payload.to_string().into();
                         v
                     })
@@ -481,7 +505,11 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
                 writeln!(out, "{}", to_json(&v))?;
             } else {
                 writeln!(out, "{}", session_line(&s))?;
-                writeln!(out, "patient {}", patient_line(&patient, Local::now().date_naive()).trim_start())?;
+                writeln!(
+                    out,
+                    "patient {}",
+                    patient_line(&patient, Local::now().date_naive()).trim_start()
+                )?;
                 if let Some(i) = &s.intention {
                     writeln!(out, "intention: {i}")?;
                 }
@@ -543,7 +571,11 @@ fn log(ctx: &Ctx, session: i64, line: &str, out: &mut impl Write) -> Outcome {
     chart.session(session)?;
     if line != "-" {
         let ids = charting::record_line(&mut chart, &ctx.config, session, line, &Local::now())?;
-        logging::event(&ctx.paths.log, "entries.commit", &[("count", ids.len() as i64)]);
+        logging::event(
+            &ctx.paths.log,
+            "entries.commit",
+            &[("count", ids.len() as i64)],
+        );
         writeln!(out, "{}", join_ids(&ids))?;
         return Ok(());
     }

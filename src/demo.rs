@@ -121,23 +121,52 @@ fn fill_course(
         created,
     )?;
 
-    let intake = start(chart, patient, SessionKind::Intake, morning(today, 16 - offset, 10), None, None)?;
+    let intake = start(
+        chart,
+        patient,
+        SessionKind::Intake,
+        morning(today, 16 - offset, 10),
+        None,
+        None,
+    )?;
     let intake_lines = [
         (0, "bp 126/81 hr 70 spo2 98 temp 36.7"),
-        (10, "obs screening: no psychosis, no history of mania, BP controlled #screening"),
+        (
+            10,
+            "obs screening: no psychosis, no history of mania, BP controlled #screening",
+        ),
         (25, "obs goals: fewer days in bed, return to running #goals"),
         (40, "obs \"I want to feel something again\" #intake"),
     ];
-    chart_lines(chart, config, intake, created + Duration::hours(1), &intake_lines)?;
+    chart_lines(
+        chart,
+        config,
+        intake,
+        created + Duration::hours(1),
+        &intake_lines,
+    )?;
     end(chart, intake, created + Duration::hours(2))?;
 
     let prep_start = morning(today, 14 - offset, 10);
-    let prep = start(chart, patient, SessionKind::Preparation, prep_start, None, None)?;
+    let prep = start(
+        chart,
+        patient,
+        SessionKind::Preparation,
+        prep_start,
+        None,
+        None,
+    )?;
     let intention_line = format!("obs intention set: \"{}\" #intention", p.intention);
     let prep_lines = [
         (5, intention_line.as_str()),
-        (20, "obs set and setting: eye mask, curated playlist, blanket #setting"),
-        (35, "obs consent reviewed and signed; ride home arranged with partner #consent"),
+        (
+            20,
+            "obs set and setting: eye mask, curated playlist, blanket #setting",
+        ),
+        (
+            35,
+            "obs consent reviewed and signed; ride home arranged with partner #consent",
+        ),
     ];
     chart_lines(chart, config, prep, prep_start, &prep_lines)?;
     end(chart, prep, prep_start + Duration::minutes(50))?;
@@ -153,7 +182,11 @@ fn fill_course(
             Some(p.intention),
             None,
         )?;
-        let rise = if n == 1 { p.bp_rise } else { (p.bp_rise.0 / 2, p.bp_rise.1 / 2) };
+        let rise = if n == 1 {
+            p.bp_rise
+        } else {
+            (p.bp_rise.0 / 2, p.bp_rise.1 / 2)
+        };
         let lines = dosing_timeline(p.baseline, rise, dose, n);
         let lines: Vec<(i64, &str)> = lines.iter().map(|(t, l)| (*t, l.as_str())).collect();
         chart_lines(chart, config, dosing, dosing_start, &lines)?;
@@ -169,12 +202,31 @@ fn fill_course(
             Some(dosing),
         )?;
         let integration_lines = [
-            (5, "obs journaling since the session; sleeping better #integration"),
-            (20, "obs \"I noticed my shoulders drop when I thought of her\" #somatic #insight"),
-            (40, "obs plan: daily walk, write one line each evening #plan"),
+            (
+                5,
+                "obs journaling since the session; sleeping better #integration",
+            ),
+            (
+                20,
+                "obs \"I noticed my shoulders drop when I thought of her\" #somatic #insight",
+            ),
+            (
+                40,
+                "obs plan: daily walk, write one line each evening #plan",
+            ),
         ];
-        chart_lines(chart, config, integration, integration_start, &integration_lines)?;
-        end(chart, integration, integration_start + Duration::minutes(55))?;
+        chart_lines(
+            chart,
+            config,
+            integration,
+            integration_start,
+            &integration_lines,
+        )?;
+        end(
+            chart,
+            integration,
+            integration_start + Duration::minutes(55),
+        )?;
     }
     Ok(())
 }
@@ -195,11 +247,22 @@ fn dosing_timeline(
     let mut lines = vec![
         (0, format!("bp {sys}/{dia} hr {hr} spo2 98 rr 14 temp 36.8")),
         (2, "moaas 5".into()),
-        (5, "obs eye mask on, playlist started, intention read aloud #setting".into()),
+        (
+            5,
+            "obs eye mask on, playlist started, intention read aloud #setting".into(),
+        ),
         (10, dose.into()),
     ];
     // (minutes after the dose, share of the peak rise, MOAA/S)
-    let checks = [(15, 0.5, 4), (30, 0.8, 3), (40, 1.0, 3), (45, 0.9, 4), (60, 0.6, 4), (90, 0.25, 5), (120, 0.1, 5)];
+    let checks = [
+        (15, 0.5, 4),
+        (30, 0.8, 3),
+        (40, 1.0, 3),
+        (45, 0.9, 4),
+        (60, 0.6, 4),
+        (90, 0.25, 5),
+        (120, 0.1, 5),
+    ];
     for (t, share, moaas) in checks {
         let (s, d) = bp_at(share);
         let pulse = hr + (share * 12.0) as u16;
@@ -208,11 +271,23 @@ fn dosing_timeline(
         lines.push((11 + t, format!("moaas {moaas}")));
     }
     lines.extend([
-        (20, "obs lying still, slow breathing, hands resting on chest #somatic".to_string()),
+        (
+            20,
+            "obs lying still, slow breathing, hands resting on chest #somatic".to_string(),
+        ),
         (35, "obs \"I'm floating above the house\" #insight".into()),
-        (52, "obs tearful for a few minutes, then settled #distress".into()),
-        (75, "obs asks for the music to be softer; reports mild nausea".into()),
-        (100, "obs sitting up, oriented, talking about the experience #integration".into()),
+        (
+            52,
+            "obs tearful for a few minutes, then settled #distress".into(),
+        ),
+        (
+            75,
+            "obs asks for the music to be softer; reports mild nausea".into(),
+        ),
+        (
+            100,
+            "obs sitting up, oriented, talking about the experience #integration".into(),
+        ),
     ]);
     lines.sort_by_key(|(t, _)| *t);
     lines
@@ -255,6 +330,10 @@ fn chart_lines(
     Ok(())
 }
 
-fn end(chart: &mut Chart, session: SessionId, at: DateTime<FixedOffset>) -> Result<(), ChartingError> {
+fn end(
+    chart: &mut Chart,
+    session: SessionId,
+    at: DateTime<FixedOffset>,
+) -> Result<(), ChartingError> {
     charting::end_session(chart, session, &at).map(|_| ())
 }

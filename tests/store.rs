@@ -60,8 +60,14 @@ fn fixture() -> Fixture {
 
 impl Fixture {
     fn log(&mut self, line: &str) -> Vec<i64> {
-        charting::record_line(&mut self.chart, &self.config, self.session, line, &Local::now())
-            .unwrap()
+        charting::record_line(
+            &mut self.chart,
+            &self.config,
+            self.session,
+            line,
+            &Local::now(),
+        )
+        .unwrap()
     }
 }
 
@@ -162,7 +168,10 @@ fn a_canary_logged_in_an_observation_never_reaches_the_disk_in_clear() {
     drop(f.chart);
     let bytes = std::fs::read(&path).unwrap();
     assert!(!bytes.windows(canary.len()).any(|w| w == canary.as_bytes()));
-    assert!(!bytes.starts_with(b"SQLite format 3"), "the header is encrypted too");
+    assert!(
+        !bytes.starts_with(b"SQLite format 3"),
+        "the header is encrypted too"
+    );
 }
 
 #[test]
@@ -220,7 +229,10 @@ fn a_chart_from_a_newer_kapchart_is_refused_untouched() {
         "names both versions: {text}"
     );
     assert_eq!(std::fs::read(&path).unwrap(), before, "not touched");
-    assert!(!sibling(&path, "-wal").exists() || std::fs::read(sibling(&path, "-wal")).unwrap().is_empty());
+    assert!(
+        !sibling(&path, "-wal").exists()
+            || std::fs::read(sibling(&path, "-wal")).unwrap().is_empty()
+    );
 }
 
 #[test]
@@ -233,7 +245,8 @@ fn an_older_chart_is_migrated_forward() {
         conn.pragma_update(None, "key", PASS).unwrap();
         conn.pragma_update(None, "application_id", schema::APPLICATION_ID)
             .unwrap();
-        conn.execute_batch("CREATE TABLE scratch(x); DROP TABLE scratch;").unwrap();
+        conn.execute_batch("CREATE TABLE scratch(x); DROP TABLE scratch;")
+            .unwrap();
     }
     let chart = Chart::open(&path, PASS, 2000).unwrap();
     assert_eq!(chart.schema_version().unwrap(), schema::LATEST);
@@ -257,7 +270,8 @@ fn tampering_behind_kapcharts_back_is_found_at_the_first_bad_row() {
         )
         .unwrap();
     let conn = f.chart.raw_connection();
-    conn.execute_batch("DROP TRIGGER entries_no_update").unwrap();
+    conn.execute_batch("DROP TRIGGER entries_no_update")
+        .unwrap();
     conn.execute(
         "UPDATE entries SET payload = '{\"kind\":\"vitals\",\"hr\":60}' WHERE id = ?1",
         [target],
@@ -266,7 +280,11 @@ fn tampering_behind_kapcharts_back_is_found_at_the_first_bad_row() {
     let report = f.chart.verify().unwrap();
     let brk = report.first_break.expect("tampering found");
     assert_eq!(brk.seq, audit_seq);
-    assert!(brk.why.contains(&format!("entry {target} was changed")), "{}", brk.why);
+    assert!(
+        brk.why.contains(&format!("entry {target} was changed")),
+        "{}",
+        brk.why
+    );
 }
 
 #[test]

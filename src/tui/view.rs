@@ -16,14 +16,7 @@ pub fn draw(app: &App, frame: &mut Frame<'_>) {
     let patients: Vec<ListItem<'_>> = app
         .patients
         .iter()
-        .map(|p| {
-            ListItem::new(format!(
-                "{} ({}), #{}",
-                p.name,
-                p.age_on(app.today),
-                p.id
-            ))
-        })
+        .map(|p| ListItem::new(format!("{} ({}), #{}", p.name, p.age_on(app.today), p.id)))
         .collect();
     let mut state = ListState::default().with_selected(Some(app.selected));
     frame.render_stateful_widget(
@@ -61,7 +54,10 @@ pub fn draw(app: &App, frame: &mut Frame<'_>) {
             right,
         );
     } else {
-        frame.render_widget(List::new(sessions).block(Block::bordered().title(title)), right);
+        frame.render_widget(
+            List::new(sessions).block(Block::bordered().title(title)),
+            right,
+        );
     }
     frame.render_widget(Line::from(" ↑/↓ select patient   q quit"), hints);
 }

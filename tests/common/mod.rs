@@ -93,10 +93,23 @@ impl Home {
     pub fn with_dosing_session(&self) -> (String, String) {
         self.ok(&["init", "--clinician", "Dr. Test"]);
         let patient = self.ok(&[
-            "patient", "add", "--name", "Test Patient", "--dob", "1980-05-17", "--weight", "70",
+            "patient",
+            "add",
+            "--name",
+            "Test Patient",
+            "--dob",
+            "1980-05-17",
+            "--weight",
+            "70",
         ]);
         let session = self.ok(&[
-            "session", "start", "--patient", &patient, "--kind", "dosing", "--intention",
+            "session",
+            "start",
+            "--patient",
+            &patient,
+            "--kind",
+            "dosing",
+            "--intention",
             "Let go of the old story",
         ]);
         (patient, session)
