@@ -2,6 +2,7 @@
 //! entries. The CLI and the TUI both chart through here, so they behave the same.
 
 use crate::config::Config;
+use crate::domain::entry::SessionEnd;
 use crate::domain::grammar::{GrammarError, ParseContext, ParsedLine, parse_line};
 use crate::domain::planning::{FlagRules, PlannedEntry, SessionContext, plan_line};
 use crate::domain::{ChartLine, Correction, EntryId, EntryStatus, Payload, SessionId, chart_lines};
@@ -177,10 +178,11 @@ pub fn strike_entry<Tz: TimeZone>(
     Ok(ids[0])
 }
 
-/// Ends a session now.
+/// Ends a session now; `reason` explains an end against a discharge reminder.
 pub fn end_session<Tz: TimeZone>(
     chart: &mut Chart,
     session: SessionId,
+    reason: Option<String>,
     now: &DateTime<Tz>,
 ) -> Result<EntryId, ChartingError> {
     let s = chart.session(session)?;
@@ -193,7 +195,11 @@ pub fn end_session<Tz: TimeZone>(
     let ids = chart.append(
         session,
         &[NewEntry {
-            payload: Payload::SessionEnd,
+            payload: Payload::SessionEnd(SessionEnd {
+                reason: reason
+                    .map(|r| r.trim().to_string())
+                    .filter(|r| !r.is_empty()),
+            }),
             event_time: now.fixed_offset(),
             recorded_time: now.fixed_offset(),
             flags: Vec::new(),

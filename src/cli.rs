@@ -471,7 +471,7 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
             writeln!(out, "{id}")?;
         }
         SessionCommand::End { id } => {
-            let entry = charting::end_session(&mut chart, id, &Local::now())?;
+            let entry = charting::end_session(&mut chart, id, None, &Local::now())?;
             writeln!(out, "{entry}")?;
         }
         SessionCommand::List { patient, json } => {

@@ -335,5 +335,5 @@ fn end(
     session: SessionId,
     at: DateTime<FixedOffset>,
 ) -> Result<(), ChartingError> {
-    charting::end_session(chart, session, &at).map(|_| ())
+    charting::end_session(chart, session, None, &at).map(|_| ())
 }

@@ -143,7 +143,7 @@ fn a_correction_chain_never_forks() {
 fn a_struck_session_end_reopens_the_session() {
     let mut f = fixture();
     let now = Local::now();
-    let end = charting::end_session(&mut f.chart, f.session, &now).unwrap();
+    let end = charting::end_session(&mut f.chart, f.session, None, &now).unwrap();
     assert!(f.chart.session(f.session).unwrap().ended.is_some());
     let err = charting::amend_entry(&mut f.chart, &f.config, end, "r", "hr 70", &now).unwrap_err();
     assert!(err.to_string().contains("strike it to reopen"), "{err}");

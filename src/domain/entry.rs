@@ -14,8 +14,17 @@ pub enum Payload {
     Observation(Observation),
     /// Withdraws the entry it corrects; the reason lives on the entry.
     Strike,
-    /// The clinician ended the session.
-    SessionEnd,
+    /// The clinician saw a caution (e.g. pre-dose BP) and records having weighed it.
+    Acknowledgement(Acknowledgement),
+    /// Modified Aldrete discharge score.
+    Aldrete(AldreteScore),
+    /// Who takes the patient home (the patient may not drive after ketamine).
+    RideHome(RideHome),
+    /// The clinician judges the patient ready to leave; the event time is when.
+    PatientReady,
+    /// The clinician ended the session; `reason` explains an end that went against a
+    /// discharge reminder (before the minimum observation, no ride, low Aldrete).
+    SessionEnd(SessionEnd),
 }
 
 impl Payload {
@@ -27,7 +36,11 @@ impl Payload {
             Payload::Dose(_) => "dose",
             Payload::Observation(_) => "observation",
             Payload::Strike => "strike",
-            Payload::SessionEnd => "session-end",
+            Payload::Acknowledgement(_) => "acknowledgement",
+            Payload::Aldrete(_) => "aldrete",
+            Payload::RideHome(_) => "ride-home",
+            Payload::PatientReady => "patient-ready",
+            Payload::SessionEnd(_) => "session-end",
         }
     }
 }
@@ -147,6 +160,46 @@ pub struct Observation {
     pub quotes: Vec<String>,
 }
 
+/// A caution the clinician saw and weighed: which entry, which flag, and what they decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acknowledgement {
+    pub entry: i64,
+    pub flag: super::thresholds::FlagCode,
+    pub note: String,
+}
+
+/// Modified Aldrete score: five items, each 0-2, total 0-10 (clinical.md section 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AldreteScore {
+    /// Moves 4 limbs 2 / 2 limbs 1 / none 0.
+    pub activity: u8,
+    /// Breathes deeply and coughs freely 2 / dyspnoea or shallow 1 / apnoeic 0.
+    pub respiration: u8,
+    /// BP within 20 mmHg of pre-sedation 2 / 20-50 mmHg 1 / beyond 50 mmHg 0.
+    pub circulation: u8,
+    /// Fully awake 2 / arousable on calling 1 / not responding 0.
+    pub consciousness: u8,
+    /// SpO2 > 92% on room air 2 / needs O2 to keep > 90% 1 / < 90% even with O2 0.
+    pub spo2: u8,
+}
+
+impl AldreteScore {
+    pub fn total(&self) -> u8 {
+        self.activity + self.respiration + self.circulation + self.consciousness + self.spo2
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RideHome {
+    pub who: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionEnd {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 /// Formats a number with at most `decimals` decimals and no trailing zeros.
 pub fn trim_number(value: f64, decimals: usize) -> String {
     let s = format!("{value:.decimals$}");
@@ -210,7 +263,23 @@ impl fmt::Display for Payload {
             Payload::Dose(d) => write!(f, "Dose {d}"),
             Payload::Observation(o) => write!(f, "{}", o.text),
             Payload::Strike => f.write_str("struck"),
-            Payload::SessionEnd => f.write_str("session ended"),
+            Payload::Acknowledgement(a) => write!(f, "Acknowledged: {}", a.note),
+            Payload::Aldrete(a) => write!(
+                f,
+                "Aldrete {}/10 (activity {}, respiration {}, circulation {}, consciousness {}, SpO2 {})",
+                a.total(),
+                a.activity,
+                a.respiration,
+                a.circulation,
+                a.consciousness,
+                a.spo2
+            ),
+            Payload::RideHome(r) => write!(f, "Ride home: {}", r.who),
+            Payload::PatientReady => f.write_str("Patient ready to leave"),
+            Payload::SessionEnd(SessionEnd { reason: None }) => f.write_str("Session ended"),
+            Payload::SessionEnd(SessionEnd { reason: Some(r) }) => {
+                write!(f, "Session ended (reason: {r})")
+            }
         }
     }
 }

@@ -312,7 +312,7 @@ impl Chart {
                 let action = match correction {
                     Some("amend") => "entry.amend",
                     Some(_) => "entry.strike",
-                    None if matches!(e.payload, Payload::SessionEnd) => "session.end",
+                    None if matches!(e.payload, Payload::SessionEnd(_)) => "session.end",
                     None => "entry.add",
                 };
                 audit::record(tx, recorded_at, Some(author), action, ObjectKind::Entry, id)?;
