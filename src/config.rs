@@ -15,6 +15,11 @@ pub struct Config {
     pub entries: EntryRules,
     pub drugs: Drugs,
     pub chart: ChartSettings,
+    pub protocol: crate::domain::protocol::ProtocolConfig,
+    pub discharge: crate::domain::discharge::DischargeRules,
+    /// Key overrides per context (`[keys.timeline] amend = "m"`); defaults are in the keymap.
+    #[serde(default)]
+    pub keys: crate::tui::keymap::KeyOverrides,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -1,9 +1,11 @@
 //! kapchart's clinical model: patients, sessions, chart entries and the rules that apply to
 //! them. Pure: no I/O, no clock, no database.
 
+pub mod discharge;
 pub mod entry;
 pub mod grammar;
 pub mod planning;
+pub mod protocol;
 pub mod thresholds;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
