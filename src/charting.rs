@@ -101,6 +101,38 @@ pub fn record_line<Tz: TimeZone>(
     Ok(chart.append(session, &entries)?)
 }
 
+/// Writes entries made by a form (discharge items, an acknowledgement, a session end) in one
+/// durable transaction, at `now`, with the flags they earn.
+pub fn record_payloads<Tz: TimeZone>(
+    chart: &mut Chart,
+    config: &Config,
+    session: SessionId,
+    payloads: Vec<Payload>,
+    now: &DateTime<Tz>,
+) -> Result<Vec<EntryId>, ChartingError> {
+    let s = chart.session(session)?;
+    if s.ended.is_some() && payloads.iter().any(|p| matches!(p, Payload::SessionEnd(_))) {
+        return Err(ChartingError::Invalid(format!(
+            "session {session} has already ended"
+        )));
+    }
+    let lines = session_lines(chart, session)?;
+    let at = now.fixed_offset();
+    let before_first_dose =
+        s.kind == crate::domain::SessionKind::Dosing && first_dose(&lines).is_none_or(|d| at < d);
+    let entries: Vec<NewEntry> = payloads
+        .into_iter()
+        .map(|payload| NewEntry {
+            flags: config.alerts.flags_for(&payload, before_first_dose),
+            payload,
+            event_time: at,
+            recorded_time: at,
+            corrects: None,
+        })
+        .collect();
+    Ok(chart.append(session, &entries)?)
+}
+
 fn require_reason(reason: &str) -> Result<String, ChartingError> {
     let reason = reason.trim();
     if reason.is_empty() {

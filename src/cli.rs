@@ -38,6 +38,11 @@ enum Command {
         #[arg(long)]
         clinician: Option<String>,
     },
+    /// Open a session's live screen, with the quick-entry bar focused
+    Chart {
+        #[arg(long)]
+        session: i64,
+    },
     /// Add and list patients
     #[command(subcommand)]
     Patient(PatientCommand),
@@ -260,9 +265,9 @@ pub fn run(cli: Cli) -> Outcome {
     let ctx = Ctx { paths, config };
     let out = &mut std::io::stdout().lock();
     match cli.command {
-        None => {
-            let chart = ctx.open()?;
-            tui::run(chart, &ctx.config).map_err(Failure::from)
+        None => open_tui(&ctx, ctx.paths.chart.clone(), None, None),
+        Some(Command::Chart { session }) => {
+            open_tui(&ctx, ctx.paths.chart.clone(), None, Some(session))
         }
         Some(Command::Init { clinician }) => init(&ctx, clinician, out),
         Some(Command::Patient(cmd)) => patient(&ctx, cmd, out),
@@ -332,10 +337,51 @@ pub fn run(cli: Cli) -> Outcome {
                 Ok(())
             } else {
                 out.flush()?;
-                tui::run(chart, &ctx.config).map_err(Failure::from)
+                open_tui(&ctx, ctx.paths.demo_chart.clone(), Some(chart), None)
             }
         }
     }
+}
+
+/// Opens the terminal UI on the chart at `path`. Without a known passphrase the TUI asks
+/// for it itself (masked).
+fn open_tui(ctx: &Ctx, path: PathBuf, chart: Option<Chart>, session: Option<i64>) -> Outcome {
+    if !path.exists() {
+        return Err(StoreError::NoChart(path).into());
+    }
+    if !std::io::stdout().is_terminal() {
+        return Err(Failure::runtime(
+            "the chart screen needs a terminal; use the subcommands (kapchart --help) from scripts",
+        ));
+    }
+    let chart = match chart {
+        Some(c) => Some(c),
+        None => match std::env::var("KAPCHART_PASSPHRASE")
+            .ok()
+            .filter(|p| !p.is_empty())
+        {
+            Some(p) => Some(Chart::open(&path, &p, ctx.config.chart.busy_timeout_ms)?),
+            None => None,
+        },
+    };
+    if let (Some(c), Some(id)) = (&chart, session) {
+        c.session(id)?;
+    }
+    logging::event(&ctx.paths.log, "tui.open", &[]);
+    let exit = tui::run(
+        tui::Launch {
+            chart,
+            path,
+            session,
+        },
+        ctx.config.clone(),
+    )
+    .map_err(Failure::runtime)?;
+    logging::event(&ctx.paths.log, "tui.close", &[]);
+    if let Some(text) = exit.unsent {
+        eprintln!("kapchart: this was typed but not charted:\n{text}");
+    }
+    Ok(())
 }
 
 /// The passphrase: `KAPCHART_PASSPHRASE`, or asked for without echo at the terminal.

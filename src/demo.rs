@@ -4,7 +4,8 @@
 
 use crate::charting::{self, ChartingError};
 use crate::config::Config;
-use crate::domain::{PatientId, SessionId, SessionKind};
+use crate::domain::entry::{Acknowledgement, AldreteScore, RideHome};
+use crate::domain::{FlagCode, PatientId, Payload, SessionId, SessionKind};
 use crate::store::{Chart, NewPatient, NewSession, StoreError};
 use chrono::{DateTime, Duration, FixedOffset, Local, NaiveDate, TimeZone};
 use std::path::Path;
@@ -190,6 +191,31 @@ fn fill_course(
         let lines = dosing_timeline(p.baseline, rise, dose, n);
         let lines: Vec<(i64, &str)> = lines.iter().map(|(t, l)| (*t, l.as_str())).collect();
         chart_lines(chart, config, dosing, dosing_start, &lines)?;
+        let ride = ["partner (Chris)", "sister (Ama)", "friend (Robin)"][index % 3];
+        let circulation = if n == 1 && p.bp_rise.0 > 30 { 1 } else { 2 };
+        record(
+            chart,
+            config,
+            dosing,
+            dosing_start + Duration::minutes(125),
+            vec![
+                Payload::Aldrete(AldreteScore {
+                    activity: 2,
+                    respiration: 2,
+                    circulation,
+                    consciousness: 2,
+                    spo2: 2,
+                }),
+                Payload::RideHome(RideHome { who: ride.into() }),
+            ],
+        )?;
+        record(
+            chart,
+            config,
+            dosing,
+            dosing_start + Duration::minutes(132),
+            vec![Payload::PatientReady],
+        )?;
         end(chart, dosing, dosing_start + Duration::minutes(140))?;
 
         let integration_start = dosing_start + Duration::hours(50);
@@ -228,7 +254,76 @@ fn fill_course(
             integration_start + Duration::minutes(55),
         )?;
     }
+    if index == 0 {
+        session_in_progress(chart, config, patient, p)?;
+    }
     Ok(())
+}
+
+/// Today's dosing session, 52 minutes in: a pre-dose BP caution that was acknowledged, the
+/// dose, the first checks, and the T+40 BP not yet charted, so the live screen has a clock,
+/// an overdue check and a due one to show.
+fn session_in_progress(
+    chart: &mut Chart,
+    config: &Config,
+    patient: PatientId,
+    p: &DemoPatient,
+) -> Result<(), ChartingError> {
+    let started = Local::now().fixed_offset() - Duration::minutes(52);
+    let session = start(
+        chart,
+        patient,
+        SessionKind::Dosing,
+        started,
+        Some(p.intention),
+        None,
+    )?;
+    chart_lines(
+        chart,
+        config,
+        session,
+        started,
+        &[(0, "bp 146/92 hr 80 spo2 98 rr 14 temp 36.7")],
+    )?;
+    let caution = charting::session_lines(chart, session)?
+        .last()
+        .map(|l| l.entry.id)
+        .unwrap_or_default();
+    record(
+        chart,
+        config,
+        session,
+        started + Duration::minutes(3),
+        vec![Payload::Acknowledgement(Acknowledgement {
+            entry: caution,
+            flag: FlagCode::BpPredose,
+            note: "rechecked seated after 5 min rest; discussed with patient, proceeding".into(),
+        })],
+    )?;
+    let lines = [
+        (2, "moaas 5"),
+        (4, "obs eye mask on, playlist started #setting"),
+        (6, "dose ketamine 0.75mg/kg IM"),
+        (21, "bp 138/88 hr 86 spo2 97 rr 14"),
+        (22, "moaas 4"),
+        (
+            28,
+            "obs \"it's like warm water over my chest\" #somatic #insight",
+        ),
+        (36, "bp 142/90 hr 88 spo2 96 rr 13"),
+        (37, "moaas 3"),
+    ];
+    chart_lines(chart, config, session, started, &lines)
+}
+
+fn record(
+    chart: &mut Chart,
+    config: &Config,
+    session: SessionId,
+    at: DateTime<FixedOffset>,
+    payloads: Vec<Payload>,
+) -> Result<(), ChartingError> {
+    charting::record_payloads(chart, config, session, payloads, &at).map(|_| ())
 }
 
 /// A two-hour dosing timeline: baseline, dose at T+10, vitals every 15 min to T+60 then

@@ -1,102 +1,236 @@
-//! The TUI's state and the pure `update` that changes it.
+//! The TUI's state and the pure `update` that changes it. Nothing here touches the chart or
+//! the terminal: a write is asked for as an [`Effect`], and its result comes back as an
+//! [`Action`].
 
-use crate::domain::{Patient, Session};
-use crate::store::{Chart, StoreError};
-use chrono::NaiveDate;
+use super::home::{Home, HomeData};
+use super::keymap::{Command, Context, Key, Keymap};
+use super::live::{Live, LiveData};
+use crate::config::Config;
+use crate::domain::{EntryId, PatientId, Payload, SessionId, SessionKind};
+use chrono::{DateTime, FixedOffset};
+use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Something that happened: a key, a tick of the clock, or the result of a write.
+#[derive(Debug, Clone)]
 pub enum Action {
-    Next,
-    Previous,
-    Quit,
+    Key(Key),
+    /// The clock moved on (the runtime sends one every second).
+    Tick(DateTime<FixedOffset>),
+    /// The chart was unlocked and the home screen's data read.
+    Unlocked(Result<HomeData, String>),
+    HomeLoaded(Result<HomeData, String>),
+    /// A session was opened on the live screen.
+    Opened(Result<LiveData, String>),
+    /// A write finished: the session as it now stands, or why nothing was written.
+    Written(Result<LiveData, String>),
+    /// SIGTERM or SIGHUP: leave cleanly.
+    Terminate,
 }
 
-/// The home screen: patients and their sessions.
+/// What the runtime must do for the state: write, read, or act on the terminal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Unlock(String),
+    LoadHome,
+    OpenSession(SessionId),
+    StartSession {
+        patient: PatientId,
+        kind: SessionKind,
+        intention: Option<String>,
+        dosing: Option<SessionId>,
+    },
+    Commit {
+        session: SessionId,
+        line: String,
+    },
+    Amend {
+        target: EntryId,
+        reason: String,
+        line: String,
+    },
+    Strike {
+        target: EntryId,
+        reason: String,
+    },
+    /// Entries made by a form (discharge items, an acknowledgement), written together.
+    Record {
+        session: SessionId,
+        payloads: Vec<Payload>,
+    },
+    EndSession {
+        session: SessionId,
+        reason: Option<String>,
+    },
+    Suspend,
+}
+
+#[derive(Debug, Clone)]
+pub enum Screen {
+    /// Waiting for the passphrase (masked).
+    Locked {
+        passphrase: String,
+        error: Option<String>,
+    },
+    Home(Box<Home>),
+    Live(Box<Live>),
+}
+
 #[derive(Debug, Clone)]
 pub struct App {
-    pub patients: Vec<Patient>,
-    /// All sessions, newest first.
-    pub sessions: Vec<Session>,
-    pub selected: usize,
-    pub today: NaiveDate,
+    pub screen: Screen,
+    pub now: DateTime<FixedOffset>,
+    pub keymap: Keymap,
+    pub config: Arc<Config>,
+    pub theme: super::theme::Theme,
+    pub help_open: bool,
     pub quit: bool,
+    /// Typed text that was not charted when the app quit, shown after the terminal is back.
+    pub unsent: Option<String>,
 }
 
 impl App {
-    pub fn load(chart: &Chart, today: NaiveDate) -> Result<App, StoreError> {
-        Ok(App {
-            patients: chart.patients()?,
-            sessions: chart.sessions(None)?,
-            selected: 0,
-            today,
-            quit: false,
-        })
-    }
-
-    pub fn selected_patient(&self) -> Option<&Patient> {
-        self.patients.get(self.selected)
-    }
-
-    /// The selected patient's sessions, newest first.
-    pub fn selected_sessions(&self) -> impl Iterator<Item = &Session> {
-        let id = self.selected_patient().map(|p| p.id);
-        self.sessions
-            .iter()
-            .filter(move |s| Some(s.patient_id) == id)
-    }
-}
-
-pub fn update(app: &mut App, action: Action) {
-    match action {
-        Action::Next => {
-            if app.selected + 1 < app.patients.len() {
-                app.selected += 1;
-            }
-        }
-        Action::Previous => app.selected = app.selected.saturating_sub(1),
-        Action::Quit => app.quit = true,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn app(n: usize) -> App {
+    pub fn new(
+        screen: Screen,
+        now: DateTime<FixedOffset>,
+        keymap: Keymap,
+        config: Arc<Config>,
+    ) -> App {
         App {
-            patients: (0..n)
-                .map(|i| Patient {
-                    id: i as i64 + 1,
-                    name: format!("P{i}"),
-                    dob: NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
-                    mrn: None,
-                    weight_kg: None,
-                })
-                .collect(),
-            sessions: Vec::new(),
-            selected: 0,
-            today: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+            screen,
+            now,
+            keymap,
+            config,
+            theme: super::theme::Theme::default(),
+            help_open: false,
             quit: false,
+            unsent: None,
         }
     }
 
-    #[test]
-    fn selection_stays_within_the_list() {
-        let mut a = app(2);
-        update(&mut a, Action::Previous);
-        assert_eq!(a.selected, 0);
-        update(&mut a, Action::Next);
-        update(&mut a, Action::Next);
-        assert_eq!(a.selected, 1);
-        let mut empty = app(0);
-        update(&mut empty, Action::Next);
-        assert_eq!(empty.selected, 0);
+    /// The keyboard context right now.
+    pub fn context(&self) -> Context {
+        match &self.screen {
+            Screen::Locked { .. } => Context::Panel,
+            Screen::Home(h) => h.context(),
+            Screen::Live(l) => l.context(),
+        }
     }
 
-    #[test]
-    fn quit_quits() {
-        let mut a = app(1);
-        update(&mut a, Action::Quit);
-        assert!(a.quit);
+    fn pending_text(&self) -> Option<String> {
+        match &self.screen {
+            Screen::Live(l) => l.pending_text(),
+            _ => None,
+        }
     }
+}
+
+/// Applies one action to the state; returns what the runtime must do next, if anything.
+pub fn update(app: &mut App, action: Action) -> Option<Effect> {
+    match action {
+        Action::Tick(now) => {
+            app.now = now;
+            if let Screen::Live(l) = &mut app.screen {
+                l.refresh_preview(now, &app.config);
+            }
+            None
+        }
+        Action::Terminate => {
+            quit(app);
+            None
+        }
+        Action::Key(key) => on_key(app, key),
+        Action::Unlocked(Err(e)) => {
+            if let Screen::Locked { error, passphrase } = &mut app.screen {
+                *error = Some(e);
+                passphrase.clear();
+            }
+            None
+        }
+        Action::Unlocked(Ok(data)) | Action::HomeLoaded(Ok(data)) => {
+            app.screen = Screen::Home(Box::new(Home::new(data)));
+            None
+        }
+        Action::HomeLoaded(Err(e)) | Action::Opened(Err(e)) => {
+            match &mut app.screen {
+                Screen::Home(h) => h.error = Some(e),
+                Screen::Live(l) => l.error = Some(e),
+                Screen::Locked { error, .. } => *error = Some(e),
+            }
+            None
+        }
+        Action::Opened(Ok(data)) => {
+            app.screen = Screen::Live(Box::new(Live::new(data, app.now, &app.config)));
+            None
+        }
+        Action::Written(result) => {
+            if let Screen::Live(l) = &mut app.screen {
+                l.written(result, app.now, &app.config);
+            }
+            None
+        }
+    }
+}
+
+fn quit(app: &mut App) {
+    app.unsent = app.pending_text();
+    app.quit = true;
+}
+
+fn on_key(app: &mut App, key: Key) -> Option<Effect> {
+    if app.help_open {
+        // Any key closes help; Ctrl-C still quits.
+        app.help_open = false;
+        if app.keymap.command(Context::Global, &key) == Some(Command::Quit) {
+            quit(app);
+        }
+        return None;
+    }
+    let ctx = app.context();
+    let command = app.keymap.command(ctx, &key);
+    match command {
+        Some(Command::Quit) if ctx == Context::Home || key_is_global_quit(app, &key) => {
+            quit(app);
+            return None;
+        }
+        Some(Command::Help) if help_allowed(app, &key) => {
+            app.help_open = true;
+            return None;
+        }
+        Some(Command::Suspend) => return Some(Effect::Suspend),
+        _ => {}
+    }
+    let now = app.now;
+    let config = app.config.clone();
+    match &mut app.screen {
+        Screen::Locked { passphrase, error } => match (command, key.printable()) {
+            (Some(Command::Confirm), _) if !passphrase.is_empty() => {
+                *error = None;
+                Some(Effect::Unlock(std::mem::take(passphrase)))
+            }
+            (Some(Command::DeleteBack), _) => {
+                passphrase.pop();
+                None
+            }
+            (Some(Command::Cancel), _) => {
+                app.quit = true;
+                None
+            }
+            (_, Some(c)) => {
+                passphrase.push(c);
+                None
+            }
+            _ => None,
+        },
+        Screen::Home(h) => h.on_key(command, &key),
+        Screen::Live(l) => l.on_key(command, &key, now, &config),
+    }
+}
+
+fn key_is_global_quit(app: &App, key: &Key) -> bool {
+    app.keymap.command(Context::Global, key) == Some(Command::Quit)
+}
+
+/// `?` is text in the entry bar while something is typed there; F1 always opens help.
+fn help_allowed(app: &App, key: &Key) -> bool {
+    app.context() != Context::EntryBar || key.printable().is_none() || app.pending_text().is_none()
 }

@@ -1,44 +1,289 @@
 //! The terminal interface. State changes go through [`app::update`]; [`view::draw`] is a
-//! pure function of the state; this module owns the terminal and the event loop.
+//! pure function of the state; this module owns the terminal, the clock and the chart, and
+//! turns each [`app::Effect`] into a write or a read whose result comes back as an action.
 
 pub mod app;
+pub mod home;
+pub mod input;
+pub mod keymap;
+pub mod live;
+pub mod terminal;
+pub mod theme;
 pub mod view;
 
+use crate::charting;
 use crate::config::Config;
-use crate::store::Chart;
-use app::{Action, App};
-use ratatui::crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crate::domain::SessionId;
+use crate::store::{Chart, NewSession, StoreError};
+use app::{Action, App, Effect, Screen};
+use chrono::Local;
+use home::HomeData;
+use keymap::{Key, Keymap};
+use live::LiveData;
+use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
-/// Opens the home screen on `chart` and runs until the user quits.
-pub fn run(chart: Chart, _config: &Config) -> std::io::Result<()> {
-    let mut app = App::load(&chart, chrono::Local::now().date_naive())
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
-    let mut terminal = ratatui::init();
-    let result = (|| {
-        while !app.quit {
-            terminal.draw(|f| view::draw(&app, f))?;
-            if let Event::Key(key) = event::read()?
-                && let Some(action) = action_for(key)
-            {
-                app::update(&mut app, action);
-            }
-        }
-        Ok(())
-    })();
-    ratatui::restore();
-    result
+/// How the TUI starts.
+pub struct Launch {
+    /// The chart, when the passphrase was already known; otherwise the TUI asks for it.
+    pub chart: Option<Chart>,
+    pub path: PathBuf,
+    /// Open straight onto this session's live screen.
+    pub session: Option<SessionId>,
 }
 
-/// The home screen's keys.
-pub fn action_for(key: KeyEvent) -> Option<Action> {
-    if key.kind != KeyEventKind::Press {
-        return None;
+/// What the user left behind when quitting.
+#[derive(Debug, Default)]
+pub struct Exit {
+    /// Text typed and not charted, to show on the terminal after it is restored.
+    pub unsent: Option<String>,
+}
+
+/// Runs the TUI until the user quits.
+pub fn run(launch: Launch, config: Config) -> Result<Exit, String> {
+    let keymap = Keymap::with_overrides(&config.keys).map_err(|e| format!("config: {e}"))?;
+    let config = Arc::new(config);
+    let mut rt = Runtime {
+        chart: launch.chart,
+        path: launch.path,
+        config: config.clone(),
+        start_session: launch.session,
+    };
+    let now = Local::now().fixed_offset();
+    let screen = Screen::Locked {
+        passphrase: String::new(),
+        error: None,
+    };
+    let mut app = App::new(screen, now, keymap, config);
+    // Already unlocked: go straight to the first screen.
+    if rt.chart.is_some() {
+        let first = rt.first_screen();
+        dispatch(&mut app, &mut rt, first, None)?;
     }
-    match (key.code, key.modifiers) {
-        (KeyCode::Char('c'), KeyModifiers::CONTROL) => Some(Action::Quit),
-        (KeyCode::Char('q'), _) | (KeyCode::Esc, _) => Some(Action::Quit),
-        (KeyCode::Down, _) | (KeyCode::Char('j'), _) => Some(Action::Next),
-        (KeyCode::Up, _) | (KeyCode::Char('k'), _) => Some(Action::Previous),
-        _ => None,
+    let stop = terminal::termination_flag().map_err(|e| e.to_string())?;
+    let mut term = terminal::enter().map_err(|e| e.to_string())?;
+    let result = event_loop(&mut app, &mut rt, &mut term, &stop);
+    terminal::restore();
+    result?;
+    Ok(Exit { unsent: app.unsent })
+}
+
+fn event_loop(
+    app: &mut App,
+    rt: &mut Runtime,
+    term: &mut terminal::Tui,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<(), String> {
+    let io = |e: std::io::Error| e.to_string();
+    let mut last_second = Local::now().timestamp();
+    while !app.quit {
+        term.draw(|f| view::draw(app, f)).map_err(io)?;
+        let action = if event::poll(Duration::from_millis(200)).map_err(io)? {
+            match event::read().map_err(io)? {
+                Event::Key(k) if k.kind != KeyEventKind::Release => {
+                    Key::from_event(&k).map(Action::Key)
+                }
+                // Resize redraws on the next pass.
+                _ => None,
+            }
+        } else {
+            None
+        };
+        if terminal::terminated(stop) {
+            app::update(app, Action::Terminate);
+            break;
+        }
+        let second = Local::now().timestamp();
+        if second != last_second {
+            last_second = second;
+            app::update(app, Action::Tick(Local::now().fixed_offset()));
+        }
+        if let Some(action) = action {
+            dispatch(app, rt, action, Some(term))?;
+        }
     }
+    Ok(())
+}
+
+/// Feeds an action to the state and carries out the effects that follow, until none is left.
+fn dispatch(
+    app: &mut App,
+    rt: &mut Runtime,
+    action: Action,
+    mut term: Option<&mut terminal::Tui>,
+) -> Result<(), String> {
+    let mut next = Some(action);
+    while let Some(action) = next.take() {
+        let Some(effect) = app::update(app, action) else {
+            break;
+        };
+        if effect == Effect::Suspend {
+            if let Some(t) = term.as_deref_mut() {
+                terminal::suspend(t).map_err(|e| e.to_string())?;
+            }
+            continue;
+        }
+        next = Some(rt.perform(effect));
+    }
+    Ok(())
+}
+
+/// The chart and what it takes to act on it.
+struct Runtime {
+    chart: Option<Chart>,
+    path: PathBuf,
+    config: Arc<Config>,
+    start_session: Option<SessionId>,
+}
+
+impl Runtime {
+    fn first_screen(&mut self) -> Action {
+        match self.start_session.take() {
+            Some(id) => Action::Opened(self.live(id)),
+            None => Action::HomeLoaded(self.home()),
+        }
+    }
+
+    fn perform(&mut self, effect: Effect) -> Action {
+        let now = Local::now();
+        match effect {
+            Effect::Unlock(passphrase) => {
+                match Chart::open(&self.path, &passphrase, self.config.chart.busy_timeout_ms) {
+                    Ok(chart) => {
+                        self.chart = Some(chart);
+                        match self.first_screen() {
+                            Action::HomeLoaded(r) => Action::Unlocked(r),
+                            opened => opened,
+                        }
+                    }
+                    Err(e) => Action::Unlocked(Err(e.to_string())),
+                }
+            }
+            Effect::LoadHome => Action::HomeLoaded(self.home()),
+            Effect::OpenSession(id) => Action::Opened(self.live(id)),
+            Effect::StartSession {
+                patient,
+                kind,
+                intention,
+                dosing,
+            } => {
+                let started = self.chart_mut().and_then(|c| {
+                    c.start_session(
+                        &NewSession {
+                            patient_id: patient,
+                            kind,
+                            started: now.fixed_offset(),
+                            intention,
+                            dosing_session_id: dosing,
+                        },
+                        now.fixed_offset(),
+                    )
+                    .map_err(|e| e.to_string())
+                });
+                match started {
+                    Ok(id) => Action::Opened(self.live(id)),
+                    Err(e) => Action::HomeLoaded(Err(e)),
+                }
+            }
+            Effect::Commit { session, line } => {
+                let config = self.config.clone();
+                self.write(session, |chart| {
+                    charting::record_line(chart, &config, session, &line, &now).map(|_| ())
+                })
+            }
+            Effect::Amend {
+                target,
+                reason,
+                line,
+            } => {
+                let config = self.config.clone();
+                let session = self.session_of(target);
+                self.write(session, |chart| {
+                    charting::amend_entry(chart, &config, target, &reason, &line, &now).map(|_| ())
+                })
+            }
+            Effect::Strike { target, reason } => {
+                let session = self.session_of(target);
+                self.write(session, |chart| {
+                    charting::strike_entry(chart, target, &reason, &now).map(|_| ())
+                })
+            }
+            Effect::Record { session, payloads } => {
+                let config = self.config.clone();
+                self.write(session, |chart| {
+                    charting::record_payloads(chart, &config, session, payloads, &now).map(|_| ())
+                })
+            }
+            Effect::EndSession { session, reason } => self.write(session, |chart| {
+                charting::end_session(chart, session, reason, &now).map(|_| ())
+            }),
+            Effect::Suspend => Action::Tick(now.fixed_offset()),
+        }
+    }
+
+    fn chart_mut(&mut self) -> Result<&mut Chart, String> {
+        self.chart
+            .as_mut()
+            .ok_or_else(|| "the chart is locked".to_string())
+    }
+
+    fn session_of(&self, entry: i64) -> SessionId {
+        self.chart
+            .as_ref()
+            .and_then(|c| c.entry(entry).ok())
+            .map(|e| e.session_id)
+            .unwrap_or_default()
+    }
+
+    /// Runs a write, then reads the session back. On failure nothing was written and the
+    /// message says why; the state keeps what was typed.
+    fn write(
+        &mut self,
+        session: SessionId,
+        f: impl FnOnce(&mut Chart) -> Result<(), charting::ChartingError>,
+    ) -> Action {
+        let written = self
+            .chart_mut()
+            .and_then(|chart| f(chart).map_err(|e| e.to_string()));
+        match written {
+            Ok(()) => Action::Written(self.live(session)),
+            Err(e) => Action::Written(Err(e)),
+        }
+    }
+
+    fn home(&self) -> Result<HomeData, String> {
+        let chart = self.chart.as_ref().ok_or("the chart is locked")?;
+        let read = || -> Result<HomeData, StoreError> {
+            Ok(HomeData {
+                patients: chart.patients()?,
+                sessions: chart.sessions(None)?,
+                today: Local::now().date_naive(),
+            })
+        };
+        read().map_err(|e| e.to_string())
+    }
+
+    fn live(&self, id: SessionId) -> Result<LiveData, String> {
+        let chart = self.chart.as_ref().ok_or("the chart is locked")?;
+        live_data(chart, id).map_err(|e| e.to_string())
+    }
+}
+
+/// Reads what the live screen shows for one session.
+pub fn live_data(chart: &Chart, id: SessionId) -> Result<LiveData, StoreError> {
+    let session = chart.session(id)?;
+    let patient = chart.patient(session.patient_id)?;
+    let number_in_course = chart
+        .sessions(Some(patient.id))?
+        .iter()
+        .filter(|s| s.kind == session.kind && (s.started, s.id) <= (session.started, session.id))
+        .count() as u32;
+    Ok(LiveData {
+        lines: charting::session_lines(chart, id)?,
+        session,
+        patient,
+        number_in_course,
+    })
 }

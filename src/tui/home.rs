@@ -1,0 +1,436 @@
+//! The home screen: today's and recent sessions, patients (filter as you type), and
+//! starting a new session for a patient.
+
+use super::app::Effect;
+use super::keymap::{Command, Context, Key};
+use crate::domain::{Patient, PatientId, Session, SessionKind};
+use chrono::{Duration, NaiveDate};
+
+/// What the home screen shows, read from the chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HomeData {
+    pub patients: Vec<Patient>,
+    /// All sessions, newest first.
+    pub sessions: Vec<Session>,
+    pub today: NaiveDate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Recent,
+    Patients,
+    Sessions,
+}
+
+/// The new-session form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSessionForm {
+    pub patient: PatientId,
+    pub kind: SessionKind,
+    pub intention: String,
+    /// For an integration: the patient's latest dosing session.
+    pub dosing: Option<Session>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Home {
+    pub data: HomeData,
+    pub focus: Focus,
+    pub filter: String,
+    pub filtering: bool,
+    /// Index into `visible_patients()`.
+    pub patient: usize,
+    /// Index into the selected patient's sessions.
+    pub session: usize,
+    /// Index into `recent()`.
+    pub recent: usize,
+    pub form: Option<NewSessionForm>,
+    pub error: Option<String>,
+}
+
+/// Sessions started within this many days show under "today and recent".
+const RECENT_DAYS: i64 = 7;
+
+impl Home {
+    pub fn new(data: HomeData) -> Home {
+        let focus = if data.sessions.is_empty() {
+            Focus::Patients
+        } else {
+            Focus::Recent
+        };
+        Home {
+            data,
+            focus,
+            filter: String::new(),
+            filtering: false,
+            patient: 0,
+            session: 0,
+            recent: 0,
+            form: None,
+            error: None,
+        }
+    }
+
+    pub fn context(&self) -> Context {
+        if self.filtering || self.form.is_some() {
+            Context::Panel
+        } else {
+            Context::Home
+        }
+    }
+
+    /// Patients whose name or MRN contains the filter, case-insensitively.
+    pub fn visible_patients(&self) -> Vec<&Patient> {
+        let needle = self.filter.trim().to_lowercase();
+        self.data
+            .patients
+            .iter()
+            .filter(|p| {
+                needle.is_empty()
+                    || p.name.to_lowercase().contains(&needle)
+                    || p.mrn
+                        .as_deref()
+                        .is_some_and(|m| m.to_lowercase().contains(&needle))
+            })
+            .collect()
+    }
+
+    pub fn selected_patient(&self) -> Option<&Patient> {
+        self.visible_patients().get(self.patient).copied()
+    }
+
+    pub fn patient_sessions(&self) -> Vec<&Session> {
+        let id = self.selected_patient().map(|p| p.id);
+        self.data
+            .sessions
+            .iter()
+            .filter(|s| Some(s.patient_id) == id)
+            .collect()
+    }
+
+    /// Sessions started today or in the last week, newest first, and every open session.
+    pub fn recent(&self) -> Vec<&Session> {
+        let since = self.data.today - Duration::days(RECENT_DAYS);
+        self.data
+            .sessions
+            .iter()
+            .filter(|s| s.ended.is_none() || s.started.date_naive() >= since)
+            .collect()
+    }
+
+    pub fn patient_name(&self, id: PatientId) -> &str {
+        self.data
+            .patients
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.name.as_str())
+            .unwrap_or("?")
+    }
+
+    pub fn on_key(&mut self, command: Option<Command>, key: &Key) -> Option<Effect> {
+        if self.form.is_some() {
+            return self.on_form_key(command, key);
+        }
+        if self.filtering {
+            match (command, key.printable()) {
+                (Some(Command::Confirm | Command::Cancel), _) => self.filtering = false,
+                (Some(Command::DeleteBack), _) => {
+                    self.filter.pop();
+                    self.patient = 0;
+                }
+                (_, Some(c)) => {
+                    self.filter.push(c);
+                    self.patient = 0;
+                }
+                _ => {}
+            }
+            return None;
+        }
+        match command? {
+            Command::FocusFilter => {
+                self.filtering = true;
+                self.focus = Focus::Patients;
+            }
+            Command::NextField => {
+                self.focus = match self.focus {
+                    Focus::Recent => Focus::Patients,
+                    Focus::Patients => Focus::Sessions,
+                    Focus::Sessions => Focus::Recent,
+                }
+            }
+            Command::Up => self.step(-1),
+            Command::Down => self.step(1),
+            Command::Open => return self.open(),
+            Command::NewSession => self.start_form(),
+            _ => {}
+        }
+        None
+    }
+
+    fn step(&mut self, by: isize) {
+        let len = match self.focus {
+            Focus::Recent => self.recent().len(),
+            Focus::Patients => self.visible_patients().len(),
+            Focus::Sessions => self.patient_sessions().len(),
+        };
+        let index = match self.focus {
+            Focus::Recent => &mut self.recent,
+            Focus::Patients => &mut self.patient,
+            Focus::Sessions => &mut self.session,
+        };
+        let next = index.saturating_add_signed(by);
+        *index = next.min(len.saturating_sub(1));
+        if self.focus == Focus::Patients {
+            self.session = 0;
+        }
+    }
+
+    fn open(&mut self) -> Option<Effect> {
+        let session = match self.focus {
+            Focus::Recent => self.recent().get(self.recent).map(|s| s.id),
+            Focus::Sessions => self.patient_sessions().get(self.session).map(|s| s.id),
+            Focus::Patients => {
+                // Enter on a patient moves to their sessions.
+                self.focus = Focus::Sessions;
+                self.session = 0;
+                return None;
+            }
+        };
+        session.map(Effect::OpenSession)
+    }
+
+    fn start_form(&mut self) {
+        let patient = match self.focus {
+            Focus::Recent => self.recent().get(self.recent).map(|s| s.patient_id),
+            _ => self.selected_patient().map(|p| p.id),
+        };
+        let Some(patient) = patient else {
+            self.error = Some("no patient selected; add one with `kapchart patient add`".into());
+            return;
+        };
+        let dosing = self
+            .data
+            .sessions
+            .iter()
+            .find(|s| s.patient_id == patient && s.kind == SessionKind::Dosing)
+            .cloned();
+        // The intention set in preparation carries into the next dosing session.
+        let intention = dosing
+            .as_ref()
+            .and_then(|s| s.intention.clone())
+            .unwrap_or_default();
+        self.form = Some(NewSessionForm {
+            patient,
+            kind: SessionKind::Dosing,
+            intention,
+            dosing,
+            error: None,
+        });
+    }
+
+    fn on_form_key(&mut self, command: Option<Command>, key: &Key) -> Option<Effect> {
+        let form = self.form.as_mut()?;
+        let kinds = SessionKind::ALL;
+        let at = kinds.iter().position(|k| *k == form.kind).unwrap_or(0);
+        match (command, key.printable()) {
+            (Some(Command::Cancel), _) => self.form = None,
+            (Some(Command::Increase | Command::NextField), _) => {
+                form.kind = kinds[(at + 1) % kinds.len()];
+            }
+            (Some(Command::Decrease | Command::PreviousField), _) => {
+                form.kind = kinds[(at + kinds.len() - 1) % kinds.len()];
+            }
+            (Some(Command::DeleteBack), _) if form.kind == SessionKind::Dosing => {
+                form.intention.pop();
+            }
+            (Some(Command::Confirm), _) => {
+                let dosing = match (form.kind, &form.dosing) {
+                    (SessionKind::Integration, None) => {
+                        form.error = Some(
+                            "an integration follows a dosing session; this patient has none yet"
+                                .into(),
+                        );
+                        return None;
+                    }
+                    (SessionKind::Integration, Some(d)) => Some(d.id),
+                    _ => None,
+                };
+                let intention = (form.kind == SessionKind::Dosing)
+                    .then(|| form.intention.trim().to_string())
+                    .filter(|i| !i.is_empty());
+                let effect = Effect::StartSession {
+                    patient: form.patient,
+                    kind: form.kind,
+                    intention,
+                    dosing,
+                };
+                self.form = None;
+                return Some(effect);
+            }
+            (_, Some(c)) if form.kind == SessionKind::Dosing => form.intention.push(c),
+            _ => {}
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{FixedOffset, TimeZone};
+
+    fn key(s: &str) -> Key {
+        Key::parse(s).unwrap()
+    }
+
+    fn data() -> HomeData {
+        let p = |id, name: &str| Patient {
+            id,
+            name: name.into(),
+            dob: NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
+            mrn: Some(format!("M{id}")),
+            weight_kg: None,
+        };
+        let at = |d| {
+            FixedOffset::east_opt(0)
+                .unwrap()
+                .with_ymd_and_hms(2026, 11, d, 10, 0, 0)
+                .unwrap()
+        };
+        let s = |id, patient, kind, day, intention: Option<&str>| Session {
+            id,
+            patient_id: patient,
+            kind,
+            started: at(day),
+            ended: Some(at(day)),
+            clinician: "Dr".into(),
+            intention: intention.map(str::to_string),
+            dosing_session_id: None,
+        };
+        HomeData {
+            patients: vec![p(1, "Ada Byron"), p(2, "Bo Chen")],
+            sessions: vec![
+                s(3, 2, SessionKind::Dosing, 25, Some("Feel safe")),
+                s(2, 1, SessionKind::Intake, 10, None),
+                s(1, 2, SessionKind::Intake, 1, None),
+            ],
+            today: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+        }
+    }
+
+    fn press(h: &mut Home, k: &str, cmd: Option<Command>) -> Option<Effect> {
+        h.on_key(cmd, &key(k))
+    }
+
+    #[test]
+    fn recent_shows_the_last_week_only() {
+        let h = Home::new(data());
+        let ids: Vec<_> = h.recent().iter().map(|s| s.id).collect();
+        assert_eq!(ids, [3]);
+        assert_eq!(h.focus, Focus::Recent);
+    }
+
+    #[test]
+    fn enter_on_a_recent_session_opens_it() {
+        let mut h = Home::new(data());
+        assert_eq!(
+            press(&mut h, "enter", Some(Command::Open)),
+            Some(Effect::OpenSession(3))
+        );
+    }
+
+    #[test]
+    fn filter_as_you_type_by_name_or_mrn() {
+        let mut h = Home::new(data());
+        press(&mut h, "/", Some(Command::FocusFilter));
+        assert_eq!(h.context(), Context::Panel);
+        for c in ["b", "o"] {
+            press(&mut h, c, None);
+        }
+        let names: Vec<_> = h
+            .visible_patients()
+            .iter()
+            .map(|p| p.name.clone())
+            .collect();
+        assert_eq!(names, ["Bo Chen"]);
+        press(&mut h, "backspace", Some(Command::DeleteBack));
+        press(&mut h, "backspace", Some(Command::DeleteBack));
+        press(&mut h, "m", None);
+        press(&mut h, "1", None);
+        assert_eq!(h.visible_patients()[0].name, "Ada Byron");
+        press(&mut h, "enter", Some(Command::Confirm));
+        assert_eq!(h.context(), Context::Home);
+    }
+
+    #[test]
+    fn patients_then_their_sessions() {
+        let mut h = Home::new(data());
+        press(&mut h, "tab", Some(Command::NextField));
+        press(&mut h, "down", Some(Command::Down));
+        press(&mut h, "down", Some(Command::Down));
+        assert_eq!(
+            h.selected_patient().unwrap().name,
+            "Bo Chen",
+            "stops at the end"
+        );
+        press(&mut h, "enter", Some(Command::Open));
+        assert_eq!(h.focus, Focus::Sessions);
+        press(&mut h, "down", Some(Command::Down));
+        assert_eq!(
+            press(&mut h, "enter", Some(Command::Open)),
+            Some(Effect::OpenSession(1))
+        );
+    }
+
+    #[test]
+    fn new_dosing_session_carries_the_intention() {
+        let mut h = Home::new(data());
+        press(&mut h, "n", Some(Command::NewSession));
+        let form = h.form.as_ref().unwrap();
+        assert_eq!(form.intention, "Feel safe");
+        press(&mut h, "!", None);
+        assert_eq!(
+            press(&mut h, "enter", Some(Command::Confirm)),
+            Some(Effect::StartSession {
+                patient: 2,
+                kind: SessionKind::Dosing,
+                intention: Some("Feel safe!".into()),
+                dosing: None,
+            })
+        );
+    }
+
+    #[test]
+    fn new_integration_links_the_latest_dosing_or_explains() {
+        let mut h = Home::new(data());
+        press(&mut h, "n", Some(Command::NewSession));
+        press(&mut h, "right", Some(Command::Increase));
+        assert_eq!(
+            press(&mut h, "enter", Some(Command::Confirm)),
+            Some(Effect::StartSession {
+                patient: 2,
+                kind: SessionKind::Integration,
+                intention: None,
+                dosing: Some(3),
+            })
+        );
+        // Ada has no dosing session yet.
+        h.focus = Focus::Patients;
+        h.patient = 0;
+        press(&mut h, "n", Some(Command::NewSession));
+        press(&mut h, "right", Some(Command::Increase));
+        assert_eq!(press(&mut h, "enter", Some(Command::Confirm)), None);
+        assert!(
+            h.form
+                .as_ref()
+                .unwrap()
+                .error
+                .as_ref()
+                .unwrap()
+                .contains("has none")
+        );
+        press(&mut h, "esc", Some(Command::Cancel));
+        assert!(h.form.is_none());
+    }
+}

@@ -1,0 +1,721 @@
+//! The live dosing-session screen's state: the quick-entry bar with its preview and recall,
+//! the timeline selection, and the forms that correct entries, acknowledge a caution and
+//! discharge the patient.
+
+use super::app::Effect;
+use super::input::InputLine;
+use super::keymap::{Command, Context, Key};
+use crate::charting::first_dose;
+use crate::config::Config;
+use crate::domain::discharge::{self, DischargeConcern, DischargeState};
+use crate::domain::entry::{Acknowledgement, AldreteScore, RideHome, SessionEnd};
+use crate::domain::grammar::{ParseContext, format_payload, parse_line};
+use crate::domain::planning::{FlagRules, PlannedEntry, SessionContext, plan_line};
+use crate::domain::{
+    ChartLine, EntryId, EntryStatus, FlagCode, Patient, Payload, Session, SessionKind,
+};
+use chrono::{DateTime, FixedOffset};
+
+/// A session as read from the chart for the live screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveData {
+    pub session: Session,
+    pub patient: Patient,
+    /// Every entry with its status, in event-time order.
+    pub lines: Vec<ChartLine>,
+    /// This session's number among the patient's sessions of its kind ("dosing 3").
+    pub number_in_course: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Entry,
+    Timeline,
+}
+
+/// What the bar will become: the planned entries, or why the line is wrong.
+pub type LinePreview = Result<Vec<PlannedEntry>, String>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorrectionForm {
+    pub target: EntryId,
+    /// What the entry says now, for the form's title.
+    pub summary: String,
+    pub strike: bool,
+    pub reason: InputLine,
+    pub line: InputLine,
+    /// 0: reason, 1: the corrected line (amend only).
+    pub field: usize,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DischargeForm {
+    /// Aldrete items in the order of `discharge::ALDRETE_ITEMS`; None until scored.
+    pub scores: [Option<u8>; 5],
+    pub ride: InputLine,
+    pub ready: bool,
+    /// 0-4 Aldrete items, 5 ride home, 6 patient ready.
+    pub field: usize,
+    pub error: Option<String>,
+    /// What the chart held when the form opened, so only changes become entries.
+    pub before: DischargeState,
+}
+
+pub const DISCHARGE_FIELDS: usize = 7;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Panel {
+    Correction(CorrectionForm),
+    Discharge(DischargeForm),
+    /// Ending against a discharge reminder: the reminders and the reason asked for.
+    EndReason {
+        concerns: Vec<String>,
+        reason: InputLine,
+        /// Discharge entries still to write with the end.
+        payloads: Vec<Payload>,
+    },
+    Acknowledge {
+        entry: EntryId,
+        caution: String,
+        note: InputLine,
+    },
+}
+
+/// What a write was for, so its result lands in the right place.
+#[derive(Debug, Clone, PartialEq)]
+enum Sent {
+    Line(String),
+    Panel,
+}
+
+#[derive(Debug, Clone)]
+pub struct Live {
+    pub data: LiveData,
+    pub focus: Focus,
+    pub input: InputLine,
+    pub preview: Option<LinePreview>,
+    /// Index into `data.lines` of the selected timeline entry.
+    pub selected: usize,
+    pub panel: Option<Panel>,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+    recall: Vec<String>,
+    recall_at: Option<usize>,
+    recall_draft: String,
+    sent: Option<Sent>,
+}
+
+impl Live {
+    pub fn new(data: LiveData, now: DateTime<FixedOffset>, config: &Config) -> Live {
+        let recall = recall_lines(&data.lines);
+        let mut live = Live {
+            selected: data.lines.len().saturating_sub(1),
+            data,
+            focus: Focus::Entry,
+            input: InputLine::default(),
+            preview: None,
+            panel: None,
+            error: None,
+            notice: None,
+            recall,
+            recall_at: None,
+            recall_draft: String::new(),
+            sent: None,
+        };
+        live.refresh_preview(now, config);
+        live
+    }
+
+    pub fn context(&self) -> Context {
+        match (&self.panel, self.focus) {
+            (Some(_), _) => Context::Panel,
+            (None, Focus::Entry) => Context::EntryBar,
+            (None, Focus::Timeline) => Context::Timeline,
+        }
+    }
+
+    /// Text typed and not yet charted, anywhere on this screen.
+    pub fn pending_text(&self) -> Option<String> {
+        let panel_text = match &self.panel {
+            Some(Panel::Correction(f)) => Some(format!("{} {}", f.reason.text(), f.line.text())),
+            Some(Panel::EndReason { reason, .. }) => Some(reason.text().to_string()),
+            Some(Panel::Acknowledge { note, .. }) => Some(note.text().to_string()),
+            Some(Panel::Discharge(f)) => Some(f.ride.text().to_string()),
+            None => None,
+        }
+        .filter(|t| !t.trim().is_empty());
+        match (self.input.is_blank(), panel_text) {
+            (false, Some(p)) => Some(format!("{}\n{p}", self.input.text())),
+            (false, None) => Some(self.input.text().to_string()),
+            (true, p) => p,
+        }
+    }
+
+    pub fn first_dose(&self) -> Option<DateTime<FixedOffset>> {
+        first_dose(&self.data.lines)
+    }
+
+    /// Re-plans the bar's text against the session as it stands, at `now`.
+    pub fn refresh_preview(&mut self, now: DateTime<FixedOffset>, config: &Config) {
+        if self.input.is_blank() {
+            self.preview = None;
+            return;
+        }
+        let ctx = ParseContext {
+            now,
+            weight_kg: self.data.patient.weight_kg,
+            drugs: &config.drugs.known,
+        };
+        self.preview = Some(match parse_line(self.input.text(), &ctx) {
+            Ok(parsed) => Ok(plan_line(
+                &parsed,
+                now,
+                SessionContext {
+                    kind: self.data.session.kind,
+                    first_dose: self.first_dose(),
+                },
+                FlagRules {
+                    alerts: &config.alerts,
+                    late_after: config.late_after(),
+                },
+            )),
+            Err(e) => Err(e.to_string()),
+        });
+    }
+
+    /// The newest caution (pre-dose BP) not yet acknowledged by an entry.
+    pub fn unacknowledged_caution(&self) -> Option<&ChartLine> {
+        let acknowledged: Vec<EntryId> = self
+            .data
+            .lines
+            .iter()
+            .filter(|l| l.status == EntryStatus::Current)
+            .filter_map(|l| match &l.entry.payload {
+                Payload::Acknowledgement(a) => Some(a.entry),
+                _ => None,
+            })
+            .collect();
+        self.data.lines.iter().rev().find(|l| {
+            l.status == EntryStatus::Current
+                && l.entry.flags.iter().any(|f| f.code == FlagCode::BpPredose)
+                && !acknowledged.contains(&l.entry.id)
+        })
+    }
+
+    /// A write came back.
+    pub fn written(
+        &mut self,
+        result: Result<LiveData, String>,
+        now: DateTime<FixedOffset>,
+        config: &Config,
+    ) {
+        let sent = self.sent.take();
+        match result {
+            Ok(data) => {
+                let added = data.lines.len().saturating_sub(self.data.lines.len());
+                self.data = data;
+                self.selected = self.data.lines.len().saturating_sub(1);
+                self.error = None;
+                match sent {
+                    Some(Sent::Line(line)) => {
+                        self.recall.push(line);
+                        self.input.clear();
+                        self.notice = Some(format!(
+                            "charted {added} entr{}",
+                            if added == 1 { "y" } else { "ies" }
+                        ));
+                    }
+                    Some(Sent::Panel) => {
+                        self.panel = None;
+                        self.notice = Some("recorded".into());
+                    }
+                    None => {}
+                }
+                self.recall_at = None;
+            }
+            Err(e) => {
+                // Nothing was written: the text stays where it was typed.
+                match &mut self.panel {
+                    Some(Panel::Correction(f)) => f.error = Some(e.clone()),
+                    Some(Panel::Discharge(f)) => f.error = Some(e.clone()),
+                    _ => {}
+                }
+                self.error = Some(e);
+                self.notice = None;
+            }
+        }
+        self.refresh_preview(now, config);
+    }
+
+    pub fn on_key(
+        &mut self,
+        command: Option<Command>,
+        key: &Key,
+        now: DateTime<FixedOffset>,
+        config: &Config,
+    ) -> Option<Effect> {
+        if self.panel.is_some() {
+            return self.on_panel_key(command, key, now, config);
+        }
+        match self.focus {
+            Focus::Entry => self.on_entry_key(command, key, now, config),
+            Focus::Timeline => self.on_timeline_key(command, config),
+        }
+    }
+
+    fn on_entry_key(
+        &mut self,
+        command: Option<Command>,
+        key: &Key,
+        now: DateTime<FixedOffset>,
+        config: &Config,
+    ) -> Option<Effect> {
+        if let Some(c) = key.printable() {
+            self.input.insert(c);
+            self.recall_at = None;
+            self.notice = None;
+            self.refresh_preview(now, config);
+            return None;
+        }
+        match command? {
+            Command::Commit => return self.commit(now, config),
+            Command::Leave => {
+                self.focus = Focus::Timeline;
+                self.selected = self.data.lines.len().saturating_sub(1);
+            }
+            Command::RecallOlder => self.recall_step(true),
+            Command::RecallNewer => self.recall_step(false),
+            Command::CursorLeft => self.input.left(),
+            Command::CursorRight => self.input.right(),
+            Command::CursorHome => self.input.home(),
+            Command::CursorEnd => self.input.end(),
+            Command::DeleteBack => self.input.delete_back(),
+            Command::DeleteForward => self.input.delete_forward(),
+            Command::ClearLine => self.input.clear(),
+            Command::Discharge => self.open_discharge(config),
+            Command::Acknowledge => self.open_acknowledge(),
+            _ => return None,
+        }
+        self.refresh_preview(now, config);
+        None
+    }
+
+    fn commit(&mut self, now: DateTime<FixedOffset>, config: &Config) -> Option<Effect> {
+        if self.input.is_blank() {
+            return None;
+        }
+        self.refresh_preview(now, config);
+        if let Some(Err(e)) = &self.preview {
+            self.error = Some(e.clone());
+            return None;
+        }
+        let line = self.input.text().trim().to_string();
+        self.sent = Some(Sent::Line(line.clone()));
+        Some(Effect::Commit {
+            session: self.data.session.id,
+            line,
+        })
+    }
+
+    fn recall_step(&mut self, older: bool) {
+        if self.recall.is_empty() {
+            return;
+        }
+        let last = self.recall.len() - 1;
+        let next = match (self.recall_at, older) {
+            (None, true) => {
+                self.recall_draft = self.input.text().to_string();
+                Some(last)
+            }
+            (None, false) => None,
+            (Some(i), true) => Some(i.saturating_sub(1)),
+            (Some(i), false) if i >= last => None,
+            (Some(i), false) => Some(i + 1),
+        };
+        self.recall_at = next;
+        self.input = InputLine::with_text(match next {
+            Some(i) => &self.recall[i],
+            None => &self.recall_draft,
+        });
+    }
+
+    fn on_timeline_key(&mut self, command: Option<Command>, config: &Config) -> Option<Effect> {
+        let last = self.data.lines.len().saturating_sub(1);
+        match command? {
+            Command::Up => self.selected = self.selected.saturating_sub(1),
+            Command::Down => self.selected = (self.selected + 1).min(last),
+            Command::FocusEntry => self.focus = Focus::Entry,
+            Command::Amend => self.open_correction(false),
+            Command::Strike => self.open_correction(true),
+            Command::Discharge => self.open_discharge(config),
+            Command::Acknowledge => self.open_acknowledge(),
+            Command::Home if self.input.is_blank() => return Some(Effect::LoadHome),
+            Command::Home => {
+                self.error = Some(
+                    "the bar holds an uncharted line: chart it (Enter) or clear it (Ctrl-U) first"
+                        .into(),
+                );
+                self.focus = Focus::Entry;
+            }
+            _ => {}
+        }
+        None
+    }
+
+    fn open_correction(&mut self, strike: bool) {
+        let Some(line) = self.data.lines.get(self.selected) else {
+            return;
+        };
+        let e = &line.entry;
+        let refusal = match (line.status, &e.payload) {
+            (EntryStatus::Amended { by }, _) => Some(format!(
+                "entry {} was amended by entry {by}; correct that one",
+                e.id
+            )),
+            (EntryStatus::Struck { by }, _) => {
+                Some(format!("entry {} was struck by entry {by}", e.id))
+            }
+            (_, Payload::Strike) => {
+                Some("a strike cannot be corrected; chart the entry again".into())
+            }
+            (_, Payload::SessionEnd(_)) if !strike => {
+                Some("strike the end to reopen the session".into())
+            }
+            _ => None,
+        };
+        if let Some(r) = refusal {
+            self.error = Some(r);
+            return;
+        }
+        if !strike && format_payload(&e.payload).is_none() {
+            self.error = Some(format!(
+                "a {} entry is corrected by striking it and recording it again",
+                e.payload.kind()
+            ));
+            return;
+        }
+        self.panel = Some(Panel::Correction(CorrectionForm {
+            target: e.id,
+            summary: e.payload.to_string(),
+            strike,
+            reason: InputLine::default(),
+            line: InputLine::with_text(&format_payload(&e.payload).unwrap_or_default()),
+            field: 0,
+            error: None,
+        }));
+    }
+
+    fn open_discharge(&mut self, config: &Config) {
+        let before = discharge::discharge_state(&self.data.lines);
+        let _ = config;
+        let scores = match before.aldrete {
+            Some((_, a)) => [
+                Some(a.activity),
+                Some(a.respiration),
+                Some(a.circulation),
+                Some(a.consciousness),
+                Some(a.spo2),
+            ],
+            None => [None; 5],
+        };
+        self.panel = Some(Panel::Discharge(DischargeForm {
+            scores,
+            ride: InputLine::with_text(before.ride.as_deref().unwrap_or("")),
+            ready: before.ready_at.is_some(),
+            field: 0,
+            error: None,
+            before,
+        }));
+    }
+
+    fn open_acknowledge(&mut self) {
+        let Some(line) = self.unacknowledged_caution() else {
+            self.notice = Some("no caution waits for acknowledgement".into());
+            return;
+        };
+        let caution = line
+            .entry
+            .flags
+            .iter()
+            .find(|f| f.code == FlagCode::BpPredose)
+            .map(|f| f.text.clone())
+            .unwrap_or_default();
+        self.panel = Some(Panel::Acknowledge {
+            entry: line.entry.id,
+            caution,
+            note: InputLine::default(),
+        });
+    }
+
+    fn on_panel_key(
+        &mut self,
+        command: Option<Command>,
+        key: &Key,
+        now: DateTime<FixedOffset>,
+        config: &Config,
+    ) -> Option<Effect> {
+        let session = self.data.session.id;
+        if command == Some(Command::Cancel) {
+            self.panel = None;
+            return None;
+        }
+        let first_dose = self.first_dose();
+        let kind = self.data.session.kind;
+        let panel = self.panel.as_mut()?;
+        match panel {
+            Panel::Correction(f) => {
+                let field = if f.field == 0 {
+                    &mut f.reason
+                } else {
+                    &mut f.line
+                };
+                if edit(field, command, key) {
+                    return None;
+                }
+                match command? {
+                    Command::NextField | Command::PreviousField if !f.strike => {
+                        f.field = 1 - f.field
+                    }
+                    Command::Confirm if f.field == 0 && !f.strike => f.field = 1,
+                    Command::Confirm => {
+                        if f.reason.is_blank() {
+                            f.error = Some("a correction needs a reason".into());
+                            f.field = 0;
+                            return None;
+                        }
+                        self.sent = Some(Sent::Panel);
+                        return Some(if f.strike {
+                            Effect::Strike {
+                                target: f.target,
+                                reason: f.reason.text().trim().to_string(),
+                            }
+                        } else {
+                            Effect::Amend {
+                                target: f.target,
+                                reason: f.reason.text().trim().to_string(),
+                                line: f.line.text().trim().to_string(),
+                            }
+                        });
+                    }
+                    _ => {}
+                }
+                None
+            }
+            Panel::Acknowledge { entry, note, .. } => {
+                if edit(note, command, key) {
+                    return None;
+                }
+                if command? == Command::Confirm {
+                    let note = match note.text().trim() {
+                        "" => "caution weighed; proceeding".to_string(),
+                        t => t.to_string(),
+                    };
+                    let payload = Payload::Acknowledgement(Acknowledgement {
+                        entry: *entry,
+                        flag: FlagCode::BpPredose,
+                        note,
+                    });
+                    self.sent = Some(Sent::Panel);
+                    return Some(Effect::Record {
+                        session,
+                        payloads: vec![payload],
+                    });
+                }
+                None
+            }
+            Panel::Discharge(f) => {
+                if f.field == 5 && edit(&mut f.ride, command, key) {
+                    return None;
+                }
+                if f.field < 5
+                    && let Some(d) = key.printable().and_then(|c| c.to_digit(10))
+                {
+                    if d <= 2 {
+                        f.scores[f.field] = Some(d as u8);
+                        f.field += 1;
+                    } else {
+                        f.error = Some("each Aldrete item scores 0, 1 or 2".into());
+                    }
+                    return None;
+                }
+                match command? {
+                    Command::NextField => f.field = (f.field + 1) % DISCHARGE_FIELDS,
+                    Command::PreviousField => {
+                        f.field = (f.field + DISCHARGE_FIELDS - 1) % DISCHARGE_FIELDS
+                    }
+                    Command::Increase | Command::Decrease if f.field < 5 => {
+                        let up = command == Some(Command::Increase);
+                        let s = f.scores[f.field].unwrap_or(if up { 0 } else { 2 });
+                        f.scores[f.field] = Some(if up {
+                            (s + 1).min(2)
+                        } else {
+                            s.saturating_sub(1)
+                        });
+                    }
+                    Command::Increase | Command::Decrease if f.field == 6 => f.ready = !f.ready,
+                    Command::Confirm if f.field == 6 => f.ready = !f.ready,
+                    Command::Confirm => {
+                        let payloads = match discharge_payloads(f) {
+                            Ok(p) => p,
+                            Err(e) => {
+                                f.error = Some(e);
+                                return None;
+                            }
+                        };
+                        if payloads.is_empty() {
+                            self.panel = None;
+                            return None;
+                        }
+                        self.sent = Some(Sent::Panel);
+                        return Some(Effect::Record { session, payloads });
+                    }
+                    Command::EndSession => {
+                        let payloads = match discharge_payloads(f) {
+                            Ok(p) => p,
+                            Err(e) => {
+                                f.error = Some(e);
+                                return None;
+                            }
+                        };
+                        let state = form_state(f, now);
+                        let concerns = discharge::concerns(
+                            kind,
+                            &config.protocol,
+                            &config.discharge,
+                            first_dose,
+                            &state,
+                            now,
+                        );
+                        return self.end_or_ask(session, payloads, concerns);
+                    }
+                    _ => {}
+                }
+                None
+            }
+            Panel::EndReason {
+                reason, payloads, ..
+            } => {
+                if edit(reason, command, key) {
+                    return None;
+                }
+                if command? == Command::Confirm {
+                    if reason.is_blank() {
+                        return None;
+                    }
+                    let mut payloads = std::mem::take(payloads);
+                    payloads.push(Payload::SessionEnd(SessionEnd {
+                        reason: Some(reason.text().trim().to_string()),
+                    }));
+                    self.sent = Some(Sent::Panel);
+                    return Some(Effect::Record { session, payloads });
+                }
+                None
+            }
+        }
+    }
+
+    fn end_or_ask(
+        &mut self,
+        session: i64,
+        mut payloads: Vec<Payload>,
+        concerns: Vec<DischargeConcern>,
+    ) -> Option<Effect> {
+        if concerns.is_empty() {
+            payloads.push(Payload::SessionEnd(SessionEnd::default()));
+            self.sent = Some(Sent::Panel);
+            return Some(Effect::Record { session, payloads });
+        }
+        self.panel = Some(Panel::EndReason {
+            concerns: concerns.iter().map(ToString::to_string).collect(),
+            reason: InputLine::default(),
+            payloads,
+        });
+        None
+    }
+
+    /// Ending straight from the timeline or the bar is not offered: the end goes through the
+    /// discharge panel so that its reminders are seen.
+    pub fn is_dosing(&self) -> bool {
+        self.data.session.kind == SessionKind::Dosing
+    }
+}
+
+/// Text editing keys for a form field; true when the key was used.
+fn edit(field: &mut InputLine, command: Option<Command>, key: &Key) -> bool {
+    if let Some(c) = key.printable() {
+        field.insert(c);
+        return true;
+    }
+    match command {
+        Some(Command::DeleteBack) => field.delete_back(),
+        Some(Command::ClearLine) => field.clear(),
+        Some(Command::Decrease) => field.left(),
+        Some(Command::Increase) => field.right(),
+        _ => return false,
+    }
+    true
+}
+
+/// The entries the discharge form adds: only what changed since it opened.
+fn discharge_payloads(f: &DischargeForm) -> Result<Vec<Payload>, String> {
+    let mut out = Vec::new();
+    let scored = f.scores.iter().filter(|s| s.is_some()).count();
+    if scored > 0 {
+        if scored < 5 {
+            return Err("score all five Aldrete items, or none".into());
+        }
+        let [a, r, c, co, s] = f.scores.map(|s| s.unwrap_or(0));
+        let score = AldreteScore {
+            activity: a,
+            respiration: r,
+            circulation: c,
+            consciousness: co,
+            spo2: s,
+        };
+        if f.before.aldrete.map(|(_, b)| b) != Some(score) {
+            out.push(Payload::Aldrete(score));
+        }
+    }
+    let ride = f.ride.text().trim();
+    if !ride.is_empty() && f.before.ride.as_deref() != Some(ride) {
+        out.push(Payload::RideHome(RideHome {
+            who: ride.to_string(),
+        }));
+    }
+    if f.ready && f.before.ready_at.is_none() {
+        out.push(Payload::PatientReady);
+    }
+    Ok(out)
+}
+
+/// The discharge state as it will be once the form's entries are written.
+fn form_state(f: &DischargeForm, now: DateTime<FixedOffset>) -> DischargeState {
+    let mut state = f.before.clone();
+    if let Ok(payloads) = discharge_payloads(f) {
+        for p in payloads {
+            match p {
+                Payload::Aldrete(a) => state.aldrete = Some((0, a)),
+                Payload::RideHome(r) => state.ride = Some(r.who),
+                Payload::PatientReady => state.ready_at = Some(now),
+                _ => {}
+            }
+        }
+    }
+    state
+}
+
+/// Lines that recall earlier entries of this session, oldest first.
+fn recall_lines(lines: &[ChartLine]) -> Vec<String> {
+    let mut by_recorded: Vec<&ChartLine> = lines.iter().collect();
+    by_recorded.sort_by_key(|l| (l.entry.recorded_time, l.entry.id));
+    let mut out: Vec<String> = Vec::new();
+    for l in by_recorded {
+        if let Some(text) = format_payload(&l.entry.payload)
+            && out.last() != Some(&text)
+        {
+            out.push(text);
+        }
+    }
+    out
+}

@@ -1,0 +1,69 @@
+//! The terminal, set up and restored in one place: raw mode and the alternate screen on the
+//! way in; restored on the way out, on panic, and around Ctrl-Z. SIGTERM and SIGHUP become a
+//! clean quit.
+
+use ratatui::Terminal;
+use ratatui::crossterm::cursor::Show;
+use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::prelude::CrosstermBackend;
+use std::io::{self, Stdout};
+use std::sync::Arc;
+use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub type Tui = Terminal<CrosstermBackend<Stdout>>;
+
+static PANIC_HOOK: Once = Once::new();
+
+/// Enters raw mode and the alternate screen. The panic hook that restores the terminal is
+/// installed once per process.
+pub fn enter() -> io::Result<Tui> {
+    PANIC_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            previous(info);
+        }));
+    });
+    enable_raw_mode()?;
+    if let Err(e) = execute!(io::stdout(), EnterAlternateScreen) {
+        restore();
+        return Err(e);
+    }
+    let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    terminal.clear()?;
+    Ok(terminal)
+}
+
+/// Leaves the alternate screen and raw mode, and shows the cursor. Safe to call twice.
+pub fn restore() {
+    let _ = disable_raw_mode();
+    let _ = execute!(io::stdout(), LeaveAlternateScreen, Show);
+}
+
+/// Hands the terminal back to the shell (Ctrl-Z) and takes it again on `fg`.
+pub fn suspend(terminal: &mut Tui) -> io::Result<()> {
+    restore();
+    #[cfg(unix)]
+    signal_hook::low_level::raise(signal_hook::consts::SIGTSTP)?;
+    // Execution continues here after SIGCONT.
+    *terminal = enter()?;
+    Ok(())
+}
+
+/// Set when SIGTERM or SIGHUP arrives; the event loop then quits cleanly.
+pub fn termination_flag() -> io::Result<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    #[cfg(unix)]
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+        signal_hook::flag::register(signal, flag.clone())?;
+    }
+    Ok(flag)
+}
+
+pub fn terminated(flag: &AtomicBool) -> bool {
+    flag.load(Ordering::Relaxed)
+}

@@ -1,0 +1,185 @@
+//! The home screen: today's and recent sessions, patients with a filter, the selected
+//! patient's sessions, and the new-session form.
+
+use super::{centered, panel_block};
+use crate::domain::{Session, SessionKind};
+use crate::tui::app::App;
+use crate::tui::home::{Focus, Home};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, List, ListItem, ListState, Paragraph, Wrap};
+
+pub fn draw(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
+    let [recent_area, lower] =
+        Layout::vertical([Constraint::Percentage(40), Constraint::Min(6)]).areas(area);
+    let [patients_area, sessions_area] =
+        Layout::horizontal([Constraint::Percentage(42), Constraint::Min(20)]).areas(lower);
+
+    let recent: Vec<ListItem<'_>> = h
+        .recent()
+        .iter()
+        .map(|s| ListItem::new(session_row(s, Some(h.patient_name(s.patient_id)))))
+        .collect();
+    let empty_recent = recent.is_empty();
+    list(
+        app,
+        frame,
+        recent_area,
+        format!(" Today and recent ({}) ", recent.len()),
+        recent,
+        h.recent,
+        h.focus == Focus::Recent,
+    );
+    if empty_recent {
+        frame.render_widget(
+            Paragraph::new("  No sessions this week."),
+            inner(recent_area),
+        );
+    }
+
+    let patients: Vec<ListItem<'_>> = h
+        .visible_patients()
+        .iter()
+        .map(|p| {
+            let mut text = format!("{} ({})", p.name, p.age_on(h.data.today));
+            if let Some(m) = &p.mrn {
+                text.push_str(&format!(" {m}"));
+            }
+            ListItem::new(text)
+        })
+        .collect();
+    let filter = if h.filtering || !h.filter.is_empty() {
+        format!(
+            " Patients /{}{} ",
+            h.filter,
+            if h.filtering { "▏" } else { "" }
+        )
+    } else {
+        format!(" Patients ({}) ", patients.len())
+    };
+    list(
+        app,
+        frame,
+        patients_area,
+        filter,
+        patients,
+        h.patient,
+        h.focus == Focus::Patients,
+    );
+
+    let sessions: Vec<ListItem<'_>> = h
+        .patient_sessions()
+        .iter()
+        .map(|s| ListItem::new(session_row(s, None)))
+        .collect();
+    let title = h
+        .selected_patient()
+        .map(|p| format!(" Sessions: {} ", p.name))
+        .unwrap_or_else(|| " Sessions ".into());
+    list(
+        app,
+        frame,
+        sessions_area,
+        title,
+        sessions,
+        h.session,
+        h.focus == Focus::Sessions,
+    );
+
+    if let Some(e) = &h.error {
+        let [_, bottom] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
+        frame.render_widget(Line::styled(format!(" {e}"), app.theme.alert()), bottom);
+    }
+    if let Some(form) = &h.form {
+        let popup = centered(area, 64, 9);
+        let kinds: Vec<Span<'_>> = SessionKind::ALL
+            .iter()
+            .map(|k| {
+                let text = format!(" {k} ");
+                if *k == form.kind {
+                    Span::styled(text, app.theme.selected())
+                } else {
+                    Span::raw(text)
+                }
+            })
+            .collect();
+        let mut lines = vec![
+            Line::from(format!("Patient: {}", h.patient_name(form.patient))),
+            Line::from(kinds),
+        ];
+        match form.kind {
+            SessionKind::Dosing => {
+                lines.push(Line::from(format!("Intention: {}▏", form.intention)))
+            }
+            SessionKind::Integration => lines.push(Line::from(match &form.dosing {
+                Some(d) => format!(
+                    "Integrates dosing session #{} of {}",
+                    d.id,
+                    d.started.format("%d %b")
+                ),
+                None => "No dosing session to integrate yet".into(),
+            })),
+            _ => {}
+        }
+        if let Some(e) = &form.error {
+            lines.push(Line::styled(e.clone(), app.theme.alert()));
+        }
+        lines.push(Line::styled(
+            "←/→ kind · type the intention · Enter start · Esc cancel",
+            app.theme.dim(),
+        ));
+        frame.render_widget(Clear, popup);
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .block(panel_block(app, " New session ".into(), true)),
+            popup,
+        );
+    }
+}
+
+fn inner(area: Rect) -> Rect {
+    Rect {
+        x: area.x + 1,
+        y: area.y + 1,
+        width: area.width.saturating_sub(2),
+        height: area.height.saturating_sub(2),
+    }
+}
+
+fn session_row(s: &Session, patient: Option<&str>) -> String {
+    let status = if s.ended.is_some() { "ended" } else { "OPEN" };
+    let mut row = format!(
+        "#{:<4} {} {:<12} {:<5}",
+        s.id,
+        s.started.format("%a %d %b %H:%M"),
+        s.kind.as_str(),
+        status
+    );
+    if let Some(p) = patient {
+        row.push_str(&format!(" {p}"));
+    }
+    row
+}
+
+fn list(
+    app: &App,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    title: String,
+    items: Vec<ListItem<'_>>,
+    selected: usize,
+    focused: bool,
+) {
+    let mut state = ListState::default().with_selected((!items.is_empty()).then_some(selected));
+    let widget = List::new(items)
+        .block(panel_block(app, title, focused))
+        .highlight_symbol(if focused { "> " } else { "  " })
+        .highlight_style(if focused {
+            app.theme.selected()
+        } else {
+            app.theme.dim()
+        });
+    frame.render_stateful_widget(widget, area, &mut state);
+}

@@ -1,0 +1,675 @@
+//! The live session screen: header with the session clock and the next protocol check,
+//! timeline, vitals flowsheet, BP/HR trend chart and the quick-entry bar.
+
+use super::panel_block;
+use crate::domain::protocol::{self, Check, CheckStatus};
+use crate::domain::{ChartLine, EntryStatus, FlagCode, Payload, SessionKind};
+use crate::tui::app::App;
+use crate::tui::live::{Focus, Live};
+use crate::tui::theme::{ALERT, LATE, OVERDUE};
+use chrono::{DateTime, Duration, FixedOffset};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::style::Style;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Cell, Chart, Dataset, GraphType, Paragraph, Row, Table, TableState};
+
+/// At this width the flowsheet and the trend chart sit beside the timeline.
+const WIDE: u16 = 120;
+
+pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
+    let [header, body, entry] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Min(6),
+        Constraint::Length(4),
+    ])
+    .areas(area);
+    let checks = session_checks(app, live);
+    draw_header(app, live, &checks, frame, header);
+    if area.width >= WIDE {
+        let [timeline, side] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                .areas(body);
+        let [flow, trend] =
+            Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(side);
+        draw_timeline(app, live, &checks, frame, timeline);
+        draw_flowsheet(app, live, frame, flow);
+        draw_trend(app, live, frame, trend);
+    } else {
+        let tall = body.height >= 30;
+        let [timeline, flow, trend] = Layout::vertical([
+            Constraint::Min(4),
+            Constraint::Length(if tall { 9 } else { 6 }),
+            Constraint::Length(if tall { 12 } else { 0 }),
+        ])
+        .areas(body);
+        draw_timeline(app, live, &checks, frame, timeline);
+        draw_flowsheet(app, live, frame, flow);
+        if tall {
+            draw_trend(app, live, frame, trend);
+        }
+    }
+    draw_entry_bar(app, live, frame, entry);
+    super::panels::draw(app, live, frame, area);
+}
+
+/// The protocol's checks for a dosing session; none for other kinds.
+fn session_checks(app: &App, live: &Live) -> Vec<Check> {
+    if live.data.session.kind != SessionKind::Dosing {
+        return Vec::new();
+    }
+    protocol::checks(
+        &app.config.protocol,
+        live.first_dose(),
+        live.data.session.ended,
+        &protocol::readings_from(&live.data.lines),
+        app.now,
+    )
+}
+
+/// "mm:ss" (or "h:mm:ss") of a duration, never negative.
+fn clock(d: Duration) -> String {
+    let s = d.num_seconds().max(0);
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+    } else {
+        format!("{:02}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// "T+42" minutes after the first dose ("T-5" before it, "+3d" days later), or "" when
+/// no dose was given.
+fn t_plus(first_dose: Option<DateTime<FixedOffset>>, at: DateTime<FixedOffset>) -> String {
+    match first_dose {
+        Some(d) if at - d >= Duration::days(1) => format!("+{}d", (at - d).num_days()),
+        Some(d) if at >= d => format!("T+{}", (at - d).num_minutes()),
+        Some(d) => format!("T-{}", (d - at).num_minutes()),
+        None => String::new(),
+    }
+}
+
+/// "14:05", with the day in front when it is not the session's first day.
+fn wall_time(session_day: chrono::NaiveDate, at: DateTime<FixedOffset>) -> String {
+    if at.date_naive() == session_day {
+        at.format("%H:%M").to_string()
+    } else {
+        at.format("%d %b %H:%M").to_string()
+    }
+}
+
+fn draw_header(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, area: Rect) {
+    let d = &live.data;
+    let theme = &app.theme;
+    let age = d.patient.age_on(app.now.date_naive());
+    let mut first = vec![
+        Span::styled(format!("{}, {age}", d.patient.name), theme.title()),
+        Span::raw(format!(
+            " · {} {} · session #{}",
+            d.session.kind, d.number_in_course, d.session.id
+        )),
+    ];
+    if let Some(i) = &d.session.intention {
+        first.push(Span::raw(format!(" · intention: “{i}”")));
+    }
+
+    let first_dose = live.first_dose();
+    let end = d.session.ended.unwrap_or(app.now);
+    let mut second = match first_dose {
+        Some(dose) => vec![
+            Span::raw(format!("first dose {} · ", dose.format("%H:%M"))),
+            Span::styled(format!("T+{}", clock(end - dose)), theme.title()),
+        ],
+        None => vec![
+            Span::raw("no dose yet · "),
+            Span::styled(
+                format!("started {} ago", clock(end - d.session.started)),
+                theme.title(),
+            ),
+        ],
+    };
+    if let Some(ended) = d.session.ended {
+        second.push(Span::raw(format!(" · ended {}", ended.format("%H:%M"))));
+    }
+    let overdue = checks
+        .iter()
+        .filter(|c| c.status == CheckStatus::Overdue)
+        .count();
+    match protocol::next_check(checks) {
+        Some(c) if c.status == CheckStatus::Overdue => {
+            let late = c
+                .due
+                .map(|due| format!(", {} min late", (app.now - due).num_minutes()))
+                .unwrap_or_default();
+            let more = if overdue > 1 {
+                format!(" (+{} more)", overdue - 1)
+            } else {
+                String::new()
+            };
+            second.push(Span::raw(" · "));
+            second.push(Span::styled(
+                format!("{OVERDUE} OVERDUE: {c}{late}{more}"),
+                theme.overdue(),
+            ));
+        }
+        Some(c) if c.status == CheckStatus::Due => {
+            second.push(Span::raw(" · "));
+            second.push(Span::styled(
+                format!("{OVERDUE} due now: {c}"),
+                theme.caution(),
+            ));
+        }
+        Some(c) => {
+            let countdown = c
+                .due
+                .map(|due| format!(" in {}", clock(due - app.now)))
+                .unwrap_or_default();
+            second.push(Span::raw(format!(" · next: {c}{countdown}")));
+        }
+        None if d.session.kind == SessionKind::Dosing && d.session.ended.is_none() => {
+            second.push(Span::styled(" · checks up to date", theme.ok()));
+        }
+        None => {}
+    }
+    let observation = protocol::minimum_observation_until(&app.config.protocol, first_dose)
+        .filter(|_| d.session.ended.is_none())
+        .map(|until| {
+            if app.now < until {
+                Line::raw(format!(
+                    "observe until {} ({} min minimum after the first dose)",
+                    until.format("%H:%M"),
+                    app.config.protocol.minimum_observation_min
+                ))
+            } else {
+                Line::styled("minimum observation met", theme.ok())
+            }
+        });
+
+    let third = if let Some(e) = &live.error {
+        Line::styled(format!("✗ {e}"), theme.alert())
+    } else if let Some(c) = live.unacknowledged_caution() {
+        let text = c
+            .entry
+            .flags
+            .iter()
+            .find(|f| f.code == FlagCode::BpPredose)
+            .map(|f| f.text.as_str())
+            .unwrap_or("pre-dose caution");
+        let keys = app.keymap.keys_for(
+            crate::tui::keymap::Context::EntryBar,
+            crate::tui::keymap::Command::Acknowledge,
+        );
+        let key = keys.first().map(ToString::to_string).unwrap_or_default();
+        Line::styled(
+            format!("{OVERDUE} {text} · {key} acknowledge"),
+            theme.caution(),
+        )
+    } else if let Some(n) = &live.notice {
+        Line::styled(n.clone(), theme.dim())
+    } else {
+        observation.unwrap_or_default()
+    };
+    frame.render_widget(
+        Paragraph::new(vec![Line::from(first), Line::from(second), third]),
+        area,
+    );
+}
+
+/// Short marks for a line's flags: "!BP", "!SpO2", "late".
+fn flag_marks(line: &ChartLine) -> String {
+    line.entry
+        .flags
+        .iter()
+        .map(|f| match f.code {
+            FlagCode::BpHigh => format!("{ALERT}BP"),
+            FlagCode::BpPredose => format!("{ALERT}pre-dose BP"),
+            FlagCode::Spo2Low => format!("{ALERT}SpO2"),
+            FlagCode::HrHigh | FlagCode::HrLow => format!("{ALERT}HR"),
+            FlagCode::RrLow => format!("{ALERT}RR"),
+            FlagCode::DeepSedation => format!("{ALERT}MOAA/S"),
+            FlagCode::Late => LATE.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|w| w.chars().find(|c| c.is_alphabetic()))
+        .collect()
+}
+
+fn kind_label(p: &Payload) -> &'static str {
+    match p {
+        Payload::Vitals(_) => "vitals",
+        Payload::Sedation(_) => "sedat",
+        Payload::Dose(_) => "DOSE",
+        Payload::Observation(_) => "obs",
+        Payload::Strike => "strike",
+        Payload::Acknowledgement(_) => "ack",
+        Payload::Aldrete(_) => "aldrete",
+        Payload::RideHome(_) => "ride",
+        Payload::PatientReady => "ready",
+        Payload::SessionEnd(_) => "end",
+    }
+}
+
+fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, area: Rect) {
+    let theme = &app.theme;
+    let first_dose = live.first_dose();
+    let day = live.data.session.started.date_naive();
+    let wide = area.width >= 90;
+    // Entries and missed checks, in time order; only entries are selectable.
+    enum Item<'a> {
+        Entry(usize, &'a ChartLine),
+        Missed(&'a Check),
+    }
+    let mut items: Vec<(DateTime<FixedOffset>, Item<'_>)> = live
+        .data
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.entry.event_time, Item::Entry(i, l)))
+        .collect();
+    for c in checks.iter().filter(|c| c.status == CheckStatus::Overdue) {
+        if let Some(due) = c.due {
+            items.push((due, Item::Missed(c)));
+        }
+    }
+    items.sort_by_key(|(at, item)| (*at, matches!(item, Item::Entry(..))));
+
+    let mut selected_row = None;
+    let rows: Vec<Row<'_>> = items
+        .iter()
+        .enumerate()
+        .map(|(row_index, (at, item))| match item {
+            Item::Missed(c) => Row::new(vec![
+                Cell::from(wall_time(day, *at)),
+                Cell::from(t_plus(first_dose, *at)),
+                Cell::from(OVERDUE),
+                Cell::from(format!("OVERDUE: {c} not charted")),
+                Cell::from(""),
+            ])
+            .style(theme.overdue()),
+            Item::Entry(i, l) => {
+                if *i == live.selected {
+                    selected_row = Some(row_index);
+                }
+                let e = &l.entry;
+                let mut content = e.payload.to_string();
+                if let (Some(target), Some(reason)) = (e.corrects, &e.reason) {
+                    let verb = if matches!(e.payload, Payload::Strike) {
+                        "strikes"
+                    } else {
+                        "amends"
+                    };
+                    content = if matches!(e.payload, Payload::Strike) {
+                        format!("{verb} #{target}: {reason}")
+                    } else {
+                        format!("{content} ({verb} #{target}: {reason})")
+                    };
+                }
+                let (style, status) = match l.status {
+                    EntryStatus::Current => (Style::new(), String::new()),
+                    EntryStatus::Amended { by } => (theme.struck(), format!("amended → #{by} ")),
+                    EntryStatus::Struck { by } => (theme.struck(), format!("✗ struck by #{by} ")),
+                };
+                let marks = flag_marks(l);
+                let alert = e.flags.iter().any(|f| f.code.is_alert());
+                let mut cells = vec![
+                    Cell::from(wall_time(day, e.event_time)),
+                    Cell::from(t_plus(first_dose, e.event_time)),
+                    Cell::from(kind_label(&e.payload)),
+                    Cell::from(Line::from(vec![
+                        Span::styled(status, theme.dim()),
+                        Span::styled(content, style),
+                        Span::raw(" "),
+                        Span::styled(marks, if alert { theme.alert() } else { theme.dim() }),
+                    ])),
+                    Cell::from(initials(&e.author)),
+                ];
+                if wide {
+                    cells.insert(0, Cell::from(format!("#{}", e.id)));
+                }
+                Row::new(cells)
+            }
+        })
+        .collect();
+    let other_day = live
+        .data
+        .lines
+        .iter()
+        .any(|l| l.entry.event_time.date_naive() != day);
+    let mut widths = vec![
+        Constraint::Length(if other_day { 12 } else { 5 }),
+        Constraint::Length(6),
+        Constraint::Length(7),
+        Constraint::Min(10),
+        Constraint::Length(3),
+    ];
+    if wide {
+        widths.insert(0, Constraint::Length(5));
+    }
+    let focused = live.focus == Focus::Timeline && live.panel.is_none();
+    let mut state = TableState::default();
+    // Keep the newest rows in view while charting; follow the selection in the timeline.
+    state.select(if focused {
+        selected_row
+    } else {
+        rows.len().checked_sub(1)
+    });
+    let table = Table::new(rows, widths)
+        .column_spacing(1)
+        .block(panel_block(
+            app,
+            format!(" Timeline ({} entries) ", live.data.lines.len()),
+            focused,
+        ))
+        .row_highlight_style(if focused {
+            theme.selected()
+        } else {
+            Style::new()
+        });
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// One row of the flowsheet: a vitals reading, with the MOAA/S charted alongside it.
+struct FlowRow<'a> {
+    at: DateTime<FixedOffset>,
+    vitals: Option<&'a ChartLine>,
+    moaas: Option<(u8, bool)>,
+}
+
+fn flow_rows(live: &Live) -> Vec<FlowRow<'_>> {
+    let mut rows: Vec<FlowRow<'_>> = Vec::new();
+    for l in live
+        .data
+        .lines
+        .iter()
+        .filter(|l| l.status == EntryStatus::Current)
+    {
+        match &l.entry.payload {
+            Payload::Vitals(_) => rows.push(FlowRow {
+                at: l.entry.event_time,
+                vitals: Some(l),
+                moaas: None,
+            }),
+            Payload::Sedation(s) => {
+                let flagged = l
+                    .entry
+                    .flags
+                    .iter()
+                    .any(|f| f.code == FlagCode::DeepSedation);
+                // A score within 3 minutes of a reading joins its row.
+                let near = rows.iter_mut().rev().find(|r| {
+                    r.moaas.is_none() && (l.entry.event_time - r.at).num_minutes().abs() <= 3
+                });
+                match near {
+                    Some(r) => r.moaas = Some((s.moaas, flagged)),
+                    None => rows.push(FlowRow {
+                        at: l.entry.event_time,
+                        vitals: None,
+                        moaas: Some((s.moaas, flagged)),
+                    }),
+                }
+            }
+            _ => {}
+        }
+    }
+    rows.sort_by_key(|r| r.at);
+    rows
+}
+
+fn draw_flowsheet(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
+    let theme = &app.theme;
+    let first_dose = live.first_dose();
+    let cell = |value: Option<String>, flagged: bool| -> Cell<'_> {
+        match value {
+            Some(v) if flagged => Cell::from(Span::styled(format!("{v}{ALERT}"), theme.alert())),
+            Some(v) => Cell::from(v),
+            None => Cell::from(Span::styled("·", theme.dim())),
+        }
+    };
+    let mut rows: Vec<Row<'_>> = flow_rows(live)
+        .into_iter()
+        .map(|r| {
+            let has = |code: FlagCode| {
+                r.vitals
+                    .is_some_and(|l| l.entry.flags.iter().any(|f| f.code == code))
+            };
+            let v = r.vitals.and_then(|l| match &l.entry.payload {
+                Payload::Vitals(v) => Some(v),
+                _ => None,
+            });
+            Row::new(vec![
+                Cell::from(wall_time(live.data.session.started.date_naive(), r.at)),
+                Cell::from(t_plus(first_dose, r.at)),
+                cell(
+                    v.and_then(|v| v.bp)
+                        .map(|bp| format!("{}/{}", bp.systolic, bp.diastolic)),
+                    has(FlagCode::BpHigh) || has(FlagCode::BpPredose),
+                ),
+                cell(
+                    v.and_then(|v| v.hr).map(|x| x.to_string()),
+                    has(FlagCode::HrHigh) || has(FlagCode::HrLow),
+                ),
+                cell(
+                    v.and_then(|v| v.spo2).map(|x| format!("{x}%")),
+                    has(FlagCode::Spo2Low),
+                ),
+                cell(
+                    v.and_then(|v| v.rr).map(|x| x.to_string()),
+                    has(FlagCode::RrLow),
+                ),
+                cell(
+                    v.and_then(|v| v.temp_c)
+                        .map(|t| crate::domain::entry::trim_number(t, 1)),
+                    false,
+                ),
+                cell(
+                    r.moaas.map(|(m, _)| m.to_string()),
+                    r.moaas.is_some_and(|(_, f)| f),
+                ),
+            ])
+        })
+        .collect();
+    // Newest first, so the latest reading is always in view.
+    rows.reverse();
+    let header =
+        Row::new(["Time", "T+", "BP", "HR", "SpO2", "RR", "T°C", "MOAA/S"]).style(theme.title());
+    let widths =
+        [
+            Constraint::Length(
+                if live.data.lines.iter().any(|l| {
+                    l.entry.event_time.date_naive() != live.data.session.started.date_naive()
+                }) {
+                    12
+                } else {
+                    5
+                },
+            ),
+            Constraint::Length(6),
+            Constraint::Length(8),
+            Constraint::Length(4),
+            Constraint::Length(5),
+            Constraint::Length(3),
+            Constraint::Length(5),
+            Constraint::Length(6),
+        ];
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .column_spacing(1)
+            .block(panel_block(app, " Vitals (newest first) ".into(), false)),
+        area,
+    );
+}
+
+fn draw_trend(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
+    if area.height < 6 {
+        return;
+    }
+    let theme = &app.theme;
+    let origin = live.first_dose().unwrap_or(live.data.session.started);
+    let minutes = |at: DateTime<FixedOffset>| (at - origin).num_seconds() as f64 / 60.0;
+    let mut systolic = Vec::new();
+    let mut diastolic = Vec::new();
+    let mut hr = Vec::new();
+    for l in live
+        .data
+        .lines
+        .iter()
+        .filter(|l| l.status == EntryStatus::Current)
+    {
+        if let Payload::Vitals(v) = &l.entry.payload {
+            let x = minutes(l.entry.event_time);
+            if let Some(bp) = v.bp {
+                systolic.push((x, f64::from(bp.systolic)));
+                diastolic.push((x, f64::from(bp.diastolic)));
+            }
+            if let Some(h) = v.hr {
+                hr.push((x, f64::from(h)));
+            }
+        }
+    }
+    let end = live.data.session.ended.unwrap_or(app.now);
+    let x_min = systolic
+        .iter()
+        .chain(&hr)
+        .map(|p| p.0)
+        .fold(0.0_f64, f64::min)
+        .floor();
+    let x_max = minutes(end).max(x_min + 30.0).ceil();
+    let alerts = &app.config.alerts;
+    let sys_line = [
+        (x_min, f64::from(alerts.systolic_at_or_above)),
+        (x_max, f64::from(alerts.systolic_at_or_above)),
+    ];
+    let dia_line = [
+        (x_min, f64::from(alerts.diastolic_at_or_above)),
+        (x_max, f64::from(alerts.diastolic_at_or_above)),
+    ];
+    let hr_line = [
+        (x_min, f64::from(alerts.hr_above)),
+        (x_max, f64::from(alerts.hr_above)),
+    ];
+    let y_max = systolic
+        .iter()
+        .chain(&hr)
+        .map(|p| p.1)
+        .fold(f64::from(alerts.systolic_at_or_above) + 20.0, f64::max)
+        .ceil();
+    let datasets = vec![
+        Dataset::default()
+            .name(format!("{ALERT} sys {}", alerts.systolic_at_or_above))
+            .marker(Marker::Dot)
+            .graph_type(GraphType::Line)
+            .style(theme.dim())
+            .data(&sys_line),
+        Dataset::default()
+            .name(format!("{ALERT} dia {}", alerts.diastolic_at_or_above))
+            .marker(Marker::Dot)
+            .graph_type(GraphType::Line)
+            .style(theme.dim())
+            .data(&dia_line),
+        Dataset::default()
+            .name(format!("{ALERT} HR {}", alerts.hr_above))
+            .marker(Marker::Dot)
+            .graph_type(GraphType::Line)
+            .style(theme.dim())
+            .data(&hr_line),
+        Dataset::default()
+            .name("systolic ●")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.series(0))
+            .data(&systolic),
+        Dataset::default()
+            .name("diastolic ●")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.series(1))
+            .data(&diastolic),
+        Dataset::default()
+            .name("HR ×")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.series(2))
+            .data(&hr),
+    ];
+    let label = if live.first_dose().is_some() {
+        "min after dose"
+    } else {
+        "min"
+    };
+    let chart = Chart::new(datasets)
+        .hidden_legend_constraints((Constraint::Percentage(60), Constraint::Percentage(60)))
+        .block(panel_block(app, " BP and HR trend ".into(), false))
+        .x_axis(Axis::default().title(label).bounds([x_min, x_max]).labels([
+            format!("{x_min:.0}"),
+            format!("{:.0}", (x_min + x_max) / 2.0),
+            format!("{x_max:.0}"),
+        ]))
+        .y_axis(Axis::default().bounds([40.0, y_max]).labels([
+            "40".to_string(),
+            format!("{:.0}", (40.0 + y_max) / 2.0),
+            format!("{y_max:.0}"),
+        ]));
+    frame.render_widget(chart, area);
+}
+
+fn draw_entry_bar(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
+    let theme = &app.theme;
+    let [bar, preview] =
+        Layout::vertical([Constraint::Length(3), Constraint::Length(1)]).areas(area);
+    let focused = live.focus == Focus::Entry && live.panel.is_none();
+    let title = if live.data.session.ended.is_some() {
+        " Chart (session ended: entries are late entries) "
+    } else {
+        " Chart: bp 128/82 hr 74 · dose … · obs … · @14:05 "
+    };
+    let text = live.input.text();
+    // Scroll so the cursor stays visible in a narrow bar.
+    let inner_width = bar.width.saturating_sub(2) as usize;
+    let cursor = live.input.cursor();
+    let skip = cursor.saturating_sub(inner_width.saturating_sub(1));
+    let visible: String = text.chars().skip(skip).take(inner_width).collect();
+    frame.render_widget(
+        Paragraph::new(visible).block(panel_block(app, title.into(), focused)),
+        bar,
+    );
+    if focused {
+        frame.set_cursor_position(Position::new(bar.x + 1 + (cursor - skip) as u16, bar.y + 1));
+    }
+    let line = match &live.preview {
+        None => Line::styled(" type a line; Enter charts it", theme.dim()),
+        Some(Err(e)) => Line::styled(format!(" ✗ {e}"), theme.alert()),
+        Some(Ok(entries)) => {
+            let mut spans = vec![Span::raw(" → ")];
+            if let Some(first) = entries.first() {
+                if (app.now - first.event_time).num_seconds() > 59 {
+                    spans.push(Span::styled(
+                        format!("@{} ", first.event_time.format("%H:%M")),
+                        theme.title(),
+                    ));
+                }
+            }
+            for (i, e) in entries.iter().enumerate() {
+                if i > 0 {
+                    spans.push(Span::raw(" + "));
+                }
+                spans.push(Span::raw(e.payload.to_string()));
+                for f in &e.flags {
+                    let style = if f.code.is_alert() {
+                        theme.alert()
+                    } else {
+                        theme.caution()
+                    };
+                    spans.push(Span::styled(format!("  [{f}]"), style));
+                }
+            }
+            Line::from(spans)
+        }
+    };
+    frame.render_widget(line, preview);
+}

@@ -1,0 +1,105 @@
+//! Drawing: pure functions of the state. Nothing here reads the chart, the clock or the
+//! terminal; the frame's size decides the layout.
+
+mod help;
+mod home;
+mod live;
+mod panels;
+
+use super::app::{App, Screen};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+/// Below this the screens cannot be drawn without hiding something that matters.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 18;
+
+pub fn draw(app: &App, frame: &mut Frame<'_>) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "Terminal too small: {}x{}.\nkapchart needs at least {MIN_WIDTH}x{MIN_HEIGHT}.\nEnlarge the window; nothing is lost.",
+            area.width, area.height
+        );
+        frame.render_widget(
+            Paragraph::new(text)
+                .style(app.theme.caution())
+                .wrap(Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let [body, hints] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    match &app.screen {
+        Screen::Locked { passphrase, error } => {
+            lock(app, passphrase, error.as_deref(), frame, body)
+        }
+        Screen::Home(h) => home::draw(app, h, frame, body),
+        Screen::Live(l) => live::draw(app, l, frame, body),
+    }
+    hint_line(app, frame, hints);
+    if app.help_open {
+        help::draw(app, frame, area);
+    }
+}
+
+/// The keys that apply now, from the keymap.
+fn hint_line(app: &App, frame: &mut Frame<'_>, area: Rect) {
+    let mut spans = Vec::new();
+    for (key, what) in app.keymap.hints(app.context()) {
+        spans.push(Span::styled(format!(" {key}"), app.theme.title()));
+        spans.push(Span::raw(format!(" {what} ")));
+    }
+    frame.render_widget(Line::from(spans), area);
+}
+
+fn lock(app: &App, passphrase: &str, error: Option<&str>, frame: &mut Frame<'_>, area: Rect) {
+    let popup = centered(area, 60, 7);
+    let mut lines = vec![
+        Line::from("This chart is encrypted. Type its passphrase and press Enter."),
+        Line::from(""),
+        Line::from(vec![
+            Span::raw("Passphrase: "),
+            Span::raw("•".repeat(passphrase.chars().count())),
+            Span::styled("▏", app.theme.title()),
+        ]),
+    ];
+    if let Some(e) = error {
+        lines.push(Line::from(""));
+        lines.push(Line::styled(e.to_string(), app.theme.alert()));
+    }
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::bordered()
+                .title(" kapchart: locked ")
+                .border_style(app.theme.focus_border()),
+        ),
+        popup,
+    );
+}
+
+/// A rectangle of at most `width` x `height` in the middle of `area`.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+/// A titled block, highlighted when it has the focus.
+pub fn panel_block<'a>(app: &App, title: String, focused: bool) -> Block<'a> {
+    let block = Block::bordered().title(title);
+    if focused {
+        block.border_style(app.theme.focus_border())
+    } else {
+        block.border_style(Style::new())
+    }
+}
