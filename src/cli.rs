@@ -349,11 +349,6 @@ fn open_tui(ctx: &Ctx, path: PathBuf, chart: Option<Chart>, session: Option<i64>
     if !path.exists() {
         return Err(StoreError::NoChart(path).into());
     }
-    if !std::io::stdout().is_terminal() {
-        return Err(Failure::runtime(
-            "the chart screen needs a terminal; use the subcommands (kapchart --help) from scripts",
-        ));
-    }
     let chart = match chart {
         Some(c) => Some(c),
         None => match std::env::var("KAPCHART_PASSPHRASE")
@@ -366,6 +361,11 @@ fn open_tui(ctx: &Ctx, path: PathBuf, chart: Option<Chart>, session: Option<i64>
     };
     if let (Some(c), Some(id)) = (&chart, session) {
         c.session(id)?;
+    }
+    if !std::io::stdout().is_terminal() {
+        return Err(Failure::runtime(
+            "the chart screen needs a terminal; use the subcommands (kapchart --help) from scripts",
+        ));
     }
     logging::event(&ctx.paths.log, "tui.open", &[]);
     let exit = tui::run(

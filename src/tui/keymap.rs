@@ -345,6 +345,7 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::EntryBar, "delete", Command::DeleteForward),
     (Context::EntryBar, "ctrl-u", Command::ClearLine),
     (Context::EntryBar, "ctrl-d", Command::Discharge),
+    (Context::EntryBar, "?", Command::Help),
     (Context::EntryBar, "ctrl-a", Command::Acknowledge),
     (Context::Timeline, "up", Command::Up),
     (Context::Timeline, "k", Command::Up),
@@ -433,12 +434,16 @@ impl Keymap {
     pub fn hints(&self, ctx: Context) -> Vec<(String, &'static str)> {
         let mut seen = Vec::new();
         let mut out = Vec::new();
-        for (c, k, cmd) in self
+        // The context's own keys first, then the global ones it does not shadow.
+        let own = self.bindings.iter().filter(|(c, _, _)| *c == ctx);
+        let global = self
             .bindings
             .iter()
-            .filter(|(c, _, _)| *c == ctx || *c == Context::Global)
-        {
-            if !cmd.is_hint() || seen.contains(cmd) {
+            .filter(|(c, _, _)| *c == Context::Global);
+        for (c, k, cmd) in own.chain(global) {
+            // In the entry bar a printable key is text first; hint the key that always works.
+            let text_key = ctx == Context::EntryBar && k.printable().is_some();
+            if !cmd.is_hint() || seen.contains(cmd) || text_key {
                 continue;
             }
             // Global quit/help show once, after the context's own keys.
@@ -448,7 +453,6 @@ impl Keymap {
             seen.push(*cmd);
             out.push((k.to_string(), cmd.describe()));
         }
-        out.sort_by_key(|(k, _)| k.starts_with("Ctrl-C") || k.starts_with("F1"));
         out
     }
 

@@ -528,6 +528,10 @@ impl Live {
                 if f.field == 5 && edit(&mut f.ride, command, key) {
                     return None;
                 }
+                if f.field == 6 && key.printable() == Some(' ') {
+                    f.ready = !f.ready;
+                    return None;
+                }
                 if f.field < 5
                     && let Some(d) = key.printable().and_then(|c| c.to_digit(10))
                 {
@@ -554,7 +558,6 @@ impl Live {
                         });
                     }
                     Command::Increase | Command::Decrease if f.field == 6 => f.ready = !f.ready,
-                    Command::Confirm if f.field == 6 => f.ready = !f.ready,
                     Command::Confirm => {
                         let payloads = match discharge_payloads(f) {
                             Ok(p) => p,

@@ -1,6 +1,9 @@
 //! Shared helpers for tests that run the real `kapchart` binary on a temporary chart.
 #![allow(dead_code)]
 
+pub mod fixture;
+pub mod pty;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

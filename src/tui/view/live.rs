@@ -561,38 +561,38 @@ fn draw_trend(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
         .ceil();
     let datasets = vec![
         Dataset::default()
-            .name(format!("{ALERT} sys {}", alerts.systolic_at_or_above))
+            .name(format!("• alert sys {}", alerts.systolic_at_or_above))
             .marker(Marker::Dot)
             .graph_type(GraphType::Line)
             .style(theme.dim())
             .data(&sys_line),
         Dataset::default()
-            .name(format!("{ALERT} dia {}", alerts.diastolic_at_or_above))
+            .name(format!("• alert dia {}", alerts.diastolic_at_or_above))
             .marker(Marker::Dot)
             .graph_type(GraphType::Line)
             .style(theme.dim())
             .data(&dia_line),
         Dataset::default()
-            .name(format!("{ALERT} HR {}", alerts.hr_above))
+            .name(format!("• alert HR {}", alerts.hr_above))
             .marker(Marker::Dot)
             .graph_type(GraphType::Line)
             .style(theme.dim())
             .data(&hr_line),
         Dataset::default()
-            .name("systolic ●")
+            .name("systolic")
             .marker(Marker::Braille)
             .graph_type(GraphType::Line)
             .style(theme.series(0))
             .data(&systolic),
         Dataset::default()
-            .name("diastolic ●")
+            .name("diastolic")
             .marker(Marker::Braille)
             .graph_type(GraphType::Line)
             .style(theme.series(1))
             .data(&diastolic),
         Dataset::default()
-            .name("HR ×")
-            .marker(Marker::Braille)
+            .name("HR ▀")
+            .marker(Marker::HalfBlock)
             .graph_type(GraphType::Line)
             .style(theme.series(2))
             .data(&hr),

@@ -46,10 +46,21 @@ pub fn draw(app: &App, frame: &mut Frame<'_>) {
     }
 }
 
-/// The keys that apply now, from the keymap.
+/// The keys that apply now, from the keymap: as many as fit, help always among them.
 fn hint_line(app: &App, frame: &mut Frame<'_>, area: Rect) {
+    let mut hints = app.keymap.hints(app.context());
+    if let Some(i) = hints.iter().position(|(_, what)| *what == "help") {
+        let help = hints.remove(i);
+        hints.insert(0, help);
+    }
     let mut spans = Vec::new();
-    for (key, what) in app.keymap.hints(app.context()) {
+    let mut used = 0;
+    for (key, what) in hints {
+        let width = key.chars().count() + what.chars().count() + 3;
+        if used + width > usize::from(area.width) {
+            break;
+        }
+        used += width;
         spans.push(Span::styled(format!(" {key}"), app.theme.title()));
         spans.push(Span::raw(format!(" {what} ")));
     }
@@ -57,9 +68,9 @@ fn hint_line(app: &App, frame: &mut Frame<'_>, area: Rect) {
 }
 
 fn lock(app: &App, passphrase: &str, error: Option<&str>, frame: &mut Frame<'_>, area: Rect) {
-    let popup = centered(area, 60, 7);
+    let popup = centered(area, 64, 8);
     let mut lines = vec![
-        Line::from("This chart is encrypted. Type its passphrase and press Enter."),
+        Line::from("The chart is encrypted: type its passphrase, then Enter."),
         Line::from(""),
         Line::from(vec![
             Span::raw("Passphrase: "),
@@ -69,7 +80,7 @@ fn lock(app: &App, passphrase: &str, error: Option<&str>, frame: &mut Frame<'_>,
     ];
     if let Some(e) = error {
         lines.push(Line::from(""));
-        lines.push(Line::styled(e.to_string(), app.theme.alert()));
+        lines.push(Line::styled(format!("✗ {e}"), app.theme.alert()));
     }
     frame.render_widget(Clear, popup);
     frame.render_widget(

@@ -31,7 +31,7 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
                 lines.push(Line::styled(format!("✗ {e}"), app.theme.alert()));
             }
             lines.push(Line::styled(
-                "The original stays in the record. Tab next field · Enter confirm · Esc cancel",
+                "The original stays in the record · Tab field · Enter confirm · Esc cancel",
                 app.theme.dim(),
             ));
             (format!(" {verb} entry #{} ", f.target), lines, 10)
@@ -50,7 +50,11 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
             ],
             8,
         ),
-        Panel::Discharge(f) => (" Discharge ".to_string(), discharge(app, f), 16),
+        Panel::Discharge(f) => {
+            let lines = discharge(app, f);
+            let height = lines.len() as u16 + 2;
+            (" Discharge ".to_string(), lines, height)
+        }
         Panel::EndReason {
             concerns, reason, ..
         } => {
@@ -164,7 +168,7 @@ fn discharge<'a>(app: &App, f: &DischargeForm) -> Vec<Line<'a>> {
         lines.push(Line::styled(format!("✗ {e}"), app.theme.alert()));
     }
     lines.push(Line::styled(
-        "↑/↓ field · Enter record · Ctrl-E record and end session · Esc cancel",
+        "↑/↓ field · Space ready · Enter record · Ctrl-E end session · Esc cancel",
         app.theme.dim(),
     ));
     lines

@@ -1,0 +1,238 @@
+//! The terminal interface, through the built binary in a pseudo-terminal.
+
+mod common;
+
+use std::time::Duration;
+
+use common::Home;
+use common::pty::{Key, Tty};
+
+/// Generous: a debug build, and opening a chart derives the SQLCipher key.
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// `kapchart` with no arguments on a chart with one patient, on the home screen.
+fn home_screen(home: &Home) -> Tty {
+    home.with_dosing_session();
+    let tty = Tty::spawn(&home.cmd(&[]), 80, 24);
+    tty.wait_for("Test Patient", TIMEOUT);
+    assert!(
+        tty.alternate_screen(),
+        "the home screen is drawn on the alternate screen"
+    );
+    tty
+}
+
+#[test]
+fn home_screen_lists_patients_and_quits_cleanly() {
+    let home = Home::new();
+    let mut tty = home_screen(&home);
+    tty.key(Key::Char('q'));
+    let status = tty.wait_exit(TIMEOUT);
+    assert!(
+        status.success(),
+        "q quits with success, got {status}; screen:\n{}",
+        tty.screen()
+    );
+    assert!(
+        tty.terminal_restored(),
+        "terminal restored after q (alternate screen {}, cursor hidden {}); screen:\n{}",
+        tty.alternate_screen(),
+        tty.cursor_hidden(),
+        tty.screen()
+    );
+}
+
+#[test]
+fn ctrl_c_quits_the_home_screen_cleanly() {
+    let home = Home::new();
+    let mut tty = home_screen(&home);
+    tty.key(Key::CtrlC);
+    let status = tty.wait_exit(TIMEOUT);
+    assert!(
+        status.success(),
+        "Ctrl-C quits with success, got {status}; screen:\n{}",
+        tty.screen()
+    );
+    assert!(
+        tty.terminal_restored(),
+        "terminal restored after Ctrl-C (alternate screen {}, cursor hidden {}); screen:\n{}",
+        tty.alternate_screen(),
+        tty.cursor_hidden(),
+        tty.screen()
+    );
+}
+
+#[test]
+fn wrong_passphrase_says_so_on_the_terminal_and_exits_1() {
+    let home = Home::new();
+    home.with_dosing_session();
+    let mut cmd = home.cmd(&[]);
+    cmd.env("KAPCHART_PASSPHRASE", "not the passphrase");
+    let mut tty = Tty::spawn(&cmd, 80, 24);
+    let screen = tty.wait_for("wrong passphrase, or not a kapchart chart", TIMEOUT);
+    let status = tty.wait_exit(TIMEOUT);
+    assert_eq!(
+        status.exit_code(),
+        1,
+        "exit status {status}; screen:\n{screen}"
+    );
+    assert!(
+        !screen.contains("Test Patient"),
+        "nothing from the chart is shown:\n{screen}"
+    );
+    assert!(
+        tty.terminal_restored(),
+        "terminal left as it was; screen:\n{}",
+        tty.screen()
+    );
+}
+
+/// `kapchart chart --session ID` on a fresh dosing session, with the bar focused.
+fn live_screen(home: &Home, cols: u16, rows: u16) -> (Tty, String) {
+    let (_, session) = home.with_dosing_session();
+    let tty = Tty::spawn(&home.cmd(&["chart", "--session", &session]), cols, rows);
+    tty.wait_for("Chart: bp 128/82", TIMEOUT);
+    (tty, session)
+}
+
+#[test]
+fn chart_vitals_and_an_observation_at_the_bedside() {
+    let home = Home::new();
+    let (mut tty, session) = live_screen(&home, 80, 24);
+    tty.send("bp 128/82 hr 74 spo2 97");
+    tty.wait_for("→ BP 128/82 · HR 74 · SpO2 97%", TIMEOUT);
+    tty.key(Key::Enter);
+    tty.wait_for("charted 1 entry", TIMEOUT);
+    tty.send("obs eyes closed, \"I feel held\" #insight");
+    tty.key(Key::Enter);
+    let screen = tty.wait_for("obs     eyes closed", TIMEOUT);
+    assert!(screen.contains("BP 128/82 · HR 74 · SpO2 97%"), "{screen}");
+    assert!(
+        screen.contains("eyes closed, \"I feel held\" #insight"),
+        "{screen}"
+    );
+    assert!(screen.contains("128/82"), "flowsheet row: {screen}");
+    // A bad line stays in the bar with its error and is not charted.
+    tty.send("bp 128");
+    tty.key(Key::Enter);
+    tty.wait_for("Blood pressure needs", TIMEOUT);
+    tty.key(Key::CtrlC);
+    assert!(tty.wait_exit(TIMEOUT).success());
+    assert!(tty.terminal_restored());
+
+    let json = home.show_json(&session);
+    let entries = json["entries"].as_array().unwrap();
+    let summaries: Vec<&str> = entries
+        .iter()
+        .map(|e| e["summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        summaries,
+        [
+            "BP 128/82 · HR 74 · SpO2 97%",
+            "eyes closed, \"I feel held\" #insight"
+        ]
+    );
+    assert_eq!(entries[1]["payload"]["tags"][0], "insight");
+    assert_eq!(entries[1]["payload"]["quotes"][0], "I feel held");
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let home = Home::new();
+    let (mut tty, _) = live_screen(&home, 80, 24);
+    tty.signal(15);
+    tty.wait_exit(TIMEOUT);
+    assert!(tty.terminal_restored(), "screen:\n{}", tty.screen());
+}
+
+#[test]
+fn sighup_restores_the_terminal() {
+    let home = Home::new();
+    let (mut tty, _) = live_screen(&home, 80, 24);
+    tty.signal(1);
+    tty.wait_exit(TIMEOUT);
+    assert!(tty.terminal_restored(), "screen:\n{}", tty.screen());
+}
+
+#[test]
+fn resize_redraws_and_a_tiny_terminal_says_so() {
+    let home = Home::new();
+    let (mut tty, _) = live_screen(&home, 80, 24);
+    tty.send("obs typed before the resize");
+    tty.wait_for("→ typed before the resize", TIMEOUT);
+    tty.resize(40, 12);
+    tty.wait_for("Terminal too small", TIMEOUT);
+    tty.resize(160, 48);
+    let screen = tty.wait_for("BP and HR trend", TIMEOUT);
+    assert!(
+        screen.contains("obs typed before the resize"),
+        "nothing typed is lost: {screen}"
+    );
+    tty.key(Key::CtrlC);
+    tty.wait_exit(TIMEOUT);
+}
+
+#[test]
+fn ctrl_z_suspends_and_the_screen_comes_back() {
+    let home = Home::new();
+    let (mut tty, _) = live_screen(&home, 80, 24);
+    tty.send("obs before suspend");
+    tty.wait_for("→ before suspend", TIMEOUT);
+    let leave = b"\x1b[?1049l";
+    let count = |t: &[u8]| t.windows(leave.len()).filter(|w| w == leave).count();
+    let before = count(&tty.transcript());
+    tty.key(Key::CtrlZ);
+    // The terminal is handed back to the shell (in a real shell the process then stops;
+    // in this test's pseudo-terminal there is no job control, so it carries straight on).
+    tty.wait_until(TIMEOUT, |_| count(&tty.transcript()) > before);
+    tty.signal(18); // SIGCONT, as the shell's `fg` sends
+    let screen = tty.wait_for("obs before suspend", TIMEOUT);
+    assert!(screen.contains("Chart: bp 128/82"), "{screen}");
+    assert!(tty.alternate_screen(), "back on the alternate screen");
+    tty.key(Key::CtrlC);
+    tty.wait_exit(TIMEOUT);
+}
+
+#[test]
+fn ctrl_c_with_text_in_the_bar_prints_it_after_quitting() {
+    let home = Home::new();
+    let (mut tty, _) = live_screen(&home, 80, 24);
+    tty.send("obs not yet charted");
+    tty.wait_for("→ not yet charted", TIMEOUT);
+    tty.key(Key::CtrlC);
+    assert!(tty.wait_exit(TIMEOUT).success());
+    let screen = tty.screen();
+    assert!(
+        screen.contains("typed but not charted") && screen.contains("obs not yet charted"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn a_locked_chart_asks_for_the_passphrase_masked() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let mut cmd = home.cmd(&["chart", "--session", &session]);
+    cmd.env_remove("KAPCHART_PASSPHRASE");
+    let mut tty = Tty::spawn(&cmd, 80, 24);
+    tty.wait_for("Passphrase:", TIMEOUT);
+    tty.send("wrong");
+    tty.key(Key::Enter);
+    tty.wait_for("wrong passphrase, or not a kapchart chart", TIMEOUT);
+    tty.send(common::PASSPHRASE);
+    let screen = tty.screen();
+    assert!(!screen.contains(common::PASSPHRASE), "masked: {screen}");
+    tty.key(Key::Enter);
+    tty.wait_for("Chart: bp 128/82", TIMEOUT);
+    tty.key(Key::CtrlC);
+    assert!(tty.wait_exit(TIMEOUT).success());
+}
+
+#[test]
+fn chart_for_a_missing_session_is_a_clear_error() {
+    let home = Home::new();
+    home.with_dosing_session();
+    let err = home.fails(&["chart", "--session", "99"], 1);
+    assert!(err.contains("session 99 does not exist"), "{err}");
+}

@@ -1,0 +1,122 @@
+//! Snapshots of the screens, rendered into a test backend from a realistic session charted
+//! at fixed times: 80x24 (the minimum that must work), 160x48, and a tiny terminal.
+
+mod common;
+
+use common::fixture::{Fixture, at, dosing_session};
+use kapchart::tui::app::{Action, App, Screen, update};
+use kapchart::tui::home::HomeData;
+use kapchart::tui::keymap::{Key, Keymap};
+use kapchart::tui::theme::Theme;
+use kapchart::tui::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::sync::Arc;
+
+fn app_on_session(f: &Fixture, minute: i64) -> App {
+    let mut app = App::new(
+        Screen::Locked {
+            passphrase: String::new(),
+            error: None,
+        },
+        at(minute),
+        Keymap::default(),
+        Arc::new(f.config.clone()),
+    );
+    app.theme = Theme { color: false };
+    update(&mut app, Action::Opened(Ok(f.live_data())));
+    app
+}
+
+fn render(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| view::draw(app, frame)).unwrap();
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..height {
+        let mut line = String::new();
+        for x in 0..width {
+            line.push_str(buffer[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn key(app: &mut App, k: &str) {
+    update(app, Action::Key(Key::parse(k).unwrap()));
+}
+
+#[test]
+fn live_screen_80x24_mid_session() {
+    let f = dosing_session(46);
+    let mut app = app_on_session(&f, 57);
+    for c in "bp 142/90 hr 88".chars() {
+        update(
+            &mut app,
+            Action::Key(Key {
+                code: kapchart::tui::keymap::KeyName::Char(c),
+                ctrl: false,
+                alt: false,
+            }),
+        );
+    }
+    insta::assert_snapshot!(render(&app, 80, 24));
+}
+
+#[test]
+fn live_screen_160x48_mid_session() {
+    let f = dosing_session(46);
+    let app = app_on_session(&f, 57);
+    insta::assert_snapshot!(render(&app, 160, 48));
+}
+
+#[test]
+fn live_screen_tiny_terminal() {
+    let f = dosing_session(46);
+    let app = app_on_session(&f, 57);
+    insta::assert_snapshot!(render(&app, 40, 10));
+}
+
+#[test]
+fn timeline_focus_and_amend_form_80x24() {
+    let f = dosing_session(46);
+    let mut app = app_on_session(&f, 57);
+    key(&mut app, "esc");
+    key(&mut app, "up");
+    key(&mut app, "a");
+    insta::assert_snapshot!(render(&app, 80, 24));
+}
+
+#[test]
+fn discharge_panel_80x24() {
+    let f = dosing_session(46);
+    let mut app = app_on_session(&f, 131);
+    key(&mut app, "ctrl-d");
+    for k in ["2", "2", "1", "2", "2"] {
+        key(&mut app, k);
+    }
+    insta::assert_snapshot!(render(&app, 80, 24));
+}
+
+#[test]
+fn help_is_generated_from_the_keymap_160x48() {
+    let f = dosing_session(46);
+    let mut app = app_on_session(&f, 57);
+    key(&mut app, "f1");
+    insta::assert_snapshot!(render(&app, 160, 48));
+}
+
+#[test]
+fn home_screen_80x24() {
+    let f = dosing_session(46);
+    let mut app = app_on_session(&f, 57);
+    let data = HomeData {
+        patients: f.chart.patients().unwrap(),
+        sessions: f.chart.sessions(None).unwrap(),
+        today: at(57).date_naive(),
+    };
+    update(&mut app, Action::HomeLoaded(Ok(data)));
+    insta::assert_snapshot!(render(&app, 80, 24));
+}

@@ -1,0 +1,443 @@
+//! The live screen's state, driven through `update` with keys and results, as the runtime
+//! does, with an injected clock. No terminal.
+
+mod common;
+
+use common::fixture::{Fixture, at, dosing_session};
+use kapchart::domain::{EntryStatus, Payload};
+use kapchart::tui::app::{Action, App, Effect, Screen, update};
+use kapchart::tui::keymap::{Key, KeyName, Keymap};
+use kapchart::tui::live::{Focus, Live, Panel};
+use std::sync::Arc;
+
+fn open(f: &Fixture, minute: i64) -> App {
+    let config = Arc::new(f.config.clone());
+    let mut app = App::new(
+        Screen::Locked {
+            passphrase: String::new(),
+            error: None,
+        },
+        at(minute),
+        Keymap::default(),
+        config,
+    );
+    update(&mut app, Action::Opened(Ok(f.live_data())));
+    app
+}
+
+fn live(app: &App) -> &Live {
+    match &app.screen {
+        Screen::Live(l) => l,
+        other => panic!("not on the live screen: {other:?}"),
+    }
+}
+
+fn key(app: &mut App, k: &str) -> Option<Effect> {
+    update(app, Action::Key(Key::parse(k).unwrap()))
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        let key = Key {
+            code: KeyName::Char(c),
+            ctrl: false,
+            alt: false,
+        };
+        assert_eq!(update(app, Action::Key(key)), None);
+    }
+}
+
+/// Carries out an effect the way the runtime does, against the fixture's chart.
+fn perform(f: &mut Fixture, app: &mut App, effect: Effect, minute: i64) {
+    let now = at(minute);
+    let result = match effect {
+        Effect::Commit { session, line } => {
+            kapchart::charting::record_line(&mut f.chart, &f.config, session, &line, &now)
+                .map(|_| ())
+        }
+        Effect::Amend {
+            target,
+            reason,
+            line,
+        } => kapchart::charting::amend_entry(&mut f.chart, &f.config, target, &reason, &line, &now)
+            .map(|_| ()),
+        Effect::Strike { target, reason } => {
+            kapchart::charting::strike_entry(&mut f.chart, target, &reason, &now).map(|_| ())
+        }
+        Effect::Record { session, payloads } => {
+            kapchart::charting::record_payloads(&mut f.chart, &f.config, session, payloads, &now)
+                .map(|_| ())
+        }
+        other => panic!("unexpected effect {other:?}"),
+    };
+    let action = match result {
+        Ok(()) => Action::Written(Ok(f.live_data())),
+        Err(e) => Action::Written(Err(e.to_string())),
+    };
+    update(app, action);
+}
+
+#[test]
+fn opens_with_the_bar_focused_and_nothing_pending() {
+    let f = dosing_session(44);
+    let app = open(&f, 45);
+    let l = live(&app);
+    assert_eq!(l.focus, Focus::Entry);
+    assert!(l.pending_text().is_none());
+    assert_eq!(l.data.number_in_course, 1);
+}
+
+#[test]
+fn typing_shows_a_live_preview_or_the_error() {
+    let f = dosing_session(44);
+    let mut app = open(&f, 45);
+    type_text(&mut app, "bp 128/82 hr 74");
+    let preview = live(&app).preview.clone().unwrap().unwrap();
+    assert_eq!(preview.len(), 1);
+    assert_eq!(preview[0].payload.to_string(), "BP 128/82 · HR 74");
+    type_text(&mut app, "0");
+    let err = live(&app).preview.clone().unwrap().unwrap_err();
+    assert!(err.contains("740"), "{err}");
+    key(&mut app, "backspace");
+    assert!(live(&app).preview.clone().unwrap().is_ok());
+    // The preview shows flags before anything is written.
+    key(&mut app, "ctrl-u");
+    type_text(&mut app, "spo2 90");
+    let preview = live(&app).preview.clone().unwrap().unwrap();
+    assert_eq!(
+        preview[0].flags[0].code,
+        kapchart::domain::FlagCode::Spo2Low
+    );
+}
+
+#[test]
+fn enter_commits_and_clears_the_bar_when_the_write_returns() {
+    let mut f = dosing_session(44);
+    let mut app = open(&f, 45);
+    type_text(&mut app, "bp 150/96 hr 90 obs restless #somatic");
+    let effect = key(&mut app, "enter").expect("a commit");
+    assert_eq!(
+        effect,
+        Effect::Commit {
+            session: f.session,
+            line: "bp 150/96 hr 90 obs restless #somatic".into()
+        }
+    );
+    assert_eq!(
+        live(&app).input.text(),
+        "bp 150/96 hr 90 obs restless #somatic",
+        "kept until written"
+    );
+    perform(&mut f, &mut app, effect, 45);
+    let l = live(&app);
+    assert_eq!(l.input.text(), "");
+    assert!(l.preview.is_none());
+    assert!(
+        l.data
+            .lines
+            .iter()
+            .any(|x| x.entry.payload.to_string() == "restless #somatic")
+    );
+}
+
+#[test]
+fn a_failed_write_keeps_the_text_and_shows_why() {
+    let f = dosing_session(44);
+    let mut app = open(&f, 45);
+    type_text(&mut app, "obs patient asleep");
+    key(&mut app, "enter").expect("commit");
+    update(
+        &mut app,
+        Action::Written(Err(
+            "the disk holding chart.db is full; nothing was written".into(),
+        )),
+    );
+    let l = live(&app);
+    assert_eq!(l.input.text(), "obs patient asleep");
+    assert!(l.error.as_deref().unwrap().contains("disk"));
+    // Enter again retries the same text.
+    assert!(matches!(
+        key(&mut app, "enter"),
+        Some(Effect::Commit { .. })
+    ));
+}
+
+#[test]
+fn an_invalid_line_is_not_sent() {
+    let f = dosing_session(44);
+    let mut app = open(&f, 45);
+    type_text(&mut app, "bp 300/400");
+    assert_eq!(key(&mut app, "enter"), None);
+    assert!(live(&app).error.is_some());
+    assert_eq!(live(&app).input.text(), "bp 300/400");
+}
+
+#[test]
+fn up_and_down_recall_earlier_lines_and_the_draft() {
+    let f = dosing_session(44);
+    let mut app = open(&f, 45);
+    type_text(&mut app, "obs half");
+    key(&mut app, "up");
+    assert_eq!(
+        live(&app).input.text(),
+        "obs tearful, holding hands on chest #distress"
+    );
+    key(&mut app, "up");
+    assert_eq!(live(&app).input.text(), "moaas 2");
+    key(&mut app, "down");
+    key(&mut app, "down");
+    assert_eq!(live(&app).input.text(), "obs half", "the draft comes back");
+}
+
+#[test]
+fn time_prefixes_work_in_the_bar() {
+    let f = dosing_session(44);
+    let mut app = open(&f, 45);
+    type_text(&mut app, "@-5m hr 88");
+    let preview = live(&app).preview.clone().unwrap().unwrap();
+    assert_eq!(preview[0].event_time, at(40));
+    key(&mut app, "ctrl-u");
+    type_text(&mut app, "@10:30 hr 88");
+    let preview = live(&app).preview.clone().unwrap().unwrap();
+    assert_eq!(preview[0].event_time, at(30));
+}
+
+#[test]
+fn amend_from_the_timeline_with_a_reason() {
+    let mut f = dosing_session(44);
+    let mut app = open(&f, 45);
+    key(&mut app, "esc");
+    assert_eq!(live(&app).focus, Focus::Timeline);
+    // Select the T+15 vitals (10:25).
+    let index = live(&app)
+        .data
+        .lines
+        .iter()
+        .position(|l| l.entry.event_time == at(25))
+        .unwrap();
+    while live(&app).selected > index {
+        key(&mut app, "up");
+    }
+    key(&mut app, "a");
+    assert!(matches!(live(&app).panel, Some(Panel::Correction(_))));
+    // No reason: refused in the form.
+    key(&mut app, "tab");
+    key(&mut app, "enter");
+    let Some(Panel::Correction(form)) = &live(&app).panel else {
+        panic!()
+    };
+    assert!(form.error.as_deref().unwrap().contains("reason"));
+    type_text(&mut app, "wrong arm");
+    key(&mut app, "tab");
+    key(&mut app, "ctrl-u");
+    type_text(&mut app, "bp 136/88 hr 86 spo2 97 rr 14");
+    let effect = key(&mut app, "enter").expect("amend");
+    let Effect::Amend { reason, line, .. } = &effect else {
+        panic!("{effect:?}")
+    };
+    assert_eq!(
+        (reason.as_str(), line.as_str()),
+        ("wrong arm", "bp 136/88 hr 86 spo2 97 rr 14")
+    );
+    perform(&mut f, &mut app, effect, 46);
+    let l = live(&app);
+    assert!(l.panel.is_none());
+    assert!(matches!(
+        l.data.lines[index].status,
+        EntryStatus::Amended { .. }
+    ));
+}
+
+#[test]
+fn strike_from_the_timeline() {
+    let mut f = dosing_session(44);
+    let mut app = open(&f, 45);
+    key(&mut app, "esc");
+    key(&mut app, "s");
+    type_text(&mut app, "wrong patient");
+    let effect = key(&mut app, "enter").expect("strike");
+    assert!(matches!(effect, Effect::Strike { .. }));
+    perform(&mut f, &mut app, effect, 46);
+    let struck = live(&app)
+        .data
+        .lines
+        .iter()
+        .filter(|l| matches!(l.status, EntryStatus::Struck { .. }))
+        .count();
+    assert_eq!(struck, 1);
+}
+
+#[test]
+fn esc_closes_a_panel_and_keeps_the_screen() {
+    let f = dosing_session(44);
+    let mut app = open(&f, 45);
+    key(&mut app, "ctrl-d");
+    assert!(matches!(live(&app).panel, Some(Panel::Discharge(_))));
+    key(&mut app, "esc");
+    assert!(live(&app).panel.is_none());
+    assert!(!app.quit);
+}
+
+#[test]
+fn the_clock_moves_with_ticks() {
+    let f = dosing_session(44);
+    let mut app = open(&f, 45);
+    update(&mut app, Action::Tick(at(50)));
+    assert_eq!(app.now, at(50));
+}
+
+#[test]
+fn predose_caution_is_acknowledged_with_an_entry() {
+    let mut f = dosing_session(0);
+    // The fixture acknowledges its caution; a second, unacknowledged one follows.
+    f.log_at(5, "bp 150/94");
+    let mut app = open(&f, 6);
+    let caution = live(&app)
+        .unacknowledged_caution()
+        .map(|l| l.entry.id)
+        .expect("a caution waits");
+    key(&mut app, "ctrl-a");
+    type_text(&mut app, "discussed; proceeding");
+    let effect = key(&mut app, "enter").expect("record");
+    let Effect::Record { payloads, .. } = &effect else {
+        panic!("{effect:?}")
+    };
+    let Payload::Acknowledgement(a) = &payloads[0] else {
+        panic!()
+    };
+    assert_eq!(a.entry, caution);
+    perform(&mut f, &mut app, effect, 7);
+    assert!(live(&app).unacknowledged_caution().is_none());
+}
+
+#[test]
+fn discharge_records_aldrete_ride_and_ready_as_entries() {
+    let mut f = dosing_session(44);
+    let mut app = open(&f, 135);
+    key(&mut app, "ctrl-d");
+    type_text(&mut app, "22222");
+    type_text(&mut app, "partner");
+    key(&mut app, "down");
+    key(&mut app, "right");
+    let effect = key(&mut app, "enter").expect("record");
+    let Effect::Record { payloads, .. } = &effect else {
+        panic!("{effect:?}")
+    };
+    let kinds: Vec<&str> = payloads.iter().map(|p| p.kind()).collect();
+    assert_eq!(kinds, ["aldrete", "ride-home", "patient-ready"]);
+    perform(&mut f, &mut app, effect, 135);
+    assert!(live(&app).panel.is_none());
+}
+
+#[test]
+fn ending_early_without_ride_or_aldrete_asks_for_a_reason() {
+    let mut f = dosing_session(44);
+    // T+35: well before the 120-minute minimum.
+    let mut app = open(&f, 45);
+    key(&mut app, "ctrl-d");
+    assert_eq!(key(&mut app, "ctrl-e"), None, "reminders first");
+    let Some(Panel::EndReason { concerns, .. }) = &live(&app).panel else {
+        panic!()
+    };
+    let text = concerns.join("\n");
+    assert!(text.contains("minimum observation"), "{text}");
+    assert!(text.contains("ride home"), "{text}");
+    assert!(text.contains("Aldrete"), "{text}");
+    assert_eq!(key(&mut app, "enter"), None, "no reason, no end");
+    type_text(&mut app, "patient transferred to ED");
+    let effect = key(&mut app, "enter").expect("end");
+    let Effect::Record { payloads, .. } = &effect else {
+        panic!("{effect:?}")
+    };
+    assert!(
+        matches!(&payloads[0], Payload::SessionEnd(e) if e.reason.as_deref() == Some("patient transferred to ED"))
+    );
+    perform(&mut f, &mut app, effect, 45);
+    assert!(live(&app).data.session.ended.is_some());
+}
+
+#[test]
+fn ending_after_the_minimum_with_everything_recorded_asks_nothing() {
+    let mut f = dosing_session(44);
+    f.discharge_at(128);
+    let mut app = open(&f, 131);
+    key(&mut app, "ctrl-d");
+    let effect = key(&mut app, "ctrl-e").expect("ends without asking");
+    let Effect::Record { payloads, .. } = &effect else {
+        panic!("{effect:?}")
+    };
+    assert!(matches!(&payloads[..], [Payload::SessionEnd(e)] if e.reason.is_none()));
+}
+
+#[test]
+fn a_low_aldrete_in_the_form_is_a_reminder() {
+    let f = dosing_session(44);
+    let mut app = open(&f, 131);
+    key(&mut app, "ctrl-d");
+    type_text(&mut app, "21112");
+    type_text(&mut app, "sister");
+    key(&mut app, "ctrl-e");
+    let Some(Panel::EndReason {
+        concerns, payloads, ..
+    }) = &live(&app).panel
+    else {
+        panic!()
+    };
+    assert_eq!(concerns.len(), 1, "{concerns:?}");
+    assert!(concerns[0].contains("7/10"), "{concerns:?}");
+    assert_eq!(
+        payloads.len(),
+        2,
+        "the form's entries are written with the end"
+    );
+}
+
+#[test]
+fn q_goes_home_from_the_timeline_and_quits_only_from_home() {
+    let f = dosing_session(44);
+    let mut app = open(&f, 45);
+    type_text(&mut app, "q");
+    assert_eq!(live(&app).input.text(), "q", "q is text in the bar");
+    key(&mut app, "esc");
+    key(&mut app, "q");
+    assert!(!app.quit);
+    assert!(live(&app).error.is_some(), "uncharted text blocks leaving");
+    key(&mut app, "ctrl-u");
+    key(&mut app, "esc");
+    assert_eq!(key(&mut app, "q"), Some(Effect::LoadHome));
+}
+
+#[test]
+fn ctrl_c_quits_and_hands_back_uncharted_text() {
+    let f = dosing_session(44);
+    let mut app = open(&f, 45);
+    type_text(&mut app, "obs not yet charted");
+    key(&mut app, "ctrl-c");
+    assert!(app.quit);
+    assert_eq!(app.unsent.as_deref(), Some("obs not yet charted"));
+}
+
+#[test]
+fn help_opens_from_f1_and_from_question_mark_on_an_empty_bar() {
+    let f = dosing_session(44);
+    let mut app = open(&f, 45);
+    key(&mut app, "?");
+    assert!(app.help_open);
+    key(&mut app, "x");
+    assert!(!app.help_open);
+    assert_eq!(live(&app).input.text(), "", "the closing key is not typed");
+    type_text(&mut app, "obs why");
+    key(&mut app, "?");
+    assert!(!app.help_open);
+    assert_eq!(live(&app).input.text(), "obs why?");
+    key(&mut app, "f1");
+    assert!(app.help_open);
+}
+
+#[test]
+fn sigterm_quits_cleanly() {
+    let f = dosing_session(44);
+    let mut app = open(&f, 45);
+    update(&mut app, Action::Terminate);
+    assert!(app.quit);
+}
