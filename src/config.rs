@@ -152,6 +152,19 @@ mod tests {
     }
 
     #[test]
+    fn key_overrides_load_from_the_user_config() {
+        use crate::tui::keymap::{Command, Context, Key, Keymap};
+        let c = Config::from_layers(Some(("mine.toml", "[keys.timeline]\namend = \"m\"\n"))).unwrap();
+        let map = Keymap::with_overrides(&c.keys).unwrap();
+        let m = Key::parse("m").unwrap();
+        assert_eq!(map.command(Context::Timeline, &m), Some(Command::Amend));
+        let err = Config::from_layers(Some(("mine.toml", "[keys.timeline]\nfly = \"f\"\n")))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("fly"), "{err}");
+    }
+
+    #[test]
     fn a_wrong_type_is_named() {
         let err = Config::from_layers(Some(("mine.toml", "[alerts]\nhr_above = \"high\"\n")))
             .unwrap_err()

@@ -57,6 +57,7 @@ pub fn run(launch: Launch, config: Config) -> Result<Exit, String> {
         error: None,
     };
     let mut app = App::new(screen, now, keymap, config);
+    app.theme = theme::Theme::from_env();
     // Already unlocked: go straight to the first screen.
     if rt.chart.is_some() {
         let first = rt.first_screen();
