@@ -22,6 +22,21 @@ pub enum Payload {
     RideHome(RideHome),
     /// The clinician judges the patient ready to leave; the event time is when.
     PatientReady,
+    /// A completed outcome questionnaire (PHQ-9, GAD-7, PCL-5).
+    Measure(super::measures::MeasureResponse),
+    /// A structured suicide risk assessment was done (e.g. C-SSRS); clears a PHQ-9 item 9
+    /// safety flag.
+    RiskAssessment(RiskAssessment),
+    /// One intake screening item and its answer.
+    Screening(super::screening::ScreeningAnswer),
+    /// The clinician's eligibility decision and reason.
+    Eligibility(super::screening::EligibilityDecision),
+    /// The patient's intention, set in preparation; carried into the dosing sessions.
+    Intention(Text),
+    /// Set and setting agreed in preparation (music, eye mask, ...).
+    Setting(Text),
+    /// Informed consent recorded.
+    Consent(Text),
     /// The clinician ended the session; `reason` explains an end that went against a
     /// discharge reminder (before the minimum observation, no ride, low Aldrete).
     SessionEnd(SessionEnd),
@@ -40,6 +55,13 @@ impl Payload {
             Payload::Aldrete(_) => "aldrete",
             Payload::RideHome(_) => "ride-home",
             Payload::PatientReady => "patient-ready",
+            Payload::Measure(_) => "measure",
+            Payload::RiskAssessment(_) => "risk-assessment",
+            Payload::Screening(_) => "screening",
+            Payload::Eligibility(_) => "eligibility",
+            Payload::Intention(_) => "intention",
+            Payload::Setting(_) => "setting",
+            Payload::Consent(_) => "consent",
             Payload::SessionEnd(_) => "session-end",
         }
     }
@@ -189,6 +211,18 @@ impl AldreteScore {
     }
 }
 
+/// Free text with a meaning given by the payload kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Text {
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiskAssessment {
+    /// What was done and found, e.g. "C-SSRS screen: no ideation; safety plan reviewed".
+    pub outcome: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RideHome {
     pub who: String,
@@ -276,6 +310,35 @@ impl fmt::Display for Payload {
             ),
             Payload::RideHome(r) => write!(f, "Ride home: {}", r.who),
             Payload::PatientReady => f.write_str("Patient ready to leave"),
+            Payload::Measure(m) => write!(f, "{} {} ({})", m.instrument, m.total, m.band),
+            Payload::RiskAssessment(r) => write!(f, "Risk assessment: {}", r.outcome),
+            Payload::Screening(s) => {
+                let answer = match s.answer {
+                    super::screening::Answer::Yes => "yes",
+                    super::screening::Answer::No => "no",
+                    super::screening::Answer::Unknown => "unknown",
+                };
+                let item = serde_json::to_value(s.item)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                write!(f, "Screening {item}: {answer}")?;
+                if let Some(n) = &s.note {
+                    write!(f, " ({n})")?;
+                }
+                Ok(())
+            }
+            Payload::Eligibility(e) => {
+                let decision = match e.decision {
+                    super::screening::Decision::Eligible => "eligible",
+                    super::screening::Decision::NotEligible => "not eligible",
+                    super::screening::Decision::Deferred => "deferred",
+                };
+                write!(f, "Eligibility (clinician's decision): {decision}: {}", e.reason)
+            }
+            Payload::Intention(t) => write!(f, "Intention: {}", t.text),
+            Payload::Setting(t) => write!(f, "Set and setting: {}", t.text),
+            Payload::Consent(t) => write!(f, "Consent: {}", t.text),
             Payload::SessionEnd(SessionEnd { reason: None }) => f.write_str("Session ended"),
             Payload::SessionEnd(SessionEnd { reason: Some(r) }) => {
                 write!(f, "Session ended (reason: {r})")

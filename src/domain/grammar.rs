@@ -22,7 +22,8 @@ use super::entry::{
 
 /// Words that start a keyword segment; anything else at line start is an observation.
 pub const KEYWORDS: &[&str] = &[
-    "bp", "hr", "pulse", "spo2", "rr", "temp", "moaas", "dose", "obs",
+    "bp", "hr", "pulse", "spo2", "rr", "temp", "moaas", "dose", "obs", "screen", "eligibility",
+    "intention", "setting", "consent", "risk-assessment", "cssrs", "phq9", "gad7", "pcl5",
 ];
 
 // Plausibility limits. They only catch typing slips (1280 for 128, a dropped digit); they
@@ -227,6 +228,17 @@ pub fn format_payload(p: &Payload) -> Option<String> {
             let text = o.text.trim();
             (!text.is_empty()).then(|| format!("obs {text}"))
         }
+        Payload::Measure(m) => Some(format!(
+            "{} {}",
+            m.instrument.keyword(),
+            m.items.iter().map(u8::to_string).collect::<Vec<_>>().join(" ")
+        )),
+        Payload::RiskAssessment(r) => Some(format!("risk-assessment {}", r.outcome)),
+        Payload::Screening(s) => Some(course::format_screening(s)),
+        Payload::Eligibility(e) => Some(course::format_eligibility(e)),
+        Payload::Intention(t) => Some(format!("intention {}", t.text)),
+        Payload::Setting(t) => Some(format!("setting {}", t.text)),
+        Payload::Consent(t) => Some(format!("consent {}", t.text)),
         // Corrections, acknowledgements and discharge items come from their own forms.
         Payload::Strike
         | Payload::Acknowledgement(_)
@@ -646,6 +658,11 @@ fn parse_segments<Tz: TimeZone>(
                 entries.push(Payload::Sedation(Sedation { moaas }));
             }
             "dose" => entries.push(Payload::Dose(parse_dose(cur, ctx)?)),
+            "screen" => entries.push(course::parse_screening(tok, cur)?),
+            "eligibility" => entries.push(course::parse_eligibility(cur)?),
+            "intention" | "setting" | "consent" | "risk-assessment" | "cssrs" => {
+                entries.push(course::parse_text(tok, cur)?)
+            }
             "obs" => {
                 let (text, offset) = cur.take_rest_after(tok);
                 if text.is_empty() {
@@ -1160,5 +1177,6 @@ fn parse_observation(text: &str, offset: usize) -> Result<Observation, GrammarEr
 
 // ---------------------------------------------------------------------------------------
 
+mod course;
 #[cfg(test)]
 mod tests;

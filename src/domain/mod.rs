@@ -2,10 +2,13 @@
 //! them. Pure: no I/O, no clock, no database.
 
 pub mod discharge;
+pub mod course;
 pub mod entry;
 pub mod grammar;
+pub mod measures;
 pub mod planning;
 pub mod protocol;
+pub mod screening;
 pub mod thresholds;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};

@@ -24,14 +24,26 @@ pub enum ObjectKind {
     Patient,
     Session,
     Entry,
+    PatientDetails,
+    Course,
+    Note,
+    NoteDraft,
+    NoteSignature,
+    NoteAddendum,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 4] = [
+    pub const ALL: [ObjectKind; 10] = [
         ObjectKind::Clinician,
         ObjectKind::Patient,
         ObjectKind::Session,
         ObjectKind::Entry,
+        ObjectKind::PatientDetails,
+        ObjectKind::Course,
+        ObjectKind::Note,
+        ObjectKind::NoteDraft,
+        ObjectKind::NoteSignature,
+        ObjectKind::NoteAddendum,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +52,12 @@ impl ObjectKind {
             ObjectKind::Patient => "patient",
             ObjectKind::Session => "session",
             ObjectKind::Entry => "entry",
+            ObjectKind::PatientDetails => "patient-details",
+            ObjectKind::Course => "course",
+            ObjectKind::Note => "note",
+            ObjectKind::NoteDraft => "note-draft",
+            ObjectKind::NoteSignature => "note-signature",
+            ObjectKind::NoteAddendum => "note-addendum",
         }
     }
 
@@ -53,6 +71,12 @@ impl ObjectKind {
             ObjectKind::Patient => "patients",
             ObjectKind::Session => "sessions",
             ObjectKind::Entry => "entries",
+            ObjectKind::PatientDetails => "patient_details",
+            ObjectKind::Course => "courses",
+            ObjectKind::Note => "notes",
+            ObjectKind::NoteDraft => "note_drafts",
+            ObjectKind::NoteSignature => "note_signatures",
+            ObjectKind::NoteAddendum => "note_addenda",
         }
     }
 
@@ -67,6 +91,14 @@ impl ObjectKind {
                 "id, session_id, kind, payload, event_at, event_offset, recorded_at, recorded_offset, \
                  author_id, flags, corrects, correction, reason"
             }
+            ObjectKind::PatientDetails => "id, patient_id, details, recorded_at, author_id",
+            ObjectKind::Course => "id, patient_id, planned_dosing, goals, started_at, author_id",
+            ObjectKind::Note => "id, dosing_session_id, format, created_at, author_id",
+            ObjectKind::NoteDraft => "id, note_id, text, saved_at, author_id",
+            ObjectKind::NoteSignature => {
+                "id, note_id, text, sha256, signer_id, signed_at, signed_offset, reason"
+            }
+            ObjectKind::NoteAddendum => "id, note_id, text, sha256, author_id, at, at_offset",
         }
     }
 }

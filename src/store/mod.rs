@@ -2,6 +2,7 @@
 //! knows SQL. Every write is one transaction that also appends its audit rows.
 
 pub mod audit;
+mod course;
 mod error;
 mod files;
 mod queries;
@@ -35,11 +36,13 @@ pub struct VerifyReport {
     /// Audit rows that verified, in order, before any break.
     pub audit_rows: i64,
     pub first_break: Option<audit::Break>,
+    /// Signed notes and addenda whose text no longer matches their SHA-256.
+    pub broken_signatures: Vec<String>,
 }
 
 impl VerifyReport {
     pub fn is_ok(&self) -> bool {
-        self.integrity == ["ok"] && self.first_break.is_none()
+        self.integrity == ["ok"] && self.first_break.is_none() && self.broken_signatures.is_empty()
     }
 }
 
@@ -252,6 +255,7 @@ impl Chart {
             integrity,
             audit_rows,
             first_break,
+            broken_signatures: self.broken_signatures()?,
         })
     }
 

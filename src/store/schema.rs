@@ -5,7 +5,7 @@
 pub const APPLICATION_ID: i32 = 0x4B41_5043;
 
 /// Each migration takes the chart from version `index` to `index + 1`.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this kapchart writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -100,4 +100,96 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: audit rows cannot be changed'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: audit rows cannot be deleted'); END;
+"#;
+
+/// Version 2: the course around the sessions. Patient details that change (weight, contacts,
+/// medications) as new versions; courses with their plan and goals; integration notes with
+/// their drafts, the signed text (locked) and addenda. All append-only.
+const V2: &str = r#"
+CREATE TABLE patient_details (
+    id          INTEGER PRIMARY KEY,
+    patient_id  INTEGER NOT NULL REFERENCES patients(id),
+    details     TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    author_id   INTEGER NOT NULL REFERENCES clinicians(id)
+);
+CREATE INDEX patient_details_patient ON patient_details(patient_id, id);
+
+CREATE TABLE courses (
+    id              INTEGER PRIMARY KEY,
+    patient_id      INTEGER NOT NULL REFERENCES patients(id),
+    planned_dosing  INTEGER NOT NULL CHECK (planned_dosing > 0),
+    goals           TEXT NOT NULL DEFAULT '[]',
+    started_at      INTEGER NOT NULL,
+    author_id       INTEGER NOT NULL REFERENCES clinicians(id)
+);
+CREATE INDEX courses_patient ON courses(patient_id, id);
+
+CREATE TABLE notes (
+    id                 INTEGER PRIMARY KEY,
+    dosing_session_id  INTEGER NOT NULL UNIQUE REFERENCES sessions(id),
+    format             TEXT NOT NULL CHECK (format IN ('dap', 'soap', 'birp')),
+    created_at         INTEGER NOT NULL,
+    author_id          INTEGER NOT NULL REFERENCES clinicians(id)
+);
+
+CREATE TABLE note_drafts (
+    id        INTEGER PRIMARY KEY,
+    note_id   INTEGER NOT NULL REFERENCES notes(id),
+    text      TEXT NOT NULL,
+    saved_at  INTEGER NOT NULL,
+    author_id INTEGER NOT NULL REFERENCES clinicians(id)
+);
+CREATE INDEX note_drafts_note ON note_drafts(note_id, id);
+
+CREATE TABLE note_signatures (
+    id         INTEGER PRIMARY KEY,
+    note_id    INTEGER NOT NULL UNIQUE REFERENCES notes(id),
+    text       TEXT NOT NULL,
+    sha256     TEXT NOT NULL,
+    signer_id  INTEGER NOT NULL REFERENCES clinicians(id),
+    signed_at  INTEGER NOT NULL,
+    signed_offset INTEGER NOT NULL,
+    reason     TEXT
+);
+
+CREATE TABLE note_addenda (
+    id         INTEGER PRIMARY KEY,
+    note_id    INTEGER NOT NULL REFERENCES note_signatures(note_id),
+    text       TEXT NOT NULL CHECK (length(trim(text)) > 0),
+    sha256     TEXT NOT NULL,
+    author_id  INTEGER NOT NULL REFERENCES clinicians(id),
+    at         INTEGER NOT NULL,
+    at_offset  INTEGER NOT NULL
+);
+CREATE INDEX note_addenda_note ON note_addenda(note_id, id);
+
+-- A signed note takes no more drafts: after signing, only addenda.
+CREATE TRIGGER note_drafts_after_signing BEFORE INSERT ON note_drafts
+WHEN EXISTS (SELECT 1 FROM note_signatures WHERE note_id = NEW.note_id)
+BEGIN SELECT RAISE(ABORT, 'kapchart note is signed: add an addendum instead'); END;
+CREATE TRIGGER patient_details_no_update BEFORE UPDATE ON patient_details
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: patient details cannot be changed'); END;
+CREATE TRIGGER patient_details_no_delete BEFORE DELETE ON patient_details
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: patient details cannot be deleted'); END;
+CREATE TRIGGER courses_no_update BEFORE UPDATE ON courses
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: courses cannot be changed'); END;
+CREATE TRIGGER courses_no_delete BEFORE DELETE ON courses
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: courses cannot be deleted'); END;
+CREATE TRIGGER notes_no_update BEFORE UPDATE ON notes
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: notes cannot be changed'); END;
+CREATE TRIGGER notes_no_delete BEFORE DELETE ON notes
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: notes cannot be deleted'); END;
+CREATE TRIGGER note_drafts_no_update BEFORE UPDATE ON note_drafts
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: note drafts cannot be changed'); END;
+CREATE TRIGGER note_drafts_no_delete BEFORE DELETE ON note_drafts
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: note drafts cannot be deleted'); END;
+CREATE TRIGGER note_signatures_no_update BEFORE UPDATE ON note_signatures
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: note signatures cannot be changed'); END;
+CREATE TRIGGER note_signatures_no_delete BEFORE DELETE ON note_signatures
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: note signatures cannot be deleted'); END;
+CREATE TRIGGER note_addenda_no_update BEFORE UPDATE ON note_addenda
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: note addenda cannot be changed'); END;
+CREATE TRIGGER note_addenda_no_delete BEFORE DELETE ON note_addenda
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: note addenda cannot be deleted'); END;
 "#;

@@ -251,6 +251,13 @@ fn kind_label(p: &Payload) -> &'static str {
         Payload::RideHome(_) => "ride",
         Payload::PatientReady => "ready",
         Payload::SessionEnd(_) => "end",
+        Payload::Measure(_) => "measure",
+        Payload::RiskAssessment(_) => "risk",
+        Payload::Screening(_) => "screen",
+        Payload::Eligibility(_) => "eligib",
+        Payload::Intention(_) => "intent",
+        Payload::Setting(_) => "setting",
+        Payload::Consent(_) => "consent",
     }
 }
 
