@@ -17,6 +17,9 @@ pub struct Config {
     pub chart: ChartSettings,
     pub protocol: crate::domain::protocol::ProtocolConfig,
     pub discharge: crate::domain::discharge::DischargeRules,
+    pub measures: crate::domain::measures::MeasureRules,
+    pub integration: crate::domain::integration::IntegrationRules,
+    pub notes: NoteSettings,
     /// Key overrides per context (`[keys.timeline] amend = "m"`); defaults are in the keymap.
     #[serde(default)]
     pub keys: crate::tui::keymap::KeyOverrides,
@@ -32,6 +35,13 @@ pub struct EntryRules {
 #[serde(deny_unknown_fields)]
 pub struct Drugs {
     pub known: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteSettings {
+    /// The template a new integration note starts from: dap, soap or birp.
+    pub format: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -94,9 +104,26 @@ impl Config {
                 .map_err(|e| invalid("assets/config.toml", e.message().to_string()))
         }
         .map(Config::normalised)
+        .and_then(|c| {
+            if ["dap", "soap", "birp"].contains(&c.notes.format.as_str()) {
+                Ok(c)
+            } else {
+                Err(ConfigError::Invalid {
+                    path: user
+                        .map(|(p, _)| p)
+                        .unwrap_or("assets/config.toml")
+                        .to_string(),
+                    message: format!(
+                        "[notes] format = \"{}\" is not a template; expected dap, soap or birp",
+                        c.notes.format
+                    ),
+                })
+            }
+        })
     }
 
     fn normalised(mut self) -> Config {
+        self.notes.format = self.notes.format.trim().to_lowercase();
         for d in &mut self.drugs.known {
             *d = d.trim().to_lowercase();
         }
@@ -154,7 +181,8 @@ mod tests {
     #[test]
     fn key_overrides_load_from_the_user_config() {
         use crate::tui::keymap::{Command, Context, Key, Keymap};
-        let c = Config::from_layers(Some(("mine.toml", "[keys.timeline]\namend = \"m\"\n"))).unwrap();
+        let c =
+            Config::from_layers(Some(("mine.toml", "[keys.timeline]\namend = \"m\"\n"))).unwrap();
         let map = Keymap::with_overrides(&c.keys).unwrap();
         let m = Key::parse("m").unwrap();
         assert_eq!(map.command(Context::Timeline, &m), Some(Command::Amend));

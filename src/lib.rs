@@ -8,6 +8,7 @@
 pub mod charting;
 pub mod cli;
 pub mod config;
+pub mod course;
 pub mod demo;
 pub mod domain;
 pub mod logging;

@@ -334,7 +334,11 @@ impl fmt::Display for Payload {
                     super::screening::Decision::NotEligible => "not eligible",
                     super::screening::Decision::Deferred => "deferred",
                 };
-                write!(f, "Eligibility (clinician's decision): {decision}: {}", e.reason)
+                write!(
+                    f,
+                    "Eligibility (clinician's decision): {decision}: {}",
+                    e.reason
+                )
             }
             Payload::Intention(t) => write!(f, "Intention: {}", t.text),
             Payload::Setting(t) => write!(f, "Set and setting: {}", t.text),

@@ -22,8 +22,25 @@ use super::entry::{
 
 /// Words that start a keyword segment; anything else at line start is an observation.
 pub const KEYWORDS: &[&str] = &[
-    "bp", "hr", "pulse", "spo2", "rr", "temp", "moaas", "dose", "obs", "screen", "eligibility",
-    "intention", "setting", "consent", "risk-assessment", "cssrs", "phq9", "gad7", "pcl5",
+    "bp",
+    "hr",
+    "pulse",
+    "spo2",
+    "rr",
+    "temp",
+    "moaas",
+    "dose",
+    "obs",
+    "screen",
+    "eligibility",
+    "intention",
+    "setting",
+    "consent",
+    "risk-assessment",
+    "cssrs",
+    "phq9",
+    "gad7",
+    "pcl5",
 ];
 
 // Plausibility limits. They only catch typing slips (1280 for 128, a dropped digit); they
@@ -78,6 +95,8 @@ pub struct ParseContext<'a, Tz: TimeZone> {
     pub weight_kg: Option<f64>,
     /// Known drug names, lowercase (e.g. "ketamine", "esketamine", "ondansetron").
     pub drugs: &'a [String],
+    /// How questionnaires are banded (the PCL-5 cut-off).
+    pub measures: &'a super::measures::MeasureRules,
 }
 
 /// One parsed line: when it happened and what was recorded.
@@ -231,7 +250,11 @@ pub fn format_payload(p: &Payload) -> Option<String> {
         Payload::Measure(m) => Some(format!(
             "{} {}",
             m.instrument.keyword(),
-            m.items.iter().map(u8::to_string).collect::<Vec<_>>().join(" ")
+            m.items
+                .iter()
+                .map(u8::to_string)
+                .collect::<Vec<_>>()
+                .join(" ")
         )),
         Payload::RiskAssessment(r) => Some(format!("risk-assessment {}", r.outcome)),
         Payload::Screening(s) => Some(course::format_screening(s)),
@@ -660,6 +683,9 @@ fn parse_segments<Tz: TimeZone>(
             "dose" => entries.push(Payload::Dose(parse_dose(cur, ctx)?)),
             "screen" => entries.push(course::parse_screening(tok, cur)?),
             "eligibility" => entries.push(course::parse_eligibility(cur)?),
+            "phq9" | "gad7" | "pcl5" => {
+                entries.push(course::parse_measure(tok, cur, ctx.measures)?)
+            }
             "intention" | "setting" | "consent" | "risk-assessment" | "cssrs" => {
                 entries.push(course::parse_text(tok, cur)?)
             }

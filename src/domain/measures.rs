@@ -79,7 +79,7 @@ impl Instrument {
     }
 
     /// A valid answer line as typed in the quick-entry bar, for error messages.
-    fn example(self) -> &'static str {
+    pub fn example(self) -> &'static str {
         match self {
             Instrument::Phq9 => "phq9 1 2 1 0 3 2 1 0 1",
             Instrument::Gad7 => "gad7 1 2 1 0 3 2 1",
@@ -304,7 +304,9 @@ pub fn trends(measures: &[(DateTime<FixedOffset>, MeasureResponse)]) -> Vec<Tren
             points.sort_by_key(|(at, _)| *at);
             let baseline = points.first().map(|p| p.1);
             let latest = points.last().map(|p| p.1);
-            let change = baseline.zip(latest).map(|(b, l)| i32::from(l) - i32::from(b));
+            let change = baseline
+                .zip(latest)
+                .map(|(b, l)| i32::from(l) - i32::from(b));
             Some(Trend {
                 instrument,
                 points,
@@ -479,9 +481,15 @@ mod tests {
             "PHQ-9 has 9 items, each 0-3; got 8 answers (e.g. phq9 1 2 1 0 3 2 1 0 1)"
         );
         let err = score(Instrument::Gad7, &[1], &rules()).unwrap_err();
-        assert!(err.starts_with("GAD-7 has 7 items, each 0-3; got 1 answer "), "{err}");
+        assert!(
+            err.starts_with("GAD-7 has 7 items, each 0-3; got 1 answer "),
+            "{err}"
+        );
         let err = score(Instrument::Pcl5, &[0; 21], &rules()).unwrap_err();
-        assert!(err.starts_with("PCL-5 has 20 items, each 0-4; got 21 answers"), "{err}");
+        assert!(
+            err.starts_with("PCL-5 has 20 items, each 0-4; got 21 answers"),
+            "{err}"
+        );
         assert!(score(Instrument::Phq9, &[], &rules()).is_err());
         // The example in the message is itself valid.
         for i in Instrument::ALL {
@@ -533,16 +541,18 @@ mod tests {
             Some([('B', 10), ('C', 3), ('D', 17), ('E', 10)])
         );
         let total: u16 = pcl5_clusters(&items).unwrap().iter().map(|c| c.1).sum();
-        assert_eq!(total, score(Instrument::Pcl5, &items, &rules()).unwrap().total);
+        assert_eq!(
+            total,
+            score(Instrument::Pcl5, &items, &rules()).unwrap().total
+        );
         assert_eq!(pcl5_clusters(&items[..19]), None);
         assert_eq!(pcl5_clusters(&[0; 9]), None);
     }
 
     #[test]
     fn item_9_above_zero_needs_a_risk_assessment() {
-        let phq = |item9| {
-            score(Instrument::Phq9, &[0, 0, 0, 0, 0, 0, 0, 0, item9], &rules()).unwrap()
-        };
+        let phq =
+            |item9| score(Instrument::Phq9, &[0, 0, 0, 0, 0, 0, 0, 0, item9], &rules()).unwrap();
         assert!(!needs_risk_assessment(&phq(0)));
         assert!(needs_risk_assessment(&phq(1)));
         assert!(needs_risk_assessment(&phq(3)));
@@ -660,10 +670,7 @@ mod tests {
         assert_eq!(got, None);
         // An amended PHQ-9 counts as amended: the amending entry decides.
         let fixed = phq9(9, 0, at(26, 10, 5)).payload;
-        let got = flag(vec![
-            first.clone(),
-            correct(2, 1, Correction::Amend, fixed),
-        ]);
+        let got = flag(vec![first.clone(), correct(2, 1, Correction::Amend, fixed)]);
         assert_eq!(got, None);
         let worse = phq9(9, 3, at(26, 10, 5)).payload;
         let got = flag(vec![first, correct(2, 1, Correction::Amend, worse)]).unwrap();
@@ -686,7 +693,11 @@ mod tests {
             [
                 Trend {
                     instrument: Instrument::Phq9,
-                    points: vec![(at(12, 10, 0), 19), (at(19, 10, 0), 15), (at(26, 10, 0), 12)],
+                    points: vec![
+                        (at(12, 10, 0), 19),
+                        (at(19, 10, 0), 15),
+                        (at(26, 10, 0), 12)
+                    ],
                     baseline: Some(19),
                     latest: Some(12),
                     change: Some(-7),

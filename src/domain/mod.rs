@@ -1,11 +1,14 @@
 //! kapchart's clinical model: patients, sessions, chart entries and the rules that apply to
 //! them. Pure: no I/O, no clock, no database.
 
-pub mod discharge;
 pub mod course;
+pub mod discharge;
 pub mod entry;
 pub mod grammar;
+pub mod integration;
 pub mod measures;
+pub mod medications;
+pub mod notes;
 pub mod planning;
 pub mod protocol;
 pub mod screening;

@@ -50,8 +50,9 @@ impl Chart {
             .optional()
             .map_err(|e| self.err(e))?;
         match latest {
-            Some(json) => serde_json::from_str(&json)
-                .map_err(|e| StoreError::Invalid(format!("patient {patient} details unreadable: {e}"))),
+            Some(json) => serde_json::from_str(&json).map_err(|e| {
+                StoreError::Invalid(format!("patient {patient} details unreadable: {e}"))
+            }),
             None => Ok(PatientDetails {
                 weight_kg: p.weight_kg,
                 ..Default::default()
@@ -72,7 +73,11 @@ impl Chart {
                 "{planned_dosing} planned dosing sessions is not plausible; expected 1 to 50 (usually about 6)"
             )));
         }
-        let goals: Vec<&str> = goals.iter().map(|g| g.trim()).filter(|g| !g.is_empty()).collect();
+        let goals: Vec<&str> = goals
+            .iter()
+            .map(|g| g.trim())
+            .filter(|g| !g.is_empty())
+            .collect();
         let goals = serde_json::to_string(&goals).unwrap_or_else(|_| "[]".into());
         let author = self.clinician.id;
         self.write(|tx| {
@@ -141,7 +146,11 @@ impl Chart {
 
     pub fn note_id_for(&self, dosing: SessionId) -> Result<Option<NoteId>> {
         self.conn
-            .query_row("SELECT id FROM notes WHERE dosing_session_id = ?1", [dosing], |r| r.get(0))
+            .query_row(
+                "SELECT id FROM notes WHERE dosing_session_id = ?1",
+                [dosing],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(|e| self.err(e))
     }
@@ -251,7 +260,12 @@ impl Chart {
     }
 
     /// Saves a new version of a note's draft. Refused once the note is signed.
-    pub fn save_draft(&mut self, note: NoteId, text: &str, now: DateTime<FixedOffset>) -> Result<i64> {
+    pub fn save_draft(
+        &mut self,
+        note: NoteId,
+        text: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<i64> {
         let current = self.note(note)?;
         if current.is_signed() {
             return Err(StoreError::Invalid(format!(
@@ -272,7 +286,12 @@ impl Chart {
 
     /// Signs the note's latest draft: the text, signer, time and its SHA-256 are locked.
     /// The rules about when a note may be signed are the caller's (see `notes::sign`).
-    pub fn sign_note(&mut self, note: NoteId, reason: Option<&str>, now: DateTime<FixedOffset>) -> Result<Signature> {
+    pub fn sign_note(
+        &mut self,
+        note: NoteId,
+        reason: Option<&str>,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Signature> {
         let current = self.note(note)?;
         if let Some(s) = &current.signature {
             return Err(StoreError::Invalid(format!(
@@ -283,7 +302,9 @@ impl Chart {
         }
         let text = current.draft.map(|d| d.text).unwrap_or_default();
         if text.trim().is_empty() {
-            return Err(StoreError::Invalid(format!("note {note} has no text to sign")));
+            return Err(StoreError::Invalid(format!(
+                "note {note} has no text to sign"
+            )));
         }
         let hash = sha256_hex(text.as_bytes());
         let signer = self.clinician.id;
@@ -305,7 +326,12 @@ impl Chart {
     }
 
     /// Adds an addendum to a signed note, with its own author, time and SHA-256.
-    pub fn add_addendum(&mut self, note: NoteId, text: &str, now: DateTime<FixedOffset>) -> Result<Addendum> {
+    pub fn add_addendum(
+        &mut self,
+        note: NoteId,
+        text: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Addendum> {
         let current = self.note(note)?;
         if !current.is_signed() {
             return Err(StoreError::Invalid(format!(
@@ -338,14 +364,29 @@ impl Chart {
     /// Signed texts and addenda whose SHA-256 no longer matches: (what, id).
     pub fn broken_signatures(&self) -> Result<Vec<String>> {
         let mut out = Vec::new();
-        for (table, what) in [("note_signatures", "signed note"), ("note_addenda", "addendum")] {
-            let column = if table == "note_signatures" { "note_id" } else { "id" };
+        for (table, what) in [
+            ("note_signatures", "signed note"),
+            ("note_addenda", "addendum"),
+        ] {
+            let column = if table == "note_signatures" {
+                "note_id"
+            } else {
+                "id"
+            };
             let mut stmt = self
                 .conn
-                .prepare(&format!("SELECT {column}, text, sha256 FROM {table} ORDER BY id"))
+                .prepare(&format!(
+                    "SELECT {column}, text, sha256 FROM {table} ORDER BY id"
+                ))
                 .map_err(|e| self.err(e))?;
             let rows = stmt
-                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })
                 .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
                 .map_err(|e| self.err(e))?;
             for (id, text, hash) in rows {

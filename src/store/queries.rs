@@ -144,8 +144,10 @@ impl Chart {
         Ok(rows)
     }
 
+    /// A patient as they stand now: the weight is the latest one recorded.
     pub fn patient(&self, id: PatientId) -> Result<Patient> {
-        self.conn
+        let mut patient = self
+            .conn
             .query_row(
                 "SELECT id, name, dob, mrn, weight_kg FROM patients WHERE id = ?1",
                 [id],
@@ -156,7 +158,21 @@ impl Chart {
             .ok_or(StoreError::NotFound {
                 what: "patient",
                 id,
-            })
+            })?;
+        let latest: Option<Option<f64>> = self
+            .conn
+            .query_row(
+                "SELECT json_extract(details, '$.weight_kg') FROM patient_details
+                 WHERE patient_id = ?1 ORDER BY id DESC LIMIT 1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        if let Some(weight) = latest {
+            patient.weight_kg = weight;
+        }
+        Ok(patient)
     }
 
     pub fn start_session(
@@ -252,6 +268,21 @@ impl Chart {
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([session], entry_from_row)
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    /// Every entry of every session of a patient, history included, in event-time order.
+    pub fn entries_of_patient(&self, patient: PatientId) -> Result<Vec<Entry>> {
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries e JOIN clinicians c ON c.id = e.author_id
+             JOIN sessions s ON s.id = e.session_id
+             WHERE s.patient_id = ?1 ORDER BY e.event_at, e.id"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([patient], entry_from_row)
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
             .map_err(|e| self.err(e))?;
         Ok(rows)

@@ -5,7 +5,9 @@
 use super::home::{Home, HomeData};
 use super::keymap::{Command, Context, Key, Keymap};
 use super::live::{Live, LiveData};
+use super::note::{NoteData, NoteEditor, NotePanel};
 use crate::config::Config;
+use crate::domain::course::NoteId;
 use crate::domain::{EntryId, PatientId, Payload, SessionId, SessionKind};
 use chrono::{DateTime, FixedOffset};
 use std::sync::Arc;
@@ -25,6 +27,10 @@ pub enum Action {
     Written(Result<LiveData, String>),
     /// SIGTERM or SIGHUP: leave cleanly.
     Terminate,
+    /// An integration note was opened (or re-read after signing or an addendum).
+    NoteOpened(Result<NoteData, String>),
+    /// A draft save finished.
+    DraftSaved(Result<(), String>),
 }
 
 /// What the runtime must do for the state: write, read, or act on the terminal.
@@ -61,6 +67,24 @@ pub enum Effect {
         session: SessionId,
         reason: Option<String>,
     },
+    /// Open (creating and pre-filling when new) the integration note of a dosing session.
+    OpenNote {
+        dosing: SessionId,
+    },
+    SaveDraft {
+        note: NoteId,
+        text: String,
+    },
+    /// Save `text` as the final draft, then sign it.
+    SignNote {
+        note: NoteId,
+        text: String,
+        reason: Option<String>,
+    },
+    AddAddendum {
+        note: NoteId,
+        text: String,
+    },
     Suspend,
 }
 
@@ -73,6 +97,7 @@ pub enum Screen {
     },
     Home(Box<Home>),
     Live(Box<Live>),
+    Note(Box<NoteEditor>),
 }
 
 #[derive(Debug, Clone)]
@@ -113,12 +138,17 @@ impl App {
             Screen::Locked { .. } => Context::Panel,
             Screen::Home(h) => h.context(),
             Screen::Live(l) => l.context(),
+            Screen::Note(n) => match n.panel {
+                Some(NotePanel::Sign { .. }) => Context::Panel,
+                _ => Context::Editor,
+            },
         }
     }
 
     fn pending_text(&self) -> Option<String> {
         match &self.screen {
             Screen::Live(l) => l.pending_text(),
+            Screen::Note(n) => n.pending_text(),
             _ => None,
         }
     }
@@ -129,15 +159,33 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
     match action {
         Action::Tick(now) => {
             app.now = now;
-            if let Screen::Live(l) = &mut app.screen {
-                l.refresh_preview(now, &app.config);
+            match &mut app.screen {
+                Screen::Live(l) => {
+                    l.refresh_preview(now, &app.config);
+                    None
+                }
+                Screen::Note(n) => n.tick(now),
+                _ => None,
+            }
+        }
+        Action::Terminate => quit(app),
+        Action::NoteOpened(Ok(data)) => {
+            app.screen = Screen::Note(Box::new(NoteEditor::new(data)));
+            None
+        }
+        Action::NoteOpened(Err(e)) => {
+            match &mut app.screen {
+                Screen::Home(h) => h.error = Some(e),
+                Screen::Live(l) => l.error = Some(e),
+                Screen::Note(n) => n.error = Some(e),
+                Screen::Locked { error, .. } => *error = Some(e),
             }
             None
         }
-        Action::Terminate => {
-            quit(app);
-            None
-        }
+        Action::DraftSaved(result) => match &mut app.screen {
+            Screen::Note(n) => n.saved(result, app.now),
+            _ => None,
+        },
         Action::Key(key) => on_key(app, key),
         Action::Unlocked(Err(e)) => {
             if let Screen::Locked { error, passphrase } = &mut app.screen {
@@ -154,6 +202,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             match &mut app.screen {
                 Screen::Home(h) => h.error = Some(e),
                 Screen::Live(l) => l.error = Some(e),
+                Screen::Note(n) => n.error = Some(e),
                 Screen::Locked { error, .. } => *error = Some(e),
             }
             None
@@ -171,9 +220,14 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
     }
 }
 
-fn quit(app: &mut App) {
+/// Quits; an unsaved note draft is written first.
+fn quit(app: &mut App) -> Option<Effect> {
     app.unsent = app.pending_text();
     app.quit = true;
+    match &mut app.screen {
+        Screen::Note(n) => n.flush(false),
+        _ => None,
+    }
 }
 
 fn on_key(app: &mut App, key: Key) -> Option<Effect> {
@@ -181,7 +235,7 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
         // Any key closes help; Ctrl-C still quits.
         app.help_open = false;
         if app.keymap.command(Context::Global, &key) == Some(Command::Quit) {
-            quit(app);
+            return quit(app);
         }
         return None;
     }
@@ -189,8 +243,7 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
     let command = app.keymap.command(ctx, &key);
     match command {
         Some(Command::Quit) if ctx == Context::Home || key_is_global_quit(app, &key) => {
-            quit(app);
-            return None;
+            return quit(app);
         }
         Some(Command::Help) if help_allowed(app, &key) => {
             app.help_open = true;
@@ -223,6 +276,7 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
         },
         Screen::Home(h) => h.on_key(command, &key),
         Screen::Live(l) => l.on_key(command, &key, now, &config),
+        Screen::Note(n) => n.on_key(command, &key, now),
     }
 }
 
@@ -232,5 +286,9 @@ fn key_is_global_quit(app: &App, key: &Key) -> bool {
 
 /// `?` is text in the entry bar while something is typed there; F1 always opens help.
 fn help_allowed(app: &App, key: &Key) -> bool {
-    app.context() != Context::EntryBar || key.printable().is_none() || app.pending_text().is_none()
+    match app.context() {
+        Context::EntryBar => key.printable().is_none() || app.pending_text().is_none(),
+        Context::Editor | Context::Panel => key.printable().is_none(),
+        _ => true,
+    }
 }

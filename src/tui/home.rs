@@ -163,6 +163,7 @@ impl Home {
             Command::Down => self.step(1),
             Command::Open => return self.open(),
             Command::NewSession => self.start_form(),
+            Command::Note => return self.open_note(),
             _ => {}
         }
         None
@@ -198,6 +199,26 @@ impl Home {
             }
         };
         session.map(Effect::OpenSession)
+    }
+
+    /// The integration note of the selected dosing session (an integration session opens
+    /// the note of the dosing session it integrates).
+    fn open_note(&mut self) -> Option<Effect> {
+        let session = match self.focus {
+            Focus::Recent => self.recent().get(self.recent).copied(),
+            Focus::Sessions => self.patient_sessions().get(self.session).copied(),
+            Focus::Patients => None,
+        };
+        match session {
+            Some(s) if s.kind == SessionKind::Dosing => Some(Effect::OpenNote { dosing: s.id }),
+            Some(s) if s.dosing_session_id.is_some() => Some(Effect::OpenNote {
+                dosing: s.dosing_session_id.unwrap_or(s.id),
+            }),
+            _ => {
+                self.error = Some("select a dosing or integration session to open its note".into());
+                None
+            }
+        }
     }
 
     fn start_form(&mut self) {

@@ -21,15 +21,18 @@ pub enum Context {
     Timeline,
     /// A form or prompt over the live screen.
     Panel,
+    /// The integration note editor (printable keys type text).
+    Editor,
 }
 
 impl Context {
-    pub const ALL: [Context; 5] = [
+    pub const ALL: [Context; 6] = [
         Context::Global,
         Context::Home,
         Context::EntryBar,
         Context::Timeline,
         Context::Panel,
+        Context::Editor,
     ];
 
     pub fn title(self) -> &'static str {
@@ -39,6 +42,7 @@ impl Context {
             Context::EntryBar => "Quick-entry bar",
             Context::Timeline => "Timeline",
             Context::Panel => "Forms and prompts",
+            Context::Editor => "Integration note",
         }
     }
 
@@ -49,6 +53,7 @@ impl Context {
             Context::EntryBar => "entry-bar",
             Context::Timeline => "timeline",
             Context::Panel => "panel",
+            Context::Editor => "editor",
         }
     }
 }
@@ -89,6 +94,9 @@ pub enum Command {
     Decrease,
     Confirm,
     Cancel,
+    Note,
+    Sign,
+    Addendum,
 }
 
 impl Command {
@@ -127,6 +135,9 @@ impl Command {
             Command::Decrease => "score down",
             Command::Confirm => "confirm",
             Command::Cancel => "cancel",
+            Command::Note => "integration note",
+            Command::Sign => "sign",
+            Command::Addendum => "addendum",
         }
     }
 
@@ -151,6 +162,9 @@ impl Command {
                 | Command::NextField
                 | Command::Confirm
                 | Command::Cancel
+                | Command::Note
+                | Command::Sign
+                | Command::Addendum
         )
     }
 }
@@ -333,6 +347,7 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::Home, "n", Command::NewSession),
     (Context::Home, "/", Command::FocusFilter),
     (Context::Home, "tab", Command::NextField),
+    (Context::Home, "i", Command::Note),
     (Context::EntryBar, "enter", Command::Commit),
     (Context::EntryBar, "esc", Command::Leave),
     (Context::EntryBar, "up", Command::RecallOlder),
@@ -346,6 +361,7 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::EntryBar, "ctrl-u", Command::ClearLine),
     (Context::EntryBar, "ctrl-d", Command::Discharge),
     (Context::EntryBar, "?", Command::Help),
+    (Context::EntryBar, "ctrl-n", Command::Note),
     (Context::EntryBar, "ctrl-a", Command::Acknowledge),
     (Context::Timeline, "up", Command::Up),
     (Context::Timeline, "k", Command::Up),
@@ -358,6 +374,7 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::Timeline, "d", Command::Discharge),
     (Context::Timeline, "c", Command::Acknowledge),
     (Context::Timeline, "?", Command::Help),
+    (Context::Timeline, "n", Command::Note),
     (Context::Timeline, "q", Command::Home),
     (Context::Timeline, "esc", Command::Home),
     (Context::Panel, "tab", Command::NextField),
@@ -371,6 +388,9 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::Panel, "esc", Command::Cancel),
     (Context::Panel, "backspace", Command::DeleteBack),
     (Context::Panel, "ctrl-u", Command::ClearLine),
+    (Context::Editor, "esc", Command::Leave),
+    (Context::Editor, "ctrl-s", Command::Sign),
+    (Context::Editor, "ctrl-a", Command::Addendum),
 ];
 
 impl Default for Keymap {

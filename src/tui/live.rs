@@ -166,6 +166,7 @@ impl Live {
             now,
             weight_kg: self.data.patient.weight_kg,
             drugs: &config.drugs.known,
+            measures: &config.measures,
         };
         self.preview = Some(match parse_line(self.input.text(), &ctx) {
             Ok(parsed) => Ok(plan_line(
@@ -295,6 +296,7 @@ impl Live {
             Command::ClearLine => self.input.clear(),
             Command::Discharge => self.open_discharge(config),
             Command::Acknowledge => self.open_acknowledge(),
+            Command::Note => return self.open_note(),
             _ => return None,
         }
         self.refresh_preview(now, config);
@@ -350,6 +352,7 @@ impl Live {
             Command::Strike => self.open_correction(true),
             Command::Discharge => self.open_discharge(config),
             Command::Acknowledge => self.open_acknowledge(),
+            Command::Note => return self.open_note(),
             Command::Home if self.input.is_blank() => return Some(Effect::LoadHome),
             Command::Home => {
                 self.error = Some(
@@ -361,6 +364,25 @@ impl Live {
             _ => {}
         }
         None
+    }
+
+    /// The integration note of this dosing session (the bar keeps its text meanwhile only if
+    /// it is empty: an uncharted line must be charted or cleared first).
+    fn open_note(&mut self) -> Option<Effect> {
+        if self.data.session.kind != SessionKind::Dosing {
+            self.error = Some("integration notes belong to dosing sessions".into());
+            return None;
+        }
+        if !self.input.is_blank() {
+            self.error = Some(
+                "the bar holds an uncharted line: chart it (Enter) or clear it (Ctrl-U) first"
+                    .into(),
+            );
+            return None;
+        }
+        Some(Effect::OpenNote {
+            dosing: self.data.session.id,
+        })
     }
 
     fn open_correction(&mut self, strike: bool) {

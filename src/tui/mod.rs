@@ -7,14 +7,15 @@ pub mod home;
 pub mod input;
 pub mod keymap;
 pub mod live;
+pub mod note;
 pub mod terminal;
 pub mod theme;
 pub mod view;
 
-use crate::charting;
 use crate::config::Config;
 use crate::domain::SessionId;
 use crate::store::{Chart, NewSession, StoreError};
+use crate::{charting, course};
 use app::{Action, App, Effect, Screen};
 use chrono::Local;
 use home::HomeData;
@@ -25,13 +26,22 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Which screen the TUI opens on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    Home,
+    /// A session's live screen, with the quick-entry bar focused.
+    Session(SessionId),
+    /// An integration note in the editor.
+    Note(crate::domain::course::NoteId),
+}
+
 /// How the TUI starts.
 pub struct Launch {
     /// The chart, when the passphrase was already known; otherwise the TUI asks for it.
     pub chart: Option<Chart>,
     pub path: PathBuf,
-    /// Open straight onto this session's live screen.
-    pub session: Option<SessionId>,
+    pub start: Start,
 }
 
 /// What the user left behind when quitting.
@@ -49,7 +59,7 @@ pub fn run(launch: Launch, config: Config) -> Result<Exit, String> {
         chart: launch.chart,
         path: launch.path,
         config: config.clone(),
-        start_session: launch.session,
+        start: Some(launch.start),
     };
     let now = Local::now().fixed_offset();
     let screen = Screen::Locked {
@@ -136,14 +146,26 @@ struct Runtime {
     chart: Option<Chart>,
     path: PathBuf,
     config: Arc<Config>,
-    start_session: Option<SessionId>,
+    start: Option<Start>,
 }
 
 impl Runtime {
     fn first_screen(&mut self) -> Action {
-        match self.start_session.take() {
-            Some(id) => Action::Opened(self.live(id)),
-            None => Action::HomeLoaded(self.home()),
+        match self.start.take() {
+            Some(Start::Session(id)) => Action::Opened(self.live(id)),
+            Some(Start::Note(id)) => {
+                let config = self.config.clone();
+                let now = Local::now().fixed_offset();
+                Action::NoteOpened(
+                    self.chart
+                        .as_ref()
+                        .ok_or_else(|| "the chart is locked".to_string())
+                        .and_then(|c| {
+                            course::note_data(c, &config, id, now).map_err(|e| e.to_string())
+                        }),
+                )
+            }
+            Some(Start::Home) | None => Action::HomeLoaded(self.home()),
         }
     }
 
@@ -220,6 +242,46 @@ impl Runtime {
             Effect::EndSession { session, reason } => self.write(session, |chart| {
                 charting::end_session(chart, session, reason, &now).map(|_| ())
             }),
+            Effect::OpenNote { dosing } => {
+                let config = self.config.clone();
+                let opened = self.chart_mut().and_then(|c| {
+                    course::open_note(c, &config, dosing, now.fixed_offset())
+                        .map_err(|e| e.to_string())
+                });
+                Action::NoteOpened(opened)
+            }
+            Effect::SaveDraft { note, text } => {
+                Action::DraftSaved(self.chart_mut().and_then(|c| {
+                    c.save_draft(note, &text, now.fixed_offset())
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                }))
+            }
+            Effect::SignNote { note, text, reason } => {
+                let config = self.config.clone();
+                Action::NoteOpened(self.chart_mut().and_then(|c| {
+                    course::sign_note(
+                        c,
+                        &config,
+                        note,
+                        Some(&text),
+                        reason.as_deref(),
+                        now.fixed_offset(),
+                    )
+                    .map_err(|e| e.to_string())?;
+                    course::note_data(c, &config, note, now.fixed_offset())
+                        .map_err(|e| e.to_string())
+                }))
+            }
+            Effect::AddAddendum { note, text } => {
+                let config = self.config.clone();
+                Action::NoteOpened(self.chart_mut().and_then(|c| {
+                    c.add_addendum(note, &text, now.fixed_offset())
+                        .map_err(|e| e.to_string())?;
+                    course::note_data(c, &config, note, now.fixed_offset())
+                        .map_err(|e| e.to_string())
+                }))
+            }
             Effect::Suspend => Action::Tick(now.fixed_offset()),
         }
     }

@@ -18,9 +18,12 @@
 //! ```text
 //! ```
 
-use super::{Cursor, GrammarError, Token};
+use super::{Cursor, GrammarError, Token, is_keyword};
 use crate::domain::entry::{Payload, RiskAssessment, Text};
-use crate::domain::screening::{Answer, Decision, EligibilityDecision, ScreeningAnswer, ScreeningItem};
+use crate::domain::measures::{Instrument, MeasureRules, score};
+use crate::domain::screening::{
+    Answer, Decision, EligibilityDecision, ScreeningAnswer, ScreeningItem,
+};
 
 pub const EX_SCREEN: &str = "screen psychosis no";
 pub const EX_ELIGIBILITY: &str = "eligibility eligible no contraindications found";
@@ -87,7 +90,10 @@ pub fn parse_screening<'l>(kw: Token<'l>, cur: &mut Cursor<'l>) -> Result<Payloa
                 EX_SCREEN,
             )
         })?;
-    let answer_tok = cur.expect("Give the answer after the item: yes, no or unknown", EX_SCREEN)?;
+    let answer_tok = cur.expect(
+        "Give the answer after the item: yes, no or unknown",
+        EX_SCREEN,
+    )?;
     let answer = match answer_tok.lower().as_str() {
         "yes" | "y" => Answer::Yes,
         "no" | "n" => Answer::No,
@@ -146,8 +152,16 @@ pub fn parse_text<'l>(kw: Token<'l>, cur: &mut Cursor<'l>) -> Result<Payload, Gr
     let word = kw.lower();
     let (text, _) = cur.take_rest_after(kw);
     if text.is_empty() {
-        let example = if word == "risk-assessment" || word == "cssrs" { EX_RISK } else { EX_TEXT };
-        return Err(GrammarError::at(kw, format!("{word} needs text after it"), example));
+        let example = if word == "risk-assessment" || word == "cssrs" {
+            EX_RISK
+        } else {
+            EX_TEXT
+        };
+        return Err(GrammarError::at(
+            kw,
+            format!("{word} needs text after it"),
+            example,
+        ));
     }
     let text = text.to_string();
     Ok(match word.as_str() {
@@ -156,4 +170,49 @@ pub fn parse_text<'l>(kw: Token<'l>, cur: &mut Cursor<'l>) -> Result<Payload, Gr
         "consent" => Payload::Consent(Text { text }),
         _ => Payload::RiskAssessment(RiskAssessment { outcome: text }),
     })
+}
+
+/// `phq9 1 2 1 0 3 2 1 0 1`: the answers in item order, up to the end of the line or the
+/// next keyword; scored and banded.
+pub fn parse_measure<'l>(
+    kw: Token<'l>,
+    cur: &mut Cursor<'l>,
+    rules: &MeasureRules,
+) -> Result<Payload, GrammarError> {
+    let instrument = Instrument::ALL
+        .into_iter()
+        .find(|i| i.keyword() == kw.lower())
+        .unwrap_or(Instrument::Phq9);
+    let example = instrument.example();
+    let mut items = Vec::new();
+    let mut tokens = Vec::new();
+    while let Some(tok) = cur.peek() {
+        if is_keyword(tok) {
+            break;
+        }
+        cur.bump();
+        let value = tok.text.parse::<u8>().map_err(|_| {
+            GrammarError::at(
+                tok,
+                format!(
+                    "{instrument} answers are whole numbers 0-{}, one per item",
+                    instrument.max_item()
+                ),
+                example,
+            )
+        })?;
+        items.push(value);
+        tokens.push(tok);
+    }
+    score(instrument, &items, rules)
+        .map(Payload::Measure)
+        .map_err(|message| {
+            // Point at the first out-of-range answer, else at the questionnaire's name.
+            let bad = items
+                .iter()
+                .position(|v| *v > instrument.max_item())
+                .and_then(|i| tokens.get(i).copied())
+                .unwrap_or(kw);
+            GrammarError::at(bad, message, example)
+        })
 }

@@ -22,6 +22,7 @@ fn now() -> DateTime<FixedOffset> {
 fn parse_with(line: &str, weight: Option<f64>) -> Result<ParsedLine, GrammarError> {
     let drugs = drugs();
     let ctx = ParseContext {
+        measures: &crate::domain::measures::MeasureRules::default(),
         now: now(),
         weight_kg: weight,
         drugs: &drugs,
@@ -301,6 +302,7 @@ fn dose_in_mcg_and_mg_per_kg() {
 fn mg_per_kg_total_is_rounded_to_two_decimals() {
     let drugs = drugs();
     let ctx = ParseContext {
+        measures: &crate::domain::measures::MeasureRules::default(),
         now: now(),
         weight_kg: Some(71.3),
         drugs: &drugs,
@@ -402,6 +404,7 @@ fn dose_errors() {
 #[test]
 fn unknown_drug_when_none_are_set_up() {
     let ctx = ParseContext {
+        measures: &crate::domain::measures::MeasureRules::default(),
         now: now(),
         weight_kg: None,
         drugs: &[],
@@ -415,6 +418,7 @@ fn unknown_drug_when_none_are_set_up() {
 fn multi_word_drug_names_match_longest() {
     let drugs = vec!["nitrous".to_string(), "nitrous oxide".to_string()];
     let ctx = ParseContext {
+        measures: &crate::domain::measures::MeasureRules::default(),
         now: now(),
         weight_kg: None,
         drugs: &drugs,
@@ -618,6 +622,7 @@ fn future_times_are_refused() {
 fn ambiguous_local_time_when_clocks_go_back() {
     let drugs = drugs();
     let ctx = ParseContext {
+        measures: &crate::domain::measures::MeasureRules::default(),
         now: Berlin.with_ymd_and_hms(2026, 10, 25, 12, 0, 0).unwrap(),
         weight_kg: None,
         drugs: &drugs,
@@ -637,6 +642,7 @@ fn ambiguous_local_time_when_clocks_go_back() {
 fn skipped_local_time_when_clocks_go_forward() {
     let drugs = drugs();
     let ctx = ParseContext {
+        measures: &crate::domain::measures::MeasureRules::default(),
         now: Berlin.with_ymd_and_hms(2026, 3, 29, 12, 0, 0).unwrap(),
         weight_kg: None,
         drugs: &drugs,
@@ -651,6 +657,7 @@ fn skipped_local_time_when_clocks_go_forward() {
 fn relative_time_across_a_clock_change_keeps_the_old_offset() {
     let drugs = drugs();
     let ctx = ParseContext {
+        measures: &crate::domain::measures::MeasureRules::default(),
         // 03:30 CEST is one real hour after 01:30 CET.
         now: Berlin.with_ymd_and_hms(2026, 3, 29, 3, 30, 0).unwrap(),
         weight_kg: None,
@@ -733,7 +740,25 @@ fn keywords_are_the_documented_set() {
     assert_eq!(
         KEYWORDS,
         [
-            "bp", "hr", "pulse", "spo2", "rr", "temp", "moaas", "dose", "obs"
+            "bp",
+            "hr",
+            "pulse",
+            "spo2",
+            "rr",
+            "temp",
+            "moaas",
+            "dose",
+            "obs",
+            "screen",
+            "eligibility",
+            "intention",
+            "setting",
+            "consent",
+            "risk-assessment",
+            "cssrs",
+            "phq9",
+            "gad7",
+            "pcl5"
         ]
     );
 }
@@ -832,6 +857,7 @@ fn never_panics_on_nasty_input() {
         Some(f64::INFINITY),
     ] {
         let ctx = ParseContext {
+            measures: &crate::domain::measures::MeasureRules::default(),
             now: now(),
             weight_kg: weight,
             drugs: &drugs,
@@ -857,4 +883,51 @@ fn never_panics_on_nasty_input() {
             }
         }
     }
+}
+
+#[test]
+fn course_lines_parse_to_their_entries() {
+    let parse_line = |line: &str, _: &()| parse_with(line, Some(70.0));
+    let ctx = ();
+    let p = parse_line("phq9 1 2 1 0 3 2 1 0 1", &ctx).unwrap();
+    let Payload::Measure(m) = &p.entries[0] else {
+        panic!("{p:?}")
+    };
+    assert_eq!((m.total, m.band.as_str()), (11, "moderate"));
+    assert_eq!(
+        format_payload(&p.entries[0]).unwrap(),
+        "phq9 1 2 1 0 3 2 1 0 1"
+    );
+    let p = parse_line("gad7 0 0 0 0 0 0 1 obs calmer this week", &ctx).unwrap();
+    assert_eq!(p.entries.len(), 2, "a measure ends at the next keyword");
+    let err = parse_line("phq9 1 2 1", &ctx).unwrap_err();
+    assert!(
+        err.message.contains("9 items") && err.token == "phq9",
+        "{err}"
+    );
+    let err = parse_line("gad7 0 0 0 5 0 0 0", &ctx).unwrap_err();
+    assert!(err.message.contains("item 4") && err.token == "5", "{err}");
+    let err = parse_line("pcl5 1 2 x", &ctx).unwrap_err();
+    assert_eq!(err.token, "x");
+    let p = parse_line("screen hypertension yes controlled on amlodipine", &ctx).unwrap();
+    assert_eq!(
+        format_payload(&p.entries[0]).unwrap(),
+        "screen hypertension yes controlled on amlodipine"
+    );
+    let err = parse_line("screen psychosis maybe", &ctx).unwrap_err();
+    assert_eq!(err.token, "maybe");
+    let err = parse_line("eligibility eligible", &ctx).unwrap_err();
+    assert!(err.message.contains("reason"), "{err}");
+    let p = parse_line("risk-assessment C-SSRS negative", &ctx).unwrap();
+    assert!(matches!(p.entries[0], Payload::RiskAssessment(_)));
+    let p = parse_line("risk of falls discussed", &ctx).unwrap();
+    assert!(
+        matches!(p.entries[0], Payload::Observation(_)),
+        "a note that starts with 'risk' stays a note"
+    );
+    let p = parse_line("intention To feel safe", &ctx).unwrap();
+    assert_eq!(
+        format_payload(&p.entries[0]).unwrap(),
+        "intention To feel safe"
+    );
 }

@@ -4,6 +4,7 @@
 mod help;
 mod home;
 mod live;
+mod note;
 mod panels;
 
 use super::app::{App, Screen};
@@ -39,6 +40,7 @@ pub fn draw(app: &App, frame: &mut Frame<'_>) {
         }
         Screen::Home(h) => home::draw(app, h, frame, body),
         Screen::Live(l) => live::draw(app, l, frame, body),
+        Screen::Note(n) => note::draw(app, n, frame, body),
     }
     hint_line(app, frame, hints);
     if app.help_open {

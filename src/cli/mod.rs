@@ -1,6 +1,8 @@
 //! The command line: `kapchart` opens the TUI; subcommands chart from scripts.
 //! Exit codes: 0 ok, 1 runtime error, 2 usage error. Errors are one line on stderr.
 
+mod course;
+
 use crate::charting::{self, ChartingError};
 use crate::config::Config;
 use crate::domain::{ChartLine, EntryStatus, Patient, Session, SessionKind};
@@ -49,6 +51,27 @@ enum Command {
     /// Start, end, list and show sessions
     #[command(subcommand)]
     Session(SessionCommand),
+    /// Start and show a patient's course (planned dosing sessions, goals, progress, trend)
+    #[command(subcommand)]
+    Course(course::CourseCommand),
+    /// Record and list outcome measures (PHQ-9, GAD-7, PCL-5)
+    #[command(subcommand)]
+    Measure(course::MeasureCommand),
+    /// Integration notes: draft, edit, sign, addenda
+    #[command(subcommand)]
+    Note(course::NoteCommand),
+    /// Integrations due, upcoming and overdue (48-72 h after each dosing session)
+    Integrations {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record that an entry's alert or caution was seen and weighed
+    Ack {
+        entry: i64,
+        /// What was decided, e.g. "rechecked after 5 min rest; proceeding"
+        #[arg(long)]
+        note: String,
+    },
     /// Chart one quick-entry line, or one line per stdin line with `-`
     #[command(after_help = GRAMMAR_HELP)]
     Log {
@@ -108,6 +131,14 @@ enum PatientCommand {
     },
     /// List patients
     List(JsonFlag),
+    /// A patient's details, medications (classes that matter flagged), safety flag
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record changed details: weight, contacts, medications
+    Update(course::PatientUpdate),
 }
 
 #[derive(Debug, Subcommand)]
@@ -163,7 +194,7 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("'{s}' is not a date; expected YYYY-MM-DD, e.g. 1984-03-21"))
 }
 
-fn parse_weight(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_weight(s: &str) -> Result<f64, String> {
     let kg: f64 = s
         .trim()
         .trim_end_matches("kg")
@@ -186,7 +217,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn runtime(message: impl Into<String>) -> Failure {
+    pub(crate) fn runtime(message: impl Into<String>) -> Failure {
         Failure {
             message: message.into(),
             code: 1,
@@ -212,7 +243,7 @@ impl From<std::io::Error> for Failure {
     }
 }
 
-type Outcome = Result<(), Failure>;
+pub(crate) type Outcome = Result<(), Failure>;
 
 /// Runs kapchart with the process's arguments.
 pub fn main() -> ExitCode {
@@ -233,13 +264,13 @@ pub fn main() -> ExitCode {
 }
 
 /// The context every command shares.
-struct Ctx {
-    paths: Paths,
-    config: Config,
+pub(crate) struct Ctx {
+    pub(crate) paths: Paths,
+    pub(crate) config: Config,
 }
 
 impl Ctx {
-    fn open(&self) -> Result<Chart, Failure> {
+    pub(crate) fn open(&self) -> Result<Chart, Failure> {
         let passphrase = passphrase(false)?;
         let chart = Chart::open(
             &self.paths.chart,
@@ -265,9 +296,9 @@ pub fn run(cli: Cli) -> Outcome {
     let ctx = Ctx { paths, config };
     let out = &mut std::io::stdout().lock();
     match cli.command {
-        None => open_tui(&ctx, ctx.paths.chart.clone(), None, None),
+        None => open_tui(&ctx, ctx.paths.chart.clone(), None, Start::Home),
         Some(Command::Chart { session }) => {
-            open_tui(&ctx, ctx.paths.chart.clone(), None, Some(session))
+            open_tui(&ctx, ctx.paths.chart.clone(), None, Start::Session(session))
         }
         Some(Command::Init { clinician }) => init(&ctx, clinician, out),
         Some(Command::Patient(cmd)) => patient(&ctx, cmd, out),
@@ -297,6 +328,11 @@ pub fn run(cli: Cli) -> Outcome {
             Ok(())
         }
         Some(Command::Verify) => verify(&ctx, out),
+        Some(Command::Course(cmd)) => course::course_command(&ctx, cmd, out),
+        Some(Command::Measure(cmd)) => course::measure_command(&ctx, cmd, out),
+        Some(Command::Note(cmd)) => course::note_command(&ctx, cmd, out),
+        Some(Command::Integrations { json }) => course::integrations(&ctx, json, out),
+        Some(Command::Ack { entry, note }) => course::acknowledge(&ctx, entry, &note, out),
         Some(Command::Paths { json }) => {
             let p = &ctx.paths;
             if json {
@@ -337,7 +373,7 @@ pub fn run(cli: Cli) -> Outcome {
                 Ok(())
             } else {
                 out.flush()?;
-                open_tui(&ctx, ctx.paths.demo_chart.clone(), Some(chart), None)
+                open_tui(&ctx, ctx.paths.demo_chart.clone(), Some(chart), Start::Home)
             }
         }
     }
@@ -345,7 +381,9 @@ pub fn run(cli: Cli) -> Outcome {
 
 /// Opens the terminal UI on the chart at `path`. Without a known passphrase the TUI asks
 /// for it itself (masked).
-fn open_tui(ctx: &Ctx, path: PathBuf, chart: Option<Chart>, session: Option<i64>) -> Outcome {
+pub(crate) use crate::tui::Start;
+
+pub(crate) fn open_tui(ctx: &Ctx, path: PathBuf, chart: Option<Chart>, start: Start) -> Outcome {
     if !path.exists() {
         return Err(StoreError::NoChart(path).into());
     }
@@ -359,7 +397,7 @@ fn open_tui(ctx: &Ctx, path: PathBuf, chart: Option<Chart>, session: Option<i64>
             None => None,
         },
     };
-    if let (Some(c), Some(id)) = (&chart, session) {
+    if let (Some(c), Start::Session(id)) = (&chart, start) {
         c.session(id)?;
     }
     if !std::io::stdout().is_terminal() {
@@ -368,15 +406,8 @@ fn open_tui(ctx: &Ctx, path: PathBuf, chart: Option<Chart>, session: Option<i64>
         ));
     }
     logging::event(&ctx.paths.log, "tui.open", &[]);
-    let exit = tui::run(
-        tui::Launch {
-            chart,
-            path,
-            session,
-        },
-        ctx.config.clone(),
-    )
-    .map_err(Failure::runtime)?;
+    let exit = tui::run(tui::Launch { chart, path, start }, ctx.config.clone())
+        .map_err(Failure::runtime)?;
     logging::event(&ctx.paths.log, "tui.close", &[]);
     if let Some(text) = exit.unsent {
         eprintln!("kapchart: this was typed but not charted:\n{text}");
@@ -458,6 +489,8 @@ fn patient(ctx: &Ctx, cmd: PatientCommand, out: &mut impl Write) -> Outcome {
             )?;
             writeln!(out, "{id}")?;
         }
+        PatientCommand::Show { id, json } => return course::patient_show(ctx, id, json, out),
+        PatientCommand::Update(u) => return course::patient_update(ctx, u, out),
         PatientCommand::List(JsonFlag { json }) => {
             let patients = chart.patients()?;
             if json {
@@ -473,7 +506,7 @@ fn patient(ctx: &Ctx, cmd: PatientCommand, out: &mut impl Write) -> Outcome {
     Ok(())
 }
 
-fn patient_line(p: &Patient, today: NaiveDate) -> String {
+pub(crate) fn patient_line(p: &Patient, today: NaiveDate) -> String {
     let mut line = format!(
         "{:>4}  {}  born {} (age {})",
         p.id,
@@ -490,7 +523,7 @@ fn patient_line(p: &Patient, today: NaiveDate) -> String {
     line
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> String {
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
@@ -568,7 +601,7 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
     Ok(())
 }
 
-fn session_line(s: &Session) -> String {
+pub(crate) fn session_line(s: &Session) -> String {
     let mut line = format!(
         "{:>4}  patient {:<4} {:<12} started {}",
         s.id,
@@ -658,7 +691,7 @@ fn log(ctx: &Ctx, session: i64, line: &str, out: &mut impl Write) -> Outcome {
     Ok(())
 }
 
-fn join_ids(ids: &[i64]) -> String {
+pub(crate) fn join_ids(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(" ")
 }
 
