@@ -28,7 +28,7 @@ pub enum Action {
     /// SIGTERM or SIGHUP: leave cleanly.
     Terminate,
     /// An integration note was opened (or re-read after signing or an addendum).
-    NoteOpened(Result<NoteData, String>),
+    NoteOpened(Result<Box<NoteData>, String>),
     /// A draft save finished.
     DraftSaved(Result<(), String>),
 }
@@ -170,7 +170,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
         }
         Action::Terminate => quit(app),
         Action::NoteOpened(Ok(data)) => {
-            app.screen = Screen::Note(Box::new(NoteEditor::new(data)));
+            app.screen = Screen::Note(Box::new(NoteEditor::new(*data)));
             None
         }
         Action::NoteOpened(Err(e)) => {

@@ -156,7 +156,7 @@ impl Runtime {
             Some(Start::Note(id)) => {
                 let config = self.config.clone();
                 let now = Local::now().fixed_offset();
-                Action::NoteOpened(
+                note_opened(
                     self.chart
                         .as_ref()
                         .ok_or_else(|| "the chart is locked".to_string())
@@ -248,7 +248,7 @@ impl Runtime {
                     course::open_note(c, &config, dosing, now.fixed_offset())
                         .map_err(|e| e.to_string())
                 });
-                Action::NoteOpened(opened)
+                note_opened(opened)
             }
             Effect::SaveDraft { note, text } => {
                 Action::DraftSaved(self.chart_mut().and_then(|c| {
@@ -259,7 +259,7 @@ impl Runtime {
             }
             Effect::SignNote { note, text, reason } => {
                 let config = self.config.clone();
-                Action::NoteOpened(self.chart_mut().and_then(|c| {
+                note_opened(self.chart_mut().and_then(|c| {
                     course::sign_note(
                         c,
                         &config,
@@ -275,7 +275,7 @@ impl Runtime {
             }
             Effect::AddAddendum { note, text } => {
                 let config = self.config.clone();
-                Action::NoteOpened(self.chart_mut().and_then(|c| {
+                note_opened(self.chart_mut().and_then(|c| {
                     c.add_addendum(note, &text, now.fixed_offset())
                         .map_err(|e| e.to_string())?;
                     course::note_data(c, &config, note, now.fixed_offset())
@@ -349,4 +349,8 @@ pub fn live_data(chart: &Chart, id: SessionId) -> Result<LiveData, StoreError> {
         patient,
         number_in_course,
     })
+}
+
+fn note_opened(result: Result<note::NoteData, String>) -> Action {
+    Action::NoteOpened(result.map(Box::new))
 }
