@@ -20,6 +20,10 @@ pub struct Config {
     pub measures: crate::domain::measures::MeasureRules,
     pub integration: crate::domain::integration::IntegrationRules,
     pub notes: NoteSettings,
+    /// Where a clinic's own note templates live (`templates/` beside config.toml); set by
+    /// the caller, not read from the file.
+    #[serde(skip)]
+    pub templates_dir: Option<std::path::PathBuf>,
     /// Key overrides per context (`[keys.timeline] amend = "m"`); defaults are in the keymap.
     #[serde(default)]
     pub keys: crate::tui::keymap::KeyOverrides,

@@ -6,6 +6,7 @@ use crate::charting::{ChartingError, first_dose, session_lines};
 use crate::config::Config;
 use crate::domain::course::{Note, NoteId};
 use crate::domain::measures::{self, MeasureResponse, SafetyFlag};
+use crate::domain::notes::{self, NoteFormat};
 use crate::domain::protocol::{self, CheckStatus};
 use crate::domain::{
     ChartLine, EntryId, EntryStatus, FlagCode, PatientId, Payload, SessionId, SessionKind,
@@ -140,14 +141,68 @@ pub fn open_note(
     Ok(note_data(chart, config, note.id, now)?)
 }
 
-/// The pre-filled draft for a note, from the dosing session's record.
+/// The template for a note format: the clinic's own file when there is one (checked), else
+/// the shipped one.
+pub fn template(config: &Config, format: NoteFormat) -> Result<String, ChartingError> {
+    let own = config
+        .templates_dir
+        .as_ref()
+        .map(|d| d.join(format.file_name()))
+        .filter(|p| p.exists());
+    match own {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                ChartingError::Invalid(format!("cannot read note template {}: {e}", path.display()))
+            })?;
+            notes::validate_template(&text)
+                .map_err(|e| ChartingError::Invalid(format!("{}: {e}", path.display())))?;
+            Ok(text)
+        }
+        None => Ok(notes::template_text(format).to_string()),
+    }
+}
+
+/// The pre-filled draft for a note, from the dosing session's record: the dose, vitals
+/// summary, alerts and how they resolved, the intention, tagged observations and quotes,
+/// and the measures since the patient's previous note.
 pub fn draft_text(chart: &Chart, config: &Config, note: &Note) -> Result<String, ChartingError> {
-    let _ = (chart, config);
-    Ok(String::new()
-        + &format!(
-            "Integration note for dosing session {}\n",
-            note.dosing_session_id
-        ))
+    let dosing = chart.session(note.dosing_session_id)?;
+    let patient = chart.patient(dosing.patient_id)?;
+    let sessions = chart.sessions(Some(patient.id))?;
+    let dosing_number = sessions
+        .iter()
+        .filter(|s| {
+            s.kind == SessionKind::Dosing && (s.started, s.id) <= (dosing.started, dosing.id)
+        })
+        .count() as u32;
+    let integration = sessions
+        .iter()
+        .filter(|s| s.dosing_session_id == Some(dosing.id))
+        .min_by_key(|s| (s.started, s.id));
+    let previous_note = chart
+        .notes_of_patient(patient.id)?
+        .into_iter()
+        .filter(|n| n.id != note.id && n.created < note.created)
+        .map(|n| n.created)
+        .max();
+    let measures: Vec<(DateTime<FixedOffset>, MeasureResponse)> =
+        patient_measures(chart, patient.id)?
+            .into_iter()
+            .filter(|(_, at, _)| previous_note.is_none_or(|p| *at > p))
+            .map(|(_, at, m)| (at, m))
+            .collect();
+    let lines = session_lines(chart, dosing.id)?;
+    let format: NoteFormat = note.format.parse().map_err(ChartingError::Invalid)?;
+    let source = notes::NoteSource {
+        patient: &patient,
+        dosing: &dosing,
+        dosing_number,
+        lines: &lines,
+        integration,
+        measures: &measures,
+        drafted_on: note.created.date_naive(),
+    };
+    notes::draft(&source, &template(config, format)?).map_err(ChartingError::Invalid)
 }
 
 /// Signs a note: `text`, when given, is saved as the final draft first. Refused while the

@@ -236,3 +236,72 @@ fn chart_for_a_missing_session_is_a_clear_error() {
     let err = home.fails(&["chart", "--session", "99"], 1);
     assert!(err.contains("session 99 does not exist"), "{err}");
 }
+
+/// A note draft is saved within two seconds of typing: after the editor says "draft saved",
+/// killing the process (SIGKILL, no chance to clean up) loses nothing typed before.
+#[test]
+fn note_draft_survives_a_kill_after_autosave() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let note: serde_json::Value =
+        serde_json::from_str(&home.ok(&["note", "draft", "--session", &session, "--json"]))
+            .unwrap();
+    let id = note["id"].to_string();
+
+    let mut tty = Tty::spawn(&home.cmd(&["note", "edit", &id]), 100, 30);
+    tty.wait_for("Draft", TIMEOUT);
+    tty.send("Assessment: grounded after the session");
+    tty.wait_for("draft saved", TIMEOUT);
+    tty.send(" and this may be lost");
+    tty.kill();
+
+    let shown: serde_json::Value =
+        serde_json::from_str(&home.ok(&["note", "show", &id, "--json"])).unwrap();
+    let text = shown["text"].as_str().unwrap();
+    assert!(
+        text.contains("Assessment: grounded after the session"),
+        "{text}"
+    );
+
+    // Reopen: the editor shows the saved text; leaving with Esc saves what was typed.
+    let mut tty = Tty::spawn(&home.cmd(&["note", "edit", &id]), 100, 30);
+    tty.wait_for("grounded after the session", TIMEOUT);
+    tty.send(" Plan: journal daily.");
+    tty.key(Key::Esc);
+    tty.wait_for("Today and recent", TIMEOUT);
+    tty.key(Key::Char('q'));
+    tty.wait_exit(TIMEOUT);
+    let shown: serde_json::Value =
+        serde_json::from_str(&home.ok(&["note", "show", &id, "--json"])).unwrap();
+    assert!(
+        shown["text"]
+            .as_str()
+            .unwrap()
+            .contains("Plan: journal daily.")
+    );
+}
+
+/// Ctrl-C in the editor saves the draft before quitting.
+#[test]
+fn note_draft_is_saved_on_quit() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let note: serde_json::Value =
+        serde_json::from_str(&home.ok(&["note", "draft", "--session", &session, "--json"]))
+            .unwrap();
+    let id = note["id"].to_string();
+    let mut tty = Tty::spawn(&home.cmd(&["note", "edit", &id]), 100, 30);
+    tty.wait_for("Draft", TIMEOUT);
+    tty.send("Typed right before quitting");
+    tty.wait_for("Typed right before quitting", TIMEOUT);
+    tty.key(Key::CtrlC);
+    assert!(tty.wait_exit(TIMEOUT).success());
+    let shown: serde_json::Value =
+        serde_json::from_str(&home.ok(&["note", "show", &id, "--json"])).unwrap();
+    assert!(
+        shown["text"]
+            .as_str()
+            .unwrap()
+            .contains("Typed right before quitting")
+    );
+}

@@ -292,7 +292,9 @@ impl Ctx {
 
 pub fn run(cli: Cli) -> Outcome {
     let paths = Paths::resolve(cli.db);
-    let config = Config::load(Some(&paths.config)).map_err(|e| Failure::runtime(e.to_string()))?;
+    let mut config =
+        Config::load(Some(&paths.config)).map_err(|e| Failure::runtime(e.to_string()))?;
+    config.templates_dir = paths.config.parent().map(|d| d.join("templates"));
     let ctx = Ctx { paths, config };
     let out = &mut std::io::stdout().lock();
     match cli.command {

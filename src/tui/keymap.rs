@@ -388,7 +388,7 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::Panel, "esc", Command::Cancel),
     (Context::Panel, "backspace", Command::DeleteBack),
     (Context::Panel, "ctrl-u", Command::ClearLine),
-    (Context::Editor, "esc", Command::Leave),
+    (Context::Editor, "esc", Command::Home),
     (Context::Editor, "ctrl-s", Command::Sign),
     (Context::Editor, "ctrl-a", Command::Addendum),
 ];

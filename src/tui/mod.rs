@@ -88,10 +88,13 @@ fn event_loop(
     stop: &std::sync::atomic::AtomicBool,
 ) -> Result<(), String> {
     let io = |e: std::io::Error| e.to_string();
-    let mut last_second = Local::now().timestamp();
+    // The clock ticks four times a second: the session clock and the note autosave follow it.
+    let tick = Duration::from_millis(250);
+    let mut last_tick = std::time::Instant::now();
     while !app.quit {
         term.draw(|f| view::draw(app, f)).map_err(io)?;
-        let action = if event::poll(Duration::from_millis(200)).map_err(io)? {
+        let wait = tick.saturating_sub(last_tick.elapsed());
+        let action = if event::poll(wait).map_err(io)? {
             match event::read().map_err(io)? {
                 Event::Key(k) if k.kind != KeyEventKind::Release => {
                     Key::from_event(&k).map(Action::Key)
@@ -103,13 +106,18 @@ fn event_loop(
             None
         };
         if terminal::terminated(stop) {
-            app::update(app, Action::Terminate);
+            // A quit may still have a note draft to write.
+            dispatch(app, rt, Action::Terminate, None)?;
             break;
         }
-        let second = Local::now().timestamp();
-        if second != last_second {
-            last_second = second;
-            app::update(app, Action::Tick(Local::now().fixed_offset()));
+        if last_tick.elapsed() >= tick {
+            last_tick = std::time::Instant::now();
+            dispatch(
+                app,
+                rt,
+                Action::Tick(Local::now().fixed_offset()),
+                Some(term),
+            )?;
         }
         if let Some(action) = action {
             dispatch(app, rt, action, Some(term))?;

@@ -8,7 +8,7 @@ use super::keymap::{Command, Key, KeyName};
 use crate::domain::course::{Note, NoteId};
 use crate::domain::{Patient, Session};
 use chrono::{DateTime, Duration, FixedOffset};
-use ratatui_textarea::{Input, Key as EditorKey, TextArea, WrapMode};
+use ratatui_textarea::{CursorMove, Input, Key as EditorKey, TextArea, WrapMode};
 
 /// A note with what its screen needs to know.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +65,9 @@ impl NoteEditor {
             lines
         });
         editor.set_wrap_mode(WrapMode::Word);
+        // Carry on where the text ends.
+        editor.move_cursor(CursorMove::Bottom);
+        editor.move_cursor(CursorMove::End);
         NoteEditor {
             data,
             editor,
@@ -165,7 +168,7 @@ impl NoteEditor {
     ) -> Option<Effect> {
         if let Some(panel) = &mut self.panel {
             match (panel, command) {
-                (_, Some(Command::Cancel | Command::Leave)) => self.panel = None,
+                (_, Some(Command::Cancel | Command::Home)) => self.panel = None,
                 (NotePanel::Sign { reason }, Some(Command::Confirm)) => {
                     if let Some(b) = &self.data.check.blocked {
                         self.error = Some(b.clone());
@@ -209,7 +212,7 @@ impl NoteEditor {
             return None;
         }
         match command {
-            Some(Command::Leave) => {
+            Some(Command::Home) => {
                 return match self.flush(true) {
                     Some(effect) => Some(effect),
                     None => Some(Effect::LoadHome),
