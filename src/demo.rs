@@ -4,6 +4,8 @@
 
 use crate::charting::{self, ChartingError};
 use crate::config::Config;
+use crate::course;
+use crate::domain::course::{DEFAULT_PLANNED_DOSING, PatientDetails};
 use crate::domain::entry::{Acknowledgement, AldreteScore, RideHome};
 use crate::domain::{FlagCode, PatientId, Payload, SessionId, SessionKind};
 use crate::store::{Chart, NewPatient, NewSession, StoreError};
@@ -24,6 +26,14 @@ struct DemoPatient {
     /// A BP rise at T+40 of this size (systolic, diastolic) on the second dosing session.
     bp_rise: (u16, u16),
     baseline: (u16, u16, u16),
+    emergency: &'static str,
+    ride: &'static str,
+    medications: &'static [&'static str],
+    intake_phq9: &'static str,
+    /// A risk assessment after the intake PHQ-9 (when its item 9 was above 0), or a note.
+    intake_risk: &'static str,
+    followup_phq9: [&'static str; 2],
+    followup_gad7: [&'static str; 2],
 }
 
 const PATIENTS: [DemoPatient; 3] = [
@@ -36,6 +46,13 @@ const PATIENTS: [DemoPatient; 3] = [
         doses: ["dose ketamine 0.75mg/kg IM", "dose ketamine 0.85mg/kg IM"],
         bp_rise: (38, 18),
         baseline: (124, 80, 72),
+        emergency: "Chris Rivera (partner) 555-0101",
+        ride: "Chris (partner)",
+        medications: &["sertraline 100 mg daily", "lorazepam 0.5 mg as needed"],
+        intake_phq9: "phq9 2 2 2 2 1 2 1 1 0",
+        intake_risk: "obs denies thoughts of self-harm #intake",
+        followup_phq9: ["phq9 1 2 1 2 1 1 1 1 0", "phq9 1 1 1 1 0 1 1 0 0"],
+        followup_gad7: ["gad7 2 1 2 1 1 1 1", "gad7 1 1 1 1 1 0 1"],
     },
     DemoPatient {
         name: "Sam Okafor",
@@ -46,6 +63,13 @@ const PATIENTS: [DemoPatient; 3] = [
         doses: ["dose esketamine 56mg IN", "dose esketamine 84mg IN"],
         bp_rise: (18, 10),
         baseline: (132, 84, 68),
+        emergency: "Ngozi Okafor (sister) 555-0102",
+        ride: "Ama (sister)",
+        medications: &["bupropion 150 mg daily", "methylphenidate 10 mg mornings"],
+        intake_phq9: "phq9 3 2 2 2 2 2 2 1 1",
+        intake_risk: "risk-assessment C-SSRS screen: passive ideation, no plan or intent; safety plan written",
+        followup_phq9: ["phq9 2 2 2 1 1 2 1 1 0", "phq9 1 1 1 1 1 1 1 0 0"],
+        followup_gad7: ["gad7 2 2 1 1 1 1 1", "gad7 1 1 1 0 1 1 0"],
     },
     DemoPatient {
         name: "Jordan Lee",
@@ -59,6 +83,13 @@ const PATIENTS: [DemoPatient; 3] = [
         ],
         bp_rise: (14, 9),
         baseline: (116, 74, 78),
+        emergency: "Robin Lee (friend) 555-0103",
+        ride: "Robin (friend)",
+        medications: &["lamotrigine 100 mg daily"],
+        intake_phq9: "phq9 2 2 1 2 1 1 2 1 0",
+        intake_risk: "obs denies thoughts of self-harm #intake",
+        followup_phq9: ["phq9 2 1 1 2 1 1 1 1 0", "phq9 1 1 1 1 1 1 0 1 0"],
+        followup_gad7: ["gad7 3 2 2 2 1 2 2", "gad7 2 2 1 1 1 1 1"],
     },
 ];
 
@@ -121,6 +152,25 @@ fn fill_course(
         },
         created,
     )?;
+    chart.update_patient_details(
+        patient,
+        &PatientDetails {
+            weight_kg: Some(p.weight_kg),
+            emergency_contact: Some(p.emergency.into()),
+            ride_contact: Some(p.ride.into()),
+            medications: p.medications.iter().map(|m| m.to_string()).collect(),
+        },
+        created,
+    )?;
+    chart.start_course(
+        patient,
+        DEFAULT_PLANNED_DOSING,
+        &[
+            "fewer days in bed".to_string(),
+            "return to running".to_string(),
+        ],
+        created,
+    )?;
 
     let intake = start(
         chart,
@@ -132,11 +182,20 @@ fn fill_course(
     )?;
     let intake_lines = [
         (0, "bp 126/81 hr 70 spo2 98 temp 36.7"),
-        (
-            10,
-            "obs screening: no psychosis, no history of mania, BP controlled #screening",
-        ),
+        (5, "screen psychosis no"),
+        (6, "screen mania no"),
+        (7, "screen hypertension no"),
+        (8, "screen vascular no"),
+        (9, "screen pregnancy no"),
+        (10, "screen substance no alcohol 2 drinks a week"),
+        (15, p.intake_phq9),
+        (16, "gad7 2 2 2 1 2 1 2"),
+        (17, p.intake_risk),
         (25, "obs goals: fewer days in bed, return to running #goals"),
+        (
+            30,
+            "eligibility eligible no contraindication on screening; BP controlled",
+        ),
         (40, "obs \"I want to feel something again\" #intake"),
     ];
     chart_lines(
@@ -157,16 +216,13 @@ fn fill_course(
         None,
         None,
     )?;
-    let intention_line = format!("obs intention set: \"{}\" #intention", p.intention);
+    let intention_line = format!("intention {}", p.intention);
     let prep_lines = [
         (5, intention_line.as_str()),
-        (
-            20,
-            "obs set and setting: eye mask, curated playlist, blanket #setting",
-        ),
+        (20, "setting eye mask, curated playlist, blanket"),
         (
             35,
-            "obs consent reviewed and signed; ride home arranged with partner #consent",
+            "consent written consent signed after discussing risks; ride home arranged",
         ),
     ];
     chart_lines(chart, config, prep, prep_start, &prep_lines)?;
@@ -240,6 +296,8 @@ fn fill_course(
                 40,
                 "obs plan: daily walk, write one line each evening #plan",
             ),
+            (45, p.followup_phq9[n]),
+            (46, p.followup_gad7[n]),
         ];
         chart_lines(
             chart,
@@ -253,6 +311,35 @@ fn fill_course(
             integration,
             integration_start + Duration::minutes(55),
         )?;
+        // The integration note: drafted from the record, completed and signed; the first
+        // patient's first note also gets an addendum.
+        let noted = integration_start + Duration::minutes(60);
+        let data = course::open_note(chart, config, dosing, noted)?;
+        let text = format!(
+            "{}\n\nAssessment: integrating well; insight into {} themes.\nPlan: continue course; journaling prompts given.\n",
+            // The clinician checked the draft: its "DRAFT ..." banner goes.
+            data.note
+                .text()
+                .lines()
+                .filter(|l| !l.starts_with("> DRAFT"))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .trim_end(),
+            if index == 1 { "numbness" } else { "grief" }
+        );
+        chart.save_draft(data.note.id, &text, noted)?;
+        let signed = noted + Duration::minutes(5);
+        let check = course::sign_check(chart, config, dosing, signed)?;
+        let reason = (!check.needs_reason.is_empty())
+            .then_some("alerts resolved during the session as charted; reviewed before signing");
+        course::sign_note(chart, config, data.note.id, None, reason, signed)?;
+        if index == 0 && n == 0 {
+            chart.add_addendum(
+                data.note.id,
+                "Patient phoned the next morning: slept well, no nausea.",
+                signed + Duration::hours(18),
+            )?;
+        }
     }
     if index == 0 {
         session_in_progress(chart, config, patient, p)?;

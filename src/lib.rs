@@ -11,6 +11,7 @@ pub mod config;
 pub mod course;
 pub mod demo;
 pub mod domain;
+pub mod export;
 pub mod logging;
 pub mod paths;
 pub mod store;

@@ -115,8 +115,25 @@ fn home_screen_80x24() {
     let data = HomeData {
         patients: f.chart.patients().unwrap(),
         sessions: f.chart.sessions(None).unwrap(),
+        integrations: kapchart::domain::integration::pending(
+            &f.chart.sessions(None).unwrap(),
+            &f.config.integration,
+            at(57),
+        ),
         today: at(57).date_naive(),
     };
     update(&mut app, Action::HomeLoaded(Ok(data)));
     insta::assert_snapshot!(render(&app, 80, 24));
+}
+
+#[test]
+fn patient_and_course_screen_100x30() {
+    let mut f = dosing_session(46);
+    f.log_at(50, "phq9 2 2 2 2 1 2 1 1 1");
+    f.log_at(52, "gad7 2 2 2 1 2 1 2");
+    let mut app = app_on_session(&f, 57);
+    let patient = f.live_data().patient.id;
+    let data = kapchart::tui::patient_data(&f.chart, &f.config, patient, at(57)).unwrap();
+    update(&mut app, Action::PatientOpened(Ok(Box::new(data))));
+    insta::assert_snapshot!(render(&app, 100, 30));
 }

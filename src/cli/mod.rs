@@ -239,6 +239,13 @@ impl From<ChartingError> for Failure {
 
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            // The reader went away (`kapchart ... | head`): nothing more to say.
+            return Failure {
+                message: String::new(),
+                code: 0,
+            };
+        }
         Failure::runtime(e.to_string())
     }
 }
@@ -256,6 +263,7 @@ pub fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(f) if f.message.is_empty() => ExitCode::from(f.code),
         Err(f) => {
             eprintln!("kapchart: {}", f.message);
             ExitCode::from(f.code)

@@ -6,6 +6,7 @@ use super::home::{Home, HomeData};
 use super::keymap::{Command, Context, Key, Keymap};
 use super::live::{Live, LiveData};
 use super::note::{NoteData, NoteEditor, NotePanel};
+use super::patient::PatientData;
 use crate::config::Config;
 use crate::domain::course::NoteId;
 use crate::domain::{EntryId, PatientId, Payload, SessionId, SessionKind};
@@ -31,6 +32,7 @@ pub enum Action {
     NoteOpened(Result<Box<NoteData>, String>),
     /// A draft save finished.
     DraftSaved(Result<(), String>),
+    PatientOpened(Result<Box<PatientData>, String>),
 }
 
 /// What the runtime must do for the state: write, read, or act on the terminal.
@@ -85,6 +87,8 @@ pub enum Effect {
         note: NoteId,
         text: String,
     },
+    /// The patient and course screen.
+    OpenPatient(crate::domain::PatientId),
     Suspend,
 }
 
@@ -98,6 +102,7 @@ pub enum Screen {
     Home(Box<Home>),
     Live(Box<Live>),
     Note(Box<NoteEditor>),
+    Patient(Box<PatientData>),
 }
 
 #[derive(Debug, Clone)]
@@ -142,6 +147,7 @@ impl App {
                 Some(NotePanel::Sign { .. }) => Context::Panel,
                 _ => Context::Editor,
             },
+            Screen::Patient(_) => Context::Patient,
         }
     }
 
@@ -178,7 +184,18 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
                 Screen::Home(h) => h.error = Some(e),
                 Screen::Live(l) => l.error = Some(e),
                 Screen::Note(n) => n.error = Some(e),
+                Screen::Patient(_) => {}
                 Screen::Locked { error, .. } => *error = Some(e),
+            }
+            None
+        }
+        Action::PatientOpened(Ok(data)) => {
+            app.screen = Screen::Patient(data);
+            None
+        }
+        Action::PatientOpened(Err(e)) => {
+            if let Screen::Home(h) = &mut app.screen {
+                h.error = Some(e);
             }
             None
         }
@@ -203,6 +220,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
                 Screen::Home(h) => h.error = Some(e),
                 Screen::Live(l) => l.error = Some(e),
                 Screen::Note(n) => n.error = Some(e),
+                Screen::Patient(_) => {}
                 Screen::Locked { error, .. } => *error = Some(e),
             }
             None
@@ -277,6 +295,10 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
         Screen::Home(h) => h.on_key(command, &key),
         Screen::Live(l) => l.on_key(command, &key, now, &config),
         Screen::Note(n) => n.on_key(command, &key, now),
+        Screen::Patient(_) => match command {
+            Some(Command::Home) => Some(Effect::LoadHome),
+            _ => None,
+        },
     }
 }
 

@@ -12,6 +12,8 @@ pub struct HomeData {
     pub patients: Vec<Patient>,
     /// All sessions, newest first.
     pub sessions: Vec<Session>,
+    /// Integrations not yet done: overdue first, then due, then upcoming.
+    pub integrations: Vec<crate::domain::integration::IntegrationDue>,
     pub today: NaiveDate,
 }
 
@@ -164,6 +166,13 @@ impl Home {
             Command::Open => return self.open(),
             Command::NewSession => self.start_form(),
             Command::Note => return self.open_note(),
+            Command::Patient => {
+                let patient = match self.focus {
+                    Focus::Recent => self.recent().get(self.recent).map(|s| s.patient_id),
+                    _ => self.selected_patient().map(|p| p.id),
+                };
+                return patient.map(Effect::OpenPatient);
+            }
             _ => {}
         }
         None
@@ -336,6 +345,7 @@ mod tests {
                 s(2, 1, SessionKind::Intake, 10, None),
                 s(1, 2, SessionKind::Intake, 1, None),
             ],
+            integrations: Vec::new(),
             today: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
         }
     }

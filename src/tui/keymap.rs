@@ -23,16 +23,19 @@ pub enum Context {
     Panel,
     /// The integration note editor (printable keys type text).
     Editor,
+    /// A patient's details and course.
+    Patient,
 }
 
 impl Context {
-    pub const ALL: [Context; 6] = [
+    pub const ALL: [Context; 7] = [
         Context::Global,
         Context::Home,
         Context::EntryBar,
         Context::Timeline,
         Context::Panel,
         Context::Editor,
+        Context::Patient,
     ];
 
     pub fn title(self) -> &'static str {
@@ -43,6 +46,7 @@ impl Context {
             Context::Timeline => "Timeline",
             Context::Panel => "Forms and prompts",
             Context::Editor => "Integration note",
+            Context::Patient => "Patient and course",
         }
     }
 
@@ -54,6 +58,7 @@ impl Context {
             Context::Timeline => "timeline",
             Context::Panel => "panel",
             Context::Editor => "editor",
+            Context::Patient => "patient",
         }
     }
 }
@@ -97,6 +102,7 @@ pub enum Command {
     Note,
     Sign,
     Addendum,
+    Patient,
 }
 
 impl Command {
@@ -138,6 +144,7 @@ impl Command {
             Command::Note => "integration note",
             Command::Sign => "sign",
             Command::Addendum => "addendum",
+            Command::Patient => "patient and course",
         }
     }
 
@@ -165,6 +172,7 @@ impl Command {
                 | Command::Note
                 | Command::Sign
                 | Command::Addendum
+                | Command::Patient
         )
     }
 }
@@ -348,6 +356,7 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::Home, "/", Command::FocusFilter),
     (Context::Home, "tab", Command::NextField),
     (Context::Home, "i", Command::Note),
+    (Context::Home, "p", Command::Patient),
     (Context::EntryBar, "enter", Command::Commit),
     (Context::EntryBar, "esc", Command::Leave),
     (Context::EntryBar, "up", Command::RecallOlder),
@@ -391,6 +400,9 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::Editor, "esc", Command::Home),
     (Context::Editor, "ctrl-s", Command::Sign),
     (Context::Editor, "ctrl-a", Command::Addendum),
+    (Context::Patient, "esc", Command::Home),
+    (Context::Patient, "q", Command::Home),
+    (Context::Patient, "?", Command::Help),
 ];
 
 impl Default for Keymap {

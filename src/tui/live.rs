@@ -25,6 +25,8 @@ pub struct LiveData {
     pub lines: Vec<ChartLine>,
     /// This session's number among the patient's sessions of its kind ("dosing 3").
     pub number_in_course: u32,
+    /// The patient's open PHQ-9 item 9 safety flag: shown until a risk assessment is charted.
+    pub safety: Option<crate::domain::measures::SafetyFlag>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,6 +8,7 @@ pub mod input;
 pub mod keymap;
 pub mod live;
 pub mod note;
+pub mod patient;
 pub mod terminal;
 pub mod theme;
 pub mod view;
@@ -290,6 +291,16 @@ impl Runtime {
                         .map_err(|e| e.to_string())
                 }))
             }
+            Effect::OpenPatient(id) => Action::PatientOpened(
+                self.chart
+                    .as_ref()
+                    .ok_or_else(|| "the chart is locked".to_string())
+                    .and_then(|c| {
+                        patient_data(c, &self.config, id, now.fixed_offset())
+                            .map_err(|e| e.to_string())
+                    })
+                    .map(Box::new),
+            ),
             Effect::Suspend => Action::Tick(now.fixed_offset()),
         }
     }
@@ -327,9 +338,16 @@ impl Runtime {
     fn home(&self) -> Result<HomeData, String> {
         let chart = self.chart.as_ref().ok_or("the chart is locked")?;
         let read = || -> Result<HomeData, StoreError> {
+            let sessions = chart.sessions(None)?;
+            let integrations = crate::domain::integration::pending(
+                &sessions,
+                &self.config.integration,
+                Local::now().fixed_offset(),
+            );
             Ok(HomeData {
                 patients: chart.patients()?,
-                sessions: chart.sessions(None)?,
+                sessions,
+                integrations,
                 today: Local::now().date_naive(),
             })
         };
@@ -353,6 +371,7 @@ pub fn live_data(chart: &Chart, id: SessionId) -> Result<LiveData, StoreError> {
         .count() as u32;
     Ok(LiveData {
         lines: charting::session_lines(chart, id)?,
+        safety: course::safety_flag(chart, patient.id)?,
         session,
         patient,
         number_in_course,
@@ -361,4 +380,38 @@ pub fn live_data(chart: &Chart, id: SessionId) -> Result<LiveData, StoreError> {
 
 fn note_opened(result: Result<note::NoteData, String>) -> Action {
     Action::NoteOpened(result.map(Box::new))
+}
+
+/// Reads what the patient and course screen shows.
+pub fn patient_data(
+    chart: &Chart,
+    config: &Config,
+    id: crate::domain::PatientId,
+    now: chrono::DateTime<chrono::FixedOffset>,
+) -> Result<patient::PatientData, StoreError> {
+    let details = chart.patient_details(id)?;
+    let mut sessions = chart.sessions(Some(id))?;
+    let integrations =
+        crate::domain::integration::integrations(&sessions, &config.integration, now)
+            .into_iter()
+            .filter(|d| !d.status.is_done())
+            .collect();
+    sessions.sort_by_key(|s| (s.started, s.id));
+    Ok(patient::PatientData {
+        patient: chart.patient(id)?,
+        medications: details
+            .medications
+            .iter()
+            .map(|m| crate::domain::medications::Medication::new(m.as_str()))
+            .collect(),
+        details,
+        safety: course::safety_flag(chart, id)?,
+        course: chart.course(id)?,
+        sessions,
+        measures: course::patient_measures(chart, id)?
+            .into_iter()
+            .map(|(_, at, m)| (at, m))
+            .collect(),
+        integrations,
+    })
 }

@@ -11,8 +11,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, List, ListItem, ListState, Paragraph, Wrap};
 
 pub fn draw(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
-    let [recent_area, lower] =
+    let [top, lower] =
         Layout::vertical([Constraint::Percentage(40), Constraint::Min(6)]).areas(area);
+    let [recent_area, integrations_area] =
+        Layout::horizontal([Constraint::Percentage(58), Constraint::Min(20)]).areas(top);
+    draw_integrations(app, h, frame, integrations_area);
     let [patients_area, sessions_area] =
         Layout::horizontal([Constraint::Percentage(42), Constraint::Min(20)]).areas(lower);
 
@@ -136,6 +139,56 @@ pub fn draw(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
                 .block(panel_block(app, " New session ".into(), true)),
             popup,
         );
+    }
+}
+
+/// Integrations due 48-72 h after each dosing session: overdue, due, upcoming.
+fn draw_integrations(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
+    use crate::domain::integration::IntegrationStatus;
+    let items: Vec<ListItem<'_>> = h
+        .data
+        .integrations
+        .iter()
+        .map(|d| {
+            let name = h.patient_name(d.patient);
+            let (text, style) = match d.status {
+                IntegrationStatus::Overdue { since } => (
+                    format!(
+                        "⚠ OVERDUE {name} (dosing #{}) since {}",
+                        d.dosing,
+                        since.format("%a %H:%M")
+                    ),
+                    app.theme.overdue(),
+                ),
+                IntegrationStatus::Due { until } => (
+                    format!(
+                        "⚠ due {name} (dosing #{}) until {}",
+                        d.dosing,
+                        until.format("%a %H:%M")
+                    ),
+                    app.theme.caution(),
+                ),
+                IntegrationStatus::Upcoming { from } => (
+                    format!(
+                        "  {name} (dosing #{}) from {}",
+                        d.dosing,
+                        from.format("%a %H:%M")
+                    ),
+                    ratatui::style::Style::new(),
+                ),
+                IntegrationStatus::Done { .. } => (String::new(), ratatui::style::Style::new()),
+            };
+            ListItem::new(Line::styled(text, style))
+        })
+        .collect();
+    let title = format!(" Integrations ({}) ", items.len());
+    if items.is_empty() {
+        frame.render_widget(
+            Paragraph::new("  None due.").block(panel_block(app, title, false)),
+            area,
+        );
+    } else {
+        frame.render_widget(List::new(items).block(panel_block(app, title, false)), area);
     }
 }
 

@@ -187,6 +187,11 @@ fn draw_header(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, 
 
     let third = if let Some(e) = &live.error {
         Line::styled(format!("✗ {e}"), theme.alert())
+    } else if let Some(flag) = &d.safety {
+        Line::styled(
+            format!("{OVERDUE} SAFETY: {flag} (risk-assessment ...)"),
+            theme.overdue(),
+        )
     } else if let Some(c) = live.unacknowledged_caution() {
         let text = c
             .entry

@@ -6,6 +6,7 @@ mod home;
 mod live;
 mod note;
 mod panels;
+mod patient;
 
 use super::app::{App, Screen};
 use ratatui::Frame;
@@ -41,6 +42,7 @@ pub fn draw(app: &App, frame: &mut Frame<'_>) {
         Screen::Home(h) => home::draw(app, h, frame, body),
         Screen::Live(l) => live::draw(app, l, frame, body),
         Screen::Note(n) => note::draw(app, n, frame, body),
+        Screen::Patient(p) => patient::draw(app, p, frame, body),
     }
     hint_line(app, frame, hints);
     if app.help_open {
