@@ -1,6 +1,7 @@
 //! The command line: `kapchart` opens the TUI; subcommands chart from scripts.
 //! Exit codes: 0 ok, 1 runtime error, 2 usage error. Errors are one line on stderr.
 
+mod backup;
 mod course;
 
 use crate::charting::{self, ChartingError};
@@ -98,6 +99,20 @@ enum Command {
     },
     /// Check the file's integrity and walk the audit trail
     Verify,
+    /// Write a verified, encrypted copy of the chart (safe while kapchart is in use)
+    Backup {
+        /// The new backup file (must not exist)
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore the chart from a backup (verified first)
+    Restore {
+        /// The backup file
+        from: PathBuf,
+        /// Replace an existing chart; it is kept beside it as NAME.replaced-TIMESTAMP
+        #[arg(long)]
+        replace: bool,
+    },
     /// Print where the chart, config and log live
     Paths {
         #[arg(long)]
@@ -338,6 +353,8 @@ pub fn run(cli: Cli) -> Outcome {
             Ok(())
         }
         Some(Command::Verify) => verify(&ctx, out),
+        Some(Command::Backup { to }) => backup::backup_to(&ctx, &to, out),
+        Some(Command::Restore { from, replace }) => backup::restore(&ctx, &from, replace, out),
         Some(Command::Course(cmd)) => course::course_command(&ctx, cmd, out),
         Some(Command::Measure(cmd)) => course::measure_command(&ctx, cmd, out),
         Some(Command::Note(cmd)) => course::note_command(&ctx, cmd, out),
@@ -426,7 +443,7 @@ pub(crate) fn open_tui(ctx: &Ctx, path: PathBuf, chart: Option<Chart>, start: St
 }
 
 /// The passphrase: `KAPCHART_PASSPHRASE`, or asked for without echo at the terminal.
-fn passphrase(confirm: bool) -> Result<String, Failure> {
+pub(crate) fn passphrase(confirm: bool) -> Result<String, Failure> {
     if let Some(p) = std::env::var("KAPCHART_PASSPHRASE")
         .ok()
         .filter(|p| !p.is_empty())

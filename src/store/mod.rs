@@ -2,6 +2,7 @@
 //! knows SQL. Every write is one transaction that also appends its audit rows.
 
 pub mod audit;
+pub mod backup;
 mod course;
 mod error;
 mod files;
@@ -295,7 +296,7 @@ impl WriteError {
 
 /// SQLCipher's key must be the first statement on the connection. The first read then tells
 /// whether the key fits.
-fn key(conn: &Connection, passphrase: &str) -> rusqlite::Result<()> {
+pub(crate) fn key(conn: &Connection, passphrase: &str) -> rusqlite::Result<()> {
     // SQLCipher would otherwise print its own diagnostics on stderr.
     conn.pragma_update(None, "cipher_log_level", "NONE")?;
     conn.pragma_update(None, "key", passphrase)?;

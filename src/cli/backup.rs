@@ -1,0 +1,76 @@
+//! `kapchart backup` and `kapchart restore`, with a progress bar on a terminal.
+
+use super::{Ctx, Failure, Outcome, passphrase};
+use crate::store::backup::{self, CopyReport};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+/// A progress bar on stderr when it is a terminal; hidden when output is piped.
+pub fn progress_bar(what: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+fn summary(r: &CopyReport) -> String {
+    format!(
+        "{} patients, {} sessions, {} entries, {} notes; audit trail of {} rows verified",
+        r.counts.patients, r.counts.sessions, r.counts.entries, r.counts.notes, r.verify.audit_rows
+    )
+}
+
+pub fn backup_to(ctx: &Ctx, to: &Path, out: &mut impl Write) -> Outcome {
+    let pass = passphrase(false)?;
+    let chart =
+        crate::store::Chart::open(&ctx.paths.chart, &pass, ctx.config.chart.busy_timeout_ms)?;
+    let bar = progress_bar("backing up");
+    let report = chart.backup_to(to, &pass, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    crate::logging::event(
+        &ctx.paths.log,
+        "chart.backup",
+        &[("entries", report.counts.entries)],
+    );
+    writeln!(
+        out,
+        "backup written and verified: {} ({})",
+        to.display(),
+        summary(&report)
+    )?;
+    Ok(())
+}
+
+pub fn restore(ctx: &Ctx, from: &Path, replace: bool, out: &mut impl Write) -> Outcome {
+    let pass = passphrase(false)?;
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S").to_string();
+    let (report, kept) = backup::restore(from, &ctx.paths.chart, &pass, replace, &stamp)
+        .map_err(|e| Failure::runtime(format!("restore refused: {e}")))?;
+    crate::logging::event(
+        &ctx.paths.log,
+        "chart.restore",
+        &[("entries", report.counts.entries)],
+    );
+    writeln!(
+        out,
+        "restored {} from {} ({})",
+        ctx.paths.chart.display(),
+        from.display(),
+        summary(&report)
+    )?;
+    if let Some(k) = kept {
+        writeln!(out, "the chart it replaced was kept at {}", k.display())?;
+    }
+    Ok(())
+}
