@@ -441,3 +441,46 @@ fn sigterm_quits_cleanly() {
     update(&mut app, Action::Terminate);
     assert!(app.quit);
 }
+
+#[test]
+fn a_questionnaire_item_by_item_is_charted_as_its_line() {
+    let mut f = dosing_session(44);
+    let mut app = open(&f, 45);
+    key(&mut app, "f2");
+    key(&mut app, "right");
+    assert!(matches!(
+        live(&app).panel,
+        Some(Panel::Questionnaire {
+            instrument: kapchart::domain::measures::Instrument::Gad7,
+            ..
+        })
+    ));
+    type_text(&mut app, "12345");
+    let Some(Panel::Questionnaire { answers, error, .. }) = &live(&app).panel else {
+        panic!()
+    };
+    assert_eq!(answers, &[1, 2, 3]);
+    assert!(
+        error.as_deref().unwrap().contains("item 4 is 5"),
+        "{error:?}"
+    );
+    assert_eq!(key(&mut app, "enter"), None, "not all items answered");
+    type_text(&mut app, "0000");
+    let effect = key(&mut app, "enter").expect("commit");
+    assert_eq!(
+        effect,
+        Effect::Commit {
+            session: f.session,
+            line: "gad7 1 2 3 0 0 0 0".into()
+        }
+    );
+    perform(&mut f, &mut app, effect, 46);
+    assert!(live(&app).panel.is_none());
+    assert!(
+        live(&app)
+            .data
+            .lines
+            .iter()
+            .any(|l| l.entry.payload.to_string() == "GAD-7 6 (mild)")
+    );
+}

@@ -103,6 +103,7 @@ pub enum Command {
     Sign,
     Addendum,
     Patient,
+    Questionnaire,
 }
 
 impl Command {
@@ -145,6 +146,7 @@ impl Command {
             Command::Sign => "sign",
             Command::Addendum => "addendum",
             Command::Patient => "patient and course",
+            Command::Questionnaire => "questionnaire",
         }
     }
 
@@ -173,6 +175,7 @@ impl Command {
                 | Command::Sign
                 | Command::Addendum
                 | Command::Patient
+                | Command::Questionnaire
         )
     }
 }
@@ -371,6 +374,7 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::EntryBar, "ctrl-d", Command::Discharge),
     (Context::EntryBar, "?", Command::Help),
     (Context::EntryBar, "ctrl-n", Command::Note),
+    (Context::EntryBar, "f2", Command::Questionnaire),
     (Context::EntryBar, "ctrl-a", Command::Acknowledge),
     (Context::Timeline, "up", Command::Up),
     (Context::Timeline, "k", Command::Up),
@@ -384,6 +388,7 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::Timeline, "c", Command::Acknowledge),
     (Context::Timeline, "?", Command::Help),
     (Context::Timeline, "n", Command::Note),
+    (Context::Timeline, "m", Command::Questionnaire),
     (Context::Timeline, "q", Command::Home),
     (Context::Timeline, "esc", Command::Home),
     (Context::Panel, "tab", Command::NextField),

@@ -82,6 +82,12 @@ pub enum Panel {
         caution: String,
         note: InputLine,
     },
+    /// A questionnaire answered item by item; it is charted as its quick-entry line.
+    Questionnaire {
+        instrument: crate::domain::measures::Instrument,
+        answers: Vec<u8>,
+        error: Option<String>,
+    },
 }
 
 /// What a write was for, so its result lands in the right place.
@@ -142,6 +148,14 @@ impl Live {
         let panel_text = match &self.panel {
             Some(Panel::Correction(f)) => Some(format!("{} {}", f.reason.text(), f.line.text())),
             Some(Panel::EndReason { reason, .. }) => Some(reason.text().to_string()),
+            Some(Panel::Questionnaire {
+                instrument,
+                answers,
+                ..
+            }) => (!answers.is_empty()).then(|| {
+                let items: Vec<String> = answers.iter().map(u8::to_string).collect();
+                format!("{} {}", instrument.keyword(), items.join(" "))
+            }),
             Some(Panel::Acknowledge { note, .. }) => Some(note.text().to_string()),
             Some(Panel::Discharge(f)) => Some(f.ride.text().to_string()),
             None => None,
@@ -299,6 +313,7 @@ impl Live {
             Command::Discharge => self.open_discharge(config),
             Command::Acknowledge => self.open_acknowledge(),
             Command::Note => return self.open_note(),
+            Command::Questionnaire => self.open_questionnaire(),
             _ => return None,
         }
         self.refresh_preview(now, config);
@@ -355,6 +370,7 @@ impl Live {
             Command::Discharge => self.open_discharge(config),
             Command::Acknowledge => self.open_acknowledge(),
             Command::Note => return self.open_note(),
+            Command::Questionnaire => self.open_questionnaire(),
             Command::Home if self.input.is_blank() => return Some(Effect::LoadHome),
             Command::Home => {
                 self.error = Some(
@@ -385,6 +401,14 @@ impl Live {
         Some(Effect::OpenNote {
             dosing: self.data.session.id,
         })
+    }
+
+    fn open_questionnaire(&mut self) {
+        self.panel = Some(Panel::Questionnaire {
+            instrument: crate::domain::measures::Instrument::Phq9,
+            answers: Vec::new(),
+            error: None,
+        });
     }
 
     fn open_correction(&mut self, strike: bool) {
@@ -615,6 +639,66 @@ impl Live {
                             now,
                         );
                         return self.end_or_ask(session, payloads, concerns);
+                    }
+                    _ => {}
+                }
+                None
+            }
+            Panel::Questionnaire {
+                instrument,
+                answers,
+                error,
+            } => {
+                use crate::domain::measures::Instrument;
+                let all = Instrument::ALL;
+                let at = all.iter().position(|i| i == instrument).unwrap_or(0);
+                if let Some(d) = key.printable().and_then(|c| c.to_digit(10)) {
+                    *error = None;
+                    if answers.len() >= instrument.item_count() {
+                        *error = Some(format!(
+                            "all {} items answered: Enter charts it",
+                            instrument.item_count()
+                        ));
+                    } else if d > u32::from(instrument.max_item()) {
+                        *error = Some(format!(
+                            "item {} is {d}; answers run from 0 to {}",
+                            answers.len() + 1,
+                            instrument.max_item()
+                        ));
+                    } else {
+                        answers.push(d as u8);
+                    }
+                    return None;
+                }
+                match command? {
+                    Command::DeleteBack => {
+                        answers.pop();
+                    }
+                    Command::Increase | Command::NextField if answers.is_empty() => {
+                        *instrument = all[(at + 1) % all.len()];
+                    }
+                    Command::Decrease | Command::PreviousField if answers.is_empty() => {
+                        *instrument = all[(at + all.len() - 1) % all.len()];
+                    }
+                    Command::Confirm if answers.len() == instrument.item_count() => {
+                        let line = format!(
+                            "{} {}",
+                            instrument.keyword(),
+                            answers
+                                .iter()
+                                .map(u8::to_string)
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        );
+                        self.sent = Some(Sent::Panel);
+                        return Some(Effect::Commit { session, line });
+                    }
+                    Command::Confirm => {
+                        *error = Some(format!(
+                            "{} of {} items answered",
+                            answers.len(),
+                            instrument.item_count()
+                        ));
                     }
                     _ => {}
                 }

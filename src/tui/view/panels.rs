@@ -55,6 +55,53 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
             let height = lines.len() as u16 + 2;
             (" Discharge ".to_string(), lines, height)
         }
+        Panel::Questionnaire {
+            instrument,
+            answers,
+            error,
+        } => {
+            let n = instrument.item_count();
+            let kinds: Vec<Span<'_>> = crate::domain::measures::Instrument::ALL
+                .iter()
+                .map(|i| {
+                    let text = format!(" {} ", i.name());
+                    if i == instrument {
+                        Span::styled(text, app.theme.selected())
+                    } else {
+                        Span::raw(text)
+                    }
+                })
+                .collect();
+            let mut lines = vec![Line::from(kinds), Line::from("")];
+            let shown: Vec<String> = (0..n)
+                .map(|i| match answers.get(i) {
+                    Some(a) => format!("{}:{a}", i + 1),
+                    None if i == answers.len() => format!("[{}:_]", i + 1),
+                    None => format!("{}:·", i + 1),
+                })
+                .collect();
+            lines.push(Line::from(shown.join(" ")));
+            lines.push(Line::from(""));
+            let status = if answers.len() == n {
+                format!("all {n} answered · Enter charts it")
+            } else {
+                format!(
+                    "item {} of {n}: type its answer (0-{})",
+                    answers.len() + 1,
+                    instrument.max_item()
+                )
+            };
+            lines.push(Line::styled(status, app.theme.title()));
+            if let Some(e) = error {
+                lines.push(Line::styled(format!("✗ {e}"), app.theme.alert()));
+            }
+            lines.push(Line::styled(
+                "←/→ questionnaire (before the first answer) · Backspace undo · Esc cancel",
+                app.theme.dim(),
+            ));
+            let height = lines.len() as u16 + 2;
+            (" Questionnaire, item by item ".to_string(), lines, height)
+        }
         Panel::EndReason {
             concerns, reason, ..
         } => {
