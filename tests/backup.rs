@@ -155,3 +155,52 @@ fn a_corrupted_backup_is_refused_and_the_chart_untouched() {
         "the corrupt backup is left as it is"
     );
 }
+
+#[test]
+fn export_writes_each_format_privately_and_never_overwrites() {
+    let home = Home::new();
+    let (patient, session) = home.with_dosing_session();
+    home.ok(&["log", "--session", &session, "bp 128/82 hr 74 spo2 97"]);
+    for (format, marker) in [
+        ("fhir", "\"resourceType\": \"Bundle\""),
+        ("html", "<html"),
+        ("md", "# "),
+        ("csv", "session,event_time"),
+    ] {
+        let out = home.ok(&["export", "--session", &session, "--format", format]);
+        assert!(out.contains(marker), "{format}: {out}");
+    }
+    let file = home.path().join("course.html");
+    home.ok(&[
+        "export",
+        "--patient",
+        &patient,
+        "--format",
+        "html",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let err = home.fails(
+        &[
+            "export",
+            "--patient",
+            &patient,
+            "--format",
+            "html",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+        1,
+    );
+    assert!(err.contains("will not overwrite"), "{err}");
+    home.fails(&["export", "--format", "csv"], 2);
+    home.fails(&["export", "--session", &session, "--format", "pdf"], 2);
+}

@@ -3,6 +3,7 @@
 
 mod backup;
 mod course;
+mod export;
 
 use crate::charting::{self, ChartingError};
 use crate::config::Config;
@@ -99,6 +100,8 @@ enum Command {
     },
     /// Check the file's integrity and walk the audit trail
     Verify,
+    /// Export a session or a whole course: FHIR R4, HTML report, Markdown, CSV
+    Export(export::ExportArgs),
     /// Write a verified, encrypted copy of the chart (safe while kapchart is in use)
     Backup {
         /// The new backup file (must not exist)
@@ -353,6 +356,7 @@ pub fn run(cli: Cli) -> Outcome {
             Ok(())
         }
         Some(Command::Verify) => verify(&ctx, out),
+        Some(Command::Export(args)) => export::export(&ctx, args, out),
         Some(Command::Backup { to }) => backup::backup_to(&ctx, &to, out),
         Some(Command::Restore { from, replace }) => backup::restore(&ctx, &from, replace, out),
         Some(Command::Course(cmd)) => course::course_command(&ctx, cmd, out),

@@ -1,0 +1,112 @@
+//! `kapchart export`: FHIR R4, a printable HTML report, Markdown and CSV.
+
+use super::{Ctx, Failure, Outcome};
+use crate::export::{self, Record};
+use chrono::Local;
+use clap::ValueEnum;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A FHIR R4 Bundle (JSON)
+    Fhir,
+    /// A self-contained HTML report that prints to A4/Letter
+    Html,
+    /// The report as Markdown (no charts)
+    Md,
+    /// The vitals flowsheet, one row per reading
+    Csv,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["session", "patient"])))]
+pub struct ExportArgs {
+    /// One session
+    #[arg(long)]
+    session: Option<i64>,
+    /// A patient's whole course
+    #[arg(long)]
+    patient: Option<i64>,
+    #[arg(long, value_enum)]
+    format: Format,
+    /// Write to FILE (default: standard output)
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
+    let chart = ctx.open()?;
+    let now = Local::now().fixed_offset();
+    let bar = super::backup::progress_bar("exporting");
+    bar.set_length(3);
+    let record: Record = match (args.session, args.patient) {
+        (Some(s), _) => export::session_record_from(&chart, s, now)?,
+        (None, Some(p)) => export::course_record_from(&chart, p, now)?,
+        (None, None) => {
+            return Err(Failure::runtime(
+                "say what to export: --session ID or --patient ID",
+            ));
+        }
+    };
+    bar.inc(1);
+    let text = match args.format {
+        Format::Fhir => serde_json::to_string_pretty(&export::fhir::bundle(&record))
+            .map_err(|e| Failure::runtime(format!("cannot write the bundle: {e}")))?,
+        Format::Html => export::report::html(&record, &ctx.config.alerts, &ctx.config.measures),
+        Format::Md => export::report::markdown(&record, &ctx.config.measures),
+        Format::Csv => export::csv::vitals_csv(&record),
+    };
+    bar.inc(1);
+    let kind = match args.format {
+        Format::Fhir => 1,
+        Format::Html => 2,
+        Format::Md => 3,
+        Format::Csv => 4,
+    };
+    crate::logging::event(
+        &ctx.paths.log,
+        "chart.export",
+        &[("format", kind), ("sessions", record.sessions.len() as i64)],
+    );
+    match args.output {
+        Some(path) => {
+            write_private(&path, text.as_bytes())?;
+            bar.finish_and_clear();
+            writeln!(out, "wrote {}", path.display())?;
+        }
+        None => {
+            bar.finish_and_clear();
+            out.write_all(text.as_bytes())?;
+            if !text.ends_with('\n') {
+                writeln!(out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Exports hold patient data: the file is readable only by its owner, and an existing file
+/// is not overwritten.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> Outcome {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Failure::runtime(format!(
+                "{} already exists; kapchart will not overwrite it",
+                path.display()
+            ))
+        } else {
+            Failure::runtime(format!("cannot write {}: {e}", path.display()))
+        }
+    })?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
+}
