@@ -128,6 +128,13 @@ enum Command {
         /// Only create the demo chart; do not open the TUI
         #[arg(long)]
         no_tui: bool,
+        /// Generate a chart of clinic size instead: this many synthetic patients, each with
+        /// a whole course (about 300 entries each; a ten-year clinic is about 2,000)
+        #[arg(long)]
+        patients: Option<usize>,
+        /// Seed for --patients: the same seed gives the same chart
+        #[arg(long, default_value_t = 1, requires = "patients")]
+        seed: u64,
     },
 }
 
@@ -383,12 +390,28 @@ pub fn run(cli: Cli) -> Outcome {
             clap_complete::generate(shell, &mut Cli::command(), "kapchart", out);
             Ok(())
         }
-        Some(Command::Demo { no_tui }) => {
+        Some(Command::Demo {
+            no_tui,
+            patients,
+            seed,
+        }) => {
             let passphrase = std::env::var("KAPCHART_PASSPHRASE")
                 .ok()
                 .filter(|p| !p.is_empty());
             let announced = passphrase.is_none();
             let passphrase = passphrase.unwrap_or_else(|| demo::DEMO_PASSPHRASE.to_string());
+            if let Some(n) = patients {
+                let chart = scale_demo(&ctx, &passphrase, n, seed, out)?;
+                if announced {
+                    writeln!(out, "demo passphrase: {passphrase}")?;
+                }
+                return if no_tui {
+                    Ok(())
+                } else {
+                    out.flush()?;
+                    open_tui(&ctx, ctx.paths.demo_chart.clone(), Some(chart), Start::Home)
+                };
+            }
             let (chart, created) = demo::open_or_create(
                 &ctx.paths.demo_chart,
                 &passphrase,
@@ -408,6 +431,60 @@ pub fn run(cli: Cli) -> Outcome {
             }
         }
     }
+}
+
+/// A new chart of clinic size, with progress on a terminal.
+fn scale_demo(
+    ctx: &Ctx,
+    passphrase: &str,
+    patients: usize,
+    seed: u64,
+    out: &mut impl Write,
+) -> Result<Chart, Failure> {
+    if patients == 0 {
+        return Err(Failure::runtime("--patients needs at least 1"));
+    }
+    let path = &ctx.paths.demo_chart;
+    let now = Local::now().fixed_offset();
+    let mut chart = Chart::create(
+        path,
+        passphrase,
+        "Dr. Demo Clinician",
+        ctx.config.chart.busy_timeout_ms,
+        now,
+    )?;
+    let bar = backup::progress_bar("generating entries");
+    let started = std::time::Instant::now();
+    let report = crate::scale::generate(
+        &mut chart,
+        &ctx.config,
+        patients,
+        seed,
+        now,
+        &mut |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )?;
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    logging::event(
+        &ctx.paths.log,
+        "demo.scale",
+        &[
+            ("patients", report.patients as i64),
+            ("entries", report.entries as i64),
+        ],
+    );
+    writeln!(
+        out,
+        "demo chart created: {} ({} patients, {} sessions, {} entries in {secs:.1} s)",
+        path.display(),
+        report.patients,
+        report.sessions,
+        report.entries
+    )?;
+    Ok(chart)
 }
 
 /// Opens the terminal UI on the chart at `path`. Without a known passphrase the TUI asks
