@@ -742,7 +742,7 @@ fn measures_become_questionnaire_responses_with_score_observations() {
         .iter()
         .map(|c| c["valueInteger"].as_i64().unwrap())
         .collect();
-    assert_eq!(clusters, [7, 3, 9, 9]);
+    assert_eq!(clusters, [7, 3, 10, 8]);
 }
 
 #[test]
@@ -962,17 +962,33 @@ fn bundles_validate_with_fhir_resources_r4b() {
 fn the_validator_rejects_an_invalid_bundle() {
     let dir = tempfile::tempdir().unwrap();
     let f = dosing_session(30);
-    let mut b = fhir::bundle(&session_record(&f, at(31)));
-    let obs = b["entry"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|e| e["resource"]["resourceType"] == "Observation")
-        .unwrap();
-    obs["resource"]["status"] = Value::from("not-a-status");
-    obs["resource"]["valueQuantityy"] = Value::from(3);
-    let bad = write_json(dir.path(), "bad.json", &b);
-    let (ok, out) = run_validator(&[bad]);
-    assert!(!ok, "an invalid bundle passed validation:\n{out}");
-    assert!(out.contains("Observation/kapchart-entry-"), "{out}");
+    let good = fhir::bundle(&session_record(&f, at(31)));
+    let broken = |name: &str, change: &dyn Fn(&mut Value)| {
+        let mut b = good.clone();
+        let obs = b["entry"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|e| e["resource"]["resourceType"] == "Observation")
+            .unwrap();
+        change(&mut obs["resource"]);
+        write_json(dir.path(), name, &b)
+    };
+    let cases = [
+        broken("unknown-field.json", &|r| {
+            r["valueQuantityy"] = Value::from(3)
+        }),
+        broken("bad-status.json", &|r| r["status"] = Value::from("struck")),
+        broken("bad-time.json", &|r| {
+            r["effectiveDateTime"] = Value::from("2026-11-26 10:00")
+        }),
+        broken("no-value.json", &|r| {
+            r.as_object_mut().unwrap().remove("component");
+        }),
+    ];
+    for file in cases {
+        let (ok, out) = run_validator(std::slice::from_ref(&file));
+        assert!(!ok, "{} passed validation:\n{out}", file.display());
+        assert!(out.contains("Observation/kapchart-entry-"), "{out}");
+    }
 }

@@ -4,10 +4,13 @@
 Usage: fhir_validate.py BUNDLE.json [BUNDLE.json ...]
 
 Each file must be a Bundle that `fhir.resources.R4B` accepts; each entry's resource is also
-validated on its own, by its resourceType, so that an error names the resource. Exits 0 when
-every file validates, 1 with the pydantic errors otherwise, 2 when the package is missing.
+validated on its own, by its resourceType, so that an error names the resource. As
+fhir.resources checks structure and formats but not coded values, the codes of required
+bindings (statuses, Bundle.type, relatesTo.code) and the minimum of the vital-signs profile are
+checked here too. Exits 0 when every file validates, 1 with the errors otherwise, 2 when
+the package is missing or no file is given.
 
-Set up (as CI does):
+Set up (CI needs the same):
     python3 -m venv .venv-fhir && .venv-fhir/bin/pip install 'fhir.resources>=8,<9'
 """
 
@@ -24,6 +27,75 @@ except ImportError as e:  # pragma: no cover - depends on the machine
         file=sys.stderr,
     )
     sys.exit(2)
+
+
+# Codes of the required bindings fhir.resources does not check (it validates structure and
+# primitive formats only), from the FHIR R4 specification's value sets for these elements.
+REQUIRED_CODES = {
+    ("Bundle", "type"): {
+        "document", "message", "transaction", "transaction-response", "batch",
+        "batch-response", "history", "searchset", "collection",
+    },
+    ("Observation", "status"): {
+        "registered", "preliminary", "final", "amended", "corrected", "cancelled",
+        "entered-in-error", "unknown",
+    },
+    ("MedicationAdministration", "status"): {
+        "in-progress", "not-done", "on-hold", "completed", "entered-in-error", "stopped",
+        "unknown",
+    },
+    ("QuestionnaireResponse", "status"): {
+        "in-progress", "completed", "amended", "entered-in-error", "stopped",
+    },
+    ("Encounter", "status"): {
+        "planned", "arrived", "triaged", "in-progress", "onleave", "finished", "cancelled",
+        "entered-in-error", "unknown",
+    },
+    ("DocumentReference", "status"): {"current", "superseded", "entered-in-error"},
+    ("DocumentReference", "docStatus"): {"preliminary", "final", "amended", "entered-in-error"},
+}
+RELATES_TO_CODES = {"replaces", "transforms", "signs", "appends"}
+VITAL_SIGNS = "http://terminology.hl7.org/CodeSystem/observation-category"
+
+
+def code_errors(resource):
+    """Required-binding codes and the vital-signs profile's minimum, for one resource."""
+    rtype = resource.get("resourceType")
+    errors = []
+    for (t, field), allowed in REQUIRED_CODES.items():
+        if t == rtype and field in resource and resource[field] not in allowed:
+            errors.append(f"{field} {resource[field]!r} is not one of {sorted(allowed)}")
+    if rtype == "DocumentReference":
+        for r in resource.get("relatesTo") or []:
+            if r.get("code") not in RELATES_TO_CODES:
+                errors.append(f"relatesTo.code {r.get('code')!r} is not one of {sorted(RELATES_TO_CODES)}")
+    if rtype == "Observation":
+        categories = [
+            c.get("code")
+            for cat in resource.get("category") or []
+            for c in cat.get("coding") or []
+            if c.get("system") == VITAL_SIGNS
+        ]
+        if "vital-signs" in categories:
+            # FHIR R4 vital-signs profile: status, category, a LOINC code, subject,
+            # effective[x] and a value, components or a dataAbsentReason; UCUM units.
+            if not any(c.get("system") == "http://loinc.org"
+                       for c in (resource.get("code") or {}).get("coding") or []):
+                errors.append("vital signs need a LOINC code")
+            if "subject" not in resource:
+                errors.append("vital signs need a subject")
+            if not any(k.startswith("effective") for k in resource):
+                errors.append("vital signs need effective[x]")
+            quantities = [resource.get("valueQuantity")] + [
+                c.get("valueQuantity") for c in resource.get("component") or []
+            ]
+            quantities = [q for q in quantities if q is not None]
+            if not quantities and "dataAbsentReason" not in resource:
+                errors.append("vital signs need a value, components or a dataAbsentReason")
+            for q in quantities:
+                if q.get("system") != "http://unitsofmeasure.org" or not q.get("code"):
+                    errors.append(f"vital-sign quantity {q} is not in UCUM")
+    return errors
 
 
 def validate(path):
@@ -53,6 +125,8 @@ def validate(path):
             model.model_validate(resource)
         except Exception as e:
             errors.append(f"{where}: {e}")
+        errors.extend(f"{where}: {msg}" for msg in code_errors(resource))
+    errors.extend(f"{path}: Bundle: {msg}" for msg in code_errors(data))
     return errors
 
 

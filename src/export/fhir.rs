@@ -33,6 +33,8 @@
 //!   on every resource kind (the only status FHIR consumers reliably leave out of current
 //!   values), with a note saying which entry amended or struck it, who, when and why. They stay
 //!   in the bundle: a correction deletes no original content (CMS PIM 3.3.2.5).
+//!   (QuestionnaireResponse has no `note`: for a questionnaire, the notes are on its total's
+//!   Observation.)
 //! - Everything else: Observation `final`, QuestionnaireResponse `completed`,
 //!   MedicationAdministration `completed` (`in-progress` for an infusion still running at the
 //!   export time).
@@ -212,7 +214,8 @@ fn coding(system: &str, code: &str, display: &str) -> Value {
     json!({ "system": system, "code": code, "display": display })
 }
 
-fn quantity(value: f64, unit: &str, code: &str) -> Value {
+/// A UCUM quantity; `value` is a JSON number (an integer for counted values).
+fn quantity(value: Value, unit: &str, code: &str) -> Value {
     json!({ "value": value, "unit": unit, "system": UCUM, "code": code })
 }
 
@@ -461,7 +464,7 @@ impl<'a> Builder<'a> {
             }
         }
         if let Some(note) = &s.note {
-            self.note(note);
+            self.note(note, s.number_in_course);
         }
     }
 
@@ -549,30 +552,30 @@ impl<'a> Builder<'a> {
                 ),
             }));
         }
-        let (verb, by) = match line.status {
+        let (by, amended) = match line.status {
             EntryStatus::Current => return notes,
-            EntryStatus::Amended { by } => ("amended", by),
-            EntryStatus::Struck { by } => ("struck", by),
+            EntryStatus::Amended { by } => (by, true),
+            EntryStatus::Struck { by } => (by, false),
         };
-        let text = match self.lines.get(&by) {
-            Some(c) => {
-                let reason = c.entry.reason.as_deref().unwrap_or("no reason recorded");
-                let mut note = json!({
-                    "authorReference": self.practitioner_ref(&c.entry.author),
-                    "time": instant(c.entry.recorded_time),
-                });
-                note["text"] = json!(match verb {
-                    "amended" => format!(
-                        "entered in error: amended by entry {by} ({}): {reason}",
-                        c.entry.payload
-                    ),
-                    _ => format!("entered in error: struck by entry {by}: {reason}"),
-                });
-                note
-            }
-            None => json!({ "text": format!("entered in error: {verb} by entry {by}") }),
+        let Some(c) = self.lines.get(&by).map(|c| &c.entry) else {
+            let verb = if amended { "amended" } else { "struck" };
+            notes.push(json!({ "text": format!("entered in error: {verb} by entry {by}") }));
+            return notes;
         };
-        notes.push(text);
+        let reason = c.reason.as_deref().unwrap_or("no reason recorded");
+        let text = if amended {
+            format!(
+                "entered in error: amended by entry {by} ({}): {reason}",
+                c.payload
+            )
+        } else {
+            format!("entered in error: struck by entry {by}: {reason}")
+        };
+        notes.push(json!({
+            "authorReference": self.practitioner_ref(&c.author),
+            "time": instant(c.recorded_time),
+            "text": text,
+        }));
         notes
     }
 
@@ -642,7 +645,7 @@ impl<'a> Builder<'a> {
             let component = |code: &str, display: &str, value: u16| {
                 json!({
                     "code": loinc(code, display, display),
-                    "valueQuantity": quantity(f64::from(value), "mmHg", "mm[Hg]"),
+                    "valueQuantity": quantity(json!(value), "mmHg", "mm[Hg]"),
                 })
             };
             out.push(self.observation(
@@ -669,10 +672,7 @@ impl<'a> Builder<'a> {
                 "hr",
                 "vital-signs",
                 loinc("8867-4", "Heart rate", "Heart rate"),
-                (
-                    "valueQuantity",
-                    quantity(f64::from(hr), "beats/minute", "/min"),
-                ),
+                ("valueQuantity", quantity(json!(hr), "beats/minute", "/min")),
             ));
         }
         if let Some(spo2) = v.spo2 {
@@ -691,7 +691,7 @@ impl<'a> Builder<'a> {
                     ],
                     "text": "SpO2",
                 }),
-                ("valueQuantity", quantity(f64::from(spo2), "%", "%")),
+                ("valueQuantity", quantity(json!(spo2), "%", "%")),
             ));
         }
         if let Some(rr) = v.rr {
@@ -702,7 +702,7 @@ impl<'a> Builder<'a> {
                 loinc("9279-1", "Respiratory rate", "Respiratory rate"),
                 (
                     "valueQuantity",
-                    quantity(f64::from(rr), "breaths/minute", "/min"),
+                    quantity(json!(rr), "breaths/minute", "/min"),
                 ),
             ));
         }
@@ -712,7 +712,7 @@ impl<'a> Builder<'a> {
                 "temp",
                 "vital-signs",
                 loinc("8310-5", "Body temperature", "Body temperature"),
-                ("valueQuantity", quantity(t, "Cel", "Cel")),
+                ("valueQuantity", quantity(json!(t), "Cel", "Cel")),
             ));
         }
         out
@@ -777,7 +777,13 @@ impl<'a> Builder<'a> {
             text.push_str(&format!(" (weight {} kg)", trim_number(w, 1)));
         }
         let (route, route_display) = route_code(d.route);
+        // To the microgram; a whole number of mg as an integer (4, not 4.0).
         let total_mg = (d.total_mg * 1000.0).round() / 1000.0;
+        let total_mg = if total_mg.fract() == 0.0 && total_mg.abs() < 1e15 {
+            json!(total_mg as i64)
+        } else {
+            json!(total_mg)
+        };
         let status = match standing(line) {
             Standing::Withdrawn => "entered-in-error",
             _ => match d.over_min {
@@ -956,7 +962,7 @@ impl<'a> Builder<'a> {
         vec![response, total]
     }
 
-    fn note(&mut self, note: &Note) {
+    fn note(&mut self, note: &Note, dosing_number: u32) {
         let Some(sig) = &note.signature else {
             return; // an unsigned draft is not part of the record yet
         };
@@ -967,7 +973,7 @@ impl<'a> Builder<'a> {
             authors.push(self.practitioner_ref(&sig.signer));
         }
         let mut description = format!(
-            "Integration note ({}) for dosing session {}, signed by {}",
+            "Integration note ({}) for dosing {dosing_number} (kapchart session {}), signed by {}",
             note.format.to_uppercase(),
             note.dosing_session_id,
             sig.signer
@@ -989,18 +995,25 @@ impl<'a> Builder<'a> {
             "content": [{ "attachment": attachment(
                 &sig.text,
                 &sig.sha256,
-                "Integration note",
+                &format!("Integration note, dosing {dosing_number}"),
                 sig.signed,
             ) }],
             "context": { "encounter": [encounter.clone()] },
         });
         self.push(doc);
         for a in &note.addenda {
-            self.addendum(note, a, &note_id, &encounter);
+            self.addendum(note, dosing_number, a, &note_id, &encounter);
         }
     }
 
-    fn addendum(&mut self, note: &Note, a: &Addendum, note_id: &str, encounter: &Value) {
+    fn addendum(
+        &mut self,
+        note: &Note,
+        dosing_number: u32,
+        a: &Addendum,
+        note_id: &str,
+        encounter: &Value,
+    ) {
         let doc = json!({
             "resourceType": "DocumentReference",
             "id": format!("kapchart-addendum-{}", a.id),
@@ -1016,10 +1029,15 @@ impl<'a> Builder<'a> {
                 "target": reference("DocumentReference", note_id),
             }],
             "description": format!(
-                "Addendum to the integration note for dosing session {}, by {}",
+                "Addendum to the integration note for dosing {dosing_number} (kapchart session {}), by {}",
                 note.dosing_session_id, a.author
             ),
-            "content": [{ "attachment": attachment(&a.text, &a.sha256, "Addendum", a.at) }],
+            "content": [{ "attachment": attachment(
+                &a.text,
+                &a.sha256,
+                &format!("Addendum, dosing {dosing_number}"),
+                a.at,
+            ) }],
             "context": { "encounter": [encounter.clone()] },
         });
         self.push(doc);

@@ -2,7 +2,9 @@
 //! Markdown), CSV. Each format renders a [`Record`] read from the chart, so the renderers
 //! are pure and testable without a database.
 
+pub mod csv;
 pub mod fhir;
+pub mod report;
 
 use crate::charting::session_lines;
 use crate::course::patient_measures;
@@ -67,9 +69,8 @@ fn clinicians(sessions: &[SessionRecord]) -> Vec<String> {
         std::iter::once(s.session.clinician.clone())
             .chain(s.lines.iter().map(|l| l.entry.author.clone()))
             .chain(s.note.iter().flat_map(|n| {
-                n.signature
-                    .iter()
-                    .map(|sig| sig.signer.clone())
+                std::iter::once(n.author.clone())
+                    .chain(n.signature.iter().map(|sig| sig.signer.clone()))
                     .chain(n.addenda.iter().map(|a| a.author.clone()))
             }))
     });

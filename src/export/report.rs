@@ -59,7 +59,10 @@ pub(crate) fn short_date(d: NaiveDate) -> String {
 
 /// "T+42" minutes after the first dose ("T-5" before it, "+3d" days later), or "" when no
 /// dose was given; as the live screen shows it.
-pub(crate) fn t_plus(first_dose: Option<DateTime<FixedOffset>>, at: DateTime<FixedOffset>) -> String {
+pub(crate) fn t_plus(
+    first_dose: Option<DateTime<FixedOffset>>,
+    at: DateTime<FixedOffset>,
+) -> String {
     match first_dose {
         Some(d) if at - d >= Duration::days(1) => format!("+{}d", (at - d).num_days()),
         Some(d) if at >= d => format!("T+{}", (at - d).num_minutes()),
@@ -363,6 +366,11 @@ impl<'a> SessionView<'a> {
                 (None, Some(text))
             }
         };
+        // A strike entry's content is what it does.
+        let (content, corrects) = match (&e.payload, corrects) {
+            (Payload::Strike, Some(c)) => (c, None),
+            (p, c) => (content(p), c),
+        };
         TimelineRow {
             line,
             time: self.time(e.event_time),
@@ -370,7 +378,7 @@ impl<'a> SessionView<'a> {
             late: e.flags.iter().any(|f| f.code == FlagCode::Late),
             t_plus: self.t_plus(e.event_time),
             kind: e.payload.kind(),
-            content: content(&e.payload),
+            content,
             corrects,
             struck,
             amended,
@@ -390,12 +398,16 @@ impl<'a> SessionView<'a> {
             .aldrete
             .and_then(|(id, _)| self.entry(id))
             .map(|e| e.event_time);
-        let ended = self.lines.iter().rev().find_map(|l| match &l.entry.payload {
-            Payload::SessionEnd(end) if l.status == EntryStatus::Current => {
-                Some((l.entry.event_time, end.clone()))
-            }
-            _ => None,
-        });
+        let ended = self
+            .lines
+            .iter()
+            .rev()
+            .find_map(|l| match &l.entry.payload {
+                Payload::SessionEnd(end) if l.status == EntryStatus::Current => {
+                    Some((l.entry.event_time, end.clone()))
+                }
+                _ => None,
+            });
         Discharge {
             state,
             aldrete_at,
@@ -503,10 +515,12 @@ impl CourseView {
         CourseView {
             dosing_done: dosing.clone().filter(|s| s.session.ended.is_some()).count(),
             dosing_held: dosing.count(),
-            planned: record.course.as_ref().map_or(
-                crate::domain::course::DEFAULT_PLANNED_DOSING,
-                |c| c.planned_dosing,
-            ),
+            planned: record
+                .course
+                .as_ref()
+                .map_or(crate::domain::course::DEFAULT_PLANNED_DOSING, |c| {
+                    c.planned_dosing
+                }),
             planned_from_plan: record.course.is_some(),
             safety_flag: crate::domain::measures::safety_flag(&all_lines),
         }
@@ -558,7 +572,11 @@ pub(crate) fn measures_with_change(
 
 /// "+3", "-7", "0".
 pub(crate) fn signed(n: i32) -> String {
-    if n > 0 { format!("+{n}") } else { n.to_string() }
+    if n > 0 {
+        format!("+{n}")
+    } else {
+        n.to_string()
+    }
 }
 
 /// A session's key entries in one line each, for the brief listing of a non-dosing session

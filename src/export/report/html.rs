@@ -70,11 +70,18 @@ section.sheet + section.sheet { break-before: page; page-break-before: always; }
 .sheet-head .pname { font-weight: bold; font-size: 10.5pt; }
 .sheet-head .exported { flex-basis: 100%; color: #444; font-size: 8pt; }
 table { width: 100%; border-collapse: collapse; font-size: 8.5pt; margin: 1mm 0 2mm; }
-th, td { border: 0.5pt solid #8a8a8a; padding: 0.7mm 1.2mm; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+th, td { border: 0.5pt solid #8a8a8a; padding: 0.7mm 1.2mm; text-align: left; vertical-align: top; overflow-wrap: break-word; }
+td.id, td.kind { white-space: nowrap; }
+td.who { white-space: nowrap; }
 th { background: #eee; font-weight: bold; }
 thead { display: table-header-group; }
 tr, figure, .keep, .sig, .addendum-head { break-inside: avoid; page-break-inside: avoid; }
+.sig, .addendum-head { break-after: avoid; page-break-after: avoid; }
 table.facts { width: auto; min-width: 60%; }
+.cols { display: flex; gap: 4mm; align-items: flex-start; }
+.cols > div { flex: 1 1 0; min-width: 0; }
+.cols table.facts { width: 100%; min-width: 0; }
+.cols table.facts th { width: 30mm; }
 table.facts th { width: 38mm; background: #f4f4f4; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.time { white-space: nowrap; }
@@ -124,7 +131,7 @@ pub fn html(record: &Record, alerts: &AlertThresholds, rules: &MeasureRules) -> 
         .as_deref()
         .map(|m| format!(" · MRN {m}"))
         .unwrap_or_default();
-    let running_head = format!("{} · DOB {}{mrn}", p.name, p.dob.format("%Y-%m-%d"));
+    let running_head = format!("{} · DOB {}{mrn}", p.name, short_date(p.dob));
     let running_right = format!("KAP record · exported {}", stamp(record.exported));
     w!(
         out,
@@ -152,7 +159,12 @@ pub fn html(record: &Record, alerts: &AlertThresholds, rules: &MeasureRules) -> 
         }
         other_sessions(&mut out, record);
     } else {
-        session(&mut out, record, &SessionView::new(&record.sessions[0]), alerts);
+        session(
+            &mut out,
+            record,
+            &SessionView::new(&record.sessions[0]),
+            alerts,
+        );
     }
     out.push_str("</body>\n</html>\n");
     out
@@ -176,7 +188,11 @@ fn sheet_head(out: &mut String, record: &Record, right: &str, age: u32, age_when
 }
 
 fn fact(out: &mut String, name: &str, value_html: &str) {
-    w!(out, "<tr><th>{}</th><td>{value_html}</td></tr>\n", esc(name));
+    w!(
+        out,
+        "<tr><th>{}</th><td>{value_html}</td></tr>\n",
+        esc(name)
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -184,7 +200,11 @@ fn fact(out: &mut String, name: &str, value_html: &str) {
 
 fn session(out: &mut String, record: &Record, v: &SessionView<'_>, alerts: &AlertThresholds) {
     let s = &v.rec.session;
-    w!(out, "<section class=\"sheet session\" id=\"session-{}\">\n", s.id);
+    w!(
+        out,
+        "<section class=\"sheet session\" id=\"session-{}\">\n",
+        s.id
+    );
     let right = format!(
         "<strong>{}</strong> · session #{} · {} · {} ({})",
         esc(&capitalised(&v.title())),
@@ -212,10 +232,7 @@ fn session(out: &mut String, record: &Record, v: &SessionView<'_>, alerts: &Aler
     if s.kind == SessionKind::Dosing {
         let planned = record.course.as_ref().map(|c| c.planned_dosing);
         if let Some(planned) = planned {
-            kind = format!(
-                "dosing {} of {planned} planned",
-                v.rec.number_in_course
-            );
+            kind = format!("dosing {} of {planned} planned", v.rec.number_in_course);
         }
     }
     fact(out, "Session", &esc(&format!("{kind}; session #{}", s.id)));
@@ -439,7 +456,7 @@ fn session_measures(out: &mut String, v: &SessionView<'_>) {
         let answers: Vec<String> = m.items.iter().map(u8::to_string).collect();
         w!(
             out,
-            "<tr><td class=\"time\">{}</td><td>{}</td><td class=\"num\">{}</td><td>{}{item9}</td><td class=\"small\">{}</td><td>#{}</td></tr>\n",
+            "<tr><td class=\"time\">{}</td><td>{}</td><td class=\"num\">{}</td><td>{}{item9}</td><td class=\"small\">{}</td><td class=\"id\">#{}</td></tr>\n",
             esc(&v.time(e.event_time)),
             m.instrument.name(),
             m.total,
@@ -493,7 +510,7 @@ fn timeline(out: &mut String, v: &SessionView<'_>) {
         }
         w!(
             out,
-            "<tr{class}><td>#{}</td><td class=\"time\">{time}</td><td class=\"time\">{}</td><td>{}</td><td>{entry}</td><td>{}</td></tr>\n",
+            "<tr{class}><td class=\"id\">#{}</td><td class=\"time\">{time}</td><td class=\"time\">{}</td><td class=\"kind\">{}</td><td>{entry}</td><td class=\"who\">{}</td></tr>\n",
             r.id(),
             esc(&r.t_plus),
             esc(r.kind),
@@ -595,11 +612,7 @@ fn note(out: &mut String, note: Option<&Note>) {
                 esc(&sig.sha256),
             );
             if let Some(r) = &sig.reason {
-                w!(
-                    out,
-                    "<p>Signed with open items, reason: {}</p>",
-                    esc(r)
-                );
+                w!(out, "<p>Signed with open items, reason: {}</p>", esc(r));
             }
             out.push_str("</div>\n");
             w!(out, "<pre class=\"note\">{}</pre>\n", esc(&sig.text));
@@ -653,10 +666,14 @@ fn course_summary(out: &mut String, record: &Record, rules: &MeasureRules) {
     );
     w!(out, "<h1>KAP course summary: {}</h1>\n", esc(&p.name));
     if let Some(f) = &cv.safety_flag {
-        w!(out, "<p class=\"safety\">! SAFETY: {}</p>\n", esc(&f.to_string()));
+        w!(
+            out,
+            "<p class=\"safety\">! SAFETY: {}</p>\n",
+            esc(&f.to_string())
+        );
     }
 
-    out.push_str("<h3>Patient</h3>\n<table class=\"facts keep\">\n");
+    out.push_str("<div class=\"cols\"><div>\n<h3>Patient</h3>\n<table class=\"facts keep\">\n");
     fact(out, "Name", &esc(&p.name));
     fact(
         out,
@@ -667,7 +684,11 @@ fn course_summary(out: &mut String, record: &Record, rules: &MeasureRules) {
             p.age_on(record.exported.date_naive())
         )),
     );
-    fact(out, "MRN", &esc(p.mrn.as_deref().unwrap_or("none recorded")));
+    fact(
+        out,
+        "MRN",
+        &esc(p.mrn.as_deref().unwrap_or("none recorded")),
+    );
     let d = &record.details;
     if let Some(kg) = d.weight_kg.or(p.weight_kg) {
         fact(out, "Weight", &esc(&format!("{} kg", trim_number(kg, 1))));
@@ -684,28 +705,32 @@ fn course_summary(out: &mut String, record: &Record, rules: &MeasureRules) {
     fact(out, "Clinician(s)", &esc(&record.clinicians.join(", ")));
     out.push_str("</table>\n");
 
-    out.push_str("<h3>Course plan</h3>\n<table class=\"facts keep\">\n");
+    out.push_str("</div><div>\n<h3>Course plan</h3>\n<table class=\"facts keep\">\n");
     match &record.course {
         Some(c) => fact(out, "Started", &esc(&long_date(c.started.date_naive()))),
         None => fact(out, "Started", "no course plan recorded"),
     }
+    fact(out, "Planned dosing sessions", &format!("{}", cv.planned));
     fact(
         out,
-        "Planned dosing sessions",
-        &format!("{}", cv.planned),
+        "Progress",
+        &format!("<strong>{}</strong>", esc(&cv.progress())),
     );
-    fact(out, "Progress", &format!("<strong>{}</strong>", esc(&cv.progress())));
     let goals = record.course.as_ref().map(|c| &c.goals[..]).unwrap_or(&[]);
     if goals.is_empty() {
         fact(out, "Goals", "none recorded");
     } else {
-        let items: Vec<String> = goals.iter().map(|g| format!("<li>{}</li>", esc(g))).collect();
+        let items: Vec<String> = goals
+            .iter()
+            .map(|g| format!("<li>{}</li>", esc(g)))
+            .collect();
         fact(out, "Goals", &format!("<ol>{}</ol>", items.concat()));
     }
     out.push_str("</table>\n");
 
-    course_measures(out, record, rules);
+    out.push_str("</div></div>\n");
     sessions_table(out, record);
+    course_measures(out, record, rules);
     out.push_str("</section>\n");
 }
 
@@ -790,7 +815,11 @@ fn course_measures(out: &mut String, record: &Record, rules: &MeasureRules) {
             m.instrument.name(),
             m.total,
             esc(&m.band),
-            if first { "–".to_string() } else { signed(change) },
+            if first {
+                "–".to_string()
+            } else {
+                signed(change)
+            },
         );
     }
     out.push_str("</tbody></table>\n");
@@ -918,6 +947,9 @@ mod tests {
 
     #[test]
     fn css_strings_cannot_close_the_style_element() {
-        assert_eq!(css_string("A </style> \"B\""), r#""A \3C /style\3E  \22 B\22 ""#);
+        assert_eq!(
+            css_string("A </style> \"B\""),
+            r#""A \3C /style\3E  \22 B\22 ""#
+        );
     }
 }

@@ -136,15 +136,39 @@ fn marker(out: &mut String, m: Marker, (x, y): (f64, f64), colour: &str) {
     };
 }
 
-/// Spreads label positions (sorted by y) so none is closer than `gap` to the one above.
+/// Spreads labels (sorted by y) so that none starts closer than `gap` per line of the label
+/// above it. A label's lines are separated by '\n'.
 fn spread(mut ys: Vec<(f64, String)>, gap: f64) -> Vec<(f64, String)> {
     ys.sort_by(|a, b| a.0.total_cmp(&b.0));
     for i in 1..ys.len() {
-        if ys[i].0 < ys[i - 1].0 + gap {
-            ys[i].0 = ys[i - 1].0 + gap;
+        let min = ys[i - 1].0 + gap * ys[i - 1].1.lines().count().max(1) as f64;
+        if ys[i].0 < min {
+            ys[i].0 = min;
         }
     }
     ys
+}
+
+/// Word-wraps `s` to lines of at most `max` characters (a longer word stays whole).
+fn wrap(s: &str, max: usize) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for word in s.split(' ') {
+        match lines.last_mut() {
+            Some(l) if l.chars().count() + 1 + word.chars().count() <= max => {
+                l.push(' ');
+                l.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines.join("\n")
+}
+
+/// A label of one or more lines, `gap` apart, the first line's baseline at `y`.
+fn label(out: &mut String, x: f64, y: f64, gap: f64, extra: &str, body: &str) {
+    for (i, l) in body.lines().enumerate() {
+        text(out, x, y + gap * i as f64, "start", extra, l);
+    }
 }
 
 /// A tick step that gives at most about ten ticks over `range`.
@@ -221,14 +245,10 @@ pub(super) fn session_chart(view: &SessionView<'_>, alerts: &AlertThresholds) ->
         alerts.hr_below,
     ]
     .map(f64::from);
-    let lo_y = values
-        .clone()
-        .chain(thresholds)
-        .fold(40.0_f64, f64::min)
-        .min(40.0);
+    let lo_y = (values.clone().chain(thresholds).fold(f64::MAX, f64::min) - 5.0).min(40.0);
     let hi_y = values.chain(thresholds).fold(0.0_f64, f64::max) + 10.0;
     let y_step = if hi_y - lo_y > 220.0 { 40.0 } else { 20.0 };
-    let y_min = ((lo_y - 5.0) / y_step).floor() * y_step;
+    let y_min = (lo_y / y_step).floor() * y_step;
     let y_max = (hi_y / y_step).ceil() * y_step;
 
     let (top, bottom, right) = (34.0, 262.0, 590.0);
@@ -285,16 +305,20 @@ pub(super) fn session_chart(view: &SessionView<'_>, alerts: &AlertThresholds) ->
             view.time(view.rec.session.started)
         ),
     };
-    text(&mut out, (LEFT + right) / 2.0, bottom + 30.0, "middle", "", &x_title);
+    text(
+        &mut out,
+        (LEFT + right) / 2.0,
+        bottom + 30.0,
+        "middle",
+        "",
+        &x_title,
+    );
     text(
         &mut out,
         14.0,
         (top + bottom) / 2.0,
         "middle",
-        &format!(
-            r#" transform="rotate(-90 14 {})""#,
-            n((top + bottom) / 2.0)
-        ),
+        &format!(r#" transform="rotate(-90 14 {})""#, n((top + bottom) / 2.0)),
         "mmHg / beats per min",
     );
 
@@ -480,8 +504,10 @@ pub(super) fn measures_chart(
         .collect();
     let t0 = *times.iter().min()?;
     let t1 = *times.iter().max()?;
-    let dosing: Vec<&(String, DateTime<FixedOffset>)> =
-        dosing.iter().filter(|(_, at)| *at >= t0 && *at <= t1).collect();
+    let dosing: Vec<&(String, DateTime<FixedOffset>)> = dosing
+        .iter()
+        .filter(|(_, at)| *at >= t0 && *at <= t1)
+        .collect();
 
     let (right, pad) = (560.0, 24.0);
     let span = (t1 - t0).num_seconds() as f64;
@@ -492,7 +518,7 @@ pub(super) fn measures_chart(
             LEFT + pad + (t - t0).num_seconds() as f64 / span * (right - LEFT - 2.0 * pad)
         }
     };
-    let (panel_h, gap, top) = (118.0, 34.0, 22.0);
+    let (panel_h, gap, top) = (92.0, 44.0, 22.0);
     let height = top + trends.len() as f64 * (panel_h + gap) + 10.0;
 
     let mut out = String::new();
@@ -542,13 +568,20 @@ pub(super) fn measures_chart(
                     (right, y),
                     &format!(r#"stroke="{ALERT}" stroke-width="0.8" stroke-dasharray="5 3""#),
                 );
-                text(&mut out, LEFT - 5.0, y + 4.0, "end", r#" font-size="9""#, &lower.to_string());
-                (y + 4.0, format!("{name} ≥ {lower}"))
+                text(
+                    &mut out,
+                    LEFT - 5.0,
+                    y + 4.0,
+                    "end",
+                    r#" font-size="9""#,
+                    &lower.to_string(),
+                );
+                (y + 4.0, wrap(&format!("{name} ≥ {lower}"), 26))
             })
             .collect();
         // Labels spread from the bottom up would be upside down; spread top-down.
         for (y, l) in spread(bands, 11.0) {
-            text(&mut out, right + 6.0, y, "start", r#" font-size="9.5""#, &l);
+            label(&mut out, right + 6.0, y, 11.0, r#" font-size="9.5""#, &l);
         }
         // Dosing sessions.
         for (name, at) in &dosing {
@@ -638,5 +671,16 @@ mod tests {
         let got = spread(vec![(100.0, "a".into()), (95.0, "b".into())], 12.0);
         assert_eq!(got[0], (95.0, "b".to_string()));
         assert_eq!(got[1], (107.0, "a".to_string()));
+        let got = spread(vec![(100.0, "a".into()), (95.0, "b\nc".into())], 12.0);
+        assert_eq!(got[1].0, 119.0);
+    }
+
+    #[test]
+    fn long_labels_wrap_at_words() {
+        assert_eq!(
+            wrap("at or above provisional cut-off ≥ 33", 26),
+            "at or above provisional\ncut-off ≥ 33"
+        );
+        assert_eq!(wrap("mild ≥ 5", 26), "mild ≥ 5");
     }
 }

@@ -1,0 +1,131 @@
+//! The vitals flowsheet as CSV (RFC 4180: CRLF line endings, a header row, fields with a
+//! comma, quote or line break in double quotes with quotes doubled; UTF-8 without a BOM).
+//!
+//! One row per reading that stands: amended originals and struck readings are left out, the
+//! amending reading is in. A MOAA/S score within 3 minutes of an earlier reading joins its
+//! row, as on the live screen (the row keeps the reading's entry id, author and times); a
+//! score with no reading near it has a row of its own. Rows run session by session, in time
+//! order.
+//!
+//! Spreadsheets run a cell that starts with `=`, `+`, `-` or `@` as a formula. Text cells
+//! (flags, author) that start with one of those (or with a tab or carriage return) get a
+//! leading `'`; number cells never do (`t_plus_min` is negative before the first dose and
+//! must stay a number).
+
+use super::Record;
+use super::report::{FlowRow, flow_rows, t_plus_min};
+use crate::charting::first_dose;
+use crate::domain::entry::trim_number;
+use chrono::{DateTime, FixedOffset};
+
+/// The header row, in column order.
+pub const COLUMNS: [&str; 14] = [
+    "session",
+    "event_time",
+    "recorded_time",
+    "t_plus_min",
+    "systolic",
+    "diastolic",
+    "hr",
+    "spo2",
+    "rr",
+    "temp_c",
+    "moaas",
+    "flags",
+    "author",
+    "entry_id",
+];
+
+/// "2026-11-26T10:40:00+01:00".
+fn iso(t: DateTime<FixedOffset>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
+
+/// Quotes a field when it holds a comma, a double quote or a line break.
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// A text cell: defused against formula injection, then quoted as needed.
+fn text(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        field(&format!("'{s}"))
+    } else {
+        field(s)
+    }
+}
+
+fn number<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn row(session: i64, first_dose: Option<DateTime<FixedOffset>>, r: &FlowRow<'_>) -> String {
+    let e = r.entry();
+    let v = r.signs();
+    let flags: Vec<&str> = r.flags().map(|f| f.text.as_str()).collect();
+    let cells = [
+        session.to_string(),
+        iso(r.at),
+        iso(e.recorded_time),
+        number(t_plus_min(first_dose, r.at)),
+        number(v.and_then(|v| v.bp).map(|bp| bp.systolic)),
+        number(v.and_then(|v| v.bp).map(|bp| bp.diastolic)),
+        number(v.and_then(|v| v.hr)),
+        number(v.and_then(|v| v.spo2)),
+        number(v.and_then(|v| v.rr)),
+        v.and_then(|v| v.temp_c)
+            .map(|t| trim_number(t, 1))
+            .unwrap_or_default(),
+        number(r.moaas()),
+        text(&flags.join("; ")),
+        text(&e.author),
+        e.id.to_string(),
+    ];
+    cells.join(",")
+}
+
+/// The vitals flowsheet of every session in `record`, header first, CRLF line endings.
+pub fn vitals_csv(record: &Record) -> String {
+    let mut out = COLUMNS.join(",");
+    out.push_str("\r\n");
+    for s in &record.sessions {
+        let dose = first_dose(&s.lines);
+        for r in flow_rows(&s.lines) {
+            out.push_str(&row(s.session.id, dose, &r));
+            out.push_str("\r\n");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_quoted_per_rfc_4180() {
+        assert_eq!(field("plain"), "plain");
+        assert_eq!(field("a, b"), "\"a, b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn text_cells_cannot_become_formulas() {
+        assert_eq!(text("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(text("+1"), "'+1");
+        assert_eq!(text("-2"), "'-2");
+        assert_eq!(text("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(text("Dr. Quinn"), "Dr. Quinn");
+    }
+
+    #[test]
+    fn numbers_are_left_alone() {
+        assert_eq!(number(Some(-10)), "-10");
+        assert_eq!(number::<i64>(None), "");
+    }
+}
