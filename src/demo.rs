@@ -315,18 +315,26 @@ fn fill_course(
         // patient's first note also gets an addendum.
         let noted = integration_start + Duration::minutes(60);
         let data = course::open_note(chart, config, dosing, noted)?;
-        let text = format!(
-            "{}\n\nAssessment: integrating well; insight into {} themes.\nPlan: continue course; journaling prompts given.\n",
-            // The clinician checked the draft: its "DRAFT ..." banner goes.
-            data.note
-                .text()
-                .lines()
-                .filter(|l| !l.starts_with("> DRAFT"))
-                .collect::<Vec<_>>()
-                .join("\n")
-                .trim_end(),
-            if index == 1 { "numbness" } else { "grief" }
-        );
+        // The clinician checked the draft (its "DRAFT ..." banner goes) and wrote the parts
+        // only they can write.
+        let theme = if index == 1 { "numbness" } else { "grief" };
+        let text: String = data
+            .note
+            .text()
+            .lines()
+            .filter(|l| !l.starts_with("> DRAFT"))
+            .map(|l| match l.trim_end() {
+                "Assessment:" => {
+                    format!("Assessment: integrating well; insight into {theme} themes.")
+                }
+                "Plan:" => "Plan: continue the course; journaling prompts given.".to_string(),
+                t if t.starts_with("Patient's account") => {
+                    format!("{t} calmer, sleeping better, has journaled daily.")
+                }
+                _ => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
         chart.save_draft(data.note.id, &text, noted)?;
         let signed = noted + Duration::minutes(5);
         let check = course::sign_check(chart, config, dosing, signed)?;

@@ -145,7 +145,9 @@ impl App {
             Screen::Live(l) => l.context(),
             Screen::Note(n) => match n.panel {
                 Some(NotePanel::Sign { .. }) => Context::Panel,
-                _ => Context::Editor,
+                Some(NotePanel::Addendum { .. }) => Context::Editor,
+                None if n.is_signed() => Context::SignedNote,
+                None => Context::Editor,
             },
             Screen::Patient(_) => Context::Patient,
         }

@@ -25,10 +25,12 @@ pub enum Context {
     Editor,
     /// A patient's details and course.
     Patient,
+    /// A signed note: read-only, addenda only.
+    SignedNote,
 }
 
 impl Context {
-    pub const ALL: [Context; 7] = [
+    pub const ALL: [Context; 8] = [
         Context::Global,
         Context::Home,
         Context::EntryBar,
@@ -36,6 +38,7 @@ impl Context {
         Context::Panel,
         Context::Editor,
         Context::Patient,
+        Context::SignedNote,
     ];
 
     pub fn title(self) -> &'static str {
@@ -47,6 +50,7 @@ impl Context {
             Context::Panel => "Forms and prompts",
             Context::Editor => "Integration note",
             Context::Patient => "Patient and course",
+            Context::SignedNote => "Signed note",
         }
     }
 
@@ -59,6 +63,7 @@ impl Context {
             Context::Panel => "panel",
             Context::Editor => "editor",
             Context::Patient => "patient",
+            Context::SignedNote => "signed-note",
         }
     }
 }
@@ -408,6 +413,11 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::Patient, "esc", Command::Home),
     (Context::Patient, "q", Command::Home),
     (Context::Patient, "?", Command::Help),
+    (Context::SignedNote, "esc", Command::Home),
+    (Context::SignedNote, "q", Command::Home),
+    (Context::SignedNote, "ctrl-a", Command::Addendum),
+    (Context::SignedNote, "a", Command::Addendum),
+    (Context::SignedNote, "?", Command::Help),
 ];
 
 impl Default for Keymap {

@@ -65,9 +65,11 @@ impl NoteEditor {
             lines
         });
         editor.set_wrap_mode(WrapMode::Word);
-        // Carry on where the text ends.
-        editor.move_cursor(CursorMove::Bottom);
-        editor.move_cursor(CursorMove::End);
+        // A draft: carry on where the text ends. A signed note: read from the top.
+        if !data.note.is_signed() {
+            editor.move_cursor(CursorMove::Bottom);
+            editor.move_cursor(CursorMove::End);
+        }
         NoteEditor {
             data,
             editor,
