@@ -33,7 +33,9 @@ use super::{Record, SessionRecord};
 use crate::charting::first_dose;
 use crate::domain::discharge::{DischargeState, discharge_state};
 use crate::domain::entry::{AldreteScore, Dose, SessionEnd};
-use crate::domain::measures::{MeasureResponse, SafetyFlag, needs_risk_assessment};
+use crate::domain::measures::{
+    Instrument, MeasureResponse, MeasureRules, SafetyFlag, band_boundaries, needs_risk_assessment,
+};
 use crate::domain::{
     ChartLine, Entry, EntryId, EntryStatus, FlagCode, Payload, SessionKind, VitalSigns,
 };
@@ -570,6 +572,22 @@ pub(crate) fn measures_with_change(
         .collect()
 }
 
+/// "minimal 0-4, mild 5-9, ..., severe 20-27", from [`band_boundaries`].
+pub(crate) fn bands_text(instrument: Instrument, rules: &MeasureRules) -> String {
+    let bounds = band_boundaries(instrument, rules);
+    bounds
+        .iter()
+        .enumerate()
+        .map(|(i, (lower, name))| {
+            let upper = bounds
+                .get(i + 1)
+                .map_or(instrument.max_total(), |(next, _)| next - 1);
+            format!("{name} {lower}-{upper}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// "+3", "-7", "0".
 pub(crate) fn signed(n: i32) -> String {
     if n > 0 {
@@ -623,6 +641,19 @@ mod tests {
         assert_eq!(t_plus(None, at(10, 0)), "");
         assert_eq!(t_plus_min(dose, at(10, 0)), Some(-10));
         assert_eq!(t_plus_min(None, at(10, 0)), None);
+    }
+
+    #[test]
+    fn bands_read_from_the_boundaries() {
+        let rules = MeasureRules::default();
+        assert_eq!(
+            bands_text(Instrument::Phq9, &rules),
+            "minimal 0-4, mild 5-9, moderate 10-14, moderately severe 15-19, severe 20-27"
+        );
+        assert_eq!(
+            bands_text(Instrument::Pcl5, &rules),
+            "below provisional cut-off 0-32, at or above provisional cut-off 33-80"
+        );
     }
 
     #[test]

@@ -4,13 +4,15 @@
 //! signed note and its addenda are fenced verbatim, so their SHA-256 can be checked.
 
 use super::{
-    CourseView, FlowRow, SessionView, brief_entries, corrected_count, is_course, long_date,
-    measures_with_change, short_date, signed, stamp,
+    CourseView, FlowRow, SessionView, bands_text, brief_entries, corrected_count, is_course,
+    long_date, measures_with_change, short_date, signed, stamp,
 };
 use crate::domain::course::Note;
 use crate::domain::discharge::{ALDRETE_ITEMS, aldrete_items};
 use crate::domain::entry::trim_number;
-use crate::domain::measures::{MeasureRules, meaningful_change, needs_risk_assessment, trends};
+use crate::domain::measures::{
+    Instrument, MeasureRules, meaningful_change, needs_risk_assessment, trends,
+};
 use crate::domain::{FlagCode, SessionKind};
 use crate::export::Record;
 use std::fmt::Write;
@@ -673,12 +675,11 @@ fn course_summary(out: &mut String, record: &Record, rules: &MeasureRules) {
             );
         }
         out.push('\n');
-        w!(
-            out,
-            "Bands: PHQ-9 minimal 0-4, mild 5-9, moderate 10-14, moderately severe 15-19, severe 20-27; \
-             GAD-7 minimal 0-4, mild 5-9, moderate 10-14, severe 15-21; PCL-5 provisional cut-off {}.\n\n",
-            rules.pcl5_cutoff
-        );
+        let bands: Vec<String> = Instrument::ALL
+            .into_iter()
+            .map(|i| format!("{} {}", i.name(), bands_text(i, rules)))
+            .collect();
+        w!(out, "Bands: {}.\n\n", md(&bands.join("; ")));
     }
 
     out.push_str("### Sessions\n\n");
