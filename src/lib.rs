@@ -14,5 +14,6 @@ pub mod domain;
 pub mod export;
 pub mod logging;
 pub mod paths;
+pub mod scale;
 pub mod store;
 pub mod tui;

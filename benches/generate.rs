@@ -1,0 +1,113 @@
+//! Generation speed of `kapchart::scale::generate`: 100 patients (or
+//! `KAPCHART_BENCH_GEN_PATIENTS`) into a new encrypted chart, timed once (a run takes seconds,
+//! too long for criterion's samples), against a baseline run right after it: the same entry
+//! payloads inserted bare into a plain table of another new encrypted chart with the same
+//! pragmas, one transaction per session. The ratio is what parsing, planning, the audit trail,
+//! the notes and the extra commits (patients, sessions, notes) cost over the bare writes.
+//!
+//! `cargo bench --bench generate`
+
+mod common;
+
+use kapchart::config::Config;
+use std::time::Instant;
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument is not meaningful here.
+    let patients: usize = std::env::var("KAPCHART_BENCH_GEN_PATIENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let config = Config::default();
+
+    let (path, mut chart) = common::fresh_chart("generate.db");
+    let started = Instant::now();
+    let mut progress_calls = 0usize;
+    let report = kapchart::scale::generate(
+        &mut chart,
+        &config,
+        patients,
+        common::SEED,
+        common::now(),
+        &mut |_, _| progress_calls += 1,
+    )
+    .expect("generate");
+    let generated = started.elapsed().as_secs_f64();
+    // Transactions: patient, details and course per patient; start and entries per session;
+    // note, draft, signature and addenda; plus up to one more per acknowledgement or
+    // correction (when its target was in the same batch).
+    let (commits, extra): (i64, i64) = chart
+        .raw_connection()
+        .query_row(
+            "SELECT (SELECT count(*) FROM patients) * 3 + (SELECT count(*) FROM sessions) * 2
+                  + (SELECT count(*) FROM notes) + (SELECT count(*) FROM note_drafts)
+                  + (SELECT count(*) FROM note_signatures) + (SELECT count(*) FROM note_addenda),
+                    (SELECT count(*) FROM entries WHERE kind = 'acknowledgement' OR corrects IS NOT NULL)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("count commits");
+
+    // The baseline: the same payloads, bare, one transaction per session.
+    let mut by_session: Vec<Vec<String>> = Vec::new();
+    {
+        let mut stmt = chart
+            .raw_connection()
+            .prepare("SELECT session_id, payload FROM entries ORDER BY session_id, id")
+            .expect("prepare");
+        let mut rows = stmt.query([]).expect("query");
+        let mut current = None;
+        while let Some(row) = rows.next().expect("row") {
+            let session: i64 = row.get(0).expect("session");
+            if current != Some(session) {
+                current = Some(session);
+                by_session.push(Vec::new());
+            }
+            if let Some(last) = by_session.last_mut() {
+                last.push(row.get(1).expect("payload"));
+            }
+        }
+    }
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    drop(chart);
+    let (_, mut bare) = common::fresh_chart("generate-baseline.db");
+    let conn = bare.raw_connection();
+    conn.execute_batch("CREATE TABLE bench_baseline (id INTEGER PRIMARY KEY, payload TEXT)")
+        .expect("baseline table");
+    let started = Instant::now();
+    for payloads in &by_session {
+        conn.execute_batch("BEGIN IMMEDIATE").expect("begin");
+        {
+            let mut stmt = conn
+                .prepare_cached("INSERT INTO bench_baseline (payload) VALUES (?1)")
+                .expect("prepare");
+            for p in payloads {
+                stmt.execute([p]).expect("insert");
+            }
+        }
+        conn.execute_batch("COMMIT").expect("commit");
+    }
+    let baseline = started.elapsed().as_secs_f64();
+    let _ = &mut bare;
+
+    let per_100k = generated * 100_000.0 / report.entries.max(1) as f64;
+    println!(
+        "generate: {} patients, {} sessions, {} entries ({:.0} per course), {commits}-{} transactions, chart {:.1} MB",
+        report.patients,
+        report.sessions,
+        report.entries,
+        report.entries as f64 / report.patients.max(1) as f64,
+        commits + extra,
+        size as f64 / 1e6
+    );
+    println!(
+        "generate: {generated:.2} s = {:.0} entries/s = {per_100k:.1} s per 100,000 entries ({progress_calls} progress calls)",
+        report.entries as f64 / generated
+    );
+    println!(
+        "baseline: {baseline:.2} s for the same payloads bare, {} transactions = {:.0} entries/s",
+        by_session.len(),
+        report.entries as f64 / baseline
+    );
+    println!("ratio generate / baseline: {:.2}", generated / baseline);
+}

@@ -1,0 +1,150 @@
+//! Render: one frame of the live screen at 160x48 into a TestBackend, for a session of 500
+//! entries against a typical one of 40 (same lines, cut short). Only `view::draw` is timed:
+//! the state is built once, as the TUI does between key presses.
+
+mod common;
+
+use chrono::{DateTime, Duration, FixedOffset};
+use criterion::{Criterion, criterion_group, criterion_main};
+use kapchart::config::Config;
+use kapchart::domain::grammar::{ParseContext, parse_line};
+use kapchart::domain::planning::{FlagRules, SessionContext, plan_line};
+use kapchart::domain::{Payload, SessionKind};
+use kapchart::store::{Chart, NewEntry, NewPatient, NewSession};
+use kapchart::tui::app::{Action, App, Screen, update};
+use kapchart::tui::keymap::Keymap;
+use kapchart::tui::theme::Theme;
+use kapchart::tui::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::sync::Arc;
+
+/// A long session's lines: vitals, MOAA/S and observations in turn, 20 seconds apart.
+fn line(n: usize) -> String {
+    match n {
+        0 => "bp 132/84 hr 76 spo2 98 rr 14 temp 36.8".into(),
+        1 => "dose ketamine 0.5mg/kg IV over 40m".into(),
+        n if n % 3 == 0 => format!(
+            "bp {}/{} hr {} spo2 {} rr 14",
+            130 + n % 25,
+            80 + n % 15,
+            70 + n % 20,
+            95 + n % 4
+        ),
+        n if n % 3 == 1 => format!("moaas {}", 3 + n % 3),
+        n => format!(
+            "obs \"{}\" #insight #somatic, observation number {n}",
+            [
+                "warm water over my chest",
+                "floating above the house",
+                "I can stay here"
+            ][n % 3]
+        ),
+    }
+}
+
+/// A chart with one dosing session of `entries` entries, written in one transaction.
+fn session_chart(name: &str, entries: usize) -> (Chart, i64, DateTime<FixedOffset>) {
+    let (_, mut chart) = common::fresh_chart(name);
+    let config = Config::default();
+    let start = common::now() - Duration::hours(3);
+    let patient = chart
+        .add_patient(
+            &NewPatient {
+                name: "Alex Rivera".into(),
+                dob: chrono::NaiveDate::from_ymd_opt(1986, 4, 12).expect("date"),
+                mrn: Some("BENCH-1".into()),
+                weight_kg: Some(70.0),
+            },
+            start,
+        )
+        .expect("patient");
+    let session = chart
+        .start_session(
+            &NewSession {
+                patient_id: patient,
+                kind: SessionKind::Dosing,
+                started: start,
+                intention: Some("To meet my grief with less fear".into()),
+                dosing_session_id: None,
+            },
+            start,
+        )
+        .expect("session");
+    let mut batch = Vec::new();
+    let mut first_dose = None;
+    let mut at = start;
+    for n in 0..entries {
+        at += Duration::seconds(20);
+        let parsed = parse_line(
+            &line(n),
+            &ParseContext {
+                now: at,
+                weight_kg: Some(70.0),
+                drugs: &config.drugs.known,
+                measures: &config.measures,
+            },
+        )
+        .expect("line");
+        for e in plan_line(
+            &parsed,
+            at,
+            SessionContext {
+                kind: SessionKind::Dosing,
+                first_dose,
+            },
+            FlagRules {
+                alerts: &config.alerts,
+                late_after: config.late_after(),
+            },
+        ) {
+            if matches!(e.payload, Payload::Dose(_)) {
+                first_dose.get_or_insert(e.event_time);
+            }
+            batch.push(NewEntry {
+                payload: e.payload,
+                event_time: e.event_time,
+                recorded_time: at,
+                flags: e.flags,
+                corrects: None,
+            });
+        }
+    }
+    chart.append(session, &batch).expect("append");
+    (chart, session, at + Duration::minutes(1))
+}
+
+fn live_app(chart: &Chart, session: i64, now: DateTime<FixedOffset>) -> App {
+    let mut app = App::new(
+        Screen::Locked {
+            passphrase: String::new(),
+            error: None,
+        },
+        now,
+        Keymap::default(),
+        Arc::new(Config::default()),
+    );
+    app.theme = Theme { color: true };
+    let data = kapchart::tui::live_data(chart, session).expect("live data");
+    assert!(!data.lines.is_empty());
+    update(&mut app, Action::Opened(Ok(data)));
+    app
+}
+
+fn render(c: &mut Criterion) {
+    let mut g = c.benchmark_group("render_live_160x48");
+    for entries in [40, 500] {
+        let (chart, session, now) = session_chart(&format!("render-{entries}.db"), entries);
+        let app = live_app(&chart, session, now);
+        let mut term = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
+        g.bench_function(format!("{entries}_entries"), |b| {
+            b.iter(|| {
+                term.draw(|f| view::draw(&app, f)).expect("draw");
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, render);
+criterion_main!(benches);
