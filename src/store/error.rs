@@ -1,6 +1,6 @@
 //! What can go wrong with the chart, in words a clinician can act on.
 
-use rusqlite::ErrorCode;
+use rusqlite::{ErrorCode, ffi};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +29,11 @@ pub enum StoreError {
         path.display()
     )]
     Corrupt { path: PathBuf, detail: String },
+    #[error(
+        "cannot open the chart file {}: kapchart needs to read and write it and to create its -wal and -shm files beside it; nothing was written",
+        .0.display()
+    )]
+    CannotOpen(PathBuf),
     #[error("{what} {id} does not exist in this chart")]
     NotFound { what: &'static str, id: i64 },
     #[error("{0}")]
@@ -46,13 +51,35 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Turns SQLite's error into one that says what happened to this chart.
+    /// Turns SQLite's error into one that says what happened to this chart. Only for a chart
+    /// whose passphrase was already checked: `Chart::open` reads "not a database" while it
+    /// checks the key as a wrong passphrase; after that, it means a page that no longer
+    /// decrypts to what was written (SQLCipher reports a failed page HMAC that way).
     pub fn from_sqlite(e: rusqlite::Error, path: &Path) -> StoreError {
         let path = path.to_path_buf();
+        let extended = match &e {
+            rusqlite::Error::SqliteFailure(f, _) => f.extended_code,
+            _ => 0,
+        };
         match e.sqlite_error_code() {
-            Some(ErrorCode::NotADatabase) => StoreError::WrongPassphrase,
+            Some(ErrorCode::NotADatabase) => StoreError::Corrupt {
+                path,
+                detail: "part of it no longer matches its checksum".into(),
+            },
+            // SQLCipher marks the connection read-only once a page failed to decrypt. The file
+            // itself was opened for writing (`Chart::open` refuses a read-only one), so a
+            // plain "read-only" afterwards means that damage, not the file system.
+            Some(ErrorCode::ReadOnly) if extended == ffi::SQLITE_READONLY => StoreError::Corrupt {
+                path,
+                detail:
+                    "part of it no longer matches its checksum, so kapchart stopped writing to it"
+                        .into(),
+            },
             Some(ErrorCode::ReadOnly) => StoreError::ReadOnly(path),
             Some(ErrorCode::DiskFull) => StoreError::DiskFull(path),
+            // SQLite could not grow the shared-memory file beside the chart: no space left.
+            _ if extended == ffi::SQLITE_IOERR_SHMSIZE => StoreError::DiskFull(path),
+            Some(ErrorCode::CannotOpen) => StoreError::CannotOpen(path),
             Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
                 StoreError::Busy(path)
             }

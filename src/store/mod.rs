@@ -94,23 +94,39 @@ impl Chart {
         if !path.exists() {
             return Err(StoreError::NoChart(path.to_path_buf()));
         }
+        let wrap = |e| StoreError::from_sqlite(e, path);
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .map_err(|e| StoreError::from_sqlite(e, path))?;
-        key(&conn, passphrase).map_err(|e| StoreError::from_sqlite(e, path))?;
+        .map_err(wrap)?;
+        // SQLite opens a file it may not write (a read-only mount, a read-only file) read-only
+        // instead of failing; every write would then fail. Say so before anything else.
+        if conn.is_readonly(rusqlite::MAIN_DB).map_err(wrap)? {
+            return Err(StoreError::ReadOnly(path.to_path_buf()));
+        }
+        // The configured wait applies from the very first read (until now rusqlite's 5 s):
+        // a reader too may wait, while another process recovers the WAL after a crash.
+        conn.busy_timeout(Duration::from_millis(u64::from(busy_timeout_ms)))
+            .map_err(wrap)?;
+        key(&conn, passphrase).map_err(|e| match e.sqlite_error_code() {
+            // The first page does not decrypt with this key. That cannot be told apart from
+            // a file that is no chart, or from damage to that very page. Later, the same
+            // code means damage (see `StoreError::from_sqlite`).
+            Some(rusqlite::ErrorCode::NotADatabase) => StoreError::WrongPassphrase,
+            _ => wrap(e),
+        })?;
         let app_id: i32 = conn
             .query_row(
                 "SELECT application_id FROM pragma_application_id",
                 [],
                 |r| r.get(0),
             )
-            .map_err(|e| StoreError::from_sqlite(e, path))?;
+            .map_err(wrap)?;
         if app_id != schema::APPLICATION_ID {
             return Err(StoreError::WrongPassphrase);
         }
-        let version = user_version(&conn).map_err(|e| StoreError::from_sqlite(e, path))?;
+        let version = user_version(&conn).map_err(wrap)?;
         if version > schema::LATEST {
             return Err(StoreError::NewerSchema {
                 found: version,
@@ -146,7 +162,12 @@ impl Chart {
                 name: String::new(),
             },
         };
-        chart.migrate()?;
+        // A chart that is up to date is not locked for writing just to be opened, so reading
+        // goes on while another process holds the write lock. (`migrate` checks the version
+        // again under the lock.)
+        if user_version(&chart.conn).map_err(wrap)? < schema::LATEST {
+            chart.migrate()?;
+        }
         if let Some(c) = chart.first_clinician()? {
             chart.clinician = c;
         }
@@ -295,14 +316,14 @@ impl WriteError {
 }
 
 /// SQLCipher's key must be the first statement on the connection. The first read then tells
-/// whether the key fits.
+/// whether the key fits: it reads the first page only (the header), so that "not a database"
+/// here means the key, and damage further in is reported as damage once the key is known to
+/// fit.
 pub(crate) fn key(conn: &Connection, passphrase: &str) -> rusqlite::Result<()> {
     // SQLCipher would otherwise print its own diagnostics on stderr.
     conn.pragma_update(None, "cipher_log_level", "NONE")?;
     conn.pragma_update(None, "key", passphrase)?;
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-        r.get::<_, i64>(0)
-    })?;
+    conn.pragma_query_value(None, "application_id", |r| r.get::<_, i64>(0))?;
     Ok(())
 }
 

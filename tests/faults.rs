@@ -1,0 +1,764 @@
+//! The chart under faults, through the real binary: a full disk, a read-only file system, a
+//! chart locked by another process, damaged bytes, a wrong passphrase, a chart from a newer
+//! kapchart, two kapchart processes at once and tampering. Each fault gets a message that
+//! names it, nothing is half-written (the file's bytes are compared where that means
+//! something), `kapchart verify` still passes afterwards, and in the terminal UI the typed
+//! line stays in the bar.
+//!
+//! The disk and read-only faults are real: a small tmpfs is mounted for the test (this needs
+//! root, as on the development machines and CI). A mount that fails makes the test fail with
+//! the reason; every mount is undone by a guard, also when a test fails.
+
+mod common;
+
+use common::pty::{Key, Tty};
+use common::{Home, PASSPHRASE, file_bytes};
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Generous: a debug build, and opening a chart derives the SQLCipher key.
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+
+/// A tmpfs mounted over a folder for the length of a test; unmounted when dropped.
+struct Tmpfs {
+    dir: PathBuf,
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (e.g. "1m") at `dir`, creating the folder. Panics with the
+    /// reason when the mount fails: these tests never skip silently.
+    fn mount(dir: &Path, size: &str) -> Tmpfs {
+        std::fs::create_dir_all(dir).expect("mount point");
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700")])
+            .arg("tmpfs")
+            .arg(dir)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("cannot run `mount` (the fault tests mount a tmpfs and need root): {e}")
+            });
+        assert!(
+            out.status.success(),
+            "mount -t tmpfs at {} failed (the fault tests need root and permission to mount): {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        Tmpfs {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn remount(&self, mode: &str) {
+        let out = Command::new("mount")
+            .args(["-o", &format!("remount,{mode}")])
+            .arg(&self.dir)
+            .output()
+            .expect("run mount");
+        assert!(
+            out.status.success(),
+            "mount -o remount,{mode} {} failed: {}",
+            self.dir.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+
+    /// Fills the file system to the last page; returns the filler file.
+    fn fill(&self) -> PathBuf {
+        let path = self.dir.join("filler");
+        let mut f = std::fs::File::create(&path).expect("create filler");
+        let chunk = vec![0xA5u8; 4096];
+        loop {
+            match f.write(&chunk) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::StorageFull => break,
+                Err(e) => panic!("filling {}: {e}", path.display()),
+            }
+        }
+        path
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let ok = Command::new("umount")
+            .arg(&self.dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            // Something still holds a file there (a child being reaped): detach it anyway.
+            let _ = Command::new("umount").arg("-l").arg(&self.dir).status();
+        }
+    }
+}
+
+/// A home whose chart folder is a fresh tmpfs of `size`. Drop order: the tmpfs is unmounted
+/// before the home's temporary folder goes.
+fn home_on_tmpfs(size: &str) -> (Home, Tmpfs) {
+    let home = Home::new();
+    let fs = Tmpfs::mount(home.chart().parent().unwrap(), size);
+    (home, fs)
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+fn entries(v: &Value) -> Vec<Value> {
+    v["entries"].as_array().expect("entries array").clone()
+}
+
+/// The summaries of a session's entries, in event-time order.
+fn summaries(home: &Home, session: &str) -> Vec<String> {
+    entries(&home.show_json(session))
+        .iter()
+        .map(|e| e["summary"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn assert_verifies(home: &Home) {
+    let out = home.ok(&["verify"]);
+    assert!(out.starts_with("ok"), "{out}");
+}
+
+/// Opens the chart behind kapchart's back, as another program would.
+fn raw(home: &Home) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(home.chart()).expect("open chart");
+    conn.pragma_update(None, "key", PASSPHRASE).expect("key");
+    conn
+}
+
+/// A `kapchart log --session ID -` child whose stdin the test feeds line by line.
+struct Logger {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl Logger {
+    fn spawn(cmd: &mut Command) -> Logger {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn kapchart log -");
+        Logger {
+            stdin: child.stdin.take(),
+            stdout: BufReader::new(child.stdout.take().unwrap()),
+            child,
+        }
+    }
+
+    fn send(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        writeln!(stdin, "{line}").expect("write a line to kapchart");
+        stdin.flush().unwrap();
+    }
+
+    /// The next id printed, or None at the end of its output.
+    fn next_id(&mut self) -> Option<String> {
+        let mut line = String::new();
+        match self
+            .stdout
+            .read_line(&mut line)
+            .expect("read kapchart's output")
+        {
+            0 => None,
+            _ => Some(line.trim().to_string()),
+        }
+    }
+
+    /// Closes stdin and waits: (exit code, the rest of stdout, stderr).
+    fn finish(mut self) -> (Option<i32>, String, String) {
+        drop(self.stdin.take());
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut self.stdout, &mut rest).unwrap();
+        let mut stderr = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            std::io::Read::read_to_string(&mut e, &mut stderr).unwrap();
+        }
+        let status = self.child.wait().expect("wait for kapchart");
+        (status.code(), rest, stderr)
+    }
+}
+
+impl Drop for Logger {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Disk full
+
+const FULL: &str = "is full; nothing was written";
+
+/// The disk fills while `kapchart log -` is charting: the line that cannot be written is
+/// refused with a message about the disk, the run stops there, and what was committed
+/// before stays. Once there is room again, the same line is charted.
+#[test]
+fn disk_full_while_logging_refuses_the_line_and_keeps_the_chart() {
+    let (home, fs) = home_on_tmpfs("2m");
+    let (_, session) = home.with_dosing_session();
+    let mut logger = Logger::spawn(&mut home.cmd(&["log", "--session", &session, "-"]));
+    logger.send("obs written before the disk filled");
+    let first = logger.next_id().expect("the first line is charted");
+
+    let filler = fs.fill();
+    logger.send("obs typed while the disk was full");
+    let (code, rest, stderr) = logger.finish();
+    assert_eq!(code, Some(1), "stderr: {stderr}");
+    assert_eq!(rest.trim(), "", "no id printed for the refused line");
+    assert!(
+        stderr.contains("line 2") && stderr.contains("disk holding") && stderr.contains(FULL),
+        "names the disk being full: {stderr}"
+    );
+    assert!(stderr.contains("stopped at line 2"), "{stderr}");
+    // The file's bytes are not compared here: as the process ends it folds the first,
+    // committed line from the WAL into the file, as it should. What the chart holds is.
+    std::fs::remove_file(filler).unwrap();
+    assert_verifies(&home);
+    assert_eq!(
+        summaries(&home, &session),
+        ["written before the disk filled"]
+    );
+    let again = home.ok(&[
+        "log",
+        "--session",
+        &session,
+        "obs typed while the disk was full",
+    ]);
+    assert_ne!(again, first);
+    assert_eq!(summaries(&home, &session).len(), 2);
+    assert_verifies(&home);
+}
+
+/// A fresh `kapchart log` on a full disk: the message names the disk, and the chart file
+/// is byte-for-byte what it was.
+#[test]
+fn disk_full_before_opening_refuses_the_write_and_leaves_the_file_alone() {
+    let (home, fs) = home_on_tmpfs("2m");
+    let (_, session) = home.with_dosing_session();
+    home.ok(&["log", "--session", &session, "hr 70"]);
+    let chart = home.chart();
+    let before = file_bytes(&chart);
+
+    let filler = fs.fill();
+    let err = home.fails(&["log", "--session", &session, "hr 72"], 1);
+    assert!(err.contains("disk holding") && err.contains(FULL), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert_eq!(file_bytes(&chart), before, "chart file unchanged");
+
+    std::fs::remove_file(filler).unwrap();
+    assert_verifies(&home);
+    assert_eq!(summaries(&home, &session), ["HR 70"]);
+    home.ok(&["log", "--session", &session, "hr 72"]);
+    assert_eq!(summaries(&home, &session), ["HR 70", "HR 72"]);
+}
+
+/// In the terminal UI: the line that met a full disk stays in the bar with the error, and
+/// Enter charts it once there is room again.
+#[test]
+fn disk_full_in_the_chart_screen_keeps_the_typed_line() {
+    let (home, fs) = home_on_tmpfs("2m");
+    let (_, session) = home.with_dosing_session();
+    let mut tty = Tty::spawn(&home.cmd(&["chart", "--session", &session]), 160, 40);
+    tty.wait_for("Chart: bp 128/82", TIMEOUT);
+    tty.send("obs charted before the disk filled");
+    tty.key(Key::Enter);
+    tty.wait_for("charted 1 entry", TIMEOUT);
+
+    let filler = fs.fill();
+    let chart_before = file_bytes(&home.chart());
+    let typed = "obs typed while the disk was full";
+    tty.send(typed);
+    tty.wait_for("→ typed while the disk was full", TIMEOUT);
+    tty.key(Key::Enter);
+    let screen = tty.wait_for(FULL, TIMEOUT);
+    assert!(screen.contains("disk holding"), "{screen}");
+    assert!(
+        screen.contains(typed),
+        "the typed line stays in the bar: {screen}"
+    );
+    assert_eq!(file_bytes(&home.chart()), chart_before);
+
+    std::fs::remove_file(filler).unwrap();
+    tty.key(Key::Enter);
+    let screen = tty.wait_for("charted 1 entry", TIMEOUT);
+    assert!(!screen.contains(FULL), "{screen}");
+    tty.key(Key::CtrlC);
+    assert!(tty.wait_exit(TIMEOUT).success());
+    assert!(
+        !tty.screen().contains("typed but not charted"),
+        "nothing left over: {}",
+        tty.screen()
+    );
+    assert_eq!(
+        summaries(&home, &session),
+        [
+            "charted before the disk filled",
+            "typed while the disk was full"
+        ]
+    );
+    assert_verifies(&home);
+    drop(tty);
+    drop(fs);
+}
+
+// ---------------------------------------------------------------------------------------
+// Read-only
+
+/// A chart on a file system mounted read-only (root ignores file permission bits, so the
+/// mount is the real mechanism): refused with a message that says read-only, the file
+/// unchanged; writable again, everything works.
+#[test]
+fn a_read_only_chart_is_refused_with_a_message_that_says_so() {
+    let (home, fs) = home_on_tmpfs("2m");
+    let (_, session) = home.with_dosing_session();
+    home.ok(&["log", "--session", &session, "hr 70"]);
+    let chart = home.chart();
+    let before = file_bytes(&chart);
+
+    fs.remount("ro");
+    let err = home.fails(&["log", "--session", &session, "hr 72"], 1);
+    assert!(err.contains("read-only"), "{err}");
+    assert!(err.contains(&chart.display().to_string()), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    let err = home.fails(&["log", "--session", &session, "-"], 1);
+    assert!(err.contains("read-only"), "{err}");
+    assert_eq!(file_bytes(&chart), before, "chart file unchanged");
+
+    fs.remount("rw");
+    assert_verifies(&home);
+    assert_eq!(summaries(&home, &session), ["HR 70"]);
+    home.ok(&["log", "--session", &session, "hr 72"]);
+    assert_eq!(summaries(&home, &session), ["HR 70", "HR 72"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Locked by another process
+
+/// Another process holds the chart's write lock longer than the busy timeout (200 ms from
+/// the user's config): the write is refused as busy, nothing is written; once the lock is
+/// released the same command works. Reading is never blocked by a writer.
+#[test]
+fn a_chart_locked_by_another_process_is_busy_then_works() {
+    let home = Home::new();
+    let config = home.path().join("xdg-config/kapchart/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "[chart]\nbusy_timeout_ms = 200\n").unwrap();
+    let (_, session) = home.with_dosing_session();
+    home.ok(&["log", "--session", &session, "hr 70"]);
+
+    let holder = raw(&home);
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let chart = home.chart();
+    let before = (file_bytes(&chart), file_bytes(&sibling(&chart, "-wal")));
+
+    let started = Instant::now();
+    let err = home.fails(&["log", "--session", &session, "hr 72"], 1);
+    let waited = started.elapsed();
+    assert!(
+        err.contains("busy") && err.contains("another kapchart process"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was written"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(
+        waited < Duration::from_secs(4),
+        "the 200 ms timeout from the config was used, not the 5 s default: {waited:?}"
+    );
+    // Reading goes on while another process writes.
+    assert_eq!(summaries(&home, &session), ["HR 70"]);
+    assert_eq!(
+        (file_bytes(&chart), file_bytes(&sibling(&chart, "-wal"))),
+        before,
+        "nothing written"
+    );
+
+    holder.execute_batch("ROLLBACK").unwrap();
+    drop(holder);
+    home.ok(&["log", "--session", &session, "hr 72"]);
+    assert_eq!(summaries(&home, &session), ["HR 70", "HR 72"]);
+    assert_verifies(&home);
+}
+
+/// The same in the chart screen: the line stays in the bar with the busy message and is
+/// charted with Enter once the other process lets go.
+#[test]
+fn a_locked_chart_in_the_chart_screen_keeps_the_typed_line() {
+    let home = Home::new();
+    let config = home.path().join("xdg-config/kapchart/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "[chart]\nbusy_timeout_ms = 200\n").unwrap();
+    let (_, session) = home.with_dosing_session();
+    let mut tty = Tty::spawn(&home.cmd(&["chart", "--session", &session]), 160, 40);
+    tty.wait_for("Chart: bp 128/82", TIMEOUT);
+
+    let holder = raw(&home);
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let typed = "obs typed while another process wrote";
+    tty.send(typed);
+    tty.wait_for("→ typed while another process wrote", TIMEOUT);
+    tty.key(Key::Enter);
+    let screen = tty.wait_for("another kapchart process", TIMEOUT);
+    assert!(screen.contains(typed), "kept in the bar: {screen}");
+
+    holder.execute_batch("ROLLBACK").unwrap();
+    drop(holder);
+    tty.key(Key::Enter);
+    tty.wait_for("charted 1 entry", TIMEOUT);
+    tty.key(Key::CtrlC);
+    assert!(tty.wait_exit(TIMEOUT).success());
+    assert_eq!(
+        summaries(&home, &session),
+        ["typed while another process wrote"]
+    );
+    assert_verifies(&home);
+}
+
+// ---------------------------------------------------------------------------------------
+// Damaged bytes
+
+const PAGE: usize = 4096;
+
+/// Flips bytes in the middle of page `page` (1-based) of the closed chart file.
+fn damage_page(path: &Path, page: usize) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let at = (page - 1) * PAGE + PAGE / 2;
+    assert!(at + 8 <= bytes.len(), "page {page} exists");
+    for b in &mut bytes[at..at + 8] {
+        *b ^= 0x5A;
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// The root pages of `tables`, read through SQLite.
+fn root_pages(home: &Home, tables: &[&str]) -> Vec<usize> {
+    let conn = raw(home);
+    tables
+        .iter()
+        .map(|table| {
+            let page: i64 = conn
+                .query_row(
+                    "SELECT rootpage FROM sqlite_master WHERE name = ?1",
+                    [table],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            usize::try_from(page).unwrap()
+        })
+        .collect()
+}
+
+/// A chart with some entries, closed (the WAL folded into the file), and its session id.
+fn closed_chart(home: &Home) -> String {
+    let (_, session) = home.with_dosing_session();
+    for line in ["bp 128/82 hr 74", "obs settling in", "moaas 5"] {
+        home.ok(&["log", "--session", &session, line]);
+    }
+    assert!(
+        !sibling(&home.chart(), "-wal").exists()
+            || file_bytes(&sibling(&home.chart(), "-wal")).is_empty(),
+        "the chart is closed"
+    );
+    session
+}
+
+/// With the right passphrase and a damaged page after the first, kapchart says the file is
+/// damaged (never that the passphrase is wrong), and the damaged file is left exactly as
+/// it was: not repaired, not overwritten, not deleted.
+#[test]
+fn a_damaged_page_is_named_as_damage_not_as_a_wrong_passphrase() {
+    let home = Home::new();
+    let session = closed_chart(&home);
+    let chart = home.chart();
+    let pages = file_bytes(&chart).len() / PAGE;
+    let roots = root_pages(&home, &["sessions", "entries", "audit"]);
+    let (sessions, entries, audit) = (roots[0], roots[1], roots[2]);
+    // The pages each command must read, and the last page of the file.
+    let mut cases = vec![
+        (sessions, vec!["session", "show", session.as_str()]),
+        (entries, vec!["log", "--session", session.as_str(), "hr 80"]),
+        (audit, vec!["verify"]),
+        (pages, vec!["verify"]),
+        (2, vec!["verify"]),
+    ];
+    cases.dedup_by_key(|(page, _)| *page);
+    let pristine = file_bytes(&chart);
+    for (page, args) in cases {
+        std::fs::write(&chart, &pristine).unwrap();
+        damage_page(&chart, page);
+        let damaged = file_bytes(&chart);
+        let err = home.fails(&args, 1);
+        assert!(
+            err.contains("damaged") && !err.contains("passphrase"),
+            "page {page} of {pages}, kapchart {args:?}: {err}"
+        );
+        assert!(err.contains("backup"), "says what to do: {err}");
+        assert_eq!(
+            file_bytes(&chart),
+            damaged,
+            "page {page}: file left as it was"
+        );
+        assert!(chart.exists());
+        // And `verify` says the same about every damaged page.
+        let err = home.fails(&["verify"], 1);
+        assert!(
+            err.contains("damaged") && !err.contains("passphrase"),
+            "page {page}: {err}"
+        );
+        assert_eq!(file_bytes(&chart), damaged);
+    }
+    std::fs::write(&chart, &pristine).unwrap();
+    assert_verifies(&home);
+}
+
+/// Damage to the first page cannot be told apart from a wrong passphrase (the first page is
+/// what the passphrase is checked against), so kapchart says that, and still never touches
+/// the file.
+#[test]
+fn a_damaged_first_page_is_refused_and_kept() {
+    let home = Home::new();
+    let session = closed_chart(&home);
+    let chart = home.chart();
+    damage_page(&chart, 1);
+    let damaged = file_bytes(&chart);
+    let err = home.fails(&["session", "show", &session], 1);
+    assert_eq!(
+        err.trim(),
+        "kapchart: wrong passphrase, or not a kapchart chart"
+    );
+    home.fails(&["log", "--session", &session, "hr 80"], 1);
+    home.fails(&["verify"], 1);
+    assert_eq!(file_bytes(&chart), damaged, "left exactly as it was");
+}
+
+/// Damage found while the chart is open (in the library, as the chart screen holds it):
+/// SQLCipher then refuses every later page, answers "not a database" once the first page is
+/// read again, and marks the connection read-only. None of that is a wrong passphrase or a
+/// read-only disk: every message says the file is damaged.
+#[test]
+fn damage_found_while_the_chart_is_open_is_named_as_damage_from_then_on() {
+    let home = Home::new();
+    let session = closed_chart(&home);
+    let chart_path = home.chart();
+    let session: i64 = session.parse().unwrap();
+    let entries_page = root_pages(&home, &["entries"])[0];
+    let mut chart = kapchart::store::Chart::open(&chart_path, PASSPHRASE, 2000).unwrap();
+    damage_page(&chart_path, entries_page);
+    let damaged = |what: &str, err: String| {
+        assert!(
+            err.contains("damaged") && !err.contains("passphrase") && !err.contains("read-only"),
+            "{what}: {err}"
+        );
+    };
+    damaged(
+        "reading the entries",
+        chart.entries(session).unwrap_err().to_string(),
+    );
+    // Another process writes, so this connection reads the first page again.
+    home.ok(&[
+        "patient",
+        "add",
+        "--name",
+        "Other Patient",
+        "--dob",
+        "1970-01-01",
+    ]);
+    damaged(
+        "reading the session again",
+        chart.session(session).unwrap_err().to_string(),
+    );
+    let write = kapchart::charting::record_line(
+        &mut chart,
+        &kapchart::config::Config::default(),
+        session,
+        "hr 80",
+        &chrono::Local::now(),
+    );
+    damaged("writing", write.unwrap_err().to_string());
+    let add = chart.add_patient(
+        &kapchart::store::NewPatient {
+            name: "Third Patient".into(),
+            dob: chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(),
+            mrn: None,
+            weight_kg: None,
+        },
+        chrono::Local::now().fixed_offset(),
+    );
+    damaged("adding a patient", add.unwrap_err().to_string());
+}
+
+// ---------------------------------------------------------------------------------------
+// Wrong passphrase, newer schema (the library's tests cover the store; these the CLI)
+
+#[test]
+fn a_chart_from_a_newer_kapchart_is_refused_by_the_cli_untouched() {
+    let home = Home::new();
+    let session = closed_chart(&home);
+    {
+        let conn = raw(&home);
+        conn.pragma_update(None, "user_version", 99).unwrap();
+    }
+    let chart = home.chart();
+    let before = file_bytes(&chart);
+    for args in [
+        vec!["session", "show", session.as_str()],
+        vec!["log", "--session", session.as_str(), "hr 80"],
+        vec!["verify"],
+    ] {
+        let err = home.fails(&args, 1);
+        assert!(
+            err.contains("newer kapchart") && err.contains("v99") && err.contains("not changed"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        assert_eq!(file_bytes(&chart), before, "{args:?} left the file alone");
+    }
+}
+
+#[test]
+fn a_wrong_passphrase_writes_nothing_through_log() {
+    let home = Home::new();
+    let session = closed_chart(&home);
+    let chart = home.chart();
+    let before = file_bytes(&chart);
+    let out = home
+        .cmd(&["log", "--session", &session, "hr 80"])
+        .env("KAPCHART_PASSPHRASE", "not the passphrase")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "kapchart: wrong passphrase, or not a kapchart chart"
+    );
+    assert_eq!(file_bytes(&chart), before);
+    assert_eq!(summaries(&home, &session).len(), 3);
+}
+
+// ---------------------------------------------------------------------------------------
+// Two processes
+
+/// Two `kapchart log -` processes write to one chart at the same time. Both finish; every
+/// id either printed is in the chart with the line it was printed for, and the audit trail
+/// verifies.
+#[test]
+fn two_processes_logging_at_once_lose_nothing() {
+    const LINES: usize = 40;
+    let home = Home::new();
+    let (patient, first) = home.with_dosing_session();
+    let second = home.ok(&[
+        "session",
+        "start",
+        "--patient",
+        &patient,
+        "--kind",
+        "dosing",
+    ]);
+
+    let run = |session: String, name: &'static str| {
+        let mut cmd = home.cmd(&["log", "--session", &session, "-"]);
+        let input: String = (0..LINES).map(|n| format!("obs {name} {n}\n")).collect();
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn kapchart");
+        let mut stdin = child.stdin.take().unwrap();
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(input.as_bytes());
+        });
+        child
+    };
+    let a = run(first.clone(), "alpha");
+    let b = run(first.clone(), "beta");
+    let c = run(second.clone(), "gamma");
+    let mut printed: Vec<(String, String)> = Vec::new();
+    for (child, name) in [(a, "alpha"), (b, "beta"), (c, "gamma")] {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "{name}: exit {:?}: {stderr}",
+            out.status.code()
+        );
+        let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        assert_eq!(ids.len(), LINES, "{name}: every line charted");
+        for (n, id) in ids.into_iter().enumerate() {
+            printed.push((id, format!("{name} {n}")));
+        }
+    }
+    let mut stored = entries(&home.show_json(&first));
+    stored.extend(entries(&home.show_json(&second)));
+    for (id, text) in &printed {
+        let found = stored
+            .iter()
+            .find(|e| e["id"].as_i64() == id.parse().ok())
+            .unwrap_or_else(|| panic!("printed id {id} ({text}) is in the chart"));
+        assert_eq!(found["summary"], text.as_str(), "entry {id}");
+    }
+    assert_eq!(stored.len(), printed.len(), "nothing else written");
+    assert_verifies(&home);
+    println!(
+        "two processes: {} ids printed, {} found, 0 lost",
+        printed.len(),
+        printed.len()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Tampering
+
+/// Triggers dropped by hand and an entry edited with raw SQL: `kapchart verify` exits 1 and
+/// names the first broken sequence number.
+#[test]
+fn verify_names_the_first_broken_sequence_number_after_raw_tampering() {
+    let home = Home::new();
+    let session = closed_chart(&home);
+    let target = entries(&home.show_json(&session))[1]["id"]
+        .as_i64()
+        .unwrap();
+    assert_verifies(&home);
+    let seq: i64 = {
+        let conn = raw(&home);
+        conn.execute_batch("DROP TRIGGER entries_no_update")
+            .unwrap();
+        conn.execute(
+            "UPDATE entries SET payload = ?1 WHERE id = ?2",
+            (r#"{"kind":"observation","text":"rewritten"}"#, target),
+        )
+        .unwrap();
+        conn.query_row(
+            "SELECT seq FROM audit WHERE object_kind = 'entry' AND object_id = ?1",
+            [target],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let err = home.fails(&["verify"], 1);
+    assert!(
+        err.contains(&format!("audit trail broken at sequence number {seq}")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("entry {target} was changed")),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+}
