@@ -54,16 +54,55 @@ pub fn suspend(terminal: &mut Tui) -> io::Result<()> {
     Ok(())
 }
 
-/// Set when SIGTERM or SIGHUP arrives; the event loop then quits cleanly.
+/// How long the event loop has to quit after SIGTERM or SIGHUP before the process leaves
+/// on its own. When the terminal itself went away, reading it can spin without returning,
+/// so the loop may never see the flag; a note draft is saved within 2 s anyway.
+const GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Set when SIGTERM or SIGHUP arrives, or the terminal goes away; the event loop then quits
+/// cleanly. A watchdog restores the terminal and ends the process if the loop has not quit
+/// within `GRACE`.
 pub fn termination_flag() -> io::Result<Arc<AtomicBool>> {
     let flag = Arc::new(AtomicBool::new(false));
     #[cfg(unix)]
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
         signal_hook::flag::register(signal, flag.clone())?;
     }
+    let watched = flag.clone();
+    std::thread::Builder::new()
+        .name("kapchart-signals".into())
+        .spawn(move || {
+            // A terminal whose window closed without a signal to kapchart still answers
+            // reads with end-of-file, forever: watch for it going away.
+            let mut gone = false;
+            while !watched.load(Ordering::Relaxed) && !gone {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                gone = terminal_gone();
+            }
+            watched.store(true, Ordering::Relaxed);
+            std::thread::sleep(GRACE);
+            // With its terminal gone there is nothing to restore (and writing to it could
+            // wait on a lock the stuck reader holds).
+            if !terminal_gone() {
+                restore();
+            }
+            std::process::exit(0);
+        })?;
     Ok(flag)
 }
 
 pub fn terminated(flag: &AtomicBool) -> bool {
     flag.load(Ordering::Relaxed)
+}
+
+/// Whether the terminal kapchart runs in has gone: stdout no longer a terminal, or (Linux)
+/// the pseudo-terminal behind stdin deleted because its window closed.
+fn terminal_gone() -> bool {
+    use std::io::IsTerminal;
+    if !io::stdout().is_terminal() {
+        return true;
+    }
+    std::fs::read_link("/proc/self/fd/0")
+        .map(|target| target.to_string_lossy().ends_with(" (deleted)"))
+        .unwrap_or(false)
 }
