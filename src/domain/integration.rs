@@ -137,17 +137,27 @@ pub fn integrations(
     rules: &IntegrationRules,
     now: DateTime<FixedOffset>,
 ) -> Vec<IntegrationDue> {
+    // The first integration session of each dosing session, found in one pass: a clinic's
+    // ten years hold tens of thousands of sessions.
+    let mut first_integration: std::collections::HashMap<SessionId, &Session> =
+        std::collections::HashMap::new();
+    for s in sessions
+        .iter()
+        .filter(|s| s.kind == SessionKind::Integration)
+    {
+        if let Some(d) = s.dosing_session_id {
+            let slot = first_integration.entry(d).or_insert(s);
+            if (s.started, s.id) < (slot.started, slot.id) {
+                *slot = s;
+            }
+        }
+    }
     let mut out: Vec<IntegrationDue> = sessions
         .iter()
         .filter(|s| s.kind == SessionKind::Dosing)
         .map(|dosing| {
             let (from, until) = window(dosing, rules);
-            let done = sessions
-                .iter()
-                .filter(|s| {
-                    s.kind == SessionKind::Integration && s.dosing_session_id == Some(dosing.id)
-                })
-                .min_by_key(|s| (s.started, s.id));
+            let done = first_integration.get(&dosing.id);
             let status = match done {
                 Some(s) => IntegrationStatus::Done { session: s.id },
                 None if now < from => IntegrationStatus::Upcoming { from },
