@@ -782,7 +782,14 @@ fn log(ctx: &Ctx, session: i64, line: &str, out: &mut impl Write) -> Outcome {
             Err(e) => {
                 failed += 1;
                 eprintln!("kapchart: line {}: {e}", n + 1);
-                if let ChartingError::Store(StoreError::DiskFull(_) | StoreError::ReadOnly(_)) = e {
+                // The chart itself cannot take more lines: stop rather than fail each one.
+                if let ChartingError::Store(
+                    StoreError::DiskFull(_)
+                    | StoreError::ReadOnly(_)
+                    | StoreError::Corrupt { .. }
+                    | StoreError::CannotOpen(_),
+                ) = e
+                {
                     return Err(Failure::runtime(format!(
                         "stopped at line {}: nothing from there on was written",
                         n + 1
