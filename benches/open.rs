@@ -123,19 +123,44 @@ fn first_frame(c: &mut Criterion) {
     }
 
     let mut term = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
+    // At ten years a home frame takes seconds (see BENCHMARKS.md): ten samples.
     let mut g = c.benchmark_group("home");
+    g.sample_size(10);
     for s in &sides {
         g.bench_function(s.label, |b| {
             b.iter(|| home_frame(&s.chart, &config, &mut term))
         });
     }
     g.finish();
-    let mut g = c.benchmark_group("home_read");
-    for s in &sides {
-        g.bench_function(s.label, |b| {
-            b.iter(|| black_box(home_data(&s.chart, &config)))
-        });
-    }
+
+    // Where the clinic's home frame goes.
+    let clinic = &sides[1];
+    let sessions = clinic.chart.sessions(None).expect("sessions");
+    let mut g = c.benchmark_group("home_parts_clinic");
+    g.sample_size(10);
+    g.bench_function("sessions_all", |b| {
+        b.iter(|| black_box(clinic.chart.sessions(None).expect("sessions")))
+    });
+    g.bench_function("patients", |b| {
+        b.iter(|| black_box(clinic.chart.patients().expect("patients")))
+    });
+    g.bench_function("pending_integrations", |b| {
+        b.iter(|| {
+            black_box(kapchart::domain::integration::pending(
+                &sessions,
+                &config.integration,
+                common::now(),
+            ))
+        })
+    });
+    let data = home_data(&clinic.chart, &config);
+    g.bench_function("draw_only", |b| {
+        b.iter(|| {
+            let mut app = app(&config);
+            update(&mut app, Action::HomeLoaded(Ok(data.clone())));
+            term.draw(|f| view::draw(&app, f)).expect("draw");
+        })
+    });
     g.finish();
 
     let mut g = c.benchmark_group("live");
@@ -146,11 +171,135 @@ fn first_frame(c: &mut Criterion) {
     }
     g.finish();
 
+    let mut g = c.benchmark_group("live_read");
+    for s in &sides {
+        g.bench_function(s.label, |b| {
+            b.iter(|| black_box(kapchart::tui::live_data(&s.chart, s.session).expect("live data")))
+        });
+    }
+    g.finish();
+
+    // Where the clinic's live frame goes.
+    let patient = common::first_patient(&clinic.chart);
+    let mut g = c.benchmark_group("live_parts_clinic");
+    g.bench_function("sessions_of_patient", |b| {
+        b.iter(|| black_box(clinic.chart.sessions(Some(patient)).expect("sessions")))
+    });
+    g.bench_function("session_entries", |b| {
+        b.iter(|| black_box(clinic.chart.entries(clinic.session).expect("entries")))
+    });
+    g.bench_function("safety_flag", |b| {
+        b.iter(|| black_box(kapchart::course::safety_flag(&clinic.chart, patient).expect("flag")))
+    });
+    let data = kapchart::tui::live_data(&clinic.chart, clinic.session).expect("live data");
+    g.bench_function("draw_only", |b| {
+        b.iter(|| {
+            let mut app = app(&config);
+            update(&mut app, Action::Opened(Ok(data.clone())));
+            term.draw(|f| view::draw(&app, f)).expect("draw");
+        })
+    });
+    g.finish();
+
+    suggested(c, clinic);
+
     let mut g = c.benchmark_group("unlock");
     g.sample_size(10);
     for s in &sides {
         g.bench_function(s.label, |b| b.iter(|| black_box(common::open(&s.path))));
     }
+    g.finish();
+}
+
+/// The columns `Chart::sessions` reads (its end time from the session's end entry).
+const SESSION_SQL: &str = "SELECT s.id, s.patient_id, s.kind, s.started_at, s.started_offset, c.name, \
+     s.intention, s.dosing_session_id, \
+     (SELECT e.event_at || ' ' || e.event_offset FROM entries e \
+        WHERE e.session_id = s.id AND e.kind = 'session-end' \
+          AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.corrects = e.id) \
+        ORDER BY e.event_at DESC LIMIT 1) \
+     FROM sessions s JOIN clinicians c ON c.id = s.clinician_id";
+
+fn plan(chart: &Chart, sql: &str) -> String {
+    let mut stmt = chart
+        .raw_connection()
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .expect("explain");
+    let rows = stmt
+        .query_map([], |r| r.get::<_, String>(3))
+        .expect("plan")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("plan rows");
+    rows.join(" | ")
+}
+
+/// What the slow parts would cost with the fixes suggested in BENCHMARKS.md, measured on the
+/// same data: a covering partial index for session ends (on a copy of the clinic chart), and
+/// the one-patient session query without `?1 IS NULL OR`.
+fn suggested(c: &mut Criterion, clinic: &Side) {
+    let all = format!(
+        "{SESSION_SQL} WHERE ?1 IS NULL OR s.patient_id = ?1 ORDER BY s.started_at DESC, s.id DESC"
+    );
+    let one =
+        format!("{SESSION_SQL} WHERE s.patient_id = ?1 ORDER BY s.started_at DESC, s.id DESC");
+    eprintln!(
+        "plan sessions(None/Some): {}",
+        plan(&clinic.chart, &all.replace("?1", "NULL"))
+    );
+    eprintln!(
+        "plan by patient only:      {}",
+        plan(&clinic.chart, &one.replace("?1", "1"))
+    );
+
+    let copy = clinic.path.with_extension("indexed.db");
+    if !copy.exists() {
+        std::fs::copy(&clinic.path, &copy).expect("copy the clinic chart");
+    }
+    let indexed = common::open(&copy);
+    indexed
+        .raw_connection()
+        .execute_batch(
+            "CREATE INDEX IF NOT EXISTS bench_entries_session_end \
+             ON entries(session_id, event_at, event_offset) WHERE kind = 'session-end'",
+        )
+        .expect("index");
+    eprintln!(
+        "plan with a covering index: {}",
+        plan(&indexed, &all.replace("?1", "NULL"))
+    );
+
+    let patient = common::first_patient(&clinic.chart);
+    let mut g = c.benchmark_group("suggested_clinic");
+    g.sample_size(10);
+    g.bench_function("sessions_all_with_covering_end_index", |b| {
+        b.iter(|| black_box(indexed.sessions(None).expect("sessions")))
+    });
+    // Is the rest of the live read's gap page-cache churn? The same read on a connection
+    // with a 64 MB page cache instead of SQLCipher's default 2 MB.
+    let big_cache = common::open(&clinic.path);
+    big_cache
+        .raw_connection()
+        .pragma_update(None, "cache_size", -65536)
+        .expect("cache_size");
+    g.bench_function("live_read_with_64mb_page_cache", |b| {
+        b.iter(|| {
+            black_box(kapchart::tui::live_data(&big_cache, clinic.session).expect("live data"))
+        })
+    });
+    g.bench_function("sessions_of_patient_by_index", |b| {
+        let mut stmt = clinic
+            .chart
+            .raw_connection()
+            .prepare(&one)
+            .expect("prepare");
+        b.iter(|| {
+            let n = stmt
+                .query_map([patient], |r| r.get::<_, i64>(0))
+                .expect("query")
+                .count();
+            black_box(n)
+        })
+    });
     g.finish();
 }
 

@@ -7,9 +7,10 @@
 //! entries (vitals on the protocol's 15/30-minute rounds with the T+40 BP, MOAA/S, the dose,
 //! observations with #tags and quotes, the discharge items), an integration session 2-3 days
 //! after each dosing session with PHQ-9 and GAD-7, and a signed integration note drafted from
-//! the record. About one course in twenty-five has a pre-dose BP caution, and a few sessions
-//! have an alert, an amendment, a strike or a late entry, acknowledged or explained as a
-//! clinician would.
+//! the record. As in a clinic, some sessions stand out: in a generated chart about 7% of dosing
+//! sessions start with a pre-dose BP caution, about 11% reach the BP alert level, 4-5% have an
+//! SpO2 dip or deep sedation, one in six has a late entry, and a few have an amendment or a
+//! strike; alerts are mostly acknowledged, and notes with open alerts are signed with a reason.
 //!
 //! Courses start at random over the ten years before `now` and the sessions are written in
 //! the order they happened, across patients, as a clinic's chart fills up; what would end
@@ -51,7 +52,11 @@ pub const SESSIONS_PER_COURSE: usize = 2 + 2 * DOSING_SESSIONS;
 pub const DOSING_SESSIONS: usize = DEFAULT_PLANNED_DOSING as usize;
 
 /// About how many entries one finished course has; for progress estimates.
-pub const ENTRIES_PER_COURSE: usize = 310;
+pub const ENTRIES_PER_COURSE: usize = 285;
+
+/// Changes whenever the same seed would write a different chart (for caches of generated
+/// charts, such as the benchmarks').
+pub const VERSION: u32 = 1;
 
 /// How far back the clinic's history reaches.
 const HISTORY_DAYS: i64 = 3652;
@@ -84,12 +89,15 @@ pub fn generate(
     };
     pragma(chart, "NORMAL")?;
     let filled = fill(chart, config, patients, seed, now, progress);
-    pragma(chart, "FULL")?;
-    chart
-        .raw_connection()
-        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-        .map_err(|e| ChartingError::Invalid(format!("cannot checkpoint the chart: {e}")))?;
-    filled
+    let restored = pragma(chart, "FULL").and_then(|()| {
+        chart
+            .raw_connection()
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(|e| ChartingError::Invalid(format!("cannot checkpoint the chart: {e}")))
+    });
+    let report = filled?;
+    restored?;
+    Ok(report)
 }
 
 fn fill(
@@ -569,7 +577,7 @@ impl Profile {
             regimen,
             bp,
             spo2: rng.range(96, 99),
-            bp_rise: 6.0 + rng.unit() * 22.0,
+            bp_rise: 4.0 + rng.unit() * 16.0,
             phq: 1.1 + rng.unit() * 1.5,
             gad: 0.9 + rng.unit() * 1.6,
             response: 0.15 + rng.unit() * 0.6,
@@ -669,7 +677,7 @@ fn at_time(offset: &FixedOffset, date: NaiveDate, minutes: i64) -> DateTime<Fixe
 }
 
 /// Session start times: intake, preparation 3-10 days later, dosing sessions 2-7 days apart on
-/// weekdays in clinic hours, each integration 48-53 hours after its dosing session ends.
+/// weekdays in clinic hours, each integration 48-54 hours after its dosing session ends.
 fn schedule(rng: &mut Rng, offset: &FixedOffset, start: NaiveDate) -> Vec<DateTime<FixedOffset>> {
     let clinic_time = |rng: &mut Rng, from_h: i64, to_h: i64| rng.range(from_h * 2, to_h * 2) * 30;
     let mut out = Vec::with_capacity(SESSIONS_PER_COURSE);
@@ -797,7 +805,7 @@ impl Timeline {
         let (event, recorded) = if roll < 0.80 {
             let t = event + Duration::seconds(rng.range(0, 59));
             (t, t)
-        } else if roll < 0.985 {
+        } else if roll < 0.995 {
             (event, event + Duration::seconds(rng.range(60, 240)))
         } else {
             (event, event + Duration::minutes(rng.range(12, 25)))
@@ -1632,7 +1640,7 @@ mod tests {
     }
 
     #[test]
-    fn counts_match_the_chart_and_every_course_is_whole() {
+    fn counts_match_the_chart_every_course_is_whole_and_it_verifies() {
         let dir = tempfile::tempdir().unwrap();
         let mut chart = chart(&dir, "c.db");
         let report = fill(&mut chart, 3, 42);
@@ -1674,20 +1682,13 @@ mod tests {
                 .count()
                 >= 30
         );
+        let verified = chart.verify().unwrap();
+        assert!(verified.is_ok(), "{verified:?}");
         let per_course = report.entries / 3;
         assert!(
             (ENTRIES_PER_COURSE * 4 / 5..=ENTRIES_PER_COURSE * 6 / 5).contains(&per_course),
             "{per_course} entries per course"
         );
-    }
-
-    #[test]
-    fn a_generated_chart_verifies() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut chart = chart(&dir, "c.db");
-        fill(&mut chart, 3, 3);
-        let report = chart.verify().unwrap();
-        assert!(report.is_ok(), "{report:?}");
     }
 
     #[test]

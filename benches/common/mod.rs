@@ -76,8 +76,9 @@ pub fn open(path: &std::path::Path) -> Chart {
 /// under `target/bench-data/` (a 2,000-patient chart takes minutes).
 pub fn clinic_chart(patients: usize) -> PathBuf {
     let name = format!(
-        "clinic-v{}-p{patients}-s{SEED}.db",
-        kapchart::store::schema::LATEST
+        "clinic-schema{}-gen{}-p{patients}-s{SEED}.db",
+        kapchart::store::schema::LATEST,
+        kapchart::scale::VERSION
     );
     let path = data_dir().join(&name);
     if path.exists() {
