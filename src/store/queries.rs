@@ -247,9 +247,16 @@ impl Chart {
 
     /// Sessions, newest first; all, or one patient's.
     pub fn sessions(&self, patient: Option<PatientId>) -> Result<Vec<Session>> {
+        // Two statements, not `?1 IS NULL OR ...`: SQLite cannot use the patient index
+        // through that OR, and one patient's list would scan every session in the chart.
+        let filter = if patient.is_some() {
+            "WHERE s.patient_id = ?1"
+        } else {
+            "WHERE ?1 IS NULL"
+        };
         let sql = format!(
             "SELECT {SESSION_COLUMNS} FROM sessions s JOIN clinicians c ON c.id = s.clinician_id
-             WHERE ?1 IS NULL OR s.patient_id = ?1 ORDER BY s.started_at DESC, s.id DESC"
+             {filter} ORDER BY s.started_at DESC, s.id DESC"
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
