@@ -8,7 +8,7 @@ mod common;
 
 use chrono::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
-use kapchart::charting;
+use kapchart::app::charting;
 use kapchart::config::Config;
 use kapchart::domain::SessionKind;
 use kapchart::domain::grammar::{ParseContext, parse_line};

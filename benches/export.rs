@@ -38,12 +38,24 @@ fn side(label: &'static str, patients: usize) -> Side {
 }
 
 fn session_json(s: &Side) -> String {
-    let record = export::session_record_from(&s.chart, s.session, common::now()).expect("record");
+    let record = export::session_record_from(
+        &s.chart,
+        &kapchart::config::Config::default(),
+        s.session,
+        common::now(),
+    )
+    .expect("record");
     fhir::bundle(&record).to_string()
 }
 
 fn course_json(s: &Side) -> String {
-    let record = export::course_record_from(&s.chart, s.patient, common::now()).expect("record");
+    let record = export::course_record_from(
+        &s.chart,
+        &kapchart::config::Config::default(),
+        s.patient,
+        common::now(),
+    )
+    .expect("record");
     fhir::bundle(&record).to_string()
 }
 
@@ -76,11 +88,23 @@ fn exports(c: &mut Criterion) {
     g.bench_function("read_record", |b| {
         b.iter(|| {
             black_box(
-                export::course_record_from(&s.chart, s.patient, common::now()).expect("record"),
+                export::course_record_from(
+                    &s.chart,
+                    &kapchart::config::Config::default(),
+                    s.patient,
+                    common::now(),
+                )
+                .expect("record"),
             )
         })
     });
-    let record = export::course_record_from(&s.chart, s.patient, common::now()).expect("record");
+    let record = export::course_record_from(
+        &s.chart,
+        &kapchart::config::Config::default(),
+        s.patient,
+        common::now(),
+    )
+    .expect("record");
     g.bench_function("bundle_and_json", |b| {
         b.iter(|| black_box(fhir::bundle(&record).to_string()))
     });

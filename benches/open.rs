@@ -3,7 +3,7 @@
 //!
 //! - `home/*`: what the home screen reads (patients, all sessions, pending integrations) and
 //!   one frame of it drawn at 160x48.
-//! - `live/*`: `tui::live_data` for a dosing session and one frame of the live screen.
+//! - `live/*`: `app::views::live_data` for a dosing session and one frame of the live screen.
 //! - `unlock/*`: `Chart::open` (SQLCipher key derivation, the schema check), on its own.
 //!
 //! Both sides show the same patient (the generator's first, the same person for one seed)
@@ -88,7 +88,9 @@ fn home_frame(chart: &Chart, config: &Arc<Config>, term: &mut Terminal<TestBacke
 
 fn live_frame(chart: &Chart, session: i64, config: &Arc<Config>, term: &mut Terminal<TestBackend>) {
     let mut app = app(config);
-    let data = kapchart::tui::live_data(chart, session).expect("live data");
+    let data =
+        kapchart::app::views::live_data(chart, &kapchart::config::Config::default(), session)
+            .expect("live data");
     update(&mut app, Action::Opened(Ok(data)));
     term.draw(|f| view::draw(&app, f)).expect("draw");
 }
@@ -174,7 +176,16 @@ fn first_frame(c: &mut Criterion) {
     let mut g = c.benchmark_group("live_read");
     for s in &sides {
         g.bench_function(s.label, |b| {
-            b.iter(|| black_box(kapchart::tui::live_data(&s.chart, s.session).expect("live data")))
+            b.iter(|| {
+                black_box(
+                    kapchart::app::views::live_data(
+                        &s.chart,
+                        &kapchart::config::Config::default(),
+                        s.session,
+                    )
+                    .expect("live data"),
+                )
+            })
         });
     }
     g.finish();
@@ -189,9 +200,16 @@ fn first_frame(c: &mut Criterion) {
         b.iter(|| black_box(clinic.chart.entries(clinic.session).expect("entries")))
     });
     g.bench_function("safety_flag", |b| {
-        b.iter(|| black_box(kapchart::course::safety_flag(&clinic.chart, patient).expect("flag")))
+        b.iter(|| {
+            black_box(kapchart::app::course::safety_flag(&clinic.chart, patient).expect("flag"))
+        })
     });
-    let data = kapchart::tui::live_data(&clinic.chart, clinic.session).expect("live data");
+    let data = kapchart::app::views::live_data(
+        &clinic.chart,
+        &kapchart::config::Config::default(),
+        clinic.session,
+    )
+    .expect("live data");
     g.bench_function("draw_only", |b| {
         b.iter(|| {
             let mut app = app(&config);
@@ -283,7 +301,14 @@ fn suggested(c: &mut Criterion, clinic: &Side) {
         .expect("cache_size");
     g.bench_function("live_read_with_64mb_page_cache", |b| {
         b.iter(|| {
-            black_box(kapchart::tui::live_data(&big_cache, clinic.session).expect("live data"))
+            black_box(
+                kapchart::app::views::live_data(
+                    &big_cache,
+                    &kapchart::config::Config::default(),
+                    clinic.session,
+                )
+                .expect("live data"),
+            )
         })
     });
     g.bench_function("sessions_of_patient_by_index", |b| {

@@ -7,8 +7,8 @@ mod common;
 use chrono::{DateTime, Duration, FixedOffset};
 use criterion::{Criterion, criterion_group, criterion_main};
 use kapchart::config::Config;
+use kapchart::domain::chart::SessionChart;
 use kapchart::domain::grammar::{ParseContext, parse_line};
-use kapchart::domain::planning::{FlagRules, SessionContext, plan_line};
 use kapchart::domain::{Payload, SessionKind};
 use kapchart::store::{Chart, NewEntry, NewPatient, NewSession};
 use kapchart::tui::app::{Action, App, Screen, update};
@@ -72,7 +72,11 @@ fn session_chart(name: &str, entries: usize) -> (Chart, i64, DateTime<FixedOffse
         )
         .expect("session");
     let mut batch = Vec::new();
-    let mut first_dose = None;
+    let mut planner = SessionChart::new(
+        chart.session(session).expect("session"),
+        Vec::new(),
+        config.session_rules(),
+    );
     let mut at = start;
     for n in 0..entries {
         at += Duration::seconds(20);
@@ -86,20 +90,22 @@ fn session_chart(name: &str, entries: usize) -> (Chart, i64, DateTime<FixedOffse
             },
         )
         .expect("line");
-        for e in plan_line(
-            &parsed,
-            at,
-            SessionContext {
-                kind: SessionKind::Dosing,
-                first_dose,
-            },
-            FlagRules {
-                alerts: &config.alerts,
-                late_after: config.late_after(),
-            },
-        ) {
+        let planned = planner.plan_line(&parsed, at);
+        for e in planned {
             if matches!(e.payload, Payload::Dose(_)) {
-                first_dose.get_or_insert(e.event_time);
+                // Written in one batch below: the planner learns the dose as it is planned.
+                planner.extend(vec![kapchart::domain::Entry {
+                    id: -1,
+                    session_id: session,
+                    payload: e.payload.clone(),
+                    event_time: e.event_time,
+                    recorded_time: at,
+                    author: String::new(),
+                    flags: Vec::new(),
+                    corrects: None,
+                    correction: None,
+                    reason: None,
+                }]);
             }
             batch.push(NewEntry {
                 payload: e.payload,
@@ -125,8 +131,9 @@ fn live_app(chart: &Chart, session: i64, now: DateTime<FixedOffset>) -> App {
         Arc::new(Config::default()),
     );
     app.theme = Theme { color: true };
-    let data = kapchart::tui::live_data(chart, session).expect("live data");
-    assert!(!data.lines.is_empty());
+    let data =
+        kapchart::app::views::live_data(chart, &Config::default(), session).expect("live data");
+    assert!(!data.chart.lines().is_empty());
     update(&mut app, Action::Opened(Ok(data)));
     app
 }

@@ -26,7 +26,7 @@ pub struct Config {
     pub templates_dir: Option<std::path::PathBuf>,
     /// Key overrides per context (`[keys.timeline] amend = "m"`); defaults are in the keymap.
     #[serde(default)]
-    pub keys: crate::tui::keymap::KeyOverrides,
+    pub keys: crate::keys::KeyOverrides,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -137,6 +137,17 @@ impl Config {
     pub fn late_after(&self) -> chrono::Duration {
         chrono::Duration::minutes(i64::from(self.entries.late_after_minutes))
     }
+
+    /// The rules a session is charted under: alert levels, the late-entry mark, the protocol's
+    /// schedule and clock drugs, and the discharge reminders.
+    pub fn session_rules(&self) -> crate::domain::chart::SessionRules {
+        crate::domain::chart::SessionRules {
+            alerts: self.alerts.clone(),
+            late_after: self.late_after(),
+            protocol: self.protocol.clone(),
+            discharge: self.discharge.clone(),
+        }
+    }
 }
 
 /// Lays `over` onto `base`: tables merge key by key, anything else replaces.
@@ -180,20 +191,6 @@ mod tests {
             err.contains("mine.toml") && err.contains("spo2_bellow"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn key_overrides_load_from_the_user_config() {
-        use crate::tui::keymap::{Command, Context, Key, Keymap};
-        let c =
-            Config::from_layers(Some(("mine.toml", "[keys.timeline]\namend = \"m\"\n"))).unwrap();
-        let map = Keymap::with_overrides(&c.keys).unwrap();
-        let m = Key::parse("m").unwrap();
-        assert_eq!(map.command(Context::Timeline, &m), Some(Command::Amend));
-        let err = Config::from_layers(Some(("mine.toml", "[keys.timeline]\nfly = \"f\"\n")))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("fly"), "{err}");
     }
 
     #[test]

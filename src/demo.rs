@@ -2,12 +2,12 @@
 //! dosing sessions with two-hour timelines, an integration session), charted through the
 //! same path as typed lines. No real person's data.
 
-use crate::charting::{self, ChartingError};
+use crate::app::charting::{self, ChartingError};
+use crate::app::course;
 use crate::config::Config;
-use crate::course;
 use crate::domain::course::{DEFAULT_PLANNED_DOSING, PatientDetails};
 use crate::domain::entry::{Acknowledgement, AldreteScore, RideHome};
-use crate::domain::{FlagCode, PatientId, Payload, SessionId, SessionKind};
+use crate::domain::{EntryId, FlagCode, PatientId, Payload, SessionId, SessionKind};
 use crate::store::{Chart, NewPatient, NewSession, StoreError};
 use chrono::{DateTime, Duration, FixedOffset, Local, NaiveDate, TimeZone};
 use std::path::Path;
@@ -205,7 +205,7 @@ fn fill_course(
         created + Duration::hours(1),
         &intake_lines,
     )?;
-    end(chart, intake, created + Duration::hours(2))?;
+    end(chart, config, intake, created + Duration::hours(2))?;
 
     let prep_start = morning(today, 14 - offset, 10);
     let prep = start(
@@ -226,7 +226,7 @@ fn fill_course(
         ),
     ];
     chart_lines(chart, config, prep, prep_start, &prep_lines)?;
-    end(chart, prep, prep_start + Duration::minutes(50))?;
+    end(chart, config, prep, prep_start + Duration::minutes(50))?;
 
     for (n, dose) in p.doses.iter().enumerate() {
         let days_ago = if n == 0 { 12 - offset } else { 8 - offset };
@@ -272,7 +272,8 @@ fn fill_course(
             dosing_start + Duration::minutes(132),
             vec![Payload::PatientReady],
         )?;
-        end(chart, dosing, dosing_start + Duration::minutes(140))?;
+        acknowledge_alerts(chart, config, dosing)?;
+        end(chart, config, dosing, dosing_start + Duration::minutes(140))?;
 
         let integration_start = dosing_start + Duration::hours(50);
         let integration = start(
@@ -308,6 +309,7 @@ fn fill_course(
         )?;
         end(
             chart,
+            config,
             integration,
             integration_start + Duration::minutes(55),
         )?;
@@ -380,7 +382,8 @@ fn session_in_progress(
         started,
         &[(0, "bp 146/92 hr 80 spo2 98 rr 14 temp 36.7")],
     )?;
-    let caution = charting::session_lines(chart, session)?
+    let caution = charting::session_chart(chart, config, session)?
+        .lines()
         .last()
         .map(|l| l.entry.id)
         .unwrap_or_default();
@@ -409,6 +412,36 @@ fn session_in_progress(
         (37, "moaas 3"),
     ];
     chart_lines(chart, config, session, started, &lines)
+}
+
+/// The clinician acknowledges each alert of the session three minutes after it, as the live
+/// screen asks (the T+40 BP peak of one demo patient crosses the alert level).
+fn acknowledge_alerts(
+    chart: &mut Chart,
+    config: &Config,
+    session: SessionId,
+) -> Result<(), ChartingError> {
+    let open: Vec<(EntryId, FlagCode, DateTime<FixedOffset>)> =
+        charting::session_chart(chart, config, session)?
+            .open_alerts()
+            .iter()
+            .map(|a| (a.line.entry.id, a.flag.code, a.line.entry.event_time))
+            .collect();
+    for (entry, flag, at) in open {
+        record(
+            chart,
+            config,
+            session,
+            at + Duration::minutes(3),
+            vec![Payload::Acknowledgement(Acknowledgement {
+                entry,
+                flag,
+                note: "rechecked after 5 min rest; prescriber informed, monitoring continued"
+                    .into(),
+            })],
+        )?;
+    }
+    Ok(())
 }
 
 fn record(
@@ -522,8 +555,9 @@ fn chart_lines(
 
 fn end(
     chart: &mut Chart,
+    config: &Config,
     session: SessionId,
     at: DateTime<FixedOffset>,
 ) -> Result<(), ChartingError> {
-    charting::end_session(chart, session, None, &at).map(|_| ())
+    charting::end_session(chart, config, session, Vec::new(), None, &at).map(|_| ())
 }

@@ -25,14 +25,14 @@
 //! the newest transactions but never leaves the chart inconsistent), then back to `FULL`
 //! with one checkpoint at the end.
 
-use crate::charting::ChartingError;
+use crate::app::charting::ChartingError;
+use crate::app::course;
 use crate::config::Config;
-use crate::course;
+use crate::domain::chart::SessionChart;
 use crate::domain::course::{DEFAULT_PLANNED_DOSING, PatientDetails};
 use crate::domain::entry::{Acknowledgement, AldreteScore, RideHome, SessionEnd};
 use crate::domain::grammar::{ParseContext, parse_line};
-use crate::domain::planning::{FlagRules, SessionContext, plan_line};
-use crate::domain::{Correction, EntryId, Flag, PatientId, Payload, SessionId, SessionKind};
+use crate::domain::{Correction, Entry, EntryId, Flag, PatientId, Payload, SessionId, SessionKind};
 use crate::store::{Chart, NewEntry, NewPatient, NewSession};
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Weekday};
 
@@ -1339,11 +1339,12 @@ fn write_session(
     mut timeline: Timeline,
 ) -> Result<usize, ChartingError> {
     timeline.steps.sort_by_key(|s| (s.recorded, s.key));
-    let rules = FlagRules {
-        alerts: &config.alerts,
-        late_after: config.late_after(),
-    };
-    let mut first_dose: Option<DateTime<FixedOffset>> = None;
+    let _ = kind;
+    // The session's chart plans every line and form, as the TUI and the CLI do; it learns the
+    // doses written so far (with stand-in ids) so that T+0 and pre-dose are the same.
+    let mut planner =
+        SessionChart::new(chart.session(session)?, Vec::new(), config.session_rules());
+    let mut doses_seen: i64 = 0;
     // The first entry each step wrote (by key).
     let mut first_entry: Vec<Option<usize>> = vec![None; timeline.steps.len()];
     let mut batch = Batch {
@@ -1354,9 +1355,6 @@ fn write_session(
         count: 0,
     };
     for step in timeline.steps {
-        let before_first_dose = |at: DateTime<FixedOffset>| {
-            kind == SessionKind::Dosing && first_dose.is_none_or(|d| at < d)
-        };
         match step.what {
             What::Line(text) => {
                 let parsed = parse_line(
@@ -1368,15 +1366,22 @@ fn write_session(
                         measures: &config.measures,
                     },
                 )?;
-                let planned = plan_line(
-                    &parsed,
-                    step.recorded,
-                    SessionContext { kind, first_dose },
-                    rules,
-                );
+                let planned = planner.plan_line(&parsed, step.recorded);
                 for (n, e) in planned.into_iter().enumerate() {
                     if matches!(e.payload, Payload::Dose(_)) {
-                        first_dose = Some(first_dose.map_or(e.event_time, |d| d.min(e.event_time)));
+                        doses_seen += 1;
+                        planner.extend(vec![Entry {
+                            id: -doses_seen,
+                            session_id: session,
+                            payload: e.payload.clone(),
+                            event_time: e.event_time,
+                            recorded_time: step.recorded,
+                            author: String::new(),
+                            flags: Vec::new(),
+                            corrects: None,
+                            correction: None,
+                            reason: None,
+                        }]);
                     }
                     let index = batch.push(NewEntry {
                         payload: e.payload,
@@ -1391,15 +1396,12 @@ fn write_session(
                 }
             }
             What::Form(payloads) => {
-                for payload in payloads {
-                    let flags = config
-                        .alerts
-                        .flags_for(&payload, before_first_dose(step.recorded));
+                for e in planner.plan_payloads(payloads, step.recorded) {
                     batch.push(NewEntry {
-                        payload,
-                        event_time: step.recorded,
+                        payload: e.payload,
+                        event_time: e.event_time,
                         recorded_time: step.recorded,
-                        flags,
+                        flags: e.flags,
                         corrects: None,
                     });
                 }
@@ -1449,15 +1451,13 @@ fn write_session(
                 )?;
                 // As `charting::amend_entry` without a time: the original's event time, and
                 // the flags the reading earns at that time.
-                for payload in parsed.entries.into_iter().take(1) {
-                    let flags = config
-                        .alerts
-                        .flags_for(&payload, before_first_dose(original));
+                let first = parsed.entries.into_iter().take(1).collect();
+                for e in planner.plan_payloads(first, original) {
                     batch.push(NewEntry {
-                        payload,
+                        payload: e.payload,
                         event_time: original,
                         recorded_time: step.recorded,
-                        flags,
+                        flags: e.flags,
                         corrects: Some((entry, Correction::Amend, reason.into())),
                     });
                 }
@@ -1673,7 +1673,9 @@ mod tests {
             .iter()
             .find(|s| s.kind == SessionKind::Dosing)
             .unwrap();
-        let lines = crate::charting::session_lines(&chart, dosing.id).unwrap();
+        let session =
+            crate::app::charting::session_chart(&chart, &Config::default(), dosing.id).unwrap();
+        let lines = session.lines();
         assert!((30..=55).contains(&lines.len()), "{} entries", lines.len());
         assert!(
             lines

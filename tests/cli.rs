@@ -191,8 +191,33 @@ fn sessions_start_end_and_list() {
     assert_eq!(session, "1");
     let list = home.ok(&["session", "list", "--patient", &patient]);
     assert!(list.contains("dosing") && list.contains("open"), "{list}");
-    let end_entry = home.ok(&["session", "end", &session]);
+    // Ending a dosing session with nothing charted: refused with what stands against it,
+    // and nothing written.
+    let err = home.fails(&["session", "end", &session], 1);
+    for words in [
+        "was not ended",
+        "no ride home recorded",
+        "no modified Aldrete score",
+        "baseline vitals with BP",
+        "--reason",
+    ] {
+        assert!(err.contains(words), "missing {words:?}: {err}");
+    }
+    let open = home.ok(&["session", "list", "--patient", &patient]);
+    assert!(open.contains("open"), "{open}");
+    let end_entry = home.ok(&[
+        "session",
+        "end",
+        &session,
+        "--reason",
+        "patient declined the dose; left with partner",
+    ]);
     assert!(end_entry.parse::<i64>().is_ok(), "{end_entry}");
+    let shown = home.ok(&["session", "show", &session]);
+    assert!(
+        shown.contains("patient declined the dose; left with partner"),
+        "{shown}"
+    );
     let json: Value = serde_json::from_str(&home.ok(&["session", "list", "--json"])).unwrap();
     assert!(json[0]["ended"].is_string(), "{json}");
     assert_eq!(json[0]["intention"], "Let go of the old story");

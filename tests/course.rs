@@ -370,7 +370,13 @@ fn patient_details_medications_and_course() {
         "--goal",
         "return to running",
     ]);
-    home.ok(&["session", "end", &session]);
+    home.ok(&[
+        "session",
+        "end",
+        &session,
+        "--reason",
+        "dose postponed; patient went home with partner",
+    ]);
     let course = json(&home, &["course", "show", "--patient", &patient, "--json"]);
     assert_eq!(course["planned_dosing"], 6);
     assert_eq!(course["dosing_done"], 1);

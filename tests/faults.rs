@@ -580,7 +580,7 @@ fn damage_found_while_the_chart_is_open_is_named_as_damage_from_then_on() {
         "reading the session again",
         chart.session(session).unwrap_err().to_string(),
     );
-    let write = kapchart::charting::record_line(
+    let write = kapchart::app::charting::record_line(
         &mut chart,
         &kapchart::config::Config::default(),
         session,

@@ -10,7 +10,7 @@ mod common;
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone};
 use common::fixture::{Fixture, at, dosing_session};
-use kapchart::charting;
+use kapchart::app::charting;
 use kapchart::domain::{ChartLine, EntryId, Payload, SessionKind};
 use kapchart::export::fhir::{self, FHIR_BASE};
 use kapchart::export::{Record, course_record_from, session_record_from};
@@ -45,9 +45,18 @@ fn charted() -> Fixture {
     let moaas4 = entry_at(&f, 26, "sedation");
     charting::strike_entry(&mut f.chart, moaas4, "charted twice", &at(57)).unwrap();
     f.discharge_at(130);
-    charting::end_session(&mut f.chart, f.session, None, &at(135)).unwrap();
+    // The fixture charts vitals to T+50 only: ending needs a reason, which is recorded.
+    charting::end_session(
+        &mut f.chart,
+        &f.config,
+        f.session,
+        Vec::new(),
+        Some("vitals after T+50 kept on the monitor printout"),
+        &at(135),
+    )
+    .unwrap();
 
-    let note = kapchart::course::open_note(&mut f.chart, &f.config, f.session, at(24 * 60))
+    let note = kapchart::app::course::open_note(&mut f.chart, &f.config, f.session, at(24 * 60))
         .unwrap()
         .note
         .id;
@@ -66,7 +75,7 @@ fn exported() -> DateTime<FixedOffset> {
 }
 
 fn session_record(f: &Fixture, when: DateTime<FixedOffset>) -> Record {
-    session_record_from(&f.chart, f.session, when).unwrap()
+    session_record_from(&f.chart, &f.config, f.session, when).unwrap()
 }
 
 /// The id of the entry of `kind` charted at `minute` (the first, when several).
@@ -289,7 +298,9 @@ fn course() -> (Fixture, i64, i64, i64) {
     .unwrap();
     charting::end_session(
         &mut f.chart,
+        &f.config,
         integration,
+        Vec::new(),
         None,
         &(integration_start + Duration::minutes(50)),
     )
@@ -326,7 +337,7 @@ fn course() -> (Fixture, i64, i64, i64) {
         )
         .unwrap();
     }
-    kapchart::course::open_note(&mut f.chart, &f.config, second, summer + Duration::hours(3))
+    kapchart::app::course::open_note(&mut f.chart, &f.config, second, summer + Duration::hours(3))
         .unwrap();
     (f, patient, integration, second)
 }
@@ -784,7 +795,7 @@ fn signed_note_and_addendum_are_document_references() {
 #[test]
 fn unsigned_drafts_are_not_exported() {
     let mut f = dosing_session(60);
-    let note = kapchart::course::open_note(&mut f.chart, &f.config, f.session, at(24 * 60))
+    let note = kapchart::app::course::open_note(&mut f.chart, &f.config, f.session, at(24 * 60))
         .unwrap()
         .note;
     assert!(note.draft.is_some() && !note.is_signed());
@@ -800,7 +811,8 @@ fn every_reference_resolves_inside_the_bundle() {
     assert!(n > 50, "{n} references");
 
     let (f, patient, _, _) = course();
-    let b = fhir::bundle(&course_record_from(&f.chart, patient, course_exported()).unwrap());
+    let b =
+        fhir::bundle(&course_record_from(&f.chart, &f.config, patient, course_exported()).unwrap());
     assert_references_resolve(&b);
 }
 
@@ -829,7 +841,8 @@ fn ids_are_stable_across_exports() {
     // The same resources keep their ids in the whole-course export.
     let (f, patient, _, _) = course();
     let session = fhir::bundle(&session_record(&f, exported()));
-    let whole = fhir::bundle(&course_record_from(&f.chart, patient, course_exported()).unwrap());
+    let whole =
+        fhir::bundle(&course_record_from(&f.chart, &f.config, patient, course_exported()).unwrap());
     let whole_ids: HashSet<String> = ids(&whole).into_iter().collect();
     for id in ids(&session) {
         assert!(
@@ -843,7 +856,7 @@ fn ids_are_stable_across_exports() {
 #[test]
 fn course_bundle_has_every_session_with_its_own_offset() {
     let (f, patient, integration, second) = course();
-    let record = course_record_from(&f.chart, patient, course_exported()).unwrap();
+    let record = course_record_from(&f.chart, &f.config, patient, course_exported()).unwrap();
     let b = fhir::bundle(&record);
     let encounters = of_type(&b, "Encounter");
     assert_eq!(encounters.len(), 3);
@@ -855,7 +868,8 @@ fn course_bundle_has_every_session_with_its_own_offset() {
     assert!(enc(second)["period"].get("end").is_none());
     assert_eq!(enc(second)["period"]["start"], "2027-04-15T10:00:00+02:00");
 
-    let second_lines = kapchart::charting::session_lines(&f.chart, second).unwrap();
+    let second_chart = kapchart::app::charting::session_chart(&f.chart, &f.config, second).unwrap();
+    let second_lines = second_chart.lines();
     let id_of = |kind: &str| {
         second_lines
             .iter()
@@ -950,7 +964,9 @@ fn bundles_validate_with_fhir_resources_r4b() {
     files.push(write_json(
         dir.path(),
         "course.json",
-        &fhir::bundle(&course_record_from(&f.chart, patient, course_exported()).unwrap()),
+        &fhir::bundle(
+            &course_record_from(&f.chart, &f.config, patient, course_exported()).unwrap(),
+        ),
     ));
 
     let (ok, out) = run_validator(&files);

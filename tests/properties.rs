@@ -8,9 +8,9 @@
 //!   raw UPDATE and DELETE are refused, and the audit trail verifies.
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
-use kapchart::charting;
+use kapchart::app::charting;
+use kapchart::app::course;
 use kapchart::config::Config;
-use kapchart::course;
 use kapchart::domain::entry::{RiskAssessment, Text};
 use kapchart::domain::grammar::{GrammarError, KEYWORDS, ParseContext, format_payload, parse_line};
 use kapchart::domain::measures::{Instrument, MeasureRules, score};
@@ -658,7 +658,11 @@ fn run_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
             prop_assert_eq!(result.is_ok(), ok, "op {} {:?}: {:?}", n, op, result);
         }
         // New entries join the model.
-        for e in charting::session_lines(&chart, session).unwrap() {
+        for e in charting::session_chart(&chart, config, session)
+            .unwrap()
+            .lines()
+            .to_vec()
+        {
             if e.entry.id > max_before {
                 known.push(Known {
                     id: e.entry.id,

@@ -9,7 +9,7 @@ mod common;
 
 use chrono::{DateTime, Duration, FixedOffset};
 use common::fixture::{Fixture, at, dosing_session};
-use kapchart::charting;
+use kapchart::app::charting;
 use kapchart::domain::measures::MeasureRules;
 use kapchart::domain::{AlertThresholds, EntryId, Payload, SessionKind};
 use kapchart::export::{Record, course_record_from, csv, report, session_record_from};
@@ -60,9 +60,18 @@ fn charted() -> Fixture {
     f.log_at(108, "moaas 5");
     f.discharge_at(110);
     f.record_at(115, vec![Payload::PatientReady]);
-    charting::end_session(&mut f.chart, f.session, None, &at(125)).unwrap();
+    // Ended at T+115, five minutes before the 120-minute minimum: the reason is recorded.
+    charting::end_session(
+        &mut f.chart,
+        &f.config,
+        f.session,
+        Vec::new(),
+        Some("patient alert and steady, Aldrete 10; prescriber agreed to discharge at T+115"),
+        &at(125),
+    )
+    .unwrap();
 
-    let note = kapchart::course::open_note(&mut f.chart, &f.config, f.session, at(150))
+    let note = kapchart::app::course::open_note(&mut f.chart, &f.config, f.session, at(150))
         .unwrap()
         .note
         .id;
@@ -93,7 +102,7 @@ fn rules() -> MeasureRules {
 }
 
 fn session_record(f: &Fixture) -> Record {
-    session_record_from(&f.chart, f.session, exported()).unwrap()
+    session_record_from(&f.chart, &f.config, f.session, exported()).unwrap()
 }
 
 /// The id of the entry of `kind` charted at `minute`.
@@ -192,7 +201,9 @@ fn course() -> (Fixture, i64) {
     );
     charting::end_session(
         &mut f.chart,
+        &f.config,
         intake,
+        Vec::new(),
         None,
         &(intake_at + Duration::minutes(55)),
     )
@@ -220,7 +231,9 @@ fn course() -> (Fixture, i64) {
     );
     charting::end_session(
         &mut f.chart,
+        &f.config,
         integration,
+        Vec::new(),
         None,
         &(integration_at + Duration::minutes(50)),
     )
@@ -248,12 +261,14 @@ fn course() -> (Fixture, i64) {
     }
     charting::end_session(
         &mut f.chart,
+        &f.config,
         second,
-        None,
+        Vec::new(),
+        Some("discharge items kept on the paper form that day"),
         &(second_at + Duration::minutes(130)),
     )
     .unwrap();
-    kapchart::course::open_note(
+    kapchart::app::course::open_note(
         &mut f.chart,
         &f.config,
         second,
@@ -264,7 +279,7 @@ fn course() -> (Fixture, i64) {
 }
 
 fn course_record(f: &Fixture, patient: i64) -> Record {
-    course_record_from(&f.chart, patient, at(8 * 24 * 60)).unwrap()
+    course_record_from(&f.chart, &f.config, patient, at(8 * 24 * 60)).unwrap()
 }
 
 /// Compares `got` with the golden file `name`, or writes it when KAPCHART_UPDATE_GOLDEN=1.
@@ -519,7 +534,11 @@ fn html_shows_discharge_and_the_signed_note_with_its_hashes() {
         "activity 2 (moves 4 limbs)",
         "partner (Chris)",
         "12:05 (T+115)",
-        "12:05 (T+115); no end reason needed",
+        // Ended five minutes before the 120-minute minimum: the reason is in the record.
+        "12:05 (T+115); ended against a discharge reminder, reason: patient alert and steady",
+        "<h3>Protocol checks</h3>",
+        "<strong class=\"flagged\">done late (20 min)</strong>",
+        "<strong class=\"flagged\">missed</strong>",
     ] {
         assert!(html.contains(want), "missing {want:?}");
     }
@@ -545,7 +564,7 @@ fn html_shows_discharge_and_the_signed_note_with_its_hashes() {
 #[test]
 fn an_unsigned_note_is_marked_draft_and_its_text_left_out() {
     let mut f = dosing_session(46);
-    let note = kapchart::course::open_note(&mut f.chart, &f.config, f.session, at(60))
+    let note = kapchart::app::course::open_note(&mut f.chart, &f.config, f.session, at(60))
         .unwrap()
         .note;
     f.chart
@@ -725,7 +744,21 @@ fn csv_has_one_row_per_reading_that_stands() {
         ]
     );
     assert!(rows.iter().all(|r| r.len() == 14), "{rows:?}");
-    let body = &rows[1..];
+    // The protocol's lapses have rows of their own, at their due times, with no values:
+    // the T+40 BP closed 20 minutes late by the T+60 reading, and T+45 missed.
+    let lapses: Vec<&Vec<String>> = rows[1..].iter().filter(|r| r[2].is_empty()).collect();
+    assert_eq!(lapses.len(), 2, "{lapses:?}");
+    assert_eq!(lapses[0][1], "2026-11-26T10:50:00+01:00");
+    assert_eq!(lapses[0][3], "40");
+    assert_eq!(
+        lapses[0][11],
+        "Protocol check done late: BP T+40 (10:50), 20 min late"
+    );
+    assert!(!lapses[0][13].is_empty(), "the entry that closed it");
+    assert_eq!(lapses[1][11], "Protocol check missed: vitals T+45 (10:55)");
+    assert_eq!(lapses[1][13], "");
+    assert!(lapses.iter().all(|r| r[4..11].iter().all(String::is_empty)));
+    let body: Vec<&Vec<String>> = rows[1..].iter().filter(|r| !r[2].is_empty()).collect();
     // Baseline, T+15, T+30 (the correction), T+60, T+90, and the lone MOAA/S at T+98.
     let times: Vec<&str> = body.iter().map(|r| r[1].as_str()).collect();
     assert_eq!(
@@ -791,7 +824,10 @@ fn csv_quotes_text_and_defuses_formulas() {
         "{text}"
     );
     assert!(text.contains(",'-Lee,"), "{text}");
-    let rows = parse_csv(&text);
+    let rows: Vec<Vec<String>> = parse_csv(&text)
+        .into_iter()
+        .filter(|r| !r[2].is_empty())
+        .collect();
     assert!(rows.iter().all(|r| r.len() == 14));
     assert_eq!(rows[1][12], "Quinn, \"Mara\" MD");
     assert_eq!(rows[4][12], "'=HYPERLINK(\"http://x\",\"y\")");
@@ -804,7 +840,12 @@ fn csv_quotes_text_and_defuses_formulas() {
 fn course_csv_runs_session_by_session() {
     let (f, patient) = course();
     let rows = parse_csv(&csv::vitals_csv(&course_record(&f, patient)));
-    let sessions: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    // Readings only (lapse rows have no recorded time).
+    let sessions: Vec<&str> = rows[1..]
+        .iter()
+        .filter(|r| !r[2].is_empty())
+        .map(|r| r[0].as_str())
+        .collect();
     let first = f.session.to_string();
     assert_eq!(sessions.iter().filter(|s| **s == first).count(), 6);
     assert_eq!(sessions.len(), 10, "{rows:?}");

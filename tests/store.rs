@@ -2,7 +2,7 @@
 //! migrations.
 
 use chrono::{DateTime, FixedOffset, Local, NaiveDate};
-use kapchart::charting;
+use kapchart::app::charting;
 use kapchart::config::Config;
 use kapchart::domain::SessionKind;
 use kapchart::store::{Chart, NewPatient, NewSession, StoreError, schema};
@@ -68,6 +68,7 @@ impl Fixture {
             &Local::now(),
         )
         .unwrap()
+        .ids
     }
 }
 
@@ -130,7 +131,8 @@ fn a_correction_chain_never_forks() {
         .unwrap_err();
     assert!(err.to_string().contains("CHECK"), "{err}");
     let s = charting::strike_entry(&mut f.chart, a, "patient declined reading", &now).unwrap();
-    let lines = charting::session_lines(&f.chart, f.session).unwrap();
+    let session = charting::session_chart(&f.chart, &f.config, f.session).unwrap();
+    let lines = session.lines();
     let statuses: Vec<_> = lines.iter().map(|l| (l.entry.id, l.status)).collect();
     use kapchart::domain::EntryStatus::*;
     assert_eq!(
@@ -143,7 +145,15 @@ fn a_correction_chain_never_forks() {
 fn a_struck_session_end_reopens_the_session() {
     let mut f = fixture();
     let now = Local::now();
-    let end = charting::end_session(&mut f.chart, f.session, None, &now).unwrap();
+    let end = charting::end_session(
+        &mut f.chart,
+        &f.config,
+        f.session,
+        Vec::new(),
+        Some("ended in the wrong session"),
+        &now,
+    )
+    .unwrap();
     assert!(f.chart.session(f.session).unwrap().ended.is_some());
     let err = charting::amend_entry(&mut f.chart, &f.config, end, "r", "hr 70", &now).unwrap_err();
     assert!(err.to_string().contains("strike it to reopen"), "{err}");

@@ -133,7 +133,7 @@ fn patient_and_course_screen_100x30() {
     f.log_at(52, "gad7 2 2 2 1 2 1 2");
     let mut app = app_on_session(&f, 57);
     let patient = f.live_data().patient.id;
-    let data = kapchart::tui::patient_data(&f.chart, &f.config, patient, at(57)).unwrap();
+    let data = kapchart::app::views::patient_data(&f.chart, &f.config, patient, at(57)).unwrap();
     update(&mut app, Action::PatientOpened(Ok(Box::new(data))));
     insta::assert_snapshot!(render(&app, 100, 30));
 }

@@ -7,7 +7,7 @@ use common::fixture::{Fixture, at, dosing_session};
 use kapchart::domain::{EntryStatus, Payload};
 use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::keymap::{Key, KeyName, Keymap};
-use kapchart::tui::live::{Focus, Live, Panel};
+use kapchart::tui::live::{Focus, Live, Panel, Written};
 use std::sync::Arc;
 
 fn open(f: &Fixture, minute: i64) -> App {
@@ -47,31 +47,17 @@ fn type_text(app: &mut App, text: &str) {
     }
 }
 
-/// Carries out an effect the way the runtime does, against the fixture's chart.
+/// Carries out an effect the way the runtime does (`tui::write`), against the fixture's
+/// chart.
 fn perform(f: &mut Fixture, app: &mut App, effect: Effect, minute: i64) {
     let now = at(minute);
-    let result = match effect {
-        Effect::Commit { session, line } => {
-            kapchart::charting::record_line(&mut f.chart, &f.config, session, &line, &now)
-                .map(|_| ())
-        }
-        Effect::Amend {
-            target,
-            reason,
-            line,
-        } => kapchart::charting::amend_entry(&mut f.chart, &f.config, target, &reason, &line, &now)
-            .map(|_| ()),
-        Effect::Strike { target, reason } => {
-            kapchart::charting::strike_entry(&mut f.chart, target, &reason, &now).map(|_| ())
-        }
-        Effect::Record { session, payloads } => {
-            kapchart::charting::record_payloads(&mut f.chart, &f.config, session, payloads, &now)
-                .map(|_| ())
-        }
-        other => panic!("unexpected effect {other:?}"),
-    };
+    let (_, result) = kapchart::tui::write(&mut f.chart, &f.config, effect.clone(), &now)
+        .unwrap_or_else(|| panic!("unexpected effect {effect:?}"));
     let action = match result {
-        Ok(()) => Action::Written(Ok(f.live_data())),
+        Ok(charted) => Action::Written(Ok(Written {
+            data: f.live_data(),
+            charted,
+        })),
         Err(e) => Action::Written(Err(e.to_string())),
     };
     update(app, action);
@@ -134,7 +120,8 @@ fn enter_commits_and_clears_the_bar_when_the_write_returns() {
     assert!(l.preview.is_none());
     assert!(
         l.data
-            .lines
+            .chart
+            .lines()
             .iter()
             .any(|x| x.entry.payload.to_string() == "restless #somatic")
     );
@@ -211,7 +198,8 @@ fn amend_from_the_timeline_with_a_reason() {
     // Select the T+15 vitals (10:25).
     let index = live(&app)
         .data
-        .lines
+        .chart
+        .lines()
         .iter()
         .position(|l| l.entry.event_time == at(25))
         .unwrap();
@@ -243,7 +231,7 @@ fn amend_from_the_timeline_with_a_reason() {
     let l = live(&app);
     assert!(l.panel.is_none());
     assert!(matches!(
-        l.data.lines[index].status,
+        l.data.chart.lines()[index].status,
         EntryStatus::Amended { .. }
     ));
 }
@@ -260,7 +248,8 @@ fn strike_from_the_timeline() {
     perform(&mut f, &mut app, effect, 46);
     let struck = live(&app)
         .data
-        .lines
+        .chart
+        .lines()
         .iter()
         .filter(|l| matches!(l.status, EntryStatus::Struck { .. }))
         .count();
@@ -294,7 +283,7 @@ fn predose_caution_is_acknowledged_with_an_entry() {
     let mut app = open(&f, 6);
     let caution = live(&app)
         .unacknowledged_caution()
-        .map(|l| l.entry.id)
+        .map(|l| l.line.entry.id)
         .expect("a caution waits");
     key(&mut app, "ctrl-a");
     type_text(&mut app, "discussed; proceeding");
@@ -346,32 +335,62 @@ fn ending_early_without_ride_or_aldrete_asks_for_a_reason() {
     assert_eq!(key(&mut app, "enter"), None, "no reason, no end");
     type_text(&mut app, "patient transferred to ED");
     let effect = key(&mut app, "enter").expect("end");
-    let Effect::Record { payloads, .. } = &effect else {
+    let Effect::EndSession {
+        payloads, reason, ..
+    } = &effect
+    else {
         panic!("{effect:?}")
     };
-    assert!(
-        matches!(&payloads[0], Payload::SessionEnd(e) if e.reason.as_deref() == Some("patient transferred to ED"))
-    );
+    assert!(payloads.is_empty(), "{payloads:?}");
+    assert_eq!(reason.as_deref(), Some("patient transferred to ED"));
     perform(&mut f, &mut app, effect, 45);
-    assert!(live(&app).data.session.ended.is_some());
+    assert!(live(&app).data.session().ended.is_some());
 }
 
 #[test]
 fn ending_after_the_minimum_with_everything_recorded_asks_nothing() {
     let mut f = dosing_session(44);
+    f.complete_monitoring(131);
     f.discharge_at(128);
     let mut app = open(&f, 131);
     key(&mut app, "ctrl-d");
     let effect = key(&mut app, "ctrl-e").expect("ends without asking");
-    let Effect::Record { payloads, .. } = &effect else {
+    let Effect::EndSession {
+        payloads, reason, ..
+    } = &effect
+    else {
         panic!("{effect:?}")
     };
-    assert!(matches!(&payloads[..], [Payload::SessionEnd(e)] if e.reason.is_none()));
+    assert!(payloads.is_empty() && reason.is_none(), "{effect:?}");
+    perform(&mut f, &mut app, effect, 131);
+    assert!(live(&app).data.session().ended.is_some());
+}
+
+#[test]
+fn ending_with_open_alerts_and_missed_checks_asks_for_a_reason() {
+    // Everything for discharge is there, but the T+40 BP and later checks have no reading and
+    // the 164/98 alert was never acknowledged: the discharge panel says so, as the CLI does.
+    let mut f = dosing_session(44);
+    f.discharge_at(128);
+    let mut app = open(&f, 131);
+    key(&mut app, "ctrl-d");
+    assert_eq!(key(&mut app, "ctrl-e"), None, "reminders first");
+    let Some(Panel::EndReason { concerns, .. }) = &live(&app).panel else {
+        panic!("{:?}", live(&app).panel)
+    };
+    let text = concerns.join("\n");
+    assert!(text.contains("alert not acknowledged: BP 164/98"), "{text}");
+    assert!(
+        text.contains("protocol check without a reading: BP T+40"),
+        "{text}"
+    );
+    assert!(!text.contains("ride home"), "{text}");
 }
 
 #[test]
 fn a_low_aldrete_in_the_form_is_a_reminder() {
-    let f = dosing_session(44);
+    let mut f = dosing_session(44);
+    f.complete_monitoring(131);
     let mut app = open(&f, 131);
     key(&mut app, "ctrl-d");
     type_text(&mut app, "21112");
@@ -479,7 +498,8 @@ fn a_questionnaire_item_by_item_is_charted_as_its_line() {
     assert!(
         live(&app)
             .data
-            .lines
+            .chart
+            .lines()
             .iter()
             .any(|l| l.entry.payload.to_string() == "GAD-7 6 (mild)")
     );

@@ -2,8 +2,8 @@
 //! measures, integration notes and due integrations.
 
 use super::{Ctx, Failure, Outcome, parse_weight, to_json};
-use crate::charting;
-use crate::course;
+use crate::app::charting;
+use crate::app::course;
 use crate::domain::course::{DEFAULT_PLANNED_DOSING, Note};
 use crate::domain::integration::{self, IntegrationStatus};
 use crate::domain::measures::{self, Instrument};
@@ -313,13 +313,10 @@ pub fn measure_command(ctx: &Ctx, cmd: MeasureCommand, out: &mut impl Write) -> 
                 )));
             };
             let line = format!("{} {}", instrument.keyword(), items.join(" "));
-            let ids =
+            let charted =
                 charting::record_line(&mut chart, &ctx.config, session, &line, &Local::now())?;
-            writeln!(out, "{}", super::join_ids(&ids))?;
-            let patient = chart.session(session)?.patient_id;
-            if let Some(f) = course::safety_flag(&chart, patient)? {
-                eprintln!("kapchart: SAFETY: {f}");
-            }
+            writeln!(out, "{}", super::join_ids(&charted.ids))?;
+            super::say_safety(&charted);
             Ok(())
         }
         MeasureCommand::List { patient, json } => {

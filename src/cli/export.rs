@@ -41,8 +41,8 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
     let bar = super::backup::progress_bar("exporting");
     bar.set_length(3);
     let record: Record = match (args.session, args.patient) {
-        (Some(s), _) => export::session_record_from(&chart, s, now)?,
-        (None, Some(p)) => export::course_record_from(&chart, p, now)?,
+        (Some(s), _) => export::session_record_from(&chart, &ctx.config, s, now)?,
+        (None, Some(p)) => export::course_record_from(&chart, &ctx.config, p, now)?,
         (None, None) => {
             return Err(Failure::runtime(
                 "say what to export: --session ID or --patient ID",

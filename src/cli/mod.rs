@@ -2,10 +2,11 @@
 //! Exit codes: 0 ok, 1 runtime error, 2 usage error. Errors are one line on stderr.
 
 mod backup;
+mod checks;
 mod course;
 mod export;
 
-use crate::charting::{self, ChartingError};
+use crate::app::charting::{self, ChartingError, Refusal};
 use crate::config::Config;
 use crate::domain::{ChartLine, EntryStatus, Patient, Session, SessionKind};
 use crate::paths::Paths;
@@ -182,8 +183,21 @@ enum SessionCommand {
         #[arg(long)]
         dosing: Option<i64>,
     },
-    /// End a session now
-    End { id: i64 },
+    /// End a session now. Before the minimum observation, without a ride home, with the
+    /// Aldrete score below the level, with alerts not acknowledged or checks without a
+    /// reading, it is refused with the list unless --reason is given
+    End {
+        id: i64,
+        /// Why the session ends now despite what stands against it (recorded)
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// A dosing session's protocol checks: due time, state, and the entry that closed each
+    Checks {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
     /// List sessions, newest first
     List {
         #[arg(long)]
@@ -258,7 +272,27 @@ impl From<StoreError> for Failure {
 
 impl From<ChartingError> for Failure {
     fn from(e: ChartingError) -> Self {
-        Failure::runtime(e.to_string())
+        Failure::runtime(match e {
+            ChartingError::Refused(r) => refusal_words(&r),
+            e => e.to_string(),
+        })
+    }
+}
+
+/// A refusal in the CLI's words: what was wrong, and the option that answers it.
+fn refusal_words(r: &Refusal) -> String {
+    match r {
+        Refusal::CorrectionNeedsReason => {
+            "a correction needs a reason, e.g. --reason \"wrong arm cuff reading\"".into()
+        }
+        Refusal::EndNeedsReason { session, concerns } => {
+            let list: Vec<String> = concerns.iter().map(|c| format!("  - {c}")).collect();
+            format!(
+                "session {session} was not ended; these stand against ending it now:\n{}\nend it anyway with --reason TEXT (the reason is recorded with the end)",
+                list.join("\n")
+            )
+        }
+        r => r.to_string(),
     }
 }
 
@@ -645,8 +679,9 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
             dosing,
         } => {
             let now = Local::now().fixed_offset();
-            let id = chart.start_session(
-                &NewSession {
+            let id = crate::app::course::start_session(
+                &mut chart,
+                NewSession {
                     patient_id: patient,
                     kind,
                     started: now,
@@ -657,9 +692,20 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
             )?;
             writeln!(out, "{id}")?;
         }
-        SessionCommand::End { id } => {
-            let entry = charting::end_session(&mut chart, id, None, &Local::now())?;
+        SessionCommand::End { id, reason } => {
+            let entry = charting::end_session(
+                &mut chart,
+                &ctx.config,
+                id,
+                Vec::new(),
+                reason.as_deref(),
+                &Local::now(),
+            )?;
             writeln!(out, "{entry}")?;
+        }
+        SessionCommand::Checks { id, json } => {
+            let s = charting::session_chart(&chart, &ctx.config, id)?;
+            checks::print(&s, Local::now().fixed_offset(), json, out)?;
         }
         SessionCommand::List { patient, json } => {
             if let Some(p) = patient {
@@ -677,7 +723,8 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
         SessionCommand::Show { id, json } => {
             let s = chart.session(id)?;
             let patient = chart.patient(s.patient_id)?;
-            let lines = charting::session_lines(&chart, id)?;
+            let session = charting::session_chart(&chart, &ctx.config, id)?;
+            let lines = session.lines();
             if json {
                 let entries: Vec<_> = lines
                     .iter()
@@ -700,7 +747,7 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
                 if let Some(i) = &s.intention {
                     writeln!(out, "intention: {i}")?;
                 }
-                for l in &lines {
+                for l in lines {
                     writeln!(out, "{}", entry_line(l))?;
                 }
             }
@@ -757,13 +804,14 @@ fn log(ctx: &Ctx, session: i64, line: &str, out: &mut impl Write) -> Outcome {
     let mut chart = ctx.open()?;
     chart.session(session)?;
     if line != "-" {
-        let ids = charting::record_line(&mut chart, &ctx.config, session, line, &Local::now())?;
+        let charted = charting::record_line(&mut chart, &ctx.config, session, line, &Local::now())?;
         logging::event(
             &ctx.paths.log,
             "entries.commit",
-            &[("count", ids.len() as i64)],
+            &[("count", charted.ids.len() as i64)],
         );
-        writeln!(out, "{}", join_ids(&ids))?;
+        writeln!(out, "{}", join_ids(&charted.ids))?;
+        say_safety(&charted);
         return Ok(());
     }
     // One line at a time: each id is printed (and flushed) only once its commit returned.
@@ -775,9 +823,10 @@ fn log(ctx: &Ctx, session: i64, line: &str, out: &mut impl Write) -> Outcome {
             continue;
         }
         match charting::record_line(&mut chart, &ctx.config, session, &text, &Local::now()) {
-            Ok(ids) => {
-                writeln!(out, "{}", join_ids(&ids))?;
+            Ok(charted) => {
+                writeln!(out, "{}", join_ids(&charted.ids))?;
                 out.flush()?;
+                say_safety(&charted);
             }
             Err(e) => {
                 failed += 1;
@@ -804,6 +853,13 @@ fn log(ctx: &Ctx, session: i64, line: &str, out: &mut impl Write) -> Outcome {
         )));
     }
     Ok(())
+}
+
+/// A line that raised the PHQ-9 item 9 safety flag says so on stderr, whatever the path.
+pub(crate) fn say_safety(charted: &charting::Charted) {
+    if let Some(f) = &charted.safety {
+        eprintln!("kapchart: SAFETY: {f}");
+    }
 }
 
 pub(crate) fn join_ids(ids: &[i64]) -> String {

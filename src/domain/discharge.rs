@@ -185,6 +185,16 @@ pub enum DischargeConcern {
         total: u8,
         at_least: u8,
     },
+    /// An alert on an entry that nobody acknowledged.
+    AlertOpen {
+        entry: EntryId,
+        at: DateTime<FixedOffset>,
+        text: String,
+    },
+    /// A protocol check with no reading (missed, or overdue when the session ends).
+    CheckMissed {
+        check: String,
+    },
 }
 
 impl fmt::Display for DischargeConcern {
@@ -207,6 +217,14 @@ impl fmt::Display for DischargeConcern {
                 f,
                 "modified Aldrete {total}/10, below the suggested {at_least}"
             ),
+            DischargeConcern::AlertOpen { entry, at, text } => write!(
+                f,
+                "alert not acknowledged: {text} at {} (entry {entry})",
+                at.format("%H:%M")
+            ),
+            DischargeConcern::CheckMissed { check } => {
+                write!(f, "protocol check without a reading: {check}")
+            }
         }
     }
 }

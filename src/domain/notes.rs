@@ -18,6 +18,7 @@
 
 use super::entry::{BloodPressure, Payload, VitalSigns, trim_number};
 use super::measures::{MeasureResponse, needs_risk_assessment};
+use super::protocol::{Check, CheckStatus};
 use super::thresholds::{Flag, FlagCode};
 use super::{ChartLine, Entry, EntryId, EntryStatus, Patient, Session};
 use chrono::{DateTime, FixedOffset, NaiveDate};
@@ -106,6 +107,11 @@ pub struct NoteSource<'a> {
     pub dosing_number: u32,
     /// The dosing session's chart lines with their status, in any order.
     pub lines: &'a [ChartLine],
+    /// The first dose of the drug that starts the session clock (from the session's chart).
+    pub first_dose: Option<DateTime<FixedOffset>>,
+    /// The session's protocol checks (from the session's chart): missed and late ones are
+    /// part of the record and go into the note.
+    pub checks: &'a [Check],
     /// The integration session, when one exists.
     pub integration: Option<&'a Session>,
     /// The measures since the last note (the caller filters), in any order.
@@ -280,14 +286,6 @@ fn current_entries(lines: &[ChartLine]) -> Vec<&Entry> {
     entries
 }
 
-fn first_dose_of(entries: &[&Entry]) -> Option<DateTime<FixedOffset>> {
-    entries
-        .iter()
-        .filter(|e| matches!(e.payload, Payload::Dose(_)))
-        .map(|e| e.event_time)
-        .min()
-}
-
 fn summarise(entries: &[&Entry], first_dose: Option<DateTime<FixedOffset>>) -> VitalsSummary {
     let after = |t: DateTime<FixedOffset>| first_dose.is_some_and(|d| t > d);
     let vitals: Vec<(&VitalSigns, DateTime<FixedOffset>)> = entries
@@ -447,6 +445,18 @@ fn when_with(
     }
 }
 
+/// A protocol check that is part of the record as a lapse: "Protocol check missed: BP T+40
+/// (10:40)", "Protocol check done late: vitals T+15 (10:15), 6 min late".
+pub fn check_lapse(c: &Check) -> Option<String> {
+    match c.status {
+        CheckStatus::Missed => Some(format!("Protocol check missed: {c}")),
+        CheckStatus::DoneLate { late_min, .. } => Some(format!(
+            "Protocol check done late: {c}, {late_min} min late"
+        )),
+        _ => None,
+    }
+}
+
 fn bullets(items: Vec<String>, when_empty: &str) -> String {
     if items.is_empty() {
         when_empty.to_string()
@@ -470,7 +480,7 @@ struct Record<'a> {
 impl<'a> Record<'a> {
     fn new(source: &'a NoteSource<'a>) -> Self {
         let entries = current_entries(source.lines);
-        let first_dose = first_dose_of(&entries);
+        let first_dose = source.first_dose;
         let summary = summarise(&entries, first_dose);
         Record {
             source,
@@ -632,6 +642,7 @@ impl<'a> Record<'a> {
             .alerts
             .iter()
             .map(|a| self.alert_line(a))
+            .chain(self.source.checks.iter().filter_map(check_lapse))
             .collect();
         bullets(items, "No alerts recorded.")
     }

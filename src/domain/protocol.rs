@@ -9,7 +9,11 @@
 //! - extra blood pressure checks at fixed minutes (`bp_at_min`); a check falling on a minute
 //!   that already has a vitals check makes that check need a BP.
 //!
-//! A timed check is *due* at its time and *overdue* `overdue_after_min` minutes later.
+//! A timed check is *upcoming* before its time, *due* at its time, *overdue*
+//! `overdue_after_min` minutes later, and *missed* once the next check of its kind falls due
+//! (for a BP check, the next check that needs a BP) or the session ends without a reading for
+//! it. A reading taken while a check is overdue (not yet missed) closes it as *done late*, with
+//! the minutes it came after the due time: a late reading closes the check it was for.
 //!
 //! Which reading satisfies which check ("covers"): the check due at `d` covers readings whose
 //! event time is at or after `d - early_min` (but after the previous check's due time, or after
@@ -17,8 +21,10 @@
 //! a reading with a BP. Taking readings in time order, each satisfies at most one still-open
 //! check it covers: a reading with a BP goes first to a BP check, then to the check whose due
 //! time is nearest (the earlier on a tie). So a reading a few minutes before a check counts for
-//! that check, a late reading still counts for the check it follows, a BP taken a minute after
-//! T+40 is the T+40 BP, and one reading never ticks off two checks.
+//! that check, a BP taken a minute after T+40 is the T+40 BP, and one reading never ticks off
+//! two checks on time. Besides the one it is on time for, a reading closes every overdue check
+//! it satisfies as done late: a BP at T+46 is the T+40 BP, six minutes late, and the T+45
+//! vitals on time.
 //!
 //! The baseline is satisfied by the latest vitals with a BP whose event time is at or before the
 //! first dose (before any dose: by any vitals with a BP).
@@ -45,6 +51,9 @@ pub struct ProtocolConfig {
     pub overdue_after_min: u32,
     /// A reading up to this many minutes before a check's due time counts for it.
     pub early_min: u32,
+    /// The drugs whose first dose starts the session clock (T+0). Doses of other drugs
+    /// (an antiemetic, a rescue medication) are co-medications with their own times.
+    pub clock_drugs: Vec<String>,
 }
 
 /// One phase of vitals rounds: a check every `every_min` minutes, counted from the end of the
@@ -70,6 +79,7 @@ struct ProtocolToml {
     minimum_observation_min: u32,
     overdue_after_min: u32,
     early_min: u32,
+    clock_drugs: Vec<String>,
 }
 
 impl TryFrom<ProtocolToml> for ProtocolConfig {
@@ -82,6 +92,7 @@ impl TryFrom<ProtocolToml> for ProtocolConfig {
             minimum_observation_min: t.minimum_observation_min,
             overdue_after_min: t.overdue_after_min,
             early_min: t.early_min,
+            clock_drugs: t.clock_drugs,
         };
         cfg.validate()?;
         Ok(cfg)
@@ -89,6 +100,13 @@ impl TryFrom<ProtocolToml> for ProtocolConfig {
 }
 
 impl ProtocolConfig {
+    /// Whether a dose of `drug` starts the session clock (names compared without case).
+    pub fn starts_clock(&self, drug: &str) -> bool {
+        self.clock_drugs
+            .iter()
+            .any(|d| d.trim().eq_ignore_ascii_case(drug.trim()))
+    }
+
     /// Checks that the schedule makes sense: every phase has `every_min` of at least 1, phase
     /// ends increase, only the last phase is open-ended, BP checks are after the dose.
     pub fn validate(&self) -> Result<(), String> {
@@ -112,6 +130,12 @@ impl ProtocolConfig {
                 }
                 None => {}
             }
+        }
+        if self.clock_drugs.iter().all(|d| d.trim().is_empty()) {
+            return Err(
+                "protocol clock_drugs: name at least one drug whose first dose starts the session clock, e.g. [\"ketamine\"]"
+                    .to_string(),
+            );
         }
         if self.bp_at_min.contains(&0) {
             return Err(
@@ -159,14 +183,40 @@ impl fmt::Display for CheckKind {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CheckStatus {
-    /// Satisfied by this vitals entry.
-    Done { by: EntryId },
     /// Not yet due.
     Upcoming,
     /// Due now, not yet overdue (the baseline before the first dose is Due).
     Due,
-    /// Past its grace period, or missed: the session ended or the dose was given without it.
+    /// Past its grace period; a reading now still closes it, as done late.
     Overdue,
+    /// Satisfied in time by this vitals entry.
+    Done { by: EntryId },
+    /// Satisfied by this vitals entry, taken `late_min` minutes after the due time.
+    DoneLate { by: EntryId, late_min: u32 },
+    /// No reading came for it before the next check of its kind fell due, or before the
+    /// session ended (the baseline: before the first dose).
+    Missed,
+}
+
+impl CheckStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Upcoming => "upcoming",
+            CheckStatus::Due => "due",
+            CheckStatus::Overdue => "overdue",
+            CheckStatus::Done { .. } => "done",
+            CheckStatus::DoneLate { .. } => "done-late",
+            CheckStatus::Missed => "missed",
+        }
+    }
+
+    /// The entry that closed the check.
+    pub fn closed_by(self) -> Option<EntryId> {
+        match self {
+            CheckStatus::Done { by } | CheckStatus::DoneLate { by, .. } => Some(by),
+            _ => None,
+        }
+    }
 }
 
 /// One check of the schedule.
@@ -181,8 +231,25 @@ pub struct Check {
 }
 
 impl Check {
+    /// Closed by a reading, in time or late.
     pub fn is_done(&self) -> bool {
-        matches!(self.status, CheckStatus::Done { .. })
+        self.status.closed_by().is_some()
+    }
+
+    /// Still waiting for a reading: upcoming, due or overdue.
+    pub fn is_open(&self) -> bool {
+        matches!(
+            self.status,
+            CheckStatus::Upcoming | CheckStatus::Due | CheckStatus::Overdue
+        )
+    }
+
+    /// Part of the record as a lapse: missed, or done late.
+    pub fn is_lapse(&self) -> bool {
+        matches!(
+            self.status,
+            CheckStatus::Missed | CheckStatus::DoneLate { .. }
+        )
     }
 }
 
@@ -227,7 +294,7 @@ pub fn readings_from(lines: &[ChartLine]) -> Vec<Reading> {
 /// The checks of a dosing session: the baseline, every timed check due up to `now` (or up to
 /// the session end), and, while the session runs, the following ones up to the first that is
 /// not done yet. Before the first dose only the baseline is known. Once the session has ended,
-/// checks left unsatisfied are Overdue (missed); an ended session without a dose lists the
+/// checks left without a reading are Missed; an ended session without a dose lists the
 /// baseline only when it was done.
 pub fn checks(
     cfg: &ProtocolConfig,
@@ -268,7 +335,7 @@ pub fn checks(
             kind: CheckKind::Baseline,
             due: Some(dose),
             t_plus_min: Some(0),
-            status: by.map_or(CheckStatus::Overdue, |by| CheckStatus::Done { by }),
+            status: by.map_or(CheckStatus::Missed, |by| CheckStatus::Done { by }),
         });
     }
 
@@ -276,10 +343,11 @@ pub fn checks(
     readings.retain(|r| r.at > dose && ended.is_none_or(|e| r.at <= e));
 
     // The slots whose window could hold a reading or that are due by the limit, plus one more
-    // (never done: no reading reaches its window) that ends the last one's window.
+    // (never done on time: no reading reaches its window) that ends the last one's window.
     let limit = ended.unwrap_or(now);
     let reach = readings.last().map_or(limit, |r| r.at.max(limit));
     let early = minutes(cfg.early_min);
+    let grace = minutes(cfg.overdue_after_min);
     let mut slots = Vec::new();
     for slot in schedule(cfg) {
         let due = dose + minutes(slot.minute);
@@ -288,44 +356,66 @@ pub fn checks(
             break;
         }
     }
+    // When each slot is missed: the due time of the next check of its kind. A slot beyond the
+    // list falls due after everything listed, so None means "not before the limit".
+    let missed_at: Vec<Option<DateTime<FixedOffset>>> = (0..slots.len())
+        .map(|i| {
+            let needs_bp = slots[i].0.bp;
+            slots[i + 1..]
+                .iter()
+                .find(|(s, _)| !needs_bp || s.bp)
+                .map(|(_, due)| *due)
+        })
+        .collect();
 
-    // Each reading, in time order, satisfies one open check that covers it: a BP check first
-    // when it has a BP, else the nearest in time.
-    let mut done: Vec<Option<EntryId>> = vec![None; slots.len()];
+    let mut status: Vec<Option<CheckStatus>> = vec![None; slots.len()];
     for r in &readings {
-        let covers = |i: usize| {
-            let (slot, due) = slots[i];
+        let satisfies = |i: usize| r.has_bp || !slots[i].0.bp;
+        // Overdue checks this reading closes late: past their grace, not yet missed.
+        for i in 0..slots.len() {
+            let due = slots[i].1;
+            if status[i].is_none()
+                && satisfies(i)
+                && r.at >= due + grace
+                && missed_at[i].is_none_or(|m| r.at < m)
+            {
+                status[i] = Some(CheckStatus::DoneLate {
+                    by: r.entry,
+                    late_min: u32::try_from((r.at - due).num_minutes()).unwrap_or(u32::MAX),
+                });
+            }
+        }
+        // The one check it is on time for: a BP check first when it has a BP, else the
+        // nearest in time.
+        let on_time = |i: usize| {
+            let (_, due) = slots[i];
             let after = if i == 0 { dose } else { slots[i - 1].1 };
-            let before = slots.get(i + 1).map(|s| s.1);
-            (r.has_bp || !slot.bp)
-                && r.at >= due - early
-                && r.at > after
-                && before.is_none_or(|b| r.at < b)
+            r.at >= due - early && r.at > after && r.at < due + grace
         };
         let chosen = (0..slots.len())
-            .filter(|&i| done[i].is_none() && covers(i))
+            .filter(|&i| status[i].is_none() && satisfies(i) && on_time(i))
             .min_by_key(|&i| {
                 let (slot, due) = slots[i];
                 (!(r.has_bp && slot.bp), (r.at - due).abs(), i)
             });
         if let Some(i) = chosen {
-            done[i] = Some(r.entry);
+            status[i] = Some(CheckStatus::Done { by: r.entry });
         }
     }
 
-    let grace = minutes(cfg.overdue_after_min);
-    for ((slot, due), by) in slots.into_iter().zip(done) {
+    for (i, ((slot, due), closed)) in slots.into_iter().zip(status).enumerate() {
         if due > limit && ended.is_some() {
             break;
         }
-        let status = match (by, ended) {
-            (Some(by), _) => CheckStatus::Done { by },
-            (None, Some(_)) => CheckStatus::Overdue,
-            (None, None) if now < due => CheckStatus::Upcoming,
-            (None, None) if now < due + grace => CheckStatus::Due,
-            (None, None) => CheckStatus::Overdue,
+        let status = match closed {
+            Some(s) => s,
+            None if ended.is_some() => CheckStatus::Missed,
+            None if missed_at[i].is_some_and(|m| m <= now) => CheckStatus::Missed,
+            None if now < due => CheckStatus::Upcoming,
+            None if now < due + grace => CheckStatus::Due,
+            None => CheckStatus::Overdue,
         };
-        let stop = due > limit && by.is_none();
+        let stop = due > limit && closed.is_none();
         out.push(Check {
             kind: if slot.bp {
                 CheckKind::BloodPressure
@@ -343,14 +433,54 @@ pub fn checks(
     out
 }
 
-/// The check to show next: the earliest overdue one, else the earliest due, else the earliest
-/// upcoming. None when every listed check is done.
+/// Where a running session stands with its checks: what the header shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckSummary {
+    /// The next check still to come or due now (the earliest due, else the earliest upcoming).
+    pub next: Option<Check>,
+    /// Checks past their grace period and still open, oldest first.
+    pub overdue: Vec<Check>,
+    /// Checks missed so far.
+    pub missed: usize,
+    /// Checks done late so far.
+    pub late: usize,
+}
+
+/// The header's view of `checks`: the next due or upcoming check, and the overdue ones.
+pub fn summary(checks: &[Check]) -> CheckSummary {
+    let next = checks
+        .iter()
+        .filter(|c| matches!(c.status, CheckStatus::Due | CheckStatus::Upcoming))
+        .min_by_key(|c| (c.status != CheckStatus::Due, c.due))
+        .cloned();
+    let mut overdue: Vec<Check> = checks
+        .iter()
+        .filter(|c| c.status == CheckStatus::Overdue)
+        .cloned()
+        .collect();
+    overdue.sort_by_key(|c| c.due);
+    CheckSummary {
+        next,
+        overdue,
+        missed: checks
+            .iter()
+            .filter(|c| c.status == CheckStatus::Missed)
+            .count(),
+        late: checks
+            .iter()
+            .filter(|c| matches!(c.status, CheckStatus::DoneLate { .. }))
+            .count(),
+    }
+}
+
+/// The check to show first: the earliest overdue one, else the earliest due, else the
+/// earliest upcoming. None when no listed check is open.
 pub fn next_check(checks: &[Check]) -> Option<&Check> {
-    checks.iter().filter(|c| !c.is_done()).min_by_key(|c| {
+    checks.iter().filter(|c| c.is_open()).min_by_key(|c| {
         let rank = match c.status {
             CheckStatus::Overdue => 0,
             CheckStatus::Due => 1,
-            CheckStatus::Upcoming | CheckStatus::Done { .. } => 2,
+            _ => 2,
         };
         (rank, c.due)
     })

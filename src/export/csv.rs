@@ -2,7 +2,9 @@
 //! comma, quote or line break in double quotes with quotes doubled; UTF-8 without a BOM).
 //!
 //! One row per reading that stands: amended originals and struck readings are left out, the
-//! amending reading is in. A MOAA/S score within 3 minutes of an earlier reading joins its
+//! amending reading is in. Each protocol check that was missed or done late has a row of its
+//! own at its due time, with no values, its words in `flags` and, for a late one, the entry
+//! that closed it: the lapses are part of the record. A MOAA/S score within 3 minutes of an earlier reading joins its
 //! row, as on the live screen (the row keeps the reading's entry id, author and times); a
 //! score with no reading near it has a row of its own. Rows run session by session, in time
 //! order.
@@ -14,8 +16,9 @@
 
 use super::Record;
 use super::report::{FlowRow, flow_rows, t_plus_min};
-use crate::charting::first_dose;
 use crate::domain::entry::trim_number;
+use crate::domain::notes::check_lapse;
+use crate::domain::protocol::Check;
 use chrono::{DateTime, FixedOffset};
 
 /// The header row, in column order.
@@ -88,14 +91,37 @@ fn row(session: i64, first_dose: Option<DateTime<FixedOffset>>, r: &FlowRow<'_>)
     cells.join(",")
 }
 
+/// A row for a protocol check missed or done late, at its due time.
+fn lapse_row(session: i64, check: &Check, words: &str) -> String {
+    let at = check.due;
+    let mut cells = vec![String::new(); COLUMNS.len()];
+    cells[0] = session.to_string();
+    cells[1] = at.map(iso).unwrap_or_default();
+    cells[3] = number(check.t_plus_min);
+    cells[11] = text(words);
+    cells[13] = number(check.status.closed_by());
+    cells.join(",")
+}
+
 /// The vitals flowsheet of every session in `record`, header first, CRLF line endings.
 pub fn vitals_csv(record: &Record) -> String {
     let mut out = COLUMNS.join(",");
     out.push_str("\r\n");
     for s in &record.sessions {
-        let dose = first_dose(&s.lines);
-        for r in flow_rows(&s.lines) {
-            out.push_str(&row(s.session.id, dose, &r));
+        let dose = s.first_dose;
+        let mut rows: Vec<(Option<DateTime<FixedOffset>>, String)> = flow_rows(&s.lines)
+            .iter()
+            .map(|r| (Some(r.at), row(s.session.id, dose, r)))
+            .collect();
+        for c in &s.checks {
+            if let Some(words) = check_lapse(c) {
+                rows.push((c.due, lapse_row(s.session.id, c, &words)));
+            }
+        }
+        // In time order (stable: a reading comes before a lapse row at the same time).
+        rows.sort_by_key(|(at, _)| *at);
+        for (_, r) in rows {
+            out.push_str(&r);
             out.push_str("\r\n");
         }
     }

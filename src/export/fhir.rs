@@ -50,6 +50,7 @@ use super::{Record, SessionRecord};
 use crate::domain::course::{Addendum, Note};
 use crate::domain::entry::{AldreteScore, Dose, DoseUnit, VitalSigns, trim_number};
 use crate::domain::measures::{Instrument, MeasureResponse, pcl5_clusters};
+use crate::domain::protocol::{Check, CheckKind, CheckStatus};
 use crate::domain::{ChartLine, Correction, Entry, EntryId, EntryStatus, FlagCode, Payload, Route};
 use chrono::{DateTime, FixedOffset, SecondsFormat, TimeDelta};
 use serde_json::{Value, json};
@@ -84,6 +85,7 @@ const OBSERVATION_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observ
 const INTERPRETATION: &str = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation";
 const IDENTIFIER_TYPE: &str = "http://terminology.hl7.org/CodeSystem/v2-0203";
 const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
+const DATA_ABSENT: &str = "http://terminology.hl7.org/CodeSystem/data-absent-reason";
 
 /// RxNorm codes for drugs kapchart can name: (drug as typed, code, display). Only sourced codes
 /// are listed; any other drug is exported by name only (`medicationCodeableConcept.text`).
@@ -317,6 +319,19 @@ fn response_status(s: Standing) -> &'static str {
 }
 
 /// Standard base64 with padding (RFC 4648), for attachment data.
+/// The suffix of a vitals entry's first Observation.
+fn first_vital(v: &VitalSigns) -> Option<&'static str> {
+    [
+        (v.bp.is_some(), "bp"),
+        (v.hr.is_some(), "hr"),
+        (v.spo2.is_some(), "spo2"),
+        (v.rr.is_some(), "rr"),
+        (v.temp_c.is_some(), "temp"),
+    ]
+    .into_iter()
+    .find_map(|(has, suffix)| has.then_some(suffix))
+}
+
 fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
@@ -345,6 +360,8 @@ struct Builder<'a> {
     lines: HashMap<EntryId, &'a ChartLine>,
     /// Acknowledgements that stand, by the entry they acknowledge.
     acks: HashMap<EntryId, Vec<&'a Entry>>,
+    /// Protocol checks a reading closed late, by the reading's entry.
+    late: HashMap<EntryId, Vec<String>>,
 }
 
 impl<'a> Builder<'a> {
@@ -357,11 +374,20 @@ impl<'a> Builder<'a> {
                 acks.entry(a.entry).or_default().push(&l.entry);
             }
         }
+        let mut late: HashMap<EntryId, Vec<String>> = HashMap::new();
+        for c in record.sessions.iter().flat_map(|s| s.checks.iter()) {
+            if let CheckStatus::DoneLate { by, late_min } = c.status {
+                late.entry(by).or_default().push(format!(
+                    "kapchart: protocol check {c} done late ({late_min} min)"
+                ));
+            }
+        }
         Builder {
             record,
             entries: Vec::new(),
             lines,
             acks,
+            late,
         }
     }
 
@@ -463,9 +489,52 @@ impl<'a> Builder<'a> {
                 self.push(resource);
             }
         }
+        for check in s.checks.iter().filter(|c| c.status == CheckStatus::Missed) {
+            let resource = self.missed_check(s, check);
+            self.push(resource);
+        }
         if let Some(note) = &s.note {
             self.note(note, s.number_in_course);
         }
+    }
+
+    /// A protocol check that got no reading: an Observation that was not performed
+    /// (status cancelled, dataAbsentReason not-performed) at the check's due time, so that
+    /// the missed check is part of the exported record.
+    fn missed_check(&self, s: &SessionRecord, check: &Check) -> Value {
+        let which = match (check.kind, check.t_plus_min) {
+            (CheckKind::Baseline, _) | (_, None) => "baseline".to_string(),
+            (_, Some(t)) => format!("t{t}"),
+        };
+        let code = if check.kind.needs_bp() {
+            json!({
+                "coding": [coding(LOINC, "85354-9", "Blood pressure panel with all children optional")],
+                "text": "Blood pressure",
+            })
+        } else {
+            json!({
+                "coding": [coding(LOINC, "85353-1", "Vital signs, weight, height, head circumference, oxygen saturation and BMI panel")],
+                "text": "Vital signs",
+            })
+        };
+        let mut o = json!({
+            "resourceType": "Observation",
+            "id": format!("{}-check-{which}", session_id(s.session.id)),
+            "status": "cancelled",
+            "category": category("vital-signs", "Vital Signs"),
+            "code": code,
+            "subject": self.patient_ref(),
+            "encounter": reference("Encounter", &session_id(s.session.id)),
+            "dataAbsentReason": {
+                "coding": [coding(DATA_ABSENT, "not-performed", "Not Performed")],
+                "text": "protocol check missed",
+            },
+            "note": [{ "text": format!("kapchart: protocol check missed: {check}") }],
+        });
+        if let Some(due) = check.due {
+            o["effectiveDateTime"] = json!(instant(due));
+        }
+        o
     }
 
     fn line_resources(&self, line: &ChartLine) -> Vec<Value> {
@@ -531,6 +600,14 @@ impl<'a> Builder<'a> {
             .filter(|f| applies(f.code))
             .map(|f| json!({ "text": format!("kapchart flag: {}", f.text) }))
             .collect();
+        // A check closed late is noted once, on the reading's first vital sign.
+        if let Payload::Vitals(v) = &e.payload
+            && first_vital(v) == Some(suffix)
+        {
+            for text in self.late.get(&e.id).into_iter().flatten() {
+                notes.push(json!({ "text": text }));
+            }
+        }
         for ack in self.acks.get(&e.id).into_iter().flatten() {
             if let Payload::Acknowledgement(a) = &ack.payload
                 && applies(a.flag)

@@ -30,12 +30,12 @@ pub use html::html;
 pub use markdown::markdown;
 
 use super::{Record, SessionRecord};
-use crate::charting::first_dose;
 use crate::domain::discharge::{DischargeState, discharge_state};
 use crate::domain::entry::{AldreteScore, Dose, SessionEnd};
 use crate::domain::measures::{
     Instrument, MeasureResponse, MeasureRules, SafetyFlag, band_boundaries, needs_risk_assessment,
 };
+use crate::domain::protocol::CheckStatus;
 use crate::domain::{
     ChartLine, Entry, EntryId, EntryStatus, FlagCode, Payload, SessionKind, VitalSigns,
 };
@@ -186,6 +186,18 @@ pub(crate) fn flow_rows(lines: &[ChartLine]) -> Vec<FlowRow<'_>> {
 // ---------------------------------------------------------------------------------------
 // One session, ready to render
 
+/// One protocol check as a report shows it.
+pub(crate) struct CheckRow {
+    pub check: String,
+    pub due: String,
+    pub t_plus: String,
+    pub state: String,
+    /// The entry that closed it ("#12"), or "".
+    pub entry: String,
+    /// Missed or done late: marked in the report.
+    pub lapse: bool,
+}
+
 /// A session with what every renderer works out from it.
 pub(crate) struct SessionView<'a> {
     pub rec: &'a SessionRecord,
@@ -216,7 +228,7 @@ impl<'a> SessionView<'a> {
         }
         SessionView {
             rec,
-            first_dose: first_dose(&rec.lines),
+            first_dose: rec.first_dose,
             clinicians,
             lines,
         }
@@ -252,6 +264,54 @@ impl<'a> SessionView<'a> {
 
     pub fn t_plus(&self, at: DateTime<FixedOffset>) -> String {
         t_plus(self.first_dose, at)
+    }
+
+    /// The protocol's checks as rows both report formats render the same way; empty for
+    /// sessions other than dosing. Missed and late checks are part of the record.
+    pub fn check_rows(&self) -> Vec<CheckRow> {
+        self.rec
+            .checks
+            .iter()
+            .map(|c| CheckRow {
+                check: c.kind.to_string(),
+                due: c
+                    .due
+                    .map_or_else(|| "before the dose".into(), |d| self.time(d)),
+                t_plus: c.t_plus_min.map(|t| format!("T+{t}")).unwrap_or_default(),
+                state: match c.status {
+                    CheckStatus::DoneLate { late_min, .. } => {
+                        format!("done late ({late_min} min)")
+                    }
+                    s => s.as_str().to_string(),
+                },
+                entry: c
+                    .status
+                    .closed_by()
+                    .map(|e| format!("#{e}"))
+                    .unwrap_or_default(),
+                lapse: c.is_lapse(),
+            })
+            .collect()
+    }
+
+    /// "2 missed, 1 done late" (or "all on time").
+    pub fn check_summary(&self) -> String {
+        let missed = self
+            .rec
+            .checks
+            .iter()
+            .filter(|c| c.status == CheckStatus::Missed)
+            .count();
+        let late = self
+            .rec
+            .checks
+            .iter()
+            .filter(|c| matches!(c.status, CheckStatus::DoneLate { .. }))
+            .count();
+        match (missed, late) {
+            (0, 0) => "Every check so far was done on time.".into(),
+            (m, l) => format!("{m} missed, {l} done late."),
+        }
     }
 
     /// "09:55–12:10" or "09:55, not ended".

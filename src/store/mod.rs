@@ -205,6 +205,15 @@ impl Chart {
         &self.clinician
     }
 
+    /// A number that changes whenever another connection (another kapchart process)
+    /// commits to the chart; this connection's own commits leave it as it is. A screen
+    /// compares it between ticks to notice entries charted elsewhere.
+    pub fn data_version(&self) -> Result<i64> {
+        self.conn
+            .pragma_query_value(None, "data_version", |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
     pub fn schema_version(&self) -> Result<i64> {
         user_version(&self.conn).map_err(|e| self.err(e))
     }

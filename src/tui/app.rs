@@ -4,7 +4,7 @@
 
 use super::home::{Home, HomeData};
 use super::keymap::{Command, Context, Key, Keymap};
-use super::live::{Live, LiveData};
+use super::live::{Live, LiveData, Written};
 use super::note::{NoteData, NoteEditor, NotePanel};
 use super::patient::PatientData;
 use crate::config::Config;
@@ -25,7 +25,10 @@ pub enum Action {
     /// A session was opened on the live screen.
     Opened(Result<LiveData, String>),
     /// A write finished: the session as it now stands, or why nothing was written.
-    Written(Result<LiveData, String>),
+    Written(Result<Written, String>),
+    /// The chart was looked at for entries charted by another process: the session as it
+    /// now stands when something changed (None when nothing did).
+    Refreshed(Result<Option<LiveData>, String>),
     /// SIGTERM or SIGHUP: leave cleanly.
     Terminate,
     /// An integration note was opened (or re-read after signing or an addendum).
@@ -65,9 +68,16 @@ pub enum Effect {
         session: SessionId,
         payloads: Vec<Payload>,
     },
+    /// End the session, with the discharge form's entries; `reason` answers what stands
+    /// against ending now.
     EndSession {
         session: SessionId,
+        payloads: Vec<Payload>,
         reason: Option<String>,
+    },
+    /// Look for entries another process charted in the session on screen.
+    Poll {
+        session: SessionId,
     },
     /// Open (creating and pre-filling when new) the integration note of a dosing session.
     OpenNote {
@@ -170,7 +180,9 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             match &mut app.screen {
                 Screen::Live(l) => {
                     l.refresh_preview(now, &app.config);
-                    None
+                    Some(Effect::Poll {
+                        session: l.data.session().id,
+                    })
                 }
                 Screen::Note(n) => n.tick(now),
                 _ => None,
@@ -234,6 +246,21 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
         Action::Written(result) => {
             if let Screen::Live(l) = &mut app.screen {
                 l.written(result, app.now, &app.config);
+            }
+            None
+        }
+        Action::Refreshed(Ok(Some(data))) => {
+            if let Screen::Live(l) = &mut app.screen
+                && l.data.session().id == data.session().id
+            {
+                l.refreshed(data, app.now, &app.config);
+            }
+            None
+        }
+        Action::Refreshed(Ok(None)) => None,
+        Action::Refreshed(Err(e)) => {
+            if let Screen::Live(l) = &mut app.screen {
+                l.error = Some(e);
             }
             None
         }

@@ -4,18 +4,9 @@
 use super::app::Effect;
 use super::keymap::{Command, Context, Key};
 use crate::domain::{Patient, PatientId, Session, SessionKind};
-use chrono::{Duration, NaiveDate};
+use chrono::Duration;
 
-/// What the home screen shows, read from the chart.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HomeData {
-    pub patients: Vec<Patient>,
-    /// All sessions, newest first.
-    pub sessions: Vec<Session>,
-    /// Integrations not yet done: overdue first, then due, then upcoming.
-    pub integrations: Vec<crate::domain::integration::IntegrationDue>,
-    pub today: NaiveDate,
-}
+pub use crate::app::views::HomeData;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -245,15 +236,13 @@ impl Home {
             .iter()
             .find(|s| s.patient_id == patient && s.kind == SessionKind::Dosing)
             .cloned();
-        // The intention set in preparation carries into the next dosing session.
-        let intention = dosing
-            .as_ref()
-            .and_then(|s| s.intention.clone())
-            .unwrap_or_default();
+        // Left empty, the new dosing session carries the patient's latest intention from the
+        // record (set in preparation, or the previous dosing session's): the application
+        // layer reads it when the session starts.
         self.form = Some(NewSessionForm {
             patient,
             kind: SessionKind::Dosing,
-            intention,
+            intention: String::new(),
             dosing,
             error: None,
         });
@@ -308,7 +297,7 @@ impl Home {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{FixedOffset, TimeZone};
+    use chrono::{FixedOffset, NaiveDate, TimeZone};
 
     fn key(s: &str) -> Key {
         Key::parse(s).unwrap()
@@ -415,18 +404,29 @@ mod tests {
     }
 
     #[test]
-    fn new_dosing_session_carries_the_intention() {
+    fn new_dosing_session_leaves_the_intention_to_the_record_unless_typed() {
         let mut h = Home::new(data());
         press(&mut h, "n", Some(Command::NewSession));
-        let form = h.form.as_ref().unwrap();
-        assert_eq!(form.intention, "Feel safe");
-        press(&mut h, "!", None);
+        assert_eq!(h.form.as_ref().unwrap().intention, "");
         assert_eq!(
             press(&mut h, "enter", Some(Command::Confirm)),
             Some(Effect::StartSession {
                 patient: 2,
                 kind: SessionKind::Dosing,
-                intention: Some("Feel safe!".into()),
+                intention: None,
+                dosing: None,
+            })
+        );
+        press(&mut h, "n", Some(Command::NewSession));
+        for c in "Rest".chars() {
+            press(&mut h, &c.to_string(), None);
+        }
+        assert_eq!(
+            press(&mut h, "enter", Some(Command::Confirm)),
+            Some(Effect::StartSession {
+                patient: 2,
+                kind: SessionKind::Dosing,
+                intention: Some("Rest".into()),
                 dosing: None,
             })
         );

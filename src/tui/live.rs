@@ -5,28 +5,23 @@
 use super::app::Effect;
 use super::input::InputLine;
 use super::keymap::{Command, Context, Key};
-use crate::charting::first_dose;
+use crate::app::charting::{plan, state_with};
 use crate::config::Config;
-use crate::domain::discharge::{self, DischargeConcern, DischargeState};
-use crate::domain::entry::{Acknowledgement, AldreteScore, RideHome, SessionEnd};
-use crate::domain::grammar::{ParseContext, format_payload, parse_line};
-use crate::domain::planning::{FlagRules, PlannedEntry, SessionContext, plan_line};
-use crate::domain::{
-    ChartLine, EntryId, EntryStatus, FlagCode, Patient, Payload, Session, SessionKind,
-};
+use crate::domain::chart::OpenAlert;
+use crate::domain::discharge::{DischargeConcern, DischargeState};
+use crate::domain::entry::{Acknowledgement, AldreteScore, RideHome};
+use crate::domain::grammar::format_payload;
+use crate::domain::planning::PlannedEntry;
+use crate::domain::{ChartLine, EntryId, EntryStatus, FlagCode, Payload, SessionKind};
 use chrono::{DateTime, FixedOffset};
 
-/// A session as read from the chart for the live screen.
+pub use crate::app::views::LiveData;
+
+/// A write that came back: the session as it now stands and how many entries it charted.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LiveData {
-    pub session: Session,
-    pub patient: Patient,
-    /// Every entry with its status, in event-time order.
-    pub lines: Vec<ChartLine>,
-    /// This session's number among the patient's sessions of its kind ("dosing 3").
-    pub number_in_course: u32,
-    /// The patient's open PHQ-9 item 9 safety flag: shown until a risk assessment is charted.
-    pub safety: Option<crate::domain::measures::SafetyFlag>,
+pub struct Written {
+    pub data: LiveData,
+    pub charted: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +74,7 @@ pub enum Panel {
     },
     Acknowledge {
         entry: EntryId,
+        flag: FlagCode,
         caution: String,
         note: InputLine,
     },
@@ -116,9 +112,9 @@ pub struct Live {
 
 impl Live {
     pub fn new(data: LiveData, now: DateTime<FixedOffset>, config: &Config) -> Live {
-        let recall = recall_lines(&data.lines);
+        let recall = recall_lines(data.chart.lines());
         let mut live = Live {
-            selected: data.lines.len().saturating_sub(1),
+            selected: data.chart.lines().len().saturating_sub(1),
             data,
             focus: Focus::Entry,
             input: InputLine::default(),
@@ -169,7 +165,11 @@ impl Live {
     }
 
     pub fn first_dose(&self) -> Option<DateTime<FixedOffset>> {
-        first_dose(&self.data.lines)
+        self.data.chart.first_dose()
+    }
+
+    pub fn lines(&self) -> &[ChartLine] {
+        self.data.chart.lines()
     }
 
     /// Re-plans the bar's text against the session as it stands, at `now`.
@@ -178,61 +178,61 @@ impl Live {
             self.preview = None;
             return;
         }
-        let ctx = ParseContext {
-            now,
-            weight_kg: self.data.patient.weight_kg,
-            drugs: &config.drugs.known,
-            measures: &config.measures,
-        };
-        self.preview = Some(match parse_line(self.input.text(), &ctx) {
-            Ok(parsed) => Ok(plan_line(
-                &parsed,
-                now,
-                SessionContext {
-                    kind: self.data.session.kind,
-                    first_dose: self.first_dose(),
-                },
-                FlagRules {
-                    alerts: &config.alerts,
-                    late_after: config.late_after(),
-                },
-            )),
-            Err(e) => Err(e.to_string()),
-        });
+        self.preview = Some(
+            plan(
+                &self.data.chart,
+                &self.data.patient,
+                config,
+                self.input.text(),
+                &now,
+            )
+            .map(|p| p.entries)
+            .map_err(|e| e.to_string()),
+        );
     }
 
-    /// The newest caution (pre-dose BP) not yet acknowledged by an entry.
-    pub fn unacknowledged_caution(&self) -> Option<&ChartLine> {
-        let acknowledged: Vec<EntryId> = self
-            .data
-            .lines
-            .iter()
-            .filter(|l| l.status == EntryStatus::Current)
-            .filter_map(|l| match &l.entry.payload {
-                Payload::Acknowledgement(a) => Some(a.entry),
-                _ => None,
-            })
-            .collect();
-        self.data.lines.iter().rev().find(|l| {
-            l.status == EntryStatus::Current
-                && l.entry.flags.iter().any(|f| f.code == FlagCode::BpPredose)
-                && !acknowledged.contains(&l.entry.id)
-        })
+    /// The newest pre-dose caution not yet acknowledged: the header keeps it in view.
+    pub fn unacknowledged_caution(&self) -> Option<OpenAlert<'_>> {
+        self.data
+            .chart
+            .open_alerts()
+            .into_iter()
+            .rev()
+            .find(|a| a.flag.code == FlagCode::BpPredose)
+    }
+
+    /// The session as the chart now holds it, after another kapchart process (a script, a
+    /// second terminal) charted in it. What is typed, the open form and the selection stay.
+    pub fn refreshed(&mut self, data: LiveData, now: DateTime<FixedOffset>, config: &Config) {
+        let before = self.lines().len();
+        let at_end = self.selected + 1 >= before;
+        self.data = data;
+        let added = self.lines().len().saturating_sub(before);
+        if at_end {
+            self.selected = self.lines().len().saturating_sub(1);
+        }
+        if added > 0 {
+            self.notice = Some(format!(
+                "{added} entr{} charted elsewhere",
+                if added == 1 { "y" } else { "ies" }
+            ));
+        }
+        self.refresh_preview(now, config);
     }
 
     /// A write came back.
     pub fn written(
         &mut self,
-        result: Result<LiveData, String>,
+        result: Result<Written, String>,
         now: DateTime<FixedOffset>,
         config: &Config,
     ) {
         let sent = self.sent.take();
         match result {
-            Ok(data) => {
-                let added = data.lines.len().saturating_sub(self.data.lines.len());
+            Ok(Written { data, charted }) => {
+                let added = charted;
                 self.data = data;
-                self.selected = self.data.lines.len().saturating_sub(1);
+                self.selected = self.lines().len().saturating_sub(1);
                 self.error = None;
                 match sent {
                     Some(Sent::Line(line)) => {
@@ -299,7 +299,7 @@ impl Live {
             Command::Commit => return self.commit(now, config),
             Command::Leave => {
                 self.focus = Focus::Timeline;
-                self.selected = self.data.lines.len().saturating_sub(1);
+                self.selected = self.lines().len().saturating_sub(1);
             }
             Command::RecallOlder => self.recall_step(true),
             Command::RecallNewer => self.recall_step(false),
@@ -311,7 +311,7 @@ impl Live {
             Command::DeleteForward => self.input.delete_forward(),
             Command::ClearLine => self.input.clear(),
             Command::Discharge => self.open_discharge(config),
-            Command::Acknowledge => self.open_acknowledge(),
+            Command::Acknowledge => self.open_acknowledge(None),
             Command::Note => return self.open_note(),
             Command::Questionnaire => self.open_questionnaire(),
             _ => return None,
@@ -332,7 +332,7 @@ impl Live {
         let line = self.input.text().trim().to_string();
         self.sent = Some(Sent::Line(line.clone()));
         Some(Effect::Commit {
-            session: self.data.session.id,
+            session: self.data.session().id,
             line,
         })
     }
@@ -360,7 +360,7 @@ impl Live {
     }
 
     fn on_timeline_key(&mut self, command: Option<Command>, config: &Config) -> Option<Effect> {
-        let last = self.data.lines.len().saturating_sub(1);
+        let last = self.lines().len().saturating_sub(1);
         match command? {
             Command::Up => self.selected = self.selected.saturating_sub(1),
             Command::Down => self.selected = (self.selected + 1).min(last),
@@ -368,7 +368,7 @@ impl Live {
             Command::Amend => self.open_correction(false),
             Command::Strike => self.open_correction(true),
             Command::Discharge => self.open_discharge(config),
-            Command::Acknowledge => self.open_acknowledge(),
+            Command::Acknowledge => self.open_acknowledge(self.selected_entry()),
             Command::Note => return self.open_note(),
             Command::Questionnaire => self.open_questionnaire(),
             Command::Home if self.input.is_blank() => return Some(Effect::LoadHome),
@@ -387,7 +387,7 @@ impl Live {
     /// The integration note of this dosing session (the bar keeps its text meanwhile only if
     /// it is empty: an uncharted line must be charted or cleared first).
     fn open_note(&mut self) -> Option<Effect> {
-        if self.data.session.kind != SessionKind::Dosing {
+        if self.data.session().kind != SessionKind::Dosing {
             self.error = Some("integration notes belong to dosing sessions".into());
             return None;
         }
@@ -399,7 +399,7 @@ impl Live {
             return None;
         }
         Some(Effect::OpenNote {
-            dosing: self.data.session.id,
+            dosing: self.data.session().id,
         })
     }
 
@@ -412,7 +412,7 @@ impl Live {
     }
 
     fn open_correction(&mut self, strike: bool) {
-        let Some(line) = self.data.lines.get(self.selected) else {
+        let Some(line) = self.lines().get(self.selected) else {
             return;
         };
         let e = &line.entry;
@@ -455,7 +455,7 @@ impl Live {
     }
 
     fn open_discharge(&mut self, config: &Config) {
-        let before = discharge::discharge_state(&self.data.lines);
+        let before = self.data.chart.discharge_state();
         let _ = config;
         let scores = match before.aldrete {
             Some((_, a)) => [
@@ -477,21 +477,32 @@ impl Live {
         }));
     }
 
-    fn open_acknowledge(&mut self) {
-        let Some(line) = self.unacknowledged_caution() else {
-            self.notice = Some("no caution waits for acknowledgement".into());
+    /// The entry selected on the timeline.
+    fn selected_entry(&self) -> Option<EntryId> {
+        self.lines().get(self.selected).map(|l| l.entry.id)
+    }
+
+    /// Acknowledges an alert: of `entry` (the timeline's selection), or else the newest
+    /// pre-dose caution, or else the newest alert still open.
+    fn open_acknowledge(&mut self, entry: Option<EntryId>) {
+        let chart = &self.data.chart;
+        let alert = match entry {
+            Some(id) => chart.open_alert_of(id),
+            None => self
+                .unacknowledged_caution()
+                .or_else(|| chart.open_alerts().into_iter().next_back()),
+        };
+        let Some(alert) = alert else {
+            self.notice = Some(match entry {
+                Some(id) => format!("entry {id} has no alert waiting for acknowledgement"),
+                None => "no alert waits for acknowledgement".into(),
+            });
             return;
         };
-        let caution = line
-            .entry
-            .flags
-            .iter()
-            .find(|f| f.code == FlagCode::BpPredose)
-            .map(|f| f.text.clone())
-            .unwrap_or_default();
         self.panel = Some(Panel::Acknowledge {
-            entry: line.entry.id,
-            caution,
+            entry: alert.line.entry.id,
+            flag: alert.flag.code,
+            caution: alert.flag.text.clone(),
             note: InputLine::default(),
         });
     }
@@ -501,15 +512,13 @@ impl Live {
         command: Option<Command>,
         key: &Key,
         now: DateTime<FixedOffset>,
-        config: &Config,
+        _config: &Config,
     ) -> Option<Effect> {
-        let session = self.data.session.id;
+        let session = self.data.session().id;
         if command == Some(Command::Cancel) {
             self.panel = None;
             return None;
         }
-        let first_dose = self.first_dose();
-        let kind = self.data.session.kind;
         let panel = self.panel.as_mut()?;
         match panel {
             Panel::Correction(f) => {
@@ -550,7 +559,9 @@ impl Live {
                 }
                 None
             }
-            Panel::Acknowledge { entry, note, .. } => {
+            Panel::Acknowledge {
+                entry, flag, note, ..
+            } => {
                 if edit(note, command, key) {
                     return None;
                 }
@@ -561,7 +572,7 @@ impl Live {
                     };
                     let payload = Payload::Acknowledgement(Acknowledgement {
                         entry: *entry,
-                        flag: FlagCode::BpPredose,
+                        flag: *flag,
                         note,
                     });
                     self.sent = Some(Sent::Panel);
@@ -629,15 +640,8 @@ impl Live {
                                 return None;
                             }
                         };
-                        let state = form_state(f, now);
-                        let concerns = discharge::concerns(
-                            kind,
-                            &config.protocol,
-                            &config.discharge,
-                            first_dose,
-                            &state,
-                            now,
-                        );
+                        let state = state_with(f.before.clone(), &payloads, now);
+                        let concerns = self.data.chart.end_concerns(&state, now);
                         return self.end_or_ask(session, payloads, concerns);
                     }
                     _ => {}
@@ -714,12 +718,13 @@ impl Live {
                     if reason.is_blank() {
                         return None;
                     }
-                    let mut payloads = std::mem::take(payloads);
-                    payloads.push(Payload::SessionEnd(SessionEnd {
-                        reason: Some(reason.text().trim().to_string()),
-                    }));
+                    let payloads = std::mem::take(payloads);
                     self.sent = Some(Sent::Panel);
-                    return Some(Effect::Record { session, payloads });
+                    return Some(Effect::EndSession {
+                        session,
+                        payloads,
+                        reason: Some(reason.text().trim().to_string()),
+                    });
                 }
                 None
             }
@@ -729,13 +734,16 @@ impl Live {
     fn end_or_ask(
         &mut self,
         session: i64,
-        mut payloads: Vec<Payload>,
+        payloads: Vec<Payload>,
         concerns: Vec<DischargeConcern>,
     ) -> Option<Effect> {
         if concerns.is_empty() {
-            payloads.push(Payload::SessionEnd(SessionEnd::default()));
             self.sent = Some(Sent::Panel);
-            return Some(Effect::Record { session, payloads });
+            return Some(Effect::EndSession {
+                session,
+                payloads,
+                reason: None,
+            });
         }
         self.panel = Some(Panel::EndReason {
             concerns: concerns.iter().map(ToString::to_string).collect(),
@@ -748,7 +756,7 @@ impl Live {
     /// Ending straight from the timeline or the bar is not offered: the end goes through the
     /// discharge panel so that its reminders are seen.
     pub fn is_dosing(&self) -> bool {
-        self.data.session.kind == SessionKind::Dosing
+        self.data.chart.is_dosing()
     }
 }
 
@@ -798,22 +806,6 @@ fn discharge_payloads(f: &DischargeForm) -> Result<Vec<Payload>, String> {
         out.push(Payload::PatientReady);
     }
     Ok(out)
-}
-
-/// The discharge state as it will be once the form's entries are written.
-fn form_state(f: &DischargeForm, now: DateTime<FixedOffset>) -> DischargeState {
-    let mut state = f.before.clone();
-    if let Ok(payloads) = discharge_payloads(f) {
-        for p in payloads {
-            match p {
-                Payload::Aldrete(a) => state.aldrete = Some((0, a)),
-                Payload::RideHome(r) => state.ride = Some(r.who),
-                Payload::PatientReady => state.ready_at = Some(now),
-                _ => {}
-            }
-        }
-    }
-    state
 }
 
 /// Lines that recall earlier entries of this session, oldest first.

@@ -13,15 +13,15 @@ pub mod terminal;
 pub mod theme;
 pub mod view;
 
+use crate::app::{charting, course, views};
 use crate::config::Config;
 use crate::domain::SessionId;
-use crate::store::{Chart, NewSession, StoreError};
-use crate::{charting, course};
+use crate::store::{Chart, NewSession};
 use app::{Action, App, Effect, Screen};
 use chrono::Local;
 use home::HomeData;
 use keymap::{Key, Keymap};
-use live::LiveData;
+use live::{LiveData, Written};
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -61,6 +61,7 @@ pub fn run(launch: Launch, config: Config) -> Result<Exit, String> {
         path: launch.path,
         config: config.clone(),
         start: Some(launch.start),
+        seen_version: None,
     };
     let now = Local::now().fixed_offset();
     let screen = Screen::Locked {
@@ -156,6 +157,8 @@ struct Runtime {
     path: PathBuf,
     config: Arc<Config>,
     start: Option<Start>,
+    /// The chart's data version at the last look (see `Chart::data_version`).
+    seen_version: Option<i64>,
 }
 
 impl Runtime {
@@ -202,8 +205,9 @@ impl Runtime {
                 dosing,
             } => {
                 let started = self.chart_mut().and_then(|c| {
-                    c.start_session(
-                        &NewSession {
+                    course::start_session(
+                        c,
+                        NewSession {
                             patient_id: patient,
                             kind,
                             started: now.fixed_offset(),
@@ -219,38 +223,24 @@ impl Runtime {
                     Err(e) => Action::HomeLoaded(Err(e)),
                 }
             }
-            Effect::Commit { session, line } => {
+            Effect::Commit { .. }
+            | Effect::Amend { .. }
+            | Effect::Strike { .. }
+            | Effect::Record { .. }
+            | Effect::EndSession { .. } => {
                 let config = self.config.clone();
-                self.write(session, |chart| {
-                    charting::record_line(chart, &config, session, &line, &now).map(|_| ())
-                })
+                let Ok(chart) = self.chart_mut() else {
+                    return Action::Written(Err("the chart is locked".into()));
+                };
+                match write(chart, &config, effect, &now) {
+                    Some((session, Ok(charted))) => {
+                        Action::Written(self.live(session).map(|data| Written { data, charted }))
+                    }
+                    Some((_, Err(e))) => Action::Written(Err(e.to_string())),
+                    None => Action::Written(Err("nothing to write".into())),
+                }
             }
-            Effect::Amend {
-                target,
-                reason,
-                line,
-            } => {
-                let config = self.config.clone();
-                let session = self.session_of(target);
-                self.write(session, |chart| {
-                    charting::amend_entry(chart, &config, target, &reason, &line, &now).map(|_| ())
-                })
-            }
-            Effect::Strike { target, reason } => {
-                let session = self.session_of(target);
-                self.write(session, |chart| {
-                    charting::strike_entry(chart, target, &reason, &now).map(|_| ())
-                })
-            }
-            Effect::Record { session, payloads } => {
-                let config = self.config.clone();
-                self.write(session, |chart| {
-                    charting::record_payloads(chart, &config, session, payloads, &now).map(|_| ())
-                })
-            }
-            Effect::EndSession { session, reason } => self.write(session, |chart| {
-                charting::end_session(chart, session, reason, &now).map(|_| ())
-            }),
+            Effect::Poll { session } => Action::Refreshed(self.poll(session)),
             Effect::OpenNote { dosing } => {
                 let config = self.config.clone();
                 let opened = self.chart_mut().and_then(|c| {
@@ -296,7 +286,7 @@ impl Runtime {
                     .as_ref()
                     .ok_or_else(|| "the chart is locked".to_string())
                     .and_then(|c| {
-                        patient_data(c, &self.config, id, now.fixed_offset())
+                        views::patient_data(c, &self.config, id, now.fixed_offset())
                             .map_err(|e| e.to_string())
                     })
                     .map(Box::new),
@@ -311,107 +301,75 @@ impl Runtime {
             .ok_or_else(|| "the chart is locked".to_string())
     }
 
-    fn session_of(&self, entry: i64) -> SessionId {
-        self.chart
-            .as_ref()
-            .and_then(|c| c.entry(entry).ok())
-            .map(|e| e.session_id)
-            .unwrap_or_default()
-    }
-
-    /// Runs a write, then reads the session back. On failure nothing was written and the
-    /// message says why; the state keeps what was typed.
-    fn write(
-        &mut self,
-        session: SessionId,
-        f: impl FnOnce(&mut Chart) -> Result<(), charting::ChartingError>,
-    ) -> Action {
-        let written = self
-            .chart_mut()
-            .and_then(|chart| f(chart).map_err(|e| e.to_string()));
-        match written {
-            Ok(()) => Action::Written(self.live(session)),
-            Err(e) => Action::Written(Err(e)),
+    /// The session again when another process committed to the chart since the last look.
+    fn poll(&mut self, session: SessionId) -> Result<Option<LiveData>, String> {
+        let chart = self.chart.as_ref().ok_or("the chart is locked")?;
+        let version = chart.data_version().map_err(|e| e.to_string())?;
+        if self.seen_version.replace(version) == Some(version) {
+            return Ok(None);
         }
+        self.live(session).map(Some)
     }
 
     fn home(&self) -> Result<HomeData, String> {
         let chart = self.chart.as_ref().ok_or("the chart is locked")?;
-        let read = || -> Result<HomeData, StoreError> {
-            let sessions = chart.sessions(None)?;
-            let integrations = crate::domain::integration::pending(
-                &sessions,
-                &self.config.integration,
-                Local::now().fixed_offset(),
-            );
-            Ok(HomeData {
-                patients: chart.patients()?,
-                sessions,
-                integrations,
-                today: Local::now().date_naive(),
-            })
-        };
-        read().map_err(|e| e.to_string())
+        views::home_data(chart, &self.config, Local::now().fixed_offset())
+            .map_err(|e| e.to_string())
     }
 
     fn live(&self, id: SessionId) -> Result<LiveData, String> {
         let chart = self.chart.as_ref().ok_or("the chart is locked")?;
-        live_data(chart, id).map_err(|e| e.to_string())
+        views::live_data(chart, &self.config, id).map_err(|e| e.to_string())
     }
-}
-
-/// Reads what the live screen shows for one session.
-pub fn live_data(chart: &Chart, id: SessionId) -> Result<LiveData, StoreError> {
-    let session = chart.session(id)?;
-    let patient = chart.patient(session.patient_id)?;
-    let number_in_course = chart
-        .sessions(Some(patient.id))?
-        .iter()
-        .filter(|s| s.kind == session.kind && (s.started, s.id) <= (session.started, session.id))
-        .count() as u32;
-    Ok(LiveData {
-        lines: charting::session_lines(chart, id)?,
-        safety: course::safety_flag(chart, patient.id)?,
-        session,
-        patient,
-        number_in_course,
-    })
 }
 
 fn note_opened(result: Result<note::NoteData, String>) -> Action {
     Action::NoteOpened(result.map(Box::new))
 }
 
-/// Reads what the patient and course screen shows.
-pub fn patient_data(
-    chart: &Chart,
+/// Carries out a write the live screen asked for (a line, an amendment, a strike, a form's
+/// entries, a session's end): the session it wrote in, and how many entries it charted, or
+/// why nothing was written. None for effects that are not writes.
+pub fn write<Tz: chrono::TimeZone>(
+    chart: &mut Chart,
     config: &Config,
-    id: crate::domain::PatientId,
-    now: chrono::DateTime<chrono::FixedOffset>,
-) -> Result<patient::PatientData, StoreError> {
-    let details = chart.patient_details(id)?;
-    let mut sessions = chart.sessions(Some(id))?;
-    let integrations =
-        crate::domain::integration::integrations(&sessions, &config.integration, now)
-            .into_iter()
-            .filter(|d| !d.status.is_done())
-            .collect();
-    sessions.sort_by_key(|s| (s.started, s.id));
-    Ok(patient::PatientData {
-        patient: chart.patient(id)?,
-        medications: details
-            .medications
-            .iter()
-            .map(|m| crate::domain::medications::Medication::new(m.as_str()))
-            .collect(),
-        details,
-        safety: course::safety_flag(chart, id)?,
-        course: chart.course(id)?,
-        sessions,
-        measures: course::patient_measures(chart, id)?
-            .into_iter()
-            .map(|(_, at, m)| (at, m))
-            .collect(),
-        integrations,
+    effect: Effect,
+    now: &chrono::DateTime<Tz>,
+) -> Option<(SessionId, Result<usize, charting::ChartingError>)> {
+    let session_of = |chart: &Chart, entry| chart.entry(entry).map(|e| e.session_id);
+    Some(match effect {
+        Effect::Commit { session, line } => (
+            session,
+            charting::record_line(chart, config, session, &line, now).map(|c| c.ids.len()),
+        ),
+        Effect::Amend {
+            target,
+            reason,
+            line,
+        } => (
+            session_of(chart, target).unwrap_or_default(),
+            charting::amend_entry(chart, config, target, &reason, &line, now).map(|_| 1),
+        ),
+        Effect::Strike { target, reason } => (
+            session_of(chart, target).unwrap_or_default(),
+            charting::strike_entry(chart, target, &reason, now).map(|_| 1),
+        ),
+        Effect::Record { session, payloads } => (
+            session,
+            charting::record_payloads(chart, config, session, payloads, now).map(|ids| ids.len()),
+        ),
+        Effect::EndSession {
+            session,
+            payloads,
+            reason,
+        } => {
+            let n = payloads.len() + 1;
+            (
+                session,
+                charting::end_session(chart, config, session, payloads, reason.as_deref(), now)
+                    .map(|_| n),
+            )
+        }
+        _ => return None,
     })
 }

@@ -5,30 +5,11 @@
 use super::app::Effect;
 use super::input::InputLine;
 use super::keymap::{Command, Key, KeyName};
-use crate::domain::course::{Note, NoteId};
-use crate::domain::{Patient, Session};
+use crate::domain::course::NoteId;
 use chrono::{DateTime, Duration, FixedOffset};
 use ratatui_textarea::{CursorMove, Input, Key as EditorKey, TextArea, WrapMode};
 
-/// A note with what its screen needs to know.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NoteData {
-    pub note: Note,
-    pub patient: Patient,
-    pub dosing: Session,
-    pub dosing_number: u32,
-    pub check: SignCheck,
-}
-
-/// Whether the note may be signed now.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SignCheck {
-    /// Signing is not possible (e.g. an open PHQ-9 item 9 safety flag without a risk
-    /// assessment).
-    pub blocked: Option<String>,
-    /// Signing needs a reason: alerts not acknowledged, checks missed.
-    pub needs_reason: Vec<String>,
-}
+pub use crate::app::course::{NoteData, SignCheck};
 
 /// Typing pauses this long before the draft is saved...
 const IDLE_SAVE: i64 = 900;

@@ -2,7 +2,7 @@
 //! snapshot tests of the terminal UI.
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
-use kapchart::charting;
+use kapchart::app::charting;
 use kapchart::config::Config;
 use kapchart::domain::SessionKind;
 use kapchart::domain::entry::{Acknowledgement, AldreteScore, RideHome};
@@ -140,11 +140,14 @@ impl Fixture {
     }
 
     pub fn lines_now(&self) -> Vec<kapchart::domain::ChartLine> {
-        charting::session_lines(&self.chart, self.session).unwrap()
+        charting::session_chart(&self.chart, &self.config, self.session)
+            .unwrap()
+            .lines()
+            .to_vec()
     }
 
     pub fn live_data(&self) -> LiveData {
-        kapchart::tui::live_data(&self.chart, self.session).unwrap()
+        kapchart::app::views::live_data(&self.chart, &self.config, self.session).unwrap()
     }
 
     /// Discharge entries: Aldrete 10 and a ride home, at `minute`.
@@ -164,5 +167,33 @@ impl Fixture {
                 }),
             ],
         );
+    }
+
+    /// The rest of the monitoring a clinician would chart by `minute`: vitals at each
+    /// protocol check still open after T+30 (the dose is at minute 10) and an
+    /// acknowledgement of every alert still open, two minutes after it.
+    #[allow(dead_code)]
+    pub fn complete_monitoring(&mut self, minute: i64) {
+        for check in [50, 55, 70, 100, 130].into_iter().filter(|m| *m <= minute) {
+            self.log_at(check, "bp 128/80 hr 72 spo2 98 rr 14");
+        }
+        let open: Vec<(i64, FlagCode, DateTime<FixedOffset>)> =
+            charting::session_chart(&self.chart, &self.config, self.session)
+                .unwrap()
+                .open_alerts()
+                .iter()
+                .map(|a| (a.line.entry.id, a.flag.code, a.line.entry.event_time))
+                .collect();
+        for (entry, flag, when) in open {
+            let after = (when - at(0)).num_minutes() + 2;
+            self.record_at(
+                after.min(minute),
+                vec![Payload::Acknowledgement(Acknowledgement {
+                    entry,
+                    flag,
+                    note: "seen; prescriber informed".into(),
+                })],
+            );
+        }
     }
 }

@@ -25,6 +25,7 @@ fn protocol() -> ProtocolConfig {
         minimum_observation_min: 120,
         overdue_after_min: 3,
         early_min: 5,
+        clock_drugs: vec!["ketamine".into(), "esketamine".into()],
     }
 }
 

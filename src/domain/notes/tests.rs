@@ -11,6 +11,16 @@ use crate::domain::{Correction, chart_lines};
 use chrono::TimeZone;
 
 /// Central European winter time: a time shown in UTC would be an hour early.
+/// The earliest ketamine dose that stands (what the session chart gives the note).
+fn first_dose_of(lines: &[ChartLine]) -> Option<DateTime<FixedOffset>> {
+    lines
+        .iter()
+        .filter(|l| l.status == EntryStatus::Current)
+        .filter(|l| matches!(&l.entry.payload, Payload::Dose(d) if d.drug == "ketamine"))
+        .map(|l| l.entry.event_time)
+        .min()
+}
+
 fn at(h: u32, m: u32) -> DateTime<FixedOffset> {
     on(24, h, m)
 }
@@ -270,6 +280,8 @@ fn draft_for(format: NoteFormat) -> String {
         dosing: &dosing,
         dosing_number: 3,
         lines: &lines,
+        first_dose: first_dose_of(&lines),
+        checks: &[],
         integration: Some(&integration),
         measures: &measures,
         drafted_on: NaiveDate::from_ymd_opt(2025, 11, 26).unwrap(),
@@ -411,6 +423,8 @@ fn an_override_can_list_every_observation_and_keeps_its_text_exactly() {
         dosing: &dosing,
         dosing_number: 3,
         lines: &lines,
+        first_dose: first_dose_of(&lines),
+        checks: &[],
         integration: None,
         measures: &[],
         drafted_on: NaiveDate::from_ymd_opt(2025, 11, 24).unwrap(),
@@ -460,6 +474,8 @@ fn a_phq9_item_9_answer_is_surfaced() {
         dosing: &dosing,
         dosing_number: 3,
         lines: &lines,
+        first_dose: first_dose_of(&lines),
+        checks: &[],
         integration: None,
         measures: &measures,
         drafted_on: NaiveDate::from_ymd_opt(2025, 11, 26).unwrap(),
@@ -503,6 +519,8 @@ fn unknown_placeholders_are_named_with_the_known_ones() {
         dosing: &dosing,
         dosing_number: 1,
         lines: &lines,
+        first_dose: first_dose_of(&lines),
+        checks: &[],
         integration: None,
         measures: &[],
         drafted_on: NaiveDate::from_ymd_opt(2025, 11, 24).unwrap(),
@@ -597,6 +615,8 @@ fn vitals_summary_before_any_dose() {
         dosing: &dosing,
         dosing_number: 1,
         lines: &lines,
+        first_dose: first_dose_of(&lines),
+        checks: &[],
         integration: None,
         measures: &[],
         drafted_on: NaiveDate::from_ymd_opt(2025, 11, 24).unwrap(),
@@ -655,6 +675,8 @@ fn vitals_summary_without_vitals() {
         dosing: &dosing,
         dosing_number: 2,
         lines: &lines,
+        first_dose: first_dose_of(&lines),
+        checks: &[],
         integration: None,
         measures: &[],
         drafted_on: NaiveDate::from_ymd_opt(2025, 11, 24).unwrap(),
@@ -732,6 +754,8 @@ fn alerts_resolve_on_the_first_later_reading_of_their_kind() {
         dosing: &dosing,
         dosing_number: 4,
         lines: &lines,
+        first_dose: first_dose_of(&lines),
+        checks: &[],
         integration: None,
         measures: &[],
         drafted_on: NaiveDate::from_ymd_opt(2025, 11, 24).unwrap(),
@@ -746,6 +770,8 @@ fn alerts_resolve_on_the_first_later_reading_of_their_kind() {
     unresolved.truncate(4);
     let source = NoteSource {
         lines: &unresolved,
+        first_dose: first_dose_of(&unresolved),
+        checks: &[],
         ..source
     };
     assert_eq!(
@@ -761,6 +787,8 @@ fn alerts_resolve_on_the_first_later_reading_of_their_kind() {
     let source = NoteSource {
         dosing: &dosing,
         lines: &lines,
+        first_dose: first_dose_of(&lines),
+        checks: &[],
         ..source
     };
     assert_eq!(

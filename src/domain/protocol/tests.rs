@@ -35,6 +35,7 @@ fn defaults() -> ProtocolConfig {
         minimum_observation_min: 120,
         overdue_after_min: 3,
         early_min: 5,
+        clock_drugs: vec!["ketamine".into(), "esketamine".into()],
     }
 }
 
@@ -106,17 +107,19 @@ fn a_clinic_overrides_one_key_or_the_whole_schedule() {
 fn default_schedule_due_times() {
     use CheckKind::*;
     use CheckStatus::*;
+    // At T+130 with no reading: each vitals check was missed once the next check fell due;
+    // the T+40 BP stays overdue (no later check needs a BP) and T+120 is overdue.
     let list = checks(&defaults(), dose(), None, &[], at(12, 10));
     assert_eq!(
         summary(&list),
         [
-            (Some(0), Baseline, Overdue),
-            (Some(15), Vitals, Overdue),
-            (Some(30), Vitals, Overdue),
+            (Some(0), Baseline, Missed),
+            (Some(15), Vitals, Missed),
+            (Some(30), Vitals, Missed),
             (Some(40), BloodPressure, Overdue),
-            (Some(45), Vitals, Overdue),
-            (Some(60), Vitals, Overdue),
-            (Some(90), Vitals, Overdue),
+            (Some(45), Vitals, Missed),
+            (Some(60), Vitals, Missed),
+            (Some(90), Vitals, Missed),
             (Some(120), Vitals, Overdue),
             (Some(150), Vitals, Upcoming),
         ]
@@ -158,26 +161,47 @@ fn a_reading_satisfies_the_check_it_covers_and_not_the_next() {
     assert_eq!(status_at(&on_time, 15, now), CheckStatus::Done { by: 7 });
     assert_eq!(status_at(&on_time, 30, now), CheckStatus::Overdue);
 
-    // Up to five minutes early counts for the coming check, not the one before.
+    // Up to five minutes early counts on time for the coming check; the overdue one before
+    // it is closed by the same reading, as done late.
     let early = [vitals(8, at(10, 25))];
-    assert_eq!(status_at(&early, 15, now), CheckStatus::Overdue);
+    assert_eq!(
+        status_at(&early, 15, now),
+        CheckStatus::DoneLate {
+            by: 8,
+            late_min: 10
+        }
+    );
     assert_eq!(status_at(&early, 30, now), CheckStatus::Done { by: 8 });
 
-    // Too early for T+15: it counts for nothing.
+    // Too early for T+15: it counts for nothing, and by T+35 the T+15 check was missed.
     let too_early = [vitals(9, at_s(10, 9, 59))];
-    assert_eq!(status_at(&too_early, 15, now), CheckStatus::Overdue);
+    assert_eq!(status_at(&too_early, 15, now), CheckStatus::Missed);
     let just_in = [vitals(9, at(10, 10))];
     assert_eq!(status_at(&just_in, 15, now), CheckStatus::Done { by: 9 });
 
-    // Late still counts, up to the next check's early window.
+    // Within the grace period it is on time; after it, done late with the minutes.
+    let in_grace = [vitals(10, at_s(10, 17, 59))];
+    assert_eq!(status_at(&in_grace, 15, now), CheckStatus::Done { by: 10 });
     let late = [vitals(10, at_s(10, 24, 59))];
-    assert_eq!(status_at(&late, 15, now), CheckStatus::Done { by: 10 });
+    assert_eq!(
+        status_at(&late, 15, now),
+        CheckStatus::DoneLate {
+            by: 10,
+            late_min: 9
+        }
+    );
     assert_eq!(status_at(&late, 30, now), CheckStatus::Overdue);
 
-    // One reading never ticks off two checks; a second one takes the open check.
+    // One reading is on time for one check only; a second one takes the next.
     let two = [vitals(11, at(10, 26)), vitals(12, at(10, 27))];
     assert_eq!(status_at(&two, 30, now), CheckStatus::Done { by: 11 });
-    assert_eq!(status_at(&two, 15, now), CheckStatus::Done { by: 12 });
+    assert_eq!(
+        status_at(&two, 15, now),
+        CheckStatus::DoneLate {
+            by: 11,
+            late_min: 11
+        }
+    );
 }
 
 #[test]
@@ -204,20 +228,26 @@ fn a_bp_check_needs_a_bp() {
     let no_bp = [vitals(1, at(10, 31)), vitals(2, at(10, 38))];
     assert_eq!(status_at(&no_bp, 30, now), CheckStatus::Done { by: 1 });
     assert_eq!(status_at(&no_bp, 40, now), CheckStatus::Due);
-    // Without BP, a reading in the T+40 window still serves the open T+30 check.
+    // Without BP, a reading in the T+40 window still closes the overdue T+30 check, late.
     assert_eq!(
         status_at(&[vitals(2, at(10, 38))], 30, now),
-        CheckStatus::Done { by: 2 }
+        CheckStatus::DoneLate { by: 2, late_min: 8 }
     );
     let with_bp = [vitals(1, at(10, 31)), bp(2, at(10, 38))];
     assert_eq!(status_at(&with_bp, 40, now), CheckStatus::Done { by: 2 });
     assert_eq!(status_at(&with_bp, 30, now), CheckStatus::Done { by: 1 });
 
-    // A BP that could serve T+40 or T+45 goes to the BP check; plain vitals go to T+45.
+    // A BP a minute after T+40 is the T+40 BP; four minutes after, it is the T+40 BP done
+    // late and the T+45 vitals on time. Plain vitals go to T+45.
     let now = at(10, 50);
+    let on_time_bp = [bp(3, at(10, 41))];
+    assert_eq!(status_at(&on_time_bp, 40, now), CheckStatus::Done { by: 3 });
     let late_bp = [bp(3, at(10, 44))];
-    assert_eq!(status_at(&late_bp, 40, now), CheckStatus::Done { by: 3 });
-    assert_eq!(status_at(&late_bp, 45, now), CheckStatus::Overdue);
+    assert_eq!(
+        status_at(&late_bp, 40, now),
+        CheckStatus::DoneLate { by: 3, late_min: 4 }
+    );
+    assert_eq!(status_at(&late_bp, 45, now), CheckStatus::Done { by: 3 });
     let both = [bp(3, at(10, 41)), vitals(4, at(10, 44))];
     assert_eq!(status_at(&both, 40, now), CheckStatus::Done { by: 3 });
     assert_eq!(status_at(&both, 45, now), CheckStatus::Done { by: 4 });
@@ -259,7 +289,7 @@ fn baseline_after_the_dose() {
     // Taken after the dose: the baseline was missed.
     let after = checks(&defaults(), dose(), None, &[bp(1, at(10, 2))], now);
     assert_eq!(after[0].kind, CheckKind::Baseline);
-    assert_eq!(after[0].status, CheckStatus::Overdue);
+    assert_eq!(after[0].status, CheckStatus::Missed);
     assert_eq!(after[0].due, dose());
     // And it does not count for T+15 either (too early).
     assert_eq!(at_t(&after, 15).status, CheckStatus::Upcoming);
@@ -283,7 +313,7 @@ fn no_baseline_when_the_clinic_turns_it_off() {
 }
 
 #[test]
-fn an_ended_session_lists_checks_to_its_end_and_missed_ones_stay_overdue() {
+fn an_ended_session_lists_checks_to_its_end_and_open_ones_are_missed() {
     let readings = [bp(1, at(9, 55)), vitals(2, at(10, 15)), bp(3, at(10, 41))];
     // Ended at 10:46, a minute after T+45 was due (still in its grace period).
     let list = checks(&defaults(), dose(), Some(at(10, 46)), &readings, at(11, 30));
@@ -294,12 +324,14 @@ fn an_ended_session_lists_checks_to_its_end_and_missed_ones_stay_overdue() {
         [
             (Some(0), Baseline, Done { by: 1 }),
             (Some(15), Vitals, Done { by: 2 }),
-            (Some(30), Vitals, Overdue),
+            (Some(30), Vitals, Missed),
             (Some(40), BloodPressure, Done { by: 3 }),
-            (Some(45), Vitals, Overdue),
+            (Some(45), Vitals, Missed),
         ]
     );
-    assert_eq!(next_check(&list).unwrap().t_plus_min, Some(30));
+    assert_eq!(next_check(&list), None);
+    let s = super::summary(&list);
+    assert_eq!((s.missed, s.overdue.len(), s.next), (2, 0, None));
     // Read right after the end: counts for nothing.
     let after_end = [vitals(4, at(10, 47))];
     let list = checks(
@@ -309,7 +341,7 @@ fn an_ended_session_lists_checks_to_its_end_and_missed_ones_stay_overdue() {
         &after_end,
         at(11, 30),
     );
-    assert_eq!(at_t(&list, 45).status, Overdue);
+    assert_eq!(at_t(&list, 45).status, Missed);
 }
 
 #[test]
@@ -363,8 +395,8 @@ fn struck_and_amended_vitals_do_not_count() {
     let readings = readings_from(&lines);
     assert_eq!(readings, [bp(5, at(10, 31))]);
     let list = checks(&defaults(), dose(), None, &readings, at(10, 32));
-    assert_eq!(list[0].status, CheckStatus::Overdue);
-    assert_eq!(at_t(&list, 15).status, CheckStatus::Overdue);
+    assert_eq!(list[0].status, CheckStatus::Missed);
+    assert_eq!(at_t(&list, 15).status, CheckStatus::Missed);
     assert_eq!(at_t(&list, 30).status, CheckStatus::Done { by: 5 });
 }
 
@@ -376,7 +408,8 @@ fn a_clinic_can_take_bp_every_10_min_during_a_40_min_infusion() {
          bp_at_min = [40]\n\
          minimum_observation_min = 120\n\
          overdue_after_min = 3\n\
-         early_min = 5\n",
+         early_min = 5\n\
+         clock_drugs = [\"ketamine\"]\n",
     )
     .unwrap();
     let list = checks(&cfg, dose(), None, &[], at(11, 12));
@@ -415,12 +448,21 @@ fn a_finite_schedule_stops() {
         bp: false,
     }];
     cfg.bp_at_min = vec![];
+    // The last check stays open until the session ends; a reading 50 minutes after it
+    // closes it, late. T+20 was missed when T+40 fell due.
     let list = checks(&cfg, dose(), None, &[vitals(1, at(11, 30))], at(12, 0));
     assert_eq!(
         summary(&list)[1..],
         [
-            (Some(20), CheckKind::Vitals, CheckStatus::Overdue),
-            (Some(40), CheckKind::Vitals, CheckStatus::Done { by: 1 }),
+            (Some(20), CheckKind::Vitals, CheckStatus::Missed),
+            (
+                Some(40),
+                CheckKind::Vitals,
+                CheckStatus::DoneLate {
+                    by: 1,
+                    late_min: 50
+                }
+            ),
         ]
     );
 }
@@ -461,7 +503,8 @@ fn a_schedule_that_makes_no_sense_is_refused_with_its_reason() {
     let parse = |phases: &str, bp_at: &str| {
         toml::from_str::<ProtocolConfig>(&format!(
             "baseline = true\nphases = {phases}\nbp_at_min = {bp_at}\n\
-             minimum_observation_min = 120\noverdue_after_min = 3\nearly_min = 5\n"
+             minimum_observation_min = 120\noverdue_after_min = 3\nearly_min = 5\n\
+             clock_drugs = [\"ketamine\"]\n"
         ))
         .map_err(|e| e.to_string())
     };

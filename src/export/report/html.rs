@@ -255,6 +255,7 @@ fn session(out: &mut String, record: &Record, v: &SessionView<'_>, alerts: &Aler
         doses(out, v);
     }
     vitals(out, v, alerts);
+    checks(out, v);
     session_measures(out, v);
     timeline(out, v);
     let discharge = v.discharge();
@@ -387,6 +388,39 @@ fn flow_row(out: &mut String, v: &SessionView<'_>, r: &FlowRow<'_>) {
         ""
     };
     w!(out, "<td>#{}{corrected}{late}</td></tr>\n", entry.id);
+}
+
+/// The protocol's checks of a dosing session; missed and late ones marked (not by colour
+/// alone: the state says it in words, in bold).
+fn checks(out: &mut String, v: &SessionView<'_>) {
+    let rows = v.check_rows();
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<h3>Protocol checks</h3>\n<table class=\"checks\"><thead><tr><th>Check</th><th>Due</th><th>T+</th>\
+         <th>State</th><th>Entry</th></tr></thead><tbody>\n",
+    );
+    for r in rows {
+        let state = if r.lapse {
+            format!("<strong class=\"flagged\">{}</strong>", esc(&r.state))
+        } else {
+            esc(&r.state)
+        };
+        w!(
+            out,
+            "<tr><td>{}</td><td class=\"time\">{}</td><td class=\"time\">{}</td><td>{state}</td><td>{}</td></tr>\n",
+            esc(&r.check),
+            esc(&r.due),
+            esc(&r.t_plus),
+            esc(&r.entry)
+        );
+    }
+    w!(
+        out,
+        "</tbody></table>\n<p>{}</p>\n",
+        esc(&v.check_summary())
+    );
 }
 
 fn vitals(out: &mut String, v: &SessionView<'_>, alerts: &AlertThresholds) {

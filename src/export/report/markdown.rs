@@ -270,6 +270,8 @@ fn session(out: &mut String, record: &Record, v: &SessionView<'_>, level: usize)
         );
     }
 
+    checks(out, v, &sub);
+
     let measures = v.measures();
     if !measures.is_empty() {
         w!(out, "{sub} Questionnaires\n\n");
@@ -412,6 +414,28 @@ fn session(out: &mut String, record: &Record, v: &SessionView<'_>, level: usize)
         w!(out, "{sub} Integration note\n\n");
         note(out, v.rec.note.as_ref(), level + 2);
     }
+}
+
+/// The protocol's checks of a dosing session, lapses in bold.
+fn checks(out: &mut String, v: &SessionView<'_>, sub: &str) {
+    let rows = v.check_rows();
+    if rows.is_empty() {
+        return;
+    }
+    w!(out, "{sub} Protocol checks\n\n");
+    header(out, &["Check", "Due", "T+", "State", "Entry"], &[]);
+    for r in rows {
+        let state = if r.lapse {
+            format!("**{}**", md(&r.state))
+        } else {
+            md(&r.state)
+        };
+        row(
+            out,
+            &[md(&r.check), md(&r.due), md(&r.t_plus), state, r.entry],
+        );
+    }
+    w!(out, "\n{}\n\n", md(&v.check_summary()));
 }
 
 fn flow_row(out: &mut String, v: &SessionView<'_>, r: &FlowRow<'_>) {

@@ -112,9 +112,11 @@ pub fn draw(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
             Line::from(kinds),
         ];
         match form.kind {
-            SessionKind::Dosing => {
-                lines.push(Line::from(format!("Intention: {}▏", form.intention)))
-            }
+            SessionKind::Dosing => lines.push(Line::from(if form.intention.is_empty() {
+                "Intention: ▏(empty: the latest from preparation is carried)".to_string()
+            } else {
+                format!("Intention: {}▏", form.intention)
+            })),
             SessionKind::Integration => lines.push(Line::from(match &form.dosing {
                 Some(d) => format!(
                     "Integrates dosing session #{} of {}",

@@ -2,7 +2,7 @@
 //! timeline, vitals flowsheet, BP/HR trend chart and the quick-entry bar.
 
 use super::panel_block;
-use crate::domain::protocol::{self, Check, CheckStatus};
+use crate::domain::protocol::{self, Check, CheckKind, CheckStatus};
 use crate::domain::{ChartLine, EntryStatus, FlagCode, Payload, SessionKind};
 use crate::tui::app::App;
 use crate::tui::live::{Focus, Live};
@@ -56,16 +56,7 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
 
 /// The protocol's checks for a dosing session; none for other kinds.
 fn session_checks(app: &App, live: &Live) -> Vec<Check> {
-    if live.data.session.kind != SessionKind::Dosing {
-        return Vec::new();
-    }
-    protocol::checks(
-        &app.config.protocol,
-        live.first_dose(),
-        live.data.session.ended,
-        &protocol::readings_from(&live.data.lines),
-        app.now,
-    )
+    live.data.chart.checks(app.now)
 }
 
 /// "mm:ss" (or "h:mm:ss") of a duration, never negative.
@@ -106,56 +97,67 @@ fn draw_header(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, 
         Span::styled(format!("{}, {age}", d.patient.name), theme.title()),
         Span::raw(format!(
             " · {} {} · session #{}",
-            d.session.kind, d.number_in_course, d.session.id
+            d.session().kind,
+            d.number_in_course,
+            d.session().id
         )),
     ];
-    if let Some(i) = &d.session.intention {
+    if let Some(i) = &d.session().intention {
         first.push(Span::raw(format!(" · intention: “{i}”")));
     }
 
     let first_dose = live.first_dose();
-    let end = d.session.ended.unwrap_or(app.now);
+    let end = d.session().ended.unwrap_or(app.now);
+    // At 80 columns the clock and the checks must fit on one line: the dose time is on the
+    // timeline, so it goes first when space is short.
+    let wide = area.width >= 100;
     let mut second = match first_dose {
         Some(dose) => vec![
-            Span::raw(format!("first dose {} · ", dose.format("%H:%M"))),
+            Span::raw(if wide {
+                format!("first dose {} · ", dose.format("%H:%M"))
+            } else {
+                String::new()
+            }),
             Span::styled(format!("T+{}", clock(end - dose)), theme.title()),
         ],
         None => vec![
             Span::raw("no dose yet · "),
             Span::styled(
-                format!("started {} ago", clock(end - d.session.started)),
+                format!("started {} ago", clock(end - d.session().started)),
                 theme.title(),
             ),
         ],
     };
-    if let Some(ended) = d.session.ended {
+    if let Some(ended) = d.session().ended {
         second.push(Span::raw(format!(" · ended {}", ended.format("%H:%M"))));
     }
-    let overdue = checks
-        .iter()
-        .filter(|c| c.status == CheckStatus::Overdue)
-        .count();
-    match protocol::next_check(checks) {
-        Some(c) if c.status == CheckStatus::Overdue => {
-            let late = c
-                .due
-                .map(|due| format!(", {} min late", (app.now - due).num_minutes()))
-                .unwrap_or_default();
-            let more = if overdue > 1 {
-                format!(" (+{} more)", overdue - 1)
-            } else {
-                String::new()
-            };
-            second.push(Span::raw(" · "));
-            second.push(Span::styled(
-                format!("{OVERDUE} OVERDUE: {c}{late}{more}"),
-                theme.overdue(),
-            ));
-        }
+    // The overdue checks (the oldest named, the others counted), then the next check to come,
+    // always in view; the missed ones last (they are on the timeline too).
+    let summary = protocol::summary(checks);
+    let short = |c: &Check| match c.t_plus_min {
+        Some(t) if c.kind != CheckKind::Baseline => format!("{} T+{t}", c.kind),
+        _ => c.kind.to_string(),
+    };
+    if let Some(oldest) = summary.overdue.first() {
+        let late = oldest
+            .due
+            .map(|due| format!(" {} min late", (app.now - due).num_minutes()))
+            .unwrap_or_default();
+        let more = match summary.overdue.len() {
+            1 => String::new(),
+            n => format!(" (+{} more)", n - 1),
+        };
+        second.push(Span::raw(" · "));
+        second.push(Span::styled(
+            format!("{OVERDUE} OVERDUE: {}{late}{more}", short(oldest)),
+            theme.overdue(),
+        ));
+    }
+    match &summary.next {
         Some(c) if c.status == CheckStatus::Due => {
             second.push(Span::raw(" · "));
             second.push(Span::styled(
-                format!("{OVERDUE} due now: {c}"),
+                format!("{OVERDUE} due now: {}", short(c)),
                 theme.caution(),
             ));
         }
@@ -164,15 +166,27 @@ fn draw_header(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, 
                 .due
                 .map(|due| format!(" in {}", clock(due - app.now)))
                 .unwrap_or_default();
-            second.push(Span::raw(format!(" · next: {c}{countdown}")));
+            second.push(Span::raw(format!(" · next: {}{countdown}", short(c))));
         }
-        None if d.session.kind == SessionKind::Dosing && d.session.ended.is_none() => {
+        None if summary.overdue.is_empty()
+            && d.session().kind == SessionKind::Dosing
+            && d.session().ended.is_none() =>
+        {
             second.push(Span::styled(" · checks up to date", theme.ok()));
         }
         None => {}
     }
-    let observation = protocol::minimum_observation_until(&app.config.protocol, first_dose)
-        .filter(|_| d.session.ended.is_none())
+    if summary.missed > 0 {
+        second.push(Span::raw(" · "));
+        second.push(Span::styled(
+            format!("{} missed", summary.missed),
+            theme.overdue(),
+        ));
+    }
+    let observation = d
+        .chart
+        .observe_until()
+        .filter(|_| d.session().ended.is_none())
         .map(|until| {
             if app.now < until {
                 Line::raw(format!(
@@ -193,13 +207,7 @@ fn draw_header(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, 
             theme.overdue(),
         )
     } else if let Some(c) = live.unacknowledged_caution() {
-        let text = c
-            .entry
-            .flags
-            .iter()
-            .find(|f| f.code == FlagCode::BpPredose)
-            .map(|f| f.text.as_str())
-            .unwrap_or("pre-dose caution");
+        let text = c.flag.text.as_str();
         let keys = app.keymap.keys_for(
             crate::tui::keymap::Context::EntryBar,
             crate::tui::keymap::Command::Acknowledge,
@@ -269,7 +277,7 @@ fn kind_label(p: &Payload) -> &'static str {
 fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, area: Rect) {
     let theme = &app.theme;
     let first_dose = live.first_dose();
-    let day = live.data.session.started.date_naive();
+    let day = live.data.session().started.date_naive();
     let wide = area.width >= 90;
     // Entries and missed checks, in time order; only entries are selectable.
     enum Item<'a> {
@@ -277,13 +285,15 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
         Missed(&'a Check),
     }
     let mut items: Vec<(DateTime<FixedOffset>, Item<'_>)> = live
-        .data
-        .lines
+        .lines()
         .iter()
         .enumerate()
         .map(|(i, l)| (l.entry.event_time, Item::Entry(i, l)))
         .collect();
-    for c in checks.iter().filter(|c| c.status == CheckStatus::Overdue) {
+    for c in checks
+        .iter()
+        .filter(|c| matches!(c.status, CheckStatus::Overdue | CheckStatus::Missed))
+    {
         if let Some(due) = c.due {
             items.push((due, Item::Missed(c)));
         }
@@ -295,14 +305,25 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
         .iter()
         .enumerate()
         .map(|(row_index, (at, item))| match item {
-            Item::Missed(c) => Row::new(vec![
-                Cell::from(wall_time(day, *at)),
-                Cell::from(t_plus(first_dose, *at)),
-                Cell::from(OVERDUE),
-                Cell::from(format!("OVERDUE: {c} not charted")),
-                Cell::from(""),
-            ])
-            .style(theme.overdue()),
+            Item::Missed(c) => {
+                let what = if c.status == CheckStatus::Missed {
+                    "MISSED"
+                } else {
+                    "OVERDUE"
+                };
+                let mut cells = vec![
+                    Cell::from(wall_time(day, *at)),
+                    Cell::from(t_plus(first_dose, *at)),
+                    Cell::from(format!("{OVERDUE} check")),
+                    Cell::from(format!("{what}: {c} not charted")),
+                    Cell::from(""),
+                ];
+                // The same columns as an entry's row (the id column stays empty).
+                if wide {
+                    cells.insert(0, Cell::from(""));
+                }
+                Row::new(cells).style(theme.overdue())
+            }
             Item::Entry(i, l) => {
                 if *i == live.selected {
                     selected_row = Some(row_index);
@@ -348,8 +369,7 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
         })
         .collect();
     let other_day = live
-        .data
-        .lines
+        .lines()
         .iter()
         .any(|l| l.entry.event_time.date_naive() != day);
     let mut widths = vec![
@@ -374,7 +394,7 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
         .column_spacing(1)
         .block(panel_block(
             app,
-            format!(" Timeline ({} entries) ", live.data.lines.len()),
+            format!(" Timeline ({} entries) ", live.lines().len()),
             focused,
         ))
         .row_highlight_style(if focused {
@@ -395,8 +415,7 @@ struct FlowRow<'a> {
 fn flow_rows(live: &Live) -> Vec<FlowRow<'_>> {
     let mut rows: Vec<FlowRow<'_>> = Vec::new();
     for l in live
-        .data
-        .lines
+        .lines()
         .iter()
         .filter(|l| l.status == EntryStatus::Current)
     {
@@ -454,7 +473,7 @@ fn draw_flowsheet(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
                 _ => None,
             });
             Row::new(vec![
-                Cell::from(wall_time(live.data.session.started.date_naive(), r.at)),
+                Cell::from(wall_time(live.data.session().started.date_naive(), r.at)),
                 Cell::from(t_plus(first_dose, r.at)),
                 cell(
                     v.and_then(|v| v.bp)
@@ -489,25 +508,24 @@ fn draw_flowsheet(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
     rows.reverse();
     let header =
         Row::new(["Time", "T+", "BP", "HR", "SpO2", "RR", "T°C", "MOAA/S"]).style(theme.title());
-    let widths =
-        [
-            Constraint::Length(
-                if live.data.lines.iter().any(|l| {
-                    l.entry.event_time.date_naive() != live.data.session.started.date_naive()
-                }) {
-                    12
-                } else {
-                    5
-                },
-            ),
-            Constraint::Length(6),
-            Constraint::Length(8),
-            Constraint::Length(4),
-            Constraint::Length(5),
-            Constraint::Length(3),
-            Constraint::Length(5),
-            Constraint::Length(6),
-        ];
+    let widths = [
+        Constraint::Length(
+            if live.lines().iter().any(|l| {
+                l.entry.event_time.date_naive() != live.data.session().started.date_naive()
+            }) {
+                12
+            } else {
+                5
+            },
+        ),
+        Constraint::Length(6),
+        Constraint::Length(8),
+        Constraint::Length(4),
+        Constraint::Length(5),
+        Constraint::Length(3),
+        Constraint::Length(5),
+        Constraint::Length(6),
+    ];
     frame.render_widget(
         Table::new(rows, widths)
             .header(header)
@@ -522,14 +540,13 @@ fn draw_trend(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
         return;
     }
     let theme = &app.theme;
-    let origin = live.first_dose().unwrap_or(live.data.session.started);
+    let origin = live.first_dose().unwrap_or(live.data.session().started);
     let minutes = |at: DateTime<FixedOffset>| (at - origin).num_seconds() as f64 / 60.0;
     let mut systolic = Vec::new();
     let mut diastolic = Vec::new();
     let mut hr = Vec::new();
     for l in live
-        .data
-        .lines
+        .lines()
         .iter()
         .filter(|l| l.status == EntryStatus::Current)
     {
@@ -544,7 +561,7 @@ fn draw_trend(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
             }
         }
     }
-    let end = live.data.session.ended.unwrap_or(app.now);
+    let end = live.data.session().ended.unwrap_or(app.now);
     let x_min = systolic
         .iter()
         .chain(&hr)
@@ -635,7 +652,7 @@ fn draw_entry_bar(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
     let [bar, preview] =
         Layout::vertical([Constraint::Length(3), Constraint::Length(1)]).areas(area);
     let focused = live.focus == Focus::Entry && live.panel.is_none();
-    let title = if live.data.session.ended.is_some() {
+    let title = if live.data.session().ended.is_some() {
         " Chart (session ended: entries are late entries) "
     } else {
         " Chart: bp 128/82 hr 74 · dose … · obs … · @14:05 "

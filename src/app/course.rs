@@ -2,19 +2,39 @@
 //! integration note's lifecycle (open with a pre-filled draft, sign, addenda), and the
 //! course overview. The CLI and the TUI both go through here.
 
-use crate::charting::{ChartingError, first_dose, session_lines};
+use super::charting::session_chart;
+use super::error::ChartingError;
+use super::views::number_in_course;
 use crate::config::Config;
 use crate::domain::course::{Note, NoteId};
 use crate::domain::measures::{self, MeasureResponse, SafetyFlag};
 use crate::domain::notes::{self, NoteFormat};
-use crate::domain::protocol::{self, CheckStatus};
+use crate::domain::protocol::CheckStatus;
 use crate::domain::{
-    ChartLine, EntryId, EntryStatus, FlagCode, PatientId, Payload, SessionId, SessionKind,
-    chart_lines,
+    ChartLine, EntryId, EntryStatus, Patient, PatientId, Payload, Session, SessionId, chart_lines,
 };
-use crate::store::{Chart, StoreError};
-use crate::tui::note::{NoteData, SignCheck};
+use crate::store::{Chart, NewSession, StoreError};
 use chrono::{DateTime, FixedOffset};
+
+/// A note with what its screen needs to know.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoteData {
+    pub note: Note,
+    pub patient: Patient,
+    pub dosing: Session,
+    pub dosing_number: u32,
+    pub check: SignCheck,
+}
+
+/// Whether the note may be signed now.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SignCheck {
+    /// Signing is not possible (e.g. an open PHQ-9 item 9 safety flag without a risk
+    /// assessment).
+    pub blocked: Option<String>,
+    /// Signing needs a reason: alerts not acknowledged, checks missed.
+    pub needs_reason: Vec<String>,
+}
 
 /// Every chart line of a patient, across sessions, in event-time order.
 pub fn patient_lines(chart: &Chart, patient: PatientId) -> Result<Vec<ChartLine>, StoreError> {
@@ -51,44 +71,23 @@ pub fn sign_check(
     let session = chart.session(dosing)?;
     let blocked = safety_flag(chart, session.patient_id)?
         .map(|f| format!("{f}; record it (risk-assessment ...) before signing"));
-    let lines = session_lines(chart, dosing)?;
-    let acknowledged: Vec<EntryId> = lines
+    let s = session_chart(chart, config, dosing)?;
+    let mut needs_reason: Vec<String> = s
+        .open_alerts()
         .iter()
-        .filter(|l| l.status == EntryStatus::Current)
-        .filter_map(|l| match &l.entry.payload {
-            Payload::Acknowledgement(a) => Some(a.entry),
-            _ => None,
+        .map(|a| {
+            format!(
+                "alert not acknowledged: {} at {} (entry {})",
+                a.flag.text,
+                a.line.entry.event_time.format("%H:%M"),
+                a.line.entry.id
+            )
         })
         .collect();
-    let mut needs_reason: Vec<String> = lines
-        .iter()
-        .filter(|l| l.status == EntryStatus::Current && !acknowledged.contains(&l.entry.id))
-        .flat_map(|l| {
-            l.entry
-                .flags
-                .iter()
-                .filter(|f| f.code.is_alert() && f.code != FlagCode::Late)
-                .map(move |f| {
-                    format!(
-                        "alert not acknowledged: {} at {} (entry {})",
-                        f.text,
-                        l.entry.event_time.format("%H:%M"),
-                        l.entry.id
-                    )
-                })
-        })
-        .collect();
-    let checks = protocol::checks(
-        &config.protocol,
-        first_dose(&lines),
-        session.ended,
-        &protocol::readings_from(&lines),
-        now,
-    );
     needs_reason.extend(
-        checks
+        s.checks(now)
             .iter()
-            .filter(|c| c.status == CheckStatus::Overdue)
+            .filter(|c| matches!(c.status, CheckStatus::Missed | CheckStatus::Overdue))
             .map(|c| format!("protocol check missed: {c}")),
     );
     Ok(SignCheck {
@@ -107,13 +106,7 @@ pub fn note_data(
     let note = chart.note(note)?;
     let dosing = chart.session(note.dosing_session_id)?;
     let patient = chart.patient(dosing.patient_id)?;
-    let dosing_number = chart
-        .sessions(Some(patient.id))?
-        .iter()
-        .filter(|s| {
-            s.kind == SessionKind::Dosing && (s.started, s.id) <= (dosing.started, dosing.id)
-        })
-        .count() as u32;
+    let dosing_number = number_in_course(&chart.sessions(Some(patient.id))?, &dosing);
     let check = sign_check(chart, config, dosing.id, now)?;
     Ok(NoteData {
         note,
@@ -169,12 +162,7 @@ pub fn draft_text(chart: &Chart, config: &Config, note: &Note) -> Result<String,
     let dosing = chart.session(note.dosing_session_id)?;
     let patient = chart.patient(dosing.patient_id)?;
     let sessions = chart.sessions(Some(patient.id))?;
-    let dosing_number = sessions
-        .iter()
-        .filter(|s| {
-            s.kind == SessionKind::Dosing && (s.started, s.id) <= (dosing.started, dosing.id)
-        })
-        .count() as u32;
+    let dosing_number = number_in_course(&sessions, &dosing);
     let integration = sessions
         .iter()
         .filter(|s| s.dosing_session_id == Some(dosing.id))
@@ -191,13 +179,16 @@ pub fn draft_text(chart: &Chart, config: &Config, note: &Note) -> Result<String,
             .filter(|(_, at, _)| previous_note.is_none_or(|p| *at > p))
             .map(|(_, at, m)| (at, m))
             .collect();
-    let lines = session_lines(chart, dosing.id)?;
+    let session = session_chart(chart, config, dosing.id)?;
+    let checks = session.checks(note.created);
     let format: NoteFormat = note.format.parse().map_err(ChartingError::Invalid)?;
     let source = notes::NoteSource {
         patient: &patient,
         dosing: &dosing,
         dosing_number,
-        lines: &lines,
+        lines: session.lines(),
+        first_dose: session.first_dose(),
+        checks: &checks,
         integration,
         measures: &measures,
         drafted_on: note.created.date_naive(),
@@ -238,4 +229,48 @@ pub fn sign_note(
     }
     chart.sign_note(note, reason, now)?;
     Ok(())
+}
+
+/// The intention a new dosing session carries: the newest of the latest `intention` entry
+/// that stands (charted in preparation, or anywhere in the course) and the previous dosing
+/// session's intention.
+pub fn carried_intention(chart: &Chart, patient: PatientId) -> Result<Option<String>, StoreError> {
+    let from_entry = patient_lines(chart, patient)?
+        .into_iter()
+        .filter(|l| l.status == EntryStatus::Current)
+        .filter_map(|l| match l.entry.payload {
+            Payload::Intention(t) => Some((l.entry.event_time, t.text)),
+            _ => None,
+        })
+        .max_by_key(|(at, _)| *at);
+    let from_dosing = chart
+        .sessions(Some(patient))?
+        .into_iter()
+        .filter(|s| s.kind == crate::domain::SessionKind::Dosing)
+        .filter_map(|s| s.intention.map(|i| (s.started, i)))
+        .max_by_key(|(at, _)| *at);
+    Ok([from_entry, from_dosing]
+        .into_iter()
+        .flatten()
+        .filter(|(_, text)| !text.trim().is_empty())
+        .max_by_key(|(at, _)| *at)
+        .map(|(_, text)| text))
+}
+
+/// Starts a session. A dosing session given no intention carries the patient's latest one
+/// (see [`carried_intention`]).
+pub fn start_session(
+    chart: &mut Chart,
+    session: NewSession,
+    now: DateTime<FixedOffset>,
+) -> Result<SessionId, StoreError> {
+    let mut session = session;
+    let blank = session
+        .intention
+        .as_deref()
+        .is_none_or(|i| i.trim().is_empty());
+    if session.kind == crate::domain::SessionKind::Dosing && blank {
+        session.intention = carried_intention(chart, session.patient_id)?;
+    }
+    chart.start_session(&session, now)
 }

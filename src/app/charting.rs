@@ -1,0 +1,252 @@
+//! Charting: a quick-entry line, a form's entries, an amendment, a strike or a session's end,
+//! from typed text to durable entries. The CLI and the TUI both chart through here, and every
+//! plan comes from the session's [`SessionChart`], so the preview and the write agree.
+
+pub use super::error::{ChartingError, Refusal};
+use crate::config::Config;
+use crate::domain::chart::{AmendRefusal, SessionChart};
+use crate::domain::discharge::DischargeState;
+use crate::domain::entry::SessionEnd;
+use crate::domain::grammar::{ParseContext, ParsedLine, parse_line};
+use crate::domain::measures::{self, SafetyFlag};
+use crate::domain::planning::PlannedEntry;
+use crate::domain::{Correction, EntryId, Patient, Payload, SessionId};
+use crate::store::{Chart, NewEntry, StoreError};
+use chrono::{DateTime, FixedOffset, TimeZone};
+
+/// What a line will become, before it is written: the entries and their flags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preview {
+    pub line: ParsedLine,
+    pub entries: Vec<PlannedEntry>,
+}
+
+/// What a charted line left in the chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Charted {
+    /// The new entries, in line order.
+    pub ids: Vec<EntryId>,
+    /// The patient's safety flag, when this line raised or renewed it (a PHQ-9 with item 9
+    /// above 0): every path that charts one says so.
+    pub safety: Option<SafetyFlag>,
+}
+
+/// The session as it stands, under the clinic's rules.
+pub fn session_chart(
+    chart: &Chart,
+    config: &Config,
+    session: SessionId,
+) -> Result<SessionChart, StoreError> {
+    Ok(SessionChart::new(
+        chart.session(session)?,
+        chart.entries(session)?,
+        config.session_rules(),
+    ))
+}
+
+/// Parses and plans a line against a session already read: what the live preview shows.
+/// Writing nothing, reading nothing.
+pub fn plan<Tz: TimeZone>(
+    session: &SessionChart,
+    patient: &Patient,
+    config: &Config,
+    line: &str,
+    now: &DateTime<Tz>,
+) -> Result<Preview, ChartingError> {
+    let parsed = parse_line(
+        line,
+        &ParseContext {
+            now: now.clone(),
+            weight_kg: patient.weight_kg,
+            drugs: &config.drugs.known,
+            measures: &config.measures,
+        },
+    )?;
+    let entries = session.plan_line(&parsed, now.fixed_offset());
+    Ok(Preview {
+        line: parsed,
+        entries,
+    })
+}
+
+/// Parses and plans a line against the session as the chart holds it, writing nothing.
+pub fn preview<Tz: TimeZone>(
+    chart: &Chart,
+    config: &Config,
+    session: SessionId,
+    line: &str,
+    now: &DateTime<Tz>,
+) -> Result<Preview, ChartingError> {
+    let s = session_chart(chart, config, session)?;
+    let patient = chart.patient(s.session().patient_id)?;
+    plan(&s, &patient, config, line, now)
+}
+
+fn new_entries(planned: Vec<PlannedEntry>, recorded: DateTime<FixedOffset>) -> Vec<NewEntry> {
+    planned
+        .into_iter()
+        .map(|p| NewEntry {
+            payload: p.payload,
+            event_time: p.event_time,
+            recorded_time: recorded,
+            flags: p.flags,
+            corrects: None,
+        })
+        .collect()
+}
+
+/// Writes one quick-entry line durably, planned exactly as [`preview`] plans it; returns the
+/// new entry ids in line order, and the safety flag the line raised.
+pub fn record_line<Tz: TimeZone>(
+    chart: &mut Chart,
+    config: &Config,
+    session: SessionId,
+    line: &str,
+    now: &DateTime<Tz>,
+) -> Result<Charted, ChartingError> {
+    let preview = preview(chart, config, session, line, now)?;
+    let raises_safety = preview.entries.iter().any(|p| match &p.payload {
+        Payload::Measure(m) => measures::needs_risk_assessment(m),
+        _ => false,
+    });
+    let ids = chart.append(session, &new_entries(preview.entries, now.fixed_offset()))?;
+    let safety = if raises_safety {
+        let patient = chart.session(session)?.patient_id;
+        super::course::safety_flag(chart, patient)?
+    } else {
+        None
+    };
+    Ok(Charted { ids, safety })
+}
+
+/// Writes entries made by a form (discharge items, an acknowledgement) in one durable
+/// transaction, at `now`, with the flags they earn. A session's end goes through
+/// [`end_session`], which asks for what stands against it.
+pub fn record_payloads<Tz: TimeZone>(
+    chart: &mut Chart,
+    config: &Config,
+    session: SessionId,
+    payloads: Vec<Payload>,
+    now: &DateTime<Tz>,
+) -> Result<Vec<EntryId>, ChartingError> {
+    if payloads.iter().any(|p| matches!(p, Payload::SessionEnd(_))) {
+        return Err(Refusal::EndThroughEndSession.into());
+    }
+    let s = session_chart(chart, config, session)?;
+    let at = now.fixed_offset();
+    Ok(chart.append(session, &new_entries(s.plan_payloads(payloads, at), at))?)
+}
+
+fn require_reason(reason: &str) -> Result<String, ChartingError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Refusal::CorrectionNeedsReason.into());
+    }
+    Ok(reason.to_string())
+}
+
+/// Replaces an entry with what `line` describes (one entry). The replacement keeps the
+/// original's event time unless the line gives one with `@`.
+pub fn amend_entry<Tz: TimeZone>(
+    chart: &mut Chart,
+    config: &Config,
+    target: EntryId,
+    reason: &str,
+    line: &str,
+    now: &DateTime<Tz>,
+) -> Result<EntryId, ChartingError> {
+    let reason = require_reason(reason)?;
+    let original = chart.entry(target)?;
+    let s = session_chart(chart, config, original.session_id)?;
+    let patient = chart.patient(s.session().patient_id)?;
+    let preview = plan(&s, &patient, config, line, now)?;
+    let planned = s
+        .plan_amendment(&original, &preview.line)
+        .map_err(|AmendRefusal::NotOneEntry { entries }| Refusal::AmendNotOneEntry { entries })?;
+    let ids = chart.append(
+        original.session_id,
+        &[NewEntry {
+            payload: planned.payload,
+            event_time: planned.event_time,
+            recorded_time: now.fixed_offset(),
+            flags: planned.flags,
+            corrects: Some((target, Correction::Amend, reason)),
+        }],
+    )?;
+    Ok(ids[0])
+}
+
+/// Withdraws an entry; it stays in the record, marked as struck, with the reason.
+pub fn strike_entry<Tz: TimeZone>(
+    chart: &mut Chart,
+    target: EntryId,
+    reason: &str,
+    now: &DateTime<Tz>,
+) -> Result<EntryId, ChartingError> {
+    let reason = require_reason(reason)?;
+    let original = chart.entry(target)?;
+    let ids = chart.append(
+        original.session_id,
+        &[NewEntry {
+            payload: Payload::Strike,
+            event_time: now.fixed_offset(),
+            recorded_time: now.fixed_offset(),
+            flags: Vec::new(),
+            corrects: Some((target, Correction::Strike, reason)),
+        }],
+    )?;
+    Ok(ids[0])
+}
+
+/// The discharge state once a form's entries (Aldrete, ride home, patient ready) are written
+/// at `now`.
+pub fn state_with(
+    mut state: DischargeState,
+    payloads: &[Payload],
+    now: DateTime<FixedOffset>,
+) -> DischargeState {
+    for p in payloads {
+        match p {
+            Payload::Aldrete(a) => state.aldrete = Some((0, *a)),
+            Payload::RideHome(r) => state.ride = Some(r.who.clone()),
+            Payload::PatientReady => state.ready_at = Some(now),
+            _ => {}
+        }
+    }
+    state
+}
+
+/// Ends a session now, with the discharge entries of a form (`payloads`, may be empty) in the
+/// same transaction. Every way of ending goes through here: when anything stands against the
+/// end (before the minimum observation, no ride home, Aldrete below the level, alerts not
+/// acknowledged, checks without a reading), it is refused with the list unless `reason`
+/// is given, and the reason is recorded with the end.
+pub fn end_session<Tz: TimeZone>(
+    chart: &mut Chart,
+    config: &Config,
+    session: SessionId,
+    payloads: Vec<Payload>,
+    reason: Option<&str>,
+    now: &DateTime<Tz>,
+) -> Result<EntryId, ChartingError> {
+    let s = session_chart(chart, config, session)?;
+    if let Some(ended) = s.session().ended {
+        return Err(Refusal::AlreadyEnded { session, at: ended }.into());
+    }
+    let at = now.fixed_offset();
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    let concerns = s.end_concerns(&state_with(s.discharge_state(), &payloads, at), at);
+    if !concerns.is_empty() && reason.is_none() {
+        return Err(Refusal::EndNeedsReason { session, concerns }.into());
+    }
+    let mut planned = s.plan_payloads(payloads, at);
+    planned.push(PlannedEntry {
+        payload: Payload::SessionEnd(SessionEnd {
+            reason: reason.map(str::to_string),
+        }),
+        event_time: at,
+        flags: Vec::new(),
+    });
+    let ids = chart.append(session, &new_entries(planned, at))?;
+    Ok(*ids.last().expect("the end entry was written"))
+}

@@ -1,0 +1,156 @@
+//! A record gathered from the chart for export: one session or a patient's whole course,
+//! each session read through its [`SessionChart`] so that the first dose and the protocol
+//! checks (missed and late ones are part of the record) are the ones every screen shows.
+
+use super::charting::session_chart;
+use super::course::patient_measures;
+use super::views::number_in_course;
+use crate::config::Config;
+use crate::domain::chart::SessionChart;
+use crate::domain::course::{Course, Note, PatientDetails};
+use crate::domain::measures::MeasureResponse;
+use crate::domain::protocol::Check;
+use crate::domain::{ChartLine, EntryId, Patient, PatientId, Session, SessionId};
+use crate::store::{Chart, StoreError};
+use chrono::{DateTime, FixedOffset};
+
+/// One session as exported: the session, its chart lines (history included) and its note.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    pub session: Session,
+    /// Every entry with its status, in event-time order.
+    pub lines: Vec<ChartLine>,
+    /// The first dose of the drug that starts the session clock.
+    pub first_dose: Option<DateTime<FixedOffset>>,
+    /// The protocol's checks for a dosing session as they stand at export time.
+    pub checks: Vec<Check>,
+    /// The integration note, for a dosing session that has one.
+    pub note: Option<Note>,
+    /// "dosing 3": the session's number among the patient's sessions of its kind.
+    pub number_in_course: u32,
+}
+
+impl SessionRecord {
+    /// From a session's chart, at `at` (what the checks are measured against).
+    pub fn from_chart(
+        chart: &SessionChart,
+        note: Option<Note>,
+        number_in_course: u32,
+        at: DateTime<FixedOffset>,
+    ) -> SessionRecord {
+        SessionRecord {
+            session: chart.session().clone(),
+            lines: chart.lines().to_vec(),
+            first_dose: chart.first_dose(),
+            checks: chart.checks(at),
+            note,
+            number_in_course,
+        }
+    }
+}
+
+/// What an export covers: one session, or a patient's whole course.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub patient: Patient,
+    pub details: PatientDetails,
+    pub course: Option<Course>,
+    /// The clinicians who wrote in the record (name), in order of appearance.
+    pub clinicians: Vec<String>,
+    pub sessions: Vec<SessionRecord>,
+    /// The patient's questionnaires that stand, oldest first (for a session export: those
+    /// charted in that session).
+    pub measures: Vec<(EntryId, DateTime<FixedOffset>, MeasureResponse)>,
+    /// When the export was made.
+    pub exported: DateTime<FixedOffset>,
+}
+
+fn session_record(
+    chart: &Chart,
+    config: &Config,
+    session: &Session,
+    all: &[Session],
+    at: DateTime<FixedOffset>,
+) -> Result<SessionRecord, StoreError> {
+    let note = match chart.note_id_for(session.id)? {
+        Some(id) => Some(chart.note(id)?),
+        None => None,
+    };
+    let sc = session_chart(chart, config, session.id)?;
+    Ok(SessionRecord::from_chart(
+        &sc,
+        note,
+        number_in_course(all, session),
+        at,
+    ))
+}
+
+fn clinicians(sessions: &[SessionRecord]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let names = sessions.iter().flat_map(|s| {
+        std::iter::once(s.session.clinician.clone())
+            .chain(s.lines.iter().map(|l| l.entry.author.clone()))
+            .chain(s.note.iter().flat_map(|n| {
+                std::iter::once(n.author.clone())
+                    .chain(n.signature.iter().map(|sig| sig.signer.clone()))
+                    .chain(n.addenda.iter().map(|a| a.author.clone()))
+            }))
+    });
+    for name in names {
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// Reads one session for export.
+pub fn session_record_from(
+    chart: &Chart,
+    config: &Config,
+    session: SessionId,
+    exported: DateTime<FixedOffset>,
+) -> Result<Record, StoreError> {
+    let s = chart.session(session)?;
+    let all = chart.sessions(Some(s.patient_id))?;
+    let record = session_record(chart, config, &s, &all, exported)?;
+    let measures = patient_measures(chart, s.patient_id)?
+        .into_iter()
+        .filter(|(id, _, _)| record.lines.iter().any(|l| l.entry.id == *id))
+        .collect();
+    let sessions = vec![record];
+    Ok(Record {
+        patient: chart.patient(s.patient_id)?,
+        details: chart.patient_details(s.patient_id)?,
+        course: chart.course(s.patient_id)?,
+        clinicians: clinicians(&sessions),
+        sessions,
+        measures,
+        exported,
+    })
+}
+
+/// Reads a patient's whole course (every session, oldest first) for export.
+pub fn course_record_from(
+    chart: &Chart,
+    config: &Config,
+    patient: PatientId,
+    exported: DateTime<FixedOffset>,
+) -> Result<Record, StoreError> {
+    let p = chart.patient(patient)?;
+    let mut all = chart.sessions(Some(patient))?;
+    all.sort_by_key(|s| (s.started, s.id));
+    let sessions = all
+        .iter()
+        .map(|s| session_record(chart, config, s, &all, exported))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Record {
+        details: chart.patient_details(patient)?,
+        course: chart.course(patient)?,
+        clinicians: clinicians(&sessions),
+        sessions,
+        measures: patient_measures(chart, patient)?,
+        exported,
+        patient: p,
+    })
+}

@@ -1,0 +1,145 @@
+//! What each screen shows, read from the chart in one place: the home screen, a session's
+//! live screen and the patient's course screen.
+
+use super::charting::session_chart;
+use super::course::{patient_measures, safety_flag};
+use crate::config::Config;
+use crate::domain::chart::SessionChart;
+use crate::domain::course::{Course, PatientDetails};
+use crate::domain::integration::IntegrationDue;
+use crate::domain::measures::{MeasureResponse, SafetyFlag};
+use crate::domain::medications::Medication;
+use crate::domain::{Patient, PatientId, Session, SessionId, SessionKind};
+use crate::store::{Chart, StoreError};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+
+/// What the home screen shows, read from the chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HomeData {
+    pub patients: Vec<Patient>,
+    /// All sessions, newest first.
+    pub sessions: Vec<Session>,
+    /// Integrations not yet done: overdue first, then due, then upcoming.
+    pub integrations: Vec<IntegrationDue>,
+    pub today: NaiveDate,
+}
+
+/// A session as read from the chart for the live screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveData {
+    /// The session with its lines and the clinic's rules.
+    pub chart: SessionChart,
+    pub patient: Patient,
+    /// This session's number among the patient's sessions of its kind ("dosing 3").
+    pub number_in_course: u32,
+    /// The patient's open PHQ-9 item 9 safety flag: shown until a risk assessment is charted.
+    pub safety: Option<SafetyFlag>,
+}
+
+impl LiveData {
+    pub fn session(&self) -> &Session {
+        self.chart.session()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatientData {
+    pub patient: Patient,
+    pub details: PatientDetails,
+    pub medications: Vec<Medication>,
+    pub safety: Option<SafetyFlag>,
+    pub course: Option<Course>,
+    /// Oldest first.
+    pub sessions: Vec<Session>,
+    /// The questionnaires that stand, oldest first.
+    pub measures: Vec<(DateTime<FixedOffset>, MeasureResponse)>,
+    pub integrations: Vec<IntegrationDue>,
+}
+
+impl PatientData {
+    /// Dosing sessions ended, and planned (6 unless the course says otherwise).
+    pub fn progress(&self) -> (usize, u32) {
+        let done = self
+            .sessions
+            .iter()
+            .filter(|s| s.kind == SessionKind::Dosing && s.ended.is_some())
+            .count();
+        let planned = self
+            .course
+            .as_ref()
+            .map(|c| c.planned_dosing)
+            .unwrap_or(crate::domain::course::DEFAULT_PLANNED_DOSING);
+        (done, planned)
+    }
+}
+
+/// Reads what the home screen shows.
+pub fn home_data(
+    chart: &Chart,
+    config: &Config,
+    now: DateTime<FixedOffset>,
+) -> Result<HomeData, StoreError> {
+    let sessions = chart.sessions(None)?;
+    let integrations = crate::domain::integration::pending(&sessions, &config.integration, now);
+    Ok(HomeData {
+        patients: chart.patients()?,
+        sessions,
+        integrations,
+        today: now.date_naive(),
+    })
+}
+
+/// The session's number among the patient's sessions of its kind, counting from 1.
+pub fn number_in_course(sessions: &[Session], session: &Session) -> u32 {
+    sessions
+        .iter()
+        .filter(|s| s.kind == session.kind && (s.started, s.id) <= (session.started, session.id))
+        .count() as u32
+}
+
+/// Reads what the live screen shows for one session.
+pub fn live_data(chart: &Chart, config: &Config, id: SessionId) -> Result<LiveData, StoreError> {
+    let session = session_chart(chart, config, id)?;
+    let patient = chart.patient(session.session().patient_id)?;
+    let number_in_course = number_in_course(&chart.sessions(Some(patient.id))?, session.session());
+    Ok(LiveData {
+        safety: safety_flag(chart, patient.id)?,
+        chart: session,
+        patient,
+        number_in_course,
+    })
+}
+
+/// Reads what the patient and course screen shows.
+pub fn patient_data(
+    chart: &Chart,
+    config: &Config,
+    id: PatientId,
+    now: DateTime<FixedOffset>,
+) -> Result<PatientData, StoreError> {
+    let details = chart.patient_details(id)?;
+    let mut sessions = chart.sessions(Some(id))?;
+    let integrations =
+        crate::domain::integration::integrations(&sessions, &config.integration, now)
+            .into_iter()
+            .filter(|d| !d.status.is_done())
+            .collect();
+    sessions.sort_by_key(|s| (s.started, s.id));
+    Ok(PatientData {
+        patient: chart.patient(id)?,
+        medications: details
+            .medications
+            .iter()
+            .map(|m| Medication::new(m.as_str()))
+            .collect(),
+        details,
+        safety: safety_flag(chart, id)?,
+        course: chart.course(id)?,
+        sessions,
+        measures: patient_measures(chart, id)?
+            .into_iter()
+            .map(|(_, at, m)| (at, m))
+            .collect(),
+        integrations,
+    })
+}

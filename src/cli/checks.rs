@@ -1,0 +1,82 @@
+//! `kapchart session checks ID [--json]`: every protocol check of a dosing session with its
+//! due time, state (upcoming, due, overdue, done, done late, missed) and the entry that
+//! closed it. Missed and late checks are part of the record.
+
+use super::Outcome;
+use crate::domain::chart::SessionChart;
+use crate::domain::protocol::{Check, CheckStatus};
+use chrono::{DateTime, FixedOffset};
+use std::io::Write;
+
+fn state(c: &Check) -> String {
+    match c.status {
+        CheckStatus::DoneLate { late_min, .. } => format!("done late ({late_min} min)"),
+        s => s.as_str().to_string(),
+    }
+}
+
+pub fn print(
+    session: &SessionChart,
+    now: DateTime<FixedOffset>,
+    json: bool,
+    out: &mut impl Write,
+) -> Outcome {
+    let checks = session.checks(now);
+    if json {
+        let rows: Vec<_> = checks
+            .iter()
+            .map(|c| {
+                let late = match c.status {
+                    CheckStatus::DoneLate { late_min, .. } => Some(late_min),
+                    _ => None,
+                };
+                serde_json::json!({
+                    "check": c.kind.to_string(),
+                    "t_plus_min": c.t_plus_min,
+                    "due": c.due.map(|d| d.to_rfc3339()),
+                    "state": c.status.as_str(),
+                    "late_min": late,
+                    "closed_by": c.status.closed_by(),
+                })
+            })
+            .collect();
+        let v = serde_json::json!({ "session": session.session().id, "checks": rows });
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        )?;
+        return Ok(());
+    }
+    if !session.is_dosing() {
+        writeln!(
+            out,
+            "session {} is a {} session: the protocol's checks apply to dosing sessions",
+            session.session().id,
+            session.session().kind
+        )?;
+        return Ok(());
+    }
+    if checks.is_empty() {
+        writeln!(out, "no checks: the protocol asks for none yet")?;
+    }
+    for c in &checks {
+        let due = c
+            .due
+            .map(|d| d.format("%H:%M").to_string())
+            .unwrap_or_else(|| "before the dose".into());
+        let t = c.t_plus_min.map(|t| format!("T+{t}")).unwrap_or_default();
+        let by = c
+            .status
+            .closed_by()
+            .map(|e| format!("  entry {e}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{due:>15}  {t:<6} {:<24} {}{by}",
+            c.kind.to_string(),
+            state(c)
+        )?;
+    }
+    Ok(())
+}

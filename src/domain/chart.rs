@@ -1,0 +1,306 @@
+//! One session, one truth: a session with its chart lines and the clinic's rules. Everything
+//! kapchart derives from a session is derived here, once: its first dose and the session clock
+//! (T+), what counts as pre-dose, the entries that stand, the flags a new line earns (the live
+//! preview and the write plan through the same call), the protocol checks and their states,
+//! the alerts still waiting for acknowledgement, the discharge state and what stands against
+//! ending the session. The TUI, the CLI, the note draft and the exports all ask it.
+
+use super::discharge::{self, DischargeConcern, DischargeRules, DischargeState};
+use super::grammar::ParsedLine;
+use super::planning::{PlannedEntry, late_flag};
+use super::protocol::{self, Check, CheckStatus, ProtocolConfig};
+use super::thresholds::{AlertThresholds, Flag};
+use super::{ChartLine, Entry, EntryId, EntryStatus, Payload, Session, SessionKind, chart_lines};
+use chrono::{DateTime, Duration, FixedOffset};
+
+/// The clinic's rules a session is charted under (from the configuration).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRules {
+    pub alerts: AlertThresholds,
+    /// Entries written more than this after their event time are late entries.
+    pub late_after: Duration,
+    pub protocol: ProtocolConfig,
+    pub discharge: DischargeRules,
+}
+
+/// An alert on an entry that stands and has not been acknowledged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenAlert<'a> {
+    pub line: &'a ChartLine,
+    pub flag: &'a Flag,
+}
+
+/// Why an amendment cannot be planned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AmendRefusal {
+    /// The line makes more (or fewer) than one entry.
+    NotOneEntry { entries: usize },
+}
+
+/// A session with its lines, under the clinic's rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionChart {
+    session: Session,
+    lines: Vec<ChartLine>,
+    rules: SessionRules,
+}
+
+impl SessionChart {
+    /// The session with its stored entries (any order; kept in event-time order).
+    pub fn new(session: Session, entries: Vec<Entry>, rules: SessionRules) -> SessionChart {
+        let mut entries = entries;
+        entries.sort_by_key(|e| (e.event_time, e.id));
+        SessionChart {
+            session,
+            lines: chart_lines(entries),
+            rules,
+        }
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    pub fn rules(&self) -> &SessionRules {
+        &self.rules
+    }
+
+    /// Every entry with its status, in event-time order.
+    pub fn lines(&self) -> &[ChartLine] {
+        &self.lines
+    }
+
+    /// Adds entries written since the chart was read (the session's end included).
+    pub fn extend(&mut self, written: Vec<Entry>) {
+        let mut entries: Vec<Entry> = std::mem::take(&mut self.lines)
+            .into_iter()
+            .map(|l| l.entry)
+            .chain(written)
+            .collect();
+        entries.sort_by_key(|e| (e.event_time, e.id));
+        entries.dedup_by_key(|e| e.id);
+        if let Some(end) = entries
+            .iter()
+            .filter(|e| matches!(e.payload, Payload::SessionEnd(_)))
+            .map(|e| e.event_time)
+            .max()
+        {
+            self.session.ended.get_or_insert(end);
+        }
+        self.lines = chart_lines(entries);
+    }
+
+    /// The entries that stand: not amended away, not struck (an amending entry stands).
+    pub fn current(&self) -> impl Iterator<Item = &ChartLine> {
+        self.lines
+            .iter()
+            .filter(|l| l.status == EntryStatus::Current)
+    }
+
+    pub fn is_dosing(&self) -> bool {
+        self.session.kind == SessionKind::Dosing
+    }
+
+    /// The event time of the first dose of a drug that starts the clock (`clock_drugs`),
+    /// among the doses that stand. Doses of other drugs are co-medications.
+    pub fn first_dose(&self) -> Option<DateTime<FixedOffset>> {
+        self.current()
+            .filter(|l| self.starts_clock(&l.entry.payload))
+            .map(|l| l.entry.event_time)
+            .min()
+    }
+
+    fn starts_clock(&self, payload: &Payload) -> bool {
+        matches!(payload, Payload::Dose(d) if self.rules.protocol.starts_clock(&d.drug))
+    }
+
+    /// Whole minutes from the first dose to `at` (negative before it); None before any dose.
+    pub fn t_plus_min(&self, at: DateTime<FixedOffset>) -> Option<i64> {
+        self.first_dose().map(|d| (at - d).num_minutes())
+    }
+
+    /// Whether a reading at `at` is pre-dose: in a dosing session, before the first dose of
+    /// the clock drug (or with none given yet).
+    pub fn is_predose(&self, at: DateTime<FixedOffset>) -> bool {
+        self.is_dosing() && self.first_dose().is_none_or(|d| at < d)
+    }
+
+    /// The entries a parsed line becomes, each with its flags: what the preview shows and
+    /// what is written. Vitals count as pre-dose when no clock-drug dose stands at or before
+    /// their time, nor earlier on the same line.
+    pub fn plan_line(
+        &self,
+        line: &ParsedLine,
+        recorded: DateTime<FixedOffset>,
+    ) -> Vec<PlannedEntry> {
+        let mut dosed_on_line = false;
+        line.entries
+            .iter()
+            .map(|payload| {
+                let predose = !dosed_on_line && self.is_predose(line.event_time);
+                dosed_on_line |= self.starts_clock(payload);
+                let mut flags = self.rules.alerts.flags_for(payload, predose);
+                flags.extend(late_flag(line.event_time, recorded, self.rules.late_after));
+                PlannedEntry {
+                    payload: payload.clone(),
+                    event_time: line.event_time,
+                    flags,
+                }
+            })
+            .collect()
+    }
+
+    /// Entries made by a form (discharge items, an acknowledgement, a session end), at `at`.
+    pub fn plan_payloads(
+        &self,
+        payloads: Vec<Payload>,
+        at: DateTime<FixedOffset>,
+    ) -> Vec<PlannedEntry> {
+        let predose = self.is_predose(at);
+        payloads
+            .into_iter()
+            .map(|payload| PlannedEntry {
+                flags: self.rules.alerts.flags_for(&payload, predose),
+                payload,
+                event_time: at,
+            })
+            .collect()
+    }
+
+    /// The replacement for `original` that `line` describes. It keeps the original's event
+    /// time unless the line gives one with `@`; its flags follow the reading at that time. A
+    /// correction is identified as one, so it is not also a late entry.
+    pub fn plan_amendment(
+        &self,
+        original: &Entry,
+        line: &ParsedLine,
+    ) -> Result<PlannedEntry, AmendRefusal> {
+        if line.entries.len() != 1 {
+            return Err(AmendRefusal::NotOneEntry {
+                entries: line.entries.len(),
+            });
+        }
+        let at = if line.time_given {
+            line.event_time
+        } else {
+            original.event_time
+        };
+        let payload = line.entries[0].clone();
+        // The original does not count against its own replacement (an amended dose moves T+0).
+        let predose = self.is_dosing()
+            && self
+                .current()
+                .filter(|l| l.entry.id != original.id && self.starts_clock(&l.entry.payload))
+                .map(|l| l.entry.event_time)
+                .min()
+                .is_none_or(|d| at < d);
+        let flags = self.rules.alerts.flags_for(&payload, predose);
+        Ok(PlannedEntry {
+            payload,
+            event_time: at,
+            flags,
+        })
+    }
+
+    /// The protocol's checks at `now` (none for sessions other than dosing).
+    pub fn checks(&self, now: DateTime<FixedOffset>) -> Vec<Check> {
+        if !self.is_dosing() {
+            return Vec::new();
+        }
+        protocol::checks(
+            &self.rules.protocol,
+            self.first_dose(),
+            self.session.ended,
+            &protocol::readings_from(&self.lines),
+            now,
+        )
+    }
+
+    /// Checks that are part of the record as lapses, or would be if the session ended at
+    /// `now`: missed, overdue or due and still without a reading.
+    pub fn checks_without_reading(&self, now: DateTime<FixedOffset>) -> Vec<Check> {
+        self.checks(now)
+            .into_iter()
+            .filter(|c| {
+                matches!(
+                    c.status,
+                    CheckStatus::Missed | CheckStatus::Overdue | CheckStatus::Due
+                ) && c.due.is_none_or(|d| d <= now)
+            })
+            .collect()
+    }
+
+    /// When the minimum observation after the first dose ends.
+    pub fn observe_until(&self) -> Option<DateTime<FixedOffset>> {
+        protocol::minimum_observation_until(&self.rules.protocol, self.first_dose())
+    }
+
+    /// Whether `entry` has been acknowledged by an entry that stands.
+    pub fn is_acknowledged(&self, entry: EntryId) -> bool {
+        self.current()
+            .any(|l| matches!(&l.entry.payload, Payload::Acknowledgement(a) if a.entry == entry))
+    }
+
+    /// Alerts (not the late mark) on entries that stand and have no acknowledgement, in
+    /// event-time order.
+    pub fn open_alerts(&self) -> Vec<OpenAlert<'_>> {
+        self.current()
+            .filter(|l| !self.is_acknowledged(l.entry.id))
+            .flat_map(|line| {
+                line.entry
+                    .flags
+                    .iter()
+                    .filter(|f| f.code.is_alert())
+                    .map(move |flag| OpenAlert { line, flag })
+            })
+            .collect()
+    }
+
+    /// The first alert of `entry` that waits for acknowledgement.
+    pub fn open_alert_of(&self, entry: EntryId) -> Option<OpenAlert<'_>> {
+        self.open_alerts()
+            .into_iter()
+            .find(|a| a.line.entry.id == entry)
+    }
+
+    /// What the chart holds for discharge.
+    pub fn discharge_state(&self) -> DischargeState {
+        discharge::discharge_state(&self.lines)
+    }
+
+    /// What stands against ending the session at `now` with the discharge state `state`
+    /// (the chart's own, or a form's about to be written): the minimum observation, the
+    /// ride home, the Aldrete score, alerts not acknowledged and checks without a reading.
+    /// The same list for every way of ending a session; the clinician may end it anyway
+    /// with a reason.
+    pub fn end_concerns(
+        &self,
+        state: &DischargeState,
+        now: DateTime<FixedOffset>,
+    ) -> Vec<DischargeConcern> {
+        let mut out = discharge::concerns(
+            self.session.kind,
+            &self.rules.protocol,
+            &self.rules.discharge,
+            self.first_dose(),
+            state,
+            now,
+        );
+        for a in self.open_alerts() {
+            out.push(DischargeConcern::AlertOpen {
+                entry: a.line.entry.id,
+                at: a.line.entry.event_time,
+                text: a.flag.text.clone(),
+            });
+        }
+        for c in self.checks_without_reading(now) {
+            out.push(DischargeConcern::CheckMissed {
+                check: c.to_string(),
+            });
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,194 @@
+//! The vocabulary of kapchart's keys: where the keyboard is (`Context`) and what a key does
+//! (`Command`), and the shape of a clinic's `[keys]` overrides in config.toml. A leaf: the
+//! configuration reads it without knowing the terminal UI, which binds keys to it.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// Where the keyboard is: each context has its own keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Context {
+    /// Keys that work everywhere.
+    Global,
+    /// The home screen's lists.
+    Home,
+    /// The live screen's quick-entry bar (printable keys type text).
+    EntryBar,
+    /// The live screen's timeline.
+    Timeline,
+    /// A form or prompt over the live screen.
+    Panel,
+    /// The integration note editor (printable keys type text).
+    Editor,
+    /// A patient's details and course.
+    Patient,
+    /// A signed note: read-only, addenda only.
+    SignedNote,
+}
+
+impl Context {
+    pub const ALL: [Context; 8] = [
+        Context::Global,
+        Context::Home,
+        Context::EntryBar,
+        Context::Timeline,
+        Context::Panel,
+        Context::Editor,
+        Context::Patient,
+        Context::SignedNote,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Global => "Everywhere",
+            Context::Home => "Home screen",
+            Context::EntryBar => "Quick-entry bar",
+            Context::Timeline => "Timeline",
+            Context::Panel => "Forms and prompts",
+            Context::Editor => "Integration note",
+            Context::Patient => "Patient and course",
+            Context::SignedNote => "Signed note",
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Context::Global => "global",
+            Context::Home => "home",
+            Context::EntryBar => "entry-bar",
+            Context::Timeline => "timeline",
+            Context::Panel => "panel",
+            Context::Editor => "editor",
+            Context::Patient => "patient",
+            Context::SignedNote => "signed-note",
+        }
+    }
+}
+
+/// What a key asks for. Names are what users write in config.toml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Command {
+    Quit,
+    Help,
+    Suspend,
+    Up,
+    Down,
+    Open,
+    NewSession,
+    FocusFilter,
+    Commit,
+    Leave,
+    RecallOlder,
+    RecallNewer,
+    CursorLeft,
+    CursorRight,
+    CursorHome,
+    CursorEnd,
+    DeleteBack,
+    DeleteForward,
+    ClearLine,
+    FocusEntry,
+    Amend,
+    Strike,
+    Discharge,
+    Acknowledge,
+    EndSession,
+    Home,
+    NextField,
+    PreviousField,
+    Increase,
+    Decrease,
+    Confirm,
+    Cancel,
+    Note,
+    Sign,
+    Addendum,
+    Patient,
+    Questionnaire,
+}
+
+impl Command {
+    /// What the command does, in the help screen and the hint line.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Command::Quit => "quit",
+            Command::Help => "help",
+            Command::Suspend => "suspend to the shell",
+            Command::Up => "move up",
+            Command::Down => "move down",
+            Command::Open => "open",
+            Command::NewSession => "new session",
+            Command::FocusFilter => "filter",
+            Command::Commit => "chart",
+            Command::Leave => "timeline",
+            Command::RecallOlder => "recall",
+            Command::RecallNewer => "recall newer",
+            Command::CursorLeft => "cursor left",
+            Command::CursorRight => "cursor right",
+            Command::CursorHome => "start of line",
+            Command::CursorEnd => "end of line",
+            Command::DeleteBack => "delete back",
+            Command::DeleteForward => "delete forward",
+            Command::ClearLine => "clear the line",
+            Command::FocusEntry => "type",
+            Command::Amend => "amend entry",
+            Command::Strike => "strike entry",
+            Command::Discharge => "discharge",
+            Command::Acknowledge => "acknowledge",
+            Command::EndSession => "end session",
+            Command::Home => "home",
+            Command::NextField => "next field",
+            Command::PreviousField => "previous field",
+            Command::Increase => "score up",
+            Command::Decrease => "score down",
+            Command::Confirm => "confirm",
+            Command::Cancel => "cancel",
+            Command::Note => "integration note",
+            Command::Sign => "sign",
+            Command::Addendum => "addendum",
+            Command::Patient => "patient and course",
+            Command::Questionnaire => "questionnaire",
+        }
+    }
+
+    /// Shown on the one-line hint bar (the rest is in help).
+    pub fn is_hint(self) -> bool {
+        matches!(
+            self,
+            Command::Quit
+                | Command::Help
+                | Command::Open
+                | Command::NewSession
+                | Command::FocusFilter
+                | Command::Commit
+                | Command::Leave
+                | Command::RecallOlder
+                | Command::FocusEntry
+                | Command::Amend
+                | Command::Strike
+                | Command::Discharge
+                | Command::Acknowledge
+                | Command::Home
+                | Command::NextField
+                | Command::Confirm
+                | Command::Cancel
+                | Command::Note
+                | Command::Sign
+                | Command::Addendum
+                | Command::Patient
+                | Command::Questionnaire
+        )
+    }
+}
+
+/// User overrides: `[keys.CONTEXT] command = "key"` or `= ["key", "key"]`.
+pub type KeyOverrides = BTreeMap<Context, BTreeMap<Command, OneOrMany>>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}

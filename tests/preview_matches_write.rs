@@ -1,0 +1,125 @@
+//! What the live preview shows is what is written: a corpus of lines is typed into the live
+//! screen's bar (its preview read), then charted the way the runtime charts it, and the flags
+//! of the entries written must be the flags the preview showed. Both go through the session
+//! chart's one planning call; this test fails if a second copy of a rule appears.
+
+mod common;
+
+use common::fixture::{Fixture, at, dosing_session};
+use kapchart::domain::FlagCode;
+use kapchart::tui::app::{Action, App, Effect, Screen, update};
+use kapchart::tui::keymap::{Key, KeyName, Keymap};
+use kapchart::tui::live::Written;
+use std::sync::Arc;
+
+/// Lines a bedside session meets: pre-dose, the antiemetic, the dose, alerts, late entries,
+/// several entries on one line, questionnaires.
+const CORPUS: &[&str] = &[
+    "bp 150/95 hr 82",
+    "@-20m bp 146/92 hr 80 spo2 98",
+    "dose ondansetron 4mg PO",
+    "bp 148/94 dose ketamine 0.5mg/kg IM",
+    "bp 172/104 hr 128 spo2 90 rr 7",
+    "moaas 2",
+    "@-30m moaas 1",
+    "obs calm, \"I am safe\" #insight",
+    "bp 120/80 moaas 4 obs settling",
+    "phq9 1 1 1 1 1 1 1 1 2",
+    "temp 101.5F hr 45",
+];
+
+fn type_line(app: &mut App, text: &str) {
+    for c in text.chars() {
+        let key = Key {
+            code: KeyName::Char(c),
+            ctrl: false,
+            alt: false,
+        };
+        update(app, Action::Key(key));
+    }
+}
+
+fn open(f: &Fixture, minute: i64) -> App {
+    let mut app = App::new(
+        Screen::Locked {
+            passphrase: String::new(),
+            error: None,
+        },
+        at(minute),
+        Keymap::default(),
+        Arc::new(f.config.clone()),
+    );
+    update(&mut app, Action::Opened(Ok(f.live_data())));
+    app
+}
+
+fn preview_flags(app: &App) -> Vec<Vec<FlagCode>> {
+    let Screen::Live(l) = &app.screen else {
+        panic!("not on the live screen")
+    };
+    match &l.preview {
+        Some(Ok(planned)) => planned
+            .iter()
+            .map(|p| p.flags.iter().map(|f| f.code).collect())
+            .collect(),
+        other => panic!("no preview: {other:?}"),
+    }
+}
+
+#[test]
+fn every_line_is_written_with_the_flags_its_preview_showed() {
+    // A session charted to its baseline only: no dose yet, so pre-dose rules apply first.
+    let mut f = dosing_session(3);
+    let mut minute = 4;
+    let mut compared = 0;
+    for line in CORPUS {
+        let mut app = open(&f, minute);
+        type_line(&mut app, line);
+        let shown = preview_flags(&app);
+        let effect = update(&mut app, Action::Key(Key::parse("enter").unwrap()))
+            .unwrap_or_else(|| panic!("{line}: Enter charted nothing"));
+        assert!(matches!(effect, Effect::Commit { .. }), "{effect:?}");
+        let newest = f.lines_now().iter().map(|l| l.entry.id).max().unwrap_or(0);
+        let (_, result) =
+            kapchart::tui::write(&mut f.chart, &f.config, effect, &at(minute)).expect("a write");
+        let charted = result.unwrap_or_else(|e| panic!("{line}: {e}"));
+        let mut new: Vec<_> = f
+            .lines_now()
+            .into_iter()
+            .filter(|l| l.entry.id > newest)
+            .collect();
+        new.sort_by_key(|l| l.entry.id);
+        let written: Vec<Vec<FlagCode>> = new
+            .iter()
+            .map(|l| l.entry.flags.iter().map(|f| f.code).collect())
+            .collect();
+        assert_eq!(written.len(), charted, "{line}");
+        // Entry ids follow the line's order, as the preview does.
+        assert_eq!(shown, written, "{line}");
+        update(
+            &mut app,
+            Action::Written(Ok(Written {
+                data: f.live_data(),
+                charted,
+            })),
+        );
+        compared += 1;
+        minute += 7;
+    }
+    assert_eq!(compared, CORPUS.len());
+}
+
+#[test]
+fn the_corpus_meets_the_rules_it_is_meant_to_meet() {
+    // The corpus is only worth something if its lines earn the flags: check a few.
+    let f = dosing_session(3);
+    let mut app = open(&f, 4);
+    type_line(&mut app, "bp 150/95 hr 82");
+    assert_eq!(preview_flags(&app), [[FlagCode::BpPredose]]);
+    let mut app = open(&f, 4);
+    type_line(&mut app, "bp 148/94 dose ketamine 0.5mg/kg IM");
+    assert_eq!(preview_flags(&app), [vec![FlagCode::BpPredose], vec![]]);
+    let mut app = open(&f, 4);
+    type_line(&mut app, "@-20m bp 120/80");
+    assert_eq!(preview_flags(&app), [[FlagCode::Late]]);
+}
