@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Segments may follow one another on one line. A line whose first word (after the
-//! optional time) is not a keyword is an observation as a whole. Nothing is partial: any
+//! optional time) is not a keyword is an observation as a whole, unless it is a slip on a
+//! keyword (`bpp 120/80`, `hr74`: see `near_miss`). Nothing is partial: any
 //! bad part makes the whole line an error that names the token and shows an example.
 
 use std::fmt;
@@ -191,6 +192,7 @@ pub fn parse_line<Tz: TimeZone>(
         parse_segments(&mut cur, ctx)?
     } else {
         check_glued_keyword(head)?;
+        near_miss::check(head, &cur, ctx.drugs)?;
         let text = line[head.start..].trim_end();
         vec![Payload::Observation(parse_observation(text, head.start)?)]
     };
@@ -397,7 +399,10 @@ fn check_glued_keyword(tok: Token<'_>) -> Result<(), GrammarError> {
         if glued {
             return Err(GrammarError::at(
                 tok,
-                format!("Put a space between {kw} and the number"),
+                format!(
+                    "Put a space between {kw} and the number: did you mean `{kw} {}`?",
+                    tok.text.get(kw.len()..).unwrap_or("")
+                ),
                 keyword_example(kw),
             ));
         }
@@ -1204,5 +1209,6 @@ fn parse_observation(text: &str, offset: usize) -> Result<Observation, GrammarEr
 // ---------------------------------------------------------------------------------------
 
 mod course;
+mod near_miss;
 #[cfg(test)]
 mod tests;

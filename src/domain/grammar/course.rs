@@ -44,6 +44,11 @@ const ITEMS: &[(&str, ScreeningItem)] = &[
     ("substance", ScreeningItem::SubstanceUse),
 ];
 
+/// True for a word that names a screening item (`psychosis`, `hypertension`, ...).
+pub fn is_screening_item(word: &str) -> bool {
+    ITEMS.iter().any(|(w, _)| *w == word)
+}
+
 fn item_word(item: ScreeningItem) -> &'static str {
     ITEMS
         .iter()

@@ -931,3 +931,33 @@ fn course_lines_parse_to_their_entries() {
         "intention To feel safe"
     );
 }
+
+#[test]
+fn a_slip_on_a_keyword_is_refused_with_the_line_it_meant() {
+    let e = refused("bpp 120/80", "bpp", &["did you mean `bp 120/80`?", "obs"]);
+    assert_eq!(e.example, "bp 128/82");
+    refused("@-5m sp02 97", "sp02", &["did you mean `spo2 97`?"]);
+    refused("moass 3", "moass", &["`moaas 3`"]);
+    refused("dsoe ketamine 35mg IM", "dsoe", &["`dose ketamine 35mg IM`"]);
+    refused("sceen psychosis no", "sceen", &["`screen psychosis no`"]);
+    refused("intension to rest", "intension", &["`intention to rest`"]);
+    refused("hr74", "hr74", &["did you mean `hr 74`?"]);
+    // Ordinary words one edit from a keyword start notes when what follows does not fit.
+    for note in [
+        "he is calm",
+        "hrs of music",
+        "her mother called",
+        "does not want the mask",
+        "nose itchy",
+        "sitting up, calm",
+        "content and relaxed",
+        "screens off",
+        "ob calm",
+        "or perhaps not",
+    ] {
+        assert_eq!(obs(note).text, note);
+    }
+    // `obs` always charts text as written.
+    assert_eq!(obs("obs bpp 120/80").text, "bpp 120/80");
+    assert_eq!(obs("obs hr74").text, "hr74");
+}
