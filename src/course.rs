@@ -230,11 +230,25 @@ pub fn sign_note(
             check.needs_reason.join("; ")
         )));
     }
-    if let Some(text) = text
-        && current.draft.as_ref().map(|d| d.text.as_str()) != Some(text)
-        && !current.is_signed()
-    {
-        chart.save_draft(note, text, now)?;
+    if !current.is_signed() {
+        // What is signed is the draft without its "DRAFT ... then sign" banner, and only
+        // when every required section of the template has been written.
+        let draft = text.or(current.draft.as_ref().map(|d| d.text.as_str()));
+        let final_text = notes::complete::without_draft_banner(draft.unwrap_or(""));
+        let format: NoteFormat = current.format.parse().map_err(ChartingError::Invalid)?;
+        let empty = notes::complete::empty_sections(&template(config, format)?, &final_text)
+            .map_err(ChartingError::Invalid)?;
+        if !empty.is_empty() {
+            return Err(ChartingError::Invalid(format!(
+                "note {note} cannot be signed: {} {} empty; write {}, then sign",
+                empty.join(", "),
+                if empty.len() == 1 { "is" } else { "are" },
+                if empty.len() == 1 { "it" } else { "them" },
+            )));
+        }
+        if current.draft.as_ref().map(|d| d.text.as_str()) != Some(final_text.as_str()) {
+            chart.save_draft(note, &final_text, now)?;
+        }
     }
     chart.sign_note(note, reason, now)?;
     Ok(())

@@ -896,7 +896,7 @@ fn intake(p: &Profile, rng: &mut Rng, start: DateTime<FixedOffset>) -> Timeline 
         "substance no",
     ]);
     let hypertension = if p.medications.iter().any(|m| m.starts_with("amlodipine")) {
-        "hypertension no controlled on amlodipine"
+        "hypertension yes controlled on amlodipine"
     } else {
         "hypertension no"
     };

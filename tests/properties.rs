@@ -362,6 +362,7 @@ fn screening() -> impl Strategy<Value = Payload> {
     let item = proptest::sample::select(vec![
         ScreeningItem::ActivePsychosis,
         ScreeningItem::ManiaHistory,
+        ScreeningItem::Hypertension,
         ScreeningItem::UncontrolledHypertension,
         ScreeningItem::VascularDisease,
         ScreeningItem::Pregnancy,

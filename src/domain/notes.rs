@@ -16,6 +16,8 @@
 //! other text is kept exactly. A placeholder alone on its line after some indentation has
 //! each of its lines indented the same way.
 
+pub mod complete;
+
 use super::entry::{BloodPressure, Payload, VitalSigns, trim_number};
 use super::measures::{MeasureResponse, needs_risk_assessment};
 use super::thresholds::{Flag, FlagCode};

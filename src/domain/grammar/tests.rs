@@ -910,6 +910,14 @@ fn course_lines_parse_to_their_entries() {
     let err = parse_line("pcl5 1 2 x", &ctx).unwrap_err();
     assert_eq!(err.token, "x");
     let p = parse_line("screen hypertension yes controlled on amlodipine", &ctx).unwrap();
+    let Payload::Screening(answer) = &p.entries[0] else {
+        panic!("{p:?}")
+    };
+    assert_eq!(
+        answer.item,
+        crate::domain::screening::ScreeningItem::Hypertension
+    );
+    assert_eq!(answer.note.as_deref(), Some("controlled on amlodipine"));
     assert_eq!(
         format_payload(&p.entries[0]).unwrap(),
         "screen hypertension yes controlled on amlodipine"
