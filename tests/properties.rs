@@ -628,11 +628,13 @@ fn run_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
                 let was_signed = signed;
                 let r = course::open_note(&mut chart, config, session, at).and_then(|data| {
                     note = Some(data.note.id);
+                    // The clinician writes the sections only they can write, then signs.
+                    let text = completed(data.note.text());
                     course::sign_note(
                         &mut chart,
                         config,
                         data.note.id,
-                        None,
+                        Some(&text),
                         Some("property test"),
                         at,
                     )
@@ -768,4 +770,18 @@ proptest! {
     ) {
         run_sequence(&ops)?;
     }
+}
+
+/// A drafted note with the clinician's own sections written.
+fn completed(draft: &str) -> String {
+    draft
+        .lines()
+        .map(|l| match l.trim_end() {
+            "Assessment:" => "Assessment: steady.".to_string(),
+            "Plan:" => "Plan: continue.".to_string(),
+            t if t.starts_with("Patient's account") => format!("{t} well."),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
