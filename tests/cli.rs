@@ -594,3 +594,60 @@ fn demo_creates_a_chart_once_and_reopens_it() {
     assert!(demo_cmd(&["verify"]).starts_with("ok"));
     let _ = PASSPHRASE;
 }
+
+#[test]
+fn a_patient_already_in_the_chart_is_not_added_twice_unless_meant() {
+    let home = Home::new();
+    home.ok(&["init", "--clinician", "Dr. Test"]);
+    let add = |name: &str, mrn: &str, extra: Option<&str>| {
+        let mut args = vec![
+            "patient", "add", "--name", name, "--dob", "1980-05-17", "--mrn", mrn,
+        ];
+        args.extend(extra);
+        home.run(&args)
+    };
+    let first = add("Ada Byron", "M-42", None);
+    assert!(first.status.success());
+    let first = String::from_utf8_lossy(&first.stdout).trim().to_string();
+    // Same name (any case), date of birth and MRN: refused, naming the patient and the way.
+    let refused = add("ADA BYRON", "M-42", None);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains(&format!("patient {first} (Ada Byron, born 1980-05-17, MRN M-42)"))
+            && err.contains("nothing was written")
+            && err.contains("--second-record"),
+        "{err}"
+    );
+    assert_eq!(home.ok(&["patient", "list"]).lines().count(), 1);
+    // Another MRN is another record.
+    assert!(add("Ada Byron", "M-43", None).status.success());
+    // Said to be meant: a second record.
+    let second = add("Ada Byron", "M-42", Some("--second-record"));
+    assert!(second.status.success());
+    assert_ne!(String::from_utf8_lossy(&second.stdout).trim(), first);
+    assert_eq!(home.ok(&["patient", "list"]).lines().count(), 3);
+}
+
+#[test]
+fn a_second_dosing_session_does_not_open_while_one_is_open_unless_meant() {
+    let home = Home::new();
+    let (patient, open) = home.with_dosing_session();
+    let start = ["session", "start", "--patient", &patient, "--kind", "dosing"];
+    let err = home.fails(&start, 1);
+    assert!(
+        err.contains(&format!("already has dosing session {open} open"))
+            && err.contains(&format!("kapchart session end {open}"))
+            && err.contains("--second-dosing-session"),
+        "{err}"
+    );
+    // Other kinds of session may open beside it.
+    home.ok(&["session", "start", "--patient", &patient, "--kind", "follow-up"]);
+    let mut meant = start.to_vec();
+    meant.push("--second-dosing-session");
+    let second = home.ok(&meant);
+    home.ok(&["session", "end", &second]);
+    home.ok(&["session", "end", &open]);
+    // Once ended, the next dosing session opens.
+    home.ok(&start);
+}

@@ -556,3 +556,31 @@ fn preparation_entries_and_the_intention() {
             .contains("clinician's decision")
     );
 }
+
+#[test]
+fn a_second_course_does_not_replace_the_first_unless_meant() {
+    let home = Home::new();
+    let (patient, _) = home.with_dosing_session();
+    let first = home.ok(&[
+        "course", "start", "--patient", &patient, "--planned", "6", "--goal", "PHQ-9 below 10",
+    ]);
+    let err = home.fails(
+        &["course", "start", "--patient", &patient, "--goal", "sleep through"],
+        1,
+    );
+    assert!(
+        err.contains(&format!("already has course {first}"))
+            && err.contains("6 dosing sessions planned")
+            && err.contains("goals: PHQ-9 below 10")
+            && err.contains("--new-course"),
+        "{err}"
+    );
+    let shown = home.ok(&["course", "show", "--patient", &patient]);
+    assert!(shown.contains("PHQ-9 below 10") && !shown.contains("sleep through"), "{shown}");
+    let second = home.ok(&[
+        "course", "start", "--patient", &patient, "--goal", "sleep through", "--new-course",
+    ]);
+    assert_ne!(second, first);
+    let shown = home.ok(&["course", "show", "--patient", &patient]);
+    assert!(shown.contains("sleep through"), "{shown}");
+}

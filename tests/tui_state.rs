@@ -484,3 +484,60 @@ fn a_questionnaire_item_by_item_is_charted_as_its_line() {
             .any(|l| l.entry.payload.to_string() == "GAD-7 6 (mild)")
     );
 }
+
+#[test]
+fn the_home_screen_shows_why_a_second_dosing_session_does_not_open() {
+    use kapchart::store::NewSession;
+    use kapchart::tui::home::{Home, HomeData};
+    let mut f = dosing_session(30);
+    let open = f.session;
+    let data = HomeData {
+        patients: f.chart.patients().unwrap(),
+        sessions: f.chart.sessions(None).unwrap(),
+        integrations: Vec::new(),
+        today: at(30).date_naive(),
+    };
+    let mut app = App::new(
+        Screen::Home(Box::new(Home::new(data))),
+        at(30),
+        Keymap::default(),
+        Arc::new(f.config.clone()),
+    );
+    assert_eq!(key(&mut app, "n"), None);
+    let Some(Effect::StartSession {
+        patient,
+        kind,
+        intention,
+        dosing,
+    }) = key(&mut app, "enter")
+    else {
+        panic!("n then enter starts a session")
+    };
+    assert_eq!(kind, kapchart::domain::SessionKind::Dosing);
+    // Carried out as the runtime does.
+    let refused = f
+        .chart
+        .start_session(
+            &NewSession {
+                patient_id: patient,
+                kind,
+                started: at(30),
+                intention,
+                dosing_session_id: dosing,
+            },
+            at(30),
+        )
+        .map_err(|e| kapchart::tui::refusal(&e))
+        .unwrap_err();
+    update(&mut app, Action::HomeLoaded(Err(refused)));
+    let Screen::Home(home) = &app.screen else {
+        panic!("still on the home screen")
+    };
+    let shown = home.error.as_deref().unwrap_or("");
+    assert!(
+        shown.contains(&format!("already has dosing session {open} open"))
+            && shown.contains("end it from its discharge panel first"),
+        "{shown}"
+    );
+    assert_eq!(f.chart.sessions(None).unwrap().len(), 1);
+}

@@ -15,7 +15,7 @@ pub mod view;
 
 use crate::config::Config;
 use crate::domain::SessionId;
-use crate::store::{Chart, NewSession, StoreError};
+use crate::store::{Chart, Existing, NewSession, StoreError};
 use crate::{charting, course};
 use app::{Action, App, Effect, Screen};
 use chrono::Local;
@@ -212,7 +212,7 @@ impl Runtime {
                         },
                         now.fixed_offset(),
                     )
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| refusal(&e))
                 });
                 match started {
                     Ok(id) => Action::Opened(self.live(id)),
@@ -414,4 +414,14 @@ pub fn patient_data(
             .collect(),
         integrations,
     })
+}
+
+/// A store refusal worded for the terminal UI: what exists, and the way out on screen.
+pub fn refusal(e: &StoreError) -> String {
+    match e {
+        StoreError::Exists(Existing::OpenDosingSession { .. }) => {
+            format!("{e}; open it and end it from its discharge panel first")
+        }
+        _ => e.to_string(),
+    }
 }
