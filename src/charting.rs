@@ -56,6 +56,7 @@ pub fn preview<Tz: TimeZone>(
             now: now.clone(),
             weight_kg: patient.weight_kg,
             drugs: &config.drugs.known,
+            doses: &config.alerts.doses,
             measures: &config.measures,
         },
     )?;

@@ -1365,6 +1365,7 @@ fn write_session(
                         now: step.event,
                         weight_kg: Some(p.weight_kg),
                         drugs: &config.drugs.known,
+                        doses: &config.alerts.doses,
                         measures: &config.measures,
                     },
                 )?;
@@ -1444,6 +1445,7 @@ fn write_session(
                         now: original,
                         weight_kg: Some(p.weight_kg),
                         drugs: &config.drugs.known,
+                        doses: &config.alerts.doses,
                         measures: &config.measures,
                     },
                 )?;

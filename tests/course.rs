@@ -341,15 +341,24 @@ fn a_note_is_signed_only_when_complete_and_without_its_draft_banner() {
         err.contains("Integration session, Plan are empty") && !err.contains("Assessment,"),
         "{err}"
     );
-    assert_eq!(json(&home, &["note", "show", &id, "--json"])["signed"], false);
+    assert_eq!(
+        json(&home, &["note", "show", &id, "--json"])["signed"],
+        false
+    );
 
     complete_note(&home, &id, text);
     home.ok(&["note", "sign", &id]);
     let signed = json(&home, &["note", "show", &id, "--json"]);
     let signed_text = signed["text"].as_str().unwrap();
     assert!(!signed_text.contains("DRAFT"), "{signed_text}");
-    assert!(!signed_text.contains("complete it, then sign"), "{signed_text}");
-    assert!(signed_text.starts_with("# Integration note (DAP)"), "{signed_text}");
+    assert!(
+        !signed_text.contains("complete it, then sign"),
+        "{signed_text}"
+    );
+    assert!(
+        signed_text.starts_with("# Integration note (DAP)"),
+        "{signed_text}"
+    );
     assert!(signed_text.contains("Plan: continue the course."));
     assert!(home.ok(&["verify"]).starts_with("ok"));
 }
@@ -357,7 +366,11 @@ fn a_note_is_signed_only_when_complete_and_without_its_draft_banner() {
 #[test]
 fn a_clinic_template_may_mark_a_section_optional() {
     let home = Home::new();
-    let templates = home.path().join("xdg-config").join("kapchart").join("templates");
+    let templates = home
+        .path()
+        .join("xdg-config")
+        .join("kapchart")
+        .join("templates");
     std::fs::create_dir_all(&templates).unwrap();
     std::fs::write(
         templates.join("dap.md"),
@@ -562,10 +575,24 @@ fn a_second_course_does_not_replace_the_first_unless_meant() {
     let home = Home::new();
     let (patient, _) = home.with_dosing_session();
     let first = home.ok(&[
-        "course", "start", "--patient", &patient, "--planned", "6", "--goal", "PHQ-9 below 10",
+        "course",
+        "start",
+        "--patient",
+        &patient,
+        "--planned",
+        "6",
+        "--goal",
+        "PHQ-9 below 10",
     ]);
     let err = home.fails(
-        &["course", "start", "--patient", &patient, "--goal", "sleep through"],
+        &[
+            "course",
+            "start",
+            "--patient",
+            &patient,
+            "--goal",
+            "sleep through",
+        ],
         1,
     );
     assert!(
@@ -576,9 +603,18 @@ fn a_second_course_does_not_replace_the_first_unless_meant() {
         "{err}"
     );
     let shown = home.ok(&["course", "show", "--patient", &patient]);
-    assert!(shown.contains("PHQ-9 below 10") && !shown.contains("sleep through"), "{shown}");
+    assert!(
+        shown.contains("PHQ-9 below 10") && !shown.contains("sleep through"),
+        "{shown}"
+    );
     let second = home.ok(&[
-        "course", "start", "--patient", &patient, "--goal", "sleep through", "--new-course",
+        "course",
+        "start",
+        "--patient",
+        &patient,
+        "--goal",
+        "sleep through",
+        "--new-course",
     ]);
     assert_ne!(second, first);
     let shown = home.ok(&["course", "show", "--patient", &patient]);

@@ -51,6 +51,7 @@ fn context(weight_kg: Option<f64>) -> ParseContext<'static, FixedOffset> {
         now: now(),
         weight_kg,
         drugs: &config().drugs.known,
+        doses: &config().alerts.doses,
         measures: &config().measures,
     }
 }
@@ -210,6 +211,7 @@ fn parse_on(zone: u8, weight_kg: Option<f64>, line: &str) -> Result<Vec<Payload>
             now,
             weight_kg,
             drugs: &config().drugs.known,
+            doses: &config().alerts.doses,
             measures: &config().measures,
         };
         parse_line(line, &ctx).map(|p| p.entries)
@@ -293,7 +295,7 @@ fn dose() -> impl Strategy<Value = Payload> {
                     Some(WEIGHT_KG),
                 ),
             };
-            Payload::Dose(Dose {
+            Dose {
                 drug,
                 amount,
                 unit,
@@ -301,8 +303,13 @@ fn dose() -> impl Strategy<Value = Payload> {
                 over_min,
                 total_mg,
                 weight_kg,
-            })
+            }
         })
+        // Only doses a clinic can chart: beyond its ceiling a dose is refused as a typo.
+        .prop_filter("within the dose ceilings", |d| {
+            config().alerts.doses.refusal(d).is_none()
+        })
+        .prop_map(Payload::Dose)
 }
 
 /// An observation made of words, #tags and "quotes"; the expected tags (lowercase, each

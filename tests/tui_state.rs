@@ -541,3 +541,27 @@ fn the_home_screen_shows_why_a_second_dosing_session_does_not_open() {
     );
     assert_eq!(f.chart.sessions(None).unwrap().len(), 1);
 }
+
+#[test]
+fn a_dose_above_its_alert_level_is_flagged_in_the_preview_and_a_typo_refused() {
+    let f = dosing_session(44);
+    let mut app = open(&f, 45);
+    type_text(&mut app, "dose ketamine 200mg IM");
+    let preview = live(&app).preview.clone().unwrap().unwrap();
+    assert_eq!(
+        preview[0].flags[0].code,
+        kapchart::domain::FlagCode::DoseHigh
+    );
+    assert!(
+        preview[0].flags[0]
+            .text
+            .contains("above the alert level of 150 mg IM"),
+        "{:?}",
+        preview[0].flags
+    );
+    // One more zero: beyond the ceiling, refused before anything is written.
+    key(&mut app, "ctrl-u");
+    type_text(&mut app, "dose ketamine 2000mg IM");
+    let err = live(&app).preview.clone().unwrap().unwrap_err();
+    assert!(err.contains("1500 mg IM ceiling"), "{err}");
+}

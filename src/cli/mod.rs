@@ -269,9 +269,9 @@ impl From<StoreError> for Failure {
 /// The explicit way past a refusal to duplicate or replace a record.
 fn way_out(existing: &Existing) -> String {
     match existing {
-        Existing::Patient { id, .. } => format!(
-            "use patient {id}, or give --second-record if this is another person's record"
-        ),
+        Existing::Patient { id, .. } => {
+            format!("use patient {id}, or give --second-record if this is another person's record")
+        }
         Existing::OpenDosingSession { id, .. } => format!(
             "end it first (kapchart session end {id}), or give --second-dosing-session to open another"
         ),

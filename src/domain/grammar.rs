@@ -96,6 +96,8 @@ pub struct ParseContext<'a, Tz: TimeZone> {
     pub weight_kg: Option<f64>,
     /// Known drug names, lowercase (e.g. "ketamine", "esketamine", "ondansetron").
     pub drugs: &'a [String],
+    /// Dose levels per drug and route: a dose above its ceiling is refused as a typo.
+    pub doses: &'a super::dose_levels::DoseLevels,
     /// How questionnaires are banded (the PCL-5 cut-off).
     pub measures: &'a super::measures::MeasureRules,
 }
@@ -1054,7 +1056,7 @@ fn parse_dose<Tz: TimeZone>(
         }
     };
 
-    Ok(Dose {
+    let dose = Dose {
         drug,
         amount,
         unit,
@@ -1062,7 +1064,13 @@ fn parse_dose<Tz: TimeZone>(
         over_min,
         total_mg,
         weight_kg,
-    })
+    };
+    // Far beyond a usual dose is a slip (10000 for 100), like `hr 0`: the clinic's ceiling
+    // for this drug and route is named (`[alerts.doses]`).
+    if let Some(message) = ctx.doses.refusal(&dose) {
+        return Err(GrammarError::at(amount_tok, message, EX_DOSE));
+    }
+    Ok(dose)
 }
 
 fn is_route(tok: Token<'_>) -> bool {

@@ -3,6 +3,7 @@
 
 pub mod course;
 pub mod discharge;
+pub mod dose_levels;
 pub mod entry;
 pub mod grammar;
 pub mod integration;

@@ -182,6 +182,7 @@ impl Live {
             now,
             weight_kg: self.data.patient.weight_kg,
             drugs: &config.drugs.known,
+            doses: &config.alerts.doses,
             measures: &config.measures,
         };
         self.preview = Some(match parse_line(self.input.text(), &ctx) {

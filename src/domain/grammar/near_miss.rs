@@ -85,10 +85,7 @@ pub(super) fn one_edit_apart(a: &str, b: &str) -> bool {
     let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
     let (a, b) = (&a[prefix..], &b[prefix..]);
     match a.len() as isize - b.len() as isize {
-        0 => {
-            a[1..] == b[1..]
-                || (a.len() >= 2 && a[0] == b[1] && a[1] == b[0] && a[2..] == b[2..])
-        }
+        0 => a[1..] == b[1..] || (a.len() >= 2 && a[0] == b[1] && a[1] == b[0] && a[2..] == b[2..]),
         1 => a[1..] == *b,
         -1 => *a == b[1..],
         _ => false,

@@ -11,8 +11,8 @@
 //! The draft banner (a line starting with `> DRAFT`) asks the clinician to check and
 //! complete the draft; it is left out of the text that is signed.
 
-use super::parse;
 use super::Piece;
+use super::parse;
 
 /// Marks where a placeholder was in a template line.
 const FIELD: char = '\u{1}';
