@@ -205,9 +205,10 @@ pub fn draft_text(chart: &Chart, config: &Config, note: &Note) -> Result<String,
     notes::draft(&source, &template(config, format)?).map_err(ChartingError::Invalid)
 }
 
-/// Signs a note: `text`, when given, is saved as the final draft first. Refused while the
-/// patient has an open safety flag, and without a reason while alerts are unacknowledged
-/// or protocol checks were missed.
+/// Signs a note: `text`, when given, is the final draft. Refused while the patient has an
+/// open safety flag, without a reason while alerts are unacknowledged or protocol checks
+/// were missed, and while a section of the template is empty (`notes::complete`). What is
+/// signed is the text without its draft banner.
 pub fn sign_note(
     chart: &mut Chart,
     config: &Config,

@@ -720,6 +720,12 @@ fn doses_beyond_their_ceiling_are_refused_and_above_the_alert_level_flagged() {
         flag_codes(&e[1]).is_empty(),
         "2 mg midazolam is within its level"
     );
+    // The note draft lists it with the session's alerts.
+    let draft = home.ok(&["note", "draft", "--session", &session]);
+    assert!(
+        draft.contains("ketamine 1.2 mg/kg IV above the alert level of 1 mg/kg IV given at"),
+        "{draft}"
+    );
 
     // A clinic that means higher doses sets its own levels.
     let config = home.path().join("xdg-config").join("kapchart");

@@ -42,10 +42,12 @@ impl fmt::Display for Existing {
             Existing::Patient { id, name, dob, mrn } => {
                 write!(f, "patient {id} ({name}, born {dob}")?;
                 match mrn {
-                    Some(m) => write!(f, ", MRN {m}")?,
-                    None => write!(f, ", no MRN")?,
+                    Some(m) => write!(f, ", MRN {m}) has the same name, date of birth and MRN"),
+                    None => write!(
+                        f,
+                        ", no MRN) has the same name and date of birth, and no MRN either"
+                    ),
                 }
-                write!(f, ") has the same name, date of birth and MRN")
             }
             Existing::OpenDosingSession {
                 id,
