@@ -565,3 +565,50 @@ fn a_dose_above_its_alert_level_is_flagged_in_the_preview_and_a_typo_refused() {
     let err = live(&app).preview.clone().unwrap().unwrap_err();
     assert!(err.contains("1500 mg IM ceiling"), "{err}");
 }
+
+#[test]
+fn signing_an_incomplete_note_shows_which_sections_are_empty_and_keeps_the_text() {
+    use kapchart::tui::note::NoteEditor;
+    let mut f = dosing_session(130);
+    let data = kapchart::course::open_note(&mut f.chart, &f.config, f.session, at(131)).unwrap();
+    let note = data.note.id;
+    let mut app = App::new(
+        Screen::Note(Box::new(NoteEditor::new(data))),
+        at(131),
+        Keymap::default(),
+        Arc::new(f.config.clone()),
+    );
+    assert_eq!(key(&mut app, "ctrl-s"), None);
+    type_text(&mut app, "reviewed");
+    let Some(Effect::SignNote {
+        note: id,
+        text,
+        reason,
+    }) = key(&mut app, "enter")
+    else {
+        panic!("enter in the sign panel signs")
+    };
+    assert_eq!(id, note);
+    // Carried out as the runtime does.
+    let refused = kapchart::course::sign_note(
+        &mut f.chart,
+        &f.config,
+        id,
+        Some(&text),
+        reason.as_deref(),
+        at(132),
+    )
+    .unwrap_err()
+    .to_string();
+    update(&mut app, Action::NoteOpened(Err(refused)));
+    let Screen::Note(editor) = &app.screen else {
+        panic!("still in the note")
+    };
+    let shown = editor.error.as_deref().unwrap_or("");
+    assert!(
+        shown.contains("cannot be signed") && shown.contains("Assessment, Plan are empty"),
+        "{shown}"
+    );
+    assert_eq!(editor.text(), text, "the typed text stays");
+    assert!(!f.chart.note(note).unwrap().is_signed());
+}
