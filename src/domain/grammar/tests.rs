@@ -961,6 +961,17 @@ fn a_slip_on_a_keyword_is_refused_with_the_line_it_meant() {
     );
     refused("sceen psychosis no", "sceen", &["`screen psychosis no`"]);
     refused("intension to rest", "intension", &["`intention to rest`"]);
+    refused(
+        "eligibilty eligible no contraindication",
+        "eligibilty",
+        &["`eligibility eligible no contraindication`"],
+    );
+    refused(
+        "risk-assesment C-SSRS negative",
+        "risk-assesment",
+        &["`risk-assessment C-SSRS negative`"],
+    );
+    refused("csrs negative", "csrs", &["`cssrs negative`"]);
     refused("hr74", "hr74", &["did you mean `hr 74`?"]);
     // Ordinary words one edit from a keyword start notes when what follows does not fit.
     for note in [
