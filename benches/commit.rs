@@ -105,6 +105,7 @@ fn durable_commit(c: &mut Criterion) {
             now: bed.clock,
             weight_kg: Some(70.0),
             drugs: &bed.config.drugs.known,
+            doses: &bed.config.alerts.doses,
             measures: &bed.config.measures,
         },
     )

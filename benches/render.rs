@@ -86,6 +86,7 @@ fn session_chart(name: &str, entries: usize) -> (Chart, i64, DateTime<FixedOffse
                 now: at,
                 weight_kg: Some(70.0),
                 drugs: &config.drugs.known,
+                doses: &config.alerts.doses,
                 measures: &config.measures,
             },
         )

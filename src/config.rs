@@ -108,6 +108,16 @@ impl Config {
                 .map_err(|e| invalid("assets/config.toml", e.message().to_string()))
         }
         .map(Config::normalised)
+        .and_then(|c| match c.alerts.doses.check(&c.drugs.known) {
+            Ok(()) => Ok(c),
+            Err(message) => Err(ConfigError::Invalid {
+                path: user
+                    .map(|(p, _)| p)
+                    .unwrap_or("assets/config.toml")
+                    .to_string(),
+                message,
+            }),
+        })
         .and_then(|c| {
             if ["dap", "soap", "birp"].contains(&c.notes.format.as_str()) {
                 Ok(c)
@@ -191,6 +201,45 @@ mod tests {
             err.contains("mine.toml") && err.contains("spo2_bellow"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn dose_levels_load_override_and_refuse_misspelt_keys() {
+        use crate::domain::entry::Route;
+        let c = Config::default();
+        let im = c.alerts.doses.for_drug("ketamine", Route::IM).unwrap();
+        assert_eq!(im.alert_above_mg, Some(150.0));
+        assert!(c.alerts.doses.for_drug("midazolam", Route::IV).is_some());
+        let c = Config::from_layers(Some((
+            "mine.toml",
+            "[alerts.doses.ketamine.IM]\nalert_above_mg = 200\n",
+        )))
+        .unwrap();
+        let im = c.alerts.doses.for_drug("ketamine", Route::IM).unwrap();
+        assert_eq!(
+            (im.alert_above_mg, im.refuse_above_mg),
+            (Some(200.0), Some(1500.0))
+        );
+        for (bad, named) in [
+            (
+                "[alerts.doses.ketamine.IM]\nalert_above_mgs = 1\n",
+                "alert_above_mgs",
+            ),
+            ("[alerts.doses.ketamin.IM]\nalert_above_mg = 1\n", "ketamin"),
+            ("[alerts.doses.ketamine.IMM]\nalert_above_mg = 1\n", "IMM"),
+            (
+                "[alerts.doses.ketamine.IM]\nrefuse_above_mg = 100\n",
+                "below alert_above_mg",
+            ),
+        ] {
+            let err = Config::from_layers(Some(("mine.toml", bad)))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("mine.toml") && err.contains(named),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

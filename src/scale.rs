@@ -896,7 +896,7 @@ fn intake(p: &Profile, rng: &mut Rng, start: DateTime<FixedOffset>) -> Timeline 
         "substance no",
     ]);
     let hypertension = if p.medications.iter().any(|m| m.starts_with("amlodipine")) {
-        "hypertension no controlled on amlodipine"
+        "hypertension yes controlled on amlodipine"
     } else {
         "hypertension no"
     };
@@ -1363,6 +1363,7 @@ fn write_session(
                         now: step.event,
                         weight_kg: Some(p.weight_kg),
                         drugs: &config.drugs.known,
+                        doses: &config.alerts.doses,
                         measures: &config.measures,
                     },
                 )?;
@@ -1446,6 +1447,7 @@ fn write_session(
                         now: original,
                         weight_kg: Some(p.weight_kg),
                         drugs: &config.drugs.known,
+                        doses: &config.alerts.doses,
                         measures: &config.measures,
                     },
                 )?;

@@ -619,3 +619,147 @@ fn demo_creates_a_chart_once_and_reopens_it() {
     assert!(demo_cmd(&["verify"]).starts_with("ok"));
     let _ = PASSPHRASE;
 }
+
+#[test]
+fn a_patient_already_in_the_chart_is_not_added_twice_unless_meant() {
+    let home = Home::new();
+    home.ok(&["init", "--clinician", "Dr. Test"]);
+    let add = |name: &str, mrn: &str, extra: Option<&str>| {
+        let mut args = vec![
+            "patient",
+            "add",
+            "--name",
+            name,
+            "--dob",
+            "1980-05-17",
+            "--mrn",
+            mrn,
+        ];
+        args.extend(extra);
+        home.run(&args)
+    };
+    let first = add("Ada Byron", "M-42", None);
+    assert!(first.status.success());
+    let first = String::from_utf8_lossy(&first.stdout).trim().to_string();
+    // Same name (any case), date of birth and MRN: refused, naming the patient and the way.
+    let refused = add("ADA BYRON", "M-42", None);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains(&format!(
+            "patient {first} (Ada Byron, born 1980-05-17, MRN M-42)"
+        )) && err.contains("nothing was written")
+            && err.contains("--second-record"),
+        "{err}"
+    );
+    assert_eq!(home.ok(&["patient", "list"]).lines().count(), 1);
+    // Another MRN is another record.
+    assert!(add("Ada Byron", "M-43", None).status.success());
+    // Said to be meant: a second record.
+    let second = add("Ada Byron", "M-42", Some("--second-record"));
+    assert!(second.status.success());
+    assert_ne!(String::from_utf8_lossy(&second.stdout).trim(), first);
+    assert_eq!(home.ok(&["patient", "list"]).lines().count(), 3);
+}
+
+#[test]
+fn a_second_dosing_session_does_not_open_while_one_is_open_unless_meant() {
+    let home = Home::new();
+    let (patient, open) = home.with_dosing_session();
+    let start = [
+        "session",
+        "start",
+        "--patient",
+        &patient,
+        "--kind",
+        "dosing",
+    ];
+    let err = home.fails(&start, 1);
+    assert!(
+        err.contains(&format!("already has dosing session {open} open"))
+            && err.contains(&format!("kapchart session end {open}"))
+            && err.contains("--second-dosing-session"),
+        "{err}"
+    );
+    // Other kinds of session may open beside it.
+    home.ok(&[
+        "session",
+        "start",
+        "--patient",
+        &patient,
+        "--kind",
+        "follow-up",
+    ]);
+    let mut meant = start.to_vec();
+    meant.push("--second-dosing-session");
+    let second = home.ok(&meant);
+    let reason = "opened to test the refusal; no dose given";
+    home.ok(&["session", "end", &second, "--reason", reason]);
+    home.ok(&["session", "end", &open, "--reason", reason]);
+    // Once ended, the next dosing session opens.
+    home.ok(&start);
+}
+
+#[test]
+fn doses_beyond_their_ceiling_are_refused_and_above_the_alert_level_flagged() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    for (line, named) in [
+        (
+            "dose ketamine 10000mg IM",
+            "ketamine 10000 mg IM is above the 1500 mg IM ceiling",
+        ),
+        (
+            "dose ketamine 10mg/kg IV",
+            "ketamine 10 mg/kg IV is above the 5 mg/kg IV ceiling",
+        ),
+        (
+            "dose midazolam 500mg IV",
+            "midazolam 500 mg IV is above the 50 mg IV ceiling",
+        ),
+    ] {
+        let err = home.fails(&["log", "--session", &session, line], 1);
+        assert!(err.contains(named) && err.contains("typo"), "{line}: {err}");
+    }
+    assert!(
+        entries(&home.show_json(&session)).is_empty(),
+        "nothing written"
+    );
+
+    // Above the alert level, below the ceiling: charted, flagged, and said.
+    let out = home.run(&[
+        "log",
+        "--session",
+        &session,
+        "dose ketamine 1.2mg/kg IV over 40m",
+    ]);
+    assert!(out.status.success());
+    home.ok(&["log", "--session", &session, "dose midazolam 2mg IV"]);
+    let json = home.show_json(&session);
+    let e = entries(&json);
+    assert_eq!(flag_codes(&e[0]), ["dose-high"]);
+    assert_eq!(
+        e[0]["flags"][0]["text"],
+        "ketamine 1.2 mg/kg IV above the alert level of 1 mg/kg IV"
+    );
+    assert!(
+        flag_codes(&e[1]).is_empty(),
+        "2 mg midazolam is within its level"
+    );
+    // The note draft lists it with the session's alerts.
+    let draft = home.ok(&["note", "draft", "--session", &session]);
+    assert!(
+        draft.contains("ketamine 1.2 mg/kg IV above the alert level of 1 mg/kg IV given at"),
+        "{draft}"
+    );
+
+    // A clinic that means higher doses sets its own levels.
+    let config = home.path().join("xdg-config").join("kapchart");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        "[alerts.doses.midazolam.IV]\nrefuse_above_mg = 600\nalert_above_mg = 400\n",
+    )
+    .unwrap();
+    home.ok(&["log", "--session", &session, "dose midazolam 500mg IV"]);
+}

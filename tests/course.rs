@@ -10,6 +10,25 @@ fn json(home: &Home, args: &[&str]) -> Value {
     serde_json::from_str(&home.ok(args)).unwrap_or_else(|e| panic!("{args:?}: {e}"))
 }
 
+/// Writes the parts of a drafted note only the clinician can write (the patient's account,
+/// the assessment, the plan) and saves it, as a clinician does before signing.
+fn complete_note(home: &Home, id: &str, text: &str) -> String {
+    let completed: String = text
+        .lines()
+        .map(|l| match l.trim_end() {
+            "Assessment:" => "Assessment: settled, oriented.".to_string(),
+            "Plan:" => "Plan: continue the course.".to_string(),
+            t if t.starts_with("Patient's account") => format!("{t} slept well since."),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let file = home.path().join(format!("note-{id}.md"));
+    std::fs::write(&file, &completed).unwrap();
+    home.ok(&["note", "save", id, file.to_str().unwrap()]);
+    completed
+}
+
 #[test]
 fn measures_are_scored_banded_and_listed() {
     let home = Home::new();
@@ -191,6 +210,7 @@ fn item_9_raises_a_safety_flag_that_blocks_signing_until_a_risk_assessment() {
         "risk-assessment C-SSRS screen: passive ideation, no plan; safety plan reviewed",
     ]);
     assert!(!home.ok(&["patient", "show", &patient]).contains("SAFETY"));
+    complete_note(&home, &id, note["text"].as_str().unwrap());
     let out = home.ok(&[
         "note",
         "sign",
@@ -235,9 +255,8 @@ fn a_note_is_drafted_from_the_record_signed_locked_and_amended_by_addenda() {
     // Unsigned: addenda are refused, the draft can be replaced.
     let err = home.fails(&["note", "addend", &id, "too early"], 1);
     assert!(err.contains("not signed"), "{err}");
-    let edited = home.path().join("note.md");
-    std::fs::write(&edited, format!("{text}\nAssessment: settled, oriented.\n")).unwrap();
-    home.ok(&["note", "save", &id, edited.to_str().unwrap()]);
+    complete_note(&home, &id, text);
+    let edited = home.path().join(format!("note-{id}.md"));
     let signed = home.ok(&[
         "note",
         "sign",
@@ -292,6 +311,86 @@ fn open_alerts_need_a_reason_to_sign() {
         "rechecked after rest: 150/92; proceeded after discussion",
     ]);
     // Acknowledged now; the session has no dose yet, so no checks are missed either.
+    complete_note(&home, &id, note["text"].as_str().unwrap());
+    home.ok(&["note", "sign", &id]);
+}
+
+#[test]
+fn a_note_is_signed_only_when_complete_and_without_its_draft_banner() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    home.ok(&["log", "--session", &session, "bp 124/80 hr 72"]);
+    let note = json(&home, &["note", "draft", "--session", &session, "--json"]);
+    let id = note["id"].to_string();
+    let text = note["text"].as_str().unwrap();
+    assert!(text.contains("> DRAFT"), "{text}");
+    // The draft as made: the clinician's sections are blank, and each is named.
+    let err = home.fails(&["note", "sign", &id], 1);
+    assert!(
+        err.contains("cannot be signed")
+            && err.contains("Integration session, Assessment, Plan are empty"),
+        "{err}"
+    );
+    // With only the assessment written, the others are still named.
+    let partial = text.replace("Assessment: \n", "Assessment: settled.\n");
+    let file = home.path().join("partial.md");
+    std::fs::write(&file, &partial).unwrap();
+    home.ok(&["note", "save", &id, file.to_str().unwrap()]);
+    let err = home.fails(&["note", "sign", &id], 1);
+    assert!(
+        err.contains("Integration session, Plan are empty") && !err.contains("Assessment,"),
+        "{err}"
+    );
+    assert_eq!(
+        json(&home, &["note", "show", &id, "--json"])["signed"],
+        false
+    );
+
+    complete_note(&home, &id, text);
+    home.ok(&["note", "sign", &id]);
+    let signed = json(&home, &["note", "show", &id, "--json"]);
+    let signed_text = signed["text"].as_str().unwrap();
+    assert!(!signed_text.contains("DRAFT"), "{signed_text}");
+    assert!(
+        !signed_text.contains("complete it, then sign"),
+        "{signed_text}"
+    );
+    assert!(
+        signed_text.starts_with("# Integration note (DAP)"),
+        "{signed_text}"
+    );
+    assert!(signed_text.contains("Plan: continue the course."));
+    assert!(home.ok(&["verify"]).starts_with("ok"));
+}
+
+#[test]
+fn a_clinic_template_may_mark_a_section_optional() {
+    let home = Home::new();
+    let templates = home
+        .path()
+        .join("xdg-config")
+        .join("kapchart")
+        .join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("dap.md"),
+        "# Note\n\n> DRAFT for {{patient}}: complete it, then sign.\n\n## Data\n\n{{dose}}\n\n\
+         ## Assessment\n\nAssessment: \n\n## Plan {{! optional }}\n\nPlan: \n",
+    )
+    .unwrap();
+    let (_, session) = home.with_dosing_session();
+    let note = json(&home, &["note", "draft", "--session", &session, "--json"]);
+    let id = note["id"].to_string();
+    let err = home.fails(&["note", "sign", &id], 1);
+    assert!(err.contains("Assessment is empty"), "{err}");
+    assert!(!err.contains("Plan"), "{err}");
+    let file = home.path().join("no-plan.md");
+    let text = note["text"]
+        .as_str()
+        .unwrap()
+        .replace("Assessment: \n", "Assessment: settled.\n");
+    std::fs::write(&file, &text).unwrap();
+    home.ok(&["note", "save", &id, file.to_str().unwrap()]);
     home.ok(&["note", "sign", &id]);
 }
 
@@ -462,10 +561,68 @@ fn preparation_entries_and_the_intention() {
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["screening", "screening", "eligibility"]);
+    // What the clinician said is what is stored: hypertension, controlled, not
+    // "uncontrolled hypertension: yes".
+    let hypertension = s["entries"][1]["summary"].as_str().unwrap();
+    assert_eq!(
+        hypertension,
+        "Screening hypertension: yes (controlled on amlodipine)"
+    );
     assert!(
         s["entries"][2]["summary"]
             .as_str()
             .unwrap()
             .contains("clinician's decision")
     );
+}
+
+#[test]
+fn a_second_course_does_not_replace_the_first_unless_meant() {
+    let home = Home::new();
+    let (patient, _) = home.with_dosing_session();
+    let first = home.ok(&[
+        "course",
+        "start",
+        "--patient",
+        &patient,
+        "--planned",
+        "6",
+        "--goal",
+        "PHQ-9 below 10",
+    ]);
+    let err = home.fails(
+        &[
+            "course",
+            "start",
+            "--patient",
+            &patient,
+            "--goal",
+            "sleep through",
+        ],
+        1,
+    );
+    assert!(
+        err.contains(&format!("already has course {first}"))
+            && err.contains("6 dosing sessions planned")
+            && err.contains("goals: PHQ-9 below 10")
+            && err.contains("--new-course"),
+        "{err}"
+    );
+    let shown = home.ok(&["course", "show", "--patient", &patient]);
+    assert!(
+        shown.contains("PHQ-9 below 10") && !shown.contains("sleep through"),
+        "{shown}"
+    );
+    let second = home.ok(&[
+        "course",
+        "start",
+        "--patient",
+        &patient,
+        "--goal",
+        "sleep through",
+        "--new-course",
+    ]);
+    assert_ne!(second, first);
+    let shown = home.ok(&["course", "show", "--patient", &patient]);
+    assert!(shown.contains("sleep through"), "{shown}");
 }

@@ -665,7 +665,7 @@ fn two_processes_logging_at_once_lose_nothing() {
         "--patient",
         &patient,
         "--kind",
-        "dosing",
+        "follow-up",
     ]);
 
     let run = |session: String, name: &'static str| {

@@ -246,6 +246,7 @@ fn kill_loop(kills: usize, seed: u64) -> Tally {
     // The check after kill k runs while child k+1 charts: both reopen the chart at once.
     for k in 0..=kills {
         if k > 0 && k < kills && k % KILLS_PER_SESSION == 0 {
+            // A fresh session beside the killed one, which is left open as it was.
             session = home.ok(&[
                 "session",
                 "start",
@@ -253,6 +254,7 @@ fn kill_loop(kills: usize, seed: u64) -> Tally {
                 &patient,
                 "--kind",
                 "dosing",
+                "--second-dosing-session",
             ]);
         }
         let previous = pending.take();

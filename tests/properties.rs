@@ -51,6 +51,7 @@ fn context(weight_kg: Option<f64>) -> ParseContext<'static, FixedOffset> {
         now: now(),
         weight_kg,
         drugs: &config().drugs.known,
+        doses: &config().alerts.doses,
         measures: &config().measures,
     }
 }
@@ -210,6 +211,7 @@ fn parse_on(zone: u8, weight_kg: Option<f64>, line: &str) -> Result<Vec<Payload>
             now,
             weight_kg,
             drugs: &config().drugs.known,
+            doses: &config().alerts.doses,
             measures: &config().measures,
         };
         parse_line(line, &ctx).map(|p| p.entries)
@@ -293,7 +295,7 @@ fn dose() -> impl Strategy<Value = Payload> {
                     Some(WEIGHT_KG),
                 ),
             };
-            Payload::Dose(Dose {
+            Dose {
                 drug,
                 amount,
                 unit,
@@ -301,8 +303,13 @@ fn dose() -> impl Strategy<Value = Payload> {
                 over_min,
                 total_mg,
                 weight_kg,
-            })
+            }
         })
+        // Only doses a clinic can chart: beyond its ceiling a dose is refused as a typo.
+        .prop_filter("within the dose ceilings", |d| {
+            config().alerts.doses.refusal(d).is_none()
+        })
+        .prop_map(Payload::Dose)
 }
 
 /// An observation made of words, #tags and "quotes"; the expected tags (lowercase, each
@@ -362,6 +369,7 @@ fn screening() -> impl Strategy<Value = Payload> {
     let item = proptest::sample::select(vec![
         ScreeningItem::ActivePsychosis,
         ScreeningItem::ManiaHistory,
+        ScreeningItem::Hypertension,
         ScreeningItem::UncontrolledHypertension,
         ScreeningItem::VascularDisease,
         ScreeningItem::Pregnancy,
@@ -627,11 +635,13 @@ fn run_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
                 let was_signed = signed;
                 let r = course::open_note(&mut chart, config, session, at).and_then(|data| {
                     note = Some(data.note.id);
+                    // The clinician writes the sections only they can write, then signs.
+                    let text = completed(data.note.text());
                     course::sign_note(
                         &mut chart,
                         config,
                         data.note.id,
-                        None,
+                        Some(&text),
                         Some("property test"),
                         at,
                     )
@@ -771,4 +781,18 @@ proptest! {
     ) {
         run_sequence(&ops)?;
     }
+}
+
+/// A drafted note with the clinician's own sections written.
+fn completed(draft: &str) -> String {
+    draft
+        .lines()
+        .map(|l| match l.trim_end() {
+            "Assessment:" => "Assessment: steady.".to_string(),
+            "Plan:" => "Plan: continue.".to_string(),
+            t if t.starts_with("Patient's account") => format!("{t} well."),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

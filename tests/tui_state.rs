@@ -504,3 +504,132 @@ fn a_questionnaire_item_by_item_is_charted_as_its_line() {
             .any(|l| l.entry.payload.to_string() == "GAD-7 6 (mild)")
     );
 }
+
+#[test]
+fn the_home_screen_shows_why_a_second_dosing_session_does_not_open() {
+    use kapchart::store::NewSession;
+    use kapchart::tui::home::{Home, HomeData};
+    let mut f = dosing_session(30);
+    let open = f.session;
+    let data = HomeData {
+        patients: f.chart.patients().unwrap(),
+        sessions: f.chart.sessions(None).unwrap(),
+        integrations: Vec::new(),
+        today: at(30).date_naive(),
+    };
+    let mut app = App::new(
+        Screen::Home(Box::new(Home::new(data))),
+        at(30),
+        Keymap::default(),
+        Arc::new(f.config.clone()),
+    );
+    assert_eq!(key(&mut app, "n"), None);
+    let Some(Effect::StartSession {
+        patient,
+        kind,
+        intention,
+        dosing,
+    }) = key(&mut app, "enter")
+    else {
+        panic!("n then enter starts a session")
+    };
+    assert_eq!(kind, kapchart::domain::SessionKind::Dosing);
+    // Carried out as the runtime does.
+    let refused = f
+        .chart
+        .start_session(
+            &NewSession {
+                patient_id: patient,
+                kind,
+                started: at(30),
+                intention,
+                dosing_session_id: dosing,
+            },
+            at(30),
+        )
+        .map_err(|e| kapchart::tui::refusal(&e))
+        .unwrap_err();
+    update(&mut app, Action::HomeLoaded(Err(refused)));
+    let Screen::Home(home) = &app.screen else {
+        panic!("still on the home screen")
+    };
+    let shown = home.error.as_deref().unwrap_or("");
+    assert!(
+        shown.contains(&format!("already has dosing session {open} open"))
+            && shown.contains("end it from its discharge panel first"),
+        "{shown}"
+    );
+    assert_eq!(f.chart.sessions(None).unwrap().len(), 1);
+}
+
+#[test]
+fn a_dose_above_its_alert_level_is_flagged_in_the_preview_and_a_typo_refused() {
+    let f = dosing_session(44);
+    let mut app = open(&f, 45);
+    type_text(&mut app, "dose ketamine 200mg IM");
+    let preview = live(&app).preview.clone().unwrap().unwrap();
+    assert_eq!(
+        preview[0].flags[0].code,
+        kapchart::domain::FlagCode::DoseHigh
+    );
+    assert!(
+        preview[0].flags[0]
+            .text
+            .contains("above the alert level of 150 mg IM"),
+        "{:?}",
+        preview[0].flags
+    );
+    // One more zero: beyond the ceiling, refused before anything is written.
+    key(&mut app, "ctrl-u");
+    type_text(&mut app, "dose ketamine 2000mg IM");
+    let err = live(&app).preview.clone().unwrap().unwrap_err();
+    assert!(err.contains("1500 mg IM ceiling"), "{err}");
+}
+
+#[test]
+fn signing_an_incomplete_note_shows_which_sections_are_empty_and_keeps_the_text() {
+    use kapchart::tui::note::NoteEditor;
+    let mut f = dosing_session(130);
+    let data =
+        kapchart::app::course::open_note(&mut f.chart, &f.config, f.session, at(131)).unwrap();
+    let note = data.note.id;
+    let mut app = App::new(
+        Screen::Note(Box::new(NoteEditor::new(data))),
+        at(131),
+        Keymap::default(),
+        Arc::new(f.config.clone()),
+    );
+    assert_eq!(key(&mut app, "ctrl-s"), None);
+    type_text(&mut app, "reviewed");
+    let Some(Effect::SignNote {
+        note: id,
+        text,
+        reason,
+    }) = key(&mut app, "enter")
+    else {
+        panic!("enter in the sign panel signs")
+    };
+    assert_eq!(id, note);
+    // Carried out as the runtime does.
+    let refused = kapchart::app::course::sign_note(
+        &mut f.chart,
+        &f.config,
+        id,
+        Some(&text),
+        reason.as_deref(),
+        at(132),
+    )
+    .unwrap_err()
+    .to_string();
+    update(&mut app, Action::NoteOpened(Err(refused)));
+    let Screen::Note(editor) = &app.screen else {
+        panic!("still in the note")
+    };
+    let shown = editor.error.as_deref().unwrap_or("");
+    assert!(
+        shown.contains("cannot be signed") && shown.contains("Assessment, Plan are empty"),
+        "{shown}"
+    );
+    assert_eq!(editor.text(), text, "the typed text stays");
+    assert!(!f.chart.note(note).unwrap().is_signed());
+}

@@ -59,6 +59,7 @@ pub fn plan<Tz: TimeZone>(
             now: now.clone(),
             weight_kg: patient.weight_kg,
             drugs: &config.drugs.known,
+            doses: &config.alerts.doses,
             measures: &config.measures,
         },
     )?;

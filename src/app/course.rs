@@ -13,7 +13,7 @@ use crate::domain::protocol::CheckStatus;
 use crate::domain::{
     ChartLine, EntryId, EntryStatus, Patient, PatientId, Payload, Session, SessionId, chart_lines,
 };
-use crate::store::{Chart, NewSession, StoreError};
+use crate::store::{Chart, NewSession, Second, StoreError};
 use chrono::{DateTime, FixedOffset};
 
 /// A note with what its screen needs to know.
@@ -196,9 +196,10 @@ pub fn draft_text(chart: &Chart, config: &Config, note: &Note) -> Result<String,
     notes::draft(&source, &template(config, format)?).map_err(ChartingError::Invalid)
 }
 
-/// Signs a note: `text`, when given, is saved as the final draft first. Refused while the
-/// patient has an open safety flag, and without a reason while alerts are unacknowledged
-/// or protocol checks were missed.
+/// Signs a note: `text`, when given, is the final draft. Refused while the patient has an
+/// open safety flag, without a reason while alerts are unacknowledged or protocol checks
+/// were missed, and while a section of the template is empty (`notes::complete`). What is
+/// signed is the text without its draft banner.
 pub fn sign_note(
     chart: &mut Chart,
     config: &Config,
@@ -221,11 +222,25 @@ pub fn sign_note(
             check.needs_reason.join("; ")
         )));
     }
-    if let Some(text) = text
-        && current.draft.as_ref().map(|d| d.text.as_str()) != Some(text)
-        && !current.is_signed()
-    {
-        chart.save_draft(note, text, now)?;
+    if !current.is_signed() {
+        // What is signed is the draft without its "DRAFT ... then sign" banner, and only
+        // when every required section of the template has been written.
+        let draft = text.or(current.draft.as_ref().map(|d| d.text.as_str()));
+        let final_text = notes::complete::without_draft_banner(draft.unwrap_or(""));
+        let format: NoteFormat = current.format.parse().map_err(ChartingError::Invalid)?;
+        let empty = notes::complete::empty_sections(&template(config, format)?, &final_text)
+            .map_err(ChartingError::Invalid)?;
+        if !empty.is_empty() {
+            return Err(ChartingError::Invalid(format!(
+                "note {note} cannot be signed: {} {} empty; write {}, then sign",
+                empty.join(", "),
+                if empty.len() == 1 { "is" } else { "are" },
+                if empty.len() == 1 { "it" } else { "them" },
+            )));
+        }
+        if current.draft.as_ref().map(|d| d.text.as_str()) != Some(final_text.as_str()) {
+            chart.save_draft(note, &final_text, now)?;
+        }
     }
     chart.sign_note(note, reason, now)?;
     Ok(())
@@ -258,10 +273,12 @@ pub fn carried_intention(chart: &Chart, patient: PatientId) -> Result<Option<Str
 }
 
 /// Starts a session. A dosing session given no intention carries the patient's latest one
-/// (see [`carried_intention`]).
+/// (see [`carried_intention`]); a second open dosing session is refused unless `second`
+/// says it is meant.
 pub fn start_session(
     chart: &mut Chart,
     session: NewSession,
+    second: Second,
     now: DateTime<FixedOffset>,
 ) -> Result<SessionId, StoreError> {
     let mut session = session;
@@ -272,5 +289,5 @@ pub fn start_session(
     if session.kind == crate::domain::SessionKind::Dosing && blank {
         session.intention = carried_intention(chart, session.patient_id)?;
     }
-    chart.start_session(&session, now)
+    chart.start_session_record(&session, second, now)
 }

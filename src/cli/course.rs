@@ -25,6 +25,9 @@ pub enum CourseCommand {
         /// A goal of the course (repeat for several)
         #[arg(long = "goal")]
         goals: Vec<String>,
+        /// Start a new course in place of the patient's course (which stays in the chart)
+        #[arg(long)]
+        new_course: bool,
     },
     /// Progress, sessions, outcome trend and integrations of a patient's course
     Show {
@@ -205,8 +208,15 @@ pub fn course_command(ctx: &Ctx, cmd: CourseCommand, out: &mut impl Write) -> Ou
             patient,
             planned,
             goals,
+            new_course,
         } => {
-            let id = chart.start_course(patient, planned, &goals, Local::now().fixed_offset())?;
+            let id = chart.start_course_record(
+                patient,
+                planned,
+                &goals,
+                super::second(new_course),
+                Local::now().fixed_offset(),
+            )?;
             writeln!(out, "{id}")?;
         }
         CourseCommand::Show { patient, json } => {

@@ -10,7 +10,7 @@ use crate::app::charting::{self, ChartingError, Refusal};
 use crate::config::Config;
 use crate::domain::{ChartLine, EntryStatus, Patient, Session, SessionKind};
 use crate::paths::Paths;
-use crate::store::{Chart, NewPatient, NewSession, StoreError};
+use crate::store::{Chart, Existing, NewPatient, NewSession, Second, StoreError};
 use crate::{demo, logging, tui};
 use chrono::{Local, NaiveDate};
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -154,6 +154,10 @@ enum PatientCommand {
         /// Weight in kilograms (needed for mg/kg doses)
         #[arg(long, value_parser = parse_weight)]
         weight: Option<f64>,
+        /// Add a second record although a patient with this name, date of birth and MRN
+        /// is in the chart
+        #[arg(long)]
+        second_record: bool,
     },
     /// List patients
     List(JsonFlag),
@@ -182,6 +186,9 @@ enum SessionCommand {
         /// The dosing session an integration session follows
         #[arg(long)]
         dosing: Option<i64>,
+        /// Open a second dosing session although the patient has one open
+        #[arg(long)]
+        second_dosing_session: bool,
     },
     /// End a session now. Before the minimum observation, without a ride home, with the
     /// Aldrete score below the level, with alerts not acknowledged or checks without a
@@ -266,8 +273,31 @@ impl Failure {
 
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
-        Failure::runtime(e.to_string())
+        match &e {
+            StoreError::Exists(existing) => Failure::runtime(format!("{e}; {}", way_out(existing))),
+            _ => Failure::runtime(e.to_string()),
+        }
     }
+}
+
+/// The explicit way past a refusal to duplicate or replace a record.
+fn way_out(existing: &Existing) -> String {
+    match existing {
+        Existing::Patient { id, .. } => {
+            format!("use patient {id}, or give --second-record if this is another person's record")
+        }
+        Existing::OpenDosingSession { id, .. } => format!(
+            "end it first (kapchart session end {id}), or give --second-dosing-session to open another"
+        ),
+        Existing::Course { .. } => "give --new-course to start a new course in its place \
+             (the earlier course stays in the chart)"
+            .into(),
+    }
+}
+
+/// A flag that says a second record is meant.
+pub(crate) fn second(meant: bool) -> Second {
+    if meant { Second::Meant } else { Second::Refuse }
 }
 
 impl From<ChartingError> for Failure {
@@ -614,19 +644,21 @@ fn patient(ctx: &Ctx, cmd: PatientCommand, out: &mut impl Write) -> Outcome {
             dob,
             mrn,
             weight,
+            second_record,
         } => {
             if dob > Local::now().date_naive() {
                 return Err(Failure::runtime(format!(
                     "date of birth {dob} is in the future; expected YYYY-MM-DD in the past"
                 )));
             }
-            let id = chart.add_patient(
+            let id = chart.add_patient_record(
                 &NewPatient {
                     name,
                     dob,
                     mrn,
                     weight_kg: weight,
                 },
+                second(second_record),
                 Local::now().fixed_offset(),
             )?;
             writeln!(out, "{id}")?;
@@ -677,6 +709,7 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
             kind,
             intention,
             dosing,
+            second_dosing_session,
         } => {
             let now = Local::now().fixed_offset();
             let id = crate::app::course::start_session(
@@ -688,6 +721,7 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
                     intention,
                     dosing_session_id: dosing,
                 },
+                second(second_dosing_session),
                 now,
             )?;
             writeln!(out, "{id}")?;

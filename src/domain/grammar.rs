@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Segments may follow one another on one line. A line whose first word (after the
-//! optional time) is not a keyword is an observation as a whole. Nothing is partial: any
+//! optional time) is not a keyword is an observation as a whole, unless it is a slip on a
+//! keyword (`bpp 120/80`, `hr74`: see `near_miss`). Nothing is partial: any
 //! bad part makes the whole line an error that names the token and shows an example.
 
 use std::fmt;
@@ -95,6 +96,8 @@ pub struct ParseContext<'a, Tz: TimeZone> {
     pub weight_kg: Option<f64>,
     /// Known drug names, lowercase (e.g. "ketamine", "esketamine", "ondansetron").
     pub drugs: &'a [String],
+    /// Dose levels per drug and route: a dose above its ceiling is refused as a typo.
+    pub doses: &'a super::dose_levels::DoseLevels,
     /// How questionnaires are banded (the PCL-5 cut-off).
     pub measures: &'a super::measures::MeasureRules,
 }
@@ -191,6 +194,7 @@ pub fn parse_line<Tz: TimeZone>(
         parse_segments(&mut cur, ctx)?
     } else {
         check_glued_keyword(head)?;
+        near_miss::check(head, &cur, ctx.drugs)?;
         let text = line[head.start..].trim_end();
         vec![Payload::Observation(parse_observation(text, head.start)?)]
     };
@@ -397,7 +401,10 @@ fn check_glued_keyword(tok: Token<'_>) -> Result<(), GrammarError> {
         if glued {
             return Err(GrammarError::at(
                 tok,
-                format!("Put a space between {kw} and the number"),
+                format!(
+                    "Put a space between {kw} and the number: did you mean `{kw} {}`?",
+                    tok.text.get(kw.len()..).unwrap_or("")
+                ),
                 keyword_example(kw),
             ));
         }
@@ -1049,7 +1056,7 @@ fn parse_dose<Tz: TimeZone>(
         }
     };
 
-    Ok(Dose {
+    let dose = Dose {
         drug,
         amount,
         unit,
@@ -1057,7 +1064,13 @@ fn parse_dose<Tz: TimeZone>(
         over_min,
         total_mg,
         weight_kg,
-    })
+    };
+    // Far beyond a usual dose is a slip (10000 for 100), like `hr 0`: the clinic's ceiling
+    // for this drug and route is named (`[alerts.doses]`).
+    if let Some(message) = ctx.doses.refusal(&dose) {
+        return Err(GrammarError::at(amount_tok, message, EX_DOSE));
+    }
+    Ok(dose)
 }
 
 fn is_route(tok: Token<'_>) -> bool {
@@ -1204,5 +1217,6 @@ fn parse_observation(text: &str, offset: usize) -> Result<Observation, GrammarEr
 // ---------------------------------------------------------------------------------------
 
 mod course;
+mod near_miss;
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@
 pub mod chart;
 pub mod course;
 pub mod discharge;
+pub mod dose_levels;
 pub mod entry;
 pub mod grammar;
 pub mod integration;

@@ -16,6 +16,8 @@
 //! other text is kept exactly. A placeholder alone on its line after some indentation has
 //! each of its lines indented the same way.
 
+pub mod complete;
+
 use super::entry::{BloodPressure, Payload, VitalSigns, trim_number};
 use super::measures::{MeasureResponse, needs_risk_assessment};
 use super::protocol::{Check, CheckStatus};
@@ -656,22 +658,23 @@ impl<'a> Record<'a> {
                 ("low", "back above alert level by")
             }
             FlagCode::DeepSedation => ("(deep sedation)", "lighter by"),
+            // A dose is not "resolved" by a later reading; its acknowledgement is what counts.
+            FlagCode::DoseHigh => ("given", ""),
             FlagCode::Late => ("", ""),
         };
+        let no_resolution = matches!(a.flag.code, FlagCode::BpPredose | FlagCode::DoseHigh);
         let mut line = format!("{} {what} at {at}", a.reading);
         match &a.resolved {
             Some(r) => line.push_str(&format!(
                 ", {back} {}",
                 when_with(r.at, self.first_dose, &r.reading)
             )),
-            None if a.flag.code == FlagCode::BpPredose => {}
+            None if no_resolution => {}
             None => line.push_str(", not resolved in the record"),
         }
         match &a.acknowledged {
             Some(note) => line.push_str(&format!("; acknowledged: “{note}”")),
-            None if a.flag.code == FlagCode::BpPredose => {
-                line.push_str("; no acknowledgement in the record")
-            }
+            None if no_resolution => line.push_str("; no acknowledgement in the record"),
             None => {}
         }
         line

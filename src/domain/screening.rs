@@ -10,6 +10,13 @@ use serde::{Deserialize, Serialize};
 pub enum ScreeningItem {
     ActivePsychosis,
     ManiaHistory,
+    /// High blood pressure, controlled or not: what the clinician said about it is in the
+    /// answer's note (`screen hypertension yes controlled on amlodipine`). The intake screens
+    /// out uncontrolled high blood pressure (clinical.md section 1); kapchart records, the
+    /// clinician decides.
+    Hypertension,
+    /// Charted by `screen uncontrolled-hypertension ...`; earlier charts also stored
+    /// `screen hypertension ...` under this item.
     UncontrolledHypertension,
     /// Aneurysmal vascular disease, arteriovenous malformation or intracerebral haemorrhage.
     VascularDisease,

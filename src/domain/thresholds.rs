@@ -2,6 +2,7 @@
 //! decide anything; the clinician sees the flag and judges. Defaults live in
 //! `assets/config.toml` with their sources; a clinic overrides them in its own config.
 
+use super::dose_levels::DoseLevels;
 use super::entry::{Payload, VitalSigns};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -20,6 +21,8 @@ pub enum FlagCode {
     RrLow,
     /// MOAA/S at or below the alert level.
     DeepSedation,
+    /// A dose above its drug's and route's alert level (`[alerts.doses]`).
+    DoseHigh,
     /// Written more than the configured time after it happened.
     Late,
 }
@@ -69,6 +72,10 @@ pub struct AlertThresholds {
     pub rr_below: u16,
     /// Flag MOAA/S at or below this (0-5).
     pub moaas_at_or_below: u8,
+    /// Dose plausibility levels per drug and route (`[alerts.doses.DRUG.ROUTE]`): above the
+    /// alert level a dose is flagged; above the ceiling the grammar refuses it as a typo.
+    #[serde(default)]
+    pub doses: DoseLevels,
 }
 
 impl AlertThresholds {
@@ -84,6 +91,15 @@ impl AlertThresholds {
                     s.moaas, self.moaas_at_or_below
                 ),
             }],
+            Payload::Dose(d) => self
+                .doses
+                .alert(d)
+                .map(|text| Flag {
+                    code: FlagCode::DoseHigh,
+                    text,
+                })
+                .into_iter()
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -166,6 +182,7 @@ pub(crate) fn defaults_for_tests() -> AlertThresholds {
         hr_below: 50,
         rr_below: 8,
         moaas_at_or_below: 2,
+        doses: DoseLevels::default(),
     }
 }
 
@@ -254,5 +271,31 @@ mod tests {
         assert!(codes(&s(3), false).is_empty());
         assert_eq!(codes(&s(2), false), [FlagCode::DeepSedation]);
         assert_eq!(codes(&s(0), false), [FlagCode::DeepSedation]);
+    }
+
+    #[test]
+    fn a_dose_above_its_alert_level_is_flagged() {
+        use crate::domain::entry::{Dose, DoseUnit, Route};
+        let mut t = defaults_for_tests();
+        t.doses = toml::from_str("[esketamine.IN]\nalert_above_mg = 84\n").unwrap();
+        let d = |mg: f64| {
+            Payload::Dose(Dose {
+                drug: "esketamine".into(),
+                amount: mg,
+                unit: DoseUnit::Mg,
+                route: Route::IN,
+                over_min: None,
+                total_mg: mg,
+                weight_kg: None,
+            })
+        };
+        assert!(t.flags_for(&d(84.0), false).is_empty());
+        let flags = t.flags_for(&d(112.0), false);
+        assert_eq!(flags.len(), 1);
+        assert_eq!(flags[0].code, FlagCode::DoseHigh);
+        assert_eq!(
+            flags[0].text,
+            "esketamine 112 mg IN above the alert level of 84 mg IN"
+        );
     }
 }

@@ -266,6 +266,7 @@ fn flag_suffix(code: FlagCode) -> Option<&'static str> {
         FlagCode::HrHigh | FlagCode::HrLow => Some("hr"),
         FlagCode::RrLow => Some("rr"),
         FlagCode::DeepSedation => Some("moaas"),
+        FlagCode::DoseHigh => Some("dose"),
         FlagCode::Late => None,
     }
 }
@@ -273,7 +274,9 @@ fn flag_suffix(code: FlagCode) -> Option<&'static str> {
 /// A flag as an interpretation code, where one fits: above the alert level H, below L.
 fn interpretation_code(code: FlagCode) -> Option<(&'static str, &'static str)> {
     match code {
-        FlagCode::BpHigh | FlagCode::BpPredose | FlagCode::HrHigh => Some(("H", "High")),
+        FlagCode::BpHigh | FlagCode::BpPredose | FlagCode::HrHigh | FlagCode::DoseHigh => {
+            Some(("H", "High"))
+        }
         FlagCode::Spo2Low | FlagCode::HrLow | FlagCode::RrLow | FlagCode::DeepSedation => {
             Some(("L", "Low"))
         }

@@ -1,7 +1,7 @@
 //! Patient details, courses and integration notes in the chart.
 
 use super::audit::{self, ObjectKind, sha256_hex};
-use super::{Chart, Result, StoreError, from_stored, to_stored};
+use super::{Chart, Result, Second, StoreError, from_stored, to_stored};
 use crate::domain::course::{Addendum, Course, Draft, Note, NoteId, PatientDetails, Signature};
 use crate::domain::{PatientId, SessionId, SessionKind};
 use chrono::{DateTime, FixedOffset};
@@ -60,11 +60,24 @@ impl Chart {
         }
     }
 
+    /// Starts the patient's course; refused with the course that stands when there is one
+    /// (`Second::Meant` starts a new course in its place; the earlier one stays in the chart).
     pub fn start_course(
         &mut self,
         patient: PatientId,
         planned_dosing: u32,
         goals: &[String],
+        now: DateTime<FixedOffset>,
+    ) -> Result<i64> {
+        self.start_course_record(patient, planned_dosing, goals, Second::Refuse, now)
+    }
+
+    pub fn start_course_record(
+        &mut self,
+        patient: PatientId,
+        planned_dosing: u32,
+        goals: &[String],
+        second: Second,
         now: DateTime<FixedOffset>,
     ) -> Result<i64> {
         self.patient(patient)?;
@@ -81,6 +94,9 @@ impl Chart {
         let goals = serde_json::to_string(&goals).unwrap_or_else(|_| "[]".into());
         let author = self.clinician.id;
         self.write(|tx| {
+            if second == Second::Refuse {
+                super::existing::course(tx, patient)?;
+            }
             tx.execute(
                 "INSERT INTO courses (patient_id, planned_dosing, goals, started_at, author_id) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![patient, planned_dosing, goals, now.timestamp_millis(), author],

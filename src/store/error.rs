@@ -38,6 +38,9 @@ pub enum StoreError {
     NotFound { what: &'static str, id: i64 },
     #[error("{0}")]
     Invalid(String),
+    /// The write would duplicate or silently replace what exists; nothing was written.
+    #[error("{0}; nothing was written")]
+    Exists(super::Existing),
     #[error("cannot use {}: {source}", path.display())]
     Io {
         path: PathBuf,

@@ -5,11 +5,13 @@ pub mod audit;
 pub mod backup;
 mod course;
 mod error;
+mod existing;
 mod files;
 mod queries;
 pub mod schema;
 
 pub use error::StoreError;
+pub use existing::{Existing, Second};
 pub use files::create_private_dirs;
 pub use queries::{NewEntry, NewPatient, NewSession};
 

@@ -1,6 +1,7 @@
 //! Reading and appending patients, sessions and entries.
 
 use super::audit::{self, ObjectKind};
+use super::existing::{self, Second};
 use super::{Chart, Result, StoreError, WriteError, from_stored, to_stored};
 use crate::domain::{
     Correction, Entry, EntryId, Flag, Patient, PatientId, Payload, Session, SessionId, SessionKind,
@@ -92,7 +93,18 @@ fn entry_from_row(r: &Row<'_>) -> rusqlite::Result<Entry> {
 }
 
 impl Chart {
+    /// Adds a patient; refused with the patient who exists when one has the same name,
+    /// date of birth and MRN (`Second::Meant` adds a second record for them anyway).
     pub fn add_patient(&mut self, p: &NewPatient, now: DateTime<FixedOffset>) -> Result<PatientId> {
+        self.add_patient_record(p, Second::Refuse, now)
+    }
+
+    pub fn add_patient_record(
+        &mut self,
+        p: &NewPatient,
+        second: Second,
+        now: DateTime<FixedOffset>,
+    ) -> Result<PatientId> {
         if p.name.trim().is_empty() {
             return Err(StoreError::Invalid(
                 "the patient's name must not be empty".into(),
@@ -106,14 +118,18 @@ impl Chart {
             )));
         }
         let clinician = self.clinician.id;
+        let mrn = p.mrn.as_deref().map(str::trim).filter(|m| !m.is_empty());
         self.write(|tx| {
+            if second == Second::Refuse {
+                existing::same_patient(tx, p.name.trim(), p.dob, mrn)?;
+            }
             tx.execute(
                 "INSERT INTO patients (name, dob, mrn, weight_kg, created_at, created_by)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     p.name.trim(),
                     p.dob.format("%Y-%m-%d").to_string(),
-                    p.mrn.as_deref().map(str::trim).filter(|m| !m.is_empty()),
+                    mrn,
                     p.weight_kg,
                     now.timestamp_millis(),
                     clinician
@@ -175,9 +191,20 @@ impl Chart {
         Ok(patient)
     }
 
+    /// Starts a session; a dosing session is refused while the patient has one open
+    /// (`Second::Meant` opens a second one anyway).
     pub fn start_session(
         &mut self,
         s: &NewSession,
+        now: DateTime<FixedOffset>,
+    ) -> Result<SessionId> {
+        self.start_session_record(s, Second::Refuse, now)
+    }
+
+    pub fn start_session_record(
+        &mut self,
+        s: &NewSession,
+        second: Second,
         now: DateTime<FixedOffset>,
     ) -> Result<SessionId> {
         self.patient(s.patient_id)?;
@@ -212,6 +239,9 @@ impl Chart {
         let clinician = self.clinician.id;
         let (at, offset) = to_stored(s.started);
         self.write(|tx| {
+            if s.kind == SessionKind::Dosing && second == Second::Refuse {
+                existing::open_dosing_session(tx, s.patient_id)?;
+            }
             tx.execute(
                 "INSERT INTO sessions (patient_id, kind, started_at, started_offset, clinician_id, intention, dosing_session_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

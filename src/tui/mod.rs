@@ -16,7 +16,7 @@ pub mod view;
 use crate::app::{charting, course, views};
 use crate::config::Config;
 use crate::domain::SessionId;
-use crate::store::{Chart, NewSession};
+use crate::store::{Chart, Existing, NewSession, StoreError};
 use app::{Action, App, Effect, Screen};
 use chrono::Local;
 use home::HomeData;
@@ -214,9 +214,10 @@ impl Runtime {
                             intention,
                             dosing_session_id: dosing,
                         },
+                        crate::store::Second::Refuse,
                         now.fixed_offset(),
                     )
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| refusal(&e))
                 });
                 match started {
                     Ok(id) => Action::Opened(self.live(id)),
@@ -372,4 +373,14 @@ pub fn write<Tz: chrono::TimeZone>(
         }
         _ => return None,
     })
+}
+
+/// A store refusal worded for the terminal UI: what exists, and the way out on screen.
+pub fn refusal(e: &StoreError) -> String {
+    match e {
+        StoreError::Exists(Existing::OpenDosingSession { .. }) => {
+            format!("{e}; open it and end it from its discharge panel first")
+        }
+        _ => e.to_string(),
+    }
 }

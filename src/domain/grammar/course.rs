@@ -34,8 +34,12 @@ pub const EX_TEXT: &str = "intention To meet my grief with less fear";
 const ITEMS: &[(&str, ScreeningItem)] = &[
     ("psychosis", ScreeningItem::ActivePsychosis),
     ("mania", ScreeningItem::ManiaHistory),
-    ("hypertension", ScreeningItem::UncontrolledHypertension),
-    ("bp", ScreeningItem::UncontrolledHypertension),
+    ("hypertension", ScreeningItem::Hypertension),
+    ("bp", ScreeningItem::Hypertension),
+    (
+        "uncontrolled-hypertension",
+        ScreeningItem::UncontrolledHypertension,
+    ),
     ("vascular", ScreeningItem::VascularDisease),
     ("aneurysm", ScreeningItem::VascularDisease),
     ("avm", ScreeningItem::VascularDisease),
@@ -43,6 +47,11 @@ const ITEMS: &[(&str, ScreeningItem)] = &[
     ("pregnancy", ScreeningItem::Pregnancy),
     ("substance", ScreeningItem::SubstanceUse),
 ];
+
+/// True for a word that names a screening item (`psychosis`, `hypertension`, ...).
+pub fn is_screening_item(word: &str) -> bool {
+    ITEMS.iter().any(|(w, _)| *w == word)
+}
 
 fn item_word(item: ScreeningItem) -> &'static str {
     ITEMS
@@ -86,7 +95,7 @@ pub fn parse_screening<'l>(kw: Token<'l>, cur: &mut Cursor<'l>) -> Result<Payloa
         .ok_or_else(|| {
             GrammarError::at(
                 item_tok,
-                "Not a screening item; expected psychosis, mania, hypertension, vascular (aneurysm, AVM, ICH), pregnancy or substance",
+                "Not a screening item; expected psychosis, mania, hypertension (or uncontrolled-hypertension), vascular (aneurysm, AVM, ICH), pregnancy or substance",
                 EX_SCREEN,
             )
         })?;

@@ -26,6 +26,7 @@ fn parse_with(line: &str, weight: Option<f64>) -> Result<ParsedLine, GrammarErro
         now: now(),
         weight_kg: weight,
         drugs: &drugs,
+        doses: &super::super::dose_levels::DoseLevels::default(),
     };
     parse_line(line, &ctx)
 }
@@ -306,6 +307,7 @@ fn mg_per_kg_total_is_rounded_to_two_decimals() {
         now: now(),
         weight_kg: Some(71.3),
         drugs: &drugs,
+        doses: &super::super::dose_levels::DoseLevels::default(),
     };
     let p = parse_line("dose ketamine 0.333mg/kg IV", &ctx).unwrap();
     match &p.entries[0] {
@@ -408,6 +410,7 @@ fn unknown_drug_when_none_are_set_up() {
         now: now(),
         weight_kg: None,
         drugs: &[],
+        doses: &super::super::dose_levels::DoseLevels::default(),
     };
     let e = parse_line("dose ketamine 35mg IM", &ctx).unwrap_err();
     assert_eq!(e.token, "ketamine");
@@ -422,6 +425,7 @@ fn multi_word_drug_names_match_longest() {
         now: now(),
         weight_kg: None,
         drugs: &drugs,
+        doses: &super::super::dose_levels::DoseLevels::default(),
     };
     let p = parse_line("dose Nitrous Oxide 5mg IN", &ctx).unwrap();
     match &p.entries[0] {
@@ -626,6 +630,7 @@ fn ambiguous_local_time_when_clocks_go_back() {
         now: Berlin.with_ymd_and_hms(2026, 10, 25, 12, 0, 0).unwrap(),
         weight_kg: None,
         drugs: &drugs,
+        doses: &super::super::dose_levels::DoseLevels::default(),
     };
     let e = parse_line("@02:30 hr 74", &ctx).unwrap_err();
     assert_eq!(e.token, "@02:30");
@@ -646,6 +651,7 @@ fn skipped_local_time_when_clocks_go_forward() {
         now: Berlin.with_ymd_and_hms(2026, 3, 29, 12, 0, 0).unwrap(),
         weight_kg: None,
         drugs: &drugs,
+        doses: &super::super::dose_levels::DoseLevels::default(),
     };
     let e = parse_line("@02:30 hr 74", &ctx).unwrap_err();
     assert_eq!(e.token, "@02:30");
@@ -662,6 +668,7 @@ fn relative_time_across_a_clock_change_keeps_the_old_offset() {
         now: Berlin.with_ymd_and_hms(2026, 3, 29, 3, 30, 0).unwrap(),
         weight_kg: None,
         drugs: &drugs,
+        doses: &super::super::dose_levels::DoseLevels::default(),
     };
     let p = parse_line("@-1h hr 74", &ctx).unwrap();
     assert_eq!(p.event_time.to_rfc3339(), "2026-03-29T01:30:00+01:00");
@@ -861,6 +868,7 @@ fn never_panics_on_nasty_input() {
             now: now(),
             weight_kg: weight,
             drugs: &drugs,
+            doses: &super::super::dose_levels::DoseLevels::default(),
         };
         for line in nasty
             .iter()
@@ -910,6 +918,14 @@ fn course_lines_parse_to_their_entries() {
     let err = parse_line("pcl5 1 2 x", &ctx).unwrap_err();
     assert_eq!(err.token, "x");
     let p = parse_line("screen hypertension yes controlled on amlodipine", &ctx).unwrap();
+    let Payload::Screening(answer) = &p.entries[0] else {
+        panic!("{p:?}")
+    };
+    assert_eq!(
+        answer.item,
+        crate::domain::screening::ScreeningItem::Hypertension
+    );
+    assert_eq!(answer.note.as_deref(), Some("controlled on amlodipine"));
     assert_eq!(
         format_payload(&p.entries[0]).unwrap(),
         "screen hypertension yes controlled on amlodipine"
@@ -930,4 +946,76 @@ fn course_lines_parse_to_their_entries() {
         format_payload(&p.entries[0]).unwrap(),
         "intention To feel safe"
     );
+}
+
+#[test]
+fn a_slip_on_a_keyword_is_refused_with_the_line_it_meant() {
+    let e = refused("bpp 120/80", "bpp", &["did you mean `bp 120/80`?", "obs"]);
+    assert_eq!(e.example, "bp 128/82");
+    refused("@-5m sp02 97", "sp02", &["did you mean `spo2 97`?"]);
+    refused("moass 3", "moass", &["`moaas 3`"]);
+    refused(
+        "dsoe ketamine 35mg IM",
+        "dsoe",
+        &["`dose ketamine 35mg IM`"],
+    );
+    refused("sceen psychosis no", "sceen", &["`screen psychosis no`"]);
+    refused("intension to rest", "intension", &["`intention to rest`"]);
+    refused(
+        "eligibilty eligible no contraindication",
+        "eligibilty",
+        &["`eligibility eligible no contraindication`"],
+    );
+    refused(
+        "risk-assesment C-SSRS negative",
+        "risk-assesment",
+        &["`risk-assessment C-SSRS negative`"],
+    );
+    refused("csrs negative", "csrs", &["`cssrs negative`"]);
+    refused("hr74", "hr74", &["did you mean `hr 74`?"]);
+    // Ordinary words one edit from a keyword start notes when what follows does not fit.
+    for note in [
+        "he is calm",
+        "hrs of music",
+        "her mother called",
+        "does not want the mask",
+        "nose itchy",
+        "sitting up, calm",
+        "content and relaxed",
+        "screens off",
+        "ob calm",
+        "or perhaps not",
+    ] {
+        assert_eq!(obs(note).text, note);
+    }
+    // `obs` always charts text as written.
+    assert_eq!(obs("obs bpp 120/80").text, "bpp 120/80");
+    assert_eq!(obs("obs hr74").text, "hr74");
+}
+
+#[test]
+fn a_dose_beyond_its_ceiling_is_refused_naming_the_level() {
+    let drugs = drugs();
+    let doses: super::super::dose_levels::DoseLevels = toml::from_str(
+        "[ketamine.IM]\nalert_above_mg = 150\nrefuse_above_mg = 1500\n\
+         [ketamine.IV]\nrefuse_above_mg_per_kg = 5\n",
+    )
+    .unwrap();
+    let ctx = ParseContext {
+        measures: &crate::domain::measures::MeasureRules::default(),
+        now: now(),
+        weight_kg: Some(70.0),
+        drugs: &drugs,
+        doses: &doses,
+    };
+    let e = parse_line("dose ketamine 10000mg IM", &ctx).unwrap_err();
+    assert_eq!(e.token, "10000mg");
+    assert!(e.message.contains("above the 1500 mg IM ceiling"), "{e}");
+    let e = parse_line("dose ketamine 10 mg/kg IV", &ctx).unwrap_err();
+    assert_eq!(e.token, "10");
+    assert!(e.message.contains("5 mg/kg IV ceiling"), "{e}");
+    // At the ceiling, and for a route without levels, the dose is charted.
+    assert!(parse_line("dose ketamine 1500mg IM", &ctx).is_ok());
+    assert!(parse_line("dose ketamine 5mg/kg IV", &ctx).is_ok());
+    assert!(parse_line("dose ketamine 10000mg SL", &ctx).is_ok());
 }

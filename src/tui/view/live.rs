@@ -240,6 +240,7 @@ fn flag_marks(line: &ChartLine) -> String {
             FlagCode::HrHigh | FlagCode::HrLow => format!("{ALERT}HR"),
             FlagCode::RrLow => format!("{ALERT}RR"),
             FlagCode::DeepSedation => format!("{ALERT}MOAA/S"),
+            FlagCode::DoseHigh => format!("{ALERT}dose"),
             FlagCode::Late => LATE.to_string(),
         })
         .collect::<Vec<_>>()
