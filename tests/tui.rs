@@ -146,6 +146,41 @@ fn sigterm_restores_the_terminal() {
     assert!(tty.terminal_restored(), "screen:\n{}", tty.screen());
 }
 
+/// A panic restores the terminal before its message is printed. The panic comes from a
+/// test hook in debug builds only (`KAPCHART_TEST_PANIC_ON_KEY=1`: the first key panics; see
+/// tests/README.md). Raw mode is off again: the message's second line starts at column 0,
+/// which needs the terminal's own newline handling back.
+#[test]
+fn a_panic_restores_the_terminal() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let mut cmd = home.cmd(&["chart", "--session", &session]);
+    cmd.env("KAPCHART_TEST_PANIC_ON_KEY", "1");
+    let mut tty = Tty::spawn(&cmd, 80, 24);
+    tty.wait_for("Chart: bp 128/82", TIMEOUT);
+    assert!(
+        tty.alternate_screen(),
+        "the chart screen is on the alternate screen"
+    );
+    tty.send("h");
+    let status = tty.wait_exit(TIMEOUT);
+    assert!(!status.success(), "a panic is a failure: {status}");
+    assert!(
+        tty.terminal_restored(),
+        "alternate screen {}, cursor hidden {}; screen:\n{}",
+        tty.alternate_screen(),
+        tty.cursor_hidden(),
+        tty.screen()
+    );
+    let screen = tty.screen();
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.starts_with("KAPCHART_TEST_PANIC_ON_KEY: a panic asked for by a test")),
+        "the panic message, on the normal screen, from column 0:\n{screen}"
+    );
+}
+
 #[test]
 fn sighup_restores_the_terminal() {
     let home = Home::new();
