@@ -2,23 +2,35 @@
 //!
 //! - the quick-entry grammar never panics, whatever is typed (100,000 lines: arbitrary text
 //!   and lines built from the grammar's own words, numbers, units, times, quotes and tags);
-//! - every valid entry kind formats to a line that parses back to the same entry;
-//! - the store stays append-only under random sequences of log, amend, strike, sign and
-//!   addendum: no row ever changes or goes, a correction target is corrected at most once,
-//!   raw UPDATE and DELETE are refused, and the audit trail verifies.
+//! - every valid entry kind formats to a line that parses back to the same entry, and a
+//!   temperature typed in °F comes back in °C rounded to 0.1;
+//! - every kind of entry (typed, from a form, a strike, a session end) reads back from the
+//!   chart, reopened, exactly as written;
+//! - the store stays append-only under random sequences of log (outcome measures with a
+//!   PHQ-9 item 9 answer included), amend, strike, sign with and without a reason,
+//!   addendum, patient details and courses (plausible and not): no row ever changes or
+//!   goes, a refused write writes nothing, a correction target is corrected at most once,
+//!   a note is never signed over an open safety flag, raw UPDATE and DELETE are refused,
+//!   and the audit trail verifies.
+//!
+//! The store property runs 300 cases; `KAPCHART_LONG_TESTS=1` runs 3,000.
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
 use kapchart::charting;
 use kapchart::config::Config;
 use kapchart::course;
-use kapchart::domain::entry::{RiskAssessment, Text};
+use kapchart::domain::course::PatientDetails;
+use kapchart::domain::entry::{
+    Acknowledgement, AldreteScore, RideHome, RiskAssessment, SessionEnd, Text,
+};
 use kapchart::domain::grammar::{GrammarError, KEYWORDS, ParseContext, format_payload, parse_line};
 use kapchart::domain::measures::{Instrument, MeasureRules, score};
 use kapchart::domain::screening::{
     Answer, Decision, EligibilityDecision, ScreeningAnswer, ScreeningItem,
 };
 use kapchart::domain::{
-    BloodPressure, Dose, DoseUnit, Observation, Payload, Route, Sedation, SessionKind, VitalSigns,
+    BloodPressure, Dose, DoseUnit, EntryStatus, FlagCode, Observation, Payload, Route, Sedation,
+    SessionKind, VitalSigns,
 };
 use kapchart::store::{Chart, NewPatient, NewSession};
 use proptest::prelude::*;
@@ -447,6 +459,40 @@ proptest! {
         ..ProptestConfig::default()
     })]
 
+    /// A temperature in °F (`98.6F`, `98.6 F`, `98.6°F`) is stored in °C, rounded to 0.1.
+    #[test]
+    fn fahrenheit_comes_back_in_celsius(tenths_f in 860i64..=1130, form in 0..3u8) {
+        let f = tenths_f as f64 / 10.0;
+        let line = match form {
+            0 => format!("temp {f}F"),
+            1 => format!("temp {f} F"),
+            _ => format!("temp {f}°F"),
+        };
+        let parsed = parse_line(&line, &context(None))
+            .map_err(|e| TestCaseError::fail(format!("{line:?} does not parse: {e}")))?;
+        // (tenths_f - 320) * 5 / 9 tenths of a degree, rounded: never a tie (9 is odd).
+        let tenths_c = ((tenths_f - 320) * 10 * 5 / 9 + 5).div_euclid(10);
+        let Payload::Vitals(v) = &parsed.entries[0] else {
+            return Err(TestCaseError::fail(format!("{line:?}: {:?}", parsed.entries)));
+        };
+        let got = v.temp_c.unwrap();
+        prop_assert!(
+            (got - tenths_c as f64 / 10.0).abs() < 1e-9,
+            "{}: {} °C, expected {}",
+            line,
+            got,
+            tenths_c as f64 / 10.0
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 2_000,
+        rng_algorithm: RngAlgorithm::XorShift,
+        ..ProptestConfig::default()
+    })]
+
     /// Segments combine: vitals, a score, doses and a measure, then one segment that takes
     /// the rest of the line, with an `@` time in front, parse back to the same entries.
     #[test]
@@ -480,6 +526,136 @@ proptest! {
 }
 
 // ---------------------------------------------------------------------------------------
+// Every kind of entry reads back from the chart as written
+
+/// Entries that come from forms, not typed lines. An acknowledgement points at entry 0 until
+/// the test gives it a real one.
+fn form_payload() -> impl Strategy<Value = Payload> {
+    let item = || 0u8..=2;
+    prop_oneof![
+        (plain_text(), 0..3u8).prop_map(|(note, f)| Payload::Acknowledgement(Acknowledgement {
+            entry: 0,
+            flag: [FlagCode::BpHigh, FlagCode::BpPredose, FlagCode::HrHigh][usize::from(f)],
+            note,
+        })),
+        (item(), item(), item(), item(), item()).prop_map(|(a, r, c, k, s)| {
+            Payload::Aldrete(AldreteScore {
+                activity: a,
+                respiration: r,
+                circulation: c,
+                consciousness: k,
+                spo2: s,
+            })
+        }),
+        plain_text().prop_map(|who| Payload::RideHome(RideHome { who })),
+        Just(Payload::PatientReady),
+    ]
+}
+
+/// A chart with one 70 kg patient and one dosing session started at `now()`.
+fn new_chart() -> (tempfile::TempDir, Chart, i64) {
+    let dir = tempfile::tempdir().unwrap();
+    let start = now();
+    let mut chart =
+        Chart::create(&dir.path().join("p.db"), "pw", "Dr. Property", 2000, start).unwrap();
+    let patient = chart
+        .add_patient(
+            &NewPatient {
+                name: "Prop Patient".into(),
+                dob: NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
+                mrn: None,
+                weight_kg: Some(WEIGHT_KG),
+            },
+            start,
+        )
+        .unwrap();
+    let session = chart
+        .start_session(
+            &NewSession {
+                patient_id: patient,
+                kind: SessionKind::Dosing,
+                started: start,
+                intention: None,
+                dosing_session_id: None,
+            },
+            start,
+        )
+        .unwrap();
+    (dir, chart, session)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 48,
+        rng_algorithm: RngAlgorithm::XorShift,
+        ..ProptestConfig::default()
+    })]
+
+    /// Typed entries, form entries, a strike and a session end (with or without a reason),
+    /// written and read back from the chart reopened from disk: each payload as written.
+    #[test]
+    fn every_payload_kind_reads_back_from_the_chart(
+        payloads in proptest::collection::vec(
+            prop_oneof![3 => valid_payload(), 2 => form_payload()], 1..16),
+        strike in any::<usize>(),
+        end_reason in proptest::option::of(plain_text()),
+    ) {
+        let (dir, mut chart, session) = new_chart();
+        let config = config();
+        let mut written: Vec<(i64, Payload)> = Vec::new();
+        let alert = charting::record_line(&mut chart, config, session, "bp 170/105", &now())
+            .map_err(|e| TestCaseError::fail(e.to_string()))?[0];
+        for (n, p) in payloads.iter().enumerate() {
+            let at = now() + Duration::minutes(n as i64 + 1);
+            let mut p = p.clone();
+            if let Payload::Acknowledgement(a) = &mut p {
+                a.entry = alert;
+            }
+            // A typed entry is expected as its line parses (the grammar's round trip is the
+            // property above); a form entry as it was made.
+            let (ids, expected) = match format_payload(&p) {
+                Some(line) => {
+                    let parsed = parse_line(&line, &context(Some(WEIGHT_KG)))
+                        .map_err(|e| TestCaseError::fail(format!("{line:?}: {e}")))?;
+                    let ids = charting::record_line(&mut chart, config, session, &line, &at);
+                    (ids, parsed.entries[0].clone())
+                }
+                None => {
+                    let ids =
+                        charting::record_payloads(&mut chart, config, session, vec![p.clone()], &at);
+                    (ids, p.clone())
+                }
+            };
+            let ids = ids.map_err(|e| TestCaseError::fail(format!("{p:?}: {e}")))?;
+            prop_assert_eq!(ids.len(), 1);
+            written.push((ids[0], expected));
+        }
+        let later = now() + Duration::minutes(100);
+        let target = written[strike % written.len()].0;
+        let struck = charting::strike_entry(&mut chart, target, "in error", &later)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        written.push((struck, Payload::Strike));
+        let end = Payload::SessionEnd(SessionEnd { reason: end_reason });
+        let ended = charting::record_payloads(&mut chart, config, session, vec![end.clone()], &later)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        written.push((ended[0], end));
+        drop(chart);
+
+        let chart = Chart::open(&dir.path().join("p.db"), "pw", 5000)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let lines = charting::session_lines(&chart, session).unwrap();
+        for (id, payload) in &written {
+            let line = lines.iter().find(|l| l.entry.id == *id);
+            prop_assert!(line.is_some(), "entry {} is in the chart", id);
+            prop_assert_eq!(&line.unwrap().entry.payload, payload);
+        }
+        let struck_line = lines.iter().find(|l| l.entry.id == target).unwrap();
+        prop_assert!(matches!(struck_line.status, EntryStatus::Struck { .. }), "{:?}", struck_line.status);
+        prop_assert!(chart.verify().unwrap().is_ok());
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // The store under random sequences of writes
 
 #[derive(Debug, Clone)]
@@ -488,32 +664,86 @@ enum Op {
     /// Amend the entry at this index (modulo the entries so far) with this payload.
     Amend(usize, Payload),
     Strike(usize),
-    Sign,
+    /// Sign the session's note, with or without a reason.
+    Sign(Option<String>),
     Addendum(String),
+    /// New patient details; a weight outside 0-700 kg is refused.
+    Details(PatientDetails),
+    /// Start a course with this many planned dosing sessions; 1 to 50 are accepted.
+    Course(u32, Vec<String>),
+}
+
+fn patient_details() -> impl Strategy<Value = PatientDetails> {
+    let weight = prop_oneof![
+        4 => (300u32..=2000).prop_map(|t| f64::from(t) / 10.0),
+        1 => proptest::sample::select(vec![0.0, -5.0, 700.0, 900.0, f64::NAN]),
+    ];
+    // Always a weight: a version without one leaves the patient with no weight on record,
+    // and mg/kg doses are then refused (tests/cli.rs covers that).
+    (
+        weight.prop_map(Some),
+        proptest::option::of(plain_text()),
+        proptest::option::of(plain_text()),
+        proptest::collection::vec(plain_text(), 0..3),
+    )
+        .prop_map(
+            |(weight_kg, emergency_contact, ride_contact, medications)| PatientDetails {
+                weight_kg,
+                emergency_contact,
+                ride_contact,
+                medications,
+            },
+        )
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    // Measures are left out of what is logged here: a PHQ-9 item 9 answer above 0 opens a
-    // safety flag that blocks signing, which the sequence would then rarely reach.
+    // Measures are logged too: a PHQ-9 with item 9 above 0 (three in four PHQ-9s here) opens
+    // a safety flag that refuses signing until a risk assessment (a text kind) follows.
     let loggable = prop_oneof![
         3 => vitals(),
         1 => sedation(),
         2 => dose(),
         3 => observation(),
-        1 => text_kind(),
+        2 => measure(),
+        2 => text_kind(),
     ];
     let single = prop_oneof![vitals(), sedation(), observation()];
     prop_oneof![
         6 => loggable.prop_map(Op::Log),
         3 => (any::<usize>(), single).prop_map(|(i, p)| Op::Amend(i, p)),
         2 => any::<usize>().prop_map(Op::Strike),
-        1 => Just(Op::Sign),
+        2 => proptest::option::of(plain_text()).prop_map(Op::Sign),
         2 => text().prop_map(Op::Addendum),
+        1 => patient_details().prop_map(Op::Details),
+        1 => (0u32..=55, proptest::collection::vec(plain_text(), 0..3))
+            .prop_map(|(n, goals)| Op::Course(n, goals)),
     ]
+}
+
+/// The model's safety flag, worked out here from the session's lines: the newest standing
+/// PHQ-9 with item 9 above 0, not followed by a standing risk assessment.
+fn safety_flag_open(chart: &Chart, session: i64) -> bool {
+    let lines = charting::session_lines(chart, session).unwrap();
+    let current = || lines.iter().filter(|l| l.status == EntryStatus::Current);
+    let raised = current()
+        .filter(|l| {
+            matches!(&l.entry.payload, Payload::Measure(m)
+                if m.instrument == Instrument::Phq9 && m.items[8] > 0)
+        })
+        .map(|l| (l.entry.event_time, l.entry.id))
+        .max();
+    raised.is_some_and(|(at, _)| {
+        !current().any(|l| {
+            matches!(l.entry.payload, Payload::RiskAssessment(_)) && l.entry.event_time >= at
+        })
+    })
 }
 
 /// Tables the chart only ever appends to, and their key column.
 const TABLES: &[(&str, &str)] = &[
+    ("clinicians", "id"),
+    ("patient_details", "id"),
+    ("courses", "id"),
     ("entries", "id"),
     ("audit", "seq"),
     ("notes", "id"),
@@ -552,33 +782,9 @@ struct Known {
 }
 
 fn run_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
-    let dir = tempfile::tempdir().unwrap();
+    let (_dir, mut chart, session) = new_chart();
     let start = now();
-    let mut chart = Chart::create(&dir.path().join("p.db"), "pw", "Dr. Property", 2000, start)
-        .map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let patient = chart
-        .add_patient(
-            &NewPatient {
-                name: "Prop Patient".into(),
-                dob: NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
-                mrn: None,
-                weight_kg: Some(WEIGHT_KG),
-            },
-            start,
-        )
-        .unwrap();
-    let session = chart
-        .start_session(
-            &NewSession {
-                patient_id: patient,
-                kind: SessionKind::Dosing,
-                started: start,
-                intention: None,
-                dosing_session_id: None,
-            },
-            start,
-        )
-        .unwrap();
+    let patient = chart.session(session).unwrap().patient_id;
     let config = config();
     let mut known: Vec<Known> = Vec::new();
     let mut signed = false;
@@ -589,6 +795,24 @@ fn run_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
         let at = start + Duration::minutes(n as i64 + 1);
         let count_before = chart.entry_count().unwrap();
         let max_before = known.iter().map(|k| k.id).max().unwrap_or(0);
+        // Signing starts from the note's draft, which opening the note writes (an append
+        // of its own, checked like any other).
+        if matches!(op, Op::Sign(_)) && note.is_none() {
+            let opened = course::open_note(&mut chart, config, session, at)
+                .map_err(|e| TestCaseError::fail(format!("op {n}: open the note: {e}")))?;
+            note = Some(opened.note.id);
+            let after = rows(&chart);
+            for (key, before) in &seen {
+                prop_assert_eq!(
+                    after.get(key),
+                    Some(before),
+                    "op {}: row {:?} changed",
+                    n,
+                    key
+                );
+            }
+            seen = after;
+        }
         // What the model expects: Some(true) succeeds, Some(false) is refused, None either.
         let (expected, result): (Option<bool>, Result<(), String>) = match op {
             Op::Log(p) => {
@@ -623,24 +847,57 @@ fn run_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
                     r.map(|_| ()).map_err(|e| e.to_string()),
                 )
             }
-            Op::Sign => {
+            Op::Sign(reason) => {
                 let was_signed = signed;
-                let r = course::open_note(&mut chart, config, session, at).and_then(|data| {
-                    note = Some(data.note.id);
-                    course::sign_note(
-                        &mut chart,
-                        config,
-                        data.note.id,
-                        None,
-                        Some("property test"),
-                        at,
-                    )
-                });
+                let flag_open = safety_flag_open(&chart, session);
+                let check = course::sign_check(&chart, config, session, at).unwrap();
+                prop_assert_eq!(
+                    check.blocked.is_some(),
+                    flag_open,
+                    "op {}: the safety flag as the model sees it",
+                    n
+                );
+                let id = note.expect("opened before the op");
+                let r = course::sign_note(&mut chart, config, id, None, reason.as_deref(), at);
                 if r.is_ok() {
                     signed = true;
                 }
-                // Signed once (with a reason for whatever is open); a second time, refused.
-                (Some(!was_signed), r.map_err(|e| e.to_string()))
+                if let Err(e) = &r
+                    && !was_signed
+                {
+                    let e = e.to_string();
+                    let why_ok = if flag_open {
+                        e.contains("cannot be signed") && e.contains("risk assessment")
+                    } else {
+                        e.contains("needs a reason")
+                    };
+                    prop_assert!(why_ok, "op {}: refused with {:?}", n, e);
+                }
+                // Signed once; never over an open safety flag; without a reason only when
+                // nothing open asks for one.
+                (
+                    Some(
+                        !was_signed
+                            && !flag_open
+                            && (reason.as_deref().is_some_and(|r| !r.trim().is_empty())
+                                || check.needs_reason.is_empty()),
+                    ),
+                    r.map_err(|e| e.to_string()),
+                )
+            }
+            Op::Details(details) => {
+                let plausible = details
+                    .weight_kg
+                    .is_none_or(|w| w.is_finite() && w > 0.0 && w < 700.0);
+                let r = chart.update_patient_details(patient, details, at);
+                (Some(plausible), r.map(|_| ()).map_err(|e| e.to_string()))
+            }
+            Op::Course(planned, goals) => {
+                let r = chart.start_course(patient, *planned, goals, at);
+                (
+                    Some((1..=50).contains(planned)),
+                    r.map(|_| ()).map_err(|e| e.to_string()),
+                )
             }
             Op::Addendum(text) => {
                 let r = match note {
@@ -678,6 +935,7 @@ fn run_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
             count_before,
             count
         );
+        let now_rows = rows(&chart);
         if result.is_err() {
             prop_assert_eq!(
                 count,
@@ -686,8 +944,14 @@ fn run_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
                 n,
                 op
             );
+            prop_assert_eq!(
+                now_rows.len(),
+                seen.len(),
+                "op {} {:?}: a refused write added no row anywhere",
+                n,
+                op
+            );
         }
-        let now_rows = rows(&chart);
         for (key, before) in &seen {
             prop_assert_eq!(
                 now_rows.get(key),
@@ -753,9 +1017,18 @@ fn p_of(op: &Op) -> Option<&Payload> {
     }
 }
 
+/// 300 cases; 3,000 with `KAPCHART_LONG_TESTS=1`.
+fn store_cases() -> u32 {
+    if std::env::var("KAPCHART_LONG_TESTS").is_ok_and(|v| v == "1") {
+        3_000
+    } else {
+        300
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 24,
+        cases: store_cases(),
         max_shrink_iters: 64,
         ..ProptestConfig::default()
     })]
