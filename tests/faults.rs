@@ -17,7 +17,7 @@ use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Generous: a debug build, and opening a chart derives the SQLCipher key.
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -365,19 +365,13 @@ fn a_chart_locked_by_another_process_is_busy_then_works() {
     let chart = home.chart();
     let before = (file_bytes(&chart), file_bytes(&sibling(&chart, "-wal")));
 
-    let started = Instant::now();
     let err = home.fails(&["log", "--session", &session, "hr 72"], 1);
-    let waited = started.elapsed();
     assert!(
         err.contains("busy") && err.contains("another kapchart process"),
         "{err}"
     );
     assert!(err.contains("nothing was written"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
-    assert!(
-        waited < Duration::from_secs(4),
-        "the 200 ms timeout from the config was used, not the 5 s default: {waited:?}"
-    );
     // Reading goes on while another process writes.
     assert_eq!(summaries(&home, &session), ["HR 70"]);
     assert_eq!(
@@ -391,6 +385,37 @@ fn a_chart_locked_by_another_process_is_busy_then_works() {
     home.ok(&["log", "--session", &session, "hr 72"]);
     assert_eq!(summaries(&home, &session), ["HR 70", "HR 72"]);
     assert_verifies(&home);
+}
+
+/// The busy timeout comes from the config, shown without timing anything: with 10 minutes
+/// configured, a write waits out a lock held longer than the 5 s default and then lands.
+/// (Had the default been used, the write would have been refused as busy.)
+#[test]
+fn a_configured_busy_timeout_waits_out_a_long_lock() {
+    let home = Home::new();
+    let config = home.path().join("xdg-config/kapchart/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "[chart]\nbusy_timeout_ms = 600000\n").unwrap();
+    let (_, session) = home.with_dosing_session();
+
+    let holder = raw(&home);
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let writer = home
+        .cmd(&["log", "--session", &session, "hr 72"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(6));
+    holder.execute_batch("ROLLBACK").unwrap();
+    drop(holder);
+    let out = writer.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the write waited for the lock: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(summaries(&home, &session), ["HR 72"]);
 }
 
 /// The same in the chart screen: the line stays in the bar with the busy message and is
@@ -598,6 +623,61 @@ fn damage_found_while_the_chart_is_open_is_named_as_damage_from_then_on() {
         chrono::Local::now().fixed_offset(),
     );
     damaged("adding a patient", add.unwrap_err().to_string());
+}
+
+// ---------------------------------------------------------------------------------------
+// A line that fails inside the store
+
+/// "Nothing is written when any part of a line is wrong", past the grammar: a line of three
+/// entries whose second one the chart itself refuses (a trigger added behind kapchart's
+/// back stands in for a write that fails half-way) lands not at all: no entry, no audit row,
+/// the file's bytes unchanged. Without the trigger the same line charts all three.
+#[test]
+fn a_line_that_fails_on_its_second_entry_writes_none_of_it() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    home.ok(&["log", "--session", &session, "hr 70"]);
+    const REFUSAL: &str = "injected: the second entry cannot be written";
+    {
+        let conn = raw(&home);
+        conn.execute_batch(&format!(
+            "CREATE TRIGGER fail_second_entry BEFORE INSERT ON entries \
+             WHEN NEW.kind = 'sedation' BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"
+        ))
+        .unwrap();
+    }
+    let chart = home.chart();
+    let before = (file_bytes(&chart), file_bytes(&sibling(&chart, "-wal")));
+    let audit_rows = |home: &Home| -> i64 {
+        raw(home)
+            .query_row("SELECT count(*) FROM audit", [], |r| r.get(0))
+            .unwrap()
+    };
+    let audit_before = audit_rows(&home);
+    let line = "bp 128/82 hr 74 moaas 4 obs settling in";
+    let err = home.fails(&["log", "--session", &session, line], 1);
+    assert!(err.contains(REFUSAL), "the store's reason is shown: {err}");
+    assert_eq!(
+        summaries(&home, &session),
+        ["HR 70"],
+        "none of the line landed"
+    );
+    assert_eq!(audit_rows(&home), audit_before, "no audit row either");
+    assert_eq!(
+        (file_bytes(&chart), file_bytes(&sibling(&chart, "-wal"))),
+        before,
+        "the file's bytes are unchanged"
+    );
+
+    raw(&home)
+        .execute_batch("DROP TRIGGER fail_second_entry")
+        .unwrap();
+    assert_verifies(&home);
+    home.ok(&["log", "--session", &session, line]);
+    assert_eq!(
+        summaries(&home, &session),
+        ["HR 70", "BP 128/82 · HR 74", "MOAA/S 4", "settling in"]
+    );
 }
 
 // ---------------------------------------------------------------------------------------

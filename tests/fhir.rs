@@ -3,8 +3,7 @@
 //! file and validated with the Python package `fhir.resources` (R4B models).
 //!
 //! The validation needs a Python with `fhir.resources` 8.x: `$KAPCHART_FHIR_PYTHON`, else
-//! `.venv-fhir/bin/python` at the repo root. Set one up with
-//! `python3 -m venv .venv-fhir && .venv-fhir/bin/pip install 'fhir.resources>=8,<9'`.
+//! `target/fhir-venv/bin/python`, which `bash .ci/test` (the README's test command) creates.
 
 mod common;
 
@@ -200,14 +199,14 @@ fn python() -> PathBuf {
     if let Some(p) = std::env::var_os("KAPCHART_FHIR_PYTHON").filter(|p| !p.is_empty()) {
         return PathBuf::from(p);
     }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-fhir/bin/python");
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fhir-venv/bin/python");
     if venv.exists() {
         return venv;
     }
     panic!(
-        "FHIR validation needs Python with fhir.resources 8.x. At the repo root run:\n  \
-         python3 -m venv .venv-fhir && .venv-fhir/bin/pip install 'fhir.resources>=8,<9'\n\
-         or set KAPCHART_FHIR_PYTHON to a python that has it."
+        "FHIR validation needs Python with fhir.resources 8.x. Run the suite with\n  \
+         bash .ci/test\n\
+         which creates target/fhir-venv, or set KAPCHART_FHIR_PYTHON to a python that has it."
     );
 }
 

@@ -1,60 +1,20 @@
-//! Properties, checked on generated input (proptest):
+//! Properties of the quick-entry grammar, checked on generated input (proptest):
 //!
-//! - the quick-entry grammar never panics, whatever is typed (100,000 lines: arbitrary text
-//!   and lines built from the grammar's own words, numbers, units, times, quotes and tags);
-//! - every valid entry kind formats to a line that parses back to the same entry;
-//! - the store stays append-only under random sequences of log, amend, strike, sign and
-//!   addendum: no row ever changes or goes, a correction target is corrected at most once,
-//!   raw UPDATE and DELETE are refused, and the audit trail verifies.
+//! - the grammar never panics, whatever is typed (100,000 lines: arbitrary text and lines
+//!   built from the grammar's own words, numbers, units, times, quotes and tags);
+//! - every valid entry kind formats to a line that parses back to the same entry, and a
+//!   temperature typed in °F comes back in °C rounded to 0.1.
+//!
+//! The chart's properties are in store_properties.rs.
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
-use kapchart::app::charting;
-use kapchart::app::course;
-use kapchart::config::Config;
-use kapchart::domain::entry::{RiskAssessment, Text};
+mod generators;
+
+use chrono::{Duration, TimeZone};
+use generators::*;
+use kapchart::domain::Payload;
 use kapchart::domain::grammar::{GrammarError, KEYWORDS, ParseContext, format_payload, parse_line};
-use kapchart::domain::measures::{Instrument, MeasureRules, score};
-use kapchart::domain::screening::{
-    Answer, Decision, EligibilityDecision, ScreeningAnswer, ScreeningItem,
-};
-use kapchart::domain::{
-    BloodPressure, Dose, DoseUnit, Observation, Payload, Route, Sedation, SessionKind, VitalSigns,
-};
-use kapchart::store::{Chart, NewPatient, NewSession};
 use proptest::prelude::*;
 use proptest::test_runner::{RngAlgorithm, TestCaseError};
-use rusqlite::types::Value;
-use std::collections::{BTreeMap, HashSet};
-
-const WEIGHT_KG: f64 = 70.0;
-
-/// A string strategy from a regex, parsed once (a `&str` strategy parses it per value).
-fn re(regex: &str) -> proptest::string::RegexGeneratorStrategy<String> {
-    proptest::string::string_regex(regex).expect("a valid regex")
-}
-
-fn config() -> &'static Config {
-    static CONFIG: std::sync::OnceLock<Config> = std::sync::OnceLock::new();
-    CONFIG.get_or_init(Config::default)
-}
-
-/// 14:30 on 12 May 2026 at +01:00.
-fn now() -> DateTime<FixedOffset> {
-    FixedOffset::east_opt(3600)
-        .unwrap()
-        .with_ymd_and_hms(2026, 5, 12, 14, 30, 0)
-        .unwrap()
-}
-
-fn context(weight_kg: Option<f64>) -> ParseContext<'static, FixedOffset> {
-    ParseContext {
-        now: now(),
-        weight_kg,
-        drugs: &config().drugs.known,
-        doses: &config().alerts.doses,
-        measures: &config().measures,
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // The grammar never panics
@@ -226,209 +186,6 @@ fn parse_on(zone: u8, weight_kg: Option<f64>, line: &str) -> Result<Vec<Payload>
 // ---------------------------------------------------------------------------------------
 // Valid payloads, and their round trip through format_payload and parse_line
 
-/// A word of free text: no quotes or # (an observation reads those), no control characters.
-fn word() -> impl Strategy<Value = String> {
-    prop_oneof![
-        6 => re("[a-zA-Z]{1,10}"),
-        1 => re("[a-zA-Z0-9,.;:!?'/()@+-]{1,10}"),
-        1 => re("[äöüéßñ]{1,4}"),
-    ]
-}
-
-/// Free text: words with single spaces, trimmed.
-fn text() -> impl Strategy<Value = String> {
-    proptest::collection::vec(word(), 1..8).prop_map(|w| w.join(" "))
-}
-
-/// Free text where quotes and # are plain characters too (not an observation).
-fn plain_text() -> impl Strategy<Value = String> {
-    proptest::collection::vec(prop_oneof![4 => word(), 1 => re("[#\"a-z]{1,5}")], 1..8)
-        .prop_map(|w| w.join(" "))
-}
-
-fn vitals() -> impl Strategy<Value = Payload> {
-    let bp = (50u16..=300, 20u16..=200)
-        .prop_filter("diastolic below systolic", |(s, d)| d < s)
-        .prop_map(|(systolic, diastolic)| BloodPressure {
-            systolic,
-            diastolic,
-        });
-    (
-        proptest::option::of(bp),
-        proptest::option::of(20u16..=250),
-        proptest::option::of(50u8..=100),
-        proptest::option::of(4u16..=60),
-        proptest::option::of((300u16..=450).prop_map(|tenths| f64::from(tenths) / 10.0)),
-    )
-        .prop_map(|(bp, hr, spo2, rr, temp_c)| VitalSigns {
-            bp,
-            hr,
-            spo2,
-            rr,
-            temp_c,
-        })
-        .prop_filter("at least one vital sign", |v| !v.is_empty())
-        .prop_map(Payload::Vitals)
-}
-
-fn sedation() -> impl Strategy<Value = Payload> {
-    (0u8..=5).prop_map(|moaas| Payload::Sedation(Sedation { moaas }))
-}
-
-fn dose() -> impl Strategy<Value = Payload> {
-    let unit = proptest::sample::select(vec![DoseUnit::Mg, DoseUnit::Mcg, DoseUnit::MgPerKg]);
-    let route = proptest::sample::select(Route::ALL.to_vec());
-    (
-        proptest::sample::select(config().drugs.known.clone()),
-        1u32..=5_000_000,
-        unit,
-        route,
-        proptest::option::of(1u32..=1440),
-    )
-        .prop_map(|(drug, thousandths, unit, route, over_min)| {
-            let amount = f64::from(thousandths) / 1000.0;
-            let (total_mg, weight_kg) = match unit {
-                DoseUnit::Mg => (amount, None),
-                DoseUnit::Mcg => (amount / 1000.0, None),
-                DoseUnit::MgPerKg => (
-                    (amount * WEIGHT_KG * 100.0).round() / 100.0,
-                    Some(WEIGHT_KG),
-                ),
-            };
-            Dose {
-                drug,
-                amount,
-                unit,
-                route,
-                over_min,
-                total_mg,
-                weight_kg,
-            }
-        })
-        // Only doses a clinic can chart: beyond its ceiling a dose is refused as a typo.
-        .prop_filter("within the dose ceilings", |d| {
-            config().alerts.doses.refusal(d).is_none()
-        })
-        .prop_map(Payload::Dose)
-}
-
-/// An observation made of words, #tags and "quotes"; the expected tags (lowercase, each
-/// once) and quotes follow from the parts.
-fn observation() -> impl Strategy<Value = Payload> {
-    #[derive(Debug, Clone)]
-    enum Part {
-        Word(String),
-        Tag(String),
-        Quote(String),
-    }
-    let part = prop_oneof![
-        5 => word().prop_map(Part::Word),
-        2 => re("[a-zA-Z][a-zA-Z0-9_-]{0,8}").prop_map(Part::Tag),
-        2 => text().prop_map(Part::Quote),
-    ];
-    proptest::collection::vec(part, 1..8).prop_map(|parts| {
-        let mut words = Vec::new();
-        let mut tags: Vec<String> = Vec::new();
-        let mut quotes = Vec::new();
-        for p in parts {
-            match p {
-                Part::Word(w) => words.push(w),
-                Part::Tag(t) => {
-                    let lower = t.to_lowercase();
-                    if !tags.contains(&lower) {
-                        tags.push(lower);
-                    }
-                    words.push(format!("#{t}"));
-                }
-                Part::Quote(q) => {
-                    words.push(format!("\"{q}\""));
-                    quotes.push(q);
-                }
-            }
-        }
-        Payload::Observation(Observation {
-            text: words.join(" "),
-            tags,
-            quotes,
-        })
-    })
-}
-
-fn measure() -> impl Strategy<Value = Payload> {
-    proptest::sample::select(Instrument::ALL.to_vec())
-        .prop_flat_map(|i| {
-            proptest::collection::vec(0..=i.max_item(), i.item_count())
-                .prop_map(move |items| (i, items))
-        })
-        .prop_map(|(i, items)| {
-            Payload::Measure(score(i, &items, &MeasureRules::default()).expect("valid answers"))
-        })
-}
-
-fn screening() -> impl Strategy<Value = Payload> {
-    let item = proptest::sample::select(vec![
-        ScreeningItem::ActivePsychosis,
-        ScreeningItem::ManiaHistory,
-        ScreeningItem::Hypertension,
-        ScreeningItem::UncontrolledHypertension,
-        ScreeningItem::VascularDisease,
-        ScreeningItem::Pregnancy,
-        ScreeningItem::SubstanceUse,
-    ]);
-    let answer = proptest::sample::select(vec![Answer::Yes, Answer::No, Answer::Unknown]);
-    (item, answer, proptest::option::of(plain_text()))
-        .prop_map(|(item, answer, note)| Payload::Screening(ScreeningAnswer { item, answer, note }))
-}
-
-fn eligibility() -> impl Strategy<Value = Payload> {
-    let decision = proptest::sample::select(vec![
-        Decision::Eligible,
-        Decision::NotEligible,
-        Decision::Deferred,
-    ]);
-    (decision, plain_text()).prop_map(|(decision, reason)| {
-        Payload::Eligibility(EligibilityDecision { decision, reason })
-    })
-}
-
-/// The kinds that take the rest of the line as text.
-fn text_kind() -> impl Strategy<Value = Payload> {
-    (0..4u8, plain_text()).prop_map(|(kind, text)| match kind {
-        0 => Payload::Intention(Text { text }),
-        1 => Payload::Setting(Text { text }),
-        2 => Payload::Consent(Text { text }),
-        _ => Payload::RiskAssessment(RiskAssessment { outcome: text }),
-    })
-}
-
-/// Any payload a quick-entry line can make.
-fn valid_payload() -> impl Strategy<Value = Payload> {
-    prop_oneof![
-        3 => vitals(),
-        1 => sedation(),
-        2 => dose(),
-        3 => observation(),
-        1 => measure(),
-        1 => screening(),
-        1 => eligibility(),
-        2 => text_kind(),
-    ]
-}
-
-/// Whether a payload's segment takes the rest of the line (so it must come last).
-fn takes_the_rest(p: &Payload) -> bool {
-    matches!(
-        p,
-        Payload::Observation(_)
-            | Payload::Screening(_)
-            | Payload::Eligibility(_)
-            | Payload::Intention(_)
-            | Payload::Setting(_)
-            | Payload::Consent(_)
-            | Payload::RiskAssessment(_)
-    )
-}
-
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 10_000,
@@ -445,6 +202,40 @@ proptest! {
         prop_assert!(!parsed.time_given);
         prop_assert_eq!(parsed.event_time, now());
         prop_assert_eq!(parsed.entries, vec![payload], "line {:?}", line);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 2_000,
+        rng_algorithm: RngAlgorithm::XorShift,
+        ..ProptestConfig::default()
+    })]
+
+    /// A temperature in °F (`98.6F`, `98.6 F`, `98.6°F`) is stored in °C, rounded to 0.1.
+    #[test]
+    fn fahrenheit_comes_back_in_celsius(tenths_f in 860i64..=1130, form in 0..3u8) {
+        let f = tenths_f as f64 / 10.0;
+        let line = match form {
+            0 => format!("temp {f}F"),
+            1 => format!("temp {f} F"),
+            _ => format!("temp {f}°F"),
+        };
+        let parsed = parse_line(&line, &context(None))
+            .map_err(|e| TestCaseError::fail(format!("{line:?} does not parse: {e}")))?;
+        // (tenths_f - 320) * 5 / 9 tenths of a degree, rounded: never a tie (9 is odd).
+        let tenths_c = ((tenths_f - 320) * 10 * 5 / 9 + 5).div_euclid(10);
+        let Payload::Vitals(v) = &parsed.entries[0] else {
+            return Err(TestCaseError::fail(format!("{line:?}: {:?}", parsed.entries)));
+        };
+        let got = v.temp_c.unwrap();
+        prop_assert!(
+            (got - tenths_c as f64 / 10.0).abs() < 1e-9,
+            "{}: {} °C, expected {}",
+            line,
+            got,
+            tenths_c as f64 / 10.0
+        );
     }
 }
 
@@ -485,314 +276,4 @@ proptest! {
         prop_assert_eq!(parsed.event_time, now() - Duration::minutes(minutes_ago.unwrap_or(0)));
         prop_assert_eq!(parsed.entries, payloads, "line {:?}", line);
     }
-}
-
-// ---------------------------------------------------------------------------------------
-// The store under random sequences of writes
-
-#[derive(Debug, Clone)]
-enum Op {
-    Log(Payload),
-    /// Amend the entry at this index (modulo the entries so far) with this payload.
-    Amend(usize, Payload),
-    Strike(usize),
-    Sign,
-    Addendum(String),
-}
-
-fn op() -> impl Strategy<Value = Op> {
-    // Measures are left out of what is logged here: a PHQ-9 item 9 answer above 0 opens a
-    // safety flag that blocks signing, which the sequence would then rarely reach.
-    let loggable = prop_oneof![
-        3 => vitals(),
-        1 => sedation(),
-        2 => dose(),
-        3 => observation(),
-        1 => text_kind(),
-    ];
-    let single = prop_oneof![vitals(), sedation(), observation()];
-    prop_oneof![
-        6 => loggable.prop_map(Op::Log),
-        3 => (any::<usize>(), single).prop_map(|(i, p)| Op::Amend(i, p)),
-        2 => any::<usize>().prop_map(Op::Strike),
-        1 => Just(Op::Sign),
-        2 => text().prop_map(Op::Addendum),
-    ]
-}
-
-/// Tables the chart only ever appends to, and their key column.
-const TABLES: &[(&str, &str)] = &[
-    ("entries", "id"),
-    ("audit", "seq"),
-    ("notes", "id"),
-    ("note_drafts", "id"),
-    ("note_signatures", "id"),
-    ("note_addenda", "id"),
-    ("sessions", "id"),
-    ("patients", "id"),
-];
-
-/// Every row of the append-only tables as stored: (table, key) -> columns.
-fn rows(chart: &Chart) -> BTreeMap<(&'static str, i64), Vec<Value>> {
-    let conn = chart.raw_connection();
-    let mut out = BTreeMap::new();
-    for (table, key) in TABLES {
-        let mut stmt = conn
-            .prepare(&format!("SELECT {key}, * FROM {table} ORDER BY {key}"))
-            .unwrap();
-        let n = stmt.column_count();
-        let mut q = stmt.query([]).unwrap();
-        while let Some(r) = q.next().unwrap() {
-            let id: i64 = r.get(0).unwrap();
-            let values = (1..n).map(|i| r.get::<_, Value>(i).unwrap()).collect();
-            out.insert((*table, id), values);
-        }
-    }
-    out
-}
-
-/// What the model expects of an entry: whether it is a strike, and whether it was corrected.
-#[derive(Debug, Clone, Copy)]
-struct Known {
-    id: i64,
-    strike: bool,
-    corrected: bool,
-}
-
-fn run_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
-    let dir = tempfile::tempdir().unwrap();
-    let start = now();
-    let mut chart = Chart::create(&dir.path().join("p.db"), "pw", "Dr. Property", 2000, start)
-        .map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let patient = chart
-        .add_patient(
-            &NewPatient {
-                name: "Prop Patient".into(),
-                dob: NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
-                mrn: None,
-                weight_kg: Some(WEIGHT_KG),
-            },
-            start,
-        )
-        .unwrap();
-    let session = chart
-        .start_session(
-            &NewSession {
-                patient_id: patient,
-                kind: SessionKind::Dosing,
-                started: start,
-                intention: None,
-                dosing_session_id: None,
-            },
-            start,
-        )
-        .unwrap();
-    let config = config();
-    let mut known: Vec<Known> = Vec::new();
-    let mut signed = false;
-    let mut note = None;
-    let mut seen = rows(&chart);
-
-    for (n, op) in ops.iter().enumerate() {
-        let at = start + Duration::minutes(n as i64 + 1);
-        let count_before = chart.entry_count().unwrap();
-        let max_before = known.iter().map(|k| k.id).max().unwrap_or(0);
-        // What the model expects: Some(true) succeeds, Some(false) is refused, None either.
-        let (expected, result): (Option<bool>, Result<(), String>) = match op {
-            Op::Log(p) => {
-                let line = format_payload(p).unwrap();
-                let r = charting::record_line(&mut chart, config, session, &line, &at);
-                (Some(true), r.map(|_| ()).map_err(|e| e.to_string()))
-            }
-            Op::Amend(..) | Op::Strike(_) if known.is_empty() => (None, Ok(())),
-            Op::Amend(i, _) | Op::Strike(i) => {
-                let target = known[i % known.len()];
-                let r = match p_of(op) {
-                    Some(p) => {
-                        let line = format_payload(p).unwrap();
-                        charting::amend_entry(
-                            &mut chart,
-                            config,
-                            target.id,
-                            "corrected",
-                            &line,
-                            &at,
-                        )
-                    }
-                    None => charting::strike_entry(&mut chart, target.id, "in error", &at),
-                };
-                if r.is_ok() {
-                    let k = known.iter_mut().find(|k| k.id == target.id).unwrap();
-                    k.corrected = true;
-                }
-                // A current entry can be corrected once; a strike, or a corrected entry, not.
-                (
-                    Some(!target.corrected && !target.strike),
-                    r.map(|_| ()).map_err(|e| e.to_string()),
-                )
-            }
-            Op::Sign => {
-                let was_signed = signed;
-                let r = course::open_note(&mut chart, config, session, at).and_then(|data| {
-                    note = Some(data.note.id);
-                    // The clinician writes the sections only they can write, then signs.
-                    let text = completed(data.note.text());
-                    course::sign_note(
-                        &mut chart,
-                        config,
-                        data.note.id,
-                        Some(&text),
-                        Some("property test"),
-                        at,
-                    )
-                });
-                if r.is_ok() {
-                    signed = true;
-                }
-                // Signed once (with a reason for whatever is open); a second time, refused.
-                (Some(!was_signed), r.map_err(|e| e.to_string()))
-            }
-            Op::Addendum(text) => {
-                let r = match note {
-                    Some(id) => chart
-                        .add_addendum(id, text, at)
-                        .map(|_| ())
-                        .map_err(|e| e.to_string()),
-                    None => Err("no note yet".into()),
-                };
-                // Addenda follow a signature.
-                (Some(signed), r)
-            }
-        };
-        if let Some(ok) = expected {
-            prop_assert_eq!(result.is_ok(), ok, "op {} {:?}: {:?}", n, op, result);
-        }
-        // New entries join the model.
-        for e in charting::session_chart(&chart, config, session)
-            .unwrap()
-            .lines()
-            .to_vec()
-        {
-            if e.entry.id > max_before {
-                known.push(Known {
-                    id: e.entry.id,
-                    strike: matches!(e.entry.payload, Payload::Strike),
-                    corrected: false,
-                });
-            }
-        }
-        known.sort_by_key(|k| k.id);
-        // Append-only: the count never drops, and every row seen before is still there,
-        // byte for byte.
-        let count = chart.entry_count().unwrap();
-        prop_assert!(
-            count >= count_before,
-            "op {}: entries went from {} to {}",
-            n,
-            count_before,
-            count
-        );
-        if result.is_err() {
-            prop_assert_eq!(
-                count,
-                count_before,
-                "op {} {:?}: a refused write wrote nothing",
-                n,
-                op
-            );
-        }
-        let now_rows = rows(&chart);
-        for (key, before) in &seen {
-            prop_assert_eq!(
-                now_rows.get(key),
-                Some(before),
-                "op {}: row {:?} changed or went",
-                n,
-                key
-            );
-        }
-        seen = now_rows;
-    }
-
-    // Each correction target is corrected at most once, and only corrections point back.
-    let conn = chart.raw_connection();
-    let mut stmt = conn
-        .prepare("SELECT corrects FROM entries WHERE corrects IS NOT NULL")
-        .unwrap();
-    let targets: Vec<i64> = stmt
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let unique: HashSet<i64> = targets.iter().copied().collect();
-    prop_assert_eq!(
-        unique.len(),
-        targets.len(),
-        "a target corrected twice: {:?}",
-        targets
-    );
-    let corrected: HashSet<i64> = known.iter().filter(|k| k.corrected).map(|k| k.id).collect();
-    prop_assert_eq!(
-        unique,
-        corrected,
-        "the model and the chart agree on what was corrected"
-    );
-
-    // Raw UPDATE and DELETE are refused by the chart itself.
-    for (table, id) in seen.keys() {
-        let key = TABLES.iter().find(|(t, _)| t == table).unwrap().1;
-        for sql in [
-            format!("UPDATE {table} SET {key} = {key} WHERE {key} = {id}"),
-            format!("DELETE FROM {table} WHERE {key} = {id}"),
-        ] {
-            let err = conn.execute(&sql, []).expect_err(&sql).to_string();
-            prop_assert!(err.contains("append-only"), "{}: {}", sql, err);
-        }
-    }
-    prop_assert_eq!(
-        &rows(&chart),
-        &seen,
-        "the refused statements changed nothing"
-    );
-
-    let report = chart.verify().unwrap();
-    prop_assert!(report.is_ok(), "verify: {:?}", report);
-    Ok(())
-}
-
-fn p_of(op: &Op) -> Option<&Payload> {
-    match op {
-        Op::Amend(_, p) => Some(p),
-        _ => None,
-    }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 24,
-        max_shrink_iters: 64,
-        ..ProptestConfig::default()
-    })]
-
-    /// One chart per case, up to 30 writes each.
-    #[test]
-    fn the_store_stays_append_only_under_random_writes(
-        ops in proptest::collection::vec(op(), 1..=30)
-    ) {
-        run_sequence(&ops)?;
-    }
-}
-
-/// A drafted note with the clinician's own sections written.
-fn completed(draft: &str) -> String {
-    draft
-        .lines()
-        .map(|l| match l.trim_end() {
-            "Assessment:" => "Assessment: steady.".to_string(),
-            "Plan:" => "Plan: continue.".to_string(),
-            t if t.starts_with("Patient's account") => format!("{t} well."),
-            _ => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }

@@ -363,19 +363,49 @@ fn golden_course_markdown() {
     );
 }
 
-#[test]
-fn the_same_record_renders_the_same_bytes() {
+/// Every render of the fixture's session and course: (name, bytes).
+fn every_render() -> Vec<(&'static str, String)> {
     let f = charted();
     let r = session_record(&f);
-    assert_eq!(
-        report::html(&r, &alerts(&f), &rules()),
-        report::html(&r, &alerts(&f), &rules())
+    let (c, patient) = course();
+    let cr = course_record(&c, patient);
+    vec![
+        ("session.html", report::html(&r, &alerts(&f), &rules())),
+        ("session.md", report::markdown(&r, &rules())),
+        ("session.csv", csv::vitals_csv(&r)),
+        ("course.html", report::html(&cr, &alerts(&c), &rules())),
+        ("course.md", report::markdown(&cr, &rules())),
+        ("course.csv", csv::vitals_csv(&cr)),
+    ]
+}
+
+/// The same chart renders the same bytes in another process: a fresh chart file, fresh
+/// hash seeds, a fresh allocator. The test runs itself again as a child (with
+/// `KAPCHART_RENDER_TO` set, the child only writes its renders there).
+#[test]
+fn the_same_record_renders_the_same_bytes() {
+    if let Some(dir) = std::env::var_os("KAPCHART_RENDER_TO") {
+        for (name, text) in every_render() {
+            std::fs::write(Path::new(&dir).join(name), text).unwrap();
+        }
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "the_same_record_renders_the_same_bytes"])
+        .env("KAPCHART_RENDER_TO", dir.path())
+        .output()
+        .expect("run the test binary again");
+    assert!(
+        out.status.success(),
+        "the child render failed: {}",
+        String::from_utf8_lossy(&out.stdout)
     );
-    assert_eq!(
-        report::markdown(&r, &rules()),
-        report::markdown(&r, &rules())
-    );
-    assert_eq!(csv::vitals_csv(&r), csv::vitals_csv(&r));
+    for (name, text) in every_render() {
+        let other = std::fs::read_to_string(dir.path().join(name))
+            .unwrap_or_else(|e| panic!("the child wrote no {name}: {e}"));
+        assert!(other == text, "{name} differs between two processes");
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -863,7 +893,8 @@ fn chromium() -> PathBuf {
     }
     panic!(
         "Chromium is needed to check that the report prints: install it with \
-         `apt-get install -y chromium` (and poppler-utils for pdfinfo)"
+         `apt-get install -y chromium poppler-utils fonts-dejavu-core`, or run the suite \
+         with `bash .ci/test`"
     );
 }
 
@@ -906,22 +937,37 @@ fn print_to_pdf(dir: &Path, name: &str, html: &str) -> Vec<u8> {
     pdf
 }
 
-/// pdfinfo's "Pages" and "Page size" lines, when poppler-utils is installed.
-fn pdf_info(path: &Path) -> Option<(u32, String)> {
-    let out = Command::new("pdfinfo").arg(path).output().ok()?;
+/// pdfinfo's "Pages" and "Page size" lines. A missing pdfinfo fails the test with the
+/// install hint: the page checks are never skipped.
+fn pdf_info(path: &Path) -> (u32, String) {
+    let out = Command::new("pdfinfo")
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "pdfinfo is needed to check the printed pages ({e}): install it with \
+             `apt-get install -y poppler-utils`, or run the suite with `bash .ci/test`"
+            )
+        });
     let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "pdfinfo {} failed: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let pages = text
         .lines()
-        .find_map(|l| l.strip_prefix("Pages:"))?
-        .trim()
-        .parse()
-        .ok()?;
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("pdfinfo gave no page count:\n{text}"));
     let size = text
         .lines()
-        .find_map(|l| l.strip_prefix("Page size:"))?
+        .find_map(|l| l.strip_prefix("Page size:"))
+        .unwrap_or_else(|| panic!("pdfinfo gave no page size:\n{text}"))
         .trim()
         .to_string();
-    Some((pages, size))
+    (pages, size)
 }
 
 /// The report with its paper size fixed, as a browser's print dialog would choose it.
@@ -957,21 +1003,18 @@ fn the_report_prints_to_pdf_with_headless_chromium() {
         ),
     ] {
         print_to_pdf(dir.path(), name, &html);
-        if let Some((pages, page_size)) = pdf_info(&dir.path().join(format!("{name}.pdf"))) {
-            assert!(pages > 0, "{name}: no pages");
-            let got: Vec<f64> = page_size
-                .split_whitespace()
-                .filter_map(|w| w.parse().ok())
-                .collect();
-            assert!(
-                got.len() == 2
-                    && (got[0] - points.0).abs() < 3.0
-                    && (got[1] - points.1).abs() < 3.0,
-                "{name}: printed on {page_size}, not {size}"
-            );
-            if name.starts_with("session") {
-                assert!((2..=5).contains(&pages), "{name}: {pages} pages");
-            }
+        let (pages, page_size) = pdf_info(&dir.path().join(format!("{name}.pdf")));
+        assert!(pages > 0, "{name}: no pages");
+        let got: Vec<f64> = page_size
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        assert!(
+            got.len() == 2 && (got[0] - points.0).abs() < 3.0 && (got[1] - points.1).abs() < 3.0,
+            "{name}: printed on {page_size}, not {size}"
+        );
+        if name.starts_with("session") {
+            assert!((2..=5).contains(&pages), "{name}: {pages} pages");
         }
     }
 }

@@ -146,6 +146,88 @@ fn sigterm_restores_the_terminal() {
     assert!(tty.terminal_restored(), "screen:\n{}", tty.screen());
 }
 
+/// A panic restores the terminal before its message is printed. The panic comes from a
+/// test hook in debug builds only (`KAPCHART_TEST_PANIC_ON_KEY=1`: the first key panics; see
+/// tests/README.md). Raw mode is off again: the message's second line starts at column 0,
+/// which needs the terminal's own newline handling back.
+#[test]
+fn a_panic_restores_the_terminal() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let mut cmd = home.cmd(&["chart", "--session", &session]);
+    cmd.env("KAPCHART_TEST_PANIC_ON_KEY", "1");
+    let mut tty = Tty::spawn(&cmd, 80, 24);
+    tty.wait_for("Chart: bp 128/82", TIMEOUT);
+    assert!(
+        tty.alternate_screen(),
+        "the chart screen is on the alternate screen"
+    );
+    tty.send("h");
+    let status = tty.wait_exit(TIMEOUT);
+    assert!(!status.success(), "a panic is a failure: {status}");
+    assert!(
+        tty.terminal_restored(),
+        "alternate screen {}, cursor hidden {}; screen:\n{}",
+        tty.alternate_screen(),
+        tty.cursor_hidden(),
+        tty.screen()
+    );
+    let screen = tty.screen();
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.starts_with("KAPCHART_TEST_PANIC_ON_KEY: a panic asked for by a test")),
+        "the panic message, on the normal screen, from column 0:\n{screen}"
+    );
+}
+
+/// `NO_COLOR` is honoured: with it set, the chart screen sends no colour at all (no SGR
+/// foreground or background sequence), and the alert is still marked with `!`. Without it,
+/// the same screen does send colour, so the check can tell the two apart.
+#[test]
+fn no_color_draws_without_colour_and_keeps_the_marks() {
+    /// SGR sequences (ESC [ ... m) that set a foreground or background colour.
+    fn colour_sequences(transcript: &[u8]) -> usize {
+        let text = String::from_utf8_lossy(transcript);
+        text.split("\x1b[")
+            .skip(1)
+            .filter_map(|rest| {
+                let end = rest.find(|c: char| !(c.is_ascii_digit() || c == ';'))?;
+                (rest[end..].starts_with('m')).then(|| rest[..end].to_string())
+            })
+            .filter(|params| {
+                params.split(';').any(|p| {
+                    matches!(
+                        p.parse::<u16>(),
+                        Ok(30..=38 | 40..=48 | 90..=97 | 100..=107)
+                    )
+                })
+            })
+            .count()
+    }
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    home.ok(&["log", "--session", &session, "bp 172/104 hr 80"]);
+    let mut counts = Vec::new();
+    for no_color in [false, true] {
+        let mut cmd = home.cmd(&["chart", "--session", &session]);
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        let mut tty = Tty::spawn(&cmd, 100, 30);
+        let screen = tty.wait_for("172/104", TIMEOUT);
+        assert!(
+            screen.contains("172/104!") || screen.contains("172/104 !"),
+            "{screen}"
+        );
+        tty.key(Key::CtrlC);
+        tty.wait_exit(TIMEOUT);
+        counts.push(colour_sequences(&tty.transcript()));
+    }
+    assert!(counts[0] > 0, "with colour, the screen is coloured");
+    assert_eq!(counts[1], 0, "NO_COLOR: no colour sequence at all");
+}
+
 #[test]
 fn sighup_restores_the_terminal() {
     let home = Home::new();

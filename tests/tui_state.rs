@@ -269,10 +269,17 @@ fn esc_closes_a_panel_and_keeps_the_screen() {
 
 #[test]
 fn the_clock_moves_with_ticks() {
+    // A relative time in the bar is read against the clock: a tick moves what the preview
+    // says the line will become.
     let f = dosing_session(44);
     let mut app = open(&f, 45);
+    type_text(&mut app, "@-5m hr 70");
+    let event_time = |app: &App| live(app).preview.clone().unwrap().unwrap()[0].event_time;
+    assert_eq!(event_time(&app), at(40));
     update(&mut app, Action::Tick(at(50)));
-    assert_eq!(app.now, at(50));
+    assert_eq!(event_time(&app), at(45), "the preview follows the tick");
+    update(&mut app, Action::Tick(at(52)));
+    assert_eq!(event_time(&app), at(47));
 }
 
 #[test]

@@ -122,10 +122,23 @@ fn event_loop(
             )?;
         }
         if let Some(action) = action {
+            #[cfg(debug_assertions)]
+            panic_if_asked(&action);
             dispatch(app, rt, action, Some(term))?;
         }
     }
     Ok(())
+}
+
+/// Test hook, absent from release builds: with `KAPCHART_TEST_PANIC_ON_KEY=1`, the first key
+/// pressed panics, so that tests/tui.rs can check the terminal is restored on a panic.
+#[cfg(debug_assertions)]
+fn panic_if_asked(action: &Action) {
+    if matches!(action, Action::Key(_))
+        && std::env::var_os("KAPCHART_TEST_PANIC_ON_KEY").is_some_and(|v| v == "1")
+    {
+        panic!("KAPCHART_TEST_PANIC_ON_KEY: a panic asked for by a test");
+    }
 }
 
 /// Feeds an action to the state and carries out the effects that follow, until none is left.
