@@ -756,6 +756,10 @@ fn entry_line(l: &ChartLine) -> String {
 fn log(ctx: &Ctx, session: i64, line: &str, out: &mut impl Write) -> Outcome {
     let mut chart = ctx.open()?;
     chart.session(session)?;
+    if chart.is_read_only() {
+        // Refused before a line is read: the lines stay with whoever sends them.
+        return Err(StoreError::ReadOnly(chart.path().to_path_buf()).into());
+    }
     if line != "-" {
         let ids = charting::record_line(&mut chart, &ctx.config, session, line, &Local::now())?;
         logging::event(

@@ -6,7 +6,9 @@ pub mod backup;
 mod course;
 mod error;
 mod files;
+mod lock;
 mod queries;
+mod restore;
 pub mod schema;
 
 pub use error::StoreError;
@@ -27,6 +29,12 @@ pub struct Chart {
     conn: Connection,
     path: PathBuf,
     clinician: Clinician,
+    /// On read-only media (or a file kapchart may not write): everything reads, every write
+    /// is refused before it starts.
+    read_only: bool,
+    /// Held while the chart is open, so that `restore` never swaps the file under it.
+    /// Declared after `conn`: the connection closes first.
+    _lock: Option<lock::ChartLock>,
 }
 
 /// What `verify` found.
@@ -68,13 +76,16 @@ impl Chart {
         }
         files::create_private_file(path)?;
         let made = (|| {
+            let lock =
+                lock::ChartLock::shared(path, Duration::from_millis(busy_timeout_ms.into()))?;
             let wrap = |e| StoreError::from_sqlite(e, path);
             let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
                 .map_err(wrap)?;
             key(&conn, passphrase).map_err(wrap)?;
             conn.pragma_update(None, "application_id", schema::APPLICATION_ID)
                 .map_err(wrap)?;
-            let mut chart = Chart::finish_open(conn, path, busy_timeout_ms)?;
+            let mut chart = Chart::finish_open(conn, path, busy_timeout_ms, false)?;
+            chart._lock = Some(lock);
             chart.add_clinician(clinician.trim(), now)?;
             chart.clinician = chart
                 .first_clinician()?
@@ -89,33 +100,75 @@ impl Chart {
     }
 
     /// Opens an existing chart. Wrong passphrase, foreign files and charts from a newer
-    /// kapchart are refused before anything is written.
+    /// kapchart are refused before anything is written. While it is open, `restore` refuses
+    /// to replace it (and it waits up to the busy timeout for a restore under way).
     pub fn open(path: &Path, passphrase: &str, busy_timeout_ms: u32) -> Result<Chart> {
         if !path.exists() {
             return Err(StoreError::NoChart(path.to_path_buf()));
         }
+        let lock = lock::ChartLock::shared(path, Duration::from_millis(busy_timeout_ms.into()))?;
+        let mut chart = Chart::open_unlocked(path, passphrase, busy_timeout_ms)?;
+        if !chart.read_only {
+            // No restore can be under way while this process holds the chart's lock: what a
+            // killed restore left beside the chart is of no use and goes.
+            files::remove_stale_restores(path);
+        }
+        chart._lock = Some(lock);
+        Ok(chart)
+    }
+
+    /// Opens a chart without taking its lock: for copies that only this process knows
+    /// about (a backup being verified, a restore being prepared).
+    pub(crate) fn open_unlocked(
+        path: &Path,
+        passphrase: &str,
+        busy_timeout_ms: u32,
+    ) -> Result<Chart> {
+        if !path.exists() {
+            return Err(StoreError::NoChart(path.to_path_buf()));
+        }
         let wrap = |e| StoreError::from_sqlite(e, path);
-        let conn = Connection::open_with_flags(
+        let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(wrap)?;
         // SQLite opens a file it may not write (a read-only mount, a read-only file) read-only
-        // instead of failing; every write would then fail. Say so before anything else.
-        if conn.is_readonly(rusqlite::MAIN_DB).map_err(wrap)? {
-            return Err(StoreError::ReadOnly(path.to_path_buf()));
+        // instead of failing. Such a chart is read as usual; every write is refused up front.
+        let read_only = conn.is_readonly(rusqlite::MAIN_DB).map_err(wrap)?;
+        let unlocked = unlock(&conn, passphrase, busy_timeout_ms);
+        let wal_empty =
+            std::fs::metadata(files::sibling(path, "-wal")).map_or(true, |m| m.len() == 0);
+        match unlocked {
+            // On read-only media SQLite cannot create the `-shm` file a WAL reader needs. With
+            // no WAL to read (every kapchart that closed the chart folded it in), the file
+            // alone is the whole chart and nothing can change it: it is read as immutable.
+            Err(e)
+                if read_only
+                    && wal_empty
+                    && e.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen) =>
+            {
+                drop(conn);
+                conn = Connection::open_with_flags(
+                    immutable_uri(path),
+                    OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | OpenFlags::SQLITE_OPEN_URI
+                        | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(wrap)?;
+                unlock(&conn, passphrase, busy_timeout_ms).map_err(|e| key_error(e, path))?;
+            }
+            Err(e)
+                if read_only && e.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen) =>
+            {
+                return Err(StoreError::Invalid(format!(
+                    "{}, and its last changes are still in {} (kapchart was stopped before it could fold them in); to read them, copy the chart with its -wal file to writable storage: nothing was written",
+                    files::why_read_only(path),
+                    files::sibling(path, "-wal").display()
+                )));
+            }
+            other => other.map_err(|e| key_error(e, path))?,
         }
-        // The configured wait applies from the very first read (until now rusqlite's 5 s):
-        // a reader too may wait, while another process recovers the WAL after a crash.
-        conn.busy_timeout(Duration::from_millis(u64::from(busy_timeout_ms)))
-            .map_err(wrap)?;
-        key(&conn, passphrase).map_err(|e| match e.sqlite_error_code() {
-            // The first page does not decrypt with this key. That cannot be told apart from
-            // a file that is no chart, or from damage to that very page. Later, the same
-            // code means damage (see `StoreError::from_sqlite`).
-            Some(rusqlite::ErrorCode::NotADatabase) => StoreError::WrongPassphrase,
-            _ => wrap(e),
-        })?;
         let app_id: i32 = conn
             .query_row(
                 "SELECT application_id FROM pragma_application_id",
@@ -133,18 +186,26 @@ impl Chart {
                 supported: schema::LATEST,
             });
         }
-        let chart = Chart::finish_open(conn, path, busy_timeout_ms)?;
-        Ok(chart)
+        Chart::finish_open(conn, path, busy_timeout_ms, read_only)
     }
 
     /// Pragmas, migrations and the clinician, common to create and open.
-    fn finish_open(conn: Connection, path: &Path, busy_timeout_ms: u32) -> Result<Chart> {
+    fn finish_open(
+        conn: Connection,
+        path: &Path,
+        busy_timeout_ms: u32,
+        read_only: bool,
+    ) -> Result<Chart> {
         let wrap = |e| StoreError::from_sqlite(e, path);
         conn.busy_timeout(Duration::from_millis(u64::from(busy_timeout_ms)))
             .map_err(wrap)?;
-        let mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-            .map_err(wrap)?;
+        let mode: String = if read_only {
+            // Every chart is in WAL mode from its creation; a read-only one cannot be changed.
+            "wal".into()
+        } else {
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+                .map_err(wrap)?
+        };
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Invalid(format!(
                 "the chart could not be put in WAL mode (got {mode})"
@@ -161,11 +222,21 @@ impl Chart {
                 id: 0,
                 name: String::new(),
             },
+            read_only,
+            _lock: None,
         };
         // A chart that is up to date is not locked for writing just to be opened, so reading
         // goes on while another process holds the write lock. (`migrate` checks the version
         // again under the lock.)
-        if user_version(&chart.conn).map_err(wrap)? < schema::LATEST {
+        let version = user_version(&chart.conn).map_err(wrap)?;
+        if version < schema::LATEST && read_only {
+            return Err(StoreError::Invalid(format!(
+                "{}, and this kapchart must first update it (chart schema v{version} to v{}); copy it to writable storage to open it: nothing was written",
+                files::why_read_only(path),
+                schema::LATEST
+            )));
+        }
+        if version < schema::LATEST {
             chart.migrate()?;
         }
         if let Some(c) = chart.first_clinician()? {
@@ -187,7 +258,8 @@ impl Chart {
             let Some(sql) = schema::MIGRATIONS.get(index) else {
                 break;
             };
-            tx.execute_batch(sql).map_err(wrap)?;
+            tx.execute_batch(sql)
+                .map_err(|e| migration_failed(&path, version, e))?;
             version += 1;
             tx.pragma_update(None, "user_version", version)
                 .map_err(wrap)?;
@@ -198,6 +270,11 @@ impl Chart {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// True for a chart kapchart may read but not write (read-only media or file).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// The clinician who writes under this chart.
@@ -254,6 +331,9 @@ impl Chart {
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> std::result::Result<T, WriteError>,
     ) -> Result<T> {
         let path = self.path.clone();
+        if self.read_only {
+            return Err(StoreError::ReadOnly(path));
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -325,6 +405,68 @@ pub(crate) fn key(conn: &Connection, passphrase: &str) -> rusqlite::Result<()> {
     conn.pragma_update(None, "key", passphrase)?;
     conn.pragma_query_value(None, "application_id", |r| r.get::<_, i64>(0))?;
     Ok(())
+}
+
+/// A migration that failed: what happened to which file, in one line (SQLite's own error
+/// would quote the whole migration's SQL). The transaction is rolled back, so the chart
+/// stays at the version it had.
+fn migration_failed(path: &Path, from: i64, e: rusqlite::Error) -> StoreError {
+    let reason = match e {
+        rusqlite::Error::SqlInputError { msg, .. } => msg,
+        // A full disk, a lock, damage: said as such.
+        other => match StoreError::from_sqlite(other, path) {
+            StoreError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(f, msg),
+                ..
+            } => msg.unwrap_or_else(|| f.to_string()),
+            StoreError::Sqlite { source, .. } => source.to_string(),
+            specific => return specific,
+        },
+    };
+    let reason: String = reason
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(160)
+        .collect();
+    StoreError::Invalid(format!(
+        "updating the chart {} from schema v{from} to v{} failed ({reason}); it was left unchanged at v{from}: restore it from a backup or report this",
+        path.display(),
+        from + 1
+    ))
+}
+
+/// The configured wait (from the very first read: a reader too may wait while another
+/// process recovers the WAL after a crash), then the key.
+fn unlock(conn: &Connection, passphrase: &str, busy_timeout_ms: u32) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_millis(u64::from(busy_timeout_ms)))?;
+    key(conn, passphrase)
+}
+
+/// The first page does not decrypt with this key. That cannot be told apart from a file
+/// that is no chart, or from damage to that very page. Later, the same code means damage
+/// (see `StoreError::from_sqlite`).
+fn key_error(e: rusqlite::Error, path: &Path) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => StoreError::WrongPassphrase,
+        _ => StoreError::from_sqlite(e, path),
+    }
+}
+
+/// `file:PATH?immutable=1`, the path percent-encoded where a URI needs it.
+fn immutable_uri(path: &Path) -> String {
+    let mut uri = String::from("file:");
+    for b in path.as_os_str().as_encoded_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'.' | b'-' | b'_' | b'~' => {
+                uri.push(char::from(*b));
+            }
+            _ => uri.push_str(&format!("%{b:02X}")),
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
 }
 
 fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
