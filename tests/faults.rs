@@ -1111,3 +1111,133 @@ fn killed_backups_and_restores_leave_whole_files_and_no_stale_temporaries() {
          kills during restore: {kills} ({before_swap} left the chart as it was, {after_swap} left the backup restored and the old chart kept)"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Read-only media and messages that name the file
+
+/// A chart on a read-only mount (a write-protected stick, an archive): every command that
+/// only reads works (list, show, export, verify, backup from it), a restore from a backup
+/// on read-only media works, and only writes are refused, with the medium named. Nothing
+/// is created or changed on the read-only mount.
+#[test]
+fn a_chart_on_read_only_media_is_read_and_only_writes_are_refused() {
+    let (home, fs) = home_on_tmpfs("2m");
+    let (patient, session) = home.with_dosing_session();
+    home.ok(&["log", "--session", &session, "bp 128/82 hr 70"]);
+    home.ok(&["backup", "--to", fs.dir.join("backup.db").to_str().unwrap()]);
+    let data = fs.dir.clone();
+    let listing = || names_with(&data, "");
+    fs.remount("ro");
+    let (before, files) = (file_bytes(&home.chart()), listing());
+
+    assert!(home.ok(&["patient", "list"]).contains("Test Patient"));
+    assert_eq!(summaries(&home, &session), ["BP 128/82 · HR 70"]);
+    let md = home.ok(&["export", "--session", &session, "--format", "md"]);
+    assert!(md.contains("Test Patient"), "{md}");
+    assert_verifies(&home);
+    let copy = home.path().join("copy.db");
+    let out = home.ok(&["backup", "--to", copy.to_str().unwrap()]);
+    assert!(out.contains("verified"), "{out}");
+    let elsewhere = home.path().join("elsewhere").join("chart.db");
+    let (code, out, err) = run_out(
+        home.cmd(&["restore", data.join("backup.db").to_str().unwrap()])
+            .env("KAPCHART_DB", &elsewhere),
+    );
+    assert_eq!(code, Some(0), "restore from read-only media: {out}{err}");
+    assert_eq!(entries_in(&home, &session, &elsewhere).len(), 1);
+
+    for args in [
+        vec!["log", "--session", session.as_str(), "hr 72"],
+        vec!["log", "--session", session.as_str(), "-"],
+        vec!["patient", "add", "--name", "New One", "--dob", "1990-01-01"],
+        vec![
+            "session",
+            "start",
+            "--patient",
+            patient.as_str(),
+            "--kind",
+            "intake",
+        ],
+    ] {
+        let err = home.fails(&args, 1);
+        assert!(
+            err.contains("read-only file system") && err.contains("nothing was written"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    }
+    assert_eq!(file_bytes(&home.chart()), before, "chart unchanged");
+    assert_eq!(listing(), files, "nothing created on the read-only mount");
+    fs.remount("rw");
+    home.ok(&["log", "--session", &session, "hr 72"]);
+}
+
+/// A migration that fails (here: a table in the way of the index version 3 creates) is said
+/// in one line that names the file and the versions and says the chart was left as it
+/// was, instead of SQLite's error with the migration's SQL in it.
+#[test]
+fn a_failed_migration_is_one_line_that_names_the_file_and_what_was_kept() {
+    let home = Home::new();
+    let session = closed_chart(&home);
+    {
+        let conn = raw(&home);
+        conn.execute_batch(
+            "DROP INDEX entries_session_end;
+             CREATE TABLE entries_session_end (x);
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+    }
+    let before = file_bytes(&home.chart());
+    let err = home.fails(&["session", "show", &session], 1);
+    let chart = home.chart().display().to_string();
+    assert!(
+        err.contains(&format!(
+            "updating the chart {chart} from schema v2 to v3 failed"
+        )) && err.contains("left unchanged at v2"),
+        "{err}"
+    );
+    assert!(!err.contains("CREATE"), "no SQL: {err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    let version: i64 = raw(&home)
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    assert_eq!(file_bytes(&home.chart()).len(), before.len());
+}
+
+/// An export onto a full disk names the file and the cause, and leaves no empty or
+/// partial export behind.
+#[test]
+fn an_export_onto_a_full_disk_names_the_file_and_leaves_nothing() {
+    let home = Home::new();
+    let (patient, session) = home.with_dosing_session();
+    home.ok(&[
+        "log",
+        "--session",
+        &session,
+        "obs a line with some words in it",
+    ]);
+    let out_dir = home.path().join("usb");
+    let fs = Tmpfs::mount(&out_dir, "64k");
+    fs.fill();
+    let file = out_dir.join("course.html");
+    let err = home.fails(
+        &[
+            "export",
+            "--patient",
+            &patient,
+            "--format",
+            "html",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+        1,
+    );
+    assert!(
+        err.contains(&file.display().to_string()) && err.contains("full"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(!file.exists(), "no partial export left");
+}
