@@ -532,23 +532,38 @@ fn a_damaged_page_is_named_as_damage_not_as_a_wrong_passphrase() {
     assert_verifies(&home);
 }
 
-/// Damage to the first page cannot be told apart from a wrong passphrase (the first page is
-/// what the passphrase is checked against), so kapchart says that, and still never touches
-/// the file.
+/// Damage to the first page (what the passphrase is checked against) is told apart from a
+/// wrong passphrase: with the right one, every other page still passes its checksum. The
+/// message says the file is damaged; a wrong passphrase on the same damaged file still
+/// says so; the file is never touched.
 #[test]
-fn a_damaged_first_page_is_refused_and_kept() {
+fn a_damaged_first_page_is_named_as_damage_and_kept() {
     let home = Home::new();
     let session = closed_chart(&home);
     let chart = home.chart();
     damage_page(&chart, 1);
     let damaged = file_bytes(&chart);
     let err = home.fails(&["session", "show", &session], 1);
+    assert!(
+        err.contains("is damaged (its first page no longer matches its checksum")
+            && err.contains(&chart.display().to_string())
+            && err.contains("restore it from a backup"),
+        "{err}"
+    );
+    assert!(!err.contains("wrong passphrase"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    home.fails(&["log", "--session", &session, "hr 80"], 1);
+    home.fails(&["verify"], 1);
+    let out = home
+        .cmd(&["verify"])
+        .env("KAPCHART_PASSPHRASE", "not the passphrase")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         err.trim(),
         "kapchart: wrong passphrase, or not a kapchart chart"
     );
-    home.fails(&["log", "--session", &session, "hr 80"], 1);
-    home.fails(&["verify"], 1);
     assert_eq!(file_bytes(&chart), damaged, "left exactly as it was");
 }
 

@@ -156,7 +156,8 @@ impl Chart {
                         | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )
                 .map_err(wrap)?;
-                unlock(&conn, passphrase, busy_timeout_ms).map_err(|e| key_error(e, path))?;
+                unlock(&conn, passphrase, busy_timeout_ms)
+                    .map_err(|e| key_error(&conn, e, path))?;
             }
             Err(e)
                 if read_only && e.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen) =>
@@ -167,7 +168,7 @@ impl Chart {
                     files::sibling(path, "-wal").display()
                 )));
             }
-            other => other.map_err(|e| key_error(e, path))?,
+            other => other.map_err(|e| key_error(&conn, e, path))?,
         }
         let app_id: i32 = conn
             .query_row(
@@ -444,14 +445,40 @@ fn unlock(conn: &Connection, passphrase: &str, busy_timeout_ms: u32) -> rusqlite
     key(conn, passphrase)
 }
 
-/// The first page does not decrypt with this key. That cannot be told apart from a file
-/// that is no chart, or from damage to that very page. Later, the same code means damage
-/// (see `StoreError::from_sqlite`).
-fn key_error(e: rusqlite::Error, path: &Path) -> StoreError {
+/// The first page does not decrypt with this key: a wrong passphrase, a file that is no
+/// chart, or damage to that very page. Later, the same code means damage (see
+/// `StoreError::from_sqlite`).
+fn key_error(conn: &Connection, e: rusqlite::Error, path: &Path) -> StoreError {
     match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) if only_some_pages_fail(conn, path) => {
+            StoreError::Corrupt {
+                path: path.to_path_buf(),
+                detail:
+                    "its first page no longer matches its checksum; the passphrase fits the rest"
+                        .into(),
+            }
+        }
         Some(rusqlite::ErrorCode::NotADatabase) => StoreError::WrongPassphrase,
         _ => StoreError::from_sqlite(e, path),
     }
+}
+
+/// SQLCipher's `cipher_integrity_check` checks every page's HMAC with the key (derived from
+/// the passphrase and the salt, which is stored in the clear). With a wrong passphrase, or a
+/// file that is no chart, every page fails; when the passphrase is right and the first page
+/// was damaged, the others pass. Only reads.
+fn only_some_pages_fail(conn: &Connection, path: &Path) -> bool {
+    let mut failed = 0usize;
+    let checked = conn.pragma_query(None, "cipher_integrity_check", |r| {
+        let line: String = r.get(0)?;
+        if line.contains("HMAC") {
+            failed += 1;
+        }
+        Ok(())
+    });
+    // SQLCipher 4's page size; the first page cannot be read to ask.
+    let pages = std::fs::metadata(path).map_or(0, |m| m.len() / 4096) as usize;
+    checked.is_ok() && failed > 0 && pages > 1 && failed < pages
 }
 
 /// `file:PATH?immutable=1`, the path percent-encoded where a URI needs it.
