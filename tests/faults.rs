@@ -1256,3 +1256,77 @@ fn an_export_onto_a_full_disk_names_the_file_and_leaves_nothing() {
     assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
     assert!(!file.exists(), "no partial export left");
 }
+
+/// Runs kapchart as the unprivileged user `nobody` (setpriv(1)): root ignores file
+/// permissions, so this is how a folder or file kapchart may not write is tried for real.
+fn as_nobody(home: &Home, args: &[&str]) -> (Option<i32>, String, String) {
+    let template = home.cmd(args);
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(template.get_program())
+        .args(template.get_args())
+        .env_clear()
+        .stdin(Stdio::null());
+    for (key, value) in template.get_envs() {
+        if let Some(value) = value {
+            cmd.env(key, value);
+        }
+    }
+    run_out(&mut cmd)
+}
+
+/// A chart whose folder kapchart may not create files in (SQLite needs `-wal` and `-shm`
+/// beside the chart), and a chart file whose permissions make it read-only: both are read,
+/// and a write is refused with the cause named (the folder; the file's permissions), never
+/// the one for the other.
+#[cfg(unix)]
+#[test]
+fn a_folder_or_file_kapchart_may_not_write_is_named_as_such() {
+    use std::os::unix::fs::{PermissionsExt, chown};
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    home.ok(&["log", "--session", &session, "hr 70"]);
+    let chart = home.chart();
+    let data = chart.parent().unwrap().to_path_buf();
+    let open = std::fs::Permissions::from_mode(0o755);
+    std::fs::set_permissions(home.path(), open.clone()).unwrap();
+    std::fs::set_permissions(&data, open).unwrap();
+    let nobody = Some(65534);
+    chown(&chart, nobody, nobody).unwrap();
+    chown(sibling(&chart, ".lock"), nobody, nobody).unwrap();
+    let before = file_bytes(&chart);
+
+    // The file is nobody's, the folder root's.
+    let (code, out, err) = as_nobody(&home, &["session", "show", &session]);
+    assert_eq!(code, Some(0), "read: {err}");
+    assert!(out.contains("HR 70"), "{out}");
+    let (code, _, err) = as_nobody(&home, &["log", "--session", &session, "hr 72"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains(&format!(
+            "cannot create files in the folder {}",
+            data.display()
+        )) && err.contains("nothing was written")
+            && !err.contains("chart file"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+
+    // The folder is nobody's, the file root's and only readable.
+    chown(&data, nobody, nobody).unwrap();
+    chown(&chart, Some(0), Some(0)).unwrap();
+    std::fs::set_permissions(&chart, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, out, err) = as_nobody(&home, &["session", "show", &session]);
+    assert_eq!(code, Some(0), "read: {err}");
+    assert!(out.contains("HR 70"), "{out}");
+    let (code, _, err) = as_nobody(&home, &["log", "--session", &session, "hr 72"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains(&format!(
+            "the chart file {} is read-only (its permissions)",
+            chart.display()
+        )) && !err.contains("folder"),
+        "{err}"
+    );
+    assert_eq!(file_bytes(&chart), before, "chart unchanged");
+}

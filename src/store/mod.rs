@@ -135,19 +135,25 @@ impl Chart {
         .map_err(wrap)?;
         // SQLite opens a file it may not write (a read-only mount, a read-only file) read-only
         // instead of failing. Such a chart is read as usual; every write is refused up front.
-        let read_only = conn.is_readonly(rusqlite::MAIN_DB).map_err(wrap)?;
+        let mut read_only = conn.is_readonly(rusqlite::MAIN_DB).map_err(wrap)?;
         let unlocked = unlock(&conn, passphrase, busy_timeout_ms);
         let wal_empty =
             std::fs::metadata(files::sibling(path, "-wal")).map_or(true, |m| m.len() == 0);
+        // On read-only media, or in a folder kapchart may not create files in, SQLite cannot
+        // create the `-shm` file a WAL reader needs.
+        let no_shm = |e: &rusqlite::Error| {
+            let extended = match e {
+                rusqlite::Error::SqliteFailure(f, _) => f.extended_code,
+                _ => 0,
+            };
+            (read_only && e.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen))
+                || extended == rusqlite::ffi::SQLITE_READONLY_DIRECTORY
+        };
         match unlocked {
-            // On read-only media SQLite cannot create the `-shm` file a WAL reader needs. With
-            // no WAL to read (every kapchart that closed the chart folded it in), the file
-            // alone is the whole chart and nothing can change it: it is read as immutable.
-            Err(e)
-                if read_only
-                    && wal_empty
-                    && e.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen) =>
-            {
+            // With no WAL to read (every kapchart that closed the chart folded it in), the
+            // file alone is the whole chart: it is read as immutable, and not written.
+            Err(e) if wal_empty && no_shm(&e) => {
+                read_only = true;
                 drop(conn);
                 conn = Connection::open_with_flags(
                     immutable_uri(path),
@@ -159,9 +165,7 @@ impl Chart {
                 unlock(&conn, passphrase, busy_timeout_ms)
                     .map_err(|e| key_error(&conn, e, path))?;
             }
-            Err(e)
-                if read_only && e.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen) =>
-            {
+            Err(e) if no_shm(&e) => {
                 return Err(StoreError::Invalid(format!(
                     "{}, and its last changes are still in {} (kapchart was stopped before it could fold them in); to read them, copy the chart with its -wal file to writable storage: nothing was written",
                     files::why_read_only(path),
