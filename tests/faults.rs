@@ -1330,3 +1330,39 @@ fn a_folder_or_file_kapchart_may_not_write_is_named_as_such() {
     );
     assert_eq!(file_bytes(&chart), before, "chart unchanged");
 }
+
+/// The chart screen holds the chart open too: a restore is refused while it is open,
+/// naming it, and what was charted there stays in the chart; once it has quit, the restore
+/// goes ahead.
+#[test]
+fn a_restore_is_refused_while_the_chart_screen_is_open() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let backup = home.path().join("backup.db");
+    home.ok(&["backup", "--to", backup.to_str().unwrap()]);
+    let mut tty = Tty::spawn(&home.cmd(&["chart", "--session", &session]), 160, 40);
+    tty.wait_for("Chart: bp 128/82", TIMEOUT);
+    tty.send("obs charted in the chart screen");
+    tty.key(Key::Enter);
+    tty.wait_for("charted 1 entry", TIMEOUT);
+    let err = home.fails(&["restore", backup.to_str().unwrap(), "--replace"], 1);
+    assert!(
+        err.contains("open in another kapchart") && err.contains("kapchart chart"),
+        "names the chart screen: {err}"
+    );
+    tty.send("obs charted after the refused restore");
+    tty.key(Key::Enter);
+    tty.wait_for("charted 1 entry", TIMEOUT);
+    tty.key(Key::CtrlC);
+    assert!(tty.wait_exit(TIMEOUT).success());
+    drop(tty);
+    assert_eq!(
+        summaries(&home, &session),
+        [
+            "charted in the chart screen",
+            "charted after the refused restore"
+        ]
+    );
+    home.ok(&["restore", backup.to_str().unwrap(), "--replace"]);
+    assert!(summaries(&home, &session).is_empty());
+}
