@@ -204,3 +204,135 @@ fn export_writes_each_format_privately_and_never_overwrites() {
     home.fails(&["export", "--format", "csv"], 2);
     home.fails(&["export", "--session", &session, "--format", "pdf"], 2);
 }
+
+fn kept_charts(home: &Home) -> Vec<std::path::PathBuf> {
+    let mut kept: Vec<_> = std::fs::read_dir(home.chart().parent().unwrap())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.contains(".replaced-")
+                && !name.ends_with(".lock")
+                && !name.ends_with("-wal")
+                && !name.ends_with("-shm")
+        })
+        .collect();
+    kept.sort();
+    kept
+}
+
+/// Two restores within one second, and a name for the replaced chart that is already
+/// taken: the replaced chart gets a name of its own every time, nothing is overwritten, and
+/// every chart that was replaced can still be opened with its entries.
+#[test]
+fn restores_in_the_same_second_never_overwrite_a_kept_chart() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let backup = home.path().join("b.db");
+    home.ok(&["backup", "--to", backup.to_str().unwrap()]);
+    // Whatever second the restores land in, its `.replaced-STAMP` name is taken already.
+    let now = chrono::Utc::now();
+    let mut decoys = Vec::new();
+    for s in 0..120 {
+        let stamp = (now + chrono::Duration::seconds(s)).format("%Y%m%d-%H%M%S");
+        let path = home
+            .chart()
+            .with_file_name(format!("chart.db.replaced-{stamp}"));
+        std::fs::write(&path, format!("not a chart {s}")).unwrap();
+        decoys.push(path);
+    }
+    let first = home.ok(&["log", "--session", &session, "obs first chart"]);
+    home.ok(&["restore", backup.to_str().unwrap(), "--replace"]);
+    let second = home.ok(&["log", "--session", &session, "obs second chart"]);
+    home.ok(&["restore", backup.to_str().unwrap(), "--replace"]);
+    for (s, path) in decoys.iter().enumerate() {
+        assert_eq!(
+            std::fs::read_to_string(path).unwrap(),
+            format!("not a chart {s}"),
+            "{} untouched",
+            path.display()
+        );
+    }
+    let kept: Vec<_> = kept_charts(&home)
+        .into_iter()
+        .filter(|p| !decoys.contains(p))
+        .collect();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    for k in &kept {
+        assert!(
+            k.to_string_lossy().ends_with("-2") || k.to_string_lossy().ends_with("-3"),
+            "a numbered name beside the taken one: {}",
+            k.display()
+        );
+    }
+    let mut found: Vec<i64> = kept
+        .iter()
+        .flat_map(|k| ids_in(&home, &session, k))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![first.parse::<i64>().unwrap(), second.parse().unwrap()],
+        "each replaced chart is kept whole"
+    );
+    assert!(ids_in(&home, &session, &home.chart()).is_empty());
+}
+
+/// A backup from an older kapchart, with loose mode bits: the restore updates a copy, never
+/// the backup (its bytes stay the same, and nothing is created beside it), and the
+/// restored chart is private (0600) whatever the backup's mode was.
+#[cfg(unix)]
+#[test]
+fn restore_never_writes_the_backup_and_the_chart_is_private() {
+    use kapchart::store::schema;
+    use std::os::unix::fs::PermissionsExt;
+    let home = Home::new();
+    let dir = home.path().join("old");
+    std::fs::create_dir_all(&dir).unwrap();
+    let backup = dir.join("v1.db");
+    {
+        let conn = rusqlite::Connection::open(&backup).unwrap();
+        conn.pragma_update(None, "key", common::PASSPHRASE).unwrap();
+        conn.pragma_update(None, "application_id", schema::APPLICATION_ID)
+            .unwrap();
+        conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+    }
+    std::fs::set_permissions(&backup, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let before = std::fs::read(&backup).unwrap();
+    let out = home.ok(&["restore", backup.to_str().unwrap()]);
+    assert!(out.contains("restored"), "{out}");
+    assert_eq!(std::fs::read(&backup).unwrap(), before, "backup unchanged");
+    let beside: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(beside, ["v1.db"], "nothing created beside the backup");
+    let mode = std::fs::metadata(home.chart())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "the chart is private");
+    let verify = home.ok(&["verify"]);
+    assert!(
+        verify.contains(&format!("schema v{}", schema::LATEST)),
+        "the copy was updated: {verify}"
+    );
+}
+
+/// A backup path that does not exist is named as the backup, not as a missing chart.
+#[test]
+fn restoring_a_missing_backup_says_which_file_is_missing() {
+    let home = Home::new();
+    let missing = home.path().join("missing.db");
+    let err = home.fails(&["restore", missing.to_str().unwrap()], 1);
+    assert!(
+        err.contains(&format!("no backup at {}", missing.display())),
+        "{err}"
+    );
+    assert!(!err.contains("kapchart init"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(!home.chart().exists());
+}

@@ -790,3 +790,104 @@ fn doses_beyond_their_ceiling_are_refused_and_above_the_alert_level_flagged() {
     .unwrap();
     home.ok(&["log", "--session", &session, "dose midazolam 500mg IV"]);
 }
+
+/// Runs kapchart with `input` (any bytes, not only text) on stdin.
+fn run_with_bytes(home: &Home, args: &[&str], input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = home
+        .cmd(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn kapchart");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// A line of `log -` that is not UTF-8 is refused by its number and stops the run (exit 1);
+/// the lines before it are charted, the ones after it are not, and the message says so.
+#[test]
+fn stdin_mode_stops_at_a_line_that_is_not_text_and_names_it() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let input = b"hr 70\nobs caf\xe9 au lait\nhr 72\n";
+    let out = run_with_bytes(&home, &["log", "--session", &session, "-"], input);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 2: not UTF-8 text"), "{err}");
+    assert!(err.contains("stopped at line 2"), "{err}");
+    assert!(!err.contains("stream did not contain"), "{err}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "only line 1 was charted: {stdout}"
+    );
+    let json = home.show_json(&session);
+    let stored: Vec<&str> = entries(&json)
+        .iter()
+        .map(|e| e["summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(stored, ["HR 70"]);
+}
+
+/// Drafts saved from a script: an empty file, an empty pipe or a file that is not text is
+/// refused with the reason, and the draft (and every earlier draft) stays as it was.
+#[test]
+fn an_empty_or_unreadable_note_save_is_refused_and_the_draft_kept() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    home.ok(&["log", "--session", &session, "obs settled"]);
+    let note: Value =
+        serde_json::from_str(&home.ok(&["note", "draft", "--session", &session, "--json"]))
+            .unwrap();
+    let id = note["id"].as_i64().unwrap().to_string();
+    let text = home.path().join("note.md");
+    std::fs::write(&text, "Assessment: settled.\n").unwrap();
+    home.ok(&["note", "save", &id, text.to_str().unwrap()]);
+    let drafts = || -> i64 {
+        let conn = rusqlite::Connection::open(home.chart()).unwrap();
+        conn.pragma_update(None, "key", PASSPHRASE).unwrap();
+        conn.query_row("SELECT count(*) FROM note_drafts", [], |r| r.get(0))
+            .unwrap()
+    };
+    let saved = drafts();
+    let blank = home.path().join("blank.md");
+    std::fs::write(&blank, " \n\n").unwrap();
+    let latin1 = home.path().join("latin1.md");
+    std::fs::write(&latin1, b"caf\xe9\n").unwrap();
+    for (args, input, says) in [
+        (
+            vec!["note", "save", &id, "/dev/null"],
+            &b""[..],
+            "/dev/null holds no text",
+        ),
+        (
+            vec!["note", "save", &id, blank.to_str().unwrap()],
+            b"",
+            "holds no text",
+        ),
+        (vec!["note", "save", &id, "-"], b"", "stdin holds no text"),
+        (
+            vec!["note", "save", &id, latin1.to_str().unwrap()],
+            b"",
+            "is not UTF-8 text",
+        ),
+        (
+            vec!["note", "save", &id, "-"],
+            b"\xff\xfe",
+            "stdin is not UTF-8 text",
+        ),
+    ] {
+        let out = run_with_bytes(&home, &args, input);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(err.contains("was not changed"), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    }
+    assert_eq!(drafts(), saved, "no draft was added");
+    let shown: Value = serde_json::from_str(&home.ok(&["note", "show", &id, "--json"])).unwrap();
+    assert_eq!(shown["text"], "Assessment: settled.\n");
+}

@@ -17,7 +17,7 @@ use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Generous: a debug build, and opening a chart derives the SQLCipher key.
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -156,6 +156,14 @@ impl Logger {
             stdout: BufReader::new(child.stdout.take().unwrap()),
             child,
         }
+    }
+
+    /// Sends a line; false once kapchart has gone (it refused to open, or ended).
+    fn try_send(&mut self, line: &str) -> bool {
+        let Some(stdin) = self.stdin.as_mut() else {
+            return false;
+        };
+        writeln!(stdin, "{line}").is_ok() && stdin.flush().is_ok()
     }
 
     fn send(&mut self, line: &str) {
@@ -549,23 +557,38 @@ fn a_damaged_page_is_named_as_damage_not_as_a_wrong_passphrase() {
     assert_verifies(&home);
 }
 
-/// Damage to the first page cannot be told apart from a wrong passphrase (the first page is
-/// what the passphrase is checked against), so kapchart says that, and still never touches
-/// the file.
+/// Damage to the first page (what the passphrase is checked against) is told apart from a
+/// wrong passphrase: with the right one, every other page still passes its checksum. The
+/// message says the file is damaged; a wrong passphrase on the same damaged file still
+/// says so; the file is never touched.
 #[test]
-fn a_damaged_first_page_is_refused_and_kept() {
+fn a_damaged_first_page_is_named_as_damage_and_kept() {
     let home = Home::new();
     let session = closed_chart(&home);
     let chart = home.chart();
     damage_page(&chart, 1);
     let damaged = file_bytes(&chart);
     let err = home.fails(&["session", "show", &session], 1);
+    assert!(
+        err.contains("is damaged (its first page no longer matches its checksum")
+            && err.contains(&chart.display().to_string())
+            && err.contains("restore it from a backup"),
+        "{err}"
+    );
+    assert!(!err.contains("wrong passphrase"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    home.fails(&["log", "--session", &session, "hr 80"], 1);
+    home.fails(&["verify"], 1);
+    let out = home
+        .cmd(&["verify"])
+        .env("KAPCHART_PASSPHRASE", "not the passphrase")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         err.trim(),
         "kapchart: wrong passphrase, or not a kapchart chart"
     );
-    home.fails(&["log", "--session", &session, "hr 80"], 1);
-    home.fails(&["verify"], 1);
     assert_eq!(file_bytes(&chart), damaged, "left exactly as it was");
 }
 
@@ -841,4 +864,585 @@ fn verify_names_the_first_broken_sequence_number_after_raw_tampering() {
         "{err}"
     );
     assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Restore and backup while the chart is in use, and killed on the way
+
+/// SplitMix64, seeded: the same delays on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % n.max(1)
+    }
+}
+
+fn long_tests() -> bool {
+    std::env::var("KAPCHART_LONG_TESTS").is_ok_and(|v| v == "1")
+}
+
+/// The ids and summaries of a session's entries in the chart at `db`.
+fn entries_in(home: &Home, session: &str, db: &Path) -> Vec<(i64, String)> {
+    let out = home
+        .cmd(&["session", "show", session, "--json"])
+        .env("KAPCHART_DB", db)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{}: {stderr}", db.display());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    entries(&v)
+        .iter()
+        .map(|e| {
+            let summary = e["summary"].as_str().unwrap().to_string();
+            (e["id"].as_i64().unwrap(), summary)
+        })
+        .collect()
+}
+
+fn run_out(cmd: &mut Command) -> (Option<i32>, String, String) {
+    let out = cmd.output().expect("run kapchart");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A restore while a `log -` has the chart open is refused, naming that process; the
+/// logger goes on charting and every id it printed is in the chart. A restore holding the
+/// chart makes a new `log` wait for it (and then chart into the restored chart), or, past
+/// the busy timeout, say so. Once the logger has ended, the restore goes ahead.
+#[test]
+fn a_restore_is_refused_while_another_kapchart_has_the_chart_open() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let backup = home.path().join("backup.db");
+    home.ok(&["backup", "--to", backup.to_str().unwrap()]);
+    let mut logger = Logger::spawn(&mut home.cmd(&["log", "--session", &session, "-"]));
+    let mut printed = Vec::new();
+    for n in 0..3 {
+        logger.send(&format!("obs before {n}"));
+        printed.push(logger.next_id().expect("an id"));
+    }
+    let chart = home.chart();
+    let before = file_bytes(&chart);
+    let err = home.fails(&["restore", backup.to_str().unwrap(), "--replace"], 1);
+    let pid = logger.child.id();
+    assert!(
+        err.contains("open in another kapchart")
+            && err.contains(&format!("pid {pid}: kapchart log")),
+        "names the logger: {err}"
+    );
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    for n in 0..3 {
+        logger.send(&format!("obs after {n}"));
+        printed.push(logger.next_id().expect("an id"));
+    }
+    let (code, _, stderr) = logger.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(file_bytes(&chart).len() >= before.len());
+    let stored = entries_in(&home, &session, &chart);
+    for id in &printed {
+        assert!(
+            stored.iter().any(|(s, _)| s.to_string() == *id),
+            "printed id {id} is in the chart"
+        );
+    }
+    let no_kept = std::fs::read_dir(chart.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .all(|e| !e.file_name().to_string_lossy().contains(".replaced-"));
+    assert!(no_kept, "the refused restore set nothing aside");
+
+    // The lock a restore holds (taken here by flock(1), as a restore takes it): a `log`
+    // waits for it and then charts; past the busy timeout it says a restore is under way.
+    let lock = sibling(&chart, ".lock");
+    let held = Command::new("flock")
+        .arg("-x")
+        .arg(&lock)
+        .args(["sleep", "1"])
+        .spawn()
+        .expect("run flock(1)");
+    std::thread::sleep(Duration::from_millis(200));
+    home.ok(&["log", "--session", &session, "hr 71"]);
+    let mut held = held;
+    held.wait().unwrap();
+    let config = home.path().join("xdg-config/kapchart/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "[chart]\nbusy_timeout_ms = 200\n").unwrap();
+    let mut held = Command::new("flock")
+        .arg("-x")
+        .arg(&lock)
+        .args(["sleep", "1"])
+        .spawn()
+        .expect("run flock(1)");
+    std::thread::sleep(Duration::from_millis(200));
+    let err = home.fails(&["log", "--session", &session, "hr 72"], 1);
+    assert!(err.contains("a restore is replacing the chart"), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
+    held.wait().unwrap();
+
+    let out = home.ok(&["restore", backup.to_str().unwrap(), "--replace"]);
+    assert!(out.contains("kept at"), "{out}");
+    assert_verifies(&home);
+}
+
+/// `restore --replace` and a `log -` started at random moments against each other (a fixed
+/// seed), the logger charting until well after the restore has ended. Whichever gets the
+/// chart first, every id the logger printed is in the chart the user opens next, holding
+/// its line: the restore is refused while the logger has the chart open, and a logger that
+/// starts during a restore waits for it and charts into the restored chart.
+#[test]
+fn a_restore_racing_a_logger_never_loses_a_printed_id() {
+    let rounds = if long_tests() { 100 } else { 12 };
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let backup = home.path().join("backup.db");
+    home.ok(&["backup", "--to", backup.to_str().unwrap()]);
+    let mut rng = Rng(0x5EED_0001);
+    let (mut printed_total, mut found_total, mut refused, mut restored) = (0, 0, 0, 0);
+    for round in 0..rounds {
+        // Either may start first; the other follows after a random moment.
+        let restore_first = rng.below(2) == 0;
+        let pause = Duration::from_millis(rng.below(400));
+        let start_restore = || {
+            home.cmd(&["restore", backup.to_str().unwrap(), "--replace"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let start_logger = || Logger::spawn(&mut home.cmd(&["log", "--session", &session, "-"]));
+        let (mut logger, mut restore) = if restore_first {
+            let restore = start_restore();
+            std::thread::sleep(pause);
+            (start_logger(), restore)
+        } else {
+            let logger = start_logger();
+            std::thread::sleep(pause);
+            (logger, start_restore())
+        };
+        let mut printed: Vec<(String, String)> = Vec::new();
+        let mut after_restore = 0;
+        for n in 0.. {
+            let text = format!("round {round} line {n}");
+            if !logger.try_send(&format!("obs {text}")) {
+                break;
+            }
+            match logger.next_id() {
+                Some(id) => printed.push((id, text)),
+                None => break,
+            }
+            if restore.try_wait().unwrap().is_some() {
+                after_restore += 1;
+                if after_restore >= 5 {
+                    break;
+                }
+            }
+        }
+        let (code, rest, stderr) = logger.finish();
+        assert!(rest.trim().is_empty(), "round {round}: {rest}");
+        assert!(
+            code == Some(0) || stderr.contains("a restore is replacing the chart"),
+            "round {round}: logger exit {code:?}: {stderr}"
+        );
+        let out = restore.wait_with_output().unwrap();
+        let (said, err) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        if out.status.success() {
+            assert!(said.contains("restored"), "{said}");
+            restored += 1;
+        } else {
+            assert!(
+                err.contains("open in another kapchart"),
+                "round {round}: {err}"
+            );
+            refused += 1;
+        }
+        let stored = entries_in(&home, &session, &home.chart());
+        for (id, text) in &printed {
+            let found = stored.iter().find(|(s, _)| s.to_string() == *id);
+            assert_eq!(
+                found.map(|(_, summary)| summary.as_str()),
+                Some(text.as_str()),
+                "round {round}: printed id {id} ({text}) is in the chart opened next"
+            );
+        }
+        printed_total += printed.len();
+        found_total += printed.len();
+    }
+    assert_verifies(&home);
+    println!(
+        "restore race: {rounds} rounds, {restored} restores done, {refused} refused while the logger had the chart open; {printed_total} ids printed, {found_total} found"
+    );
+}
+
+/// Names in `dir` that contain `part`.
+fn names_with(dir: &Path, part: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(part))
+        .collect();
+    names.sort();
+    names
+}
+
+/// `kapchart backup` and `kapchart restore` killed with SIGKILL at random moments (a fixed
+/// seed, spread over one unkilled run's length). After a killed backup, the destination is
+/// either absent, and the same backup then succeeds (no "already exists", no stale
+/// temporary in the way), or a whole backup that verifies. After a killed restore, the
+/// chart verifies and is either the chart as it was (the line charted just before is
+/// there) or the backup, with the chart it replaced kept; the next run clears the
+/// restore's temporaries.
+#[test]
+fn killed_backups_and_restores_leave_whole_files_and_no_stale_temporaries() {
+    let kills = if long_tests() { 100 } else { 12 };
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let lines: String = (0..300).map(|n| format!("obs filler line {n}\n")).collect();
+    let out = home.run_with_stdin(&["log", "--session", &session, "-"], &lines);
+    assert!(out.status.success());
+    let dir = home.path().join("backups");
+    std::fs::create_dir_all(&dir).unwrap();
+    let backup = dir.join("for-restore.db");
+    let started = Instant::now();
+    home.ok(&["backup", "--to", backup.to_str().unwrap()]);
+    let backup_ms = started.elapsed().as_millis() as u64 + 50;
+    let from_backup = entries_in(&home, &session, &backup);
+    let mut rng = Rng(0x5EED_0002);
+
+    let (mut absent_then_retried, mut whole) = (0, 0);
+    for k in 0..kills {
+        let dest = dir.join(format!("b{k}.db"));
+        let mut child = home
+            .cmd(&["backup", "--to", dest.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(rng.below(backup_ms)));
+        let _ = child.kill();
+        child.wait().unwrap();
+        if dest.exists() {
+            let (code, out, err) = run_out(home.cmd(&["verify"]).env("KAPCHART_DB", &dest));
+            assert_eq!(
+                code,
+                Some(0),
+                "kill {k}: {} is whole: {out}{err}",
+                dest.display()
+            );
+            whole += 1;
+        } else {
+            let out = home.ok(&["backup", "--to", dest.to_str().unwrap()]);
+            assert!(out.contains("verified"), "kill {k}: {out}");
+            absent_then_retried += 1;
+        }
+    }
+    home.ok(&["backup", "--to", dir.join("last.db").to_str().unwrap()]);
+    assert_eq!(
+        names_with(&dir, "kapchart-partial"),
+        Vec::<String>::new(),
+        "no unfinished copy is left once a backup has run"
+    );
+
+    let data = home.chart().parent().unwrap().to_path_buf();
+    let started = Instant::now();
+    home.ok(&["restore", backup.to_str().unwrap(), "--replace"]);
+    let restore_ms = started.elapsed().as_millis() as u64 + 50;
+    let (mut before_swap, mut after_swap) = (0, 0);
+    for k in 0..kills {
+        let marker = home.ok(&["log", "--session", &session, &format!("obs marker {k}")]);
+        let kept_before = names_with(&data, ".replaced-");
+        let mut child = home
+            .cmd(&["restore", backup.to_str().unwrap(), "--replace"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(rng.below(restore_ms)));
+        let _ = child.kill();
+        child.wait().unwrap();
+        assert_verifies(&home);
+        assert_eq!(
+            names_with(&data, ".restoring"),
+            Vec::<String>::new(),
+            "kill {k}: the next run cleared the killed restore's copy"
+        );
+        let now = entries_in(&home, &session, &home.chart());
+        if now.iter().any(|(id, _)| id.to_string() == marker) {
+            before_swap += 1;
+            continue;
+        }
+        assert_eq!(now, from_backup, "kill {k}: the chart is the backup");
+        after_swap += 1;
+        let kept: Vec<String> = names_with(&data, ".replaced-")
+            .into_iter()
+            .filter(|n| !kept_before.contains(n) && !n.ends_with(".lock"))
+            .filter(|n| !n.ends_with("-wal") && !n.ends_with("-shm"))
+            .collect();
+        let holds_marker = kept.iter().any(|name| {
+            entries_in(&home, &session, &data.join(name))
+                .iter()
+                .any(|(id, _)| id.to_string() == marker)
+        });
+        assert!(
+            holds_marker,
+            "kill {k}: the replaced chart is kept: {kept:?}"
+        );
+    }
+    println!(
+        "kills during backup: {kills} ({absent_then_retried} left no file and the retry succeeded, {whole} left a whole backup); \
+         kills during restore: {kills} ({before_swap} left the chart as it was, {after_swap} left the backup restored and the old chart kept)"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Read-only media and messages that name the file
+
+/// A chart on a read-only mount (a write-protected stick, an archive): every command that
+/// only reads works (list, show, export, verify, backup from it), a restore from a backup
+/// on read-only media works, and only writes are refused, with the medium named. Nothing
+/// is created or changed on the read-only mount.
+#[test]
+fn a_chart_on_read_only_media_is_read_and_only_writes_are_refused() {
+    let (home, fs) = home_on_tmpfs("2m");
+    let (patient, session) = home.with_dosing_session();
+    home.ok(&["log", "--session", &session, "bp 128/82 hr 70"]);
+    home.ok(&["backup", "--to", fs.dir.join("backup.db").to_str().unwrap()]);
+    let data = fs.dir.clone();
+    let listing = || names_with(&data, "");
+    fs.remount("ro");
+    let (before, files) = (file_bytes(&home.chart()), listing());
+
+    assert!(home.ok(&["patient", "list"]).contains("Test Patient"));
+    assert_eq!(summaries(&home, &session), ["BP 128/82 · HR 70"]);
+    let md = home.ok(&["export", "--session", &session, "--format", "md"]);
+    assert!(md.contains("Test Patient"), "{md}");
+    assert_verifies(&home);
+    let copy = home.path().join("copy.db");
+    let out = home.ok(&["backup", "--to", copy.to_str().unwrap()]);
+    assert!(out.contains("verified"), "{out}");
+    let elsewhere = home.path().join("elsewhere").join("chart.db");
+    let (code, out, err) = run_out(
+        home.cmd(&["restore", data.join("backup.db").to_str().unwrap()])
+            .env("KAPCHART_DB", &elsewhere),
+    );
+    assert_eq!(code, Some(0), "restore from read-only media: {out}{err}");
+    assert_eq!(entries_in(&home, &session, &elsewhere).len(), 1);
+
+    for args in [
+        vec!["log", "--session", session.as_str(), "hr 72"],
+        vec!["log", "--session", session.as_str(), "-"],
+        vec!["patient", "add", "--name", "New One", "--dob", "1990-01-01"],
+        vec![
+            "session",
+            "start",
+            "--patient",
+            patient.as_str(),
+            "--kind",
+            "intake",
+        ],
+    ] {
+        let err = home.fails(&args, 1);
+        assert!(
+            err.contains("read-only file system") && err.contains("nothing was written"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    }
+    assert_eq!(file_bytes(&home.chart()), before, "chart unchanged");
+    assert_eq!(listing(), files, "nothing created on the read-only mount");
+    fs.remount("rw");
+    home.ok(&["log", "--session", &session, "hr 72"]);
+}
+
+/// A migration that fails (here: a table in the way of the index version 3 creates) is said
+/// in one line that names the file and the versions and says the chart was left as it
+/// was, instead of SQLite's error with the migration's SQL in it.
+#[test]
+fn a_failed_migration_is_one_line_that_names_the_file_and_what_was_kept() {
+    let home = Home::new();
+    let session = closed_chart(&home);
+    {
+        let conn = raw(&home);
+        conn.execute_batch(
+            "DROP INDEX entries_session_end;
+             CREATE TABLE entries_session_end (x);
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+    }
+    let before = file_bytes(&home.chart());
+    let err = home.fails(&["session", "show", &session], 1);
+    let chart = home.chart().display().to_string();
+    assert!(
+        err.contains(&format!(
+            "updating the chart {chart} from schema v2 to v3 failed"
+        )) && err.contains("left unchanged at v2"),
+        "{err}"
+    );
+    assert!(!err.contains("CREATE"), "no SQL: {err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    let version: i64 = raw(&home)
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    assert_eq!(file_bytes(&home.chart()).len(), before.len());
+}
+
+/// An export onto a full disk names the file and the cause, and leaves no empty or
+/// partial export behind.
+#[test]
+fn an_export_onto_a_full_disk_names_the_file_and_leaves_nothing() {
+    let home = Home::new();
+    let (patient, session) = home.with_dosing_session();
+    home.ok(&[
+        "log",
+        "--session",
+        &session,
+        "obs a line with some words in it",
+    ]);
+    let out_dir = home.path().join("usb");
+    let fs = Tmpfs::mount(&out_dir, "64k");
+    fs.fill();
+    let file = out_dir.join("course.html");
+    let err = home.fails(
+        &[
+            "export",
+            "--patient",
+            &patient,
+            "--format",
+            "html",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+        1,
+    );
+    assert!(
+        err.contains(&file.display().to_string()) && err.contains("full"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(!file.exists(), "no partial export left");
+}
+
+/// Runs kapchart as the unprivileged user `nobody` (setpriv(1)): root ignores file
+/// permissions, so this is how a folder or file kapchart may not write is tried for real.
+fn as_nobody(home: &Home, args: &[&str]) -> (Option<i32>, String, String) {
+    let template = home.cmd(args);
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(template.get_program())
+        .args(template.get_args())
+        .env_clear()
+        .stdin(Stdio::null());
+    for (key, value) in template.get_envs() {
+        if let Some(value) = value {
+            cmd.env(key, value);
+        }
+    }
+    run_out(&mut cmd)
+}
+
+/// A chart whose folder kapchart may not create files in (SQLite needs `-wal` and `-shm`
+/// beside the chart), and a chart file whose permissions make it read-only: both are read,
+/// and a write is refused with the cause named (the folder; the file's permissions), never
+/// the one for the other.
+#[cfg(unix)]
+#[test]
+fn a_folder_or_file_kapchart_may_not_write_is_named_as_such() {
+    use std::os::unix::fs::{PermissionsExt, chown};
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    home.ok(&["log", "--session", &session, "hr 70"]);
+    let chart = home.chart();
+    let data = chart.parent().unwrap().to_path_buf();
+    let open = std::fs::Permissions::from_mode(0o755);
+    std::fs::set_permissions(home.path(), open.clone()).unwrap();
+    std::fs::set_permissions(&data, open).unwrap();
+    let nobody = Some(65534);
+    chown(&chart, nobody, nobody).unwrap();
+    chown(sibling(&chart, ".lock"), nobody, nobody).unwrap();
+    let before = file_bytes(&chart);
+
+    // The file is nobody's, the folder root's.
+    let (code, out, err) = as_nobody(&home, &["session", "show", &session]);
+    assert_eq!(code, Some(0), "read: {err}");
+    assert!(out.contains("HR 70"), "{out}");
+    let (code, _, err) = as_nobody(&home, &["log", "--session", &session, "hr 72"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains(&format!(
+            "cannot create files in the folder {}",
+            data.display()
+        )) && err.contains("nothing was written")
+            && !err.contains("chart file"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+
+    // The folder is nobody's, the file root's and only readable.
+    chown(&data, nobody, nobody).unwrap();
+    chown(&chart, Some(0), Some(0)).unwrap();
+    std::fs::set_permissions(&chart, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, out, err) = as_nobody(&home, &["session", "show", &session]);
+    assert_eq!(code, Some(0), "read: {err}");
+    assert!(out.contains("HR 70"), "{out}");
+    let (code, _, err) = as_nobody(&home, &["log", "--session", &session, "hr 72"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains(&format!(
+            "the chart file {} is read-only (its permissions)",
+            chart.display()
+        )) && !err.contains("folder"),
+        "{err}"
+    );
+    assert_eq!(file_bytes(&chart), before, "chart unchanged");
+}
+
+/// The chart screen holds the chart open too: a restore is refused while it is open,
+/// naming it, and what was charted there stays in the chart; once it has quit, the restore
+/// goes ahead.
+#[test]
+fn a_restore_is_refused_while_the_chart_screen_is_open() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let backup = home.path().join("backup.db");
+    home.ok(&["backup", "--to", backup.to_str().unwrap()]);
+    let mut tty = Tty::spawn(&home.cmd(&["chart", "--session", &session]), 160, 40);
+    tty.wait_for("Chart: bp 128/82", TIMEOUT);
+    tty.send("obs charted in the chart screen");
+    tty.key(Key::Enter);
+    tty.wait_for("charted 1 entry", TIMEOUT);
+    let err = home.fails(&["restore", backup.to_str().unwrap(), "--replace"], 1);
+    assert!(
+        err.contains("open in another kapchart") && err.contains("kapchart chart"),
+        "names the chart screen: {err}"
+    );
+    tty.send("obs charted after the refused restore");
+    tty.key(Key::Enter);
+    tty.wait_for("charted 1 entry", TIMEOUT);
+    tty.key(Key::CtrlC);
+    assert!(tty.wait_exit(TIMEOUT).success());
+    drop(tty);
+    assert_eq!(
+        summaries(&home, &session),
+        [
+            "charted in the chart screen",
+            "charted after the refused restore"
+        ]
+    );
+    home.ok(&["restore", backup.to_str().unwrap(), "--replace"]);
+    assert!(summaries(&home, &session).is_empty());
 }

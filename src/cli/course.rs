@@ -424,14 +424,31 @@ pub fn note_command(ctx: &Ctx, cmd: NoteCommand, out: &mut impl Write) -> Outcom
             }
         }
         NoteCommand::Save { id, file } => {
-            let text = if file == "-" {
-                let mut s = String::new();
-                std::io::stdin().read_to_string(&mut s)?;
-                s
+            let source = if file == "-" { "stdin" } else { file.as_str() };
+            let mut bytes = Vec::new();
+            let read = if file == "-" {
+                std::io::stdin().read_to_end(&mut bytes).map(|_| ())
             } else {
-                std::fs::read_to_string(&file)
-                    .map_err(|e| Failure::runtime(format!("cannot read {file}: {e}")))?
+                std::fs::File::open(&file).and_then(|mut f| f.read_to_end(&mut bytes).map(|_| ()))
             };
+            read.map_err(|e| {
+                Failure::runtime(format!(
+                    "cannot read {source}: {e}; note {id}'s draft was not changed"
+                ))
+            })?;
+            let text = String::from_utf8(bytes).map_err(|e| {
+                Failure::runtime(format!(
+                    "{source} is not UTF-8 text (byte {} is not); note {id}'s draft was not changed",
+                    e.utf8_error().valid_up_to() + 1
+                ))
+            })?;
+            // An empty save would read as the note's new text: refuse it, so that a mistyped
+            // file name or an empty pipe never blanks a draft.
+            if text.trim().is_empty() {
+                return Err(Failure::runtime(format!(
+                    "{source} holds no text; note {id}'s draft was not changed (every earlier draft stays in the record)"
+                )));
+            }
             let mut chart = ctx.open()?;
             chart.save_draft(id, &text, now)?;
             writeln!(out, "{id}")?;

@@ -106,7 +106,20 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> Outcome {
             Failure::runtime(format!("cannot write {}: {e}", path.display()))
         }
     })?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
+    // A file that could not be written whole is no export: it goes, and the message says
+    // which file and why (a full disk most often).
+    if let Err(e) = file.write_all(bytes).and_then(|()| file.sync_all()) {
+        drop(file);
+        let _ = std::fs::remove_file(path);
+        let why = if e.kind() == std::io::ErrorKind::StorageFull {
+            "the disk is full".to_string()
+        } else {
+            e.to_string()
+        };
+        return Err(Failure::runtime(format!(
+            "could not write the export {} ({why}); the unfinished file was removed, the chart is unchanged",
+            path.display()
+        )));
+    }
     Ok(())
 }

@@ -837,6 +837,10 @@ fn entry_line(l: &ChartLine) -> String {
 fn log(ctx: &Ctx, session: i64, line: &str, out: &mut impl Write) -> Outcome {
     let mut chart = ctx.open()?;
     chart.session(session)?;
+    if chart.is_read_only() {
+        // Refused before a line is read: the lines stay with whoever sends them.
+        return Err(StoreError::ReadOnly(chart.path().to_path_buf()).into());
+    }
     if line != "-" {
         let charted = charting::record_line(&mut chart, &ctx.config, session, line, &Local::now())?;
         logging::event(
@@ -851,8 +855,27 @@ fn log(ctx: &Ctx, session: i64, line: &str, out: &mut impl Write) -> Outcome {
     // One line at a time: each id is printed (and flushed) only once its commit returned.
     let stdin = std::io::stdin();
     let mut failed = 0;
-    for (n, text) in stdin.lock().lines().enumerate() {
-        let text = text?;
+    for (n, bytes) in stdin.lock().split(b'\n').enumerate() {
+        let mut bytes = bytes?;
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+        // A line that is not text is refused like any other line, and stops the run: what
+        // follows it may be the same damage, and is left for the user to look at.
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                eprintln!(
+                    "kapchart: line {}: not UTF-8 text (byte {} of the line is not); it was not written",
+                    n + 1,
+                    e.utf8_error().valid_up_to() + 1
+                );
+                return Err(Failure::runtime(format!(
+                    "stopped at line {}: nothing from there on was written",
+                    n + 1
+                )));
+            }
+        };
         if text.trim().is_empty() {
             continue;
         }

@@ -1,11 +1,11 @@
 //! Backups: a consistent, encrypted copy taken while the chart may be in use, verified
-//! before success is reported; and restores that never overwrite a chart unless told to,
-//! and then keep the replaced one beside it.
+//! before success is reported and only then given its name. Restores are in `restore`.
 
-use super::files;
 use super::{Chart, Result, StoreError, VerifyReport, key};
+use super::{files, lock};
 use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -45,20 +45,26 @@ impl Chart {
 
     /// Copies the chart to `dest` (which must not exist) with SQLite's online backup, a
     /// few pages at a time so that other writers are not held up; the copy is encrypted with
-    /// the same passphrase. Then opens the copy and verifies it: integrity, audit chain,
-    /// signatures, and row counts no lower than the source had when the copy began.
+    /// the same passphrase. The copy is written under a temporary name beside `dest`, opened
+    /// and verified (integrity, audit chain, signatures, and row counts no lower than the
+    /// source had when the copy began), and only then given its name: `dest` is either
+    /// absent or a whole, verified backup, even if kapchart is killed on the way.
     pub fn backup_to(
         &self,
         dest: &Path,
         passphrase: &str,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<CopyReport> {
+        if dest.exists() {
+            return Err(StoreError::AlreadyExists(dest.to_path_buf()));
+        }
         let before = self.row_counts()?;
-        files::create_private_file(dest)?;
+        let partial = Partial::start(dest)?;
         let copied = (|| {
             let wrap = |e| StoreError::from_sqlite(e, dest);
-            let mut target = Connection::open_with_flags(dest, OpenFlags::SQLITE_OPEN_READ_WRITE)
-                .map_err(wrap)?;
+            let mut target =
+                Connection::open_with_flags(&partial.path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+                    .map_err(wrap)?;
             key(&target, passphrase).map_err(wrap)?;
             {
                 let backup = Backup::new(&self.conn, &mut target).map_err(wrap)?;
@@ -77,19 +83,139 @@ impl Chart {
                 }
             }
             drop(target);
-            verify_copy(dest, passphrase, before)
+            verify_copy(&partial.path, passphrase, before)
         })();
-        if copied.is_err() {
-            // Only the unfinished copy this call created goes; the chart is never touched.
-            files::remove_new_chart(dest);
+        match copied {
+            Ok(report) => {
+                partial.finish(dest)?;
+                Ok(CopyReport {
+                    path: dest.to_path_buf(),
+                    ..report
+                })
+            }
+            Err(e) => {
+                // Only the unfinished copy this call created goes; the chart is never touched.
+                partial.discard();
+                Err(e)
+            }
         }
-        copied
+    }
+}
+
+/// The temporary file a backup is written to before it gets its name: `DEST.kapchart-partial`,
+/// locked (flock) for as long as this backup runs, so that the next backup can tell a copy
+/// left by a killed one (unlocked: removed) from one still being written.
+struct Partial {
+    path: PathBuf,
+    lock: File,
+}
+
+const PARTIAL: &str = ".kapchart-partial";
+
+impl Partial {
+    fn start(dest: &Path) -> Result<Partial> {
+        clear_stale_partials(dest);
+        let path = files::sibling(dest, PARTIAL);
+        let busy = || {
+            StoreError::Invalid(format!(
+                "another backup to {} is under way (its unfinished copy {} is in use); nothing was written",
+                dest.display(),
+                path.display()
+            ))
+        };
+        match files::create_private_file(&path) {
+            Ok(()) => {}
+            Err(StoreError::AlreadyExists(_)) => return Err(busy()),
+            Err(e) => return Err(e),
+        }
+        let lock = File::open(&path).map_err(|source| StoreError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        if !lock::try_lock(&lock, true).unwrap_or(false) {
+            return Err(busy());
+        }
+        Ok(Partial { path, lock })
+    }
+
+    /// Gives the verified copy its name, never over an existing file, durably.
+    fn finish(self, dest: &Path) -> Result<()> {
+        let io = |source| StoreError::Io {
+            path: dest.to_path_buf(),
+            source,
+        };
+        if let Err(e) = self.lock.sync_all().map_err(io) {
+            self.discard();
+            return Err(e);
+        }
+        match std::fs::hard_link(&self.path, dest) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                self.discard();
+                return Err(StoreError::AlreadyExists(dest.to_path_buf()));
+            }
+            // No hard links on this file system (FAT): a rename, after checking the name.
+            Err(_) if dest.exists() => {
+                self.discard();
+                return Err(StoreError::AlreadyExists(dest.to_path_buf()));
+            }
+            Err(_) => {
+                if let Err(e) = std::fs::rename(&self.path, dest).map_err(io) {
+                    self.discard();
+                    return Err(e);
+                }
+            }
+        }
+        let _ = std::fs::remove_file(&self.path);
+        files::sync_dir(dest.parent().unwrap_or(Path::new(".")));
+        Ok(())
+    }
+
+    fn discard(self) {
+        for suffix in ["", "-journal", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(files::sibling(&self.path, suffix));
+        }
+    }
+}
+
+/// Removes what killed backups left in `dest`'s folder: unfinished copies no running
+/// kapchart holds, and their journals.
+fn clear_stale_partials(dest: &Path) {
+    let dir = match dest.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in listing.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        if name.ends_with(PARTIAL) {
+            let stale = File::open(&path).is_ok_and(|f| lock::try_lock(&f, true).unwrap_or(false));
+            if stale {
+                for suffix in ["-journal", "-wal", "-shm", ""] {
+                    let _ = std::fs::remove_file(files::sibling(&path, suffix));
+                }
+            }
+        } else if let Some(main) = ["-journal", "-wal", "-shm"]
+            .iter()
+            .find_map(|s| name.strip_suffix(s).filter(|m| m.ends_with(PARTIAL)))
+        {
+            if !dir.join(main).exists() {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
     }
 }
 
 /// Opens a copy and checks it, comparing its rows with what the source had.
-fn verify_copy(path: &Path, passphrase: &str, at_least: RowCounts) -> Result<CopyReport> {
-    let chart = Chart::open(path, passphrase, 5000)?;
+pub(crate) fn verify_copy(
+    path: &Path,
+    passphrase: &str,
+    at_least: RowCounts,
+) -> Result<CopyReport> {
+    let chart = Chart::open_unlocked(path, passphrase, 5000)?;
     let verify = chart.verify()?;
     if !verify.is_ok() {
         return Err(StoreError::Invalid(format!(
@@ -134,69 +260,4 @@ fn describe(v: &VerifyReport) -> String {
     )
 }
 
-/// Restores `backup` as the chart at `chart_path`: the backup is verified first; an
-/// existing chart is only replaced with `replace`, and then kept beside it as
-/// `NAME.replaced-TIMESTAMP` (never deleted). Returns the report and where the replaced
-/// chart went.
-pub fn restore(
-    backup: &Path,
-    chart_path: &Path,
-    passphrase: &str,
-    replace: bool,
-    stamp: &str,
-) -> Result<(CopyReport, Option<PathBuf>)> {
-    if !backup.exists() {
-        return Err(StoreError::NoChart(backup.to_path_buf()));
-    }
-    // Check the backup before anything else happens.
-    verify_copy(backup, passphrase, RowCounts::default())?;
-    if chart_path.exists() && !replace {
-        return Err(StoreError::Invalid(format!(
-            "a chart already exists at {}; kapchart will not overwrite it (use --replace to keep it aside as a .replaced copy and restore over it)",
-            chart_path.display()
-        )));
-    }
-    let dir = chart_path.parent().unwrap_or(Path::new("."));
-    files::create_private_dirs(dir).map_err(|source| StoreError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    // Copy to a new file beside the chart first, so the swap is a rename.
-    let incoming = sibling(chart_path, &format!(".restoring-{stamp}"));
-    files::create_private_file(&incoming)?;
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| StoreError::Io { path, source }
-    };
-    let copy = (|| {
-        std::fs::copy(backup, &incoming).map_err(io(&incoming))?;
-        std::fs::File::open(&incoming)
-            .and_then(|f| f.sync_all())
-            .map_err(io(&incoming))?;
-        verify_copy(&incoming, passphrase, RowCounts::default())
-    })();
-    if let Err(e) = copy {
-        files::remove_new_chart(&incoming);
-        return Err(e);
-    }
-    let mut kept = None;
-    if chart_path.exists() {
-        let aside = sibling(chart_path, &format!(".replaced-{stamp}"));
-        for suffix in ["-wal", "-shm", ""] {
-            let from = sibling(chart_path, suffix);
-            if from.exists() {
-                std::fs::rename(&from, sibling(&aside, suffix)).map_err(io(&from))?;
-            }
-        }
-        kept = Some(aside);
-    }
-    std::fs::rename(&incoming, chart_path).map_err(io(chart_path))?;
-    let report = verify_copy(chart_path, passphrase, RowCounts::default())?;
-    Ok((report, kept))
-}
-
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
+pub use super::restore::restore;

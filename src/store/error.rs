@@ -1,5 +1,6 @@
 //! What can go wrong with the chart, in words a clinician can act on.
 
+use super::files;
 use rusqlite::{ErrorCode, ffi};
 use std::path::{Path, PathBuf};
 
@@ -15,8 +16,21 @@ pub enum StoreError {
     NoChart(PathBuf),
     #[error("a file already exists at {}; kapchart will not overwrite it", .0.display())]
     AlreadyExists(PathBuf),
-    #[error("the chart file {} is read-only; nothing was written", .0.display())]
+    #[error("{}; it can be read but not changed: nothing was written", files::why_read_only(.0))]
     ReadOnly(PathBuf),
+    #[error("no backup at {}; nothing was changed", .0.display())]
+    NoBackup(PathBuf),
+    #[error(
+        "the chart {} is open in another kapchart ({}); close it there first: nothing was changed",
+        path.display(),
+        if holders.is_empty() { "another process".to_string() } else { holders.join(", ") }
+    )]
+    InUse { path: PathBuf, holders: Vec<String> },
+    #[error(
+        "a restore is replacing the chart {} right now; nothing was written: try again in a moment",
+        .0.display()
+    )]
+    Restoring(PathBuf),
     #[error("the disk holding {} is full; nothing was written", .0.display())]
     DiskFull(PathBuf),
     #[error(
@@ -70,8 +84,8 @@ impl StoreError {
                 detail: "part of it no longer matches its checksum".into(),
             },
             // SQLCipher marks the connection read-only once a page failed to decrypt. The file
-            // itself was opened for writing (`Chart::open` refuses a read-only one), so a
-            // plain "read-only" afterwards means that damage, not the file system.
+            // itself was opened for writing (a chart opened read-only refuses every write
+            // before SQLite sees it), so a plain "read-only" means that damage, not the disk.
             Some(ErrorCode::ReadOnly) if extended == ffi::SQLITE_READONLY => StoreError::Corrupt {
                 path,
                 detail:

@@ -7,7 +7,10 @@ mod course;
 mod error;
 mod existing;
 mod files;
+mod lock;
+mod opening;
 mod queries;
+mod restore;
 pub mod schema;
 
 pub use error::StoreError;
@@ -18,6 +21,7 @@ pub use queries::{NewEntry, NewPatient, NewSession};
 use crate::domain::Clinician;
 use audit::ObjectKind;
 use chrono::{DateTime, FixedOffset, Offset, TimeZone, Utc};
+use opening::{immutable_uri, key_error, migration_failed, unlock};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -29,6 +33,12 @@ pub struct Chart {
     conn: Connection,
     path: PathBuf,
     clinician: Clinician,
+    /// On read-only media (or a file kapchart may not write): everything reads, every write
+    /// is refused before it starts.
+    read_only: bool,
+    /// Held while the chart is open, so that `restore` never swaps the file under it.
+    /// Declared after `conn`: the connection closes first.
+    _lock: Option<lock::ChartLock>,
 }
 
 /// What `verify` found.
@@ -70,13 +80,16 @@ impl Chart {
         }
         files::create_private_file(path)?;
         let made = (|| {
+            let lock =
+                lock::ChartLock::shared(path, Duration::from_millis(busy_timeout_ms.into()))?;
             let wrap = |e| StoreError::from_sqlite(e, path);
             let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
                 .map_err(wrap)?;
             key(&conn, passphrase).map_err(wrap)?;
             conn.pragma_update(None, "application_id", schema::APPLICATION_ID)
                 .map_err(wrap)?;
-            let mut chart = Chart::finish_open(conn, path, busy_timeout_ms)?;
+            let mut chart = Chart::finish_open(conn, path, busy_timeout_ms, false)?;
+            chart._lock = Some(lock);
             chart.add_clinician(clinician.trim(), now)?;
             chart.clinician = chart
                 .first_clinician()?
@@ -91,33 +104,80 @@ impl Chart {
     }
 
     /// Opens an existing chart. Wrong passphrase, foreign files and charts from a newer
-    /// kapchart are refused before anything is written.
+    /// kapchart are refused before anything is written. While it is open, `restore` refuses
+    /// to replace it (and it waits up to the busy timeout for a restore under way).
     pub fn open(path: &Path, passphrase: &str, busy_timeout_ms: u32) -> Result<Chart> {
         if !path.exists() {
             return Err(StoreError::NoChart(path.to_path_buf()));
         }
+        let lock = lock::ChartLock::shared(path, Duration::from_millis(busy_timeout_ms.into()))?;
+        let mut chart = Chart::open_unlocked(path, passphrase, busy_timeout_ms)?;
+        if !chart.read_only {
+            // No restore can be under way while this process holds the chart's lock: what a
+            // killed restore left beside the chart is of no use and goes.
+            files::remove_stale_restores(path);
+        }
+        chart._lock = Some(lock);
+        Ok(chart)
+    }
+
+    /// Opens a chart without taking its lock: for copies that only this process knows
+    /// about (a backup being verified, a restore being prepared).
+    pub(crate) fn open_unlocked(
+        path: &Path,
+        passphrase: &str,
+        busy_timeout_ms: u32,
+    ) -> Result<Chart> {
+        if !path.exists() {
+            return Err(StoreError::NoChart(path.to_path_buf()));
+        }
         let wrap = |e| StoreError::from_sqlite(e, path);
-        let conn = Connection::open_with_flags(
+        let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(wrap)?;
         // SQLite opens a file it may not write (a read-only mount, a read-only file) read-only
-        // instead of failing; every write would then fail. Say so before anything else.
-        if conn.is_readonly(rusqlite::MAIN_DB).map_err(wrap)? {
-            return Err(StoreError::ReadOnly(path.to_path_buf()));
+        // instead of failing. Such a chart is read as usual; every write is refused up front.
+        let mut read_only = conn.is_readonly(rusqlite::MAIN_DB).map_err(wrap)?;
+        let unlocked = unlock(&conn, passphrase, busy_timeout_ms);
+        let wal_empty =
+            std::fs::metadata(files::sibling(path, "-wal")).map_or(true, |m| m.len() == 0);
+        // On read-only media, or in a folder kapchart may not create files in, SQLite cannot
+        // create the `-shm` file a WAL reader needs.
+        let no_shm = |e: &rusqlite::Error| {
+            let extended = match e {
+                rusqlite::Error::SqliteFailure(f, _) => f.extended_code,
+                _ => 0,
+            };
+            (read_only && e.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen))
+                || extended == rusqlite::ffi::SQLITE_READONLY_DIRECTORY
+        };
+        match unlocked {
+            // With no WAL to read (every kapchart that closed the chart folded it in), the
+            // file alone is the whole chart: it is read as immutable, and not written.
+            Err(e) if wal_empty && no_shm(&e) => {
+                read_only = true;
+                drop(conn);
+                conn = Connection::open_with_flags(
+                    immutable_uri(path),
+                    OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | OpenFlags::SQLITE_OPEN_URI
+                        | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(wrap)?;
+                unlock(&conn, passphrase, busy_timeout_ms)
+                    .map_err(|e| key_error(&conn, e, path))?;
+            }
+            Err(e) if no_shm(&e) => {
+                return Err(StoreError::Invalid(format!(
+                    "{}, and its last changes are still in {} (kapchart was stopped before it could fold them in); to read them, copy the chart with its -wal file to writable storage: nothing was written",
+                    files::why_read_only(path),
+                    files::sibling(path, "-wal").display()
+                )));
+            }
+            other => other.map_err(|e| key_error(&conn, e, path))?,
         }
-        // The configured wait applies from the very first read (until now rusqlite's 5 s):
-        // a reader too may wait, while another process recovers the WAL after a crash.
-        conn.busy_timeout(Duration::from_millis(u64::from(busy_timeout_ms)))
-            .map_err(wrap)?;
-        key(&conn, passphrase).map_err(|e| match e.sqlite_error_code() {
-            // The first page does not decrypt with this key. That cannot be told apart from
-            // a file that is no chart, or from damage to that very page. Later, the same
-            // code means damage (see `StoreError::from_sqlite`).
-            Some(rusqlite::ErrorCode::NotADatabase) => StoreError::WrongPassphrase,
-            _ => wrap(e),
-        })?;
         let app_id: i32 = conn
             .query_row(
                 "SELECT application_id FROM pragma_application_id",
@@ -135,18 +195,26 @@ impl Chart {
                 supported: schema::LATEST,
             });
         }
-        let chart = Chart::finish_open(conn, path, busy_timeout_ms)?;
-        Ok(chart)
+        Chart::finish_open(conn, path, busy_timeout_ms, read_only)
     }
 
     /// Pragmas, migrations and the clinician, common to create and open.
-    fn finish_open(conn: Connection, path: &Path, busy_timeout_ms: u32) -> Result<Chart> {
+    fn finish_open(
+        conn: Connection,
+        path: &Path,
+        busy_timeout_ms: u32,
+        read_only: bool,
+    ) -> Result<Chart> {
         let wrap = |e| StoreError::from_sqlite(e, path);
         conn.busy_timeout(Duration::from_millis(u64::from(busy_timeout_ms)))
             .map_err(wrap)?;
-        let mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-            .map_err(wrap)?;
+        let mode: String = if read_only {
+            // Every chart is in WAL mode from its creation; a read-only one cannot be changed.
+            "wal".into()
+        } else {
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+                .map_err(wrap)?
+        };
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Invalid(format!(
                 "the chart could not be put in WAL mode (got {mode})"
@@ -163,11 +231,21 @@ impl Chart {
                 id: 0,
                 name: String::new(),
             },
+            read_only,
+            _lock: None,
         };
         // A chart that is up to date is not locked for writing just to be opened, so reading
         // goes on while another process holds the write lock. (`migrate` checks the version
         // again under the lock.)
-        if user_version(&chart.conn).map_err(wrap)? < schema::LATEST {
+        let version = user_version(&chart.conn).map_err(wrap)?;
+        if version < schema::LATEST && read_only {
+            return Err(StoreError::Invalid(format!(
+                "{}, and this kapchart must first update it (chart schema v{version} to v{}); copy it to writable storage to open it: nothing was written",
+                files::why_read_only(path),
+                schema::LATEST
+            )));
+        }
+        if version < schema::LATEST {
             chart.migrate()?;
         }
         if let Some(c) = chart.first_clinician()? {
@@ -189,7 +267,8 @@ impl Chart {
             let Some(sql) = schema::MIGRATIONS.get(index) else {
                 break;
             };
-            tx.execute_batch(sql).map_err(wrap)?;
+            tx.execute_batch(sql)
+                .map_err(|e| migration_failed(&path, version, e))?;
             version += 1;
             tx.pragma_update(None, "user_version", version)
                 .map_err(wrap)?;
@@ -200,6 +279,11 @@ impl Chart {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// True for a chart kapchart may read but not write (read-only media or file).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// The clinician who writes under this chart.
@@ -265,6 +349,9 @@ impl Chart {
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> std::result::Result<T, WriteError>,
     ) -> Result<T> {
         let path = self.path.clone();
+        if self.read_only {
+            return Err(StoreError::ReadOnly(path));
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
