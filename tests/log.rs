@@ -88,9 +88,20 @@ fn the_log_holds_event_names_and_counts_never_what_was_charted() {
     let note: serde_json::Value =
         serde_json::from_str(&home.ok(&["note", "draft", "--session", &session, "--json"]))
             .unwrap();
-    let note = note["id"].to_string();
     let text = home.path().join("note.md");
-    std::fs::write(&text, format!("## Data\n{CANARY}\n")).unwrap();
+    // The drafted note with the clinician's own sections written (with the canary), so that
+    // it is complete and can be signed.
+    let draft = note["text"].as_str().unwrap().to_string();
+    let note = note["id"].to_string();
+    let written: Vec<String> = draft
+        .lines()
+        .map(|l| match l.trim_end() {
+            "Assessment:" | "Plan:" => format!("{l} {CANARY}"),
+            t if t.starts_with("Patient's account") => format!("{t} {CANARY}"),
+            _ => l.to_string(),
+        })
+        .collect();
+    std::fs::write(&text, written.join("\n") + "\n").unwrap();
     home.ok(&["note", "save", &note, text.to_str().unwrap()]);
     home.ok(&["note", "sign", &note, "--reason", CANARY]);
     home.ok(&["note", "addend", &note, CANARY]);
