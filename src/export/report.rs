@@ -24,6 +24,7 @@
 
 mod html;
 mod markdown;
+mod sections;
 mod svg;
 
 pub use html::html;
@@ -526,6 +527,16 @@ impl TimelineRow<'_> {
         &self.line.entry.author
     }
 
+    /// What is said after the entry, in order: what it corrects, what struck or replaced
+    /// it, its alert flags.
+    pub fn annotations(&self) -> Vec<(Said, &str)> {
+        let corrects = self.corrects.iter().map(|c| (Said::Corrects, c.as_str()));
+        let by = self.struck.iter().chain(&self.amended);
+        let by = by.map(|c| (Said::CorrectedBy, c.as_str()));
+        let flags = self.flags.iter().map(|f| (Said::Alert, f.as_str()));
+        corrects.chain(by).chain(flags).collect()
+    }
+
     /// "written 10:52 · late" / "written 10:46" / "" .
     pub fn written(&self) -> Option<String> {
         match (&self.recorded, self.late) {
@@ -535,6 +546,17 @@ impl TimelineRow<'_> {
             (None, false) => None,
         }
     }
+}
+
+/// What a note after a timeline entry says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Said {
+    /// "amends #12: reason" / "strikes #12: reason".
+    Corrects,
+    /// "struck: ..." / "amended: replaced by ...".
+    CorrectedBy,
+    /// An alert flag.
+    Alert,
 }
 
 /// An entry's content in one line, as the timeline shows it.
