@@ -22,6 +22,13 @@
 //! baseline) and a list of the sessions; then each dosing session in full, then the other
 //! sessions briefly.
 
+/// Appends formatted text to a `String` (which cannot fail).
+macro_rules! w {
+    ($out:expr, $($arg:tt)*) => {
+        let _ = write!($out, $($arg)*);
+    };
+}
+
 mod html;
 mod markdown;
 mod sections;

@@ -4,20 +4,14 @@
 use super::sections::{
     self, Cell, ColKind, Fact, Look, NoteSection, OTHER_SESSIONS_INTRO, Span, Table,
     course_patient_facts, course_plan_facts, course_trends, dose_totals, flowsheet, goals,
-    measure_table, questionnaires, report_title, session_facts, session_heading, session_table,
-    session_title, trend_table,
+    measure_table, mrn_suffix, questionnaires, report_title, session_facts, session_heading,
+    session_table, session_title, sessions_in_full, trend_table,
 };
 use super::{CourseView, Said, SessionView, is_course, long_date, short_date, stamp, svg};
 use crate::domain::measures::MeasureRules;
 use crate::domain::{AlertThresholds, SessionKind};
 use crate::export::Record;
 use std::fmt::Write;
-
-macro_rules! w {
-    ($out:expr, $($arg:tt)*) => {
-        let _ = write!($out, $($arg)*);
-    };
-}
 
 /// Escapes text for HTML content and attribute values.
 pub(crate) fn esc(s: &str) -> String {
@@ -137,23 +131,15 @@ pub fn html(record: &Record, alerts: &AlertThresholds, rules: &MeasureRules) -> 
         css_string(&running_right),
     );
 
-    if is_course(record) {
+    let course = is_course(record);
+    if course {
         course_summary(&mut out, record, rules);
-        for s in record
-            .sessions
-            .iter()
-            .filter(|s| s.session.kind == SessionKind::Dosing)
-        {
-            session(&mut out, record, &SessionView::new(s), alerts);
-        }
+    }
+    for v in sessions_in_full(record) {
+        session(&mut out, record, &v, alerts);
+    }
+    if course {
         other_sessions(&mut out, record);
-    } else {
-        session(
-            &mut out,
-            record,
-            &SessionView::new(&record.sessions[0]),
-            alerts,
-        );
     }
     out.push_str("</body>\n</html>\n");
     out
@@ -167,10 +153,7 @@ fn sheet_head(out: &mut String, record: &Record, right: &str, age: u32, age_when
          <div>{}</div><div class=\"exported\">kapchart record · exported at {}</div></div>\n",
         esc(&p.name),
         esc(&short_date(p.dob)),
-        p.mrn
-            .as_deref()
-            .map(|m| format!(" · MRN {}", esc(m)))
-            .unwrap_or_else(|| " · no MRN".into()),
+        esc(&mrn_suffix(record)),
         right,
         esc(&stamp(record.exported)),
     );
@@ -433,25 +416,19 @@ fn note(out: &mut String, note: &NoteSection) {
     out.push_str("<h3>Integration note</h3>\n");
     match note {
         NoteSection::Missing => out.push_str("<p>No integration note yet.</p>\n"),
-        NoteSection::Signed {
-            signed,
-            hash,
-            reason,
-            text,
-            addenda,
-        } => {
+        NoteSection::Signed(n) => {
             w!(
                 out,
                 "<div class=\"sig keep\"><p>{}</p><p>{}</p>",
-                spans(signed),
-                spans(hash)
+                spans(&n.signed),
+                spans(&n.hash)
             );
-            if let Some(r) = reason {
+            if let Some(r) = &n.reason {
                 w!(out, "<p>{}</p>", esc(r));
             }
             out.push_str("</div>\n");
-            w!(out, "<pre class=\"note\">{}</pre>\n", esc(text));
-            for a in addenda {
+            w!(out, "<pre class=\"note\">{}</pre>\n", esc(&n.text));
+            for a in &n.addenda {
                 w!(
                     out,
                     "<div class=\"addendum-head\"><h4>{}</h4><p>{}</p></div>\n<pre class=\"note\">{}</pre>\n",

@@ -6,20 +6,13 @@
 use super::sections::{
     self, Cell, ColKind, Fact, Look, NoteSection, OTHER_SESSIONS_INTRO, Span, Table, bands,
     course_patient_facts, course_plan_facts, course_trends, dose_totals, flowsheet, goals,
-    measure_table, patient_facts, questionnaires, report_title, session_facts, session_heading,
-    session_table, trend_table,
+    measure_table, mrn_suffix, patient_facts, questionnaires, report_title, session_facts,
+    session_heading, session_table, sessions_in_full, trend_table,
 };
 use super::{CourseView, Said, SessionView, is_course, short_date, stamp};
-use crate::domain::SessionKind;
 use crate::domain::measures::MeasureRules;
 use crate::export::Record;
 use std::fmt::Write;
-
-macro_rules! w {
-    ($out:expr, $($arg:tt)*) => {
-        let _ = write!($out, $($arg)*);
-    };
-}
 
 /// Escapes text for inline Markdown: punctuation that could start markup is backslashed,
 /// and line breaks become spaces (a chart line is one line).
@@ -143,24 +136,18 @@ pub fn markdown(record: &Record, rules: &MeasureRules) -> String {
         "Patient: **{}** · DOB {}{} · kapchart record exported at {}\n\n",
         md(&p.name),
         md(&short_date(p.dob)),
-        p.mrn
-            .as_deref()
-            .map(|m| format!(" · MRN {}", md(m)))
-            .unwrap_or_else(|| " · no MRN".into()),
+        md(&mrn_suffix(record)),
         md(&stamp(record.exported))
     );
-    if is_course(record) {
+    let course = is_course(record);
+    if course {
         course_summary(&mut out, record, rules);
-        for s in record
-            .sessions
-            .iter()
-            .filter(|s| s.session.kind == SessionKind::Dosing)
-        {
-            session(&mut out, record, &SessionView::new(s));
-        }
+    }
+    for v in sessions_in_full(record) {
+        session(&mut out, record, &v);
+    }
+    if course {
         other_sessions(&mut out, record);
-    } else {
-        session(&mut out, record, &SessionView::new(&record.sessions[0]));
     }
     while out.ends_with("\n\n") {
         out.pop();
@@ -282,19 +269,13 @@ fn timeline(out: &mut String, v: &SessionView<'_>) {
 fn note(out: &mut String, note: &NoteSection) {
     match note {
         NoteSection::Missing => out.push_str("No integration note yet.\n\n"),
-        NoteSection::Signed {
-            signed,
-            hash,
-            reason,
-            text,
-            addenda,
-        } => {
-            w!(out, "{}  \n{}\n\n", spans(signed), spans(hash));
-            if let Some(r) = reason {
+        NoteSection::Signed(n) => {
+            w!(out, "{}  \n{}\n\n", spans(&n.signed), spans(&n.hash));
+            if let Some(r) = &n.reason {
                 w!(out, "{}\n\n", md(r));
             }
-            fenced(out, text);
-            for a in addenda {
+            fenced(out, &n.text);
+            for a in &n.addenda {
                 w!(out, "#### {}\n\n{}\n\n", md(&a.heading), spans(&a.hash));
                 fenced(out, &a.text);
             }
