@@ -369,3 +369,117 @@ fn note_section(note: Option<&Note>) -> NoteSection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::record::SessionRecord;
+    use crate::domain::course::Draft;
+    use crate::domain::entry::{BloodPressure, VitalSigns};
+    use crate::domain::{ChartLine, Entry, EntryStatus, Flag, Payload, Session};
+    use crate::export::report::sections::Look;
+    use chrono::{DateTime, FixedOffset, TimeZone};
+
+    fn at(h: u32, m: u32) -> DateTime<FixedOffset> {
+        FixedOffset::east_opt(3600)
+            .unwrap()
+            .with_ymd_and_hms(2026, 11, 26, h, m, 0)
+            .unwrap()
+    }
+
+    fn dosing(lines: Vec<ChartLine>, note: Option<Note>) -> SessionRecord {
+        SessionRecord {
+            session: Session {
+                id: 7,
+                patient_id: 1,
+                kind: SessionKind::Dosing,
+                started: at(9, 55),
+                ended: None,
+                clinician: "Dr Quinn".into(),
+                intention: None,
+                dosing_session_id: None,
+            },
+            lines,
+            first_dose: None,
+            checks: Vec::new(),
+            note,
+            number_in_course: 1,
+        }
+    }
+
+    fn vitals(id: i64, signs: VitalSigns, flags: Vec<Flag>) -> ChartLine {
+        ChartLine {
+            entry: Entry {
+                id,
+                session_id: 7,
+                payload: Payload::Vitals(signs),
+                event_time: at(10, 0),
+                recorded_time: at(10, 0),
+                author: "Dr Quinn".into(),
+                flags,
+                corrects: None,
+                correction: None,
+                reason: None,
+            },
+            status: EntryStatus::Current,
+        }
+    }
+
+    #[test]
+    fn a_flagged_reading_is_flagged_and_a_missing_sign_is_a_dash() {
+        let signs = VitalSigns {
+            bp: Some(BloodPressure {
+                systolic: 164,
+                diastolic: 98,
+            }),
+            spo2: Some(97),
+            ..VitalSigns::default()
+        };
+        let flag = Flag {
+            code: FlagCode::BpHigh,
+            text: "BP 164/98 high".into(),
+        };
+        let rec = dosing(vec![vitals(12, signs, vec![flag])], None);
+        let table = flowsheet(&SessionView::new(&rec)).expect("a dosing session shows vitals");
+        let row = &table.rows[0];
+        let said = |c: &Cell| (c.spans.clone(), c.look);
+        assert_eq!(said(&row[2]), (vec![text("164/98")], Look::Flagged));
+        assert_eq!(said(&row[3]), (vec![text("–")], Look::Missing));
+        assert_eq!(said(&row[4]), (vec![text("97%")], Look::Plain));
+        assert_eq!(said(&row[8]), (vec![text("#12")], Look::Plain));
+    }
+
+    #[test]
+    fn a_dosing_session_without_vitals_or_doses_still_shows_both_sections_empty() {
+        let rec = dosing(Vec::new(), None);
+        let v = SessionView::new(&rec);
+        assert!(flowsheet(&v).is_some_and(|t| t.rows.is_empty()));
+        assert!(doses(&v).is_some_and(|t| t.rows.is_empty()));
+        assert!(matches!(note(&v), Some(NoteSection::Missing)));
+    }
+
+    #[test]
+    fn a_draft_note_says_so_and_leaves_its_text_out() {
+        let draft = Note {
+            id: 3,
+            dosing_session_id: 7,
+            format: "dap".into(),
+            created: at(12, 0),
+            author: "Dr Quinn".into(),
+            draft: Some(Draft {
+                text: "the draft words".into(),
+                saved: at(12, 30),
+            }),
+            signature: None,
+            addenda: Vec::new(),
+        };
+        let rec = dosing(Vec::new(), Some(draft));
+        let Some(NoteSection::Draft { headline, body }) = note(&SessionView::new(&rec)) else {
+            panic!("an unsigned note is shown as a draft");
+        };
+        assert_eq!(headline, "DRAFT — not signed");
+        assert!(body.starts_with("DAP note #3 opened by Dr Quinn"), "{body}");
+        assert!(body.contains("last saved 2026-11-26 12:30"), "{body}");
+        assert!(!body.contains("the draft words"), "{body}");
+    }
+}
