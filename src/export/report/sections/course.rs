@@ -9,12 +9,12 @@ use crate::domain::entry::trim_number;
 use crate::domain::measures::{
     Instrument, MeasureRules, Trend, meaningful_change, needs_risk_assessment, trends,
 };
+use crate::domain::measures::{MeasureResponse, band_boundaries};
+use crate::domain::{EntryId, EntryStatus, Payload};
 use crate::export::Record;
-use crate::export::report::{
-    CourseView, SessionView, bands_text, brief_entries, corrected_count, long_date,
-    measures_with_change, short_date, signed,
-};
+use crate::export::report::{CourseView, SessionView, content, long_date, short_date};
 use ColKind::{Number, Reading, Text as Txt, Time};
+use chrono::{DateTime, FixedOffset};
 
 // ---------------------------------------------------------------------------------------
 // The course
@@ -247,4 +247,101 @@ pub(crate) fn other_sessions(record: &Record) -> Vec<BriefSession> {
             }
         })
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+
+/// The measures of the record with each one's change from its instrument's first (baseline)
+/// total in the record, oldest first.
+fn measures_with_change(
+    record: &Record,
+) -> Vec<(EntryId, DateTime<FixedOffset>, &MeasureResponse, i32)> {
+    let mut sorted: Vec<&(EntryId, DateTime<FixedOffset>, MeasureResponse)> =
+        record.measures.iter().collect();
+    sorted.sort_by_key(|(id, at, _)| (*at, *id));
+    sorted
+        .iter()
+        .map(|(id, at, m)| {
+            let baseline = sorted
+                .iter()
+                .find(|(_, _, b)| b.instrument == m.instrument)
+                .map_or(m.total, |(_, _, b)| b.total);
+            (*id, *at, m, i32::from(m.total) - i32::from(baseline))
+        })
+        .collect()
+}
+
+/// "minimal 0-4, mild 5-9, ..., severe 20-27", from [`band_boundaries`].
+fn bands_text(instrument: Instrument, rules: &MeasureRules) -> String {
+    let bounds = band_boundaries(instrument, rules);
+    bounds
+        .iter()
+        .enumerate()
+        .map(|(i, (lower, name))| {
+            let upper = bounds
+                .get(i + 1)
+                .map_or(instrument.max_total(), |(next, _)| next - 1);
+            format!("{name} {lower}-{upper}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "+3", "-7", "0".
+fn signed(n: i32) -> String {
+    if n > 0 {
+        format!("+{n}")
+    } else {
+        n.to_string()
+    }
+}
+
+/// A session's key entries in one line each, for the brief listing of a non-dosing session
+/// in a course: what stands, without the vitals.
+fn brief_entries<'a>(view: &SessionView<'a>) -> Vec<(String, String)> {
+    view.lines
+        .iter()
+        .filter(|l| l.status == EntryStatus::Current)
+        .filter(|l| {
+            !matches!(
+                l.entry.payload,
+                Payload::Vitals(_) | Payload::Sedation(_) | Payload::Strike
+            )
+        })
+        .map(|l| (view.time(l.entry.event_time), content(&l.entry.payload)))
+        .collect()
+}
+
+/// How many entries of a session were corrected (amended or struck).
+fn corrected_count(view: &SessionView<'_>) -> usize {
+    view.lines
+        .iter()
+        .filter(|l| l.status != EntryStatus::Current)
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bands_read_from_the_boundaries() {
+        let rules = MeasureRules::default();
+        assert_eq!(
+            bands_text(Instrument::Phq9, &rules),
+            "minimal 0-4, mild 5-9, moderate 10-14, moderately severe 15-19, severe 20-27"
+        );
+        assert_eq!(
+            bands_text(Instrument::Pcl5, &rules),
+            "below provisional cut-off 0-32, at or above provisional cut-off 33-80"
+        );
+    }
+
+    #[test]
+    fn signed_change() {
+        assert_eq!(signed(3), "+3");
+        assert_eq!(signed(-7), "-7");
+        assert_eq!(signed(0), "0");
+    }
 }
