@@ -646,7 +646,8 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn at(h: u32, m: u32) -> DateTime<FixedOffset> {
+    /// 26 Nov 2026 at h:m, UTC+01:00; for the report's tests.
+    pub(super) fn at(h: u32, m: u32) -> DateTime<FixedOffset> {
         FixedOffset::east_opt(3600)
             .unwrap()
             .with_ymd_and_hms(2026, 11, 26, h, m, 0)

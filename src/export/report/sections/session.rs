@@ -378,14 +378,7 @@ mod tests {
     use crate::domain::entry::{BloodPressure, VitalSigns};
     use crate::domain::{ChartLine, Entry, EntryStatus, Flag, Payload, Session};
     use crate::export::report::sections::Look;
-    use chrono::{DateTime, FixedOffset, TimeZone};
-
-    fn at(h: u32, m: u32) -> DateTime<FixedOffset> {
-        FixedOffset::east_opt(3600)
-            .unwrap()
-            .with_ymd_and_hms(2026, 11, 26, h, m, 0)
-            .unwrap()
-    }
+    use crate::export::report::tests::at;
 
     fn dosing(lines: Vec<ChartLine>, note: Option<Note>) -> SessionRecord {
         SessionRecord {
