@@ -2,7 +2,9 @@
 //! from anywhere) that prints to A4 or Letter, and the same content as Markdown for pasting
 //! into other systems. Both render a [`Record`]; nothing here reads a clock or the chart, so
 //! the same record always gives the same bytes (the only time shown that is not in the
-//! chart is `record.exported`).
+//! chart is `record.exported`). What each section says (facts, rows, cells, words, flags)
+//! is built once, format-neutral, in `sections`; `html` and `markdown` only set it in their
+//! own markup.
 //!
 //! What a session shows: the patient and session, the doses, a BP/HR chart with the alert
 //! levels (HTML only), the vitals flowsheet (readings that stand; a flagged value carries
@@ -22,8 +24,16 @@
 //! baseline) and a list of the sessions; then each dosing session in full, then the other
 //! sessions briefly.
 
+/// Appends formatted text to a `String` (which cannot fail).
+macro_rules! w {
+    ($out:expr, $($arg:tt)*) => {
+        let _ = write!($out, $($arg)*);
+    };
+}
+
 mod html;
 mod markdown;
+mod sections;
 mod svg;
 
 pub use html::html;
@@ -32,9 +42,7 @@ pub use markdown::markdown;
 use super::{Record, SessionRecord};
 use crate::domain::discharge::{DischargeState, discharge_state};
 use crate::domain::entry::{AldreteScore, Dose, SessionEnd};
-use crate::domain::measures::{
-    Instrument, MeasureResponse, MeasureRules, SafetyFlag, band_boundaries, needs_risk_assessment,
-};
+use crate::domain::measures::{MeasureResponse, SafetyFlag, needs_risk_assessment};
 use crate::domain::protocol::CheckStatus;
 use crate::domain::{
     ChartLine, Entry, EntryId, EntryStatus, FlagCode, Payload, SessionKind, VitalSigns,
@@ -526,6 +534,16 @@ impl TimelineRow<'_> {
         &self.line.entry.author
     }
 
+    /// What is said after the entry, in order: what it corrects, what struck or replaced
+    /// it, its alert flags.
+    pub fn annotations(&self) -> Vec<(Said, &str)> {
+        let corrects = self.corrects.iter().map(|c| (Said::Corrects, c.as_str()));
+        let by = self.struck.iter().chain(&self.amended);
+        let by = by.map(|c| (Said::CorrectedBy, c.as_str()));
+        let flags = self.flags.iter().map(|f| (Said::Alert, f.as_str()));
+        corrects.chain(by).chain(flags).collect()
+    }
+
     /// "written 10:52 · late" / "written 10:46" / "" .
     pub fn written(&self) -> Option<String> {
         match (&self.recorded, self.late) {
@@ -535,6 +553,17 @@ impl TimelineRow<'_> {
             (None, false) => None,
         }
     }
+}
+
+/// What a note after a timeline entry says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Said {
+    /// "amends #12: reason" / "strikes #12: reason".
+    Corrects,
+    /// "struck: ..." / "amended: replaced by ...".
+    CorrectedBy,
+    /// An alert flag.
+    Alert,
 }
 
 /// An entry's content in one line, as the timeline shows it.
@@ -612,81 +641,13 @@ pub(crate) fn is_course(record: &Record) -> bool {
     record.sessions.len() != 1
 }
 
-/// The measures of the record with each one's change from its instrument's first (baseline)
-/// total in the record, oldest first.
-pub(crate) fn measures_with_change(
-    record: &Record,
-) -> Vec<(EntryId, DateTime<FixedOffset>, &MeasureResponse, i32)> {
-    let mut sorted: Vec<&(EntryId, DateTime<FixedOffset>, MeasureResponse)> =
-        record.measures.iter().collect();
-    sorted.sort_by_key(|(id, at, _)| (*at, *id));
-    sorted
-        .iter()
-        .map(|(id, at, m)| {
-            let baseline = sorted
-                .iter()
-                .find(|(_, _, b)| b.instrument == m.instrument)
-                .map_or(m.total, |(_, _, b)| b.total);
-            (*id, *at, m, i32::from(m.total) - i32::from(baseline))
-        })
-        .collect()
-}
-
-/// "minimal 0-4, mild 5-9, ..., severe 20-27", from [`band_boundaries`].
-pub(crate) fn bands_text(instrument: Instrument, rules: &MeasureRules) -> String {
-    let bounds = band_boundaries(instrument, rules);
-    bounds
-        .iter()
-        .enumerate()
-        .map(|(i, (lower, name))| {
-            let upper = bounds
-                .get(i + 1)
-                .map_or(instrument.max_total(), |(next, _)| next - 1);
-            format!("{name} {lower}-{upper}")
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// "+3", "-7", "0".
-pub(crate) fn signed(n: i32) -> String {
-    if n > 0 {
-        format!("+{n}")
-    } else {
-        n.to_string()
-    }
-}
-
-/// A session's key entries in one line each, for the brief listing of a non-dosing session
-/// in a course: what stands, without the vitals.
-pub(crate) fn brief_entries<'a>(view: &SessionView<'a>) -> Vec<(String, String)> {
-    view.lines
-        .iter()
-        .filter(|l| l.status == EntryStatus::Current)
-        .filter(|l| {
-            !matches!(
-                l.entry.payload,
-                Payload::Vitals(_) | Payload::Sedation(_) | Payload::Strike
-            )
-        })
-        .map(|l| (view.time(l.entry.event_time), content(&l.entry.payload)))
-        .collect()
-}
-
-/// How many entries of a session were corrected (amended or struck).
-pub(crate) fn corrected_count(view: &SessionView<'_>) -> usize {
-    view.lines
-        .iter()
-        .filter(|l| l.status != EntryStatus::Current)
-        .count()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn at(h: u32, m: u32) -> DateTime<FixedOffset> {
+    /// 26 Nov 2026 at h:m, UTC+01:00; for the report's tests.
+    pub(super) fn at(h: u32, m: u32) -> DateTime<FixedOffset> {
         FixedOffset::east_opt(3600)
             .unwrap()
             .with_ymd_and_hms(2026, 11, 26, h, m, 0)
@@ -701,25 +662,5 @@ mod tests {
         assert_eq!(t_plus(None, at(10, 0)), "");
         assert_eq!(t_plus_min(dose, at(10, 0)), Some(-10));
         assert_eq!(t_plus_min(None, at(10, 0)), None);
-    }
-
-    #[test]
-    fn bands_read_from_the_boundaries() {
-        let rules = MeasureRules::default();
-        assert_eq!(
-            bands_text(Instrument::Phq9, &rules),
-            "minimal 0-4, mild 5-9, moderate 10-14, moderately severe 15-19, severe 20-27"
-        );
-        assert_eq!(
-            bands_text(Instrument::Pcl5, &rules),
-            "below provisional cut-off 0-32, at or above provisional cut-off 33-80"
-        );
-    }
-
-    #[test]
-    fn signed_change() {
-        assert_eq!(signed(3), "+3");
-        assert_eq!(signed(-7), "-7");
-        assert_eq!(signed(0), "0");
     }
 }

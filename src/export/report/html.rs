@@ -1,24 +1,17 @@
 //! The report as one self-contained HTML file: inline CSS and SVG only (no scripts, no
 //! fonts, images or style sheets from anywhere), laid out to print on A4 or Letter.
 
-use super::svg;
-use super::{
-    CourseView, FlowRow, SessionView, brief_entries, corrected_count, is_course, long_date,
-    measures_with_change, short_date, signed, stamp,
+use super::sections::{
+    self, Cell, ColKind, Fact, Look, NoteSection, OTHER_SESSIONS_INTRO, Span, Table,
+    course_patient_facts, course_plan_facts, course_trends, dose_totals, flowsheet, goals,
+    measure_table, mrn_suffix, questionnaires, report_title, session_facts, session_heading,
+    session_table, session_title, sessions_in_full, trend_table,
 };
-use crate::domain::course::Note;
-use crate::domain::discharge::{ALDRETE_ITEMS, aldrete_items};
-use crate::domain::entry::trim_number;
-use crate::domain::measures::{MeasureRules, meaningful_change, needs_risk_assessment, trends};
+use super::{CourseView, Said, SessionView, is_course, long_date, short_date, stamp, svg};
+use crate::domain::measures::MeasureRules;
 use crate::domain::{AlertThresholds, SessionKind};
 use crate::export::Record;
 use std::fmt::Write;
-
-macro_rules! w {
-    ($out:expr, $($arg:tt)*) => {
-        let _ = write!($out, $($arg)*);
-    };
-}
 
 /// Escapes text for HTML content and attribute values.
 pub(crate) fn esc(s: &str) -> String {
@@ -115,17 +108,7 @@ ol, ul { margin: 1mm 0 2mm; padding-left: 6mm; }
 pub fn html(record: &Record, alerts: &AlertThresholds, rules: &MeasureRules) -> String {
     let mut out = String::with_capacity(64 * 1024);
     let p = &record.patient;
-    let title = if is_course(record) {
-        format!("KAP course record: {}", p.name)
-    } else {
-        let v = SessionView::new(&record.sessions[0]);
-        format!(
-            "KAP {} record: {}, {}",
-            v.title(),
-            p.name,
-            short_date(v.day())
-        )
-    };
+    let title = report_title(record);
     let mrn = p
         .mrn
         .as_deref()
@@ -148,23 +131,15 @@ pub fn html(record: &Record, alerts: &AlertThresholds, rules: &MeasureRules) -> 
         css_string(&running_right),
     );
 
-    if is_course(record) {
+    let course = is_course(record);
+    if course {
         course_summary(&mut out, record, rules);
-        for s in record
-            .sessions
-            .iter()
-            .filter(|s| s.session.kind == SessionKind::Dosing)
-        {
-            session(&mut out, record, &SessionView::new(s), alerts);
-        }
+    }
+    for v in sessions_in_full(record) {
+        session(&mut out, record, &v, alerts);
+    }
+    if course {
         other_sessions(&mut out, record);
-    } else {
-        session(
-            &mut out,
-            record,
-            &SessionView::new(&record.sessions[0]),
-            alerts,
-        );
     }
     out.push_str("</body>\n</html>\n");
     out
@@ -178,13 +153,36 @@ fn sheet_head(out: &mut String, record: &Record, right: &str, age: u32, age_when
          <div>{}</div><div class=\"exported\">kapchart record · exported at {}</div></div>\n",
         esc(&p.name),
         esc(&short_date(p.dob)),
-        p.mrn
-            .as_deref()
-            .map(|m| format!(" · MRN {}", esc(m)))
-            .unwrap_or_else(|| " · no MRN".into()),
+        esc(&mrn_suffix(record)),
         right,
         esc(&stamp(record.exported)),
     );
+}
+
+/// A run of text, escaped and set in its markup.
+fn spans(spans: &[Span]) -> String {
+    let mut out = String::new();
+    for s in spans {
+        match s {
+            Span::Text(t) => out.push_str(&esc(t)),
+            Span::Strong(t) => {
+                w!(out, "<strong>{}</strong>", esc(t));
+            }
+            Span::Alert(t) => {
+                w!(out, "<strong class=\"flagged\">{}</strong>", esc(t));
+            }
+            Span::Mark(t) => {
+                w!(out, "<span class=\"mark\">{}</span>", esc(t));
+            }
+            Span::Code(t) => {
+                w!(out, "<code class=\"hash\">{}</code>", esc(t));
+            }
+            Span::Detail(t) => {
+                w!(out, "<br><span class=\"small\">{}</span>", esc(t));
+            }
+        }
+    }
+    out
 }
 
 fn fact(out: &mut String, name: &str, value_html: &str) {
@@ -193,6 +191,73 @@ fn fact(out: &mut String, name: &str, value_html: &str) {
         "<tr><th>{}</th><td>{value_html}</td></tr>\n",
         esc(name)
     );
+}
+
+/// A facts table: a name and its value a row.
+fn facts(out: &mut String, facts: &[Fact]) {
+    out.push_str("<table class=\"facts keep\">\n");
+    for f in facts {
+        fact(out, f.name, &spans(&f.value));
+    }
+    out.push_str("</table>\n");
+}
+
+fn class_of(kind: ColKind) -> &'static str {
+    match kind {
+        ColKind::Text => "",
+        ColKind::Time => "time",
+        ColKind::Number | ColKind::Reading => "num",
+        ColKind::Id => "id",
+        ColKind::Small => "small",
+    }
+}
+
+fn td(out: &mut String, kind: ColKind, c: &Cell) {
+    let look = match c.look {
+        Look::Plain => "",
+        Look::Flagged => "flagged",
+        Look::Missing => "muted",
+    };
+    let class = [class_of(kind), look]
+        .into_iter()
+        .filter(|c| !c.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if class.is_empty() {
+        out.push_str("<td>");
+    } else {
+        w!(out, "<td class=\"{class}\">");
+    }
+    out.push_str(&spans(&c.spans));
+    if c.look == Look::Flagged {
+        out.push_str(" <span class=\"mark\">!</span>");
+    }
+    if let Some(entry) = &c.entry {
+        w!(out, " <span class=\"small muted\">{}</span>", esc(entry));
+    }
+    out.push_str("</td>");
+}
+
+/// A table with its head; `class` names it for the style sheet.
+fn table(out: &mut String, class: &str, t: &Table) {
+    w!(out, "<table class=\"{class}\"><thead><tr>");
+    for c in &t.cols {
+        let class = if class_of(c.kind) == "num" {
+            " class=\"num\""
+        } else {
+            ""
+        };
+        w!(out, "<th{class}>{}</th>", esc(c.name));
+    }
+    out.push_str("</tr></thead><tbody>\n");
+    for r in &t.rows {
+        out.push_str("<tr>");
+        for (col, c) in t.cols.iter().zip(r) {
+            td(out, col.kind, c);
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table>\n");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -207,7 +272,7 @@ fn session(out: &mut String, record: &Record, v: &SessionView<'_>, alerts: &Aler
     );
     let right = format!(
         "<strong>{}</strong> · session #{} · {} · {} ({})",
-        esc(&capitalised(&v.title())),
+        esc(&session_title(v)),
         s.id,
         esc(&long_date(v.day())),
         esc(&v.span()),
@@ -220,218 +285,49 @@ fn session(out: &mut String, record: &Record, v: &SessionView<'_>, alerts: &Aler
         record.patient.age_on(v.day()),
         "at the session",
     );
-    w!(
-        out,
-        "<h2>{} — {}</h2>\n",
-        esc(&capitalised(&v.title())),
-        esc(&long_date(v.day()))
-    );
+    w!(out, "<h2>{}</h2>\n", esc(&session_heading(v)));
+    facts(out, &session_facts(record, v));
 
-    out.push_str("<table class=\"facts keep\">\n");
-    let mut kind = format!("{} (number {} of its kind)", s.kind, v.rec.number_in_course);
-    if s.kind == SessionKind::Dosing {
-        let planned = record.course.as_ref().map(|c| c.planned_dosing);
-        if let Some(planned) = planned {
-            kind = format!("dosing {} of {planned} planned", v.rec.number_in_course);
+    if let Some(doses) = sections::doses(v) {
+        out.push_str("<h3>Doses</h3>\n");
+        if doses.rows.is_empty() {
+            out.push_str("<p>No dose charted.</p>\n");
+        } else {
+            table(out, "doses", &doses);
+            if let Some(total) = dose_totals(v) {
+                w!(out, "<p>Total: {}</p>\n", esc(&total));
+            }
         }
     }
-    fact(out, "Session", &esc(&format!("{kind}; session #{}", s.id)));
-    fact(out, "Date", &esc(&long_date(v.day())));
-    fact(
-        out,
-        "Start – end",
-        &esc(&format!("{} (times are {})", v.span(), v.utc_offset())),
-    );
-    fact(out, "Clinician(s)", &esc(&v.clinicians.join(", ")));
-    if let Some(i) = &s.intention {
-        fact(out, "Intention", &esc(&format!("“{i}”")));
+    if let Some(flow) = flowsheet(v) {
+        vitals(out, v, &flow, alerts);
     }
-    if let Some(d) = s.dosing_session_id {
-        fact(out, "Integrates", &esc(&format!("dosing session #{d}")));
+    if let Some((checks, summary)) = sections::checks(v) {
+        out.push_str("<h3>Protocol checks</h3>\n");
+        table(out, "checks", &checks);
+        w!(out, "<p>{}</p>\n", esc(&summary));
     }
-    out.push_str("</table>\n");
-
-    if s.kind == SessionKind::Dosing || !v.doses().is_empty() {
-        doses(out, v);
+    if let Some(measures) = questionnaires(v) {
+        out.push_str("<h3>Questionnaires</h3>\n");
+        table(out, "measures", &measures);
     }
-    vitals(out, v, alerts);
-    checks(out, v);
-    session_measures(out, v);
     timeline(out, v);
-    let discharge = v.discharge();
-    if s.kind == SessionKind::Dosing || !discharge.is_empty() {
-        discharge_section(out, v);
+    if let Some(discharge) = sections::discharge(v) {
+        out.push_str("<h3>Discharge</h3>\n");
+        facts(out, &discharge);
     }
-    if s.kind == SessionKind::Dosing || v.rec.note.is_some() {
-        note(out, v.rec.note.as_ref());
+    if let Some(n) = sections::note(v) {
+        note(out, &n);
     }
     out.push_str("</section>\n");
 }
 
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
-fn doses(out: &mut String, v: &SessionView<'_>) {
-    out.push_str("<h3>Doses</h3>\n");
-    let doses = v.doses();
-    if doses.is_empty() {
-        out.push_str("<p>No dose charted.</p>\n");
-        return;
-    }
-    out.push_str(
-        "<table class=\"doses\"><thead><tr><th>Time</th><th>T+</th><th>Drug</th><th class=\"num\">Dose</th>\
-         <th>Route</th><th>Over</th><th class=\"num\">Total mg</th><th>Entry</th><th>Author</th></tr></thead><tbody>\n",
-    );
-    for (e, d) in &doses {
-        let dose = match d.weight_kg {
-            Some(kg) if d.unit == crate::domain::DoseUnit::MgPerKg => format!(
-                "{} {} × {} kg",
-                trim_number(d.amount, 3),
-                d.unit.label(),
-                trim_number(kg, 1)
-            ),
-            _ => format!("{} {}", trim_number(d.amount, 3), d.unit.label()),
-        };
-        w!(
-            out,
-            "<tr><td class=\"time\">{}</td><td class=\"time\">{}</td><td>{}</td><td class=\"num\">{}</td>\
-             <td>{}</td><td>{}</td><td class=\"num\"><strong>{} mg</strong></td><td>#{}</td><td>{}</td></tr>\n",
-            esc(&v.time(e.event_time)),
-            esc(&v.t_plus(e.event_time)),
-            esc(&d.drug),
-            esc(&dose),
-            d.route.label(),
-            d.over_min.map(|m| format!("{m} min")).unwrap_or_default(),
-            trim_number(d.total_mg, 2),
-            e.id,
-            esc(&e.author),
-        );
-    }
-    out.push_str("</tbody></table>\n");
-    let totals = v.dose_totals();
-    if !totals.is_empty() {
-        let t: Vec<String> = totals
-            .iter()
-            .map(|(drug, mg)| format!("{drug} {} mg", trim_number(*mg, 2)))
-            .collect();
-        w!(out, "<p>Total: {}</p>\n", esc(&t.join("; ")));
-    }
-}
-
-fn value_cell(out: &mut String, value: Option<String>, flagged: bool) {
-    match value {
-        Some(v) if flagged => {
-            w!(
-                out,
-                "<td class=\"num flagged\">{} <span class=\"mark\">!</span></td>",
-                esc(&v)
-            );
-        }
-        Some(v) => {
-            w!(out, "<td class=\"num\">{}</td>", esc(&v));
-        }
-        None => out.push_str("<td class=\"num muted\">–</td>"),
-    }
-}
-
-fn flow_row(out: &mut String, v: &SessionView<'_>, r: &FlowRow<'_>) {
-    let signs = r.signs();
-    out.push_str("<tr>");
-    w!(
-        out,
-        "<td class=\"time\">{}</td><td class=\"time\">{}</td>",
-        esc(&v.time(r.at)),
-        esc(&v.t_plus(r.at))
-    );
-    value_cell(
-        out,
-        signs
-            .and_then(|s| s.bp)
-            .map(|bp| format!("{}/{}", bp.systolic, bp.diastolic)),
-        r.bp_flagged(),
-    );
-    value_cell(
-        out,
-        signs.and_then(|s| s.hr).map(|h| h.to_string()),
-        r.hr_flagged(),
-    );
-    value_cell(
-        out,
-        signs.and_then(|s| s.spo2).map(|x| format!("{x}%")),
-        r.has(crate::domain::FlagCode::Spo2Low),
-    );
-    value_cell(
-        out,
-        signs.and_then(|s| s.rr).map(|x| x.to_string()),
-        r.has(crate::domain::FlagCode::RrLow),
-    );
-    value_cell(
-        out,
-        signs.and_then(|s| s.temp_c).map(|t| trim_number(t, 1)),
-        false,
-    );
-    value_cell(
-        out,
-        r.moaas().map(|m| m.to_string()),
-        r.has(crate::domain::FlagCode::DeepSedation),
-    );
-    let entry = r.entry();
-    let corrected = if entry.corrects.is_some() { " †" } else { "" };
-    let late = if r.has(crate::domain::FlagCode::Late) {
-        " late"
-    } else {
-        ""
-    };
-    w!(out, "<td>#{}{corrected}{late}</td></tr>\n", entry.id);
-}
-
-/// The protocol's checks of a dosing session; missed and late ones marked (not by colour
-/// alone: the state says it in words, in bold).
-fn checks(out: &mut String, v: &SessionView<'_>) {
-    let rows = v.check_rows();
-    if rows.is_empty() {
-        return;
-    }
-    out.push_str(
-        "<h3>Protocol checks</h3>\n<table class=\"checks\"><thead><tr><th>Check</th><th>Due</th><th>T+</th>\
-         <th>State</th><th>Entry</th></tr></thead><tbody>\n",
-    );
-    for r in rows {
-        let state = if r.lapse {
-            format!("<strong class=\"flagged\">{}</strong>", esc(&r.state))
-        } else {
-            esc(&r.state)
-        };
-        w!(
-            out,
-            "<tr><td>{}</td><td class=\"time\">{}</td><td class=\"time\">{}</td><td>{state}</td><td>{}</td></tr>\n",
-            esc(&r.check),
-            esc(&r.due),
-            esc(&r.t_plus),
-            esc(&r.entry)
-        );
-    }
-    w!(
-        out,
-        "</tbody></table>\n<p>{}</p>\n",
-        esc(&v.check_summary())
-    );
-}
-
-fn vitals(out: &mut String, v: &SessionView<'_>, alerts: &AlertThresholds) {
-    let rows = v.flow_rows();
-    if rows.is_empty() {
-        if v.kind() == SessionKind::Dosing {
-            out.push_str("<h3>Vitals</h3>\n<p>No vitals charted.</p>\n");
-        }
-        return;
-    }
+fn vitals(out: &mut String, v: &SessionView<'_>, flow: &Table, alerts: &AlertThresholds) {
     out.push_str("<h3>Vitals</h3>\n");
+    if flow.rows.is_empty() {
+        out.push_str("<p>No vitals charted.</p>\n");
+        return;
+    }
     if let Some(chart) = svg::session_chart(v, alerts) {
         w!(
             out,
@@ -442,14 +338,7 @@ fn vitals(out: &mut String, v: &SessionView<'_>, alerts: &AlertThresholds) {
             alerts.hr_below
         );
     }
-    out.push_str(
-        "<table class=\"flowsheet\"><thead><tr><th>Time</th><th>T+</th><th class=\"num\">BP</th><th class=\"num\">HR</th>\
-         <th class=\"num\">SpO2</th><th class=\"num\">RR</th><th class=\"num\">Temp °C</th><th class=\"num\">MOAA/S</th><th>Entry</th></tr></thead><tbody>\n",
-    );
-    for r in &rows {
-        flow_row(out, v, r);
-    }
-    out.push_str("</tbody></table>\n");
+    table(out, "flowsheet", flow);
     w!(
         out,
         "<p class=\"legend\"><span class=\"mark\">!</span> flagged when charted: BP at or above {}/{} \
@@ -467,39 +356,6 @@ fn vitals(out: &mut String, v: &SessionView<'_>, alerts: &AlertThresholds) {
         alerts.rr_below,
         alerts.moaas_at_or_below,
     );
-}
-
-fn session_measures(out: &mut String, v: &SessionView<'_>) {
-    let measures = v.measures();
-    if measures.is_empty() {
-        return;
-    }
-    out.push_str(
-        "<h3>Questionnaires</h3>\n<table class=\"measures\"><thead><tr><th>Time</th><th>Measure</th>\
-         <th class=\"num\">Total</th><th>Band</th><th>Answers</th><th>Entry</th></tr></thead><tbody>\n",
-    );
-    for (e, m) in measures {
-        let item9 = if needs_risk_assessment(m) {
-            format!(
-                " <span class=\"mark\">! item 9 answered {}: structured risk assessment needed</span>",
-                m.items[8]
-            )
-        } else {
-            String::new()
-        };
-        let answers: Vec<String> = m.items.iter().map(u8::to_string).collect();
-        w!(
-            out,
-            "<tr><td class=\"time\">{}</td><td>{}</td><td class=\"num\">{}</td><td>{}{item9}</td><td class=\"small\">{}</td><td class=\"id\">#{}</td></tr>\n",
-            esc(&v.time(e.event_time)),
-            m.instrument.name(),
-            m.total,
-            esc(&m.band),
-            answers.join(" "),
-            e.id
-        );
-    }
-    out.push_str("</tbody></table>\n");
 }
 
 fn timeline(out: &mut String, v: &SessionView<'_>) {
@@ -530,17 +386,13 @@ fn timeline(out: &mut String, v: &SessionView<'_>) {
         } else {
             esc(&r.content)
         };
-        if let Some(c) = &r.corrects {
-            w!(entry, "<br><span class=\"label\">{}</span>", esc(c));
-        }
-        if let Some(s) = &r.struck {
-            w!(entry, "<br><span class=\"label\">{}</span>", esc(s));
-        }
-        if let Some(a) = &r.amended {
-            w!(entry, "<br><span class=\"label\">{}</span>", esc(a));
-        }
-        for f in &r.flags {
-            w!(entry, "<br><span class=\"flagged\">{}</span>", esc(f));
+        for (said, words) in r.annotations() {
+            let class = if said == Said::Alert {
+                "flagged"
+            } else {
+                "label"
+            };
+            w!(entry, "<br><span class=\"{class}\">{}</span>", esc(words));
         }
         w!(
             out,
@@ -560,125 +412,37 @@ fn timeline(out: &mut String, v: &SessionView<'_>) {
     );
 }
 
-fn discharge_section(out: &mut String, v: &SessionView<'_>) {
-    out.push_str("<h3>Discharge</h3>\n");
-    let d = v.discharge();
-    out.push_str("<table class=\"facts keep\">\n");
-    match d.aldrete() {
-        Some(a) => {
-            let at = d
-                .aldrete_at
-                .map(|t| format!(" at {} ({})", v.time(t), v.t_plus(t)))
-                .unwrap_or_default();
-            let items: Vec<String> = ALDRETE_ITEMS
-                .iter()
-                .zip(aldrete_items(&a))
-                .map(|(item, score)| {
-                    format!(
-                        "{} {score} ({})",
-                        item.name,
-                        item.describe(score).unwrap_or("?")
-                    )
-                })
-                .collect();
-            fact(
-                out,
-                "Modified Aldrete",
-                &format!(
-                    "<strong>{}/10</strong>{}<br><span class=\"small\">{}</span>",
-                    a.total(),
-                    esc(&at),
-                    esc(&items.join("; "))
-                ),
-            );
-        }
-        None => fact(out, "Modified Aldrete", "not recorded"),
-    }
-    fact(
-        out,
-        "Ride home",
-        &d.state
-            .ride
-            .as_deref()
-            .map(esc)
-            .unwrap_or_else(|| "not recorded".into()),
-    );
-    fact(
-        out,
-        "Ready to leave",
-        &d.state
-            .ready_at
-            .map(|t| esc(&format!("{} ({})", v.time(t), v.t_plus(t))))
-            .unwrap_or_else(|| "not recorded".into()),
-    );
-    let ended = match (&d.ended, v.rec.session.ended) {
-        (Some((at, end)), _) => {
-            let reason = end
-                .reason
-                .as_deref()
-                .map(|r| format!("; ended against a discharge reminder, reason: {r}"))
-                .unwrap_or_else(|| "; no end reason needed".into());
-            esc(&format!("{} ({}){reason}", v.time(*at), v.t_plus(*at)))
-        }
-        (None, Some(at)) => esc(&v.time(at)),
-        (None, None) => "not ended".into(),
-    };
-    fact(out, "Session ended", &ended);
-    out.push_str("</table>\n");
-}
-
-fn note(out: &mut String, note: Option<&Note>) {
+fn note(out: &mut String, note: &NoteSection) {
     out.push_str("<h3>Integration note</h3>\n");
-    let Some(n) = note else {
-        out.push_str("<p>No integration note yet.</p>\n");
-        return;
-    };
-    match &n.signature {
-        Some(sig) => {
+    match note {
+        NoteSection::Missing => out.push_str("<p>No integration note yet.</p>\n"),
+        NoteSection::Signed(n) => {
             w!(
                 out,
-                "<div class=\"sig keep\"><p><strong>Signed</strong> by {} at {} · {} note #{}</p>\
-                 <p>SHA-256 of the signed text: <code class=\"hash\">{}</code></p>",
-                esc(&sig.signer),
-                esc(&stamp(sig.signed)),
-                esc(&n.format.to_uppercase()),
-                n.id,
-                esc(&sig.sha256),
+                "<div class=\"sig keep\"><p>{}</p><p>{}</p>",
+                spans(&n.signed),
+                spans(&n.hash)
             );
-            if let Some(r) = &sig.reason {
-                w!(out, "<p>Signed with open items, reason: {}</p>", esc(r));
+            if let Some(r) = &n.reason {
+                w!(out, "<p>{}</p>", esc(r));
             }
             out.push_str("</div>\n");
-            w!(out, "<pre class=\"note\">{}</pre>\n", esc(&sig.text));
-            for (i, a) in n.addenda.iter().enumerate() {
+            w!(out, "<pre class=\"note\">{}</pre>\n", esc(&n.text));
+            for a in &n.addenda {
                 w!(
                     out,
-                    "<div class=\"addendum-head\"><h4>Addendum {} — {} at {}</h4>\
-                     <p>SHA-256: <code class=\"hash\">{}</code></p></div>\n<pre class=\"note\">{}</pre>\n",
-                    i + 1,
-                    esc(&a.author),
-                    esc(&stamp(a.at)),
-                    esc(&a.sha256),
+                    "<div class=\"addendum-head\"><h4>{}</h4><p>{}</p></div>\n<pre class=\"note\">{}</pre>\n",
+                    esc(&a.heading),
+                    spans(&a.hash),
                     esc(&a.text),
                 );
             }
         }
-        None => {
-            let saved = n
-                .draft
-                .as_ref()
-                .map(|d| format!("last saved {}", stamp(d.saved)))
-                .unwrap_or_else(|| "no text yet".into());
+        NoteSection::Draft { headline, body } => {
             w!(
                 out,
-                "<div class=\"draft keep\"><p><strong>DRAFT — not signed</strong></p>\
-                 <p>{} note #{} opened by {} at {}; {}. The draft text is left out of this record until \
-                 the note is signed.</p></div>\n",
-                esc(&n.format.to_uppercase()),
-                n.id,
-                esc(&n.author),
-                esc(&stamp(n.created)),
-                esc(&saved),
+                "<div class=\"draft keep\"><p><strong>{headline}</strong></p><p>{}</p></div>\n",
+                esc(body),
             );
         }
     }
@@ -707,50 +471,13 @@ fn course_summary(out: &mut String, record: &Record, rules: &MeasureRules) {
         );
     }
 
-    out.push_str("<div class=\"cols\"><div>\n<h3>Patient</h3>\n<table class=\"facts keep\">\n");
-    fact(out, "Name", &esc(&p.name));
-    fact(
-        out,
-        "Date of birth",
-        &esc(&format!(
-            "{} (age {} at export)",
-            short_date(p.dob),
-            p.age_on(record.exported.date_naive())
-        )),
-    );
-    fact(
-        out,
-        "MRN",
-        &esc(p.mrn.as_deref().unwrap_or("none recorded")),
-    );
-    let d = &record.details;
-    if let Some(kg) = d.weight_kg.or(p.weight_kg) {
-        fact(out, "Weight", &esc(&format!("{} kg", trim_number(kg, 1))));
-    }
-    if !d.medications.is_empty() {
-        fact(out, "Medications", &esc(&d.medications.join("; ")));
-    }
-    if let Some(c) = &d.emergency_contact {
-        fact(out, "Emergency contact", &esc(c));
-    }
-    if let Some(c) = &d.ride_contact {
-        fact(out, "Usual ride home", &esc(c));
-    }
-    fact(out, "Clinician(s)", &esc(&record.clinicians.join(", ")));
-    out.push_str("</table>\n");
-
+    out.push_str("<div class=\"cols\"><div>\n<h3>Patient</h3>\n");
+    facts(out, &course_patient_facts(record));
     out.push_str("</div><div>\n<h3>Course plan</h3>\n<table class=\"facts keep\">\n");
-    match &record.course {
-        Some(c) => fact(out, "Started", &esc(&long_date(c.started.date_naive()))),
-        None => fact(out, "Started", "no course plan recorded"),
+    for f in course_plan_facts(record, &cv) {
+        fact(out, f.name, &spans(&f.value));
     }
-    fact(out, "Planned dosing sessions", &format!("{}", cv.planned));
-    fact(
-        out,
-        "Progress",
-        &format!("<strong>{}</strong>", esc(&cv.progress())),
-    );
-    let goals = record.course.as_ref().map(|c| &c.goals[..]).unwrap_or(&[]);
+    let goals = goals(record);
     if goals.is_empty() {
         fact(out, "Goals", "none recorded");
     } else {
@@ -763,7 +490,11 @@ fn course_summary(out: &mut String, record: &Record, rules: &MeasureRules) {
     out.push_str("</table>\n");
 
     out.push_str("</div></div>\n");
-    sessions_table(out, record);
+    out.push_str("<h3>Sessions</h3>\n");
+    match session_table(record) {
+        Some(t) => table(out, "sessions", &t),
+        None => out.push_str("<p>No sessions.</p>\n"),
+    }
     course_measures(out, record, rules);
     out.push_str("</section>\n");
 }
@@ -774,12 +505,7 @@ fn course_measures(out: &mut String, record: &Record, rules: &MeasureRules) {
         out.push_str("<p>No questionnaires recorded.</p>\n");
         return;
     }
-    let points: Vec<_> = record
-        .measures
-        .iter()
-        .map(|(_, at, m)| (*at, m.clone()))
-        .collect();
-    let trends = trends(&points);
+    let trends = course_trends(record);
     let dosing: Vec<(String, chrono::DateTime<chrono::FixedOffset>)> = record
         .sessions
         .iter()
@@ -793,130 +519,12 @@ fn course_measures(out: &mut String, record: &Record, rules: &MeasureRules) {
              dashed lines are the band boundaries; dotted verticals D1, D2, … are dosing sessions.</figcaption></figure>\n"
         );
     }
-    out.push_str(
-        "<table class=\"trends keep\"><thead><tr><th>Measure</th><th class=\"num\">Baseline</th><th class=\"num\">Latest</th>\
-         <th class=\"num\">Change</th><th>Note</th></tr></thead><tbody>\n",
-    );
-    for t in &trends {
-        let (first, last) = (t.points.first(), t.points.last());
-        let when = |p: Option<&(chrono::DateTime<chrono::FixedOffset>, u16)>| {
-            p.map(|(at, total)| format!("{total} ({})", short_date(at.date_naive())))
-                .unwrap_or_default()
-        };
-        let change = t.change.unwrap_or(0);
-        let mut note = format!("{} readings", t.points.len());
-        if let Some(m) = meaningful_change(t.instrument, change) {
-            note = format!("{note}; {m}");
-        }
-        w!(
-            out,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\"><strong>{}</strong></td><td>{}</td></tr>\n",
-            t.instrument.name(),
-            esc(&when(first)),
-            esc(&when(last)),
-            signed(change),
-            esc(&note)
-        );
-    }
-    out.push_str("</tbody></table>\n");
-
-    out.push_str(
-        "<table class=\"measures\"><thead><tr><th>Date</th><th>Measure</th><th class=\"num\">Total</th><th>Band</th>\
-         <th class=\"num\">Change from baseline</th><th>Note</th></tr></thead><tbody>\n",
-    );
-    let mut seen = Vec::new();
-    for (id, at, m, change) in measures_with_change(record) {
-        let first = !seen.contains(&m.instrument);
-        seen.push(m.instrument);
-        let mut note = if first {
-            "baseline".to_string()
-        } else {
-            String::new()
-        };
-        if needs_risk_assessment(m) {
-            if !note.is_empty() {
-                note.push_str("; ");
-            }
-            note.push_str(&format!(
-                "<span class=\"mark\">! item 9 answered {}</span>",
-                m.items[8]
-            ));
-        }
-        w!(
-            out,
-            "<tr><td class=\"time\">{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td>{note} <span class=\"small muted\">#{id}</span></td></tr>\n",
-            esc(&at.format("%-d %b %Y %H:%M").to_string()),
-            m.instrument.name(),
-            m.total,
-            esc(&m.band),
-            if first {
-                "–".to_string()
-            } else {
-                signed(change)
-            },
-        );
-    }
-    out.push_str("</tbody></table>\n");
-}
-
-fn note_status(n: Option<&Note>) -> String {
-    match n {
-        Some(n) if n.is_signed() => {
-            let a = match n.addenda.len() {
-                0 => String::new(),
-                1 => ", 1 addendum".into(),
-                k => format!(", {k} addenda"),
-            };
-            format!("note signed{a}")
-        }
-        Some(_) => "note: DRAFT, not signed".into(),
-        None => String::new(),
-    }
-}
-
-fn sessions_table(out: &mut String, record: &Record) {
-    out.push_str("<h3>Sessions</h3>\n");
-    if record.sessions.is_empty() {
-        out.push_str("<p>No sessions.</p>\n");
-        return;
-    }
-    out.push_str(
-        "<table class=\"sessions\"><thead><tr><th>#</th><th>Session</th><th>Date</th><th>Time</th>\
-         <th>Clinician</th><th class=\"num\">Entries</th><th>Notes</th></tr></thead><tbody>\n",
-    );
-    for s in &record.sessions {
-        let v = SessionView::new(s);
-        let mut notes = vec![if s.session.kind == SessionKind::Dosing {
-            "in full below".to_string()
-        } else {
-            "briefly below".to_string()
-        }];
-        let ns = note_status(s.note.as_ref());
-        if !ns.is_empty() {
-            notes.push(ns);
-        }
-        w!(
-            out,
-            "<tr><td>#{}</td><td>{}</td><td class=\"time\">{}</td><td class=\"time\">{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
-            s.session.id,
-            esc(&v.title()),
-            esc(&short_date(v.day())),
-            esc(&v.span()),
-            esc(&s.session.clinician),
-            s.lines.len(),
-            esc(&notes.join("; "))
-        );
-    }
-    out.push_str("</tbody></table>\n");
+    table(out, "trends keep", &trend_table(&trends));
+    table(out, "measures", &measure_table(record));
 }
 
 fn other_sessions(out: &mut String, record: &Record) {
-    let others: Vec<SessionView<'_>> = record
-        .sessions
-        .iter()
-        .filter(|s| s.session.kind != SessionKind::Dosing)
-        .map(SessionView::new)
-        .collect();
+    let others = sections::other_sessions(record);
     if others.is_empty() {
         return;
     }
@@ -928,39 +536,35 @@ fn other_sessions(out: &mut String, record: &Record) {
         record.patient.age_on(record.exported.date_naive()),
         "at export",
     );
-    out.push_str("<h2>Other sessions</h2>\n<p class=\"legend\">What stands in each non-dosing session, without vitals; corrections are counted, not shown. Export a session on its own for its full timeline.</p>\n");
-    for v in &others {
-        let s = &v.rec.session;
+    w!(
+        out,
+        "<h2>Other sessions</h2>\n<p class=\"legend\">{}</p>\n",
+        esc(OTHER_SESSIONS_INTRO)
+    );
+    for s in &others {
         w!(
             out,
-            "<div class=\"keep\"><h4>{} — {}, {} · session #{} · {}</h4>\n",
-            esc(&capitalised(&v.title())),
-            esc(&long_date(v.day())),
-            esc(&v.span()),
+            "<div class=\"keep\"><h4>{} · session #{} · {}</h4>\n",
+            esc(&s.heading),
             s.id,
             esc(&s.clinician)
         );
-        let entries = brief_entries(v);
-        if entries.is_empty() {
+        if s.entries.is_empty() {
             out.push_str("<p>No entries.</p>\n");
         } else {
             out.push_str("<table class=\"brief\"><tbody>\n");
-            for (time, text) in entries {
+            for (time, text) in &s.entries {
                 w!(
                     out,
                     "<tr><td class=\"time\" style=\"width:28mm\">{}</td><td>{}</td></tr>\n",
-                    esc(&time),
-                    esc(&text)
+                    esc(time),
+                    esc(text)
                 );
             }
             out.push_str("</tbody></table>\n");
         }
-        let corrected = corrected_count(v);
-        if corrected > 0 {
-            w!(
-                out,
-                "<p class=\"small\">{corrected} corrected (amended or struck) entries not shown.</p>\n"
-            );
+        if let Some(c) = &s.corrected {
+            w!(out, "<p class=\"small\">{}</p>\n", esc(c));
         }
         out.push_str("</div>\n");
     }
