@@ -4,6 +4,7 @@
 mod backup;
 mod course;
 mod export;
+mod verify;
 
 use crate::charting::{self, ChartingError};
 use crate::config::Config;
@@ -98,8 +99,8 @@ enum Command {
         #[arg(long)]
         reason: String,
     },
-    /// Check the file's integrity and walk the audit trail
-    Verify,
+    /// Check the file, its schema, the audit trail, signatures and payloads; print the head
+    Verify(verify::VerifyArgs),
     /// Export a session or a whole course: FHIR R4, HTML report, Markdown, CSV
     Export(export::ExportArgs),
     /// Write a verified, encrypted copy of the chart (safe while kapchart is in use)
@@ -362,7 +363,7 @@ pub fn run(cli: Cli) -> Outcome {
             writeln!(out, "{id}")?;
             Ok(())
         }
-        Some(Command::Verify) => verify(&ctx, out),
+        Some(Command::Verify(args)) => verify::verify(&ctx, args, out),
         Some(Command::Export(args)) => export::export(&ctx, args, out),
         Some(Command::Backup { to }) => backup::backup_to(&ctx, &to, out),
         Some(Command::Restore { from, replace }) => backup::restore(&ctx, &from, replace, out),
@@ -787,6 +788,7 @@ fn log(ctx: &Ctx, session: i64, line: &str, out: &mut impl Write) -> Outcome {
                     StoreError::DiskFull(_)
                     | StoreError::ReadOnly(_)
                     | StoreError::Corrupt { .. }
+                    | StoreError::Damaged { .. }
                     | StoreError::CannotOpen(_),
                 ) = e
                 {
@@ -808,28 +810,4 @@ fn log(ctx: &Ctx, session: i64, line: &str, out: &mut impl Write) -> Outcome {
 
 pub(crate) fn join_ids(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(" ")
-}
-
-fn verify(ctx: &Ctx, out: &mut impl Write) -> Outcome {
-    let chart = ctx.open()?;
-    let report = chart.verify()?;
-    if report.integrity != ["ok"] {
-        return Err(Failure::runtime(format!(
-            "the chart file is damaged: {}",
-            report.integrity.join("; ")
-        )));
-    }
-    if let Some(b) = report.first_break {
-        return Err(Failure::runtime(format!(
-            "audit trail broken at sequence number {}: {}",
-            b.seq, b.why
-        )));
-    }
-    writeln!(
-        out,
-        "ok: file integrity checked, audit trail of {} rows verified (schema v{})",
-        report.audit_rows,
-        chart.schema_version()?
-    )?;
-    Ok(())
 }

@@ -122,16 +122,7 @@ fn verify_copy(path: &Path, passphrase: &str, at_least: RowCounts) -> Result<Cop
 }
 
 fn describe(v: &VerifyReport) -> String {
-    if v.integrity != ["ok"] {
-        return format!("integrity check: {}", v.integrity.join("; "));
-    }
-    if let Some(b) = &v.first_break {
-        return format!("audit trail broken at sequence number {}: {}", b.seq, b.why);
-    }
-    format!(
-        "signatures do not match: {}",
-        v.broken_signatures.join(", ")
-    )
+    v.problems().join("; ")
 }
 
 /// Restores `backup` as the chart at `chart_path`: the backup is verified first; an

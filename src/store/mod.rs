@@ -6,11 +6,13 @@ pub mod backup;
 mod course;
 mod error;
 mod files;
+mod integrity;
 mod queries;
 pub mod schema;
 
 pub use error::StoreError;
 pub use files::create_private_dirs;
+pub use integrity::{damage_mark, head_of_copy};
 pub use queries::{NewEntry, NewPatient, NewSession};
 
 use crate::domain::Clinician;
@@ -27,6 +29,8 @@ pub struct Chart {
     conn: Connection,
     path: PathBuf,
     clinician: Clinician,
+    /// Whether this open chart was checked for a damage mark (see `integrity`).
+    damage_cleared: bool,
 }
 
 /// What `verify` found.
@@ -39,11 +43,42 @@ pub struct VerifyReport {
     pub first_break: Option<audit::Break>,
     /// Signed notes and addenda whose text no longer matches their SHA-256.
     pub broken_signatures: Vec<String>,
+    /// Triggers, tables or indexes that differ from what kapchart's migrations build.
+    pub schema_problems: Vec<String>,
+    /// Stored rows whose content no longer decodes.
+    pub undecodable: Vec<String>,
+    /// The newest audit row, to anchor outside the file.
+    pub head: Option<audit::Head>,
 }
 
 impl VerifyReport {
     pub fn is_ok(&self) -> bool {
-        self.integrity == ["ok"] && self.first_break.is_none() && self.broken_signatures.is_empty()
+        self.problems().is_empty()
+    }
+
+    /// Every problem found, one line each, most fundamental first.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.integrity != ["ok"] {
+            out.push(format!(
+                "the chart file is damaged: {}",
+                self.integrity.join("; ")
+            ));
+        }
+        out.extend(self.schema_problems.iter().map(|p| format!("schema: {p}")));
+        if let Some(b) = &self.first_break {
+            out.push(format!(
+                "audit trail broken at sequence number {}: {}",
+                b.seq, b.why
+            ));
+        }
+        out.extend(
+            self.broken_signatures
+                .iter()
+                .map(|s| format!("{s}: its text no longer matches its signature (SHA-256)")),
+        );
+        out.extend(self.undecodable.iter().cloned());
+        out
     }
 }
 
@@ -161,6 +196,7 @@ impl Chart {
                 id: 0,
                 name: String::new(),
             },
+            damage_cleared: false,
         };
         // A chart that is up to date is not locked for writing just to be opened, so reading
         // goes on while another process holds the write lock. (`migrate` checks the version
@@ -189,6 +225,9 @@ impl Chart {
             };
             tx.execute_batch(sql).map_err(wrap)?;
             version += 1;
+            if version == schema::CHAIN_KEY_VERSION {
+                audit::install_chain_key(&tx, Utc::now().timestamp_millis()).map_err(wrap)?;
+            }
             tx.pragma_update(None, "user_version", version)
                 .map_err(wrap)?;
         }
@@ -253,6 +292,7 @@ impl Chart {
         &mut self,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> std::result::Result<T, WriteError>,
     ) -> Result<T> {
+        self.check_not_damaged()?;
         let path = self.path.clone();
         let tx = self
             .conn
@@ -263,7 +303,8 @@ impl Chart {
         Ok(value)
     }
 
-    /// Runs `PRAGMA integrity_check` and walks the audit chain.
+    /// Runs `PRAGMA integrity_check`, compares the schema with kapchart's, walks the audit
+    /// chain, recomputes every signature and decodes every stored payload.
     pub fn verify(&self) -> Result<VerifyReport> {
         let mut integrity = Vec::new();
         self.conn
@@ -278,7 +319,22 @@ impl Chart {
             audit_rows,
             first_break,
             broken_signatures: self.broken_signatures()?,
+            schema_problems: self.schema_problems()?,
+            undecodable: self.undecodable_rows()?,
+            head: self.head()?,
         })
+    }
+
+    /// The newest audit row.
+    pub fn head(&self) -> Result<Option<audit::Head>> {
+        audit::head(&self.conn).map_err(|e| self.err(e))
+    }
+
+    /// Whether the chart still holds `head`: the audit row at its sequence number has its
+    /// hash. (Whether the chain up to it holds is `verify`'s to say.)
+    pub fn holds_head(&self, head: &audit::Head) -> Result<bool> {
+        let found = audit::hash_at(&self.conn, head.seq).map_err(|e| self.err(e))?;
+        Ok(found.as_deref() == Some(head.hash.as_str()))
     }
 
     /// The raw connection, for tests that must act behind kapchart's back.
