@@ -11,7 +11,7 @@ use crate::domain::medications;
 use crate::domain::{Payload, SessionKind, entry::Acknowledgement};
 use chrono::Local;
 use clap::Subcommand;
-use std::io::{Read, Write};
+use std::io::Write;
 
 #[derive(Debug, Subcommand)]
 pub enum CourseCommand {
@@ -417,14 +417,7 @@ pub fn note_command(ctx: &Ctx, cmd: NoteCommand, out: &mut impl Write) -> Outcom
             }
         }
         NoteCommand::Save { id, file } => {
-            let text = if file == "-" {
-                let mut s = String::new();
-                std::io::stdin().read_to_string(&mut s)?;
-                s
-            } else {
-                std::fs::read_to_string(&file)
-                    .map_err(|e| Failure::runtime(format!("cannot read {file}: {e}")))?
-            };
+            let text = read_note_text(&file)?;
             let mut chart = ctx.open()?;
             chart.save_draft(id, &text, now)?;
             writeln!(out, "{id}")?;
@@ -513,4 +506,26 @@ pub fn acknowledge(ctx: &Ctx, entry: i64, note: &str, out: &mut impl Write) -> O
     )?;
     writeln!(out, "{}", super::join_ids(&ids))?;
     Ok(())
+}
+
+/// The text for `note save`, read with the note's size limit (never whole beyond it).
+fn read_note_text(file: &str) -> Result<String, Failure> {
+    use super::bounded::{ReadError, read_text};
+    let field = crate::domain::text::NOTE;
+    let read = if file == "-" {
+        read_text(&mut std::io::stdin().lock(), field)
+    } else {
+        let mut f = std::fs::File::open(file)
+            .map_err(|e| Failure::runtime(format!("cannot read {file}: {e}")))?;
+        read_text(&mut f, field)
+    };
+    let bytes = read.map_err(|e| match e {
+        ReadError::Io(e) => Failure::runtime(format!("cannot read {file}: {e}")),
+        ReadError::Text(e) => Failure::runtime(format!("{file}: {e}; nothing was saved")),
+    })?;
+    String::from_utf8(bytes).map_err(|_| {
+        Failure::runtime(format!(
+            "{file} is not UTF-8 text; nothing was saved (the draft is as it was)"
+        ))
+    })
 }

@@ -2,19 +2,21 @@
 //! Exit codes: 0 ok, 1 runtime error, 2 usage error. Errors are one line on stderr.
 
 mod backup;
+pub(crate) mod bounded;
 mod course;
 mod export;
+mod safe_output;
 mod verify;
 
 use crate::charting::{self, ChartingError};
 use crate::config::Config;
-use crate::domain::{ChartLine, EntryStatus, Patient, Session, SessionKind};
+use crate::domain::{ChartLine, EntryStatus, Patient, Session, SessionKind, text};
 use crate::paths::Paths;
 use crate::store::{Chart, NewPatient, NewSession, StoreError};
 use crate::{demo, logging, tui};
 use chrono::{Local, NaiveDate};
 use clap::{Args, CommandFactory, Parser, Subcommand};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -291,7 +293,8 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) if f.message.is_empty() => ExitCode::from(f.code),
         Err(f) => {
-            eprintln!("kapchart: {}", f.message);
+            let message = crate::domain::text::escape_controls(&f.message, false);
+            eprintln!("kapchart: {message}");
             ExitCode::from(f.code)
         }
     }
@@ -330,7 +333,7 @@ pub fn run(cli: Cli) -> Outcome {
         Config::load(Some(&paths.config)).map_err(|e| Failure::runtime(e.to_string()))?;
     config.templates_dir = paths.config.parent().map(|d| d.join("templates"));
     let ctx = Ctx { paths, config };
-    let out = &mut std::io::stdout().lock();
+    let out = &mut safe_output::SafeOutput::new(std::io::stdout().lock());
     match cli.command {
         None => open_tui(&ctx, ctx.paths.chart.clone(), None, Start::Home),
         Some(Command::Chart { session }) => {
@@ -769,41 +772,81 @@ fn log(ctx: &Ctx, session: i64, line: &str, out: &mut impl Write) -> Outcome {
     }
     // One line at a time: each id is printed (and flushed) only once its commit returned.
     let stdin = std::io::stdin();
+    let mut input = stdin.lock();
     let mut failed = 0;
-    for (n, text) in stdin.lock().lines().enumerate() {
-        let text = text?;
-        if text.trim().is_empty() {
-            continue;
-        }
-        match charting::record_line(&mut chart, &ctx.config, session, &text, &Local::now()) {
-            Ok(ids) => {
-                writeln!(out, "{}", join_ids(&ids))?;
-                out.flush()?;
-            }
-            Err(e) => {
-                failed += 1;
-                eprintln!("kapchart: line {}: {e}", n + 1);
-                // The chart itself cannot take more lines: stop rather than fail each one.
-                if let ChartingError::Store(
-                    StoreError::DiskFull(_)
-                    | StoreError::ReadOnly(_)
-                    | StoreError::Corrupt { .. }
-                    | StoreError::Damaged { .. }
-                    | StoreError::CannotOpen(_),
-                ) = e
-                {
-                    return Err(Failure::runtime(format!(
-                        "stopped at line {}: nothing from there on was written",
-                        n + 1
-                    )));
+    let mut n = 0;
+    // Each line is read with the quick-entry limit: a huge line stops the batch there.
+    while let Some(read) = bounded::read_line(&mut input, text::QUICK_ENTRY_LINE)? {
+        n += 1;
+        let refused = match read {
+            bounded::Line::TooLong => Some(
+                text::TextError::TooLong {
+                    field: text::QUICK_ENTRY_LINE,
+                    found: None,
                 }
-            }
+                .to_string(),
+            ),
+            bounded::Line::Bytes(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => {
+                    record_one(ctx, &mut chart, session, &text, n, &mut failed, out)?;
+                    None
+                }
+                Err(_) => Some("it is not valid UTF-8 text".to_string()),
+            },
+        };
+        if let Some(why) = refused {
+            eprintln!("kapchart: line {n}: {why}");
+            return Err(Failure::runtime(format!(
+                "stopped at line {n}: nothing from there on was written"
+            )));
         }
     }
     if failed > 0 {
         return Err(Failure::runtime(format!(
             "{failed} line(s) were not written (see above); every other line was"
         )));
+    }
+    Ok(())
+}
+
+/// Charts one line of `log -` (numbered `n` from 1); a line the chart itself cannot take
+/// stops the batch.
+fn record_one(
+    ctx: &Ctx,
+    chart: &mut Chart,
+    session: i64,
+    text: &str,
+    n: usize,
+    failed: &mut usize,
+    out: &mut impl Write,
+) -> Outcome {
+    if text.trim().is_empty() {
+        return Ok(());
+    }
+    match charting::record_line(chart, &ctx.config, session, text, &Local::now()) {
+        Ok(ids) => {
+            writeln!(out, "{}", join_ids(&ids))?;
+            out.flush()?;
+        }
+        Err(e) => {
+            *failed += 1;
+            let said = e.to_string();
+            let said = crate::domain::text::escape_controls(&said, false);
+            eprintln!("kapchart: line {n}: {said}");
+            // The chart itself cannot take more lines: stop rather than fail each one.
+            if let ChartingError::Store(
+                StoreError::DiskFull(_)
+                | StoreError::ReadOnly(_)
+                | StoreError::Corrupt { .. }
+                | StoreError::Damaged { .. }
+                | StoreError::CannotOpen(_),
+            ) = e
+            {
+                return Err(Failure::runtime(format!(
+                    "stopped at line {n}: nothing from there on was written"
+                )));
+            }
+        }
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod notes;
 pub mod planning;
 pub mod protocol;
 pub mod screening;
+pub mod text;
 pub mod thresholds;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};

@@ -15,7 +15,7 @@ pub use files::create_private_dirs;
 pub use integrity::{damage_mark, head_of_copy};
 pub use queries::{NewEntry, NewPatient, NewSession};
 
-use crate::domain::Clinician;
+use crate::domain::{Clinician, text};
 use audit::ObjectKind;
 use chrono::{DateTime, FixedOffset, Offset, TimeZone, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
@@ -101,6 +101,7 @@ impl Chart {
                 "the clinician name must not be empty".into(),
             ));
         }
+        check_text(text::PERSON_NAME, clinician)?;
         files::create_private_file(path)?;
         let made = (|| {
             let wrap = |e| StoreError::from_sqlite(e, path);
@@ -369,6 +370,12 @@ impl WriteError {
             WriteError::Store(e) => e,
         }
     }
+}
+
+/// Refuses free text that does not fit its field (`domain::text`): the last gate before the
+/// chart, whichever front end the text came from.
+pub(crate) fn check_text(field: text::Field, value: &str) -> Result<()> {
+    text::check(field, value).map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
 /// SQLCipher's key must be the first statement on the connection. The first read then tells
