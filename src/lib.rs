@@ -12,6 +12,7 @@ pub mod course;
 pub mod demo;
 pub mod domain;
 pub mod export;
+pub mod hardening;
 pub mod logging;
 pub mod paths;
 pub mod scale;

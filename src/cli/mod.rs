@@ -5,6 +5,7 @@ mod backup;
 pub(crate) mod bounded;
 mod course;
 mod export;
+mod rekey;
 mod safe_output;
 mod verify;
 
@@ -19,6 +20,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use zeroize::Zeroizing;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -119,6 +121,9 @@ enum Command {
         #[arg(long)]
         replace: bool,
     },
+    /// Change the chart's passphrase (the old one first; the new one twice, or
+    /// KAPCHART_NEW_PASSPHRASE). Backups keep the passphrase they were made with
+    Rekey,
     /// Print where the chart, config and log live
     Paths {
         #[arg(long)]
@@ -367,6 +372,7 @@ pub fn run(cli: Cli) -> Outcome {
             Ok(())
         }
         Some(Command::Verify(args)) => verify::verify(&ctx, args, out),
+        Some(Command::Rekey) => rekey::rekey(&ctx, out),
         Some(Command::Export(args)) => export::export(&ctx, args, out),
         Some(Command::Backup { to }) => backup::backup_to(&ctx, &to, out),
         Some(Command::Restore { from, replace }) => backup::restore(&ctx, &from, replace, out),
@@ -527,10 +533,12 @@ pub(crate) fn open_tui(ctx: &Ctx, path: PathBuf, chart: Option<Chart>, start: St
     Ok(())
 }
 
-/// The passphrase: `KAPCHART_PASSPHRASE`, or asked for without echo at the terminal.
-pub(crate) fn passphrase(confirm: bool) -> Result<String, Failure> {
+/// The passphrase: `KAPCHART_PASSPHRASE`, or asked for without echo at the terminal. Wiped
+/// from memory when dropped (the copy in the environment is the caller's to keep away).
+pub(crate) fn passphrase(confirm: bool) -> Result<Zeroizing<String>, Failure> {
     if let Some(p) = std::env::var("KAPCHART_PASSPHRASE")
         .ok()
+        .map(Zeroizing::new)
         .filter(|p| !p.is_empty())
     {
         return Ok(p);
@@ -540,12 +548,12 @@ pub(crate) fn passphrase(confirm: bool) -> Result<String, Failure> {
             "no passphrase: set KAPCHART_PASSPHRASE, or run kapchart in a terminal to be asked",
         ));
     }
-    let first = rpassword::prompt_password("Chart passphrase: ")?;
+    let first = Zeroizing::new(rpassword::prompt_password("Chart passphrase: ")?);
     if first.is_empty() {
         return Err(Failure::runtime("the passphrase must not be empty"));
     }
     if confirm {
-        let second = rpassword::prompt_password("Same passphrase again: ")?;
+        let second = Zeroizing::new(rpassword::prompt_password("Same passphrase again: ")?);
         if second != first {
             return Err(Failure::runtime(
                 "the two passphrases differ; nothing was created",
@@ -564,6 +572,7 @@ fn init(ctx: &Ctx, clinician: Option<String>, out: &mut impl Write) -> Outcome {
         return Err(StoreError::AlreadyExists(ctx.paths.chart.clone()).into());
     }
     let passphrase = passphrase(true)?;
+    rekey::check_strength(ctx, &passphrase, &clinician, "no chart was created")?;
     Chart::create(
         &ctx.paths.chart,
         &passphrase,

@@ -9,6 +9,7 @@ pub mod integration;
 pub mod measures;
 pub mod medications;
 pub mod notes;
+pub mod passphrase;
 pub mod planning;
 pub mod protocol;
 pub mod screening;

@@ -338,6 +338,43 @@ impl Chart {
         Ok(found.as_deref() == Some(head.hash.as_str()))
     }
 
+    /// Changes the chart's passphrase in place (SQLCipher's `PRAGMA rekey`). Only while no
+    /// other connection has the chart open: leaving WAL mode first needs exactly that, and
+    /// fails (nothing changed) otherwise. The chain key is chart data, so the audit trail
+    /// verifies as before.
+    pub fn rekey(&mut self, new_passphrase: &str) -> Result<()> {
+        if new_passphrase.is_empty() {
+            return Err(StoreError::Invalid(
+                "the new passphrase must not be empty".into(),
+            ));
+        }
+        self.check_not_damaged()?;
+        let in_use = || {
+            StoreError::Invalid(format!(
+                "another kapchart has the chart {} open; close it (every chart screen and script using it), then change the passphrase; nothing was changed",
+                self.path.display()
+            ))
+        };
+        let mode: String = self
+            .conn
+            .pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get(0))
+            .map_err(|e| match self.err(e) {
+                StoreError::Busy(_) => in_use(),
+                other => other,
+            })?;
+        if !mode.eq_ignore_ascii_case("delete") {
+            return Err(in_use());
+        }
+        let rekeyed = self.conn.pragma_update(None, "rekey", new_passphrase);
+        // Back to WAL whatever happened: every other command expects it.
+        let wal: rusqlite::Result<String> =
+            self.conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0));
+        rekeyed.map_err(|e| self.err(e))?;
+        wal.map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
     /// The raw connection, for tests that must act behind kapchart's back.
     #[doc(hidden)]
     pub fn raw_connection(&self) -> &Connection {

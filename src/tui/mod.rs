@@ -61,6 +61,7 @@ pub fn run(launch: Launch, config: Config) -> Result<Exit, String> {
         path: launch.path,
         config: config.clone(),
         start: Some(launch.start),
+        wrong_passphrases: 0,
     };
     let now = Local::now().fixed_offset();
     let screen = Screen::Locked {
@@ -156,6 +157,8 @@ struct Runtime {
     path: PathBuf,
     config: Arc<Config>,
     start: Option<Start>,
+    /// Wrong passphrases typed at the prompt so far: each waits longer.
+    wrong_passphrases: u32,
 }
 
 impl Runtime {
@@ -182,6 +185,7 @@ impl Runtime {
         let now = Local::now();
         match effect {
             Effect::Unlock(passphrase) => {
+                let passphrase = zeroize::Zeroizing::new(passphrase);
                 match Chart::open(&self.path, &passphrase, self.config.chart.busy_timeout_ms) {
                     Ok(chart) => {
                         self.chart = Some(chart);
@@ -189,6 +193,16 @@ impl Runtime {
                             Action::HomeLoaded(r) => Action::Unlocked(r),
                             opened => opened,
                         }
+                    }
+                    Err(e @ crate::store::StoreError::WrongPassphrase) => {
+                        self.wrong_passphrases += 1;
+                        let wait = crate::hardening::wrong_passphrase_wait(self.wrong_passphrases);
+                        std::thread::sleep(wait);
+                        Action::Unlocked(Err(format!(
+                            "{e} (wrong try {}; each waits longer: this one {} s)",
+                            self.wrong_passphrases,
+                            wait.as_secs()
+                        )))
                     }
                     Err(e) => Action::Unlocked(Err(e.to_string())),
                 }
