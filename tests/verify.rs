@@ -382,3 +382,43 @@ fn a_chart_from_before_the_keyed_chain_migrates_and_keeps_verifying() {
         "{err}"
     );
 }
+
+/// Every export records the head it was made at: inside FHIR (a meta tag), HTML and
+/// Markdown, and in what the command says when it writes a file.
+#[test]
+fn exports_record_the_head_they_were_made_at() {
+    let home = Home::new();
+    let (session, _) = chart_with_signed_note(&home);
+    let (_, v) = verify_json(&home, &[]);
+    let head = format!(
+        "{}:{}",
+        v["head"]["seq"],
+        v["head"]["hash"].as_str().unwrap()
+    );
+    let fhir: Value =
+        serde_json::from_str(&home.ok(&["export", "--session", &session, "--format", "fhir"]))
+            .unwrap();
+    assert_eq!(fhir["meta"]["tag"][0]["system"], "urn:kapchart:audit-head");
+    assert_eq!(fhir["meta"]["tag"][0]["code"], head.as_str());
+    for format in ["html", "md"] {
+        let out = home.ok(&["export", "--session", &session, "--format", format]);
+        assert!(
+            out.contains(&format!("audit head {head}"))
+                || out.contains(&format!("audit head `{head}`")),
+            "{format}: {out}"
+        );
+    }
+    let csv = home.path().join("flow.csv");
+    let said = home.ok(&[
+        "export",
+        "--session",
+        &session,
+        "--format",
+        "csv",
+        "-o",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(said.contains(&format!("chart audit head {head}")), "{said}");
+    // The head an export names holds until rows are removed.
+    assert!(home.ok(&["verify", "--head", &head]).starts_with("ok"));
+}
