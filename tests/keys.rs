@@ -236,3 +236,56 @@ fn wrong_passphrases_at_the_chart_screen_wait_longer_each_time() {
     tty.key(Key::CtrlC);
     assert!(tty.wait_exit(TIMEOUT).success());
 }
+
+/// A rekey killed at any moment (SIGKILL) leaves a chart that opens with exactly one of the
+/// two passphrases and holds every row: SQLCipher rewrites the pages in one transaction.
+#[test]
+fn a_rekey_killed_at_any_moment_leaves_a_whole_chart_under_one_passphrase() {
+    let home = Home::new();
+    let chart = home.chart();
+    let db = chart.to_str().unwrap();
+    std::fs::create_dir_all(chart.parent().unwrap()).unwrap();
+    home.ok(&["--db", db, "demo", "--patients", "4", "--no-tui"]);
+    let head = |pass: &str| -> Option<String> {
+        let out = home
+            .cmd(&["verify", "--json"])
+            .env("KAPCHART_PASSPHRASE", pass)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+        (v["ok"] == true).then(|| v["head"].to_string())
+    };
+    let before = head(PASSPHRASE).expect("the demo chart verifies");
+    let (mut current, mut other) = (PASSPHRASE, NEW);
+    let mut killed_before_done = 0;
+    let mut changed = 0;
+    for i in 0..16u64 {
+        let mut child = home
+            .cmd(&["rekey"])
+            .env("KAPCHART_PASSPHRASE", current)
+            .env("KAPCHART_NEW_PASSPHRASE", other)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Spread the kills over the open, the rekey and the switch back to WAL.
+        std::thread::sleep(Duration::from_millis((i * 97) % 900));
+        if child.try_wait().unwrap().is_none() {
+            killed_before_done += 1;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        match (head(current), head(other)) {
+            (Some(h), None) => assert_eq!(h, before, "kill {i}: rows kept"),
+            (None, Some(h)) => {
+                assert_eq!(h, before, "kill {i}: rows kept");
+                std::mem::swap(&mut current, &mut other);
+                changed += 1;
+            }
+            (a, b) => panic!("kill {i}: the old passphrase gave {a:?}, the new {b:?}"),
+        }
+    }
+    eprintln!(
+        "rekey killed before it finished {killed_before_done} of 16 times; passphrase changed {changed} times"
+    );
+}
