@@ -307,6 +307,22 @@ impl Chart {
     /// Runs `PRAGMA integrity_check`, compares the schema with kapchart's, walks the audit
     /// chain, recomputes every signature and decodes every stored payload.
     pub fn verify(&self) -> Result<VerifyReport> {
+        // One read transaction: every check, and the head printed, see the same chart while
+        // other processes go on writing.
+        let snapshot = self.conn.is_autocommit();
+        if snapshot {
+            self.conn
+                .execute_batch("BEGIN DEFERRED")
+                .map_err(|e| self.err(e))?;
+        }
+        let report = self.verify_now();
+        if snapshot {
+            let _ = self.conn.execute_batch("COMMIT");
+        }
+        report
+    }
+
+    fn verify_now(&self) -> Result<VerifyReport> {
         let mut integrity = Vec::new();
         self.conn
             .pragma_query(None, "integrity_check", |r| {
