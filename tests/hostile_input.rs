@@ -274,4 +274,17 @@ fn control_characters_already_in_a_chart_are_escaped_on_output() {
     assert!(String::from_utf8_lossy(&bytes).contains("\\u{1b}"));
     let out = home.run(&["export", "--patient", &patient, "--format", "md"]);
     assert!(no_escape_bytes(&out.stdout));
+    let html = home.path().join("report.html");
+    home.ok(&[
+        "export",
+        "--patient",
+        &patient,
+        "--format",
+        "html",
+        "-o",
+        html.to_str().unwrap(),
+    ]);
+    let bytes = std::fs::read(&html).unwrap();
+    assert!(no_escape_bytes(&bytes));
+    assert!(String::from_utf8_lossy(&bytes).contains("calm\\u{1b}"));
 }

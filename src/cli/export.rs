@@ -69,10 +69,12 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
         Format::Html => {
             let html = export::report::html(&record, &ctx.config.alerts, &ctx.config.measures);
             let line = format!("<p class=\"audit-head\">Exported at chart audit head {head}</p>\n");
-            match html.rfind("</body>") {
+            let html = match html.rfind("</body>") {
                 Some(at) => format!("{}{line}{}", &html[..at], &html[at..]),
                 None => html + &line,
-            }
+            };
+            // A control character would act on a terminal that shows the file: show it.
+            crate::domain::text::escape_controls(&html, true).into_owned()
         }
         Format::Md => {
             let md = export::report::markdown(&record, &ctx.config.measures);
