@@ -59,6 +59,23 @@ fn verify_prints_the_head_and_json_gives_ok_head_and_problems() {
         )
         .unwrap();
     assert_eq!((seq, hash.to_string()), newest);
+    // A chart that cannot be read at all still answers in JSON.
+    let out = home
+        .cmd(&["verify", "--json"])
+        .env("KAPCHART_PASSPHRASE", "not the passphrase")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert!(v["head"].is_null());
+    assert!(
+        v["problems"][0]
+            .as_str()
+            .unwrap()
+            .contains("wrong passphrase"),
+        "{v}"
+    );
     // The head a backup was made at is printed with it.
     let backup = home.path().join("b.db");
     let said = home.ok(&["backup", "--to", backup.to_str().unwrap()]);

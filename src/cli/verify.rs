@@ -23,6 +23,22 @@ pub struct VerifyArgs {
 }
 
 pub fn verify(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
+    let json = args.json;
+    match checked(ctx, args, out) {
+        // A script asking for JSON gets JSON even when the chart could not be read at all.
+        Err(f) if json && !f.message.is_empty() => {
+            let v = serde_json::json!({ "ok": false, "head": null, "problems": [f.message] });
+            writeln!(out, "{v}")?;
+            Err(Failure {
+                message: String::new(),
+                code: 1,
+            })
+        }
+        other => other,
+    }
+}
+
+fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
     let pass = passphrase(false)?;
     let chart = Chart::open(&ctx.paths.chart, &pass, ctx.config.chart.busy_timeout_ms)?;
     let report = chart.verify()?;
