@@ -39,6 +39,7 @@ fn field(status: &str, name: &str) -> Option<String> {
         .map(|l| l[name.len()..].trim().to_string())
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn a_running_kapchart_writes_no_core_file() {
     let home = Home::new();
