@@ -52,6 +52,8 @@ pub struct NoteSettings {
 #[serde(deny_unknown_fields)]
 pub struct ChartSettings {
     pub busy_timeout_ms: u32,
+    /// The least zxcvbn score (0-4) of a new passphrase (`domain::passphrase`).
+    pub min_passphrase_score: u8,
 }
 
 #[derive(Debug, thiserror::Error)]

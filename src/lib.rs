@@ -15,6 +15,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod export;
+pub mod hardening;
 pub mod keys;
 pub mod logging;
 pub mod paths;

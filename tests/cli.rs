@@ -530,7 +530,8 @@ fn verify_passes_on_a_sound_chart() {
     home.ok(&["log", "--session", &session, "bp 120/80"]);
     let out = home.ok(&["verify"]);
     assert!(
-        out.contains("ok") && out.contains("audit trail of 4 rows"),
+        // The chain key's row, the clinician, patient, session and entry.
+        out.contains("ok") && out.contains("audit trail of 5 rows"),
         "{out}"
     );
 }

@@ -22,8 +22,13 @@ pub fn progress_bar(what: &str) -> ProgressBar {
 }
 
 fn summary(r: &CopyReport) -> String {
+    let head = r
+        .verify
+        .head
+        .as_ref()
+        .map_or_else(|| "none".to_string(), ToString::to_string);
     format!(
-        "{} patients, {} sessions, {} entries, {} notes; audit trail of {} rows verified",
+        "{} patients, {} sessions, {} entries, {} notes; audit trail of {} rows verified; head {head}",
         r.counts.patients, r.counts.sessions, r.counts.entries, r.counts.notes, r.verify.audit_rows
     )
 }

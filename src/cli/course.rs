@@ -11,7 +11,7 @@ use crate::domain::medications;
 use crate::domain::{Payload, SessionKind, entry::Acknowledgement};
 use chrono::Local;
 use clap::Subcommand;
-use std::io::{Read, Write};
+use std::io::Write;
 
 #[derive(Debug, Subcommand)]
 pub enum CourseCommand {
@@ -424,31 +424,7 @@ pub fn note_command(ctx: &Ctx, cmd: NoteCommand, out: &mut impl Write) -> Outcom
             }
         }
         NoteCommand::Save { id, file } => {
-            let source = if file == "-" { "stdin" } else { file.as_str() };
-            let mut bytes = Vec::new();
-            let read = if file == "-" {
-                std::io::stdin().read_to_end(&mut bytes).map(|_| ())
-            } else {
-                std::fs::File::open(&file).and_then(|mut f| f.read_to_end(&mut bytes).map(|_| ()))
-            };
-            read.map_err(|e| {
-                Failure::runtime(format!(
-                    "cannot read {source}: {e}; note {id}'s draft was not changed"
-                ))
-            })?;
-            let text = String::from_utf8(bytes).map_err(|e| {
-                Failure::runtime(format!(
-                    "{source} is not UTF-8 text (byte {} is not); note {id}'s draft was not changed",
-                    e.utf8_error().valid_up_to() + 1
-                ))
-            })?;
-            // An empty save would read as the note's new text: refuse it, so that a mistyped
-            // file name or an empty pipe never blanks a draft.
-            if text.trim().is_empty() {
-                return Err(Failure::runtime(format!(
-                    "{source} holds no text; note {id}'s draft was not changed (every earlier draft stays in the record)"
-                )));
-            }
+            let text = read_note_text(&file, id)?;
             let mut chart = ctx.open()?;
             chart.save_draft(id, &text, now)?;
             writeln!(out, "{id}")?;
@@ -537,4 +513,38 @@ pub fn acknowledge(ctx: &Ctx, entry: i64, note: &str, out: &mut impl Write) -> O
     )?;
     writeln!(out, "{}", super::join_ids(&ids))?;
     Ok(())
+}
+
+/// The text for `note save`, read with the note's size limit (never whole beyond it).
+/// A note's new text from a file or stdin, read no further than a note's limit. Refused,
+/// with the draft left as it was, when it cannot be read, is too long, is not UTF-8 or holds
+/// no text (a mistyped file name or an empty pipe must never blank a draft).
+fn read_note_text(file: &str, id: i64) -> Result<String, Failure> {
+    use super::bounded::{ReadError, read_text};
+    let source = if file == "-" { "stdin" } else { file };
+    let kept = format!("nothing was saved; note {id}'s draft was not changed");
+    let field = crate::domain::text::NOTE;
+    let read = if file == "-" {
+        read_text(&mut std::io::stdin().lock(), field)
+    } else {
+        let mut f = std::fs::File::open(file)
+            .map_err(|e| Failure::runtime(format!("cannot read {source}: {e}; {kept}")))?;
+        read_text(&mut f, field)
+    };
+    let bytes = read.map_err(|e| match e {
+        ReadError::Io(e) => Failure::runtime(format!("cannot read {source}: {e}; {kept}")),
+        ReadError::Text(e) => Failure::runtime(format!("{source}: {e}; {kept}")),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Failure::runtime(format!(
+            "{source} is not UTF-8 text (byte {} is not); {kept}",
+            e.utf8_error().valid_up_to() + 1
+        ))
+    })?;
+    if text.trim().is_empty() {
+        return Err(Failure::runtime(format!(
+            "{source} holds no text; {kept} (every earlier draft stays in the record)"
+        )));
+    }
+    Ok(text)
 }

@@ -7,6 +7,9 @@ use clap::ValueEnum;
 use std::io::Write;
 use std::path::PathBuf;
 
+/// The FHIR tag system under which a bundle carries the audit head it was exported at.
+const HEAD_TAG_SYSTEM: &str = "urn:kapchart:audit-head";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// A FHIR R4 Bundle (JSON)
@@ -50,11 +53,33 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
         }
     };
     bar.inc(1);
+    // The audit head the export was made at: `kapchart verify --head` checks it later.
+    let head = chart
+        .head()?
+        .map_or_else(|| "none".to_string(), |h| h.to_string());
     let text = match args.format {
-        Format::Fhir => serde_json::to_string_pretty(&export::fhir::bundle(&record))
-            .map_err(|e| Failure::runtime(format!("cannot write the bundle: {e}")))?,
-        Format::Html => export::report::html(&record, &ctx.config.alerts, &ctx.config.measures),
-        Format::Md => export::report::markdown(&record, &ctx.config.measures),
+        Format::Fhir => {
+            let mut bundle = export::fhir::bundle(&record);
+            bundle["meta"] = serde_json::json!({
+                "tag": [{ "system": HEAD_TAG_SYSTEM, "code": head, "display": "kapchart audit head at export" }]
+            });
+            serde_json::to_string_pretty(&bundle)
+                .map_err(|e| Failure::runtime(format!("cannot write the bundle: {e}")))?
+        }
+        Format::Html => {
+            let html = export::report::html(&record, &ctx.config.alerts, &ctx.config.measures);
+            let line = format!("<p class=\"audit-head\">Exported at chart audit head {head}</p>\n");
+            let html = match html.rfind("</body>") {
+                Some(at) => format!("{}{line}{}", &html[..at], &html[at..]),
+                None => html + &line,
+            };
+            // A control character would act on a terminal that shows the file: show it.
+            crate::domain::text::escape_controls(&html, true).into_owned()
+        }
+        Format::Md => {
+            let md = export::report::markdown(&record, &ctx.config.measures);
+            format!("{md}\nExported at chart audit head `{head}`.\n")
+        }
         Format::Csv => export::csv::vitals_csv(&record),
     };
     bar.inc(1);
@@ -73,7 +98,7 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
         Some(path) => {
             write_private(&path, text.as_bytes())?;
             bar.finish_and_clear();
-            writeln!(out, "wrote {}", path.display())?;
+            writeln!(out, "wrote {} (chart audit head {head})", path.display())?;
         }
         None => {
             bar.finish_and_clear();

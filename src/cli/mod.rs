@@ -2,21 +2,26 @@
 //! Exit codes: 0 ok, 1 runtime error, 2 usage error. Errors are one line on stderr.
 
 mod backup;
+pub(crate) mod bounded;
 mod checks;
 mod course;
 mod export;
+mod rekey;
+mod safe_output;
+mod verify;
 
 use crate::app::charting::{self, ChartingError, Refusal};
 use crate::config::Config;
-use crate::domain::{ChartLine, EntryStatus, Patient, Session, SessionKind};
+use crate::domain::{ChartLine, EntryStatus, Patient, Session, SessionKind, text};
 use crate::paths::Paths;
 use crate::store::{Chart, Existing, NewPatient, NewSession, Second, StoreError};
 use crate::{demo, logging, tui};
 use chrono::{Local, NaiveDate};
 use clap::{Args, CommandFactory, Parser, Subcommand};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use zeroize::Zeroizing;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -99,8 +104,8 @@ enum Command {
         #[arg(long)]
         reason: String,
     },
-    /// Check the file's integrity and walk the audit trail
-    Verify,
+    /// Check the file, its schema, the audit trail, signatures and payloads; print the head
+    Verify(verify::VerifyArgs),
     /// Export a session or a whole course: FHIR R4, HTML report, Markdown, CSV
     Export(export::ExportArgs),
     /// Write a verified, encrypted copy of the chart (safe while kapchart is in use)
@@ -117,6 +122,9 @@ enum Command {
         #[arg(long)]
         replace: bool,
     },
+    /// Change the chart's passphrase (the old one first; the new one twice, or
+    /// KAPCHART_NEW_PASSPHRASE). Backups keep the passphrase they were made with
+    Rekey,
     /// Print where the chart, config and log live
     Paths {
         #[arg(long)]
@@ -354,7 +362,8 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) if f.message.is_empty() => ExitCode::from(f.code),
         Err(f) => {
-            eprintln!("kapchart: {}", f.message);
+            let message = crate::domain::text::escape_controls(&f.message, false);
+            eprintln!("kapchart: {message}");
             ExitCode::from(f.code)
         }
     }
@@ -393,7 +402,7 @@ pub fn run(cli: Cli) -> Outcome {
         Config::load(Some(&paths.config)).map_err(|e| Failure::runtime(e.to_string()))?;
     config.templates_dir = paths.config.parent().map(|d| d.join("templates"));
     let ctx = Ctx { paths, config };
-    let out = &mut std::io::stdout().lock();
+    let out = &mut safe_output::SafeOutput::new(std::io::stdout().lock());
     match cli.command {
         None => open_tui(&ctx, ctx.paths.chart.clone(), None, Start::Home),
         Some(Command::Chart { session }) => {
@@ -426,7 +435,8 @@ pub fn run(cli: Cli) -> Outcome {
             writeln!(out, "{id}")?;
             Ok(())
         }
-        Some(Command::Verify) => verify(&ctx, out),
+        Some(Command::Verify(args)) => verify::verify(&ctx, args, out),
+        Some(Command::Rekey) => rekey::rekey(&ctx, out),
         Some(Command::Export(args)) => export::export(&ctx, args, out),
         Some(Command::Backup { to }) => backup::backup_to(&ctx, &to, out),
         Some(Command::Restore { from, replace }) => backup::restore(&ctx, &from, replace, out),
@@ -587,10 +597,12 @@ pub(crate) fn open_tui(ctx: &Ctx, path: PathBuf, chart: Option<Chart>, start: St
     Ok(())
 }
 
-/// The passphrase: `KAPCHART_PASSPHRASE`, or asked for without echo at the terminal.
-pub(crate) fn passphrase(confirm: bool) -> Result<String, Failure> {
+/// The passphrase: `KAPCHART_PASSPHRASE`, or asked for without echo at the terminal. Wiped
+/// from memory when dropped (the copy in the environment is the caller's to keep away).
+pub(crate) fn passphrase(confirm: bool) -> Result<Zeroizing<String>, Failure> {
     if let Some(p) = std::env::var("KAPCHART_PASSPHRASE")
         .ok()
+        .map(Zeroizing::new)
         .filter(|p| !p.is_empty())
     {
         return Ok(p);
@@ -600,12 +612,12 @@ pub(crate) fn passphrase(confirm: bool) -> Result<String, Failure> {
             "no passphrase: set KAPCHART_PASSPHRASE, or run kapchart in a terminal to be asked",
         ));
     }
-    let first = rpassword::prompt_password("Chart passphrase: ")?;
+    let first = Zeroizing::new(rpassword::prompt_password("Chart passphrase: ")?);
     if first.is_empty() {
         return Err(Failure::runtime("the passphrase must not be empty"));
     }
     if confirm {
-        let second = rpassword::prompt_password("Same passphrase again: ")?;
+        let second = Zeroizing::new(rpassword::prompt_password("Same passphrase again: ")?);
         if second != first {
             return Err(Failure::runtime(
                 "the two passphrases differ; nothing was created",
@@ -624,6 +636,7 @@ fn init(ctx: &Ctx, clinician: Option<String>, out: &mut impl Write) -> Outcome {
         return Err(StoreError::AlreadyExists(ctx.paths.chart.clone()).into());
     }
     let passphrase = passphrase(true)?;
+    rekey::check_strength(ctx, &passphrase, &clinician, "no chart was created")?;
     Chart::create(
         &ctx.paths.chart,
         &passphrase,
@@ -854,54 +867,36 @@ fn log(ctx: &Ctx, session: i64, line: &str, out: &mut impl Write) -> Outcome {
     }
     // One line at a time: each id is printed (and flushed) only once its commit returned.
     let stdin = std::io::stdin();
+    let mut input = stdin.lock();
     let mut failed = 0;
-    for (n, bytes) in stdin.lock().split(b'\n').enumerate() {
-        let mut bytes = bytes?;
-        if bytes.last() == Some(&b'\r') {
-            bytes.pop();
-        }
-        // A line that is not text is refused like any other line, and stops the run: what
-        // follows it may be the same damage, and is left for the user to look at.
-        let text = match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(e) => {
-                eprintln!(
-                    "kapchart: line {}: not UTF-8 text (byte {} of the line is not); it was not written",
-                    n + 1,
-                    e.utf8_error().valid_up_to() + 1
-                );
-                return Err(Failure::runtime(format!(
-                    "stopped at line {}: nothing from there on was written",
-                    n + 1
-                )));
-            }
-        };
-        if text.trim().is_empty() {
-            continue;
-        }
-        match charting::record_line(&mut chart, &ctx.config, session, &text, &Local::now()) {
-            Ok(charted) => {
-                writeln!(out, "{}", join_ids(&charted.ids))?;
-                out.flush()?;
-                say_safety(&charted);
-            }
-            Err(e) => {
-                failed += 1;
-                eprintln!("kapchart: line {}: {e}", n + 1);
-                // The chart itself cannot take more lines: stop rather than fail each one.
-                if let ChartingError::Store(
-                    StoreError::DiskFull(_)
-                    | StoreError::ReadOnly(_)
-                    | StoreError::Corrupt { .. }
-                    | StoreError::CannotOpen(_),
-                ) = e
-                {
-                    return Err(Failure::runtime(format!(
-                        "stopped at line {}: nothing from there on was written",
-                        n + 1
-                    )));
+    let mut n = 0;
+    // Each line is read with the quick-entry limit: a huge line stops the batch there.
+    while let Some(read) = bounded::read_line(&mut input, text::QUICK_ENTRY_LINE)? {
+        n += 1;
+        let refused = match read {
+            bounded::Line::TooLong => Some(
+                text::TextError::TooLong {
+                    field: text::QUICK_ENTRY_LINE,
+                    found: None,
                 }
-            }
+                .to_string(),
+            ),
+            bounded::Line::Bytes(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => {
+                    record_one(ctx, &mut chart, session, &text, n, &mut failed, out)?;
+                    None
+                }
+                Err(e) => Some(format!(
+                    "not UTF-8 text (byte {} of the line is not); it was not written",
+                    e.utf8_error().valid_up_to() + 1
+                )),
+            },
+        };
+        if let Some(why) = refused {
+            eprintln!("kapchart: line {n}: {why}");
+            return Err(Failure::runtime(format!(
+                "stopped at line {n}: nothing from there on was written"
+            )));
         }
     }
     if failed > 0 {
@@ -919,30 +914,49 @@ pub(crate) fn say_safety(charted: &charting::Charted) {
     }
 }
 
-pub(crate) fn join_ids(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(" ")
+/// Charts one line of `log -` (numbered `n` from 1); a line the chart itself cannot take
+/// stops the batch.
+fn record_one(
+    ctx: &Ctx,
+    chart: &mut Chart,
+    session: i64,
+    text: &str,
+    n: usize,
+    failed: &mut usize,
+    out: &mut impl Write,
+) -> Outcome {
+    if text.trim().is_empty() {
+        return Ok(());
+    }
+    match charting::record_line(chart, &ctx.config, session, text, &Local::now()) {
+        Ok(charted) => {
+            writeln!(out, "{}", join_ids(&charted.ids))?;
+            out.flush()?;
+            say_safety(&charted);
+        }
+        Err(e) => {
+            *failed += 1;
+            let said = e.to_string();
+            let said = crate::domain::text::escape_controls(&said, false);
+            eprintln!("kapchart: line {n}: {said}");
+            // The chart itself cannot take more lines: stop rather than fail each one.
+            if let ChartingError::Store(
+                StoreError::DiskFull(_)
+                | StoreError::ReadOnly(_)
+                | StoreError::Corrupt { .. }
+                | StoreError::Damaged { .. }
+                | StoreError::CannotOpen(_),
+            ) = e
+            {
+                return Err(Failure::runtime(format!(
+                    "stopped at line {n}: nothing from there on was written"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
-fn verify(ctx: &Ctx, out: &mut impl Write) -> Outcome {
-    let chart = ctx.open()?;
-    let report = chart.verify()?;
-    if report.integrity != ["ok"] {
-        return Err(Failure::runtime(format!(
-            "the chart file is damaged: {}",
-            report.integrity.join("; ")
-        )));
-    }
-    if let Some(b) = report.first_break {
-        return Err(Failure::runtime(format!(
-            "audit trail broken at sequence number {}: {}",
-            b.seq, b.why
-        )));
-    }
-    writeln!(
-        out,
-        "ok: file integrity checked, audit trail of {} rows verified (schema v{})",
-        report.audit_rows,
-        chart.schema_version()?
-    )?;
-    Ok(())
+pub(crate) fn join_ids(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(" ")
 }

@@ -156,6 +156,16 @@ pub fn parse_line<Tz: TimeZone>(
     line: &str,
     ctx: &ParseContext<'_, Tz>,
 ) -> Result<ParsedLine, GrammarError> {
+    if let Err(e) = super::text::check(super::text::QUICK_ENTRY_LINE, line)
+        && matches!(e, super::text::TextError::TooLong { .. })
+    {
+        return Err(GrammarError {
+            token: String::new(),
+            span: 0..0,
+            message: e.to_string(),
+            example: EX_LINE,
+        });
+    }
     reject_control_chars(line)?;
     let mut cur = Cursor::new(line);
 

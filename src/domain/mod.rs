@@ -11,9 +11,11 @@ pub mod integration;
 pub mod measures;
 pub mod medications;
 pub mod notes;
+pub mod passphrase;
 pub mod planning;
 pub mod protocol;
 pub mod screening;
+pub mod text;
 pub mod thresholds;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};

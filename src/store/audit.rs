@@ -1,9 +1,16 @@
 //! The audit trail: one row per write, each hash covering the previous row's hash, the row's
 //! own fields and a hash of the content it records. Changing an audit row, or a row it
 //! records, behind kapchart's back breaks the chain, and `verify` names the first break.
+//!
+//! From schema v4 the chain is keyed: each hash is an HMAC-SHA256 under the chart's chain key,
+//! a random secret stored (encrypted, like every row) inside the chart itself. Rows alone,
+//! copied out of the chart, cannot be re-chained without it. Charts written before v4 keep
+//! their plain SHA-256 rows; the key's own audit row starts the keyed part and pins it.
 
+use hmac::{Hmac, KeyInit, Mac};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 /// The `prev_hash` of the first audit row.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -30,10 +37,11 @@ pub enum ObjectKind {
     NoteDraft,
     NoteSignature,
     NoteAddendum,
+    ChainKey,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 10] = [
+    pub const ALL: [ObjectKind; 11] = [
         ObjectKind::Clinician,
         ObjectKind::Patient,
         ObjectKind::Session,
@@ -44,6 +52,7 @@ impl ObjectKind {
         ObjectKind::NoteDraft,
         ObjectKind::NoteSignature,
         ObjectKind::NoteAddendum,
+        ObjectKind::ChainKey,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,6 +67,7 @@ impl ObjectKind {
             ObjectKind::NoteDraft => "note-draft",
             ObjectKind::NoteSignature => "note-signature",
             ObjectKind::NoteAddendum => "note-addendum",
+            ObjectKind::ChainKey => "chain-key",
         }
     }
 
@@ -77,6 +87,7 @@ impl ObjectKind {
             ObjectKind::NoteDraft => "note_drafts",
             ObjectKind::NoteSignature => "note_signatures",
             ObjectKind::NoteAddendum => "note_addenda",
+            ObjectKind::ChainKey => "chain_key",
         }
     }
 
@@ -99,6 +110,8 @@ impl ObjectKind {
                 "id, note_id, text, sha256, signer_id, signed_at, signed_offset, reason"
             }
             ObjectKind::NoteAddendum => "id, note_id, text, sha256, author_id, at, at_offset",
+            // The secret enters as its SHA-256 (blobs are hashed), never as itself.
+            ObjectKind::ChainKey => "id, secret, keyed_from, created_at",
         }
     }
 }
@@ -150,7 +163,9 @@ pub struct AuditFields<'a> {
 }
 
 impl AuditFields<'_> {
-    pub fn hash(&self) -> String {
+    /// The row's hash: HMAC-SHA256 under the chain key from the row that starts the keyed
+    /// part, plain SHA-256 before it (rows written before schema v4) or without a key.
+    pub fn hash(&self, key: Option<&ChainKey>) -> String {
         let clinician = self.clinician_id.map(|c| c.to_string()).unwrap_or_default();
         let text = serde_json::json!([
             self.prev_hash,
@@ -163,8 +178,135 @@ impl AuditFields<'_> {
             self.content_hash,
         ])
         .to_string();
-        sha256_hex(text.as_bytes())
+        match key {
+            Some(k) if self.seq >= k.keyed_from => k.hmac_hex(text.as_bytes()),
+            _ => sha256_hex(text.as_bytes()),
+        }
     }
+}
+
+/// The chart's chain key: 32 random bytes kept inside the encrypted chart, and the first
+/// audit sequence number it keys. Wiped from memory when dropped.
+pub struct ChainKey {
+    secret: Zeroizing<Vec<u8>>,
+    pub keyed_from: i64,
+}
+
+impl ChainKey {
+    fn hmac_hex(&self, bytes: &[u8]) -> String {
+        // HMAC takes a key of any length; 32 bytes are always accepted.
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.secret) else {
+            return sha256_hex(bytes);
+        };
+        mac.update(bytes);
+        let tag = mac.finalize().into_bytes();
+        let mut out = String::with_capacity(64);
+        for b in tag {
+            out.push_str(&format!("{b:02x}"));
+        }
+        out
+    }
+}
+
+/// The chain key, or `None` in a chart that has none (before schema v4, or when it was
+/// removed behind kapchart's back).
+pub fn chain_key(conn: &Connection) -> rusqlite::Result<Option<ChainKey>> {
+    let exists: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'chain_key')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Ok(None);
+    }
+    conn.query_row(
+        "SELECT secret, keyed_from FROM chain_key ORDER BY id LIMIT 1",
+        [],
+        |r| {
+            Ok(ChainKey {
+                secret: Zeroizing::new(r.get(0)?),
+                keyed_from: r.get(1)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// Creates the chain key (in the migration to schema v4) and records it as the first keyed
+/// audit row: every row before it stays plain SHA-256 and is pinned by this one's HMAC.
+pub fn install_chain_key(tx: &Transaction<'_>, at_ms: i64) -> rusqlite::Result<()> {
+    let mut secret = Zeroizing::new(vec![0u8; 32]);
+    getrandom::fill(&mut secret).map_err(|e| {
+        rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(format!(
+            "no randomness for the chain key: {e}"
+        ))))
+    })?;
+    let keyed_from: i64 = tx.query_row("SELECT coalesce(max(seq), 0) + 1 FROM audit", [], |r| {
+        r.get(0)
+    })?;
+    tx.execute(
+        "INSERT INTO chain_key (id, secret, keyed_from, created_at) VALUES (1, ?1, ?2, ?3)",
+        params![secret.as_slice(), keyed_from, at_ms],
+    )?;
+    record(tx, at_ms, None, "chain.key", ObjectKind::ChainKey, 1)
+}
+
+/// The newest audit row: what a backup or export was made at, and what `verify --head`
+/// looks for later.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl std::fmt::Display for Head {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
+}
+
+impl std::str::FromStr for Head {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Head, String> {
+        let expected =
+            "expected SEQ:HASH, e.g. 42:9f86d0...(64 hex digits), as `kapchart verify` prints it";
+        let (seq, hash) = s
+            .trim()
+            .split_once(':')
+            .ok_or_else(|| expected.to_string())?;
+        let seq = seq
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("'{seq}' is not a sequence number; {expected}"))?;
+        let hash = hash.to_ascii_lowercase();
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!("the hash is not 64 hex digits; {expected}"));
+        }
+        Ok(Head { seq, hash })
+    }
+}
+
+/// The newest audit row, if any.
+pub fn head(conn: &Connection) -> rusqlite::Result<Option<Head>> {
+    conn.query_row(
+        "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+        [],
+        |r| {
+            Ok(Head {
+                seq: r.get(0)?,
+                hash: r.get(1)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// The hash stored at `seq`, if that row exists.
+pub fn hash_at(conn: &Connection, seq: i64) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT hash FROM audit WHERE seq = ?1", [seq], |r| r.get(0))
+        .optional()
 }
 
 /// Appends the audit row for a row just written in `tx`.
@@ -186,6 +328,7 @@ pub fn record(
         .unwrap_or((0, GENESIS.to_string()));
     let content_hash =
         content_hash(tx, kind, object_id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+    let key = chain_key(tx)?;
     let fields = AuditFields {
         seq: last_seq + 1,
         at_ms,
@@ -208,7 +351,7 @@ pub fn record(
             object_id,
             content_hash,
             prev_hash,
-            fields.hash()
+            fields.hash(key.as_ref())
         ],
     )?;
     Ok(())
@@ -225,6 +368,17 @@ pub struct Break {
 
 /// Walks the whole chain, then checks that every stored row is covered by it.
 pub fn walk(conn: &Connection) -> rusqlite::Result<(i64, Option<Break>)> {
+    let key = chain_key(conn)?;
+    let keyed = super::user_version(conn)? >= super::schema::CHAIN_KEY_VERSION;
+    if keyed && key.is_none() {
+        return Ok((
+            0,
+            Some(Break {
+                seq: 1,
+                why: "the chart's chain key is missing (removed behind kapchart's back)".into(),
+            }),
+        ));
+    }
     let mut stmt = conn.prepare(
         "SELECT seq, at, clinician_id, action, object_kind, object_id, content_hash, prev_hash, hash
          FROM audit ORDER BY seq",
@@ -259,8 +413,12 @@ pub fn walk(conn: &Connection) -> rusqlite::Result<(i64, Option<Break>)> {
         if prev_hash != expected_prev {
             return broken("does not follow from the row before it".into());
         }
-        if fields.hash() != hash {
+        if fields.hash(key.as_ref()) != hash {
             return broken("its own fields were changed".into());
+        }
+        // The keyed part starts with the key's own row, which pins where it starts.
+        if key.as_ref().is_some_and(|k| k.keyed_from == seq) && object_kind != "chain-key" {
+            return broken("the keyed audit trail does not start with the chain key".into());
         }
         let Some(kind) = ObjectKind::parse(&object_kind) else {
             return broken(format!("records an unknown kind of row '{object_kind}'"));

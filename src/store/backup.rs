@@ -248,16 +248,7 @@ pub(crate) fn verify_copy(
 }
 
 fn describe(v: &VerifyReport) -> String {
-    if v.integrity != ["ok"] {
-        return format!("integrity check: {}", v.integrity.join("; "));
-    }
-    if let Some(b) = &v.first_break {
-        return format!("audit trail broken at sequence number {}: {}", b.seq, b.why);
-    }
-    format!(
-        "signatures do not match: {}",
-        v.broken_signatures.join(", ")
-    )
+    v.problems().join("; ")
 }
 
 pub use super::restore::restore;

@@ -3,7 +3,7 @@
 use super::audit::{self, ObjectKind, sha256_hex};
 use super::{Chart, Result, Second, StoreError, from_stored, to_stored};
 use crate::domain::course::{Addendum, Course, Draft, Note, NoteId, PatientDetails, Signature};
-use crate::domain::{PatientId, SessionId, SessionKind};
+use crate::domain::{PatientId, SessionId, SessionKind, text};
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{OptionalExtension, params};
 
@@ -22,6 +22,15 @@ impl Chart {
             return Err(StoreError::Invalid(format!(
                 "weight {w} kg is not plausible; expected kilograms between 0 and 700"
             )));
+        }
+        for contact in [&details.emergency_contact, &details.ride_contact]
+            .into_iter()
+            .flatten()
+        {
+            super::check_text(text::CONTACT, contact)?;
+        }
+        for medication in &details.medications {
+            super::check_text(text::MEDICATION, medication)?;
         }
         let json = serde_json::to_string(details)
             .map_err(|e| StoreError::Invalid(format!("cannot store details: {e}")))?;
@@ -85,6 +94,9 @@ impl Chart {
             return Err(StoreError::Invalid(format!(
                 "{planned_dosing} planned dosing sessions is not plausible; expected 1 to 50 (usually about 6)"
             )));
+        }
+        for goal in goals {
+            super::check_text(text::GOAL, goal)?;
         }
         let goals: Vec<&str> = goals
             .iter()
@@ -282,6 +294,7 @@ impl Chart {
         text: &str,
         now: DateTime<FixedOffset>,
     ) -> Result<i64> {
+        super::check_text(text::NOTE, text)?;
         let current = self.note(note)?;
         if current.is_signed() {
             return Err(StoreError::Invalid(format!(
@@ -326,6 +339,9 @@ impl Chart {
         let signer = self.clinician.id;
         let (at, offset) = to_stored(now);
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        if let Some(r) = reason {
+            super::check_text(text::REASON, r)?;
+        }
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO note_signatures (note_id, text, sha256, signer_id, signed_at, signed_offset, reason)
@@ -358,6 +374,7 @@ impl Chart {
         if text.is_empty() {
             return Err(StoreError::Invalid("an addendum needs text".into()));
         }
+        super::check_text(text::ADDENDUM, text)?;
         let hash = sha256_hex(text.as_bytes());
         let author = self.clinician.id;
         let (at, offset) = to_stored(now);

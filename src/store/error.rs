@@ -44,6 +44,11 @@ pub enum StoreError {
     )]
     Corrupt { path: PathBuf, detail: String },
     #[error(
+        "the chart {} failed verification ({problem}); kapchart writes nothing to it until it is restored from a backup (`kapchart restore BACKUP --replace`)",
+        path.display()
+    )]
+    Damaged { path: PathBuf, problem: String },
+    #[error(
         "cannot open the chart file {}: kapchart needs to read and write it and to create its -wal and -shm files beside it; nothing was written",
         .0.display()
     )]

@@ -7,6 +7,7 @@ mod course;
 mod error;
 mod existing;
 mod files;
+mod integrity;
 mod lock;
 mod opening;
 mod queries;
@@ -16,9 +17,10 @@ pub mod schema;
 pub use error::StoreError;
 pub use existing::{Existing, Second};
 pub use files::create_private_dirs;
+pub use integrity::{damage_mark, head_of_copy};
 pub use queries::{NewEntry, NewPatient, NewSession};
 
-use crate::domain::Clinician;
+use crate::domain::{Clinician, text};
 use audit::ObjectKind;
 use chrono::{DateTime, FixedOffset, Offset, TimeZone, Utc};
 use opening::{immutable_uri, key_error, migration_failed, unlock};
@@ -39,6 +41,8 @@ pub struct Chart {
     /// Held while the chart is open, so that `restore` never swaps the file under it.
     /// Declared after `conn`: the connection closes first.
     _lock: Option<lock::ChartLock>,
+    /// Whether this open chart was checked for a damage mark (see `integrity`).
+    damage_cleared: bool,
 }
 
 /// What `verify` found.
@@ -51,11 +55,42 @@ pub struct VerifyReport {
     pub first_break: Option<audit::Break>,
     /// Signed notes and addenda whose text no longer matches their SHA-256.
     pub broken_signatures: Vec<String>,
+    /// Triggers, tables or indexes that differ from what kapchart's migrations build.
+    pub schema_problems: Vec<String>,
+    /// Stored rows whose content no longer decodes.
+    pub undecodable: Vec<String>,
+    /// The newest audit row, to anchor outside the file.
+    pub head: Option<audit::Head>,
 }
 
 impl VerifyReport {
     pub fn is_ok(&self) -> bool {
-        self.integrity == ["ok"] && self.first_break.is_none() && self.broken_signatures.is_empty()
+        self.problems().is_empty()
+    }
+
+    /// Every problem found, one line each, most fundamental first.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.integrity != ["ok"] {
+            out.push(format!(
+                "the chart file is damaged: {}",
+                self.integrity.join("; ")
+            ));
+        }
+        out.extend(self.schema_problems.iter().map(|p| format!("schema: {p}")));
+        if let Some(b) = &self.first_break {
+            out.push(format!(
+                "audit trail broken at sequence number {}: {}",
+                b.seq, b.why
+            ));
+        }
+        out.extend(
+            self.broken_signatures
+                .iter()
+                .map(|s| format!("{s}: its text no longer matches its signature (SHA-256)")),
+        );
+        out.extend(self.undecodable.iter().cloned());
+        out
     }
 }
 
@@ -78,6 +113,7 @@ impl Chart {
                 "the clinician name must not be empty".into(),
             ));
         }
+        check_text(text::PERSON_NAME, clinician)?;
         files::create_private_file(path)?;
         let made = (|| {
             let lock =
@@ -233,6 +269,7 @@ impl Chart {
             },
             read_only,
             _lock: None,
+            damage_cleared: false,
         };
         // A chart that is up to date is not locked for writing just to be opened, so reading
         // goes on while another process holds the write lock. (`migrate` checks the version
@@ -270,6 +307,9 @@ impl Chart {
             tx.execute_batch(sql)
                 .map_err(|e| migration_failed(&path, version, e))?;
             version += 1;
+            if version == schema::CHAIN_KEY_VERSION {
+                audit::install_chain_key(&tx, Utc::now().timestamp_millis()).map_err(wrap)?;
+            }
             tx.pragma_update(None, "user_version", version)
                 .map_err(wrap)?;
         }
@@ -348,6 +388,7 @@ impl Chart {
         &mut self,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> std::result::Result<T, WriteError>,
     ) -> Result<T> {
+        self.check_not_damaged()?;
         let path = self.path.clone();
         if self.read_only {
             return Err(StoreError::ReadOnly(path));
@@ -361,8 +402,25 @@ impl Chart {
         Ok(value)
     }
 
-    /// Runs `PRAGMA integrity_check` and walks the audit chain.
+    /// Runs `PRAGMA integrity_check`, compares the schema with kapchart's, walks the audit
+    /// chain, recomputes every signature and decodes every stored payload.
     pub fn verify(&self) -> Result<VerifyReport> {
+        // One read transaction: every check, and the head printed, see the same chart while
+        // other processes go on writing.
+        let snapshot = self.conn.is_autocommit();
+        if snapshot {
+            self.conn
+                .execute_batch("BEGIN DEFERRED")
+                .map_err(|e| self.err(e))?;
+        }
+        let report = self.verify_now();
+        if snapshot {
+            let _ = self.conn.execute_batch("COMMIT");
+        }
+        report
+    }
+
+    fn verify_now(&self) -> Result<VerifyReport> {
         let mut integrity = Vec::new();
         self.conn
             .pragma_query(None, "integrity_check", |r| {
@@ -376,7 +434,59 @@ impl Chart {
             audit_rows,
             first_break,
             broken_signatures: self.broken_signatures()?,
+            schema_problems: self.schema_problems()?,
+            undecodable: self.undecodable_rows()?,
+            head: self.head()?,
         })
+    }
+
+    /// The newest audit row.
+    pub fn head(&self) -> Result<Option<audit::Head>> {
+        audit::head(&self.conn).map_err(|e| self.err(e))
+    }
+
+    /// Whether the chart still holds `head`: the audit row at its sequence number has its
+    /// hash. (Whether the chain up to it holds is `verify`'s to say.)
+    pub fn holds_head(&self, head: &audit::Head) -> Result<bool> {
+        let found = audit::hash_at(&self.conn, head.seq).map_err(|e| self.err(e))?;
+        Ok(found.as_deref() == Some(head.hash.as_str()))
+    }
+
+    /// Changes the chart's passphrase in place (SQLCipher's `PRAGMA rekey`). Only while no
+    /// other connection has the chart open: leaving WAL mode first needs exactly that, and
+    /// fails (nothing changed) otherwise. The chain key is chart data, so the audit trail
+    /// verifies as before.
+    pub fn rekey(&mut self, new_passphrase: &str) -> Result<()> {
+        if new_passphrase.is_empty() {
+            return Err(StoreError::Invalid(
+                "the new passphrase must not be empty".into(),
+            ));
+        }
+        self.check_not_damaged()?;
+        let in_use = || {
+            StoreError::Invalid(format!(
+                "another kapchart has the chart {} open; close it (every chart screen and script using it), then change the passphrase; nothing was changed",
+                self.path.display()
+            ))
+        };
+        let mode: String = self
+            .conn
+            .pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get(0))
+            .map_err(|e| match self.err(e) {
+                StoreError::Busy(_) => in_use(),
+                other => other,
+            })?;
+        if !mode.eq_ignore_ascii_case("delete") {
+            return Err(in_use());
+        }
+        let rekeyed = self.conn.pragma_update(None, "rekey", new_passphrase);
+        // Back to WAL whatever happened: every other command expects it.
+        let wal: rusqlite::Result<String> =
+            self.conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0));
+        rekeyed.map_err(|e| self.err(e))?;
+        wal.map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     /// The raw connection, for tests that must act behind kapchart's back.
@@ -411,6 +521,12 @@ impl WriteError {
             WriteError::Store(e) => e,
         }
     }
+}
+
+/// Refuses free text that does not fit its field (`domain::text`): the last gate before the
+/// chart, whichever front end the text came from.
+pub(crate) fn check_text(field: text::Field, value: &str) -> Result<()> {
+    text::check(field, value).map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
 /// SQLCipher's key must be the first statement on the connection. The first read then tells

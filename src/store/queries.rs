@@ -3,6 +3,7 @@
 use super::audit::{self, ObjectKind};
 use super::existing::{self, Second};
 use super::{Chart, Result, StoreError, WriteError, from_stored, to_stored};
+use crate::domain::text;
 use crate::domain::{
     Correction, Entry, EntryId, Flag, Patient, PatientId, Payload, Session, SessionId, SessionKind,
 };
@@ -110,6 +111,10 @@ impl Chart {
                 "the patient's name must not be empty".into(),
             ));
         }
+        super::check_text(text::PERSON_NAME, &p.name)?;
+        if let Some(mrn) = &p.mrn {
+            super::check_text(text::MRN, mrn)?;
+        }
         if let Some(w) = p.weight_kg
             && !(w.is_finite() && w > 0.0 && w < 700.0)
         {
@@ -207,6 +212,9 @@ impl Chart {
         second: Second,
         now: DateTime<FixedOffset>,
     ) -> Result<SessionId> {
+        if let Some(intention) = &s.intention {
+            super::check_text(text::INTENTION, intention)?;
+        }
         self.patient(s.patient_id)?;
         match (s.kind, s.dosing_session_id) {
             (SessionKind::Integration, None) => {
@@ -339,6 +347,15 @@ impl Chart {
     /// Appends entries to a session in one durable transaction, with an audit row each.
     /// Corrections are checked against the chart inside the same transaction.
     pub fn append(&mut self, session: SessionId, entries: &[NewEntry]) -> Result<Vec<EntryId>> {
+        for e in entries {
+            if let Some((_, _, reason)) = &e.corrects {
+                super::check_text(text::REASON, reason)?;
+            }
+            let payload = serde_json::to_value(&e.payload)
+                .map_err(|err| StoreError::Invalid(format!("cannot store entry: {err}")))?;
+            text::check_all_strings(text::ENTRY_TEXT, &payload)
+                .map_err(|err| StoreError::Invalid(err.to_string()))?;
+        }
         self.session(session)?;
         let author = self.clinician.id;
         self.write(|tx| {

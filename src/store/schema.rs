@@ -5,7 +5,11 @@
 pub const APPLICATION_ID: i32 = 0x4B41_5043;
 
 /// Each migration takes the chart from version `index` to `index + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+
+/// The version that keys the audit chain: after its SQL, the store creates the chain key and
+/// records it (`audit::install_chain_key`), in the same transaction.
+pub const CHAIN_KEY_VERSION: i64 = 4;
 
 /// The schema version this kapchart writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -200,4 +204,19 @@ BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: note addenda cannot be
 const V3: &str = r#"
 CREATE INDEX entries_session_end ON entries(session_id, event_at, event_offset)
     WHERE kind = 'session-end';
+"#;
+
+/// Version 4: the chain key, a random secret that keys the audit chain's HMAC from here on.
+/// One row, append-only like every table; its value is written by the store, not by SQL.
+const V4: &str = r#"
+CREATE TABLE chain_key (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    secret      BLOB NOT NULL CHECK (length(secret) = 32),
+    keyed_from  INTEGER NOT NULL CHECK (keyed_from > 0),
+    created_at  INTEGER NOT NULL
+);
+CREATE TRIGGER chain_key_no_update BEFORE UPDATE ON chain_key
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: the chain key cannot be changed'); END;
+CREATE TRIGGER chain_key_no_delete BEFORE DELETE ON chain_key
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: the chain key cannot be deleted'); END;
 "#;

@@ -221,7 +221,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
         Action::Unlocked(Err(e)) => {
             if let Screen::Locked { error, passphrase } = &mut app.screen {
                 *error = Some(e);
-                passphrase.clear();
+                zeroize::Zeroize::zeroize(passphrase);
             }
             None
         }

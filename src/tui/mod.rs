@@ -62,6 +62,7 @@ pub fn run(launch: Launch, config: Config) -> Result<Exit, String> {
         config: config.clone(),
         start: Some(launch.start),
         seen_version: None,
+        wrong_passphrases: 0,
     };
     let now = Local::now().fixed_offset();
     let screen = Screen::Locked {
@@ -172,6 +173,8 @@ struct Runtime {
     start: Option<Start>,
     /// The chart's data version at the last look (see `Chart::data_version`).
     seen_version: Option<i64>,
+    /// Wrong passphrases typed at the prompt so far: each waits longer.
+    wrong_passphrases: u32,
 }
 
 impl Runtime {
@@ -198,6 +201,7 @@ impl Runtime {
         let now = Local::now();
         match effect {
             Effect::Unlock(passphrase) => {
+                let passphrase = zeroize::Zeroizing::new(passphrase);
                 match Chart::open(&self.path, &passphrase, self.config.chart.busy_timeout_ms) {
                     Ok(chart) => {
                         self.chart = Some(chart);
@@ -205,6 +209,16 @@ impl Runtime {
                             Action::HomeLoaded(r) => Action::Unlocked(r),
                             opened => opened,
                         }
+                    }
+                    Err(e @ crate::store::StoreError::WrongPassphrase) => {
+                        self.wrong_passphrases += 1;
+                        let wait = crate::hardening::wrong_passphrase_wait(self.wrong_passphrases);
+                        std::thread::sleep(wait);
+                        Action::Unlocked(Err(format!(
+                            "{e} (wrong try {}; each waits longer: this one {} s)",
+                            self.wrong_passphrases,
+                            wait.as_secs()
+                        )))
                     }
                     Err(e) => Action::Unlocked(Err(e.to_string())),
                 }

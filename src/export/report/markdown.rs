@@ -26,6 +26,10 @@ pub(crate) fn md(s: &str) -> String {
             }
             '\r' => {}
             '\n' => out.push(' '),
+            // A control character would act on a terminal showing the file: show it instead.
+            c if crate::domain::text::is_hostile(c) => {
+                out.push_str(&crate::domain::text::escape_controls(&c.to_string(), false));
+            }
             c => out.push(c),
         }
     }
@@ -35,6 +39,7 @@ pub(crate) fn md(s: &str) -> String {
 /// A fenced block holding `text` exactly: the fence is longer than any run of backticks in
 /// the text.
 fn fenced(out: &mut String, text: &str) {
+    let text = &*crate::domain::text::escape_controls(text, true);
     let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
     w!(out, "{fence}text\n{}", text);

@@ -1,0 +1,120 @@
+//! `kapchart verify`: the file's integrity, the schema, the audit chain, signatures and
+//! payloads; the head to anchor outside the file, and whether an earlier head still holds.
+
+use super::{Ctx, Failure, Outcome, passphrase};
+use crate::store::audit::Head;
+use crate::store::{Chart, head_of_copy};
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Print {"ok": bool, "head": {"seq": N, "hash": "..."}, "problems": [...]}
+    #[arg(long)]
+    json: bool,
+    /// Fail unless the chart still holds this head, as an earlier verify, backup or export
+    /// printed it
+    #[arg(long, value_name = "SEQ:HASH")]
+    head: Option<Head>,
+    /// Fail unless the chart still holds the head this backup was made at
+    #[arg(long, value_name = "BACKUP")]
+    against: Option<PathBuf>,
+}
+
+pub fn verify(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
+    let json = args.json;
+    match checked(ctx, args, out) {
+        // A script asking for JSON gets JSON even when the chart could not be read at all.
+        Err(f) if json && !f.message.is_empty() => {
+            let v = serde_json::json!({ "ok": false, "head": null, "problems": [f.message] });
+            writeln!(out, "{v}")?;
+            Err(Failure {
+                message: String::new(),
+                code: 1,
+            })
+        }
+        other => other,
+    }
+}
+
+fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
+    let pass = passphrase(false)?;
+    let chart = Chart::open(&ctx.paths.chart, &pass, ctx.config.chart.busy_timeout_ms)?;
+    let report = chart.verify()?;
+    let mut problems = report.problems();
+    if !problems.is_empty() {
+        chart.mark_damaged(&problems, &[]);
+    }
+    let mut anchors: Vec<(Head, String)> = Vec::new();
+    if let Some(h) = args.head {
+        anchors.push((h, "the head given".into()));
+    }
+    if let Some(backup) = &args.against {
+        let h = head_of_copy(backup, &pass).map_err(|e| {
+            Failure::runtime(format!(
+                "cannot read the backup {}: {e} (a backup keeps the passphrase it was made with; compare with --head SEQ:HASH instead)",
+                backup.display()
+            ))
+        })?;
+        match h {
+            Some(h) => anchors.push((h, format!("the head of the backup {}", backup.display()))),
+            None => problems.push(format!(
+                "the backup {} has no audit trail",
+                backup.display()
+            )),
+        }
+    }
+    let mut lost = Vec::new();
+    let mut lost_backup_heads = Vec::new();
+    for (h, what) in &anchors {
+        if !chart.holds_head(h)? {
+            if what.contains("backup") {
+                lost_backup_heads.push(h.clone());
+            }
+            lost.push(format!(
+                "the chart no longer holds {what} ({h}): audit rows up to it were removed or rewritten since; restore from a backup that holds it"
+            ));
+        }
+    }
+    if !lost_backup_heads.is_empty() {
+        // A backup's head is read, not typed: losing it is damage, and writes stop until the
+        // chart holds it again. (A head typed by hand may be mistyped: it is only reported.)
+        let mut all = problems.clone();
+        all.extend(lost.iter().cloned());
+        chart.mark_damaged(&all, &lost_backup_heads);
+    }
+    problems.extend(lost);
+    let ok = problems.is_empty();
+    if args.json {
+        let v = serde_json::json!({
+            "ok": ok,
+            "head": report.head,
+            "problems": problems,
+        });
+        writeln!(out, "{v}")?;
+        return if ok {
+            Ok(())
+        } else {
+            Err(Failure {
+                message: String::new(),
+                code: 1,
+            })
+        };
+    }
+    if !ok {
+        return Err(Failure::runtime(problems.join("; ")));
+    }
+    let head = report
+        .head
+        .as_ref()
+        .map_or_else(|| "none".to_string(), Head::to_string);
+    writeln!(
+        out,
+        "ok: file integrity, schema, audit trail of {} rows, signatures and payloads verified (schema v{})",
+        report.audit_rows,
+        chart.schema_version()?
+    )?;
+    writeln!(out, "head {head}")?;
+    Ok(())
+}
