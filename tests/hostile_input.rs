@@ -127,8 +127,17 @@ fn note_text_and_addenda_refuse_control_characters_and_keep_the_draft() {
         draft,
         "the draft is as it was"
     );
-    // Tabs and line breaks are fine in a note.
-    std::fs::write(&file, format!("{draft}\nPlan:\t- rest\n")).unwrap();
+    // Tabs and line breaks are fine in a note (here a complete one, so that it can be signed).
+    let complete: Vec<String> = draft
+        .lines()
+        .map(|l| match l.trim_end() {
+            "Assessment:" => "Assessment:\tsteady".to_string(),
+            "Plan:" => "Plan:\t- rest".to_string(),
+            t if t.starts_with("Patient's account") => format!("{t}\tslept well"),
+            _ => l.to_string(),
+        })
+        .collect();
+    std::fs::write(&file, complete.join("\n") + "\n").unwrap();
     home.ok(&["note", "save", &id, file.to_str().unwrap()]);
     home.ok(&["note", "sign", &id, "--reason", "session open"]);
     let err = home.fails(&["note", "addend", &id, "called\u{7} back"], 1);

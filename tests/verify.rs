@@ -33,6 +33,7 @@ fn chart_with_signed_note(home: &Home) -> (String, String) {
     let out = home.ok(&["note", "draft", "--session", &session, "--json"]);
     let note: Value = serde_json::from_str(&out).unwrap();
     let id = note["id"].to_string();
+    home.complete_note(&id);
     home.ok(&["note", "sign", &id, "--reason", "session still open"]);
     (session, id)
 }

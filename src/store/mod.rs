@@ -534,6 +534,12 @@ pub(crate) fn check_text(field: text::Field, value: &str) -> Result<()> {
 /// here means the key, and damage further in is reported as damage once the key is known to
 /// fit.
 pub(crate) fn key(conn: &Connection, passphrase: &str) -> rusqlite::Result<()> {
+    // One connection keys at a time in a process. Charts keyed on several threads at once
+    // (the test suite opens many in parallel) now and then failed in SQLCipher's key setup
+    // with "An error occurred with PRAGMA key or rekey"; kapchart itself keys one chart per
+    // process, so serialising costs it nothing.
+    static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = KEYING.lock().unwrap_or_else(|p| p.into_inner());
     // SQLCipher would otherwise print its own diagnostics on stderr.
     conn.pragma_update(None, "cipher_log_level", "NONE")?;
     conn.pragma_update(None, "key", passphrase)?;
