@@ -137,3 +137,17 @@ fn patient_and_course_screen_100x30() {
     update(&mut app, Action::PatientOpened(Ok(Box::new(data))));
     insta::assert_snapshot!(render(&app, 100, 30));
 }
+
+#[test]
+fn a_late_reading_closes_its_check_and_the_timeline_says_so_80x24() {
+    // The fixture doses at minute 10; the T+40 BP is due at minute 50. A BP at T+46.
+    let mut f = dosing_session(46);
+    f.log_at(56, "bp 150/94 hr 90 spo2 97");
+    let app = app_on_session(&f, 57);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("(BP T+40 6 min late)"), "{screen}");
+    // The header no longer says the T+40 BP is overdue, and shows the next check.
+    let header: String = screen.lines().take(3).collect::<Vec<_>>().join("\n");
+    assert!(!header.contains("OVERDUE"), "{header}");
+    assert!(header.contains("next: vitals T+60"), "{header}");
+}

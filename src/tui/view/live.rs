@@ -348,7 +348,16 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
                     EntryStatus::Amended { by } => (theme.struck(), format!("amended → #{by} ")),
                     EntryStatus::Struck { by } => (theme.struck(), format!("✗ struck by #{by} ")),
                 };
-                let marks = flag_marks(l);
+                let mut marks = flag_marks(l);
+                // A reading that closed an overdue check says so: the lapse is on the record.
+                for c in checks.iter() {
+                    if let CheckStatus::DoneLate { by, late_min } = c.status
+                        && by == e.id
+                    {
+                        let t = c.t_plus_min.map(|t| format!(" T+{t}")).unwrap_or_default();
+                        marks.push_str(&format!(" ({}{t} {late_min} min late)", c.kind));
+                    }
+                }
                 let alert = e.flags.iter().any(|f| f.code.is_alert());
                 let mut cells = vec![
                     Cell::from(wall_time(day, e.event_time)),
