@@ -151,3 +151,16 @@ fn a_late_reading_closes_its_check_and_the_timeline_says_so_80x24() {
     assert!(!header.contains("OVERDUE"), "{header}");
     assert!(header.contains("next: vitals T+60"), "{header}");
 }
+
+#[test]
+fn the_trend_chart_goes_below_the_timeline_on_a_tall_narrow_terminal() {
+    let f = dosing_session(46);
+    let app = app_on_session(&f, 57);
+    let tall = render(&app, 100, 44);
+    let line_of = |screen: &str, needle: &str| screen.lines().position(|l| l.contains(needle));
+    let timeline = line_of(&tall, "Timeline").expect("timeline");
+    let trend = line_of(&tall, "BP and HR trend").unwrap_or_else(|| panic!("{tall}"));
+    assert!(trend > timeline, "the trend is below the timeline:\n{tall}");
+    // At 80x24 there is no room for it.
+    assert!(line_of(&render(&app, 80, 24), "BP and HR trend").is_none());
+}

@@ -186,6 +186,18 @@ pub struct ChartLine {
     pub status: EntryStatus,
 }
 
+/// The entries that stand (not amended away, not struck; an amending entry stands), in
+/// event-time order (entry id on a tie).
+pub fn current_entries(lines: &[ChartLine]) -> Vec<&Entry> {
+    let mut entries: Vec<&Entry> = lines
+        .iter()
+        .filter(|l| l.status == EntryStatus::Current)
+        .map(|l| &l.entry)
+        .collect();
+    entries.sort_by_key(|e| (e.event_time, e.id));
+    entries
+}
+
 /// Works out each entry's status from the corrections among `entries`.
 pub fn chart_lines(entries: Vec<Entry>) -> Vec<ChartLine> {
     let mut corrected_by = std::collections::HashMap::new();

@@ -22,7 +22,7 @@ use super::entry::{BloodPressure, Payload, VitalSigns, trim_number};
 use super::measures::{MeasureResponse, needs_risk_assessment};
 use super::protocol::{Check, CheckStatus};
 use super::thresholds::{Flag, FlagCode};
-use super::{ChartLine, Entry, EntryId, EntryStatus, Patient, Session};
+use super::{ChartLine, Entry, EntryId, Patient, Session, current_entries};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -276,17 +276,6 @@ pub fn vitals_summary(
 
 // ---------------------------------------------------------------------------------------
 // The record
-
-/// The current entries in event-time order (entry id on a tie).
-fn current_entries(lines: &[ChartLine]) -> Vec<&Entry> {
-    let mut entries: Vec<&Entry> = lines
-        .iter()
-        .filter(|l| l.status == EntryStatus::Current)
-        .map(|l| &l.entry)
-        .collect();
-    entries.sort_by_key(|e| (e.event_time, e.id));
-    entries
-}
 
 fn summarise(entries: &[&Entry], first_dose: Option<DateTime<FixedOffset>>) -> VitalsSummary {
     let after = |t: DateTime<FixedOffset>| first_dose.is_some_and(|d| t > d);

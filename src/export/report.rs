@@ -46,6 +46,7 @@ use crate::domain::measures::{MeasureResponse, SafetyFlag, needs_risk_assessment
 use crate::domain::protocol::CheckStatus;
 use crate::domain::{
     ChartLine, Entry, EntryId, EntryStatus, FlagCode, Payload, SessionKind, VitalSigns,
+    current_entries,
 };
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 
@@ -146,17 +147,6 @@ impl<'a> FlowRow<'a> {
             .chain(self.sedation)
             .flat_map(|e| e.flags.iter())
     }
-}
-
-/// The current entries in event-time order (entry id on a tie).
-pub(crate) fn current_entries(lines: &[ChartLine]) -> Vec<&Entry> {
-    let mut entries: Vec<&Entry> = lines
-        .iter()
-        .filter(|l| l.status == EntryStatus::Current)
-        .map(|l| &l.entry)
-        .collect();
-    entries.sort_by_key(|e| (e.event_time, e.id));
-    entries
 }
 
 /// The readings that stand (amended originals and struck readings left out), in time

@@ -1,6 +1,7 @@
 //! Tests of notes.rs.
 
 use super::*;
+use crate::domain::EntryStatus;
 use crate::domain::SessionKind;
 use crate::domain::entry::{
     Acknowledgement, AldreteScore, Dose, DoseUnit, Observation, RideHome, Route, Sedation,
