@@ -100,10 +100,59 @@ fn discharge_panel_80x24() {
     insta::assert_snapshot!(render(&app, 80, 24));
 }
 
+/// Every page of help at `width` x `height`, turned with PgDn until the page line says last.
+fn help_pages(app: &mut App, width: u16, height: u16) -> Vec<String> {
+    update(app, Action::Resize(width, height));
+    key(app, "f1");
+    let mut pages = vec![render(app, width, height)];
+    while !pages.last().unwrap().contains("Any key closes")
+        && !pages
+            .last()
+            .unwrap()
+            .contains(&format!("Page {n} of {n}", n = pages.len()))
+    {
+        assert!(pages.len() < 10, "help never reaches its last page");
+        key(app, "pagedown");
+        pages.push(render(app, width, height));
+    }
+    pages
+}
+
+#[test]
+fn help_at_80x24_lists_every_command_of_the_keymap() {
+    let f = dosing_session(46);
+    let mut app = app_on_session(&f, 57);
+    let pages = help_pages(&mut app, 80, 24);
+    assert!(pages.len() > 1, "80x24 cannot hold every key on one page");
+    let text = pages.join("\n");
+    for (ctx, rows) in Keymap::default().help() {
+        assert!(text.contains(ctx.title()), "{} missing", ctx.title());
+        for (keys, what) in rows {
+            let row = format!("{keys:<16}{what}");
+            assert!(text.contains(&row), "help at 80x24 lacks \"{row}\"");
+        }
+    }
+    insta::assert_snapshot!("help_80x24_page_1", pages[0]);
+    insta::assert_snapshot!("help_80x24_page_2", pages[1]);
+}
+
+#[test]
+fn help_at_120x40_lists_amend_strike_discharge_and_acknowledge() {
+    let f = dosing_session(46);
+    let mut app = app_on_session(&f, 57);
+    let pages = help_pages(&mut app, 120, 40);
+    let text = pages.join("\n");
+    for what in ["amend entry", "strike entry", "discharge", "acknowledge"] {
+        assert!(text.contains(what), "help at 120x40 lacks {what}");
+    }
+    insta::assert_snapshot!("help_120x40_page_1", pages[0]);
+}
+
 #[test]
 fn help_is_generated_from_the_keymap_160x48() {
     let f = dosing_session(46);
     let mut app = app_on_session(&f, 57);
+    update(&mut app, Action::Resize(160, 48));
     key(&mut app, "f1");
     insta::assert_snapshot!(render(&app, 160, 48));
 }

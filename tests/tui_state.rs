@@ -461,6 +461,36 @@ fn help_opens_from_f1_and_from_question_mark_on_an_empty_bar() {
 }
 
 #[test]
+fn help_turns_its_pages_within_the_terminal_and_closes_on_any_other_key() {
+    let f = dosing_session(44);
+    let mut app = open(&f, 45);
+    update(&mut app, Action::Resize(80, 24));
+    key(&mut app, "f1");
+    assert_eq!(app.help_page, 0);
+    key(&mut app, "pagedown");
+    assert_eq!(app.help_page, 1);
+    for _ in 0..10 {
+        key(&mut app, "pagedown");
+    }
+    let last = app.help_page;
+    assert!(
+        (1..10).contains(&last),
+        "paging stops at the last page: {last}"
+    );
+    key(&mut app, "pageup");
+    assert_eq!(app.help_page, last - 1, "one PgUp goes back one page");
+    assert!(app.help_open);
+    key(&mut app, "x");
+    assert!(!app.help_open);
+    key(&mut app, "f1");
+    assert_eq!(app.help_page, 0, "help opens on its first page");
+    // On a screen where help fits on one page, the paging keys close it like any other.
+    update(&mut app, Action::Resize(160, 48));
+    key(&mut app, "pagedown");
+    assert!(!app.help_open);
+}
+
+#[test]
 fn sigterm_quits_cleanly() {
     let f = dosing_session(44);
     let mut app = open(&f, 45);

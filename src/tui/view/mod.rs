@@ -8,6 +8,8 @@ mod note;
 mod panels;
 mod patient;
 
+pub use help::pages as help_pages;
+
 use super::app::{App, Screen};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
