@@ -44,6 +44,19 @@ fn render(app: &App, width: u16, height: u16) -> String {
     out
 }
 
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        update(
+            app,
+            Action::Key(Key {
+                code: kapchart::tui::keymap::KeyName::Char(c),
+                ctrl: false,
+                alt: false,
+            }),
+        );
+    }
+}
+
 fn key(app: &mut App, k: &str) {
     update(app, Action::Key(Key::parse(k).unwrap()));
 }
@@ -185,4 +198,95 @@ fn patient_and_course_screen_100x30() {
     let data = kapchart::app::views::patient_data(&f.chart, &f.config, patient, at(57)).unwrap();
     update(&mut app, Action::PatientOpened(Ok(Box::new(data))));
     insta::assert_snapshot!(render(&app, 100, 30));
+}
+
+/// The note of a session with the longest list a real session gives before signing: every
+/// alert left unacknowledged and every protocol check after T+40 missed.
+fn sign_dialog_with_every_reason(width: u16, height: u16) -> (String, usize) {
+    use kapchart::tui::note::NoteEditor;
+    let mut f = dosing_session(130);
+    f.log_at(55, "bp 172/104 hr 124 spo2 90 rr 9");
+    f.log_at(70, "bp 168/102 hr 122 spo2 91 rr 10");
+    let data =
+        kapchart::app::course::open_note(&mut f.chart, &f.config, f.session, at(131)).unwrap();
+    assert!(
+        data.check.needs_reason.len() >= 5,
+        "{:?}",
+        data.check.needs_reason
+    );
+    let reasons = data.check.needs_reason.len();
+    let mut app = App::new(
+        Screen::Note(Box::new(NoteEditor::new(data))),
+        at(131),
+        Keymap::default(),
+        Arc::new(f.config.clone()),
+    );
+    app.theme = Theme { color: false };
+    key(&mut app, "ctrl-s");
+    type_text(&mut app, "BP rechecked at T+60, prescriber aware");
+    (render(&app, width, height), reasons)
+}
+
+#[test]
+fn sign_dialog_keeps_the_reason_field_in_view_80x24() {
+    let (shown, reasons) = sign_dialog_with_every_reason(80, 24);
+    assert!(
+        shown.contains("Reason to sign now: BP rechecked at T+60, prescriber aware▏"),
+        "{shown}"
+    );
+    assert_eq!(
+        shown.matches('⚠').count(),
+        reasons,
+        "every reason fits: {shown}"
+    );
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
+fn sign_dialog_scrolls_to_the_reason_field_at_the_smallest_size() {
+    let (shown, _) = sign_dialog_with_every_reason(60, 18);
+    assert!(shown.contains("more above"), "{shown}");
+    assert!(
+        shown.contains("Reason to sign now: BP rechecked"),
+        "{shown}"
+    );
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
+fn sign_dialog_shows_every_reason_and_the_field_120x40() {
+    let (shown, reasons) = sign_dialog_with_every_reason(120, 40);
+    assert_eq!(shown.matches('⚠').count(), reasons, "{shown}");
+    assert!(shown.contains("protocol check missed"), "{shown}");
+    assert!(
+        shown.contains("Reason to sign now: BP rechecked at T+60, prescriber aware▏"),
+        "{shown}"
+    );
+    assert!(shown.contains("Enter sign · Esc back"), "{shown}");
+    insta::assert_snapshot!(shown);
+}
+
+/// Ending a session early, with everything that stands against it listed.
+fn end_reason_form(width: u16, height: u16) -> String {
+    let mut f = dosing_session(46);
+    f.log_at(55, "bp 172/104 hr 124 spo2 90 rr 9");
+    let mut app = app_on_session(&f, 71);
+    key(&mut app, "ctrl-d");
+    key(&mut app, "ctrl-e");
+    type_text(&mut app, "transferred to ED by ambulance");
+    render(&app, width, height)
+}
+
+#[test]
+fn end_session_reason_stays_in_view_80x24_and_60x18() {
+    for (w, h) in [(80, 24), (60, 18)] {
+        let shown = end_reason_form(w, h);
+        assert!(
+            shown.contains("Reason: transferred to ED by ambulance▏"),
+            "{w}x{h}: {shown}"
+        );
+        if w == 80 {
+            insta::assert_snapshot!(shown);
+        }
+    }
 }

@@ -1,14 +1,14 @@
 //! The home screen: today's and recent sessions, patients with a filter, the selected
 //! patient's sessions, and the new-session form.
 
-use super::{centered, panel_block};
+use super::panel_block;
 use crate::domain::{Session, SessionKind};
 use crate::tui::app::App;
 use crate::tui::home::{Focus, Home};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, List, ListItem, ListState, Paragraph, Wrap};
+use ratatui::widgets::{List, ListItem, ListState, Paragraph};
 
 pub fn draw(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
     let [top, lower] =
@@ -95,7 +95,6 @@ pub fn draw(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
         frame.render_widget(Line::styled(format!(" {e}"), app.theme.alert()), bottom);
     }
     if let Some(form) = &h.form {
-        let popup = centered(area, 64, 9);
         let kinds: Vec<Span<'_>> = SessionKind::ALL
             .iter()
             .map(|k| {
@@ -134,13 +133,9 @@ pub fn draw(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
             "←/→ kind · type the intention · Enter start · Esc cancel",
             app.theme.dim(),
         ));
-        frame.render_widget(Clear, popup);
-        frame.render_widget(
-            Paragraph::new(lines)
-                .wrap(Wrap { trim: false })
-                .block(panel_block(app, " New session ".into(), true)),
-            popup,
-        );
+        // The intention (or the dosing session integrated) is the line being answered.
+        let focus = (lines.len() > 2).then_some(2);
+        super::dialog::draw(app, frame, area, " New session ".into(), lines, focus, 64);
     }
 }
 

@@ -1,7 +1,6 @@
 //! The forms over the live screen: amend/strike, acknowledge a caution, discharge, and the
 //! reason for ending against a discharge reminder.
 
-use super::{centered, panel_block};
 use crate::domain::discharge::ALDRETE_ITEMS;
 use crate::tui::app::App;
 use crate::tui::input::InputLine;
@@ -9,13 +8,12 @@ use crate::tui::live::{DischargeForm, Live, Panel};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
     let Some(panel) = &live.panel else {
         return;
     };
-    let (title, lines, height) = match panel {
+    let (title, lines, focus) = match panel {
         Panel::Correction(f) => {
             let verb = if f.strike { "Strike" } else { "Amend" };
             let mut lines = vec![
@@ -26,6 +24,7 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
             if !f.strike {
                 lines.push(field(app, "Corrected", &f.line, f.field == 1));
             }
+            let focus = 2 + f.field;
             lines.push(Line::from(""));
             if let Some(e) = &f.error {
                 lines.push(Line::styled(format!("✗ {e}"), app.theme.alert()));
@@ -34,7 +33,7 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
                 "The original stays in the record · Tab field · Enter confirm · Esc cancel",
                 app.theme.dim(),
             ));
-            (format!(" {verb} entry #{} ", f.target), lines, 10)
+            (format!(" {verb} entry #{} ", f.target), lines, Some(focus))
         }
         Panel::Acknowledge { caution, note, .. } => (
             " Acknowledge caution ".to_string(),
@@ -48,12 +47,17 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
                     app.theme.dim(),
                 ),
             ],
-            8,
+            Some(2),
         ),
         Panel::Discharge(f) => {
             let lines = discharge(app, f);
-            let height = lines.len() as u16 + 2;
-            (" Discharge ".to_string(), lines, height)
+            // The Aldrete items are lines 1-5, then the total, the ride and ready.
+            let focus = if f.field < 5 {
+                1 + f.field
+            } else {
+                2 + f.field
+            };
+            (" Discharge ".to_string(), lines, Some(focus))
         }
         Panel::Questionnaire {
             instrument,
@@ -99,8 +103,7 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
                 "←/→ questionnaire (before the first answer) · Backspace undo · Esc cancel",
                 app.theme.dim(),
             ));
-            let height = lines.len() as u16 + 2;
-            (" Questionnaire, item by item ".to_string(), lines, height)
+            (" Questionnaire, item by item ".to_string(), lines, Some(2))
         }
         Panel::EndReason {
             concerns, reason, ..
@@ -116,27 +119,17 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
                 ));
             }
             lines.push(Line::from(""));
+            let focus = lines.len();
             lines.push(field(app, "Reason", reason, true));
             lines.push(Line::from(""));
             lines.push(Line::styled(
                 "kapchart does not decide: give the reason to end now, or Esc to go back.",
                 app.theme.dim(),
             ));
-            (
-                " End session ".to_string(),
-                lines,
-                8 + concerns.len() as u16,
-            )
+            (" End session ".to_string(), lines, Some(focus))
         }
     };
-    let popup = centered(area, 78, height);
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(panel_block(app, title, true)),
-        popup,
-    );
+    super::dialog::draw(app, frame, area, title, lines, focus, 78);
 }
 
 fn field<'a>(app: &App, label: &str, input: &InputLine, focused: bool) -> Line<'a> {
