@@ -290,3 +290,54 @@ fn end_session_reason_stays_in_view_80x24_and_60x18() {
         }
     }
 }
+
+/// The demo clinic (three patients with whole courses) on the home screen at a fixed time.
+fn demo_home(width: u16, height: u16) -> (String, Vec<String>) {
+    use chrono::TimeZone;
+    let dir = tempfile::tempdir().unwrap();
+    let config = kapchart::config::Config::default();
+    let now = chrono::Local
+        .with_ymd_and_hms(2026, 11, 28, 8, 0, 0)
+        .earliest()
+        .unwrap();
+    let (chart, _) =
+        kapchart::demo::open_or_create(&dir.path().join("demo.db"), "pw", &config, now).unwrap();
+    let data = kapchart::app::views::home_data(&chart, &config, now.fixed_offset()).unwrap();
+    let names = data.patients.iter().map(|p| p.name.clone()).collect();
+    let mut app = App::new(
+        Screen::Locked {
+            passphrase: String::new(),
+            error: None,
+        },
+        now.fixed_offset(),
+        Keymap::default(),
+        Arc::new(config),
+    );
+    app.theme = Theme { color: false };
+    update(&mut app, Action::HomeLoaded(Ok(data)));
+    (render(&app, width, height), names)
+}
+
+#[test]
+fn home_names_every_recent_session_80x24_and_120x40() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let (shown, names) = demo_home(w, h);
+        let recent_rows: Vec<&str> = shown
+            .lines()
+            .skip(1)
+            .take_while(|l| l.starts_with("│"))
+            .filter(|l| l.contains('#'))
+            .collect();
+        assert!(recent_rows.len() >= 5, "{shown}");
+        for row in &recent_rows {
+            assert!(
+                names.iter().any(|n| row.contains(n.as_str())),
+                "{w}x{h}: no patient name in {row}"
+            );
+        }
+        match w {
+            80 => insta::assert_snapshot!("home_demo_80x24", shown),
+            _ => insta::assert_snapshot!("home_demo_120x40", shown),
+        }
+    }
+}
