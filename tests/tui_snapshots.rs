@@ -292,7 +292,15 @@ fn end_session_reason_stays_in_view_80x24_and_60x18() {
 }
 
 /// The demo clinic (three patients with whole courses) on the home screen at a fixed time.
-fn demo_home(width: u16, height: u16) -> (String, Vec<String>) {
+struct Demo {
+    _dir: tempfile::TempDir,
+    chart: kapchart::store::Chart,
+    config: kapchart::config::Config,
+    now: chrono::DateTime<chrono::FixedOffset>,
+}
+
+/// The demo clinic as `kapchart demo` creates it, at 08:00 on 28 Nov 2026.
+fn demo() -> Demo {
     use chrono::TimeZone;
     let dir = tempfile::tempdir().unwrap();
     let config = kapchart::config::Config::default();
@@ -302,20 +310,48 @@ fn demo_home(width: u16, height: u16) -> (String, Vec<String>) {
         .unwrap();
     let (chart, _) =
         kapchart::demo::open_or_create(&dir.path().join("demo.db"), "pw", &config, now).unwrap();
-    let data = kapchart::app::views::home_data(&chart, &config, now.fixed_offset()).unwrap();
+    Demo {
+        _dir: dir,
+        chart,
+        config,
+        now: now.fixed_offset(),
+    }
+}
+
+fn demo_home(width: u16, height: u16) -> (String, Vec<String>) {
+    let Demo {
+        _dir,
+        chart,
+        config,
+        now,
+    } = demo();
+    let data = kapchart::app::views::home_data(&chart, &config, now).unwrap();
     let names = data.patients.iter().map(|p| p.name.clone()).collect();
+    // The demo starts today's session some minutes before the wall clock, whatever `now`
+    // says: its time is masked so that the snapshot does not depend on when the test runs.
+    let open_times: Vec<String> = data
+        .sessions
+        .iter()
+        .filter(|s| s.ended.is_none())
+        .map(|s| s.started.format("%H:%M").to_string())
+        .collect();
     let mut app = App::new(
         Screen::Locked {
             passphrase: String::new(),
             error: None,
         },
-        now.fixed_offset(),
+        now,
         Keymap::default(),
         Arc::new(config),
     );
     app.theme = Theme { color: false };
     update(&mut app, Action::HomeLoaded(Ok(data)));
-    (render(&app, width, height), names)
+    let shown = open_times
+        .iter()
+        .fold(render(&app, width, height), |text, t| {
+            text.replace(t, "hh:mm")
+        });
+    (shown, names)
 }
 
 #[test]
@@ -338,6 +374,78 @@ fn home_names_every_recent_session_80x24_and_120x40() {
         match w {
             80 => insta::assert_snapshot!("home_demo_80x24", shown),
             _ => insta::assert_snapshot!("home_demo_120x40", shown),
+        }
+    }
+}
+
+/// The live screen of the demo's first session of `kind` for Alex Rivera.
+fn demo_session(kind: kapchart::domain::SessionKind, width: u16, height: u16) -> String {
+    let d = demo();
+    let session = d
+        .chart
+        .sessions(None)
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.kind == kind && s.ended.is_some())
+        .min_by_key(|s| s.id)
+        .unwrap();
+    let data = kapchart::app::views::live_data(&d.chart, &d.config, session.id).unwrap();
+    let mut app = App::new(
+        Screen::Locked {
+            passphrase: String::new(),
+            error: None,
+        },
+        d.now,
+        Keymap::default(),
+        Arc::new(d.config.clone()),
+    );
+    app.theme = Theme { color: false };
+    update(&mut app, Action::Opened(Ok(data)));
+    render(&app, width, height)
+}
+
+#[test]
+fn integration_session_shows_the_dosing_session_it_integrates() {
+    use kapchart::domain::SessionKind;
+    for (w, h) in [(80, 24), (120, 40)] {
+        let shown = demo_session(SessionKind::Integration, w, h);
+        for absent in ["no dose yet", "Vitals", "BP"] {
+            assert!(!shown.contains(absent), "{w}x{h} shows {absent}: {shown}");
+        }
+        for present in [
+            "integrates dosing 1",
+            "Dosing 1 · session #",
+            "intention:",
+            "ketamine",
+        ] {
+            assert!(shown.contains(present), "{w}x{h} lacks {present}: {shown}");
+        }
+        if h == 40 {
+            for present in ["alerts", "Note #", "Questionnaires"] {
+                assert!(shown.contains(present), "{w}x{h} lacks {present}: {shown}");
+            }
+            insta::assert_snapshot!("integration_session_120x40", shown);
+        } else {
+            insta::assert_snapshot!("integration_session_80x24", shown);
+        }
+    }
+}
+
+#[test]
+fn intake_session_shows_screening_and_eligibility() {
+    use kapchart::domain::SessionKind;
+    for (w, h) in [(80, 24), (120, 40)] {
+        let shown = demo_session(SessionKind::Intake, w, h);
+        for absent in ["no dose yet", "Vitals", "BP trend"] {
+            assert!(!shown.contains(absent), "{w}x{h} shows {absent}: {shown}");
+        }
+        for present in ["Screening", "Eligibility (clinician's decision)"] {
+            assert!(shown.contains(present), "{w}x{h} lacks {present}: {shown}");
+        }
+        if h == 40 {
+            insta::assert_snapshot!("intake_session_120x40", shown);
+        } else {
+            insta::assert_snapshot!("intake_session_80x24", shown);
         }
     }
 }

@@ -5,7 +5,7 @@ use super::charting::session_chart;
 use super::course::{patient_measures, safety_flag};
 use crate::config::Config;
 use crate::domain::chart::SessionChart;
-use crate::domain::course::{Course, PatientDetails};
+use crate::domain::course::{Course, Note, PatientDetails};
 use crate::domain::integration::IntegrationDue;
 use crate::domain::measures::{MeasureResponse, SafetyFlag};
 use crate::domain::medications::Medication;
@@ -34,6 +34,18 @@ pub struct LiveData {
     pub number_in_course: u32,
     /// The patient's open PHQ-9 item 9 safety flag: shown until a risk assessment is charted.
     pub safety: Option<SafetyFlag>,
+    /// For an integration session: the dosing session it integrates.
+    pub integrates: Option<Integrated>,
+}
+
+/// The dosing session an integration session looks back on, with its note.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Integrated {
+    pub chart: SessionChart,
+    /// "dosing 3" in the patient's course.
+    pub number_in_course: u32,
+    /// The dosing session's integration note, once opened.
+    pub note: Option<Note>,
 }
 
 impl LiveData {
@@ -101,12 +113,29 @@ pub fn number_in_course(sessions: &[Session], session: &Session) -> u32 {
 pub fn live_data(chart: &Chart, config: &Config, id: SessionId) -> Result<LiveData, StoreError> {
     let session = session_chart(chart, config, id)?;
     let patient = chart.patient(session.session().patient_id)?;
-    let number_in_course = number_in_course(&chart.sessions(Some(patient.id))?, session.session());
+    let sessions = chart.sessions(Some(patient.id))?;
+    let number = number_in_course(&sessions, session.session());
+    let integrates = match session.session().dosing_session_id {
+        Some(dosing) if session.session().kind == SessionKind::Integration => {
+            let dosing_chart = session_chart(chart, config, dosing)?;
+            let note = match chart.note_id_for(dosing)? {
+                Some(id) => Some(chart.note(id)?),
+                None => None,
+            };
+            Some(Integrated {
+                number_in_course: number_in_course(&sessions, dosing_chart.session()),
+                chart: dosing_chart,
+                note,
+            })
+        }
+        _ => None,
+    };
     Ok(LiveData {
         safety: safety_flag(chart, patient.id)?,
+        integrates,
         chart: session,
         patient,
-        number_in_course,
+        number_in_course: number,
     })
 }
 

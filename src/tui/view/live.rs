@@ -34,8 +34,18 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
         let [flow, trend] =
             Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(side);
         draw_timeline(app, live, &checks, frame, timeline);
-        draw_flowsheet(app, live, frame, flow);
-        draw_trend(app, live, frame, trend);
+        if live.data.chart.is_dosing() {
+            draw_flowsheet(app, live, frame, flow);
+            draw_trend(app, live, frame, trend);
+        } else {
+            super::purpose::draw(app, live, frame, side);
+        }
+    } else if !live.data.chart.is_dosing() {
+        // No vitals protocol outside dosing: what the session is for takes the lower half.
+        let [timeline, purpose] =
+            Layout::vertical([Constraint::Min(4), Constraint::Percentage(55)]).areas(body);
+        draw_timeline(app, live, &checks, frame, timeline);
+        super::purpose::draw(app, live, frame, purpose);
     } else {
         let tall = body.height >= 30;
         let [timeline, flow, trend] = Layout::vertical([
@@ -121,13 +131,27 @@ fn draw_header(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, 
             Span::styled(format!("T+{}", clock(end - dose)), theme.title()),
         ],
         None => vec![
-            Span::raw("no dose yet · "),
+            Span::raw(if d.chart.is_dosing() {
+                "no dose yet · "
+            } else {
+                ""
+            }),
             Span::styled(
-                format!("started {} ago", clock(end - d.session().started)),
+                match d.session().ended {
+                    Some(_) => format!("ran {}", clock(end - d.session().started)),
+                    None => format!("started {} ago", clock(end - d.session().started)),
+                },
                 theme.title(),
             ),
         ],
     };
+    if let Some(i) = &d.integrates {
+        second.push(Span::raw(format!(
+            " · integrates dosing {} (session #{})",
+            i.number_in_course,
+            i.chart.session().id
+        )));
+    }
     if let Some(ended) = d.session().ended {
         second.push(Span::raw(format!(" · ended {}", ended.format("%H:%M"))));
     }

@@ -8,6 +8,7 @@ mod live;
 mod note;
 mod panels;
 mod patient;
+mod purpose;
 
 pub use help::pages as help_pages;
 
