@@ -449,3 +449,77 @@ fn intake_session_shows_screening_and_eligibility() {
         }
     }
 }
+
+#[test]
+fn questionnaire_shows_each_item_in_its_words_with_the_scale_and_running_total() {
+    use kapchart::domain::measures::Instrument;
+    use kapchart::tui::wording;
+    let f = dosing_session(46);
+    for instrument in Instrument::ALL {
+        let mut app = app_on_session(&f, 57);
+        key(&mut app, "f2");
+        while !render(&app, 80, 24).contains(&format!(" {} ", instrument.name()))
+            || live_instrument(&app) != instrument
+        {
+            key(&mut app, "right");
+        }
+        let mut total = 0;
+        for (i, text) in wording::items(instrument).iter().enumerate() {
+            let shown = render(&app, 80, 24);
+            let flat = shown
+                .replace(['│', '┘', '└', '┐', '┌', '\n'], " ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(
+                flat.contains(&format!("Item {} of", i + 1)) && flat.contains(&words),
+                "{} item {} not shown in full at 80x24: {shown}",
+                instrument.name(),
+                i + 1
+            );
+            assert!(flat.contains(&format!("Total so far {total} ")), "{shown}");
+            assert!(
+                flat.contains(&format!("1 {}", wording::scale(instrument)[1])),
+                "{shown}"
+            );
+            key(&mut app, "1");
+            total += 1;
+        }
+        let shown = render(&app, 80, 24);
+        assert!(
+            shown.contains(&format!("Total {total} of {}", instrument.max_total())),
+            "{shown}"
+        );
+    }
+}
+
+fn live_instrument(app: &App) -> kapchart::domain::measures::Instrument {
+    match &app.screen {
+        Screen::Live(l) => match &l.panel {
+            Some(kapchart::tui::live::Panel::Questionnaire { instrument, .. }) => *instrument,
+            _ => panic!("no questionnaire open"),
+        },
+        _ => panic!("not on the live screen"),
+    }
+}
+
+#[test]
+fn questionnaire_form_80x24_and_120x40() {
+    let f = dosing_session(46);
+    let mut app = app_on_session(&f, 57);
+    key(&mut app, "f2");
+    for k in ["2", "2", "1", "2", "1", "2", "1"] {
+        key(&mut app, k);
+    }
+    insta::assert_snapshot!("questionnaire_phq9_item_8_80x24", render(&app, 80, 24));
+    insta::assert_snapshot!("questionnaire_phq9_item_8_120x40", render(&app, 120, 40));
+    key(&mut app, "1");
+    key(&mut app, "0");
+    let done = render(&app, 80, 24);
+    assert!(
+        done.contains("Total 12 of 27: moderate · Enter charts it"),
+        "{done}"
+    );
+    insta::assert_snapshot!("questionnaire_phq9_done_80x24", done);
+}

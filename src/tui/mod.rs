@@ -12,6 +12,7 @@ pub mod patient;
 pub mod terminal;
 pub mod theme;
 pub mod view;
+pub mod wording;
 
 use crate::app::{charting, course, views};
 use crate::config::Config;

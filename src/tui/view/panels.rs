@@ -2,9 +2,11 @@
 //! reason for ending against a discharge reminder.
 
 use crate::domain::discharge::ALDRETE_ITEMS;
+use crate::domain::measures::{self, Instrument};
 use crate::tui::app::App;
 use crate::tui::input::InputLine;
 use crate::tui::live::{DischargeForm, Live, Panel};
+use crate::tui::wording;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -64,46 +66,12 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
             answers,
             error,
         } => {
-            let n = instrument.item_count();
-            let kinds: Vec<Span<'_>> = crate::domain::measures::Instrument::ALL
-                .iter()
-                .map(|i| {
-                    let text = format!(" {} ", i.name());
-                    if i == instrument {
-                        Span::styled(text, app.theme.selected())
-                    } else {
-                        Span::raw(text)
-                    }
-                })
-                .collect();
-            let mut lines = vec![Line::from(kinds), Line::from("")];
-            let shown: Vec<String> = (0..n)
-                .map(|i| match answers.get(i) {
-                    Some(a) => format!("{}:{a}", i + 1),
-                    None if i == answers.len() => format!("[{}:_]", i + 1),
-                    None => format!("{}:·", i + 1),
-                })
-                .collect();
-            lines.push(Line::from(shown.join(" ")));
-            lines.push(Line::from(""));
-            let status = if answers.len() == n {
-                format!("all {n} answered · Enter charts it")
-            } else {
-                format!(
-                    "item {} of {n}: type its answer (0-{})",
-                    answers.len() + 1,
-                    instrument.max_item()
-                )
-            };
-            lines.push(Line::styled(status, app.theme.title()));
-            if let Some(e) = error {
-                lines.push(Line::styled(format!("✗ {e}"), app.theme.alert()));
-            }
-            lines.push(Line::styled(
-                "←/→ questionnaire (before the first answer) · Backspace undo · Esc cancel",
-                app.theme.dim(),
-            ));
-            (" Questionnaire, item by item ".to_string(), lines, Some(2))
+            let (lines, focus) = questionnaire(app, *instrument, answers, error.as_deref());
+            (
+                " Questionnaire, item by item ".to_string(),
+                lines,
+                Some(focus),
+            )
         }
         Panel::EndReason {
             concerns, reason, ..
@@ -212,4 +180,80 @@ fn discharge<'a>(app: &App, f: &DischargeForm) -> Vec<Line<'a>> {
         app.theme.dim(),
     ));
     lines
+}
+
+/// The questionnaire form: the item being asked in the instrument's own words, its answer
+/// scale, and the running total; the band once every item is answered, before Enter charts
+/// it. Returns the lines and the one that must stay in view.
+fn questionnaire<'a>(
+    app: &App,
+    instrument: Instrument,
+    answers: &[u8],
+    error: Option<&str>,
+) -> (Vec<Line<'a>>, usize) {
+    let n = instrument.item_count();
+    let kinds: Vec<Span<'a>> = Instrument::ALL
+        .iter()
+        .map(|i| {
+            let text = format!(" {} ", i.name());
+            if *i == instrument {
+                Span::styled(text, app.theme.selected())
+            } else {
+                Span::raw(text)
+            }
+        })
+        .collect();
+    let mut lines = vec![
+        Line::from(kinds),
+        Line::styled(wording::stem(instrument), app.theme.dim()),
+    ];
+    let shown: Vec<String> = (0..n)
+        .map(|i| match answers.get(i) {
+            Some(a) => format!("{}:{a}", i + 1),
+            None if i == answers.len() => format!("[{}:_]", i + 1),
+            None => format!("{}:·", i + 1),
+        })
+        .collect();
+    lines.push(Line::from(shown.join(" ")));
+    let total: u16 = answers.iter().map(|a| u16::from(*a)).sum();
+    let focus;
+    if answers.len() < n {
+        let item = answers.len();
+        let text = wording::items(instrument).get(item).copied().unwrap_or("");
+        focus = lines.len();
+        lines.push(Line::styled(
+            format!("Item {} of {n}: {text}", item + 1),
+            app.theme.title(),
+        ));
+        let scale: Vec<String> = wording::scale(instrument)
+            .iter()
+            .enumerate()
+            .map(|(score, meaning)| format!("{score} {meaning}"))
+            .collect();
+        lines.push(Line::raw(format!("  {}", scale.join(" · "))));
+        lines.push(Line::raw(format!(
+            "Total so far {total} (of at most {}), {} of {n} answered",
+            instrument.max_total(),
+            answers.len()
+        )));
+    } else {
+        // Bands and their sources: domain::measures::band.
+        let band = measures::band(instrument, total, &app.config.measures);
+        focus = lines.len();
+        lines.push(Line::styled(
+            format!(
+                "Total {total} of {}: {band} · Enter charts it",
+                instrument.max_total()
+            ),
+            app.theme.title(),
+        ));
+    }
+    if let Some(e) = error {
+        lines.push(Line::styled(format!("✗ {e}"), app.theme.alert()));
+    }
+    lines.push(Line::styled(
+        "type the answer's number · ←/→ questionnaire (before the first answer) · Backspace undo · Esc cancel",
+        app.theme.dim(),
+    ));
+    (lines, focus)
 }
