@@ -523,3 +523,43 @@ fn questionnaire_form_80x24_and_120x40() {
     );
     insta::assert_snapshot!("questionnaire_phq9_done_80x24", done);
 }
+
+#[test]
+fn trend_legend_sits_above_the_plot_and_marks_each_series_with_a_letter() {
+    let f = dosing_session(46);
+    let app = app_on_session(&f, 57);
+    for (w, h) in [(160, 48), (120, 40)] {
+        let shown = render(&app, w, h);
+        let lines: Vec<&str> = shown.lines().collect();
+        let legend = lines
+            .iter()
+            .position(|l| l.contains("s systolic  d diastolic  h HR  · alert at sys 160"))
+            .unwrap_or_else(|| panic!("{w}x{h}: no legend: {shown}"));
+        assert!(
+            lines[legend - 1].contains("BP and HR trend"),
+            "{w}x{h}: the legend is the first row under the title: {shown}"
+        );
+        let plot = &lines[legend + 1..];
+        assert!(
+            plot.iter()
+                .all(|l| !l.contains("systolic") && !l.contains("alert")),
+            "{w}x{h}: nothing of the legend inside the plot: {shown}"
+        );
+        // Each series is marked by its letter at its readings, colour or not. At 120x40 the
+        // plot has nine rows and this patient's HR sits in the same cells as the diastolic,
+        // where the BP mark is drawn; at 160x48 all three show.
+        let marks: &[char] = if h == 48 {
+            &['s', 'd', 'h']
+        } else {
+            &['s', 'd']
+        };
+        for &mark in marks {
+            assert!(
+                plot.iter()
+                    .any(|l| l.split('│').nth(4).is_some_and(|p| p.contains(mark))),
+                "{w}x{h}: no {mark} in the plot: {shown}"
+            );
+        }
+    }
+    insta::assert_snapshot!("live_screen_120x40_mid_session", render(&app, 120, 40));
+}
