@@ -318,6 +318,21 @@ fn demo() -> Demo {
     }
 }
 
+impl Demo {
+    /// `text` with the wall time of today's open session masked: the demo starts it some
+    /// minutes before the wall clock, whatever `now` says, so the snapshots would otherwise
+    /// depend on when the test runs.
+    fn masked(&self, text: String) -> String {
+        self.chart
+            .sessions(None)
+            .unwrap()
+            .iter()
+            .filter(|s| s.ended.is_none())
+            .map(|s| s.started.format("%H:%M").to_string())
+            .fold(text, |text, t| text.replace(&t, "hh:mm"))
+    }
+}
+
 fn demo_home(width: u16, height: u16) -> (String, Vec<String>) {
     let Demo {
         _dir,
@@ -562,4 +577,37 @@ fn trend_legend_sits_above_the_plot_and_marks_each_series_with_a_letter() {
         }
     }
     insta::assert_snapshot!("live_screen_120x40_mid_session", render(&app, 120, 40));
+}
+
+#[test]
+fn patient_screen_shows_the_eligibility_decision_and_screening_answers() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let d = demo();
+        let patient = d.chart.patients().unwrap()[0].id;
+        let data = kapchart::app::views::patient_data(&d.chart, &d.config, patient, d.now).unwrap();
+        let mut app = App::new(
+            Screen::Locked {
+                passphrase: String::new(),
+                error: None,
+            },
+            d.now,
+            Keymap::default(),
+            Arc::new(d.config.clone()),
+        );
+        app.theme = Theme { color: false };
+        update(&mut app, Action::PatientOpened(Ok(Box::new(data))));
+        let shown = d.masked(render(&app, w, h));
+        assert!(
+            shown.contains("eligibility (clinician's decision):"),
+            "{w}x{h}: {shown}"
+        );
+        assert!(
+            shown.contains("screening: 6 answered, all no"),
+            "{w}x{h}: {shown}"
+        );
+        match w {
+            80 => insta::assert_snapshot!("patient_demo_80x24", shown),
+            _ => insta::assert_snapshot!("patient_demo_120x40", shown),
+        }
+    }
 }

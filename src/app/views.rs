@@ -9,7 +9,8 @@ use crate::domain::course::{Course, Note, PatientDetails};
 use crate::domain::integration::IntegrationDue;
 use crate::domain::measures::{MeasureResponse, SafetyFlag};
 use crate::domain::medications::Medication;
-use crate::domain::{Patient, PatientId, Session, SessionId, SessionKind};
+use crate::domain::screening::{EligibilityDecision, ScreeningAnswer};
+use crate::domain::{EntryStatus, Patient, PatientId, Payload, Session, SessionId, SessionKind};
 use crate::store::{Chart, StoreError};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
@@ -66,6 +67,10 @@ pub struct PatientData {
     /// The questionnaires that stand, oldest first.
     pub measures: Vec<(DateTime<FixedOffset>, MeasureResponse)>,
     pub integrations: Vec<IntegrationDue>,
+    /// The intake screening answers that stand, oldest first.
+    pub screening: Vec<ScreeningAnswer>,
+    /// The clinician's latest eligibility decision, when one was recorded.
+    pub eligibility: Option<EligibilityDecision>,
 }
 
 impl PatientData {
@@ -154,7 +159,21 @@ pub fn patient_data(
             .filter(|d| !d.status.is_done())
             .collect();
     sessions.sort_by_key(|s| (s.started, s.id));
+    let mut screening = Vec::new();
+    let mut eligibility = None;
+    for line in super::course::patient_lines(chart, id)? {
+        if line.status != EntryStatus::Current {
+            continue;
+        }
+        match line.entry.payload {
+            Payload::Screening(a) => screening.push(a),
+            Payload::Eligibility(e) => eligibility = Some(e),
+            _ => {}
+        }
+    }
     Ok(PatientData {
+        screening,
+        eligibility,
         patient: chart.patient(id)?,
         medications: details
             .medications
