@@ -611,3 +611,37 @@ fn patient_screen_shows_the_eligibility_decision_and_screening_answers() {
         }
     }
 }
+
+#[test]
+fn discharge_offers_the_usual_ride_and_says_the_next_item_follows_80x24() {
+    let mut f = dosing_session(46);
+    let patient = f.live_data().patient.id;
+    let mut details = f.chart.patient_details(patient).unwrap();
+    details.ride_contact = Some("Chris (partner) 555-0101".into());
+    f.chart
+        .update_patient_details(patient, &details, at(-300))
+        .unwrap();
+    let mut app = app_on_session(&f, 131);
+    key(&mut app, "ctrl-d");
+    key(&mut app, "2");
+    let shown = render(&app, 80, 24);
+    assert!(
+        shown.contains("a score typed moves to the next item") && shown.contains("› respiration"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Ride home: Chris (partner) 555-0101"),
+        "{shown}"
+    );
+    assert!(shown.contains("from the patient's contacts"), "{shown}");
+    insta::assert_snapshot!(shown);
+    // Changed by hand, it is no longer said to come from the contacts.
+    for _ in 0..4 {
+        key(&mut app, "down");
+    }
+    key(&mut app, "ctrl-u");
+    type_text(&mut app, "taxi");
+    let shown = render(&app, 80, 24);
+    assert!(shown.contains("Ride home: taxi"), "{shown}");
+    assert!(!shown.contains("from the patient's contacts"), "{shown}");
+}

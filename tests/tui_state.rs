@@ -670,3 +670,30 @@ fn signing_an_incomplete_note_shows_which_sections_are_empty_and_keeps_the_text(
     assert_eq!(editor.text(), text, "the typed text stays");
     assert!(!f.chart.note(note).unwrap().is_signed());
 }
+
+#[test]
+fn the_usual_ride_offered_in_discharge_is_charted_only_when_confirmed() {
+    let mut f = dosing_session(46);
+    let patient = f.live_data().patient.id;
+    let mut details = f.chart.patient_details(patient).unwrap();
+    details.ride_contact = Some("Chris (partner)".into());
+    f.chart
+        .update_patient_details(patient, &details, at(-300))
+        .unwrap();
+    let mut app = open(&f, 131);
+    assert_eq!(
+        key(&mut app, "ctrl-d"),
+        None,
+        "opening the form writes nothing"
+    );
+    let Some(Effect::Record { payloads, .. }) = key(&mut app, "enter") else {
+        panic!("Enter records the form")
+    };
+    assert!(
+        payloads.iter().any(|p| matches!(
+            p,
+            Payload::RideHome(r) if r.who == "Chris (partner)"
+        )),
+        "{payloads:?}"
+    );
+}

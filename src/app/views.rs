@@ -37,6 +37,8 @@ pub struct LiveData {
     pub safety: Option<SafetyFlag>,
     /// For an integration session: the dosing session it integrates.
     pub integrates: Option<Integrated>,
+    /// Who usually takes the patient home (the patient's contacts), to offer in discharge.
+    pub usual_ride: Option<String>,
 }
 
 /// The dosing session an integration session looks back on, with its note.
@@ -137,6 +139,7 @@ pub fn live_data(chart: &Chart, config: &Config, id: SessionId) -> Result<LiveDa
     };
     Ok(LiveData {
         safety: safety_flag(chart, patient.id)?,
+        usual_ride: chart.patient_details(patient.id)?.ride_contact,
         integrates,
         chart: session,
         patient,

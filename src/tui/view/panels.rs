@@ -52,12 +52,15 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
             Some(2),
         ),
         Panel::Discharge(f) => {
-            let lines = discharge(app, f);
-            // The Aldrete items are lines 1-5, then the total, the ride and ready.
-            let focus = if f.field < 5 {
-                1 + f.field
-            } else {
-                2 + f.field
+            let usual = live.data.usual_ride.as_deref();
+            let lines = discharge(app, f, usual);
+            // The Aldrete items are lines 1-5, then the total, the ride, where it came from
+            // when offered, and ready.
+            let offered = usize::from(offered_ride(f, usual));
+            let focus = match f.field {
+                0..5 => 1 + f.field,
+                5 => 7,
+                _ => 8 + offered,
             };
             (" Discharge ".to_string(), lines, Some(focus))
         }
@@ -113,16 +116,23 @@ fn field<'a>(app: &App, label: &str, input: &InputLine, focused: bool) -> Line<'
     ])
 }
 
-fn discharge<'a>(app: &App, f: &DischargeForm) -> Vec<Line<'a>> {
+/// The ride home shown is the patient's usual one, offered because none is charted yet.
+fn offered_ride(f: &DischargeForm, usual: Option<&str>) -> bool {
+    f.before.ride.is_none() && usual.is_some_and(|u| !u.is_empty() && f.ride.text() == u)
+}
+
+fn discharge<'a>(app: &App, f: &DischargeForm, usual: Option<&str>) -> Vec<Line<'a>> {
     let mut lines = vec![Line::styled(
-        "Modified Aldrete (each 0-2; type the score or ←/→)",
+        "Modified Aldrete, each 0-2: a score typed moves to the next item (or ←/→)",
         app.theme.title(),
     )];
     for (i, item) in ALDRETE_ITEMS.iter().enumerate() {
         let score = f.scores[i];
         let meaning = score.and_then(|s| item.describe(s)).unwrap_or("not scored");
+        // The item a typed score goes to is marked, colour or not.
         let text = format!(
-            "  {:<14} {}  {meaning}",
+            "{} {:<14} {}  {meaning}",
+            if f.field == i { "›" } else { " " },
             item.name,
             score.map(|s| s.to_string()).unwrap_or_else(|| "·".into())
         );
@@ -158,6 +168,12 @@ fn discharge<'a>(app: &App, f: &DischargeForm) -> Vec<Line<'a>> {
     };
     lines.push(total);
     lines.push(field(app, "Ride home", &f.ride, f.field == 5));
+    if offered_ride(f, usual) {
+        lines.push(Line::styled(
+            "            ↑ the usual ride, from the patient's contacts: charted on Enter",
+            app.theme.dim(),
+        ));
+    }
     let ready = format!(
         "{:>10}: [{}] patient ready to leave{}",
         "Ready",
