@@ -645,3 +645,45 @@ fn discharge_offers_the_usual_ride_and_says_the_next_item_follows_80x24() {
     assert!(shown.contains("Ride home: taxi"), "{shown}");
     assert!(!shown.contains("from the patient's contacts"), "{shown}");
 }
+
+#[test]
+fn note_editor_80x24_and_120x40() {
+    use kapchart::tui::note::NoteEditor;
+    let mut f = dosing_session(130);
+    f.complete_monitoring(130);
+    f.discharge_at(131);
+    let data =
+        kapchart::app::course::open_note(&mut f.chart, &f.config, f.session, at(132)).unwrap();
+    let mut app = App::new(
+        Screen::Note(Box::new(NoteEditor::new(data))),
+        at(132),
+        Keymap::default(),
+        Arc::new(f.config.clone()),
+    );
+    app.theme = Theme { color: false };
+    for (w, h) in [(80, 24), (120, 40)] {
+        let shown = render(&app, w, h);
+        assert!(
+            shown.contains("Integration note #1 · Alex Rivera"),
+            "{shown}"
+        );
+        assert!(shown.contains("Draft"), "{shown}");
+        match w {
+            80 => insta::assert_snapshot!("note_editor_80x24", shown),
+            _ => insta::assert_snapshot!("note_editor_120x40", shown),
+        }
+    }
+}
+
+#[test]
+fn discharge_panel_120x40() {
+    let f = dosing_session(46);
+    let mut app = app_on_session(&f, 131);
+    key(&mut app, "ctrl-d");
+    for k in ["2", "2", "1"] {
+        key(&mut app, k);
+    }
+    let shown = render(&app, 120, 40);
+    assert!(shown.contains("› consciousness"), "{shown}");
+    insta::assert_snapshot!(shown);
+}
