@@ -687,3 +687,42 @@ fn discharge_panel_120x40() {
     assert!(shown.contains("› consciousness"), "{shown}");
     insta::assert_snapshot!(shown);
 }
+
+#[test]
+fn integration_session_lists_the_dosing_alerts_and_whether_they_were_acknowledged() {
+    use kapchart::domain::SessionKind;
+    use kapchart::store::NewSession;
+    let mut f = dosing_session(46);
+    let patient = f.live_data().patient.id;
+    let integration = f
+        .chart
+        .start_session(
+            &NewSession {
+                patient_id: patient,
+                kind: SessionKind::Integration,
+                started: at(2 * 24 * 60),
+                intention: None,
+                dosing_session_id: Some(f.session),
+            },
+            at(2 * 24 * 60),
+        )
+        .unwrap();
+    let data = kapchart::app::views::live_data(&f.chart, &f.config, integration).unwrap();
+    let mut app = app_on_session(&f, 2 * 24 * 60 + 5);
+    update(&mut app, Action::Opened(Ok(data)));
+    let shown = render(&app, 160, 48);
+    for present in [
+        "integrates dosing 1 (session #1)",
+        // The pre-dose caution was acknowledged; the amended SpO2 reading no longer stands.
+        "alerts (3):",
+        "BP 146/92 before dosing, above 140/90: consider delaying",
+        "│(acknowledged)",
+        "BP 164/98 high (alert at >= 160/100) (not acknowledged)",
+        "MOAA/S 2 (alert at <= 2) (not acknowledged)",
+        "Note: not started",
+        "#somatic: “it's like warm water over my chest”",
+    ] {
+        assert!(shown.contains(present), "lacks {present}: {shown}");
+    }
+    assert!(!shown.contains("no dose yet"), "{shown}");
+}
