@@ -44,6 +44,19 @@ fn render(app: &App, width: u16, height: u16) -> String {
     out
 }
 
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        update(
+            app,
+            Action::Key(Key {
+                code: kapchart::tui::keymap::KeyName::Char(c),
+                ctrl: false,
+                alt: false,
+            }),
+        );
+    }
+}
+
 fn key(app: &mut App, k: &str) {
     update(app, Action::Key(Key::parse(k).unwrap()));
 }
@@ -100,10 +113,59 @@ fn discharge_panel_80x24() {
     insta::assert_snapshot!(render(&app, 80, 24));
 }
 
+/// Every page of help at `width` x `height`, turned with PgDn until the page line says last.
+fn help_pages(app: &mut App, width: u16, height: u16) -> Vec<String> {
+    update(app, Action::Resize(width, height));
+    key(app, "f1");
+    let mut pages = vec![render(app, width, height)];
+    while !pages.last().unwrap().contains("Any key closes")
+        && !pages
+            .last()
+            .unwrap()
+            .contains(&format!("Page {n} of {n}", n = pages.len()))
+    {
+        assert!(pages.len() < 10, "help never reaches its last page");
+        key(app, "pagedown");
+        pages.push(render(app, width, height));
+    }
+    pages
+}
+
+#[test]
+fn help_at_80x24_lists_every_command_of_the_keymap() {
+    let f = dosing_session(46);
+    let mut app = app_on_session(&f, 57);
+    let pages = help_pages(&mut app, 80, 24);
+    assert!(pages.len() > 1, "80x24 cannot hold every key on one page");
+    let text = pages.join("\n");
+    for (ctx, rows) in Keymap::default().help() {
+        assert!(text.contains(ctx.title()), "{} missing", ctx.title());
+        for (keys, what) in rows {
+            let row = format!("{keys:<16}{what}");
+            assert!(text.contains(&row), "help at 80x24 lacks \"{row}\"");
+        }
+    }
+    insta::assert_snapshot!("help_80x24_page_1", pages[0]);
+    insta::assert_snapshot!("help_80x24_page_2", pages[1]);
+}
+
+#[test]
+fn help_at_120x40_lists_amend_strike_discharge_and_acknowledge() {
+    let f = dosing_session(46);
+    let mut app = app_on_session(&f, 57);
+    let pages = help_pages(&mut app, 120, 40);
+    let text = pages.join("\n");
+    for what in ["amend entry", "strike entry", "discharge", "acknowledge"] {
+        assert!(text.contains(what), "help at 120x40 lacks {what}");
+    }
+    insta::assert_snapshot!("help_120x40_page_1", pages[0]);
+}
+
 #[test]
 fn help_is_generated_from_the_keymap_160x48() {
     let f = dosing_session(46);
     let mut app = app_on_session(&f, 57);
+    update(&mut app, Action::Resize(160, 48));
     key(&mut app, "f1");
     insta::assert_snapshot!(render(&app, 160, 48));
 }
@@ -163,4 +225,531 @@ fn the_trend_chart_goes_below_the_timeline_on_a_tall_narrow_terminal() {
     assert!(trend > timeline, "the trend is below the timeline:\n{tall}");
     // At 80x24 there is no room for it.
     assert!(line_of(&render(&app, 80, 24), "BP and HR trend").is_none());
+}
+
+/// The note of a session with the longest list a real session gives before signing: every
+/// alert left unacknowledged and every protocol check after T+40 missed.
+fn sign_dialog_with_every_reason(width: u16, height: u16) -> (String, usize) {
+    use kapchart::tui::note::NoteEditor;
+    let mut f = dosing_session(130);
+    f.log_at(55, "bp 172/104 hr 124 spo2 90 rr 9");
+    f.log_at(70, "bp 168/102 hr 122 spo2 91 rr 10");
+    let data =
+        kapchart::app::course::open_note(&mut f.chart, &f.config, f.session, at(131)).unwrap();
+    assert!(
+        data.check.needs_reason.len() >= 5,
+        "{:?}",
+        data.check.needs_reason
+    );
+    let reasons = data.check.needs_reason.len();
+    let mut app = App::new(
+        Screen::Note(Box::new(NoteEditor::new(data))),
+        at(131),
+        Keymap::default(),
+        Arc::new(f.config.clone()),
+    );
+    app.theme = Theme { color: false };
+    key(&mut app, "ctrl-s");
+    type_text(&mut app, "BP rechecked at T+60, prescriber aware");
+    (render(&app, width, height), reasons)
+}
+
+#[test]
+fn sign_dialog_keeps_the_reason_field_in_view_80x24() {
+    let (shown, reasons) = sign_dialog_with_every_reason(80, 24);
+    assert!(
+        shown.contains("Reason to sign now: BP rechecked at T+60, prescriber aware▏"),
+        "{shown}"
+    );
+    assert_eq!(
+        shown.matches('⚠').count(),
+        reasons,
+        "every reason fits: {shown}"
+    );
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
+fn sign_dialog_scrolls_to_the_reason_field_at_the_smallest_size() {
+    let (shown, _) = sign_dialog_with_every_reason(60, 18);
+    assert!(shown.contains("more above"), "{shown}");
+    assert!(
+        shown.contains("Reason to sign now: BP rechecked"),
+        "{shown}"
+    );
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
+fn sign_dialog_shows_every_reason_and_the_field_120x40() {
+    let (shown, reasons) = sign_dialog_with_every_reason(120, 40);
+    assert_eq!(shown.matches('⚠').count(), reasons, "{shown}");
+    assert!(shown.contains("protocol check missed"), "{shown}");
+    assert!(
+        shown.contains("Reason to sign now: BP rechecked at T+60, prescriber aware▏"),
+        "{shown}"
+    );
+    assert!(shown.contains("Enter sign · Esc back"), "{shown}");
+    insta::assert_snapshot!(shown);
+}
+
+/// Ending a session early, with everything that stands against it listed.
+fn end_reason_form(width: u16, height: u16) -> String {
+    let mut f = dosing_session(46);
+    f.log_at(55, "bp 172/104 hr 124 spo2 90 rr 9");
+    let mut app = app_on_session(&f, 71);
+    key(&mut app, "ctrl-d");
+    key(&mut app, "ctrl-e");
+    type_text(&mut app, "transferred to ED by ambulance");
+    render(&app, width, height)
+}
+
+#[test]
+fn end_session_reason_stays_in_view_80x24_and_60x18() {
+    for (w, h) in [(80, 24), (60, 18)] {
+        let shown = end_reason_form(w, h);
+        assert!(
+            shown.contains("Reason: transferred to ED by ambulance▏"),
+            "{w}x{h}: {shown}"
+        );
+        if w == 80 {
+            insta::assert_snapshot!(shown);
+        }
+    }
+}
+
+/// The demo clinic (three patients with whole courses) on the home screen at a fixed time.
+struct Demo {
+    _dir: tempfile::TempDir,
+    chart: kapchart::store::Chart,
+    config: kapchart::config::Config,
+    now: chrono::DateTime<chrono::FixedOffset>,
+}
+
+/// The demo clinic as `kapchart demo` creates it, at 08:00 on 28 Nov 2026.
+fn demo() -> Demo {
+    use chrono::TimeZone;
+    let dir = tempfile::tempdir().unwrap();
+    let config = kapchart::config::Config::default();
+    let now = chrono::Local
+        .with_ymd_and_hms(2026, 11, 28, 8, 0, 0)
+        .earliest()
+        .unwrap();
+    let (chart, _) =
+        kapchart::demo::open_or_create(&dir.path().join("demo.db"), "pw", &config, now).unwrap();
+    Demo {
+        _dir: dir,
+        chart,
+        config,
+        now: now.fixed_offset(),
+    }
+}
+
+impl Demo {
+    /// `text` with the wall time of today's open session masked: the demo starts it some
+    /// minutes before the wall clock, whatever `now` says, so the snapshots would otherwise
+    /// depend on when the test runs.
+    fn masked(&self, text: String) -> String {
+        self.chart
+            .sessions(None)
+            .unwrap()
+            .iter()
+            .filter(|s| s.ended.is_none())
+            .map(|s| s.started.format("%H:%M").to_string())
+            .fold(text, |text, t| text.replace(&t, "hh:mm"))
+    }
+}
+
+fn demo_home(width: u16, height: u16) -> (String, Vec<String>) {
+    let Demo {
+        _dir,
+        chart,
+        config,
+        now,
+    } = demo();
+    let data = kapchart::app::views::home_data(&chart, &config, now).unwrap();
+    let names = data.patients.iter().map(|p| p.name.clone()).collect();
+    // The demo starts today's session some minutes before the wall clock, whatever `now`
+    // says: its time is masked so that the snapshot does not depend on when the test runs.
+    let open_times: Vec<String> = data
+        .sessions
+        .iter()
+        .filter(|s| s.ended.is_none())
+        .map(|s| s.started.format("%H:%M").to_string())
+        .collect();
+    let mut app = App::new(
+        Screen::Locked {
+            passphrase: String::new(),
+            error: None,
+        },
+        now,
+        Keymap::default(),
+        Arc::new(config),
+    );
+    app.theme = Theme { color: false };
+    update(&mut app, Action::HomeLoaded(Ok(data)));
+    let shown = open_times
+        .iter()
+        .fold(render(&app, width, height), |text, t| {
+            text.replace(t, "hh:mm")
+        });
+    (shown, names)
+}
+
+#[test]
+fn home_names_every_recent_session_80x24_and_120x40() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let (shown, names) = demo_home(w, h);
+        let recent_rows: Vec<&str> = shown
+            .lines()
+            .skip(1)
+            .take_while(|l| l.starts_with("│"))
+            .filter(|l| l.contains('#'))
+            .collect();
+        assert!(recent_rows.len() >= 5, "{shown}");
+        for row in &recent_rows {
+            assert!(
+                names.iter().any(|n| row.contains(n.as_str())),
+                "{w}x{h}: no patient name in {row}"
+            );
+        }
+        match w {
+            80 => insta::assert_snapshot!("home_demo_80x24", shown),
+            _ => insta::assert_snapshot!("home_demo_120x40", shown),
+        }
+    }
+}
+
+/// The live screen of the demo's first session of `kind` for Alex Rivera.
+fn demo_session(kind: kapchart::domain::SessionKind, width: u16, height: u16) -> String {
+    let d = demo();
+    let session = d
+        .chart
+        .sessions(None)
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.kind == kind && s.ended.is_some())
+        .min_by_key(|s| s.id)
+        .unwrap();
+    let data = kapchart::app::views::live_data(&d.chart, &d.config, session.id).unwrap();
+    let mut app = App::new(
+        Screen::Locked {
+            passphrase: String::new(),
+            error: None,
+        },
+        d.now,
+        Keymap::default(),
+        Arc::new(d.config.clone()),
+    );
+    app.theme = Theme { color: false };
+    update(&mut app, Action::Opened(Ok(data)));
+    render(&app, width, height)
+}
+
+#[test]
+fn integration_session_shows_the_dosing_session_it_integrates() {
+    use kapchart::domain::SessionKind;
+    for (w, h) in [(80, 24), (120, 40)] {
+        let shown = demo_session(SessionKind::Integration, w, h);
+        for absent in ["no dose yet", "Vitals", "BP"] {
+            assert!(!shown.contains(absent), "{w}x{h} shows {absent}: {shown}");
+        }
+        for present in [
+            "integrates dosing 1",
+            "Dosing 1 · session #",
+            "intention:",
+            "ketamine",
+        ] {
+            assert!(shown.contains(present), "{w}x{h} lacks {present}: {shown}");
+        }
+        if h == 40 {
+            for present in ["alerts", "Note #", "Questionnaires"] {
+                assert!(shown.contains(present), "{w}x{h} lacks {present}: {shown}");
+            }
+            insta::assert_snapshot!("integration_session_120x40", shown);
+        } else {
+            insta::assert_snapshot!("integration_session_80x24", shown);
+        }
+    }
+}
+
+#[test]
+fn intake_session_shows_screening_and_eligibility() {
+    use kapchart::domain::SessionKind;
+    for (w, h) in [(80, 24), (120, 40)] {
+        let shown = demo_session(SessionKind::Intake, w, h);
+        for absent in ["no dose yet", "Vitals", "BP trend"] {
+            assert!(!shown.contains(absent), "{w}x{h} shows {absent}: {shown}");
+        }
+        for present in ["Screening", "Eligibility (clinician's decision)"] {
+            assert!(shown.contains(present), "{w}x{h} lacks {present}: {shown}");
+        }
+        if h == 40 {
+            insta::assert_snapshot!("intake_session_120x40", shown);
+        } else {
+            insta::assert_snapshot!("intake_session_80x24", shown);
+        }
+    }
+}
+
+#[test]
+fn questionnaire_shows_each_item_in_its_words_with_the_scale_and_running_total() {
+    use kapchart::domain::measures::Instrument;
+    use kapchart::tui::wording;
+    let f = dosing_session(46);
+    for instrument in Instrument::ALL {
+        let mut app = app_on_session(&f, 57);
+        key(&mut app, "f2");
+        while !render(&app, 80, 24).contains(&format!(" {} ", instrument.name()))
+            || live_instrument(&app) != instrument
+        {
+            key(&mut app, "right");
+        }
+        let mut total = 0;
+        for (i, text) in wording::items(instrument).iter().enumerate() {
+            let shown = render(&app, 80, 24);
+            let flat = shown
+                .replace(['│', '┘', '└', '┐', '┌', '\n'], " ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(
+                flat.contains(&format!("Item {} of", i + 1)) && flat.contains(&words),
+                "{} item {} not shown in full at 80x24: {shown}",
+                instrument.name(),
+                i + 1
+            );
+            assert!(flat.contains(&format!("Total so far {total} ")), "{shown}");
+            assert!(
+                flat.contains(&format!("1 {}", wording::scale(instrument)[1])),
+                "{shown}"
+            );
+            key(&mut app, "1");
+            total += 1;
+        }
+        let shown = render(&app, 80, 24);
+        assert!(
+            shown.contains(&format!("Total {total} of {}", instrument.max_total())),
+            "{shown}"
+        );
+    }
+}
+
+fn live_instrument(app: &App) -> kapchart::domain::measures::Instrument {
+    match &app.screen {
+        Screen::Live(l) => match &l.panel {
+            Some(kapchart::tui::live::Panel::Questionnaire { instrument, .. }) => *instrument,
+            _ => panic!("no questionnaire open"),
+        },
+        _ => panic!("not on the live screen"),
+    }
+}
+
+#[test]
+fn questionnaire_form_80x24_and_120x40() {
+    let f = dosing_session(46);
+    let mut app = app_on_session(&f, 57);
+    key(&mut app, "f2");
+    for k in ["2", "2", "1", "2", "1", "2", "1"] {
+        key(&mut app, k);
+    }
+    insta::assert_snapshot!("questionnaire_phq9_item_8_80x24", render(&app, 80, 24));
+    insta::assert_snapshot!("questionnaire_phq9_item_8_120x40", render(&app, 120, 40));
+    key(&mut app, "1");
+    key(&mut app, "0");
+    let done = render(&app, 80, 24);
+    assert!(
+        done.contains("Total 12 of 27: moderate · Enter charts it"),
+        "{done}"
+    );
+    insta::assert_snapshot!("questionnaire_phq9_done_80x24", done);
+}
+
+#[test]
+fn trend_legend_sits_above_the_plot_and_marks_each_series_with_a_letter() {
+    let f = dosing_session(46);
+    let app = app_on_session(&f, 57);
+    for (w, h) in [(160, 48), (120, 40)] {
+        let shown = render(&app, w, h);
+        let lines: Vec<&str> = shown.lines().collect();
+        let legend = lines
+            .iter()
+            .position(|l| l.contains("s systolic  d diastolic  h HR  · alert at sys 160"))
+            .unwrap_or_else(|| panic!("{w}x{h}: no legend: {shown}"));
+        assert!(
+            lines[legend - 1].contains("BP and HR trend"),
+            "{w}x{h}: the legend is the first row under the title: {shown}"
+        );
+        let plot = &lines[legend + 1..];
+        assert!(
+            plot.iter()
+                .all(|l| !l.contains("systolic") && !l.contains("alert")),
+            "{w}x{h}: nothing of the legend inside the plot: {shown}"
+        );
+        // Each series is marked by its letter at its readings, colour or not. At 120x40 the
+        // plot has nine rows and this patient's HR sits in the same cells as the diastolic,
+        // where the BP mark is drawn; at 160x48 all three show.
+        let marks: &[char] = if h == 48 {
+            &['s', 'd', 'h']
+        } else {
+            &['s', 'd']
+        };
+        for &mark in marks {
+            assert!(
+                plot.iter()
+                    .any(|l| l.split('│').nth(4).is_some_and(|p| p.contains(mark))),
+                "{w}x{h}: no {mark} in the plot: {shown}"
+            );
+        }
+    }
+    insta::assert_snapshot!("live_screen_120x40_mid_session", render(&app, 120, 40));
+}
+
+#[test]
+fn patient_screen_shows_the_eligibility_decision_and_screening_answers() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let d = demo();
+        let patient = d.chart.patients().unwrap()[0].id;
+        let data = kapchart::app::views::patient_data(&d.chart, &d.config, patient, d.now).unwrap();
+        let mut app = App::new(
+            Screen::Locked {
+                passphrase: String::new(),
+                error: None,
+            },
+            d.now,
+            Keymap::default(),
+            Arc::new(d.config.clone()),
+        );
+        app.theme = Theme { color: false };
+        update(&mut app, Action::PatientOpened(Ok(Box::new(data))));
+        let shown = d.masked(render(&app, w, h));
+        assert!(
+            shown.contains("eligibility (clinician's decision):"),
+            "{w}x{h}: {shown}"
+        );
+        assert!(
+            shown.contains("screening: 6 answered, all no"),
+            "{w}x{h}: {shown}"
+        );
+        match w {
+            80 => insta::assert_snapshot!("patient_demo_80x24", shown),
+            _ => insta::assert_snapshot!("patient_demo_120x40", shown),
+        }
+    }
+}
+
+#[test]
+fn discharge_offers_the_usual_ride_and_says_the_next_item_follows_80x24() {
+    let mut f = dosing_session(46);
+    let patient = f.live_data().patient.id;
+    let mut details = f.chart.patient_details(patient).unwrap();
+    details.ride_contact = Some("Chris (partner) 555-0101".into());
+    f.chart
+        .update_patient_details(patient, &details, at(-300))
+        .unwrap();
+    let mut app = app_on_session(&f, 131);
+    key(&mut app, "ctrl-d");
+    key(&mut app, "2");
+    let shown = render(&app, 80, 24);
+    assert!(
+        shown.contains("a score typed moves to the next item") && shown.contains("› respiration"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Ride home: Chris (partner) 555-0101"),
+        "{shown}"
+    );
+    assert!(shown.contains("from the patient's contacts"), "{shown}");
+    insta::assert_snapshot!(shown);
+    // Changed by hand, it is no longer said to come from the contacts.
+    for _ in 0..4 {
+        key(&mut app, "down");
+    }
+    key(&mut app, "ctrl-u");
+    type_text(&mut app, "taxi");
+    let shown = render(&app, 80, 24);
+    assert!(shown.contains("Ride home: taxi"), "{shown}");
+    assert!(!shown.contains("from the patient's contacts"), "{shown}");
+}
+
+#[test]
+fn note_editor_80x24_and_120x40() {
+    use kapchart::tui::note::NoteEditor;
+    let mut f = dosing_session(130);
+    f.complete_monitoring(130);
+    f.discharge_at(131);
+    let data =
+        kapchart::app::course::open_note(&mut f.chart, &f.config, f.session, at(132)).unwrap();
+    let mut app = App::new(
+        Screen::Note(Box::new(NoteEditor::new(data))),
+        at(132),
+        Keymap::default(),
+        Arc::new(f.config.clone()),
+    );
+    app.theme = Theme { color: false };
+    for (w, h) in [(80, 24), (120, 40)] {
+        let shown = render(&app, w, h);
+        assert!(
+            shown.contains("Integration note #1 · Alex Rivera"),
+            "{shown}"
+        );
+        assert!(shown.contains("Draft"), "{shown}");
+        match w {
+            80 => insta::assert_snapshot!("note_editor_80x24", shown),
+            _ => insta::assert_snapshot!("note_editor_120x40", shown),
+        }
+    }
+}
+
+#[test]
+fn discharge_panel_120x40() {
+    let f = dosing_session(46);
+    let mut app = app_on_session(&f, 131);
+    key(&mut app, "ctrl-d");
+    for k in ["2", "2", "1"] {
+        key(&mut app, k);
+    }
+    let shown = render(&app, 120, 40);
+    assert!(shown.contains("› consciousness"), "{shown}");
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
+fn integration_session_lists_the_dosing_alerts_and_whether_they_were_acknowledged() {
+    use kapchart::domain::SessionKind;
+    use kapchart::store::NewSession;
+    let mut f = dosing_session(46);
+    let patient = f.live_data().patient.id;
+    let integration = f
+        .chart
+        .start_session(
+            &NewSession {
+                patient_id: patient,
+                kind: SessionKind::Integration,
+                started: at(2 * 24 * 60),
+                intention: None,
+                dosing_session_id: Some(f.session),
+            },
+            at(2 * 24 * 60),
+        )
+        .unwrap();
+    let data = kapchart::app::views::live_data(&f.chart, &f.config, integration).unwrap();
+    let mut app = app_on_session(&f, 2 * 24 * 60 + 5);
+    update(&mut app, Action::Opened(Ok(data)));
+    let shown = render(&app, 160, 48);
+    for present in [
+        "integrates dosing 1 (session #1)",
+        // The pre-dose caution was acknowledged; the amended SpO2 reading no longer stands.
+        "alerts (3):",
+        "BP 146/92 before dosing, above 140/90: consider delaying",
+        "│(acknowledged)",
+        "BP 164/98 high (alert at >= 160/100) (not acknowledged)",
+        "MOAA/S 2 (alert at <= 2) (not acknowledged)",
+        "Note: not started",
+        "#somatic: “it's like warm water over my chest”",
+    ] {
+        assert!(shown.contains(present), "lacks {present}: {shown}");
+    }
+    assert!(!shown.contains("no dose yet"), "{shown}");
 }

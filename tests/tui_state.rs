@@ -461,6 +461,36 @@ fn help_opens_from_f1_and_from_question_mark_on_an_empty_bar() {
 }
 
 #[test]
+fn help_turns_its_pages_within_the_terminal_and_closes_on_any_other_key() {
+    let f = dosing_session(44);
+    let mut app = open(&f, 45);
+    update(&mut app, Action::Resize(80, 24));
+    key(&mut app, "f1");
+    assert_eq!(app.help_page, 0);
+    key(&mut app, "pagedown");
+    assert_eq!(app.help_page, 1);
+    for _ in 0..10 {
+        key(&mut app, "pagedown");
+    }
+    let last = app.help_page;
+    assert!(
+        (1..10).contains(&last),
+        "paging stops at the last page: {last}"
+    );
+    key(&mut app, "pageup");
+    assert_eq!(app.help_page, last - 1, "one PgUp goes back one page");
+    assert!(app.help_open);
+    key(&mut app, "x");
+    assert!(!app.help_open);
+    key(&mut app, "f1");
+    assert_eq!(app.help_page, 0, "help opens on its first page");
+    // On a screen where help fits on one page, the paging keys close it like any other.
+    update(&mut app, Action::Resize(160, 48));
+    key(&mut app, "pagedown");
+    assert!(!app.help_open);
+}
+
+#[test]
 fn sigterm_quits_cleanly() {
     let f = dosing_session(44);
     let mut app = open(&f, 45);
@@ -639,4 +669,31 @@ fn signing_an_incomplete_note_shows_which_sections_are_empty_and_keeps_the_text(
     );
     assert_eq!(editor.text(), text, "the typed text stays");
     assert!(!f.chart.note(note).unwrap().is_signed());
+}
+
+#[test]
+fn the_usual_ride_offered_in_discharge_is_charted_only_when_confirmed() {
+    let mut f = dosing_session(46);
+    let patient = f.live_data().patient.id;
+    let mut details = f.chart.patient_details(patient).unwrap();
+    details.ride_contact = Some("Chris (partner)".into());
+    f.chart
+        .update_patient_details(patient, &details, at(-300))
+        .unwrap();
+    let mut app = open(&f, 131);
+    assert_eq!(
+        key(&mut app, "ctrl-d"),
+        None,
+        "opening the form writes nothing"
+    );
+    let Some(Effect::Record { payloads, .. }) = key(&mut app, "enter") else {
+        panic!("Enter records the form")
+    };
+    assert!(
+        payloads.iter().any(|p| matches!(
+            p,
+            Payload::RideHome(r) if r.who == "Chris (partner)"
+        )),
+        "{payloads:?}"
+    );
 }

@@ -5,11 +5,12 @@ use super::charting::session_chart;
 use super::course::{patient_measures, safety_flag};
 use crate::config::Config;
 use crate::domain::chart::SessionChart;
-use crate::domain::course::{Course, PatientDetails};
+use crate::domain::course::{Course, Note, PatientDetails};
 use crate::domain::integration::IntegrationDue;
 use crate::domain::measures::{MeasureResponse, SafetyFlag};
 use crate::domain::medications::Medication;
-use crate::domain::{Patient, PatientId, Session, SessionId, SessionKind};
+use crate::domain::screening::{EligibilityDecision, ScreeningAnswer};
+use crate::domain::{EntryStatus, Patient, PatientId, Payload, Session, SessionId, SessionKind};
 use crate::store::{Chart, StoreError};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
@@ -34,6 +35,20 @@ pub struct LiveData {
     pub number_in_course: u32,
     /// The patient's open PHQ-9 item 9 safety flag: shown until a risk assessment is charted.
     pub safety: Option<SafetyFlag>,
+    /// For an integration session: the dosing session it integrates.
+    pub integrates: Option<Integrated>,
+    /// Who usually takes the patient home (the patient's contacts), to offer in discharge.
+    pub usual_ride: Option<String>,
+}
+
+/// The dosing session an integration session looks back on, with its note.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Integrated {
+    pub chart: SessionChart,
+    /// "dosing 3" in the patient's course.
+    pub number_in_course: u32,
+    /// The dosing session's integration note, once opened.
+    pub note: Option<Note>,
 }
 
 impl LiveData {
@@ -54,6 +69,10 @@ pub struct PatientData {
     /// The questionnaires that stand, oldest first.
     pub measures: Vec<(DateTime<FixedOffset>, MeasureResponse)>,
     pub integrations: Vec<IntegrationDue>,
+    /// The intake screening answers that stand, oldest first.
+    pub screening: Vec<ScreeningAnswer>,
+    /// The clinician's latest eligibility decision, when one was recorded.
+    pub eligibility: Option<EligibilityDecision>,
 }
 
 impl PatientData {
@@ -101,12 +120,30 @@ pub fn number_in_course(sessions: &[Session], session: &Session) -> u32 {
 pub fn live_data(chart: &Chart, config: &Config, id: SessionId) -> Result<LiveData, StoreError> {
     let session = session_chart(chart, config, id)?;
     let patient = chart.patient(session.session().patient_id)?;
-    let number_in_course = number_in_course(&chart.sessions(Some(patient.id))?, session.session());
+    let sessions = chart.sessions(Some(patient.id))?;
+    let number = number_in_course(&sessions, session.session());
+    let integrates = match session.session().dosing_session_id {
+        Some(dosing) if session.session().kind == SessionKind::Integration => {
+            let dosing_chart = session_chart(chart, config, dosing)?;
+            let note = match chart.note_id_for(dosing)? {
+                Some(id) => Some(chart.note(id)?),
+                None => None,
+            };
+            Some(Integrated {
+                number_in_course: number_in_course(&sessions, dosing_chart.session()),
+                chart: dosing_chart,
+                note,
+            })
+        }
+        _ => None,
+    };
     Ok(LiveData {
         safety: safety_flag(chart, patient.id)?,
+        usual_ride: chart.patient_details(patient.id)?.ride_contact,
+        integrates,
         chart: session,
         patient,
-        number_in_course,
+        number_in_course: number,
     })
 }
 
@@ -125,7 +162,21 @@ pub fn patient_data(
             .filter(|d| !d.status.is_done())
             .collect();
     sessions.sort_by_key(|s| (s.started, s.id));
+    let mut screening = Vec::new();
+    let mut eligibility = None;
+    for line in super::course::patient_lines(chart, id)? {
+        if line.status != EntryStatus::Current {
+            continue;
+        }
+        match line.entry.payload {
+            Payload::Screening(a) => screening.push(a),
+            Payload::Eligibility(e) => eligibility = Some(e),
+            _ => {}
+        }
+    }
     Ok(PatientData {
+        screening,
+        eligibility,
         patient: chart.patient(id)?,
         medications: details
             .medications

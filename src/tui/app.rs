@@ -36,6 +36,8 @@ pub enum Action {
     /// A draft save finished.
     DraftSaved(Result<(), String>),
     PatientOpened(Result<Box<PatientData>, String>),
+    /// The terminal's size (columns, rows), at start and on every resize.
+    Resize(u16, u16),
 }
 
 /// What the runtime must do for the state: write, read, or act on the terminal.
@@ -123,6 +125,10 @@ pub struct App {
     pub config: Arc<Config>,
     pub theme: super::theme::Theme,
     pub help_open: bool,
+    /// The help page shown (0 first), kept within the pages the terminal size gives.
+    pub help_page: usize,
+    /// The terminal's size (columns, rows): help turns pages by it.
+    pub size: (u16, u16),
     pub quit: bool,
     /// Typed text that was not charted when the app quit, shown after the terminal is back.
     pub unsent: Option<String>,
@@ -142,6 +148,9 @@ impl App {
             config,
             theme: super::theme::Theme::default(),
             help_open: false,
+            help_page: 0,
+            // The smallest size the screens are made for, until the terminal says otherwise.
+            size: (80, 24),
             quit: false,
             unsent: None,
         }
@@ -189,6 +198,10 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             }
         }
         Action::Terminate => quit(app),
+        Action::Resize(width, height) => {
+            app.size = (width, height);
+            None
+        }
         Action::NoteOpened(Ok(data)) => {
             app.screen = Screen::Note(Box::new(NoteEditor::new(*data)));
             None
@@ -279,12 +292,7 @@ fn quit(app: &mut App) -> Option<Effect> {
 
 fn on_key(app: &mut App, key: Key) -> Option<Effect> {
     if app.help_open {
-        // Any key closes help; Ctrl-C still quits.
-        app.help_open = false;
-        if app.keymap.command(Context::Global, &key) == Some(Command::Quit) {
-            return quit(app);
-        }
-        return None;
+        return help_key(app, key);
     }
     let ctx = app.context();
     let command = app.keymap.command(ctx, &key);
@@ -294,6 +302,7 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
         }
         Some(Command::Help) if help_allowed(app, &key) => {
             app.help_open = true;
+            app.help_page = 0;
             return None;
         }
         Some(Command::Suspend) => return Some(Effect::Suspend),
@@ -329,6 +338,30 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
             _ => None,
         },
     }
+}
+
+/// A key while help is open: the paging keys turn its pages when it has more than one; any
+/// other key closes it, and Ctrl-C still quits.
+fn help_key(app: &mut App, key: Key) -> Option<Effect> {
+    use super::keymap::KeyName;
+    if app.keymap.command(Context::Global, &key) == Some(Command::Quit) {
+        app.help_open = false;
+        return quit(app);
+    }
+    let (width, height) = app.size;
+    let pages = super::view::help_pages(app, width, height);
+    let plain = !key.ctrl && !key.alt;
+    let last = pages.saturating_sub(1);
+    match key.code {
+        KeyName::PageDown | KeyName::Down | KeyName::Char(' ') if plain && pages > 1 => {
+            app.help_page = (app.help_page + 1).min(last);
+        }
+        KeyName::PageUp | KeyName::Up if plain && pages > 1 => {
+            app.help_page = app.help_page.min(last).saturating_sub(1);
+        }
+        _ => app.help_open = false,
+    }
+    None
 }
 
 fn key_is_global_quit(app: &App, key: &Key) -> bool {

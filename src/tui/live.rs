@@ -469,7 +469,14 @@ impl Live {
         };
         self.panel = Some(Panel::Discharge(DischargeForm {
             scores,
-            ride: InputLine::with_text(before.ride.as_deref().unwrap_or("")),
+            // Nothing charted yet: the patient's usual ride is offered, to confirm or change.
+            ride: InputLine::with_text(
+                before
+                    .ride
+                    .as_deref()
+                    .or(self.data.usual_ride.as_deref())
+                    .unwrap_or(""),
+            ),
             ready: before.ready_at.is_some(),
             field: 0,
             error: None,

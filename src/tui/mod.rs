@@ -12,6 +12,7 @@ pub mod patient;
 pub mod terminal;
 pub mod theme;
 pub mod view;
+pub mod wording;
 
 use crate::app::{charting, course, views};
 use crate::config::Config;
@@ -78,6 +79,14 @@ pub fn run(launch: Launch, config: Config) -> Result<Exit, String> {
     }
     let stop = terminal::termination_flag().map_err(|e| e.to_string())?;
     let mut term = terminal::enter().map_err(|e| e.to_string())?;
+    if let Ok(size) = term.size() {
+        dispatch(
+            &mut app,
+            &mut rt,
+            Action::Resize(size.width, size.height),
+            None,
+        )?;
+    }
     let result = event_loop(&mut app, &mut rt, &mut term, &stop);
     terminal::restore();
     result?;
@@ -102,7 +111,8 @@ fn event_loop(
                 Event::Key(k) if k.kind != KeyEventKind::Release => {
                     Key::from_event(&k).map(Action::Key)
                 }
-                // Resize redraws on the next pass.
+                // A resize redraws on the next pass; help pages by the new size.
+                Event::Resize(width, height) => Some(Action::Resize(width, height)),
                 _ => None,
             }
         } else {

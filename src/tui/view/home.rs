@@ -1,14 +1,14 @@
 //! The home screen: today's and recent sessions, patients with a filter, the selected
 //! patient's sessions, and the new-session form.
 
-use super::{centered, panel_block};
+use super::panel_block;
 use crate::domain::{Session, SessionKind};
 use crate::tui::app::App;
 use crate::tui::home::{Focus, Home};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, List, ListItem, ListState, Paragraph, Wrap};
+use ratatui::widgets::{List, ListItem, ListState, Paragraph};
 
 pub fn draw(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
     let [top, lower] =
@@ -19,10 +19,25 @@ pub fn draw(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
     let [patients_area, sessions_area] =
         Layout::horizontal([Constraint::Percentage(42), Constraint::Min(20)]).areas(lower);
 
-    let recent: Vec<ListItem<'_>> = h
-        .recent()
+    let sessions = h.recent();
+    // Inside the border and the selection marker.
+    let width = usize::from(recent_area.width.saturating_sub(4));
+    let longest = sessions
         .iter()
-        .map(|s| ListItem::new(session_row(s, Some(h.patient_name(s.patient_id)))))
+        .map(|s| h.patient_name(s.patient_id).chars().count())
+        .max()
+        .unwrap_or(0);
+    let id_width = sessions
+        .iter()
+        .map(|s| s.id.to_string().len())
+        .max()
+        .unwrap_or(1);
+    let recent: Vec<ListItem<'_>> = sessions
+        .iter()
+        .map(|s| {
+            let name = h.patient_name(s.patient_id);
+            ListItem::new(recent_row(s, name, (longest, id_width), width))
+        })
         .collect();
     let empty_recent = recent.is_empty();
     list(
@@ -74,7 +89,7 @@ pub fn draw(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
     let sessions: Vec<ListItem<'_>> = h
         .patient_sessions()
         .iter()
-        .map(|s| ListItem::new(session_row(s, None)))
+        .map(|s| ListItem::new(session_row(s)))
         .collect();
     let title = h
         .selected_patient()
@@ -95,7 +110,6 @@ pub fn draw(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
         frame.render_widget(Line::styled(format!(" {e}"), app.theme.alert()), bottom);
     }
     if let Some(form) = &h.form {
-        let popup = centered(area, 64, 9);
         let kinds: Vec<Span<'_>> = SessionKind::ALL
             .iter()
             .map(|k| {
@@ -134,13 +148,9 @@ pub fn draw(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
             "←/→ kind · type the intention · Enter start · Esc cancel",
             app.theme.dim(),
         ));
-        frame.render_widget(Clear, popup);
-        frame.render_widget(
-            Paragraph::new(lines)
-                .wrap(Wrap { trim: false })
-                .block(panel_block(app, " New session ".into(), true)),
-            popup,
-        );
+        // The intention (or the dosing session integrated) is the line being answered.
+        let focus = (lines.len() > 2).then_some(2);
+        super::dialog::draw(app, frame, area, " New session ".into(), lines, focus, 64);
     }
 }
 
@@ -203,19 +213,59 @@ fn inner(area: Rect) -> Rect {
     }
 }
 
-fn session_row(s: &Session, patient: Option<&str>) -> String {
-    let status = if s.ended.is_some() { "ended" } else { "OPEN" };
-    let mut row = format!(
+fn session_row(s: &Session) -> String {
+    format!(
         "#{:<4} {} {:<12} {:<5}",
         s.id,
         s.started.format("%a %d %b %H:%M"),
         s.kind.as_str(),
-        status
-    );
-    if let Some(p) = patient {
-        row.push_str(&format!(" {p}"));
+        status(s)
+    )
+}
+
+fn status(s: &Session) -> &'static str {
+    if s.ended.is_some() { "ended" } else { "OPEN" }
+}
+
+/// A row of "Today and recent" in `width` columns: the patient's name first, since it is
+/// what tells the sessions apart. When the row is too wide the date shrinks to weekday and
+/// time (the list covers one week), then "ended" is left out (OPEN always stays), and only
+/// then is the name shortened.
+fn recent_row(
+    s: &Session,
+    name: &str,
+    (longest, id_width): (usize, usize),
+    width: usize,
+) -> String {
+    const KIND: usize = 11;
+    let id = format!("#{:<id_width$}", s.id);
+    let open = s.ended.is_none();
+    let mut when = s.started.format("%a %d %b %H:%M").to_string();
+    let mut state = status(s);
+    // Everything but the name, with a space before each part.
+    let rest = |when: &str, state: &str| {
+        id.chars().count() + 1 + 1 + KIND + 1 + when.chars().count() + 1 + state.len().max(4)
+    };
+    if rest(&when, state) + longest > width {
+        when = s.started.format("%a %H:%M").to_string();
     }
-    row
+    if rest(&when, state) + longest > width && !open {
+        state = "";
+    }
+    let name_width = longest.min(width.saturating_sub(rest(&when, state))).max(6);
+    let shown: String = if name.chars().count() > name_width {
+        let mut cut: String = name.chars().take(name_width - 1).collect();
+        cut.push('…');
+        cut
+    } else {
+        name.to_string()
+    };
+    format!(
+        "{id} {shown:<name_width$} {:<KIND$} {when} {state}",
+        s.kind.as_str()
+    )
+    .trim_end()
+    .to_string()
 }
 
 fn list(

@@ -34,8 +34,18 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
         let [flow, trend] =
             Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(side);
         draw_timeline(app, live, &checks, frame, timeline);
-        draw_flowsheet(app, live, frame, flow);
-        draw_trend(app, live, frame, trend);
+        if live.data.chart.is_dosing() {
+            draw_flowsheet(app, live, frame, flow);
+            draw_trend(app, live, frame, trend);
+        } else {
+            super::purpose::draw(app, live, frame, side);
+        }
+    } else if !live.data.chart.is_dosing() {
+        // No vitals protocol outside dosing: what the session is for takes the lower half.
+        let [timeline, purpose] =
+            Layout::vertical([Constraint::Min(4), Constraint::Percentage(55)]).areas(body);
+        draw_timeline(app, live, &checks, frame, timeline);
+        super::purpose::draw(app, live, frame, purpose);
     } else {
         let tall = body.height >= 30;
         let [timeline, flow, trend] = Layout::vertical([
@@ -121,13 +131,27 @@ fn draw_header(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, 
             Span::styled(format!("T+{}", clock(end - dose)), theme.title()),
         ],
         None => vec![
-            Span::raw("no dose yet · "),
+            Span::raw(if d.chart.is_dosing() {
+                "no dose yet · "
+            } else {
+                ""
+            }),
             Span::styled(
-                format!("started {} ago", clock(end - d.session().started)),
+                match d.session().ended {
+                    Some(_) => format!("ran {}", clock(end - d.session().started)),
+                    None => format!("started {} ago", clock(end - d.session().started)),
+                },
                 theme.title(),
             ),
         ],
     };
+    if let Some(i) = &d.integrates {
+        second.push(Span::raw(format!(
+            " · integrates dosing {} (session #{})",
+            i.number_in_course,
+            i.chart.session().id
+        )));
+    }
     if let Some(ended) = d.session().ended {
         second.push(Span::raw(format!(" · ended {}", ended.format("%H:%M"))));
     }
@@ -598,52 +622,73 @@ fn draw_trend(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
         .map(|p| p.1)
         .fold(f64::from(alerts.systolic_at_or_above) + 20.0, f64::max)
         .ceil();
+    // Each series has its own mark so that they stay apart without colour; the legend sits
+    // above the plot, never over the newest readings.
+    let level = |data| {
+        Dataset::default()
+            .marker(Marker::Custom(ALERT_LEVEL))
+            .graph_type(GraphType::Line)
+            .style(theme.dim())
+            .data(data)
+    };
+    // A fine line between readings, and the series' letter at each reading on top of it.
+    let line = |n, data| {
+        Dataset::default()
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.series(n))
+            .data(data)
+    };
+    let readings = |mark, n, data| {
+        Dataset::default()
+            .marker(Marker::Custom(mark))
+            .graph_type(GraphType::Scatter)
+            .style(theme.series(n))
+            .data(data)
+    };
     let datasets = vec![
-        Dataset::default()
-            .name(format!("• alert sys {}", alerts.systolic_at_or_above))
-            .marker(Marker::Dot)
-            .graph_type(GraphType::Line)
-            .style(theme.dim())
-            .data(&sys_line),
-        Dataset::default()
-            .name(format!("• alert dia {}", alerts.diastolic_at_or_above))
-            .marker(Marker::Dot)
-            .graph_type(GraphType::Line)
-            .style(theme.dim())
-            .data(&dia_line),
-        Dataset::default()
-            .name(format!("• alert HR {}", alerts.hr_above))
-            .marker(Marker::Dot)
-            .graph_type(GraphType::Line)
-            .style(theme.dim())
-            .data(&hr_line),
-        Dataset::default()
-            .name("systolic")
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(theme.series(0))
-            .data(&systolic),
-        Dataset::default()
-            .name("diastolic")
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(theme.series(1))
-            .data(&diastolic),
-        Dataset::default()
-            .name("HR ▀")
-            .marker(Marker::HalfBlock)
-            .graph_type(GraphType::Line)
-            .style(theme.series(2))
-            .data(&hr),
+        level(&sys_line),
+        level(&dia_line),
+        level(&hr_line),
+        line(0, &systolic),
+        line(1, &diastolic),
+        line(2, &hr),
+        // Drawn last wins a shared cell: BP over HR.
+        readings(HEART_RATE, 2, &hr),
+        readings(DIASTOLIC, 1, &diastolic),
+        readings(SYSTOLIC, 0, &systolic),
     ];
     let label = if live.first_dose().is_some() {
         "min after dose"
     } else {
         "min"
     };
+    let block = panel_block(app, " BP and HR trend ".into(), false);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let legend = Line::from(vec![
+        Span::styled(format!("{SYSTOLIC} systolic  "), theme.series(0)),
+        Span::styled(format!("{DIASTOLIC} diastolic  "), theme.series(1)),
+        Span::styled(format!("{HEART_RATE} HR  "), theme.series(2)),
+        Span::styled(
+            format!(
+                "{ALERT_LEVEL} alert at sys {} dia {} HR {}",
+                alerts.systolic_at_or_above, alerts.diastolic_at_or_above, alerts.hr_above
+            ),
+            theme.dim(),
+        ),
+    ]);
+    let [legend_area, plot] = Layout::vertical([
+        Constraint::Length(legend_rows(&legend, inner.width)),
+        Constraint::Min(1),
+    ])
+    .areas(inner);
+    frame.render_widget(
+        Paragraph::new(legend).wrap(ratatui::widgets::Wrap { trim: true }),
+        legend_area,
+    );
     let chart = Chart::new(datasets)
-        .hidden_legend_constraints((Constraint::Percentage(60), Constraint::Percentage(60)))
-        .block(panel_block(app, " BP and HR trend ".into(), false))
+        .legend_position(None)
         .x_axis(Axis::default().title(label).bounds([x_min, x_max]).labels([
             format!("{x_min:.0}"),
             format!("{:.0}", (x_min + x_max) / 2.0),
@@ -654,7 +699,22 @@ fn draw_trend(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
             format!("{:.0}", (40.0 + y_max) / 2.0),
             format!("{y_max:.0}"),
         ]));
-    frame.render_widget(chart, area);
+    frame.render_widget(chart, plot);
+}
+
+/// The marks of the trend chart's series.
+const SYSTOLIC: char = 's';
+const DIASTOLIC: char = 'd';
+const HEART_RATE: char = 'h';
+const ALERT_LEVEL: char = '·';
+
+/// Rows the legend takes at `width`: one, or two when it wraps.
+fn legend_rows(legend: &Line<'_>, width: u16) -> u16 {
+    if legend.width() <= usize::from(width) {
+        1
+    } else {
+        2
+    }
 }
 
 fn draw_entry_bar(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {

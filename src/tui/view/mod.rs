@@ -1,12 +1,16 @@
 //! Drawing: pure functions of the state. Nothing here reads the chart, the clock or the
 //! terminal; the frame's size decides the layout.
 
+mod dialog;
 mod help;
 mod home;
 mod live;
 mod note;
 mod panels;
 mod patient;
+mod purpose;
+
+pub use help::pages as help_pages;
 
 use super::app::{App, Screen};
 use ratatui::Frame;

@@ -96,19 +96,13 @@ pub fn draw(app: &App, n: &NoteEditor, frame: &mut Frame<'_>, area: Rect) {
             for r in &d.check.needs_reason {
                 lines.push(Line::styled(format!("⚠ {r}"), app.theme.caution()));
             }
+            let mut focus = None;
             if !d.check.needs_reason.is_empty() {
+                focus = Some(lines.len());
                 lines.push(Line::raw(format!("Reason to sign now: {}▏", reason.text())));
             }
             lines.push(Line::styled("Enter sign · Esc back", app.theme.dim()));
-            let height = lines.len() as u16 + 2;
-            let popup = centered(area, 76, height);
-            frame.render_widget(Clear, popup);
-            frame.render_widget(
-                Paragraph::new(lines)
-                    .wrap(Wrap { trim: false })
-                    .block(panel_block(app, " Sign note ".into(), true)),
-                popup,
-            );
+            super::dialog::draw(app, frame, area, " Sign note ".into(), lines, focus, 76);
         }
         Some(NotePanel::Addendum { editor }) => {
             let popup = centered(area, 76, 10);

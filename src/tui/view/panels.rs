@@ -1,21 +1,21 @@
 //! The forms over the live screen: amend/strike, acknowledge a caution, discharge, and the
 //! reason for ending against a discharge reminder.
 
-use super::{centered, panel_block};
 use crate::domain::discharge::ALDRETE_ITEMS;
+use crate::domain::measures::{self, Instrument};
 use crate::tui::app::App;
 use crate::tui::input::InputLine;
 use crate::tui::live::{DischargeForm, Live, Panel};
+use crate::tui::wording;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
     let Some(panel) = &live.panel else {
         return;
     };
-    let (title, lines, height) = match panel {
+    let (title, lines, focus) = match panel {
         Panel::Correction(f) => {
             let verb = if f.strike { "Strike" } else { "Amend" };
             let mut lines = vec![
@@ -26,6 +26,7 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
             if !f.strike {
                 lines.push(field(app, "Corrected", &f.line, f.field == 1));
             }
+            let focus = 2 + f.field;
             lines.push(Line::from(""));
             if let Some(e) = &f.error {
                 lines.push(Line::styled(format!("✗ {e}"), app.theme.alert()));
@@ -34,7 +35,7 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
                 "The original stays in the record · Tab field · Enter confirm · Esc cancel",
                 app.theme.dim(),
             ));
-            (format!(" {verb} entry #{} ", f.target), lines, 10)
+            (format!(" {verb} entry #{} ", f.target), lines, Some(focus))
         }
         Panel::Acknowledge { caution, note, .. } => (
             " Acknowledge caution ".to_string(),
@@ -48,59 +49,32 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
                     app.theme.dim(),
                 ),
             ],
-            8,
+            Some(2),
         ),
         Panel::Discharge(f) => {
-            let lines = discharge(app, f);
-            let height = lines.len() as u16 + 2;
-            (" Discharge ".to_string(), lines, height)
+            let usual = live.data.usual_ride.as_deref();
+            let lines = discharge(app, f, usual);
+            // The Aldrete items are lines 1-5, then the total, the ride, where it came from
+            // when offered, and ready.
+            let offered = usize::from(offered_ride(f, usual));
+            let focus = match f.field {
+                0..5 => 1 + f.field,
+                5 => 7,
+                _ => 8 + offered,
+            };
+            (" Discharge ".to_string(), lines, Some(focus))
         }
         Panel::Questionnaire {
             instrument,
             answers,
             error,
         } => {
-            let n = instrument.item_count();
-            let kinds: Vec<Span<'_>> = crate::domain::measures::Instrument::ALL
-                .iter()
-                .map(|i| {
-                    let text = format!(" {} ", i.name());
-                    if i == instrument {
-                        Span::styled(text, app.theme.selected())
-                    } else {
-                        Span::raw(text)
-                    }
-                })
-                .collect();
-            let mut lines = vec![Line::from(kinds), Line::from("")];
-            let shown: Vec<String> = (0..n)
-                .map(|i| match answers.get(i) {
-                    Some(a) => format!("{}:{a}", i + 1),
-                    None if i == answers.len() => format!("[{}:_]", i + 1),
-                    None => format!("{}:·", i + 1),
-                })
-                .collect();
-            lines.push(Line::from(shown.join(" ")));
-            lines.push(Line::from(""));
-            let status = if answers.len() == n {
-                format!("all {n} answered · Enter charts it")
-            } else {
-                format!(
-                    "item {} of {n}: type its answer (0-{})",
-                    answers.len() + 1,
-                    instrument.max_item()
-                )
-            };
-            lines.push(Line::styled(status, app.theme.title()));
-            if let Some(e) = error {
-                lines.push(Line::styled(format!("✗ {e}"), app.theme.alert()));
-            }
-            lines.push(Line::styled(
-                "←/→ questionnaire (before the first answer) · Backspace undo · Esc cancel",
-                app.theme.dim(),
-            ));
-            let height = lines.len() as u16 + 2;
-            (" Questionnaire, item by item ".to_string(), lines, height)
+            let (lines, focus) = questionnaire(app, *instrument, answers, error.as_deref());
+            (
+                " Questionnaire, item by item ".to_string(),
+                lines,
+                Some(focus),
+            )
         }
         Panel::EndReason {
             concerns, reason, ..
@@ -116,27 +90,17 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
                 ));
             }
             lines.push(Line::from(""));
+            let focus = lines.len();
             lines.push(field(app, "Reason", reason, true));
             lines.push(Line::from(""));
             lines.push(Line::styled(
                 "kapchart does not decide: give the reason to end now, or Esc to go back.",
                 app.theme.dim(),
             ));
-            (
-                " End session ".to_string(),
-                lines,
-                8 + concerns.len() as u16,
-            )
+            (" End session ".to_string(), lines, Some(focus))
         }
     };
-    let popup = centered(area, 78, height);
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(panel_block(app, title, true)),
-        popup,
-    );
+    super::dialog::draw(app, frame, area, title, lines, focus, 78);
 }
 
 fn field<'a>(app: &App, label: &str, input: &InputLine, focused: bool) -> Line<'a> {
@@ -152,16 +116,23 @@ fn field<'a>(app: &App, label: &str, input: &InputLine, focused: bool) -> Line<'
     ])
 }
 
-fn discharge<'a>(app: &App, f: &DischargeForm) -> Vec<Line<'a>> {
+/// The ride home shown is the patient's usual one, offered because none is charted yet.
+fn offered_ride(f: &DischargeForm, usual: Option<&str>) -> bool {
+    f.before.ride.is_none() && usual.is_some_and(|u| !u.is_empty() && f.ride.text() == u)
+}
+
+fn discharge<'a>(app: &App, f: &DischargeForm, usual: Option<&str>) -> Vec<Line<'a>> {
     let mut lines = vec![Line::styled(
-        "Modified Aldrete (each 0-2; type the score or ←/→)",
+        "Modified Aldrete, each 0-2: a score typed moves to the next item (or ←/→)",
         app.theme.title(),
     )];
     for (i, item) in ALDRETE_ITEMS.iter().enumerate() {
         let score = f.scores[i];
         let meaning = score.and_then(|s| item.describe(s)).unwrap_or("not scored");
+        // The item a typed score goes to is marked, colour or not.
         let text = format!(
-            "  {:<14} {}  {meaning}",
+            "{} {:<14} {}  {meaning}",
+            if f.field == i { "›" } else { " " },
             item.name,
             score.map(|s| s.to_string()).unwrap_or_else(|| "·".into())
         );
@@ -197,6 +168,12 @@ fn discharge<'a>(app: &App, f: &DischargeForm) -> Vec<Line<'a>> {
     };
     lines.push(total);
     lines.push(field(app, "Ride home", &f.ride, f.field == 5));
+    if offered_ride(f, usual) {
+        lines.push(Line::styled(
+            "            ↑ the usual ride, from the patient's contacts: charted on Enter",
+            app.theme.dim(),
+        ));
+    }
     let ready = format!(
         "{:>10}: [{}] patient ready to leave{}",
         "Ready",
@@ -219,4 +196,80 @@ fn discharge<'a>(app: &App, f: &DischargeForm) -> Vec<Line<'a>> {
         app.theme.dim(),
     ));
     lines
+}
+
+/// The questionnaire form: the item being asked in the instrument's own words, its answer
+/// scale, and the running total; the band once every item is answered, before Enter charts
+/// it. Returns the lines and the one that must stay in view.
+fn questionnaire<'a>(
+    app: &App,
+    instrument: Instrument,
+    answers: &[u8],
+    error: Option<&str>,
+) -> (Vec<Line<'a>>, usize) {
+    let n = instrument.item_count();
+    let kinds: Vec<Span<'a>> = Instrument::ALL
+        .iter()
+        .map(|i| {
+            let text = format!(" {} ", i.name());
+            if *i == instrument {
+                Span::styled(text, app.theme.selected())
+            } else {
+                Span::raw(text)
+            }
+        })
+        .collect();
+    let mut lines = vec![
+        Line::from(kinds),
+        Line::styled(wording::stem(instrument), app.theme.dim()),
+    ];
+    let shown: Vec<String> = (0..n)
+        .map(|i| match answers.get(i) {
+            Some(a) => format!("{}:{a}", i + 1),
+            None if i == answers.len() => format!("[{}:_]", i + 1),
+            None => format!("{}:·", i + 1),
+        })
+        .collect();
+    lines.push(Line::from(shown.join(" ")));
+    let total: u16 = answers.iter().map(|a| u16::from(*a)).sum();
+    let focus;
+    if answers.len() < n {
+        let item = answers.len();
+        let text = wording::items(instrument).get(item).copied().unwrap_or("");
+        focus = lines.len();
+        lines.push(Line::styled(
+            format!("Item {} of {n}: {text}", item + 1),
+            app.theme.title(),
+        ));
+        let scale: Vec<String> = wording::scale(instrument)
+            .iter()
+            .enumerate()
+            .map(|(score, meaning)| format!("{score} {meaning}"))
+            .collect();
+        lines.push(Line::raw(format!("  {}", scale.join(" · "))));
+        lines.push(Line::raw(format!(
+            "Total so far {total} (of at most {}), {} of {n} answered",
+            instrument.max_total(),
+            answers.len()
+        )));
+    } else {
+        // Bands and their sources: domain::measures::band.
+        let band = measures::band(instrument, total, &app.config.measures);
+        focus = lines.len();
+        lines.push(Line::styled(
+            format!(
+                "Total {total} of {}: {band} · Enter charts it",
+                instrument.max_total()
+            ),
+            app.theme.title(),
+        ));
+    }
+    if let Some(e) = error {
+        lines.push(Line::styled(format!("✗ {e}"), app.theme.alert()));
+    }
+    lines.push(Line::styled(
+        "type the answer's number · ←/→ questionnaire (before the first answer) · Backspace undo · Esc cancel",
+        app.theme.dim(),
+    ));
+    (lines, focus)
 }

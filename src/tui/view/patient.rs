@@ -90,6 +90,41 @@ pub fn draw(app: &App, d: &PatientData, frame: &mut Frame<'_>, area: Rect) {
             style,
         ));
     }
+    // The intake: the clinician's decision, then a summary of the screening answers with
+    // every answer that was not "no" spelled out; before the session list, which the home
+    // screen also shows.
+    lines.push(match &d.eligibility {
+        Some(e) => {
+            let style = match e.decision {
+                crate::domain::screening::Decision::Eligible => theme.ok(),
+                _ => theme.caution(),
+            };
+            let text = crate::domain::Payload::Eligibility(e.clone()).to_string();
+            let text = text
+                .strip_prefix("Eligibility (clinician's decision): ")
+                .unwrap_or(&text)
+                .to_string();
+            Line::styled(format!("eligibility (clinician's decision): {text}"), style)
+        }
+        None => Line::styled("eligibility: no decision recorded", theme.caution()),
+    });
+    let not_no: Vec<String> = d
+        .screening
+        .iter()
+        .filter(|a| a.answer != crate::domain::screening::Answer::No)
+        .map(|a| {
+            let text = crate::domain::Payload::Screening(a.clone()).to_string();
+            text.strip_prefix("Screening ").unwrap_or(&text).to_string()
+        })
+        .collect();
+    lines.push(match (d.screening.len(), not_no.is_empty()) {
+        (0, _) => Line::raw("screening: no answers recorded"),
+        (n, true) => Line::raw(format!("screening: {n} answered, all no")),
+        (n, false) => Line::styled(
+            format!("screening: {n} answered; {}", not_no.join(" · ")),
+            theme.caution(),
+        ),
+    });
     for s in d.sessions.iter().rev() {
         lines.push(Line::raw(format!(
             "#{:<4} {} {:<12} {}",
@@ -100,7 +135,9 @@ pub fn draw(app: &App, d: &PatientData, frame: &mut Frame<'_>, area: Rect) {
         )));
     }
     frame.render_widget(
-        Paragraph::new(lines).block(panel_block(app, " Course ".into(), false)),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(panel_block(app, " Course ".into(), false)),
         course_area,
     );
     draw_trends(app, d, frame, trend, &app.config.measures);
