@@ -286,9 +286,7 @@ pub fn course_command(ctx: &Ctx, cmd: CourseCommand, out: &mut impl Write) -> Ou
                     .map(|(at, v)| format!("{} {v}", at.format("%d %b")))
                     .collect();
                 let change = t.change.map(|c| format!("{c:+}")).unwrap_or_default();
-                let note = t
-                    .change
-                    .and_then(|c| measures::meaningful_change(t.instrument, c))
+                let note = measures::change_meaning(t, &ctx.config.measures)
                     .map(|n| format!(" ({n})"))
                     .unwrap_or_default();
                 writeln!(

@@ -95,11 +95,34 @@ pub struct MeasureRules {
     /// PCL-5 totals at or above this are "at or above provisional cut-off". The reference
     /// gives a provisional PTSD cut-off of 31-33 (clinical.md section 4); default 33.
     pub pcl5_cutoff: u16,
+    /// A PCL-5 change of this many points either way is clinically meaningful (clinical.md
+    /// section 4: a change of 10+).
+    pub pcl5_meaningful_change: u16,
+    /// A PHQ-9 change of this many points either way is clinically meaningful (Löwe et al.,
+    /// Med Care 2004;42:1194, "Monitoring depression treatment outcomes with the PHQ-9": 5
+    /// points; unconfirmed here, see assets/config.toml).
+    pub phq9_meaningful_change: u16,
+    /// A PHQ-9 at least this many percent below its first score is a response (50%, the
+    /// usual definition in depression trials; unconfirmed here).
+    pub phq9_response_percent: u16,
+    /// A PHQ-9 below this, down from at or above it, is a remission (below 5, the top of the
+    /// "minimal" band of Kroenke 2001).
+    pub phq9_remission_below: u16,
+    /// A GAD-7 change of this many points either way is clinically meaningful (Toussaint et
+    /// al., J Affect Disord 2020;265:395: 4 points; unconfirmed here).
+    pub gad7_meaningful_change: u16,
 }
 
 impl Default for MeasureRules {
     fn default() -> Self {
-        MeasureRules { pcl5_cutoff: 33 }
+        MeasureRules {
+            pcl5_cutoff: 33,
+            pcl5_meaningful_change: 10,
+            phq9_meaningful_change: 5,
+            phq9_response_percent: 50,
+            phq9_remission_below: 5,
+            gad7_meaningful_change: 4,
+        }
     }
 }
 
@@ -108,6 +131,36 @@ impl Default for MeasureRules {
 #[serde(deny_unknown_fields)]
 struct MeasureRulesToml {
     pcl5_cutoff: u16,
+    #[serde(default = "defaults::pcl5_meaningful_change")]
+    pcl5_meaningful_change: u16,
+    #[serde(default = "defaults::phq9_meaningful_change")]
+    phq9_meaningful_change: u16,
+    #[serde(default = "defaults::phq9_response_percent")]
+    phq9_response_percent: u16,
+    #[serde(default = "defaults::phq9_remission_below")]
+    phq9_remission_below: u16,
+    #[serde(default = "defaults::gad7_meaningful_change")]
+    gad7_meaningful_change: u16,
+}
+
+/// The change thresholds a `[measures]` table may leave out (the shipped config has them).
+mod defaults {
+    use super::MeasureRules;
+    pub fn pcl5_meaningful_change() -> u16 {
+        MeasureRules::default().pcl5_meaningful_change
+    }
+    pub fn phq9_meaningful_change() -> u16 {
+        MeasureRules::default().phq9_meaningful_change
+    }
+    pub fn phq9_response_percent() -> u16 {
+        MeasureRules::default().phq9_response_percent
+    }
+    pub fn phq9_remission_below() -> u16 {
+        MeasureRules::default().phq9_remission_below
+    }
+    pub fn gad7_meaningful_change() -> u16 {
+        MeasureRules::default().gad7_meaningful_change
+    }
 }
 
 impl TryFrom<MeasureRulesToml> for MeasureRules {
@@ -120,8 +173,41 @@ impl TryFrom<MeasureRulesToml> for MeasureRules {
                 t.pcl5_cutoff
             ));
         }
+        if t.phq9_response_percent == 0 || t.phq9_response_percent > 100 {
+            return Err(format!(
+                "measures phq9_response_percent {} must be between 1 and 100",
+                t.phq9_response_percent
+            ));
+        }
+        for (name, v, max) in [
+            ("pcl5_meaningful_change", t.pcl5_meaningful_change, max),
+            (
+                "phq9_meaningful_change",
+                t.phq9_meaningful_change,
+                Instrument::Phq9.max_total(),
+            ),
+            (
+                "phq9_remission_below",
+                t.phq9_remission_below,
+                Instrument::Phq9.max_total(),
+            ),
+            (
+                "gad7_meaningful_change",
+                t.gad7_meaningful_change,
+                Instrument::Gad7.max_total(),
+            ),
+        ] {
+            if v == 0 || v > max {
+                return Err(format!("measures {name} {v} must be between 1 and {max}"));
+            }
+        }
         Ok(MeasureRules {
             pcl5_cutoff: t.pcl5_cutoff,
+            pcl5_meaningful_change: t.pcl5_meaningful_change,
+            phq9_meaningful_change: t.phq9_meaningful_change,
+            phq9_response_percent: t.phq9_response_percent,
+            phq9_remission_below: t.phq9_remission_below,
+            gad7_meaningful_change: t.gad7_meaningful_change,
         })
     }
 }
@@ -318,11 +404,37 @@ pub fn trends(measures: &[(DateTime<FixedOffset>, MeasureResponse)]) -> Vec<Tren
         .collect()
 }
 
-/// "clinically meaningful" for a PCL-5 change of 10 points or more either way (clinical.md
-/// section 4: a change of 10+ is clinically meaningful). None for a smaller PCL-5 change and
-/// for other instruments (the reference gives no threshold for them).
-pub fn meaningful_change(instrument: Instrument, change: i32) -> Option<&'static str> {
-    (instrument == Instrument::Pcl5 && change.abs() >= 10).then_some("clinically meaningful")
+/// What the change from the first score to the latest means, by the published thresholds
+/// in `rules` (each configurable, with its source in assets/config.toml): "clinically
+/// meaningful" for a change of at least the instrument's threshold either way; for PHQ-9 also
+/// "response" for a fall of at least the response percentage and "remission" for a fall from
+/// at or above the remission level to below it. None when the change means none of these.
+/// kapchart reports the published meaning; the clinician judges.
+pub fn change_meaning(t: &Trend, rules: &MeasureRules) -> Option<String> {
+    let (first, latest) = (t.baseline?, t.latest?);
+    let change = i32::from(latest) - i32::from(first);
+    let meaningful = match t.instrument {
+        Instrument::Phq9 => rules.phq9_meaningful_change,
+        Instrument::Gad7 => rules.gad7_meaningful_change,
+        Instrument::Pcl5 => rules.pcl5_meaningful_change,
+    };
+    let mut said = Vec::new();
+    if change.unsigned_abs() >= u32::from(meaningful) {
+        said.push("clinically meaningful".to_string());
+    }
+    if t.instrument == Instrument::Phq9 && first > 0 && latest < first {
+        let fall = u32::from(first - latest) * 100;
+        if fall >= u32::from(first) * u32::from(rules.phq9_response_percent) {
+            said.push(format!(
+                "response ({}%+ lower)",
+                rules.phq9_response_percent
+            ));
+        }
+        if first >= rules.phq9_remission_below && latest < rules.phq9_remission_below {
+            said.push(format!("remission (below {})", rules.phq9_remission_below));
+        }
+    }
+    (!said.is_empty()).then(|| said.join(", "))
 }
 
 #[cfg(test)]

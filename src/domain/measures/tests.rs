@@ -95,7 +95,10 @@ fn pcl5_bands_at_the_configured_cut_off() {
     for (total, name) in want {
         assert_eq!(band_of(Instrument::Pcl5, total), name, "PCL-5 {total}");
     }
-    let at31 = MeasureRules { pcl5_cutoff: 31 };
+    let at31 = MeasureRules {
+        pcl5_cutoff: 31,
+        ..MeasureRules::default()
+    };
     assert_eq!(
         band(Instrument::Pcl5, 30, &at31),
         "below provisional cut-off"
@@ -124,7 +127,13 @@ fn band_boundaries_start_at_zero_and_rise() {
         [0, 5, 10, 15, 20]
     );
     assert_eq!(
-        band_boundaries(Instrument::Pcl5, &MeasureRules { pcl5_cutoff: 31 }),
+        band_boundaries(
+            Instrument::Pcl5,
+            &MeasureRules {
+                pcl5_cutoff: 31,
+                ..MeasureRules::default()
+            }
+        ),
         [
             (0, "below provisional cut-off"),
             (31, "at or above provisional cut-off")
@@ -392,13 +401,65 @@ fn trends_show_change_from_baseline() {
 }
 
 #[test]
-fn pcl5_change_of_ten_is_clinically_meaningful() {
+fn a_change_is_read_by_its_published_meaning() {
     use Instrument::*;
-    assert_eq!(meaningful_change(Pcl5, -22), Some("clinically meaningful"));
-    assert_eq!(meaningful_change(Pcl5, -10), Some("clinically meaningful"));
-    assert_eq!(meaningful_change(Pcl5, 10), Some("clinically meaningful"));
-    assert_eq!(meaningful_change(Pcl5, -9), None);
-    assert_eq!(meaningful_change(Pcl5, 9), None);
-    assert_eq!(meaningful_change(Phq9, -15), None);
-    assert_eq!(meaningful_change(Gad7, -15), None);
+    let trend = |instrument, first: u16, latest: u16| Trend {
+        instrument,
+        points: Vec::new(),
+        baseline: Some(first),
+        latest: Some(latest),
+        change: Some(i32::from(latest) - i32::from(first)),
+    };
+    let r = rules();
+    let meaning = |i, a, b| change_meaning(&trend(i, a, b), &r);
+    // PCL-5: 10 points either way.
+    assert_eq!(
+        meaning(Pcl5, 52, 30).as_deref(),
+        Some("clinically meaningful")
+    );
+    assert_eq!(
+        meaning(Pcl5, 30, 40).as_deref(),
+        Some("clinically meaningful")
+    );
+    assert_eq!(meaning(Pcl5, 40, 31), None);
+    // PHQ-9: 5 points; a fall of half is a response; from 5 or more to below 5, remission.
+    assert_eq!(meaning(Phq9, 14, 10), None);
+    assert_eq!(
+        meaning(Phq9, 14, 9).as_deref(),
+        Some("clinically meaningful")
+    );
+    assert_eq!(
+        meaning(Phq9, 14, 7).as_deref(),
+        Some("clinically meaningful, response (50%+ lower)")
+    );
+    assert_eq!(
+        meaning(Phq9, 14, 4).as_deref(),
+        Some("clinically meaningful, response (50%+ lower), remission (below 5)")
+    );
+    assert_eq!(
+        meaning(Phq9, 6, 3).as_deref(),
+        Some("response (50%+ lower), remission (below 5)")
+    );
+    assert_eq!(
+        meaning(Phq9, 4, 1).as_deref(),
+        Some("response (50%+ lower)"),
+        "already below 5: a response, no remission to reach"
+    );
+    assert_eq!(
+        meaning(Phq9, 8, 14).as_deref(),
+        Some("clinically meaningful"),
+        "worse by 6"
+    );
+    // GAD-7: 4 points.
+    assert_eq!(meaning(Gad7, 12, 9), None);
+    assert_eq!(
+        meaning(Gad7, 12, 8).as_deref(),
+        Some("clinically meaningful")
+    );
+    // A clinic's own levels.
+    let strict = MeasureRules {
+        phq9_meaningful_change: 6,
+        ..MeasureRules::default()
+    };
+    assert_eq!(change_meaning(&trend(Phq9, 14, 9), &strict), None);
 }

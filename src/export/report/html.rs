@@ -519,7 +519,7 @@ fn course_measures(out: &mut String, record: &Record, rules: &MeasureRules) {
              dashed lines are the band boundaries; dotted verticals D1, D2, … are dosing sessions.</figcaption></figure>\n"
         );
     }
-    table(out, "trends keep", &trend_table(&trends));
+    table(out, "trends keep", &trend_table(&trends, rules));
     table(out, "measures", &measure_table(record));
 }
 

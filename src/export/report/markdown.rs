@@ -316,7 +316,7 @@ fn course_summary(out: &mut String, record: &Record, rules: &MeasureRules) {
     if record.measures.is_empty() {
         out.push_str("No questionnaires recorded.\n\n");
     } else {
-        table(out, &trend_table(&course_trends(record)));
+        table(out, &trend_table(&course_trends(record), rules));
         out.push('\n');
         table(out, &measure_table(record));
         out.push('\n');

@@ -202,12 +202,27 @@ fn draw_trends(
         );
         let change = t
             .change
-            .map(|c| {
-                let meaning = measures::meaningful_change(t.instrument, c)
-                    .map(|m| format!(", {m}"))
-                    .unwrap_or_default();
-                format!(" change {c:+}{meaning}")
+            .map(|c| format!(" change {c:+}"))
+            .unwrap_or_default();
+        // What the change means (published thresholds) on the box's lower edge: the title
+        // keeps the scores, which must never be cut.
+        let room = usize::from(chart_area.width.saturating_sub(4));
+        let meaning = measures::change_meaning(t, &app.config.measures)
+            .map(|m| {
+                if m.chars().count() <= room {
+                    m
+                } else {
+                    // "clinically meaningful, response (50%+ lower)" → "meaningful, response".
+                    m.split(", ")
+                        .map(|part| {
+                            let word = part.split(" (").next().unwrap_or(part);
+                            word.trim_start_matches("clinically ")
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
             })
+            .map(|m| format!(" {m} "))
             .unwrap_or_default();
         let (first, last) = (t.baseline.unwrap_or(0), t.latest.unwrap_or(0));
         let title = format!(
@@ -218,7 +233,7 @@ fn draw_trends(
         );
         let chart = Chart::new(datasets)
             .hidden_legend_constraints((Constraint::Percentage(0), Constraint::Percentage(0)))
-            .block(panel_block(app, title, false))
+            .block(panel_block(app, title, false).title_bottom(meaning))
             .x_axis(
                 Axis::default()
                     .title("days")

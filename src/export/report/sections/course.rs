@@ -7,7 +7,7 @@ use super::{
 use crate::domain::SessionKind;
 use crate::domain::entry::trim_number;
 use crate::domain::measures::{
-    Instrument, MeasureRules, Trend, meaningful_change, needs_risk_assessment, trends,
+    Instrument, MeasureRules, Trend, change_meaning, needs_risk_assessment, trends,
 };
 use crate::domain::measures::{MeasureResponse, band_boundaries};
 use crate::domain::{EntryId, EntryStatus, Payload};
@@ -74,7 +74,7 @@ pub(crate) fn course_trends(record: &Record) -> Vec<Trend> {
 
 /// One row a questionnaire: baseline, latest, change (in bold), how many readings and
 /// whether the change is clinically meaningful.
-pub(crate) fn trend_table(trends: &[Trend]) -> Table {
+pub(crate) fn trend_table(trends: &[Trend], rules: &MeasureRules) -> Table {
     let when = |p: Option<&(chrono::DateTime<chrono::FixedOffset>, u16)>| {
         p.map(|(at, total)| format!("{total} ({})", short_date(at.date_naive())))
             .unwrap_or_default()
@@ -84,7 +84,7 @@ pub(crate) fn trend_table(trends: &[Trend]) -> Table {
         .map(|t| {
             let change = t.change.unwrap_or(0);
             let mut note = format!("{} readings", t.points.len());
-            if let Some(m) = meaningful_change(t.instrument, change) {
+            if let Some(m) = change_meaning(t, rules) {
                 note = format!("{note}; {m}");
             }
             vec![
