@@ -170,6 +170,13 @@ pub struct Dose {
     /// The weight the mg/kg dose was computed from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight_kg: Option<f64>,
+    /// Single-use devices the dose took, for a drug given by device (Spravato: one 28 mg
+    /// intranasal device per 2 sprays; `[alerts.doses.esketamine.IN] device_mg`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<u8>,
+    /// The manufacturer's lot number, as printed on the package (the REMS form asks for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot: Option<String>,
 }
 
 /// Free text, with its `#tags` and "patient quotes" pulled out.
@@ -284,6 +291,14 @@ impl fmt::Display for Dose {
         if self.unit != DoseUnit::Mg {
             write!(f, " ({} mg)", trim_number(self.total_mg, 2))?;
         }
+        match self.devices {
+            Some(1) => f.write_str(", 1 device")?,
+            Some(n) => write!(f, ", {n} devices")?,
+            None => {}
+        }
+        if let Some(lot) = &self.lot {
+            write!(f, ", lot {lot}")?;
+        }
         Ok(())
     }
 }
@@ -379,8 +394,26 @@ mod tests {
             over_min: Some(40),
             total_mg: 35.0,
             weight_kg: Some(70.0),
+            devices: None,
+            lot: None,
         };
         assert_eq!(d.to_string(), "ketamine 0.5 mg/kg IV over 40 min (35 mg)");
+    }
+
+    #[test]
+    fn a_device_dose_shows_its_devices_and_lot() {
+        let d = Dose {
+            drug: "esketamine".into(),
+            amount: 56.0,
+            unit: DoseUnit::Mg,
+            route: Route::IN,
+            over_min: None,
+            total_mg: 56.0,
+            weight_kg: None,
+            devices: Some(2),
+            lot: Some("ABC123".into()),
+        };
+        assert_eq!(d.to_string(), "esketamine 56 mg IN, 2 devices, lot ABC123");
     }
 
     #[test]

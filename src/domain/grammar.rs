@@ -4,6 +4,7 @@
 //! [@14:05 | @-10m]  bp 128/82 hr 74 spo2 97 rr 14 temp 36.8   (one vitals entry)
 //!                   moaas 4                                   (sedation score)
 //!                   dose ketamine 0.5mg/kg IV over 40m        (one entry per dose)
+//!                   dose esketamine 56mg IN devices 2 lot ABC123
 //!                   obs calm, eyes closed #music "I feel light"
 //! ```
 //!
@@ -242,10 +243,17 @@ pub fn format_payload(p: &Payload) -> Option<String> {
                 d.unit.label(),
                 d.route.label()
             );
-            Some(match d.over_min {
+            let mut line = match d.over_min {
                 Some(m) => format!("{base} over {m}m"),
                 None => base,
-            })
+            };
+            if let Some(n) = d.devices {
+                line.push_str(&format!(" devices {n}"));
+            }
+            if let Some(lot) = &d.lot {
+                line.push_str(&format!(" lot {lot}"));
+            }
+            Some(line)
         }
         Payload::Observation(o) => {
             let text = o.text.trim();
@@ -907,7 +915,7 @@ fn parse_temp(tok: Token<'_>, cur: &mut Cursor<'_>) -> Result<f64, GrammarError>
 // ---------------------------------------------------------------------------------------
 // Doses
 
-/// `DRUG AMOUNT[UNIT] [UNIT] ROUTE [over DURATION]`, after the `dose` keyword.
+/// `DRUG AMOUNT[UNIT] [UNIT] ROUTE [over DURATION] [devices N] [lot LOT]`, after `dose`.
 fn parse_dose<Tz: TimeZone>(
     cur: &mut Cursor<'_>,
     ctx: &ParseContext<'_, Tz>,
@@ -1056,7 +1064,7 @@ fn parse_dose<Tz: TimeZone>(
         }
     };
 
-    let dose = Dose {
+    let mut dose = Dose {
         drug,
         amount,
         unit,
@@ -1064,7 +1072,10 @@ fn parse_dose<Tz: TimeZone>(
         over_min,
         total_mg,
         weight_kg,
+        devices: None,
+        lot: None,
     };
+    devices::parse_dose_details(cur, ctx.doses, &mut dose, amount_tok)?;
     // Far beyond a usual dose is a slip (10000 for 100), like `hr 0`: the clinic's ceiling
     // for this drug and route is named (`[alerts.doses]`).
     if let Some(message) = ctx.doses.refusal(&dose) {
@@ -1217,6 +1228,7 @@ fn parse_observation(text: &str, offset: usize) -> Result<Observation, GrammarEr
 // ---------------------------------------------------------------------------------------
 
 mod course;
+mod devices;
 mod near_miss;
 #[cfg(test)]
 mod tests;

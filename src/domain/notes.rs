@@ -660,7 +660,7 @@ impl<'a> Record<'a> {
             FlagCode::DeepSedation => ("(deep sedation)", "lighter by"),
             // A dose is not "resolved" by a later reading; its acknowledgement is what counts.
             FlagCode::DoseHigh => ("given", ""),
-            FlagCode::Late => ("", ""),
+            FlagCode::Late | FlagCode::LotMissing => ("", ""),
         };
         let no_resolution = matches!(a.flag.code, FlagCode::BpPredose | FlagCode::DoseHigh);
         let mut line = format!("{} {what} at {at}", a.reading);

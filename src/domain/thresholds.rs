@@ -25,12 +25,15 @@ pub enum FlagCode {
     DoseHigh,
     /// Written more than the configured time after it happened.
     Late,
+    /// A dose of a drug the clinic charts with its lot number, without one
+    /// (`[alerts] lot_required_for`).
+    LotMissing,
 }
 
 impl FlagCode {
     /// True for flags about the patient's state (as opposed to record-keeping flags).
     pub fn is_alert(self) -> bool {
-        self != FlagCode::Late
+        !matches!(self, FlagCode::Late | FlagCode::LotMissing)
     }
 }
 
@@ -76,6 +79,10 @@ pub struct AlertThresholds {
     /// alert level a dose is flagged; above the ceiling the grammar refuses it as a typo.
     #[serde(default)]
     pub doses: DoseLevels,
+    /// Drugs whose doses are charted with a lot number: a dose without one is marked (the
+    /// Spravato REMS Patient Monitoring Form asks for the lot, clinical.md section 2).
+    #[serde(default)]
+    pub lot_required_for: Vec<String>,
 }
 
 impl AlertThresholds {
@@ -91,17 +98,36 @@ impl AlertThresholds {
                     s.moaas, self.moaas_at_or_below
                 ),
             }],
-            Payload::Dose(d) => self
-                .doses
-                .alert(d)
-                .map(|text| Flag {
-                    code: FlagCode::DoseHigh,
-                    text,
-                })
-                .into_iter()
-                .collect(),
+            Payload::Dose(d) => {
+                let mut flags: Vec<Flag> = self
+                    .doses
+                    .alert(d)
+                    .map(|text| Flag {
+                        code: FlagCode::DoseHigh,
+                        text,
+                    })
+                    .into_iter()
+                    .collect();
+                if d.lot.is_none() && self.lot_required(&d.drug) {
+                    flags.push(Flag {
+                        code: FlagCode::LotMissing,
+                        text: format!(
+                            "lot number missing: {} is charted with its lot (add lot LOT)",
+                            d.drug
+                        ),
+                    });
+                }
+                flags
+            }
             _ => Vec::new(),
         }
+    }
+
+    /// Whether the clinic charts this drug's doses with a lot number.
+    pub fn lot_required(&self, drug: &str) -> bool {
+        self.lot_required_for
+            .iter()
+            .any(|d| d.trim().eq_ignore_ascii_case(drug.trim()))
     }
 
     fn vital_flags(&self, v: &VitalSigns, before_first_dose: bool) -> Vec<Flag> {
@@ -183,6 +209,7 @@ pub(crate) fn defaults_for_tests() -> AlertThresholds {
         rr_below: 8,
         moaas_at_or_below: 2,
         doses: DoseLevels::default(),
+        lot_required_for: vec!["esketamine".into()],
     }
 }
 
@@ -287,6 +314,8 @@ mod tests {
                 over_min: None,
                 total_mg: mg,
                 weight_kg: None,
+                devices: None,
+                lot: Some("ABC123".into()),
             })
         };
         assert!(t.flags_for(&d(84.0), false).is_empty());
@@ -297,5 +326,27 @@ mod tests {
             flags[0].text,
             "esketamine 112 mg IN above the alert level of 84 mg IN"
         );
+    }
+
+    #[test]
+    fn a_dose_without_its_required_lot_is_marked_not_alerted() {
+        use crate::domain::entry::{Dose, DoseUnit, Route};
+        let d = |drug: &str, lot: Option<&str>| {
+            Payload::Dose(Dose {
+                drug: drug.into(),
+                amount: 56.0,
+                unit: DoseUnit::Mg,
+                route: Route::IN,
+                over_min: None,
+                total_mg: 56.0,
+                weight_kg: None,
+                devices: Some(2),
+                lot: lot.map(str::to_string),
+            })
+        };
+        assert_eq!(codes(&d("esketamine", None), false), [FlagCode::LotMissing]);
+        assert!(!FlagCode::LotMissing.is_alert());
+        assert!(codes(&d("esketamine", Some("ABC123")), false).is_empty());
+        assert!(codes(&d("ketamine", None), false).is_empty());
     }
 }

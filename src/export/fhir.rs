@@ -266,7 +266,7 @@ fn flag_suffix(code: FlagCode) -> Option<&'static str> {
         FlagCode::HrHigh | FlagCode::HrLow => Some("hr"),
         FlagCode::RrLow => Some("rr"),
         FlagCode::DeepSedation => Some("moaas"),
-        FlagCode::DoseHigh => Some("dose"),
+        FlagCode::DoseHigh | FlagCode::LotMissing => Some("dose"),
         FlagCode::Late => None,
     }
 }
@@ -280,7 +280,7 @@ fn interpretation_code(code: FlagCode) -> Option<(&'static str, &'static str)> {
         FlagCode::Spo2Low | FlagCode::HrLow | FlagCode::RrLow | FlagCode::DeepSedation => {
             Some(("L", "Low"))
         }
-        FlagCode::Late => None,
+        FlagCode::Late | FlagCode::LotMissing => None,
     }
 }
 
@@ -856,6 +856,14 @@ impl<'a> Builder<'a> {
         if let Some(w) = d.weight_kg {
             text.push_str(&format!(" (weight {} kg)", trim_number(w, 1)));
         }
+        match d.devices {
+            Some(1) => text.push_str(", 1 device"),
+            Some(n) => text.push_str(&format!(", {n} devices")),
+            None => {}
+        }
+        if let Some(lot) = &d.lot {
+            text.push_str(&format!(", lot {lot}"));
+        }
         let (route, route_display) = route_code(d.route);
         // To the microgram; a whole number of mg as an integer (4, not 4.0).
         let total_mg = (d.total_mg * 1000.0).round() / 1000.0;
@@ -892,6 +900,21 @@ impl<'a> Builder<'a> {
                 "dose": quantity(total_mg, "mg", "mg"),
             },
         });
+        // A lot belongs to the product given: a contained Medication with its batch, which
+        // the administration references (FHIR R4 Medication.batch.lotNumber).
+        if let Some(lot) = &d.lot {
+            let id = format!("med-{}", e.id);
+            if let Some(obj) = ma.as_object_mut() {
+                obj.remove("medicationCodeableConcept");
+            }
+            ma["contained"] = json!([{
+                "resourceType": "Medication",
+                "id": id,
+                "code": medication,
+                "batch": { "lotNumber": lot },
+            }]);
+            ma["medicationReference"] = json!({ "reference": format!("#{id}") });
+        }
         match d.over_min {
             Some(m) => {
                 let end = e.event_time + TimeDelta::minutes(i64::from(m));

@@ -346,6 +346,21 @@ impl<'a> SessionView<'a> {
             .collect()
     }
 
+    /// A dose's amount as the dose tables show it, with its devices and lot when charted
+    /// (`amount` is the table's own words for the amount, e.g. "56 mg").
+    pub fn dose_with_details(amount: String, d: &Dose) -> String {
+        let mut out = amount;
+        match d.devices {
+            Some(1) => out.push_str(" (1 device)"),
+            Some(n) => out.push_str(&format!(" ({n} devices)")),
+            None => {}
+        }
+        if let Some(lot) = &d.lot {
+            out.push_str(&format!(", lot {lot}"));
+        }
+        out
+    }
+
     /// Total milligrams per drug, in order of first dose, when more than one dose stands.
     pub fn dose_totals(&self) -> Vec<(String, f64)> {
         let doses = self.doses();

@@ -105,9 +105,20 @@ pub fn dose() -> impl Strategy<Value = Payload> {
         unit,
         route,
         proptest::option::of(1u32..=1440),
+        proptest::option::of(re("[A-Z0-9][A-Z0-9-]{0,19}")),
     )
-        .prop_map(|(drug, thousandths, unit, route, over_min)| {
-            let amount = f64::from(thousandths) / 1000.0;
+        .prop_map(|(drug, thousandths, unit, route, over_min, lot)| {
+            // A drug given by device (esketamine IN) comes in whole devices, in mg.
+            let device_mg = config()
+                .alerts
+                .doses
+                .for_drug(&drug, route)
+                .and_then(|l| l.device_mg);
+            let devices = device_mg.map(|_| u8::try_from(1 + thousandths % 30).unwrap());
+            let (amount, unit) = match (device_mg, devices) {
+                (Some(mg), Some(n)) => (mg * f64::from(n), DoseUnit::Mg),
+                _ => (f64::from(thousandths) / 1000.0, unit),
+            };
             let (total_mg, weight_kg) = match unit {
                 DoseUnit::Mg => (amount, None),
                 DoseUnit::Mcg => (amount / 1000.0, None),
@@ -124,6 +135,8 @@ pub fn dose() -> impl Strategy<Value = Payload> {
                 over_min,
                 total_mg,
                 weight_kg,
+                devices,
+                lot,
             }
         })
         // Only doses a clinic can chart: beyond its ceiling a dose is refused as a typo.

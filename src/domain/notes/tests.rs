@@ -129,6 +129,8 @@ fn dosing_lines() -> Vec<ChartLine> {
             over_min: None,
             total_mg: 52.5,
             weight_kg: Some(70.0),
+            devices: None,
+            lot: None,
         }),
         vec![],
     );
@@ -645,6 +647,8 @@ fn vitals_summary_without_vitals() {
             over_min: None,
             total_mg: 100.0,
             weight_kg: None,
+            devices: None,
+            lot: None,
         }),
         vec![],
     );
@@ -658,6 +662,8 @@ fn vitals_summary_without_vitals() {
             over_min: Some(40),
             total_mg: 35.0,
             weight_kg: Some(70.0),
+            devices: None,
+            lot: None,
         }),
         vec![],
     );
@@ -710,6 +716,8 @@ fn alerts_resolve_on_the_first_later_reading_of_their_kind() {
             over_min: None,
             total_mg: 50.0,
             weight_kg: None,
+            devices: None,
+            lot: None,
         }),
         vec![],
     );

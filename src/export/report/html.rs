@@ -297,6 +297,7 @@ fn doses(out: &mut String, v: &SessionView<'_>) {
             ),
             _ => format!("{} {}", trim_number(d.amount, 3), d.unit.label()),
         };
+        let dose = SessionView::dose_with_details(dose, d);
         w!(
             out,
             "<tr><td class=\"time\">{}</td><td class=\"time\">{}</td><td>{}</td><td class=\"num\">{}</td>\

@@ -217,6 +217,7 @@ fn session(out: &mut String, record: &Record, v: &SessionView<'_>, level: usize)
                     ),
                     _ => format!("{} {}", trim_number(d.amount, 3), d.unit.label()),
                 };
+                let dose = SessionView::dose_with_details(dose, d);
                 row(
                     out,
                     &[

@@ -242,6 +242,7 @@ fn flag_marks(line: &ChartLine) -> String {
             FlagCode::DeepSedation => format!("{ALERT}MOAA/S"),
             FlagCode::DoseHigh => format!("{ALERT}dose"),
             FlagCode::Late => LATE.to_string(),
+            FlagCode::LotMissing => "no lot".to_string(),
         })
         .collect::<Vec<_>>()
         .join(" ")

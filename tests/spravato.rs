@@ -1,0 +1,188 @@
+//! Spravato (esketamine) sessions through the real binary: intranasal devices, lot numbers,
+//! dissociation (CADSS-6) and respiratory status, on the chart and in every export.
+
+mod common;
+
+use common::Home;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn entries(home: &Home, session: &str) -> Vec<Value> {
+    home.show_json(session)["entries"]
+        .as_array()
+        .expect("entries")
+        .clone()
+}
+
+fn of_kind(all: &[Value], kind: &str) -> Vec<Value> {
+    all.iter().filter(|e| e["kind"] == kind).cloned().collect()
+}
+
+/// The flags of an entry, without the late-entry mark (lines here are charted with @-Nm).
+fn flag_codes(entry: &Value) -> Vec<String> {
+    entry["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .filter(|c| c != "late")
+        .collect()
+}
+
+fn log(home: &Home, session: &str, line: &str) -> String {
+    home.ok(&["log", "--session", session, line])
+}
+
+/// The FHIR validator's Python (`bash .ci/test` creates target/fhir-venv).
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("KAPCHART_FHIR_PYTHON").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fhir-venv/bin/python");
+    assert!(
+        venv.exists(),
+        "FHIR validation needs fhir.resources: run bash .ci/test or set KAPCHART_FHIR_PYTHON"
+    );
+    venv
+}
+
+fn validate_fhir(json: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("spravato.json");
+    std::fs::write(&file, json).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fhir_validate.py");
+    let out = Command::new(python())
+        .arg(script)
+        .arg(&file)
+        .output()
+        .expect("run the FHIR validator");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "FHIR R4B validation failed:\n{text}");
+    assert!(text.contains("1 bundle(s) valid"), "{text}");
+}
+
+#[test]
+fn an_intranasal_dose_knows_its_devices_and_refuses_a_count_that_disagrees() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    log(&home, &session, "@-30m bp 128/82 hr 74");
+    log(&home, &session, "@-20m dose esketamine 56mg IN lot ABC123");
+    let all = entries(&home, &session);
+    let doses = of_kind(&all, "dose");
+    assert_eq!(doses.len(), 1);
+    assert_eq!(doses[0]["payload"]["devices"], 2, "{}", doses[0]);
+    assert_eq!(doses[0]["payload"]["lot"], "ABC123");
+    assert_eq!(
+        doses[0]["summary"],
+        "Dose esketamine 56 mg IN, 2 devices, lot ABC123"
+    );
+    assert!(flag_codes(&doses[0]).is_empty(), "{}", doses[0]);
+
+    // Devices that disagree with the mg, or a dose that is not whole devices: refused,
+    // naming both, and nothing written.
+    let err = home.fails(
+        &[
+            "log",
+            "--session",
+            &session,
+            "dose esketamine 56mg IN devices 3",
+        ],
+        1,
+    );
+    assert!(
+        err.contains("3 devices of esketamine IN are 84 mg"),
+        "{err}"
+    );
+    assert!(err.contains("the dose is 56 mg (2 devices)"), "{err}");
+    let err = home.fails(
+        &["log", "--session", &session, "dose esketamine 70mg IN"],
+        1,
+    );
+    assert!(err.contains("comes in devices of 28 mg"), "{err}");
+    assert_eq!(of_kind(&entries(&home, &session), "dose").len(), 1);
+}
+
+#[test]
+fn devices_charted_one_by_one_start_the_clock_at_the_first() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    log(&home, &session, "@-40m bp 128/82 hr 74");
+    log(&home, &session, "@-30m dose esketamine 28mg IN lot ABC123");
+    log(
+        &home,
+        &session,
+        "@-25m dose esketamine 28mg IN lot ABC123 devices 1",
+    );
+    let all = entries(&home, &session);
+    let doses = of_kind(&all, "dose");
+    assert_eq!(doses.len(), 2);
+    assert!(doses.iter().all(|d| d["payload"]["devices"] == 1));
+    // The T+40 BP counts from the first device (30 minutes ago), not the second.
+    let checks: Value =
+        serde_json::from_str(&home.ok(&["session", "checks", &session, "--json"])).unwrap();
+    let bp40 = checks["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["t_plus_min"] == 40)
+        .unwrap_or_else(|| panic!("no T+40 in {checks}"))
+        .clone();
+    let due = chrono::DateTime::parse_from_rfc3339(bp40["due"].as_str().unwrap()).unwrap();
+    let first =
+        chrono::DateTime::parse_from_rfc3339(doses[0]["event_time"].as_str().unwrap()).unwrap();
+    assert_eq!(due - first, chrono::Duration::minutes(40));
+}
+
+#[test]
+fn a_dose_without_the_lot_the_clinic_requires_is_marked_and_the_lot_reaches_every_export() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    log(&home, &session, "@-30m bp 128/82 hr 74");
+    // The shipped config requires a lot for esketamine, not for ondansetron.
+    log(&home, &session, "@-25m dose ondansetron 4mg PO");
+    log(&home, &session, "@-20m dose esketamine 56mg IN");
+    log(&home, &session, "@-10m dose esketamine 28mg IN lot LOT-77");
+    let all = entries(&home, &session);
+    let doses = of_kind(&all, "dose");
+    assert!(flag_codes(&doses[0]).is_empty(), "{}", doses[0]);
+    assert_eq!(flag_codes(&doses[1]), ["lot-missing"], "{}", doses[1]);
+    assert!(flag_codes(&doses[2]).iter().all(|c| c != "lot-missing"));
+    let text = home.ok(&["session", "show", &session]);
+    assert!(text.contains("lot number missing: esketamine"), "{text}");
+
+    let md = home.ok(&["export", "--session", &session, "--format", "md"]);
+    assert!(md.contains("28 mg (1 device), lot LOT-77"), "{md}");
+    assert!(md.contains("56 mg (2 devices)"), "{md}");
+    let html = home.ok(&["export", "--session", &session, "--format", "html"]);
+    assert!(html.contains("28 mg (1 device), lot LOT-77"), "{html}");
+    let fhir = home.ok(&["export", "--session", &session, "--format", "fhir"]);
+    let bundle: Value = serde_json::from_str(&fhir).unwrap();
+    let with_lot: Vec<&Value> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["resourceType"] == "MedicationAdministration")
+        .filter(|r| r["contained"].is_array())
+        .collect();
+    assert_eq!(with_lot.len(), 1, "{fhir}");
+    let med = &with_lot[0]["contained"][0];
+    assert_eq!(med["resourceType"], "Medication");
+    assert_eq!(med["batch"]["lotNumber"], "LOT-77");
+    assert_eq!(
+        with_lot[0]["medicationReference"]["reference"],
+        format!("#{}", med["id"].as_str().unwrap())
+    );
+    assert!(
+        with_lot[0]["dosage"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("1 device, lot LOT-77")
+    );
+    validate_fhir(&fhir);
+}
