@@ -186,3 +186,92 @@ fn a_dose_without_the_lot_the_clinic_requires_is_marked_and_the_lot_reaches_ever
     );
     validate_fhir(&fhir);
 }
+
+#[test]
+fn dissociation_and_respiratory_status_are_charted_flagged_and_exported() {
+    let home = Home::new();
+    // A clinic sets a CADSS-6 alert level (none is shipped: there is no published cut-off).
+    let config_dir = home.path().join("xdg-config").join("kapchart");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(
+        config_dir.join("config.toml"),
+        "[alerts]\ncadss6_total_at_or_above = 4\n",
+    )
+    .unwrap();
+    let (_, session) = home.with_dosing_session();
+    log(
+        &home,
+        &session,
+        "@-60m bp 128/82 hr 74 spo2 98 rr 14 resp ok",
+    );
+    log(&home, &session, "@-50m dose esketamine 56mg IN lot ABC123");
+    log(&home, &session, "@-30m cadss 1 0 2 0 1 0 moaas 4");
+    log(
+        &home,
+        &session,
+        "@-25m spo2 91 rr 7 resp depressed shallow breathing, chin lift",
+    );
+    log(&home, &session, "@-10m cadss 0 0 0 0 0 0 resp ok");
+    let all = entries(&home, &session);
+    let cadss = of_kind(&all, "dissociation");
+    assert_eq!(cadss.len(), 2);
+    assert_eq!(
+        cadss[0]["payload"]["cadss6"],
+        serde_json::json!([1, 0, 2, 0, 1, 0])
+    );
+    assert_eq!(cadss[0]["summary"], "CADSS-6 4 (items 1 0 2 0 1 0)");
+    assert_eq!(flag_codes(&cadss[0]), ["dissociation"]);
+    assert!(flag_codes(&cadss[1]).is_empty());
+    let resp = of_kind(&all, "respiration");
+    assert_eq!(resp.len(), 3);
+    assert_eq!(resp[1]["payload"]["depressed"], true);
+    assert_eq!(resp[1]["payload"]["note"], "shallow breathing, chin lift");
+    assert_eq!(flag_codes(&resp[1]), ["resp-depressed"]);
+    assert!(flag_codes(&resp[0]).is_empty() && flag_codes(&resp[2]).is_empty());
+
+    // Out of range or short: refused with what is expected, nothing written.
+    let err = home.fails(&["log", "--session", &session, "cadss 1 0 5 0 1 0"], 1);
+    assert!(
+        err.contains("item 3 must be a whole number from 0 to 4"),
+        "{err}"
+    );
+    let err = home.fails(&["log", "--session", &session, "resp fine"], 1);
+    assert!(err.contains("ok or depressed"), "{err}");
+    assert_eq!(of_kind(&entries(&home, &session), "dissociation").len(), 2);
+
+    let md = home.ok(&["export", "--session", &session, "--format", "md"]);
+    assert!(md.contains("CADSS-6 4 (items 1 0 2 0 1 0)"), "{md}");
+    assert!(
+        md.contains("Respiration: depressed: shallow breathing, chin lift"),
+        "{md}"
+    );
+    let html = home.ok(&["export", "--session", &session, "--format", "html"]);
+    assert!(html.contains("CADSS-6 4 (items 1 0 2 0 1 0)"), "{html}");
+    let fhir = home.ok(&["export", "--session", &session, "--format", "fhir"]);
+    let bundle: Value = serde_json::from_str(&fhir).unwrap();
+    let observations: Vec<&Value> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["resourceType"] == "Observation")
+        .collect();
+    let cadss_obs: Vec<&&Value> = observations
+        .iter()
+        .filter(|o| o["code"]["coding"][0]["code"] == "cadss6")
+        .collect();
+    assert_eq!(cadss_obs.len(), 2);
+    assert_eq!(cadss_obs[0]["valueInteger"], 4);
+    assert_eq!(cadss_obs[0]["component"].as_array().unwrap().len(), 6);
+    assert_eq!(cadss_obs[0]["component"][2]["valueInteger"], 2);
+    assert_eq!(cadss_obs[0]["interpretation"][0]["coding"][0]["code"], "H");
+    let depressed = observations
+        .iter()
+        .find(|o| o["valueCodeableConcept"]["coding"][0]["code"] == "resp-depressed")
+        .expect("a respiratory depression observation");
+    assert_eq!(
+        depressed["valueCodeableConcept"]["text"],
+        "respiratory depression: shallow breathing, chin lift"
+    );
+    validate_fhir(&fhir);
+}

@@ -10,6 +10,10 @@ use std::fmt;
 pub enum Payload {
     Vitals(VitalSigns),
     Sedation(Sedation),
+    /// A CADSS-6 dissociation score (the short form used with esketamine).
+    Dissociation(Dissociation),
+    /// Respiratory status: breathing unremarkable, or respiratory depression.
+    Respiration(Respiration),
     Dose(Dose),
     Observation(Observation),
     /// Withdraws the entry it corrects; the reason lives on the entry.
@@ -48,6 +52,8 @@ impl Payload {
         match self {
             Payload::Vitals(_) => "vitals",
             Payload::Sedation(_) => "sedation",
+            Payload::Dissociation(_) => "dissociation",
+            Payload::Respiration(_) => "respiration",
             Payload::Dose(_) => "dose",
             Payload::Observation(_) => "observation",
             Payload::Strike => "strike",
@@ -107,6 +113,33 @@ pub struct BloodPressure {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sedation {
     pub moaas: u8,
+}
+
+/// CADSS-6, the six-item short form of the Clinician-Administered Dissociative States Scale
+/// used with esketamine: items 1, 2, 6, 7, 15 and 22 of the 23-item CADSS (Rodrigues et al.,
+/// J Affect Disord 2021;282:160; not validated as a stand-alone scale). Each item is scored
+/// from 0 up to `[measures] cadss6_item_max` (0-4 in the reference, marked unconfirmed there:
+/// clinical.md section 3). The items are kept in that order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dissociation {
+    pub cadss6: [u8; 6],
+}
+
+impl Dissociation {
+    pub fn total(&self) -> u16 {
+        self.cadss6.iter().map(|i| u16::from(*i)).sum()
+    }
+}
+
+/// Respiratory status, charted alongside SpO2 and RR: the Spravato REMS (modified 31 Dec
+/// 2024) monitors until respiratory depression has resolved (clinical.md section 2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Respiration {
+    /// True when the clinician sees respiratory depression.
+    pub depressed: bool,
+    /// What was seen (shallow breathing, apnoea, what was done), when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -309,6 +342,21 @@ impl fmt::Display for Payload {
         match self {
             Payload::Vitals(v) => write!(f, "{v}"),
             Payload::Sedation(s) => write!(f, "MOAA/S {}", s.moaas),
+            Payload::Dissociation(d) => {
+                let items: Vec<String> = d.cadss6.iter().map(u8::to_string).collect();
+                write!(f, "CADSS-6 {} (items {})", d.total(), items.join(" "))
+            }
+            Payload::Respiration(r) => {
+                f.write_str(if r.depressed {
+                    "Respiration: depressed"
+                } else {
+                    "Respiration: ok"
+                })?;
+                if let Some(n) = &r.note {
+                    write!(f, ": {n}")?;
+                }
+                Ok(())
+            }
             Payload::Dose(d) => write!(f, "Dose {d}"),
             Payload::Observation(o) => write!(f, "{}", o.text),
             Payload::Strike => f.write_str("struck"),

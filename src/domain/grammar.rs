@@ -3,6 +3,7 @@
 //! ```text
 //! [@14:05 | @-10m]  bp 128/82 hr 74 spo2 97 rr 14 temp 36.8   (one vitals entry)
 //!                   moaas 4                                   (sedation score)
+//!                   cadss 1 0 2 0 1 0 | resp ok | resp depressed TEXT (see `monitoring`)
 //!                   dose ketamine 0.5mg/kg IV over 40m        (one entry per dose)
 //!                   dose esketamine 56mg IN devices 2 lot ABC123
 //!                   obs calm, eyes closed #music "I feel light"
@@ -31,6 +32,8 @@ pub const KEYWORDS: &[&str] = &[
     "rr",
     "temp",
     "moaas",
+    "cadss",
+    "resp",
     "dose",
     "obs",
     "screen",
@@ -235,6 +238,15 @@ pub fn format_payload(p: &Payload) -> Option<String> {
             Some(parts.join(" "))
         }
         Payload::Sedation(s) => Some(format!("moaas {}", s.moaas)),
+        Payload::Dissociation(d) => Some(format!(
+            "cadss {}",
+            d.cadss6
+                .iter()
+                .map(u8::to_string)
+                .collect::<Vec<_>>()
+                .join(" ")
+        )),
+        Payload::Respiration(r) => Some(monitoring::format_resp(r)),
         Payload::Dose(d) => {
             let base = format!(
                 "dose {} {}{} {}",
@@ -394,6 +406,8 @@ fn keyword_example(kw: &str) -> &'static str {
         "rr" => EX_RR,
         "temp" => EX_TEMP,
         "moaas" => EX_MOAAS,
+        "cadss" => monitoring::EX_CADSS,
+        "resp" => monitoring::EX_RESP,
         "dose" => EX_DOSE,
         _ => EX_OBS,
     }
@@ -695,6 +709,8 @@ fn parse_segments<Tz: TimeZone>(
                 })?;
                 entries.push(Payload::Sedation(Sedation { moaas }));
             }
+            "cadss" => entries.push(monitoring::parse_cadss(tok, cur, ctx.measures)?),
+            "resp" => entries.push(monitoring::parse_resp(tok, cur)?),
             "dose" => entries.push(Payload::Dose(parse_dose(cur, ctx)?)),
             "screen" => entries.push(course::parse_screening(tok, cur)?),
             "eligibility" => entries.push(course::parse_eligibility(cur)?),
@@ -1229,6 +1245,7 @@ fn parse_observation(text: &str, offset: usize) -> Result<Observation, GrammarEr
 
 mod course;
 mod devices;
+mod monitoring;
 mod near_miss;
 #[cfg(test)]
 mod tests;

@@ -95,12 +95,22 @@ pub struct MeasureRules {
     /// PCL-5 totals at or above this are "at or above provisional cut-off". The reference
     /// gives a provisional PTSD cut-off of 31-33 (clinical.md section 4); default 33.
     pub pcl5_cutoff: u16,
+    /// The highest score of one CADSS-6 item. The reference scores each item 0-4 and marks
+    /// that unconfirmed (clinical.md section 3): a clinic that scores otherwise sets it.
+    pub cadss6_item_max: u8,
 }
 
 impl Default for MeasureRules {
     fn default() -> Self {
-        MeasureRules { pcl5_cutoff: 33 }
+        MeasureRules {
+            pcl5_cutoff: 33,
+            cadss6_item_max: 4,
+        }
     }
+}
+
+fn default_cadss6_item_max() -> u8 {
+    MeasureRules::default().cadss6_item_max
 }
 
 /// The `[measures]` table as written, before it is checked.
@@ -108,6 +118,8 @@ impl Default for MeasureRules {
 #[serde(deny_unknown_fields)]
 struct MeasureRulesToml {
     pcl5_cutoff: u16,
+    #[serde(default = "default_cadss6_item_max")]
+    cadss6_item_max: u8,
 }
 
 impl TryFrom<MeasureRulesToml> for MeasureRules {
@@ -120,8 +132,16 @@ impl TryFrom<MeasureRulesToml> for MeasureRules {
                 t.pcl5_cutoff
             ));
         }
+        if t.cadss6_item_max == 0 || t.cadss6_item_max > 10 {
+            return Err(format!(
+                "measures cadss6_item_max {} must be between 1 and 10 (each CADSS-6 item is \
+                 scored from 0 to it; 4 in the reference)",
+                t.cadss6_item_max
+            ));
+        }
         Ok(MeasureRules {
             pcl5_cutoff: t.pcl5_cutoff,
+            cadss6_item_max: t.cadss6_item_max,
         })
     }
 }

@@ -356,6 +356,17 @@ fn reading(code: FlagCode, e: &Entry) -> Option<String> {
         (Payload::Vitals(v), FlagCode::HrHigh | FlagCode::HrLow) => v.hr.map(|h| format!("HR {h}")),
         (Payload::Vitals(v), FlagCode::RrLow) => v.rr.map(|r| format!("RR {r}")),
         (Payload::Sedation(s), FlagCode::DeepSedation) => Some(format!("MOAA/S {}", s.moaas)),
+        (Payload::Dissociation(d), FlagCode::Dissociation) => {
+            Some(format!("CADSS-6 {}", d.total()))
+        }
+        (Payload::Respiration(r), FlagCode::RespDepressed) => Some(
+            if r.depressed {
+                "respiratory depression"
+            } else {
+                "breathing ok"
+            }
+            .to_string(),
+        ),
         _ => None,
     }
 }
@@ -658,6 +669,8 @@ impl<'a> Record<'a> {
                 ("low", "back above alert level by")
             }
             FlagCode::DeepSedation => ("(deep sedation)", "lighter by"),
+            FlagCode::Dissociation => ("(dissociation)", "lower by"),
+            FlagCode::RespDepressed => ("charted", "resolved by"),
             // A dose is not "resolved" by a later reading; its acknowledgement is what counts.
             FlagCode::DoseHigh => ("given", ""),
             FlagCode::Late | FlagCode::LotMissing => ("", ""),

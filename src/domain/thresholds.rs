@@ -23,6 +23,10 @@ pub enum FlagCode {
     DeepSedation,
     /// A dose above its drug's and route's alert level (`[alerts.doses]`).
     DoseHigh,
+    /// A CADSS-6 total at or above the clinic's alert level.
+    Dissociation,
+    /// Respiratory depression charted (`resp depressed`).
+    RespDepressed,
     /// Written more than the configured time after it happened.
     Late,
     /// A dose of a drug the clinic charts with its lot number, without one
@@ -83,6 +87,18 @@ pub struct AlertThresholds {
     /// Spravato REMS Patient Monitoring Form asks for the lot, clinical.md section 2).
     #[serde(default)]
     pub lot_required_for: Vec<String>,
+    /// Flag a CADSS-6 total at or above this (0-24 with items scored 0-4). No published
+    /// cut-off: unset, no CADSS-6 total is flagged (see assets/config.toml).
+    #[serde(default)]
+    pub cadss6_total_at_or_above: Option<u16>,
+    /// Flag respiratory depression charted with `resp depressed` (Spravato REMS, modified
+    /// 31 Dec 2024: monitor until respiratory depression resolves).
+    #[serde(default = "flag_by_default")]
+    pub respiratory_depression: bool,
+}
+
+fn flag_by_default() -> bool {
+    true
 }
 
 impl AlertThresholds {
@@ -98,6 +114,26 @@ impl AlertThresholds {
                     s.moaas, self.moaas_at_or_below
                 ),
             }],
+            Payload::Dissociation(d)
+                if self
+                    .cadss6_total_at_or_above
+                    .is_some_and(|level| d.total() >= level) =>
+            {
+                vec![Flag {
+                    code: FlagCode::Dissociation,
+                    text: format!(
+                        "CADSS-6 {} (alert at >= {})",
+                        d.total(),
+                        self.cadss6_total_at_or_above.unwrap_or_default()
+                    ),
+                }]
+            }
+            Payload::Respiration(r) if r.depressed && self.respiratory_depression => {
+                vec![Flag {
+                    code: FlagCode::RespDepressed,
+                    text: "respiratory depression".to_string(),
+                }]
+            }
             Payload::Dose(d) => {
                 let mut flags: Vec<Flag> = self
                     .doses
@@ -210,6 +246,8 @@ pub(crate) fn defaults_for_tests() -> AlertThresholds {
         moaas_at_or_below: 2,
         doses: DoseLevels::default(),
         lot_required_for: vec!["esketamine".into()],
+        cadss6_total_at_or_above: Some(4),
+        respiratory_depression: true,
     }
 }
 
@@ -326,6 +364,30 @@ mod tests {
             flags[0].text,
             "esketamine 112 mg IN above the alert level of 84 mg IN"
         );
+    }
+
+    #[test]
+    fn dissociation_and_respiratory_depression_flag_at_their_levels() {
+        use crate::domain::entry::{Dissociation, Respiration};
+        let cadss = |items| Payload::Dissociation(Dissociation { cadss6: items });
+        assert!(codes(&cadss([1, 0, 1, 0, 1, 0]), false).is_empty());
+        assert_eq!(
+            codes(&cadss([1, 0, 2, 0, 1, 0]), false),
+            [FlagCode::Dissociation]
+        );
+        let mut off = defaults_for_tests();
+        off.cadss6_total_at_or_above = None;
+        assert!(off.flags_for(&cadss([4; 6]), false).is_empty());
+        let resp = |depressed| {
+            Payload::Respiration(Respiration {
+                depressed,
+                note: None,
+            })
+        };
+        assert!(codes(&resp(false), false).is_empty());
+        assert_eq!(codes(&resp(true), false), [FlagCode::RespDepressed]);
+        off.respiratory_depression = false;
+        assert!(off.flags_for(&resp(true), false).is_empty());
     }
 
     #[test]

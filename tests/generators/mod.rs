@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use kapchart::config::Config;
-use kapchart::domain::entry::{Acknowledgement, AldreteScore, RideHome, RiskAssessment, Text};
+use kapchart::domain::entry::{
+    Acknowledgement, AldreteScore, Dissociation, Respiration, RideHome, RiskAssessment, Text,
+};
 use kapchart::domain::grammar::ParseContext;
 use kapchart::domain::measures::{Instrument, MeasureRules, score};
 use kapchart::domain::screening::{
@@ -94,6 +96,27 @@ pub fn vitals() -> impl Strategy<Value = Payload> {
 
 pub fn sedation() -> impl Strategy<Value = Payload> {
     (0u8..=5).prop_map(|moaas| Payload::Sedation(Sedation { moaas }))
+}
+
+/// A CADSS-6 score: six items within the shipped item maximum.
+pub fn dissociation() -> impl Strategy<Value = Payload> {
+    let max = config().measures.cadss6_item_max;
+    proptest::array::uniform6(0u8..=max)
+        .prop_map(|cadss6| Payload::Dissociation(Dissociation { cadss6 }))
+}
+
+/// A respiratory status: ok, or depressed with or without what was seen.
+pub fn respiration() -> impl Strategy<Value = Payload> {
+    prop_oneof![
+        Just(Payload::Respiration(Respiration {
+            depressed: false,
+            note: None,
+        })),
+        proptest::option::of(text()).prop_map(|note| Payload::Respiration(Respiration {
+            depressed: true,
+            note,
+        })),
+    ]
 }
 
 pub fn dose() -> impl Strategy<Value = Payload> {
@@ -240,6 +263,8 @@ pub fn valid_payload() -> impl Strategy<Value = Payload> {
     prop_oneof![
         3 => vitals(),
         1 => sedation(),
+        1 => dissociation(),
+        1 => respiration(),
         2 => dose(),
         3 => observation(),
         1 => measure(),
@@ -260,6 +285,10 @@ pub fn takes_the_rest(p: &Payload) -> bool {
             | Payload::Setting(_)
             | Payload::Consent(_)
             | Payload::RiskAssessment(_)
+            | Payload::Respiration(Respiration {
+                depressed: true,
+                ..
+            })
     )
 }
 

@@ -756,6 +756,8 @@ fn keywords_are_the_documented_set() {
             "rr",
             "temp",
             "moaas",
+            "cadss",
+            "resp",
             "dose",
             "obs",
             "screen",

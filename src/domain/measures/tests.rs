@@ -95,7 +95,10 @@ fn pcl5_bands_at_the_configured_cut_off() {
     for (total, name) in want {
         assert_eq!(band_of(Instrument::Pcl5, total), name, "PCL-5 {total}");
     }
-    let at31 = MeasureRules { pcl5_cutoff: 31 };
+    let at31 = MeasureRules {
+        pcl5_cutoff: 31,
+        ..MeasureRules::default()
+    };
     assert_eq!(
         band(Instrument::Pcl5, 30, &at31),
         "below provisional cut-off"
@@ -124,7 +127,13 @@ fn band_boundaries_start_at_zero_and_rise() {
         [0, 5, 10, 15, 20]
     );
     assert_eq!(
-        band_boundaries(Instrument::Pcl5, &MeasureRules { pcl5_cutoff: 31 }),
+        band_boundaries(
+            Instrument::Pcl5,
+            &MeasureRules {
+                pcl5_cutoff: 31,
+                ..MeasureRules::default()
+            }
+        ),
         [
             (0, "below provisional cut-off"),
             (31, "at or above provisional cut-off")

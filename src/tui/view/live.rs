@@ -240,6 +240,8 @@ fn flag_marks(line: &ChartLine) -> String {
             FlagCode::HrHigh | FlagCode::HrLow => format!("{ALERT}HR"),
             FlagCode::RrLow => format!("{ALERT}RR"),
             FlagCode::DeepSedation => format!("{ALERT}MOAA/S"),
+            FlagCode::Dissociation => format!("{ALERT}CADSS"),
+            FlagCode::RespDepressed => format!("{ALERT}resp"),
             FlagCode::DoseHigh => format!("{ALERT}dose"),
             FlagCode::Late => LATE.to_string(),
             FlagCode::LotMissing => "no lot".to_string(),
@@ -258,6 +260,8 @@ fn kind_label(p: &Payload) -> &'static str {
     match p {
         Payload::Vitals(_) => "vitals",
         Payload::Sedation(_) => "sedat",
+        Payload::Dissociation(_) => "cadss",
+        Payload::Respiration(_) => "resp",
         Payload::Dose(_) => "DOSE",
         Payload::Observation(_) => "obs",
         Payload::Strike => "strike",
