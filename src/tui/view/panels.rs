@@ -61,7 +61,7 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
             error,
         } => {
             let n = instrument.item_count();
-            let kinds: Vec<Span<'_>> = crate::domain::measures::Instrument::ALL
+            let kinds: Vec<Span<'_>> = crate::domain::item_forms::FormScale::ALL
                 .iter()
                 .map(|i| {
                     let text = format!(" {} ", i.name());
@@ -88,7 +88,7 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
                 format!(
                     "item {} of {n}: type its answer (0-{})",
                     answers.len() + 1,
-                    instrument.max_item()
+                    instrument.max_item(&app.config.measures)
                 )
             };
             lines.push(Line::styled(status, app.theme.title()));
@@ -96,7 +96,7 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
                 lines.push(Line::styled(format!("✗ {e}"), app.theme.alert()));
             }
             lines.push(Line::styled(
-                "←/→ questionnaire (before the first answer) · Backspace undo · Esc cancel",
+                "←/→ questionnaire or CADSS-6 (before the first answer) · Backspace undo · Esc cancel",
                 app.theme.dim(),
             ));
             let height = lines.len() as u16 + 2;
