@@ -137,3 +137,50 @@ fn patient_and_course_screen_100x30() {
     update(&mut app, Action::PatientOpened(Ok(Box::new(data))));
     insta::assert_snapshot!(render(&app, 100, 30));
 }
+
+/// An esketamine session's CADSS-6 and respiratory status join the flowsheet rows beside the
+/// readings, flagged values marked with `!`; sessions that chart neither keep the columns
+/// they had (the snapshots above).
+#[test]
+fn the_flowsheet_shows_cadss6_and_respiratory_status_when_charted() {
+    let mut f = dosing_session(40);
+    f.log_at(41, "bp 130/84 hr 80 spo2 97 rr 14");
+    f.log_at(42, "cadss 1 0 1 0 1 0 resp ok");
+    f.log_at(44, "spo2 91 rr 7 resp depressed shallow breathing");
+    let app = app_on_session(&f, 45);
+    let screen = render(&app, 160, 48);
+    // The flowsheet is the right-hand panel at this size.
+    let flowsheet: Vec<&str> = screen
+        .lines()
+        .filter_map(|l| l.split("││").nth(1))
+        .collect();
+    let row = |needle: &str| -> Vec<String> {
+        let line = flowsheet
+            .iter()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle} row:\n{screen}"));
+        line.trim_matches('│')
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        row("MOAA/S"),
+        [
+            "Time", "T+", "BP", "HR", "SpO2", "RR", "T°C", "MOAA/S", "CADSS", "Resp"
+        ]
+    );
+    // The CADSS-6 total (3) and "ok" charted a minute later join the 130/84 reading.
+    assert_eq!(
+        row("130/84"),
+        [
+            "10:41", "T+31", "130/84", "80", "97%", "14", "·", "·", "3", "ok"
+        ]
+    );
+    assert_eq!(
+        row("91%!"),
+        [
+            "10:44", "T+34", "·", "·", "91%!", "7!", "·", "·", "·", "depr!"
+        ]
+    );
+}

@@ -411,11 +411,46 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
     frame.render_stateful_widget(table, area, &mut state);
 }
 
-/// One row of the flowsheet: a vitals reading, with the MOAA/S charted alongside it.
+/// One row of the flowsheet: a vitals reading, with the MOAA/S, CADSS-6 total and
+/// respiratory status charted alongside it (each value with whether it was flagged).
 struct FlowRow<'a> {
     at: DateTime<FixedOffset>,
     vitals: Option<&'a ChartLine>,
     moaas: Option<(u8, bool)>,
+    cadss: Option<(u16, bool)>,
+    resp: Option<(&'static str, bool)>,
+}
+
+impl FlowRow<'_> {
+    fn at(at: DateTime<FixedOffset>) -> Self {
+        FlowRow {
+            at,
+            vitals: None,
+            moaas: None,
+            cadss: None,
+            resp: None,
+        }
+    }
+}
+
+/// The row a score charted at `at` joins: the latest within 3 minutes whose `slot` is
+/// free, else a new row of its own.
+fn row_for<'r, 'a>(
+    rows: &'r mut Vec<FlowRow<'a>>,
+    at: DateTime<FixedOffset>,
+    free: impl Fn(&FlowRow<'a>) -> bool,
+) -> &'r mut FlowRow<'a> {
+    let near = rows
+        .iter()
+        .rposition(|r| free(r) && (at - r.at).num_minutes().abs() <= 3);
+    let i = match near {
+        Some(i) => i,
+        None => {
+            rows.push(FlowRow::at(at));
+            rows.len() - 1
+        }
+    };
+    &mut rows[i]
 }
 
 fn flow_rows(live: &Live) -> Vec<FlowRow<'_>> {
@@ -427,10 +462,20 @@ fn flow_rows(live: &Live) -> Vec<FlowRow<'_>> {
     {
         match &l.entry.payload {
             Payload::Vitals(_) => rows.push(FlowRow {
-                at: l.entry.event_time,
                 vitals: Some(l),
-                moaas: None,
+                ..FlowRow::at(l.entry.event_time)
             }),
+            Payload::Dissociation(d) => {
+                let flagged = l.entry.flags.iter().any(|f| f.code.is_alert());
+                row_for(&mut rows, l.entry.event_time, |r| r.cadss.is_none()).cadss =
+                    Some((d.total(), flagged));
+            }
+            Payload::Respiration(resp) => {
+                let flagged = l.entry.flags.iter().any(|f| f.code.is_alert());
+                let word = if resp.depressed { "depr" } else { "ok" };
+                row_for(&mut rows, l.entry.event_time, |r| r.resp.is_none()).resp =
+                    Some((word, flagged));
+            }
             Payload::Sedation(s) => {
                 let flagged = l
                     .entry
@@ -444,9 +489,8 @@ fn flow_rows(live: &Live) -> Vec<FlowRow<'_>> {
                 match near {
                     Some(r) => r.moaas = Some((s.moaas, flagged)),
                     None => rows.push(FlowRow {
-                        at: l.entry.event_time,
-                        vitals: None,
                         moaas: Some((s.moaas, flagged)),
+                        ..FlowRow::at(l.entry.event_time)
                     }),
                 }
             }
@@ -467,7 +511,10 @@ fn draw_flowsheet(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
             None => Cell::from(Span::styled("·", theme.dim())),
         }
     };
-    let mut rows: Vec<Row<'_>> = flow_rows(live)
+    let flow = flow_rows(live);
+    // CADSS-6 and respiratory status columns appear once a session charts them (esketamine).
+    let esketamine_columns = flow.iter().any(|r| r.cadss.is_some() || r.resp.is_some());
+    let mut rows: Vec<Row<'_>> = flow
         .into_iter()
         .map(|r| {
             let has = |code: FlagCode| {
@@ -478,7 +525,7 @@ fn draw_flowsheet(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
                 Payload::Vitals(v) => Some(v),
                 _ => None,
             });
-            Row::new(vec![
+            let mut cells = vec![
                 Cell::from(wall_time(live.data.session().started.date_naive(), r.at)),
                 Cell::from(t_plus(first_dose, r.at)),
                 cell(
@@ -507,14 +554,24 @@ fn draw_flowsheet(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
                     r.moaas.map(|(m, _)| m.to_string()),
                     r.moaas.is_some_and(|(_, f)| f),
                 ),
-            ])
+            ];
+            if esketamine_columns {
+                cells.push(cell(
+                    r.cadss.map(|(c, _)| c.to_string()),
+                    r.cadss.is_some_and(|(_, f)| f),
+                ));
+                cells.push(cell(
+                    r.resp.map(|(w, _)| w.to_string()),
+                    r.resp.is_some_and(|(_, f)| f),
+                ));
+            }
+            Row::new(cells)
         })
         .collect();
     // Newest first, so the latest reading is always in view.
     rows.reverse();
-    let header =
-        Row::new(["Time", "T+", "BP", "HR", "SpO2", "RR", "T°C", "MOAA/S"]).style(theme.title());
-    let widths = [
+    let mut titles = vec!["Time", "T+", "BP", "HR", "SpO2", "RR", "T°C", "MOAA/S"];
+    let mut widths = vec![
         Constraint::Length(
             if live.lines().iter().any(|l| {
                 l.entry.event_time.date_naive() != live.data.session().started.date_naive()
@@ -532,6 +589,11 @@ fn draw_flowsheet(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
         Constraint::Length(5),
         Constraint::Length(6),
     ];
+    if esketamine_columns {
+        titles.extend(["CADSS", "Resp"]);
+        widths.extend([Constraint::Length(5), Constraint::Length(5)]);
+    }
+    let header = Row::new(titles).style(theme.title());
     frame.render_widget(
         Table::new(rows, widths)
             .header(header)
