@@ -184,3 +184,39 @@ fn the_flowsheet_shows_cadss6_and_respiratory_status_when_charted() {
         ]
     );
 }
+
+/// The entry bar's preview says a required lot number is missing before Enter, and stops
+/// saying so once the lot is typed.
+#[test]
+fn the_preview_says_when_a_required_lot_number_is_missing() {
+    let f = dosing_session(10);
+    let mut app = app_on_session(&f, 11);
+    for c in "dose esketamine 56mg IN".chars() {
+        type_char(&mut app, c);
+    }
+    let screen = render(&app, 160, 48);
+    assert!(
+        screen.contains("Dose esketamine 56 mg IN, 2 devices  [lot number missing: esketamine"),
+        "{screen}"
+    );
+    for c in " lot ABC123".chars() {
+        type_char(&mut app, c);
+    }
+    let screen = render(&app, 160, 48);
+    assert!(
+        screen.contains("Dose esketamine 56 mg IN, 2 devices, lot ABC123"),
+        "{screen}"
+    );
+    assert!(!screen.contains("lot number missing"), "{screen}");
+}
+
+fn type_char(app: &mut App, c: char) {
+    update(
+        app,
+        Action::Key(Key {
+            code: kapchart::tui::keymap::KeyName::Char(c),
+            ctrl: false,
+            alt: false,
+        }),
+    );
+}
