@@ -109,10 +109,15 @@ proptest! {
         let struck = charting::strike_entry(&mut chart, target, "in error", &later)
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         written.push((struck, Payload::Strike));
-        let end = Payload::SessionEnd(SessionEnd { reason: end_reason });
-        let ended = charting::record_payloads(&mut chart, config, session, vec![end.clone()], &later)
+        // A session ends through its own use case (a plain form entry is refused), with a
+        // reason whenever anything stands against ending; the reason is stored trimmed.
+        let reason = end_reason
+            .filter(|r| !r.trim().is_empty())
+            .unwrap_or_else(|| "ended early in the property test".into());
+        let ended = charting::end_session(&mut chart, config, session, Vec::new(), Some(&reason), &later)
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
-        written.push((ended[0], end));
+        let end = Payload::SessionEnd(SessionEnd { reason: Some(reason.trim().to_string()) });
+        written.push((ended, end));
         drop(chart);
 
         let chart = Chart::open(&dir.path().join("p.db"), "pw", 5000)
