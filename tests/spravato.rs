@@ -122,6 +122,8 @@ fn devices_charted_one_by_one_start_the_clock_at_the_first() {
     let doses = of_kind(&all, "dose");
     assert_eq!(doses.len(), 2);
     assert!(doses.iter().all(|d| d["payload"]["devices"] == 1));
+    // The label's 5-minute rest was kept: no mark.
+    assert!(doses.iter().all(|d| flag_codes(d).is_empty()), "{doses:?}");
     // The T+40 BP counts from the first device (30 minutes ago), not the second.
     let checks: Value =
         serde_json::from_str(&home.ok(&["session", "checks", &session, "--json"])).unwrap();
@@ -136,6 +138,17 @@ fn devices_charted_one_by_one_start_the_clock_at_the_first() {
     let first =
         chrono::DateTime::parse_from_rfc3339(doses[0]["event_time"].as_str().unwrap()).unwrap();
     assert_eq!(due - first, chrono::Duration::minutes(40));
+
+    // A third device two minutes after the second is marked (not refused, not an alert).
+    log(&home, &session, "@-23m dose esketamine 28mg IN lot ABC123");
+    let third = of_kind(&entries(&home, &session), "dose")[2].clone();
+    assert_eq!(flag_codes(&third), ["device-rest"], "{third}");
+    assert!(
+        third["flags"]
+            .to_string()
+            .contains("device charted 2 min after the previous one (rest between devices: 5 min)"),
+        "{third}"
+    );
 }
 
 #[test]

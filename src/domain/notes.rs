@@ -673,7 +673,7 @@ impl<'a> Record<'a> {
             FlagCode::RespDepressed => ("charted", "resolved by"),
             // A dose is not "resolved" by a later reading; its acknowledgement is what counts.
             FlagCode::DoseHigh => ("given", ""),
-            FlagCode::Late | FlagCode::LotMissing => ("", ""),
+            FlagCode::Late | FlagCode::LotMissing | FlagCode::DeviceRest => ("", ""),
         };
         let no_resolution = matches!(a.flag.code, FlagCode::BpPredose | FlagCode::DoseHigh);
         let mut line = format!("{} {what} at {at}", a.reading);

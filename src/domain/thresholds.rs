@@ -32,12 +32,18 @@ pub enum FlagCode {
     /// A dose of a drug the clinic charts with its lot number, without one
     /// (`[alerts] lot_required_for`).
     LotMissing,
+    /// A device charted sooner after the previous one than the rest between devices
+    /// (`device_rest_min`).
+    DeviceRest,
 }
 
 impl FlagCode {
     /// True for flags about the patient's state (as opposed to record-keeping flags).
     pub fn is_alert(self) -> bool {
-        !matches!(self, FlagCode::Late | FlagCode::LotMissing)
+        !matches!(
+            self,
+            FlagCode::Late | FlagCode::LotMissing | FlagCode::DeviceRest
+        )
     }
 }
 

@@ -272,7 +272,7 @@ fn flag_suffix(code: FlagCode) -> Option<&'static str> {
         FlagCode::DeepSedation => Some("moaas"),
         FlagCode::Dissociation => Some("cadss6"),
         FlagCode::RespDepressed => Some("resp"),
-        FlagCode::DoseHigh | FlagCode::LotMissing => Some("dose"),
+        FlagCode::DoseHigh | FlagCode::LotMissing | FlagCode::DeviceRest => Some("dose"),
         FlagCode::Late => None,
     }
 }
@@ -288,7 +288,7 @@ fn interpretation_code(code: FlagCode) -> Option<(&'static str, &'static str)> {
         }
         FlagCode::Dissociation => Some(("H", "High")),
         FlagCode::RespDepressed => Some(("A", "Abnormal")),
-        FlagCode::Late | FlagCode::LotMissing => None,
+        FlagCode::Late | FlagCode::LotMissing | FlagCode::DeviceRest => None,
     }
 }
 

@@ -245,6 +245,7 @@ fn flag_marks(line: &ChartLine) -> String {
             FlagCode::DoseHigh => format!("{ALERT}dose"),
             FlagCode::Late => LATE.to_string(),
             FlagCode::LotMissing => "no lot".to_string(),
+            FlagCode::DeviceRest => "short rest".to_string(),
         })
         .collect::<Vec<_>>()
         .join(" ")
