@@ -770,10 +770,12 @@ fn csv_has_one_row_per_reading_that_stands() {
             "moaas",
             "flags",
             "author",
-            "entry_id"
+            "entry_id",
+            "cadss6",
+            "resp"
         ]
     );
-    assert!(rows.iter().all(|r| r.len() == 14), "{rows:?}");
+    assert!(rows.iter().all(|r| r.len() == 16), "{rows:?}");
     // The protocol's lapses have rows of their own, at their due times, with no values:
     // the T+40 BP closed 20 minutes late by the T+60 reading, and T+45 missed.
     let lapses: Vec<&Vec<String>> = rows[1..].iter().filter(|r| r[2].is_empty()).collect();
@@ -858,7 +860,7 @@ fn csv_quotes_text_and_defuses_formulas() {
         .into_iter()
         .filter(|r| !r[2].is_empty())
         .collect();
-    assert!(rows.iter().all(|r| r.len() == 14));
+    assert!(rows.iter().all(|r| r.len() == 16));
     assert_eq!(rows[1][12], "Quinn, \"Mara\" MD");
     assert_eq!(rows[4][12], "'=HYPERLINK(\"http://x\",\"y\")");
     assert_eq!(rows[5][12], "'-Lee");
@@ -1047,6 +1049,6 @@ fn an_empty_record_still_renders() {
     assert!(report::markdown(&record, &rules()).contains("No sessions."));
     assert_eq!(
         csv::vitals_csv(&record),
-        "session,event_time,recorded_time,t_plus_min,systolic,diastolic,hr,spo2,rr,temp_c,moaas,flags,author,entry_id\r\n"
+        "session,event_time,recorded_time,t_plus_min,systolic,diastolic,hr,spo2,rr,temp_c,moaas,flags,author,entry_id,cadss6,resp\r\n"
     );
 }

@@ -501,7 +501,7 @@ fn questionnaire_shows_each_item_in_its_words_with_the_scale_and_running_total()
         let mut app = app_on_session(&f, 57);
         key(&mut app, "f2");
         while !render(&app, 80, 24).contains(&format!(" {} ", instrument.name()))
-            || live_instrument(&app) != instrument
+            || live_instrument(&app) != kapchart::domain::item_forms::FormScale::Measure(instrument)
         {
             key(&mut app, "right");
         }
@@ -536,7 +536,7 @@ fn questionnaire_shows_each_item_in_its_words_with_the_scale_and_running_total()
     }
 }
 
-fn live_instrument(app: &App) -> kapchart::domain::measures::Instrument {
+fn live_instrument(app: &App) -> kapchart::domain::item_forms::FormScale {
     match &app.screen {
         Screen::Live(l) => match &l.panel {
             Some(kapchart::tui::live::Panel::Questionnaire { instrument, .. }) => *instrument,
@@ -752,4 +752,87 @@ fn integration_session_lists_the_dosing_alerts_and_whether_they_were_acknowledge
         assert!(shown.contains(present), "lacks {present}: {shown}");
     }
     assert!(!shown.contains("no dose yet"), "{shown}");
+}
+
+/// An esketamine session's CADSS-6 and respiratory status join the flowsheet rows beside the
+/// readings, flagged values marked with `!`; sessions that chart neither keep the columns
+/// they had (the snapshots above).
+#[test]
+fn the_flowsheet_shows_cadss6_and_respiratory_status_when_charted() {
+    let mut f = dosing_session(40);
+    f.log_at(41, "bp 130/84 hr 80 spo2 97 rr 14");
+    f.log_at(42, "cadss 1 0 1 0 1 0 resp ok");
+    f.log_at(44, "spo2 91 rr 7 resp depressed shallow breathing");
+    let app = app_on_session(&f, 45);
+    let screen = render(&app, 160, 48);
+    // The flowsheet is the right-hand panel at this size.
+    let flowsheet: Vec<&str> = screen
+        .lines()
+        .filter_map(|l| l.split("││").nth(1))
+        .collect();
+    let row = |needle: &str| -> Vec<String> {
+        let line = flowsheet
+            .iter()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle} row:\n{screen}"));
+        line.trim_matches('│')
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        row("MOAA/S"),
+        [
+            "Time", "T+", "BP", "HR", "SpO2", "RR", "T°C", "MOAA/S", "CADSS", "Resp"
+        ]
+    );
+    // The CADSS-6 total (3) and "ok" charted a minute later join the 130/84 reading.
+    assert_eq!(
+        row("130/84"),
+        [
+            "10:41", "T+31", "130/84", "80", "97%", "14", "·", "·", "3", "ok"
+        ]
+    );
+    assert_eq!(
+        row("91%!"),
+        [
+            "10:44", "T+34", "·", "·", "91%!", "7!", "·", "·", "·", "depr!"
+        ]
+    );
+}
+
+/// The entry bar's preview says a required lot number is missing before Enter, and stops
+/// saying so once the lot is typed.
+#[test]
+fn the_preview_says_when_a_required_lot_number_is_missing() {
+    let f = dosing_session(10);
+    let mut app = app_on_session(&f, 11);
+    for c in "dose esketamine 56mg IN".chars() {
+        type_char(&mut app, c);
+    }
+    let screen = render(&app, 160, 48);
+    assert!(
+        screen.contains("Dose esketamine 56 mg IN, 2 devices  [lot number missing: esketamine"),
+        "{screen}"
+    );
+    for c in " lot ABC123".chars() {
+        type_char(&mut app, c);
+    }
+    let screen = render(&app, 160, 48);
+    assert!(
+        screen.contains("Dose esketamine 56 mg IN, 2 devices, lot ABC123"),
+        "{screen}"
+    );
+    assert!(!screen.contains("lot number missing"), "{screen}");
+}
+
+fn type_char(app: &mut App, c: char) {
+    update(
+        app,
+        Action::Key(Key {
+            code: kapchart::tui::keymap::KeyName::Char(c),
+            ctrl: false,
+            alt: false,
+        }),
+    );
 }

@@ -507,7 +507,9 @@ fn a_questionnaire_item_by_item_is_charted_as_its_line() {
     assert!(matches!(
         live(&app).panel,
         Some(Panel::Questionnaire {
-            instrument: kapchart::domain::measures::Instrument::Gad7,
+            instrument: kapchart::domain::item_forms::FormScale::Measure(
+                kapchart::domain::measures::Instrument::Gad7
+            ),
             ..
         })
     ));
@@ -539,6 +541,53 @@ fn a_questionnaire_item_by_item_is_charted_as_its_line() {
             .lines()
             .iter()
             .any(|l| l.entry.payload.to_string() == "GAD-7 6 (mild)")
+    );
+}
+
+#[test]
+fn the_item_by_item_form_offers_cadss6_and_charts_it_as_its_line() {
+    let mut f = dosing_session(44);
+    let mut app = open(&f, 45);
+    key(&mut app, "f2");
+    // PHQ-9, GAD-7, PCL-5, then CADSS-6; left from the first wraps to it too.
+    key(&mut app, "left");
+    assert!(matches!(
+        live(&app).panel,
+        Some(Panel::Questionnaire {
+            instrument: kapchart::domain::item_forms::FormScale::Cadss6,
+            ..
+        })
+    ));
+    type_text(&mut app, "105");
+    let Some(Panel::Questionnaire { answers, error, .. }) = &live(&app).panel else {
+        panic!()
+    };
+    assert_eq!(answers, &[1, 0]);
+    assert!(
+        error
+            .as_deref()
+            .unwrap()
+            .contains("item 3 is 5; answers run from 0 to 4"),
+        "{error:?}"
+    );
+    type_text(&mut app, "2010");
+    let effect = key(&mut app, "enter").expect("commit");
+    assert_eq!(
+        effect,
+        Effect::Commit {
+            session: f.session,
+            line: "cadss 1 0 2 0 1 0".into()
+        }
+    );
+    perform(&mut f, &mut app, effect, 46);
+    assert!(live(&app).panel.is_none());
+    assert!(
+        live(&app)
+            .data
+            .chart
+            .lines()
+            .iter()
+            .any(|l| l.entry.payload.to_string() == "CADSS-6 4 (items 1 0 2 0 1 0)")
     );
 }
 

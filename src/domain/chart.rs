@@ -9,7 +9,7 @@ use super::discharge::{self, DischargeConcern, DischargeRules, DischargeState};
 use super::grammar::ParsedLine;
 use super::planning::{PlannedEntry, late_flag};
 use super::protocol::{self, Check, CheckStatus, ProtocolConfig};
-use super::thresholds::{AlertThresholds, Flag};
+use super::thresholds::{AlertThresholds, Flag, FlagCode};
 use super::{ChartLine, Entry, EntryId, EntryStatus, Payload, Session, SessionKind, chart_lines};
 use chrono::{DateTime, Duration, FixedOffset};
 
@@ -140,6 +140,7 @@ impl SessionChart {
                 let predose = !dosed_on_line && self.is_predose(line.event_time);
                 dosed_on_line |= self.starts_clock(payload);
                 let mut flags = self.rules.alerts.flags_for(payload, predose);
+                flags.extend(self.device_rest_flag(payload, line.event_time));
                 flags.extend(late_flag(line.event_time, recorded, self.rules.late_after));
                 PlannedEntry {
                     payload: payload.clone(),
@@ -148,6 +149,43 @@ impl SessionChart {
                 }
             })
             .collect()
+    }
+
+    /// A device charted sooner after the previous device of its drug and route (among the
+    /// doses that stand, at or before `at`) than the clinic's rest between devices: the
+    /// Spravato label rests 5 minutes between devices (clinical.md section 2).
+    fn device_rest_flag(&self, payload: &Payload, at: DateTime<FixedOffset>) -> Option<Flag> {
+        let Payload::Dose(d) = payload else {
+            return None;
+        };
+        d.devices?;
+        let rest = self
+            .rules
+            .alerts
+            .doses
+            .for_drug(&d.drug, d.route)?
+            .device_rest_min?;
+        let previous = self
+            .current()
+            .filter_map(|l| match &l.entry.payload {
+                Payload::Dose(p)
+                    if p.devices.is_some()
+                        && p.route == d.route
+                        && p.drug.eq_ignore_ascii_case(&d.drug)
+                        && l.entry.event_time <= at =>
+                {
+                    Some(l.entry.event_time)
+                }
+                _ => None,
+            })
+            .max()?;
+        let gap = (at - previous).num_minutes();
+        (gap < i64::from(rest)).then(|| Flag {
+            code: FlagCode::DeviceRest,
+            text: format!(
+                "device charted {gap} min after the previous one (rest between devices: {rest} min)"
+            ),
+        })
     }
 
     /// Entries made by a form (discharge items, an acknowledgement, a session end), at `at`.

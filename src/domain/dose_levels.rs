@@ -23,6 +23,12 @@ pub struct RouteLevels {
     pub refuse_above_mg: Option<f64>,
     /// Refuse, as a likely typo, a dose given in mg/kg above this (mg/kg).
     pub refuse_above_mg_per_kg: Option<f64>,
+    /// The drug comes in single-use devices of this many mg (Spravato: 28 mg per intranasal
+    /// device): a dose must be a whole number of devices, and the entry counts them.
+    pub device_mg: Option<f64>,
+    /// The rest between devices, in minutes (Spravato: 5). A device charted sooner after
+    /// the previous one is marked, for the clinician to see; nothing is refused.
+    pub device_rest_min: Option<u32>,
 }
 
 /// Drug name (as in `[drugs] known`) → route (IV, IM, IN, SL, PO) → levels.
@@ -136,6 +142,8 @@ impl DoseLevels {
                     ("alert_above_mg_per_kg", l.alert_above_mg_per_kg),
                     ("refuse_above_mg", l.refuse_above_mg),
                     ("refuse_above_mg_per_kg", l.refuse_above_mg_per_kg),
+                    ("device_mg", l.device_mg),
+                    ("device_rest_min", l.device_rest_min.map(f64::from)),
                 ] {
                     if let Some(v) = v
                         && !(v.is_finite() && v > 0.0)
@@ -192,6 +200,8 @@ mod tests {
             over_min: None,
             total_mg: amount * weight.unwrap_or(1.0),
             weight_kg: weight,
+            devices: None,
+            lot: None,
         }
     }
 

@@ -10,6 +10,10 @@ use std::fmt;
 pub enum Payload {
     Vitals(VitalSigns),
     Sedation(Sedation),
+    /// A CADSS-6 dissociation score (the short form used with esketamine).
+    Dissociation(Dissociation),
+    /// Respiratory status: breathing unremarkable, or respiratory depression.
+    Respiration(Respiration),
     Dose(Dose),
     Observation(Observation),
     /// Withdraws the entry it corrects; the reason lives on the entry.
@@ -48,6 +52,8 @@ impl Payload {
         match self {
             Payload::Vitals(_) => "vitals",
             Payload::Sedation(_) => "sedation",
+            Payload::Dissociation(_) => "dissociation",
+            Payload::Respiration(_) => "respiration",
             Payload::Dose(_) => "dose",
             Payload::Observation(_) => "observation",
             Payload::Strike => "strike",
@@ -107,6 +113,33 @@ pub struct BloodPressure {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sedation {
     pub moaas: u8,
+}
+
+/// CADSS-6, the six-item short form of the Clinician-Administered Dissociative States Scale
+/// used with esketamine: items 1, 2, 6, 7, 15 and 22 of the 23-item CADSS (Rodrigues et al.,
+/// J Affect Disord 2021;282:160; not validated as a stand-alone scale). Each item is scored
+/// from 0 up to `[measures] cadss6_item_max` (0-4 in the reference, marked unconfirmed there:
+/// clinical.md section 3). The items are kept in that order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dissociation {
+    pub cadss6: [u8; 6],
+}
+
+impl Dissociation {
+    pub fn total(&self) -> u16 {
+        self.cadss6.iter().map(|i| u16::from(*i)).sum()
+    }
+}
+
+/// Respiratory status, charted alongside SpO2 and RR: the Spravato REMS (modified 31 Dec
+/// 2024) monitors until respiratory depression has resolved (clinical.md section 2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Respiration {
+    /// True when the clinician sees respiratory depression.
+    pub depressed: bool,
+    /// What was seen (shallow breathing, apnoea, what was done), when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,6 +203,13 @@ pub struct Dose {
     /// The weight the mg/kg dose was computed from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight_kg: Option<f64>,
+    /// Single-use devices the dose took, for a drug given by device (Spravato: one 28 mg
+    /// intranasal device per 2 sprays; `[alerts.doses.esketamine.IN] device_mg`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<u8>,
+    /// The manufacturer's lot number, as printed on the package (the REMS form asks for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot: Option<String>,
 }
 
 /// Free text, with its `#tags` and "patient quotes" pulled out.
@@ -284,6 +324,14 @@ impl fmt::Display for Dose {
         if self.unit != DoseUnit::Mg {
             write!(f, " ({} mg)", trim_number(self.total_mg, 2))?;
         }
+        match self.devices {
+            Some(1) => f.write_str(", 1 device")?,
+            Some(n) => write!(f, ", {n} devices")?,
+            None => {}
+        }
+        if let Some(lot) = &self.lot {
+            write!(f, ", lot {lot}")?;
+        }
         Ok(())
     }
 }
@@ -294,6 +342,21 @@ impl fmt::Display for Payload {
         match self {
             Payload::Vitals(v) => write!(f, "{v}"),
             Payload::Sedation(s) => write!(f, "MOAA/S {}", s.moaas),
+            Payload::Dissociation(d) => {
+                let items: Vec<String> = d.cadss6.iter().map(u8::to_string).collect();
+                write!(f, "CADSS-6 {} (items {})", d.total(), items.join(" "))
+            }
+            Payload::Respiration(r) => {
+                f.write_str(if r.depressed {
+                    "Respiration: depressed"
+                } else {
+                    "Respiration: ok"
+                })?;
+                if let Some(n) = &r.note {
+                    write!(f, ": {n}")?;
+                }
+                Ok(())
+            }
             Payload::Dose(d) => write!(f, "Dose {d}"),
             Payload::Observation(o) => write!(f, "{}", o.text),
             Payload::Strike => f.write_str("struck"),
@@ -379,8 +442,26 @@ mod tests {
             over_min: Some(40),
             total_mg: 35.0,
             weight_kg: Some(70.0),
+            devices: None,
+            lot: None,
         };
         assert_eq!(d.to_string(), "ketamine 0.5 mg/kg IV over 40 min (35 mg)");
+    }
+
+    #[test]
+    fn a_device_dose_shows_its_devices_and_lot() {
+        let d = Dose {
+            drug: "esketamine".into(),
+            amount: 56.0,
+            unit: DoseUnit::Mg,
+            route: Route::IN,
+            over_min: None,
+            total_mg: 56.0,
+            weight_kg: None,
+            devices: Some(2),
+            lot: Some("ABC123".into()),
+        };
+        assert_eq!(d.to_string(), "esketamine 56 mg IN, 2 devices, lot ABC123");
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! ```text
 //! [@14:05 | @-10m]  bp 128/82 hr 74 spo2 97 rr 14 temp 36.8   (one vitals entry)
 //!                   moaas 4                                   (sedation score)
+//!                   cadss 1 0 2 0 1 0 | resp ok | resp depressed TEXT (see `monitoring`)
 //!                   dose ketamine 0.5mg/kg IV over 40m        (one entry per dose)
+//!                   dose esketamine 56mg IN devices 2 lot ABC123
 //!                   obs calm, eyes closed #music "I feel light"
 //! ```
 //!
@@ -30,6 +32,8 @@ pub const KEYWORDS: &[&str] = &[
     "rr",
     "temp",
     "moaas",
+    "cadss",
+    "resp",
     "dose",
     "obs",
     "screen",
@@ -244,6 +248,15 @@ pub fn format_payload(p: &Payload) -> Option<String> {
             Some(parts.join(" "))
         }
         Payload::Sedation(s) => Some(format!("moaas {}", s.moaas)),
+        Payload::Dissociation(d) => Some(format!(
+            "cadss {}",
+            d.cadss6
+                .iter()
+                .map(u8::to_string)
+                .collect::<Vec<_>>()
+                .join(" ")
+        )),
+        Payload::Respiration(r) => Some(monitoring::format_resp(r)),
         Payload::Dose(d) => {
             let base = format!(
                 "dose {} {}{} {}",
@@ -252,10 +265,17 @@ pub fn format_payload(p: &Payload) -> Option<String> {
                 d.unit.label(),
                 d.route.label()
             );
-            Some(match d.over_min {
+            let mut line = match d.over_min {
                 Some(m) => format!("{base} over {m}m"),
                 None => base,
-            })
+            };
+            if let Some(n) = d.devices {
+                line.push_str(&format!(" devices {n}"));
+            }
+            if let Some(lot) = &d.lot {
+                line.push_str(&format!(" lot {lot}"));
+            }
+            Some(line)
         }
         Payload::Observation(o) => {
             let text = o.text.trim();
@@ -396,6 +416,8 @@ fn keyword_example(kw: &str) -> &'static str {
         "rr" => EX_RR,
         "temp" => EX_TEMP,
         "moaas" => EX_MOAAS,
+        "cadss" => monitoring::EX_CADSS,
+        "resp" => monitoring::EX_RESP,
         "dose" => EX_DOSE,
         _ => EX_OBS,
     }
@@ -697,6 +719,8 @@ fn parse_segments<Tz: TimeZone>(
                 })?;
                 entries.push(Payload::Sedation(Sedation { moaas }));
             }
+            "cadss" => entries.push(monitoring::parse_cadss(tok, cur, ctx.measures)?),
+            "resp" => entries.push(monitoring::parse_resp(tok, cur)?),
             "dose" => entries.push(Payload::Dose(parse_dose(cur, ctx)?)),
             "screen" => entries.push(course::parse_screening(tok, cur)?),
             "eligibility" => entries.push(course::parse_eligibility(cur)?),
@@ -917,7 +941,7 @@ fn parse_temp(tok: Token<'_>, cur: &mut Cursor<'_>) -> Result<f64, GrammarError>
 // ---------------------------------------------------------------------------------------
 // Doses
 
-/// `DRUG AMOUNT[UNIT] [UNIT] ROUTE [over DURATION]`, after the `dose` keyword.
+/// `DRUG AMOUNT[UNIT] [UNIT] ROUTE [over DURATION] [devices N] [lot LOT]`, after `dose`.
 fn parse_dose<Tz: TimeZone>(
     cur: &mut Cursor<'_>,
     ctx: &ParseContext<'_, Tz>,
@@ -1066,7 +1090,7 @@ fn parse_dose<Tz: TimeZone>(
         }
     };
 
-    let dose = Dose {
+    let mut dose = Dose {
         drug,
         amount,
         unit,
@@ -1074,7 +1098,10 @@ fn parse_dose<Tz: TimeZone>(
         over_min,
         total_mg,
         weight_kg,
+        devices: None,
+        lot: None,
     };
+    devices::parse_dose_details(cur, ctx.doses, &mut dose, amount_tok)?;
     // Far beyond a usual dose is a slip (10000 for 100), like `hr 0`: the clinic's ceiling
     // for this drug and route is named (`[alerts.doses]`).
     if let Some(message) = ctx.doses.refusal(&dose) {
@@ -1227,6 +1254,8 @@ fn parse_observation(text: &str, offset: usize) -> Result<Observation, GrammarEr
 // ---------------------------------------------------------------------------------------
 
 mod course;
+mod devices;
+mod monitoring;
 mod near_miss;
 #[cfg(test)]
 mod tests;

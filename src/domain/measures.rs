@@ -111,6 +111,9 @@ pub struct MeasureRules {
     /// A GAD-7 change of this many points either way is clinically meaningful (Toussaint et
     /// al., J Affect Disord 2020;265:395: 4 points; unconfirmed here).
     pub gad7_meaningful_change: u16,
+    /// The highest score of one CADSS-6 item. The reference scores each item 0-4 and marks
+    /// that unconfirmed (clinical.md section 3): a clinic that scores otherwise sets it.
+    pub cadss6_item_max: u8,
 }
 
 impl Default for MeasureRules {
@@ -122,8 +125,13 @@ impl Default for MeasureRules {
             phq9_response_percent: 50,
             phq9_remission_below: 5,
             gad7_meaningful_change: 4,
+            cadss6_item_max: 4,
         }
     }
+}
+
+fn default_cadss6_item_max() -> u8 {
+    MeasureRules::default().cadss6_item_max
 }
 
 /// The `[measures]` table as written, before it is checked.
@@ -141,6 +149,8 @@ struct MeasureRulesToml {
     phq9_remission_below: u16,
     #[serde(default = "defaults::gad7_meaningful_change")]
     gad7_meaningful_change: u16,
+    #[serde(default = "default_cadss6_item_max")]
+    cadss6_item_max: u8,
 }
 
 /// The change thresholds a `[measures]` table may leave out (the shipped config has them).
@@ -173,6 +183,7 @@ impl TryFrom<MeasureRulesToml> for MeasureRules {
                 t.pcl5_cutoff
             ));
         }
+        t.check_cadss6()?;
         if t.phq9_response_percent == 0 || t.phq9_response_percent > 100 {
             return Err(format!(
                 "measures phq9_response_percent {} must be between 1 and 100",
@@ -208,7 +219,21 @@ impl TryFrom<MeasureRulesToml> for MeasureRules {
             phq9_response_percent: t.phq9_response_percent,
             phq9_remission_below: t.phq9_remission_below,
             gad7_meaningful_change: t.gad7_meaningful_change,
+            cadss6_item_max: t.cadss6_item_max,
         })
+    }
+}
+
+impl MeasureRulesToml {
+    fn check_cadss6(&self) -> Result<(), String> {
+        if self.cadss6_item_max == 0 || self.cadss6_item_max > 10 {
+            return Err(format!(
+                "measures cadss6_item_max {} must be between 1 and 10 (each CADSS-6 item is \
+                 scored from 0 to it; 4 in the reference)",
+                self.cadss6_item_max
+            ));
+        }
+        Ok(())
     }
 }
 

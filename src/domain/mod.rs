@@ -8,6 +8,7 @@ pub mod dose_levels;
 pub mod entry;
 pub mod grammar;
 pub mod integration;
+pub mod item_forms;
 pub mod measures;
 pub mod medications;
 pub mod notes;

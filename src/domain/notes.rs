@@ -345,6 +345,17 @@ fn reading(code: FlagCode, e: &Entry) -> Option<String> {
         (Payload::Vitals(v), FlagCode::HrHigh | FlagCode::HrLow) => v.hr.map(|h| format!("HR {h}")),
         (Payload::Vitals(v), FlagCode::RrLow) => v.rr.map(|r| format!("RR {r}")),
         (Payload::Sedation(s), FlagCode::DeepSedation) => Some(format!("MOAA/S {}", s.moaas)),
+        (Payload::Dissociation(d), FlagCode::Dissociation) => {
+            Some(format!("CADSS-6 {}", d.total()))
+        }
+        (Payload::Respiration(r), FlagCode::RespDepressed) => Some(
+            if r.depressed {
+                "respiratory depression"
+            } else {
+                "breathing ok"
+            }
+            .to_string(),
+        ),
         _ => None,
     }
 }
@@ -647,9 +658,11 @@ impl<'a> Record<'a> {
                 ("low", "back above alert level by")
             }
             FlagCode::DeepSedation => ("(deep sedation)", "lighter by"),
+            FlagCode::Dissociation => ("(dissociation)", "lower by"),
+            FlagCode::RespDepressed => ("charted", "resolved by"),
             // A dose is not "resolved" by a later reading; its acknowledgement is what counts.
             FlagCode::DoseHigh => ("given", ""),
-            FlagCode::Late => ("", ""),
+            FlagCode::Late | FlagCode::LotMissing | FlagCode::DeviceRest => ("", ""),
         };
         let no_resolution = matches!(a.flag.code, FlagCode::BpPredose | FlagCode::DoseHigh);
         let mut line = format!("{} {what} at {at}", a.reading);

@@ -208,13 +208,19 @@ pub fn check_all_strings(field: Field, value: &serde_json::Value) -> Result<(), 
 /// Text as it may safely reach a terminal: every refused character shown as its escape
 /// (`\u{1b}`), newline and tab kept when `multi_line`.
 pub fn escape_controls(text: &str, multi_line: bool) -> Cow<'_, str> {
-    let keep = |c: char| multi_line && matches!(c, '\n' | '\t');
-    if !text.chars().any(|c| is_hostile(c) && !keep(c)) {
+    // In multi-line text a line break, a tab and the CR of a CRLF line ending (the CSV
+    // export's, RFC 4180) pass: they move the cursor, nothing more.
+    let keep = |c: char, next: Option<char>| {
+        multi_line && (matches!(c, '\n' | '\t') || (c == '\r' && next == Some('\n')))
+    };
+    let hostile_at =
+        |i: usize, c: char| is_hostile(c) && !keep(c, text[i + c.len_utf8()..].chars().next());
+    if !text.char_indices().any(|(i, c)| hostile_at(i, c)) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if is_hostile(c) && !keep(c) {
+    for (i, c) in text.char_indices() {
+        if hostile_at(i, c) {
             out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
         } else {
             out.push(c);
@@ -299,5 +305,8 @@ mod tests {
         assert_eq!(escape_controls("a\u{1b}[2Jb", false), "a\\u{1b}[2Jb");
         assert_eq!(escape_controls("a\nb", true), "a\nb");
         assert_eq!(escape_controls("a\nb", false), "a\\u{a}b");
+        // The CRLF of a CSV line ending passes; a lone CR (which rewrites the line) does not.
+        assert_eq!(escape_controls("a,b\r\nc,d\r\n", true), "a,b\r\nc,d\r\n");
+        assert_eq!(escape_controls("a\rb\r\n", true), "a\\u{d}b\r\n");
     }
 }

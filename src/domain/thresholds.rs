@@ -23,14 +23,27 @@ pub enum FlagCode {
     DeepSedation,
     /// A dose above its drug's and route's alert level (`[alerts.doses]`).
     DoseHigh,
+    /// A CADSS-6 total at or above the clinic's alert level.
+    Dissociation,
+    /// Respiratory depression charted (`resp depressed`).
+    RespDepressed,
     /// Written more than the configured time after it happened.
     Late,
+    /// A dose of a drug the clinic charts with its lot number, without one
+    /// (`[alerts] lot_required_for`).
+    LotMissing,
+    /// A device charted sooner after the previous one than the rest between devices
+    /// (`device_rest_min`).
+    DeviceRest,
 }
 
 impl FlagCode {
     /// True for flags about the patient's state (as opposed to record-keeping flags).
     pub fn is_alert(self) -> bool {
-        self != FlagCode::Late
+        !matches!(
+            self,
+            FlagCode::Late | FlagCode::LotMissing | FlagCode::DeviceRest
+        )
     }
 }
 
@@ -76,6 +89,22 @@ pub struct AlertThresholds {
     /// alert level a dose is flagged; above the ceiling the grammar refuses it as a typo.
     #[serde(default)]
     pub doses: DoseLevels,
+    /// Drugs whose doses are charted with a lot number: a dose without one is marked (the
+    /// Spravato REMS Patient Monitoring Form asks for the lot, clinical.md section 2).
+    #[serde(default)]
+    pub lot_required_for: Vec<String>,
+    /// Flag a CADSS-6 total at or above this (0-24 with items scored 0-4). No published
+    /// cut-off: unset, no CADSS-6 total is flagged (see assets/config.toml).
+    #[serde(default)]
+    pub cadss6_total_at_or_above: Option<u16>,
+    /// Flag respiratory depression charted with `resp depressed` (Spravato REMS, modified
+    /// 31 Dec 2024: monitor until respiratory depression resolves).
+    #[serde(default = "flag_by_default")]
+    pub respiratory_depression: bool,
+}
+
+fn flag_by_default() -> bool {
+    true
 }
 
 impl AlertThresholds {
@@ -91,17 +120,56 @@ impl AlertThresholds {
                     s.moaas, self.moaas_at_or_below
                 ),
             }],
-            Payload::Dose(d) => self
-                .doses
-                .alert(d)
-                .map(|text| Flag {
-                    code: FlagCode::DoseHigh,
-                    text,
-                })
-                .into_iter()
-                .collect(),
+            Payload::Dissociation(d)
+                if self
+                    .cadss6_total_at_or_above
+                    .is_some_and(|level| d.total() >= level) =>
+            {
+                vec![Flag {
+                    code: FlagCode::Dissociation,
+                    text: format!(
+                        "CADSS-6 {} (alert at >= {})",
+                        d.total(),
+                        self.cadss6_total_at_or_above.unwrap_or_default()
+                    ),
+                }]
+            }
+            Payload::Respiration(r) if r.depressed && self.respiratory_depression => {
+                vec![Flag {
+                    code: FlagCode::RespDepressed,
+                    text: "respiratory depression".to_string(),
+                }]
+            }
+            Payload::Dose(d) => {
+                let mut flags: Vec<Flag> = self
+                    .doses
+                    .alert(d)
+                    .map(|text| Flag {
+                        code: FlagCode::DoseHigh,
+                        text,
+                    })
+                    .into_iter()
+                    .collect();
+                if d.lot.is_none() && self.lot_required(&d.drug) {
+                    flags.push(Flag {
+                        code: FlagCode::LotMissing,
+                        text: format!(
+                            "lot number missing: {} is charted with its lot (add lot LOT)",
+                            d.drug
+                        ),
+                    });
+                }
+                flags
+            }
             _ => Vec::new(),
         }
+    }
+
+    /// Whether the clinic charts this drug's doses with a lot number.
+    pub fn lot_required(&self, drug: &str) -> bool {
+        self.lot_required_for
+            .iter()
+            .any(|d| d.trim().eq_ignore_ascii_case(drug.trim()))
     }
 
     fn vital_flags(&self, v: &VitalSigns, before_first_dose: bool) -> Vec<Flag> {
@@ -183,6 +251,9 @@ pub(crate) fn defaults_for_tests() -> AlertThresholds {
         rr_below: 8,
         moaas_at_or_below: 2,
         doses: DoseLevels::default(),
+        lot_required_for: vec!["esketamine".into()],
+        cadss6_total_at_or_above: Some(4),
+        respiratory_depression: true,
     }
 }
 
@@ -287,6 +358,8 @@ mod tests {
                 over_min: None,
                 total_mg: mg,
                 weight_kg: None,
+                devices: None,
+                lot: Some("ABC123".into()),
             })
         };
         assert!(t.flags_for(&d(84.0), false).is_empty());
@@ -297,5 +370,51 @@ mod tests {
             flags[0].text,
             "esketamine 112 mg IN above the alert level of 84 mg IN"
         );
+    }
+
+    #[test]
+    fn dissociation_and_respiratory_depression_flag_at_their_levels() {
+        use crate::domain::entry::{Dissociation, Respiration};
+        let cadss = |items| Payload::Dissociation(Dissociation { cadss6: items });
+        assert!(codes(&cadss([1, 0, 1, 0, 1, 0]), false).is_empty());
+        assert_eq!(
+            codes(&cadss([1, 0, 2, 0, 1, 0]), false),
+            [FlagCode::Dissociation]
+        );
+        let mut off = defaults_for_tests();
+        off.cadss6_total_at_or_above = None;
+        assert!(off.flags_for(&cadss([4; 6]), false).is_empty());
+        let resp = |depressed| {
+            Payload::Respiration(Respiration {
+                depressed,
+                note: None,
+            })
+        };
+        assert!(codes(&resp(false), false).is_empty());
+        assert_eq!(codes(&resp(true), false), [FlagCode::RespDepressed]);
+        off.respiratory_depression = false;
+        assert!(off.flags_for(&resp(true), false).is_empty());
+    }
+
+    #[test]
+    fn a_dose_without_its_required_lot_is_marked_not_alerted() {
+        use crate::domain::entry::{Dose, DoseUnit, Route};
+        let d = |drug: &str, lot: Option<&str>| {
+            Payload::Dose(Dose {
+                drug: drug.into(),
+                amount: 56.0,
+                unit: DoseUnit::Mg,
+                route: Route::IN,
+                over_min: None,
+                total_mg: 56.0,
+                weight_kg: None,
+                devices: Some(2),
+                lot: lot.map(str::to_string),
+            })
+        };
+        assert_eq!(codes(&d("esketamine", None), false), [FlagCode::LotMissing]);
+        assert!(!FlagCode::LotMissing.is_alert());
+        assert!(codes(&d("esketamine", Some("ABC123")), false).is_empty());
+        assert!(codes(&d("ketamine", None), false).is_empty());
     }
 }

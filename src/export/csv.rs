@@ -7,7 +7,8 @@
 //! that closed it: the lapses are part of the record. A MOAA/S score within 3 minutes of an earlier reading joins its
 //! row, as on the live screen (the row keeps the reading's entry id, author and times); a
 //! score with no reading near it has a row of its own. Rows run session by session, in time
-//! order.
+//! order. A CADSS-6 score or respiratory status within 3 minutes of a row joins it too
+//! (`cadss6`, `resp`); one with no row near it has a row of its own.
 //!
 //! Spreadsheets run a cell that starts with `=`, `+`, `-` or `@` as a formula. Text cells
 //! (flags, author) that start with one of those (or with a tab or carriage return) get a
@@ -15,14 +16,16 @@
 //! must stay a number).
 
 use super::Record;
-use super::report::{FlowRow, flow_rows, t_plus_min};
+use super::report::{FlowRow, flow_rows_with_monitoring, t_plus_min};
 use crate::domain::entry::trim_number;
 use crate::domain::notes::check_lapse;
 use crate::domain::protocol::Check;
 use chrono::{DateTime, FixedOffset};
 
 /// The header row, in column order.
-pub const COLUMNS: [&str; 14] = [
+/// `cadss6` (the CADSS-6 total) and `resp` (ok or depressed) come last, so the columns
+/// before them keep their places for spreadsheets made before they were added.
+pub const COLUMNS: [&str; 16] = [
     "session",
     "event_time",
     "recorded_time",
@@ -37,6 +40,8 @@ pub const COLUMNS: [&str; 14] = [
     "flags",
     "author",
     "entry_id",
+    "cadss6",
+    "resp",
 ];
 
 /// "2026-11-26T10:40:00+01:00".
@@ -69,7 +74,13 @@ fn number<T: ToString>(v: Option<T>) -> String {
 fn row(session: i64, first_dose: Option<DateTime<FixedOffset>>, r: &FlowRow<'_>) -> String {
     let e = r.entry();
     let v = r.signs();
-    let flags: Vec<&str> = r.flags().map(|f| f.text.as_str()).collect();
+    // Each flag's words once: entries joined on one row may share a mark (late entry).
+    let mut flags: Vec<&str> = Vec::new();
+    for f in r.flags() {
+        if !flags.contains(&f.text.as_str()) {
+            flags.push(&f.text);
+        }
+    }
     let cells = [
         session.to_string(),
         iso(r.at),
@@ -87,6 +98,8 @@ fn row(session: i64, first_dose: Option<DateTime<FixedOffset>>, r: &FlowRow<'_>)
         text(&flags.join("; ")),
         text(&e.author),
         e.id.to_string(),
+        number(r.cadss6_total()),
+        r.respiration().unwrap_or_default().to_string(),
     ];
     cells.join(",")
 }
@@ -109,10 +122,11 @@ pub fn vitals_csv(record: &Record) -> String {
     out.push_str("\r\n");
     for s in &record.sessions {
         let dose = s.first_dose;
-        let mut rows: Vec<(Option<DateTime<FixedOffset>>, String)> = flow_rows(&s.lines)
-            .iter()
-            .map(|r| (Some(r.at), row(s.session.id, dose, r)))
-            .collect();
+        let mut rows: Vec<(Option<DateTime<FixedOffset>>, String)> =
+            flow_rows_with_monitoring(&s.lines)
+                .iter()
+                .map(|r| (Some(r.at), row(s.session.id, dose, r)))
+                .collect();
         for c in &s.checks {
             if let Some(words) = check_lapse(c) {
                 rows.push((c.due, lapse_row(s.session.id, c, &words)));

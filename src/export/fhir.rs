@@ -48,7 +48,9 @@
 
 use super::{Record, SessionRecord};
 use crate::domain::course::{Addendum, Note};
-use crate::domain::entry::{AldreteScore, Dose, DoseUnit, VitalSigns, trim_number};
+use crate::domain::entry::{
+    AldreteScore, Dissociation, Dose, DoseUnit, Respiration, VitalSigns, trim_number,
+};
 use crate::domain::measures::{Instrument, MeasureResponse, pcl5_clusters};
 use crate::domain::protocol::{Check, CheckKind, CheckStatus};
 use crate::domain::{ChartLine, Correction, Entry, EntryId, EntryStatus, FlagCode, Payload, Route};
@@ -248,6 +250,8 @@ fn resource_keys(payload: &Payload) -> Vec<(&'static str, &'static str)> {
             keys
         }
         Payload::Sedation(_) => vec![("Observation", "moaas")],
+        Payload::Dissociation(_) => vec![("Observation", "cadss6")],
+        Payload::Respiration(_) => vec![("Observation", "resp")],
         Payload::Aldrete(_) => vec![("Observation", "aldrete")],
         Payload::Dose(_) => vec![("MedicationAdministration", "dose")],
         Payload::Measure(_) => vec![
@@ -266,7 +270,9 @@ fn flag_suffix(code: FlagCode) -> Option<&'static str> {
         FlagCode::HrHigh | FlagCode::HrLow => Some("hr"),
         FlagCode::RrLow => Some("rr"),
         FlagCode::DeepSedation => Some("moaas"),
-        FlagCode::DoseHigh => Some("dose"),
+        FlagCode::Dissociation => Some("cadss6"),
+        FlagCode::RespDepressed => Some("resp"),
+        FlagCode::DoseHigh | FlagCode::LotMissing | FlagCode::DeviceRest => Some("dose"),
         FlagCode::Late => None,
     }
 }
@@ -280,7 +286,9 @@ fn interpretation_code(code: FlagCode) -> Option<(&'static str, &'static str)> {
         FlagCode::Spo2Low | FlagCode::HrLow | FlagCode::RrLow | FlagCode::DeepSedation => {
             Some(("L", "Low"))
         }
-        FlagCode::Late => None,
+        FlagCode::Dissociation => Some(("H", "High")),
+        FlagCode::RespDepressed => Some(("A", "Abnormal")),
+        FlagCode::Late | FlagCode::LotMissing | FlagCode::DeviceRest => None,
     }
 }
 
@@ -554,6 +562,8 @@ impl<'a> Builder<'a> {
                 }),
                 ("valueInteger", json!(s.moaas)),
             )],
+            Payload::Dissociation(d) => vec![self.dissociation(line, d)],
+            Payload::Respiration(r) => vec![self.respiration(line, r)],
             Payload::Aldrete(a) => vec![self.aldrete(line, a)],
             Payload::Dose(d) => vec![self.dose(line, d)],
             Payload::Measure(m) => self.measure(line, m),
@@ -677,6 +687,64 @@ impl<'a> Builder<'a> {
 
     /// An Observation of one entry; `value` is the value[x] field and its value (or
     /// "component" and the components).
+    /// CADSS-6: the total as the value, each item (CADSS items 1, 2, 6, 7, 15, 22) as a
+    /// component, in kapchart's CodeSystem (no LOINC code: clinical.md section 7).
+    fn dissociation(&self, line: &ChartLine, d: &Dissociation) -> Value {
+        let mut o = self.observation(
+            line,
+            "cadss6",
+            "survey",
+            json!({
+                "coding": [coding(OBSERVATION_CODES, "cadss6", "CADSS-6 dissociation score")],
+                "text": "CADSS-6 (Clinician-Administered Dissociative States Scale, 6-item short form)",
+            }),
+            ("valueInteger", json!(d.total())),
+        );
+        const CADSS_ITEMS: [u8; 6] = [1, 2, 6, 7, 15, 22];
+        o["component"] = json!(
+            CADSS_ITEMS
+                .iter()
+                .zip(d.cadss6)
+                .map(|(item, score)| {
+                    let code = format!("cadss-item-{item}");
+                    json!({
+                        "code": {
+                            "coding": [coding(OBSERVATION_CODES, &code, &format!("CADSS item {item}"))],
+                        },
+                        "valueInteger": score,
+                    })
+                })
+                .collect::<Vec<_>>()
+        );
+        o
+    }
+
+    /// Respiratory status as the clinician judged it, with what was seen.
+    fn respiration(&self, line: &ChartLine, r: &Respiration) -> Value {
+        let (code, display) = if r.depressed {
+            ("resp-depressed", "respiratory depression")
+        } else {
+            ("resp-ok", "no respiratory depression")
+        };
+        let text = match &r.note {
+            Some(n) => format!("{display}: {n}"),
+            None => display.to_string(),
+        };
+        self.observation(
+            line,
+            "resp",
+            "exam",
+            json!({
+                "coding": [coding(OBSERVATION_CODES, "respiratory-status", "Respiratory status")],
+                "text": "Respiratory status",
+            }),
+            (
+                "valueCodeableConcept",
+                json!({ "coding": [coding(OBSERVATION_CODES, code, display)], "text": text }),
+            ),
+        )
+    }
+
     fn observation(
         &self,
         line: &ChartLine,
@@ -688,6 +756,7 @@ impl<'a> Builder<'a> {
         let e = &line.entry;
         let category_display = match category_code {
             "vital-signs" => "Vital Signs",
+            "exam" => "Exam",
             _ => "Survey",
         };
         let mut o = json!({
@@ -856,6 +925,14 @@ impl<'a> Builder<'a> {
         if let Some(w) = d.weight_kg {
             text.push_str(&format!(" (weight {} kg)", trim_number(w, 1)));
         }
+        match d.devices {
+            Some(1) => text.push_str(", 1 device"),
+            Some(n) => text.push_str(&format!(", {n} devices")),
+            None => {}
+        }
+        if let Some(lot) = &d.lot {
+            text.push_str(&format!(", lot {lot}"));
+        }
         let (route, route_display) = route_code(d.route);
         // To the microgram; a whole number of mg as an integer (4, not 4.0).
         let total_mg = (d.total_mg * 1000.0).round() / 1000.0;
@@ -892,6 +969,21 @@ impl<'a> Builder<'a> {
                 "dose": quantity(total_mg, "mg", "mg"),
             },
         });
+        // A lot belongs to the product given: a contained Medication with its batch, which
+        // the administration references (FHIR R4 Medication.batch.lotNumber).
+        if let Some(lot) = &d.lot {
+            let id = format!("med-{}", e.id);
+            if let Some(obj) = ma.as_object_mut() {
+                obj.remove("medicationCodeableConcept");
+            }
+            ma["contained"] = json!([{
+                "resourceType": "Medication",
+                "id": id,
+                "code": medication,
+                "batch": { "lotNumber": lot },
+            }]);
+            ma["medicationReference"] = json!({ "reference": format!("#{id}") });
+        }
         match d.over_min {
             Some(m) => {
                 let end = e.event_time + TimeDelta::minutes(i64::from(m));

@@ -100,6 +100,10 @@ pub(crate) struct FlowRow<'a> {
     pub at: DateTime<FixedOffset>,
     pub vitals: Option<&'a Entry>,
     pub sedation: Option<&'a Entry>,
+    /// A CADSS-6 score and a respiratory status joined to the row; only
+    /// [`flow_rows_with_monitoring`] fills them.
+    pub dissociation: Option<&'a Entry>,
+    pub respiration: Option<&'a Entry>,
 }
 
 impl<'a> FlowRow<'a> {
@@ -107,6 +111,8 @@ impl<'a> FlowRow<'a> {
     pub fn entry(&self) -> &'a Entry {
         self.vitals
             .or(self.sedation)
+            .or(self.dissociation)
+            .or(self.respiration)
             .expect("a flowsheet row has an entry")
     }
 
@@ -140,12 +146,30 @@ impl<'a> FlowRow<'a> {
         self.has(FlagCode::HrHigh) || self.has(FlagCode::HrLow)
     }
 
-    /// The flags of the reading and of the score joined to it.
+    /// The flags of the reading and of the scores joined to it.
     pub fn flags(&self) -> impl Iterator<Item = &'a crate::domain::Flag> {
         self.vitals
             .into_iter()
             .chain(self.sedation)
+            .chain(self.dissociation)
+            .chain(self.respiration)
             .flat_map(|e| e.flags.iter())
+    }
+
+    /// The CADSS-6 total joined to the row.
+    pub fn cadss6_total(&self) -> Option<u16> {
+        self.dissociation.and_then(|e| match &e.payload {
+            Payload::Dissociation(d) => Some(d.total()),
+            _ => None,
+        })
+    }
+
+    /// The respiratory status joined to the row: "ok" or "depressed".
+    pub fn respiration(&self) -> Option<&'static str> {
+        self.respiration.and_then(|e| match &e.payload {
+            Payload::Respiration(r) => Some(if r.depressed { "depressed" } else { "ok" }),
+            _ => None,
+        })
     }
 }
 
@@ -160,6 +184,8 @@ pub(crate) fn flow_rows(lines: &[ChartLine]) -> Vec<FlowRow<'_>> {
                 at: e.event_time,
                 vitals: Some(e),
                 sedation: None,
+                dissociation: None,
+                respiration: None,
             }),
             Payload::Sedation(_) => {
                 let near = rows.iter_mut().rev().find(|r| {
@@ -171,10 +197,51 @@ pub(crate) fn flow_rows(lines: &[ChartLine]) -> Vec<FlowRow<'_>> {
                         at: e.event_time,
                         vitals: None,
                         sedation: Some(e),
+                        dissociation: None,
+                        respiration: None,
                     }),
                 }
             }
             _ => {}
+        }
+    }
+    rows.sort_by_key(|r| (r.at, r.entry().id));
+    rows
+}
+
+/// The flowsheet rows with each CADSS-6 score and respiratory status joined, as on the live
+/// screen: to the latest row within 3 minutes with that slot free, else a row of its own.
+pub(crate) fn flow_rows_with_monitoring(lines: &[ChartLine]) -> Vec<FlowRow<'_>> {
+    let mut rows = flow_rows(lines);
+    for e in current_entries(lines) {
+        let dissociation = matches!(e.payload, Payload::Dissociation(_));
+        if !dissociation && !matches!(e.payload, Payload::Respiration(_)) {
+            continue;
+        }
+        let free = |r: &FlowRow<'_>| {
+            if dissociation {
+                r.dissociation.is_none()
+            } else {
+                r.respiration.is_none()
+            }
+        };
+        let near = rows
+            .iter()
+            .rposition(|r| free(r) && (e.event_time - r.at).num_minutes().abs() <= 3);
+        let i = near.unwrap_or_else(|| {
+            rows.push(FlowRow {
+                at: e.event_time,
+                vitals: None,
+                sedation: None,
+                dissociation: None,
+                respiration: None,
+            });
+            rows.len() - 1
+        });
+        if dissociation {
+            rows[i].dissociation = Some(e);
+        } else {
+            rows[i].respiration = Some(e);
         }
     }
     rows.sort_by_key(|r| (r.at, r.entry().id));
@@ -342,6 +409,21 @@ impl<'a> SessionView<'a> {
                 _ => None,
             })
             .collect()
+    }
+
+    /// A dose's amount as the dose tables show it, with its devices and lot when charted
+    /// (`amount` is the table's own words for the amount, e.g. "56 mg").
+    pub fn dose_with_details(amount: String, d: &Dose) -> String {
+        let mut out = amount;
+        match d.devices {
+            Some(1) => out.push_str(" (1 device)"),
+            Some(n) => out.push_str(&format!(" ({n} devices)")),
+            None => {}
+        }
+        if let Some(lot) = &d.lot {
+            out.push_str(&format!(", lot {lot}"));
+        }
+        out
     }
 
     /// Total milligrams per drug, in order of first dose, when more than one dose stands.

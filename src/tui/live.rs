@@ -78,9 +78,10 @@ pub enum Panel {
         caution: String,
         note: InputLine,
     },
-    /// A questionnaire answered item by item; it is charted as its quick-entry line.
+    /// A questionnaire (or the CADSS-6) answered item by item; it is charted as its
+    /// quick-entry line.
     Questionnaire {
-        instrument: crate::domain::measures::Instrument,
+        instrument: crate::domain::item_forms::FormScale,
         answers: Vec<u8>,
         error: Option<String>,
     },
@@ -405,7 +406,7 @@ impl Live {
 
     fn open_questionnaire(&mut self) {
         self.panel = Some(Panel::Questionnaire {
-            instrument: crate::domain::measures::Instrument::Phq9,
+            instrument: crate::domain::item_forms::FormScale::ALL[0],
             answers: Vec::new(),
             error: None,
         });
@@ -519,7 +520,7 @@ impl Live {
         command: Option<Command>,
         key: &Key,
         now: DateTime<FixedOffset>,
-        _config: &Config,
+        config: &Config,
     ) -> Option<Effect> {
         let session = self.data.session().id;
         if command == Some(Command::Cancel) {
@@ -660,8 +661,8 @@ impl Live {
                 answers,
                 error,
             } => {
-                use crate::domain::measures::Instrument;
-                let all = Instrument::ALL;
+                let all = crate::domain::item_forms::FormScale::ALL;
+                let max_item = instrument.max_item(&config.measures);
                 let at = all.iter().position(|i| i == instrument).unwrap_or(0);
                 if let Some(d) = key.printable().and_then(|c| c.to_digit(10)) {
                     *error = None;
@@ -670,11 +671,10 @@ impl Live {
                             "all {} items answered: Enter charts it",
                             instrument.item_count()
                         ));
-                    } else if d > u32::from(instrument.max_item()) {
+                    } else if d > u32::from(max_item) {
                         *error = Some(format!(
-                            "item {} is {d}; answers run from 0 to {}",
+                            "item {} is {d}; answers run from 0 to {max_item}",
                             answers.len() + 1,
-                            instrument.max_item()
                         ));
                     } else {
                         answers.push(d as u8);

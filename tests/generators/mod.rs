@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use kapchart::config::Config;
-use kapchart::domain::entry::{Acknowledgement, AldreteScore, RideHome, RiskAssessment, Text};
+use kapchart::domain::entry::{
+    Acknowledgement, AldreteScore, Dissociation, Respiration, RideHome, RiskAssessment, Text,
+};
 use kapchart::domain::grammar::ParseContext;
 use kapchart::domain::measures::{Instrument, MeasureRules, score};
 use kapchart::domain::screening::{
@@ -96,6 +98,27 @@ pub fn sedation() -> impl Strategy<Value = Payload> {
     (0u8..=5).prop_map(|moaas| Payload::Sedation(Sedation { moaas }))
 }
 
+/// A CADSS-6 score: six items within the shipped item maximum.
+pub fn dissociation() -> impl Strategy<Value = Payload> {
+    let max = config().measures.cadss6_item_max;
+    proptest::array::uniform6(0u8..=max)
+        .prop_map(|cadss6| Payload::Dissociation(Dissociation { cadss6 }))
+}
+
+/// A respiratory status: ok, or depressed with or without what was seen.
+pub fn respiration() -> impl Strategy<Value = Payload> {
+    prop_oneof![
+        Just(Payload::Respiration(Respiration {
+            depressed: false,
+            note: None,
+        })),
+        proptest::option::of(text()).prop_map(|note| Payload::Respiration(Respiration {
+            depressed: true,
+            note,
+        })),
+    ]
+}
+
 pub fn dose() -> impl Strategy<Value = Payload> {
     let unit = proptest::sample::select(vec![DoseUnit::Mg, DoseUnit::Mcg, DoseUnit::MgPerKg]);
     let route = proptest::sample::select(Route::ALL.to_vec());
@@ -105,9 +128,20 @@ pub fn dose() -> impl Strategy<Value = Payload> {
         unit,
         route,
         proptest::option::of(1u32..=1440),
+        proptest::option::of(re("[A-Z0-9][A-Z0-9-]{0,19}")),
     )
-        .prop_map(|(drug, thousandths, unit, route, over_min)| {
-            let amount = f64::from(thousandths) / 1000.0;
+        .prop_map(|(drug, thousandths, unit, route, over_min, lot)| {
+            // A drug given by device (esketamine IN) comes in whole devices, in mg.
+            let device_mg = config()
+                .alerts
+                .doses
+                .for_drug(&drug, route)
+                .and_then(|l| l.device_mg);
+            let devices = device_mg.map(|_| u8::try_from(1 + thousandths % 30).unwrap());
+            let (amount, unit) = match (device_mg, devices) {
+                (Some(mg), Some(n)) => (mg * f64::from(n), DoseUnit::Mg),
+                _ => (f64::from(thousandths) / 1000.0, unit),
+            };
             let (total_mg, weight_kg) = match unit {
                 DoseUnit::Mg => (amount, None),
                 DoseUnit::Mcg => (amount / 1000.0, None),
@@ -124,6 +158,8 @@ pub fn dose() -> impl Strategy<Value = Payload> {
                 over_min,
                 total_mg,
                 weight_kg,
+                devices,
+                lot,
             }
         })
         // Only doses a clinic can chart: beyond its ceiling a dose is refused as a typo.
@@ -227,6 +263,8 @@ pub fn valid_payload() -> impl Strategy<Value = Payload> {
     prop_oneof![
         3 => vitals(),
         1 => sedation(),
+        1 => dissociation(),
+        1 => respiration(),
         2 => dose(),
         3 => observation(),
         1 => measure(),
@@ -247,6 +285,10 @@ pub fn takes_the_rest(p: &Payload) -> bool {
             | Payload::Setting(_)
             | Payload::Consent(_)
             | Payload::RiskAssessment(_)
+            | Payload::Respiration(Respiration {
+                depressed: true,
+                ..
+            })
     )
 }
 

@@ -55,6 +55,8 @@ fn dose(drug: &str, mg: f64, route: Route) -> Payload {
         over_min: None,
         total_mg: mg,
         weight_kg: None,
+        devices: None,
+        lot: None,
     })
 }
 

@@ -6,7 +6,7 @@
 //! Many ordinary words are one edit from a short keyword ("he" from `hr`, "sitting" from
 //! `setting`, "content" from `consent`), so a word counts as a slip only when what follows
 //! it fits the keyword:
-//! - a measurement or score (`bp hr pulse spo2 rr temp moaas phq9 gad7 pcl5`): a number
+//! - a measurement or score (`bp hr pulse spo2 rr temp moaas cadss phq9 gad7 pcl5`): a number
 //!   follows (`bpp 120/80`, `sp02 97`, `moass 3`);
 //! - `dose`: a known drug follows (`dos ketamine 35mg IM`);
 //! - `screen`: a screening item follows (`sceen psychosis no`);
@@ -20,7 +20,7 @@ use super::{Cursor, GrammarError, Token, match_drug};
 
 /// Keywords whose value is a number.
 const NUMERIC: &[&str] = &[
-    "bp", "hr", "pulse", "spo2", "rr", "temp", "moaas", "phq9", "gad7", "pcl5",
+    "bp", "hr", "pulse", "spo2", "rr", "temp", "moaas", "cadss", "phq9", "gad7", "pcl5",
 ];
 /// Keywords with no ordinary word one edit away.
 const ALWAYS: &[&str] = &["eligibility", "risk-assessment", "cssrs", "intention"];

@@ -259,6 +259,8 @@ fn dose_in_mg() {
             over_min: None,
             total_mg: 35.0,
             weight_kg: None,
+            devices: None,
+            lot: None,
         }
     );
     assert_eq!(dose("dose ketamine 35 mg IM"), d);
@@ -754,6 +756,8 @@ fn keywords_are_the_documented_set() {
             "rr",
             "temp",
             "moaas",
+            "cadss",
+            "resp",
             "dose",
             "obs",
             "screen",

@@ -130,6 +130,8 @@ fn dosing_lines() -> Vec<ChartLine> {
             over_min: None,
             total_mg: 52.5,
             weight_kg: Some(70.0),
+            devices: None,
+            lot: None,
         }),
         vec![],
     );
@@ -646,6 +648,8 @@ fn vitals_summary_without_vitals() {
             over_min: None,
             total_mg: 100.0,
             weight_kg: None,
+            devices: None,
+            lot: None,
         }),
         vec![],
     );
@@ -659,6 +663,8 @@ fn vitals_summary_without_vitals() {
             over_min: Some(40),
             total_mg: 35.0,
             weight_kg: Some(70.0),
+            devices: None,
+            lot: None,
         }),
         vec![],
     );
@@ -711,6 +717,8 @@ fn alerts_resolve_on_the_first_later_reading_of_their_kind() {
             over_min: None,
             total_mg: 50.0,
             weight_kg: None,
+            devices: None,
+            lot: None,
         }),
         vec![],
     );

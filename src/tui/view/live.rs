@@ -264,8 +264,12 @@ fn flag_marks(line: &ChartLine) -> String {
             FlagCode::HrHigh | FlagCode::HrLow => format!("{ALERT}HR"),
             FlagCode::RrLow => format!("{ALERT}RR"),
             FlagCode::DeepSedation => format!("{ALERT}MOAA/S"),
+            FlagCode::Dissociation => format!("{ALERT}CADSS"),
+            FlagCode::RespDepressed => format!("{ALERT}resp"),
             FlagCode::DoseHigh => format!("{ALERT}dose"),
             FlagCode::Late => LATE.to_string(),
+            FlagCode::LotMissing => "no lot".to_string(),
+            FlagCode::DeviceRest => "short rest".to_string(),
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -281,6 +285,8 @@ fn kind_label(p: &Payload) -> &'static str {
     match p {
         Payload::Vitals(_) => "vitals",
         Payload::Sedation(_) => "sedat",
+        Payload::Dissociation(_) => "cadss",
+        Payload::Respiration(_) => "resp",
         Payload::Dose(_) => "DOSE",
         Payload::Observation(_) => "obs",
         Payload::Strike => "strike",
@@ -439,11 +445,46 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
     frame.render_stateful_widget(table, area, &mut state);
 }
 
-/// One row of the flowsheet: a vitals reading, with the MOAA/S charted alongside it.
+/// One row of the flowsheet: a vitals reading, with the MOAA/S, CADSS-6 total and
+/// respiratory status charted alongside it (each value with whether it was flagged).
 struct FlowRow<'a> {
     at: DateTime<FixedOffset>,
     vitals: Option<&'a ChartLine>,
     moaas: Option<(u8, bool)>,
+    cadss: Option<(u16, bool)>,
+    resp: Option<(&'static str, bool)>,
+}
+
+impl FlowRow<'_> {
+    fn at(at: DateTime<FixedOffset>) -> Self {
+        FlowRow {
+            at,
+            vitals: None,
+            moaas: None,
+            cadss: None,
+            resp: None,
+        }
+    }
+}
+
+/// The row a score charted at `at` joins: the latest within 3 minutes whose `slot` is
+/// free, else a new row of its own.
+fn row_for<'r, 'a>(
+    rows: &'r mut Vec<FlowRow<'a>>,
+    at: DateTime<FixedOffset>,
+    free: impl Fn(&FlowRow<'a>) -> bool,
+) -> &'r mut FlowRow<'a> {
+    let near = rows
+        .iter()
+        .rposition(|r| free(r) && (at - r.at).num_minutes().abs() <= 3);
+    let i = match near {
+        Some(i) => i,
+        None => {
+            rows.push(FlowRow::at(at));
+            rows.len() - 1
+        }
+    };
+    &mut rows[i]
 }
 
 fn flow_rows(live: &Live) -> Vec<FlowRow<'_>> {
@@ -455,10 +496,20 @@ fn flow_rows(live: &Live) -> Vec<FlowRow<'_>> {
     {
         match &l.entry.payload {
             Payload::Vitals(_) => rows.push(FlowRow {
-                at: l.entry.event_time,
                 vitals: Some(l),
-                moaas: None,
+                ..FlowRow::at(l.entry.event_time)
             }),
+            Payload::Dissociation(d) => {
+                let flagged = l.entry.flags.iter().any(|f| f.code.is_alert());
+                row_for(&mut rows, l.entry.event_time, |r| r.cadss.is_none()).cadss =
+                    Some((d.total(), flagged));
+            }
+            Payload::Respiration(resp) => {
+                let flagged = l.entry.flags.iter().any(|f| f.code.is_alert());
+                let word = if resp.depressed { "depr" } else { "ok" };
+                row_for(&mut rows, l.entry.event_time, |r| r.resp.is_none()).resp =
+                    Some((word, flagged));
+            }
             Payload::Sedation(s) => {
                 let flagged = l
                     .entry
@@ -472,9 +523,8 @@ fn flow_rows(live: &Live) -> Vec<FlowRow<'_>> {
                 match near {
                     Some(r) => r.moaas = Some((s.moaas, flagged)),
                     None => rows.push(FlowRow {
-                        at: l.entry.event_time,
-                        vitals: None,
                         moaas: Some((s.moaas, flagged)),
+                        ..FlowRow::at(l.entry.event_time)
                     }),
                 }
             }
@@ -495,7 +545,10 @@ fn draw_flowsheet(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
             None => Cell::from(Span::styled("·", theme.dim())),
         }
     };
-    let mut rows: Vec<Row<'_>> = flow_rows(live)
+    let flow = flow_rows(live);
+    // CADSS-6 and respiratory status columns appear once a session charts them (esketamine).
+    let esketamine_columns = flow.iter().any(|r| r.cadss.is_some() || r.resp.is_some());
+    let mut rows: Vec<Row<'_>> = flow
         .into_iter()
         .map(|r| {
             let has = |code: FlagCode| {
@@ -506,7 +559,7 @@ fn draw_flowsheet(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
                 Payload::Vitals(v) => Some(v),
                 _ => None,
             });
-            Row::new(vec![
+            let mut cells = vec![
                 Cell::from(wall_time(live.data.session().started.date_naive(), r.at)),
                 Cell::from(t_plus(first_dose, r.at)),
                 cell(
@@ -535,14 +588,24 @@ fn draw_flowsheet(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
                     r.moaas.map(|(m, _)| m.to_string()),
                     r.moaas.is_some_and(|(_, f)| f),
                 ),
-            ])
+            ];
+            if esketamine_columns {
+                cells.push(cell(
+                    r.cadss.map(|(c, _)| c.to_string()),
+                    r.cadss.is_some_and(|(_, f)| f),
+                ));
+                cells.push(cell(
+                    r.resp.map(|(w, _)| w.to_string()),
+                    r.resp.is_some_and(|(_, f)| f),
+                ));
+            }
+            Row::new(cells)
         })
         .collect();
     // Newest first, so the latest reading is always in view.
     rows.reverse();
-    let header =
-        Row::new(["Time", "T+", "BP", "HR", "SpO2", "RR", "T°C", "MOAA/S"]).style(theme.title());
-    let widths = [
+    let mut titles = vec!["Time", "T+", "BP", "HR", "SpO2", "RR", "T°C", "MOAA/S"];
+    let mut widths = vec![
         Constraint::Length(
             if live.lines().iter().any(|l| {
                 l.entry.event_time.date_naive() != live.data.session().started.date_naive()
@@ -560,6 +623,11 @@ fn draw_flowsheet(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
         Constraint::Length(5),
         Constraint::Length(6),
     ];
+    if esketamine_columns {
+        titles.extend(["CADSS", "Resp"]);
+        widths.extend([Constraint::Length(5), Constraint::Length(5)]);
+    }
+    let header = Row::new(titles).style(theme.title());
     frame.render_widget(
         Table::new(rows, widths)
             .header(header)

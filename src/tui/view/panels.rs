@@ -2,7 +2,8 @@
 //! reason for ending against a discharge reminder.
 
 use crate::domain::discharge::ALDRETE_ITEMS;
-use crate::domain::measures::{self, Instrument};
+use crate::domain::item_forms::FormScale;
+use crate::domain::measures;
 use crate::tui::app::App;
 use crate::tui::input::InputLine;
 use crate::tui::live::{DischargeForm, Live, Panel};
@@ -203,22 +204,25 @@ fn discharge<'a>(app: &App, f: &DischargeForm, usual: Option<&str>) -> Vec<Line<
 /// it. Returns the lines and the one that must stay in view.
 fn questionnaire<'a>(
     app: &App,
-    instrument: Instrument,
+    form: FormScale,
     answers: &[u8],
     error: Option<&str>,
 ) -> (Vec<Line<'a>>, usize) {
-    let n = instrument.item_count();
-    let kinds: Vec<Span<'a>> = Instrument::ALL
+    let n = form.item_count();
+    let kinds: Vec<Span<'a>> = FormScale::ALL
         .iter()
         .map(|i| {
             let text = format!(" {} ", i.name());
-            if *i == instrument {
+            if *i == form {
                 Span::styled(text, app.theme.selected())
             } else {
                 Span::raw(text)
             }
         })
         .collect();
+    let FormScale::Measure(instrument) = form else {
+        return cadss6(app, kinds, answers, error);
+    };
     let mut lines = vec![
         Line::from(kinds),
         Line::styled(wording::stem(instrument), app.theme.dim()),
@@ -268,7 +272,60 @@ fn questionnaire<'a>(
         lines.push(Line::styled(format!("✗ {e}"), app.theme.alert()));
     }
     lines.push(Line::styled(
-        "type the answer's number · ←/→ questionnaire (before the first answer) · Backspace undo · Esc cancel",
+        "type the answer's number · ←/→ questionnaire or CADSS-6 (before the first answer) · Backspace undo · Esc cancel",
+        app.theme.dim(),
+    ));
+    (lines, focus)
+}
+
+/// The CADSS-6 form: six items (CADSS items 1, 2, 6, 7, 15, 22; Rodrigues et al., J Affect
+/// Disord 2021;282:160), each 0 to `[measures] cadss6_item_max`. The CADSS wording is not
+/// reproduced here: the clinician asks from the clinic's own copy.
+fn cadss6<'a>(
+    app: &App,
+    kinds: Vec<Span<'a>>,
+    answers: &[u8],
+    error: Option<&str>,
+) -> (Vec<Line<'a>>, usize) {
+    let form = FormScale::Cadss6;
+    let n = form.item_count();
+    let max = form.max_item(&app.config.measures);
+    let mut lines = vec![
+        Line::from(kinds),
+        Line::styled(
+            "CADSS-6 (items 1, 2, 6, 7, 15, 22 of the CADSS), asked from the clinic's copy",
+            app.theme.dim(),
+        ),
+    ];
+    let shown: Vec<String> = (0..n)
+        .map(|i| match answers.get(i) {
+            Some(a) => format!("{}:{a}", i + 1),
+            None if i == answers.len() => format!("[{}:_]", i + 1),
+            None => format!("{}:·", i + 1),
+        })
+        .collect();
+    lines.push(Line::from(shown.join(" ")));
+    let total: u16 = answers.iter().map(|a| u16::from(*a)).sum();
+    let focus = lines.len();
+    lines.push(Line::styled(
+        if answers.len() < n {
+            format!(
+                "Item {} of {n}: type its score (0-{max}) · total so far {total}",
+                answers.len() + 1
+            )
+        } else {
+            format!(
+                "Total {total} of {} · Enter charts it",
+                n as u16 * u16::from(max)
+            )
+        },
+        app.theme.title(),
+    ));
+    if let Some(e) = error {
+        lines.push(Line::styled(format!("✗ {e}"), app.theme.alert()));
+    }
+    lines.push(Line::styled(
+        "type the score · ←/→ questionnaire or CADSS-6 (before the first answer) · Backspace undo · Esc cancel",
         app.theme.dim(),
     ));
     (lines, focus)

@@ -30,6 +30,7 @@ pub(crate) fn doses(v: &SessionView<'_>) -> Option<Table> {
                 }
                 _ => amount,
             };
+            let dose = SessionView::dose_with_details(dose, d);
             vec![
                 cell(v.time(e.event_time)),
                 cell(v.t_plus(e.event_time)),
