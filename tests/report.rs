@@ -772,10 +772,11 @@ fn csv_has_one_row_per_reading_that_stands() {
             "author",
             "entry_id",
             "cadss6",
-            "resp"
+            "resp",
+            "moaas_entry_id"
         ]
     );
-    assert!(rows.iter().all(|r| r.len() == 16), "{rows:?}");
+    assert!(rows.iter().all(|r| r.len() == 17), "{rows:?}");
     // The protocol's lapses have rows of their own, at their due times, with no values:
     // the T+40 BP closed 20 minutes late by the T+60 reading, and T+45 missed.
     let lapses: Vec<&Vec<String>> = rows[1..].iter().filter(|r| r[2].is_empty()).collect();
@@ -828,6 +829,11 @@ fn csv_has_one_row_per_reading_that_stands() {
         "the amended reading is no longer low"
     );
     assert_eq!(corrected[2], "2026-11-26T10:46:00+01:00");
+    // The MOAA/S 2 charted a minute after the reading joined its row: its own entry is kept.
+    assert!(
+        !corrected[16].is_empty() && corrected[16] != corrected[13],
+        "{corrected:?}"
+    );
     let lone = &body[5];
     assert_eq!(&lone[4..11], ["", "", "", "", "", "", "5"]);
     // No amended or struck reading: the 91% is gone.
@@ -860,7 +866,7 @@ fn csv_quotes_text_and_defuses_formulas() {
         .into_iter()
         .filter(|r| !r[2].is_empty())
         .collect();
-    assert!(rows.iter().all(|r| r.len() == 16));
+    assert!(rows.iter().all(|r| r.len() == 17));
     assert_eq!(rows[1][12], "Quinn, \"Mara\" MD");
     assert_eq!(rows[4][12], "'=HYPERLINK(\"http://x\",\"y\")");
     assert_eq!(rows[5][12], "'-Lee");
@@ -1049,6 +1055,6 @@ fn an_empty_record_still_renders() {
     assert!(report::markdown(&record, &rules()).contains("No sessions."));
     assert_eq!(
         csv::vitals_csv(&record),
-        "session,event_time,recorded_time,t_plus_min,systolic,diastolic,hr,spo2,rr,temp_c,moaas,flags,author,entry_id,cadss6,resp\r\n"
+        "session,event_time,recorded_time,t_plus_min,systolic,diastolic,hr,spo2,rr,temp_c,moaas,flags,author,entry_id,cadss6,resp,moaas_entry_id\r\n"
     );
 }

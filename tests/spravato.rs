@@ -263,7 +263,10 @@ fn dissociation_and_respiratory_status_are_charted_flagged_and_exported() {
     // The CSV flowsheet: each score joins the reading within 3 minutes, in the last columns.
     let csv = home.ok(&["export", "--session", &session, "--format", "csv"]);
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].ends_with(",entry_id,cadss6,resp"), "{csv}");
+    assert!(
+        lines[0].ends_with(",entry_id,cadss6,resp,moaas_entry_id"),
+        "{csv}"
+    );
     let with = |needle: &str| -> Vec<&str> {
         lines
             .iter()
@@ -273,15 +276,15 @@ fn dissociation_and_respiratory_status_are_charted_flagged_and_exported() {
             .collect()
     };
     // The first reading (with resp ok) and the 91% reading with respiratory depression.
-    assert_eq!(with(",128,82,")[14..], ["", "ok"]);
+    assert_eq!(with(",128,82,")[14..16], ["", "ok"]);
     let depressed = with(",91,7,");
-    assert_eq!(depressed[14..], ["", "depressed"]);
+    assert_eq!(depressed[14..16], ["", "depressed"]);
     let flags = depressed[11];
     assert!(flags.contains("; respiratory depression"), "{flags}");
     assert_eq!(flags.matches("late entry").count(), 1, "{flags}");
     // The CADSS-6 at -30m has no reading near it: a row of its own, with its flag.
     let cadss_row = with("CADSS-6 4 (alert at >= 4)");
-    assert_eq!(cadss_row[14..], ["4", ""]);
+    assert_eq!(cadss_row[14..16], ["4", ""]);
     let fhir = home.ok(&["export", "--session", &session, "--format", "fhir"]);
     let bundle: Value = serde_json::from_str(&fhir).unwrap();
     let observations: Vec<&Value> = bundle["entry"]

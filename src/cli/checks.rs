@@ -51,9 +51,9 @@ pub fn print(
     if !session.is_dosing() {
         writeln!(
             out,
-            "session {} is a {} session: the protocol's checks apply to dosing sessions",
+            "session {} is {} session: the protocol's checks apply to dosing sessions",
             session.session().id,
-            session.session().kind
+            crate::domain::with_article(session.session().kind.as_str())
         )?;
         return Ok(());
     }

@@ -111,6 +111,18 @@ pub struct PatientUpdate {
 }
 
 pub fn patient_update(ctx: &Ctx, u: PatientUpdate, out: &mut impl Write) -> Outcome {
+    // Nothing to change would only add a version identical to the last one.
+    if u.weight.is_none()
+        && u.emergency_contact.is_none()
+        && u.ride_contact.is_none()
+        && u.med_add.is_empty()
+        && u.med_stop.is_empty()
+    {
+        return Err(Failure::runtime(format!(
+            "nothing to change for patient {}: give --weight, --emergency-contact, --ride-contact, --med-add or --med-stop; nothing was written",
+            u.id
+        )));
+    }
     let mut chart = ctx.open()?;
     let mut details = chart.patient_details(u.id)?;
     if let Some(w) = u.weight {

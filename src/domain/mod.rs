@@ -187,6 +187,24 @@ pub struct ChartLine {
     pub status: EntryStatus,
 }
 
+/// "an intake", "a dosing": the word with its indefinite article.
+pub fn with_article(word: &str) -> String {
+    let vowel = word
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {word}", if vowel { "an" } else { "a" })
+}
+
+/// "1 reading", "3 readings".
+pub fn count_of(n: usize, thing: &str) -> String {
+    if n == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{n} {thing}s")
+    }
+}
+
 /// The entries that stand (not amended away, not struck; an amending entry stands), in
 /// event-time order (entry id on a tie).
 pub fn current_entries(lines: &[ChartLine]) -> Vec<&Entry> {
@@ -230,6 +248,15 @@ mod tests {
         assert_eq!("followup".parse::<SessionKind>(), Ok(SessionKind::FollowUp));
         let err = "dose".parse::<SessionKind>().unwrap_err();
         assert!(err.contains("'dose'") && err.contains("follow-up"), "{err}");
+    }
+
+    #[test]
+    fn small_words_read_right() {
+        assert_eq!(with_article("intake"), "an intake");
+        assert_eq!(with_article("dosing"), "a dosing");
+        assert_eq!(with_article("integration"), "an integration");
+        assert_eq!(count_of(1, "reading"), "1 reading");
+        assert_eq!(count_of(4, "reading"), "4 readings");
     }
 
     #[test]

@@ -25,7 +25,7 @@ use chrono::{DateTime, FixedOffset};
 /// The header row, in column order.
 /// `cadss6` (the CADSS-6 total) and `resp` (ok or depressed) come last, so the columns
 /// before them keep their places for spreadsheets made before they were added.
-pub const COLUMNS: [&str; 16] = [
+pub const COLUMNS: [&str; 17] = [
     "session",
     "event_time",
     "recorded_time",
@@ -42,6 +42,9 @@ pub const COLUMNS: [&str; 16] = [
     "entry_id",
     "cadss6",
     "resp",
+    // The MOAA/S score's own entry when it joined the reading's row (entry_id is the
+    // reading's): a corrected score can be traced.
+    "moaas_entry_id",
 ];
 
 /// "2026-11-26T10:40:00+01:00".
@@ -100,6 +103,7 @@ fn row(session: i64, first_dose: Option<DateTime<FixedOffset>>, r: &FlowRow<'_>)
         e.id.to_string(),
         number(r.cadss6_total()),
         r.respiration().unwrap_or_default().to_string(),
+        number(r.sedation.map(|s| s.id)),
     ];
     cells.join(",")
 }

@@ -152,8 +152,8 @@ impl Chart {
         let session = self.session(dosing)?;
         if session.kind != SessionKind::Dosing {
             return Err(StoreError::Invalid(format!(
-                "session {dosing} is a {} session; integration notes belong to dosing sessions",
-                session.kind
+                "session {dosing} is {} session; integration notes belong to dosing sessions",
+                crate::domain::with_article(session.kind.as_str())
             )));
         }
         if let Some(id) = self.note_id_for(dosing)? {

@@ -29,6 +29,8 @@ pub const EX_SCREEN: &str = "screen psychosis no";
 pub const EX_ELIGIBILITY: &str = "eligibility eligible no contraindications found";
 pub const EX_RISK: &str = "risk-assessment C-SSRS screen negative; safety plan reviewed";
 pub const EX_TEXT: &str = "intention To meet my grief with less fear";
+pub const EX_SETTING: &str = "setting eye mask, own playlist, weighted blanket";
+pub const EX_CONSENT: &str = "consent KAP course, risks and transport rules explained";
 
 /// Screening items as typed, with the words accepted for each.
 const ITEMS: &[(&str, ScreeningItem)] = &[
@@ -161,10 +163,11 @@ pub fn parse_text<'l>(kw: Token<'l>, cur: &mut Cursor<'l>) -> Result<Payload, Gr
     let word = kw.lower();
     let (text, _) = cur.take_rest_after(kw);
     if text.is_empty() {
-        let example = if word == "risk-assessment" || word == "cssrs" {
-            EX_RISK
-        } else {
-            EX_TEXT
+        let example = match word.as_str() {
+            "risk-assessment" | "cssrs" => EX_RISK,
+            "setting" => EX_SETTING,
+            "consent" => EX_CONSENT,
+            _ => EX_TEXT,
         };
         return Err(GrammarError::at(
             kw,

@@ -83,7 +83,7 @@ pub(crate) fn trend_table(trends: &[Trend], rules: &MeasureRules) -> Table {
         .iter()
         .map(|t| {
             let change = t.change.unwrap_or(0);
-            let mut note = format!("{} readings", t.points.len());
+            let mut note = crate::domain::count_of(t.points.len(), "reading");
             if let Some(m) = change_meaning(t, rules) {
                 note = format!("{note}; {m}");
             }
