@@ -227,14 +227,7 @@ fn questionnaire<'a>(
         Line::from(kinds),
         Line::styled(wording::stem(instrument), app.theme.dim()),
     ];
-    let shown: Vec<String> = (0..n)
-        .map(|i| match answers.get(i) {
-            Some(a) => format!("{}:{a}", i + 1),
-            None if i == answers.len() => format!("[{}:_]", i + 1),
-            None => format!("{}:·", i + 1),
-        })
-        .collect();
-    lines.push(Line::from(shown.join(" ")));
+    lines.push(answer_chips(n, answers));
     let total: u16 = answers.iter().map(|a| u16::from(*a)).sum();
     let focus;
     if answers.len() < n {
@@ -268,13 +261,7 @@ fn questionnaire<'a>(
             app.theme.title(),
         ));
     }
-    if let Some(e) = error {
-        lines.push(Line::styled(format!("✗ {e}"), app.theme.alert()));
-    }
-    lines.push(Line::styled(
-        "type the answer's number · ←/→ questionnaire or CADSS-6 (before the first answer) · Backspace undo · Esc cancel",
-        app.theme.dim(),
-    ));
+    form_footer(app, &mut lines, error, "answer's number");
     (lines, focus)
 }
 
@@ -297,14 +284,7 @@ fn cadss6<'a>(
             app.theme.dim(),
         ),
     ];
-    let shown: Vec<String> = (0..n)
-        .map(|i| match answers.get(i) {
-            Some(a) => format!("{}:{a}", i + 1),
-            None if i == answers.len() => format!("[{}:_]", i + 1),
-            None => format!("{}:·", i + 1),
-        })
-        .collect();
-    lines.push(Line::from(shown.join(" ")));
+    lines.push(answer_chips(n, answers));
     let total: u16 = answers.iter().map(|a| u16::from(*a)).sum();
     let focus = lines.len();
     lines.push(Line::styled(
@@ -321,12 +301,31 @@ fn cadss6<'a>(
         },
         app.theme.title(),
     ));
+    form_footer(app, &mut lines, error, "score");
+    (lines, focus)
+}
+
+/// "1:2 2:1 [3:_] 4:· …": the answers so far and the item being asked.
+fn answer_chips<'a>(n: usize, answers: &[u8]) -> Line<'a> {
+    let shown: Vec<String> = (0..n)
+        .map(|i| match answers.get(i) {
+            Some(a) => format!("{}:{a}", i + 1),
+            None if i == answers.len() => format!("[{}:_]", i + 1),
+            None => format!("{}:·", i + 1),
+        })
+        .collect();
+    Line::from(shown.join(" "))
+}
+
+/// The form's error, if any, and its keys.
+fn form_footer(app: &App, lines: &mut Vec<Line<'_>>, error: Option<&str>, typed: &str) {
     if let Some(e) = error {
         lines.push(Line::styled(format!("✗ {e}"), app.theme.alert()));
     }
     lines.push(Line::styled(
-        "type the score · ←/→ questionnaire or CADSS-6 (before the first answer) · Backspace undo · Esc cancel",
+        format!(
+            "type the {typed} · ←/→ questionnaire or CADSS-6 (before the first answer) · Backspace undo · Esc cancel"
+        ),
         app.theme.dim(),
     ));
-    (lines, focus)
 }
