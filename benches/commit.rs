@@ -63,9 +63,11 @@ impl Bed {
             return;
         }
         self.clock += Duration::minutes(1);
+        // The full session stays open: a second open dosing session is meant here (the
+        // bench only needs sessions of realistic size), so say so.
         self.session = self
             .chart
-            .start_session(
+            .start_session_record(
                 &NewSession {
                     patient_id: self.patient,
                     kind: SessionKind::Dosing,
@@ -73,6 +75,7 @@ impl Bed {
                     intention: None,
                     dosing_session_id: None,
                 },
+                kapchart::store::Second::Meant,
                 self.clock,
             )
             .expect("session");
