@@ -104,8 +104,14 @@ impl SessionChart {
     /// The event time of the first dose of a drug that starts the clock (`clock_drugs`),
     /// among the doses that stand. Doses of other drugs are co-medications.
     pub fn first_dose(&self) -> Option<DateTime<FixedOffset>> {
+        self.first_dose_apart_from(None)
+    }
+
+    /// The first clock-drug dose among the entries that stand, leaving out `skip` (an entry
+    /// being amended does not count against its own replacement).
+    fn first_dose_apart_from(&self, skip: Option<EntryId>) -> Option<DateTime<FixedOffset>> {
         self.current()
-            .filter(|l| self.starts_clock(&l.entry.payload))
+            .filter(|l| Some(l.entry.id) != skip && self.starts_clock(&l.entry.payload))
             .map(|l| l.entry.event_time)
             .min()
     }
@@ -227,10 +233,7 @@ impl SessionChart {
         // The original does not count against its own replacement (an amended dose moves T+0).
         let predose = self.is_dosing()
             && self
-                .current()
-                .filter(|l| l.entry.id != original.id && self.starts_clock(&l.entry.payload))
-                .map(|l| l.entry.event_time)
-                .min()
+                .first_dose_apart_from(Some(original.id))
                 .is_none_or(|d| at < d);
         let flags = self.rules.alerts.flags_for(&payload, predose);
         Ok(PlannedEntry {
@@ -279,11 +282,19 @@ impl SessionChart {
             .any(|l| matches!(&l.entry.payload, Payload::Acknowledgement(a) if a.entry == entry))
     }
 
-    /// Alerts (not the late mark) on entries that stand and have no acknowledgement, in
-    /// event-time order.
+    /// Alerts (not the late mark) on entries that stand and have no acknowledgement (by an
+    /// entry that stands), in event-time order. Read on every frame of the live screen: the
+    /// acknowledged entries are gathered once, not looked up per entry.
     pub fn open_alerts(&self) -> Vec<OpenAlert<'_>> {
+        let acknowledged: std::collections::HashSet<EntryId> = self
+            .current()
+            .filter_map(|l| match &l.entry.payload {
+                Payload::Acknowledgement(a) => Some(a.entry),
+                _ => None,
+            })
+            .collect();
         self.current()
-            .filter(|l| !self.is_acknowledged(l.entry.id))
+            .filter(|l| !acknowledged.contains(&l.entry.id))
             .flat_map(|line| {
                 line.entry
                     .flags
