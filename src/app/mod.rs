@@ -2,6 +2,7 @@
 //! line, amend, strike, acknowledge, end a session, draft/save/sign/addend a note, load what a
 //! screen shows, gather a record for export. Imports domain, store and config only.
 
+pub mod access;
 pub mod charting;
 pub mod course;
 pub mod error;

@@ -35,7 +35,7 @@ fn summary(r: &CopyReport) -> String {
 
 pub fn backup_to(ctx: &Ctx, to: &Path, out: &mut impl Write) -> Outcome {
     let pass = passphrase(false)?;
-    let chart =
+    let mut chart =
         crate::store::Chart::open(&ctx.paths.chart, &pass, ctx.config.chart.busy_timeout_ms)?;
     let bar = progress_bar("backing up");
     let report = chart.backup_to(to, &pass, &mut |done, total| {
@@ -43,6 +43,11 @@ pub fn backup_to(ctx: &Ctx, to: &Path, out: &mut impl Write) -> Outcome {
         bar.set_position(done);
     })?;
     bar.finish_and_clear();
+    // Once the copy is written and verified, the trail says who made it and which audit
+    // row it ends at (the backup itself ends before this row).
+    if let Some(head) = report.verify.head.clone() {
+        super::audit::record_access(&mut chart, crate::app::access::Access::Backup(head));
+    }
     crate::logging::event(
         &ctx.paths.log,
         "chart.backup",

@@ -160,7 +160,7 @@ pub fn patient_update(ctx: &Ctx, u: PatientUpdate, out: &mut impl Write) -> Outc
 }
 
 pub fn patient_show(ctx: &Ctx, id: i64, json: bool, out: &mut impl Write) -> Outcome {
-    let chart = ctx.open()?;
+    let mut chart = ctx.open()?;
     let patient = chart.patient(id)?;
     let details = chart.patient_details(id)?;
     let meds: Vec<medications::Medication> = details
@@ -173,6 +173,7 @@ pub fn patient_show(ctx: &Ctx, id: i64, json: bool, out: &mut impl Write) -> Out
         .collect();
     let flag = course::safety_flag(&chart, id)?;
     let course_row = chart.course(id)?;
+    super::audit::record_access(&mut chart, crate::app::access::Access::ViewPatient(id));
     if json {
         let v = serde_json::json!({
             "patient": patient,

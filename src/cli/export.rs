@@ -1,6 +1,7 @@
 //! `kapchart export`: FHIR R4, a printable HTML report, Markdown and CSV.
 
 use super::{Ctx, Failure, Outcome};
+use crate::app::access::{Access, ExportFormat, Exported};
 use crate::export::{self, Record};
 use chrono::Local;
 use clap::ValueEnum;
@@ -39,24 +40,34 @@ pub struct ExportArgs {
 }
 
 pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
-    let chart = ctx.open()?;
+    let mut chart = ctx.open()?;
     let now = Local::now().fixed_offset();
     let bar = super::backup::progress_bar("exporting");
     bar.set_length(3);
     let record: Record = match (args.session, args.patient) {
         (Some(s), _) => export::session_record_from(&chart, &ctx.config, s, now)?,
         (None, Some(p)) => export::course_record_from(&chart, &ctx.config, p, now)?,
-        (None, None) => {
-            return Err(Failure::runtime(
-                "say what to export: --session ID or --patient ID",
-            ));
-        }
+        (None, None) => unreachable_what()?,
     };
     bar.inc(1);
     // The audit head the export was made at: `kapchart verify --head` checks it later.
     let head = chart
         .head()?
         .map_or_else(|| "none".to_string(), |h| h.to_string());
+    // The export is in the audit trail before its text leaves kapchart (after the head it
+    // states, which is the record it holds).
+    let exported = match (args.session, args.patient) {
+        (Some(s), _) => Exported::Session(s),
+        (None, Some(p)) => Exported::Course(p),
+        (None, None) => unreachable_what()?,
+    };
+    let format = match args.format {
+        Format::Fhir => ExportFormat::Fhir,
+        Format::Html => ExportFormat::Html,
+        Format::Md => ExportFormat::Markdown,
+        Format::Csv => ExportFormat::Csv,
+    };
+    super::audit::record_access(&mut chart, Access::Export(format, exported));
     let text = match args.format {
         Format::Fhir => {
             let mut bundle = export::fhir::bundle(&record);
@@ -109,6 +120,13 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
         }
     }
     Ok(())
+}
+
+/// Neither --session nor --patient (clap requires one; said plainly all the same).
+fn unreachable_what<T>() -> Result<T, Failure> {
+    Err(Failure::runtime(
+        "say what to export: --session ID or --patient ID",
+    ))
 }
 
 /// Exports hold patient data: the file is readable only by its owner, and an existing file

@@ -1,6 +1,7 @@
 //! The command line: `kapchart` opens the TUI; subcommands chart from scripts.
 //! Exit codes: 0 ok, 1 runtime error, 2 usage error. Errors are one line on stderr.
 
+mod audit;
 mod backup;
 pub(crate) mod bounded;
 mod checks;
@@ -10,6 +11,7 @@ mod rekey;
 mod safe_output;
 mod verify;
 
+use crate::app::access::Access;
 use crate::app::charting::{self, ChartingError, Refusal};
 use crate::config::Config;
 use crate::domain::{ChartLine, EntryStatus, Patient, Session, SessionKind, text};
@@ -106,6 +108,8 @@ enum Command {
     },
     /// Check the file, its schema, the audit trail, signatures and payloads; print the head
     Verify(verify::VerifyArgs),
+    /// Who did what to the record (writes, views, exports, backups), newest first
+    Audit(audit::AuditArgs),
     /// Export a session or a whole course: FHIR R4, HTML report, Markdown, CSV
     Export(export::ExportArgs),
     /// Write a verified, encrypted copy of the chart (safe while kapchart is in use)
@@ -436,6 +440,7 @@ pub fn run(cli: Cli) -> Outcome {
             Ok(())
         }
         Some(Command::Verify(args)) => verify::verify(&ctx, args, out),
+        Some(Command::Audit(args)) => audit::audit(&ctx, args, out),
         Some(Command::Rekey) => rekey::rekey(&ctx, out),
         Some(Command::Export(args)) => export::export(&ctx, args, out),
         Some(Command::Backup { to }) => backup::backup_to(&ctx, &to, out),
@@ -752,6 +757,7 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
         }
         SessionCommand::Checks { id, json } => {
             let s = charting::session_chart(&chart, &ctx.config, id)?;
+            audit::record_access(&mut chart, Access::ViewSession(id));
             checks::print(&s, Local::now().fixed_offset(), json, out)?;
         }
         SessionCommand::List { patient, json } => {
@@ -772,6 +778,7 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
             let patient = chart.patient(s.patient_id)?;
             let session = charting::session_chart(&chart, &ctx.config, id)?;
             let lines = session.lines();
+            audit::record_access(&mut chart, Access::ViewSession(id));
             if json {
                 let entries: Vec<_> = lines
                     .iter()

@@ -38,6 +38,10 @@ pub enum ObjectKind {
     NoteSignature,
     NoteAddendum,
     ChainKey,
+    /// The chart as a whole, as a backup copies it: its id is the sequence number of the
+    /// audit row the copy ends at, and its content that row's hash. Not a table of its own,
+    /// so not in [`ObjectKind::ALL`].
+    Chart,
 }
 
 impl ObjectKind {
@@ -68,11 +72,15 @@ impl ObjectKind {
             ObjectKind::NoteSignature => "note-signature",
             ObjectKind::NoteAddendum => "note-addendum",
             ObjectKind::ChainKey => "chain-key",
+            ObjectKind::Chart => "chart",
         }
     }
 
     fn parse(s: &str) -> Option<ObjectKind> {
-        ObjectKind::ALL.into_iter().find(|k| k.as_str() == s)
+        ObjectKind::ALL
+            .into_iter()
+            .chain([ObjectKind::Chart])
+            .find(|k| k.as_str() == s)
     }
 
     pub fn table(self) -> &'static str {
@@ -88,6 +96,15 @@ impl ObjectKind {
             ObjectKind::NoteSignature => "note_signatures",
             ObjectKind::NoteAddendum => "note_addenda",
             ObjectKind::ChainKey => "chain_key",
+            ObjectKind::Chart => "audit",
+        }
+    }
+
+    /// The column that identifies a row of the kind's table.
+    fn key(self) -> &'static str {
+        match self {
+            ObjectKind::Chart => "seq",
+            _ => "id",
         }
     }
 
@@ -112,6 +129,7 @@ impl ObjectKind {
             ObjectKind::NoteAddendum => "id, note_id, text, sha256, author_id, at, at_offset",
             // The secret enters as its SHA-256 (blobs are hashed), never as itself.
             ObjectKind::ChainKey => "id, secret, keyed_from, created_at",
+            ObjectKind::Chart => "seq, hash",
         }
     }
 }
@@ -124,9 +142,10 @@ pub fn content_hash(
     id: i64,
 ) -> rusqlite::Result<Option<String>> {
     let sql = format!(
-        "SELECT {} FROM {} WHERE id = ?1",
+        "SELECT {} FROM {} WHERE {} = ?1",
         kind.columns(),
-        kind.table()
+        kind.table(),
+        kind.key()
     );
     conn.query_row(&sql, [id], |row| {
         let n = row.as_ref().column_count();
@@ -423,6 +442,12 @@ pub fn walk(conn: &Connection) -> rusqlite::Result<(i64, Option<Break>)> {
         let Some(kind) = ObjectKind::parse(&object_kind) else {
             return broken(format!("records an unknown kind of row '{object_kind}'"));
         };
+        // A backup names the audit row its copy ends at: always an earlier one.
+        if kind == ObjectKind::Chart && object_id >= seq {
+            return broken(format!(
+                "names audit row {object_id}, which is not before it"
+            ));
+        }
         match content_hash(conn, kind, object_id)? {
             None => return broken(format!("{object_kind} {object_id} is missing")),
             Some(h) if h != stored_content => {
@@ -461,4 +486,125 @@ pub fn walk(conn: &Connection) -> rusqlite::Result<(i64, Option<Break>)> {
         }
     }
     Ok((count, None))
+}
+
+/// One row of the audit trail as `kapchart audit` lists it: who, when, what, and the kind
+/// and id of the object. Ids and clinicians' names only, never what the record holds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TrailRow {
+    pub seq: i64,
+    /// UTC milliseconds.
+    pub at_ms: i64,
+    /// None for rows kapchart writes itself (the first clinician, the chain key).
+    pub clinician_id: Option<i64>,
+    pub clinician: Option<String>,
+    pub action: String,
+    pub object_kind: String,
+    pub object_id: i64,
+}
+
+/// Which part of the trail to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrailOf {
+    /// Every row.
+    Chart,
+    /// Rows about a patient's record: the patient, details, courses, sessions, entries,
+    /// notes with their drafts, signatures and addenda, and exports of any of them.
+    Patient(i64),
+    /// Rows about one session: the session, its entries, its note, and its exports.
+    Session(i64),
+}
+
+/// The rows about `of`, newest first, at most `limit`. Each kind of object is joined to the
+/// audit rows through the `audit_object` index, so a patient's trail reads only their rows.
+pub fn trail(
+    conn: &Connection,
+    of: TrailOf,
+    limit: Option<u32>,
+) -> rusqlite::Result<Vec<TrailRow>> {
+    const ROW: &str = "a.seq, a.at, a.clinician_id, c.name, a.action, a.object_kind, a.object_id";
+    let sessions = match of {
+        TrailOf::Chart => None,
+        TrailOf::Patient(_) => Some("SELECT id FROM sessions WHERE patient_id = ?1"),
+        TrailOf::Session(_) => Some("SELECT id FROM sessions WHERE id = ?1"),
+    };
+    let sql = match sessions {
+        None => format!(
+            "SELECT {ROW} FROM audit a LEFT JOIN clinicians c ON c.id = a.clinician_id
+             ORDER BY a.seq DESC LIMIT ?1"
+        ),
+        Some(sessions) => {
+            let patient_rows = if matches!(of, TrailOf::Patient(_)) {
+                "SELECT 'patient', ?1
+                 UNION ALL SELECT 'patient-details', id FROM patient_details WHERE patient_id = ?1
+                 UNION ALL SELECT 'course', id FROM courses WHERE patient_id = ?1
+                 UNION ALL "
+            } else {
+                ""
+            };
+            format!(
+                "WITH s(id) AS ({sessions}),
+                      n(id) AS (SELECT id FROM notes WHERE dosing_session_id IN (SELECT id FROM s)),
+                      objects(kind, id) AS (
+                        {patient_rows}SELECT 'session', id FROM s
+                        UNION ALL SELECT 'entry', e.id FROM entries e
+                            WHERE e.session_id IN (SELECT id FROM s)
+                        UNION ALL SELECT 'note', id FROM n
+                        UNION ALL SELECT 'note-draft', id FROM note_drafts
+                            WHERE note_id IN (SELECT id FROM n)
+                        UNION ALL SELECT 'note-signature', id FROM note_signatures
+                            WHERE note_id IN (SELECT id FROM n)
+                        UNION ALL SELECT 'note-addendum', id FROM note_addenda
+                            WHERE note_id IN (SELECT id FROM n))
+                 SELECT {ROW} FROM objects o
+                 JOIN audit a ON a.object_kind = o.kind AND a.object_id = o.id
+                 LEFT JOIN clinicians c ON c.id = a.clinician_id
+                 ORDER BY a.seq DESC LIMIT ?2"
+            )
+        }
+    };
+    let limit = limit.map_or(-1, i64::from);
+    let mut stmt = conn.prepare(&sql)?;
+    let map = |r: &rusqlite::Row<'_>| {
+        Ok(TrailRow {
+            seq: r.get(0)?,
+            at_ms: r.get(1)?,
+            clinician_id: r.get(2)?,
+            clinician: r.get(3)?,
+            action: r.get(4)?,
+            object_kind: r.get(5)?,
+            object_id: r.get(6)?,
+        })
+    };
+    let rows = match of {
+        TrailOf::Chart => stmt.query_map(params![limit], map)?,
+        TrailOf::Patient(id) | TrailOf::Session(id) => stmt.query_map(params![id, limit], map)?,
+    };
+    rows.collect()
+}
+
+impl super::Chart {
+    /// Records that the signed-in clinician looked at, exported or backed up part of the
+    /// chart without changing it: one row in the same keyed chain as every write, so
+    /// `verify` finds one removed like any other (ASTM E2147-18 audits views and exports
+    /// too, with user, time and object: clinical.md section 5). One transaction, like
+    /// every write; refused like every write on a read-only or damaged chart.
+    pub fn record_access(
+        &mut self,
+        action: &str,
+        kind: ObjectKind,
+        id: i64,
+        at: chrono::DateTime<chrono::FixedOffset>,
+    ) -> super::Result<()> {
+        let clinician = self.clinician().id;
+        self.write(|tx| {
+            record(tx, at.timestamp_millis(), Some(clinician), action, kind, id)?;
+            Ok(())
+        })
+    }
+
+    /// The audit rows about `of`, newest first (see [`trail`]).
+    pub fn audit_trail(&self, of: TrailOf, limit: Option<u32>) -> super::Result<Vec<TrailRow>> {
+        trail(&self.conn, of, limit).map_err(|e| self.err(e))
+    }
 }

@@ -7,6 +7,7 @@ use super::keymap::{Command, Context, Key, Keymap};
 use super::live::{Live, LiveData, Written};
 use super::note::{NoteData, NoteEditor, NotePanel};
 use super::patient::PatientData;
+use crate::app::access::{Access, Audited};
 use crate::config::Config;
 use crate::domain::course::NoteId;
 use crate::domain::{EntryId, PatientId, Payload, SessionId, SessionKind};
@@ -38,6 +39,8 @@ pub enum Action {
     PatientOpened(Result<Box<PatientData>, String>),
     /// The terminal's size (columns, rows), at start and on every resize.
     Resize(u16, u16),
+    /// The audit row for a screen just opened was written, or why not.
+    AccessRecorded(Audited),
 }
 
 /// What the runtime must do for the state: write, read, or act on the terminal.
@@ -101,6 +104,9 @@ pub enum Effect {
     },
     /// The patient and course screen.
     OpenPatient(crate::domain::PatientId),
+    /// Write the audit row for a screen just opened: once per opening, never per redraw
+    /// or poll (`app::access`).
+    RecordAccess(Access),
     Suspend,
 }
 
@@ -132,6 +138,8 @@ pub struct App {
     pub quit: bool,
     /// Typed text that was not charted when the app quit, shown after the terminal is back.
     pub unsent: Option<String>,
+    /// Why the patient screen on show is not in the audit trail (a read-only chart).
+    pub unaudited: Option<String>,
 }
 
 impl App {
@@ -153,6 +161,7 @@ impl App {
             size: (80, 24),
             quit: false,
             unsent: None,
+            unaudited: None,
         }
     }
 
@@ -217,7 +226,19 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             None
         }
         Action::PatientOpened(Ok(data)) => {
+            let id = data.patient.id;
             app.screen = Screen::Patient(data);
+            app.unaudited = None;
+            Some(Effect::RecordAccess(Access::ViewPatient(id)))
+        }
+        Action::AccessRecorded(audited) => {
+            if let Some(why) = audited.status() {
+                match &mut app.screen {
+                    Screen::Live(l) => l.notice = Some(format!("⚠ {why}")),
+                    Screen::Patient(_) => app.unaudited = Some(why),
+                    _ => {}
+                }
+            }
             None
         }
         Action::PatientOpened(Err(e)) => {
@@ -253,8 +274,9 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             None
         }
         Action::Opened(Ok(data)) => {
+            let id = data.session().id;
             app.screen = Screen::Live(Box::new(Live::new(data, app.now, &app.config)));
-            None
+            Some(Effect::RecordAccess(Access::ViewSession(id)))
         }
         Action::Written(result) => {
             if let Screen::Live(l) = &mut app.screen {

@@ -329,6 +329,10 @@ impl Runtime {
                     })
                     .map(Box::new),
             ),
+            Effect::RecordAccess(access) => Action::AccessRecorded(match self.chart_mut() {
+                Ok(c) => crate::app::access::record(c, &access, now.fixed_offset()),
+                Err(e) => crate::app::access::not_recorded(&access, &e),
+            }),
             Effect::Suspend => Action::Tick(now.fixed_offset()),
         }
     }

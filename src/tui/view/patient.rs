@@ -35,6 +35,9 @@ pub fn draw(app: &App, d: &PatientData, frame: &mut Frame<'_>, area: Rect) {
             theme.overdue(),
         ));
     }
+    if let Some(why) = &app.unaudited {
+        lines.push(Line::styled(format!("{OVERDUE} {why}"), theme.caution()));
+    }
     lines.push(Line::raw(format!(
         "MRN {} · weight {}",
         p.mrn.as_deref().unwrap_or("—"),

@@ -1,0 +1,149 @@
+//! Reads are audited too. Opening a patient's record, showing a session, exporting and
+//! backing up write one audit row each: who (the signed-in clinician), what, when, and
+//! which object. ASTM E2147-18 asks audit logs to record create, change, view and export,
+//! with user, time and object (clinical.md section 5); HIPAA 45 CFR 164.312(b) asks for
+//! audit controls (security.md). The rows join the same keyed chain as every write, so
+//! `verify` finds one removed like any other.
+//!
+//! The rule lives here, once: a front end says what was opened when a screen or command
+//! opens it (not on every redraw or poll), and gets back whether the row was written.
+//!
+//! When the row cannot be written (a chart on read-only media, a chart whose writes stopped
+//! after `verify` found damage, a full disk), the record is still shown: a clinician with
+//! a patient in the room needs the record more than the trail needs the row, and the
+//! chart file itself could be read outside kapchart anyway. The front end says, on the
+//! status line or on stderr, that this view was not recorded and why.
+
+use crate::domain::{PatientId, SessionId};
+use crate::store::audit::{Head, ObjectKind};
+use crate::store::{Chart, StoreError};
+use chrono::{DateTime, FixedOffset};
+
+/// The export formats, as the audit trail names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Fhir,
+    Html,
+    Markdown,
+    Csv,
+}
+
+impl ExportFormat {
+    fn action(self) -> &'static str {
+        match self {
+            ExportFormat::Fhir => "export.fhir",
+            ExportFormat::Html => "export.html",
+            ExportFormat::Markdown => "export.md",
+            ExportFormat::Csv => "export.csv",
+        }
+    }
+}
+
+/// What was exported: one session, or a patient's whole course.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exported {
+    Session(SessionId),
+    Course(PatientId),
+}
+
+/// A look at the record that changes nothing in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// The patient's record opened (the patient screen, `patient show`).
+    ViewPatient(PatientId),
+    /// A session shown (the live screen opening it, `session show`, `session checks`).
+    ViewSession(SessionId),
+    Export(ExportFormat, Exported),
+    /// A backup written: it copies the chart up to `head`.
+    Backup(Head),
+}
+
+impl Access {
+    /// The action, the kind of object and its id, as the audit row holds them.
+    fn row(&self) -> (&'static str, ObjectKind, i64) {
+        match self {
+            Access::ViewPatient(id) => ("patient.view", ObjectKind::Patient, *id),
+            Access::ViewSession(id) => ("session.view", ObjectKind::Session, *id),
+            Access::Export(format, Exported::Session(id)) => {
+                (format.action(), ObjectKind::Session, *id)
+            }
+            Access::Export(format, Exported::Course(id)) => {
+                (format.action(), ObjectKind::Patient, *id)
+            }
+            Access::Backup(head) => ("chart.backup", ObjectKind::Chart, head.seq),
+        }
+    }
+
+    /// What was done, for a message: "patient.view of patient 3".
+    pub fn describe(&self) -> String {
+        let (action, kind, id) = self.row();
+        format!("{action} of {} {id}", kind.as_str())
+    }
+}
+
+/// Whether an access made its audit row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audited {
+    Recorded,
+    /// The row could not be written; the record was shown anyway.
+    NotRecorded {
+        /// What was done: "patient.view of patient 3".
+        access: String,
+        /// Why, in a few words for a status line: "the chart is read-only".
+        short: String,
+        /// Why, in full: the store's message.
+        why: String,
+    },
+}
+
+impl Audited {
+    /// One line for stderr, when the row was not written.
+    pub fn warning(&self) -> Option<String> {
+        match self {
+            Audited::Recorded => None,
+            Audited::NotRecorded { access, why, .. } => Some(format!(
+                "{access} was shown but is not in the audit trail: {why}"
+            )),
+        }
+    }
+
+    /// A few words for a screen's status line, when the row was not written.
+    pub fn status(&self) -> Option<String> {
+        match self {
+            Audited::Recorded => None,
+            Audited::NotRecorded { short, .. } => {
+                Some(format!("this view is not in the audit trail: {short}"))
+            }
+        }
+    }
+}
+
+/// Writes the audit row for `access` by the signed-in clinician. Call it once per screen
+/// or command that opens the record, after what it shows was read (so that an object that
+/// does not exist is refused by the read, with its own message).
+pub fn record(chart: &mut Chart, access: &Access, now: DateTime<FixedOffset>) -> Audited {
+    let (action, kind, id) = access.row();
+    match chart.record_access(action, kind, id, now) {
+        Ok(()) => Audited::Recorded,
+        Err(e) => Audited::NotRecorded {
+            access: access.describe(),
+            short: match e {
+                StoreError::ReadOnly(_) => "the chart is read-only".into(),
+                StoreError::DiskFull(_) => "the disk is full".into(),
+                StoreError::Damaged { .. } => "writes are stopped (verify found damage)".into(),
+                _ => "it could not be written".into(),
+            },
+            why: e.to_string(),
+        },
+    }
+}
+
+/// A look at the record when no chart is open to record it in (never expected: a screen
+/// opens only on an open chart).
+pub fn not_recorded(access: &Access, why: &str) -> Audited {
+    Audited::NotRecorded {
+        access: access.describe(),
+        short: why.to_string(),
+        why: why.to_string(),
+    }
+}
