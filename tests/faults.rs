@@ -1267,6 +1267,70 @@ fn a_chart_on_read_only_media_is_read_and_only_writes_are_refused() {
     home.ok(&["log", "--session", &session, "hr 72"]);
 }
 
+/// On read-only media a view cannot be audited: the record is shown all the same (a
+/// clinician with a patient in the room needs it), and stderr or the status line says that
+/// this view is not in the audit trail and why. The chart is not touched.
+#[test]
+fn a_view_on_read_only_media_is_shown_and_says_it_is_not_in_the_audit_trail() {
+    let (home, fs) = home_on_tmpfs("2m");
+    let (patient, session) = home.with_dosing_session();
+    home.ok(&["log", "--session", &session, "bp 128/82 hr 70"]);
+    fs.remount("ro");
+    let before = file_bytes(&home.chart());
+    for (args, shows, what) in [
+        (
+            vec!["patient", "show", patient.as_str()],
+            "Test Patient",
+            format!("patient.view of patient {patient}"),
+        ),
+        (
+            vec!["session", "show", session.as_str()],
+            "BP 128/82",
+            format!("session.view of session {session}"),
+        ),
+        (
+            vec!["export", "--session", session.as_str(), "--format", "md"],
+            "Test Patient",
+            format!("export.md of session {session}"),
+        ),
+    ] {
+        let (code, out, err) = run_out(&mut home.cmd(&args));
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        assert!(out.contains(shows), "{args:?} shows the record: {out}");
+        assert!(
+            err.contains(&format!(
+                "warning: {what} was shown but is not in the audit trail"
+            )) && err.contains("read-only file system"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    }
+    let mut tty = Tty::spawn(&home.cmd(&["chart", "--session", &session]), 80, 24);
+    let screen = tty.wait_for("this view is not in the audit trail", TIMEOUT);
+    assert!(screen.contains("the chart is read-only"), "{screen}");
+    assert!(
+        screen.contains("BP 128/82"),
+        "the record is shown: {screen}"
+    );
+    tty.key(Key::CtrlC);
+    assert!(tty.wait_exit(TIMEOUT).success());
+    drop(tty);
+    assert_eq!(file_bytes(&home.chart()), before, "chart unchanged");
+    fs.remount("rw");
+    // Back on writable storage, the next view is recorded again.
+    let (_, _, err) = run_out(&mut home.cmd(&["session", "show", &session]));
+    assert!(err.is_empty(), "{err}");
+    let rows: Value =
+        serde_json::from_str(&home.ok(&["audit", "--session", &session, "--json"])).unwrap();
+    let views = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == "session.view")
+        .count();
+    assert_eq!(views, 1, "only the view made on writable storage: {rows}");
+}
+
 /// A migration that fails (here: a table in the way of the index version 3 creates) is said
 /// in one line that names the file and the versions and says the chart was left as it
 /// was, instead of SQLite's error with the migration's SQL in it.

@@ -3,6 +3,8 @@
 //! turns each [`app::Effect`] into a write or a read whose result comes back as an action.
 
 pub mod app;
+#[cfg(test)]
+mod audited_tests;
 pub mod home;
 pub mod input;
 pub mod keymap;

@@ -1,0 +1,145 @@
+//! Opening a screen writes one audit row; redraws, ticks and polls write none (the runtime
+//! and the pure update together, on a real chart).
+
+use super::app::{self, Action, App, Effect, Screen};
+use super::keymap::Keymap;
+use super::{Runtime, dispatch};
+use crate::config::Config;
+use crate::domain::SessionKind;
+use crate::store::{Chart, NewPatient, NewSession};
+use chrono::{FixedOffset, NaiveDate, TimeZone};
+use std::sync::Arc;
+
+fn views(chart: &Chart, action: &str) -> i64 {
+    chart
+        .raw_connection()
+        .query_row(
+            "SELECT count(*) FROM audit WHERE action = ?1",
+            [action],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+fn chart(rt: &Runtime) -> &Chart {
+    rt.chart.as_ref().unwrap()
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    rt: Runtime,
+    app: App,
+    patient: i64,
+    session: i64,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let now = FixedOffset::east_opt(3600)
+        .unwrap()
+        .with_ymd_and_hms(2026, 11, 26, 10, 0, 0)
+        .unwrap();
+    let mut chart = Chart::create(&path, "pw", "Dr. Mara Quinn", 2000, now).unwrap();
+    let patient = chart
+        .add_patient(
+            &NewPatient {
+                name: "Alex Rivera".into(),
+                dob: NaiveDate::from_ymd_opt(1986, 4, 12).unwrap(),
+                mrn: None,
+                weight_kg: Some(70.0),
+            },
+            now,
+        )
+        .unwrap();
+    let session = chart
+        .start_session(
+            &NewSession {
+                patient_id: patient,
+                kind: SessionKind::Dosing,
+                started: now,
+                intention: None,
+                dosing_session_id: None,
+            },
+            now,
+        )
+        .unwrap();
+    let config = Arc::new(Config::default());
+    let rt = Runtime {
+        chart: Some(chart),
+        path: path.clone(),
+        config: config.clone(),
+        start: None,
+        seen_version: None,
+        wrong_passphrases: 0,
+    };
+    let screen = Screen::Locked {
+        passphrase: String::new(),
+        error: None,
+    };
+    let app = App::new(screen, now, Keymap::default(), config);
+    Setup {
+        _dir: dir,
+        path,
+        rt,
+        app,
+        patient,
+        session,
+    }
+}
+
+#[test]
+fn opening_a_session_writes_one_row_and_ticks_and_polls_write_none() {
+    let mut s = setup();
+    let before = views(chart(&s.rt), "session.view");
+    let opened = s.rt.perform(Effect::OpenSession(s.session));
+    dispatch(&mut s.app, &mut s.rt, opened, None).unwrap();
+    assert!(matches!(s.app.screen, Screen::Live(_)));
+    assert_eq!(views(chart(&s.rt), "session.view"), before + 1);
+
+    // Another process charts in the session: the poll re-reads it, and records no view.
+    let mut other = Chart::open(&s.path, "pw", 2000).unwrap();
+    let config = Config::default();
+    crate::app::charting::record_line(&mut other, &config, s.session, "obs settled", &s.app.now)
+        .unwrap();
+    for minute in 1..=5 {
+        let tick = Action::Tick(s.app.now + chrono::Duration::minutes(minute));
+        dispatch(&mut s.app, &mut s.rt, tick, None).unwrap();
+    }
+    let Screen::Live(live) = &s.app.screen else {
+        panic!("still on the live screen");
+    };
+    assert_eq!(
+        live.data.chart.lines().len(),
+        1,
+        "the poll saw the new entry"
+    );
+    assert_eq!(views(chart(&s.rt), "session.view"), before + 1);
+    assert!(
+        live.notice
+            .as_deref()
+            .is_none_or(|n| !n.contains("audit trail")),
+        "{:?}",
+        live.notice
+    );
+
+    // Opening it again is another look.
+    let opened = s.rt.perform(Effect::OpenSession(s.session));
+    dispatch(&mut s.app, &mut s.rt, opened, None).unwrap();
+    assert_eq!(views(chart(&s.rt), "session.view"), before + 2);
+}
+
+#[test]
+fn opening_the_patient_screen_writes_one_row() {
+    let mut s = setup();
+    let opened = s.rt.perform(Effect::OpenPatient(s.patient));
+    dispatch(&mut s.app, &mut s.rt, opened, None).unwrap();
+    assert!(matches!(s.app.screen, Screen::Patient(_)));
+    assert_eq!(views(s.rt.chart.as_ref().unwrap(), "patient.view"), 1);
+    assert_eq!(s.app.unaudited, None);
+    // Its redraws and ticks write nothing more.
+    let tick = Action::Tick(s.app.now + chrono::Duration::minutes(1));
+    assert_eq!(app::update(&mut s.app, tick), None);
+    assert_eq!(views(s.rt.chart.as_ref().unwrap(), "patient.view"), 1);
+}
