@@ -836,3 +836,52 @@ fn type_char(app: &mut App, c: char) {
         }),
     );
 }
+
+/// Three clinicians in one session (a nurse takes the vitals, two prescribers share
+/// initials): each timeline row names its author in three columns, two people never share
+/// a label, and the selected entry's detail line gives the full name.
+#[test]
+fn the_timeline_names_each_author_80x24() {
+    let f = dosing_session(46);
+    let mut data = f.live_data();
+    let entries: Vec<_> =
+        data.chart
+            .lines()
+            .iter()
+            .map(|l| {
+                let mut e = l.entry.clone();
+                e.author = match &e.payload {
+                    kapchart::domain::Payload::Vitals(_)
+                    | kapchart::domain::Payload::Sedation(_) => "Sam Okafor".into(),
+                    kapchart::domain::Payload::Observation(_) if e.event_time == at(44) => {
+                        "Dr. Max Quist".into()
+                    }
+                    _ => e.author,
+                };
+                e
+            })
+            .collect();
+    data.chart = kapchart::domain::chart::SessionChart::new(
+        data.chart.session().clone(),
+        entries,
+        data.chart.rules().clone(),
+    );
+    let mut app = App::new(
+        Screen::Locked {
+            passphrase: String::new(),
+            error: None,
+        },
+        at(57),
+        Keymap::default(),
+        Arc::new(f.config.clone()),
+    );
+    app.theme = Theme { color: false };
+    update(&mut app, Action::Opened(Ok(data)));
+    key(&mut app, "Esc");
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains(" by Dr. Max Quist · written 10:44"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}

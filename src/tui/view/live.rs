@@ -275,12 +275,6 @@ fn flag_marks(line: &ChartLine) -> String {
         .join(" ")
 }
 
-fn initials(name: &str) -> String {
-    name.split_whitespace()
-        .filter_map(|w| w.chars().find(|c| c.is_alphabetic()))
-        .collect()
-}
-
 fn kind_label(p: &Payload) -> &'static str {
     match p {
         Payload::Vitals(_) => "vitals",
@@ -330,6 +324,7 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
         }
     }
     items.sort_by_key(|(at, item)| (*at, matches!(item, Item::Entry(..))));
+    let authors = super::authors::labels(live.lines().iter().map(|l| l.entry.author.as_str()));
 
     let mut selected_row = None;
     let rows: Vec<Row<'_>> = items
@@ -399,7 +394,7 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
                         Span::raw(" "),
                         Span::styled(marks, if alert { theme.alert() } else { theme.dim() }),
                     ])),
-                    Cell::from(initials(&e.author)),
+                    Cell::from(authors.get(e.author.as_str()).cloned().unwrap_or_default()),
                 ];
                 if wide {
                     cells.insert(0, Cell::from(format!("#{}", e.id)));
@@ -808,7 +803,14 @@ fn draw_entry_bar(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
     if focused {
         frame.set_cursor_position(Position::new(bar.x + 1 + (cursor - skip) as u16, bar.y + 1));
     }
+    let on_timeline = live.focus == Focus::Timeline && live.panel.is_none();
     let line = match &live.preview {
+        // The selected entry's author in full, and when it was written.
+        _ if on_timeline => live
+            .lines()
+            .get(live.selected)
+            .map(|l| Line::styled(super::authors::detail(l), theme.dim()))
+            .unwrap_or_default(),
         None => Line::styled(" type a line; Enter charts it", theme.dim()),
         Some(Err(e)) => Line::styled(format!(" ✗ {e}"), theme.alert()),
         Some(Ok(entries)) => {

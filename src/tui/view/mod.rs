@@ -1,6 +1,7 @@
 //! Drawing: pure functions of the state. Nothing here reads the chart, the clock or the
 //! terminal; the frame's size decides the layout.
 
+mod authors;
 mod dialog;
 mod help;
 mod home;
