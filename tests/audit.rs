@@ -57,6 +57,10 @@ fn showing_and_exporting_each_add_one_audit_row_naming_who_what_and_which_object
     let home = Home::new();
     let (patient, session) = home.with_dosing_session();
     home.ok(&["log", "--session", &session, "bp 128/82 hr 74"]);
+    // Each entry line of `session show` names its author.
+    let shown = home.ok(&["session", "show", &session]);
+    let entry = shown.lines().find(|l| l.contains("BP 128/82")).unwrap();
+    assert!(entry.contains("by Dr. Test"), "{entry}");
     let p: i64 = patient.parse().unwrap();
     let s: i64 = session.parse().unwrap();
     let who = "Dr. Test".to_string();

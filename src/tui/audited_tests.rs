@@ -143,3 +143,50 @@ fn opening_the_patient_screen_writes_one_row() {
     assert_eq!(app::update(&mut s.app, tick), None);
     assert_eq!(views(s.rt.chart.as_ref().unwrap(), "patient.view"), 1);
 }
+
+#[test]
+fn a_screen_that_could_not_be_audited_says_so() {
+    let mut s = setup();
+    let opened = s.rt.perform(Effect::OpenPatient(s.patient));
+    app::update(&mut s.app, opened);
+    let not = crate::app::access::not_recorded(
+        &crate::app::access::Access::ViewPatient(s.patient),
+        "the chart is read-only",
+    );
+    app::update(&mut s.app, Action::AccessRecorded(not.clone()));
+    let screen = render(&s.app);
+    assert!(
+        screen.contains("Alex Rivera"),
+        "the record is shown: {screen}"
+    );
+    // The patient panel wraps it at 80 columns.
+    assert!(
+        screen.contains("this view is not in the audit trail:")
+            && screen.contains("the chart is read-only"),
+        "{screen}"
+    );
+    let opened = s.rt.perform(Effect::OpenSession(s.session));
+    app::update(&mut s.app, opened);
+    app::update(&mut s.app, Action::AccessRecorded(not));
+    let screen = render(&s.app);
+    assert!(
+        screen.contains("this view is not in the audit trail: the chart is read-only"),
+        "{screen}"
+    );
+}
+
+fn render(app: &App) -> String {
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    terminal
+        .draw(|frame| super::view::draw(app, frame))
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..24 {
+        for x in 0..80 {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
