@@ -102,6 +102,39 @@ fn showing_and_exporting_each_add_one_audit_row_naming_who_what_and_which_object
             "{format}"
         );
     }
+    assert_eq!(
+        one_row_from(&home, &["course", "show", "--patient", &patient]),
+        row("patient.view", "patient", p)
+    );
+    assert_eq!(
+        one_row_from(&home, &["measure", "list", "--patient", &patient]),
+        row("patient.view", "patient", p)
+    );
+    let note: Value =
+        serde_json::from_str(&home.ok(&["note", "draft", "--session", &session, "--json"]))
+            .unwrap();
+    let note_id = note["id"].as_i64().unwrap();
+    assert_eq!(
+        one_row_from(&home, &["note", "show", &note_id.to_string()]),
+        row("note.view", "note", note_id)
+    );
+    // An export refused because its file exists exports nothing, and records nothing.
+    let file = home.path().join("taken.md");
+    std::fs::write(&file, "mine").unwrap();
+    let before = rows_in(&home);
+    let args = [
+        "export",
+        "--session",
+        &session,
+        "--format",
+        "md",
+        "-o",
+        file.to_str().unwrap(),
+    ];
+    let err = home.fails(&args, 1);
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(rows_in(&home), before);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
     // A listing is not a look at one record; the audit trail itself holds no patient data.
     let before = rows_in(&home);
     home.ok(&["patient", "list"]);

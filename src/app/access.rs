@@ -14,6 +14,7 @@
 //! chart file itself could be read outside kapchart anyway. The front end says, on the
 //! status line or on stderr, that this view was not recorded and why.
 
+use crate::domain::course::NoteId;
 use crate::domain::{PatientId, SessionId};
 use crate::store::audit::{Head, ObjectKind};
 use crate::store::{Chart, StoreError};
@@ -49,10 +50,13 @@ pub enum Exported {
 /// A look at the record that changes nothing in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Access {
-    /// The patient's record opened (the patient screen, `patient show`).
+    /// The patient's record opened (the patient screen, `patient show`, `course show`,
+    /// `measure list`).
     ViewPatient(PatientId),
     /// A session shown (the live screen opening it, `session show`, `session checks`).
     ViewSession(SessionId),
+    /// An integration note shown (`note show`).
+    ViewNote(NoteId),
     Export(ExportFormat, Exported),
     /// A backup written: it copies the chart up to `head`.
     Backup(Head),
@@ -64,6 +68,7 @@ impl Access {
         match self {
             Access::ViewPatient(id) => ("patient.view", ObjectKind::Patient, *id),
             Access::ViewSession(id) => ("session.view", ObjectKind::Session, *id),
+            Access::ViewNote(id) => ("note.view", ObjectKind::Note, *id),
             Access::Export(format, Exported::Session(id)) => {
                 (format.action(), ObjectKind::Session, *id)
             }

@@ -2,6 +2,7 @@
 //! measures, integration notes and due integrations.
 
 use super::{Ctx, Failure, Outcome, parse_weight, to_json};
+use crate::app::access::Access;
 use crate::app::charting;
 use crate::app::course;
 use crate::domain::course::{DEFAULT_PLANNED_DOSING, Note};
@@ -173,7 +174,7 @@ pub fn patient_show(ctx: &Ctx, id: i64, json: bool, out: &mut impl Write) -> Out
         .collect();
     let flag = course::safety_flag(&chart, id)?;
     let course_row = chart.course(id)?;
-    super::audit::record_access(&mut chart, crate::app::access::Access::ViewPatient(id));
+    super::audit::record_access(&mut chart, Access::ViewPatient(id));
     if json {
         let v = serde_json::json!({
             "patient": patient,
@@ -252,6 +253,7 @@ pub fn course_command(ctx: &Ctx, cmd: CourseCommand, out: &mut impl Write) -> Ou
             let trends = measures::trends(&measures);
             let dues = integration::integrations(&sessions, &ctx.config.integration, now);
             let flag = course::safety_flag(&chart, patient)?;
+            super::audit::record_access(&mut chart, Access::ViewPatient(patient));
             if json {
                 let trends: Vec<_> = trends
                     .iter()
@@ -341,9 +343,10 @@ pub fn measure_command(ctx: &Ctx, cmd: MeasureCommand, out: &mut impl Write) -> 
             Ok(())
         }
         MeasureCommand::List { patient, json } => {
-            let chart = ctx.open()?;
+            let mut chart = ctx.open()?;
             chart.patient(patient)?;
             let rows = course::patient_measures(&chart, patient)?;
+            super::audit::record_access(&mut chart, Access::ViewPatient(patient));
             if json {
                 let v: Vec<_> = rows
                     .iter()
@@ -426,8 +429,9 @@ pub fn note_command(ctx: &Ctx, cmd: NoteCommand, out: &mut impl Write) -> Outcom
             }
         }
         NoteCommand::Show { id, json } => {
-            let chart = ctx.open()?;
+            let mut chart = ctx.open()?;
             let note = chart.note(id)?;
+            super::audit::record_access(&mut chart, Access::ViewNote(id));
             if json {
                 writeln!(out, "{}", to_json(&note_json(&note)))?;
             } else {

@@ -40,6 +40,14 @@ pub struct ExportArgs {
 }
 
 pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
+    // An export file that exists is refused before anything is read or audited (and again
+    // when it is written, should one appear meanwhile).
+    if let Some(path) = args.output.as_deref().filter(|p| p.exists()) {
+        return Err(Failure::runtime(format!(
+            "{} already exists; kapchart will not overwrite it",
+            path.display()
+        )));
+    }
     let mut chart = ctx.open()?;
     let now = Local::now().fixed_offset();
     let bar = super::backup::progress_bar("exporting");

@@ -212,8 +212,11 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             None
         }
         Action::NoteOpened(Ok(data)) => {
+            let id = data.note.id;
+            // Re-read after signing or an addendum: the same note, still on screen.
+            let reread = matches!(&app.screen, Screen::Note(n) if n.data.note.id == id);
             app.screen = Screen::Note(Box::new(NoteEditor::new(*data)));
-            None
+            (!reread).then_some(Effect::RecordAccess(Access::ViewNote(id)))
         }
         Action::NoteOpened(Err(e)) => {
             match &mut app.screen {
@@ -235,6 +238,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             if let Some(why) = audited.status() {
                 match &mut app.screen {
                     Screen::Live(l) => l.notice = Some(format!("⚠ {why}")),
+                    Screen::Note(n) => n.status = Some(format!("⚠ {why}")),
                     Screen::Patient(_) => app.unaudited = Some(why),
                     _ => {}
                 }

@@ -190,3 +190,26 @@ fn render(app: &App) -> String {
     }
     out
 }
+
+#[test]
+fn opening_a_note_writes_one_row_and_its_re_read_none() {
+    let mut s = setup();
+    let opened = s.rt.perform(Effect::OpenNote { dosing: s.session });
+    dispatch(&mut s.app, &mut s.rt, opened, None).unwrap();
+    let Screen::Note(n) = &s.app.screen else {
+        panic!("the note editor opens");
+    };
+    let note = n.data.note.id;
+    assert_eq!(views(chart(&s.rt), "note.view"), 1);
+    // The screen re-reads the same note after a write to it: not another look.
+    let again = s.rt.perform(Effect::SaveDraft {
+        note,
+        text: "draft".into(),
+    });
+    dispatch(&mut s.app, &mut s.rt, again, None).unwrap();
+    let reread = Action::NoteOpened(Ok(Box::new(
+        crate::app::course::note_data(chart(&s.rt), &Config::default(), note, s.app.now).unwrap(),
+    )));
+    assert_eq!(app::update(&mut s.app, reread), None);
+    assert_eq!(views(chart(&s.rt), "note.view"), 1);
+}
