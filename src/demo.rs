@@ -159,6 +159,7 @@ fn fill_course(
             emergency_contact: Some(p.emergency.into()),
             ride_contact: Some(p.ride.into()),
             medications: p.medications.iter().map(|m| m.to_string()).collect(),
+            sex: None,
         },
         created,
     )?;

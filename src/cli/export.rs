@@ -20,6 +20,8 @@ pub enum Format {
     Md,
     /// The vitals flowsheet, one row per reading
     Csv,
+    /// A session's Spravato REMS Patient Monitoring Form on one printable page
+    RemsHtml,
 }
 
 #[derive(Debug, clap::Args)]
@@ -39,6 +41,9 @@ pub struct ExportArgs {
 }
 
 pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
+    if args.format == Format::RemsHtml {
+        return rems_form(ctx, &args, out);
+    }
     let chart = ctx.open()?;
     let now = Local::now().fixed_offset();
     let bar = super::backup::progress_bar("exporting");
@@ -81,6 +86,7 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
             format!("{md}\nExported at chart audit head `{head}`.\n")
         }
         Format::Csv => export::csv::vitals_csv(&record),
+        Format::RemsHtml => unreachable!("the REMS form is exported by rems_form"),
     };
     bar.inc(1);
     let kind = match args.format {
@@ -88,6 +94,7 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
         Format::Html => 2,
         Format::Md => 3,
         Format::Csv => 4,
+        Format::RemsHtml => 5,
     };
     crate::logging::event(
         &ctx.paths.log,
@@ -107,6 +114,42 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
                 writeln!(out)?;
             }
         }
+    }
+    Ok(())
+}
+
+/// `--format rems-html`: one session's REMS monitoring form, a page of HTML.
+fn rems_form(ctx: &Ctx, args: &ExportArgs, out: &mut impl Write) -> Outcome {
+    let Some(session) = args.session else {
+        return Err(Failure::runtime(
+            "the REMS form is a session's: give --session ID (not --patient)",
+        ));
+    };
+    let chart = ctx.open()?;
+    let today = super::rems::today()?;
+    let data = crate::app::rems::form_of(
+        &chart,
+        &ctx.config,
+        session,
+        today,
+        Local::now().fixed_offset(),
+    )?;
+    let head = chart
+        .head()?
+        .map_or_else(|| "none".to_string(), |h| h.to_string());
+    let html = export::rems::html(&data, ctx.config.rems.outpatient, &head);
+    let html = crate::domain::text::escape_controls(&html, true).into_owned();
+    crate::logging::event(
+        &ctx.paths.log,
+        "chart.export",
+        &[("format", 5), ("sessions", 1)],
+    );
+    match &args.output {
+        Some(path) => {
+            write_private(path, html.as_bytes())?;
+            writeln!(out, "wrote {} (chart audit head {head})", path.display())?;
+        }
+        None => out.write_all(html.as_bytes())?,
     }
     Ok(())
 }

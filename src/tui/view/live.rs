@@ -295,6 +295,7 @@ fn kind_label(p: &Payload) -> &'static str {
         Payload::RideHome(_) => "ride",
         Payload::PatientReady => "ready",
         Payload::SessionEnd(_) => "end",
+        Payload::RemsSubmitted(_) => "REMS",
         Payload::Measure(_) => "measure",
         Payload::RiskAssessment(_) => "risk",
         Payload::Screening(_) => "screen",
