@@ -494,6 +494,12 @@ fn dosing_timeline(
         lines.push((10 + t, format!("bp {s}/{d} hr {pulse} spo2 {spo2} rr 13")));
         lines.push((11 + t, format!("moaas {moaas}")));
     }
+    // Spravato: dissociation and respiratory status, resolved before discharge (the REMS
+    // checks a session with esketamine gets).
+    if dose.contains("esketamine") {
+        lines.push((50, "cadss 1 0 2 0 1 0 resp ok".to_string()));
+        lines.push((125, "cadss 0 0 0 0 0 0 resp ok".to_string()));
+    }
     lines.extend([
         (
             20,

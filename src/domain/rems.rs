@@ -232,6 +232,32 @@ pub fn rems_doses<'c>(
         .collect()
 }
 
+/// What the live header says of a REMS session's doses: "2 devices, lot ABC123" (every lot
+/// charted; "lot missing" when a dose has none). None when the session gave no REMS drug.
+pub fn devices_and_lots(chart: &SessionChart, rules: &RemsRules) -> Option<String> {
+    let doses = rems_doses(chart, rules);
+    if doses.is_empty() {
+        return None;
+    }
+    let devices: u32 = doses
+        .iter()
+        .map(|(_, d)| u32::from(d.devices.unwrap_or(0)))
+        .sum();
+    let mut out = match devices {
+        0 => format!(
+            "{} mg",
+            super::entry::trim_number(doses.iter().map(|(_, d)| d.total_mg).sum(), 2)
+        ),
+        1 => "1 device".to_string(),
+        n => format!("{n} devices"),
+    };
+    match lots(&doses) {
+        Ok(a) => out.push_str(&format!(", lot {}", a.text())),
+        Err(_) => out.push_str(", lot missing"),
+    }
+    Some(out)
+}
+
 /// Whether the session is a REMS treatment: a dosing session with a REMS drug dose standing.
 pub fn is_rems_session(chart: &SessionChart, rules: &RemsRules) -> bool {
     chart.is_dosing() && !rems_doses(chart, rules).is_empty()
