@@ -908,3 +908,19 @@ fn home_screen_80x24_says_how_many_rems_forms_are_due() {
     );
     insta::assert_snapshot!(screen);
 }
+
+#[test]
+fn the_discharge_panel_asks_for_the_rems_ready_time_in_an_esketamine_session_80x24() {
+    let mut f = esketamine_session(50);
+    f.log_at(95, "ready-to-leave");
+    let mut app = app_on_session(&f, 131);
+    key(&mut app, "ctrl-d");
+    let shown = render(&app, 80, 24);
+    assert!(
+        shown.contains("REMS: ready as if there were no 2-h minimum"),
+        "{shown}"
+    );
+    // Ready at 11:35, the first device at 10:10: T+85 on the form.
+    assert!(shown.contains("T+85 min on the form"), "{shown}");
+    insta::assert_snapshot!(shown);
+}
