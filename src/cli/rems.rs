@@ -139,7 +139,7 @@ fn show(d: &RemsFormData, outpatient: bool, out: &mut impl Write) -> Outcome {
         d.session.id, d.form.treatment_date
     )?;
     if outpatient {
-        writeln!(out, "deadline {} ({})", d.form.deadline, d.state)?;
+        writeln!(out, "deadline {} · {}", d.form.deadline, d.state)?;
     } else {
         writeln!(
             out,
