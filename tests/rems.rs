@@ -647,3 +647,33 @@ fn validate_fhir(json: &str) {
     assert!(out.status.success(), "FHIR R4B validation failed:\n{text}");
     assert!(text.contains("1 bundle(s) valid"), "{text}");
 }
+
+#[test]
+fn missed_rems_checks_are_in_the_record_and_the_fhir_export_validates() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    log(&home, &session, "@-150m bp 128/82 hr 74");
+    log(&home, &session, "@-145m dose esketamine 56mg IN lot ABC123");
+    log(&home, &session, "@-105m bp 150/92 hr 82");
+    // Ending without the checks before discharge asks for a reason, naming them.
+    let err = home.fails(&["session", "end", &session], 1);
+    assert!(err.contains("sedation resolved T+120"), "{err}");
+    assert!(err.contains("respiration resolved T+120"), "{err}");
+    end(&home, &session);
+    let checks = home.ok(&["session", "checks", &session]);
+    for kind in [
+        "BP before discharge",
+        "sedation resolved",
+        "dissociation resolved",
+    ] {
+        assert!(
+            checks
+                .lines()
+                .any(|l| l.contains(kind) && l.contains("missed")),
+            "{kind}: {checks}"
+        );
+    }
+    let fhir = home.ok(&["export", "--session", &session, "--format", "fhir"]);
+    assert!(fhir.contains("-check-t120-sedation-resolved"), "{fhir}");
+    validate_fhir(&fhir);
+}
