@@ -77,6 +77,7 @@ fn home_data(chart: &Chart, config: &Config) -> HomeData {
         sessions,
         integrations,
         today: now.date_naive(),
+        rems_due: kapchart::app::rems::forms_due(chart, config).expect("REMS forms due"),
     }
 }
 

@@ -20,6 +20,8 @@ pub struct Config {
     pub measures: crate::domain::measures::MeasureRules,
     pub integration: crate::domain::integration::IntegrationRules,
     pub notes: NoteSettings,
+    /// The Spravato REMS form, its deadline and the checks of a REMS session.
+    pub rems: crate::domain::rems::RemsRules,
     /// Where a clinic's own note templates live (`templates/` beside config.toml); set by
     /// the caller, not read from the file.
     #[serde(skip)]
@@ -120,6 +122,16 @@ impl Config {
                 message,
             }),
         })
+        .and_then(|c| match c.rems.validate() {
+            Ok(()) => Ok(c),
+            Err(message) => Err(ConfigError::Invalid {
+                path: user
+                    .map(|(p, _)| p)
+                    .unwrap_or("assets/config.toml")
+                    .to_string(),
+                message,
+            }),
+        })
         .and_then(|c| {
             if ["dap", "soap", "birp"].contains(&c.notes.format.as_str()) {
                 Ok(c)
@@ -158,6 +170,7 @@ impl Config {
             late_after: self.late_after(),
             protocol: self.protocol.clone(),
             discharge: self.discharge.clone(),
+            rems: self.rems.clone(),
         }
     }
 }

@@ -159,6 +159,7 @@ fn fill_course(
             emergency_contact: Some(p.emergency.into()),
             ride_contact: Some(p.ride.into()),
             medications: p.medications.iter().map(|m| m.to_string()).collect(),
+            sex: None,
         },
         created,
     )?;
@@ -492,6 +493,12 @@ fn dosing_timeline(
         let spo2 = if n == 1 && t == 30 { 93 } else { 97 };
         lines.push((10 + t, format!("bp {s}/{d} hr {pulse} spo2 {spo2} rr 13")));
         lines.push((11 + t, format!("moaas {moaas}")));
+    }
+    // Spravato: dissociation and respiratory status, resolved before discharge (the REMS
+    // checks a session with esketamine gets).
+    if dose.contains("esketamine") {
+        lines.push((50, "cadss 1 0 2 0 1 0 resp ok".to_string()));
+        lines.push((125, "cadss 0 0 0 0 0 0 resp ok".to_string()));
     }
     lines.extend([
         (

@@ -720,6 +720,7 @@ fn admit(
             emergency_contact: Some(p.emergency.clone()),
             ride_contact: Some(p.ride.clone()),
             medications: p.medications.clone(),
+            sex: None,
         },
         at + Duration::minutes(2),
     )?;

@@ -183,6 +183,7 @@ fn patient_details() -> impl Strategy<Value = PatientDetails> {
                 emergency_contact,
                 ride_contact,
                 medications,
+                sex: None,
             },
         )
 }

@@ -183,6 +183,7 @@ fn home_screen_80x24() {
             at(57),
         ),
         today: at(57).date_naive(),
+        rems_due: kapchart::app::rems::forms_due(&f.chart, &f.config).unwrap(),
     };
     update(&mut app, Action::HomeLoaded(Ok(data)));
     insta::assert_snapshot!(render(&app, 80, 24));
@@ -884,4 +885,91 @@ fn the_timeline_names_each_author_80x24() {
         "{screen}"
     );
     insta::assert_snapshot!(screen);
+}
+
+/// A Spravato session: the baseline of `dosing_session`, then two esketamine devices with
+/// their lot at 10:10 and 10:15, and the monitoring up to `upto` minutes.
+fn esketamine_session(upto: i64) -> Fixture {
+    let mut f = dosing_session(0);
+    let script: &[(i64, &str)] = &[
+        (10, "dose esketamine 28mg IN lot ABC123"),
+        (15, "dose esketamine 28mg IN lot ABC123"),
+        (25, "bp 138/88 hr 86 spo2 97 rr 14 moaas 4"),
+        (
+            40,
+            "bp 140/86 hr 84 spo2 97 rr 14 cadss 1 0 2 0 1 0 resp ok",
+        ),
+        (50, "bp 150/92 hr 82 spo2 96 rr 14"),
+    ];
+    for (minute, line) in script.iter().filter(|(m, _)| *m <= upto) {
+        f.log_at(*minute, line);
+    }
+    f
+}
+
+#[test]
+fn an_esketamine_session_shows_its_devices_and_lot_and_the_rems_checks_80x24() {
+    let f = esketamine_session(50);
+    let mid = render(&app_on_session(&f, 57), 80, 24);
+    assert!(mid.contains("2 devices, lot ABC123"), "{mid}");
+    insta::assert_snapshot!("esketamine_mid_session_80x24", mid);
+    // Past the minimum observation with nothing charted since T+40: the REMS checks before
+    // discharge are overdue in the header, like any check.
+    let late = render(&app_on_session(&f, 136), 80, 24);
+    assert!(late.contains("OVERDUE"), "{late}");
+    let checks = kapchart::app::charting::session_chart(&f.chart, &f.config, f.session)
+        .unwrap()
+        .checks(at(136));
+    let rems: Vec<String> = checks
+        .iter()
+        .filter(|c| {
+            c.t_plus_min == Some(120) && c.kind.needs_bp() == (c.to_string().starts_with("BP"))
+        })
+        .map(|c| format!("{c}: {}", c.status.as_str()))
+        .collect();
+    assert!(
+        rems.iter()
+            .any(|c| c.starts_with("sedation resolved") && c.ends_with("overdue")),
+        "{rems:?}"
+    );
+    insta::assert_snapshot!("esketamine_rems_checks_overdue_80x24", late);
+}
+
+#[test]
+fn home_screen_80x24_says_how_many_rems_forms_are_due() {
+    let f = esketamine_session(50);
+    let mut app = app_on_session(&f, 57);
+    let data = HomeData {
+        patients: f.chart.patients().unwrap(),
+        sessions: f.chart.sessions(None).unwrap(),
+        integrations: Vec::new(),
+        today: at(57).date_naive(),
+        rems_due: kapchart::app::rems::forms_due(&f.chart, &f.config).unwrap(),
+    };
+    update(&mut app, Action::HomeLoaded(Ok(data)));
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("REMS"), "{screen}");
+    assert!(screen.contains("03 Dec"), "{screen}");
+    // The patients and sessions panels are still there.
+    assert!(
+        screen.contains("Alex Rivera") && screen.contains("Patients (1)"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn the_discharge_panel_asks_for_the_rems_ready_time_in_an_esketamine_session_80x24() {
+    let mut f = esketamine_session(50);
+    f.log_at(95, "ready-to-leave");
+    let mut app = app_on_session(&f, 131);
+    key(&mut app, "ctrl-d");
+    let shown = render(&app, 80, 24);
+    assert!(
+        shown.contains("REMS: ready as if there were no 2-h minimum"),
+        "{shown}"
+    );
+    // Ready at 11:35, the first device at 10:10: T+85 on the form.
+    assert!(shown.contains("T+85 min on the form"), "{shown}");
+    insta::assert_snapshot!(shown);
 }

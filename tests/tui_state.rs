@@ -602,6 +602,7 @@ fn the_home_screen_shows_why_a_second_dosing_session_does_not_open() {
         sessions: f.chart.sessions(None).unwrap(),
         integrations: Vec::new(),
         today: at(30).date_naive(),
+        rems_due: None,
     };
     let mut app = App::new(
         Screen::Home(Box::new(Home::new(data))),

@@ -27,6 +27,8 @@ pub enum ExportFormat {
     Html,
     Markdown,
     Csv,
+    /// The Spravato REMS monitoring form (`--format rems-html`).
+    RemsForm,
 }
 
 impl ExportFormat {
@@ -36,6 +38,7 @@ impl ExportFormat {
             ExportFormat::Html => "export.html",
             ExportFormat::Markdown => "export.md",
             ExportFormat::Csv => "export.csv",
+            ExportFormat::RemsForm => "export.rems-html",
         }
     }
 }

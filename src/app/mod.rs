@@ -7,6 +7,7 @@ pub mod charting;
 pub mod course;
 pub mod error;
 pub mod record;
+pub mod rems;
 pub mod views;
 
 pub use error::{ChartingError, Refusal};

@@ -23,6 +23,9 @@ pub struct HomeData {
     /// Integrations not yet done: overdue first, then due, then upcoming.
     pub integrations: Vec<IntegrationDue>,
     pub today: NaiveDate,
+    /// Spravato REMS forms not yet submitted, and the oldest deadline (None when there are
+    /// none, or the clinic is inpatient). Loaded by its own indexed statement.
+    pub rems_due: Option<super::rems::FormsDue>,
 }
 
 /// A session as read from the chart for the live screen.
@@ -105,6 +108,7 @@ pub fn home_data(
         sessions,
         integrations,
         today: now.date_naive(),
+        rems_due: super::rems::forms_due(chart, config)?,
     })
 }
 

@@ -103,6 +103,9 @@ pub struct PatientUpdate {
     /// Who usually takes the patient home after dosing
     #[arg(long)]
     pub ride_contact: Option<String>,
+    /// Sex as the clinic records it, e.g. female, male (asked on the Spravato REMS form)
+    #[arg(long)]
+    pub sex: Option<String>,
     /// A current medication, as written (repeat for several)
     #[arg(long = "med-add")]
     pub med_add: Vec<String>,
@@ -116,11 +119,12 @@ pub fn patient_update(ctx: &Ctx, u: PatientUpdate, out: &mut impl Write) -> Outc
     if u.weight.is_none()
         && u.emergency_contact.is_none()
         && u.ride_contact.is_none()
+        && u.sex.is_none()
         && u.med_add.is_empty()
         && u.med_stop.is_empty()
     {
         return Err(Failure::runtime(format!(
-            "nothing to change for patient {}: give --weight, --emergency-contact, --ride-contact, --med-add or --med-stop; nothing was written",
+            "nothing to change for patient {}: give --weight, --emergency-contact, --ride-contact, --sex, --med-add or --med-stop; nothing was written",
             u.id
         )));
     }
@@ -134,6 +138,9 @@ pub fn patient_update(ctx: &Ctx, u: PatientUpdate, out: &mut impl Write) -> Outc
     }
     if let Some(c) = u.ride_contact {
         details.ride_contact = Some(c.trim().to_string()).filter(|c| !c.is_empty());
+    }
+    if let Some(s) = u.sex {
+        details.sex = Some(s.trim().to_string()).filter(|s| !s.is_empty());
     }
     for stop in &u.med_stop {
         let before = details.medications.len();

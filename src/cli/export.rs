@@ -21,6 +21,8 @@ pub enum Format {
     Md,
     /// The vitals flowsheet, one row per reading
     Csv,
+    /// A session's Spravato REMS Patient Monitoring Form on one printable page
+    RemsHtml,
 }
 
 #[derive(Debug, clap::Args)]
@@ -48,6 +50,9 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
             path.display()
         )));
     }
+    if args.format == Format::RemsHtml {
+        return rems_form(ctx, &args, out);
+    }
     let mut chart = ctx.open()?;
     let now = Local::now().fixed_offset();
     let bar = super::backup::progress_bar("exporting");
@@ -74,6 +79,7 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
         Format::Html => ExportFormat::Html,
         Format::Md => ExportFormat::Markdown,
         Format::Csv => ExportFormat::Csv,
+        Format::RemsHtml => ExportFormat::RemsForm,
     };
     super::audit::record_access(&mut chart, Access::Export(format, exported));
     let text = match args.format {
@@ -100,6 +106,12 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
             format!("{md}\nExported at chart audit head `{head}`.\n")
         }
         Format::Csv => export::csv::vitals_csv(&record),
+        // Taken by `rems_form` before the chart is opened; said plainly all the same.
+        Format::RemsHtml => {
+            return Err(Failure::runtime(
+                "the REMS form is written by its own path; nothing was exported",
+            ));
+        }
     };
     bar.inc(1);
     let kind = match args.format {
@@ -107,6 +119,7 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
         Format::Html => 2,
         Format::Md => 3,
         Format::Csv => 4,
+        Format::RemsHtml => 5,
     };
     crate::logging::event(
         &ctx.paths.log,
@@ -135,6 +148,46 @@ fn unreachable_what<T>() -> Result<T, Failure> {
     Err(Failure::runtime(
         "say what to export: --session ID or --patient ID",
     ))
+}
+
+/// `--format rems-html`: one session's REMS monitoring form, a page of HTML.
+fn rems_form(ctx: &Ctx, args: &ExportArgs, out: &mut impl Write) -> Outcome {
+    let Some(session) = args.session else {
+        return Err(Failure::runtime(
+            "the REMS form is a session's: give --session ID (not --patient)",
+        ));
+    };
+    let mut chart = ctx.open()?;
+    let today = super::rems::today()?;
+    let data = crate::app::rems::form_of(
+        &chart,
+        &ctx.config,
+        session,
+        today,
+        Local::now().fixed_offset(),
+    )?;
+    let head = chart
+        .head()?
+        .map_or_else(|| "none".to_string(), |h| h.to_string());
+    super::audit::record_access(
+        &mut chart,
+        Access::Export(ExportFormat::RemsForm, Exported::Session(session)),
+    );
+    let html = export::rems::html(&data, ctx.config.rems.outpatient, &head);
+    let html = crate::domain::text::escape_controls(&html, true).into_owned();
+    crate::logging::event(
+        &ctx.paths.log,
+        "chart.export",
+        &[("format", 5), ("sessions", 1)],
+    );
+    match &args.output {
+        Some(path) => {
+            write_private(path, html.as_bytes())?;
+            writeln!(out, "wrote {} (chart audit head {head})", path.display())?;
+        }
+        None => out.write_all(html.as_bytes())?,
+    }
+    Ok(())
 }
 
 /// Exports hold patient data: the file is readable only by its owner, and an existing file

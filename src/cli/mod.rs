@@ -8,6 +8,7 @@ mod checks;
 mod course;
 mod export;
 mod rekey;
+mod rems;
 mod safe_output;
 mod verify;
 
@@ -70,6 +71,10 @@ enum Command {
     /// Integration notes: draft, edit, sign, addenda
     #[command(subcommand)]
     Note(course::NoteCommand),
+    /// The Spravato REMS Patient Monitoring Form: show a session's, list the deadlines,
+    /// record a submission
+    #[command(subcommand)]
+    Rems(rems::RemsCommand),
     /// Integrations due, upcoming and overdue (48-72 h after each dosing session)
     Integrations {
         #[arg(long)]
@@ -448,6 +453,7 @@ pub fn run(cli: Cli) -> Outcome {
         Some(Command::Course(cmd)) => course::course_command(&ctx, cmd, out),
         Some(Command::Measure(cmd)) => course::measure_command(&ctx, cmd, out),
         Some(Command::Note(cmd)) => course::note_command(&ctx, cmd, out),
+        Some(Command::Rems(cmd)) => rems::run(&ctx, cmd, out),
         Some(Command::Integrations { json }) => course::integrations(&ctx, json, out),
         Some(Command::Ack { entry, note }) => course::acknowledge(&ctx, entry, &note, out),
         Some(Command::Paths { json }) => {

@@ -21,6 +21,9 @@ pub struct SessionRules {
     pub late_after: Duration,
     pub protocol: ProtocolConfig,
     pub discharge: DischargeRules,
+    /// The Spravato REMS settings: which drugs make a session a REMS treatment, and the
+    /// checks such a session gets before discharge.
+    pub rems: super::rems::RemsRules,
 }
 
 /// An alert on an entry that stands and has not been acknowledged.
@@ -243,18 +246,30 @@ impl SessionChart {
         })
     }
 
-    /// The protocol's checks at `now` (none for sessions other than dosing).
+    /// The protocol's checks at `now` (none for sessions other than dosing), and in a REMS
+    /// session (a REMS drug given) the REMS checks before discharge after them.
     pub fn checks(&self, now: DateTime<FixedOffset>) -> Vec<Check> {
         if !self.is_dosing() {
             return Vec::new();
         }
-        protocol::checks(
+        let mut checks = protocol::checks(
             &self.rules.protocol,
             self.first_dose(),
             self.session.ended,
             &protocol::readings_from(&self.lines),
             now,
-        )
+        );
+        if super::rems::is_rems_session(self, &self.rules.rems) {
+            checks.extend(super::rems::checks::discharge_checks(
+                &self.rules.rems,
+                &self.rules.protocol,
+                self.first_dose(),
+                self.session.ended,
+                &self.lines,
+                now,
+            ));
+        }
+        checks
     }
 
     /// Checks that are part of the record as lapses, or would be if the session ended at

@@ -16,6 +16,9 @@ pub struct PatientDetails {
     /// Who usually takes the patient home after a dosing session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ride_contact: Option<String>,
+    /// Sex as the clinic records it (the Spravato REMS form asks for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sex: Option<String>,
     /// Current medications as written ("clonazepam 0.5 mg at night").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub medications: Vec<String>,

@@ -44,6 +44,9 @@ pub enum Payload {
     /// The clinician ended the session; `reason` explains an end that went against a
     /// discharge reminder (before the minimum observation, no ride, low Aldrete).
     SessionEnd(SessionEnd),
+    /// The session's Spravato REMS Patient Monitoring Form was submitted (charted after the
+    /// fact, usually once the session has ended; a correction amends it with a reason).
+    RemsSubmitted(RemsSubmission),
 }
 
 impl Payload {
@@ -69,6 +72,7 @@ impl Payload {
             Payload::Setting(_) => "setting",
             Payload::Consent(_) => "consent",
             Payload::SessionEnd(_) => "session-end",
+            Payload::RemsSubmitted(_) => "rems-submitted",
         }
     }
 }
@@ -274,6 +278,15 @@ pub struct SessionEnd {
     pub reason: Option<String>,
 }
 
+/// When a session's REMS Patient Monitoring Form was submitted, and the reference the REMS
+/// gave (a confirmation number, a fax receipt), when there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemsSubmission {
+    pub on: chrono::NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
 /// Formats a number with at most `decimals` decimals and no trailing zeros.
 pub fn trim_number(value: f64, decimals: usize) -> String {
     let s = format!("{value:.decimals$}");
@@ -409,6 +422,13 @@ impl fmt::Display for Payload {
             Payload::SessionEnd(SessionEnd { reason: None }) => f.write_str("Session ended"),
             Payload::SessionEnd(SessionEnd { reason: Some(r) }) => {
                 write!(f, "Session ended (reason: {r})")
+            }
+            Payload::RemsSubmitted(r) => {
+                write!(f, "REMS monitoring form submitted on {}", r.on)?;
+                if let Some(reference) = &r.reference {
+                    write!(f, " (ref {reference})")?;
+                }
+                Ok(())
             }
         }
     }

@@ -34,6 +34,7 @@ pub const KEYWORDS: &[&str] = &[
     "moaas",
     "cadss",
     "resp",
+    "ready-to-leave",
     "dose",
     "obs",
     "screen",
@@ -302,7 +303,8 @@ pub fn format_payload(p: &Payload) -> Option<String> {
         | Payload::Aldrete(_)
         | Payload::RideHome(_)
         | Payload::PatientReady
-        | Payload::SessionEnd(_) => None,
+        | Payload::SessionEnd(_)
+        | Payload::RemsSubmitted(_) => None,
     }
 }
 
@@ -721,6 +723,11 @@ fn parse_segments<Tz: TimeZone>(
             }
             "cadss" => entries.push(monitoring::parse_cadss(tok, cur, ctx.measures)?),
             "resp" => entries.push(monitoring::parse_resp(tok, cur)?),
+            // The clinician judges the patient ready to leave, at the line's time (`@11:25
+            // ready-to-leave`): the Spravato REMS form asks when the patient would have been
+            // ready without the 2-hour minimum (clinical.md section 2). The discharge panel
+            // charts the same entry.
+            "ready-to-leave" => entries.push(Payload::PatientReady),
             "dose" => entries.push(Payload::Dose(parse_dose(cur, ctx)?)),
             "screen" => entries.push(course::parse_screening(tok, cur)?),
             "eligibility" => entries.push(course::parse_eligibility(cur)?),

@@ -15,6 +15,7 @@ pub mod notes;
 pub mod passphrase;
 pub mod planning;
 pub mod protocol;
+pub mod rems;
 pub mod screening;
 pub mod text;
 pub mod thresholds;

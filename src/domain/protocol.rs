@@ -163,11 +163,34 @@ pub enum CheckKind {
     Vitals,
     /// Vitals with a BP.
     BloodPressure,
+    /// Spravato REMS sessions, before discharge (`[rems] discharge_checks`, see
+    /// `domain::rems::checks`): a BP.
+    BpBeforeDischarge,
+    /// REMS: sedation resolved (the latest MOAA/S above the form's sedation level).
+    SedationResolved,
+    /// REMS: dissociation resolved (the latest CADSS-6 below the form's dissociation level).
+    DissociationResolved,
+    /// REMS: respiratory status resolved (the latest `resp` is ok).
+    RespirationResolved,
 }
 
 impl CheckKind {
     pub fn needs_bp(self) -> bool {
-        self != CheckKind::Vitals
+        matches!(
+            self,
+            CheckKind::Baseline | CheckKind::BloodPressure | CheckKind::BpBeforeDischarge
+        )
+    }
+
+    /// Told apart in identifiers (an export's ids) from the vitals check at the same minute.
+    pub fn id_suffix(self) -> &'static str {
+        match self {
+            CheckKind::Baseline | CheckKind::Vitals | CheckKind::BloodPressure => "",
+            CheckKind::BpBeforeDischarge => "-discharge-bp",
+            CheckKind::SedationResolved => "-sedation-resolved",
+            CheckKind::DissociationResolved => "-dissociation-resolved",
+            CheckKind::RespirationResolved => "-respiration-resolved",
+        }
     }
 }
 
@@ -177,6 +200,10 @@ impl fmt::Display for CheckKind {
             CheckKind::Baseline => "baseline vitals with BP",
             CheckKind::Vitals => "vitals",
             CheckKind::BloodPressure => "BP",
+            CheckKind::BpBeforeDischarge => "BP before discharge",
+            CheckKind::SedationResolved => "sedation resolved",
+            CheckKind::DissociationResolved => "dissociation resolved",
+            CheckKind::RespirationResolved => "respiration resolved",
         })
     }
 }

@@ -515,7 +515,7 @@ impl<'a> Builder<'a> {
     fn missed_check(&self, s: &SessionRecord, check: &Check) -> Value {
         let which = match (check.kind, check.t_plus_min) {
             (CheckKind::Baseline, _) | (_, None) => "baseline".to_string(),
-            (_, Some(t)) => format!("t{t}"),
+            (kind, Some(t)) => format!("t{t}{}", kind.id_suffix()),
         };
         let code = if check.kind.needs_bp() {
             json!({

@@ -31,7 +31,7 @@ macro_rules! w {
     };
 }
 
-mod html;
+pub(crate) mod html;
 mod markdown;
 mod sections;
 mod svg;

@@ -11,6 +11,7 @@ mod integrity;
 mod lock;
 mod opening;
 mod queries;
+mod rems;
 mod restore;
 pub mod schema;
 
@@ -19,6 +20,7 @@ pub use existing::{Existing, Second};
 pub use files::create_private_dirs;
 pub use integrity::{damage_mark, head_of_copy};
 pub use queries::{NewEntry, NewPatient, NewSession};
+pub use rems::RemsOutstanding;
 
 use crate::domain::{Clinician, text};
 use audit::ObjectKind;

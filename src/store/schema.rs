@@ -5,7 +5,7 @@
 pub const APPLICATION_ID: i32 = 0x4B41_5043;
 
 /// Each migration takes the chart from version `index` to `index + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, REMS_QUEUE_INDEXES];
 
 /// The version that keys the audit chain: after its SQL, the store creates the chain key and
 /// records it (`audit::install_chain_key`), in the same transaction.
@@ -219,4 +219,14 @@ CREATE TRIGGER chain_key_no_update BEFORE UPDATE ON chain_key
 BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: the chain key cannot be changed'); END;
 CREATE TRIGGER chain_key_no_delete BEFORE DELETE ON chain_key
 BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: the chain key cannot be deleted'); END;
+"#;
+
+/// The Spravato REMS queue's indexes: doses by drug (an expression index on the payload's
+/// drug, so that finding the sessions that gave esketamine reads no payload), and REMS
+/// submission entries by session. The home screen counts the forms still due with one
+/// statement over them (`store::rems`).
+const REMS_QUEUE_INDEXES: &str = r#"
+CREATE INDEX entries_dose_drug ON entries(json_extract(payload, '$.drug'), session_id)
+    WHERE kind = 'dose';
+CREATE INDEX entries_rems_submitted ON entries(session_id) WHERE kind = 'rems-submitted';
 "#;

@@ -336,6 +336,7 @@ mod tests {
             ],
             integrations: Vec::new(),
             today: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+            rems_due: None,
         }
     }
 

@@ -758,6 +758,7 @@ fn keywords_are_the_documented_set() {
             "moaas",
             "cadss",
             "resp",
+            "ready-to-leave",
             "dose",
             "obs",
             "screen",
@@ -1022,4 +1023,14 @@ fn a_dose_beyond_its_ceiling_is_refused_naming_the_level() {
     assert!(parse_line("dose ketamine 1500mg IM", &ctx).is_ok());
     assert!(parse_line("dose ketamine 5mg/kg IV", &ctx).is_ok());
     assert!(parse_line("dose ketamine 10000mg SL", &ctx).is_ok());
+}
+
+#[test]
+fn ready_to_leave_charts_the_patient_ready_entry_and_ready_alone_stays_a_note() {
+    assert_eq!(one("ready-to-leave"), Payload::PatientReady);
+    assert_eq!(one("READY-TO-LEAVE"), Payload::PatientReady);
+    assert!(matches!(
+        one("ready for the music"),
+        Payload::Observation(_)
+    ));
 }

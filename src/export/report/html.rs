@@ -48,7 +48,8 @@ fn css_string(s: &str) -> String {
     out
 }
 
-const CSS: &str = r#"
+/// The report's print style sheet; the REMS form (`export::rems`) prints with it too.
+pub(crate) const CSS: &str = r#"
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
 html { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; font-size: 10pt; color: #111; background: #fff; -webkit-print-color-adjust: exact; print-color-adjust: exact; }

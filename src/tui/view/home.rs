@@ -194,14 +194,48 @@ fn draw_integrations(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
         })
         .collect();
     let title = format!(" Integrations ({}) ", items.len());
-    if items.is_empty() {
-        frame.render_widget(
-            Paragraph::new("  None due.").block(panel_block(app, title, false)),
-            area,
-        );
-    } else {
-        frame.render_widget(List::new(items).block(panel_block(app, title, false)), area);
+    let mut block = panel_block(app, title, false);
+    if let Some(rems) = rems_line(app, h, area.width) {
+        block = block.title_bottom(rems);
     }
+    if items.is_empty() {
+        frame.render_widget(Paragraph::new("  None due.").block(block), area);
+    } else {
+        frame.render_widget(List::new(items).block(block), area);
+    }
+}
+
+/// The Spravato REMS forms still to submit, on the integrations panel's lower border (only
+/// when there is one): how many, and the oldest deadline, overdue once it has passed. The
+/// long words go first when the panel is narrow.
+fn rems_line(app: &App, h: &Home, width: u16) -> Option<Line<'static>> {
+    let due = h.data.rems_due?;
+    let n = due.count;
+    let day = due.oldest_deadline.format("%d %b");
+    let overdue = due.oldest_deadline < h.data.today;
+    let (long, short) = if overdue {
+        (
+            format!(" ⚠ REMS forms to submit: {n}, oldest overdue since {day} "),
+            format!(" ⚠ REMS {n} · overdue {day} "),
+        )
+    } else {
+        (
+            format!(" REMS forms to submit: {n}, oldest due {day} "),
+            format!(" REMS {n} · due by {day} "),
+        )
+    };
+    let room = usize::from(width.saturating_sub(2));
+    let text = if long.chars().count() <= room {
+        long
+    } else {
+        short
+    };
+    let style = if overdue {
+        app.theme.overdue()
+    } else {
+        app.theme.caution()
+    };
+    Some(Line::styled(text, style))
 }
 
 fn inner(area: Rect) -> Rect {

@@ -129,6 +129,12 @@ fn draw_header(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, 
                 String::new()
             }),
             Span::styled(format!("T+{}", clock(end - dose)), theme.title()),
+            // A Spravato session: the devices given so far and their lot (REMS form).
+            Span::raw(
+                crate::domain::rems::devices_and_lots(&d.chart, &d.chart.rules().rems)
+                    .map(|s| format!(" · {s}"))
+                    .unwrap_or_default(),
+            ),
         ],
         None => vec![
             Span::raw(if d.chart.is_dosing() {
@@ -289,6 +295,7 @@ fn kind_label(p: &Payload) -> &'static str {
         Payload::RideHome(_) => "ride",
         Payload::PatientReady => "ready",
         Payload::SessionEnd(_) => "end",
+        Payload::RemsSubmitted(_) => "REMS",
         Payload::Measure(_) => "measure",
         Payload::RiskAssessment(_) => "risk",
         Payload::Screening(_) => "screen",

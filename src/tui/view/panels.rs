@@ -54,7 +54,7 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
         ),
         Panel::Discharge(f) => {
             let usual = live.data.usual_ride.as_deref();
-            let lines = discharge(app, f, usual);
+            let lines = discharge(app, f, usual, rems_ready_note(live));
             // The Aldrete items are lines 1-5, then the total, the ride, where it came from
             // when offered, and ready.
             let offered = usize::from(offered_ride(f, usual));
@@ -122,7 +122,30 @@ fn offered_ride(f: &DischargeForm, usual: Option<&str>) -> bool {
     f.before.ride.is_none() && usual.is_some_and(|u| !u.is_empty() && f.ride.text() == u)
 }
 
-fn discharge<'a>(app: &App, f: &DischargeForm, usual: Option<&str>) -> Vec<Line<'a>> {
+/// In a Spravato session, what the REMS form asks of "ready": when the patient would have
+/// been ready to leave without the 2-hour minimum (clinical.md section 2).
+fn rems_ready_note(live: &crate::tui::live::Live) -> Option<String> {
+    let chart = &live.data.chart;
+    if !crate::domain::rems::is_rems_session(chart, &chart.rules().rems) {
+        return None;
+    }
+    let t = chart
+        .discharge_state()
+        .ready_at
+        .and_then(|r| chart.t_plus_min(r))
+        .map(|t| format!(": T+{t} min on the form"))
+        .unwrap_or_default();
+    Some(format!(
+        "   REMS: ready as if there were no 2-h minimum (bar: @HH:MM ready-to-leave){t}"
+    ))
+}
+
+fn discharge<'a>(
+    app: &App,
+    f: &DischargeForm,
+    usual: Option<&str>,
+    rems_note: Option<String>,
+) -> Vec<Line<'a>> {
     let mut lines = vec![Line::styled(
         "Modified Aldrete, each 0-2: a score typed moves to the next item (or ←/→)",
         app.theme.title(),
@@ -189,6 +212,9 @@ fn discharge<'a>(app: &App, f: &DischargeForm, usual: Option<&str>) -> Vec<Line<
     } else {
         Line::from(ready)
     });
+    if let Some(note) = rems_note {
+        lines.push(Line::styled(note, app.theme.dim()));
+    }
     if let Some(e) = &f.error {
         lines.push(Line::styled(format!("✗ {e}"), app.theme.alert()));
     }
