@@ -38,10 +38,12 @@ pub enum ObjectKind {
     NoteSignature,
     NoteAddendum,
     ChainKey,
+    TeamMember,
+    TeamRemoval,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 11] = [
+    pub const ALL: [ObjectKind; 13] = [
         ObjectKind::Clinician,
         ObjectKind::Patient,
         ObjectKind::Session,
@@ -53,6 +55,8 @@ impl ObjectKind {
         ObjectKind::NoteSignature,
         ObjectKind::NoteAddendum,
         ObjectKind::ChainKey,
+        ObjectKind::TeamMember,
+        ObjectKind::TeamRemoval,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -68,6 +72,8 @@ impl ObjectKind {
             ObjectKind::NoteSignature => "note-signature",
             ObjectKind::NoteAddendum => "note-addendum",
             ObjectKind::ChainKey => "chain-key",
+            ObjectKind::TeamMember => "team-member",
+            ObjectKind::TeamRemoval => "team-removal",
         }
     }
 
@@ -88,6 +94,8 @@ impl ObjectKind {
             ObjectKind::NoteSignature => "note_signatures",
             ObjectKind::NoteAddendum => "note_addenda",
             ObjectKind::ChainKey => "chain_key",
+            ObjectKind::TeamMember => "team_members",
+            ObjectKind::TeamRemoval => "team_removals",
         }
     }
 
@@ -112,6 +120,10 @@ impl ObjectKind {
             ObjectKind::NoteAddendum => "id, note_id, text, sha256, author_id, at, at_offset",
             // The secret enters as its SHA-256 (blobs are hashed), never as itself.
             ObjectKind::ChainKey => "id, secret, keyed_from, created_at",
+            ObjectKind::TeamMember => {
+                "id, clinician_id, role, credentials, x25519_public, ed25519_public, added_at, added_by"
+            }
+            ObjectKind::TeamRemoval => "id, clinician_id, removed_at, removed_by, reason",
         }
     }
 }
