@@ -513,8 +513,10 @@ pub fn run(cli: Cli) -> Outcome {
                     open_tui(&ctx, ctx.paths.demo_chart.clone(), Some(chart), Start::Home)
                 };
             }
+            let who = std::env::var("KAPCHART_CLINICIAN").unwrap_or_default();
             let (chart, created) = demo::open_or_create(
                 &ctx.paths.demo_chart,
+                &who,
                 &passphrase,
                 &ctx.config,
                 Local::now(),
@@ -523,6 +525,20 @@ pub fn run(cli: Cli) -> Outcome {
             writeln!(out, "demo chart {verb}: {}", ctx.paths.demo_chart.display())?;
             if announced {
                 writeln!(out, "demo passphrase: {passphrase}")?;
+            }
+            if created {
+                let team: Vec<String> = std::iter::once(format!("{} (admin)", demo::DEMO_ADMIN))
+                    .chain(
+                        demo::DEMO_TEAM
+                            .iter()
+                            .map(|(name, role, _)| format!("{name} ({role})")),
+                    )
+                    .collect();
+                writeln!(
+                    out,
+                    "demo team, each with the demo passphrase (sign in with KAPCHART_CLINICIAN=NAME): {}",
+                    team.join(", ")
+                )?;
             }
             if no_tui {
                 Ok(())
