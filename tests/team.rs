@@ -122,6 +122,19 @@ fn sign_in_switches_the_clinician_only_with_their_passphrase() {
             .verify(b"note text", &signature)
             .is_err()
     );
+    // A name already on the team (any case) is refused: sign-in by name must stay unique.
+    chart.sign_in("1", ADMIN_PASS).unwrap();
+    let err = chart
+        .add_team_member(
+            "NIA NURSE",
+            Role::Nurse,
+            None,
+            "another nurse passphrase",
+            now(),
+        )
+        .expect_err("refused");
+    assert!(err.to_string().contains("already on the team"), "{err}");
+    chart.sign_in("Nia Nurse", NURSE_PASS).unwrap();
     // Only an admin adds clinicians.
     let err = chart
         .add_team_member(

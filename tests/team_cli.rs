@@ -528,3 +528,44 @@ fn a_backup_from_before_keyrings_still_restores_with_its_passphrase() {
     );
     assert!(home.ok(&["verify"]).starts_with("ok"));
 }
+
+#[test]
+fn at_a_terminal_who_is_asked_from_the_team_list_before_the_passphrase() {
+    use common::pty::{Key, Tty};
+    use std::time::Duration;
+    let (home, _) = team_home();
+    let mut cmd = home.cmd(&["patient", "list"]);
+    cmd.env("KAPCHART_PASSPHRASE", NURSE_PASS);
+    let mut tty = Tty::spawn(&cmd, 80, 24);
+    let screen = tty.wait_for("Clinician (id or name):", Duration::from_secs(20));
+    assert!(screen.contains("2  Nia Nurse (nurse)"), "{screen}");
+    tty.send("NIA NURSE");
+    tty.key(Key::Enter);
+    assert!(tty.wait_exit(Duration::from_secs(20)).success());
+    // An unknown name is said at once, with the team; no passphrase is asked for.
+    let mut cmd = home.cmd(&["patient", "list"]);
+    cmd.env_remove("KAPCHART_PASSPHRASE");
+    let mut tty = Tty::spawn(&cmd, 80, 24);
+    tty.wait_for("Clinician (id or name):", Duration::from_secs(20));
+    tty.send("Nobody");
+    tty.key(Key::Enter);
+    tty.wait_for("no clinician 'Nobody'", Duration::from_secs(20));
+    assert!(!tty.wait_exit(Duration::from_secs(20)).success());
+}
+
+#[test]
+fn a_chart_whose_keyring_went_missing_says_so() {
+    let (home, _) = team_home();
+    let ring = beside(&home.chart(), ".keyring");
+    let aside = home.path().join("keyring-aside");
+    std::fs::rename(&ring, &aside).unwrap();
+    let before = file_bytes(&home.chart());
+    let err = home.fails(&["patient", "list"], 1);
+    assert!(
+        err.contains("wrong passphrase") && err.contains("keyring") && err.contains("is missing"),
+        "{err}"
+    );
+    assert_eq!(file_bytes(&home.chart()), before);
+    std::fs::rename(&aside, &ring).unwrap();
+    ok_as(&home, "2", NURSE_PASS, &["patient", "list"]);
+}

@@ -307,12 +307,14 @@ impl Chart {
                     depth + 1,
                 );
             }
-            let mut chart = Chart::open_unlocked(path, &secret, busy_timeout_ms)?;
+            let mut chart = Chart::open_unlocked(path, &secret, busy_timeout_ms)
+                .map_err(|e| no_keyring(e, path))?;
             chart.check_who_before_keyring(who)?;
             chart._lock = Some(held);
             return Ok(chart);
         };
-        let mut chart = Chart::open_unlocked(path, &secret, busy_timeout_ms)?;
+        let mut chart = Chart::open_unlocked(path, &secret, busy_timeout_ms)
+            .map_err(|e| no_keyring(e, path))?;
         chart.check_who_before_keyring(who)?;
         // On read-only media, or in a chart with nobody in it to make the first admin
         // (a copy from kapchart's earliest schema), it stays as it is.
@@ -456,5 +458,13 @@ impl Chart {
             return Ok(());
         }
         keyring::promote(&new_path, &ring_path)
+    }
+}
+
+/// A chart without a keyring that the passphrase does not open: the keyring may be missing.
+fn no_keyring(e: StoreError, path: &Path) -> StoreError {
+    match e {
+        StoreError::WrongPassphrase => StoreError::WrongPassphraseOrNoKeyring(path.to_path_buf()),
+        other => other,
     }
 }
