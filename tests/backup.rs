@@ -214,6 +214,7 @@ fn kept_charts(home: &Home) -> Vec<std::path::PathBuf> {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
             name.contains(".replaced-")
                 && !name.ends_with(".lock")
+                && !name.ends_with(".keyring")
                 && !name.ends_with("-wal")
                 && !name.ends_with("-shm")
         })

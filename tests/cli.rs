@@ -530,8 +530,9 @@ fn verify_passes_on_a_sound_chart() {
     home.ok(&["log", "--session", &session, "bp 120/80"]);
     let out = home.ok(&["verify"]);
     assert!(
-        // The chain key's row, the clinician, patient, session and entry.
-        out.contains("ok") && out.contains("audit trail of 5 rows"),
+        // The chain key's row, the clinician, their place on the team, patient, session
+        // and entry.
+        out.contains("ok") && out.contains("audit trail of 6 rows"),
         "{out}"
     );
 }
@@ -622,6 +623,7 @@ fn demo_creates_a_chart_once_and_reopens_it() {
         let out = home
             .cmd(args)
             .env("KAPCHART_DB", &demo)
+            .env("KAPCHART_CLINICIAN", "Dr. Demo Clinician")
             .env("KAPCHART_PASSPHRASE", "kapchart-demo")
             .output()
             .unwrap();
@@ -848,8 +850,8 @@ fn an_empty_or_unreadable_note_save_is_refused_and_the_draft_kept() {
     std::fs::write(&text, "Assessment: settled.\n").unwrap();
     home.ok(&["note", "save", &id, text.to_str().unwrap()]);
     let drafts = || -> i64 {
-        let conn = rusqlite::Connection::open(home.chart()).unwrap();
-        conn.pragma_update(None, "key", PASSPHRASE).unwrap();
+        let conn =
+            kapchart::store::Chart::open_raw_connection(&home.chart(), "", PASSPHRASE).unwrap();
         conn.query_row("SELECT count(*) FROM note_drafts", [], |r| r.get(0))
             .unwrap()
     };

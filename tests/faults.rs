@@ -131,9 +131,7 @@ fn assert_verifies(home: &Home) {
 
 /// Opens the chart behind kapchart's back, as another program would.
 fn raw(home: &Home) -> rusqlite::Connection {
-    let conn = rusqlite::Connection::open(home.chart()).expect("open chart");
-    conn.pragma_update(None, "key", PASSPHRASE).expect("key");
-    conn
+    kapchart::store::Chart::open_raw_connection(&home.chart(), "", PASSPHRASE).expect("open chart")
 }
 
 /// A `kapchart log --session ID -` child whose stdin the test feeds line by line.
@@ -1439,6 +1437,8 @@ fn a_folder_or_file_kapchart_may_not_write_is_named_as_such() {
     let nobody = Some(65534);
     chown(&chart, nobody, nobody).unwrap();
     chown(sibling(&chart, ".lock"), nobody, nobody).unwrap();
+    // The keyring goes with the chart: readable by whoever may read the chart.
+    chown(sibling(&chart, ".keyring"), nobody, nobody).unwrap();
     let before = file_bytes(&chart);
 
     // The file is nobody's, the folder root's.

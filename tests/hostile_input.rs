@@ -243,8 +243,8 @@ fn control_characters_already_in_a_chart_are_escaped_on_output() {
     let home = Home::new();
     let (patient, session) = home.with_dosing_session();
     {
-        let conn = rusqlite::Connection::open(home.chart()).unwrap();
-        conn.pragma_update(None, "key", PASSPHRASE).unwrap();
+        let conn =
+            kapchart::store::Chart::open_raw_connection(&home.chart(), "", PASSPHRASE).unwrap();
         conn.execute(
             "INSERT INTO entries (session_id, kind, payload, event_at, event_offset, recorded_at, recorded_offset, author_id)
              SELECT ?1, 'observation', ?2, started_at + 60000, 0, started_at + 60000, 0, 1 FROM sessions WHERE id = ?1",

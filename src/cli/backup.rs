@@ -1,6 +1,6 @@
 //! `kapchart backup` and `kapchart restore`, with a progress bar on a terminal.
 
-use super::{Ctx, Failure, Outcome, passphrase};
+use super::{Ctx, Failure, Outcome, passphrase, who};
 use crate::store::backup::{self, CopyReport};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
@@ -34,11 +34,9 @@ fn summary(r: &CopyReport) -> String {
 }
 
 pub fn backup_to(ctx: &Ctx, to: &Path, out: &mut impl Write) -> Outcome {
-    let pass = passphrase(false)?;
-    let mut chart =
-        crate::store::Chart::open(&ctx.paths.chart, &pass, ctx.config.chart.busy_timeout_ms)?;
+    let mut chart = ctx.open()?;
     let bar = progress_bar("backing up");
-    let report = chart.backup_to(to, &pass, &mut |done, total| {
+    let report = chart.backup_to(to, &mut |done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })?;
@@ -63,9 +61,10 @@ pub fn backup_to(ctx: &Ctx, to: &Path, out: &mut impl Write) -> Outcome {
 }
 
 pub fn restore(ctx: &Ctx, from: &Path, replace: bool, out: &mut impl Write) -> Outcome {
+    let who = who(from)?;
     let pass = passphrase(false)?;
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S").to_string();
-    let (report, kept) = backup::restore(from, &ctx.paths.chart, &pass, replace, &stamp)
+    let (report, kept) = backup::restore(from, &ctx.paths.chart, &who, &pass, replace, &stamp)
         .map_err(|e| Failure::runtime(format!("restore refused: {e}")))?;
     crate::logging::event(
         &ctx.paths.log,

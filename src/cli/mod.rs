@@ -5,6 +5,7 @@ mod audit;
 mod backup;
 pub(crate) mod bounded;
 mod checks;
+mod clinician;
 mod course;
 mod export;
 mod rekey;
@@ -33,7 +34,9 @@ use zeroize::Zeroizing;
     about = "Bedside charting for ketamine-assisted psychotherapy",
     long_about = "Bedside charting for ketamine-assisted psychotherapy: an encrypted, append-only \
                   chart in the terminal. Run without a command to open the chart.\n\n\
-                  The passphrase is asked for at the terminal, or taken from KAPCHART_PASSPHRASE."
+                  Who signs in is asked at the terminal, or taken from KAPCHART_CLINICIAN (an id \
+                  or a name; not needed while the team has one clinician). The passphrase is \
+                  asked for at the terminal, or taken from KAPCHART_PASSPHRASE."
 )]
 pub struct Cli {
     /// The chart file (default: KAPCHART_DB, else chart.db in the data folder; see `kapchart paths`)
@@ -56,6 +59,9 @@ enum Command {
         #[arg(long)]
         session: i64,
     },
+    /// Add, list and remove the clinicians of the team (adding and removing: admins only)
+    #[command(subcommand)]
+    Clinician(clinician::ClinicianCommand),
     /// Add and list patients
     #[command(subcommand)]
     Patient(PatientCommand),
@@ -131,8 +137,8 @@ enum Command {
         #[arg(long)]
         replace: bool,
     },
-    /// Change the chart's passphrase (the old one first; the new one twice, or
-    /// KAPCHART_NEW_PASSPHRASE). Backups keep the passphrase they were made with
+    /// Change your own passphrase (the old one first; the new one twice, or
+    /// KAPCHART_NEW_PASSPHRASE). Backups keep the passphrases they were made with
     Rekey,
     /// Print where the chart, config and log live
     Paths {
@@ -385,10 +391,30 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
+    /// Opens the chart signed in as the clinician `who` names (KAPCHART_CLINICIAN, or asked).
     pub(crate) fn open(&self) -> Result<Chart, Failure> {
+        self.open_signed_in(false)
+    }
+
+    /// Opens the chart only while no other kapchart has it open (for what re-keys it).
+    pub(crate) fn open_alone(&self) -> Result<Chart, Failure> {
+        self.open_signed_in(true)
+    }
+
+    fn open_signed_in(&self, alone: bool) -> Result<Chart, Failure> {
+        if !self.paths.chart.exists() {
+            return Err(StoreError::NoChart(self.paths.chart.clone()).into());
+        }
+        let who = who(&self.paths.chart)?;
         let passphrase = passphrase(false)?;
-        let chart = Chart::open(
+        let open = if alone {
+            Chart::open_alone_as
+        } else {
+            Chart::open_as
+        };
+        let chart = open(
             &self.paths.chart,
+            &who,
             &passphrase,
             self.config.chart.busy_timeout_ms,
         );
@@ -418,6 +444,7 @@ pub fn run(cli: Cli) -> Outcome {
             open_tui(&ctx, ctx.paths.chart.clone(), None, Start::Session(session))
         }
         Some(Command::Init { clinician }) => init(&ctx, clinician, out),
+        Some(Command::Clinician(cmd)) => clinician::clinician_command(&ctx, cmd, out),
         Some(Command::Patient(cmd)) => patient(&ctx, cmd, out),
         Some(Command::Session(cmd)) => session(&ctx, cmd, out),
         Some(Command::Log { session, line }) => log(&ctx, session, &line, out),
@@ -497,8 +524,10 @@ pub fn run(cli: Cli) -> Outcome {
                     open_tui(&ctx, ctx.paths.demo_chart.clone(), Some(chart), Start::Home)
                 };
             }
+            let who = std::env::var("KAPCHART_CLINICIAN").unwrap_or_default();
             let (chart, created) = demo::open_or_create(
                 &ctx.paths.demo_chart,
+                &who,
                 &passphrase,
                 &ctx.config,
                 Local::now(),
@@ -507,6 +536,20 @@ pub fn run(cli: Cli) -> Outcome {
             writeln!(out, "demo chart {verb}: {}", ctx.paths.demo_chart.display())?;
             if announced {
                 writeln!(out, "demo passphrase: {passphrase}")?;
+            }
+            if created {
+                let team: Vec<String> = std::iter::once(format!("{} (admin)", demo::DEMO_ADMIN))
+                    .chain(
+                        demo::DEMO_TEAM
+                            .iter()
+                            .map(|(name, role, _)| format!("{name} ({role})")),
+                    )
+                    .collect();
+                writeln!(
+                    out,
+                    "demo team, each with the demo passphrase (sign in with KAPCHART_CLINICIAN=NAME): {}",
+                    team.join(", ")
+                )?;
             }
             if no_tui {
                 Ok(())
@@ -586,7 +629,12 @@ pub(crate) fn open_tui(ctx: &Ctx, path: PathBuf, chart: Option<Chart>, start: St
             .ok()
             .filter(|p| !p.is_empty())
         {
-            Some(p) => Some(Chart::open(&path, &p, ctx.config.chart.busy_timeout_ms)?),
+            Some(p) => Some(Chart::open_as(
+                &path,
+                &who(&path)?,
+                &p,
+                ctx.config.chart.busy_timeout_ms,
+            )?),
             None => None,
         },
     };
@@ -606,6 +654,53 @@ pub(crate) fn open_tui(ctx: &Ctx, path: PathBuf, chart: Option<Chart>, start: St
         eprintln!("kapchart: this was typed but not charted:\n{text}");
     }
     Ok(())
+}
+
+/// Who is signing in: `KAPCHART_CLINICIAN` (an id or a name, any case), or asked at the
+/// terminal when the team has more than one clinician. Empty: the team's only clinician
+/// (the store refuses it, naming the team, when there are several).
+pub(crate) fn who(chart: &std::path::Path) -> Result<String, Failure> {
+    if let Some(w) = std::env::var("KAPCHART_CLINICIAN")
+        .ok()
+        .filter(|w| !w.trim().is_empty())
+    {
+        return Ok(w);
+    }
+    let team = crate::store::team(chart).unwrap_or_default();
+    if team.len() <= 1 || !std::io::stderr().is_terminal() || !std::io::stdin().is_terminal() {
+        return Ok(String::new());
+    }
+    eprintln!("Who is signing in?");
+    for m in &team {
+        eprintln!("  {:>3}  {} ({})", m.id, m.name, m.role);
+    }
+    eprint!("Clinician (id or name): ");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let who = line.trim().to_string();
+    // Names are no secret (they are on the sign-in list): an unknown or shared one is said
+    // before the passphrase is asked for.
+    let list = || {
+        team.iter()
+            .map(|m| format!("{} {}", m.id, m.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match crate::domain::team::matching(&team, &who).as_slice() {
+        [_] => Ok(who),
+        [] => Err(Failure::runtime(format!(
+            "no clinician '{who}' on this chart's team; the team: {}",
+            list()
+        ))),
+        several => Err(Failure::runtime(format!(
+            "more than one clinician is named '{who}' (ids {}); sign in with the id",
+            several
+                .iter()
+                .map(|m| m.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
 }
 
 /// The passphrase: `KAPCHART_PASSPHRASE`, or asked for without echo at the terminal. Wiped

@@ -1,6 +1,8 @@
-//! `kapchart rekey`: changes the chart's passphrase. The old one first (as for every
-//! command), then the new one twice at the terminal, or `KAPCHART_NEW_PASSPHRASE` for
-//! scripts. Backups keep the passphrase they were made with.
+//! `kapchart rekey`: changes the signed-in clinician's own passphrase. The old one first
+//! (as for every command), then the new one twice at the terminal, or
+//! `KAPCHART_NEW_PASSPHRASE` for scripts. Their private keys are wrapped again under the new
+//! one; the chart key and the chart do not change. Backups keep the team's passphrases as
+//! they were when they were made.
 
 use super::{Ctx, Failure, Outcome, passphrase};
 use crate::domain::passphrase::check_new;
@@ -9,7 +11,7 @@ use std::io::{IsTerminal, Write};
 use zeroize::Zeroizing;
 
 /// The new passphrase: `KAPCHART_NEW_PASSPHRASE`, or asked for twice without echo.
-fn new_passphrase() -> Result<Zeroizing<String>, Failure> {
+pub(crate) fn new_passphrase() -> Result<Zeroizing<String>, Failure> {
     if let Some(p) = std::env::var("KAPCHART_NEW_PASSPHRASE")
         .ok()
         .map(Zeroizing::new)
@@ -49,8 +51,14 @@ pub(crate) fn check_strength(
 }
 
 pub fn rekey(ctx: &Ctx, out: &mut impl Write) -> Outcome {
+    let who = super::who(&ctx.paths.chart)?;
     let old = passphrase(false)?;
-    let mut chart = Chart::open(&ctx.paths.chart, &old, ctx.config.chart.busy_timeout_ms)?;
+    let mut chart = Chart::open_as(
+        &ctx.paths.chart,
+        &who,
+        &old,
+        ctx.config.chart.busy_timeout_ms,
+    )?;
     let new = new_passphrase()?;
     if *new == *old {
         return Err(Failure::runtime(
@@ -58,11 +66,12 @@ pub fn rekey(ctx: &Ctx, out: &mut impl Write) -> Outcome {
         ));
     }
     check_strength(ctx, &new, &chart.clinician().name, "nothing was changed")?;
-    chart.rekey(&new)?;
+    chart.change_passphrase(&new)?;
     crate::logging::event(&ctx.paths.log, "chart.rekey", &[]);
     writeln!(
         out,
-        "passphrase changed for {}; backups made before keep the passphrase they were made with",
+        "passphrase changed for {} on {} (the chart key stays as it was); backups made before keep the passphrase they were made with",
+        chart.clinician().name,
         ctx.paths.chart.display()
     )?;
     Ok(())

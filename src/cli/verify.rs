@@ -39,8 +39,14 @@ pub fn verify(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
 }
 
 fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
+    let who = super::who(&ctx.paths.chart)?;
     let pass = passphrase(false)?;
-    let chart = Chart::open(&ctx.paths.chart, &pass, ctx.config.chart.busy_timeout_ms)?;
+    let chart = Chart::open_as(
+        &ctx.paths.chart,
+        &who,
+        &pass,
+        ctx.config.chart.busy_timeout_ms,
+    )?;
     let report = chart.verify()?;
     let mut problems = report.problems();
     if !problems.is_empty() {
@@ -51,9 +57,9 @@ fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
         anchors.push((h, "the head given".into()));
     }
     if let Some(backup) = &args.against {
-        let h = head_of_copy(backup, &pass).map_err(|e| {
+        let h = head_of_copy(backup, &who, &pass).map_err(|e| {
             Failure::runtime(format!(
-                "cannot read the backup {}: {e} (a backup keeps the passphrase it was made with; compare with --head SEQ:HASH instead)",
+                "cannot read the backup {}: {e} (a backup keeps the passphrase it was made with: it opens with the passphrases of the team as it was when it was made; compare with --head SEQ:HASH instead)",
                 backup.display()
             ))
         })?;

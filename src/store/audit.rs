@@ -42,10 +42,12 @@ pub enum ObjectKind {
     /// audit row the copy ends at, and its content that row's hash. Not a table of its own,
     /// so not in [`ObjectKind::ALL`].
     Chart,
+    TeamMember,
+    TeamRemoval,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 11] = [
+    pub const ALL: [ObjectKind; 13] = [
         ObjectKind::Clinician,
         ObjectKind::Patient,
         ObjectKind::Session,
@@ -57,6 +59,8 @@ impl ObjectKind {
         ObjectKind::NoteSignature,
         ObjectKind::NoteAddendum,
         ObjectKind::ChainKey,
+        ObjectKind::TeamMember,
+        ObjectKind::TeamRemoval,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +77,8 @@ impl ObjectKind {
             ObjectKind::NoteAddendum => "note-addendum",
             ObjectKind::ChainKey => "chain-key",
             ObjectKind::Chart => "chart",
+            ObjectKind::TeamMember => "team-member",
+            ObjectKind::TeamRemoval => "team-removal",
         }
     }
 
@@ -97,6 +103,8 @@ impl ObjectKind {
             ObjectKind::NoteAddendum => "note_addenda",
             ObjectKind::ChainKey => "chain_key",
             ObjectKind::Chart => "audit",
+            ObjectKind::TeamMember => "team_members",
+            ObjectKind::TeamRemoval => "team_removals",
         }
     }
 
@@ -130,6 +138,10 @@ impl ObjectKind {
             // The secret enters as its SHA-256 (blobs are hashed), never as itself.
             ObjectKind::ChainKey => "id, secret, keyed_from, created_at",
             ObjectKind::Chart => "seq, hash",
+            ObjectKind::TeamMember => {
+                "id, clinician_id, role, credentials, x25519_public, ed25519_public, added_at, added_by"
+            }
+            ObjectKind::TeamRemoval => "id, clinician_id, removed_at, removed_by, reason",
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Backups: a consistent, encrypted copy taken while the chart may be in use, verified
 //! before success is reported and only then given its name. Restores are in `restore`.
 
-use super::{Chart, Result, StoreError, VerifyReport, key};
+use super::{Chart, ChartSecret, Result, StoreError, VerifyReport, key, keyring};
 use super::{files, lock};
 use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
@@ -45,16 +45,14 @@ impl Chart {
 
     /// Copies the chart to `dest` (which must not exist) with SQLite's online backup, a
     /// few pages at a time so that other writers are not held up; the copy is encrypted with
-    /// the same passphrase. The copy is written under a temporary name beside `dest`, opened
+    /// the same key. A chart with a keyring gets its keyring beside the copy, `DEST.keyring`
+    /// (written atomically, and checked to open the copy with the signed-in clinician's
+    /// keys before the copy gets its name): a backup opens with the passphrases of the team
+    /// as it was when the backup was made. The copy is written under a temporary name beside `dest`, opened
     /// and verified (integrity, audit chain, signatures, and row counts no lower than the
     /// source had when the copy began), and only then given its name: `dest` is either
     /// absent or a whole, verified backup, even if kapchart is killed on the way.
-    pub fn backup_to(
-        &self,
-        dest: &Path,
-        passphrase: &str,
-        progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<CopyReport> {
+    pub fn backup_to(&self, dest: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<CopyReport> {
         if dest.exists() {
             return Err(StoreError::AlreadyExists(dest.to_path_buf()));
         }
@@ -65,7 +63,7 @@ impl Chart {
             let mut target =
                 Connection::open_with_flags(&partial.path, OpenFlags::SQLITE_OPEN_READ_WRITE)
                     .map_err(wrap)?;
-            key(&target, passphrase).map_err(wrap)?;
+            key(&target, &self.secret).map_err(wrap)?;
             {
                 let backup = Backup::new(&self.conn, &mut target).map_err(wrap)?;
                 loop {
@@ -83,11 +81,20 @@ impl Chart {
                 }
             }
             drop(target);
-            verify_copy(&partial.path, passphrase, before)
+            let report = verify_copy(&partial.path, &self.secret, before)?;
+            self.keyring_for_backup(dest)?;
+            Ok(report)
         })();
         match copied {
             Ok(report) => {
-                partial.finish(dest)?;
+                if let Err(e) = partial.finish(dest) {
+                    // The keyring written for this copy: never one of an existing backup,
+                    // whose name `finish` refuses to take.
+                    if !dest.exists() {
+                        let _ = std::fs::remove_file(keyring::path_of(dest));
+                    }
+                    return Err(e);
+                }
                 Ok(CopyReport {
                     path: dest.to_path_buf(),
                     ..report
@@ -96,9 +103,46 @@ impl Chart {
             Err(e) => {
                 // Only the unfinished copy this call created goes; the chart is never touched.
                 partial.discard();
+                let _ = std::fs::remove_file(keyring::path_of(dest));
                 Err(e)
             }
         }
+    }
+}
+
+impl Chart {
+    /// Writes the chart's keyring beside a backup, after checking that it seals this chart's
+    /// key to the signed-in clinician. Nothing for a chart from before keyrings.
+    fn keyring_for_backup(&self, dest: &Path) -> Result<()> {
+        let ChartSecret::Raw(chart_key) = &self.secret else {
+            return Ok(());
+        };
+        let ring = keyring::read(&keyring::path_of(&self.path))?.ok_or_else(|| {
+            StoreError::Invalid("the chart's keyring is missing; nothing was backed up".into())
+        })?;
+        let fits = match (
+            &self.keys,
+            ring.entries.iter().find(|e| e.id == self.clinician.id),
+        ) {
+            (Some(keys), Some(entry)) => keyring::crypto::unseal(&entry.chart_key, entry.id, keys)
+                .is_some_and(|k| k.as_ref() == chart_key.as_ref()),
+            _ => false,
+        };
+        if !fits {
+            return Err(StoreError::Invalid(
+                "the chart's keyring does not hold this chart's key for the signed-in clinician; nothing was backed up".into(),
+            ));
+        }
+        let dest_ring = keyring::path_of(dest);
+        keyring::write(&dest_ring, &ring)?;
+        let back = keyring::read(&dest_ring)?;
+        if back.as_ref() != Some(&ring) {
+            return Err(StoreError::Invalid(format!(
+                "the backup's keyring {} did not read back as written; nothing was backed up",
+                dest_ring.display()
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -212,10 +256,10 @@ fn clear_stale_partials(dest: &Path) {
 /// Opens a copy and checks it, comparing its rows with what the source had.
 pub(crate) fn verify_copy(
     path: &Path,
-    passphrase: &str,
+    secret: &ChartSecret,
     at_least: RowCounts,
 ) -> Result<CopyReport> {
-    let chart = Chart::open_unlocked(path, passphrase, 5000)?;
+    let chart = Chart::open_unlocked(path, secret, 5000)?;
     let verify = chart.verify()?;
     if !verify.is_ok() {
         return Err(StoreError::Invalid(format!(

@@ -162,7 +162,9 @@ pub fn damage_mark(chart: &Path) -> PathBuf {
 
 /// The head of another chart file (a backup), read without writing a byte to it: the
 /// backup is opened read-only and not migrated.
-pub fn head_of_copy(path: &Path, passphrase: &str) -> Result<Option<Head>> {
+/// The head of a backup: opened with `who`'s passphrase through the keyring beside it, or
+/// with the passphrase itself for a backup from before keyrings.
+pub fn head_of_copy(path: &Path, who: &str, passphrase: &str) -> Result<Option<Head>> {
     if !path.exists() {
         return Err(StoreError::NoChart(path.to_path_buf()));
     }
@@ -172,7 +174,8 @@ pub fn head_of_copy(path: &Path, passphrase: &str) -> Result<Option<Head>> {
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(wrap)?;
-    super::key(&conn, passphrase).map_err(|e| match e.sqlite_error_code() {
+    let secret = super::copy_secret(path, who, passphrase)?;
+    super::key(&conn, &secret).map_err(|e| match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::NotADatabase) => StoreError::WrongPassphrase,
         _ => wrap(e),
     })?;

@@ -76,6 +76,37 @@ impl ChartLock {
     }
 }
 
+/// The lock of a process that rewrites the keyring (`NAME.keyring.lock`), so that two
+/// changes to the team (from two kapcharts with the chart open) never overwrite each other.
+/// Waits up to `wait`.
+pub(crate) fn keyring_writer(chart: &Path, wait: Duration) -> Result<File> {
+    let mut s = chart.as_os_str().to_owned();
+    s.push(".keyring.lock");
+    let path = PathBuf::from(s);
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let file = options.open(&path).map_err(|source| StoreError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let started = Instant::now();
+    loop {
+        match try_lock(&file, true) {
+            Ok(true) => return Ok(file),
+            Ok(false) if started.elapsed() < wait => std::thread::sleep(Duration::from_millis(20)),
+            Ok(false) => {
+                return Err(StoreError::Invalid(format!(
+                    "another kapchart is changing the team of {} right now; nothing was changed: try again",
+                    chart.display()
+                )));
+            }
+            Err(source) => return Err(StoreError::Io { path, source }),
+        }
+    }
+}
+
 /// Takes `flock(2)` on `file` without waiting: Ok(false) when another open file holds it
 /// in a way that excludes this one. (std's `File::try_lock` needs Rust 1.89; kapchart
 /// builds with 1.85.)

@@ -8,12 +8,16 @@ mod error;
 mod existing;
 mod files;
 mod integrity;
+pub(crate) mod keyring;
 mod lock;
 mod opening;
 mod queries;
 mod rems;
 mod restore;
 pub mod schema;
+mod secret;
+mod signin;
+mod team;
 
 pub use error::StoreError;
 pub use existing::{Existing, Second};
@@ -21,6 +25,9 @@ pub use files::create_private_dirs;
 pub use integrity::{damage_mark, head_of_copy};
 pub use queries::{NewEntry, NewPatient, NewSession};
 pub use rems::RemsOutstanding;
+pub(crate) use secret::{ChartSecret, copy_secret};
+pub use signin::RekeyStop;
+pub use team::{MemberRecord, team};
 
 use crate::domain::{Clinician, text};
 use audit::ObjectKind;
@@ -37,6 +44,14 @@ pub struct Chart {
     conn: Connection,
     path: PathBuf,
     clinician: Clinician,
+    /// What opened the chart: the chart key (a chart with a keyring), or the passphrase (a
+    /// chart from before keyrings, until it is upgraded).
+    secret: ChartSecret,
+    /// The signed-in clinician's private keys, when the chart was opened from its keyring.
+    keys: Option<keyring::crypto::PrivateKeys>,
+    /// Whether this process holds the chart's lock exclusively (no other kapchart has it
+    /// open): only then may it re-key the chart.
+    alone: bool,
     /// On read-only media (or a file kapchart may not write): everything reads, every write
     /// is refused before it starts.
     read_only: bool,
@@ -116,27 +131,38 @@ impl Chart {
             ));
         }
         check_text(text::PERSON_NAME, clinician)?;
+        let ring_path = keyring::path_of(path);
+        if ring_path.exists() && !path.exists() {
+            return Err(StoreError::Invalid(format!(
+                "a keyring is already at {} without its chart; move it away first (it may belong to a chart that was moved): nothing was created",
+                ring_path.display()
+            )));
+        }
         files::create_private_file(path)?;
         let made = (|| {
+            let chart_key = keyring::crypto::new_chart_key().map_err(StoreError::Invalid)?;
+            let secret = ChartSecret::Raw(chart_key);
             let lock =
                 lock::ChartLock::shared(path, Duration::from_millis(busy_timeout_ms.into()))?;
             let wrap = |e| StoreError::from_sqlite(e, path);
             let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
                 .map_err(wrap)?;
-            key(&conn, passphrase).map_err(wrap)?;
+            key(&conn, &secret).map_err(wrap)?;
             conn.pragma_update(None, "application_id", schema::APPLICATION_ID)
                 .map_err(wrap)?;
-            let mut chart = Chart::finish_open(conn, path, busy_timeout_ms, false)?;
+            let mut chart = Chart::finish_open(conn, path, busy_timeout_ms, false, secret)?;
             chart._lock = Some(lock);
             chart.add_clinician(clinician.trim(), now)?;
             chart.clinician = chart
                 .first_clinician()?
                 .ok_or_else(|| StoreError::Invalid("the new chart has no clinician".into()))?;
+            chart.found_team(passphrase, now)?;
             Ok(chart)
         })();
         if made.is_err() {
             // The file is ours, new and unfinished: nothing of value is lost by removing it.
             files::remove_new_chart(path);
+            let _ = std::fs::remove_file(&ring_path);
         }
         made
     }
@@ -144,26 +170,18 @@ impl Chart {
     /// Opens an existing chart. Wrong passphrase, foreign files and charts from a newer
     /// kapchart are refused before anything is written. While it is open, `restore` refuses
     /// to replace it (and it waits up to the busy timeout for a restore under way).
+    ///
+    /// Signs in the team's only clinician: a chart whose team has more than one is refused,
+    /// naming the team (use `open_as`).
     pub fn open(path: &Path, passphrase: &str, busy_timeout_ms: u32) -> Result<Chart> {
-        if !path.exists() {
-            return Err(StoreError::NoChart(path.to_path_buf()));
-        }
-        let lock = lock::ChartLock::shared(path, Duration::from_millis(busy_timeout_ms.into()))?;
-        let mut chart = Chart::open_unlocked(path, passphrase, busy_timeout_ms)?;
-        if !chart.read_only {
-            // No restore can be under way while this process holds the chart's lock: what a
-            // killed restore left beside the chart is of no use and goes.
-            files::remove_stale_restores(path);
-        }
-        chart._lock = Some(lock);
-        Ok(chart)
+        Chart::open_as(path, "", passphrase, busy_timeout_ms)
     }
 
     /// Opens a chart without taking its lock: for copies that only this process knows
     /// about (a backup being verified, a restore being prepared).
     pub(crate) fn open_unlocked(
         path: &Path,
-        passphrase: &str,
+        passphrase: &ChartSecret,
         busy_timeout_ms: u32,
     ) -> Result<Chart> {
         if !path.exists() {
@@ -233,7 +251,7 @@ impl Chart {
                 supported: schema::LATEST,
             });
         }
-        Chart::finish_open(conn, path, busy_timeout_ms, read_only)
+        Chart::finish_open(conn, path, busy_timeout_ms, read_only, passphrase.clone())
     }
 
     /// Pragmas, migrations and the clinician, common to create and open.
@@ -242,6 +260,7 @@ impl Chart {
         path: &Path,
         busy_timeout_ms: u32,
         read_only: bool,
+        secret: ChartSecret,
     ) -> Result<Chart> {
         let wrap = |e| StoreError::from_sqlite(e, path);
         conn.busy_timeout(Duration::from_millis(u64::from(busy_timeout_ms)))
@@ -269,6 +288,9 @@ impl Chart {
                 id: 0,
                 name: String::new(),
             },
+            secret,
+            keys: None,
+            alone: false,
             read_only,
             _lock: None,
             damage_cleared: false,
@@ -454,16 +476,11 @@ impl Chart {
         Ok(found.as_deref() == Some(head.hash.as_str()))
     }
 
-    /// Changes the chart's passphrase in place (SQLCipher's `PRAGMA rekey`). Only while no
+    /// Re-encrypts the chart in place with a new key (SQLCipher's `PRAGMA rekey`). Only while no
     /// other connection has the chart open: leaving WAL mode first needs exactly that, and
     /// fails (nothing changed) otherwise. The chain key is chart data, so the audit trail
     /// verifies as before.
-    pub fn rekey(&mut self, new_passphrase: &str) -> Result<()> {
-        if new_passphrase.is_empty() {
-            return Err(StoreError::Invalid(
-                "the new passphrase must not be empty".into(),
-            ));
-        }
+    pub(crate) fn rekey_to(&mut self, new: ChartSecret) -> Result<()> {
         self.check_not_damaged()?;
         let in_use = || {
             StoreError::Invalid(format!(
@@ -481,7 +498,12 @@ impl Chart {
         if !mode.eq_ignore_ascii_case("delete") {
             return Err(in_use());
         }
-        let rekeyed = self.conn.pragma_update(None, "rekey", new_passphrase);
+        let rekeyed = self
+            .conn
+            .pragma_update(None, "rekey", new.pragma_value().as_str());
+        if rekeyed.is_ok() {
+            self.secret = new;
+        }
         // Back to WAL whatever happened: every other command expects it.
         let wal: rusqlite::Result<String> =
             self.conn
@@ -535,7 +557,7 @@ pub(crate) fn check_text(field: text::Field, value: &str) -> Result<()> {
 /// whether the key fits: it reads the first page only (the header), so that "not a database"
 /// here means the key, and damage further in is reported as damage once the key is known to
 /// fit.
-pub(crate) fn key(conn: &Connection, passphrase: &str) -> rusqlite::Result<()> {
+pub(crate) fn key(conn: &Connection, secret: &ChartSecret) -> rusqlite::Result<()> {
     // One connection keys at a time in a process. Charts keyed on several threads at once
     // (the test suite opens many in parallel) now and then failed in SQLCipher's key setup
     // with "An error occurred with PRAGMA key or rekey"; kapchart itself keys one chart per
@@ -544,7 +566,7 @@ pub(crate) fn key(conn: &Connection, passphrase: &str) -> rusqlite::Result<()> {
     let _one_at_a_time = KEYING.lock().unwrap_or_else(|p| p.into_inner());
     // SQLCipher would otherwise print its own diagnostics on stderr.
     conn.pragma_update(None, "cipher_log_level", "NONE")?;
-    conn.pragma_update(None, "key", passphrase)?;
+    conn.pragma_update(None, "key", secret.pragma_value().as_str())?;
     conn.pragma_query_value(None, "application_id", |r| r.get::<_, i64>(0))?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Opening a chart: the key, and what a failure to open means for this file (a wrong
 //! passphrase or damage, media kapchart may not write, a migration that did not go through).
 
-use super::{StoreError, key};
+use super::{ChartSecret, StoreError, key};
 use rusqlite::Connection;
 use std::path::Path;
 use std::time::Duration;
@@ -40,7 +40,7 @@ pub(super) fn migration_failed(path: &Path, from: i64, e: rusqlite::Error) -> St
 /// process recovers the WAL after a crash), then the key.
 pub(super) fn unlock(
     conn: &Connection,
-    passphrase: &str,
+    passphrase: &ChartSecret,
     busy_timeout_ms: u32,
 ) -> rusqlite::Result<()> {
     conn.busy_timeout(Duration::from_millis(u64::from(busy_timeout_ms)))?;

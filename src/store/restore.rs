@@ -5,7 +5,7 @@
 
 use super::backup::{CopyReport, RowCounts, verify_copy};
 use super::lock::ChartLock;
-use super::{Result, StoreError, files, key};
+use super::{ChartSecret, Result, StoreError, copy_secret, files, key, keyring};
 use rusqlite::Connection;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -14,9 +14,16 @@ use std::path::{Path, PathBuf};
 /// existing chart is only replaced with `replace`, and then kept beside it as
 /// `NAME.replaced-STAMP` (or `-2`, `-3`, ... when that name is taken; never deleted, never
 /// overwritten). Returns the report and where the replaced chart went.
+///
+/// A backup with a keyring (`BACKUP.keyring`) opens with `who`'s passphrase as the team was
+/// when it was made; its keyring is put in place as `NAME.keyring.new` before the chart is,
+/// and takes the keyring's name after, so that a kill between the two leaves a chart that
+/// opens (see `Chart::open_as`). A backup from before keyrings opens with its passphrase;
+/// the replaced chart's keyring then goes aside with it.
 pub fn restore(
     backup: &Path,
     chart_path: &Path,
+    who: &str,
     passphrase: &str,
     replace: bool,
     stamp: &str,
@@ -39,16 +46,28 @@ pub fn restore(
     // go on writing into the replaced file.
     let _lock = ChartLock::exclusive(chart_path)?;
     files::remove_stale_restores(chart_path);
+    let backup_ring = keyring::read(&keyring::path_of(backup))?;
+    let secret = copy_secret(backup, who, passphrase).map_err(|e| match e {
+        StoreError::WrongSignIn => StoreError::Invalid(format!(
+            "this clinician and passphrase do not open the backup {} (a backup opens with the passphrases of the team as it was when it was made); the chart was not touched",
+            backup.display()
+        )),
+        StoreError::SignIn(why) => StoreError::SignIn(format!(
+            "the backup {}: {why}; the chart was not touched",
+            backup.display()
+        )),
+        other => other,
+    })?;
     let incoming = files::reserve_beside(chart_path, ".restoring")?;
     let prepared = copy_backup(backup, &incoming)
-        .and_then(|()| verify_copy(&incoming, passphrase, RowCounts::default()));
+        .and_then(|()| verify_copy(&incoming, &secret, RowCounts::default()));
     if let Err(e) = prepared {
         files::remove_new_chart(&incoming);
         return Err(about_the_backup(e, backup, &incoming));
     }
     let mut kept = None;
     if chart_path.exists() {
-        match set_aside(chart_path, passphrase, stamp) {
+        match set_aside(chart_path, who, passphrase, stamp) {
             Ok(aside) => kept = Some(aside),
             Err(e) => {
                 files::remove_new_chart(&incoming);
@@ -56,12 +75,27 @@ pub fn restore(
             }
         }
     }
+    // The keyring journal: the backup's keyring, or an empty one that says "no keyring".
+    let ring_path = keyring::path_of(chart_path);
+    let new_path = keyring::new_path_of(chart_path);
+    let journal = backup_ring.clone().unwrap_or_default();
+    if let Err(e) = keyring::write(&new_path, &journal) {
+        files::remove_new_chart(&incoming);
+        return Err(e);
+    }
     std::fs::rename(&incoming, chart_path).map_err(|source| StoreError::Io {
         path: chart_path.to_path_buf(),
         source,
     })?;
     files::sync_dir(dir);
-    let report = verify_copy(chart_path, passphrase, RowCounts::default())?;
+    if backup_ring.is_some() {
+        keyring::promote(&new_path, &ring_path)?;
+    } else {
+        let _ = std::fs::remove_file(&ring_path);
+        let _ = std::fs::remove_file(&new_path);
+        files::sync_dir(dir);
+    }
+    let report = verify_copy(chart_path, &secret, RowCounts::default())?;
     Ok((report, kept))
 }
 
@@ -96,9 +130,19 @@ fn copy_backup(backup: &Path, to: &Path) -> Result<()> {
 /// killed kapchart is first folded into the chart (it holds committed entries); one that
 /// cannot be (another passphrase, damage) goes with it, so the restored chart never reads a
 /// WAL that was not written for it.
-fn set_aside(chart: &Path, passphrase: &str, stamp: &str) -> Result<PathBuf> {
-    fold_wal(chart, passphrase);
+fn set_aside(chart: &Path, who: &str, passphrase: &str, stamp: &str) -> Result<PathBuf> {
+    fold_wal(chart, who, passphrase);
     let aside = files::keep_aside(chart, &format!(".replaced-{stamp}"))?;
+    // Its keyring goes with it (a copy: the chart's own stays until the restored one's
+    // keyring takes its place).
+    let ring = keyring::path_of(chart);
+    if ring.exists() {
+        let kept_ring = keyring::path_of(&aside);
+        std::fs::copy(&ring, &kept_ring).map_err(|source| StoreError::Io {
+            path: kept_ring.clone(),
+            source,
+        })?;
+    }
     let wal = files::sibling(chart, "-wal");
     if wal.exists() {
         let kept_wal = files::sibling(&aside, "-wal");
@@ -116,7 +160,7 @@ fn set_aside(chart: &Path, passphrase: &str, stamp: &str) -> Result<PathBuf> {
 }
 
 /// Checkpoints a WAL left beside the chart into it; best effort (see `set_aside`).
-fn fold_wal(chart: &Path, passphrase: &str) {
+fn fold_wal(chart: &Path, who: &str, passphrase: &str) {
     let wal = files::sibling(chart, "-wal");
     if std::fs::metadata(&wal).map_or(true, |m| m.len() == 0) {
         return;
@@ -124,7 +168,11 @@ fn fold_wal(chart: &Path, passphrase: &str) {
     let Ok(conn) = Connection::open(chart) else {
         return;
     };
-    if key(&conn, passphrase).is_ok() {
+    let secret = match copy_secret(chart, who, passphrase) {
+        Ok(s) => s,
+        Err(_) => ChartSecret::passphrase(passphrase),
+    };
+    if key(&conn, &secret).is_ok() {
         let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
     }
 }

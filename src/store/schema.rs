@@ -5,7 +5,7 @@
 pub const APPLICATION_ID: i32 = 0x4B41_5043;
 
 /// Each migration takes the chart from version `index` to `index + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, REMS_QUEUE_INDEXES];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5_TEAM, REMS_QUEUE_INDEXES];
 
 /// The version that keys the audit chain: after its SQL, the store creates the chain key and
 /// records it (`audit::install_chain_key`), in the same transaction.
@@ -219,6 +219,42 @@ CREATE TRIGGER chain_key_no_update BEFORE UPDATE ON chain_key
 BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: the chain key cannot be changed'); END;
 CREATE TRIGGER chain_key_no_delete BEFORE DELETE ON chain_key
 BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: the chain key cannot be deleted'); END;
+"#;
+
+/// Version 5: the clinic's team. Each clinician's role, credentials and public keys (X25519
+/// receives the chart key, Ed25519 verifies their signatures), and removals from the team
+/// with who removed them and why. A clinician is never deleted and their row never changes:
+/// entries keep their author after a removal. The private keys are not here: they are in
+/// the keyring beside the chart, wrapped under each clinician's passphrase.
+const V5_TEAM: &str = r#"
+CREATE TABLE team_members (
+    id              INTEGER PRIMARY KEY,
+    clinician_id    INTEGER NOT NULL UNIQUE REFERENCES clinicians(id),
+    role            TEXT NOT NULL
+        CHECK (role IN ('prescriber', 'therapist', 'nurse', 'monitor', 'admin')),
+    credentials     TEXT,
+    x25519_public   BLOB NOT NULL CHECK (length(x25519_public) = 32),
+    ed25519_public  BLOB NOT NULL CHECK (length(ed25519_public) = 32),
+    added_at        INTEGER NOT NULL,
+    added_by        INTEGER REFERENCES clinicians(id)
+);
+
+CREATE TABLE team_removals (
+    id            INTEGER PRIMARY KEY,
+    clinician_id  INTEGER NOT NULL UNIQUE REFERENCES team_members(clinician_id),
+    removed_at    INTEGER NOT NULL,
+    removed_by    INTEGER NOT NULL REFERENCES clinicians(id),
+    reason        TEXT NOT NULL CHECK (length(trim(reason)) > 0)
+);
+
+CREATE TRIGGER team_members_no_update BEFORE UPDATE ON team_members
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: team members cannot be changed'); END;
+CREATE TRIGGER team_members_no_delete BEFORE DELETE ON team_members
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: team members cannot be deleted'); END;
+CREATE TRIGGER team_removals_no_update BEFORE UPDATE ON team_removals
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: team removals cannot be changed'); END;
+CREATE TRIGGER team_removals_no_delete BEFORE DELETE ON team_removals
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: team removals cannot be deleted'); END;
 "#;
 
 /// The Spravato REMS queue's indexes: doses by drug (an expression index on the payload's

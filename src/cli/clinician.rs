@@ -1,0 +1,167 @@
+//! `kapchart clinician add|list|remove`: the clinic's team. Adding and removing are for
+//! admins; the newcomer's passphrase is asked twice at the terminal (they type it
+//! themselves), or taken from KAPCHART_NEW_PASSPHRASE for scripts.
+
+use super::{Ctx, Failure, Outcome};
+use crate::domain::team::Role;
+use chrono::Local;
+use clap::Subcommand;
+use std::io::{IsTerminal, Write};
+use zeroize::Zeroizing;
+
+#[derive(Debug, Subcommand)]
+pub enum ClinicianCommand {
+    /// Add a clinician to the team (admins only); prints the new id. Their passphrase is
+    /// asked twice, or taken from KAPCHART_NEW_PASSPHRASE
+    Add {
+        /// Their name as it appears on entries and notes
+        #[arg(long)]
+        name: String,
+        /// prescriber, therapist, nurse, monitor or admin
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Credentials after their name, e.g. "MD", "RN", "LMFT"
+        #[arg(long)]
+        credentials: Option<String>,
+    },
+    /// The team: id, name, role, credentials, when added, when removed
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a clinician from the team (admins only). The chart is re-keyed so that their
+    /// passphrase no longer opens it; their name stays on what they charted. Needs every
+    /// other kapchart using the chart closed
+    Remove {
+        id: i64,
+        /// Why, e.g. "left the clinic" (recorded)
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+}
+
+pub fn clinician_command(ctx: &Ctx, cmd: ClinicianCommand, out: &mut impl Write) -> Outcome {
+    match cmd {
+        ClinicianCommand::Add {
+            name,
+            role,
+            credentials,
+        } => {
+            let mut chart = ctx.open()?;
+            if !chart.role()?.is_some_and(Role::manages_team) {
+                return Err(Failure::runtime(format!(
+                    "only an admin may add clinicians to the team; {} is signed in; nothing was changed",
+                    chart.clinician().name
+                )));
+            }
+            let pass = newcomer_passphrase(&name)?;
+            super::rekey::check_strength(ctx, &pass, &name, "nobody was added")?;
+            let id = chart.add_team_member(
+                &name,
+                role,
+                credentials.as_deref(),
+                &pass,
+                Local::now().fixed_offset(),
+            )?;
+            crate::logging::event(&ctx.paths.log, "team.add", &[("clinician", id)]);
+            writeln!(out, "{id}")?;
+            Ok(())
+        }
+        ClinicianCommand::List { json } => {
+            let chart = ctx.open()?;
+            let members = chart.team_members()?;
+            if json {
+                let v: Vec<serde_json::Value> = members
+                    .iter()
+                    .map(|m| {
+                        serde_json::json!({
+                            "id": m.id,
+                            "name": m.name,
+                            "role": m.role,
+                            "credentials": m.credentials,
+                            "added": m.added_at.to_rfc3339(),
+                            "removed": m.removed_at.map(|t| t.to_rfc3339()),
+                            "removal": m.removed,
+                        })
+                    })
+                    .collect();
+                writeln!(out, "{}", super::to_json(&v))?;
+            } else {
+                for m in &members {
+                    let name = match &m.credentials {
+                        Some(c) => format!("{}, {c}", m.name),
+                        None => m.name.clone(),
+                    };
+                    let added = m.added_at.with_timezone(&Local).format("%Y-%m-%d");
+                    let removed = m
+                        .removed_at
+                        .map(|t| {
+                            format!("  removed {}", t.with_timezone(&Local).format("%Y-%m-%d"))
+                        })
+                        .unwrap_or_default();
+                    let me = if m.id == chart.clinician().id {
+                        "  (you)"
+                    } else {
+                        ""
+                    };
+                    writeln!(
+                        out,
+                        "{:>4}  {name}  {}  added {added}{removed}{me}",
+                        m.id, m.role
+                    )?;
+                }
+            }
+            Ok(())
+        }
+        ClinicianCommand::Remove { id, reason } => {
+            let mut chart = ctx.open_alone()?;
+            let name = chart
+                .team_members()?
+                .into_iter()
+                .find(|m| m.id == id)
+                .map(|m| m.name)
+                .ok_or_else(|| {
+                    Failure::runtime(format!(
+                        "no clinician {id} on this chart's team (kapchart clinician list); nothing was changed"
+                    ))
+                })?;
+            chart.remove_team_member(id, &reason, Local::now().fixed_offset())?;
+            crate::logging::event(&ctx.paths.log, "team.remove", &[("clinician", id)]);
+            writeln!(
+                out,
+                "removed {name} (id {id}) from the team; the chart was re-keyed: their passphrase no longer opens it, and what they charted keeps their name"
+            )?;
+            Ok(())
+        }
+    }
+}
+
+/// The newcomer's passphrase: KAPCHART_NEW_PASSPHRASE, or asked twice without echo.
+fn newcomer_passphrase(name: &str) -> Result<Zeroizing<String>, Failure> {
+    if let Some(p) = std::env::var("KAPCHART_NEW_PASSPHRASE")
+        .ok()
+        .map(Zeroizing::new)
+        .filter(|p| !p.is_empty())
+    {
+        return Ok(p);
+    }
+    if !std::io::stderr().is_terminal() {
+        return Err(Failure::runtime(
+            "no passphrase for the new clinician: set KAPCHART_NEW_PASSPHRASE, or run kapchart clinician add in a terminal to be asked; nobody was added",
+        ));
+    }
+    let first = Zeroizing::new(rpassword::prompt_password(format!(
+        "Passphrase for {name} (they type it): "
+    ))?);
+    let second = Zeroizing::new(rpassword::prompt_password("Same passphrase again: ")?);
+    if first != second {
+        return Err(Failure::runtime(
+            "the two passphrases differ; nobody was added",
+        ));
+    }
+    Ok(first)
+}
