@@ -13,12 +13,14 @@ mod opening;
 mod queries;
 mod restore;
 pub mod schema;
+mod team_stand_in;
 
 pub use error::StoreError;
 pub use existing::{Existing, Second};
 pub use files::create_private_dirs;
 pub use integrity::{damage_mark, head_of_copy};
 pub use queries::{NewEntry, NewPatient, NewSession};
+pub use team_stand_in::{TeamMember, team};
 
 use crate::domain::{Clinician, text};
 use audit::ObjectKind;
