@@ -521,3 +521,51 @@ fn the_chart_screen_locks_when_idle_and_unlocks_with_the_passphrase() {
     assert_eq!(entries.len(), 2, "only the baseline and the dose: {shown}");
     drop(tty);
 }
+
+/// The command line's passphrase prompt gives up after `after_idle` as the chart screen
+/// locks after it: a clear message, exit 1, nothing written; typed in time, it is read.
+#[test]
+fn a_passphrase_prompt_left_waiting_gives_up_and_writes_nothing() {
+    use common::pty::{Key as PtyKey, Tty};
+    const TIMEOUT: Duration = Duration::from_secs(20);
+    let home = common::Home::new();
+    let (_, session) = home.with_dosing_session();
+    let config = home.path().join("xdg-config/kapchart/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "[lock]\nafter_idle = \"2s\"\n").unwrap();
+    let before = common::file_bytes(&home.chart());
+
+    let mut cmd = home.cmd(&["log", "--session", &session, "bp 120/80"]);
+    cmd.env_remove("KAPCHART_PASSPHRASE");
+    let mut tty = Tty::spawn(&cmd, 80, 24);
+    tty.wait_for("Chart passphrase:", TIMEOUT);
+    let status = tty.wait_exit(TIMEOUT);
+    let screen = tty.screen();
+    assert_eq!(status.exit_code(), 1, "{screen}");
+    assert!(
+        screen
+            .contains("no answer within 2 s ([lock] after_idle in config.toml); nothing was done"),
+        "{screen}"
+    );
+    assert_eq!(
+        common::file_bytes(&home.chart()),
+        before,
+        "nothing was written"
+    );
+    let shown = home.show_json(&session);
+    assert!(shown["entries"].as_array().unwrap().is_empty(), "{shown}");
+
+    // Typed in time, the passphrase is read (without echo) and the line charted.
+    let mut cmd = home.cmd(&["log", "--session", &session, "bp 120/80"]);
+    cmd.env_remove("KAPCHART_PASSPHRASE");
+    let mut tty = Tty::spawn(&cmd, 80, 24);
+    tty.wait_for("Chart passphrase:", TIMEOUT);
+    tty.send(common::PASSPHRASE);
+    tty.key(PtyKey::Enter);
+    let status = tty.wait_exit(TIMEOUT);
+    let screen = tty.screen();
+    assert!(status.success(), "{screen}");
+    assert!(!screen.contains(common::PASSPHRASE), "no echo: {screen}");
+    let shown = home.show_json(&session);
+    assert_eq!(shown["entries"].as_array().unwrap().len(), 1, "{shown}");
+}

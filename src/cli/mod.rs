@@ -6,6 +6,7 @@ pub(crate) mod bounded;
 mod checks;
 mod course;
 mod export;
+mod prompt;
 mod rekey;
 mod safe_output;
 mod verify;
@@ -401,6 +402,7 @@ pub fn run(cli: Cli) -> Outcome {
     let mut config =
         Config::load(Some(&paths.config)).map_err(|e| Failure::runtime(e.to_string()))?;
     config.templates_dir = paths.config.parent().map(|d| d.join("templates"));
+    prompt::set_wait(config.lock.after_idle());
     let ctx = Ctx { paths, config };
     let out = &mut safe_output::SafeOutput::new(std::io::stdout().lock());
     match cli.command {
@@ -612,12 +614,12 @@ pub(crate) fn passphrase(confirm: bool) -> Result<Zeroizing<String>, Failure> {
             "no passphrase: set KAPCHART_PASSPHRASE, or run kapchart in a terminal to be asked",
         ));
     }
-    let first = Zeroizing::new(rpassword::prompt_password("Chart passphrase: ")?);
+    let first = prompt::hidden("Chart passphrase: ")?;
     if first.is_empty() {
         return Err(Failure::runtime("the passphrase must not be empty"));
     }
     if confirm {
-        let second = Zeroizing::new(rpassword::prompt_password("Same passphrase again: ")?);
+        let second = prompt::hidden("Same passphrase again: ")?;
         if second != first {
             return Err(Failure::runtime(
                 "the two passphrases differ; nothing was created",
