@@ -358,6 +358,10 @@ fn up_and_down_choose_who_and_a_new_clinician_is_named_in_the_status_bar() {
         })
     );
     assert_eq!(key(&mut app, "enter"), None, "one sign-in at a time");
+    assert!(
+        app.lock.as_ref().unwrap().passphrase.is_empty(),
+        "sent, not kept"
+    );
     update(&mut app, Action::SignedIn(Ok(quinn())));
     assert_eq!(
         app.signed_in_notice.as_deref(),
@@ -412,6 +416,19 @@ fn a_wrong_passphrase_waits_longer_each_time_and_keeps_the_lock() {
     assert!(error.contains("waits 2 s"), "{error}");
     assert_eq!(live(&app).input.text(), "bp 128/82");
     assert_no_patient_data(&render(&app, 80, 24));
+
+    // A paste far longer than any passphrase stops at the limit, and says so.
+    let longest = kapchart::tui::lock::LONGEST_PASSPHRASE;
+    type_text(&mut app, &"x".repeat(longest + 5));
+    let lock = app.lock.as_ref().unwrap();
+    assert_eq!(lock.passphrase.chars().count(), longest);
+    assert!(
+        lock.error.as_deref().unwrap().contains("at most 1024"),
+        "{:?}",
+        lock.error
+    );
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("at most 1024"), "{screen}");
 }
 
 #[test]

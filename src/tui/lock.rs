@@ -8,6 +8,9 @@ use super::keymap::{Command, Key};
 use chrono::{DateTime, FixedOffset};
 use zeroize::Zeroize;
 
+/// Longer than any passphrase anyone types: a paste of a whole document stops here.
+pub const LONGEST_PASSPHRASE: usize = 1024;
+
 /// A clinician the lock screen offers to sign in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Who {
@@ -78,7 +81,11 @@ impl Lock {
         now: DateTime<FixedOffset>,
     ) -> Option<Effect> {
         if let Some(c) = key.printable() {
-            if !c.is_control() {
+            if self.passphrase.chars().count() >= LONGEST_PASSPHRASE {
+                self.error = Some(format!(
+                    "a passphrase is at most {LONGEST_PASSPHRASE} characters; Ctrl-U clears it"
+                ));
+            } else if !c.is_control() {
                 self.passphrase.push(c);
             }
             return None;

@@ -38,7 +38,7 @@ pub fn draw(app: &App, lock: &Lock, frame: &mut Frame<'_>, area: Rect) {
     let focus = lines.len();
     lines.push(Line::from(vec![
         Span::raw("Passphrase: "),
-        Span::raw("•".repeat(lock.passphrase.chars().count())),
+        Span::raw(masked(lock.passphrase.chars().count())),
         Span::styled("▏", theme.title()),
     ]));
     if lock.sending {
@@ -112,6 +112,15 @@ fn session_lines<'a>(app: &App, chart: &SessionChart, now: DateTime<FixedOffset>
         None => {}
     }
     out
+}
+
+/// A dot per character typed; a long paste is counted instead, so the field stays one row.
+fn masked(typed: usize) -> String {
+    if typed > 40 {
+        format!("{}… {typed} characters", "•".repeat(24))
+    } else {
+        "•".repeat(typed)
+    }
 }
 
 /// "BP T+40", or the kind alone before the first dose.
