@@ -214,6 +214,43 @@ fn ctrl_l_locks_from_the_bar_the_timeline_a_form_help_and_home() {
     assert_no_patient_data(&screen);
 }
 
+#[test]
+fn ctrl_l_locks_the_note_editor_and_the_patient_screen_and_their_text_stays() {
+    let mut f = dosing_session(44);
+    let note =
+        kapchart::app::course::open_note(&mut f.chart, &f.config, f.session, at(45)).unwrap();
+    let mut app = open(&f, 45);
+    update(&mut app, Action::NoteOpened(Ok(Box::new(note))));
+    assert!(matches!(app.screen, Screen::Note(_)));
+    type_text(&mut app, "held her hands");
+    let before = match &app.screen {
+        Screen::Note(n) => n.text(),
+        _ => unreachable!(),
+    };
+    assert!(before.contains("held her hands"), "{before}");
+    lock_with_team(&mut app, vec![quinn()], quinn());
+    let screen = render(&app, 80, 24);
+    assert_no_patient_data(&screen);
+    assert!(!screen.contains("held her hands"), "{screen}");
+    assert!(!screen.contains("Session clock"), "{screen}");
+    type_text(&mut app, "pw");
+    key(&mut app, "enter");
+    update(&mut app, Action::SignedIn(Ok(quinn())));
+    match &app.screen {
+        Screen::Note(n) => assert_eq!(n.text(), before, "the note's text is kept"),
+        other => panic!("not the note editor: {other:?}"),
+    }
+
+    let patient = f.live_data().patient.id;
+    let data = kapchart::app::views::patient_data(&f.chart, &f.config, patient, at(45)).unwrap();
+    let mut app = open(&f, 45);
+    update(&mut app, Action::PatientOpened(Ok(Box::new(data))));
+    assert!(matches!(app.screen, Screen::Patient(_)));
+    assert!(render(&app, 100, 30).contains("Rivera"));
+    lock_with_team(&mut app, vec![quinn()], quinn());
+    assert_no_patient_data(&render(&app, 100, 30));
+}
+
 fn home_data(f: &Fixture) -> HomeData {
     HomeData {
         patients: f.chart.patients().unwrap(),
