@@ -22,6 +22,7 @@ pub struct Config {
     pub notes: NoteSettings,
     /// The Spravato REMS form, its deadline and the checks of a REMS session.
     pub rems: crate::domain::rems::RemsRules,
+    pub lock: LockSettings,
     /// Where a clinic's own note templates live (`templates/` beside config.toml); set by
     /// the caller, not read from the file.
     #[serde(skip)]
@@ -56,6 +57,58 @@ pub struct ChartSettings {
     pub busy_timeout_ms: u32,
     /// The least zxcvbn score (0-4) of a new passphrase (`domain::passphrase`).
     pub min_passphrase_score: u8,
+}
+
+/// The chart screen's lock (HIPAA 45 CFR 164.312(a)(2)(iii), automatic logoff; addressable,
+/// so each clinic sets the wait).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockSettings {
+    /// How long without a key press before the screen locks: "300s" or "5m".
+    #[serde(deserialize_with = "idle_text")]
+    pub after_idle: String,
+}
+
+/// The wait as written; anything but text (`false`, `0`) is refused naming the setting.
+fn idle_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match toml::Value::deserialize(d)? {
+        toml::Value::String(s) => Ok(s),
+        other => Err(serde::de::Error::custom(format!(
+            "[lock] after_idle = {other} is not a wait kapchart can use; expected text such as \"5m\" or \"300s\" (the lock cannot be turned off)"
+        ))),
+    }
+}
+
+/// The longest `[lock] after_idle` a clinic may set: the lock may be slowed, never turned off.
+pub const LONGEST_IDLE: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+impl LockSettings {
+    /// The wait, once the configuration loaded (it refuses a wait it cannot read).
+    pub fn after_idle(&self) -> std::time::Duration {
+        parse_idle(&self.after_idle).unwrap_or(LONGEST_IDLE)
+    }
+}
+
+/// "300s", "5m" (spaces allowed before the unit) as a wait from 1 s to [`LONGEST_IDLE`].
+fn parse_idle(text: &str) -> Result<std::time::Duration, String> {
+    let refuse = || {
+        format!(
+            "[lock] after_idle = \"{text}\" is not a wait kapchart can use; expected seconds or minutes from \"1s\" to \"60m\", e.g. \"5m\" or \"300s\" (the lock cannot be turned off)"
+        )
+    };
+    let t = text.trim();
+    let (number, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = number.parse().map_err(|_| refuse())?;
+    let secs = match unit.trim() {
+        "s" => n,
+        "m" => n.checked_mul(60).ok_or_else(refuse)?,
+        _ => return Err(refuse()),
+    };
+    let wait = std::time::Duration::from_secs(secs);
+    if secs == 0 || wait > LONGEST_IDLE {
+        return Err(refuse());
+    }
+    Ok(wait)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +200,16 @@ impl Config {
                     ),
                 })
             }
+        })
+        .and_then(|c| match parse_idle(&c.lock.after_idle) {
+            Ok(_) => Ok(c),
+            Err(message) => Err(ConfigError::Invalid {
+                path: user
+                    .map(|(p, _)| p)
+                    .unwrap_or("assets/config.toml")
+                    .to_string(),
+                message,
+            }),
         })
     }
 
@@ -252,6 +315,66 @@ mod tests {
                 .to_string();
             assert!(
                 err.contains("mine.toml") && err.contains(named),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_lock_waits_five_minutes_unless_a_clinic_says_otherwise() {
+        use std::time::Duration;
+        assert_eq!(
+            Config::default().lock.after_idle(),
+            Duration::from_secs(300)
+        );
+        for (written, secs) in [
+            ("2s", 2),
+            ("300s", 300),
+            ("5m", 300),
+            (" 10 m ", 600),
+            ("60m", 3600),
+        ] {
+            let toml = format!("[lock]\nafter_idle = \"{written}\"\n");
+            let c = Config::from_layers(Some(("mine.toml", &toml))).unwrap();
+            assert_eq!(c.lock.after_idle(), Duration::from_secs(secs), "{written}");
+        }
+    }
+
+    #[test]
+    fn a_lock_wait_that_is_off_or_unreadable_is_refused_naming_the_setting() {
+        for bad in [
+            "0s",
+            "0m",
+            "off",
+            "",
+            "5",
+            "5h",
+            "61m",
+            "3601s",
+            "-5s",
+            "1.5m",
+            "99999999999999999999m",
+        ] {
+            let toml = format!("[lock]\nafter_idle = \"{bad}\"\n");
+            let err = Config::from_layers(Some(("mine.toml", &toml)))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("mine.toml")
+                    && err.contains("[lock] after_idle")
+                    && err.contains("\"5m\""),
+                "{bad}: {err}"
+            );
+        }
+        for bad in ["false", "0", "300"] {
+            let toml = format!("[lock]\nafter_idle = {bad}\n");
+            let err = Config::from_layers(Some(("mine.toml", &toml)))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("mine.toml")
+                    && err.contains("[lock] after_idle")
+                    && err.contains("\"5m\""),
                 "{bad}: {err}"
             );
         }

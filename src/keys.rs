@@ -25,10 +25,12 @@ pub enum Context {
     Patient,
     /// A signed note: read-only, addenda only.
     SignedNote,
+    /// The lock screen: who unlocks, and their passphrase (printable keys type it).
+    Lock,
 }
 
 impl Context {
-    pub const ALL: [Context; 8] = [
+    pub const ALL: [Context; 9] = [
         Context::Global,
         Context::Home,
         Context::EntryBar,
@@ -37,6 +39,7 @@ impl Context {
         Context::Editor,
         Context::Patient,
         Context::SignedNote,
+        Context::Lock,
     ];
 
     pub fn title(self) -> &'static str {
@@ -49,6 +52,7 @@ impl Context {
             Context::Editor => "Integration note",
             Context::Patient => "Patient and course",
             Context::SignedNote => "Signed note",
+            Context::Lock => "Lock screen",
         }
     }
 
@@ -62,6 +66,7 @@ impl Context {
             Context::Editor => "editor",
             Context::Patient => "patient",
             Context::SignedNote => "signed-note",
+            Context::Lock => "lock",
         }
     }
 }
@@ -107,6 +112,10 @@ pub enum Command {
     Addendum,
     Patient,
     Questionnaire,
+    /// Hide the chart behind the lock screen (HIPAA 45 CFR 164.312(a)(2)(iii)).
+    Lock,
+    /// Sign in on the lock screen with the chosen clinician's passphrase.
+    Unlock,
 }
 
 impl Command {
@@ -150,6 +159,8 @@ impl Command {
             Command::Addendum => "addendum",
             Command::Patient => "patient and course",
             Command::Questionnaire => "questionnaire",
+            Command::Lock => "lock",
+            Command::Unlock => "unlock",
         }
     }
 
@@ -179,6 +190,8 @@ impl Command {
                 | Command::Addendum
                 | Command::Patient
                 | Command::Questionnaire
+                | Command::Lock
+                | Command::Unlock
         )
     }
 }

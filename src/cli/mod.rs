@@ -8,6 +8,7 @@ mod checks;
 mod clinician;
 mod course;
 mod export;
+mod prompt;
 mod rekey;
 mod rems;
 mod safe_output;
@@ -436,6 +437,7 @@ pub fn run(cli: Cli) -> Outcome {
     let mut config =
         Config::load(Some(&paths.config)).map_err(|e| Failure::runtime(e.to_string()))?;
     config.templates_dir = paths.config.parent().map(|d| d.join("templates"));
+    prompt::set_wait(config.lock.after_idle());
     let ctx = Ctx { paths, config };
     let out = &mut safe_output::SafeOutput::new(std::io::stdout().lock());
     match cli.command {
@@ -718,12 +720,12 @@ pub(crate) fn passphrase(confirm: bool) -> Result<Zeroizing<String>, Failure> {
             "no passphrase: set KAPCHART_PASSPHRASE, or run kapchart in a terminal to be asked",
         ));
     }
-    let first = Zeroizing::new(rpassword::prompt_password("Chart passphrase: ")?);
+    let first = prompt::hidden("Chart passphrase: ")?;
     if first.is_empty() {
         return Err(Failure::runtime("the passphrase must not be empty"));
     }
     if confirm {
-        let second = Zeroizing::new(rpassword::prompt_password("Same passphrase again: ")?);
+        let second = prompt::hidden("Same passphrase again: ")?;
         if second != first {
             return Err(Failure::runtime(
                 "the two passphrases differ; nothing was created",

@@ -24,8 +24,8 @@ pub(crate) fn new_passphrase() -> Result<Zeroizing<String>, Failure> {
             "no new passphrase: set KAPCHART_NEW_PASSPHRASE, or run kapchart rekey in a terminal to be asked",
         ));
     }
-    let first = Zeroizing::new(rpassword::prompt_password("New passphrase: ")?);
-    let second = Zeroizing::new(rpassword::prompt_password("Same new passphrase again: ")?);
+    let first = super::prompt::hidden("New passphrase: ")?;
+    let second = super::prompt::hidden("Same new passphrase again: ")?;
     if first != second {
         return Err(Failure::runtime(
             "the two new passphrases differ; the passphrase was not changed",

@@ -5,6 +5,7 @@
 use super::home::{Home, HomeData};
 use super::keymap::{Command, Context, Key, Keymap};
 use super::live::{Live, LiveData, Written};
+use super::lock::{Lock, Refused, Who};
 use super::note::{NoteData, NoteEditor, NotePanel};
 use super::patient::PatientData;
 use crate::app::access::{Access, Audited};
@@ -41,6 +42,15 @@ pub enum Action {
     Resize(u16, u16),
     /// The audit row for a screen just opened was written, or why not.
     AccessRecorded(Audited),
+    /// No key was pressed for this long (the runtime sends it with every tick).
+    Idle(std::time::Duration),
+    /// The lock screen's sign-in list, and who was signed in when it locked.
+    TeamLoaded {
+        team: Result<Vec<Who>, String>,
+        signed_in: Option<Who>,
+    },
+    /// A sign-in on the lock screen finished: who is now signed in, or why not.
+    SignedIn(Result<Who, Refused>),
 }
 
 /// What the runtime must do for the state: write, read, or act on the terminal.
@@ -108,6 +118,13 @@ pub enum Effect {
     /// or poll (`app::access`).
     RecordAccess(Access),
     Suspend,
+    /// Read the team for the lock screen's sign-in list.
+    LoadTeam,
+    /// Sign `who` (a clinician's id) in with their passphrase, to unlock the screen.
+    SignIn {
+        who: String,
+        passphrase: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -140,6 +157,10 @@ pub struct App {
     pub unsent: Option<String>,
     /// Why the patient screen on show is not in the audit trail (a read-only chart).
     pub unaudited: Option<String>,
+    /// The lock screen, over whatever screen was open (which keeps its state beneath it).
+    pub lock: Option<Lock>,
+    /// Who signed in at the lock screen when it was not who had been signed in.
+    pub signed_in_notice: Option<String>,
 }
 
 impl App {
@@ -162,11 +183,16 @@ impl App {
             quit: false,
             unsent: None,
             unaudited: None,
+            lock: None,
+            signed_in_notice: None,
         }
     }
 
     /// The keyboard context right now.
     pub fn context(&self) -> Context {
+        if self.lock.is_some() {
+            return Context::Lock;
+        }
         match &self.screen {
             Screen::Locked { .. } => Context::Panel,
             Screen::Home(h) => h.context(),
@@ -297,6 +323,28 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             None
         }
         Action::Refreshed(Ok(None)) => None,
+        Action::Idle(idle) if idle >= app.config.lock.after_idle() => lock(app),
+        Action::Idle(_) => None,
+        Action::TeamLoaded { team, signed_in } => {
+            if let Some(l) = &mut app.lock {
+                l.team_loaded(team, signed_in);
+            }
+            None
+        }
+        Action::SignedIn(Ok(who)) => {
+            if let Some(l) = app.lock.take()
+                && l.was_signed_in.as_ref().map(|w| w.id) != Some(who.id)
+            {
+                app.signed_in_notice = Some(format!("signed in: {}", who.name));
+            }
+            None
+        }
+        Action::SignedIn(Err(refused)) => {
+            if let Some(l) = &mut app.lock {
+                l.refused(refused.why, refused.wrong_passphrase, app.now);
+            }
+            None
+        }
         Action::Refreshed(Err(e)) => {
             if let Screen::Live(l) = &mut app.screen {
                 l.error = Some(e);
@@ -306,9 +354,20 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
     }
 }
 
-/// Quits; an unsaved note draft is written first.
+/// Covers the screen with the lock, unless it is already locked or no chart is open yet.
+fn lock(app: &mut App) -> Option<Effect> {
+    if app.lock.is_some() || matches!(app.screen, Screen::Locked { .. }) {
+        return None;
+    }
+    app.help_open = false;
+    app.lock = Some(Lock::default());
+    Some(Effect::LoadTeam)
+}
+
+/// Quits; an unsaved note draft is written first. Behind the lock, typed text is not handed
+/// back to the terminal: whoever is at it has not signed in.
 fn quit(app: &mut App) -> Option<Effect> {
-    app.unsent = app.pending_text();
+    app.unsent = app.pending_text().filter(|_| app.lock.is_none());
     app.quit = true;
     match &mut app.screen {
         Screen::Note(n) => n.flush(false),
@@ -317,6 +376,14 @@ fn quit(app: &mut App) -> Option<Effect> {
 }
 
 fn on_key(app: &mut App, key: Key) -> Option<Effect> {
+    // Behind the lock, keys reach only the lock screen's fields.
+    if let Some(l) = &mut app.lock {
+        let command = app.keymap.command(Context::Lock, &key);
+        return l.on_key(command, &key, app.now);
+    }
+    if app.keymap.command(Context::Global, &key) == Some(Command::Lock) {
+        return lock(app);
+    }
     if app.help_open {
         return help_key(app, key);
     }

@@ -165,6 +165,7 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::Global, "ctrl-c", Command::Quit),
     (Context::Global, "f1", Command::Help),
     (Context::Global, "ctrl-z", Command::Suspend),
+    (Context::Global, "ctrl-l", Command::Lock),
     (Context::Home, "q", Command::Quit),
     (Context::Home, "?", Command::Help),
     (Context::Home, "up", Command::Up),
@@ -230,6 +231,11 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::SignedNote, "ctrl-a", Command::Addendum),
     (Context::SignedNote, "a", Command::Addendum),
     (Context::SignedNote, "?", Command::Help),
+    (Context::Lock, "enter", Command::Unlock),
+    (Context::Lock, "up", Command::Up),
+    (Context::Lock, "down", Command::Down),
+    (Context::Lock, "backspace", Command::DeleteBack),
+    (Context::Lock, "ctrl-u", Command::ClearLine),
 ];
 
 impl Default for Keymap {
@@ -295,10 +301,11 @@ impl Keymap {
         let mut out = Vec::new();
         // The context's own keys first, then the global ones it does not shadow.
         let own = self.bindings.iter().filter(|(c, _, _)| *c == ctx);
+        // Behind the lock only its own keys work: no global key is hinted there.
         let global = self
             .bindings
             .iter()
-            .filter(|(c, _, _)| *c == Context::Global);
+            .filter(|(c, _, _)| *c == Context::Global && ctx != Context::Lock);
         for (c, k, cmd) in own.chain(global) {
             // In the entry bar a printable key is text first; hint the key that always works.
             let text_key = ctx == Context::EntryBar && k.printable().is_some();
@@ -426,5 +433,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("fly"), "{err}");
+    }
+
+    #[test]
+    fn ctrl_l_locks_from_every_context_and_no_default_binding_shadows_it() {
+        let map = Keymap::default();
+        let ctrl_l = key("ctrl-l");
+        for ctx in Context::ALL {
+            assert_eq!(map.command(ctx, &ctrl_l), Some(Command::Lock), "{ctx:?}");
+            let own = map.keys_for(ctx, Command::Lock);
+            assert_eq!(own.is_empty(), ctx != Context::Global, "{ctx:?}");
+        }
+        let bound_to_ctrl_l = DEFAULTS.iter().filter(|(_, k, _)| *k == "ctrl-l").count();
+        assert_eq!(bound_to_ctrl_l, 1, "Ctrl-L is bound once, globally");
+        let lock_hints = map.hints(Context::Lock);
+        assert!(lock_hints.contains(&("Enter".to_string(), "unlock")));
+        assert!(
+            !lock_hints.iter().any(|(_, d)| *d == "quit" || *d == "help"),
+            "behind the lock only its own keys work: {lock_hints:?}"
+        );
+        let help = map.help();
+        let global = &help.iter().find(|(c, _)| *c == Context::Global).unwrap().1;
+        assert!(global.contains(&("Ctrl-L".to_string(), "lock")));
     }
 }

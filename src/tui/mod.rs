@@ -9,6 +9,7 @@ pub mod home;
 pub mod input;
 pub mod keymap;
 pub mod live;
+pub mod lock;
 pub mod note;
 pub mod patient;
 pub mod terminal;
@@ -105,6 +106,9 @@ fn event_loop(
     // The clock ticks four times a second: the session clock and the note autosave follow it.
     let tick = Duration::from_millis(250);
     let mut last_tick = std::time::Instant::now();
+    // The last key, on the monotonic clock and on the wall clock: a laptop that slept does
+    // not count its sleep on the first, so the lock takes whichever says longer.
+    let mut last_key = (std::time::Instant::now(), Local::now());
     while !app.quit {
         term.draw(|f| view::draw(app, f)).map_err(io)?;
         let wait = tick.saturating_sub(last_tick.elapsed());
@@ -125,6 +129,9 @@ fn event_loop(
             dispatch(app, rt, Action::Terminate, None)?;
             break;
         }
+        if matches!(action, Some(Action::Key(_))) {
+            last_key = (std::time::Instant::now(), Local::now());
+        }
         if last_tick.elapsed() >= tick {
             last_tick = std::time::Instant::now();
             dispatch(
@@ -133,6 +140,9 @@ fn event_loop(
                 Action::Tick(Local::now().fixed_offset()),
                 Some(term),
             )?;
+            let wall = (Local::now() - last_key.1).to_std().unwrap_or_default();
+            let idle = last_key.0.elapsed().max(wall);
+            dispatch(app, rt, Action::Idle(idle), Some(term))?;
         }
         if let Some(action) = action {
             #[cfg(debug_assertions)]
@@ -348,6 +358,47 @@ impl Runtime {
                 Err(e) => crate::app::access::not_recorded(&access, &e),
             }),
             Effect::Suspend => Action::Tick(now.fixed_offset()),
+            Effect::LoadTeam => Action::TeamLoaded {
+                team: crate::store::team(&self.path)
+                    .map(|team| {
+                        team.into_iter()
+                            .map(|m| lock::Who {
+                                id: m.id,
+                                name: m.name,
+                            })
+                            .collect()
+                    })
+                    .map_err(|e| e.to_string()),
+                signed_in: self.chart.as_ref().map(|c| lock::Who {
+                    id: c.clinician().id,
+                    name: c.clinician().name.clone(),
+                }),
+            },
+            Effect::SignIn { who, passphrase } => {
+                let passphrase = zeroize::Zeroizing::new(passphrase);
+                let signed_in = self
+                    .chart_mut()
+                    .map_err(|why| lock::Refused {
+                        why,
+                        wrong_passphrase: false,
+                    })
+                    .and_then(|c| {
+                        c.sign_in(&who, &passphrase).map_err(|e| match e {
+                            StoreError::WrongPassphrase => lock::Refused {
+                                why: "that clinician and passphrase do not unlock the chart".into(),
+                                wrong_passphrase: true,
+                            },
+                            other => lock::Refused {
+                                why: other.to_string(),
+                                wrong_passphrase: false,
+                            },
+                        })
+                    });
+                Action::SignedIn(signed_in.map(|c| lock::Who {
+                    id: c.id,
+                    name: c.name,
+                }))
+            }
         }
     }
 

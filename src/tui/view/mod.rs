@@ -6,6 +6,7 @@ mod dialog;
 mod help;
 mod home;
 mod live;
+mod lock;
 mod note;
 mod panels;
 mod patient;
@@ -40,6 +41,12 @@ pub fn draw(app: &App, frame: &mut Frame<'_>) {
         return;
     }
     let [body, hints] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    if let Some(l) = &app.lock {
+        // The lock replaces the whole screen: nothing of the one beneath is drawn.
+        lock::draw(app, l, frame, body);
+        hint_line(app, frame, hints);
+        return;
+    }
     match &app.screen {
         Screen::Locked { passphrase, error } => {
             lock(app, passphrase, error.as_deref(), frame, body)
@@ -64,6 +71,12 @@ fn hint_line(app: &App, frame: &mut Frame<'_>, area: Rect) {
     }
     let mut spans = Vec::new();
     let mut used = 0;
+    // Who signed in at the lock screen, when it was not who had been signed in.
+    if let Some(who) = &app.signed_in_notice {
+        let text = format!(" {who} ·");
+        used += text.chars().count();
+        spans.push(Span::styled(text, app.theme.caution()));
+    }
     for (key, what) in hints {
         let width = key.chars().count() + what.chars().count() + 3;
         if used + width > usize::from(area.width) {

@@ -1,0 +1,120 @@
+//! The lock with the real binary in a pseudo-terminal: the chart screen locks by itself and
+//! unlocks with the passphrase, and the command line's passphrase prompt gives up after the
+//! same wait. (The lock's states and drawing are in lock.rs.)
+
+mod common;
+
+use std::time::Duration;
+
+/// The real binary in a pseudo-terminal, with `after_idle = "2s"`: the chart screen locks
+/// by itself, hides the patient, keeps the countdown moving, refuses a wrong passphrase
+/// without saying which part was wrong, and unlocks with the right one, the bar's text intact.
+#[test]
+fn the_chart_screen_locks_when_idle_and_unlocks_with_the_passphrase() {
+    use common::pty::{Key as PtyKey, Tty};
+    const TIMEOUT: Duration = Duration::from_secs(20);
+    let home = common::Home::new();
+    let (_, session) = home.with_dosing_session();
+    home.ok(&[
+        "log",
+        "--session",
+        &session,
+        "@-8m bp 118/76 hr 70 spo2 98 rr 14",
+    ]);
+    home.ok(&["log", "--session", &session, "@-5m dose ketamine 50mg IM"]);
+    let config = home.path().join("xdg-config/kapchart/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "[lock]\nafter_idle = \"2s\"\n").unwrap();
+    let mut tty = Tty::spawn(&home.cmd(&["chart", "--session", &session]), 80, 24);
+    tty.wait_for("Test Patient", TIMEOUT);
+    tty.send("bp 120/80");
+    tty.wait_for("BP 120/80", TIMEOUT);
+
+    let locked = tty.wait_for("The chart is locked", TIMEOUT);
+    for hidden in ["Test Patient", "Let go", "120/80", "1980"] {
+        assert!(
+            !locked.contains(hidden),
+            "{hidden:?} on the lock screen:\n{locked}"
+        );
+    }
+    assert!(locked.contains("Session clock: T+"), "{locked}");
+    let countdown = |screen: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains("Next check:"))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no countdown:\n{screen}"))
+    };
+    let first = countdown(&locked);
+    let moved = tty.wait_until(TIMEOUT, |s| {
+        s.contains("Next check:") && countdown(s) != first
+    });
+    assert!(!moved.contains("Test Patient"), "{moved}");
+
+    tty.send("not the passphrase");
+    tty.key(PtyKey::Enter);
+    let refused = tty.wait_for("do not unlock", TIMEOUT);
+    assert!(refused.contains("The chart is locked"), "{refused}");
+    assert!(!refused.contains("Test Patient"), "{refused}");
+
+    tty.send(common::PASSPHRASE);
+    assert!(!tty.screen().contains(common::PASSPHRASE), "masked");
+    tty.key(PtyKey::Enter);
+    let back = tty.wait_until(TIMEOUT, |s| {
+        s.contains("Test Patient") && s.contains("bp 120/80")
+    });
+    assert!(!back.contains("The chart is locked"), "{back}");
+    // Nothing typed behind the lock was charted.
+    let shown = home.show_json(&session);
+    let entries = shown["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "only the baseline and the dose: {shown}");
+    drop(tty);
+}
+
+/// The command line's passphrase prompt gives up after `after_idle` as the chart screen
+/// locks after it: a clear message, exit 1, nothing written; typed in time, it is read.
+#[test]
+fn a_passphrase_prompt_left_waiting_gives_up_and_writes_nothing() {
+    use common::pty::{Key as PtyKey, Tty};
+    const TIMEOUT: Duration = Duration::from_secs(20);
+    let home = common::Home::new();
+    let (_, session) = home.with_dosing_session();
+    let config = home.path().join("xdg-config/kapchart/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "[lock]\nafter_idle = \"2s\"\n").unwrap();
+    let before = common::file_bytes(&home.chart());
+
+    let mut cmd = home.cmd(&["log", "--session", &session, "bp 120/80"]);
+    cmd.env_remove("KAPCHART_PASSPHRASE");
+    let mut tty = Tty::spawn(&cmd, 80, 24);
+    tty.wait_for("Chart passphrase:", TIMEOUT);
+    let status = tty.wait_exit(TIMEOUT);
+    let screen = tty.screen();
+    assert_eq!(status.exit_code(), 1, "{screen}");
+    assert!(
+        screen
+            .contains("no answer within 2 s ([lock] after_idle in config.toml); nothing was done"),
+        "{screen}"
+    );
+    assert_eq!(
+        common::file_bytes(&home.chart()),
+        before,
+        "nothing was written"
+    );
+    let shown = home.show_json(&session);
+    assert!(shown["entries"].as_array().unwrap().is_empty(), "{shown}");
+
+    // Typed in time, the passphrase is read (without echo) and the line charted.
+    let mut cmd = home.cmd(&["log", "--session", &session, "bp 120/80"]);
+    cmd.env_remove("KAPCHART_PASSPHRASE");
+    let mut tty = Tty::spawn(&cmd, 80, 24);
+    tty.wait_for("Chart passphrase:", TIMEOUT);
+    tty.send(common::PASSPHRASE);
+    tty.key(PtyKey::Enter);
+    let status = tty.wait_exit(TIMEOUT);
+    let screen = tty.screen();
+    assert!(status.success(), "{screen}");
+    assert!(!screen.contains(common::PASSPHRASE), "no echo: {screen}");
+    let shown = home.show_json(&session);
+    assert_eq!(shown["entries"].as_array().unwrap().len(), 1, "{shown}");
+}
