@@ -16,6 +16,7 @@ pub mod passphrase;
 pub mod planning;
 pub mod protocol;
 pub mod screening;
+pub mod signature;
 pub mod team;
 pub mod text;
 pub mod thresholds;

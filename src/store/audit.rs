@@ -40,10 +40,11 @@ pub enum ObjectKind {
     ChainKey,
     TeamMember,
     TeamRemoval,
+    Ed25519Signature,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 13] = [
+    pub const ALL: [ObjectKind; 14] = [
         ObjectKind::Clinician,
         ObjectKind::Patient,
         ObjectKind::Session,
@@ -57,6 +58,7 @@ impl ObjectKind {
         ObjectKind::ChainKey,
         ObjectKind::TeamMember,
         ObjectKind::TeamRemoval,
+        ObjectKind::Ed25519Signature,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -74,6 +76,7 @@ impl ObjectKind {
             ObjectKind::ChainKey => "chain-key",
             ObjectKind::TeamMember => "team-member",
             ObjectKind::TeamRemoval => "team-removal",
+            ObjectKind::Ed25519Signature => "ed25519-signature",
         }
     }
 
@@ -96,6 +99,7 @@ impl ObjectKind {
             ObjectKind::ChainKey => "chain_key",
             ObjectKind::TeamMember => "team_members",
             ObjectKind::TeamRemoval => "team_removals",
+            ObjectKind::Ed25519Signature => "ed25519_signatures",
         }
     }
 
@@ -124,6 +128,9 @@ impl ObjectKind {
                 "id, clinician_id, role, credentials, x25519_public, ed25519_public, added_at, added_by"
             }
             ObjectKind::TeamRemoval => "id, clinician_id, removed_at, removed_by, reason",
+            ObjectKind::Ed25519Signature => {
+                "id, note_signature_id, addendum_id, message_version, signer_public, signature"
+            }
         }
     }
 }

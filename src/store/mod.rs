@@ -14,6 +14,7 @@ mod opening;
 mod queries;
 mod restore;
 pub mod schema;
+mod signatures;
 mod signin;
 mod team;
 
@@ -22,6 +23,7 @@ pub use existing::{Existing, Second};
 pub use files::create_private_dirs;
 pub use integrity::{damage_mark, head_of_copy};
 pub use queries::{NewEntry, NewPatient, NewSession};
+pub use signatures::SignatureCheck;
 pub use signin::RekeyStop;
 pub use team::{MemberRecord, team};
 
@@ -68,6 +70,9 @@ pub struct VerifyReport {
     pub first_break: Option<audit::Break>,
     /// Signed notes and addenda whose text no longer matches their SHA-256.
     pub broken_signatures: Vec<String>,
+    /// The Ed25519 signatures: who signed what, how many carry none (signed before), and
+    /// each one that does not verify.
+    pub signatures: SignatureCheck,
     /// Triggers, tables or indexes that differ from what kapchart's migrations build.
     pub schema_problems: Vec<String>,
     /// Stored rows whose content no longer decodes.
@@ -102,6 +107,7 @@ impl VerifyReport {
                 .iter()
                 .map(|s| format!("{s}: its text no longer matches its signature (SHA-256)")),
         );
+        out.extend(self.signatures.problems.iter().cloned());
         out.extend(self.undecodable.iter().cloned());
         out
     }
@@ -479,6 +485,7 @@ impl Chart {
             audit_rows,
             first_break,
             broken_signatures: self.broken_signatures()?,
+            signatures: self.check_ed25519_signatures()?,
             schema_problems: self.schema_problems()?,
             undecodable: self.undecodable_rows()?,
             head: self.head()?,
