@@ -7,6 +7,7 @@ use crate::app::course;
 use crate::config::Config;
 use crate::domain::course::{DEFAULT_PLANNED_DOSING, PatientDetails};
 use crate::domain::entry::{Acknowledgement, AldreteScore, RideHome};
+use crate::domain::team::Role;
 use crate::domain::{EntryId, FlagCode, PatientId, Payload, SessionId, SessionKind};
 use crate::store::{Chart, NewPatient, NewSession, StoreError};
 use chrono::{DateTime, Duration, FixedOffset, Local, NaiveDate, TimeZone};
@@ -93,28 +94,52 @@ const PATIENTS: [DemoPatient; 3] = [
     },
 ];
 
-/// Opens the demo chart at `path`, creating and filling it first when it is not there.
-/// Returns the chart and whether it was created now.
+/// The demo's team besides its admin, Dr. Demo Clinician (who charts the demo's courses):
+/// every one of them signs in with the demo's passphrase, so that hand-over can be tried.
+/// A real team has a passphrase per clinician.
+pub const DEMO_TEAM: [(&str, Role, &str); 3] = [
+    ("Dr. Priya Prescriber", Role::Prescriber, "MD"),
+    ("Theo Therapist", Role::Therapist, "LMFT"),
+    ("Nia Nurse", Role::Nurse, "RN"),
+];
+
+/// The demo's admin, who created it.
+pub const DEMO_ADMIN: &str = "Dr. Demo Clinician";
+
+/// Opens the demo chart at `path` signed in as `who` (empty: its admin), creating and
+/// filling it first when it is not there. Returns the chart and whether it was created now.
 pub fn open_or_create(
     path: &Path,
+    who: &str,
     passphrase: &str,
     config: &Config,
     now: DateTime<Local>,
 ) -> Result<(Chart, bool), ChartingError> {
     let timeout = config.chart.busy_timeout_ms;
+    let who = if who.trim().is_empty() {
+        DEMO_ADMIN
+    } else {
+        who
+    };
     if path.exists() {
-        return Ok((Chart::open(path, passphrase, timeout)?, false));
+        return Ok((Chart::open_as(path, who, passphrase, timeout)?, false));
     }
-    let mut chart = Chart::create(
-        path,
-        passphrase,
-        "Dr. Demo Clinician",
-        timeout,
-        now.fixed_offset(),
-    )?;
+    let mut chart = Chart::create(path, passphrase, DEMO_ADMIN, timeout, now.fixed_offset())?;
+    for (name, role, credentials) in DEMO_TEAM {
+        chart.add_team_member(
+            name,
+            role,
+            Some(credentials),
+            passphrase,
+            now.fixed_offset(),
+        )?;
+    }
     let today = now.date_naive();
     for (i, p) in PATIENTS.iter().enumerate() {
         fill_course(&mut chart, config, p, i, today)?;
+    }
+    if who != DEMO_ADMIN {
+        chart.sign_in(who, passphrase)?;
     }
     Ok((chart, true))
 }

@@ -623,6 +623,7 @@ fn demo_creates_a_chart_once_and_reopens_it() {
         let out = home
             .cmd(args)
             .env("KAPCHART_DB", &demo)
+            .env("KAPCHART_CLINICIAN", "Dr. Demo Clinician")
             .env("KAPCHART_PASSPHRASE", "kapchart-demo")
             .output()
             .unwrap();

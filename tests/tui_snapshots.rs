@@ -336,7 +336,8 @@ fn demo() -> Demo {
         .earliest()
         .unwrap();
     let (chart, _) =
-        kapchart::demo::open_or_create(&dir.path().join("demo.db"), "pw", &config, now).unwrap();
+        kapchart::demo::open_or_create(&dir.path().join("demo.db"), "", "pw", &config, now)
+            .unwrap();
     Demo {
         _dir: dir,
         chart,

@@ -513,8 +513,10 @@ pub fn run(cli: Cli) -> Outcome {
                     open_tui(&ctx, ctx.paths.demo_chart.clone(), Some(chart), Start::Home)
                 };
             }
+            let who = std::env::var("KAPCHART_CLINICIAN").unwrap_or_default();
             let (chart, created) = demo::open_or_create(
                 &ctx.paths.demo_chart,
+                &who,
                 &passphrase,
                 &ctx.config,
                 Local::now(),
@@ -523,6 +525,20 @@ pub fn run(cli: Cli) -> Outcome {
             writeln!(out, "demo chart {verb}: {}", ctx.paths.demo_chart.display())?;
             if announced {
                 writeln!(out, "demo passphrase: {passphrase}")?;
+            }
+            if created {
+                let team: Vec<String> = std::iter::once(format!("{} (admin)", demo::DEMO_ADMIN))
+                    .chain(
+                        demo::DEMO_TEAM
+                            .iter()
+                            .map(|(name, role, _)| format!("{name} ({role})")),
+                    )
+                    .collect();
+                writeln!(
+                    out,
+                    "demo team, each with the demo passphrase (sign in with KAPCHART_CLINICIAN=NAME): {}",
+                    team.join(", ")
+                )?;
             }
             if no_tui {
                 Ok(())
@@ -650,7 +666,30 @@ pub(crate) fn who(chart: &std::path::Path) -> Result<String, Failure> {
     eprint!("Clinician (id or name): ");
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;
-    Ok(line.trim().to_string())
+    let who = line.trim().to_string();
+    // Names are no secret (they are on the sign-in list): an unknown or shared one is said
+    // before the passphrase is asked for.
+    let list = || {
+        team.iter()
+            .map(|m| format!("{} {}", m.id, m.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match crate::domain::team::matching(&team, &who).as_slice() {
+        [_] => Ok(who),
+        [] => Err(Failure::runtime(format!(
+            "no clinician '{who}' on this chart's team; the team: {}",
+            list()
+        ))),
+        several => Err(Failure::runtime(format!(
+            "more than one clinician is named '{who}' (ids {}); sign in with the id",
+            several
+                .iter()
+                .map(|m| m.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
 }
 
 /// The passphrase: `KAPCHART_PASSPHRASE`, or asked for without echo at the terminal. Wiped

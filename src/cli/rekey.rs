@@ -70,7 +70,7 @@ pub fn rekey(ctx: &Ctx, out: &mut impl Write) -> Outcome {
     crate::logging::event(&ctx.paths.log, "chart.rekey", &[]);
     writeln!(
         out,
-        "passphrase of {} changed for {}; backups made before still open with the passphrase they were made with",
+        "passphrase changed for {} on {} (the chart key stays as it was); backups made before keep the passphrase they were made with",
         chart.clinician().name,
         ctx.paths.chart.display()
     )?;

@@ -59,7 +59,7 @@ fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
     if let Some(backup) = &args.against {
         let h = head_of_copy(backup, &who, &pass).map_err(|e| {
             Failure::runtime(format!(
-                "cannot read the backup {}: {e} (a backup opens with the passphrases of the team as it was when it was made; compare with --head SEQ:HASH instead)",
+                "cannot read the backup {}: {e} (a backup keeps the passphrase it was made with: it opens with the passphrases of the team as it was when it was made; compare with --head SEQ:HASH instead)",
                 backup.display()
             ))
         })?;

@@ -230,6 +230,17 @@ impl Chart {
         }
         self.require_admin("add clinicians to the team")?;
         let chart_key = self.require_chart_key()?;
+        let wanted = name.to_lowercase();
+        if let Some(same) = self
+            .team_members()?
+            .into_iter()
+            .find(|m| m.removed.is_none() && m.name.trim().to_lowercase() == wanted)
+        {
+            return Err(StoreError::Invalid(format!(
+                "{} (id {}) is already on the team; give the newcomer a name that tells them apart (e.g. with a middle initial): nobody was added",
+                same.name, same.id
+            )));
+        }
         let keys = PrivateKeys::generate().map_err(StoreError::Invalid)?;
         let _writing = lock::keyring_writer(&self.path, Duration::from_secs(10))?;
         let ring = self.current_keyring()?;

@@ -212,7 +212,15 @@ impl Runtime {
         match effect {
             Effect::Unlock(passphrase) => {
                 let passphrase = zeroize::Zeroizing::new(passphrase);
-                match Chart::open(&self.path, &passphrase, self.config.chart.busy_timeout_ms) {
+                // Who signs in: KAPCHART_CLINICIAN, or the team's only clinician (a team of
+                // several is refused, naming it, until the lock screen asks who).
+                let who = std::env::var("KAPCHART_CLINICIAN").unwrap_or_default();
+                match Chart::open_as(
+                    &self.path,
+                    &who,
+                    &passphrase,
+                    self.config.chart.busy_timeout_ms,
+                ) {
                     Ok(chart) => {
                         self.chart = Some(chart);
                         match self.first_screen() {
@@ -220,7 +228,11 @@ impl Runtime {
                             opened => opened,
                         }
                     }
-                    Err(e @ crate::store::StoreError::WrongPassphrase) => {
+                    Err(
+                        e @ (crate::store::StoreError::WrongPassphrase
+                        | crate::store::StoreError::WrongPassphraseOrNoKeyring(_)
+                        | crate::store::StoreError::WrongSignIn),
+                    ) => {
                         self.wrong_passphrases += 1;
                         let wait = crate::hardening::wrong_passphrase_wait(self.wrong_passphrases);
                         std::thread::sleep(wait);
