@@ -57,15 +57,13 @@ pub(super) fn seal(
     Ok(())
 }
 
-fn seal_from(
-    version: Option<u32>,
-    public: Option<Vec<u8>>,
-    signature: Option<Vec<u8>>,
-) -> Option<Ed25519Seal> {
+/// A stored seal; `None` when its key or signature is not the right length (which `verify`
+/// reports).
+fn seal_from(version: u32, public: Vec<u8>, signature: Vec<u8>) -> Option<Ed25519Seal> {
     Some(Ed25519Seal {
-        message_version: version?,
-        public_key: public?.try_into().ok()?,
-        signature: signature?.try_into().ok()?,
+        message_version: version,
+        public_key: public.try_into().ok()?,
+        signature: signature.try_into().ok()?,
     })
 }
 
@@ -97,22 +95,24 @@ pub struct SignatureCheck {
 impl Chart {
     /// The seal of a note signature row or addendum row, if it has one.
     pub(super) fn seal_of(&self, of: SealOf) -> Result<Option<Ed25519Seal>> {
-        let (column, id) = match of {
-            SealOf::NoteSignature(id) => ("note_signature_id", id),
-            SealOf::Addendum(id) => ("addendum_id", id),
+        let (sql, id) = match of {
+            SealOf::NoteSignature(id) => (
+                "SELECT message_version, signer_public, signature FROM ed25519_signatures
+                 WHERE note_signature_id = ?1",
+                id,
+            ),
+            SealOf::Addendum(id) => (
+                "SELECT message_version, signer_public, signature FROM ed25519_signatures
+                 WHERE addendum_id = ?1",
+                id,
+            ),
         };
-        let row = self
-            .conn
-            .query_row(
-                &format!(
-                    "SELECT message_version, signer_public, signature FROM ed25519_signatures WHERE {column} = ?1"
-                ),
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let row = stmt
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()
             .map_err(|e| self.err(e))?;
-        Ok(row.and_then(|(v, p, s)| seal_from(Some(v), Some(p), Some(s))))
+        Ok(row.and_then(|(v, p, s)| seal_from(v, p, s)))
     }
 
     /// Checks every note signature and addendum: its text against its SHA-256 is
