@@ -642,3 +642,37 @@ fn a_removal_killed_at_any_moment_leaves_a_chart_the_remaining_team_opens() {
     }
     eprintln!("clinician remove killed before it finished {killed_before_done} of 8 times");
 }
+
+/// Until the lock screen asks who, the chart screen signs in the clinician
+/// KAPCHART_CLINICIAN names, with the passphrase typed there; what they chart is theirs.
+#[test]
+fn the_chart_screen_signs_in_the_clinician_kapchart_clinician_names() {
+    use common::pty::{Key, Tty};
+    use std::time::Duration;
+    let timeout = Duration::from_secs(20);
+    let (home, session) = team_home();
+    let mut cmd = home.cmd(&["chart", "--session", &session]);
+    cmd.env_remove("KAPCHART_PASSPHRASE")
+        .env("KAPCHART_CLINICIAN", "Nia Nurse");
+    let mut tty = Tty::spawn(&cmd, 80, 24);
+    tty.wait_for("Passphrase:", timeout);
+    tty.send(PASSPHRASE);
+    tty.key(Key::Enter);
+    tty.wait_for("clinician and passphrase do not open", timeout);
+    tty.send(NURSE_PASS);
+    tty.key(Key::Enter);
+    tty.wait_for("Chart:", timeout);
+    tty.send("hr 66");
+    tty.key(Key::Enter);
+    tty.wait_for("HR 66", timeout);
+    tty.key(Key::CtrlC);
+    assert!(tty.wait_exit(timeout).success());
+    let show: Value = serde_json::from_str(&ok_as(
+        &home,
+        "1",
+        PASSPHRASE,
+        &["session", "show", &session, "--json"],
+    ))
+    .unwrap();
+    assert_eq!(show["entries"][0]["author"], "Nia Nurse", "{show}");
+}
