@@ -366,7 +366,6 @@ impl Chart {
         if let Some(r) = reason {
             super::check_text(text::REASON, r)?;
         }
-        let signer_name = self.clinician.name.clone();
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO note_signatures (note_id, text, sha256, signer_id, signed_at, signed_offset, reason)
@@ -375,6 +374,7 @@ impl Chart {
             )?;
             let id = tx.last_insert_rowid();
             audit::record(tx, at, Some(signer), "note.sign", ObjectKind::NoteSignature, id)?;
+            let signer_name = signatures::name_of(tx, signer)?;
             let statement = Statement {
                 signed: Signed::Note { note },
                 text_sha256: &hash,
@@ -414,7 +414,6 @@ impl Chart {
         let hash = sha256_hex(text.as_bytes());
         let author = self.clinician.id;
         let (at, offset) = to_stored(now);
-        let author_name = self.clinician.name.clone();
         let id = self.write(|tx| {
             tx.execute(
                 "INSERT INTO note_addenda (note_id, text, sha256, author_id, at, at_offset) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -422,6 +421,7 @@ impl Chart {
             )?;
             let id = tx.last_insert_rowid();
             audit::record(tx, at, Some(author), "note.addendum", ObjectKind::NoteAddendum, id)?;
+            let author_name = signatures::name_of(tx, author)?;
             let statement = Statement {
                 signed: Signed::Addendum { note, addendum: id },
                 text_sha256: &hash,

@@ -57,6 +57,16 @@ pub(super) fn seal(
     Ok(())
 }
 
+/// The signer's name as the chart records it, which is what `verify` rebuilds the message
+/// with.
+pub(super) fn name_of(tx: &Transaction<'_>, clinician: i64) -> rusqlite::Result<String> {
+    tx.query_row(
+        "SELECT name FROM clinicians WHERE id = ?1",
+        [clinician],
+        |r| r.get(0),
+    )
+}
+
 /// A stored seal; `None` when its key or signature is not the right length (which `verify`
 /// reports).
 fn seal_from(version: u32, public: Vec<u8>, signature: Vec<u8>) -> Option<Ed25519Seal> {
