@@ -8,7 +8,7 @@
 mod common;
 
 use chrono::{DateTime, Duration, FixedOffset};
-use common::fixture::{Fixture, at, dosing_session};
+use common::fixture::{Fixture, at, dosing_session, mask_ed25519};
 use kapchart::app::charting;
 use kapchart::domain::measures::MeasureRules;
 use kapchart::domain::{AlertThresholds, EntryId, Payload, SessionKind};
@@ -326,7 +326,10 @@ fn golden_session_html() {
     let f = charted();
     golden(
         "session.html",
-        &report::html(&session_record(&f), &alerts(&f), &rules()),
+        &mask_ed25519(
+            &f.chart,
+            &report::html(&session_record(&f), &alerts(&f), &rules()),
+        ),
     );
 }
 
@@ -335,7 +338,7 @@ fn golden_session_markdown() {
     let f = charted();
     golden(
         "session.md",
-        &report::markdown(&session_record(&f), &rules()),
+        &mask_ed25519(&f.chart, &report::markdown(&session_record(&f), &rules())),
     );
 }
 
@@ -350,7 +353,10 @@ fn golden_course_html() {
     let (f, patient) = course();
     golden(
         "course.html",
-        &report::html(&course_record(&f, patient), &alerts(&f), &rules()),
+        &mask_ed25519(
+            &f.chart,
+            &report::html(&course_record(&f, patient), &alerts(&f), &rules()),
+        ),
     );
 }
 
@@ -359,28 +365,44 @@ fn golden_course_markdown() {
     let (f, patient) = course();
     golden(
         "course.md",
-        &report::markdown(&course_record(&f, patient), &rules()),
+        &mask_ed25519(
+            &f.chart,
+            &report::markdown(&course_record(&f, patient), &rules()),
+        ),
     );
 }
 
-/// Every render of the fixture's session and course: (name, bytes).
+/// Every render of the fixture's session and course: (name, bytes). The Ed25519 signatures
+/// and keys are masked: each chart makes its own keys.
 fn every_render() -> Vec<(&'static str, String)> {
     let f = charted();
     let r = session_record(&f);
     let (c, patient) = course();
     let cr = course_record(&c, patient);
     vec![
-        ("session.html", report::html(&r, &alerts(&f), &rules())),
-        ("session.md", report::markdown(&r, &rules())),
+        (
+            "session.html",
+            mask_ed25519(&f.chart, &report::html(&r, &alerts(&f), &rules())),
+        ),
+        (
+            "session.md",
+            mask_ed25519(&f.chart, &report::markdown(&r, &rules())),
+        ),
         ("session.csv", csv::vitals_csv(&r)),
-        ("course.html", report::html(&cr, &alerts(&c), &rules())),
-        ("course.md", report::markdown(&cr, &rules())),
+        (
+            "course.html",
+            mask_ed25519(&c.chart, &report::html(&cr, &alerts(&c), &rules())),
+        ),
+        (
+            "course.md",
+            mask_ed25519(&c.chart, &report::markdown(&cr, &rules())),
+        ),
         ("course.csv", csv::vitals_csv(&cr)),
     ]
 }
 
 /// The same chart renders the same bytes in another process: a fresh chart file, fresh
-/// hash seeds, a fresh allocator. The test runs itself again as a child (with
+/// hash seeds, a fresh allocator (and fresh signing keys, masked). The test runs itself again as a child (with
 /// `KAPCHART_RENDER_TO` set, the child only writes its renders there).
 #[test]
 fn the_same_record_renders_the_same_bytes() {

@@ -245,6 +245,8 @@ const TABLES: &[(&str, &str)] = &[
     ("note_drafts", "id"),
     ("note_signatures", "id"),
     ("note_addenda", "id"),
+    ("ed25519_signatures", "id"),
+    ("ed25519_signatures_from", "id"),
     ("sessions", "id"),
     ("patients", "id"),
 ];

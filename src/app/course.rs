@@ -209,6 +209,11 @@ pub fn sign_note(
     now: DateTime<FixedOffset>,
 ) -> Result<(), ChartingError> {
     let current = chart.note(note)?;
+    if !current.is_signed() {
+        // Without the signed-in clinician's keys nothing is signed, and the draft is left
+        // as it was.
+        chart.signing_key()?;
+    }
     let check = sign_check(chart, config, current.dosing_session_id, now)?;
     if let Some(b) = check.blocked {
         return Err(ChartingError::Invalid(format!(

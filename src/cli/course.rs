@@ -9,6 +9,7 @@ use crate::domain::course::{DEFAULT_PLANNED_DOSING, Note};
 use crate::domain::integration::{self, IntegrationStatus};
 use crate::domain::measures::{self, Instrument};
 use crate::domain::medications;
+use crate::domain::signature::{Ed25519Seal, base64};
 use crate::domain::{Payload, SessionKind, entry::Acknowledgement};
 use chrono::Local;
 use clap::Subcommand;
@@ -389,6 +390,19 @@ fn note_json(note: &Note) -> serde_json::Value {
     v
 }
 
+/// "Ed25519 signature (message v1) SIG · public key KEY" (base64), or that there is none.
+fn ed25519_line(seal: Option<&Ed25519Seal>) -> String {
+    match seal {
+        Some(seal) => format!(
+            "Ed25519 signature (message v{}, README: Signatures) {} · public key {}",
+            seal.message_version,
+            base64(&seal.signature),
+            base64(&seal.public_key)
+        ),
+        None => "no Ed25519 signature (signed before kapchart signed with clinicians' keys; its SHA-256 locks it)".into(),
+    }
+}
+
 fn print_note(note: &Note, out: &mut impl Write) -> Outcome {
     writeln!(out, "{}", note.text())?;
     match &note.signature {
@@ -406,6 +420,7 @@ fn print_note(note: &Note, out: &mut impl Write) -> Outcome {
                 s.signed.format("%Y-%m-%d %H:%M %:z"),
                 s.sha256
             )?;
+            writeln!(out, "{}", ed25519_line(s.ed25519.as_ref()))?;
         }
         None => writeln!(out, "-- draft, not signed (note {})", note.id)?,
     }
@@ -418,6 +433,7 @@ fn print_note(note: &Note, out: &mut impl Write) -> Outcome {
             a.at.format("%Y-%m-%d %H:%M %:z"),
             a.sha256
         )?;
+        writeln!(out, "{}", ed25519_line(a.ed25519.as_ref()))?;
         writeln!(out, "{}", a.text)?;
     }
     Ok(())

@@ -3,7 +3,7 @@
 
 use super::{Ctx, Failure, Outcome, passphrase};
 use crate::store::audit::Head;
-use crate::store::{Chart, head_of_copy};
+use crate::store::{Chart, SignatureCheck, head_of_copy};
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
@@ -97,6 +97,7 @@ fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
             "ok": ok,
             "head": report.head,
             "problems": problems,
+            "signatures": signatures_json(&report.signatures),
         });
         writeln!(out, "{v}")?;
         return if ok {
@@ -121,6 +122,53 @@ fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
         report.audit_rows,
         chart.schema_version()?
     )?;
+    writeln!(out, "{}", signatures_line(&report.signatures))?;
     writeln!(out, "head {head}")?;
     Ok(())
+}
+
+/// Who signed what, as verified: "signatures: Ed25519 verified: Dr. Ada Admin (clinician 1):
+/// 1 note; ...; 2 signed before Ed25519 signatures (SHA-256 only)".
+fn signatures_line(check: &SignatureCheck) -> String {
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut parts: Vec<String> = check
+        .signers
+        .iter()
+        .map(|((id, name), (notes, addenda))| {
+            let mut what = Vec::new();
+            if *notes > 0 {
+                what.push(plural(*notes, "note", "notes"));
+            }
+            if *addenda > 0 {
+                what.push(plural(*addenda, "addendum", "addenda"));
+            }
+            format!("{name} (clinician {id}): {}", what.join(", "))
+        })
+        .collect();
+    if parts.is_empty() && check.sha256_only == 0 {
+        return "signatures: no notes signed yet".into();
+    }
+    if parts.is_empty() {
+        parts.push("none to check".into());
+    }
+    let mut line = format!("signatures: Ed25519 verified: {}", parts.join("; "));
+    if check.sha256_only > 0 {
+        line.push_str(&format!(
+            "; {} signed before Ed25519 signatures (SHA-256 only, checked as before)",
+            check.sha256_only
+        ));
+    }
+    line
+}
+
+fn signatures_json(check: &SignatureCheck) -> serde_json::Value {
+    let signers: Vec<serde_json::Value> = check
+        .signers
+        .iter()
+        .map(|((id, name), (notes, addenda))| {
+            serde_json::json!({ "clinician_id": id, "name": name, "notes": notes, "addenda": addenda })
+        })
+        .collect();
+    serde_json::json!({ "ed25519_signers": signers, "sha256_only": check.sha256_only })
 }

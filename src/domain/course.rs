@@ -1,6 +1,7 @@
 //! The course around the sessions: a patient's changeable details, the course plan and
 //! goals, and integration notes with their drafts, signature and addenda.
 
+use super::signature::Ed25519Seal;
 use super::{ClinicianId, PatientId, SessionId};
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -89,6 +90,10 @@ pub struct Signature {
     /// Why it was signed despite an open alert, when it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The signer's Ed25519 signature; `None` for a note signed before kapchart signed
+    /// with clinicians' keys (its SHA-256 alone locks it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ed25519: Option<Ed25519Seal>,
 }
 
 /// Text added after signing, with its own author, time and signature.
@@ -98,5 +103,9 @@ pub struct Addendum {
     pub text: String,
     pub sha256: String,
     pub author: String,
+    pub author_id: ClinicianId,
     pub at: DateTime<FixedOffset>,
+    /// The author's Ed25519 signature; `None` for an addendum from before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ed25519: Option<Ed25519Seal>,
 }

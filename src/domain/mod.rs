@@ -17,6 +17,7 @@ pub mod planning;
 pub mod protocol;
 pub mod rems;
 pub mod screening;
+pub mod signature;
 pub mod team;
 pub mod text;
 pub mod thresholds;

@@ -19,8 +19,9 @@
 //! - Signed integration notes: DocumentReference (`text/markdown`, the signed text in base64).
 //!   FHIR's `attachment.hash` must be SHA-1, which kapchart does not keep: the SHA-256 the
 //!   signature locks is carried in the [`SHA256_EXTENSION`] extension on the attachment (hex).
-//!   Each addendum is its own DocumentReference that `appends` the note. Drafts are not
-//!   exported.
+//!   The signer's Ed25519 signature, with the public key and every field of the signed
+//!   message, is the [`signatures::ED25519_EXTENSION`] extension beside it. Each addendum is
+//!   its own DocumentReference that `appends` the note. Drafts are not exported.
 //! - Other entry kinds (free-text observations, screening, consent, ride home, ...) are not
 //!   exported as resources; they are in the signed note and the printed report.
 //!
@@ -46,13 +47,14 @@
 //! against that base inside the bundle. The Bundle's id is stable too; its identifier's value
 //! adds the export time.
 
-use super::{Record, SessionRecord};
+use super::{Record, SessionRecord, signatures};
 use crate::domain::course::{Addendum, Note};
 use crate::domain::entry::{
     AldreteScore, Dissociation, Dose, DoseUnit, Respiration, VitalSigns, trim_number,
 };
 use crate::domain::measures::{Instrument, MeasureResponse, pcl5_clusters};
 use crate::domain::protocol::{Check, CheckKind, CheckStatus};
+use crate::domain::signature::base64;
 use crate::domain::{ChartLine, Correction, Entry, EntryId, EntryStatus, FlagCode, Payload, Route};
 use chrono::{DateTime, FixedOffset, SecondsFormat, TimeDelta};
 use serde_json::{Value, json};
@@ -69,6 +71,8 @@ pub const EXPORT_IDENTIFIER_SYSTEM: &str = "https://kapchart.org/fhir/sid/export
 /// Extension on a note's attachment: the SHA-256 (hex) of the signed text, as locked at
 /// signing. `Attachment.hash` is reserved for SHA-1.
 pub const SHA256_EXTENSION: &str = "https://kapchart.org/fhir/StructureDefinition/sha256";
+/// Extension on a note's attachment: the signer's Ed25519 signature and what it covers.
+pub use super::signatures::ED25519_EXTENSION;
 /// Extension on a resource made from an amending entry: a reference to the resource it
 /// replaces.
 pub const REPLACES_EXTENSION: &str = "https://kapchart.org/fhir/StructureDefinition/replaces";
@@ -341,27 +345,6 @@ fn first_vital(v: &VitalSigns) -> Option<&'static str> {
     ]
     .into_iter()
     .find_map(|(has, suffix)| has.then_some(suffix))
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 struct Builder<'a> {
@@ -1169,6 +1152,10 @@ impl<'a> Builder<'a> {
                 &sig.sha256,
                 &format!("Integration note, dosing {dosing_number}"),
                 sig.signed,
+                sig.ed25519.as_ref().map(|seal| {
+                    let statement = signatures::note_statement(note, sig, seal.public_key);
+                    signatures::fhir_extension(&statement, seal, self.practitioner_ref(&sig.signer))
+                }),
             ) }],
             "context": { "encounter": [encounter.clone()] },
         });
@@ -1209,6 +1196,10 @@ impl<'a> Builder<'a> {
                 &a.sha256,
                 &format!("Addendum, dosing {dosing_number}"),
                 a.at,
+                a.ed25519.as_ref().map(|seal| {
+                    let statement = signatures::addendum_statement(note, a, seal.public_key);
+                    signatures::fhir_extension(&statement, seal, self.practitioner_ref(&a.author))
+                }),
             ) }],
             "context": { "encounter": [encounter.clone()] },
         });
@@ -1216,9 +1207,19 @@ impl<'a> Builder<'a> {
     }
 }
 
-fn attachment(text: &str, sha256: &str, title: &str, at: DateTime<FixedOffset>) -> Value {
+/// A note's or addendum's text as an attachment, with its SHA-256 and, when it has one, its
+/// Ed25519 signature (`export::signatures`).
+fn attachment(
+    text: &str,
+    sha256: &str,
+    title: &str,
+    at: DateTime<FixedOffset>,
+    ed25519: Option<Value>,
+) -> Value {
+    let mut extension = vec![json!({ "url": SHA256_EXTENSION, "valueString": sha256 })];
+    extension.extend(ed25519);
     json!({
-        "extension": [{ "url": SHA256_EXTENSION, "valueString": sha256 }],
+        "extension": extension,
         "contentType": "text/markdown",
         "data": base64(text.as_bytes()),
         "size": text.len(),
@@ -1230,22 +1231,6 @@ fn attachment(text: &str, sha256: &str, title: &str, at: DateTime<FixedOffset>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_rfc4648_vectors() {
-        let cases = [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ];
-        for (plain, encoded) in cases {
-            assert_eq!(base64(plain.as_bytes()), encoded, "{plain:?}");
-        }
-    }
 
     #[test]
     fn practitioner_ids_are_stable_and_valid_fhir_ids() {

@@ -44,10 +44,11 @@ pub enum ObjectKind {
     Chart,
     TeamMember,
     TeamRemoval,
+    Ed25519Signature,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 13] = [
+    pub const ALL: [ObjectKind; 14] = [
         ObjectKind::Clinician,
         ObjectKind::Patient,
         ObjectKind::Session,
@@ -61,6 +62,7 @@ impl ObjectKind {
         ObjectKind::ChainKey,
         ObjectKind::TeamMember,
         ObjectKind::TeamRemoval,
+        ObjectKind::Ed25519Signature,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +81,7 @@ impl ObjectKind {
             ObjectKind::Chart => "chart",
             ObjectKind::TeamMember => "team-member",
             ObjectKind::TeamRemoval => "team-removal",
+            ObjectKind::Ed25519Signature => "ed25519-signature",
         }
     }
 
@@ -105,6 +108,7 @@ impl ObjectKind {
             ObjectKind::Chart => "audit",
             ObjectKind::TeamMember => "team_members",
             ObjectKind::TeamRemoval => "team_removals",
+            ObjectKind::Ed25519Signature => "ed25519_signatures",
         }
     }
 
@@ -142,6 +146,9 @@ impl ObjectKind {
                 "id, clinician_id, role, credentials, x25519_public, ed25519_public, added_at, added_by"
             }
             ObjectKind::TeamRemoval => "id, clinician_id, removed_at, removed_by, reason",
+            ObjectKind::Ed25519Signature => {
+                "id, note_signature_id, addendum_id, message_version, signer_public, signature"
+            }
         }
     }
 }

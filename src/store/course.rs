@@ -1,10 +1,12 @@
 //! Patient details, courses and integration notes in the chart.
 
 use super::audit::{self, ObjectKind, sha256_hex};
+use super::signatures::{self, SealOf};
 use super::{Chart, Result, Second, StoreError, from_stored, to_stored};
 use crate::domain::course::{Addendum, Course, Draft, Note, NoteId, PatientDetails, Signature};
+use crate::domain::signature::{Signed, Statement};
 use crate::domain::{PatientId, SessionId, SessionKind, text};
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Utc};
 use rusqlite::{OptionalExtension, params};
 
 impl Chart {
@@ -239,26 +241,37 @@ impl Chart {
         let signature = self
             .conn
             .query_row(
-                "SELECT s.text, s.sha256, c.name, s.signer_id, s.signed_at, s.signed_offset, s.reason
+                "SELECT s.text, s.sha256, c.name, s.signer_id, s.signed_at, s.signed_offset, s.reason, s.id
                  FROM note_signatures s JOIN clinicians c ON c.id = s.signer_id WHERE s.note_id = ?1",
                 [id],
                 |r| {
-                    Ok(Signature {
-                        text: r.get(0)?,
-                        sha256: r.get(1)?,
-                        signer: r.get(2)?,
-                        signer_id: r.get(3)?,
-                        signed: from_stored(r.get(4)?, r.get(5)?),
-                        reason: r.get(6)?,
-                    })
+                    Ok((
+                        Signature {
+                            text: r.get(0)?,
+                            sha256: r.get(1)?,
+                            signer: r.get(2)?,
+                            signer_id: r.get(3)?,
+                            signed: from_stored(r.get(4)?, r.get(5)?),
+                            reason: r.get(6)?,
+                            ed25519: None,
+                        },
+                        r.get::<_, i64>(7)?,
+                    ))
                 },
             )
             .optional()
             .map_err(err)?;
+        let signature = match signature {
+            Some((mut s, row)) => {
+                s.ed25519 = self.seal_of(SealOf::NoteSignature(row))?;
+                Some(s)
+            }
+            None => None,
+        };
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT a.id, a.text, a.sha256, c.name, a.at, a.at_offset
+                "SELECT a.id, a.text, a.sha256, c.name, a.author_id, a.at, a.at_offset
                  FROM note_addenda a JOIN clinicians c ON c.id = a.author_id
                  WHERE a.note_id = ?1 ORDER BY a.id",
             )
@@ -270,11 +283,20 @@ impl Chart {
                     text: r.get(1)?,
                     sha256: r.get(2)?,
                     author: r.get(3)?,
-                    at: from_stored(r.get(4)?, r.get(5)?),
+                    author_id: r.get(4)?,
+                    at: from_stored(r.get(5)?, r.get(6)?),
+                    ed25519: None,
                 })
             })
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
             .map_err(err)?;
+        let addenda = addenda
+            .into_iter()
+            .map(|mut a| {
+                a.ed25519 = self.seal_of(SealOf::Addendum(a.id))?;
+                Ok(a)
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Note {
             id: head.0,
             dosing_session_id: head.1,
@@ -329,6 +351,8 @@ impl Chart {
                 s.signed.format("%Y-%m-%d %H:%M")
             )));
         }
+        // Refused before anything is written on a chart without team keys (not yet upgraded).
+        let key = self.signing_key()?.clone();
         let text = current.draft.map(|d| d.text).unwrap_or_default();
         if text.trim().is_empty() {
             return Err(StoreError::Invalid(format!(
@@ -350,6 +374,17 @@ impl Chart {
             )?;
             let id = tx.last_insert_rowid();
             audit::record(tx, at, Some(signer), "note.sign", ObjectKind::NoteSignature, id)?;
+            let signer_name = signatures::name_of(tx, signer)?;
+            let statement = Statement {
+                signed: Signed::Note { note },
+                text_sha256: &hash,
+                signer_id: signer,
+                signer_name: &signer_name,
+                signer_key: key.verifying_key().to_bytes(),
+                signed_at: from_stored(at, 0).with_timezone(&Utc),
+                reason,
+            };
+            signatures::seal(tx, &key, &statement, SealOf::NoteSignature(id), at)?;
             Ok(())
         })?;
         self.note(note)?
@@ -370,6 +405,7 @@ impl Chart {
                 "note {note} is not signed yet: edit the draft; addenda follow a signature"
             )));
         }
+        let key = self.signing_key()?.clone();
         let text = text.trim();
         if text.is_empty() {
             return Err(StoreError::Invalid("an addendum needs text".into()));
@@ -385,6 +421,17 @@ impl Chart {
             )?;
             let id = tx.last_insert_rowid();
             audit::record(tx, at, Some(author), "note.addendum", ObjectKind::NoteAddendum, id)?;
+            let author_name = signatures::name_of(tx, author)?;
+            let statement = Statement {
+                signed: Signed::Addendum { note, addendum: id },
+                text_sha256: &hash,
+                signer_id: author,
+                signer_name: &author_name,
+                signer_key: key.verifying_key().to_bytes(),
+                signed_at: from_stored(at, 0).with_timezone(&Utc),
+                reason: None,
+            };
+            signatures::seal(tx, &key, &statement, SealOf::Addendum(id), at)?;
             Ok(id)
         })?;
         self.note(note)?

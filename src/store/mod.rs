@@ -16,6 +16,7 @@ mod rems;
 mod restore;
 pub mod schema;
 mod secret;
+mod signatures;
 mod signin;
 mod team;
 
@@ -26,6 +27,7 @@ pub use integrity::{damage_mark, head_of_copy};
 pub use queries::{NewEntry, NewPatient, NewSession};
 pub use rems::RemsOutstanding;
 pub(crate) use secret::{ChartSecret, copy_secret};
+pub use signatures::SignatureCheck;
 pub use signin::RekeyStop;
 pub use team::{MemberRecord, team};
 
@@ -72,6 +74,9 @@ pub struct VerifyReport {
     pub first_break: Option<audit::Break>,
     /// Signed notes and addenda whose text no longer matches their SHA-256.
     pub broken_signatures: Vec<String>,
+    /// The Ed25519 signatures: who signed what, how many carry none (signed before), and
+    /// each one that does not verify.
+    pub signatures: SignatureCheck,
     /// Triggers, tables or indexes that differ from what kapchart's migrations build.
     pub schema_problems: Vec<String>,
     /// Stored rows whose content no longer decodes.
@@ -106,6 +111,7 @@ impl VerifyReport {
                 .iter()
                 .map(|s| format!("{s}: its text no longer matches its signature (SHA-256)")),
         );
+        out.extend(self.signatures.problems.iter().cloned());
         out.extend(self.undecodable.iter().cloned());
         out
     }
@@ -458,6 +464,7 @@ impl Chart {
             audit_rows,
             first_break,
             broken_signatures: self.broken_signatures()?,
+            signatures: self.check_ed25519_signatures()?,
             schema_problems: self.schema_problems()?,
             undecodable: self.undecodable_rows()?,
             head: self.head()?,

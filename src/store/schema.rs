@@ -5,7 +5,15 @@
 pub const APPLICATION_ID: i32 = 0x4B41_5043;
 
 /// Each migration takes the chart from version `index` to `index + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5_TEAM, REMS_QUEUE_INDEXES];
+pub const MIGRATIONS: &[&str] = &[
+    V1,
+    V2,
+    V3,
+    V4,
+    V5_TEAM,
+    V6_ED25519_SIGNATURES,
+    REMS_QUEUE_INDEXES,
+];
 
 /// The version that keys the audit chain: after its SQL, the store creates the chain key and
 /// records it (`audit::install_chain_key`), in the same transaction.
@@ -255,6 +263,46 @@ CREATE TRIGGER team_removals_no_update BEFORE UPDATE ON team_removals
 BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: team removals cannot be changed'); END;
 CREATE TRIGGER team_removals_no_delete BEFORE DELETE ON team_removals
 BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: team removals cannot be deleted'); END;
+"#;
+
+/// Version 6: signatures that name who. Each note signature and addendum signed since this
+/// version carries its signer's Ed25519 signature over the signed statement (note, hash of
+/// the text, signer id, name and public key, time: `domain::signature`), with the public key
+/// it was made with and the version of the message signed. One row per note signature or
+/// addendum, written in the same transaction; append-only like every table. Notes signed
+/// before have no row here and keep their SHA-256 alone: `ed25519_signatures_from` records,
+/// once, the last note signature and addendum the chart held when it took this version, so
+/// that a signature from later without its Ed25519 row is found missing.
+const V6_ED25519_SIGNATURES: &str = r#"
+CREATE TABLE ed25519_signatures (
+    id                 INTEGER PRIMARY KEY,
+    note_signature_id  INTEGER UNIQUE REFERENCES note_signatures(id),
+    addendum_id        INTEGER UNIQUE REFERENCES note_addenda(id),
+    message_version    INTEGER NOT NULL CHECK (message_version >= 1),
+    signer_public      BLOB NOT NULL CHECK (length(signer_public) = 32),
+    signature          BLOB NOT NULL CHECK (length(signature) = 64),
+    CHECK ((note_signature_id IS NULL) <> (addendum_id IS NULL))
+);
+
+CREATE TABLE ed25519_signatures_from (
+    id                 INTEGER PRIMARY KEY CHECK (id = 1),
+    note_signature_id  INTEGER NOT NULL,
+    addendum_id        INTEGER NOT NULL
+);
+INSERT INTO ed25519_signatures_from (id, note_signature_id, addendum_id) VALUES (
+    1,
+    (SELECT coalesce(max(id), 0) FROM note_signatures),
+    (SELECT coalesce(max(id), 0) FROM note_addenda)
+);
+
+CREATE TRIGGER ed25519_signatures_from_no_update BEFORE UPDATE ON ed25519_signatures_from
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: where signatures start cannot be changed'); END;
+CREATE TRIGGER ed25519_signatures_from_no_delete BEFORE DELETE ON ed25519_signatures_from
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: where signatures start cannot be deleted'); END;
+CREATE TRIGGER ed25519_signatures_no_update BEFORE UPDATE ON ed25519_signatures
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: signatures cannot be changed'); END;
+CREATE TRIGGER ed25519_signatures_no_delete BEFORE DELETE ON ed25519_signatures
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: signatures cannot be deleted'); END;
 "#;
 
 /// The Spravato REMS queue's indexes: doses by drug (an expression index on the payload's

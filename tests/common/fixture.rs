@@ -197,3 +197,34 @@ impl Fixture {
         }
     }
 }
+
+/// `text` with every Ed25519 signature and public key of the chart's notes and addenda (as
+/// exports write them, base64) replaced by a placeholder. Each chart makes its own keys, so
+/// these differ from run to run: golden files hold the placeholders, and
+/// tests/signatures.rs checks real signatures, inside and outside kapchart.
+pub fn mask_ed25519(chart: &Chart, text: &str) -> String {
+    use kapchart::domain::signature::base64;
+    let ids: Vec<i64> = {
+        let conn = chart.raw_connection();
+        let mut stmt = conn.prepare("SELECT id FROM notes ORDER BY id").unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let mut out = text.to_string();
+    for id in ids {
+        let note = chart.note(id).unwrap();
+        let seals = note
+            .signature
+            .iter()
+            .filter_map(|s| s.ed25519.as_ref())
+            .chain(note.addenda.iter().filter_map(|a| a.ed25519.as_ref()));
+        for seal in seals {
+            out = out
+                .replace(&base64(&seal.signature), "MASKED-ED25519-SIGNATURE")
+                .replace(&base64(&seal.public_key), "MASKED-ED25519-PUBLIC-KEY");
+        }
+    }
+    out
+}

@@ -3,6 +3,7 @@
 
 pub mod fixture;
 pub mod pty;
+pub mod signing;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

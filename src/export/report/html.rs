@@ -420,9 +420,10 @@ fn note(out: &mut String, note: &NoteSection) {
         NoteSection::Signed(n) => {
             w!(
                 out,
-                "<div class=\"sig keep\"><p>{}</p><p>{}</p>",
+                "<div class=\"sig keep\"><p>{}</p><p>{}</p><p class=\"ed25519\">{}</p>",
                 spans(&n.signed),
-                spans(&n.hash)
+                spans(&n.hash),
+                spans(&n.ed25519)
             );
             if let Some(r) = &n.reason {
                 w!(out, "<p>{}</p>", esc(r));
@@ -432,9 +433,10 @@ fn note(out: &mut String, note: &NoteSection) {
             for a in &n.addenda {
                 w!(
                     out,
-                    "<div class=\"addendum-head\"><h4>{}</h4><p>{}</p></div>\n<pre class=\"note\">{}</pre>\n",
+                    "<div class=\"addendum-head\"><h4>{}</h4><p>{}</p><p class=\"ed25519\">{}</p></div>\n<pre class=\"note\">{}</pre>\n",
                     esc(&a.heading),
                     spans(&a.hash),
+                    spans(&a.ed25519),
                     esc(&a.text),
                 );
             }

@@ -275,13 +275,25 @@ fn note(out: &mut String, note: &NoteSection) {
     match note {
         NoteSection::Missing => out.push_str("No integration note yet.\n\n"),
         NoteSection::Signed(n) => {
-            w!(out, "{}  \n{}\n\n", spans(&n.signed), spans(&n.hash));
+            w!(
+                out,
+                "{}  \n{}  \n{}\n\n",
+                spans(&n.signed),
+                spans(&n.hash),
+                spans(&n.ed25519)
+            );
             if let Some(r) = &n.reason {
                 w!(out, "{}\n\n", md(r));
             }
             fenced(out, &n.text);
             for a in &n.addenda {
-                w!(out, "#### {}\n\n{}\n\n", md(&a.heading), spans(&a.hash));
+                w!(
+                    out,
+                    "#### {}\n\n{}  \n{}\n\n",
+                    md(&a.heading),
+                    spans(&a.hash),
+                    spans(&a.ed25519)
+                );
                 fenced(out, &a.text);
             }
         }

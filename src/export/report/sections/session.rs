@@ -6,8 +6,10 @@ use crate::domain::course::Note;
 use crate::domain::discharge::{ALDRETE_ITEMS, aldrete_items};
 use crate::domain::entry::trim_number;
 use crate::domain::measures::needs_risk_assessment;
+use crate::domain::signature::{Ed25519Seal, Statement};
 use crate::domain::{DoseUnit, FlagCode, SessionKind};
 use crate::export::report::{SessionView, stamp};
+use crate::export::signatures;
 use ColKind::{Id, Number, Small, Text as Txt, Time};
 
 // ---------------------------------------------------------------------------------------
@@ -296,6 +298,8 @@ pub(crate) struct SignedNote {
     pub signed: Vec<Span>,
     /// "SHA-256 of the signed text: `…`".
     pub hash: Vec<Span>,
+    /// "Ed25519 signature (message …): `…` · public key: `…`", or that there is none.
+    pub ed25519: Vec<Span>,
     /// "Signed with open items, reason: …".
     pub reason: Option<String>,
     pub text: String,
@@ -306,7 +310,24 @@ pub(crate) struct Addendum {
     /// "Addendum 1 — Dr X at 2026-11-27 09:00 (UTC+01:00)".
     pub heading: String,
     pub hash: Vec<Span>,
+    pub ed25519: Vec<Span>,
     pub text: String,
+}
+
+/// The line of a signature's Ed25519 signature (see `export::signatures`).
+fn ed25519_spans(signed: Option<(Statement<'_>, &Ed25519Seal)>) -> Vec<Span> {
+    match signed {
+        Some((s, seal)) => {
+            let (lead, signature, key) = signatures::report_parts(&s, seal);
+            vec![
+                text(lead),
+                Span::Code(signature),
+                text(" · public key: "),
+                Span::Code(key),
+            ]
+        }
+        None => vec![text(signatures::NO_ED25519)],
+    }
 }
 
 /// The note section; None when it is not shown (no note outside a dosing session).
@@ -321,36 +342,46 @@ fn note_section(note: Option<&Note>) -> NoteSection {
     };
     let format = n.format.to_uppercase();
     match &n.signature {
-        Some(sig) => NoteSection::Signed(SignedNote {
-            signed: vec![
-                Span::Strong("Signed".into()),
-                text(format!(
-                    " by {} at {} · {format} note #{}",
-                    sig.signer,
-                    stamp(sig.signed),
-                    n.id
-                )),
-            ],
-            hash: vec![
-                text("SHA-256 of the signed text: "),
-                Span::Code(sig.sha256.clone()),
-            ],
-            reason: sig
-                .reason
-                .as_ref()
-                .map(|r| format!("Signed with open items, reason: {r}")),
-            text: sig.text.clone(),
-            addenda: n
-                .addenda
-                .iter()
-                .enumerate()
-                .map(|(i, a)| Addendum {
-                    heading: format!("Addendum {} — {} at {}", i + 1, a.author, stamp(a.at)),
-                    hash: vec![text("SHA-256: "), Span::Code(a.sha256.clone())],
-                    text: a.text.clone(),
-                })
-                .collect(),
-        }),
+        Some(sig) => {
+            NoteSection::Signed(SignedNote {
+                signed: vec![
+                    Span::Strong("Signed".into()),
+                    text(format!(
+                        " by {} at {} · {format} note #{}",
+                        sig.signer,
+                        stamp(sig.signed),
+                        n.id
+                    )),
+                ],
+                hash: vec![
+                    text("SHA-256 of the signed text: "),
+                    Span::Code(sig.sha256.clone()),
+                ],
+                ed25519: ed25519_spans(
+                    sig.ed25519
+                        .as_ref()
+                        .map(|seal| (signatures::note_statement(n, sig, seal.public_key), seal)),
+                ),
+                reason: sig
+                    .reason
+                    .as_ref()
+                    .map(|r| format!("Signed with open items, reason: {r}")),
+                text: sig.text.clone(),
+                addenda: n
+                    .addenda
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| Addendum {
+                        heading: format!("Addendum {} — {} at {}", i + 1, a.author, stamp(a.at)),
+                        hash: vec![text("SHA-256: "), Span::Code(a.sha256.clone())],
+                        ed25519: ed25519_spans(a.ed25519.as_ref().map(|seal| {
+                            (signatures::addendum_statement(n, a, seal.public_key), seal)
+                        })),
+                        text: a.text.clone(),
+                    })
+                    .collect(),
+            })
+        }
         None => {
             let saved = n
                 .draft
