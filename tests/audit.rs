@@ -9,9 +9,8 @@ use serde_json::Value;
 
 /// Opens the chart behind kapchart's back, as another program would.
 fn raw(home: &Home) -> rusqlite::Connection {
-    let conn = rusqlite::Connection::open(home.chart()).expect("open chart");
-    conn.pragma_update(None, "key", PASSPHRASE).expect("key");
-    conn
+    // Behind kapchart's back, keyed as the team's one clinician would open it.
+    kapchart::store::Chart::open_raw_connection(&home.chart(), "", PASSPHRASE).expect("open chart")
 }
 
 fn trail(home: &Home, args: &[&str]) -> Vec<Value> {

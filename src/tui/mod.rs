@@ -384,7 +384,9 @@ impl Runtime {
                     })
                     .and_then(|c| {
                         c.sign_in(&who, &passphrase).map_err(|e| match e {
-                            StoreError::WrongPassphrase => lock::Refused {
+                            StoreError::WrongPassphrase
+                            | StoreError::WrongSignIn
+                            | StoreError::WrongPassphraseOrNoKeyring(_) => lock::Refused {
                                 why: "that clinician and passphrase do not unlock the chart".into(),
                                 wrong_passphrase: true,
                             },
