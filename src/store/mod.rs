@@ -260,6 +260,8 @@ impl Chart {
             .map_err(wrap)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(wrap)?;
+        // Room for every statement the write path and the screens reuse (rusqlite keeps 16).
+        conn.set_prepared_statement_cache_capacity(64);
         let mut chart = Chart {
             conn,
             path: path.to_path_buf(),

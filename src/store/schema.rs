@@ -5,7 +5,7 @@
 pub const APPLICATION_ID: i32 = 0x4B41_5043;
 
 /// Each migration takes the chart from version `index` to `index + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V_SPEED_INDEXES];
 
 /// The version that keys the audit chain: after its SQL, the store creates the chain key and
 /// records it (`audit::install_chain_key`), in the same transaction.
@@ -219,4 +219,12 @@ CREATE TRIGGER chain_key_no_update BEFORE UPDATE ON chain_key
 BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: the chain key cannot be changed'); END;
 CREATE TRIGGER chain_key_no_delete BEFORE DELETE ON chain_key
 BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: the chain key cannot be deleted'); END;
+"#;
+
+/// The home screen's reads by index: which integration sessions name a dosing session, so
+/// the integrations still to do are found without reading every session of a ten-year chart
+/// (BENCHMARKS.md section 2).
+const V_SPEED_INDEXES: &str = r#"
+CREATE INDEX sessions_dosing ON sessions(dosing_session_id)
+    WHERE dosing_session_id IS NOT NULL;
 "#;
