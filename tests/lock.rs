@@ -253,17 +253,7 @@ fn ctrl_l_locks_the_note_editor_and_the_patient_screen_and_their_text_stays() {
 }
 
 fn home_data(f: &Fixture) -> HomeData {
-    HomeData {
-        patients: f.chart.patients().unwrap(),
-        sessions: f.chart.sessions(None).unwrap(),
-        integrations: kapchart::domain::integration::pending(
-            &f.chart.sessions(None).unwrap(),
-            &f.config.integration,
-            at(45),
-        ),
-        today: at(45).date_naive(),
-        rems_due: None,
-    }
+    kapchart::app::views::home_data(&f.chart, &f.config, at(45)).unwrap()
 }
 
 #[test]

@@ -6,6 +6,7 @@
 mod common;
 
 use common::fixture::{Fixture, at, dosing_session};
+use kapchart::app::charting;
 use kapchart::domain::FlagCode;
 use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::keymap::{Key, KeyName, Keymap};
@@ -122,4 +123,81 @@ fn the_corpus_meets_the_rules_it_is_meant_to_meet() {
     let mut app = open(&f, 4);
     type_line(&mut app, "@-20m bp 120/80");
     assert_eq!(preview_flags(&app), [[FlagCode::Late]]);
+}
+
+/// Types `line` into the live screen's bar at `minute`, charts it as the runtime does, and
+/// returns the flags the preview showed (planned against the whole session) and the flags
+/// written (the write plans against the session's doses and corrections only).
+fn shown_and_written(
+    f: &mut Fixture,
+    minute: i64,
+    line: &str,
+) -> (Vec<Vec<FlagCode>>, Vec<Vec<FlagCode>>) {
+    let mut app = open(f, minute);
+    type_line(&mut app, line);
+    let shown = preview_flags(&app);
+    let effect = update(&mut app, Action::Key(Key::parse("enter").unwrap()))
+        .unwrap_or_else(|| panic!("{line}: Enter charted nothing"));
+    let newest = f.lines_now().iter().map(|l| l.entry.id).max().unwrap_or(0);
+    let (_, result) =
+        kapchart::tui::write(&mut f.chart, &f.config, effect, &at(minute)).expect("a write");
+    result.unwrap_or_else(|e| panic!("{line}: {e}"));
+    let mut new: Vec<_> = f
+        .lines_now()
+        .into_iter()
+        .filter(|l| l.entry.id > newest)
+        .collect();
+    new.sort_by_key(|l| l.entry.id);
+    let written = new
+        .iter()
+        .map(|l| l.entry.flags.iter().map(|f| f.code).collect())
+        .collect();
+    (shown, written)
+}
+
+fn newest_id(f: &Fixture) -> i64 {
+    f.lines_now().iter().map(|l| l.entry.id).max().unwrap()
+}
+
+#[test]
+fn lines_after_a_struck_or_amended_dose_and_between_devices_are_written_as_previewed() {
+    // The write reads only the session's doses and its corrections; the preview reads the
+    // whole session. Strikes, amendments and devices are where the two could part.
+    let mut f = dosing_session(3);
+    let (shown, written) = shown_and_written(&mut f, 4, "dose ketamine 35mg IM");
+    assert_eq!(shown, written);
+    let dose = newest_id(&f);
+    charting::strike_entry(&mut f.chart, dose, "charted in the wrong session", &at(5)).unwrap();
+    // The struck dose does not stand: a BP after it is pre-dose again.
+    let (shown, written) = shown_and_written(&mut f, 6, "bp 150/95 hr 82");
+    assert_eq!(shown, [[FlagCode::BpPredose]]);
+    assert_eq!(shown, written, "after a struck dose");
+
+    let (shown, written) = shown_and_written(&mut f, 8, "dose ketamine 35mg IM");
+    assert_eq!(shown, written);
+    let dose = newest_id(&f);
+    charting::amend_entry(
+        &mut f.chart,
+        &f.config,
+        dose,
+        "was a reading, not a dose",
+        "bp 140/90",
+        &at(9),
+    )
+    .unwrap();
+    // Amended into a reading, no dose stands: still pre-dose.
+    let (shown, written) = shown_and_written(&mut f, 10, "bp 152/96");
+    assert_eq!(shown, [[FlagCode::BpPredose]]);
+    assert_eq!(shown, written, "after a dose amended away");
+
+    // Two esketamine devices two minutes apart: the second is marked for the rest between
+    // devices, and the BP after the first device is no longer pre-dose.
+    let (shown, written) = shown_and_written(&mut f, 12, "dose esketamine 28mg IN lot A1");
+    assert_eq!(shown, written);
+    let (shown, written) = shown_and_written(&mut f, 14, "dose esketamine 28mg IN lot A1");
+    assert_eq!(shown, [[FlagCode::DeviceRest]]);
+    assert_eq!(shown, written, "the second device");
+    let (shown, written) = shown_and_written(&mut f, 15, "bp 152/96");
+    assert_eq!(shown, [Vec::<FlagCode>::new()]);
+    assert_eq!(shown, written, "after the devices");
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::fixture::{Fixture, at, dosing_session};
-use kapchart::tui::app::{Action, App, Screen, update};
+use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::home::HomeData;
 use kapchart::tui::keymap::{Key, Keymap};
 use kapchart::tui::theme::Theme;
@@ -170,22 +170,23 @@ fn help_is_generated_from_the_keymap_160x48() {
     insta::assert_snapshot!(render(&app, 160, 48));
 }
 
+/// The home screen loaded as the runtime loads it: the screen's data, then the sessions of
+/// the patients it selects.
+fn home_loaded(app: &mut App, chart: &kapchart::store::Chart, data: HomeData) {
+    let mut effect = update(app, Action::HomeLoaded(Ok(data)));
+    while let Some(Effect::LoadPatientSessions(p)) = effect {
+        let sessions = kapchart::app::views::patient_sessions(chart, p).unwrap();
+        effect = update(app, Action::PatientSessions(p, Ok(sessions)));
+    }
+    assert_eq!(effect, None);
+}
+
 #[test]
 fn home_screen_80x24() {
     let f = dosing_session(46);
     let mut app = app_on_session(&f, 57);
-    let data = HomeData {
-        patients: f.chart.patients().unwrap(),
-        sessions: f.chart.sessions(None).unwrap(),
-        integrations: kapchart::domain::integration::pending(
-            &f.chart.sessions(None).unwrap(),
-            &f.config.integration,
-            at(57),
-        ),
-        today: at(57).date_naive(),
-        rems_due: kapchart::app::rems::forms_due(&f.chart, &f.config).unwrap(),
-    };
-    update(&mut app, Action::HomeLoaded(Ok(data)));
+    let data: HomeData = kapchart::app::views::home_data(&f.chart, &f.config, at(57)).unwrap();
+    home_loaded(&mut app, &f.chart, data);
     insta::assert_snapshot!(render(&app, 80, 24));
 }
 
@@ -389,7 +390,7 @@ fn demo_home(width: u16, height: u16) -> (String, Vec<String>) {
         Arc::new(config),
     );
     app.theme = Theme { color: false };
-    update(&mut app, Action::HomeLoaded(Ok(data)));
+    home_loaded(&mut app, &chart, data);
     let shown = open_times
         .iter()
         .fold(render(&app, width, height), |text, t| {
@@ -940,14 +941,8 @@ fn an_esketamine_session_shows_its_devices_and_lot_and_the_rems_checks_80x24() {
 fn home_screen_80x24_says_how_many_rems_forms_are_due() {
     let f = esketamine_session(50);
     let mut app = app_on_session(&f, 57);
-    let data = HomeData {
-        patients: f.chart.patients().unwrap(),
-        sessions: f.chart.sessions(None).unwrap(),
-        integrations: Vec::new(),
-        today: at(57).date_naive(),
-        rems_due: kapchart::app::rems::forms_due(&f.chart, &f.config).unwrap(),
-    };
-    update(&mut app, Action::HomeLoaded(Ok(data)));
+    let data: HomeData = kapchart::app::views::home_data(&f.chart, &f.config, at(57)).unwrap();
+    home_loaded(&mut app, &f.chart, data);
     let screen = render(&app, 80, 24);
     assert!(screen.contains("REMS"), "{screen}");
     assert!(screen.contains("03 Dec"), "{screen}");

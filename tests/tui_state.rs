@@ -594,22 +594,27 @@ fn the_item_by_item_form_offers_cadss6_and_charts_it_as_its_line() {
 #[test]
 fn the_home_screen_shows_why_a_second_dosing_session_does_not_open() {
     use kapchart::store::NewSession;
-    use kapchart::tui::home::{Home, HomeData};
+    use kapchart::tui::home::HomeData;
     let mut f = dosing_session(30);
     let open = f.session;
-    let data = HomeData {
-        patients: f.chart.patients().unwrap(),
-        sessions: f.chart.sessions(None).unwrap(),
-        integrations: Vec::new(),
-        today: at(30).date_naive(),
-        rems_due: None,
-    };
+    let data: HomeData = kapchart::app::views::home_data(&f.chart, &f.config, at(30)).unwrap();
     let mut app = App::new(
-        Screen::Home(Box::new(Home::new(data))),
+        Screen::Locked {
+            passphrase: String::new(),
+            error: None,
+        },
         at(30),
         Keymap::default(),
         Arc::new(f.config.clone()),
     );
+    // Loaded as the runtime loads it: the screen's data, then the selected patients' sessions.
+    let mut effect = update(&mut app, Action::HomeLoaded(Ok(data)));
+    while let Some(Effect::LoadPatientSessions(p)) = effect {
+        let sessions = kapchart::app::views::patient_sessions(&f.chart, p).unwrap();
+        effect = update(&mut app, Action::PatientSessions(p, Ok(sessions)));
+    }
+    assert_eq!(effect, None);
+    assert!(matches!(&app.screen, Screen::Home(_)));
     assert_eq!(key(&mut app, "n"), None);
     let Some(Effect::StartSession {
         patient,

@@ -4,7 +4,7 @@
 
 pub use super::error::{ChartingError, Refusal};
 use crate::config::Config;
-use crate::domain::chart::{AmendRefusal, SessionChart};
+use crate::domain::chart::{AmendRefusal, PLANNING_KINDS, SessionChart};
 use crate::domain::discharge::DischargeState;
 use crate::domain::entry::SessionEnd;
 use crate::domain::grammar::{ParseContext, ParsedLine, parse_line};
@@ -40,6 +40,21 @@ pub fn session_chart(
     Ok(SessionChart::new(
         chart.session(session)?,
         chart.entries(session)?,
+        config.session_rules(),
+    ))
+}
+
+/// The session with only what planning a line reads (its doses and corrections): the write
+/// path plans through it without decoding the whole session, and plans exactly as
+/// [`session_chart`] would (`SessionChart::for_planning`).
+pub fn planning_chart(
+    chart: &Chart,
+    config: &Config,
+    session: SessionId,
+) -> Result<SessionChart, StoreError> {
+    Ok(SessionChart::for_planning(
+        chart.session(session)?,
+        chart.entries_of_kinds(session, PLANNING_KINDS)?,
         config.session_rules(),
     ))
 }
@@ -105,15 +120,16 @@ pub fn record_line<Tz: TimeZone>(
     line: &str,
     now: &DateTime<Tz>,
 ) -> Result<Charted, ChartingError> {
-    let preview = preview(chart, config, session, line, now)?;
+    let s = planning_chart(chart, config, session)?;
+    let patient = chart.patient(s.session().patient_id)?;
+    let preview = plan(&s, &patient, config, line, now)?;
     let raises_safety = preview.entries.iter().any(|p| match &p.payload {
         Payload::Measure(m) => measures::needs_risk_assessment(m),
         _ => false,
     });
     let ids = chart.append(session, &new_entries(preview.entries, now.fixed_offset()))?;
     let safety = if raises_safety {
-        let patient = chart.session(session)?.patient_id;
-        super::course::safety_flag(chart, patient)?
+        super::course::safety_flag(chart, patient.id)?
     } else {
         None
     };
@@ -133,7 +149,7 @@ pub fn record_payloads<Tz: TimeZone>(
     if payloads.iter().any(|p| matches!(p, Payload::SessionEnd(_))) {
         return Err(Refusal::EndThroughEndSession.into());
     }
-    let s = session_chart(chart, config, session)?;
+    let s = planning_chart(chart, config, session)?;
     let at = now.fixed_offset();
     Ok(chart.append(session, &new_entries(s.plan_payloads(payloads, at), at))?)
 }

@@ -12,14 +12,23 @@ use crate::domain::medications::Medication;
 use crate::domain::screening::{EligibilityDecision, ScreeningAnswer};
 use crate::domain::{EntryStatus, Patient, PatientId, Payload, Session, SessionId, SessionKind};
 use crate::store::{Chart, StoreError};
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
+use std::collections::HashMap;
 
-/// What the home screen shows, read from the chart.
+/// Sessions started within this many days show under "today and recent".
+pub const RECENT_DAYS: i64 = 7;
+
+/// What the home screen shows, read from the chart: only what it shows, so that opening it
+/// costs the same in a ten-year chart as in a new one (BENCHMARKS.md section 2).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HomeData {
     pub patients: Vec<Patient>,
-    /// All sessions, newest first.
+    /// The sessions of the last [`RECENT_DAYS`] (read with a few days' margin) and every
+    /// open session, newest first.
     pub sessions: Vec<Session>,
+    /// Patients' sessions, newest first, read as the screen needs them ([`patient_sessions`]):
+    /// the selected patient's, and the patient's of the selected recent session.
+    pub patient_sessions: HashMap<PatientId, Vec<Session>>,
     /// Integrations not yet done: overdue first, then due, then upcoming.
     pub integrations: Vec<IntegrationDue>,
     pub today: NaiveDate,
@@ -95,21 +104,50 @@ impl PatientData {
     }
 }
 
-/// Reads what the home screen shows.
+/// Reads what the home screen shows, one loader per part.
 pub fn home_data(
     chart: &Chart,
     config: &Config,
     now: DateTime<FixedOffset>,
 ) -> Result<HomeData, StoreError> {
-    let sessions = chart.sessions(None)?;
-    let integrations = crate::domain::integration::pending(&sessions, &config.integration, now);
     Ok(HomeData {
         patients: chart.patients()?,
-        sessions,
-        integrations,
+        sessions: recent_sessions(chart, now)?,
+        patient_sessions: HashMap::new(),
+        integrations: pending_integrations(chart, config, now)?,
         today: now.date_naive(),
         rems_due: super::rems::forms_due(chart, config)?,
     })
+}
+
+/// The sessions the "today and recent" list is drawn from: started within [`RECENT_DAYS`]
+/// of `now` (with three days' margin, so a session's own offset never leaves one out; the
+/// screen keeps those of the last [`RECENT_DAYS`] days), and every open session.
+pub fn recent_sessions(
+    chart: &Chart,
+    now: DateTime<FixedOffset>,
+) -> Result<Vec<Session>, StoreError> {
+    chart.sessions_since_or_open(now - Duration::days(RECENT_DAYS + 3))
+}
+
+/// The integrations still to do, by the rule of `integration::pending`, read from the dosing
+/// sessions no integration session names (the others are done whatever their dates).
+pub fn pending_integrations(
+    chart: &Chart,
+    config: &Config,
+    now: DateTime<FixedOffset>,
+) -> Result<Vec<IntegrationDue>, StoreError> {
+    let candidates = chart.dosing_sessions_without_integration()?;
+    Ok(crate::domain::integration::pending(
+        &candidates,
+        &config.integration,
+        now,
+    ))
+}
+
+/// One patient's sessions, newest first (by the `sessions_patient` index).
+pub fn patient_sessions(chart: &Chart, patient: PatientId) -> Result<Vec<Session>, StoreError> {
+    chart.sessions(Some(patient))
 }
 
 /// The session's number among the patient's sessions of its kind, counting from 1.

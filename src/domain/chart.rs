@@ -40,6 +40,12 @@ pub enum AmendRefusal {
     NotOneEntry { entries: usize },
 }
 
+/// The kinds of entry that planning a line reads from the session: the doses (the first
+/// clock-drug dose decides what is pre-dose; earlier devices decide the rest between
+/// devices). A rule of [`SessionChart::plan_line`] that reads another kind adds it here, so
+/// the write path ([`SessionChart::for_planning`]) reads it too.
+pub const PLANNING_KINDS: &[&str] = &["dose"];
+
 /// A session with its lines, under the clinic's rules.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionChart {
@@ -58,6 +64,23 @@ impl SessionChart {
             lines: chart_lines(entries),
             rules,
         }
+    }
+
+    /// The session with only what planning a line reads: its entries of
+    /// [`PLANNING_KINDS`] and the corrections among its entries (which decide which of them
+    /// stand). Such a chart plans a line ([`plan_line`](Self::plan_line),
+    /// [`plan_payloads`](Self::plan_payloads)) exactly as the whole session does, without
+    /// decoding the rest; it is for writing, not for showing the session.
+    pub fn for_planning(
+        session: Session,
+        entries: Vec<Entry>,
+        rules: SessionRules,
+    ) -> SessionChart {
+        let entries = entries
+            .into_iter()
+            .filter(|e| e.corrects.is_some() || PLANNING_KINDS.contains(&e.payload.kind()))
+            .collect();
+        SessionChart::new(session, entries, rules)
     }
 
     pub fn session(&self) -> &Session {

@@ -166,26 +166,28 @@ pub fn content_hash(
         kind.table(),
         kind.key()
     );
-    conn.query_row(&sql, [id], |row| {
-        let n = row.as_ref().column_count();
-        let mut values = Vec::with_capacity(n);
-        for i in 0..n {
-            values.push(match row.get_ref(i)? {
-                rusqlite::types::ValueRef::Null => serde_json::Value::Null,
-                rusqlite::types::ValueRef::Integer(v) => v.into(),
-                rusqlite::types::ValueRef::Real(v) => v.into(),
-                rusqlite::types::ValueRef::Text(t) => {
-                    String::from_utf8_lossy(t).into_owned().into()
-                }
-                rusqlite::types::ValueRef::Blob(b) => sha256_hex(b).into(),
-            });
-        }
-        // A JSON array keeps field boundaries unambiguous.
-        Ok(sha256_hex(
-            serde_json::Value::Array(values).to_string().as_bytes(),
-        ))
-    })
-    .optional()
+    // Cached: every write seals its row, so this runs once per entry.
+    conn.prepare_cached(&sql)?
+        .query_row([id], |row| {
+            let n = row.as_ref().column_count();
+            let mut values = Vec::with_capacity(n);
+            for i in 0..n {
+                values.push(match row.get_ref(i)? {
+                    rusqlite::types::ValueRef::Null => serde_json::Value::Null,
+                    rusqlite::types::ValueRef::Integer(v) => v.into(),
+                    rusqlite::types::ValueRef::Real(v) => v.into(),
+                    rusqlite::types::ValueRef::Text(t) => {
+                        String::from_utf8_lossy(t).into_owned().into()
+                    }
+                    rusqlite::types::ValueRef::Blob(b) => sha256_hex(b).into(),
+                });
+            }
+            // A JSON array keeps field boundaries unambiguous.
+            Ok(sha256_hex(
+                serde_json::Value::Array(values).to_string().as_bytes(),
+            ))
+        })
+        .optional()
 }
 
 /// The fields of one audit row that its hash covers.
@@ -249,25 +251,22 @@ impl ChainKey {
 /// The chain key, or `None` in a chart that has none (before schema v4, or when it was
 /// removed behind kapchart's back).
 pub fn chain_key(conn: &Connection) -> rusqlite::Result<Option<ChainKey>> {
-    let exists: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'chain_key')",
-        [],
-        |r| r.get(0),
-    )?;
+    let exists: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'chain_key')",
+        )?
+        .query_row([], |r| r.get(0))?;
     if !exists {
         return Ok(None);
     }
-    conn.query_row(
-        "SELECT secret, keyed_from FROM chain_key ORDER BY id LIMIT 1",
-        [],
-        |r| {
+    conn.prepare_cached("SELECT secret, keyed_from FROM chain_key ORDER BY id LIMIT 1")?
+        .query_row([], |r| {
             Ok(ChainKey {
                 secret: Zeroizing::new(r.get(0)?),
                 keyed_from: r.get(1)?,
             })
-        },
-    )
-    .optional()
+        })
+        .optional()
 }
 
 /// Creates the chain key (in the migration to schema v4) and records it as the first keyed
@@ -356,12 +355,11 @@ pub fn record(
     kind: ObjectKind,
     object_id: i64,
 ) -> rusqlite::Result<()> {
+    // Every statement here is cached: one audit row per write, so compiling them per row
+    // was a large part of a line's commit (BENCHMARKS.md section 1).
     let (last_seq, prev_hash): (i64, String) = tx
-        .query_row(
-            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
         .unwrap_or((0, GENESIS.to_string()));
     let content_hash =
@@ -377,10 +375,11 @@ pub fn record(
         content_hash: &content_hash,
         prev_hash: &prev_hash,
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO audit (seq, at, clinician_id, action, object_kind, object_id, content_hash, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
+    )?
+    .execute(params![
             fields.seq,
             at_ms,
             clinician_id,

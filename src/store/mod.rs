@@ -287,6 +287,17 @@ impl Chart {
             .map_err(wrap)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(wrap)?;
+        // Room for every statement the write path and the screens reuse (rusqlite keeps 16).
+        conn.set_prepared_statement_cache_capacity(64);
+        // A cached statement keeps its plan: without this SQLite re-prepares some statements
+        // whenever a bound value changes (about three per charted line, a third of a line's
+        // CPU; BENCHMARKS.md section 1). kapchart's SQL names its constants, so no plan
+        // depends on a bound value.
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )
+        .map_err(wrap)?;
         let mut chart = Chart {
             conn,
             path: path.to_path_buf(),

@@ -45,6 +45,13 @@ const SESSION_COLUMNS: &str = "s.id, s.patient_id, s.kind, s.started_at, s.start
           AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.corrects = e.id) \
         ORDER BY e.event_at DESC LIMIT 1)";
 
+/// The sessions with no end that stands: every session, less those with a session-end entry
+/// no entry corrects (the same end `SESSION_COLUMNS` reads). An anti-join over the
+/// `entries_session_end` index, not a per-session lookup.
+const OPEN_SESSION_IDS: &str = "SELECT id FROM sessions EXCEPT \
+     SELECT e.session_id FROM entries e WHERE e.kind = 'session-end' \
+       AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.corrects = e.id)";
+
 const ENTRY_COLUMNS: &str = "e.id, e.session_id, e.payload, e.event_at, e.event_offset, \
      e.recorded_at, e.recorded_offset, c.name, e.flags, e.corrects, e.correction, e.reason";
 
@@ -169,12 +176,8 @@ impl Chart {
     pub fn patient(&self, id: PatientId) -> Result<Patient> {
         let mut patient = self
             .conn
-            .query_row(
-                "SELECT id, name, dob, mrn, weight_kg FROM patients WHERE id = ?1",
-                [id],
-                patient_from_row,
-            )
-            .optional()
+            .prepare_cached("SELECT id, name, dob, mrn, weight_kg FROM patients WHERE id = ?1")
+            .and_then(|mut stmt| stmt.query_row([id], patient_from_row).optional())
             .map_err(|e| self.err(e))?
             .ok_or(StoreError::NotFound {
                 what: "patient",
@@ -182,13 +185,11 @@ impl Chart {
             })?;
         let latest: Option<Option<f64>> = self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT json_extract(details, '$.weight_kg') FROM patient_details
                  WHERE patient_id = ?1 ORDER BY id DESC LIMIT 1",
-                [id],
-                |r| r.get(0),
             )
-            .optional()
+            .and_then(|mut stmt| stmt.query_row([id], |r| r.get(0)).optional())
             .map_err(|e| self.err(e))?;
         if let Some(weight) = latest {
             patient.weight_kg = weight;
@@ -274,8 +275,8 @@ impl Chart {
             "SELECT {SESSION_COLUMNS} FROM sessions s JOIN clinicians c ON c.id = s.clinician_id WHERE s.id = ?1"
         );
         self.conn
-            .query_row(&sql, [id], session_from_row)
-            .optional()
+            .prepare_cached(&sql)
+            .and_then(|mut stmt| stmt.query_row([id], session_from_row).optional())
             .map_err(|e| self.err(e))?
             .ok_or(StoreError::NotFound {
                 what: "session",
@@ -304,11 +305,95 @@ impl Chart {
         Ok(rows)
     }
 
+    /// Refused with `NotFound` unless the session exists (an index lookup, without reading
+    /// the session's end).
+    fn require_session(&self, id: SessionId) -> Result<()> {
+        let exists: bool = self
+            .conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?1)")
+            .and_then(|mut stmt| stmt.query_row([id], |r| r.get(0)))
+            .map_err(|e| self.err(e))?;
+        if exists {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound {
+                what: "session",
+                id,
+            })
+        }
+    }
+
+    /// The sessions started at or after `since`, and every session still open whenever it
+    /// started, newest first: what the home screen's "today and recent" list is drawn from,
+    /// read by the `sessions_started` index and the session-end index.
+    pub fn sessions_since_or_open(&self, since: DateTime<FixedOffset>) -> Result<Vec<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s JOIN clinicians c ON c.id = s.clinician_id
+             WHERE s.started_at >= ?1
+             UNION
+             SELECT {SESSION_COLUMNS} FROM sessions s JOIN clinicians c ON c.id = s.clinician_id
+             WHERE s.id IN ({OPEN_SESSION_IDS})
+             ORDER BY 4 DESC, 1 DESC"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([since.timestamp_millis()], session_from_row)
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    /// Dosing sessions no integration session names, newest first (by the `sessions_dosing`
+    /// index): the only ones whose integration can still be to do.
+    pub fn dosing_sessions_without_integration(&self) -> Result<Vec<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s JOIN clinicians c ON c.id = s.clinician_id
+             WHERE s.kind = 'dosing'
+               AND NOT EXISTS (SELECT 1 FROM sessions i WHERE i.dosing_session_id = s.id)
+             ORDER BY s.started_at DESC, s.id DESC"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], session_from_row)
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
     /// Every entry of a session, history included, in event-time order.
     pub fn entries(&self, session: SessionId) -> Result<Vec<Entry>> {
         let sql = format!(
             "SELECT {ENTRY_COLUMNS} FROM entries e JOIN clinicians c ON c.id = e.author_id
              WHERE e.session_id = ?1 ORDER BY e.event_at, e.id"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([session], entry_from_row)
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    /// The entries of a session of the given kinds, with every correction among its entries
+    /// (amendments and strikes, whatever their kind), in event-time order: what
+    /// `SessionChart::for_planning` needs to plan a line, without decoding the rest.
+    pub fn entries_of_kinds(&self, session: SessionId, kinds: &[&str]) -> Result<Vec<Entry>> {
+        let mut listed = String::new();
+        for kind in kinds {
+            if kind.is_empty() || !kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') {
+                return Err(StoreError::Invalid(format!(
+                    "'{kind}' is not an entry kind"
+                )));
+            }
+            if !listed.is_empty() {
+                listed.push_str(", ");
+            }
+            listed.push_str(&format!("'{kind}'"));
+        }
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries e JOIN clinicians c ON c.id = e.author_id
+             WHERE e.session_id = ?1 AND (e.corrects IS NOT NULL OR e.kind IN ({listed}))
+             ORDER BY e.event_at, e.id"
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
@@ -338,8 +423,8 @@ impl Chart {
             "SELECT {ENTRY_COLUMNS} FROM entries e JOIN clinicians c ON c.id = e.author_id WHERE e.id = ?1"
         );
         self.conn
-            .query_row(&sql, [id], entry_from_row)
-            .optional()
+            .prepare_cached(&sql)
+            .and_then(|mut stmt| stmt.query_row([id], entry_from_row).optional())
             .map_err(|e| self.err(e))?
             .ok_or(StoreError::NotFound { what: "entry", id })
     }
@@ -356,7 +441,7 @@ impl Chart {
             text::check_all_strings(text::ENTRY_TEXT, &payload)
                 .map_err(|err| StoreError::Invalid(err.to_string()))?;
         }
-        self.session(session)?;
+        self.require_session(session)?;
         let author = self.clinician.id;
         self.write(|tx| {
             let mut ids = Vec::with_capacity(entries.len());
@@ -374,11 +459,12 @@ impl Chart {
                     Some((id, how, reason)) => (Some(*id), Some(how.as_str()), Some(reason.trim())),
                     None => (None, None, None),
                 };
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO entries (session_id, kind, payload, event_at, event_offset, recorded_at,
                         recorded_offset, author_id, flags, corrects, correction, reason)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                    params![
+                )?
+                .execute(params![
                         session,
                         e.payload.kind(),
                         payload,

@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[&str] = &[
     V5_TEAM,
     V6_ED25519_SIGNATURES,
     REMS_QUEUE_INDEXES,
+    V_SPEED_INDEXES,
 ];
 
 /// The version that keys the audit chain: after its SQL, the store creates the chain key and
@@ -313,4 +314,12 @@ const REMS_QUEUE_INDEXES: &str = r#"
 CREATE INDEX entries_dose_drug ON entries(json_extract(payload, '$.drug'), session_id)
     WHERE kind = 'dose';
 CREATE INDEX entries_rems_submitted ON entries(session_id) WHERE kind = 'rems-submitted';
+"#;
+
+/// The home screen's reads by index: which integration sessions name a dosing session, so
+/// the integrations still to do are found without reading every session of a ten-year chart
+/// (BENCHMARKS.md section 2).
+const V_SPEED_INDEXES: &str = r#"
+CREATE INDEX sessions_dosing ON sessions(dosing_session_id)
+    WHERE dosing_session_id IS NOT NULL;
 "#;

@@ -11,7 +11,7 @@ use super::patient::PatientData;
 use crate::app::access::{Access, Audited};
 use crate::config::Config;
 use crate::domain::course::NoteId;
-use crate::domain::{EntryId, PatientId, Payload, SessionId, SessionKind};
+use crate::domain::{EntryId, PatientId, Payload, Session, SessionId, SessionKind};
 use chrono::{DateTime, FixedOffset};
 use std::sync::Arc;
 
@@ -38,6 +38,8 @@ pub enum Action {
     /// A draft save finished.
     DraftSaved(Result<(), String>),
     PatientOpened(Result<Box<PatientData>, String>),
+    /// A patient's sessions were read for the home screen.
+    PatientSessions(PatientId, Result<Vec<Session>, String>),
     /// The terminal's size (columns, rows), at start and on every resize.
     Resize(u16, u16),
     /// The audit row for a screen just opened was written, or why not.
@@ -58,6 +60,8 @@ pub enum Action {
 pub enum Effect {
     Unlock(String),
     LoadHome,
+    /// Read a patient's sessions for the home screen.
+    LoadPatientSessions(PatientId),
     OpenSession(SessionId),
     StartSession {
         patient: PatientId,
@@ -290,7 +294,22 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             None
         }
         Action::Unlocked(Ok(data)) | Action::HomeLoaded(Ok(data)) => {
-            app.screen = Screen::Home(Box::new(Home::new(data)));
+            let home = Home::new(data);
+            let needed = home.sessions_needed().map(Effect::LoadPatientSessions);
+            app.screen = Screen::Home(Box::new(home));
+            needed
+        }
+        Action::PatientSessions(patient, Ok(sessions)) => match &mut app.screen {
+            Screen::Home(h) => {
+                h.sessions_read(patient, sessions);
+                h.sessions_needed().map(Effect::LoadPatientSessions)
+            }
+            _ => None,
+        },
+        Action::PatientSessions(_, Err(e)) => {
+            if let Screen::Home(h) = &mut app.screen {
+                h.error = Some(e);
+            }
             None
         }
         Action::HomeLoaded(Err(e)) | Action::Opened(Err(e)) => {
@@ -423,7 +442,9 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
             }
             _ => None,
         },
-        Screen::Home(h) => h.on_key(command, &key),
+        Screen::Home(h) => h
+            .on_key(command, &key)
+            .or_else(|| h.sessions_needed().map(Effect::LoadPatientSessions)),
         Screen::Live(l) => l.on_key(command, &key, now, &config),
         Screen::Note(n) => n.on_key(command, &key, now),
         Screen::Patient(_) => match command {

@@ -42,8 +42,7 @@ pub struct Home {
     pub error: Option<String>,
 }
 
-/// Sessions started within this many days show under "today and recent".
-const RECENT_DAYS: i64 = 7;
+use crate::app::views::RECENT_DAYS;
 
 impl Home {
     pub fn new(data: HomeData) -> Home {
@@ -94,12 +93,36 @@ impl Home {
     }
 
     pub fn patient_sessions(&self) -> Vec<&Session> {
-        let id = self.selected_patient().map(|p| p.id);
+        match self.selected_patient() {
+            Some(p) => self.sessions_of(p.id).iter().collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// A patient's sessions, newest first, once read (empty until then).
+    pub fn sessions_of(&self, patient: PatientId) -> &[Session] {
         self.data
-            .sessions
-            .iter()
-            .filter(|s| Some(s.patient_id) == id)
-            .collect()
+            .patient_sessions
+            .get(&patient)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// A patient whose sessions the screen needs and has not read yet: the selected
+    /// patient's (the sessions panel), then the selected recent session's patient's (`n`
+    /// offers their latest dosing session).
+    pub fn sessions_needed(&self) -> Option<PatientId> {
+        let selected = self.selected_patient().map(|p| p.id);
+        let recent = self.recent().get(self.recent).map(|s| s.patient_id);
+        [selected, recent]
+            .into_iter()
+            .flatten()
+            .find(|p| !self.data.patient_sessions.contains_key(p))
+    }
+
+    /// A patient's sessions as read from the chart.
+    pub fn sessions_read(&mut self, patient: PatientId, sessions: Vec<Session>) {
+        self.data.patient_sessions.insert(patient, sessions);
     }
 
     /// Sessions started today or in the last week, newest first, and every open session.
@@ -231,10 +254,9 @@ impl Home {
             return;
         };
         let dosing = self
-            .data
-            .sessions
+            .sessions_of(patient)
             .iter()
-            .find(|s| s.patient_id == patient && s.kind == SessionKind::Dosing)
+            .find(|s| s.kind == SessionKind::Dosing)
             .cloned();
         // Left empty, the new dosing session carries the patient's latest intention from the
         // record (set in preparation, or the previous dosing session's): the application
@@ -327,13 +349,22 @@ mod tests {
             intention: intention.map(str::to_string),
             dosing_session_id: None,
         };
+        let sessions = vec![
+            s(3, 2, SessionKind::Dosing, 25, Some("Feel safe")),
+            s(2, 1, SessionKind::Intake, 10, None),
+            s(1, 2, SessionKind::Intake, 1, None),
+        ];
+        let mut patient_sessions = std::collections::HashMap::new();
+        for session in &sessions {
+            patient_sessions
+                .entry(session.patient_id)
+                .or_insert_with(Vec::new)
+                .push(session.clone());
+        }
         HomeData {
             patients: vec![p(1, "Ada Byron"), p(2, "Bo Chen")],
-            sessions: vec![
-                s(3, 2, SessionKind::Dosing, 25, Some("Feel safe")),
-                s(2, 1, SessionKind::Intake, 10, None),
-                s(1, 2, SessionKind::Intake, 1, None),
-            ],
+            sessions,
+            patient_sessions,
             integrations: Vec::new(),
             today: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
             rems_due: None,

@@ -258,6 +258,13 @@ impl Runtime {
                 }
             }
             Effect::LoadHome => Action::HomeLoaded(self.home()),
+            Effect::LoadPatientSessions(patient) => Action::PatientSessions(
+                patient,
+                self.chart
+                    .as_ref()
+                    .ok_or_else(|| "the chart is locked".to_string())
+                    .and_then(|c| views::patient_sessions(c, patient).map_err(|e| e.to_string())),
+            ),
             Effect::OpenSession(id) => Action::Opened(self.live(id)),
             Effect::StartSession {
                 patient,

@@ -333,11 +333,22 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
     items.sort_by_key(|(at, item)| (*at, matches!(item, Item::Entry(..))));
     let authors = super::authors::labels(live.lines().iter().map(|l| l.entry.author.as_str()));
 
-    let mut selected_row = None;
-    let rows: Vec<Row<'_>> = items
+    let focused = live.focus == Focus::Timeline && live.panel.is_none();
+    // Keep the newest rows in view while charting; follow the selection in the timeline.
+    let target = if focused {
+        items
+            .iter()
+            .position(|(_, item)| matches!(item, Item::Entry(i, _) if *i == live.selected))
+    } else {
+        items.len().checked_sub(1)
+    };
+    // Only the rows that fit are built, where the table would scroll to show the target row
+    // (one line each, inside the panel's borders): a frame costs the same at 40 entries as
+    // at 500 (BENCHMARKS.md section 4).
+    let (start, shown) = timeline_window(items.len(), target, area.height, windowed());
+    let rows: Vec<Row<'_>> = items[start..start + shown]
         .iter()
-        .enumerate()
-        .map(|(row_index, (at, item))| match item {
+        .map(|(at, item)| match item {
             Item::Missed(c) => {
                 let what = if c.status == CheckStatus::Missed {
                     "MISSED"
@@ -357,10 +368,7 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
                 }
                 Row::new(cells).style(theme.overdue())
             }
-            Item::Entry(i, l) => {
-                if *i == live.selected {
-                    selected_row = Some(row_index);
-                }
+            Item::Entry(_, l) => {
                 let e = &l.entry;
                 let mut content = e.payload.to_string();
                 if let (Some(target), Some(reason)) = (e.corrects, &e.reason) {
@@ -424,14 +432,8 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
     if wide {
         widths.insert(0, Constraint::Length(5));
     }
-    let focused = live.focus == Focus::Timeline && live.panel.is_none();
     let mut state = TableState::default();
-    // Keep the newest rows in view while charting; follow the selection in the timeline.
-    state.select(if focused {
-        selected_row
-    } else {
-        rows.len().checked_sub(1)
-    });
+    state.select(target.map(|t| t - start));
     let table = Table::new(rows, widths)
         .column_spacing(1)
         .block(panel_block(
@@ -445,6 +447,41 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
             Style::new()
         });
     frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// Whether the timeline builds only the rows that fit; the tests also draw it whole, to hold
+/// the window to the whole table's picture.
+fn windowed() -> bool {
+    #[cfg(test)]
+    {
+        !WHOLE_TIMELINE.with(std::cell::Cell::get)
+    }
+    #[cfg(not(test))]
+    {
+        true
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    static WHOLE_TIMELINE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The rows of a timeline of `len` rows to build, as (first, count), so that `target` is
+/// shown where a table scrolled from its top would show it: the panel holds `height - 2`
+/// one-line rows. Not windowed: every row.
+fn timeline_window(
+    len: usize,
+    target: Option<usize>,
+    height: u16,
+    windowed: bool,
+) -> (usize, usize) {
+    if !windowed {
+        return (0, len);
+    }
+    let fits = usize::from(height.saturating_sub(2)).max(1);
+    let start = target.map_or(0, |t| (t + 1).saturating_sub(fits));
+    (start, fits.min(len - start))
 }
 
 /// One row of the flowsheet: a vitals reading, with the MOAA/S, CADSS-6 total and
@@ -849,3 +886,7 @@ fn draw_entry_bar(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
     };
     frame.render_widget(line, preview);
 }
+
+#[cfg(test)]
+#[path = "live_window_tests.rs"]
+mod window_tests;
