@@ -10,6 +10,7 @@ mod export;
 mod rekey;
 mod safe_output;
 mod verify;
+mod witness;
 
 use crate::app::charting::{self, ChartingError, Refusal};
 use crate::config::Config;
@@ -85,6 +86,12 @@ enum Command {
         /// What was decided, e.g. "rechecked after 5 min rest; proceeding"
         #[arg(long)]
         note: String,
+    },
+    /// Witness a dose another clinician charted: run by the witness (signed in with
+    /// KAPCHART_CLINICIAN and KAPCHART_PASSPHRASE, or asked); prints the witness entry's id
+    Witness {
+        /// The dose's entry id
+        entry: i64,
     },
     /// Chart one quick-entry line, or one line per stdin line with `-`
     #[command(after_help = GRAMMAR_HELP)]
@@ -472,6 +479,7 @@ pub fn run(cli: Cli) -> Outcome {
         Some(Command::Note(cmd)) => course::note_command(&ctx, cmd, out),
         Some(Command::Integrations { json }) => course::integrations(&ctx, json, out),
         Some(Command::Ack { entry, note }) => course::acknowledge(&ctx, entry, &note, out),
+        Some(Command::Witness { entry }) => witness::witness(&ctx, entry, out),
         Some(Command::Paths { json }) => {
             let p = &ctx.paths;
             if json {
@@ -983,6 +991,11 @@ fn log(ctx: &Ctx, session: i64, line: &str, out: &mut impl Write) -> Outcome {
 pub(crate) fn say_safety(charted: &charting::Charted) {
     if let Some(f) = &charted.safety {
         eprintln!("kapchart: SAFETY: {f}");
+    }
+    if let Some(dose) = charted.witness {
+        eprintln!(
+            "kapchart: dose {dose} waits for its witness: they run `kapchart witness {dose}` signed in as themselves"
+        );
     }
 }
 

@@ -44,6 +44,11 @@ pub enum Payload {
     /// The clinician ended the session; `reason` explains an end that went against a
     /// discharge reminder (before the minimum observation, no ride, low Aldrete).
     SessionEnd(SessionEnd),
+    /// A second clinician saw a dose given and records it: authored by the witness, pointing
+    /// at the dose. Ketamine is Schedule III in the US (21 CFR 1308.13); each dose given and
+    /// its waste are recorded, commonly witnessed by a second licensed person (21 CFR 1304.22;
+    /// clinical.md section 3).
+    Witness(Witness),
 }
 
 impl Payload {
@@ -69,6 +74,7 @@ impl Payload {
             Payload::Setting(_) => "setting",
             Payload::Consent(_) => "consent",
             Payload::SessionEnd(_) => "session-end",
+            Payload::Witness(_) => "witness",
         }
     }
 }
@@ -274,6 +280,12 @@ pub struct SessionEnd {
     pub reason: Option<String>,
 }
 
+/// The dose a witness saw given: the entry id of the dose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Witness {
+    pub entry: i64,
+}
+
 /// Formats a number with at most `decimals` decimals and no trailing zeros.
 pub fn trim_number(value: f64, decimals: usize) -> String {
     let s = format!("{value:.decimals$}");
@@ -410,6 +422,7 @@ impl fmt::Display for Payload {
             Payload::SessionEnd(SessionEnd { reason: Some(r) }) => {
                 write!(f, "Session ended (reason: {r})")
             }
+            Payload::Witness(w) => write!(f, "Witnessed dose #{}", w.entry),
         }
     }
 }

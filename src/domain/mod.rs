@@ -19,6 +19,7 @@ pub mod screening;
 pub mod team;
 pub mod text;
 pub mod thresholds;
+pub mod witness;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};

@@ -16,6 +16,7 @@ mod restore;
 pub mod schema;
 mod signin;
 mod team;
+mod witness;
 
 pub use error::StoreError;
 pub use existing::{Existing, Second};

@@ -302,6 +302,7 @@ fn kind_label(p: &Payload) -> &'static str {
         Payload::Intention(_) => "intent",
         Payload::Setting(_) => "setting",
         Payload::Consent(_) => "consent",
+        Payload::Witness(_) => "witness",
     }
 }
 
