@@ -107,6 +107,10 @@ pub enum Command {
     Addendum,
     Patient,
     Questionnaire,
+    /// Another clinician signs in without leaving the screen.
+    HandOver,
+    /// A second clinician witnesses the selected dose.
+    Witness,
 }
 
 impl Command {
@@ -150,6 +154,8 @@ impl Command {
             Command::Addendum => "addendum",
             Command::Patient => "patient and course",
             Command::Questionnaire => "questionnaire",
+            Command::HandOver => "hand over",
+            Command::Witness => "witness dose",
         }
     }
 
@@ -179,6 +185,8 @@ impl Command {
                 | Command::Addendum
                 | Command::Patient
                 | Command::Questionnaire
+                | Command::HandOver
+                | Command::Witness
         )
     }
 }

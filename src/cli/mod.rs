@@ -622,17 +622,19 @@ pub(crate) fn open_tui(ctx: &Ctx, path: PathBuf, chart: Option<Chart>, start: St
     }
     let chart = match chart {
         Some(c) => Some(c),
+        // KAPCHART_CLINICIAN and KAPCHART_PASSPHRASE (or the passphrase of a team of one)
+        // open it at once; otherwise the chart screen asks who and their passphrase.
         None => match std::env::var("KAPCHART_PASSPHRASE")
             .ok()
             .filter(|p| !p.is_empty())
         {
-            Some(p) => Some(Chart::open_as(
+            Some(p) if !tui_asks_who(&path) => Some(Chart::open_as(
                 &path,
                 &who(&path)?,
                 &p,
                 ctx.config.chart.busy_timeout_ms,
             )?),
-            None => None,
+            _ => None,
         },
     };
     if let (Some(c), Start::Session(id)) = (&chart, start) {
@@ -651,6 +653,13 @@ pub(crate) fn open_tui(ctx: &Ctx, path: PathBuf, chart: Option<Chart>, start: St
         eprintln!("kapchart: this was typed but not charted:\n{text}");
     }
     Ok(())
+}
+
+/// Whether the chart screen must ask who signs in: no KAPCHART_CLINICIAN, and a team of
+/// several.
+fn tui_asks_who(chart: &std::path::Path) -> bool {
+    let named = std::env::var("KAPCHART_CLINICIAN").is_ok_and(|w| !w.trim().is_empty());
+    !named && crate::store::team(chart).is_ok_and(|t| t.len() > 1)
 }
 
 /// Who is signing in: `KAPCHART_CLINICIAN` (an id or a name, any case), or asked at the

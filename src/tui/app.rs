@@ -7,6 +7,8 @@ use super::keymap::{Command, Context, Key, Keymap};
 use super::live::{Live, LiveData, Written};
 use super::note::{NoteData, NoteEditor, NotePanel};
 use super::patient::PatientData;
+use super::sign_in::{Attempt, Guard, Purpose, Refused, SignIn};
+use super::witness::WitnessPanel;
 use crate::config::Config;
 use crate::domain::course::NoteId;
 use crate::domain::{EntryId, PatientId, Payload, SessionId, SessionKind};
@@ -38,6 +40,13 @@ pub enum Action {
     PatientOpened(Result<Box<PatientData>, String>),
     /// The terminal's size (columns, rows), at start and on every resize.
     Resize(u16, u16),
+    /// The team's sign-in list, for the sign-in that is open.
+    TeamRead(Result<Vec<crate::domain::team::TeamMember>, String>),
+    /// A sign-in was checked: who signed in, or why not.
+    Authenticated {
+        purpose: Purpose,
+        result: Result<super::handover::Authenticated, Refused>,
+    },
 }
 
 /// What the runtime must do for the state: write, read, or act on the terminal.
@@ -102,6 +111,15 @@ pub enum Effect {
     /// The patient and course screen.
     OpenPatient(crate::domain::PatientId),
     Suspend,
+    /// Read the team's sign-in list (`store::team`).
+    ReadTeam,
+    /// Check a clinician's passphrase: to open the chart, to hand over, or to witness.
+    Authenticate {
+        purpose: Purpose,
+        attempt: Attempt,
+    },
+    /// The chart was opened at the sign-in: go to the screen kapchart was started on.
+    FirstScreen,
 }
 
 #[derive(Debug, Clone)]
@@ -111,6 +129,8 @@ pub enum Screen {
         passphrase: String,
         error: Option<String>,
     },
+    /// Who signs in, and their passphrase, before the chart is open.
+    SignIn(Box<SignIn>),
     Home(Box<Home>),
     Live(Box<Live>),
     Note(Box<NoteEditor>),
@@ -132,6 +152,14 @@ pub struct App {
     pub quit: bool,
     /// Typed text that was not charted when the app quit, shown after the terminal is back.
     pub unsent: Option<String>,
+    /// The clinician every write is authored by; the status line names them.
+    pub signed_in: Option<crate::domain::Clinician>,
+    /// Wrong clinician/passphrase pairs at this terminal: each waits longer.
+    pub sign_in_guard: Guard,
+    /// Handing over: the sign-in over the screen, which keeps its state beneath.
+    pub hand_over: Option<SignIn>,
+    /// A second clinician signing in to witness a dose.
+    pub witness: Option<WitnessPanel>,
 }
 
 impl App {
@@ -153,13 +181,20 @@ impl App {
             size: (80, 24),
             quit: false,
             unsent: None,
+            signed_in: None,
+            sign_in_guard: Guard::default(),
+            hand_over: None,
+            witness: None,
         }
     }
 
     /// The keyboard context right now.
     pub fn context(&self) -> Context {
+        if super::handover::is_open(self) {
+            return Context::Panel;
+        }
         match &self.screen {
-            Screen::Locked { .. } => Context::Panel,
+            Screen::Locked { .. } | Screen::SignIn(_) => Context::Panel,
             Screen::Home(h) => h.context(),
             Screen::Live(l) => l.context(),
             Screen::Note(n) => match n.panel {
@@ -186,6 +221,9 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
     match action {
         Action::Tick(now) => {
             app.now = now;
+            if let Some(effect) = super::handover::tick(app) {
+                return Some(effect);
+            }
             match &mut app.screen {
                 Screen::Live(l) => {
                     l.refresh_preview(now, &app.config);
@@ -213,6 +251,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
                 Screen::Note(n) => n.error = Some(e),
                 Screen::Patient(_) => {}
                 Screen::Locked { error, .. } => *error = Some(e),
+                Screen::SignIn(s) => s.error = Some(e),
             }
             None
         }
@@ -249,6 +288,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
                 Screen::Note(n) => n.error = Some(e),
                 Screen::Patient(_) => {}
                 Screen::Locked { error, .. } => *error = Some(e),
+                Screen::SignIn(s) => s.error = Some(e),
             }
             None
         }
@@ -257,10 +297,19 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             None
         }
         Action::Written(result) => {
+            let witness = result.as_ref().ok().and_then(|w| w.witness);
             if let Screen::Live(l) = &mut app.screen {
                 l.written(result, app.now, &app.config);
             }
+            // A dose line that asked for a witness: charted, now the witness signs in.
+            super::handover::after_write(app, witness)
+        }
+        Action::TeamRead(team) => {
+            super::handover::team_read(app, team);
             None
+        }
+        Action::Authenticated { purpose, result } => {
+            super::handover::authenticated(app, purpose, result)
         }
         Action::Refreshed(Ok(Some(data))) => {
             if let Screen::Live(l) = &mut app.screen
@@ -296,6 +345,16 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
     }
     let ctx = app.context();
     let command = app.keymap.command(ctx, &key);
+    let global_quit = key_is_global_quit(app, &key);
+    if super::handover::is_open(app) && !global_quit && command != Some(Command::Help) {
+        return super::handover::on_key(app, &key);
+    }
+    if command == Some(Command::HandOver) {
+        return super::handover::open_hand_over(app);
+    }
+    if command == Some(Command::Witness) && ctx == Context::Timeline {
+        return super::handover::witness_selected(app);
+    }
     match command {
         Some(Command::Quit) if ctx == Context::Home || key_is_global_quit(app, &key) => {
             return quit(app);
@@ -330,6 +389,7 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
             }
             _ => None,
         },
+        Screen::SignIn(_) => None,
         Screen::Home(h) => h.on_key(command, &key),
         Screen::Live(l) => l.on_key(command, &key, now, &config),
         Screen::Note(n) => n.on_key(command, &key, now),

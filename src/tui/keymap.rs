@@ -165,6 +165,8 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::Global, "ctrl-c", Command::Quit),
     (Context::Global, "f1", Command::Help),
     (Context::Global, "ctrl-z", Command::Suspend),
+    // F3: a key no terminal sends for text editing (Ctrl-H arrives as Backspace).
+    (Context::Global, "f3", Command::HandOver),
     (Context::Home, "q", Command::Quit),
     (Context::Home, "?", Command::Help),
     (Context::Home, "up", Command::Up),
@@ -206,6 +208,7 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::Timeline, "?", Command::Help),
     (Context::Timeline, "n", Command::Note),
     (Context::Timeline, "m", Command::Questionnaire),
+    (Context::Timeline, "w", Command::Witness),
     (Context::Timeline, "q", Command::Home),
     (Context::Timeline, "esc", Command::Home),
     (Context::Panel, "tab", Command::NextField),

@@ -374,6 +374,9 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
                         format!("{content} ({verb} #{target}: {reason})")
                     };
                 }
+                if let Some(w) = crate::domain::witness::witness_of(live.lines(), e.id) {
+                    content.push_str(&format!(" · witnessed by {}", w.entry.author));
+                }
                 let (style, status) = match l.status {
                     EntryStatus::Current => (Style::new(), String::new()),
                     EntryStatus::Amended { by } => (theme.struck(), format!("amended → #{by} ")),
