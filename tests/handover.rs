@@ -353,3 +353,71 @@ fn a_team_of_one_is_asked_its_passphrase_only_and_a_list_jumps_as_names_are_type
     press(&mut s, 'o');
     assert_eq!(s.chosen().unwrap().name, "Nora Lee");
 }
+
+fn render(app: &App, width: u16, height: u16) -> String {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|frame| kapchart::tui::view::draw(app, frame))
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..height {
+        let mut line = String::new();
+        for x in 0..width {
+            line.push_str(buffer[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn the_hand_over_panel_80x24_keeps_the_bar_beneath_and_names_who_is_signed_in() {
+    let (f, mut app, _) = team_session();
+    type_text(&mut app, "bp 132/84");
+    key(&mut app, "f3");
+    update(&mut app, Action::TeamRead(team(&f)));
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("signed in: Dr. Mara Quinn"), "{screen}");
+    insta::assert_snapshot!("hand_over_80x24", screen);
+    key(&mut app, "enter");
+    type_text(&mut app, "secret");
+    let screen = render(&app, 80, 24);
+    assert!(!screen.contains("secret"), "masked: {screen}");
+    insta::assert_snapshot!("hand_over_passphrase_80x24", screen);
+}
+
+#[test]
+fn the_witness_panel_80x24_names_the_dose_and_who_charted_it() {
+    let (f, mut app, _) = team_session();
+    key(&mut app, "esc");
+    let dose_row = live(&app)
+        .lines()
+        .iter()
+        .position(|l| matches!(l.entry.payload, Payload::Dose(_)))
+        .unwrap();
+    while live(&app).selected > dose_row {
+        key(&mut app, "up");
+    }
+    key(&mut app, "w");
+    update(&mut app, Action::TeamRead(team(&f)));
+    insta::assert_snapshot!("witness_panel_80x24", render(&app, 80, 24));
+}
+
+#[test]
+fn the_sign_in_screen_80x24_lists_the_team() {
+    let (f, _, _) = team_session();
+    let mut s = SignIn::new(Purpose::Open, None);
+    s.team_read(team(&f));
+    let mut app = App::new(
+        Screen::SignIn(Box::new(s)),
+        at(45),
+        Keymap::default(),
+        Arc::new(f.config.clone()),
+    );
+    type_text(&mut app, "n");
+    insta::assert_snapshot!("sign_in_80x24", render(&app, 80, 24));
+}

@@ -165,8 +165,6 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::Global, "ctrl-c", Command::Quit),
     (Context::Global, "f1", Command::Help),
     (Context::Global, "ctrl-z", Command::Suspend),
-    // F3: a key no terminal sends for text editing (Ctrl-H arrives as Backspace).
-    (Context::Global, "f3", Command::HandOver),
     (Context::Home, "q", Command::Quit),
     (Context::Home, "?", Command::Help),
     (Context::Home, "up", Command::Up),
@@ -179,6 +177,8 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::Home, "tab", Command::NextField),
     (Context::Home, "i", Command::Note),
     (Context::Home, "p", Command::Patient),
+    // F3: a key no terminal sends for text editing (Ctrl-H arrives as Backspace).
+    (Context::Home, "f3", Command::HandOver),
     (Context::EntryBar, "enter", Command::Commit),
     (Context::EntryBar, "esc", Command::Leave),
     (Context::EntryBar, "up", Command::RecallOlder),
@@ -195,6 +195,7 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::EntryBar, "ctrl-n", Command::Note),
     (Context::EntryBar, "f2", Command::Questionnaire),
     (Context::EntryBar, "ctrl-a", Command::Acknowledge),
+    (Context::EntryBar, "f3", Command::HandOver),
     (Context::Timeline, "up", Command::Up),
     (Context::Timeline, "k", Command::Up),
     (Context::Timeline, "down", Command::Down),
@@ -209,6 +210,7 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::Timeline, "n", Command::Note),
     (Context::Timeline, "m", Command::Questionnaire),
     (Context::Timeline, "w", Command::Witness),
+    (Context::Timeline, "f3", Command::HandOver),
     (Context::Timeline, "q", Command::Home),
     (Context::Timeline, "esc", Command::Home),
     (Context::Panel, "tab", Command::NextField),

@@ -238,8 +238,8 @@ impl SignIn {
                         None => return Outcome::Nothing,
                     }
                 } else {
-                    // A team of one: the chart's only clinician.
-                    self.chosen().map(|m| m.id.to_string()).unwrap_or_default()
+                    // A team of one: nobody named, so only the passphrase can be wrong.
+                    String::new()
                 };
                 let attempt = Attempt {
                     who,

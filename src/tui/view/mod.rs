@@ -65,7 +65,7 @@ pub fn draw(app: &App, frame: &mut Frame<'_>) {
     }
     if let Some(w) = &app.witness {
         let intro = vec![
-            Line::from(format!("Dose: {} (charted by {})", w.summary, w.author)),
+            Line::from(format!("{}, charted by {}", w.summary, w.author)),
             Line::from("A second clinician signs in to witness it. Esc: not now."),
         ];
         let title = format!(" Witness dose #{} ", w.dose);
