@@ -184,3 +184,70 @@ fn witness_only_follows_a_dose_on_its_line() {
         }
     }
 }
+
+/// Two clinicians chart in one dosing session at one terminal: the first signs in at the
+/// chart screen (after a wrong clinician/passphrase pair, refused with the chart file
+/// unchanged), charts a dose that asks for a witness, the nurse witnesses it, then the
+/// therapist takes over with F3 and charts what was already typed in the bar.
+#[test]
+fn two_clinicians_chart_one_session_with_a_hand_over_and_a_witness_at_the_chart_screen() {
+    use common::pty::{Key, Tty};
+    use std::time::Duration;
+    const TIMEOUT: Duration = Duration::from_secs(30);
+    let (home, session) = team_home();
+    let before = file_bytes(&home.chart());
+    let mut cmd = home.cmd(&["chart", "--session", &session]);
+    cmd.env_remove("KAPCHART_PASSPHRASE");
+    let mut tty = Tty::spawn(&cmd, 80, 24);
+    tty.wait_for("Who is signing in?", TIMEOUT);
+    // The nurse with the therapist's passphrase: refused, not saying which was wrong.
+    tty.send("nia");
+    tty.key(Key::Enter);
+    tty.send(THERAPIST_PASS);
+    tty.key(Key::Enter);
+    tty.wait_for("wrong try 1", TIMEOUT);
+    assert_eq!(file_bytes(&home.chart()), before, "the chart file changed");
+    // Back to the list: Dr. Test signs in.
+    tty.key(Key::Up);
+    tty.send("dr");
+    tty.key(Key::Enter);
+    tty.send(PASSPHRASE);
+    tty.key(Key::Enter);
+    tty.wait_for("signed in: Dr. Test", TIMEOUT);
+    tty.send("dose ketamine 35mg IM witness");
+    tty.key(Key::Enter);
+    tty.wait_for("Witness dose #", TIMEOUT);
+    let screen = tty.screen();
+    assert!(screen.contains("▸ Nia Nurse"), "{screen}");
+    tty.key(Key::Enter);
+    tty.send(NURSE_PASS);
+    tty.key(Key::Enter);
+    tty.wait_for("witnessed by Nia Nurse", TIMEOUT);
+    assert!(tty.screen().contains("signed in: Dr. Test"));
+    // A line typed, then the therapist takes over: the line stays and is charted as theirs.
+    tty.send("bp 118/76 hr 70");
+    tty.key(Key::F(3));
+    tty.wait_for("Hand over", TIMEOUT);
+    tty.send("theo");
+    tty.key(Key::Enter);
+    tty.send(THERAPIST_PASS);
+    tty.key(Key::Enter);
+    tty.wait_for("signed in: Theo Therapist", TIMEOUT);
+    assert!(tty.screen().contains("bp 118/76 hr 70"), "{}", tty.screen());
+    tty.key(Key::Enter);
+    tty.wait_for("charted 1 entry", TIMEOUT);
+    tty.key(Key::CtrlC);
+    assert!(tty.wait_exit(TIMEOUT).success());
+
+    let shown = show(&home, &session);
+    let row = |needle: &str| {
+        shown
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle} in\n{shown}"))
+            .to_string()
+    };
+    assert!(row("Dose ketamine 35 mg IM").contains("by Dr. Test"));
+    assert!(row("Witnessed dose #").contains("by Nia Nurse"));
+    assert!(row("BP 118/76").contains("by Theo Therapist"));
+}
