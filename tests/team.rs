@@ -122,6 +122,19 @@ fn sign_in_switches_the_clinician_only_with_their_passphrase() {
             .verify(b"note text", &signature)
             .is_err()
     );
+    // A name already on the team (any case) is refused: sign-in by name must stay unique.
+    chart.sign_in("1", ADMIN_PASS).unwrap();
+    let err = chart
+        .add_team_member(
+            "NIA NURSE",
+            Role::Nurse,
+            None,
+            "another nurse passphrase",
+            now(),
+        )
+        .expect_err("refused");
+    assert!(err.to_string().contains("already on the team"), "{err}");
+    chart.sign_in("Nia Nurse", NURSE_PASS).unwrap();
     // Only an admin adds clinicians.
     let err = chart
         .add_team_member(
@@ -273,4 +286,26 @@ fn changing_ones_passphrase_keeps_the_chart_key_and_the_others() {
     Chart::open_as(&path, "2", "a new nurse passphrase", 2000).unwrap();
     Chart::open_as(&path, "1", ADMIN_PASS, 2000).unwrap();
     let _ = chart_before;
+}
+
+#[test]
+fn an_upgrade_interrupted_between_its_steps_still_opens_with_the_passphrase() {
+    for stop in [RekeyStop::AfterJournal, RekeyStop::AfterRekey] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        Chart::create_without_keyring(&path, ADMIN_PASS, "Dr. Early", 2000, now()).unwrap();
+        Chart::upgrade_interrupted(&path, ADMIN_PASS, 2000, stop).unwrap();
+        assert!(keyring_new(&path).exists(), "{stop:?}");
+        assert!(!keyring(&path).exists(), "{stop:?}");
+        let chart = Chart::open_as(&path, "Dr. Early", ADMIN_PASS, 2000)
+            .unwrap_or_else(|e| panic!("{stop:?}: {e}"));
+        assert_eq!(chart.role().unwrap(), Some(Role::Admin), "{stop:?}");
+        assert!(chart.signing_key().is_ok(), "{stop:?}");
+        assert!(chart.verify().unwrap().is_ok(), "{stop:?}");
+        drop(chart);
+        assert!(keyring(&path).exists(), "{stop:?}");
+        assert!(!keyring_new(&path).exists(), "{stop:?}");
+        assert!(Chart::open_as(&path, "1", "not the passphrase", 2000).is_err());
+        Chart::open(&path, ADMIN_PASS, 2000).unwrap();
+    }
 }

@@ -683,7 +683,30 @@ pub(crate) fn who(chart: &std::path::Path) -> Result<String, Failure> {
     eprint!("Clinician (id or name): ");
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;
-    Ok(line.trim().to_string())
+    let who = line.trim().to_string();
+    // Names are no secret (they are on the sign-in list): an unknown or shared one is said
+    // before the passphrase is asked for.
+    let list = || {
+        team.iter()
+            .map(|m| format!("{} {}", m.id, m.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match crate::domain::team::matching(&team, &who).as_slice() {
+        [_] => Ok(who),
+        [] => Err(Failure::runtime(format!(
+            "no clinician '{who}' on this chart's team; the team: {}",
+            list()
+        ))),
+        several => Err(Failure::runtime(format!(
+            "more than one clinician is named '{who}' (ids {}); sign in with the id",
+            several
+                .iter()
+                .map(|m| m.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
 }
 
 /// The passphrase: `KAPCHART_PASSPHRASE`, or asked for without echo at the terminal. Wiped

@@ -87,7 +87,14 @@ impl Chart {
         })();
         match copied {
             Ok(report) => {
-                partial.finish(dest)?;
+                if let Err(e) = partial.finish(dest) {
+                    // The keyring written for this copy: never one of an existing backup,
+                    // whose name `finish` refuses to take.
+                    if !dest.exists() {
+                        let _ = std::fs::remove_file(keyring::path_of(dest));
+                    }
+                    return Err(e);
+                }
                 Ok(CopyReport {
                     path: dest.to_path_buf(),
                     ..report

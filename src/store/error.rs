@@ -8,6 +8,13 @@ use std::path::{Path, PathBuf};
 pub enum StoreError {
     #[error("wrong passphrase, or not a kapchart chart")]
     WrongPassphrase,
+    /// No keyring beside the chart, and the passphrase does not open it as a chart from
+    /// before keyrings: a wrong passphrase, or a keyring gone missing.
+    #[error(
+        "wrong passphrase, or not a kapchart chart; if this chart has a team, its keyring {} is missing: put it back beside the chart (a backup has it beside the backup's file); nothing was changed",
+        files::sibling(.0, ".keyring").display()
+    )]
+    WrongPassphraseOrNoKeyring(PathBuf),
     /// A clinician and passphrase that do not open the chart together. Which of the two was
     /// wrong is not said.
     #[error("this clinician and passphrase do not open the chart; nothing was changed")]

@@ -14,6 +14,7 @@ mod opening;
 mod queries;
 mod restore;
 pub mod schema;
+mod secret;
 mod signin;
 mod team;
 mod witness;
@@ -23,6 +24,7 @@ pub use existing::{Existing, Second};
 pub use files::create_private_dirs;
 pub use integrity::{damage_mark, head_of_copy};
 pub use queries::{NewEntry, NewPatient, NewSession};
+pub(crate) use secret::{ChartSecret, copy_secret};
 pub use signin::RekeyStop;
 pub use team::{MemberRecord, team};
 
@@ -162,31 +164,6 @@ impl Chart {
             let _ = std::fs::remove_file(&ring_path);
         }
         made
-    }
-
-    /// Creates a chart as kapchart did before keyrings: keyed with the passphrase itself,
-    /// no team. For tests of the upgrade only.
-    #[doc(hidden)]
-    pub fn create_without_keyring(
-        path: &Path,
-        passphrase: &str,
-        clinician: &str,
-        busy_timeout_ms: u32,
-        now: DateTime<FixedOffset>,
-    ) -> Result<()> {
-        files::create_private_file(path)?;
-        let lock = lock::ChartLock::shared(path, Duration::from_millis(busy_timeout_ms.into()))?;
-        let wrap = |e| StoreError::from_sqlite(e, path);
-        let conn =
-            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(wrap)?;
-        let secret = ChartSecret::Passphrase(zeroize::Zeroizing::new(passphrase.to_string()));
-        key(&conn, &secret).map_err(wrap)?;
-        conn.pragma_update(None, "application_id", schema::APPLICATION_ID)
-            .map_err(wrap)?;
-        let mut chart = Chart::finish_open(conn, path, busy_timeout_ms, false, secret)?;
-        chart._lock = Some(lock);
-        chart.add_clinician(clinician.trim(), now)?;
-        Ok(())
     }
 
     /// Opens an existing chart. Wrong passphrase, foreign files and charts from a newer
@@ -591,45 +568,6 @@ pub(crate) fn key(conn: &Connection, secret: &ChartSecret) -> rusqlite::Result<(
     conn.pragma_update(None, "key", secret.pragma_value().as_str())?;
     conn.pragma_query_value(None, "application_id", |r| r.get::<_, i64>(0))?;
     Ok(())
-}
-
-/// What SQLCipher is keyed with.
-#[derive(Clone)]
-pub(crate) enum ChartSecret {
-    /// A chart from before keyrings: its passphrase (SQLCipher derives the key with PBKDF2).
-    Passphrase(zeroize::Zeroizing<String>),
-    /// The chart key from the keyring, given to SQLCipher as raw key data (no derivation).
-    Raw(keyring::crypto::Secret32),
-}
-
-impl ChartSecret {
-    /// The value of `PRAGMA key`: the passphrase, or `x'<64 hex digits>'` (SQLCipher's raw
-    /// key data, which skips its key derivation).
-    fn pragma_value(&self) -> zeroize::Zeroizing<String> {
-        match self {
-            ChartSecret::Passphrase(p) => p.clone(),
-            ChartSecret::Raw(k) => {
-                zeroize::Zeroizing::new(format!("x'{}'", keyring::crypto::to_hex(k.as_ref())))
-            }
-        }
-    }
-
-    pub(crate) fn passphrase(p: &str) -> ChartSecret {
-        ChartSecret::Passphrase(zeroize::Zeroizing::new(p.to_string()))
-    }
-}
-
-/// The key of a copy of a chart (a backup): from the keyring beside it with `who`'s
-/// passphrase, or the passphrase itself for a copy from before keyrings.
-pub(crate) fn copy_secret(copy: &Path, who: &str, passphrase: &str) -> Result<ChartSecret> {
-    match keyring::read(&keyring::path_of(copy))? {
-        Some(ring) => {
-            let entry = ring.find(who)?;
-            let unlocked = entry.unlock(passphrase)?.ok_or(StoreError::WrongSignIn)?;
-            Ok(ChartSecret::Raw(unlocked.chart_key))
-        }
-        None => Ok(ChartSecret::passphrase(passphrase)),
-    }
 }
 
 fn user_version(conn: &Connection) -> rusqlite::Result<i64> {

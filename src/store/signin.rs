@@ -4,13 +4,40 @@
 //! kapchart has it open.
 
 use super::keyring::{self, Keyring, Unlocked};
-use super::{Chart, ChartSecret, Result, StoreError, files, lock};
+use super::{Chart, ChartSecret, Result, StoreError, files, key, lock, schema};
 use crate::domain::Clinician;
 use crate::domain::team::Role;
+use chrono::{DateTime, FixedOffset};
+use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::time::Duration;
 
 impl Chart {
+    /// Creates a chart as kapchart did before keyrings: keyed with the passphrase itself,
+    /// no team. For tests of the upgrade only.
+    #[doc(hidden)]
+    pub fn create_without_keyring(
+        path: &Path,
+        passphrase: &str,
+        clinician: &str,
+        busy_timeout_ms: u32,
+        now: DateTime<FixedOffset>,
+    ) -> Result<()> {
+        files::create_private_file(path)?;
+        let lock = lock::ChartLock::shared(path, Duration::from_millis(busy_timeout_ms.into()))?;
+        let wrap = |e| StoreError::from_sqlite(e, path);
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(wrap)?;
+        let secret = ChartSecret::Passphrase(zeroize::Zeroizing::new(passphrase.to_string()));
+        key(&conn, &secret).map_err(wrap)?;
+        conn.pragma_update(None, "application_id", schema::APPLICATION_ID)
+            .map_err(wrap)?;
+        let mut chart = Chart::finish_open(conn, path, busy_timeout_ms, false, secret)?;
+        chart._lock = Some(lock);
+        chart.add_clinician(clinician.trim(), now)?;
+        Ok(())
+    }
+
     /// Opens the chart at `path` signed in as `who` (an id or a name, any case; empty for the
     /// team's only clinician). A clinician and passphrase that do not go together are
     /// refused with the chart and keyring untouched, without saying which was wrong. A
@@ -21,7 +48,7 @@ impl Chart {
         passphrase: &str,
         busy_timeout_ms: u32,
     ) -> Result<Chart> {
-        Chart::open_with_lock(path, who, passphrase, busy_timeout_ms, false)
+        Chart::open_with_lock(path, who, passphrase, busy_timeout_ms, false, 0)
     }
 
     /// Like `open_as`, but only while no other kapchart has the chart open (refused naming
@@ -32,18 +59,27 @@ impl Chart {
         passphrase: &str,
         busy_timeout_ms: u32,
     ) -> Result<Chart> {
-        Chart::open_with_lock(path, who, passphrase, busy_timeout_ms, true)
+        Chart::open_with_lock(path, who, passphrase, busy_timeout_ms, true, 0)
     }
 
+    /// `depth` counts the times opening went from the keyring to the passphrase and back
+    /// (an upgrade by another kapchart while this one waited): a few at most.
     fn open_with_lock(
         path: &Path,
         who: &str,
         passphrase: &str,
         busy_timeout_ms: u32,
         alone: bool,
+        depth: u8,
     ) -> Result<Chart> {
         if !path.exists() {
             return Err(StoreError::NoChart(path.to_path_buf()));
+        }
+        if depth > 3 {
+            return Err(StoreError::Invalid(format!(
+                "the chart {} and its keyring do not open together; nothing was changed: restore both from a backup",
+                path.display()
+            )));
         }
         let wait = Duration::from_millis(busy_timeout_ms.into());
         let held = if alone {
@@ -57,7 +93,14 @@ impl Chart {
         let ring_new = keyring::read(&new_path)?;
         if ring.is_none() && ring_new.is_none() {
             drop(held);
-            return Chart::open_before_keyring(path, who, passphrase, busy_timeout_ms, alone);
+            return Chart::open_before_keyring(
+                path,
+                who,
+                passphrase,
+                busy_timeout_ms,
+                alone,
+                depth,
+            );
         }
         // The keyring first; then the `.new` one a re-key writes before it re-keys the chart
         // (a kill between the two steps leaves the chart on either key).
@@ -113,7 +156,14 @@ impl Chart {
             // before it re-keyed the chart, which still opens with its passphrase.
             drop(held);
             let _ = std::fs::remove_file(&new_path);
-            return Chart::open_before_keyring(path, who, passphrase, busy_timeout_ms, alone);
+            return Chart::open_before_keyring(
+                path,
+                who,
+                passphrase,
+                busy_timeout_ms,
+                alone,
+                depth,
+            );
         }
         if ring_new.as_ref().is_some_and(|r| r.entries.is_empty()) {
             // An empty `.new` keyring: a restore of a backup from before keyrings, killed
@@ -124,7 +174,14 @@ impl Chart {
                 let _ = std::fs::remove_file(&ring_path);
                 let _ = std::fs::remove_file(&new_path);
                 drop(held);
-                return Chart::open_before_keyring(path, who, passphrase, busy_timeout_ms, alone);
+                return Chart::open_before_keyring(
+                    path,
+                    who,
+                    passphrase,
+                    busy_timeout_ms,
+                    alone,
+                    depth,
+                );
             }
         }
         Err(refusal.unwrap_or(StoreError::WrongSignIn))
@@ -227,6 +284,7 @@ impl Chart {
         passphrase: &str,
         busy_timeout_ms: u32,
         alone: bool,
+        depth: u8,
     ) -> Result<Chart> {
         let secret = ChartSecret::passphrase(passphrase);
         let exclusive = match lock::ChartLock::exclusive(path) {
@@ -237,12 +295,26 @@ impl Chart {
         let Some(exclusive) = exclusive else {
             let held =
                 lock::ChartLock::shared(path, Duration::from_millis(busy_timeout_ms.into()))?;
-            let mut chart = Chart::open_unlocked(path, &secret, busy_timeout_ms)?;
+            if keyring::path_of(path).exists() || keyring::new_path_of(path).exists() {
+                // Another kapchart upgraded it while this one waited for the lock.
+                drop(held);
+                return Chart::open_with_lock(
+                    path,
+                    who,
+                    passphrase,
+                    busy_timeout_ms,
+                    alone,
+                    depth + 1,
+                );
+            }
+            let mut chart = Chart::open_unlocked(path, &secret, busy_timeout_ms)
+                .map_err(|e| no_keyring(e, path))?;
             chart.check_who_before_keyring(who)?;
             chart._lock = Some(held);
             return Ok(chart);
         };
-        let mut chart = Chart::open_unlocked(path, &secret, busy_timeout_ms)?;
+        let mut chart = Chart::open_unlocked(path, &secret, busy_timeout_ms)
+            .map_err(|e| no_keyring(e, path))?;
         chart.check_who_before_keyring(who)?;
         // On read-only media, or in a chart with nobody in it to make the first admin
         // (a copy from kapchart's earliest schema), it stays as it is.
@@ -256,7 +328,7 @@ impl Chart {
         let now = chrono::Local::now().fixed_offset();
         chart.found_team(passphrase, now)?;
         drop(chart);
-        Chart::open_with_lock(path, who, passphrase, busy_timeout_ms, alone)
+        Chart::open_with_lock(path, who, passphrase, busy_timeout_ms, alone, depth + 1)
     }
 
     fn check_who_before_keyring(&self, who: &str) -> Result<()> {
@@ -284,6 +356,32 @@ impl Chart {
         passphrase: &str,
         now: chrono::DateTime<chrono::FixedOffset>,
     ) -> Result<()> {
+        self.found_team_until(passphrase, now, RekeyStop::Never)
+    }
+
+    /// Upgrades the chart from before keyrings at `path` and stops where `stop` says, as if
+    /// kapchart were killed there: for tests of what such a kill leaves.
+    #[doc(hidden)]
+    pub fn upgrade_interrupted(
+        path: &Path,
+        passphrase: &str,
+        busy_timeout_ms: u32,
+        stop: RekeyStop,
+    ) -> Result<()> {
+        let exclusive = lock::ChartLock::exclusive(path)?;
+        let mut chart =
+            Chart::open_unlocked(path, &ChartSecret::passphrase(passphrase), busy_timeout_ms)?;
+        chart._lock = Some(exclusive);
+        chart.alone = true;
+        chart.found_team_until(passphrase, chrono::Local::now().fixed_offset(), stop)
+    }
+
+    fn found_team_until(
+        &mut self,
+        passphrase: &str,
+        now: chrono::DateTime<chrono::FixedOffset>,
+        stop: RekeyStop,
+    ) -> Result<()> {
         let keys = keyring::crypto::PrivateKeys::generate().map_err(StoreError::Invalid)?;
         let first = self.clinician.clone();
         let chart_key = match &self.secret {
@@ -305,7 +403,12 @@ impl Chart {
         };
         match &self.secret {
             ChartSecret::Raw(_) => keyring::write(&keyring::path_of(&self.path), &ring)?,
-            ChartSecret::Passphrase(_) => self.rekey_with(&ring, chart_key, RekeyStop::Never)?,
+            ChartSecret::Passphrase(_) => {
+                self.rekey_with(&ring, chart_key, stop)?;
+                if stop != RekeyStop::Never {
+                    return Ok(());
+                }
+            }
         }
         // Last: a kill before this leaves the keyring without the chart's record of the
         // admin, which the next sign-in completes (`signed_in_from`).
@@ -355,5 +458,13 @@ impl Chart {
             return Ok(());
         }
         keyring::promote(&new_path, &ring_path)
+    }
+}
+
+/// A chart without a keyring that the passphrase does not open: the keyring may be missing.
+fn no_keyring(e: StoreError, path: &Path) -> StoreError {
+    match e {
+        StoreError::WrongPassphrase => StoreError::WrongPassphraseOrNoKeyring(path.to_path_buf()),
+        other => other,
     }
 }

@@ -152,32 +152,7 @@ impl Chart {
         added_by: Option<i64>,
         now: DateTime<FixedOffset>,
     ) -> Result<()> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO team_members
-                   (clinician_id, role, credentials, x25519_public, ed25519_public, added_at, added_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    id,
-                    role.as_str(),
-                    credentials,
-                    keys.agreement_public().to_vec(),
-                    keys.signing_public().to_vec(),
-                    now.timestamp_millis(),
-                    added_by
-                ],
-            )?;
-            let row = tx.last_insert_rowid();
-            audit::record(
-                tx,
-                now.timestamp_millis(),
-                added_by.or(Some(id)),
-                "team.add",
-                ObjectKind::TeamMember,
-                row,
-            )?;
-            Ok(())
-        })
+        self.write(|tx| insert_member(tx, id, role, credentials, keys, added_by, now))
     }
 
     fn require_admin(&self, doing: &str) -> Result<()> {
@@ -230,10 +205,22 @@ impl Chart {
         }
         self.require_admin("add clinicians to the team")?;
         let chart_key = self.require_chart_key()?;
+        let wanted = name.to_lowercase();
+        if let Some(same) = self
+            .team_members()?
+            .into_iter()
+            .find(|m| m.removed.is_none() && m.name.trim().to_lowercase() == wanted)
+        {
+            return Err(StoreError::Invalid(format!(
+                "{} (id {}) is already on the team; give the newcomer a name that tells them apart (e.g. with a middle initial): nobody was added",
+                same.name, same.id
+            )));
+        }
         let keys = PrivateKeys::generate().map_err(StoreError::Invalid)?;
         let _writing = lock::keyring_writer(&self.path, Duration::from_secs(10))?;
         let ring = self.current_keyring()?;
         let by = self.clinician.id;
+        // The clinician and their place on the team: one transaction.
         let id = self.write(|tx| {
             tx.execute(
                 "INSERT INTO clinicians (name, created_at) VALUES (?1, ?2)",
@@ -248,9 +235,9 @@ impl Chart {
                 ObjectKind::Clinician,
                 id,
             )?;
+            insert_member(tx, id, role, credentials, &keys, Some(by), now)?;
             Ok(id)
         })?;
-        self.record_member(id, role, credentials, &keys, Some(by), now)?;
         let mut entries = ring.entries;
         entries.push(keyring::Entry::new(
             id, name, role, &keys, passphrase, &chart_key,
@@ -391,4 +378,40 @@ impl Chart {
             .collect::<Result<Vec<_>>>()?;
         keyring::write(&keyring::path_of(&self.path), &Keyring { entries })
     }
+}
+
+/// A clinician's row on the team, with its audit row, inside the caller's transaction.
+fn insert_member(
+    tx: &rusqlite::Transaction<'_>,
+    id: i64,
+    role: Role,
+    credentials: Option<&str>,
+    keys: &PrivateKeys,
+    added_by: Option<i64>,
+    now: DateTime<FixedOffset>,
+) -> std::result::Result<(), super::WriteError> {
+    tx.execute(
+        "INSERT INTO team_members
+           (clinician_id, role, credentials, x25519_public, ed25519_public, added_at, added_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            id,
+            role.as_str(),
+            credentials,
+            keys.agreement_public().to_vec(),
+            keys.signing_public().to_vec(),
+            now.timestamp_millis(),
+            added_by
+        ],
+    )?;
+    let row = tx.last_insert_rowid();
+    audit::record(
+        tx,
+        now.timestamp_millis(),
+        added_by.or(Some(id)),
+        "team.add",
+        ObjectKind::TeamMember,
+        row,
+    )?;
+    Ok(())
 }

@@ -235,6 +235,7 @@ impl Runtime {
                     }
                     Err(
                         e @ (crate::store::StoreError::WrongPassphrase
+                        | crate::store::StoreError::WrongPassphraseOrNoKeyring(_)
                         | crate::store::StoreError::WrongSignIn),
                     ) => {
                         self.wrong_passphrases += 1;
