@@ -70,7 +70,14 @@ pub fn run(launch: Launch, config: Config) -> Result<Exit, String> {
     };
     let now = Local::now().fixed_offset();
     // Who signs in, and their passphrase, unless both were known at start.
-    let screen = Screen::SignIn(Box::new(sign_in::SignIn::new(sign_in::Purpose::Open, None)));
+    let sign_in = match std::env::var("KAPCHART_CLINICIAN")
+        .ok()
+        .filter(|w| !w.trim().is_empty())
+    {
+        Some(who) => sign_in::SignIn::for_given(sign_in::Purpose::Open, &who),
+        None => sign_in::SignIn::new(sign_in::Purpose::Open, None),
+    };
+    let screen = Screen::SignIn(Box::new(sign_in));
     let mut app = App::new(screen, now, keymap, config);
     app.theme = theme::Theme::from_env();
     if let Some(chart) = &rt.chart {

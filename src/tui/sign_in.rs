@@ -101,6 +101,8 @@ pub struct SignIn {
     pub held: Option<String>,
     /// Who not to offer first (the clinician signed in, for a hand-over or a witness).
     pub not_first: Option<i64>,
+    /// Who was named at start (KAPCHART_CLINICIAN): only their passphrase is asked.
+    pub given_who: Option<String>,
 }
 
 impl SignIn {
@@ -118,7 +120,16 @@ impl SignIn {
             queued: None,
             held: None,
             not_first,
+            given_who: None,
         }
+    }
+
+    /// A sign-in for the clinician `who` names (an id or a name), as KAPCHART_CLINICIAN does.
+    pub fn for_given(purpose: Purpose, who: &str) -> SignIn {
+        let mut s = SignIn::new(purpose, None);
+        s.given_who = Some(who.trim().to_string());
+        s.field = Field::Passphrase;
+        s
     }
 
     /// The team's list arrived. With one clinician (or none listed) only the passphrase is
@@ -129,12 +140,18 @@ impl SignIn {
             Ok(t) => self.team = t,
             Err(e) => self.error = Some(format!("the team list could not be read: {e}")),
         }
+        if let Some(who) = &self.given_who {
+            self.team = crate::domain::team::matching(&self.team, who)
+                .into_iter()
+                .cloned()
+                .collect();
+        }
         self.chosen = self
             .team
             .iter()
             .position(|m| Some(m.id) != self.not_first)
             .unwrap_or(0);
-        if self.team.len() <= 1 {
+        if !self.asks_who() {
             self.field = Field::Passphrase;
         }
     }
@@ -145,7 +162,7 @@ impl SignIn {
 
     /// Whether the list of who is shown and asked.
     pub fn asks_who(&self) -> bool {
-        self.team.len() > 1
+        self.team.len() > 1 && self.given_who.is_none()
     }
 
     pub fn on_key(
@@ -232,7 +249,9 @@ impl SignIn {
             Some(Command::Confirm)
                 if !self.sending && self.queued.is_none() && !self.passphrase.is_empty() =>
             {
-                let who = if self.asks_who() {
+                let who = if let Some(given) = &self.given_who {
+                    given.clone()
+                } else if self.asks_who() {
                     match self.chosen() {
                         Some(m) => m.id.to_string(),
                         None => return Outcome::Nothing,

@@ -44,6 +44,8 @@ pub fn draw<'a>(
         lines.push(Line::from(""));
     } else if let Some(m) = s.chosen() {
         lines.push(Line::from(format!("Signing in: {} ({})", m.name, m.role)));
+    } else if let Some(who) = &s.given_who {
+        lines.push(Line::from(format!("Signing in: {who}")));
     }
     if s.field == Field::Passphrase {
         focus = Some(lines.len());
