@@ -421,3 +421,22 @@ fn the_sign_in_screen_80x24_lists_the_team() {
     type_text(&mut app, "n");
     insta::assert_snapshot!("sign_in_80x24", render(&app, 80, 24));
 }
+
+#[test]
+fn f3_hands_over_from_home_the_bar_and_the_timeline_and_w_witnesses_from_the_timeline() {
+    use kapchart::tui::keymap::{Command, Context};
+    let map = Keymap::default();
+    let f3 = Key::parse("f3").unwrap();
+    for ctx in [Context::Home, Context::EntryBar, Context::Timeline] {
+        assert_eq!(map.command(ctx, &f3), Some(Command::HandOver), "{ctx:?}");
+    }
+    assert_eq!(
+        map.command(Context::Timeline, &Key::parse("w").unwrap()),
+        Some(Command::Witness)
+    );
+    // Typed in the bar, w is text.
+    assert_eq!(
+        map.command(Context::EntryBar, &Key::parse("w").unwrap()),
+        None
+    );
+}
