@@ -85,3 +85,60 @@ pub fn check(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::dose_levels::DoseLevels;
+    use crate::domain::grammar::{ParseContext, parse_line};
+    use crate::domain::measures::MeasureRules;
+    use chrono::{FixedOffset, TimeZone};
+
+    fn witness_of_line(line: &str) -> Result<Option<usize>, String> {
+        let drugs = vec!["ketamine".to_string(), "ondansetron".to_string()];
+        let ctx = ParseContext {
+            now: FixedOffset::east_opt(3600)
+                .unwrap()
+                .with_ymd_and_hms(2026, 5, 12, 14, 30, 0)
+                .unwrap(),
+            weight_kg: Some(70.0),
+            drugs: &drugs,
+            doses: &DoseLevels::default(),
+            measures: &MeasureRules::default(),
+        };
+        parse_line(line, &ctx)
+            .map(|p| p.witness)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn witness_names_the_dose_right_before_it_whatever_else_is_on_the_line() {
+        assert_eq!(
+            witness_of_line("dose ketamine 35mg IM witness"),
+            Ok(Some(0))
+        );
+        assert_eq!(
+            witness_of_line("dose ketamine 35mg IM witness bp 120/80"),
+            Ok(Some(0))
+        );
+        // Vitals typed before the dose come first in the line's entries: the dose is second.
+        assert_eq!(
+            witness_of_line("bp 120/80 dose ketamine 35mg IM witness"),
+            Ok(Some(1))
+        );
+        assert_eq!(
+            witness_of_line("dose ondansetron 4mg IV dose ketamine 35mg IM witness"),
+            Ok(Some(1))
+        );
+        assert_eq!(witness_of_line("dose ketamine 35mg IM"), Ok(None));
+        for bad in [
+            "bp 120/80 witness",
+            "dose ketamine 35mg IM bp 120/80 witness",
+            "dose ketamine 35mg IM witness witness",
+        ] {
+            let e = witness_of_line(bad).unwrap_err();
+            assert!(e.contains("witness"), "{bad}: {e}");
+        }
+        // At the start of a line the word is a note, as it always was.
+        assert_eq!(witness_of_line("witness arrived late"), Ok(None));
+    }
+}
