@@ -116,6 +116,10 @@ pub enum Command {
     Lock,
     /// Sign in on the lock screen with the chosen clinician's passphrase.
     Unlock,
+    /// Another clinician signs in without leaving the screen.
+    HandOver,
+    /// A second clinician witnesses the selected dose.
+    Witness,
 }
 
 impl Command {
@@ -161,6 +165,8 @@ impl Command {
             Command::Questionnaire => "questionnaire",
             Command::Lock => "lock",
             Command::Unlock => "unlock",
+            Command::HandOver => "hand over",
+            Command::Witness => "witness dose",
         }
     }
 
@@ -192,6 +198,8 @@ impl Command {
                 | Command::Questionnaire
                 | Command::Lock
                 | Command::Unlock
+                | Command::HandOver
+                | Command::Witness
         )
     }
 }

@@ -102,6 +102,7 @@ fn every_line_is_written_with_the_flags_its_preview_showed() {
             Action::Written(Ok(Written {
                 data: f.live_data(),
                 charted,
+                witness: None,
             })),
         );
         compared += 1;

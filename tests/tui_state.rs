@@ -57,6 +57,7 @@ fn perform(f: &mut Fixture, app: &mut App, effect: Effect, minute: i64) {
         Ok(charted) => Action::Written(Ok(Written {
             data: f.live_data(),
             charted,
+            witness: None,
         })),
         Err(e) => Action::Written(Err(e.to_string())),
     };

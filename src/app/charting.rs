@@ -29,6 +29,9 @@ pub struct Charted {
     /// The patient's safety flag, when this line raised or renewed it (a PHQ-9 with item 9
     /// above 0): every path that charts one says so.
     pub safety: Option<SafetyFlag>,
+    /// The dose the line asked a second clinician to witness (`witness` after it), charted
+    /// and waiting for them.
+    pub witness: Option<EntryId>,
 }
 
 /// The session as it stands, under the clinic's rules.
@@ -127,13 +130,19 @@ pub fn record_line<Tz: TimeZone>(
         Payload::Measure(m) => measures::needs_risk_assessment(m),
         _ => false,
     });
+    let witness_at = preview.line.witness;
     let ids = chart.append(session, &new_entries(preview.entries, now.fixed_offset()))?;
+    let witness = witness_at.and_then(|i| ids.get(i).copied());
     let safety = if raises_safety {
         super::course::safety_flag(chart, patient.id)?
     } else {
         None
     };
-    Ok(Charted { ids, safety })
+    Ok(Charted {
+        ids,
+        safety,
+        witness,
+    })
 }
 
 /// Writes entries made by a form (discharge items, an acknowledgement) in one durable
@@ -177,6 +186,9 @@ pub fn amend_entry<Tz: TimeZone>(
     let s = session_chart(chart, config, original.session_id)?;
     let patient = chart.patient(s.session().patient_id)?;
     let preview = plan(&s, &patient, config, line, now)?;
+    if preview.line.witness.is_some() {
+        return Err(Refusal::WitnessOnAmendment.into());
+    }
     let planned = s
         .plan_amendment(&original, &preview.line)
         .map_err(|AmendRefusal::NotOneEntry { entries }| Refusal::AmendNotOneEntry { entries })?;

@@ -42,6 +42,8 @@ pub enum Refusal {
     EndThroughEndSession,
     /// An entry with nothing to acknowledge.
     NothingToAcknowledge { entry: EntryId },
+    /// `witness` on an amendment's line: the witness signs for the dose that stands.
+    WitnessOnAmendment,
 }
 
 impl fmt::Display for Refusal {
@@ -71,6 +73,9 @@ impl fmt::Display for Refusal {
             Refusal::NothingToAcknowledge { entry } => {
                 write!(f, "entry {entry} has no alert waiting for acknowledgement")
             }
+            Refusal::WitnessOnAmendment => f.write_str(
+                "an amendment cannot ask for a witness; amend the dose without `witness`, then the witness witnesses the amended dose",
+            ),
         }
     }
 }

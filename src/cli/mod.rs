@@ -13,6 +13,7 @@ mod rekey;
 mod rems;
 mod safe_output;
 mod verify;
+mod witness;
 
 use crate::app::access::Access;
 use crate::app::charting::{self, ChartingError, Refusal};
@@ -93,6 +94,12 @@ enum Command {
         /// What was decided, e.g. "rechecked after 5 min rest; proceeding"
         #[arg(long)]
         note: String,
+    },
+    /// Witness a dose another clinician charted: run by the witness (signed in with
+    /// KAPCHART_CLINICIAN and KAPCHART_PASSPHRASE, or asked); prints the witness entry's id
+    Witness {
+        /// The dose's entry id
+        entry: i64,
     },
     /// Chart one quick-entry line, or one line per stdin line with `-`
     #[command(after_help = GRAMMAR_HELP)]
@@ -485,6 +492,7 @@ pub fn run(cli: Cli) -> Outcome {
         Some(Command::Rems(cmd)) => rems::run(&ctx, cmd, out),
         Some(Command::Integrations { json }) => course::integrations(&ctx, json, out),
         Some(Command::Ack { entry, note }) => course::acknowledge(&ctx, entry, &note, out),
+        Some(Command::Witness { entry }) => witness::witness(&ctx, entry, out),
         Some(Command::Paths { json }) => {
             let p = &ctx.paths;
             if json {
@@ -627,17 +635,19 @@ pub(crate) fn open_tui(ctx: &Ctx, path: PathBuf, chart: Option<Chart>, start: St
     }
     let chart = match chart {
         Some(c) => Some(c),
+        // KAPCHART_CLINICIAN and KAPCHART_PASSPHRASE (or the passphrase of a team of one)
+        // open it at once; otherwise the chart screen asks who and their passphrase.
         None => match std::env::var("KAPCHART_PASSPHRASE")
             .ok()
             .filter(|p| !p.is_empty())
         {
-            Some(p) => Some(Chart::open_as(
+            Some(p) if !tui_asks_who(&path) => Some(Chart::open_as(
                 &path,
                 &who(&path)?,
                 &p,
                 ctx.config.chart.busy_timeout_ms,
             )?),
-            None => None,
+            _ => None,
         },
     };
     if let (Some(c), Start::Session(id)) = (&chart, start) {
@@ -656,6 +666,13 @@ pub(crate) fn open_tui(ctx: &Ctx, path: PathBuf, chart: Option<Chart>, start: St
         eprintln!("kapchart: this was typed but not charted:\n{text}");
     }
     Ok(())
+}
+
+/// Whether the chart screen must ask who signs in: no KAPCHART_CLINICIAN, and a team of
+/// several.
+fn tui_asks_who(chart: &std::path::Path) -> bool {
+    let named = std::env::var("KAPCHART_CLINICIAN").is_ok_and(|w| !w.trim().is_empty());
+    !named && crate::store::team(chart).is_ok_and(|t| t.len() > 1)
 }
 
 /// Who is signing in: `KAPCHART_CLINICIAN` (an id or a name, any case), or asked at the
@@ -1021,6 +1038,11 @@ fn log(ctx: &Ctx, session: i64, line: &str, out: &mut impl Write) -> Outcome {
 pub(crate) fn say_safety(charted: &charting::Charted) {
     if let Some(f) = &charted.safety {
         eprintln!("kapchart: SAFETY: {f}");
+    }
+    if let Some(dose) = charted.witness {
+        eprintln!(
+            "kapchart: dose {dose} waits for its witness: they run `kapchart witness {dose}` signed in as themselves"
+        );
     }
 }
 

@@ -47,6 +47,11 @@ pub enum Payload {
     /// The session's Spravato REMS Patient Monitoring Form was submitted (charted after the
     /// fact, usually once the session has ended; a correction amends it with a reason).
     RemsSubmitted(RemsSubmission),
+    /// A second clinician saw a dose given and records it: authored by the witness, pointing
+    /// at the dose. Ketamine is Schedule III in the US (21 CFR 1308.13); each dose given and
+    /// its waste are recorded, commonly witnessed by a second licensed person (21 CFR 1304.22;
+    /// clinical.md section 3).
+    Witness(Witness),
 }
 
 impl Payload {
@@ -73,6 +78,7 @@ impl Payload {
             Payload::Consent(_) => "consent",
             Payload::SessionEnd(_) => "session-end",
             Payload::RemsSubmitted(_) => "rems-submitted",
+            Payload::Witness(_) => "witness",
         }
     }
 }
@@ -287,6 +293,12 @@ pub struct RemsSubmission {
     pub reference: Option<String>,
 }
 
+/// The dose a witness saw given: the entry id of the dose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Witness {
+    pub entry: i64,
+}
+
 /// Formats a number with at most `decimals` decimals and no trailing zeros.
 pub fn trim_number(value: f64, decimals: usize) -> String {
     let s = format!("{value:.decimals$}");
@@ -430,6 +442,7 @@ impl fmt::Display for Payload {
                 }
                 Ok(())
             }
+            Payload::Witness(w) => write!(f, "Witnessed dose #{}", w.entry),
         }
     }
 }

@@ -7,6 +7,7 @@
 //!                   dose ketamine 0.5mg/kg IV over 40m        (one entry per dose)
 //!                   dose esketamine 56mg IN devices 2 lot ABC123
 //!                   obs calm, eyes closed #music "I feel light"
+//!                   dose ketamine 35mg IM witness             (the dose, then its witness)
 //! ```
 //!
 //! Segments may follow one another on one line. A line whose first word (after the
@@ -91,6 +92,7 @@ const EX_DOSE_OVER: &str = "dose ketamine 0.5mg/kg IV over 40m";
 const EX_OBS: &str = "obs calm, eyes closed";
 const EX_QUOTE: &str = "obs says \"I feel light\"";
 const EX_NEXT: &str = "bp 128/82 obs calm";
+const EX_WITNESS: &str = "dose ketamine 35mg IM witness";
 
 /// What `parse_line` needs to know besides the line itself.
 #[derive(Debug, Clone)]
@@ -116,6 +118,9 @@ pub struct ParsedLine {
     pub time_given: bool,
     /// One or more entries, in line order.
     pub entries: Vec<Payload>,
+    /// The index in `entries` of a dose the line asks a second clinician to witness
+    /// (`witness` right after it): the dose is charted, then the witness signs in.
+    pub witness: Option<usize>,
 }
 
 /// Why a line was refused: the offending token, where it is, and a valid example.
@@ -205,19 +210,23 @@ pub fn parse_line<Tz: TimeZone>(
         ));
     }
 
-    let entries = if is_keyword(head) {
+    let (entries, witness) = if is_keyword(head) {
         parse_segments(&mut cur, ctx)?
     } else {
         check_glued_keyword(head)?;
         near_miss::check(head, &cur, ctx.drugs)?;
         let text = line[head.start..].trim_end();
-        vec![Payload::Observation(parse_observation(text, head.start)?)]
+        (
+            vec![Payload::Observation(parse_observation(text, head.start)?)],
+            None,
+        )
     };
 
     Ok(ParsedLine {
         event_time,
         time_given,
         entries,
+        witness,
     })
 }
 
@@ -304,7 +313,8 @@ pub fn format_payload(p: &Payload) -> Option<String> {
         | Payload::RideHome(_)
         | Payload::PatientReady
         | Payload::SessionEnd(_)
-        | Payload::RemsSubmitted(_) => None,
+        | Payload::RemsSubmitted(_)
+        | Payload::Witness(_) => None,
     }
 }
 
@@ -680,17 +690,21 @@ fn parse_span(s: &str, units: &[(&str, u64)]) -> Option<u64> {
 // ---------------------------------------------------------------------------------------
 // Keyword segments
 
+/// The entries of a keyword line, and the index of the dose it asks to be witnessed.
 fn parse_segments<Tz: TimeZone>(
     cur: &mut Cursor<'_>,
     ctx: &ParseContext<'_, Tz>,
-) -> Result<Vec<Payload>, GrammarError> {
+) -> Result<(Vec<Payload>, Option<usize>), GrammarError> {
     let mut entries = Vec::new();
+    let mut witness: Option<usize> = None;
+    let mut just_dosed = false;
     let mut vitals = VitalSigns::default();
     let mut vitals_at: Option<usize> = None;
     let mut sedation_seen = false;
 
     while let Some(tok) = cur.bump() {
         let kw = tok.lower();
+        let after_dose = std::mem::take(&mut just_dosed);
         match kw.as_str() {
             "bp" | "hr" | "pulse" | "spo2" | "rr" | "temp" => {
                 if vitals_at.is_none() {
@@ -728,7 +742,29 @@ fn parse_segments<Tz: TimeZone>(
             // ready without the 2-hour minimum (clinical.md section 2). The discharge panel
             // charts the same entry.
             "ready-to-leave" => entries.push(Payload::PatientReady),
-            "dose" => entries.push(Payload::Dose(parse_dose(cur, ctx)?)),
+            "dose" => {
+                entries.push(Payload::Dose(parse_dose(cur, ctx)?));
+                just_dosed = true;
+            }
+            // Controlled-substance doses are witnessed by a second clinician (21 CFR
+            // 1304.22; clinical.md section 3): `witness` asks for it right after the dose.
+            "witness" => {
+                if !after_dose {
+                    return Err(GrammarError::at(
+                        tok,
+                        "witness goes right after a dose, to ask a second clinician to witness it",
+                        EX_WITNESS,
+                    ));
+                }
+                if witness.is_some() {
+                    return Err(GrammarError::at(
+                        tok,
+                        "One witnessed dose per line; chart the other dose on a line of its own",
+                        EX_WITNESS,
+                    ));
+                }
+                witness = Some(entries.len() - 1);
+            }
             "screen" => entries.push(course::parse_screening(tok, cur)?),
             "eligibility" => entries.push(course::parse_eligibility(cur)?),
             "phq9" | "gad7" | "pcl5" => {
@@ -761,8 +797,9 @@ fn parse_segments<Tz: TimeZone>(
 
     if let Some(at) = vitals_at {
         entries.insert(at, Payload::Vitals(vitals));
+        witness = witness.map(|w| if at <= w { w + 1 } else { w });
     }
-    Ok(entries)
+    Ok((entries, witness))
 }
 
 fn parse_vital(

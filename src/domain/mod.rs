@@ -21,6 +21,7 @@ pub mod signature;
 pub mod team;
 pub mod text;
 pub mod thresholds;
+pub mod witness;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};

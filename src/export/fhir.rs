@@ -92,6 +92,7 @@ const INTERPRETATION: &str = "http://terminology.hl7.org/CodeSystem/v3-Observati
 const IDENTIFIER_TYPE: &str = "http://terminology.hl7.org/CodeSystem/v2-0203";
 const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
 const DATA_ABSENT: &str = "http://terminology.hl7.org/CodeSystem/data-absent-reason";
+const PERFORM_FUNCTION: &str = "http://terminology.hl7.org/CodeSystem/med-admin-perform-function";
 
 /// RxNorm codes for drugs kapchart can name: (drug as typed, code, display). Only sourced codes
 /// are listed; any other drug is exported by name only (`medicationCodeableConcept.text`).
@@ -356,6 +357,8 @@ struct Builder<'a> {
     acks: HashMap<EntryId, Vec<&'a Entry>>,
     /// Protocol checks a reading closed late, by the reading's entry.
     late: HashMap<EntryId, Vec<String>>,
+    /// Witnesses that stand, by the dose they witnessed.
+    witnesses: HashMap<EntryId, &'a Entry>,
 }
 
 impl<'a> Builder<'a> {
@@ -363,9 +366,14 @@ impl<'a> Builder<'a> {
         let all = record.sessions.iter().flat_map(|s| s.lines.iter());
         let lines = all.clone().map(|l| (l.entry.id, l)).collect();
         let mut acks: HashMap<EntryId, Vec<&Entry>> = HashMap::new();
+        let mut witnesses: HashMap<EntryId, &Entry> = HashMap::new();
         for l in all.filter(|l| l.status == EntryStatus::Current) {
-            if let Payload::Acknowledgement(a) = &l.entry.payload {
-                acks.entry(a.entry).or_default().push(&l.entry);
+            match &l.entry.payload {
+                Payload::Acknowledgement(a) => acks.entry(a.entry).or_default().push(&l.entry),
+                Payload::Witness(w) => {
+                    witnesses.insert(w.entry, &l.entry);
+                }
+                _ => {}
             }
         }
         let mut late: HashMap<EntryId, Vec<String>> = HashMap::new();
@@ -382,6 +390,7 @@ impl<'a> Builder<'a> {
             lines,
             acks,
             late,
+            witnesses,
         }
     }
 
@@ -942,7 +951,7 @@ impl<'a> Builder<'a> {
             "medicationCodeableConcept": medication,
             "subject": self.patient_ref(),
             "context": reference("Encounter", &session_id(e.session_id)),
-            "performer": [{ "actor": self.practitioner_ref(&e.author) }],
+            "performer": self.dose_performers(e),
             "dosage": {
                 "text": text,
                 "route": {
@@ -986,6 +995,23 @@ impl<'a> Builder<'a> {
             ma["extension"] = json!(replaces);
         }
         ma
+    }
+
+    /// Who gave the dose, and who witnessed it (FHIR R4 MedicationAdministration.performer
+    /// with its function from the med-admin-perform-function code system: performer,
+    /// witness). Ketamine doses are commonly witnessed (21 CFR 1304.22; clinical.md section 3).
+    fn dose_performers(&self, e: &Entry) -> Value {
+        let mut performers = vec![json!({ "actor": self.practitioner_ref(&e.author) })];
+        if let Some(w) = self.witnesses.get(&e.id) {
+            performers.push(json!({
+                "function": {
+                    "coding": [coding(PERFORM_FUNCTION, "witness", "Witness")],
+                    "text": format!("witnessed at {} (entry {})", instant(w.event_time), w.id),
+                },
+                "actor": self.practitioner_ref(&w.author),
+            }));
+        }
+        json!(performers)
     }
 
     fn measure(&self, line: &ChartLine, m: &MeasureResponse) -> Vec<Value> {

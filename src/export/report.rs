@@ -513,6 +513,19 @@ impl<'a> SessionView<'a> {
             (Payload::Strike, Some(c)) => (c, None),
             (p, c) => (content(p), c),
         };
+        // A witnessed dose names its witness (21 CFR 1304.22; clinical.md section 3).
+        let witness = self.lines.iter().find(|l| {
+            l.status == EntryStatus::Current
+                && matches!(l.entry.payload, Payload::Witness(w) if w.entry == e.id)
+        });
+        let content = match witness {
+            Some(w) => format!(
+                "{content}; witnessed by {} at {}",
+                w.entry.author,
+                self.time(w.entry.event_time)
+            ),
+            None => content,
+        };
         TimelineRow {
             line,
             time: self.time(e.event_time),

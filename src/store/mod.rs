@@ -19,6 +19,7 @@ mod secret;
 mod signatures;
 mod signin;
 mod team;
+mod witness;
 
 pub use error::StoreError;
 pub use existing::{Existing, Second};

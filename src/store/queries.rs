@@ -362,16 +362,7 @@ impl Chart {
 
     /// Every entry of a session, history included, in event-time order.
     pub fn entries(&self, session: SessionId) -> Result<Vec<Entry>> {
-        let sql = format!(
-            "SELECT {ENTRY_COLUMNS} FROM entries e JOIN clinicians c ON c.id = e.author_id
-             WHERE e.session_id = ?1 ORDER BY e.event_at, e.id"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([session], entry_from_row)
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(|e| self.err(e))?;
-        Ok(rows)
+        entries_in(&self.conn, session).map_err(|e| self.err(e))
     }
 
     /// The entries of a session of the given kinds, with every correction among its entries
@@ -433,6 +424,11 @@ impl Chart {
     /// Corrections are checked against the chart inside the same transaction.
     pub fn append(&mut self, session: SessionId, entries: &[NewEntry]) -> Result<Vec<EntryId>> {
         for e in entries {
+            if matches!(e.payload, Payload::Witness(_)) {
+                return Err(StoreError::Invalid(
+                    "a witness is recorded by the witness signing in (kapchart witness ENTRY, or w on the timeline), not as a line".into(),
+                ));
+            }
             if let Some((_, _, reason)) = &e.corrects {
                 super::check_text(text::REASON, reason)?;
             }
@@ -499,6 +495,19 @@ impl Chart {
             .query_row("SELECT count(*) FROM entries", [], |r| r.get(0))
             .map_err(|e| self.err(e))
     }
+}
+
+/// Every entry of a session, history included, in event-time order (also inside a write).
+pub(super) fn entries_in(
+    conn: &rusqlite::Connection,
+    session: SessionId,
+) -> rusqlite::Result<Vec<Entry>> {
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM entries e JOIN clinicians c ON c.id = e.author_id
+         WHERE e.session_id = ?1 ORDER BY e.event_at, e.id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    stmt.query_map([session], entry_from_row)?.collect()
 }
 
 fn patient_from_row(r: &Row<'_>) -> rusqlite::Result<Patient> {

@@ -9,6 +9,8 @@ use super::lock::{Lock, Refused, Who};
 use super::note::{NoteData, NoteEditor, NotePanel};
 use super::patient::PatientData;
 use crate::app::access::{Access, Audited};
+use super::sign_in::{Attempt, Guard, Purpose, Refused as SignInRefused, SignIn};
+use super::witness::WitnessPanel;
 use crate::config::Config;
 use crate::domain::course::NoteId;
 use crate::domain::{EntryId, PatientId, Payload, Session, SessionId, SessionKind};
@@ -53,6 +55,13 @@ pub enum Action {
     },
     /// A sign-in on the lock screen finished: who is now signed in, or why not.
     SignedIn(Result<Who, Refused>),
+    /// The team's sign-in list, for the sign-in that is open.
+    TeamRead(Result<Vec<crate::domain::team::TeamMember>, String>),
+    /// A sign-in was checked: who signed in, or why not.
+    Authenticated {
+        purpose: Purpose,
+        result: Result<super::handover::Authenticated, SignInRefused>,
+    },
 }
 
 /// What the runtime must do for the state: write, read, or act on the terminal.
@@ -129,6 +138,15 @@ pub enum Effect {
         who: String,
         passphrase: String,
     },
+    /// Read the team's sign-in list (`store::team`).
+    ReadTeam,
+    /// Check a clinician's passphrase: to open the chart, to hand over, or to witness.
+    Authenticate {
+        purpose: Purpose,
+        attempt: Attempt,
+    },
+    /// The chart was opened at the sign-in: go to the screen kapchart was started on.
+    FirstScreen,
 }
 
 #[derive(Debug, Clone)]
@@ -138,6 +156,8 @@ pub enum Screen {
         passphrase: String,
         error: Option<String>,
     },
+    /// Who signs in, and their passphrase, before the chart is open.
+    SignIn(Box<SignIn>),
     Home(Box<Home>),
     Live(Box<Live>),
     Note(Box<NoteEditor>),
@@ -165,6 +185,14 @@ pub struct App {
     pub lock: Option<Lock>,
     /// Who signed in at the lock screen when it was not who had been signed in.
     pub signed_in_notice: Option<String>,
+    /// The clinician every write is authored by; the status line names them.
+    pub signed_in: Option<crate::domain::Clinician>,
+    /// Wrong clinician/passphrase pairs at this terminal: each waits longer.
+    pub sign_in_guard: Guard,
+    /// Handing over: the sign-in over the screen, which keeps its state beneath.
+    pub hand_over: Option<SignIn>,
+    /// A second clinician signing in to witness a dose.
+    pub witness: Option<WitnessPanel>,
 }
 
 impl App {
@@ -189,6 +217,10 @@ impl App {
             unaudited: None,
             lock: None,
             signed_in_notice: None,
+            signed_in: None,
+            sign_in_guard: Guard::default(),
+            hand_over: None,
+            witness: None,
         }
     }
 
@@ -197,8 +229,11 @@ impl App {
         if self.lock.is_some() {
             return Context::Lock;
         }
+        if super::handover::is_open(self) {
+            return Context::Panel;
+        }
         match &self.screen {
-            Screen::Locked { .. } => Context::Panel,
+            Screen::Locked { .. } | Screen::SignIn(_) => Context::Panel,
             Screen::Home(h) => h.context(),
             Screen::Live(l) => l.context(),
             Screen::Note(n) => match n.panel {
@@ -225,6 +260,9 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
     match action {
         Action::Tick(now) => {
             app.now = now;
+            if let Some(effect) = super::handover::tick(app) {
+                return Some(effect);
+            }
             match &mut app.screen {
                 Screen::Live(l) => {
                     l.refresh_preview(now, &app.config);
@@ -255,6 +293,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
                 Screen::Note(n) => n.error = Some(e),
                 Screen::Patient(_) => {}
                 Screen::Locked { error, .. } => *error = Some(e),
+                Screen::SignIn(s) => s.error = Some(e),
             }
             None
         }
@@ -319,6 +358,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
                 Screen::Note(n) => n.error = Some(e),
                 Screen::Patient(_) => {}
                 Screen::Locked { error, .. } => *error = Some(e),
+                Screen::SignIn(s) => s.error = Some(e),
             }
             None
         }
@@ -328,10 +368,19 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             Some(Effect::RecordAccess(Access::ViewSession(id)))
         }
         Action::Written(result) => {
+            let witness = result.as_ref().ok().and_then(|w| w.witness);
             if let Screen::Live(l) = &mut app.screen {
                 l.written(result, app.now, &app.config);
             }
+            // A dose line that asked for a witness: charted, now the witness signs in.
+            super::handover::after_write(app, witness)
+        }
+        Action::TeamRead(team) => {
+            super::handover::team_read(app, team);
             None
+        }
+        Action::Authenticated { purpose, result } => {
+            super::handover::authenticated(app, purpose, result)
         }
         Action::Refreshed(Ok(Some(data))) => {
             if let Screen::Live(l) = &mut app.screen
@@ -408,6 +457,16 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
     }
     let ctx = app.context();
     let command = app.keymap.command(ctx, &key);
+    let global_quit = key_is_global_quit(app, &key);
+    if super::handover::is_open(app) && !global_quit && command != Some(Command::Help) {
+        return super::handover::on_key(app, &key);
+    }
+    if command == Some(Command::HandOver) {
+        return super::handover::open_hand_over(app);
+    }
+    if command == Some(Command::Witness) && ctx == Context::Timeline {
+        return super::handover::witness_selected(app);
+    }
     match command {
         Some(Command::Quit) if ctx == Context::Home || key_is_global_quit(app, &key) => {
             return quit(app);
@@ -442,6 +501,7 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
             }
             _ => None,
         },
+        Screen::SignIn(_) => None,
         Screen::Home(h) => h
             .on_key(command, &key)
             .or_else(|| h.sessions_needed().map(Effect::LoadPatientSessions)),

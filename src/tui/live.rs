@@ -22,6 +22,8 @@ pub use crate::app::views::LiveData;
 pub struct Written {
     pub data: LiveData,
     pub charted: usize,
+    /// The dose the line asked a second clinician to witness (`witness` after it).
+    pub witness: Option<EntryId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,7 +232,7 @@ impl Live {
     ) {
         let sent = self.sent.take();
         match result {
-            Ok(Written { data, charted }) => {
+            Ok(Written { data, charted, .. }) => {
                 let added = charted;
                 self.data = data;
                 self.selected = self.lines().len().saturating_sub(1);

@@ -5,6 +5,7 @@
 pub mod app;
 #[cfg(test)]
 mod audited_tests;
+pub mod handover;
 pub mod home;
 pub mod input;
 pub mod keymap;
@@ -12,9 +13,11 @@ pub mod live;
 pub mod lock;
 pub mod note;
 pub mod patient;
+pub mod sign_in;
 pub mod terminal;
 pub mod theme;
 pub mod view;
+pub mod witness;
 pub mod wording;
 
 use crate::app::{charting, course, views};
@@ -69,16 +72,25 @@ pub fn run(launch: Launch, config: Config) -> Result<Exit, String> {
         wrong_passphrases: 0,
     };
     let now = Local::now().fixed_offset();
-    let screen = Screen::Locked {
-        passphrase: String::new(),
-        error: None,
+    // Who signs in, and their passphrase, unless both were known at start.
+    let sign_in = match std::env::var("KAPCHART_CLINICIAN")
+        .ok()
+        .filter(|w| !w.trim().is_empty())
+    {
+        Some(who) => sign_in::SignIn::for_given(sign_in::Purpose::Open, &who),
+        None => sign_in::SignIn::new(sign_in::Purpose::Open, None),
     };
+    let screen = Screen::SignIn(Box::new(sign_in));
     let mut app = App::new(screen, now, keymap, config);
     app.theme = theme::Theme::from_env();
-    // Already unlocked: go straight to the first screen.
-    if rt.chart.is_some() {
+    if let Some(chart) = &rt.chart {
+        // Already signed in: go straight to the first screen.
+        app.signed_in = Some(chart.clinician().clone());
         let first = rt.first_screen();
         dispatch(&mut app, &mut rt, first, None)?;
+    } else {
+        let team = rt.perform(Effect::ReadTeam);
+        dispatch(&mut app, &mut rt, team, None)?;
     }
     let stop = terminal::termination_flag().map_err(|e| e.to_string())?;
     let mut term = terminal::enter().map_err(|e| e.to_string())?;
@@ -257,6 +269,16 @@ impl Runtime {
                     Err(e) => Action::Unlocked(Err(e.to_string())),
                 }
             }
+            Effect::ReadTeam => Action::TeamRead(
+                crate::store::team(&self.path)
+                    .map(|team| team.into_iter().filter(|m| !m.name.is_empty()).collect())
+                    .map_err(|e| e.to_string()),
+            ),
+            Effect::Authenticate { purpose, attempt } => {
+                let result = self.authenticate(purpose, attempt, now.fixed_offset());
+                Action::Authenticated { purpose, result }
+            }
+            Effect::FirstScreen => self.first_screen(),
             Effect::LoadHome => Action::HomeLoaded(self.home()),
             Effect::LoadPatientSessions(patient) => Action::PatientSessions(
                 patient,
@@ -301,9 +323,13 @@ impl Runtime {
                 let Ok(chart) = self.chart_mut() else {
                     return Action::Written(Err("the chart is locked".into()));
                 };
-                match write(chart, &config, effect, &now) {
-                    Some((session, Ok(charted))) => {
-                        Action::Written(self.live(session).map(|data| Written { data, charted }))
+                match write_charted(chart, &config, effect, &now) {
+                    Some((session, Ok((charted, witness)))) => {
+                        Action::Written(self.live(session).map(|data| Written {
+                            data,
+                            charted,
+                            witness,
+                        }))
                     }
                     Some((_, Err(e))) => Action::Written(Err(e.to_string())),
                     None => Action::Written(Err("nothing to write".into())),
@@ -411,6 +437,61 @@ impl Runtime {
         }
     }
 
+    /// Checks a sign-in: opens the chart as the clinician, switches the signed-in clinician
+    /// (a hand-over), or records them as a dose's witness. A pair that does not go together
+    /// is `wrong_pair`, without saying which of the two was wrong.
+    fn authenticate(
+        &mut self,
+        purpose: sign_in::Purpose,
+        attempt: sign_in::Attempt,
+        now: chrono::DateTime<chrono::FixedOffset>,
+    ) -> Result<handover::Authenticated, sign_in::Refused> {
+        use sign_in::Purpose;
+        let passphrase = zeroize::Zeroizing::new(attempt.passphrase);
+        let refused = |e: StoreError| sign_in::Refused {
+            wrong_pair: matches!(e, StoreError::WrongPassphrase | StoreError::WrongSignIn),
+            why: e.to_string(),
+        };
+        let locked = || sign_in::Refused {
+            why: "the chart is locked".into(),
+            wrong_pair: false,
+        };
+        let clinician = match purpose {
+            Purpose::Open => {
+                let chart = Chart::open_as(
+                    &self.path,
+                    &attempt.who,
+                    &passphrase,
+                    self.config.chart.busy_timeout_ms,
+                )
+                .map_err(refused)?;
+                let who = chart.clinician().clone();
+                self.chart = Some(chart);
+                who
+            }
+            Purpose::HandOver => {
+                let chart = self.chart.as_mut().ok_or_else(locked)?;
+                chart.sign_in(&attempt.who, &passphrase).map_err(refused)?
+            }
+            Purpose::Witness(dose) => {
+                let chart = self.chart.as_mut().ok_or_else(locked)?;
+                let (who, _) = chart
+                    .record_as_witness(dose, &attempt.who, &passphrase, now)
+                    .map_err(refused)?;
+                let session = chart.entry(dose).map_err(refused)?.session_id;
+                let data = self.live(session).ok();
+                return Ok(handover::Authenticated {
+                    clinician: who,
+                    data,
+                });
+            }
+        };
+        Ok(handover::Authenticated {
+            clinician,
+            data: None,
+        })
+    }
+
     fn chart_mut(&mut self) -> Result<&mut Chart, String> {
         self.chart
             .as_mut()
@@ -452,11 +533,26 @@ pub fn write<Tz: chrono::TimeZone>(
     effect: Effect,
     now: &chrono::DateTime<Tz>,
 ) -> Option<(SessionId, Result<usize, charting::ChartingError>)> {
+    write_charted(chart, config, effect, now).map(|(s, r)| (s, r.map(|(n, _)| n)))
+}
+
+/// How many entries a write charted, and the dose its line asked to be witnessed.
+pub type WriteResult = Result<(usize, Option<crate::domain::EntryId>), charting::ChartingError>;
+
+/// Like [`write`], with the dose a charted line asked a second clinician to witness.
+pub fn write_charted<Tz: chrono::TimeZone>(
+    chart: &mut Chart,
+    config: &Config,
+    effect: Effect,
+    now: &chrono::DateTime<Tz>,
+) -> Option<(SessionId, WriteResult)> {
     let session_of = |chart: &Chart, entry| chart.entry(entry).map(|e| e.session_id);
+    let counted = |r: Result<usize, charting::ChartingError>| r.map(|n| (n, None));
     Some(match effect {
         Effect::Commit { session, line } => (
             session,
-            charting::record_line(chart, config, session, &line, now).map(|c| c.ids.len()),
+            charting::record_line(chart, config, session, &line, now)
+                .map(|c| (c.ids.len(), c.witness)),
         ),
         Effect::Amend {
             target,
@@ -464,15 +560,18 @@ pub fn write<Tz: chrono::TimeZone>(
             line,
         } => (
             session_of(chart, target).unwrap_or_default(),
-            charting::amend_entry(chart, config, target, &reason, &line, now).map(|_| 1),
+            counted(charting::amend_entry(chart, config, target, &reason, &line, now).map(|_| 1)),
         ),
         Effect::Strike { target, reason } => (
             session_of(chart, target).unwrap_or_default(),
-            charting::strike_entry(chart, target, &reason, now).map(|_| 1),
+            counted(charting::strike_entry(chart, target, &reason, now).map(|_| 1)),
         ),
         Effect::Record { session, payloads } => (
             session,
-            charting::record_payloads(chart, config, session, payloads, now).map(|ids| ids.len()),
+            counted(
+                charting::record_payloads(chart, config, session, payloads, now)
+                    .map(|ids| ids.len()),
+            ),
         ),
         Effect::EndSession {
             session,
@@ -482,8 +581,10 @@ pub fn write<Tz: chrono::TimeZone>(
             let n = payloads.len() + 1;
             (
                 session,
-                charting::end_session(chart, config, session, payloads, reason.as_deref(), now)
-                    .map(|_| n),
+                counted(
+                    charting::end_session(chart, config, session, payloads, reason.as_deref(), now)
+                        .map(|_| n),
+                ),
             )
         }
         _ => return None,

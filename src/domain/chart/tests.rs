@@ -80,6 +80,7 @@ fn line(when: DateTime<FixedOffset>, entries: Vec<Payload>) -> ParsedLine {
         event_time: when,
         time_given: true,
         entries,
+        witness: None,
     }
 }
 

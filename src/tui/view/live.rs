@@ -303,6 +303,7 @@ fn kind_label(p: &Payload) -> &'static str {
         Payload::Intention(_) => "intent",
         Payload::Setting(_) => "setting",
         Payload::Consent(_) => "consent",
+        Payload::Witness(_) => "witness",
     }
 }
 
@@ -382,6 +383,9 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
                     } else {
                         format!("{content} ({verb} #{target}: {reason})")
                     };
+                }
+                if let Some(w) = crate::domain::witness::witness_of(live.lines(), e.id) {
+                    content.push_str(&format!(" · witnessed by {}", w.entry.author));
                 }
                 let (style, status) = match l.status {
                     EntryStatus::Current => (Style::new(), String::new()),

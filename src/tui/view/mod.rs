@@ -11,6 +11,7 @@ mod note;
 mod panels;
 mod patient;
 mod purpose;
+mod sign_in;
 
 pub use help::pages as help_pages;
 
@@ -51,10 +52,32 @@ pub fn draw(app: &App, frame: &mut Frame<'_>) {
         Screen::Locked { passphrase, error } => {
             lock(app, passphrase, error.as_deref(), frame, body)
         }
+        Screen::SignIn(s) => sign_in::draw(
+            app,
+            s,
+            " kapchart: sign in ".into(),
+            vec![Line::from("The chart is encrypted: sign in to open it.")],
+            frame,
+            body,
+        ),
         Screen::Home(h) => home::draw(app, h, frame, body),
         Screen::Live(l) => live::draw(app, l, frame, body),
         Screen::Note(n) => note::draw(app, n, frame, body),
         Screen::Patient(p) => patient::draw(app, p, frame, body),
+    }
+    if let Some(h) = &app.hand_over {
+        let intro = vec![Line::from(
+            "Hand over: who takes the screen? What is typed and open stays as it is.",
+        )];
+        sign_in::draw(app, h, " Hand over ".into(), intro, frame, body);
+    }
+    if let Some(w) = &app.witness {
+        let intro = vec![
+            Line::from(format!("{}, charted by {}", w.summary, w.author)),
+            Line::from("A second clinician signs in to witness it. Esc: not now."),
+        ];
+        let title = format!(" Witness dose #{} ", w.dose);
+        sign_in::draw(app, &w.sign_in, title, intro, frame, body);
     }
     hint_line(app, frame, hints);
     if app.help_open {
@@ -62,8 +85,20 @@ pub fn draw(app: &App, frame: &mut Frame<'_>) {
     }
 }
 
-/// The keys that apply now, from the keymap: as many as fit, help always among them.
+/// The keys that apply now, from the keymap: as many as fit, help always among them; and,
+/// at the right, who is signed in (every write is theirs).
 fn hint_line(app: &App, frame: &mut Frame<'_>, area: Rect) {
+    let area = match &app.signed_in {
+        Some(c) => {
+            let label = format!(" {} ", crate::tui::sign_in::signed_in_label(c));
+            let width = (label.chars().count() as u16).min(area.width / 2);
+            let [keys, who] =
+                Layout::horizontal([Constraint::Min(1), Constraint::Length(width)]).areas(area);
+            frame.render_widget(Line::styled(label, app.theme.title()).right_aligned(), who);
+            keys
+        }
+        None => area,
+    };
     let mut hints = app.keymap.hints(app.context());
     if let Some(i) = hints.iter().position(|(_, what)| *what == "help") {
         let help = hints.remove(i);

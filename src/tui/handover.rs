@@ -1,0 +1,191 @@
+//! Signing in over the screens: at start (the chart is not open yet), handing the screen
+//! over to another clinician (the screen beneath keeps its state: the bar's text, the
+//! selection, an open form), and a witness signing in for one dose. `app::update` routes
+//! keys, team lists and sign-in results here.
+
+use super::app::{App, Effect, Screen};
+use super::keymap::{Context, Key};
+use super::sign_in::{Attempt, Outcome, Purpose, Refused, SignIn};
+use super::witness::WitnessPanel;
+use crate::domain::Clinician;
+use crate::domain::team::TeamMember;
+
+/// A sign-in that the runtime accepted: who, and for a witness the session as it stands.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub clinician: Clinician,
+    pub data: Option<super::live::LiveData>,
+}
+
+/// The sign-in widget taking keys now, if any: a witness's, a hand-over's, or the start's.
+pub fn active(app: &mut App) -> Option<&mut SignIn> {
+    if let Some(w) = &mut app.witness {
+        return Some(&mut w.sign_in);
+    }
+    if let Some(h) = &mut app.hand_over {
+        return Some(h);
+    }
+    match &mut app.screen {
+        Screen::SignIn(s) => Some(s),
+        _ => None,
+    }
+}
+
+pub fn is_open(app: &App) -> bool {
+    app.witness.is_some() || app.hand_over.is_some() || matches!(app.screen, Screen::SignIn(_))
+}
+
+/// The hand-over key: the sign-in opens over the screen, which stays as it is.
+pub fn open_hand_over(app: &mut App) -> Option<Effect> {
+    if is_open(app) || matches!(app.screen, Screen::Locked { .. }) {
+        return None;
+    }
+    app.hand_over = Some(SignIn::new(
+        Purpose::HandOver,
+        app.signed_in.as_ref().map(|c| c.id),
+    ));
+    Some(Effect::ReadTeam)
+}
+
+/// The witness panel for `dose` of the session on screen.
+pub fn open_witness(app: &mut App, dose: crate::domain::EntryId) -> Option<Effect> {
+    let signed_in = app.signed_in.as_ref().map(|c| c.id);
+    let Screen::Live(l) = &mut app.screen else {
+        return None;
+    };
+    match WitnessPanel::for_dose(l.lines(), dose, signed_in) {
+        Ok(panel) => {
+            app.witness = Some(panel);
+            Some(Effect::ReadTeam)
+        }
+        Err(e) => {
+            l.error = Some(e);
+            None
+        }
+    }
+}
+
+/// The witness key on the timeline: the selected entry.
+pub fn witness_selected(app: &mut App) -> Option<Effect> {
+    let Screen::Live(l) = &app.screen else {
+        return None;
+    };
+    let dose = l.lines().get(l.selected).map(|line| line.entry.id)?;
+    open_witness(app, dose)
+}
+
+/// A key while a sign-in is open.
+pub fn on_key(app: &mut App, key: &Key) -> Option<Effect> {
+    let command = app.keymap.command(Context::Panel, key);
+    let now = app.now;
+    let guard = app.sign_in_guard.clone();
+    let outcome = active(app)?.on_key(command, key, &guard, now);
+    match outcome {
+        Outcome::Nothing => None,
+        Outcome::Try(attempt) => Some(authenticate(app, attempt)),
+        Outcome::Cancel => cancel(app),
+    }
+}
+
+/// Esc: a witness or a hand-over closes with nothing changed; at start, kapchart quits.
+fn cancel(app: &mut App) -> Option<Effect> {
+    if app.witness.take().is_some() {
+        if let Screen::Live(l) = &mut app.screen {
+            l.notice = Some("the dose stays unwitnessed".into());
+        }
+        return None;
+    }
+    if app.hand_over.take().is_some() {
+        return None;
+    }
+    if matches!(app.screen, Screen::SignIn(_)) {
+        app.quit = true;
+    }
+    None
+}
+
+fn authenticate(app: &mut App, attempt: Attempt) -> Effect {
+    let purpose = active(app).map_or(Purpose::Open, |s| s.purpose);
+    Effect::Authenticate { purpose, attempt }
+}
+
+/// The clock moved on: a queued try goes once its wait is over.
+pub fn tick(app: &mut App) -> Option<Effect> {
+    let now = app.now;
+    let guard = app.sign_in_guard.clone();
+    let attempt = active(app)?.tick(&guard, now)?;
+    Some(authenticate(app, attempt))
+}
+
+pub fn team_read(app: &mut App, team: Result<Vec<TeamMember>, String>) {
+    if let Some(s) = active(app) {
+        s.team_read(team);
+    }
+}
+
+/// The runtime checked a sign-in.
+pub fn authenticated(
+    app: &mut App,
+    purpose: Purpose,
+    result: Result<Authenticated, Refused>,
+) -> Option<Effect> {
+    let now = app.now;
+    match result {
+        Err(refused) => {
+            let held = refused.wrong_pair;
+            let why = if held {
+                app.sign_in_guard.wrong_pair(&refused.why, now)
+            } else {
+                refused.why
+            };
+            if let Some(s) = active(app).filter(|s| s.purpose == purpose) {
+                s.refused(why, held);
+            }
+            None
+        }
+        Ok(done) => {
+            app.sign_in_guard = Default::default();
+            match purpose {
+                Purpose::Open => {
+                    app.signed_in = Some(done.clinician);
+                    Some(Effect::FirstScreen)
+                }
+                Purpose::HandOver => {
+                    app.hand_over = None;
+                    if let Screen::Live(l) = &mut app.screen {
+                        l.notice = Some(format!("{} is signed in", done.clinician.name));
+                    }
+                    app.signed_in = Some(done.clinician);
+                    None
+                }
+                Purpose::Witness(dose) => {
+                    app.witness = None;
+                    if let Some(data) = done.data {
+                        let config = app.config.clone();
+                        let now = app.now;
+                        if let Screen::Live(l) = &mut app.screen {
+                            // Like a write of this screen's own: the bar's text stays.
+                            l.written(
+                                Ok(super::live::Written {
+                                    data,
+                                    charted: 1,
+                                    witness: None,
+                                }),
+                                now,
+                                &config,
+                            );
+                            l.notice =
+                                Some(format!("dose #{dose} witnessed by {}", done.clinician.name));
+                        }
+                    }
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// Opens the witness panel after a line that asked for one was charted.
+pub fn after_write(app: &mut App, witness: Option<crate::domain::EntryId>) -> Option<Effect> {
+    open_witness(app, witness?)
+}
