@@ -585,9 +585,30 @@ pub(crate) fn key(conn: &Connection, secret: &ChartSecret) -> rusqlite::Result<(
     let _one_at_a_time = KEYING.lock().unwrap_or_else(|p| p.into_inner());
     // SQLCipher would otherwise print its own diagnostics on stderr.
     conn.pragma_update(None, "cipher_log_level", "NONE")?;
-    conn.pragma_update(None, "key", secret.pragma_value().as_str())?;
+    let value = secret.pragma_value();
+    // Even one at a time, the key's setup now and then fails the same way while other
+    // connections of the process encrypt and decrypt pages (seen only in the test suite,
+    // which runs dozens of charts on many threads). It is SQLCipher's setup that failed, not
+    // the key: the key has not been tried yet. So it is set up again, a few times, before
+    // the failure is reported.
+    let mut tries = 0u64;
+    loop {
+        match conn.pragma_update(None, "key", value.as_str()) {
+            Err(e) if tries < 5 && is_key_setup_failure(&e) => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(5 * tries));
+            }
+            other => break other?,
+        }
+    }
     conn.pragma_query_value(None, "application_id", |r| r.get::<_, i64>(0))?;
     Ok(())
+}
+
+/// SQLCipher's own "An error occurred with PRAGMA key or rekey": its cipher context could
+/// not be set up (a wrong key is found only by the first read after it).
+fn is_key_setup_failure(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(_, Some(msg)) if msg.contains("PRAGMA key or rekey"))
 }
 
 fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
