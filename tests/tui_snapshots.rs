@@ -353,14 +353,33 @@ impl Demo {
     /// minutes before the wall clock, whatever `now` says, so the snapshots would otherwise
     /// depend on when the test runs.
     fn masked(&self, text: String) -> String {
-        self.chart
+        let times = self
+            .chart
             .sessions(None)
             .unwrap()
             .iter()
             .filter(|s| s.ended.is_none())
             .map(|s| s.started.format("%H:%M").to_string())
-            .fold(text, |text, t| text.replace(&t, "hh:mm"))
+            .collect::<Vec<_>>();
+        mask_open_rows(&text, &times)
     }
+}
+
+/// `text` with `times` masked on the rows about open sessions only (they say OPEN, or name
+/// the integration due "from" one): the open session's wall time must not mask an ended
+/// session that happens to share it.
+fn mask_open_rows(text: &str, times: &[String]) -> String {
+    text.split_inclusive('\n')
+        .map(|line| {
+            if line.contains("OPEN") || line.contains(" from ") {
+                times
+                    .iter()
+                    .fold(line.to_string(), |l, t| l.replace(t.as_str(), "hh:mm"))
+            } else {
+                line.to_string()
+            }
+        })
+        .collect()
 }
 
 fn demo_home(width: u16, height: u16) -> (String, Vec<String>) {
@@ -391,11 +410,7 @@ fn demo_home(width: u16, height: u16) -> (String, Vec<String>) {
     );
     app.theme = Theme { color: false };
     home_loaded(&mut app, &chart, data);
-    let shown = open_times
-        .iter()
-        .fold(render(&app, width, height), |text, t| {
-            text.replace(t, "hh:mm")
-        });
+    let shown = mask_open_rows(&render(&app, width, height), &open_times);
     (shown, names)
 }
 
