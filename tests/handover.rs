@@ -92,7 +92,7 @@ fn authenticate(f: &mut Fixture, app: &mut App, effect: Effect, minute: i64) -> 
                 data: Some(f.live_data()),
             })
             .map_err(refused),
-        Purpose::Open => panic!("the chart is open"),
+        Purpose::Open | Purpose::Unlock => panic!("the chart is open, not locked"),
     };
     update(app, Action::Authenticated { purpose, result })
 }

@@ -391,49 +391,6 @@ impl Runtime {
                 Err(e) => crate::app::access::not_recorded(&access, &e),
             }),
             Effect::Suspend => Action::Tick(now.fixed_offset()),
-            Effect::LoadTeam => Action::TeamLoaded {
-                team: crate::store::team(&self.path)
-                    .map(|team| {
-                        team.into_iter()
-                            .map(|m| lock::Who {
-                                id: m.id,
-                                name: m.name,
-                            })
-                            .collect()
-                    })
-                    .map_err(|e| e.to_string()),
-                signed_in: self.chart.as_ref().map(|c| lock::Who {
-                    id: c.clinician().id,
-                    name: c.clinician().name.clone(),
-                }),
-            },
-            Effect::SignIn { who, passphrase } => {
-                let passphrase = zeroize::Zeroizing::new(passphrase);
-                let signed_in = self
-                    .chart_mut()
-                    .map_err(|why| lock::Refused {
-                        why,
-                        wrong_passphrase: false,
-                    })
-                    .and_then(|c| {
-                        c.sign_in(&who, &passphrase).map_err(|e| match e {
-                            StoreError::WrongPassphrase
-                            | StoreError::WrongSignIn
-                            | StoreError::WrongPassphraseOrNoKeyring(_) => lock::Refused {
-                                why: "that clinician and passphrase do not unlock the chart".into(),
-                                wrong_passphrase: true,
-                            },
-                            other => lock::Refused {
-                                why: other.to_string(),
-                                wrong_passphrase: false,
-                            },
-                        })
-                    });
-                Action::SignedIn(signed_in.map(|c| lock::Who {
-                    id: c.id,
-                    name: c.name,
-                }))
-            }
         }
     }
 
@@ -472,6 +429,22 @@ impl Runtime {
             Purpose::HandOver => {
                 let chart = self.chart.as_mut().ok_or_else(locked)?;
                 chart.sign_in(&attempt.who, &passphrase).map_err(refused)?
+            }
+            Purpose::Unlock => {
+                let chart = self.chart.as_mut().ok_or_else(locked)?;
+                // Whatever the store calls it, a refusal here is a wrong pair (it waits longer
+                // next time), and it never says whether the clinician or the passphrase was wrong.
+                chart
+                    .sign_in(&attempt.who, &passphrase)
+                    .map_err(|e| match e {
+                        StoreError::WrongPassphrase
+                        | StoreError::WrongSignIn
+                        | StoreError::WrongPassphraseOrNoKeyring(_) => sign_in::Refused {
+                            why: "that clinician and passphrase do not unlock the chart".into(),
+                            wrong_pair: true,
+                        },
+                        other => refused(other),
+                    })?
             }
             Purpose::Witness(dose) => {
                 let chart = self.chart.as_mut().ok_or_else(locked)?;

@@ -100,18 +100,16 @@ fn hint_line(app: &App, frame: &mut Frame<'_>, area: Rect) {
         None => area,
     };
     let mut hints = app.keymap.hints(app.context());
+    // The lock key is hinted only where it locks.
+    if !crate::tui::lock::can_lock(app) {
+        hints.retain(|(_, what)| *what != "lock");
+    }
     if let Some(i) = hints.iter().position(|(_, what)| *what == "help") {
         let help = hints.remove(i);
         hints.insert(0, help);
     }
     let mut spans = Vec::new();
     let mut used = 0;
-    // Who signed in at the lock screen, when it was not who had been signed in.
-    if let Some(who) = &app.signed_in_notice {
-        let text = format!(" {who} ·");
-        used += text.chars().count();
-        spans.push(Span::styled(text, app.theme.caution()));
-    }
     for (key, what) in hints {
         let width = key.chars().count() + what.chars().count() + 3;
         if used + width > usize::from(area.width) {
