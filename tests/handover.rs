@@ -27,10 +27,7 @@ fn team_session() -> (Fixture, App, i64) {
         .unwrap();
     let config = Arc::new(f.config.clone());
     let mut app = App::new(
-        Screen::Locked {
-            passphrase: String::new(),
-            error: None,
-        },
+        Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None))),
         at(45),
         Keymap::default(),
         config,

@@ -43,10 +43,7 @@ const PATIENT_DATA: &[&str] = &[
 
 fn app_with(f: &Fixture, config: Config, minute: i64) -> App {
     let mut app = App::new(
-        Screen::Locked {
-            passphrase: String::new(),
-            error: None,
-        },
+        Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None))),
         at(minute),
         Keymap::default(),
         Arc::new(config),

@@ -22,8 +22,6 @@ pub enum Action {
     Key(Key),
     /// The clock moved on (the runtime sends one every second).
     Tick(DateTime<FixedOffset>),
-    /// The chart was unlocked and the home screen's data read.
-    Unlocked(Result<HomeData, String>),
     HomeLoaded(Result<HomeData, String>),
     /// A session was opened on the live screen.
     Opened(Result<LiveData, String>),
@@ -59,7 +57,6 @@ pub enum Action {
 /// What the runtime must do for the state: write, read, or act on the terminal.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    Unlock(String),
     LoadHome,
     /// Read a patient's sessions for the home screen.
     LoadPatientSessions(PatientId),
@@ -137,11 +134,6 @@ pub enum Effect {
 
 #[derive(Debug, Clone)]
 pub enum Screen {
-    /// Waiting for the passphrase (masked).
-    Locked {
-        passphrase: String,
-        error: Option<String>,
-    },
     /// Who signs in, and their passphrase, before the chart is open.
     SignIn(Box<SignIn>),
     Home(Box<Home>),
@@ -217,7 +209,7 @@ impl App {
             return Context::Panel;
         }
         match &self.screen {
-            Screen::Locked { .. } | Screen::SignIn(_) => Context::Panel,
+            Screen::SignIn(_) => Context::Panel,
             Screen::Home(h) => h.context(),
             Screen::Live(l) => l.context(),
             Screen::Note(n) => match n.panel {
@@ -276,7 +268,6 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
                 Screen::Live(l) => l.error = Some(e),
                 Screen::Note(n) => n.error = Some(e),
                 Screen::Patient(_) => {}
-                Screen::Locked { error, .. } => *error = Some(e),
                 Screen::SignIn(s) => s.error = Some(e),
             }
             None
@@ -309,14 +300,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             _ => None,
         },
         Action::Key(key) => on_key(app, key),
-        Action::Unlocked(Err(e)) => {
-            if let Screen::Locked { error, passphrase } = &mut app.screen {
-                *error = Some(e);
-                zeroize::Zeroize::zeroize(passphrase);
-            }
-            None
-        }
-        Action::Unlocked(Ok(data)) | Action::HomeLoaded(Ok(data)) => {
+        Action::HomeLoaded(Ok(data)) => {
             let home = Home::new(data);
             let needed = home.sessions_needed().map(Effect::LoadPatientSessions);
             app.screen = Screen::Home(Box::new(home));
@@ -341,7 +325,6 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
                 Screen::Live(l) => l.error = Some(e),
                 Screen::Note(n) => n.error = Some(e),
                 Screen::Patient(_) => {}
-                Screen::Locked { error, .. } => *error = Some(e),
                 Screen::SignIn(s) => s.error = Some(e),
             }
             None
@@ -435,25 +418,6 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
     let now = app.now;
     let config = app.config.clone();
     match &mut app.screen {
-        Screen::Locked { passphrase, error } => match (command, key.printable()) {
-            (Some(Command::Confirm), _) if !passphrase.is_empty() => {
-                *error = None;
-                Some(Effect::Unlock(std::mem::take(passphrase)))
-            }
-            (Some(Command::DeleteBack), _) => {
-                passphrase.pop();
-                None
-            }
-            (Some(Command::Cancel), _) => {
-                app.quit = true;
-                None
-            }
-            (_, Some(c)) => {
-                passphrase.push(c);
-                None
-            }
-            _ => None,
-        },
         Screen::SignIn(_) => None,
         Screen::Home(h) => h
             .on_key(command, &key)

@@ -42,7 +42,7 @@ pub fn is_open(app: &App) -> bool {
 
 /// The hand-over key: the sign-in opens over the screen, which stays as it is.
 pub fn open_hand_over(app: &mut App) -> Option<Effect> {
-    if is_open(app) || matches!(app.screen, Screen::Locked { .. }) {
+    if is_open(app) {
         return None;
     }
     app.hand_over = Some(SignIn::new(

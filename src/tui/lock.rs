@@ -13,7 +13,7 @@ use zeroize::Zeroize;
 /// Whether the lock key would lock: not when it is already locked, nor before the chart is
 /// open (the sign-in then has nothing to hide).
 pub fn can_lock(app: &App) -> bool {
-    app.lock.is_none() && !matches!(app.screen, Screen::Locked { .. } | Screen::SignIn(_))
+    app.lock.is_none() && !matches!(app.screen, Screen::SignIn(_))
 }
 
 /// Covers the screen with the lock, when it can.

@@ -69,7 +69,6 @@ pub fn run(launch: Launch, config: Config) -> Result<Exit, String> {
         config: config.clone(),
         start: Some(launch.start),
         seen_version: None,
-        wrong_passphrases: 0,
     };
     let now = Local::now().fixed_offset();
     // Who signs in, and their passphrase, unless both were known at start.
@@ -207,8 +206,6 @@ struct Runtime {
     start: Option<Start>,
     /// The chart's data version at the last look (see `Chart::data_version`).
     seen_version: Option<i64>,
-    /// Wrong passphrases typed at the prompt so far: each waits longer.
-    wrong_passphrases: u32,
 }
 
 impl Runtime {
@@ -234,41 +231,6 @@ impl Runtime {
     fn perform(&mut self, effect: Effect) -> Action {
         let now = Local::now();
         match effect {
-            Effect::Unlock(passphrase) => {
-                let passphrase = zeroize::Zeroizing::new(passphrase);
-                // Who signs in: KAPCHART_CLINICIAN, or the team's only clinician (a team of
-                // several is refused, naming it, until the lock screen asks who).
-                let who = std::env::var("KAPCHART_CLINICIAN").unwrap_or_default();
-                match Chart::open_as(
-                    &self.path,
-                    &who,
-                    &passphrase,
-                    self.config.chart.busy_timeout_ms,
-                ) {
-                    Ok(chart) => {
-                        self.chart = Some(chart);
-                        match self.first_screen() {
-                            Action::HomeLoaded(r) => Action::Unlocked(r),
-                            opened => opened,
-                        }
-                    }
-                    Err(
-                        e @ (crate::store::StoreError::WrongPassphrase
-                        | crate::store::StoreError::WrongPassphraseOrNoKeyring(_)
-                        | crate::store::StoreError::WrongSignIn),
-                    ) => {
-                        self.wrong_passphrases += 1;
-                        let wait = crate::hardening::wrong_passphrase_wait(self.wrong_passphrases);
-                        std::thread::sleep(wait);
-                        Action::Unlocked(Err(format!(
-                            "{e} (wrong try {}; each waits longer: this one {} s)",
-                            self.wrong_passphrases,
-                            wait.as_secs()
-                        )))
-                    }
-                    Err(e) => Action::Unlocked(Err(e.to_string())),
-                }
-            }
             Effect::ReadTeam => Action::TeamRead(
                 crate::store::team(&self.path)
                     .map(|team| team.into_iter().filter(|m| !m.name.is_empty()).collect())

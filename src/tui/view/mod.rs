@@ -20,7 +20,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 /// Below this the screens cannot be drawn without hiding something that matters.
 pub const MIN_WIDTH: u16 = 60;
@@ -49,9 +49,6 @@ pub fn draw(app: &App, frame: &mut Frame<'_>) {
         return;
     }
     match &app.screen {
-        Screen::Locked { passphrase, error } => {
-            lock(app, passphrase, error.as_deref(), frame, body)
-        }
         Screen::SignIn(s) => sign_in::draw(
             app,
             s,
@@ -120,32 +117,6 @@ fn hint_line(app: &App, frame: &mut Frame<'_>, area: Rect) {
         spans.push(Span::raw(format!(" {what} ")));
     }
     frame.render_widget(Line::from(spans), area);
-}
-
-fn lock(app: &App, passphrase: &str, error: Option<&str>, frame: &mut Frame<'_>, area: Rect) {
-    let popup = centered(area, 64, 8);
-    let mut lines = vec![
-        Line::from("The chart is encrypted: type its passphrase, then Enter."),
-        Line::from(""),
-        Line::from(vec![
-            Span::raw("Passphrase: "),
-            Span::raw("•".repeat(passphrase.chars().count())),
-            Span::styled("▏", app.theme.title()),
-        ]),
-    ];
-    if let Some(e) = error {
-        lines.push(Line::from(""));
-        lines.push(Line::styled(format!("✗ {e}"), app.theme.alert()));
-    }
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::bordered()
-                .title(" kapchart: locked ")
-                .border_style(app.theme.focus_border()),
-        ),
-        popup,
-    );
 }
 
 /// A rectangle of at most `width` x `height` in the middle of `area`.
