@@ -23,6 +23,7 @@ use kapchart::store::Chart;
 use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::home::HomeData;
 use kapchart::tui::keymap::Keymap;
+use kapchart::tui::sign_in::{Purpose, SignIn};
 use kapchart::tui::theme::Theme;
 use kapchart::tui::view;
 use ratatui::Terminal;
@@ -60,10 +61,7 @@ fn side(label: &'static str, path: PathBuf) -> Side {
 
 fn app(config: &Arc<Config>) -> App {
     let mut app = App::new(
-        Screen::Locked {
-            passphrase: String::new(),
-            error: None,
-        },
+        Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None))),
         common::now(),
         Keymap::default(),
         config.clone(),

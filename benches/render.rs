@@ -13,6 +13,7 @@ use kapchart::domain::{Payload, SessionKind};
 use kapchart::store::{Chart, NewEntry, NewPatient, NewSession};
 use kapchart::tui::app::{Action, App, Screen, update};
 use kapchart::tui::keymap::Keymap;
+use kapchart::tui::sign_in::{Purpose, SignIn};
 use kapchart::tui::theme::Theme;
 use kapchart::tui::view;
 use ratatui::Terminal;
@@ -123,10 +124,7 @@ fn session_chart(name: &str, entries: usize) -> (Chart, i64, DateTime<FixedOffse
 
 fn live_app(chart: &Chart, session: i64, now: DateTime<FixedOffset>) -> App {
     let mut app = App::new(
-        Screen::Locked {
-            passphrase: String::new(),
-            error: None,
-        },
+        Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None))),
         now,
         Keymap::default(),
         Arc::new(Config::default()),

@@ -27,10 +27,7 @@ fn team_session() -> (Fixture, App, i64) {
         .unwrap();
     let config = Arc::new(f.config.clone());
     let mut app = App::new(
-        Screen::Locked {
-            passphrase: String::new(),
-            error: None,
-        },
+        Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None))),
         at(45),
         Keymap::default(),
         config,
@@ -92,7 +89,7 @@ fn authenticate(f: &mut Fixture, app: &mut App, effect: Effect, minute: i64) -> 
                 data: Some(f.live_data()),
             })
             .map_err(refused),
-        Purpose::Open => panic!("the chart is open"),
+        Purpose::Open | Purpose::Unlock => panic!("the chart is open, not locked"),
     };
     update(app, Action::Authenticated { purpose, result })
 }

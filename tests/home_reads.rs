@@ -9,6 +9,7 @@ use kapchart::domain::{Session, SessionKind, integration};
 use kapchart::store::{Chart, NewSession, Second};
 use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::keymap::{Key, Keymap};
+use kapchart::tui::sign_in::{Purpose, SignIn};
 use std::sync::Arc;
 
 fn now() -> DateTime<FixedOffset> {
@@ -103,10 +104,7 @@ fn the_home_screen_reads_give_what_reading_every_session_gives() {
 
     // Through the path the user takes: the home screen loaded as the runtime loads it.
     let mut app = App::new(
-        Screen::Locked {
-            passphrase: String::new(),
-            error: None,
-        },
+        Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None))),
         now(),
         Keymap::default(),
         Arc::new(config.clone()),

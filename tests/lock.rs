@@ -8,11 +8,14 @@ mod common;
 
 use common::fixture::{Fixture, at, dosing_session};
 use kapchart::config::Config;
+use kapchart::domain::Clinician;
+use kapchart::domain::team::{Role, TeamMember};
 use kapchart::tui::app::{Action, App, Effect, Screen, update};
+use kapchart::tui::handover::Authenticated;
 use kapchart::tui::home::HomeData;
 use kapchart::tui::keymap::{Key, KeyName, Keymap};
 use kapchart::tui::live::{Focus, Live, Panel};
-use kapchart::tui::lock::{Refused, Who};
+use kapchart::tui::sign_in::{Attempt, LONGEST_PASSPHRASE, Purpose, Refused, SignIn};
 use kapchart::tui::theme::Theme;
 use kapchart::tui::view;
 use ratatui::Terminal;
@@ -40,10 +43,7 @@ const PATIENT_DATA: &[&str] = &[
 
 fn app_with(f: &Fixture, config: Config, minute: i64) -> App {
     let mut app = App::new(
-        Screen::Locked {
-            passphrase: String::new(),
-            error: None,
-        },
+        Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None))),
         at(minute),
         Keymap::default(),
         Arc::new(config),
@@ -95,30 +95,70 @@ fn render(app: &App, width: u16, height: u16) -> String {
     out
 }
 
-fn quinn() -> Who {
-    Who {
+fn quinn() -> TeamMember {
+    TeamMember {
         id: 1,
         name: "Dr. Mara Quinn".into(),
+        role: Role::Admin,
     }
 }
 
-fn okafor() -> Who {
-    Who {
+fn okafor() -> TeamMember {
+    TeamMember {
         id: 2,
         name: "Sam Okafor RN".into(),
+        role: Role::Nurse,
     }
 }
 
-/// Locks with Ctrl-L and hands the lock its team, as the runtime does.
-fn lock_with_team(app: &mut App, team: Vec<Who>, signed_in: Who) {
-    assert_eq!(key(app, "ctrl-l"), Some(Effect::LoadTeam));
-    update(
-        app,
-        Action::TeamLoaded {
-            team: Ok(team),
-            signed_in: Some(signed_in),
+fn clinician(m: &TeamMember) -> Clinician {
+    Clinician {
+        id: m.id,
+        name: m.name.clone(),
+    }
+}
+
+/// Locks with Ctrl-L while `signed_in` is signed in, and hands the lock its team, as the
+/// runtime does.
+fn lock_with_team(app: &mut App, team: Vec<TeamMember>, signed_in: TeamMember) {
+    app.signed_in = Some(clinician(&signed_in));
+    assert_eq!(key(app, "ctrl-l"), Some(Effect::ReadTeam));
+    update(app, Action::TeamRead(Ok(team)));
+}
+
+/// The runtime accepted the lock's sign-in of `who`.
+fn unlocked(app: &mut App, who: TeamMember) {
+    let result = Ok(Authenticated {
+        clinician: clinician(&who),
+        data: None,
+    });
+    let purpose = Purpose::Unlock;
+    assert_eq!(update(app, Action::Authenticated { purpose, result }), None);
+}
+
+/// The runtime refused the lock's sign-in as it refuses any pair that does not unlock.
+fn refused(app: &mut App) {
+    let result = Err(Refused {
+        why: "that clinician and passphrase do not unlock the chart".into(),
+        wrong_pair: true,
+    });
+    let purpose = Purpose::Unlock;
+    assert_eq!(update(app, Action::Authenticated { purpose, result }), None);
+}
+
+fn the_lock(app: &App) -> &SignIn {
+    app.lock.as_ref().expect("still locked")
+}
+
+/// The sign-in the lock asks the runtime to check.
+fn unlock_try(who: &str, passphrase: &str) -> Option<Effect> {
+    Some(Effect::Authenticate {
+        purpose: Purpose::Unlock,
+        attempt: Attempt {
+            who: who.into(),
+            passphrase: passphrase.into(),
         },
-    );
+    })
 }
 
 fn assert_no_patient_data(screen: &str) {
@@ -141,7 +181,7 @@ fn the_screen_locks_after_the_idle_wait_and_not_before() {
     assert!(app.lock.is_none());
     assert_eq!(
         update(&mut app, Action::Idle(Duration::from_secs(300))),
-        Some(Effect::LoadTeam),
+        Some(Effect::ReadTeam),
         "the default wait is 5 minutes"
     );
     assert!(app.lock.is_some());
@@ -158,15 +198,12 @@ fn the_screen_locks_after_the_idle_wait_and_not_before() {
     );
     assert_eq!(
         update(&mut app, Action::Idle(Duration::from_secs(2))),
-        Some(Effect::LoadTeam)
+        Some(Effect::ReadTeam)
     );
 
-    // The passphrase prompt before the chart is open has nothing to hide.
+    // The sign-in before the chart is open has nothing to hide.
     let mut prompt = App::new(
-        Screen::Locked {
-            passphrase: String::new(),
-            error: None,
-        },
+        Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None))),
         at(45),
         Keymap::default(),
         Arc::new(config),
@@ -183,23 +220,23 @@ fn the_screen_locks_after_the_idle_wait_and_not_before() {
 fn ctrl_l_locks_from_the_bar_the_timeline_a_form_help_and_home() {
     let f = dosing_session(44);
     let mut app = open(&f, 45);
-    assert_eq!(key(&mut app, "ctrl-l"), Some(Effect::LoadTeam));
+    assert_eq!(key(&mut app, "ctrl-l"), Some(Effect::ReadTeam));
     assert!(app.lock.is_some());
 
     let mut app = open(&f, 45);
     key(&mut app, "esc");
     assert_eq!(live(&app).focus, Focus::Timeline);
-    assert_eq!(key(&mut app, "ctrl-l"), Some(Effect::LoadTeam));
+    assert_eq!(key(&mut app, "ctrl-l"), Some(Effect::ReadTeam));
 
     let mut app = open(&f, 45);
     key(&mut app, "ctrl-d");
     assert!(matches!(live(&app).panel, Some(Panel::Discharge(_))));
-    assert_eq!(key(&mut app, "ctrl-l"), Some(Effect::LoadTeam));
+    assert_eq!(key(&mut app, "ctrl-l"), Some(Effect::ReadTeam));
 
     let mut app = open(&f, 45);
     key(&mut app, "f1");
     assert!(app.help_open);
-    assert_eq!(key(&mut app, "ctrl-l"), Some(Effect::LoadTeam));
+    assert_eq!(key(&mut app, "ctrl-l"), Some(Effect::ReadTeam));
     assert!(!app.help_open, "help closes under the lock");
 
     let mut app = open(&f, 45);
@@ -236,7 +273,7 @@ fn ctrl_l_locks_the_note_editor_and_the_patient_screen_and_their_text_stays() {
     assert!(!screen.contains("Session clock"), "{screen}");
     type_text(&mut app, "pw");
     key(&mut app, "enter");
-    update(&mut app, Action::SignedIn(Ok(quinn())));
+    unlocked(&mut app, quinn());
     match &app.screen {
         Screen::Note(n) => assert_eq!(n.text(), before, "the note's text is kept"),
         other => panic!("not the note editor: {other:?}"),
@@ -323,17 +360,15 @@ fn keys_behind_the_lock_reach_only_its_fields_and_typed_text_is_kept() {
     }
     assert!(!app.quit && !app.help_open);
     let sent = key(&mut app, "enter");
+    // A team of one: only the passphrase is asked, nobody is named.
     assert_eq!(
         sent,
-        Some(Effect::SignIn {
-            who: "1".into(),
-            passphrase: "hr 70".into()
-        }),
+        unlock_try("", "hr 70"),
         "Enter signs in; it never charts"
     );
     assert_eq!(live(&app).input.text(), "bp 128/82");
     assert!(live(&app).panel.is_none());
-    update(&mut app, Action::SignedIn(Ok(quinn())));
+    unlocked(&mut app, quinn());
     assert!(app.lock.is_none());
     assert_eq!(
         live(&app).input.text(),
@@ -341,9 +376,14 @@ fn keys_behind_the_lock_reach_only_its_fields_and_typed_text_is_kept() {
         "the bar kept its text"
     );
     assert_eq!(live(&app).focus, Focus::Entry);
-    assert!(app.signed_in_notice.is_none(), "the same clinician is back");
+    assert_eq!(
+        app.signed_in,
+        Some(clinician(&quinn())),
+        "the same clinician is back"
+    );
     let screen = render(&app, 80, 24);
     assert!(screen.contains("bp 128/82"), "{screen}");
+    assert_eq!(screen.matches("signed in: ").count(), 1, "{screen}");
 
     // A half-written amendment reason is kept too.
     let mut app = open(&f, 45);
@@ -353,7 +393,7 @@ fn keys_behind_the_lock_reach_only_its_fields_and_typed_text_is_kept() {
     lock_with_team(&mut app, vec![quinn()], quinn());
     type_text(&mut app, "pw");
     key(&mut app, "enter");
-    update(&mut app, Action::SignedIn(Ok(quinn())));
+    unlocked(&mut app, quinn());
     match &live(&app).panel {
         Some(Panel::Correction(form)) => assert_eq!(form.reason.text(), "wrong arm"),
         other => panic!("the amend form is gone: {other:?}"),
@@ -365,46 +405,35 @@ fn up_and_down_choose_who_and_a_new_clinician_is_named_in_the_status_bar() {
     let f = dosing_session(44);
     let mut app = open(&f, 45);
     lock_with_team(&mut app, vec![quinn(), okafor()], okafor());
-    let lock = app.lock.as_ref().unwrap();
     assert_eq!(
-        lock.chosen().unwrap().name,
+        the_lock(&app).chosen().unwrap().name,
         "Sam Okafor RN",
         "who was signed in"
     );
+    // Up leaves the passphrase for the list, where Up and Down choose and Enter goes back.
     key(&mut app, "up");
     key(&mut app, "up");
-    assert_eq!(app.lock.as_ref().unwrap().chosen(), Some(&quinn()));
+    assert_eq!(the_lock(&app).chosen(), Some(&quinn()));
     let screen = render(&app, 80, 24);
     assert!(screen.contains("▸ Dr. Mara Quinn"), "{screen}");
+    assert_eq!(
+        key(&mut app, "enter"),
+        None,
+        "Enter on the list asks the passphrase"
+    );
     type_text(&mut app, "secret");
     assert!(render(&app, 80, 24).contains("Passphrase: ••••••"));
     assert!(!render(&app, 80, 24).contains("secret"), "masked");
-    assert_eq!(
-        key(&mut app, "enter"),
-        Some(Effect::SignIn {
-            who: "1".into(),
-            passphrase: "secret".into()
-        })
-    );
+    assert_eq!(key(&mut app, "enter"), unlock_try("1", "secret"));
     assert_eq!(key(&mut app, "enter"), None, "one sign-in at a time");
-    assert!(
-        app.lock.as_ref().unwrap().passphrase.is_empty(),
-        "sent, not kept"
-    );
-    update(&mut app, Action::SignedIn(Ok(quinn())));
-    assert_eq!(
-        app.signed_in_notice.as_deref(),
-        Some("signed in: Dr. Mara Quinn")
-    );
+    assert!(the_lock(&app).passphrase.is_empty(), "sent, not kept");
+    unlocked(&mut app, quinn());
+    assert_eq!(app.signed_in, Some(clinician(&quinn())));
     let screen = render(&app, 80, 24);
-    assert!(
-        screen
-            .lines()
-            .last()
-            .unwrap()
-            .contains("signed in: Dr. Mara Quinn"),
-        "{screen}"
-    );
+    let status = screen.lines().last().unwrap();
+    assert!(status.contains("signed in: Dr. Mara Quinn"), "{screen}");
+    assert_eq!(screen.matches("signed in: ").count(), 1, "{screen}");
+    assert!(!screen.contains("Okafor"), "{screen}");
 }
 
 #[test]
@@ -413,44 +442,61 @@ fn a_wrong_passphrase_waits_longer_each_time_and_keeps_the_lock() {
     let mut app = open(&f, 45);
     type_text(&mut app, "bp 128/82");
     lock_with_team(&mut app, vec![quinn()], quinn());
-    let refused = || Refused {
-        why: "that clinician and passphrase do not unlock the chart".into(),
-        wrong_passphrase: true,
-    };
+    let second = |s: i64| at(45) + chrono::Duration::seconds(s);
     type_text(&mut app, "guess1");
     assert!(key(&mut app, "enter").is_some());
-    update(&mut app, Action::SignedIn(Err(refused())));
-    let lock = app.lock.as_ref().expect("still locked");
-    assert!(lock.passphrase.is_empty(), "a refused passphrase is wiped");
-    let error = lock.error.clone().unwrap();
+    refused(&mut app);
+    assert!(
+        the_lock(&app).passphrase.is_empty(),
+        "a refused passphrase is wiped"
+    );
+    // The first wrong try costs nothing: its refusal shows at the next tick.
+    update(&mut app, Action::Tick(second(0)));
+    let error = the_lock(&app).error.clone().unwrap();
     assert!(
         error.contains("do not unlock") && error.contains("wrong try 1"),
         "{error}"
     );
-    // The first wrong try costs nothing; the second waits 1 s, the third 2 s.
+    // The second waits 1 s: a try typed within it goes only once the wait is over.
     type_text(&mut app, "guess2");
     assert!(key(&mut app, "enter").is_some());
-    update(&mut app, Action::SignedIn(Err(refused())));
+    refused(&mut app);
     type_text(&mut app, "guess3");
     assert_eq!(key(&mut app, "enter"), None, "within the wait");
-    let error = app.lock.as_ref().unwrap().error.clone().unwrap();
-    assert!(error.contains("wait 1 s"), "{error}");
-    update(
-        &mut app,
-        Action::Tick(at(45) + chrono::Duration::seconds(1)),
+    assert!(the_lock(&app).waiting());
+    assert!(
+        matches!(
+            update(&mut app, Action::Tick(second(1))),
+            Some(Effect::Authenticate {
+                purpose: Purpose::Unlock,
+                ..
+            })
+        ),
+        "after the wait"
     );
-    assert!(key(&mut app, "enter").is_some(), "after the wait");
-    update(&mut app, Action::SignedIn(Err(refused())));
-    let error = app.lock.as_ref().unwrap().error.clone().unwrap();
-    assert!(error.contains("waits 2 s"), "{error}");
+    let error = the_lock(&app).error.clone().unwrap();
+    assert!(
+        error.contains("wrong try 2") && error.contains("1 s"),
+        "{error}"
+    );
+    // The third waits 2 s.
+    refused(&mut app);
+    update(&mut app, Action::Tick(second(3)));
+    let error = the_lock(&app).error.clone().unwrap();
+    assert!(
+        error.contains("wrong try 3") && error.contains("2 s"),
+        "{error}"
+    );
+    for word in ["clinician is", "passphrase is", "unknown", "no such"] {
+        assert!(!error.contains(word), "never says which was wrong: {error}");
+    }
     assert_eq!(live(&app).input.text(), "bp 128/82");
     assert_no_patient_data(&render(&app, 80, 24));
 
     // A paste far longer than any passphrase stops at the limit, and says so.
-    let longest = kapchart::tui::lock::LONGEST_PASSPHRASE;
-    type_text(&mut app, &"x".repeat(longest + 5));
-    let lock = app.lock.as_ref().unwrap();
-    assert_eq!(lock.passphrase.chars().count(), longest);
+    type_text(&mut app, &"x".repeat(LONGEST_PASSPHRASE + 5));
+    let lock = the_lock(&app);
+    assert_eq!(lock.passphrase.chars().count(), LONGEST_PASSPHRASE);
     assert!(
         lock.error.as_deref().unwrap().contains("at most 1024"),
         "{:?}",
@@ -458,6 +504,43 @@ fn a_wrong_passphrase_waits_longer_each_time_and_keeps_the_lock() {
     );
     let screen = render(&app, 80, 24);
     assert!(screen.contains("at most 1024"), "{screen}");
+}
+
+#[test]
+fn wrong_tries_at_a_hand_over_and_at_the_lock_count_together() {
+    let f = dosing_session(44);
+    let mut app = open(&f, 45);
+    app.signed_in = Some(clinician(&quinn()));
+    assert_eq!(key(&mut app, "f3"), Some(Effect::ReadTeam));
+    update(&mut app, Action::TeamRead(Ok(vec![quinn(), okafor()])));
+    assert!(key(&mut app, "enter").is_none(), "Sam Okafor RN is chosen");
+    type_text(&mut app, "guess1");
+    let Some(Effect::Authenticate { purpose, .. }) = key(&mut app, "enter") else {
+        panic!("the hand-over's try");
+    };
+    assert_eq!(purpose, Purpose::HandOver);
+    let result = Err(Refused {
+        why: "wrong clinician or passphrase".into(),
+        wrong_pair: true,
+    });
+    update(&mut app, Action::Authenticated { purpose, result });
+    assert_eq!(app.sign_in_guard.wrong, 1);
+
+    lock_with_team(&mut app, vec![quinn(), okafor()], quinn());
+    type_text(&mut app, "guess2");
+    assert!(key(&mut app, "enter").is_some());
+    refused(&mut app);
+    assert_eq!(
+        app.sign_in_guard.wrong, 2,
+        "the lock's try counts with the hand-over's"
+    );
+    update(
+        &mut app,
+        Action::Tick(at(45) + chrono::Duration::seconds(1)),
+    );
+    let error = the_lock(&app).error.clone().unwrap();
+    assert!(error.contains("wrong try 2"), "{error}");
+    assert_no_patient_data(&render(&app, 80, 24));
 }
 
 #[test]
@@ -476,7 +559,7 @@ fn charting_elsewhere_goes_on_beneath_the_lock_and_shows_after_unlocking() {
     assert_no_patient_data(&locked);
     type_text(&mut app, "pw");
     key(&mut app, "enter");
-    update(&mut app, Action::SignedIn(Ok(quinn())));
+    unlocked(&mut app, quinn());
     let screen = render(&app, 80, 24);
     assert!(screen.contains("131/85"), "{screen}");
     assert!(screen.contains("charted elsewhere"), "{screen}");

@@ -11,6 +11,7 @@ use kapchart::domain::FlagCode;
 use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::keymap::{Key, KeyName, Keymap};
 use kapchart::tui::live::Written;
+use kapchart::tui::sign_in::{Purpose, SignIn};
 use std::sync::Arc;
 
 /// Lines a bedside session meets: pre-dose, the antiemetic, the dose, alerts, late entries,
@@ -42,10 +43,7 @@ fn type_line(app: &mut App, text: &str) {
 
 fn open(f: &Fixture, minute: i64) -> App {
     let mut app = App::new(
-        Screen::Locked {
-            passphrase: String::new(),
-            error: None,
-        },
+        Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None))),
         at(minute),
         Keymap::default(),
         Arc::new(f.config.clone()),

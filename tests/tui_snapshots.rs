@@ -7,6 +7,7 @@ use common::fixture::{Fixture, at, dosing_session};
 use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::home::HomeData;
 use kapchart::tui::keymap::{Key, Keymap};
+use kapchart::tui::sign_in::{Purpose, SignIn};
 use kapchart::tui::theme::Theme;
 use kapchart::tui::view;
 use ratatui::Terminal;
@@ -15,10 +16,7 @@ use std::sync::Arc;
 
 fn app_on_session(f: &Fixture, minute: i64) -> App {
     let mut app = App::new(
-        Screen::Locked {
-            passphrase: String::new(),
-            error: None,
-        },
+        Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None))),
         at(minute),
         Keymap::default(),
         Arc::new(f.config.clone()),
@@ -400,10 +398,7 @@ fn demo_home(width: u16, height: u16) -> (String, Vec<String>) {
         .map(|s| s.started.format("%H:%M").to_string())
         .collect();
     let mut app = App::new(
-        Screen::Locked {
-            passphrase: String::new(),
-            error: None,
-        },
+        Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None))),
         now,
         Keymap::default(),
         Arc::new(config),
@@ -451,10 +446,7 @@ fn demo_session(kind: kapchart::domain::SessionKind, width: u16, height: u16) ->
         .unwrap();
     let data = kapchart::app::views::live_data(&d.chart, &d.config, session.id).unwrap();
     let mut app = App::new(
-        Screen::Locked {
-            passphrase: String::new(),
-            error: None,
-        },
+        Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None))),
         d.now,
         Keymap::default(),
         Arc::new(d.config.clone()),
@@ -631,10 +623,7 @@ fn patient_screen_shows_the_eligibility_decision_and_screening_answers() {
         let patient = d.chart.patients().unwrap()[0].id;
         let data = kapchart::app::views::patient_data(&d.chart, &d.config, patient, d.now).unwrap();
         let mut app = App::new(
-            Screen::Locked {
-                passphrase: String::new(),
-                error: None,
-            },
+            Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None))),
             d.now,
             Keymap::default(),
             Arc::new(d.config.clone()),
@@ -885,10 +874,7 @@ fn the_timeline_names_each_author_80x24() {
         data.chart.rules().clone(),
     );
     let mut app = App::new(
-        Screen::Locked {
-            passphrase: String::new(),
-            error: None,
-        },
+        Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None))),
         at(57),
         Keymap::default(),
         Arc::new(f.config.clone()),

@@ -8,15 +8,13 @@ use kapchart::domain::{EntryStatus, Payload};
 use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::keymap::{Key, KeyName, Keymap};
 use kapchart::tui::live::{Focus, Live, Panel, Written};
+use kapchart::tui::sign_in::{Purpose, SignIn};
 use std::sync::Arc;
 
 fn open(f: &Fixture, minute: i64) -> App {
     let config = Arc::new(f.config.clone());
     let mut app = App::new(
-        Screen::Locked {
-            passphrase: String::new(),
-            error: None,
-        },
+        Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None))),
         at(minute),
         Keymap::default(),
         config,
@@ -600,10 +598,7 @@ fn the_home_screen_shows_why_a_second_dosing_session_does_not_open() {
     let open = f.session;
     let data: HomeData = kapchart::app::views::home_data(&f.chart, &f.config, at(30)).unwrap();
     let mut app = App::new(
-        Screen::Locked {
-            passphrase: String::new(),
-            error: None,
-        },
+        Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None))),
         at(30),
         Keymap::default(),
         Arc::new(f.config.clone()),

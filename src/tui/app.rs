@@ -5,7 +5,6 @@
 use super::home::{Home, HomeData};
 use super::keymap::{Command, Context, Key, Keymap};
 use super::live::{Live, LiveData, Written};
-use super::lock::{Lock, Refused, Who};
 use super::note::{NoteData, NoteEditor, NotePanel};
 use super::patient::PatientData;
 use super::sign_in::{Attempt, Guard, Purpose, Refused as SignInRefused, SignIn};
@@ -23,8 +22,6 @@ pub enum Action {
     Key(Key),
     /// The clock moved on (the runtime sends one every second).
     Tick(DateTime<FixedOffset>),
-    /// The chart was unlocked and the home screen's data read.
-    Unlocked(Result<HomeData, String>),
     HomeLoaded(Result<HomeData, String>),
     /// A session was opened on the live screen.
     Opened(Result<LiveData, String>),
@@ -48,13 +45,6 @@ pub enum Action {
     AccessRecorded(Audited),
     /// No key was pressed for this long (the runtime sends it with every tick).
     Idle(std::time::Duration),
-    /// The lock screen's sign-in list, and who was signed in when it locked.
-    TeamLoaded {
-        team: Result<Vec<Who>, String>,
-        signed_in: Option<Who>,
-    },
-    /// A sign-in on the lock screen finished: who is now signed in, or why not.
-    SignedIn(Result<Who, Refused>),
     /// The team's sign-in list, for the sign-in that is open.
     TeamRead(Result<Vec<crate::domain::team::TeamMember>, String>),
     /// A sign-in was checked: who signed in, or why not.
@@ -67,7 +57,6 @@ pub enum Action {
 /// What the runtime must do for the state: write, read, or act on the terminal.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    Unlock(String),
     LoadHome,
     /// Read a patient's sessions for the home screen.
     LoadPatientSessions(PatientId),
@@ -131,16 +120,10 @@ pub enum Effect {
     /// or poll (`app::access`).
     RecordAccess(Access),
     Suspend,
-    /// Read the team for the lock screen's sign-in list.
-    LoadTeam,
-    /// Sign `who` (a clinician's id) in with their passphrase, to unlock the screen.
-    SignIn {
-        who: String,
-        passphrase: String,
-    },
     /// Read the team's sign-in list (`store::team`).
     ReadTeam,
-    /// Check a clinician's passphrase: to open the chart, to hand over, or to witness.
+    /// Check a clinician's passphrase: to open the chart, to unlock, to hand over, or to
+    /// witness.
     Authenticate {
         purpose: Purpose,
         attempt: Attempt,
@@ -151,11 +134,6 @@ pub enum Effect {
 
 #[derive(Debug, Clone)]
 pub enum Screen {
-    /// Waiting for the passphrase (masked).
-    Locked {
-        passphrase: String,
-        error: Option<String>,
-    },
     /// Who signs in, and their passphrase, before the chart is open.
     SignIn(Box<SignIn>),
     Home(Box<Home>),
@@ -181,10 +159,9 @@ pub struct App {
     pub unsent: Option<String>,
     /// Why the patient screen on show is not in the audit trail (a read-only chart).
     pub unaudited: Option<String>,
-    /// The lock screen, over whatever screen was open (which keeps its state beneath it).
-    pub lock: Option<Lock>,
-    /// Who signed in at the lock screen when it was not who had been signed in.
-    pub signed_in_notice: Option<String>,
+    /// The lock screen's sign-in, over whatever screen was open (which keeps its state
+    /// beneath it).
+    pub lock: Option<SignIn>,
     /// The clinician every write is authored by; the status line names them.
     pub signed_in: Option<crate::domain::Clinician>,
     /// Wrong clinician/passphrase pairs at this terminal: each waits longer.
@@ -216,7 +193,6 @@ impl App {
             unsent: None,
             unaudited: None,
             lock: None,
-            signed_in_notice: None,
             signed_in: None,
             sign_in_guard: Guard::default(),
             hand_over: None,
@@ -233,7 +209,7 @@ impl App {
             return Context::Panel;
         }
         match &self.screen {
-            Screen::Locked { .. } | Screen::SignIn(_) => Context::Panel,
+            Screen::SignIn(_) => Context::Panel,
             Screen::Home(h) => h.context(),
             Screen::Live(l) => l.context(),
             Screen::Note(n) => match n.panel {
@@ -292,7 +268,6 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
                 Screen::Live(l) => l.error = Some(e),
                 Screen::Note(n) => n.error = Some(e),
                 Screen::Patient(_) => {}
-                Screen::Locked { error, .. } => *error = Some(e),
                 Screen::SignIn(s) => s.error = Some(e),
             }
             None
@@ -325,14 +300,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             _ => None,
         },
         Action::Key(key) => on_key(app, key),
-        Action::Unlocked(Err(e)) => {
-            if let Screen::Locked { error, passphrase } = &mut app.screen {
-                *error = Some(e);
-                zeroize::Zeroize::zeroize(passphrase);
-            }
-            None
-        }
-        Action::Unlocked(Ok(data)) | Action::HomeLoaded(Ok(data)) => {
+        Action::HomeLoaded(Ok(data)) => {
             let home = Home::new(data);
             let needed = home.sessions_needed().map(Effect::LoadPatientSessions);
             app.screen = Screen::Home(Box::new(home));
@@ -357,7 +325,6 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
                 Screen::Live(l) => l.error = Some(e),
                 Screen::Note(n) => n.error = Some(e),
                 Screen::Patient(_) => {}
-                Screen::Locked { error, .. } => *error = Some(e),
                 Screen::SignIn(s) => s.error = Some(e),
             }
             None
@@ -391,28 +358,8 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             None
         }
         Action::Refreshed(Ok(None)) => None,
-        Action::Idle(idle) if idle >= app.config.lock.after_idle() => lock(app),
+        Action::Idle(idle) if idle >= app.config.lock.after_idle() => super::lock::lock(app),
         Action::Idle(_) => None,
-        Action::TeamLoaded { team, signed_in } => {
-            if let Some(l) = &mut app.lock {
-                l.team_loaded(team, signed_in);
-            }
-            None
-        }
-        Action::SignedIn(Ok(who)) => {
-            if let Some(l) = app.lock.take()
-                && l.was_signed_in.as_ref().map(|w| w.id) != Some(who.id)
-            {
-                app.signed_in_notice = Some(format!("signed in: {}", who.name));
-            }
-            None
-        }
-        Action::SignedIn(Err(refused)) => {
-            if let Some(l) = &mut app.lock {
-                l.refused(refused.why, refused.wrong_passphrase, app.now);
-            }
-            None
-        }
         Action::Refreshed(Err(e)) => {
             if let Screen::Live(l) = &mut app.screen {
                 l.error = Some(e);
@@ -420,16 +367,6 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             None
         }
     }
-}
-
-/// Covers the screen with the lock, unless it is already locked or no chart is open yet.
-fn lock(app: &mut App) -> Option<Effect> {
-    if app.lock.is_some() || matches!(app.screen, Screen::Locked { .. }) {
-        return None;
-    }
-    app.help_open = false;
-    app.lock = Some(Lock::default());
-    Some(Effect::LoadTeam)
 }
 
 /// Quits; an unsaved note draft is written first. Behind the lock, typed text is not handed
@@ -445,12 +382,11 @@ fn quit(app: &mut App) -> Option<Effect> {
 
 fn on_key(app: &mut App, key: Key) -> Option<Effect> {
     // Behind the lock, keys reach only the lock screen's fields.
-    if let Some(l) = &mut app.lock {
-        let command = app.keymap.command(Context::Lock, &key);
-        return l.on_key(command, &key, app.now);
+    if app.lock.is_some() {
+        return super::handover::on_key(app, &key);
     }
     if app.keymap.command(Context::Global, &key) == Some(Command::Lock) {
-        return lock(app);
+        return super::lock::lock(app);
     }
     if app.help_open {
         return help_key(app, key);
@@ -482,25 +418,6 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
     let now = app.now;
     let config = app.config.clone();
     match &mut app.screen {
-        Screen::Locked { passphrase, error } => match (command, key.printable()) {
-            (Some(Command::Confirm), _) if !passphrase.is_empty() => {
-                *error = None;
-                Some(Effect::Unlock(std::mem::take(passphrase)))
-            }
-            (Some(Command::DeleteBack), _) => {
-                passphrase.pop();
-                None
-            }
-            (Some(Command::Cancel), _) => {
-                app.quit = true;
-                None
-            }
-            (_, Some(c)) => {
-                passphrase.push(c);
-                None
-            }
-            _ => None,
-        },
         Screen::SignIn(_) => None,
         Screen::Home(h) => h
             .on_key(command, &key)

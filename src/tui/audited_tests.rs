@@ -7,6 +7,7 @@ use super::{Runtime, dispatch};
 use crate::config::Config;
 use crate::domain::SessionKind;
 use crate::store::{Chart, NewPatient, NewSession};
+use crate::tui::sign_in::{Purpose, SignIn};
 use chrono::{FixedOffset, NaiveDate, TimeZone};
 use std::sync::Arc;
 
@@ -72,12 +73,8 @@ fn setup() -> Setup {
         config: config.clone(),
         start: None,
         seen_version: None,
-        wrong_passphrases: 0,
     };
-    let screen = Screen::Locked {
-        passphrase: String::new(),
-        error: None,
-    };
+    let screen = Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None)));
     let app = App::new(screen, now, Keymap::default(), config);
     Setup {
         _dir: dir,

@@ -1,4 +1,5 @@
-//! Signing in over the screens: at start (the chart is not open yet), handing the screen
+//! Signing in over the screens: at start (the chart is not open yet), at the lock screen,
+//! handing the screen
 //! over to another clinician (the screen beneath keeps its state: the bar's text, the
 //! selection, an open form), and a witness signing in for one dose. `app::update` routes
 //! keys, team lists and sign-in results here.
@@ -17,8 +18,12 @@ pub struct Authenticated {
     pub data: Option<super::live::LiveData>,
 }
 
-/// The sign-in widget taking keys now, if any: a witness's, a hand-over's, or the start's.
+/// The sign-in widget taking keys now, if any: the lock's (over everything), a witness's,
+/// a hand-over's, or the start's.
 pub fn active(app: &mut App) -> Option<&mut SignIn> {
+    if let Some(l) = &mut app.lock {
+        return Some(l);
+    }
     if let Some(w) = &mut app.witness {
         return Some(&mut w.sign_in);
     }
@@ -37,7 +42,7 @@ pub fn is_open(app: &App) -> bool {
 
 /// The hand-over key: the sign-in opens over the screen, which stays as it is.
 pub fn open_hand_over(app: &mut App) -> Option<Effect> {
-    if is_open(app) || matches!(app.screen, Screen::Locked { .. }) {
+    if is_open(app) {
         return None;
     }
     app.hand_over = Some(SignIn::new(
@@ -74,9 +79,13 @@ pub fn witness_selected(app: &mut App) -> Option<Effect> {
     open_witness(app, dose)
 }
 
-/// A key while a sign-in is open.
+/// A key while a sign-in is open; behind the lock, only the lock's own keys.
 pub fn on_key(app: &mut App, key: &Key) -> Option<Effect> {
-    let command = app.keymap.command(Context::Panel, key);
+    let command = if app.lock.is_some() {
+        super::lock::command(app, key)
+    } else {
+        app.keymap.command(Context::Panel, key)
+    };
     let now = app.now;
     let guard = app.sign_in_guard.clone();
     let outcome = active(app)?.on_key(command, key, &guard, now);
@@ -88,7 +97,11 @@ pub fn on_key(app: &mut App, key: &Key) -> Option<Effect> {
 }
 
 /// Esc: a witness or a hand-over closes with nothing changed; at start, kapchart quits.
+/// The lock has no way out but a sign-in.
 fn cancel(app: &mut App) -> Option<Effect> {
+    if app.lock.is_some() {
+        return None;
+    }
     if app.witness.take().is_some() {
         if let Screen::Live(l) = &mut app.screen {
             l.notice = Some("the dose stays unwitnessed".into());
@@ -149,6 +162,12 @@ pub fn authenticated(
                 Purpose::Open => {
                     app.signed_in = Some(done.clinician);
                     Some(Effect::FirstScreen)
+                }
+                Purpose::Unlock => {
+                    // The status line names whoever signed in; the screen beneath is as it was.
+                    app.lock = None;
+                    app.signed_in = Some(done.clinician);
+                    None
                 }
                 Purpose::HandOver => {
                     app.hand_over = None;

@@ -69,7 +69,6 @@ pub fn run(launch: Launch, config: Config) -> Result<Exit, String> {
         config: config.clone(),
         start: Some(launch.start),
         seen_version: None,
-        wrong_passphrases: 0,
     };
     let now = Local::now().fixed_offset();
     // Who signs in, and their passphrase, unless both were known at start.
@@ -207,8 +206,6 @@ struct Runtime {
     start: Option<Start>,
     /// The chart's data version at the last look (see `Chart::data_version`).
     seen_version: Option<i64>,
-    /// Wrong passphrases typed at the prompt so far: each waits longer.
-    wrong_passphrases: u32,
 }
 
 impl Runtime {
@@ -234,41 +231,6 @@ impl Runtime {
     fn perform(&mut self, effect: Effect) -> Action {
         let now = Local::now();
         match effect {
-            Effect::Unlock(passphrase) => {
-                let passphrase = zeroize::Zeroizing::new(passphrase);
-                // Who signs in: KAPCHART_CLINICIAN, or the team's only clinician (a team of
-                // several is refused, naming it, until the lock screen asks who).
-                let who = std::env::var("KAPCHART_CLINICIAN").unwrap_or_default();
-                match Chart::open_as(
-                    &self.path,
-                    &who,
-                    &passphrase,
-                    self.config.chart.busy_timeout_ms,
-                ) {
-                    Ok(chart) => {
-                        self.chart = Some(chart);
-                        match self.first_screen() {
-                            Action::HomeLoaded(r) => Action::Unlocked(r),
-                            opened => opened,
-                        }
-                    }
-                    Err(
-                        e @ (crate::store::StoreError::WrongPassphrase
-                        | crate::store::StoreError::WrongPassphraseOrNoKeyring(_)
-                        | crate::store::StoreError::WrongSignIn),
-                    ) => {
-                        self.wrong_passphrases += 1;
-                        let wait = crate::hardening::wrong_passphrase_wait(self.wrong_passphrases);
-                        std::thread::sleep(wait);
-                        Action::Unlocked(Err(format!(
-                            "{e} (wrong try {}; each waits longer: this one {} s)",
-                            self.wrong_passphrases,
-                            wait.as_secs()
-                        )))
-                    }
-                    Err(e) => Action::Unlocked(Err(e.to_string())),
-                }
-            }
             Effect::ReadTeam => Action::TeamRead(
                 crate::store::team(&self.path)
                     .map(|team| team.into_iter().filter(|m| !m.name.is_empty()).collect())
@@ -391,49 +353,6 @@ impl Runtime {
                 Err(e) => crate::app::access::not_recorded(&access, &e),
             }),
             Effect::Suspend => Action::Tick(now.fixed_offset()),
-            Effect::LoadTeam => Action::TeamLoaded {
-                team: crate::store::team(&self.path)
-                    .map(|team| {
-                        team.into_iter()
-                            .map(|m| lock::Who {
-                                id: m.id,
-                                name: m.name,
-                            })
-                            .collect()
-                    })
-                    .map_err(|e| e.to_string()),
-                signed_in: self.chart.as_ref().map(|c| lock::Who {
-                    id: c.clinician().id,
-                    name: c.clinician().name.clone(),
-                }),
-            },
-            Effect::SignIn { who, passphrase } => {
-                let passphrase = zeroize::Zeroizing::new(passphrase);
-                let signed_in = self
-                    .chart_mut()
-                    .map_err(|why| lock::Refused {
-                        why,
-                        wrong_passphrase: false,
-                    })
-                    .and_then(|c| {
-                        c.sign_in(&who, &passphrase).map_err(|e| match e {
-                            StoreError::WrongPassphrase
-                            | StoreError::WrongSignIn
-                            | StoreError::WrongPassphraseOrNoKeyring(_) => lock::Refused {
-                                why: "that clinician and passphrase do not unlock the chart".into(),
-                                wrong_passphrase: true,
-                            },
-                            other => lock::Refused {
-                                why: other.to_string(),
-                                wrong_passphrase: false,
-                            },
-                        })
-                    });
-                Action::SignedIn(signed_in.map(|c| lock::Who {
-                    id: c.id,
-                    name: c.name,
-                }))
-            }
         }
     }
 
@@ -472,6 +391,22 @@ impl Runtime {
             Purpose::HandOver => {
                 let chart = self.chart.as_mut().ok_or_else(locked)?;
                 chart.sign_in(&attempt.who, &passphrase).map_err(refused)?
+            }
+            Purpose::Unlock => {
+                let chart = self.chart.as_mut().ok_or_else(locked)?;
+                // Whatever the store calls it, a refusal here is a wrong pair (it waits longer
+                // next time), and it never says whether the clinician or the passphrase was wrong.
+                chart
+                    .sign_in(&attempt.who, &passphrase)
+                    .map_err(|e| match e {
+                        StoreError::WrongPassphrase
+                        | StoreError::WrongSignIn
+                        | StoreError::WrongPassphraseOrNoKeyring(_) => sign_in::Refused {
+                            why: "that clinician and passphrase do not unlock the chart".into(),
+                            wrong_pair: true,
+                        },
+                        other => refused(other),
+                    })?
             }
             Purpose::Witness(dose) => {
                 let chart = self.chart.as_mut().ok_or_else(locked)?;

@@ -1,6 +1,6 @@
 //! Signing a clinician in: who (the team's list: Up/Down, or type the start of a name to
-//! jump) and their passphrase (masked). The same widget opens the chart, hands the screen
-//! over to another clinician, and signs a witness in for one dose. It asks; the runtime
+//! jump) and their passphrase (masked). The same widget opens the chart, unlocks the lock
+//! screen, hands the screen over to another clinician, and signs a witness in for one dose. It asks; the runtime
 //! checks (`Effect::Authenticate`). A wrong pair never says which of the two was wrong, and
 //! each wrong pair waits longer before its refusal shows and the next try may go
 //! (`hardening::wrong_passphrase_wait`), without stopping the clock.
@@ -11,11 +11,16 @@ use crate::domain::{Clinician, EntryId};
 use chrono::{DateTime, FixedOffset};
 use zeroize::{Zeroize, Zeroizing};
 
+/// Longer than any passphrase anyone types: a paste of a whole document stops here.
+pub const LONGEST_PASSPHRASE: usize = 1024;
+
 /// What a sign-in is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     /// Opening the chart at start.
     Open,
+    /// Unlocking the lock screen: whoever signs in is signed in, the screen beneath stays.
+    Unlock,
     /// Handing the screen over: the signed-in clinician changes, the screen stays.
     HandOver,
     /// A second clinician witnesses this dose; who is signed in does not change.
@@ -101,6 +106,9 @@ pub struct SignIn {
     pub held: Option<String>,
     /// Who not to offer first (the clinician signed in, for a hand-over or a witness).
     pub not_first: Option<i64>,
+    /// Who to offer first, with only their passphrase left to type (the clinician signed
+    /// in when the screen locked).
+    pub first: Option<i64>,
     /// Who was named at start (KAPCHART_CLINICIAN): only their passphrase is asked.
     pub given_who: Option<String>,
 }
@@ -120,8 +128,16 @@ impl SignIn {
             queued: None,
             held: None,
             not_first,
+            first: None,
             given_who: None,
         }
+    }
+
+    /// The lock screen's sign-in: the clinician signed in when it locked is offered first.
+    pub fn to_unlock(signed_in: Option<i64>) -> SignIn {
+        let mut s = SignIn::new(Purpose::Unlock, None);
+        s.first = signed_in;
+        s
     }
 
     /// A sign-in for the clinician `who` names (an id or a name), as KAPCHART_CLINICIAN does.
@@ -146,12 +162,13 @@ impl SignIn {
                 .cloned()
                 .collect();
         }
-        self.chosen = self
-            .team
-            .iter()
-            .position(|m| Some(m.id) != self.not_first)
+        let first = self
+            .first
+            .and_then(|id| self.team.iter().position(|m| m.id == id));
+        self.chosen = first
+            .or_else(|| self.team.iter().position(|m| Some(m.id) != self.not_first))
             .unwrap_or(0);
-        if !self.asks_who() {
+        if !self.asks_who() || first.is_some() {
             self.field = Field::Passphrase;
         }
     }
@@ -237,7 +254,13 @@ impl SignIn {
         now: DateTime<FixedOffset>,
     ) -> Outcome {
         if let Some(c) = key.printable() {
-            self.passphrase.push(c);
+            if self.passphrase.chars().count() >= LONGEST_PASSPHRASE {
+                self.error = Some(format!(
+                    "a passphrase is at most {LONGEST_PASSPHRASE} characters; Ctrl-U clears it"
+                ));
+            } else if !c.is_control() {
+                self.passphrase.push(c);
+            }
             return Outcome::Nothing;
         }
         match command {

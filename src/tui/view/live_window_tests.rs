@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::store::{Chart, NewPatient, NewSession};
 use crate::tui::app::{Action, App, Screen, update};
 use crate::tui::keymap::{Key, Keymap};
+use crate::tui::sign_in::{Purpose, SignIn};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -76,10 +77,7 @@ fn the_windowed_timeline_draws_what_the_whole_timeline_draws() {
         charting::record_line(&mut chart, &config, session, line, &at(minute)).unwrap();
     }
     let mut app = App::new(
-        Screen::Locked {
-            passphrase: String::new(),
-            error: None,
-        },
+        Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None))),
         at(90),
         Keymap::default(),
         Arc::new(config.clone()),

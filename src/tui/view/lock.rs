@@ -1,61 +1,28 @@
 //! The lock screen: it replaces every screen and shows no patient detail (no name, age,
 //! values, notes or intention). Over a session it keeps what the person in the room needs:
 //! the session clock and the next check with its countdown, asked of the same `SessionChart`
-//! the live screen asks. Then who signs in, and their passphrase, masked.
+//! the live screen asks. Then who signs in, and their passphrase, masked: the same sign-in
+//! as at start and at a hand-over.
 
 use crate::domain::chart::SessionChart;
 use crate::domain::protocol::{self, Check, CheckKind, CheckStatus};
 use crate::tui::app::{App, Screen};
-use crate::tui::lock::Lock;
+use crate::tui::sign_in::SignIn;
 use crate::tui::theme::OVERDUE;
 use chrono::{DateTime, Duration, FixedOffset};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-pub fn draw(app: &App, lock: &Lock, frame: &mut Frame<'_>, area: Rect) {
-    let theme = &app.theme;
-    let mut lines = vec![Line::from(
+pub fn draw(app: &App, lock: &SignIn, frame: &mut Frame<'_>, area: Rect) {
+    let mut intro = vec![Line::from(
         "The chart is locked: patient details are hidden.",
     )];
     if let Screen::Live(live) = &app.screen {
-        lines.push(Line::from(""));
-        lines.extend(session_lines(app, &live.data.chart, app.now));
+        intro.push(Line::from(""));
+        intro.extend(session_lines(app, &live.data.chart, app.now));
     }
-    lines.push(Line::from(""));
-    lines.push(Line::from("Who is signing in (↑ ↓ to choose):"));
-    if lock.team.is_empty() {
-        lines.push(Line::styled("  (reading the team…)", theme.dim()));
-    }
-    for (i, who) in lock.team.iter().enumerate() {
-        if i == lock.chosen {
-            lines.push(Line::styled(format!("  ▸ {}", who.name), theme.title()));
-        } else {
-            lines.push(Line::from(format!("    {}", who.name)));
-        }
-    }
-    lines.push(Line::from(""));
-    let focus = lines.len();
-    lines.push(Line::from(vec![
-        Span::raw("Passphrase: "),
-        Span::raw(masked(lock.passphrase.chars().count())),
-        Span::styled("▏", theme.title()),
-    ]));
-    if lock.sending {
-        lines.push(Line::styled("checking…", theme.dim()));
-    }
-    if let Some(e) = &lock.error {
-        lines.push(Line::styled(format!("✗ {e}"), theme.alert()));
-    }
-    super::dialog::draw(
-        app,
-        frame,
-        area,
-        " kapchart: locked ".to_string(),
-        lines,
-        Some(focus),
-        64,
-    );
+    super::sign_in::draw(app, lock, " kapchart: locked ".into(), intro, frame, area);
 }
 
 /// The session clock, the overdue checks and the next check, from the session's own chart.
@@ -112,15 +79,6 @@ fn session_lines<'a>(app: &App, chart: &SessionChart, now: DateTime<FixedOffset>
         None => {}
     }
     out
-}
-
-/// A dot per character typed; a long paste is counted instead, so the field stays one row.
-fn masked(typed: usize) -> String {
-    if typed > 40 {
-        format!("{}… {typed} characters", "•".repeat(24))
-    } else {
-        "•".repeat(typed)
-    }
 }
 
 /// "BP T+40", or the kind alone before the first dose.

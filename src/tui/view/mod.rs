@@ -20,7 +20,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 /// Below this the screens cannot be drawn without hiding something that matters.
 pub const MIN_WIDTH: u16 = 60;
@@ -49,9 +49,6 @@ pub fn draw(app: &App, frame: &mut Frame<'_>) {
         return;
     }
     match &app.screen {
-        Screen::Locked { passphrase, error } => {
-            lock(app, passphrase, error.as_deref(), frame, body)
-        }
         Screen::SignIn(s) => sign_in::draw(
             app,
             s,
@@ -100,18 +97,16 @@ fn hint_line(app: &App, frame: &mut Frame<'_>, area: Rect) {
         None => area,
     };
     let mut hints = app.keymap.hints(app.context());
+    // The lock key is hinted only where it locks.
+    if !crate::tui::lock::can_lock(app) {
+        hints.retain(|(_, what)| *what != "lock");
+    }
     if let Some(i) = hints.iter().position(|(_, what)| *what == "help") {
         let help = hints.remove(i);
         hints.insert(0, help);
     }
     let mut spans = Vec::new();
     let mut used = 0;
-    // Who signed in at the lock screen, when it was not who had been signed in.
-    if let Some(who) = &app.signed_in_notice {
-        let text = format!(" {who} ·");
-        used += text.chars().count();
-        spans.push(Span::styled(text, app.theme.caution()));
-    }
     for (key, what) in hints {
         let width = key.chars().count() + what.chars().count() + 3;
         if used + width > usize::from(area.width) {
@@ -122,32 +117,6 @@ fn hint_line(app: &App, frame: &mut Frame<'_>, area: Rect) {
         spans.push(Span::raw(format!(" {what} ")));
     }
     frame.render_widget(Line::from(spans), area);
-}
-
-fn lock(app: &App, passphrase: &str, error: Option<&str>, frame: &mut Frame<'_>, area: Rect) {
-    let popup = centered(area, 64, 8);
-    let mut lines = vec![
-        Line::from("The chart is encrypted: type its passphrase, then Enter."),
-        Line::from(""),
-        Line::from(vec![
-            Span::raw("Passphrase: "),
-            Span::raw("•".repeat(passphrase.chars().count())),
-            Span::styled("▏", app.theme.title()),
-        ]),
-    ];
-    if let Some(e) = error {
-        lines.push(Line::from(""));
-        lines.push(Line::styled(format!("✗ {e}"), app.theme.alert()));
-    }
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::bordered()
-                .title(" kapchart: locked ")
-                .border_style(app.theme.focus_border()),
-        ),
-        popup,
-    );
 }
 
 /// A rectangle of at most `width` x `height` in the middle of `area`.

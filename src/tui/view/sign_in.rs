@@ -1,6 +1,6 @@
 //! The sign-in widget drawn over a screen: who (the team's list) and the passphrase, masked.
-//! At start it is the whole screen; for a hand-over or a witness it sits over the screen,
-//! which stays as it was beneath.
+//! At start it is the whole screen; on the lock screen it follows the lock's own lines; for
+//! a hand-over or a witness it sits over the screen, which stays as it was beneath.
 
 use crate::tui::app::App;
 use crate::tui::sign_in::{Field, SignIn};
@@ -27,7 +27,9 @@ pub fn draw<'a>(
         let hint = if s.field == Field::Who {
             "Who is signing in? (↑ ↓ or type a name, Enter)"
         } else {
-            "Who is signing in:"
+            // Up goes back to the list: the lock offers who was signed in, a hand-over
+            // someone else, and either may be the wrong one.
+            "Who is signing in (↑ to change):"
         };
         lines.push(Line::from(hint));
         for (i, m) in s.team.iter().enumerate() {
@@ -57,7 +59,7 @@ pub fn draw<'a>(
     };
     lines.push(Line::from(vec![
         Span::raw("Passphrase: "),
-        Span::raw("•".repeat(s.passphrase.chars().count())),
+        Span::raw(masked(s.passphrase.chars().count())),
         cursor,
     ]));
     if s.waiting() {
@@ -68,4 +70,13 @@ pub fn draw<'a>(
         lines.push(Line::styled(format!("✗ {e}"), theme.alert()));
     }
     super::dialog::draw(app, frame, area, title, lines, focus, 64);
+}
+
+/// A dot per character typed; a long paste is counted instead, so the field stays one row.
+fn masked(typed: usize) -> String {
+    if typed > 40 {
+        format!("{}… {typed} characters", "•".repeat(24))
+    } else {
+        "•".repeat(typed)
+    }
 }
