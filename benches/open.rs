@@ -19,7 +19,7 @@ use kapchart::app::views;
 use kapchart::config::Config;
 use kapchart::domain::Session;
 use kapchart::domain::SessionKind;
-use kapchart::store::Chart;
+use kapchart::store::{Chart, HomeScan};
 use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::home::HomeData;
 use kapchart::tui::keymap::Keymap;
@@ -190,6 +190,42 @@ fn first_frame(c: &mut Criterion) {
                     .expect("integrations"),
             )
         })
+    });
+    // The same two reads as before migration `HOME_SCAN_INDEXES` (every session's row read),
+    // side by side with the above in one run.
+    let since = common::now() - chrono::Duration::days(views::RECENT_DAYS + 3);
+    g.bench_function("recent_sessions_reading_every_row", |b| {
+        b.iter(|| {
+            black_box(
+                clinic
+                    .chart
+                    .sessions_since_or_open_by(since, HomeScan::ReadingEverySessionRow)
+                    .expect("recent"),
+            )
+        })
+    });
+    g.bench_function("dosing_without_integration", |b| {
+        b.iter(|| {
+            black_box(
+                clinic
+                    .chart
+                    .dosing_sessions_without_integration_by(HomeScan::ByIndex)
+                    .expect("dosing"),
+            )
+        })
+    });
+    g.bench_function("dosing_without_integration_reading_every_row", |b| {
+        b.iter(|| {
+            black_box(
+                clinic
+                    .chart
+                    .dosing_sessions_without_integration_by(HomeScan::ReadingEverySessionRow)
+                    .expect("dosing"),
+            )
+        })
+    });
+    g.bench_function("rems_forms_due", |b| {
+        b.iter(|| black_box(kapchart::app::rems::forms_due(&clinic.chart, &config).expect("rems")))
     });
     g.bench_function("patients", |b| {
         b.iter(|| black_box(clinic.chart.patients().expect("patients")))

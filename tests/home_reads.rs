@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, FixedOffset, TimeZone};
 use kapchart::app::{charting, views};
 use kapchart::config::Config;
 use kapchart::domain::{Session, SessionKind, integration};
-use kapchart::store::{Chart, NewSession, Second};
+use kapchart::store::{Chart, HomeScan, NewSession, Second};
 use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::keymap::{Key, Keymap};
 use kapchart::tui::sign_in::{Purpose, SignIn};
@@ -165,4 +165,93 @@ fn the_home_screen_reads_give_what_reading_every_session_gives() {
             p.id
         );
     }
+}
+
+/// The home screen's session reads go by index: no step scans the sessions table itself (its
+/// rows carry the intentions), and finding the dosing sessions reads no other session.
+#[test]
+fn the_home_screen_reads_use_their_indexes() {
+    let (_dir, chart, _config) = clinic();
+    let (open, dosing) = chart.home_read_plans(HomeScan::ByIndex).unwrap();
+    let shown = format!(
+        "open:\n{}\n\ndosing:\n{}",
+        open.join("\n"),
+        dosing.join("\n")
+    );
+    assert!(
+        open.iter()
+            .any(|l| l == "SCAN sessions USING COVERING INDEX sessions_ids"),
+        "{shown}"
+    );
+    assert!(
+        open.iter()
+            .any(|l| l == "SCAN e USING COVERING INDEX entries_session_end"),
+        "{shown}"
+    );
+    assert!(open.iter().any(|l| l == "MERGE (EXCEPT)"), "{shown}");
+    assert!(
+        dosing
+            .iter()
+            .any(|l| l == "SEARCH s USING INDEX sessions_kind (kind=?)"),
+        "{shown}"
+    );
+    for line in open.iter().chain(&dosing) {
+        assert!(
+            !line.starts_with("SCAN s ") && line != "SCAN sessions",
+            "a scan of every session's row: {line}\n{shown}"
+        );
+    }
+    // The reads kept for comparison do read every row, so the bench compares what it says.
+    let (open_before, dosing_before) = chart
+        .home_read_plans(HomeScan::ReadingEverySessionRow)
+        .unwrap();
+    assert!(
+        open_before.iter().any(|l| l == "SCAN sessions"),
+        "{open_before:?}"
+    );
+    assert!(
+        dosing_before
+            .iter()
+            .any(|l| l == "SCAN s USING INDEX sessions_started"),
+        "{dosing_before:?}"
+    );
+}
+
+/// The reads by index give the same sessions, in the same order, as the reads of every row.
+#[test]
+fn the_home_screen_reads_by_index_give_what_reading_every_row_gives() {
+    let (_dir, chart, _config) = clinic();
+    for days in [0, 1, 10, 3 + views::RECENT_DAYS, 400, 5000] {
+        let since = now() - Duration::days(days);
+        let fast = chart
+            .sessions_since_or_open_by(since, HomeScan::ByIndex)
+            .unwrap();
+        let slow = chart
+            .sessions_since_or_open_by(since, HomeScan::ReadingEverySessionRow)
+            .unwrap();
+        assert_eq!(fast, slow, "since {days} days ago");
+        let all = chart.sessions(None).unwrap();
+        let mut expected: Vec<&Session> = all
+            .iter()
+            .filter(|s| s.started >= since || s.ended.is_none())
+            .collect();
+        expected.sort_by_key(|s| std::cmp::Reverse((s.started.timestamp_millis(), s.id)));
+        assert_eq!(ids(&fast.iter().collect::<Vec<_>>()), ids(&expected));
+    }
+    assert!(
+        chart
+            .sessions_since_or_open_by(now() - Duration::days(1), HomeScan::ByIndex)
+            .unwrap()
+            .iter()
+            .any(|s| s.ended.is_none() && s.started < now() - Duration::days(300)),
+        "the long-open sessions are found"
+    );
+    let fast = chart
+        .dosing_sessions_without_integration_by(HomeScan::ByIndex)
+        .unwrap();
+    let slow = chart
+        .dosing_sessions_without_integration_by(HomeScan::ReadingEverySessionRow)
+        .unwrap();
+    assert_eq!(fast, slow);
+    assert!(!fast.is_empty());
 }

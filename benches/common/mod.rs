@@ -115,6 +115,15 @@ pub fn clinic_chart(patients: usize) -> PathBuf {
         secs * 100_000.0 / report.entries.max(1) as f64
     );
     drop(chart);
+    // The chart's keyring sits beside it (`NAME.keyring`) and moves with it.
+    let keyring = |chart: &std::path::Path| {
+        let mut name = chart.as_os_str().to_owned();
+        name.push(".keyring");
+        PathBuf::from(name)
+    };
+    if keyring(&partial).exists() {
+        std::fs::rename(keyring(&partial), keyring(&path)).expect("move the chart's keyring");
+    }
     std::fs::rename(&partial, &path).expect("move the generated chart into place");
     path
 }

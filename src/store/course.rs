@@ -459,17 +459,12 @@ impl Chart {
                     "SELECT {column}, text, sha256 FROM {table} ORDER BY id"
                 ))
                 .map_err(|e| self.err(e))?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                    ))
-                })
-                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-                .map_err(|e| self.err(e))?;
-            for (id, text, hash) in rows {
+            // Row by row: a ten-year chart's signed texts are not held at once.
+            let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+            while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+                let id: i64 = r.get(0).map_err(|e| self.err(e))?;
+                let text: String = r.get(1).map_err(|e| self.err(e))?;
+                let hash: String = r.get(2).map_err(|e| self.err(e))?;
                 if sha256_hex(text.as_bytes()) != hash {
                     out.push(format!("{what} {id}"));
                 }

@@ -25,7 +25,7 @@ pub use error::StoreError;
 pub use existing::{Existing, Second};
 pub use files::create_private_dirs;
 pub use integrity::{damage_mark, head_of_copy};
-pub use queries::{NewEntry, NewPatient, NewSession};
+pub use queries::{HomeScan, NewEntry, NewPatient, NewSession};
 pub use rems::RemsOutstanding;
 pub(crate) use secret::{ChartSecret, copy_secret};
 pub use signatures::SignatureCheck;

@@ -48,9 +48,47 @@ const SESSION_COLUMNS: &str = "s.id, s.patient_id, s.kind, s.started_at, s.start
 /// The sessions with no end that stands: every session, less those with a session-end entry
 /// no entry corrects (the same end `SESSION_COLUMNS` reads). An anti-join over the
 /// `entries_session_end` index, not a per-session lookup.
-const OPEN_SESSION_IDS: &str = "SELECT id FROM sessions EXCEPT \
+const OPEN_SESSION_IDS: &str = "SELECT id FROM sessions {hint} EXCEPT \
      SELECT e.session_id FROM entries e WHERE e.kind = 'session-end' \
        AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.corrects = e.id)";
+
+/// How the home screen's session reads find their rows: by the indexes of migration
+/// `HOME_SCAN_INDEXES`, or as they did before it (every session's row read), kept so that a
+/// bench and a test can hold the two to the same answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HomeScan {
+    ByIndex,
+    ReadingEverySessionRow,
+}
+
+fn sessions_since_or_open_sql(scan: HomeScan) -> String {
+    let hint = match scan {
+        HomeScan::ByIndex => "",
+        HomeScan::ReadingEverySessionRow => "NOT INDEXED",
+    };
+    let open = OPEN_SESSION_IDS.replace("{hint}", hint);
+    format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions s JOIN clinicians c ON c.id = s.clinician_id
+         WHERE s.started_at >= ?1
+         UNION
+         SELECT {SESSION_COLUMNS} FROM sessions s JOIN clinicians c ON c.id = s.clinician_id
+         WHERE s.id IN ({open})
+         ORDER BY 4 DESC, 1 DESC"
+    )
+}
+
+fn dosing_without_integration_sql(scan: HomeScan) -> String {
+    let hint = match scan {
+        HomeScan::ByIndex => "",
+        HomeScan::ReadingEverySessionRow => "INDEXED BY sessions_started",
+    };
+    format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions s {hint} JOIN clinicians c ON c.id = s.clinician_id
+         WHERE s.kind = 'dosing'
+           AND NOT EXISTS (SELECT 1 FROM sessions i WHERE i.dosing_session_id = s.id)
+         ORDER BY s.started_at DESC, s.id DESC"
+    )
+}
 
 const ENTRY_COLUMNS: &str = "e.id, e.session_id, e.payload, e.event_at, e.event_offset, \
      e.recorded_at, e.recorded_offset, c.name, e.flags, e.corrects, e.correction, e.reason";
@@ -327,15 +365,19 @@ impl Chart {
     /// started, newest first: what the home screen's "today and recent" list is drawn from,
     /// read by the `sessions_started` index and the session-end index.
     pub fn sessions_since_or_open(&self, since: DateTime<FixedOffset>) -> Result<Vec<Session>> {
-        let sql = format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions s JOIN clinicians c ON c.id = s.clinician_id
-             WHERE s.started_at >= ?1
-             UNION
-             SELECT {SESSION_COLUMNS} FROM sessions s JOIN clinicians c ON c.id = s.clinician_id
-             WHERE s.id IN ({OPEN_SESSION_IDS})
-             ORDER BY 4 DESC, 1 DESC"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        self.sessions_since_or_open_by(since, HomeScan::ByIndex)
+    }
+
+    /// [`Chart::sessions_since_or_open`], found as `scan` says (the same sessions either way).
+    pub fn sessions_since_or_open_by(
+        &self,
+        since: DateTime<FixedOffset>,
+        scan: HomeScan,
+    ) -> Result<Vec<Session>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sessions_since_or_open_sql(scan))
+            .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([since.timestamp_millis()], session_from_row)
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
@@ -343,21 +385,48 @@ impl Chart {
         Ok(rows)
     }
 
-    /// Dosing sessions no integration session names, newest first (by the `sessions_dosing`
-    /// index): the only ones whose integration can still be to do.
+    /// Dosing sessions no integration session names, newest first (by the `sessions_kind`
+    /// and `sessions_dosing` indexes): the only ones whose integration can still be to do.
     pub fn dosing_sessions_without_integration(&self) -> Result<Vec<Session>> {
-        let sql = format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions s JOIN clinicians c ON c.id = s.clinician_id
-             WHERE s.kind = 'dosing'
-               AND NOT EXISTS (SELECT 1 FROM sessions i WHERE i.dosing_session_id = s.id)
-             ORDER BY s.started_at DESC, s.id DESC"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        self.dosing_sessions_without_integration_by(HomeScan::ByIndex)
+    }
+
+    /// [`Chart::dosing_sessions_without_integration`], found as `scan` says (the same
+    /// sessions either way).
+    pub fn dosing_sessions_without_integration_by(&self, scan: HomeScan) -> Result<Vec<Session>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&dosing_without_integration_sql(scan))
+            .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], session_from_row)
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
             .map_err(|e| self.err(e))?;
         Ok(rows)
+    }
+
+    /// How SQLite runs the home screen's two session reads ([`Chart::sessions_since_or_open`]
+    /// and [`Chart::dosing_sessions_without_integration`]) found as `scan` says, one line per
+    /// step, for the tests that hold them to their indexes.
+    pub fn home_read_plans(&self, scan: HomeScan) -> Result<(Vec<String>, Vec<String>)> {
+        let plan = |sql: &str, bind: bool| -> Result<Vec<String>> {
+            let mut stmt = self
+                .conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .map_err(|e| self.err(e))?;
+            let map = |r: &Row<'_>| r.get::<_, String>(3);
+            let rows = if bind {
+                stmt.query_map([0i64], map)
+            } else {
+                stmt.query_map([], map)
+            };
+            rows.and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(|e| self.err(e))
+        };
+        Ok((
+            plan(&sessions_since_or_open_sql(scan), true)?,
+            plan(&dosing_without_integration_sql(scan), false)?,
+        ))
     }
 
     /// Every entry of a session, history included, in event-time order.

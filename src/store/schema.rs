@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[&str] = &[
     V6_ED25519_SIGNATURES,
     REMS_QUEUE_INDEXES,
     V_SPEED_INDEXES,
+    HOME_SCAN_INDEXES,
 ];
 
 /// The version that keys the audit chain: after its SQL, the store creates the chain key and
@@ -322,4 +323,13 @@ CREATE INDEX entries_rems_submitted ON entries(session_id) WHERE kind = 'rems-su
 const V_SPEED_INDEXES: &str = r#"
 CREATE INDEX sessions_dosing ON sessions(dosing_session_id)
     WHERE dosing_session_id IS NOT NULL;
+"#;
+
+/// The home screen's two anti-joins read indexes only (BENCHMARKS.md, issue 13 section 2):
+/// `sessions_kind` finds the dosing sessions without reading any other session's row (the
+/// integrations still to do), and `sessions_ids` lists every session's id in order without
+/// reading the sessions' rows, the left side of the merge that finds the open sessions.
+const HOME_SCAN_INDEXES: &str = r#"
+CREATE INDEX sessions_kind ON sessions(kind, started_at);
+CREATE INDEX sessions_ids ON sessions(id);
 "#;

@@ -137,7 +137,8 @@ impl Chart {
             .into_iter()
             .map(|m| (m.id, m.signing_public))
             .collect();
-        for row in self.signed_rows()? {
+        // Row by row: a ten-year chart's signed texts are not held at once.
+        self.each_signed_row(&mut |row| {
             let Some((version, public, signature)) = &row.seal else {
                 if row.must_be_sealed {
                     check.problems.push(format!(
@@ -147,7 +148,7 @@ impl Chart {
                 } else {
                     check.sha256_only += 1;
                 }
-                continue;
+                return;
             };
             match check_row(
                 &row,
@@ -166,11 +167,12 @@ impl Chart {
                 }
                 Err(why) => check.problems.push(format!("{}: {why}", row.what)),
             }
-        }
+        })?;
         Ok(check)
     }
 
-    fn signed_rows(&self) -> Result<Vec<SignedRow>> {
+    /// Every signed note and addendum, one at a time, to `f` (streamed: none is kept).
+    fn each_signed_row(&self, f: &mut dyn FnMut(SignedRow)) -> Result<()> {
         let err = |e| self.err(e);
         let (from_signature, from_addendum): (i64, i64) = self
             .conn
@@ -182,7 +184,6 @@ impl Chart {
             .optional()
             .map_err(err)?
             .unwrap_or((i64::MAX, i64::MAX));
-        let mut rows = Vec::new();
         let mut stmt = self
             .conn
             .prepare(
@@ -194,8 +195,9 @@ impl Chart {
                  ORDER BY s.id",
             )
             .map_err(err)?;
-        let notes = stmt
-            .query_map([], |r| {
+        let mut rows = stmt.query([]).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            let row = (|| -> rusqlite::Result<SignedRow> {
                 let id: i64 = r.get(0)?;
                 let note: i64 = r.get(1)?;
                 Ok(SignedRow {
@@ -209,10 +211,11 @@ impl Chart {
                     seal: seal_parts(r.get(7)?, r.get(8)?, r.get(9)?),
                     must_be_sealed: id > from_signature,
                 })
-            })
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            })()
             .map_err(err)?;
-        rows.extend(notes);
+            f(row);
+        }
+        drop(rows);
         let mut stmt = self
             .conn
             .prepare(
@@ -224,8 +227,9 @@ impl Chart {
                  ORDER BY a.id",
             )
             .map_err(err)?;
-        let addenda = stmt
-            .query_map([], |r| {
+        let mut rows = stmt.query([]).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            let row = (|| -> rusqlite::Result<SignedRow> {
                 let id: i64 = r.get(0)?;
                 let note: i64 = r.get(1)?;
                 Ok(SignedRow {
@@ -239,11 +243,11 @@ impl Chart {
                     seal: seal_parts(r.get(6)?, r.get(7)?, r.get(8)?),
                     must_be_sealed: id > from_addendum,
                 })
-            })
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            })()
             .map_err(err)?;
-        rows.extend(addenda);
-        Ok(rows)
+            f(row);
+        }
+        Ok(())
     }
 }
 

@@ -187,6 +187,17 @@ impl Chart {
         Err(refusal.unwrap_or(StoreError::WrongSignIn))
     }
 
+    /// The key derivation of a sign-in alone: reads the chart's keyring and unwraps `who`'s
+    /// keys with `passphrase` (Argon2id at the keyring's cost), then unseals the chart key.
+    /// True when they fit. For the bench that times what a sign-in costs before SQLite.
+    #[doc(hidden)]
+    pub fn unwrap_chart_key_only(path: &Path, who: &str, passphrase: &str) -> Result<bool> {
+        let Some(ring) = keyring::read(&keyring::path_of(path))? else {
+            return Ok(false);
+        };
+        Ok(ring.find(who)?.unlock(passphrase)?.is_some())
+    }
+
     /// A connection to the chart keyed as `who` would open it, without kapchart's lock or
     /// checks: for tests that must act behind kapchart's back.
     #[doc(hidden)]
