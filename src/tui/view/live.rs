@@ -69,8 +69,16 @@ fn session_checks(app: &App, live: &Live) -> Vec<Check> {
     live.data.chart.checks(app.now)
 }
 
+/// "BP T+40", or the kind alone before the first dose.
+pub(super) fn short(c: &Check) -> String {
+    match c.t_plus_min {
+        Some(t) if c.kind != CheckKind::Baseline => format!("{} T+{t}", c.kind),
+        _ => c.kind.to_string(),
+    }
+}
+
 /// "mm:ss" (or "h:mm:ss") of a duration, never negative.
-fn clock(d: Duration) -> String {
+pub(super) fn clock(d: Duration) -> String {
     let s = d.num_seconds().max(0);
     if s >= 3600 {
         format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
@@ -164,10 +172,6 @@ fn draw_header(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, 
     // The overdue checks (the oldest named, the others counted), then the next check to come,
     // always in view; the missed ones last (they are on the timeline too).
     let summary = protocol::summary(checks);
-    let short = |c: &Check| match c.t_plus_min {
-        Some(t) if c.kind != CheckKind::Baseline => format!("{} T+{t}", c.kind),
-        _ => c.kind.to_string(),
-    };
     if let Some(oldest) = summary.overdue.first() {
         let late = oldest
             .due

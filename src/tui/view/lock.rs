@@ -4,12 +4,13 @@
 //! the live screen asks. Then who signs in, and their passphrase, masked: the same sign-in
 //! as at start and at a hand-over.
 
+use super::live::{clock, short};
 use crate::domain::chart::SessionChart;
-use crate::domain::protocol::{self, Check, CheckKind, CheckStatus};
+use crate::domain::protocol::{self, CheckStatus};
 use crate::tui::app::{App, Screen};
 use crate::tui::sign_in::SignIn;
 use crate::tui::theme::OVERDUE;
-use chrono::{DateTime, Duration, FixedOffset};
+use chrono::{DateTime, FixedOffset};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -79,22 +80,4 @@ fn session_lines<'a>(app: &App, chart: &SessionChart, now: DateTime<FixedOffset>
         None => {}
     }
     out
-}
-
-/// "BP T+40", or the kind alone before the first dose.
-fn short(c: &Check) -> String {
-    match c.t_plus_min {
-        Some(t) if c.kind != CheckKind::Baseline => format!("{} T+{t}", c.kind),
-        _ => c.kind.to_string(),
-    }
-}
-
-/// "mm:ss" (or "h:mm:ss") of a duration, never negative.
-fn clock(d: Duration) -> String {
-    let s = d.num_seconds().max(0);
-    if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
-    } else {
-        format!("{:02}:{:02}", s / 60, s % 60)
-    }
 }
