@@ -12,6 +12,8 @@ pub(crate) mod keyring;
 mod lock;
 mod opening;
 mod queries;
+#[cfg(test)]
+pub(crate) mod reads;
 mod rems;
 mod restore;
 pub mod schema;

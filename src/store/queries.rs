@@ -431,6 +431,8 @@ impl Chart {
 
     /// Every entry of a session, history included, in event-time order.
     pub fn entries(&self, session: SessionId) -> Result<Vec<Entry>> {
+        #[cfg(test)]
+        super::reads::count_session_read();
         entries_in(&self.conn, session).map_err(|e| self.err(e))
     }
 
@@ -465,6 +467,8 @@ impl Chart {
 
     /// Every entry of every session of a patient, history included, in event-time order.
     pub fn entries_of_patient(&self, patient: PatientId) -> Result<Vec<Entry>> {
+        #[cfg(test)]
+        super::reads::count_patient_read();
         let sql = format!(
             "SELECT {ENTRY_COLUMNS} FROM entries e JOIN clinicians c ON c.id = e.author_id
              JOIN sessions s ON s.id = e.session_id
@@ -492,6 +496,18 @@ impl Chart {
     /// Appends entries to a session in one durable transaction, with an audit row each.
     /// Corrections are checked against the chart inside the same transaction.
     pub fn append(&mut self, session: SessionId, entries: &[NewEntry]) -> Result<Vec<EntryId>> {
+        let stored = self.append_stored(session, entries)?;
+        Ok(stored.into_iter().map(|e| e.id).collect())
+    }
+
+    /// [`Chart::append`], handing back the entries as the chart now holds them (ids, author,
+    /// times, flags, corrections), read back by id in the same transaction: what a screen
+    /// takes in after its own write instead of reading the whole session again.
+    pub fn append_stored(
+        &mut self,
+        session: SessionId,
+        entries: &[NewEntry],
+    ) -> Result<Vec<Entry>> {
         for e in entries {
             if matches!(e.payload, Payload::Witness(_)) {
                 return Err(StoreError::Invalid(
@@ -554,7 +570,15 @@ impl Chart {
                 audit::record(tx, recorded_at, Some(author), action, ObjectKind::Entry, id)?;
                 ids.push(id);
             }
-            Ok(ids)
+            let sql = format!(
+                "SELECT {ENTRY_COLUMNS} FROM entries e JOIN clinicians c ON c.id = e.author_id WHERE e.id = ?1"
+            );
+            let mut read = tx.prepare_cached(&sql)?;
+            let stored = ids
+                .iter()
+                .map(|id| read.query_row([id], entry_from_row))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(stored)
         })
     }
 
