@@ -96,7 +96,12 @@ impl SessionChart {
         &self.lines
     }
 
-    /// Adds entries written since the chart was read (the session's end included).
+    /// Takes in entries written since the chart was read, as the chart stores them: the
+    /// lines and their statuses are derived again from all the entries (so an amendment or
+    /// a strike marks what it corrects), and the session's end is the end that now stands
+    /// (a struck end reopens the session). Everything else the chart derives (first dose,
+    /// checks, flags, discharge) follows from the lines. With the whole session read before,
+    /// the chart is the one a fresh read of the session gives.
     pub fn extend(&mut self, written: Vec<Entry>) {
         let mut entries: Vec<Entry> = std::mem::take(&mut self.lines)
             .into_iter()
@@ -105,15 +110,17 @@ impl SessionChart {
             .collect();
         entries.sort_by_key(|e| (e.event_time, e.id));
         entries.dedup_by_key(|e| e.id);
-        if let Some(end) = entries
-            .iter()
-            .filter(|e| matches!(e.payload, Payload::SessionEnd(_)))
-            .map(|e| e.event_time)
-            .max()
-        {
-            self.session.ended.get_or_insert(end);
-        }
         self.lines = chart_lines(entries);
+        self.session.ended = self.standing_end();
+    }
+
+    /// The latest session end among the entries that stand (the end the store reads with
+    /// the session).
+    fn standing_end(&self) -> Option<DateTime<FixedOffset>> {
+        self.current()
+            .filter(|l| matches!(l.entry.payload, Payload::SessionEnd(_)))
+            .map(|l| l.entry.event_time)
+            .max()
     }
 
     /// The entries that stand: not amended away, not struck (an amending entry stands).
