@@ -10,7 +10,7 @@ use crate::domain::entry::SessionEnd;
 use crate::domain::grammar::{ParseContext, ParsedLine, parse_line};
 use crate::domain::measures::{self, SafetyFlag};
 use crate::domain::planning::PlannedEntry;
-use crate::domain::{Correction, EntryId, Patient, Payload, SessionId};
+use crate::domain::{Correction, Entry, EntryId, Patient, Payload, SessionId};
 use crate::store::{Chart, NewEntry, StoreError};
 use chrono::{DateTime, FixedOffset, TimeZone};
 
@@ -26,6 +26,8 @@ pub struct Preview {
 pub struct Charted {
     /// The new entries, in line order.
     pub ids: Vec<EntryId>,
+    /// The same entries as the chart stores them (author, times, flags).
+    pub entries: Vec<Entry>,
     /// The patient's safety flag, when this line raised or renewed it (a PHQ-9 with item 9
     /// above 0): every path that charts one says so.
     pub safety: Option<SafetyFlag>,
@@ -131,7 +133,9 @@ pub fn record_line<Tz: TimeZone>(
         _ => false,
     });
     let witness_at = preview.line.witness;
-    let ids = chart.append(session, &new_entries(preview.entries, now.fixed_offset()))?;
+    let entries =
+        chart.append_stored(session, &new_entries(preview.entries, now.fixed_offset()))?;
+    let ids: Vec<EntryId> = entries.iter().map(|e| e.id).collect();
     let witness = witness_at.and_then(|i| ids.get(i).copied());
     let safety = if raises_safety {
         super::course::safety_flag(chart, patient.id)?
@@ -140,6 +144,7 @@ pub fn record_line<Tz: TimeZone>(
     };
     Ok(Charted {
         ids,
+        entries,
         safety,
         witness,
     })
@@ -155,12 +160,24 @@ pub fn record_payloads<Tz: TimeZone>(
     payloads: Vec<Payload>,
     now: &DateTime<Tz>,
 ) -> Result<Vec<EntryId>, ChartingError> {
+    let stored = record_payloads_stored(chart, config, session, payloads, now)?;
+    Ok(stored.into_iter().map(|e| e.id).collect())
+}
+
+/// [`record_payloads`], handing back the entries as the chart stores them.
+pub fn record_payloads_stored<Tz: TimeZone>(
+    chart: &mut Chart,
+    config: &Config,
+    session: SessionId,
+    payloads: Vec<Payload>,
+    now: &DateTime<Tz>,
+) -> Result<Vec<Entry>, ChartingError> {
     if payloads.iter().any(|p| matches!(p, Payload::SessionEnd(_))) {
         return Err(Refusal::EndThroughEndSession.into());
     }
     let s = planning_chart(chart, config, session)?;
     let at = now.fixed_offset();
-    Ok(chart.append(session, &new_entries(s.plan_payloads(payloads, at), at))?)
+    Ok(chart.append_stored(session, &new_entries(s.plan_payloads(payloads, at), at))?)
 }
 
 fn require_reason(reason: &str) -> Result<String, ChartingError> {
@@ -181,6 +198,18 @@ pub fn amend_entry<Tz: TimeZone>(
     line: &str,
     now: &DateTime<Tz>,
 ) -> Result<EntryId, ChartingError> {
+    amend_entry_stored(chart, config, target, reason, line, now).map(|e| e.id)
+}
+
+/// [`amend_entry`], handing back the amending entry as the chart stores it.
+pub fn amend_entry_stored<Tz: TimeZone>(
+    chart: &mut Chart,
+    config: &Config,
+    target: EntryId,
+    reason: &str,
+    line: &str,
+    now: &DateTime<Tz>,
+) -> Result<Entry, ChartingError> {
     let reason = require_reason(reason)?;
     let original = chart.entry(target)?;
     let s = session_chart(chart, config, original.session_id)?;
@@ -192,7 +221,7 @@ pub fn amend_entry<Tz: TimeZone>(
     let planned = s
         .plan_amendment(&original, &preview.line)
         .map_err(|AmendRefusal::NotOneEntry { entries }| Refusal::AmendNotOneEntry { entries })?;
-    let ids = chart.append(
+    let mut stored = chart.append_stored(
         original.session_id,
         &[NewEntry {
             payload: planned.payload,
@@ -202,7 +231,7 @@ pub fn amend_entry<Tz: TimeZone>(
             corrects: Some((target, Correction::Amend, reason)),
         }],
     )?;
-    Ok(ids[0])
+    Ok(stored.remove(0))
 }
 
 /// Withdraws an entry; it stays in the record, marked as struck, with the reason.
@@ -212,9 +241,19 @@ pub fn strike_entry<Tz: TimeZone>(
     reason: &str,
     now: &DateTime<Tz>,
 ) -> Result<EntryId, ChartingError> {
+    strike_entry_stored(chart, target, reason, now).map(|e| e.id)
+}
+
+/// [`strike_entry`], handing back the strike as the chart stores it.
+pub fn strike_entry_stored<Tz: TimeZone>(
+    chart: &mut Chart,
+    target: EntryId,
+    reason: &str,
+    now: &DateTime<Tz>,
+) -> Result<Entry, ChartingError> {
     let reason = require_reason(reason)?;
     let original = chart.entry(target)?;
-    let ids = chart.append(
+    let mut stored = chart.append_stored(
         original.session_id,
         &[NewEntry {
             payload: Payload::Strike,
@@ -224,7 +263,7 @@ pub fn strike_entry<Tz: TimeZone>(
             corrects: Some((target, Correction::Strike, reason)),
         }],
     )?;
-    Ok(ids[0])
+    Ok(stored.remove(0))
 }
 
 /// The discharge state once a form's entries (Aldrete, ride home, patient ready) are written
@@ -258,6 +297,20 @@ pub fn end_session<Tz: TimeZone>(
     reason: Option<&str>,
     now: &DateTime<Tz>,
 ) -> Result<EntryId, ChartingError> {
+    let stored = end_session_stored(chart, config, session, payloads, reason, now)?;
+    Ok(stored.last().expect("the end entry was written").id)
+}
+
+/// [`end_session`], handing back the entries it wrote (the form's, then the end) as the
+/// chart stores them.
+pub fn end_session_stored<Tz: TimeZone>(
+    chart: &mut Chart,
+    config: &Config,
+    session: SessionId,
+    payloads: Vec<Payload>,
+    reason: Option<&str>,
+    now: &DateTime<Tz>,
+) -> Result<Vec<Entry>, ChartingError> {
     let s = session_chart(chart, config, session)?;
     if let Some(ended) = s.session().ended {
         return Err(Refusal::AlreadyEnded { session, at: ended }.into());
@@ -276,6 +329,5 @@ pub fn end_session<Tz: TimeZone>(
         event_time: at,
         flags: Vec::new(),
     });
-    let ids = chart.append(session, &new_entries(planned, at))?;
-    Ok(*ids.last().expect("the end entry was written"))
+    Ok(chart.append_stored(session, &new_entries(planned, at))?)
 }

@@ -10,7 +10,9 @@ use crate::domain::integration::IntegrationDue;
 use crate::domain::measures::{MeasureResponse, SafetyFlag};
 use crate::domain::medications::Medication;
 use crate::domain::screening::{EligibilityDecision, ScreeningAnswer};
-use crate::domain::{EntryStatus, Patient, PatientId, Payload, Session, SessionId, SessionKind};
+use crate::domain::{
+    Entry, EntryStatus, Patient, PatientId, Payload, Session, SessionId, SessionKind,
+};
 use crate::store::{Chart, StoreError};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 use std::collections::HashMap;
@@ -67,6 +69,56 @@ impl LiveData {
     pub fn session(&self) -> &Session {
         self.chart.session()
     }
+
+    /// Takes in what this screen's own write left in the chart, without reading the session
+    /// again: the entries join the session's chart (which derives the rest from its lines,
+    /// as after a fresh read), and the safety flag is replaced when the write read it again.
+    /// The rest cannot change by a write from the live screen: the patient, the session's
+    /// number in the course and the usual ride are not charted there, and an integration
+    /// session's screen writes only to itself, not to the dosing session or its note.
+    /// Another process's entries come by the poll, which reads the session again.
+    pub fn take_in(&mut self, write: SessionWrite) {
+        self.chart.extend(write.entries);
+        if let Some(safety) = write.safety {
+            self.safety = safety;
+        }
+    }
+}
+
+/// What a write from a session's live screen left in the chart, for [`LiveData::take_in`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionWrite {
+    /// The entries written, as the chart stores them.
+    pub entries: Vec<Entry>,
+    /// The patient's safety flag read again (Some), when the write may have changed it.
+    pub safety: Option<Option<SafetyFlag>>,
+}
+
+/// The write's entries with what else the live screen needs from the chart after it: the
+/// patient's safety flag, read again only when an entry written, or the entry it corrects,
+/// is a questionnaire that raises the flag or a risk assessment (the only entries the flag
+/// is derived from, `measures::safety_flag`). Other writes read nothing.
+pub fn session_write(chart: &Chart, entries: Vec<Entry>) -> Result<SessionWrite, StoreError> {
+    let bears_on_safety = |payload: &Payload| match payload {
+        Payload::Measure(m) => crate::domain::measures::needs_risk_assessment(m),
+        Payload::RiskAssessment(_) => true,
+        _ => false,
+    };
+    let mut reread = false;
+    for e in &entries {
+        reread |= bears_on_safety(&e.payload);
+        if let Some(target) = e.corrects {
+            reread |= bears_on_safety(&chart.entry(target)?.payload);
+        }
+    }
+    let safety = match (reread, entries.first()) {
+        (true, Some(e)) => {
+            let patient = chart.session(e.session_id)?.patient_id;
+            Some(safety_flag(chart, patient)?)
+        }
+        _ => None,
+    };
+    Ok(SessionWrite { entries, safety })
 }
 
 #[derive(Debug, Clone, PartialEq)]
