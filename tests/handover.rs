@@ -12,7 +12,7 @@ use kapchart::store::StoreError;
 use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::handover::Authenticated;
 use kapchart::tui::keymap::{Key, KeyName, Keymap};
-use kapchart::tui::live::{Focus, Live, Written};
+use kapchart::tui::live::{Focus, Live};
 use kapchart::tui::sign_in::{Field, Purpose, Refused, SignIn};
 use std::sync::Arc;
 
@@ -134,16 +134,12 @@ fn handing_over_keeps_the_bar_and_the_next_entry_is_the_new_clinicians() {
     assert_eq!(l.focus, Focus::Entry);
     // The next line charted is hers.
     let commit = key(&mut app, "enter").expect("commit");
-    let (_, result) =
-        kapchart::tui::write_charted(&mut f.chart, &f.config, commit, &at(46)).unwrap();
-    let (charted, _) = result.unwrap();
-    update(
-        &mut app,
-        Action::Written(Ok(Written {
-            data: f.live_data(),
-            charted,
-            witness: None,
-        })),
+    let written = kapchart::tui::write_for_screen(&mut f.chart, &f.config, commit, &at(46));
+    update(&mut app, Action::Written(written.unwrap()));
+    assert_eq!(
+        live(&app).data,
+        f.live_data(),
+        "the screen took the line in"
     );
     let lines = f.lines_now();
     let newest = lines.iter().max_by_key(|l| l.entry.id).unwrap();
@@ -220,18 +216,11 @@ fn a_dose_line_with_witness_is_charted_and_then_the_witness_signs_for_it() {
     let (mut f, mut app, _) = team_session();
     type_text(&mut app, "dose ondansetron 4mg IV witness");
     let commit = key(&mut app, "enter").expect("commit");
-    let (_, result) =
-        kapchart::tui::write_charted(&mut f.chart, &f.config, commit, &at(45)).unwrap();
-    let (charted, witness) = result.unwrap();
-    let dose = witness.expect("the dose asks for a witness");
-    let effect = update(
-        &mut app,
-        Action::Written(Ok(Written {
-            data: f.live_data(),
-            charted,
-            witness,
-        })),
-    );
+    let written = kapchart::tui::write_for_screen(&mut f.chart, &f.config, commit, &at(45))
+        .unwrap()
+        .unwrap();
+    let dose = written.witness.expect("the dose asks for a witness");
+    let effect = update(&mut app, Action::Written(Ok(written)));
     assert_eq!(effect, Some(Effect::ReadTeam));
     assert_eq!(live(&app).input.text(), "", "the dose was charted at once");
     assert_eq!(app.witness.as_ref().unwrap().dose, dose);

@@ -10,7 +10,6 @@ use kapchart::app::charting;
 use kapchart::domain::FlagCode;
 use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::keymap::{Key, KeyName, Keymap};
-use kapchart::tui::live::Written;
 use kapchart::tui::sign_in::{Purpose, SignIn};
 use std::sync::Arc;
 
@@ -95,14 +94,6 @@ fn every_line_is_written_with_the_flags_its_preview_showed() {
         assert_eq!(written.len(), charted, "{line}");
         // Entry ids follow the line's order, as the preview does.
         assert_eq!(shown, written, "{line}");
-        update(
-            &mut app,
-            Action::Written(Ok(Written {
-                data: f.live_data(),
-                charted,
-                witness: None,
-            })),
-        );
         compared += 1;
         minute += 7;
     }

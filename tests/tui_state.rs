@@ -7,7 +7,7 @@ use common::fixture::{Fixture, at, dosing_session};
 use kapchart::domain::{EntryStatus, Payload};
 use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::keymap::{Key, KeyName, Keymap};
-use kapchart::tui::live::{Focus, Live, Panel, Written};
+use kapchart::tui::live::{Focus, Live, Panel};
 use kapchart::tui::sign_in::{Purpose, SignIn};
 use std::sync::Arc;
 
@@ -45,21 +45,13 @@ fn type_text(app: &mut App, text: &str) {
     }
 }
 
-/// Carries out an effect the way the runtime does (`tui::write`), against the fixture's
-/// chart.
+/// Carries out an effect the way the runtime does (`tui::write_for_screen`), against the
+/// fixture's chart.
 fn perform(f: &mut Fixture, app: &mut App, effect: Effect, minute: i64) {
     let now = at(minute);
-    let (_, result) = kapchart::tui::write(&mut f.chart, &f.config, effect.clone(), &now)
+    let written = kapchart::tui::write_for_screen(&mut f.chart, &f.config, effect.clone(), &now)
         .unwrap_or_else(|| panic!("unexpected effect {effect:?}"));
-    let action = match result {
-        Ok(charted) => Action::Written(Ok(Written {
-            data: f.live_data(),
-            charted,
-            witness: None,
-        })),
-        Err(e) => Action::Written(Err(e.to_string())),
-    };
-    update(app, action);
+    update(app, Action::Written(written));
 }
 
 #[test]

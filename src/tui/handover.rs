@@ -183,16 +183,7 @@ pub fn authenticated(
                         let config = app.config.clone();
                         let now = app.now;
                         if let Screen::Live(l) = &mut app.screen {
-                            // Like a write of this screen's own: the bar's text stays.
-                            l.written(
-                                Ok(super::live::Written {
-                                    data,
-                                    charted: 1,
-                                    witness: None,
-                                }),
-                                now,
-                                &config,
-                            );
+                            l.witnessed(data, now, &config);
                             l.notice =
                                 Some(format!("dose #{dose} witnessed by {}", done.clinician.name));
                         }

@@ -15,13 +15,13 @@ use crate::domain::planning::PlannedEntry;
 use crate::domain::{ChartLine, EntryId, EntryStatus, FlagCode, Payload, SessionKind};
 use chrono::{DateTime, FixedOffset};
 
-pub use crate::app::views::LiveData;
+pub use crate::app::views::{LiveData, SessionWrite};
 
-/// A write that came back: the session as it now stands and how many entries it charted.
+/// A write of this screen's that came back: what it left in the chart, taken into the
+/// screen's state without reading the session again ([`LiveData::take_in`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Written {
-    pub data: LiveData,
-    pub charted: usize,
+    pub write: SessionWrite,
     /// The dose the line asked a second clinician to witness (`witness` after it).
     pub witness: Option<EntryId>,
 }
@@ -230,11 +230,32 @@ impl Live {
         now: DateTime<FixedOffset>,
         config: &Config,
     ) {
+        let result = result.map(|Written { write, .. }| {
+            let charted = write.entries.len();
+            self.data.take_in(write);
+            charted
+        });
+        self.after_write(result, now, config);
+    }
+
+    /// A witness's sign-in came back with the session read again: like a write of this
+    /// screen's own, the bar's text stays.
+    pub fn witnessed(&mut self, data: LiveData, now: DateTime<FixedOffset>, config: &Config) {
+        self.data = data;
+        self.after_write(Ok(1), now, config);
+    }
+
+    /// What follows a write, its entries taken in (`charted` of them) or refused.
+    fn after_write(
+        &mut self,
+        result: Result<usize, String>,
+        now: DateTime<FixedOffset>,
+        config: &Config,
+    ) {
         let sent = self.sent.take();
         match result {
-            Ok(Written { data, charted, .. }) => {
+            Ok(charted) => {
                 let added = charted;
-                self.data = data;
                 self.selected = self.lines().len().saturating_sub(1);
                 self.error = None;
                 match sent {

@@ -4,6 +4,8 @@
 
 pub mod app;
 #[cfg(test)]
+mod appended_tests;
+#[cfg(test)]
 mod audited_tests;
 pub mod handover;
 pub mod home;
@@ -285,17 +287,10 @@ impl Runtime {
                 let Ok(chart) = self.chart_mut() else {
                     return Action::Written(Err("the chart is locked".into()));
                 };
-                match write_charted(chart, &config, effect, &now) {
-                    Some((session, Ok((charted, witness)))) => {
-                        Action::Written(self.live(session).map(|data| Written {
-                            data,
-                            charted,
-                            witness,
-                        }))
-                    }
-                    Some((_, Err(e))) => Action::Written(Err(e.to_string())),
-                    None => Action::Written(Err("nothing to write".into())),
-                }
+                Action::Written(
+                    write_for_screen(chart, &config, effect, &now)
+                        .unwrap_or_else(|| Err("nothing to write".into())),
+                )
             }
             Effect::Poll { session } => Action::Refreshed(self.poll(session)),
             Effect::OpenNote { dosing } => {
@@ -481,13 +476,49 @@ pub fn write_charted<Tz: chrono::TimeZone>(
     effect: Effect,
     now: &chrono::DateTime<Tz>,
 ) -> Option<(SessionId, WriteResult)> {
+    write_stored(chart, config, effect, now)
+        .map(|(s, r)| (s, r.map(|(entries, witness)| (entries.len(), witness))))
+}
+
+/// Carries out a write the live screen asked for, with what the screen takes in from it
+/// ([`LiveData::take_in`]) instead of reading the session again: the entries as stored, the
+/// safety flag when the write may have changed it, and the dose to witness. None for
+/// effects that are not writes.
+pub fn write_for_screen<Tz: chrono::TimeZone>(
+    chart: &mut Chart,
+    config: &Config,
+    effect: Effect,
+    now: &chrono::DateTime<Tz>,
+) -> Option<Result<Written, String>> {
+    let (_, result) = write_stored(chart, config, effect, now)?;
+    Some(
+        result
+            .map_err(|e| e.to_string())
+            .and_then(|(entries, witness)| {
+                views::session_write(chart, entries)
+                    .map(|write| Written { write, witness })
+                    .map_err(|e| e.to_string())
+            }),
+    )
+}
+
+/// The entries a write left, as stored, and the dose its line asked to be witnessed.
+type StoredResult =
+    Result<(Vec<crate::domain::Entry>, Option<crate::domain::EntryId>), charting::ChartingError>;
+
+fn write_stored<Tz: chrono::TimeZone>(
+    chart: &mut Chart,
+    config: &Config,
+    effect: Effect,
+    now: &chrono::DateTime<Tz>,
+) -> Option<(SessionId, StoredResult)> {
     let session_of = |chart: &Chart, entry| chart.entry(entry).map(|e| e.session_id);
-    let counted = |r: Result<usize, charting::ChartingError>| r.map(|n| (n, None));
+    let unwitnessed = |r: Result<Vec<_>, charting::ChartingError>| r.map(|e| (e, None));
     Some(match effect {
         Effect::Commit { session, line } => (
             session,
             charting::record_line(chart, config, session, &line, now)
-                .map(|c| (c.ids.len(), c.witness)),
+                .map(|c| (c.entries, c.witness)),
         ),
         Effect::Amend {
             target,
@@ -495,33 +526,38 @@ pub fn write_charted<Tz: chrono::TimeZone>(
             line,
         } => (
             session_of(chart, target).unwrap_or_default(),
-            counted(charting::amend_entry(chart, config, target, &reason, &line, now).map(|_| 1)),
+            unwitnessed(
+                charting::amend_entry_stored(chart, config, target, &reason, &line, now)
+                    .map(|e| vec![e]),
+            ),
         ),
         Effect::Strike { target, reason } => (
             session_of(chart, target).unwrap_or_default(),
-            counted(charting::strike_entry(chart, target, &reason, now).map(|_| 1)),
+            unwitnessed(
+                charting::strike_entry_stored(chart, target, &reason, now).map(|e| vec![e]),
+            ),
         ),
         Effect::Record { session, payloads } => (
             session,
-            counted(
-                charting::record_payloads(chart, config, session, payloads, now)
-                    .map(|ids| ids.len()),
-            ),
+            unwitnessed(charting::record_payloads_stored(
+                chart, config, session, payloads, now,
+            )),
         ),
         Effect::EndSession {
             session,
             payloads,
             reason,
-        } => {
-            let n = payloads.len() + 1;
-            (
+        } => (
+            session,
+            unwitnessed(charting::end_session_stored(
+                chart,
+                config,
                 session,
-                counted(
-                    charting::end_session(chart, config, session, payloads, reason.as_deref(), now)
-                        .map(|_| n),
-                ),
-            )
-        }
+                payloads,
+                reason.as_deref(),
+                now,
+            )),
+        ),
         _ => return None,
     })
 }
