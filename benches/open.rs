@@ -7,6 +7,8 @@
 //!   session of the chart).
 //! - `live/*`: `app::views::live_data` for a dosing session and one frame of the live screen.
 //! - `unlock/*`: `Chart::open` (SQLCipher key derivation, the schema check), on its own.
+//! - `live_after_write/*`: charting one line from the live screen, then the screen's state:
+//!   the session read again (as before) against the write's entries taken in.
 //!
 //! Both sides show the same patient (the generator's first, the same person for one seed)
 //! and the same session, so the ratio is what the rest of the chart costs. The chart is opened
@@ -297,5 +299,103 @@ fn first_frame(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, first_frame);
+/// A dosing session of `entries` lines (vitals, MOAA/S, observations, a dose), 20 seconds
+/// apart, for the chart's first patient: started as a second open session if need be.
+fn long_session(chart: &mut Chart, config: &Config, entries: usize) -> i64 {
+    let patient = common::first_patient(chart);
+    let start = common::now() - chrono::Duration::hours(3);
+    let session = chart
+        .start_session_record(
+            &kapchart::store::NewSession {
+                patient_id: patient,
+                kind: SessionKind::Dosing,
+                started: start,
+                intention: None,
+                dosing_session_id: None,
+            },
+            kapchart::store::Second::Meant,
+            start,
+        )
+        .expect("session");
+    for n in 0..entries {
+        let line = match n {
+            1 => "dose ketamine 0.5mg/kg IM".to_string(),
+            n if n % 3 == 0 => format!(
+                "bp {}/{} hr {} spo2 98",
+                120 + n % 25,
+                80 + n % 9,
+                70 + n % 20
+            ),
+            n if n % 3 == 1 => format!("moaas {}", 3 + n % 3),
+            n => format!("obs \"floating\" #somatic, observation number {n}"),
+        };
+        let at = start + chrono::Duration::seconds(20 * n as i64);
+        kapchart::app::charting::record_line(chart, config, session, &line, &at).expect("line");
+    }
+    session
+}
+
+/// Charting one line from the live screen, then having the screen's state: as before (the
+/// write, then `live_data` reads the session, the patient's sessions and entries again) and
+/// as now (the write hands back its entries and the state takes them in), side by side on a
+/// copy of the clinic chart, each in its own 500-entry session of the same patient. Every
+/// iteration charts a line, so each session grows by one a line (printed at the end).
+fn live_after_write(c: &mut Criterion) {
+    let patients = common::clinic_patients();
+    let clinic = common::clinic_chart(patients);
+    let path = common::data_dir().join("live-after-write.db");
+    common::remove_chart(&path);
+    std::fs::copy(&clinic, &path).expect("copy the clinic chart");
+    let mut chart = common::open(&path);
+    let config = Config::default();
+    let reloaded = long_session(&mut chart, &config, 500);
+    let appended = long_session(&mut chart, &config, 500);
+    let mut state = views::live_data(&chart, &config, appended).expect("live data");
+    let line_at = |n: u64| common::now() + chrono::Duration::seconds(n as i64);
+    let mut n = 0u64;
+    let mut g = c.benchmark_group("live_after_write");
+    g.sample_size(10);
+    g.bench_function("write_then_reload", |b| {
+        b.iter(|| {
+            n += 1;
+            let effect = Effect::Commit {
+                session: reloaded,
+                line: "hr 72 spo2 97".into(),
+            };
+            let (_, r) = kapchart::tui::write_charted(&mut chart, &config, effect, &line_at(n))
+                .expect("a write");
+            r.expect("charted");
+            black_box(views::live_data(&chart, &config, reloaded).expect("live data"))
+        })
+    });
+    g.bench_function("write_then_append", |b| {
+        b.iter(|| {
+            n += 1;
+            let effect = Effect::Commit {
+                session: appended,
+                line: "hr 72 spo2 97".into(),
+            };
+            let written = kapchart::tui::write_for_screen(&mut chart, &config, effect, &line_at(n))
+                .expect("a write")
+                .expect("charted");
+            state.take_in(written.write);
+            black_box(state.chart.lines().len())
+        })
+    });
+    g.finish();
+    assert_eq!(
+        state,
+        views::live_data(&chart, &config, appended).expect("live data"),
+        "the state taken in is the state read afresh"
+    );
+    eprintln!(
+        "live_after_write: sessions grew to {} (reload) and {} (append) entries",
+        chart.entries(reloaded).expect("entries").len(),
+        state.chart.lines().len()
+    );
+    drop(chart);
+    common::remove_chart(&path);
+}
+
+criterion_group!(benches, first_frame, live_after_write);
 criterion_main!(benches);
