@@ -78,7 +78,11 @@ impl LiveData {
     /// session's screen writes only to itself, not to the dosing session or its note.
     /// Another process's entries come by the poll, which reads the session again.
     pub fn take_in(&mut self, write: SessionWrite) {
-        self.chart.extend(write.entries);
+        // The screen's writes are to its own session (a correction's target is on its
+        // timeline); an entry of another session is never shown here.
+        let id = self.session().id;
+        let entries = write.entries.into_iter().filter(|e| e.session_id == id);
+        self.chart.extend(entries.collect());
         if let Some(safety) = write.safety {
             self.safety = safety;
         }

@@ -158,7 +158,12 @@ const CORPUS: &[(&str, &[&str], u32, u32)] = &[
         0,
         0,
     ),
-    ("sedation", &["type:moaas 2 cadss 1 0 2 0 1 0", "enter"], 0, 0),
+    (
+        "sedation",
+        &["type:moaas 2 cadss 1 0 2 0 1 0", "enter"],
+        0,
+        0,
+    ),
     ("a note", &["type:obs eyes closed #somatic", "enter"], 0, 0),
     (
         "vitals with alerts",
