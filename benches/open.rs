@@ -8,7 +8,8 @@
 //! - `live/*`: `app::views::live_data` for a dosing session and one frame of the live screen.
 //! - `unlock/*`: `Chart::open` (SQLCipher key derivation, the schema check), on its own.
 //! - `live_after_write/*`: charting one line from the live screen, then the screen's state:
-//!   the session read again (as before) against the write's entries taken in.
+//!   the session read again (as before) against the write's entries taken in, on copies of
+//!   the two charts, in a new patient's session of 500 to 600 lines.
 //!
 //! Both sides show the same patient (the generator's first, the same person for one seed)
 //! and the same session, so the ratio is what the rest of the chart costs. The chart is opened
@@ -299,102 +300,200 @@ fn first_frame(c: &mut Criterion) {
     g.finish();
 }
 
-/// A dosing session of `entries` lines (vitals, MOAA/S, observations, a dose), 20 seconds
-/// apart, for the chart's first patient: started as a second open session if need be.
-fn long_session(chart: &mut Chart, config: &Config, entries: usize) -> i64 {
-    let patient = common::first_patient(chart);
-    let start = common::now() - chrono::Duration::hours(3);
-    let session = chart
-        .start_session_record(
-            &kapchart::store::NewSession {
-                patient_id: patient,
-                kind: SessionKind::Dosing,
-                started: start,
-                intention: None,
-                dosing_session_id: None,
-            },
-            kapchart::store::Second::Meant,
-            start,
-        )
-        .expect("session");
-    for n in 0..entries {
-        let line = match n {
-            1 => "dose ketamine 0.5mg/kg IM".to_string(),
-            n if n % 3 == 0 => format!(
-                "bp {}/{} hr {} spo2 98",
-                120 + n % 25,
-                80 + n % 9,
-                70 + n % 20
-            ),
-            n if n % 3 == 1 => format!("moaas {}", 3 + n % 3),
-            n => format!("obs \"floating\" #somatic, observation number {n}"),
+/// Lines in a session the live screen is charting in when the write is timed: a new session
+/// of this many is started when one has grown by [`GROWTH`].
+const SESSION_LINES: usize = 500;
+const GROWTH: usize = 100;
+
+/// A copy of a cached chart with its keyring, so the cached chart stays as generated.
+fn copy_of(chart: &std::path::Path, name: &str) -> Chart {
+    let path = common::data_dir().join(name);
+    common::remove_chart(&path);
+    for suffix in ["", ".keyring"] {
+        let with = |p: &std::path::Path| {
+            let mut p = p.as_os_str().to_owned();
+            p.push(suffix);
+            PathBuf::from(p)
         };
-        let at = start + chrono::Duration::seconds(20 * n as i64);
-        kapchart::app::charting::record_line(chart, config, session, &line, &at).expect("line");
+        std::fs::copy(with(chart), with(&path)).expect("copy the chart");
     }
-    session
+    common::open(&path)
 }
 
-/// Charting one line from the live screen, then having the screen's state: as before (the
-/// write, then `live_data` reads the session, the patient's sessions and entries again) and
-/// as now (the write hands back its entries and the state takes them in), side by side on a
-/// copy of the clinic chart, each in its own 500-entry session of the same patient. Every
-/// iteration charts a line, so each session grows by one a line (printed at the end).
-fn live_after_write(c: &mut Criterion) {
-    let patients = common::clinic_patients();
-    let clinic = common::clinic_chart(patients);
-    let path = common::data_dir().join("live-after-write.db");
-    common::remove_chart(&path);
-    std::fs::copy(&clinic, &path).expect("copy the clinic chart");
-    let mut chart = common::open(&path);
-    let config = Config::default();
-    let reloaded = long_session(&mut chart, &config, 500);
-    let appended = long_session(&mut chart, &config, 500);
-    let mut state = views::live_data(&chart, &config, appended).expect("live data");
-    let line_at = |n: u64| common::now() + chrono::Duration::seconds(n as i64);
-    let mut n = 0u64;
-    let mut g = c.benchmark_group("live_after_write");
-    g.sample_size(10);
-    g.bench_function("write_then_reload", |b| {
-        b.iter(|| {
-            n += 1;
-            let effect = Effect::Commit {
-                session: reloaded,
-                line: "hr 72 spo2 97".into(),
-            };
-            let (_, r) = kapchart::tui::write_charted(&mut chart, &config, effect, &line_at(n))
-                .expect("a write");
-            r.expect("charted");
-            black_box(views::live_data(&chart, &config, reloaded).expect("live data"))
-        })
-    });
-    g.bench_function("write_then_append", |b| {
-        b.iter(|| {
-            n += 1;
-            let effect = Effect::Commit {
-                session: appended,
-                line: "hr 72 spo2 97".into(),
-            };
-            let written = kapchart::tui::write_for_screen(&mut chart, &config, effect, &line_at(n))
-                .expect("a write")
-                .expect("charted");
-            state.take_in(written.write);
-            black_box(state.chart.lines().len())
-        })
-    });
-    g.finish();
-    assert_eq!(
-        state,
-        views::live_data(&chart, &config, appended).expect("live data"),
-        "the state taken in is the state read afresh"
-    );
-    eprintln!(
-        "live_after_write: sessions grew to {} (reload) and {} (append) entries",
-        chart.entries(reloaded).expect("entries").len(),
-        state.chart.lines().len()
-    );
+fn remove_copy(chart: Chart) {
+    let path = chart.path().to_path_buf();
     drop(chart);
     common::remove_chart(&path);
+    let _ = std::fs::remove_file(path.with_extension("db.keyring"));
+}
+
+/// The live screen after its own writes, in a session of [`SESSION_LINES`] to
+/// `SESSION_LINES + GROWTH` lines: each session is a new patient's (whose history is only
+/// that session, so the old path's read of the patient's entries is at its cheapest), its
+/// lines written in one transaction outside the timing.
+struct Bedside {
+    chart: Chart,
+    config: Config,
+    session: i64,
+    /// The screen's state, for the side that takes its writes in.
+    state: Option<views::LiveData>,
+    charted: usize,
+    patients: usize,
+}
+
+impl Bedside {
+    fn new(chart: Chart, keep_state: bool) -> Bedside {
+        let mut bed = Bedside {
+            chart,
+            config: Config::default(),
+            session: 0,
+            state: None,
+            charted: 0,
+            patients: 0,
+        };
+        bed.next_session(keep_state);
+        bed
+    }
+
+    fn next_session(&mut self, keep_state: bool) {
+        self.patients += 1;
+        let start = common::now() - chrono::Duration::hours(3);
+        let patient = self
+            .chart
+            .add_patient(
+                &kapchart::store::NewPatient {
+                    name: format!("Bedside Bench {}", self.patients),
+                    dob: chrono::NaiveDate::from_ymd_opt(1986, 4, 12).expect("date"),
+                    mrn: Some(format!("BENCH-AW-{}", self.patients)),
+                    weight_kg: Some(70.0),
+                },
+                start,
+            )
+            .expect("patient");
+        let session = self
+            .chart
+            .start_session(
+                &kapchart::store::NewSession {
+                    patient_id: patient,
+                    kind: SessionKind::Dosing,
+                    started: start,
+                    intention: None,
+                    dosing_session_id: None,
+                },
+                start,
+            )
+            .expect("session");
+        let planner = kapchart::domain::chart::SessionChart::new(
+            self.chart.session(session).expect("session"),
+            Vec::new(),
+            self.config.session_rules(),
+        );
+        let person = self.chart.patient(patient).expect("patient");
+        let mut entries = Vec::new();
+        for n in 0..SESSION_LINES {
+            let line = match n {
+                1 => "dose ketamine 0.5mg/kg IM".to_string(),
+                n if n % 3 == 0 => {
+                    format!(
+                        "bp {}/{} hr {} spo2 98",
+                        120 + n % 25,
+                        80 + n % 9,
+                        70 + n % 20
+                    )
+                }
+                n if n % 3 == 1 => format!("moaas {}", 3 + n % 3),
+                n => format!("obs \"floating\" #somatic, observation number {n}"),
+            };
+            let at = start + chrono::Duration::seconds(20 * n as i64);
+            let preview =
+                kapchart::app::charting::plan(&planner, &person, &self.config, &line, &at)
+                    .expect("line");
+            entries.extend(
+                preview
+                    .entries
+                    .into_iter()
+                    .map(|p| kapchart::store::NewEntry {
+                        payload: p.payload,
+                        event_time: p.event_time,
+                        recorded_time: at,
+                        flags: p.flags,
+                        corrects: None,
+                    }),
+            );
+        }
+        self.chart.append(session, &entries).expect("lines");
+        self.session = session;
+        self.charted = 0;
+        self.state = keep_state
+            .then(|| views::live_data(&self.chart, &self.config, session).expect("live data"));
+    }
+
+    /// Charts one line (`hr 72 spo2 97`) as the screen does, and has the screen's state
+    /// after it: read again, or the write taken in. Only this is timed.
+    fn chart_a_line(&mut self) -> std::time::Duration {
+        if self.charted == GROWTH {
+            let keep = self.state.is_some();
+            self.next_session(keep);
+        }
+        self.charted += 1;
+        let at = common::now() + chrono::Duration::seconds(self.charted as i64);
+        let effect = Effect::Commit {
+            session: self.session,
+            line: "hr 72 spo2 97".into(),
+        };
+        let t = Instant::now();
+        match &mut self.state {
+            Some(state) => {
+                let written =
+                    kapchart::tui::write_for_screen(&mut self.chart, &self.config, effect, &at)
+                        .expect("a write")
+                        .expect("charted");
+                state.take_in(written.write);
+                black_box(state.chart.lines().len());
+            }
+            None => {
+                let (_, r) =
+                    kapchart::tui::write_charted(&mut self.chart, &self.config, effect, &at)
+                        .expect("a write");
+                r.expect("charted");
+                black_box(
+                    views::live_data(&self.chart, &self.config, self.session).expect("live data"),
+                );
+            }
+        }
+        t.elapsed()
+    }
+}
+
+/// Charting one line from the live screen, then having the screen's state: as before
+/// (`write_then_reload`: the write, then `live_data` reads the session, the patient's sessions
+/// and entries again) and as now (`write_then_append`: the write hands back its entries and
+/// the state takes them in), side by side on copies of the one-patient and the clinic chart,
+/// in sessions of 500 to 600 lines.
+fn live_after_write(c: &mut Criterion) {
+    let charts = [
+        ("one_patient", common::clinic_chart(1)),
+        ("clinic", common::clinic_chart(common::clinic_patients())),
+    ];
+    let mut g = c.benchmark_group("live_after_write");
+    g.sample_size(10);
+    for (label, path) in &charts {
+        for (side, keep_state) in [("write_then_reload", false), ("write_then_append", true)] {
+            let mut bed = Bedside::new(copy_of(path, "live-after-write.db"), keep_state);
+            g.bench_function(format!("{label}/{side}"), |b| {
+                b.iter_custom(|iters| (0..iters).map(|_| bed.chart_a_line()).sum())
+            });
+            if let Some(state) = &bed.state {
+                assert_eq!(
+                    state,
+                    &views::live_data(&bed.chart, &bed.config, bed.session).expect("live data"),
+                    "the state taken in is the state read afresh"
+                );
+            }
+            remove_copy(bed.chart);
+        }
+    }
+    g.finish();
 }
 
 criterion_group!(benches, first_frame, live_after_write);
