@@ -190,8 +190,14 @@ fn first_frame(c: &mut Criterion) {
             "{}: the home data read both ways",
             s.label
         );
+        let rems_sessions = s
+            .chart
+            .rems_sessions(&config.rems.drugs)
+            .expect("REMS sessions")
+            .len();
         eprintln!(
             "{}: {} patients, {} sessions ({} read for home), {} entries, {} pending integrations, \
+             {rems_sessions} esketamine sessions ({} forms due), \
              {:.1} MB; home read {read:?} (sessions(None) {all_sessions:?})",
             s.label,
             h.patients.len(),
@@ -199,6 +205,7 @@ fn first_frame(c: &mut Criterion) {
             h.sessions.len(),
             s.chart.entry_count().expect("count"),
             h.integrations.len(),
+            h.rems_due.map_or(0, |d| d.count),
             std::fs::metadata(&s.path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6,
         );
     }
