@@ -22,7 +22,7 @@ use kapchart::app::views;
 use kapchart::config::Config;
 use kapchart::domain::Session;
 use kapchart::domain::SessionKind;
-use kapchart::store::{Chart, HomeScan};
+use kapchart::store::{Chart, HomeScan, RemsScan};
 use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::home::HomeData;
 use kapchart::tui::keymap::Keymap;
@@ -110,6 +110,47 @@ fn home_data_reading_every_session(chart: &Chart, config: &Config) -> HomeData {
     }
 }
 
+/// The home screen's data as the second pass of issue 13 read it (BENCHMARKS.md): open
+/// sessions and integrations awaited by walking indexes of every session, and the REMS count
+/// reading every esketamine dose's row. The "before" side of the third pass.
+fn home_data_second_pass(chart: &Chart, config: &Config) -> HomeData {
+    let now = common::now();
+    let since = now - chrono::Duration::days(views::RECENT_DAYS + 3);
+    let candidates = chart
+        .dosing_sessions_without_integration_by(HomeScan::ByIndex)
+        .expect("dosing");
+    let due = chart
+        .rems_outstanding_by(&config.rems.drugs, RemsScan::ReadingEveryDose)
+        .expect("rems");
+    HomeData {
+        patients: chart.patients().expect("patients"),
+        sessions: chart
+            .sessions_since_or_open_by(since, HomeScan::ByIndex)
+            .expect("recent"),
+        patient_sessions: HashMap::new(),
+        integrations: kapchart::domain::integration::pending(&candidates, &config.integration, now),
+        today: now.date_naive(),
+        rems_due: due
+            .earliest_treatment
+            .filter(|_| due.count > 0)
+            .map(|treated| kapchart::app::rems::FormsDue {
+                count: due.count,
+                oldest_deadline: config.rems.deadline(treated),
+            }),
+    }
+}
+
+fn home_frame_second_pass(chart: &Chart, config: &Arc<Config>, term: &mut Terminal<TestBackend>) {
+    let mut app = app(config);
+    let data = home_data_second_pass(chart, config);
+    let mut effect = update(&mut app, Action::HomeLoaded(Ok(data)));
+    while let Some(Effect::LoadPatientSessions(p)) = effect {
+        let sessions = views::patient_sessions(chart, p).expect("patient sessions");
+        effect = update(&mut app, Action::PatientSessions(p, Ok(sessions)));
+    }
+    term.draw(|f| view::draw(&app, f)).expect("draw");
+}
+
 fn home_frame_reading_every_session(
     chart: &Chart,
     config: &Arc<Config>,
@@ -146,8 +187,20 @@ fn first_frame(c: &mut Criterion) {
         let t = Instant::now();
         let sessions = s.chart.sessions(None).expect("sessions").len();
         let all_sessions = t.elapsed();
+        assert_eq!(
+            h,
+            home_data_second_pass(&s.chart, &config),
+            "{}: the home data read both ways",
+            s.label
+        );
+        let rems_sessions = s
+            .chart
+            .rems_sessions(&config.rems.drugs)
+            .expect("REMS sessions")
+            .len();
         eprintln!(
             "{}: {} patients, {} sessions ({} read for home), {} entries, {} pending integrations, \
+             {rems_sessions} esketamine sessions ({} forms due), \
              {:.1} MB; home read {read:?} (sessions(None) {all_sessions:?})",
             s.label,
             h.patients.len(),
@@ -155,6 +208,7 @@ fn first_frame(c: &mut Criterion) {
             h.sessions.len(),
             s.chart.entry_count().expect("count"),
             h.integrations.len(),
+            h.rems_due.map_or(0, |d| d.count),
             std::fs::metadata(&s.path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6,
         );
     }
@@ -165,6 +219,17 @@ fn first_frame(c: &mut Criterion) {
     for s in &sides {
         g.bench_function(s.label, |b| {
             b.iter(|| home_frame(&s.chart, &config, &mut term))
+        });
+    }
+    g.finish();
+
+    // The same frame read as the second pass read it (indexes walked over every session, every
+    // REMS dose's row read), side by side with the above.
+    let mut g = c.benchmark_group("home_second_pass");
+    g.sample_size(20);
+    for s in &sides {
+        g.bench_function(s.label, |b| {
+            b.iter(|| home_frame_second_pass(&s.chart, &config, &mut term))
         });
     }
     g.finish();
@@ -194,41 +259,59 @@ fn first_frame(c: &mut Criterion) {
             )
         })
     });
-    // The same two reads as before migration `HOME_SCAN_INDEXES` (every session's row read),
-    // side by side with the above in one run.
+    // The same reads as the second pass (indexes walked over every session, every REMS
+    // dose's row read) and as before migration `HOME_SCAN_INDEXES` (every session's row
+    // read), side by side with the above in one run.
     let since = common::now() - chrono::Duration::days(views::RECENT_DAYS + 3);
-    g.bench_function("recent_sessions_reading_every_row", |b| {
-        b.iter(|| {
-            black_box(
-                clinic
-                    .chart
-                    .sessions_since_or_open_by(since, HomeScan::ReadingEverySessionRow)
-                    .expect("recent"),
-            )
-        })
-    });
-    g.bench_function("dosing_without_integration", |b| {
-        b.iter(|| {
-            black_box(
-                clinic
-                    .chart
-                    .dosing_sessions_without_integration_by(HomeScan::ByIndex)
-                    .expect("dosing"),
-            )
-        })
-    });
-    g.bench_function("dosing_without_integration_reading_every_row", |b| {
-        b.iter(|| {
-            black_box(
-                clinic
-                    .chart
-                    .dosing_sessions_without_integration_by(HomeScan::ReadingEverySessionRow)
-                    .expect("dosing"),
-            )
-        })
-    });
+    for (name, scan) in [
+        ("recent_sessions_by_index", HomeScan::ByIndex),
+        (
+            "recent_sessions_reading_every_row",
+            HomeScan::ReadingEverySessionRow,
+        ),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                black_box(
+                    clinic
+                        .chart
+                        .sessions_since_or_open_by(since, scan)
+                        .expect("recent"),
+                )
+            })
+        });
+    }
+    for (name, scan) in [
+        ("dosing_without_integration", HomeScan::FromKeptLists),
+        ("dosing_without_integration_by_index", HomeScan::ByIndex),
+        (
+            "dosing_without_integration_reading_every_row",
+            HomeScan::ReadingEverySessionRow,
+        ),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                black_box(
+                    clinic
+                        .chart
+                        .dosing_sessions_without_integration_by(scan)
+                        .expect("dosing"),
+                )
+            })
+        });
+    }
     g.bench_function("rems_forms_due", |b| {
         b.iter(|| black_box(kapchart::app::rems::forms_due(&clinic.chart, &config).expect("rems")))
+    });
+    g.bench_function("rems_forms_due_reading_every_dose", |b| {
+        b.iter(|| {
+            black_box(
+                clinic
+                    .chart
+                    .rems_outstanding_by(&config.rems.drugs, RemsScan::ReadingEveryDose)
+                    .expect("rems"),
+            )
+        })
     });
     g.bench_function("patients", |b| {
         b.iter(|| black_box(clinic.chart.patients().expect("patients")))

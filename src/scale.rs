@@ -11,6 +11,8 @@
 //! sessions start with a pre-dose BP caution, about 11% reach the BP alert level, 4-5% have an
 //! SpO2 dip or deep sedation, one in six has a late entry, and a few have an amendment or a
 //! strike; alerts are mostly acknowledged, and notes with open alerts are signed with a reason.
+//! Esketamine courses (about one patient in seven) have their Spravato REMS forms recorded as
+//! submitted within the deadline, except those of the last week, which are still due.
 //!
 //! Courses start at random over the ten years before `now` and the sessions are written in
 //! the order they happened, across patients, as a clinic's chart fills up; what would end
@@ -27,6 +29,7 @@
 
 use crate::app::charting::ChartingError;
 use crate::app::course;
+use crate::app::rems::{self, RemsError};
 use crate::config::Config;
 use crate::domain::chart::SessionChart;
 use crate::domain::course::{DEFAULT_PLANNED_DOSING, PatientDetails};
@@ -56,7 +59,7 @@ pub const ENTRIES_PER_COURSE: usize = 285;
 
 /// Changes whenever the same seed would write a different chart (for caches of generated
 /// charts, such as the benchmarks').
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// How far back the clinic's history reaches.
 const HISTORY_DAYS: i64 = 3652;
@@ -112,7 +115,11 @@ fn fill(
     // Everything that happens, in the order it happened (ties: patient, then course order).
     let mut events: Vec<(DateTime<FixedOffset>, usize, usize, Event)> = Vec::new();
     for (i, p) in profiles.iter().enumerate() {
-        for (order, (at, event)) in p.events(now).into_iter().enumerate() {
+        for (order, (at, event)) in p
+            .events(now, config.rems.deadline_days)
+            .into_iter()
+            .enumerate()
+        {
             events.push((at, i, order, event));
         }
     }
@@ -173,10 +180,47 @@ fn fill(
                 let mut rng = Rng::for_session(seed, i, 100 + k);
                 write_note(chart, config, p, &mut rng, dosing, at, signed, now)?;
             }
+            Event::RemsSubmitted { dosing: k, on } => {
+                let dosing = st.dosing[k].ok_or_else(|| missing("dosing session", k))?;
+                if submit_rems_form(chart, config, dosing, on, at)? {
+                    report.entries += 1;
+                }
+            }
         }
     }
     progress(report.entries, report.entries);
     Ok(report)
+}
+
+/// Records the session's REMS form as submitted on `on`, as `kapchart rems submitted` does;
+/// false when there is no form to submit (an inpatient clinic, or the dose was struck).
+fn submit_rems_form(
+    chart: &mut Chart,
+    config: &Config,
+    dosing: SessionId,
+    on: NaiveDate,
+    at: DateTime<FixedOffset>,
+) -> Result<bool, ChartingError> {
+    if !config.rems.outpatient {
+        return Ok(false);
+    }
+    let reference = format!("REMS-{dosing:06}");
+    match rems::record_submission(
+        chart,
+        config,
+        dosing,
+        on,
+        Some(&reference),
+        None,
+        at.date_naive(),
+        at,
+    ) {
+        Ok(_) => Ok(true),
+        Err(RemsError::NotRems { .. }) => Ok(false),
+        Err(e) => Err(ChartingError::Invalid(format!(
+            "scale data: REMS form of session {dosing}: {e}"
+        ))),
+    }
 }
 
 fn missing(what: &str, n: usize) -> ChartingError {
@@ -460,6 +504,9 @@ struct Profile {
     pcl: Option<f64>,
     /// When each session starts: intake, preparation, then (dosing, integration) pairs.
     starts: Vec<DateTime<FixedOffset>>,
+    /// For an esketamine course: how far into the REMS deadline each dosing session's form is
+    /// submitted (0 the day of the treatment, towards 1 the last day).
+    rems_delay: [f64; DOSING_SESSIONS],
 }
 
 /// What happens at a moment of the clinic's history.
@@ -472,6 +519,12 @@ enum Event {
     Note {
         dosing: usize,
         signed: bool,
+    },
+    /// The Spravato REMS form of esketamine dosing session `dosing`, recorded as submitted on
+    /// `on` (`kapchart rems submitted`).
+    RemsSubmitted {
+        dosing: usize,
+        on: NaiveDate,
     },
 }
 
@@ -588,14 +641,24 @@ impl Profile {
             },
             pcl,
             starts: Vec::new(),
+            rems_delay: [0.0; DOSING_SESSIONS],
         };
         p.starts = schedule(&mut rng, now.offset(), course_start);
+        for d in &mut p.rems_delay {
+            *d = rng.unit();
+        }
         p
     }
 
     /// The patient's events up to `now`: admission, the sessions that ended before `now`,
-    /// and the integration notes.
-    fn events(&self, now: DateTime<FixedOffset>) -> Vec<(DateTime<FixedOffset>, Event)> {
+    /// the integration notes, and for an esketamine course the REMS form of each dosing
+    /// session older than a week, submitted on a day within the deadline (`deadline_days`) at
+    /// 17:00, after the session has ended.
+    fn events(
+        &self,
+        now: DateTime<FixedOffset>,
+        deadline_days: u32,
+    ) -> Vec<(DateTime<FixedOffset>, Event)> {
         let mut out = vec![(self.starts[0] - Duration::minutes(20), Event::Admit)];
         for (i, start) in self.starts.iter().enumerate() {
             let slot = Slot::at(i);
@@ -603,6 +666,17 @@ impl Profile {
                 break;
             }
             out.push((*start, Event::Session(slot)));
+            if let (Slot::Dosing(k), Regimen::Intranasal) = (slot, self.regimen)
+                && *start + Duration::days(7) < now
+            {
+                let delay = (self.rems_delay[k] * f64::from(deadline_days)).floor() as i64;
+                let last = i64::from(deadline_days.saturating_sub(1)).min(6);
+                let on = start.date_naive() + Duration::days(delay.clamp(0, last));
+                let at = at_time(now.offset(), on, 17 * 60);
+                if at < now {
+                    out.push((at, Event::RemsSubmitted { dosing: k, on }));
+                }
+            }
             if let Slot::Integration(k) = slot {
                 // Written up an hour or two after the integration session.
                 let drafted = *start + Duration::minutes(90 + (k as i64 * 17) % 60);
@@ -1694,6 +1768,39 @@ mod tests {
             (ENTRIES_PER_COURSE * 4 / 5..=ENTRIES_PER_COURSE * 6 / 5).contains(&per_course),
             "{per_course} entries per course"
         );
+    }
+
+    /// Esketamine courses have their REMS forms submitted within the deadline once the
+    /// treatment is a week old, through the same path as `kapchart rems submitted`.
+    #[test]
+    fn esketamine_forms_older_than_a_week_are_submitted_within_the_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut chart = chart(&dir, "c.db");
+        fill(&mut chart, 20, 5);
+        let config = Config::default();
+        let today = now().date_naive();
+        let queue = rems::queue(&chart, &config, today, now()).unwrap();
+        assert!(
+            queue.len() >= 6,
+            "an esketamine course: {} forms",
+            queue.len()
+        );
+        for f in &queue {
+            let treated = f.form.treatment_date;
+            match &f.submission {
+                Some((_, s)) => {
+                    assert!(treated + Duration::days(7) < today, "{}", f.session.id);
+                    assert!(
+                        treated <= s.on && s.on <= f.form.deadline,
+                        "{}",
+                        f.session.id
+                    );
+                }
+                None => assert!(treated + Duration::days(7) >= today, "{}", f.session.id),
+            }
+        }
+        assert!(queue.iter().any(|f| f.submission.is_some()));
+        assert!(chart.verify().unwrap().is_ok());
     }
 
     #[test]

@@ -165,6 +165,57 @@ fn a_dropped_changed_or_added_trigger_fails_verify() {
     home.ok(&["log", "--session", &session, "hr 70"]);
 }
 
+/// The home screen's kept lists (open sessions, integrations awaited) are derived from the
+/// record by triggers; changed behind kapchart's back, `verify` finds them disagreeing with
+/// the record and names the session.
+#[test]
+fn a_home_screen_list_changed_behind_kapcharts_back_fails_verify() {
+    let home = Home::new();
+    let (patient, open) = home.with_dosing_session();
+    let ended = home.ok(&[
+        "session",
+        "start",
+        "--patient",
+        &patient,
+        "--kind",
+        "follow-up",
+    ]);
+    home.ok(&["session", "end", &ended]);
+    assert!(home.ok(&["verify"]).starts_with("ok"));
+    let cases = [
+        (
+            format!("DELETE FROM open_sessions WHERE session_id = {open}"),
+            format!("session {open} is open in the record but not in the open sessions list"),
+        ),
+        (
+            format!("INSERT INTO open_sessions (session_id) VALUES ({ended})"),
+            format!("session {ended} is in the open sessions list but the record has it ended"),
+        ),
+        (
+            format!("DELETE FROM integrations_awaited WHERE dosing_session_id = {open}"),
+            format!(
+                "dosing session {open} awaits its integration in the record but is not in the list"
+            ),
+        ),
+        (
+            format!("INSERT INTO integrations_awaited (dosing_session_id) VALUES ({ended})"),
+            format!(
+                "session {ended} is in the list of integrations awaited but the record has it not a dosing session"
+            ),
+        ),
+    ];
+    let pristine = std::fs::read(home.chart()).unwrap();
+    for (sql, expected) in cases {
+        std::fs::write(home.chart(), &pristine).unwrap();
+        raw(&home).execute_batch(&sql).unwrap();
+        let err = home.fails(&["verify"], 1);
+        assert!(err.contains(&expected), "{sql}: {err}");
+        std::fs::remove_file(kapchart::store::damage_mark(&home.chart())).unwrap();
+    }
+    std::fs::write(home.chart(), &pristine).unwrap();
+    assert!(home.ok(&["verify"]).starts_with("ok"));
+}
+
 /// Rows changed and re-chained with plain SHA-256 (all a copy of the rows allows) no longer
 /// pass: the chain is keyed with a secret only the chart holds.
 #[test]

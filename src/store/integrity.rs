@@ -10,6 +10,37 @@ use crate::domain::{Flag, Payload};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
+/// Sessions whose entry in the kept lists (`open_sessions`, `integrations_awaited`)
+/// disagrees with the record, one line each: what `verify` reports. Recomputed from the
+/// record by the rules the triggers keep.
+const KEPT_LISTS_DISAGREEING: &str = "
+    SELECT 'session ' || id || ' is open in the record but not in the open sessions list'
+      FROM (SELECT id FROM sessions EXCEPT SELECT e.session_id FROM entries e
+             WHERE e.kind = 'session-end'
+               AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.corrects = e.id)
+            EXCEPT SELECT session_id FROM open_sessions)
+    UNION ALL
+    SELECT 'session ' || o.session_id || ' is in the open sessions list but the record has it ' ||
+           CASE WHEN EXISTS (SELECT 1 FROM sessions WHERE id = o.session_id)
+                THEN 'ended' ELSE 'nowhere' END
+      FROM open_sessions o
+     WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE id = o.session_id)
+        OR EXISTS (SELECT 1 FROM entries e WHERE e.session_id = o.session_id
+                      AND e.kind = 'session-end'
+                      AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.corrects = e.id))
+    UNION ALL
+    SELECT 'dosing session ' || id || ' awaits its integration in the record but is not in the list of integrations awaited'
+      FROM (SELECT s.id FROM sessions s WHERE s.kind = 'dosing'
+               AND NOT EXISTS (SELECT 1 FROM sessions i WHERE i.dosing_session_id = s.id)
+            EXCEPT SELECT dosing_session_id FROM integrations_awaited)
+    UNION ALL
+    SELECT 'session ' || a.dosing_session_id || ' is in the list of integrations awaited but the record has it ' ||
+           CASE WHEN EXISTS (SELECT 1 FROM sessions WHERE id = a.dosing_session_id AND kind = 'dosing')
+                THEN 'integrated' ELSE 'not a dosing session' END
+      FROM integrations_awaited a
+     WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = a.dosing_session_id AND s.kind = 'dosing')
+        OR EXISTS (SELECT 1 FROM sessions i WHERE i.dosing_session_id = a.dosing_session_id)";
+
 /// The schema objects (type, name, SQL) kapchart's migrations build, in name order.
 fn expected_schema() -> rusqlite::Result<Vec<(String, String, Option<String>)>> {
     let conn = Connection::open_in_memory()?;
@@ -50,6 +81,22 @@ impl Chart {
             }
         }
         Ok(problems)
+    }
+
+    /// Where the lists the chart keeps for the home screen (the open sessions, the
+    /// integrations awaited: migration `HOME_LISTS_KEPT_BY_TRIGGERS`) disagree with the record,
+    /// one line per session. They are derived from the record by triggers; a disagreement
+    /// means they were changed behind kapchart's back.
+    pub fn kept_lists_disagreeing(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare(KEPT_LISTS_DISAGREEING)
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
     }
 
     /// Stored rows whose JSON no longer decodes: entries (payload and flags), patient

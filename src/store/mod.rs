@@ -28,7 +28,7 @@ pub use existing::{Existing, Second};
 pub use files::create_private_dirs;
 pub use integrity::{damage_mark, head_of_copy};
 pub use queries::{HomeScan, NewEntry, NewPatient, NewSession};
-pub use rems::RemsOutstanding;
+pub use rems::{RemsOutstanding, RemsScan};
 pub(crate) use secret::{ChartSecret, copy_secret};
 pub use signatures::SignatureCheck;
 pub use signin::RekeyStop;
@@ -84,6 +84,9 @@ pub struct VerifyReport {
     pub schema_problems: Vec<String>,
     /// Stored rows whose content no longer decodes.
     pub undecodable: Vec<String>,
+    /// Sessions where the home screen's kept lists (open sessions, integrations awaited)
+    /// disagree with the record.
+    pub kept_lists: Vec<String>,
     /// The newest audit row, to anchor outside the file.
     pub head: Option<audit::Head>,
 }
@@ -116,6 +119,11 @@ impl VerifyReport {
         );
         out.extend(self.signatures.problems.iter().cloned());
         out.extend(self.undecodable.iter().cloned());
+        out.extend(
+            self.kept_lists
+                .iter()
+                .map(|p| format!("home screen lists: {p}")),
+        );
         out
     }
 }
@@ -447,7 +455,8 @@ impl Chart {
     }
 
     /// Runs `PRAGMA integrity_check`, compares the schema with kapchart's, walks the audit
-    /// chain, recomputes every signature and decodes every stored payload.
+    /// chain, recomputes every signature, decodes every stored payload and recomputes the
+    /// home screen's kept lists from the record.
     pub fn verify(&self) -> Result<VerifyReport> {
         // One read transaction: every check, and the head printed, see the same chart while
         // other processes go on writing.
@@ -481,6 +490,7 @@ impl Chart {
             signatures: self.check_ed25519_signatures()?,
             schema_problems: self.schema_problems()?,
             undecodable: self.undecodable_rows()?,
+            kept_lists: self.kept_lists_disagreeing()?,
             head: self.head()?,
         })
     }

@@ -52,21 +52,24 @@ const OPEN_SESSION_IDS: &str = "SELECT id FROM sessions {hint} EXCEPT \
      SELECT e.session_id FROM entries e WHERE e.kind = 'session-end' \
        AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.corrects = e.id)";
 
-/// How the home screen's session reads find their rows: by the indexes of migration
-/// `HOME_SCAN_INDEXES`, or as they did before it (every session's row read), kept so that a
-/// bench and a test can hold the two to the same answer.
+/// How the home screen's session reads find their rows: from the lists the chart keeps for
+/// them (migration `HOME_LISTS_KEPT_BY_TRIGGERS`: the open sessions, the dosing sessions no
+/// integration names), by the indexes of migration `HOME_SCAN_INDEXES` (every session's id
+/// walked), or as before that (every session's row read). The two older ways are kept so that
+/// a bench and a test can hold all three to the same answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HomeScan {
+    FromKeptLists,
     ByIndex,
     ReadingEverySessionRow,
 }
 
 fn sessions_since_or_open_sql(scan: HomeScan) -> String {
-    let hint = match scan {
-        HomeScan::ByIndex => "",
-        HomeScan::ReadingEverySessionRow => "NOT INDEXED",
+    let open = match scan {
+        HomeScan::FromKeptLists => "SELECT session_id FROM open_sessions".to_string(),
+        HomeScan::ByIndex => OPEN_SESSION_IDS.replace("{hint}", ""),
+        HomeScan::ReadingEverySessionRow => OPEN_SESSION_IDS.replace("{hint}", "NOT INDEXED"),
     };
-    let open = OPEN_SESSION_IDS.replace("{hint}", hint);
     format!(
         "SELECT {SESSION_COLUMNS} FROM sessions s JOIN clinicians c ON c.id = s.clinician_id
          WHERE s.started_at >= ?1
@@ -78,14 +81,25 @@ fn sessions_since_or_open_sql(scan: HomeScan) -> String {
 }
 
 fn dosing_without_integration_sql(scan: HomeScan) -> String {
-    let hint = match scan {
-        HomeScan::ByIndex => "",
-        HomeScan::ReadingEverySessionRow => "INDEXED BY sessions_started",
+    let (hint, awaited) = match scan {
+        HomeScan::FromKeptLists => (
+            "",
+            "s.id IN (SELECT dosing_session_id FROM integrations_awaited)",
+        ),
+        HomeScan::ByIndex => (
+            "",
+            "s.kind = 'dosing'
+             AND NOT EXISTS (SELECT 1 FROM sessions i WHERE i.dosing_session_id = s.id)",
+        ),
+        HomeScan::ReadingEverySessionRow => (
+            "INDEXED BY sessions_started",
+            "s.kind = 'dosing'
+             AND NOT EXISTS (SELECT 1 FROM sessions i WHERE i.dosing_session_id = s.id)",
+        ),
     };
     format!(
         "SELECT {SESSION_COLUMNS} FROM sessions s {hint} JOIN clinicians c ON c.id = s.clinician_id
-         WHERE s.kind = 'dosing'
-           AND NOT EXISTS (SELECT 1 FROM sessions i WHERE i.dosing_session_id = s.id)
+         WHERE {awaited}
          ORDER BY s.started_at DESC, s.id DESC"
     )
 }
@@ -363,9 +377,10 @@ impl Chart {
 
     /// The sessions started at or after `since`, and every session still open whenever it
     /// started, newest first: what the home screen's "today and recent" list is drawn from,
-    /// read by the `sessions_started` index and the session-end index.
+    /// read by the `sessions_started` index and the chart's list of open sessions (rows read
+    /// for those shown only).
     pub fn sessions_since_or_open(&self, since: DateTime<FixedOffset>) -> Result<Vec<Session>> {
-        self.sessions_since_or_open_by(since, HomeScan::ByIndex)
+        self.sessions_since_or_open_by(since, HomeScan::FromKeptLists)
     }
 
     /// [`Chart::sessions_since_or_open`], found as `scan` says (the same sessions either way).
@@ -385,10 +400,10 @@ impl Chart {
         Ok(rows)
     }
 
-    /// Dosing sessions no integration session names, newest first (by the `sessions_kind`
-    /// and `sessions_dosing` indexes): the only ones whose integration can still be to do.
+    /// Dosing sessions no integration session names, newest first (from the chart's list of
+    /// integrations awaited): the only ones whose integration can still be to do.
     pub fn dosing_sessions_without_integration(&self) -> Result<Vec<Session>> {
-        self.dosing_sessions_without_integration_by(HomeScan::ByIndex)
+        self.dosing_sessions_without_integration_by(HomeScan::FromKeptLists)
     }
 
     /// [`Chart::dosing_sessions_without_integration`], found as `scan` says (the same

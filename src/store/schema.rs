@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[&str] = &[
     REMS_QUEUE_INDEXES,
     V_SPEED_INDEXES,
     HOME_SCAN_INDEXES,
+    HOME_LISTS_KEPT_BY_TRIGGERS,
 ];
 
 /// The version that keys the audit chain: after its SQL, the store creates the chain key and
@@ -332,4 +333,84 @@ CREATE INDEX sessions_dosing ON sessions(dosing_session_id)
 const HOME_SCAN_INDEXES: &str = r#"
 CREATE INDEX sessions_kind ON sessions(kind, started_at);
 CREATE INDEX sessions_ids ON sessions(id);
+"#;
+
+/// The home screen's two lists that no index can give without walking every session, kept by
+/// triggers in the same transaction as the write, as an index is (BENCHMARKS.md, issue 13
+/// third pass):
+///
+/// - `open_sessions`: the sessions with no session-end entry that stands (one no entry
+///   corrects), the same rule as a session's end everywhere else (`SESSION_COLUMNS` in
+///   `store::queries`). A session is listed when it starts, leaves when an end is charted
+///   that stands, and comes back when the end that stood is struck and no other end stands
+///   (an amended end is itself a session-end entry, so the session stays ended).
+/// - `integrations_awaited`: the dosing sessions no integration session names yet. Sessions
+///   are never changed or deleted, so a dosing session leaves it once, when the first
+///   integration session naming it starts.
+///
+/// They are not the record: the record stays append-only, and these two tables are derived
+/// from it (their rows are added and removed by the triggers below, nothing else). This
+/// migration fills them from the record; `verify` recomputes them from the record and names
+/// every session where they disagree (`store::integrity`).
+///
+/// And `entries_dose_drug_time`: the REMS doses with their time and kind, so that counting
+/// the forms due reads the index alone. `entries_dose_drug` was not covering: SQLite reads the
+/// row for a column the query names outside the indexed expression (`kind`, the dose's time).
+const HOME_LISTS_KEPT_BY_TRIGGERS: &str = r#"
+CREATE INDEX entries_dose_drug_time
+    ON entries(json_extract(payload, '$.drug'), session_id, event_at, event_offset, kind)
+    WHERE kind = 'dose';
+
+CREATE TABLE open_sessions (
+    session_id  INTEGER PRIMARY KEY REFERENCES sessions(id)
+);
+CREATE TABLE integrations_awaited (
+    dosing_session_id  INTEGER PRIMARY KEY REFERENCES sessions(id)
+);
+
+INSERT INTO open_sessions (session_id)
+    SELECT id FROM sessions
+    EXCEPT
+    SELECT e.session_id FROM entries e WHERE e.kind = 'session-end'
+       AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.corrects = e.id);
+INSERT INTO integrations_awaited (dosing_session_id)
+    SELECT s.id FROM sessions s WHERE s.kind = 'dosing'
+       AND NOT EXISTS (SELECT 1 FROM sessions i WHERE i.dosing_session_id = s.id);
+
+CREATE TRIGGER open_sessions_session_started AFTER INSERT ON sessions
+BEGIN
+    INSERT INTO open_sessions (session_id) SELECT NEW.id
+     WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.session_id = NEW.id
+                          AND e.kind = 'session-end'
+                          AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.corrects = e.id));
+END;
+CREATE TRIGGER open_sessions_session_ended AFTER INSERT ON entries
+WHEN NEW.kind = 'session-end'
+BEGIN
+    DELETE FROM open_sessions WHERE session_id = NEW.session_id
+       AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.corrects = NEW.id);
+END;
+CREATE TRIGGER open_sessions_end_corrected AFTER INSERT ON entries
+WHEN NEW.corrects IS NOT NULL
+ AND (SELECT kind FROM entries WHERE id = NEW.corrects) = 'session-end'
+BEGIN
+    INSERT OR IGNORE INTO open_sessions (session_id)
+    SELECT c.session_id FROM entries c WHERE c.id = NEW.corrects
+       AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = c.session_id)
+       AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.session_id = c.session_id
+                          AND e.kind = 'session-end'
+                          AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.corrects = e.id));
+END;
+
+CREATE TRIGGER integrations_awaited_dosing_started AFTER INSERT ON sessions
+WHEN NEW.kind = 'dosing'
+BEGIN
+    INSERT INTO integrations_awaited (dosing_session_id) SELECT NEW.id
+     WHERE NOT EXISTS (SELECT 1 FROM sessions i WHERE i.dosing_session_id = NEW.id);
+END;
+CREATE TRIGGER integrations_awaited_integration_started AFTER INSERT ON sessions
+WHEN NEW.dosing_session_id IS NOT NULL
+BEGIN
+    DELETE FROM integrations_awaited WHERE dosing_session_id = NEW.dosing_session_id;
+END;
 "#;
