@@ -11,6 +11,7 @@ mod integrity;
 pub(crate) mod keyring;
 mod lock;
 mod opening;
+mod patient_list;
 mod queries;
 mod rems;
 mod restore;
@@ -82,6 +83,8 @@ pub struct VerifyReport {
     pub schema_problems: Vec<String>,
     /// Stored rows whose content no longer decodes.
     pub undecodable: Vec<String>,
+    /// Where the patient search index, derived from the patients, disagrees with them.
+    pub patient_search: Vec<String>,
     /// The newest audit row, to anchor outside the file.
     pub head: Option<audit::Head>,
 }
@@ -114,6 +117,7 @@ impl VerifyReport {
         );
         out.extend(self.signatures.problems.iter().cloned());
         out.extend(self.undecodable.iter().cloned());
+        out.extend(self.patient_search.iter().cloned());
         out
     }
 }
@@ -479,6 +483,7 @@ impl Chart {
             signatures: self.check_ed25519_signatures()?,
             schema_problems: self.schema_problems()?,
             undecodable: self.undecodable_rows()?,
+            patient_search: self.patient_search_problems()?,
             head: self.head()?,
         })
     }
