@@ -19,7 +19,9 @@ pub enum PatientFilter {
     Begins(String),
     /// Three characters or more: names and MRNs that contain them.
     Contains(String),
-    /// Longer than any name or MRN can be, even with its case changed: no patient.
+    /// Longer than any name or MRN can be, even with its case changed, or holding a
+    /// character kapchart refuses in them (a control character, a bidirectional control):
+    /// no patient.
     Nothing,
 }
 
@@ -27,10 +29,14 @@ impl PatientFilter {
     /// The filter for what was typed; spaces around it do not count.
     pub fn typed(text: &str) -> PatientFilter {
         let text = text.trim();
-        let chars = text.chars().count();
         // A letter's lower case may take more characters than the letter (at most three):
-        // text longer than that could never be inside a stored name or MRN.
+        // text longer than that could never be inside a stored name or MRN. Counted only so
+        // far, so that a megabyte typed costs no more than a name.
         let longest = 3 * PERSON_NAME.max_chars.max(MRN.max_chars);
+        let chars = text.chars().take(longest + 1).count();
+        if text.chars().take(longest + 1).any(super::text::is_hostile) {
+            return PatientFilter::Nothing;
+        }
         match chars {
             0 => PatientFilter::All,
             n if n < CONTAINS_FROM => PatientFilter::Begins(text.to_string()),
