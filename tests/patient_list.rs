@@ -190,6 +190,20 @@ fn typing_a_filter_on_the_home_screen_shows_the_patients_it_matches() {
     for _ in 0..2 {
         press(&chart, &mut app, "backspace");
     }
+    // Accents count; case does not.
+    type_text(&chart, &mut app, "emi");
+    assert!(shown(&app).is_empty(), "{:?}", shown(&app));
+    for _ in 0..3 {
+        press(&chart, &mut app, "backspace");
+    }
+    // One or two characters begin a name or MRN; three are found anywhere in it.
+    type_text(&chart, &mut app, "ch");
+    assert!(shown(&app).is_empty(), "{:?}", shown(&app));
+    type_text(&chart, &mut app, "E");
+    assert_eq!(shown(&app), ["Bo Chen"]);
+    for _ in 0..3 {
+        press(&chart, &mut app, "backspace");
+    }
     type_text(&chart, &mut app, "o'b");
     assert_eq!(shown(&app), ["Seán O'Brien"]);
     press(&chart, &mut app, "enter");
