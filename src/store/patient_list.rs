@@ -12,8 +12,10 @@ use rusqlite::types::Value;
 
 const COLUMNS: &str = "p.id, p.name, p.dob, p.mrn, p.weight_kg";
 const ORDER: &str = "ORDER BY p.name COLLATE NOCASE, p.id";
-/// Patients after the one the last page ended with, in the list's order.
-const AFTER: &str = "(p.name COLLATE NOCASE, p.id) > (?, ?)";
+/// Patients after the one the last page ended with, in the list's order (name, then id).
+/// Written so that SQLite seeks the name index to the name (a row value with a collation
+/// was read from the index's start instead).
+const AFTER: &str = "p.name COLLATE NOCASE >= ? AND (p.name COLLATE NOCASE > ? OR p.id > ?)";
 
 /// A read of the list as SQL and its values, in order.
 struct ListRead {
@@ -64,6 +66,7 @@ fn list_read(filter: &PatientFilter, after: Option<&Patient>, limit: usize) -> O
     };
     if let Some(last) = after {
         conditions.push(AFTER);
+        values.push(Value::Text(last.name.clone()));
         values.push(Value::Text(last.name.clone()));
         values.push(Value::Integer(last.id));
     }
