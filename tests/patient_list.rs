@@ -15,6 +15,8 @@ use kapchart::tui::keymap::{Key, KeyName, Keymap};
 use kapchart::tui::sign_in::{Purpose, SignIn};
 use std::sync::Arc;
 
+mod common;
+
 const PASS: &str = "patient list passphrase";
 const WHO: &str = "Dr. List";
 
@@ -591,4 +593,39 @@ fn the_search_index_is_filled_from_the_patients_and_verified_against_them() {
         "{problems}"
     );
     assert!(!problems.contains("Zola"), "no patient's name: {problems}");
+}
+
+/// Through the command a clinician runs: `kapchart verify` fails when the search index
+/// leaves a patient out, names the patient by id only, and passes while it agrees.
+#[test]
+fn kapchart_verify_names_a_patient_the_search_index_leaves_out() {
+    let home = common::Home::new();
+    home.ok(&["init", "--clinician", "Dr. Test"]);
+    let id = home.ok(&[
+        "patient",
+        "add",
+        "--name",
+        "Émile Zola",
+        "--dob",
+        "1940-04-02",
+    ]);
+    let ok = home.ok(&["verify"]);
+    assert!(ok.contains("the patient search index verified"), "{ok}");
+    let conn = Chart::open_raw_connection(&home.chart(), "", common::PASSPHRASE).unwrap();
+    conn.execute(
+        "INSERT INTO patient_search (patient_search, rowid, name, mrn)
+         SELECT 'delete', id, name, mrn FROM patients",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let err = home.fails(&["verify"], 1);
+    assert!(
+        err.contains(&format!(
+            "the patient search index leaves out patients: {}",
+            id.trim()
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("Zola"), "no patient's name: {err}");
 }
