@@ -18,10 +18,12 @@
 mod common;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use kapchart::app::patient_list::{self, PageRead, PatientList};
 use kapchart::app::views;
 use kapchart::config::Config;
 use kapchart::domain::Session;
 use kapchart::domain::SessionKind;
+use kapchart::domain::patient_filter::PatientFilter;
 use kapchart::store::{Chart, HomeScan, RemsScan};
 use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::home::HomeData;
@@ -100,8 +102,15 @@ fn home_data_reading_every_session(chart: &Chart, config: &Config) -> HomeData {
             .or_default()
             .push(s.clone());
     }
+    let patients = chart.patients().expect("patients");
     HomeData {
-        patients: chart.patients().expect("patients"),
+        patient_count: patients.len(),
+        names: patients.iter().map(|p| (p.id, p.name.clone())).collect(),
+        patients: PatientList {
+            filter: PatientFilter::All,
+            rows: patients,
+            complete: true,
+        },
         sessions,
         patient_sessions,
         integrations,
@@ -122,8 +131,15 @@ fn home_data_second_pass(chart: &Chart, config: &Config) -> HomeData {
     let due = chart
         .rems_outstanding_by(&config.rems.drugs, RemsScan::ReadingEveryDose)
         .expect("rems");
+    let patients = chart.patients().expect("patients");
     HomeData {
-        patients: chart.patients().expect("patients"),
+        patient_count: patients.len(),
+        names: patients.iter().map(|p| (p.id, p.name.clone())).collect(),
+        patients: PatientList {
+            filter: PatientFilter::All,
+            rows: patients,
+            complete: true,
+        },
         sessions: chart
             .sessions_since_or_open_by(since, HomeScan::ByIndex)
             .expect("recent"),
@@ -203,7 +219,7 @@ fn first_frame(c: &mut Criterion) {
              {rems_sessions} esketamine sessions ({} forms due), \
              {:.1} MB; home read {read:?} (sessions(None) {all_sessions:?})",
             s.label,
-            h.patients.len(),
+            h.patient_count,
             sessions,
             h.sessions.len(),
             s.chart.entry_count().expect("count"),
@@ -315,6 +331,46 @@ fn first_frame(c: &mut Criterion) {
     });
     g.bench_function("patients", |b| {
         b.iter(|| black_box(clinic.chart.patients().expect("patients")))
+    });
+    // The home screen's patient list as it now reads: a page, the page from the middle of
+    // the list (keyset: no patient before it read), and the first page under a filter of
+    // three characters or more (trigram index) and of two (name and MRN indexes).
+    g.bench_function("patients_page", |b| {
+        b.iter(|| {
+            black_box(patient_list::first_page(&clinic.chart, PatientFilter::All).expect("page"))
+        })
+    });
+    let everyone = clinic.chart.patients().expect("patients");
+    let middle = everyone.get(everyone.len() / 2).cloned();
+    g.bench_function("patients_page_from_the_middle", |b| {
+        b.iter(|| {
+            black_box(
+                patient_list::read(
+                    &clinic.chart,
+                    PageRead {
+                        filter: PatientFilter::All,
+                        after: middle.clone(),
+                    },
+                )
+                .expect("page"),
+            )
+        })
+    });
+    g.bench_function("patients_filtered", |b| {
+        b.iter(|| {
+            black_box(
+                patient_list::first_page(&clinic.chart, PatientFilter::typed("kowal"))
+                    .expect("filtered"),
+            )
+        })
+    });
+    g.bench_function("patients_filtered_two_characters", |b| {
+        b.iter(|| {
+            black_box(
+                patient_list::first_page(&clinic.chart, PatientFilter::typed("ma"))
+                    .expect("filtered"),
+            )
+        })
     });
     g.bench_function("sessions_all", |b| {
         b.iter(|| black_box(clinic.chart.sessions(None).expect("sessions")))

@@ -80,6 +80,12 @@ pub enum Command {
     Suspend,
     Up,
     Down,
+    PageUp,
+    PageDown,
+    /// The first row of the list.
+    ListStart,
+    /// The last row of the list.
+    ListEnd,
     Open,
     NewSession,
     FocusFilter,
@@ -131,6 +137,10 @@ impl Command {
             Command::Suspend => "suspend to the shell",
             Command::Up => "move up",
             Command::Down => "move down",
+            Command::PageUp => "page up",
+            Command::PageDown => "page down",
+            Command::ListStart => "first in the list",
+            Command::ListEnd => "last in the list",
             Command::Open => "open",
             Command::NewSession => "new session",
             Command::FocusFilter => "filter",

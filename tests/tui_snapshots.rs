@@ -388,7 +388,7 @@ fn demo_home(width: u16, height: u16) -> (String, Vec<String>) {
         now,
     } = demo();
     let data = kapchart::app::views::home_data(&chart, &config, now).unwrap();
-    let names = data.patients.iter().map(|p| p.name.clone()).collect();
+    let names = data.patients.rows.iter().map(|p| p.name.clone()).collect();
     // The demo starts today's session some minutes before the wall clock, whatever `now`
     // says: its time is masked so that the snapshot does not depend on when the test runs.
     let open_times: Vec<String> = data

@@ -6,6 +6,7 @@ pub mod access;
 pub mod charting;
 pub mod course;
 pub mod error;
+pub mod patient_list;
 pub mod record;
 pub mod rems;
 pub mod views;

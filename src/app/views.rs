@@ -3,12 +3,14 @@
 
 use super::charting::session_chart;
 use super::course::{patient_measures, safety_flag};
+use super::patient_list::{PatientList, first_page};
 use crate::config::Config;
 use crate::domain::chart::SessionChart;
 use crate::domain::course::{Course, Note, PatientDetails};
 use crate::domain::integration::IntegrationDue;
 use crate::domain::measures::{MeasureResponse, SafetyFlag};
 use crate::domain::medications::Medication;
+use crate::domain::patient_filter::PatientFilter;
 use crate::domain::screening::{EligibilityDecision, ScreeningAnswer};
 use crate::domain::{
     Entry, EntryStatus, Patient, PatientId, Payload, Session, SessionId, SessionKind,
@@ -24,7 +26,14 @@ pub const RECENT_DAYS: i64 = 7;
 /// costs the same in a ten-year chart as in a new one (BENCHMARKS.md section 2).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HomeData {
-    pub patients: Vec<Patient>,
+    /// The patient list as read so far: its first page, then each page the selection needs
+    /// (`patient_list`).
+    pub patients: PatientList,
+    /// How many patients the chart holds, for the list's title.
+    pub patient_count: usize,
+    /// The names of the patients the recent sessions and the integrations name, which may be
+    /// on no page of the list read yet.
+    pub names: HashMap<PatientId, String>,
     /// The sessions of the last [`RECENT_DAYS`] (read with a few days' margin) and every
     /// open session, newest first.
     pub sessions: Vec<Session>,
@@ -166,11 +175,26 @@ pub fn home_data(
     config: &Config,
     now: DateTime<FixedOffset>,
 ) -> Result<HomeData, StoreError> {
+    let sessions = recent_sessions(chart, now)?;
+    let integrations = pending_integrations(chart, config, now)?;
+    let named: Vec<PatientId> = sessions
+        .iter()
+        .map(|s| s.patient_id)
+        .chain(integrations.iter().map(|d| d.patient))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     Ok(HomeData {
-        patients: chart.patients()?,
-        sessions: recent_sessions(chart, now)?,
+        patients: first_page(chart, PatientFilter::All)?,
+        patient_count: chart.patient_count()?,
+        names: chart
+            .patients_with_ids(&named)?
+            .into_iter()
+            .map(|p| (p.id, p.name))
+            .collect(),
+        sessions,
         patient_sessions: HashMap::new(),
-        integrations: pending_integrations(chart, config, now)?,
+        integrations,
         today: now.date_naive(),
         rems_due: super::rems::forms_due(chart, config)?,
     })

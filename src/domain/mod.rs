@@ -13,6 +13,7 @@ pub mod measures;
 pub mod medications;
 pub mod notes;
 pub mod passphrase;
+pub mod patient_filter;
 pub mod planning;
 pub mod protocol;
 pub mod rems;

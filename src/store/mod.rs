@@ -11,6 +11,7 @@ mod integrity;
 pub(crate) mod keyring;
 mod lock;
 mod opening;
+mod patient_list;
 mod queries;
 #[cfg(test)]
 pub(crate) mod reads;
@@ -87,6 +88,8 @@ pub struct VerifyReport {
     /// Sessions where the home screen's kept lists (open sessions, integrations awaited)
     /// disagree with the record.
     pub kept_lists: Vec<String>,
+    /// Where the patient search index, derived from the patients, disagrees with them.
+    pub patient_search: Vec<String>,
     /// The newest audit row, to anchor outside the file.
     pub head: Option<audit::Head>,
 }
@@ -124,6 +127,7 @@ impl VerifyReport {
                 .iter()
                 .map(|p| format!("home screen lists: {p}")),
         );
+        out.extend(self.patient_search.iter().cloned());
         out
     }
 }
@@ -491,6 +495,7 @@ impl Chart {
             schema_problems: self.schema_problems()?,
             undecodable: self.undecodable_rows()?,
             kept_lists: self.kept_lists_disagreeing()?,
+            patient_search: self.patient_search_problems()?,
             head: self.head()?,
         })
     }

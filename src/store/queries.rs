@@ -618,7 +618,7 @@ pub(super) fn entries_in(
     stmt.query_map([session], entry_from_row)?.collect()
 }
 
-fn patient_from_row(r: &Row<'_>) -> rusqlite::Result<Patient> {
+pub(super) fn patient_from_row(r: &Row<'_>) -> rusqlite::Result<Patient> {
     let dob: String = r.get(2)?;
     Ok(Patient {
         id: r.get(0)?,

@@ -16,6 +16,7 @@ pub const MIGRATIONS: &[&str] = &[
     V_SPEED_INDEXES,
     HOME_SCAN_INDEXES,
     HOME_LISTS_KEPT_BY_TRIGGERS,
+    PATIENT_LIST_SEARCH,
 ];
 
 /// The version that keys the audit chain: after its SQL, the store creates the chain key and
@@ -413,4 +414,27 @@ WHEN NEW.dosing_session_id IS NOT NULL
 BEGIN
     DELETE FROM integrations_awaited WHERE dosing_session_id = NEW.dosing_session_id;
 END;
+"#;
+
+/// The home screen's patient list, read a page at a time and filtered as the clinician types
+/// (`store::patient_list`). `patients_by_name` is the list's order (name, case aside, then
+/// id), read from where the last page stopped; with `patients_by_mrn` it also finds names and
+/// MRNs that begin with one or two typed characters. `patient_search` finds those that
+/// contain three or more, by FTS5's trigram index (case folded, accents kept).
+///
+/// `patient_search` is derived data, not the record: an index over `patients` (its external
+/// content; it keeps no copy of the names), filled here from the patients already charted and
+/// kept by a trigger as patients are added. A patient's name and MRN never change (patients
+/// are append-only; later details carry weight, contacts and medications only), so adding is
+/// the only change it follows. `kapchart verify` reports it when it disagrees with the
+/// patients (`Chart::patient_search_problems`).
+const PATIENT_LIST_SEARCH: &str = r#"
+CREATE INDEX patients_by_name ON patients(name COLLATE NOCASE, id);
+CREATE INDEX patients_by_mrn ON patients(mrn COLLATE NOCASE);
+CREATE VIRTUAL TABLE patient_search USING fts5(
+    name, mrn, content = 'patients', content_rowid = 'id', tokenize = 'trigram'
+);
+CREATE TRIGGER patient_search_on_add AFTER INSERT ON patients
+BEGIN INSERT INTO patient_search (rowid, name, mrn) VALUES (NEW.id, NEW.name, NEW.mrn); END;
+INSERT INTO patient_search (patient_search) VALUES ('rebuild');
 "#;

@@ -10,6 +10,7 @@ use super::patient::PatientData;
 use super::sign_in::{Attempt, Guard, Purpose, Refused as SignInRefused, SignIn};
 use super::witness::WitnessPanel;
 use crate::app::access::{Access, Audited};
+use crate::app::patient_list::{Page, PageRead};
 use crate::config::Config;
 use crate::domain::course::NoteId;
 use crate::domain::{EntryId, PatientId, Payload, Session, SessionId, SessionKind};
@@ -39,6 +40,8 @@ pub enum Action {
     PatientOpened(Result<Box<PatientData>, String>),
     /// A patient's sessions were read for the home screen.
     PatientSessions(PatientId, Result<Vec<Session>, String>),
+    /// A page of the home screen's patient list was read.
+    PatientsRead(Result<Page, String>),
     /// The terminal's size (columns, rows), at start and on every resize.
     Resize(u16, u16),
     /// The audit row for a screen just opened was written, or why not.
@@ -60,6 +63,8 @@ pub enum Effect {
     LoadHome,
     /// Read a patient's sessions for the home screen.
     LoadPatientSessions(PatientId),
+    /// Read a page of the home screen's patient list.
+    LoadPatients(PageRead),
     OpenSession(SessionId),
     StartSession {
         patient: PatientId,
@@ -302,17 +307,30 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
         Action::Key(key) => on_key(app, key),
         Action::HomeLoaded(Ok(data)) => {
             let home = Home::new(data);
-            let needed = home.sessions_needed().map(Effect::LoadPatientSessions);
+            let needed = home_reads(&home);
             app.screen = Screen::Home(Box::new(home));
             needed
         }
         Action::PatientSessions(patient, Ok(sessions)) => match &mut app.screen {
             Screen::Home(h) => {
                 h.sessions_read(patient, sessions);
-                h.sessions_needed().map(Effect::LoadPatientSessions)
+                home_reads(h)
             }
             _ => None,
         },
+        Action::PatientsRead(Ok(page)) => match &mut app.screen {
+            Screen::Home(h) => {
+                h.patients_read(page);
+                home_reads(h)
+            }
+            _ => None,
+        },
+        Action::PatientsRead(Err(e)) => {
+            if let Screen::Home(h) = &mut app.screen {
+                h.error = Some(e);
+            }
+            None
+        }
         Action::PatientSessions(_, Err(e)) => {
             if let Screen::Home(h) = &mut app.screen {
                 h.error = Some(e);
@@ -419,9 +437,7 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
     let config = app.config.clone();
     match &mut app.screen {
         Screen::SignIn(_) => None,
-        Screen::Home(h) => h
-            .on_key(command, &key)
-            .or_else(|| h.sessions_needed().map(Effect::LoadPatientSessions)),
+        Screen::Home(h) => h.on_key(command, &key).or_else(|| home_reads(h)),
         Screen::Live(l) => l.on_key(command, &key, now, &config),
         Screen::Note(n) => n.on_key(command, &key, now),
         Screen::Patient(_) => match command {
@@ -433,6 +449,14 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
 
 /// A key while help is open: the paging keys turn its pages when it has more than one; any
 /// other key closes it, and Ctrl-C still quits.
+/// What the home screen needs read next: a page of the patient list, then a patient's
+/// sessions.
+fn home_reads(h: &Home) -> Option<Effect> {
+    h.patients_needed()
+        .map(Effect::LoadPatients)
+        .or_else(|| h.sessions_needed().map(Effect::LoadPatientSessions))
+}
+
 fn help_key(app: &mut App, key: Key) -> Option<Effect> {
     use super::keymap::KeyName;
     if app.keymap.command(Context::Global, &key) == Some(Command::Quit) {

@@ -3,8 +3,13 @@
 
 use super::app::Effect;
 use super::keymap::{Command, Context, Key};
+use crate::app::patient_list::{Page, PageRead};
+use crate::domain::patient_filter::PatientFilter;
 use crate::domain::{Patient, PatientId, Session, SessionKind};
 use chrono::Duration;
+
+/// Rows `PgUp` and `PgDn` move the selection by.
+pub const PAGE_STEP: isize = 10;
 
 pub use crate::app::views::HomeData;
 
@@ -34,6 +39,9 @@ pub struct Home {
     pub filtering: bool,
     /// Index into `visible_patients()`.
     pub patient: usize,
+    /// Where the selection in the patient list was asked to go past the rows read so far
+    /// (`End`, `PgDn`, `Down` on the last row): it goes there as the pages arrive.
+    pub patient_wanted: Option<usize>,
     /// Index into the selected patient's sessions.
     pub session: usize,
     /// Index into `recent()`.
@@ -57,6 +65,7 @@ impl Home {
             filter: String::new(),
             filtering: false,
             patient: 0,
+            patient_wanted: None,
             session: 0,
             recent: 0,
             form: None,
@@ -72,20 +81,47 @@ impl Home {
         }
     }
 
-    /// Patients whose name or MRN contains the filter, case-insensitively.
+    /// The patients of the list read so far under the filter as typed (none while the
+    /// filter's first page is still to read: rows of an earlier filter would mislead).
     pub fn visible_patients(&self) -> Vec<&Patient> {
-        let needle = self.filter.trim().to_lowercase();
-        self.data
-            .patients
-            .iter()
-            .filter(|p| {
-                needle.is_empty()
-                    || p.name.to_lowercase().contains(&needle)
-                    || p.mrn
-                        .as_deref()
-                        .is_some_and(|m| m.to_lowercase().contains(&needle))
-            })
-            .collect()
+        let list = &self.data.patients;
+        if list.filter != PatientFilter::typed(&self.filter) {
+            return Vec::new();
+        }
+        list.rows.iter().collect()
+    }
+
+    /// The page the patient list needs read: the first under a filter just typed, or the
+    /// next when the selection was moved past the rows read so far.
+    pub fn patients_needed(&self) -> Option<PageRead> {
+        let typed = PatientFilter::typed(&self.filter);
+        let list = &self.data.patients;
+        if list.filter != typed {
+            return Some(PageRead {
+                filter: typed,
+                after: None,
+            });
+        }
+        match self.patient_wanted {
+            Some(wanted) if wanted >= list.rows.len() => list.next_read(),
+            _ => None,
+        }
+    }
+
+    /// A page of the patient list as read from the chart: kept when it answers the filter
+    /// as typed now, and the selection moved on to where it was asked to go.
+    pub fn patients_read(&mut self, page: Page) {
+        if page.read.filter != PatientFilter::typed(&self.filter) || !self.data.patients.take(page)
+        {
+            return;
+        }
+        let list = &self.data.patients;
+        if let Some(wanted) = self.patient_wanted {
+            self.patient = wanted.min(list.rows.len().saturating_sub(1));
+            if wanted < list.rows.len() || list.complete {
+                self.patient_wanted = None;
+            }
+        }
     }
 
     pub fn selected_patient(&self) -> Option<&Patient> {
@@ -135,12 +171,16 @@ impl Home {
             .collect()
     }
 
+    /// A patient's name: from the list's rows, or from the names read for the recent
+    /// sessions and integrations.
     pub fn patient_name(&self, id: PatientId) -> &str {
         self.data
             .patients
+            .rows
             .iter()
             .find(|p| p.id == id)
             .map(|p| p.name.as_str())
+            .or_else(|| self.data.names.get(&id).map(String::as_str))
             .unwrap_or("?")
     }
 
@@ -154,10 +194,12 @@ impl Home {
                 (Some(Command::DeleteBack), _) => {
                     self.filter.pop();
                     self.patient = 0;
+                    self.patient_wanted = None;
                 }
                 (_, Some(c)) => {
                     self.filter.push(c);
                     self.patient = 0;
+                    self.patient_wanted = None;
                 }
                 _ => {}
             }
@@ -177,6 +219,10 @@ impl Home {
             }
             Command::Up => self.step(-1),
             Command::Down => self.step(1),
+            Command::PageUp => self.step(-PAGE_STEP),
+            Command::PageDown => self.step(PAGE_STEP),
+            Command::ListStart => self.move_to(0),
+            Command::ListEnd => self.move_to(usize::MAX),
             Command::Open => return self.open(),
             Command::NewSession => self.start_form(),
             Command::Note => return self.open_note(),
@@ -193,20 +239,32 @@ impl Home {
     }
 
     fn step(&mut self, by: isize) {
+        let at = match self.focus {
+            Focus::Recent => self.recent,
+            Focus::Patients => self.patient_wanted.unwrap_or(self.patient),
+            Focus::Sessions => self.session,
+        };
+        self.move_to(at.saturating_add_signed(by));
+    }
+
+    /// Moves the focused list's selection to `target`, or its last row. In the patient list,
+    /// a target past the rows read so far is kept until the pages up to it are read.
+    fn move_to(&mut self, target: usize) {
         let len = match self.focus {
             Focus::Recent => self.recent().len(),
             Focus::Patients => self.visible_patients().len(),
             Focus::Sessions => self.patient_sessions().len(),
         };
-        let index = match self.focus {
-            Focus::Recent => &mut self.recent,
-            Focus::Patients => &mut self.patient,
-            Focus::Sessions => &mut self.session,
-        };
-        let next = index.saturating_add_signed(by);
-        *index = next.min(len.saturating_sub(1));
-        if self.focus == Focus::Patients {
-            self.session = 0;
+        let last = len.saturating_sub(1);
+        match self.focus {
+            Focus::Recent => self.recent = target.min(last),
+            Focus::Sessions => self.session = target.min(last),
+            Focus::Patients => {
+                let more = !self.data.patients.complete && len > 0;
+                self.patient_wanted = (target > last && more).then_some(target);
+                self.patient = target.min(last);
+                self.session = 0;
+            }
         }
     }
 
@@ -319,6 +377,7 @@ impl Home {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::patient_list::PatientList;
     use chrono::{FixedOffset, NaiveDate, TimeZone};
 
     fn key(s: &str) -> Key {
@@ -362,7 +421,13 @@ mod tests {
                 .push(session.clone());
         }
         HomeData {
-            patients: vec![p(1, "Ada Byron"), p(2, "Bo Chen")],
+            patients: PatientList {
+                filter: PatientFilter::All,
+                rows: vec![p(1, "Ada Byron"), p(2, "Bo Chen")],
+                complete: true,
+            },
+            patient_count: 2,
+            names: std::collections::HashMap::new(),
             sessions,
             patient_sessions,
             integrations: Vec::new(),
@@ -392,27 +457,89 @@ mod tests {
         );
     }
 
+    fn page(
+        filter: PatientFilter,
+        after: Option<&Patient>,
+        rows: Vec<Patient>,
+        last: bool,
+    ) -> Page {
+        Page {
+            read: PageRead {
+                filter,
+                after: after.cloned(),
+            },
+            rows,
+            last,
+        }
+    }
+
+    /// The filter asks the chart for its first page as it is typed; rows of an earlier
+    /// filter are never shown for a later one (tests/patient_list.rs types into a chart).
     #[test]
-    fn filter_as_you_type_by_name_or_mrn() {
+    fn filter_as_you_type_reads_the_filters_first_page() {
         let mut h = Home::new(data());
+        let bo = h.data.patients.rows[1].clone();
         press(&mut h, "/", Some(Command::FocusFilter));
         assert_eq!(h.context(), Context::Panel);
-        for c in ["b", "o"] {
-            press(&mut h, c, None);
-        }
+        press(&mut h, "b", None);
+        let b = PatientFilter::Begins("b".into());
+        assert_eq!(
+            h.patients_needed(),
+            Some(PageRead {
+                filter: b.clone(),
+                after: None
+            })
+        );
+        press(&mut h, "o", None);
+        assert!(h.visible_patients().is_empty(), "no rows of another filter");
+        // The page for "b" arrives after "o" was typed: left out.
+        h.patients_read(page(b, None, vec![bo.clone()], true));
+        assert!(h.visible_patients().is_empty());
+        let bo_filter = PatientFilter::Begins("bo".into());
+        assert_eq!(h.patients_needed().unwrap().filter, bo_filter);
+        h.patients_read(page(bo_filter, None, vec![bo], true));
         let names: Vec<_> = h
             .visible_patients()
             .iter()
             .map(|p| p.name.clone())
             .collect();
         assert_eq!(names, ["Bo Chen"]);
-        press(&mut h, "backspace", Some(Command::DeleteBack));
-        press(&mut h, "backspace", Some(Command::DeleteBack));
-        press(&mut h, "m", None);
-        press(&mut h, "1", None);
-        assert_eq!(h.visible_patients()[0].name, "Ada Byron");
+        assert_eq!(h.patients_needed(), None);
         press(&mut h, "enter", Some(Command::Confirm));
         assert_eq!(h.context(), Context::Home);
+        assert_eq!(h.filter, "bo", "the typed filter stays");
+    }
+
+    /// Moving past the rows read asks for the page after the last one; the selection goes
+    /// on to where it was asked once the page is in.
+    #[test]
+    fn moving_past_the_rows_read_asks_for_the_next_page() {
+        let mut d = data();
+        d.patients.complete = false;
+        let mut h = Home::new(d);
+        press(&mut h, "tab", Some(Command::NextField));
+        press(&mut h, "down", Some(Command::Down));
+        assert_eq!(h.patients_needed(), None, "Bo is read");
+        press(&mut h, "pagedown", Some(Command::PageDown));
+        assert_eq!(h.patient, 1, "on the last row read until more arrive");
+        let bo = h.data.patients.rows[1].clone();
+        let read = h.patients_needed().expect("the next page");
+        assert_eq!(read.after.as_ref(), Some(&bo));
+        let more: Vec<Patient> = (3..20)
+            .map(|id| Patient {
+                id,
+                name: format!("Cy {id:02}"),
+                ..bo.clone()
+            })
+            .collect();
+        h.patients_read(page(PatientFilter::All, Some(&bo), more, true));
+        assert_eq!(h.patient, 11, "ten rows down from Bo");
+        assert_eq!(h.selected_patient().unwrap().name, "Cy 12");
+        assert_eq!(h.patients_needed(), None);
+        press(&mut h, "end", Some(Command::ListEnd));
+        assert_eq!(h.selected_patient().unwrap().name, "Cy 19");
+        press(&mut h, "home", Some(Command::ListStart));
+        assert_eq!(h.patient, 0);
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub mod view;
 pub mod witness;
 pub mod wording;
 
-use crate::app::{charting, course, views};
+use crate::app::{charting, course, patient_list, views};
 use crate::config::Config;
 use crate::domain::SessionId;
 use crate::store::{Chart, Existing, NewSession, StoreError};
@@ -250,6 +250,12 @@ impl Runtime {
                     .as_ref()
                     .ok_or_else(|| "the chart is locked".to_string())
                     .and_then(|c| views::patient_sessions(c, patient).map_err(|e| e.to_string())),
+            ),
+            Effect::LoadPatients(read) => Action::PatientsRead(
+                self.chart
+                    .as_ref()
+                    .ok_or_else(|| "the chart is locked".to_string())
+                    .and_then(|c| patient_list::read(c, read).map_err(|e| e.to_string())),
             ),
             Effect::OpenSession(id) => Action::Opened(self.live(id)),
             Effect::StartSession {

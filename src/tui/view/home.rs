@@ -74,7 +74,7 @@ pub fn draw(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
             if h.filtering { "▏" } else { "" }
         )
     } else {
-        format!(" Patients ({}) ", patients.len())
+        format!(" Patients ({}) ", h.data.patient_count)
     };
     list(
         app,
