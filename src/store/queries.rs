@@ -104,6 +104,13 @@ fn dosing_without_integration_sql(scan: HomeScan) -> String {
     )
 }
 
+/// Whether a write reads back the entries it stored, for a screen to take in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReadBack {
+    Yes,
+    No,
+}
+
 const ENTRY_COLUMNS: &str = "e.id, e.session_id, e.payload, e.event_at, e.event_offset, \
      e.recorded_at, e.recorded_offset, c.name, e.flags, e.corrects, e.correction, e.reason";
 
@@ -511,8 +518,10 @@ impl Chart {
     /// Appends entries to a session in one durable transaction, with an audit row each.
     /// Corrections are checked against the chart inside the same transaction.
     pub fn append(&mut self, session: SessionId, entries: &[NewEntry]) -> Result<Vec<EntryId>> {
-        let stored = self.append_stored(session, entries)?;
-        Ok(stored.into_iter().map(|e| e.id).collect())
+        // No read-back: a line charted from the command line (or the commit bench) has no
+        // screen to hand the stored entries to, and each read-back costs a statement.
+        self.append_entries(session, entries, ReadBack::No)
+            .map(|(ids, _)| ids)
     }
 
     /// [`Chart::append`], handing back the entries as the chart now holds them (ids, author,
@@ -523,6 +532,16 @@ impl Chart {
         session: SessionId,
         entries: &[NewEntry],
     ) -> Result<Vec<Entry>> {
+        self.append_entries(session, entries, ReadBack::Yes)
+            .map(|(_, stored)| stored)
+    }
+
+    fn append_entries(
+        &mut self,
+        session: SessionId,
+        entries: &[NewEntry],
+        read_back: ReadBack,
+    ) -> Result<(Vec<EntryId>, Vec<Entry>)> {
         for e in entries {
             if matches!(e.payload, Payload::Witness(_)) {
                 return Err(StoreError::Invalid(
@@ -585,6 +604,9 @@ impl Chart {
                 audit::record(tx, recorded_at, Some(author), action, ObjectKind::Entry, id)?;
                 ids.push(id);
             }
+            if read_back == ReadBack::No {
+                return Ok((ids, Vec::new()));
+            }
             let sql = format!(
                 "SELECT {ENTRY_COLUMNS} FROM entries e JOIN clinicians c ON c.id = e.author_id WHERE e.id = ?1"
             );
@@ -593,7 +615,7 @@ impl Chart {
                 .iter()
                 .map(|id| read.query_row([id], entry_from_row))
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(stored)
+            Ok((ids, stored))
         })
     }
 
