@@ -118,7 +118,7 @@ fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
         .map_or_else(|| "none".to_string(), Head::to_string);
     writeln!(
         out,
-        "ok: file integrity, schema, audit trail of {} rows, signatures, payloads and the patient search index verified (schema v{})",
+        "ok: file integrity, schema, audit trail of {} rows, signatures, payloads, the patient search index and the home screen's lists verified (schema v{})",
         report.audit_rows,
         chart.schema_version()?
     )?;

@@ -1,6 +1,8 @@
 //! What the home screen's patient filter matches, as the clinician types it: from three
-//! characters, patients whose name or MRN contains the text; with one or two, patients whose
-//! name or MRN begins with them; upper and lower case alike. The chart answers it from its
+//! characters, patients whose name or MRN contains the text; with one or two letters or
+//! digits, patients with a word of their name or MRN that begins with them ("ko" finds Aisha
+//! Kowalski and MRN KO-12); upper and lower case alike. A word is a run of letters and digits:
+//! spaces, hyphens and apostrophes part words. The chart answers it from its
 //! indexes (`store::patient_list`); [`PatientFilter::matches`] says the same for one patient,
 //! the meaning those reads are held to.
 
@@ -15,7 +17,7 @@ pub const CONTAINS_FROM: usize = 3;
 pub enum PatientFilter {
     /// Nothing typed (or only spaces): every patient.
     All,
-    /// One or two characters: names and MRNs that begin with them.
+    /// One or two letters or digits: names and MRNs with a word that begins with them.
     Begins(String),
     /// Three characters or more: names and MRNs that contain them.
     Contains(String),
@@ -39,6 +41,11 @@ impl PatientFilter {
         }
         match chars {
             0 => PatientFilter::All,
+            // One or two characters that are not all letters or digits ("o'", "-") begin no
+            // word: nothing matches until the third character makes it a search inside names.
+            n if n < CONTAINS_FROM && !text.chars().all(char::is_alphanumeric) => {
+                PatientFilter::Nothing
+            }
             n if n < CONTAINS_FROM => PatientFilter::Begins(text.to_string()),
             n if n <= longest => PatientFilter::Contains(text.to_string()),
             _ => PatientFilter::Nothing,
@@ -53,7 +60,10 @@ impl PatientFilter {
             PatientFilter::Nothing => false,
             PatientFilter::Begins(text) => {
                 let text = text.to_lowercase();
-                fields().any(|f| f.to_lowercase().starts_with(&text))
+                fields().any(|f| {
+                    f.split(|c: char| !c.is_alphanumeric())
+                        .any(|word| word.to_lowercase().starts_with(&text))
+                })
             }
             PatientFilter::Contains(text) => {
                 let text = text.to_lowercase();
@@ -61,34 +71,6 @@ impl PatientFilter {
             }
         }
     }
-
-    /// The ways the typed characters may be written in a name, upper and lower case, for a
-    /// search by an index that compares case only for A to Z: every mix of each character's
-    /// forms whose lower case is the typed text's (at most 3 x 3 for two characters).
-    pub fn spellings(text: &str) -> Vec<String> {
-        let mut spellings = vec![String::new()];
-        for c in text.chars() {
-            let mut forms = vec![c];
-            forms.extend(single(c.to_lowercase()));
-            forms.extend(single(c.to_uppercase()));
-            forms.sort_unstable();
-            forms.dedup();
-            spellings = spellings
-                .iter()
-                .flat_map(|s| forms.iter().map(move |f| format!("{s}{f}")))
-                .collect();
-        }
-        let lower = text.to_lowercase();
-        spellings.retain(|s| s.to_lowercase() == lower);
-        spellings
-    }
-}
-
-/// The case form when it is one character (a letter whose other case takes two, such as
-/// German ß, has none).
-fn single(mut chars: impl Iterator<Item = char>) -> Option<char> {
-    let first = chars.next()?;
-    chars.next().is_none().then_some(first)
 }
 
 #[cfg(test)]
@@ -124,21 +106,20 @@ mod tests {
         let bo = patient("Bo Chen", Some("MRN-7"));
         assert!(PatientFilter::typed("bO").matches(&bo));
         assert!(
-            !PatientFilter::typed("ch").matches(&bo),
-            "begins, not contains"
+            PatientFilter::typed("ch").matches(&bo),
+            "a word of the name begins with it"
         );
+        assert!(
+            !PatientFilter::typed("en").matches(&bo),
+            "begins a word, not inside one"
+        );
+        assert!(PatientFilter::typed("7").matches(&bo), "a word of the MRN");
+        assert_eq!(PatientFilter::typed("-"), PatientFilter::Nothing);
+        assert_eq!(PatientFilter::typed("o'"), PatientFilter::Nothing);
+        assert!(PatientFilter::typed("o'b").matches(&patient("Ann O'Brien", None)));
         assert!(PatientFilter::typed("CHE").matches(&bo));
         assert!(PatientFilter::typed("mr").matches(&bo));
         assert!(PatientFilter::typed("n-7").matches(&bo));
         assert!(!PatientFilter::typed("n-8").matches(&bo));
-    }
-
-    #[test]
-    fn spellings_cover_both_cases_of_accented_letters() {
-        let mut s = PatientFilter::spellings("éo");
-        s.sort();
-        assert_eq!(s, ["ÉO", "Éo", "éO", "éo"]);
-        assert_eq!(PatientFilter::spellings("ß"), ["ß"]);
-        assert_eq!(PatientFilter::spellings("4-"), ["4-"]);
     }
 }

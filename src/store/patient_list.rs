@@ -2,7 +2,7 @@
 //! case aside, then id), from just after the last patient shown (keyset paging: no page reads
 //! the patients before it), filtered by what the clinician typed (`domain::patient_filter`).
 //! Three characters or more are found by the `patient_search` trigram index, one or two by
-//! the ranges of the name and MRN indexes that begin with them.
+//! the prefix indexes of `patient_words` (a word of the name or MRN that begins with them).
 
 use super::queries::patient_from_row;
 use super::{Chart, Result};
@@ -38,30 +38,12 @@ fn list_read(filter: &PatientFilter, after: Option<&Patient>, limit: usize) -> O
             "patient_search s CROSS JOIN patients p ON p.id = s.rowid".to_string()
         }
         PatientFilter::Begins(text) => {
-            let mut ranges = Vec::new();
-            let mut spellings: Vec<String> = PatientFilter::spellings(text)
-                .iter()
-                .map(|s| s.to_ascii_lowercase())
-                .collect();
-            spellings.sort();
-            spellings.dedup();
-            for spelling in spellings {
-                for column in ["name", "mrn"] {
-                    ranges.push(format!(
-                        "SELECT id FROM patients WHERE {column} COLLATE NOCASE >= ? \
-                         AND {column} COLLATE NOCASE < ?"
-                    ));
-                    // Every text that begins with the spelling sorts from it up to it followed
-                    // by the last character there is, and nothing else does (names hold no
-                    // U+10FFFF: it is no character).
-                    values.push(Value::Text(spelling.clone()));
-                    values.push(Value::Text(format!("{spelling}\u{10FFFF}")));
-                }
-            }
-            format!(
-                "({}) AS m CROSS JOIN patients p ON p.id = m.id",
-                ranges.join(" UNION ")
-            )
+            // A word of the name or MRN that begins with the text: FTS5's prefix query on
+            // `patient_words`, served by its one- and two-character prefix indexes. The text
+            // is letters and digits only (`PatientFilter::typed`), so it is one word.
+            values.push(Value::Text(format!("\"{}\" *", text.replace('"', "\"\""))));
+            conditions.push("patient_words MATCH ?");
+            "patient_words w CROSS JOIN patients p ON p.id = w.rowid".to_string()
         }
     };
     if let Some(last) = after {
@@ -183,16 +165,22 @@ impl Chart {
                 ));
             }
         };
-        say(
-            &mut problems,
-            ids("SELECT id FROM patient_search_docsize EXCEPT SELECT id FROM patients ORDER BY 1")?,
-            "lists patients the chart does not hold",
-        );
-        say(
-            &mut problems,
-            ids("SELECT id FROM patients EXCEPT SELECT id FROM patient_search_docsize ORDER BY 1")?,
-            "leaves out patients",
-        );
+        for table in ["patient_search", "patient_words"] {
+            say(
+                &mut problems,
+                ids(&format!(
+                    "SELECT id FROM {table}_docsize EXCEPT SELECT id FROM patients ORDER BY 1"
+                ))?,
+                "lists patients the chart does not hold",
+            );
+            say(
+                &mut problems,
+                ids(&format!(
+                    "SELECT id FROM patients EXCEPT SELECT id FROM {table}_docsize ORDER BY 1"
+                ))?,
+                "leaves out patients",
+            );
+        }
         let mut unfound = Vec::new();
         for column in ["name", "mrn"] {
             unfound.extend(ids(&format!(
@@ -201,6 +189,14 @@ impl Chart {
                      WHERE patient_search MATCH '\"' || replace(p.{column}, '\"', '\"\"') || '\"')"
             ))?);
         }
+        // Each patient by the first letter of their name's first word, as one typed key finds
+        // them (the word index's one-character prefix index).
+        unfound.extend(ids(
+            "SELECT p.id FROM patients p
+              WHERE substr(p.name, 1, 1) GLOB '[A-Za-z0-9]'
+                AND p.id NOT IN (SELECT rowid FROM patient_words
+                     WHERE patient_words MATCH '\"' || substr(p.name, 1, 1) || '\" *')",
+        )?);
         unfound.sort_unstable();
         unfound.dedup();
         say(

@@ -418,23 +418,30 @@ END;
 
 /// The home screen's patient list, read a page at a time and filtered as the clinician types
 /// (`store::patient_list`). `patients_by_name` is the list's order (name, case aside, then
-/// id), read from where the last page stopped; with `patients_by_mrn` it also finds names and
-/// MRNs that begin with one or two typed characters. `patient_search` finds those that
-/// contain three or more, by FTS5's trigram index (case folded, accents kept).
+/// id), read from where the last page stopped. `patient_search` finds the names and MRNs that
+/// contain three or more typed characters, by FTS5's trigram index (case folded, accents
+/// kept); `patient_words` those with a word that begins with one or two (FTS5's unicode61
+/// words, case folded, accents kept, with prefix indexes of one and two characters).
 ///
-/// `patient_search` is derived data, not the record: an index over `patients` (its external
-/// content; it keeps no copy of the names), filled here from the patients already charted and
-/// kept by a trigger as patients are added. A patient's name and MRN never change (patients
+/// `patient_search` and `patient_words` are derived data, not the record: indexes over
+/// `patients` (their external content; they keep no copy of the names), filled here from the
+/// patients already charted and kept by triggers as patients are added. A patient's name and MRN never change (patients
 /// are append-only; later details carry weight, contacts and medications only), so adding is
 /// the only change it follows. `kapchart verify` reports it when it disagrees with the
 /// patients (`Chart::patient_search_problems`).
 const PATIENT_LIST_SEARCH: &str = r#"
 CREATE INDEX patients_by_name ON patients(name COLLATE NOCASE, id);
-CREATE INDEX patients_by_mrn ON patients(mrn COLLATE NOCASE);
 CREATE VIRTUAL TABLE patient_search USING fts5(
     name, mrn, content = 'patients', content_rowid = 'id', tokenize = 'trigram'
 );
 CREATE TRIGGER patient_search_on_add AFTER INSERT ON patients
 BEGIN INSERT INTO patient_search (rowid, name, mrn) VALUES (NEW.id, NEW.name, NEW.mrn); END;
 INSERT INTO patient_search (patient_search) VALUES ('rebuild');
+CREATE VIRTUAL TABLE patient_words USING fts5(
+    name, mrn, content = 'patients', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2'
+);
+CREATE TRIGGER patient_words_on_add AFTER INSERT ON patients
+BEGIN INSERT INTO patient_words (rowid, name, mrn) VALUES (NEW.id, NEW.name, NEW.mrn); END;
+INSERT INTO patient_words (patient_words) VALUES ('rebuild');
 "#;
