@@ -5,76 +5,25 @@
 //! pressed as a clinician presses them.
 
 use super::app::{Action, App, Screen};
-use super::keymap::{Key, KeyName, Keymap};
+use super::dispatch;
+use super::keymap::{Key, KeyName};
 use super::live::Live;
-use super::{Runtime, dispatch};
 use crate::app::views::{LiveData, live_data};
 use crate::config::Config;
-use crate::domain::{EntryStatus, SessionKind};
-use crate::store::{Chart, NewPatient, NewSession, reads};
-use chrono::{Duration, Local, NaiveDate};
-use std::sync::Arc;
+use crate::domain::EntryStatus;
+use crate::store::{Chart, reads};
+use chrono::{Duration, Local};
 
-struct Setup {
-    _dir: tempfile::TempDir,
-    path: std::path::PathBuf,
-    rt: Runtime,
-    app: App,
-    session: i64,
-}
+use super::bedside_fixture::{Bedside as Setup, bedside};
 
-/// A dosing session started now on a new chart, open on the live screen.
+/// A dosing session started half an hour ago on a new chart, open on the live screen.
 fn open_session() -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.db");
     // The runtime writes at the wall clock, so the screen's clock is the wall clock too.
     let now = Local::now().fixed_offset();
-    let mut chart = Chart::create(&path, "pw", "Dr. Mara Quinn", 2000, now).unwrap();
-    let patient = chart
-        .add_patient(
-            &NewPatient {
-                name: "Alex Rivera".into(),
-                dob: NaiveDate::from_ymd_opt(1986, 4, 12).unwrap(),
-                mrn: None,
-                weight_kg: Some(70.0),
-            },
-            now,
-        )
-        .unwrap();
-    let session = chart
-        .start_session(
-            &NewSession {
-                patient_id: patient,
-                kind: SessionKind::Dosing,
-                started: now - Duration::minutes(30),
-                intention: None,
-                dosing_session_id: None,
-            },
-            now,
-        )
-        .unwrap();
-    let config = Arc::new(Config::default());
-    let mut rt = Runtime {
-        chart: Some(chart),
-        path: path.clone(),
-        config: config.clone(),
-        start: None,
-        seen_version: None,
-    };
-    let screen = Screen::SignIn(Box::new(super::sign_in::SignIn::new(
-        super::sign_in::Purpose::Open,
-        None,
-    )));
-    let mut app = App::new(screen, now, Keymap::default(), config);
-    let opened = rt.perform(super::app::Effect::OpenSession(session));
-    dispatch(&mut app, &mut rt, opened, None).unwrap();
-    Setup {
-        _dir: dir,
-        path,
-        rt,
-        app,
-        session,
-    }
+    let mut s = bedside(now, now - Duration::minutes(30));
+    let opened = s.rt.perform(super::app::Effect::OpenSession(s.session));
+    dispatch(&mut s.app, &mut s.rt, opened, None).unwrap();
+    s
 }
 
 fn live(app: &App) -> &Live {

@@ -2,14 +2,10 @@
 //! and the pure update together, on a real chart).
 
 use super::app::{self, Action, App, Effect, Screen};
-use super::keymap::Keymap;
 use super::{Runtime, dispatch};
 use crate::config::Config;
-use crate::domain::SessionKind;
-use crate::store::{Chart, NewPatient, NewSession};
-use crate::tui::sign_in::{Purpose, SignIn};
-use chrono::{FixedOffset, NaiveDate, TimeZone};
-use std::sync::Arc;
+use crate::store::Chart;
+use chrono::{FixedOffset, TimeZone};
 
 fn views(chart: &Chart, action: &str) -> i64 {
     chart
@@ -26,64 +22,14 @@ fn chart(rt: &Runtime) -> &Chart {
     rt.chart.as_ref().unwrap()
 }
 
-struct Setup {
-    _dir: tempfile::TempDir,
-    path: std::path::PathBuf,
-    rt: Runtime,
-    app: App,
-    patient: i64,
-    session: i64,
-}
+use super::bedside_fixture::{Bedside as Setup, bedside};
 
 fn setup() -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.db");
     let now = FixedOffset::east_opt(3600)
         .unwrap()
         .with_ymd_and_hms(2026, 11, 26, 10, 0, 0)
         .unwrap();
-    let mut chart = Chart::create(&path, "pw", "Dr. Mara Quinn", 2000, now).unwrap();
-    let patient = chart
-        .add_patient(
-            &NewPatient {
-                name: "Alex Rivera".into(),
-                dob: NaiveDate::from_ymd_opt(1986, 4, 12).unwrap(),
-                mrn: None,
-                weight_kg: Some(70.0),
-            },
-            now,
-        )
-        .unwrap();
-    let session = chart
-        .start_session(
-            &NewSession {
-                patient_id: patient,
-                kind: SessionKind::Dosing,
-                started: now,
-                intention: None,
-                dosing_session_id: None,
-            },
-            now,
-        )
-        .unwrap();
-    let config = Arc::new(Config::default());
-    let rt = Runtime {
-        chart: Some(chart),
-        path: path.clone(),
-        config: config.clone(),
-        start: None,
-        seen_version: None,
-    };
-    let screen = Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None)));
-    let app = App::new(screen, now, Keymap::default(), config);
-    Setup {
-        _dir: dir,
-        path,
-        rt,
-        app,
-        patient,
-        session,
-    }
+    bedside(now, now)
 }
 
 #[test]

@@ -7,6 +7,8 @@ pub mod app;
 mod appended_tests;
 #[cfg(test)]
 mod audited_tests;
+#[cfg(test)]
+mod bedside_fixture;
 pub mod handover;
 pub mod home;
 pub mod input;
