@@ -247,35 +247,27 @@ fn first_frame(c: &mut Criterion) {
     }
 
     let mut term = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
-    let mut g = c.benchmark_group("home");
-    g.sample_size(20);
-    for s in &sides {
-        g.bench_function(s.label, |b| {
-            b.iter(|| home_frame(&s.chart, &config, &mut term))
-        });
+    // The frame as the screen reads it, then read as the second pass read it (indexes walked
+    // over every session, every REMS dose's row read), then as before (every session; ten
+    // samples, it is slow): side by side in one run.
+    type Frame = fn(&Chart, &Arc<Config>, &mut Terminal<TestBackend>);
+    let ways: [(&str, Frame, usize); 3] = [
+        ("home", home_frame, 20),
+        ("home_second_pass", home_frame_second_pass, 20),
+        (
+            "home_reading_every_session",
+            home_frame_reading_every_session,
+            10,
+        ),
+    ];
+    for (group, frame, samples) in ways {
+        let mut g = c.benchmark_group(group);
+        g.sample_size(samples);
+        for s in &sides {
+            g.bench_function(s.label, |b| b.iter(|| frame(&s.chart, &config, &mut term)));
+        }
+        g.finish();
     }
-    g.finish();
-
-    // The same frame read as the second pass read it (indexes walked over every session, every
-    // REMS dose's row read), side by side with the above.
-    let mut g = c.benchmark_group("home_second_pass");
-    g.sample_size(20);
-    for s in &sides {
-        g.bench_function(s.label, |b| {
-            b.iter(|| home_frame_second_pass(&s.chart, &config, &mut term))
-        });
-    }
-    g.finish();
-
-    // The same frame read the way it was before (every session): ten samples, it is slow.
-    let mut g = c.benchmark_group("home_reading_every_session");
-    g.sample_size(10);
-    for s in &sides {
-        g.bench_function(s.label, |b| {
-            b.iter(|| home_frame_reading_every_session(&s.chart, &config, &mut term))
-        });
-    }
-    g.finish();
 
     // Where the clinic's home frame goes.
     let clinic = &sides[1];
