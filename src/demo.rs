@@ -134,9 +134,8 @@ pub fn open_or_create(
             now.fixed_offset(),
         )?;
     }
-    let today = now.date_naive();
     for (i, p) in PATIENTS.iter().enumerate() {
-        fill_course(&mut chart, config, p, i, today)?;
+        fill_course(&mut chart, config, p, i, now.fixed_offset())?;
     }
     if who != DEMO_ADMIN {
         chart.sign_in(who, passphrase)?;
@@ -151,7 +150,7 @@ fn morning(today: NaiveDate, days: i64, hour: u32) -> DateTime<FixedOffset> {
     Local
         .from_local_datetime(&naive)
         .earliest()
-        .unwrap_or_else(Local::now)
+        .unwrap_or_else(|| Local.from_utc_datetime(&naive))
         .fixed_offset()
 }
 
@@ -160,8 +159,9 @@ fn fill_course(
     config: &Config,
     p: &DemoPatient,
     index: usize,
-    today: NaiveDate,
+    now: DateTime<FixedOffset>,
 ) -> Result<(), ChartingError> {
+    let today = now.date_naive();
     let (y, m, d) = p.dob;
     let dob = NaiveDate::from_ymd_opt(y, m, d)
         .ok_or_else(|| ChartingError::Invalid("demo date of birth".into()))?;
@@ -378,7 +378,7 @@ fn fill_course(
         }
     }
     if index == 0 {
-        session_in_progress(chart, config, patient, p)?;
+        session_in_progress(chart, config, patient, p, now)?;
     }
     Ok(())
 }
@@ -391,8 +391,9 @@ fn session_in_progress(
     config: &Config,
     patient: PatientId,
     p: &DemoPatient,
+    now: DateTime<FixedOffset>,
 ) -> Result<(), ChartingError> {
-    let started = Local::now().fixed_offset() - Duration::minutes(52);
+    let started = now - Duration::minutes(52);
     let session = start(
         chart,
         patient,

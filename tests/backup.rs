@@ -233,7 +233,7 @@ fn restores_in_the_same_second_never_overwrite_a_kept_chart() {
     let backup = home.path().join("b.db");
     home.ok(&["backup", "--to", backup.to_str().unwrap()]);
     // Whatever second the restores land in, its `.replaced-STAMP` name is taken already.
-    let now = chrono::Utc::now();
+    let now = common::child_now();
     let mut decoys = Vec::new();
     for s in 0..120 {
         let stamp = (now + chrono::Duration::seconds(s)).format("%Y%m%d-%H%M%S");

@@ -335,11 +335,12 @@ fn a_line_becomes_typed_entries_with_flags_and_times() {
     for entry in e {
         assert_eq!(entry["author"], "Dr. Test");
         assert_eq!(entry["status"], "current");
-        let event = chrono::DateTime::parse_from_rfc3339(entry["event_time"].as_str().unwrap());
+        let event =
+            chrono::DateTime::parse_from_rfc3339(entry["event_time"].as_str().unwrap()).unwrap();
         assert_eq!(
-            event.unwrap().offset().local_minus_utc(),
-            0,
-            "TZ=UTC offset kept"
+            event.offset().local_minus_utc(),
+            common::child_offset_at(&event),
+            "the offset of the time zone kapchart ran in, at that moment, is kept"
         );
         assert!(entry["recorded_time"].is_string());
     }
@@ -390,37 +391,96 @@ fn an_invalid_line_writes_nothing_and_names_the_bad_token() {
 
 #[test]
 fn a_future_time_is_refused() {
+    use chrono::TimeZone;
     let home = Home::new();
     let (_, session) = home.with_dosing_session();
-    // The clock kapchart reads is set through its time zone: one where it is now between
-    // 12:00 and 13:00, so that 30 minutes later is still today whenever the test runs.
-    let utc_hour = i32::from(
-        chrono::Utc::now()
-            .format("%H")
-            .to_string()
-            .parse::<u8>()
+    // At 12:00, 12:30 today is still to come and yesterday's was 23 h 30 min ago: refused,
+    // never taken for yesterday.
+    let noon = chrono::Utc.from_utc_datetime(
+        &common::child_now()
+            .date_naive()
+            .and_hms_opt(12, 0, 0)
             .unwrap(),
     );
-    let east = 12 - utc_hour;
-    // POSIX TZ counts hours west of UTC.
-    let tz = format!("KAP{:+}", -east);
-    let offset = chrono::FixedOffset::east_opt(east * 3600).unwrap();
-    let now = chrono::Utc::now().with_timezone(&offset);
-    let later = (now + chrono::Duration::minutes(30))
-        .format("@%H:%M")
-        .to_string();
-    let line = format!("{later} hr 70");
     let out = home
-        .cmd(&["log", "--session", &session, &line])
-        .env("TZ", &tz)
+        .cmd(&["log", "--session", &session, "@12:30 hr 70"])
+        .env("TZ", "UTC")
+        .envs([common::clock_at(&noon)])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{line}: {err}");
-    assert!(err.contains("in the future"), "{line}: {err}");
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("in the future"), "{err}");
     assert!(
         entries(&home.show_json(&session)).is_empty(),
         "nothing written"
+    );
+}
+
+#[test]
+fn a_time_of_day_just_before_midnight_typed_just_after_it_is_yesterdays() {
+    use chrono::TimeZone;
+    let home = Home::new();
+    // A session started at 23:40, charted in Kolkata (+05:30) at 00:04 the next day.
+    let tz = "IST-5:30";
+    let zone = chrono::FixedOffset::east_opt(5 * 3600 + 1800).unwrap();
+    let day = common::child_now().date_naive();
+    let before = zone
+        .from_local_datetime(&day.pred_opt().unwrap().and_hms_opt(23, 40, 0).unwrap())
+        .unwrap();
+    let after = zone
+        .from_local_datetime(&day.and_hms_opt(0, 4, 0).unwrap())
+        .unwrap();
+    let run = |at: &chrono::DateTime<chrono::FixedOffset>, args: &[&str]| {
+        let out = home
+            .cmd(args)
+            .env("TZ", tz)
+            .envs([common::clock_at(at)])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "{args:?}: {err}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    run(&before, &["init", "--clinician", "Dr. Test"]);
+    let patient = run(
+        &before,
+        &[
+            "patient",
+            "add",
+            "--name",
+            "Late Patient",
+            "--dob",
+            "1980-05-17",
+            "--weight",
+            "70",
+        ],
+    );
+    let session = run(
+        &before,
+        &[
+            "session",
+            "start",
+            "--patient",
+            &patient,
+            "--kind",
+            "dosing",
+        ],
+    );
+    run(
+        &after,
+        &["log", "--session", &session, "@23:50 bp 128/82 hr 74"],
+    );
+    let shown: serde_json::Value =
+        serde_json::from_str(&run(&after, &["session", "show", &session, "--json"])).unwrap();
+    let times: Vec<String> = entries(&shown)
+        .iter()
+        .map(|e| e["event_time"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let expected = format!("{}T23:50:00+05:30", day.pred_opt().unwrap());
+    assert!(
+        !times.is_empty() && times.iter().all(|t| *t == expected),
+        "@23:50 at 00:04 is 14 minutes ago, yesterday: {times:?}"
     );
 }
 
@@ -648,6 +708,84 @@ fn demo_creates_a_chart_once_and_reopens_it() {
     }
     assert!(demo_cmd(&["verify"]).starts_with("ok"));
     let _ = PASSPHRASE;
+}
+
+/// The demo charts its open session with `@HH:MM` lines from 52 minutes back, each typed
+/// 40 seconds after it happened: at every moment of the first hour after midnight (and just
+/// before it), some of those lines happened yesterday. It is created, its open session
+/// holds every line, and it verifies.
+#[test]
+fn the_demo_is_created_at_any_minute_around_midnight() {
+    use chrono::TimeZone;
+    let home = Home::new();
+    let zone = chrono::FixedOffset::east_opt(-(3 * 3600 + 1800)).unwrap();
+    let day = common::child_now().date_naive();
+    let clocks = [
+        (23, 59, 50),
+        (0, 0, 10),
+        (0, 0, 45),
+        (0, 13, 0),
+        (0, 51, 30),
+        (0, 52, 30),
+    ];
+    for (i, (h, m, sec)) in clocks.into_iter().enumerate() {
+        let date = if h == 23 {
+            day.pred_opt().unwrap()
+        } else {
+            day
+        };
+        let at = zone
+            .from_local_datetime(&date.and_hms_opt(h, m, sec).unwrap())
+            .unwrap();
+        let demo = home.path().join(format!("demo-{i}.db"));
+        let run = |args: &[&str]| {
+            let out = home
+                .cmd(args)
+                .env("TZ", "NST3:30")
+                .env("KAPCHART_DB", &demo)
+                .env("KAPCHART_CLINICIAN", "Dr. Demo Clinician")
+                .env("KAPCHART_PASSPHRASE", "kapchart-demo")
+                .envs([common::clock_at(&at)])
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr).to_string();
+            assert!(out.status.success(), "{at}: {args:?}: {err}");
+            String::from_utf8_lossy(&out.stdout).to_string()
+        };
+        let db = demo.to_str().unwrap();
+        assert!(
+            run(&["demo", "--db", db, "--no-tui"]).contains("created"),
+            "{at}"
+        );
+        let open: Value = serde_json::from_str(&run(&["session", "list", "--json"])).unwrap();
+        let open = open
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["ended"].is_null())
+            .unwrap_or_else(|| panic!("{at}: the demo has an open session"))["id"]
+            .to_string();
+        let shown: Value =
+            serde_json::from_str(&run(&["session", "show", &open, "--json"])).unwrap();
+        let times: Vec<chrono::DateTime<chrono::FixedOffset>> = entries(&shown)
+            .iter()
+            .filter_map(|e| chrono::DateTime::parse_from_rfc3339(e["event_time"].as_str()?).ok())
+            .collect();
+        assert!(times.len() >= 8, "{at}: {times:?}");
+        let first = times.iter().min().unwrap();
+        assert!(
+            (*first - (at - chrono::Duration::minutes(52)))
+                .num_seconds()
+                .abs()
+                <= 120,
+            "{at}: the open session began 52 minutes back, not {first}"
+        );
+        assert!(
+            times.iter().all(|t| *t <= at),
+            "{at}: nothing in the future"
+        );
+        assert!(run(&["verify"]).starts_with("ok"), "{at}");
+    }
 }
 
 #[test]

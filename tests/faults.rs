@@ -631,7 +631,7 @@ fn damage_found_while_the_chart_is_open_is_named_as_damage_from_then_on() {
         &kapchart::config::Config::default(),
         session,
         "hr 80",
-        &chrono::Local::now(),
+        &kapchart::clock::now_local(),
     );
     damaged("writing", write.unwrap_err().to_string());
     let add = chart.add_patient(
@@ -641,7 +641,7 @@ fn damage_found_while_the_chart_is_open_is_named_as_damage_from_then_on() {
             mrn: None,
             weight_kg: None,
         },
-        chrono::Local::now().fixed_offset(),
+        kapchart::clock::now(),
     );
     damaged("adding a patient", add.unwrap_err().to_string());
 }

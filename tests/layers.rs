@@ -13,15 +13,16 @@ use std::path::{Path, PathBuf};
 fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
     BTreeMap::from([
         ("domain", &[][..]),
+        ("clock", &[][..]),
         ("keys", &[][..]),
         ("paths", &[][..]),
         ("hardening", &[][..]),
-        ("store", &["domain"][..]),
+        ("store", &["domain", "clock"][..]),
         ("logging", &["store"][..]),
         ("config", &["domain", "keys"][..]),
-        ("app", &["domain", "store", "config"][..]),
+        ("app", &["domain", "store", "config", "clock"][..]),
         ("export", &["domain", "app"][..]),
-        ("demo", &["domain", "store", "config", "app"][..]),
+        ("demo", &["domain", "store", "config", "app", "clock"][..]),
         ("scale", &["domain", "store", "config", "app"][..]),
         (
             "tui",
@@ -33,6 +34,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
                 "app",
                 "export",
                 "hardening",
+                "clock",
             ][..],
         ),
         (
@@ -50,6 +52,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
                 "logging",
                 "paths",
                 "hardening",
+                "clock",
             ][..],
         ),
     ])

@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::{Days, NaiveDate};
-use common::{Home, PASSPHRASE};
+use common::{Home, PASSPHRASE, clock_on};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -280,7 +280,7 @@ fn only_an_esketamine_dosing_session_has_a_form() {
 fn list_on(home: &Home, day: NaiveDate) -> Value {
     let out = home
         .cmd(&["rems", "list", "--json"])
-        .env("KAPCHART_TEST_TODAY", day.to_string())
+        .envs([clock_on(day)])
         .output()
         .unwrap();
     assert!(
@@ -344,10 +344,7 @@ fn the_deadline_queue_says_due_overdue_and_submitted_from_an_injected_day() {
     let submit = |args: &[&str], today: NaiveDate| {
         let mut all = vec!["rems", "submitted"];
         all.extend_from_slice(args);
-        home.cmd(&all)
-            .env("KAPCHART_TEST_TODAY", today.to_string())
-            .output()
-            .unwrap()
+        home.cmd(&all).envs([clock_on(today)]).output().unwrap()
     };
     let err = |o: std::process::Output| {
         let stderr = String::from_utf8_lossy(&o.stderr).to_string();

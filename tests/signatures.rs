@@ -391,7 +391,7 @@ fn a_chart_without_team_keys_signs_nothing_and_keeps_the_draft() {
         PASSPHRASE,
         "Dr. Early",
         2000,
-        chrono::Local::now().fixed_offset(),
+        kapchart::clock::now(),
     )
     .unwrap();
     // Another kapchart holds the chart open, so this one cannot upgrade it to team keys.

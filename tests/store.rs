@@ -1,7 +1,7 @@
 //! The chart store through kapchart's library: encryption, append-only rules, audit trail,
 //! migrations.
 
-use chrono::{DateTime, FixedOffset, Local, NaiveDate};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use kapchart::app::charting;
 use kapchart::config::Config;
 use kapchart::domain::SessionKind;
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 const PASS: &str = "test passphrase";
 
 fn now() -> DateTime<FixedOffset> {
-    Local::now().fixed_offset()
+    kapchart::clock::now()
 }
 
 struct Fixture {
@@ -65,7 +65,7 @@ impl Fixture {
             &self.config,
             self.session,
             line,
-            &Local::now(),
+            &kapchart::clock::now_local(),
         )
         .unwrap()
         .ids
@@ -102,7 +102,7 @@ fn entries_and_audit_rows_cannot_be_updated_or_deleted() {
 fn a_correction_chain_never_forks() {
     let mut f = fixture();
     let id = f.log("hr 70")[0];
-    let now = Local::now();
+    let now = kapchart::clock::now_local();
     let a = charting::amend_entry(&mut f.chart, &f.config, id, "typo", "hr 71", &now).unwrap();
     let err = charting::strike_entry(&mut f.chart, id, "again", &now).unwrap_err();
     assert!(err.to_string().contains("already amended"), "{err}");
@@ -144,7 +144,7 @@ fn a_correction_chain_never_forks() {
 #[test]
 fn a_struck_session_end_reopens_the_session() {
     let mut f = fixture();
-    let now = Local::now();
+    let now = kapchart::clock::now_local();
     let end = charting::end_session(
         &mut f.chart,
         &f.config,
@@ -334,7 +334,7 @@ fn a_line_is_all_or_nothing() {
         &f.config,
         f.session,
         "bp 120/80 obs \"unclosed",
-        &Local::now(),
+        &kapchart::clock::now_local(),
     );
     assert!(err.is_err());
     assert_eq!(f.chart.entry_count().unwrap(), before);

@@ -1,7 +1,7 @@
 //! The clinic's team through kapchart's library: the keyring, signing in, adding and
 //! removing clinicians, and the re-key a removal makes, interrupted between its steps.
 
-use chrono::{DateTime, FixedOffset, Local};
+use chrono::{DateTime, FixedOffset};
 use ed25519_dalek::{Signer, Verifier};
 use kapchart::domain::team::Role;
 use kapchart::store::{Chart, RekeyStop, StoreError, team};
@@ -12,7 +12,7 @@ const NURSE_PASS: &str = "nurse passphrase two";
 const THERAPIST_PASS: &str = "therapist passphrase three";
 
 fn now() -> DateTime<FixedOffset> {
-    Local::now().fixed_offset()
+    kapchart::clock::now()
 }
 
 fn keyring(path: &Path) -> PathBuf {

@@ -331,7 +331,7 @@ fn a_chart_from_before_keyrings_is_upgraded_on_open_and_keeps_its_passphrase() {
         PASSPHRASE,
         "Dr. Early",
         2000,
-        chrono::Local::now().fixed_offset(),
+        kapchart::clock::now(),
     )
     .unwrap();
     let passphrase_keyed = || {
@@ -507,7 +507,7 @@ fn a_backup_from_before_keyrings_still_restores_with_its_passphrase() {
         PASSPHRASE,
         "Dr. Early",
         2000,
-        chrono::Local::now().fixed_offset(),
+        kapchart::clock::now(),
     )
     .unwrap();
     let _ = std::fs::remove_file(beside(&old, ".lock"));

@@ -346,40 +346,6 @@ fn demo() -> Demo {
     }
 }
 
-impl Demo {
-    /// `text` with the wall time of today's open session masked: the demo starts it some
-    /// minutes before the wall clock, whatever `now` says, so the snapshots would otherwise
-    /// depend on when the test runs.
-    fn masked(&self, text: String) -> String {
-        let times = self
-            .chart
-            .sessions(None)
-            .unwrap()
-            .iter()
-            .filter(|s| s.ended.is_none())
-            .map(|s| s.started.format("%H:%M").to_string())
-            .collect::<Vec<_>>();
-        mask_open_rows(&text, &times)
-    }
-}
-
-/// `text` with `times` masked on the rows about open sessions only (they say OPEN, or name
-/// the integration due "from" one): the open session's wall time must not mask an ended
-/// session that happens to share it.
-fn mask_open_rows(text: &str, times: &[String]) -> String {
-    text.split_inclusive('\n')
-        .map(|line| {
-            if line.contains("OPEN") || line.contains(" from ") {
-                times
-                    .iter()
-                    .fold(line.to_string(), |l, t| l.replace(t.as_str(), "hh:mm"))
-            } else {
-                line.to_string()
-            }
-        })
-        .collect()
-}
-
 fn demo_home(width: u16, height: u16) -> (String, Vec<String>) {
     let Demo {
         _dir,
@@ -389,14 +355,6 @@ fn demo_home(width: u16, height: u16) -> (String, Vec<String>) {
     } = demo();
     let data = kapchart::app::views::home_data(&chart, &config, now).unwrap();
     let names = data.patients.rows.iter().map(|p| p.name.clone()).collect();
-    // The demo starts today's session some minutes before the wall clock, whatever `now`
-    // says: its time is masked so that the snapshot does not depend on when the test runs.
-    let open_times: Vec<String> = data
-        .sessions
-        .iter()
-        .filter(|s| s.ended.is_none())
-        .map(|s| s.started.format("%H:%M").to_string())
-        .collect();
     let mut app = App::new(
         Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None))),
         now,
@@ -405,8 +363,7 @@ fn demo_home(width: u16, height: u16) -> (String, Vec<String>) {
     );
     app.theme = Theme { color: false };
     home_loaded(&mut app, &chart, data);
-    let shown = mask_open_rows(&render(&app, width, height), &open_times);
-    (shown, names)
+    (render(&app, width, height), names)
 }
 
 #[test]
@@ -630,7 +587,7 @@ fn patient_screen_shows_the_eligibility_decision_and_screening_answers() {
         );
         app.theme = Theme { color: false };
         update(&mut app, Action::PatientOpened(Ok(Box::new(data))));
-        let shown = d.masked(render(&app, w, h));
+        let shown = render(&app, w, h);
         assert!(
             shown.contains("eligibility (clinician's decision):"),
             "{w}x{h}: {shown}"

@@ -41,7 +41,7 @@ fn parse_limit(s: &str) -> Result<u32, String> {
 /// Records a read of the record (see `app::access`); when its row could not be written,
 /// says so on stderr and goes on: the record is shown all the same.
 pub(crate) fn record_access(chart: &mut Chart, access: Access) {
-    if let Some(why) = access::record(chart, &access, Local::now().fixed_offset()).warning() {
+    if let Some(why) = access::record(chart, &access, crate::clock::now()).warning() {
         eprintln!("kapchart: warning: {why}");
     }
 }

@@ -63,7 +63,9 @@ pub fn backup_to(ctx: &Ctx, to: &Path, out: &mut impl Write) -> Outcome {
 pub fn restore(ctx: &Ctx, from: &Path, replace: bool, out: &mut impl Write) -> Outcome {
     let who = who(from)?;
     let pass = passphrase(false)?;
-    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S").to_string();
+    let stamp = crate::clock::now_local()
+        .format("%Y%m%d-%H%M%S")
+        .to_string();
     let (report, kept) = backup::restore(from, &ctx.paths.chart, &who, &pass, replace, &stamp)
         .map_err(|e| Failure::runtime(format!("restore refused: {e}")))?;
     crate::logging::event(

@@ -65,7 +65,7 @@ pub fn clinician_command(ctx: &Ctx, cmd: ClinicianCommand, out: &mut impl Write)
                 role,
                 credentials.as_deref(),
                 &pass,
-                Local::now().fixed_offset(),
+                crate::clock::now(),
             )?;
             crate::logging::event(&ctx.paths.log, "team.add", &[("clinician", id)]);
             writeln!(out, "{id}")?;
@@ -129,7 +129,7 @@ pub fn clinician_command(ctx: &Ctx, cmd: ClinicianCommand, out: &mut impl Write)
                         "no clinician {id} on this chart's team (kapchart clinician list); nothing was changed"
                     ))
                 })?;
-            chart.remove_team_member(id, &reason, Local::now().fixed_offset())?;
+            chart.remove_team_member(id, &reason, crate::clock::now())?;
             crate::logging::event(&ctx.paths.log, "team.remove", &[("clinician", id)]);
             writeln!(
                 out,

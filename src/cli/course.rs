@@ -11,7 +11,6 @@ use crate::domain::measures::{self, Instrument};
 use crate::domain::medications;
 use crate::domain::signature::{Ed25519Seal, base64};
 use crate::domain::{Payload, SessionKind, entry::Acknowledgement};
-use chrono::Local;
 use clap::Subcommand;
 use std::io::Write;
 
@@ -163,7 +162,7 @@ pub fn patient_update(ctx: &Ctx, u: PatientUpdate, out: &mut impl Write) -> Outc
             details.medications.push(add);
         }
     }
-    let id = chart.update_patient_details(u.id, &details, Local::now().fixed_offset())?;
+    let id = chart.update_patient_details(u.id, &details, crate::clock::now())?;
     writeln!(out, "{id}")?;
     Ok(())
 }
@@ -194,7 +193,7 @@ pub fn patient_show(ctx: &Ctx, id: i64, json: bool, out: &mut impl Write) -> Out
         writeln!(out, "{}", to_json(&v))?;
         return Ok(());
     }
-    let today = Local::now().date_naive();
+    let today = crate::clock::today();
     writeln!(out, "{}", super::patient_line(&patient, today).trim_start())?;
     if let Some(f) = flag {
         writeln!(out, "! SAFETY: {f}")?;
@@ -237,12 +236,12 @@ pub fn course_command(ctx: &Ctx, cmd: CourseCommand, out: &mut impl Write) -> Ou
                 planned,
                 &goals,
                 super::second(new_course),
-                Local::now().fixed_offset(),
+                crate::clock::now(),
             )?;
             writeln!(out, "{id}")?;
         }
         CourseCommand::Show { patient, json } => {
-            let now = Local::now().fixed_offset();
+            let now = crate::clock::now();
             let p = chart.patient(patient)?;
             let sessions = chart.sessions(Some(patient))?;
             let c = chart.course(patient)?;
@@ -344,8 +343,13 @@ pub fn measure_command(ctx: &Ctx, cmd: MeasureCommand, out: &mut impl Write) -> 
                 )));
             };
             let line = format!("{} {}", instrument.keyword(), items.join(" "));
-            let charted =
-                charting::record_line(&mut chart, &ctx.config, session, &line, &Local::now())?;
+            let charted = charting::record_line(
+                &mut chart,
+                &ctx.config,
+                session,
+                &line,
+                &crate::clock::now_local(),
+            )?;
             writeln!(out, "{}", super::join_ids(&charted.ids))?;
             super::say_safety(&charted);
             Ok(())
@@ -440,7 +444,7 @@ fn print_note(note: &Note, out: &mut impl Write) -> Outcome {
 }
 
 pub fn note_command(ctx: &Ctx, cmd: NoteCommand, out: &mut impl Write) -> Outcome {
-    let now = Local::now().fixed_offset();
+    let now = crate::clock::now();
     match cmd {
         NoteCommand::Draft { session, json } => {
             let mut chart = ctx.open()?;
@@ -497,7 +501,7 @@ pub fn note_command(ctx: &Ctx, cmd: NoteCommand, out: &mut impl Write) -> Outcom
 pub fn integrations(ctx: &Ctx, json: bool, out: &mut impl Write) -> Outcome {
     let chart = ctx.open()?;
     let sessions = chart.sessions(None)?;
-    let now = Local::now().fixed_offset();
+    let now = crate::clock::now();
     let dues = integration::pending(&sessions, &ctx.config.integration, now);
     if json {
         let v: Vec<_> = dues
@@ -547,7 +551,7 @@ pub fn acknowledge(ctx: &Ctx, entry: i64, note: &str, out: &mut impl Write) -> O
         &ctx.config,
         e.session_id,
         vec![payload],
-        &Local::now(),
+        &crate::clock::now_local(),
     )?;
     writeln!(out, "{}", super::join_ids(&ids))?;
     Ok(())

@@ -3,7 +3,6 @@
 use super::{Ctx, Failure, Outcome};
 use crate::app::access::{Access, ExportFormat, Exported};
 use crate::export::{self, Record};
-use chrono::Local;
 use clap::ValueEnum;
 use std::io::Write;
 use std::path::PathBuf;
@@ -54,7 +53,7 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
         return rems_form(ctx, &args, out);
     }
     let mut chart = ctx.open()?;
-    let now = Local::now().fixed_offset();
+    let now = crate::clock::now();
     let bar = super::backup::progress_bar("exporting");
     bar.set_length(3);
     let record: Record = match (args.session, args.patient) {
@@ -158,14 +157,8 @@ fn rems_form(ctx: &Ctx, args: &ExportArgs, out: &mut impl Write) -> Outcome {
         ));
     };
     let mut chart = ctx.open()?;
-    let today = super::rems::today()?;
-    let data = crate::app::rems::form_of(
-        &chart,
-        &ctx.config,
-        session,
-        today,
-        Local::now().fixed_offset(),
-    )?;
+    let today = crate::clock::today();
+    let data = crate::app::rems::form_of(&chart, &ctx.config, session, today, crate::clock::now())?;
     let head = chart
         .head()?
         .map_or_else(|| "none".to_string(), |h| h.to_string());

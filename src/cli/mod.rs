@@ -22,7 +22,7 @@ use crate::domain::{ChartLine, EntryStatus, Patient, Session, SessionKind, text}
 use crate::paths::Paths;
 use crate::store::{Chart, Existing, NewPatient, NewSession, Second, StoreError};
 use crate::{demo, logging, tui};
-use chrono::{Local, NaiveDate};
+use chrono::NaiveDate;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -469,14 +469,15 @@ pub fn run(cli: Cli) -> Outcome {
                 entry,
                 &reason,
                 &line,
-                &Local::now(),
+                &crate::clock::now_local(),
             )?;
             writeln!(out, "{id}")?;
             Ok(())
         }
         Some(Command::Strike { entry, reason }) => {
             let mut chart = ctx.open()?;
-            let id = charting::strike_entry(&mut chart, entry, &reason, &Local::now())?;
+            let id =
+                charting::strike_entry(&mut chart, entry, &reason, &crate::clock::now_local())?;
             writeln!(out, "{id}")?;
             Ok(())
         }
@@ -540,7 +541,7 @@ pub fn run(cli: Cli) -> Outcome {
                 &who,
                 &passphrase,
                 &ctx.config,
-                Local::now(),
+                crate::clock::now_local(),
             )?;
             let verb = if created { "created" } else { "reopened" };
             writeln!(out, "demo chart {verb}: {}", ctx.paths.demo_chart.display())?;
@@ -583,7 +584,7 @@ fn scale_demo(
         return Err(Failure::runtime("--patients needs at least 1"));
     }
     let path = &ctx.paths.demo_chart;
-    let now = Local::now().fixed_offset();
+    let now = crate::clock::now();
     let mut chart = Chart::create(
         path,
         passphrase,
@@ -767,7 +768,7 @@ fn init(ctx: &Ctx, clinician: Option<String>, out: &mut impl Write) -> Outcome {
         &passphrase,
         &clinician,
         ctx.config.chart.busy_timeout_ms,
-        Local::now().fixed_offset(),
+        crate::clock::now(),
     )?;
     logging::event(&ctx.paths.log, "chart.create", &[]);
     writeln!(out, "created {}", ctx.paths.chart.display())?;
@@ -784,7 +785,7 @@ fn patient(ctx: &Ctx, cmd: PatientCommand, out: &mut impl Write) -> Outcome {
             weight,
             second_record,
         } => {
-            if dob > Local::now().date_naive() {
+            if dob > crate::clock::today() {
                 return Err(Failure::runtime(format!(
                     "date of birth {dob} is in the future; expected YYYY-MM-DD in the past"
                 )));
@@ -797,7 +798,7 @@ fn patient(ctx: &Ctx, cmd: PatientCommand, out: &mut impl Write) -> Outcome {
                     weight_kg: weight,
                 },
                 second(second_record),
-                Local::now().fixed_offset(),
+                crate::clock::now(),
             )?;
             writeln!(out, "{id}")?;
         }
@@ -808,7 +809,7 @@ fn patient(ctx: &Ctx, cmd: PatientCommand, out: &mut impl Write) -> Outcome {
             if json {
                 writeln!(out, "{}", to_json(&patients))?;
             } else {
-                let today = Local::now().date_naive();
+                let today = crate::clock::today();
                 for p in &patients {
                     writeln!(out, "{}", patient_line(p, today))?;
                 }
@@ -849,7 +850,7 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
             dosing,
             second_dosing_session,
         } => {
-            let now = Local::now().fixed_offset();
+            let now = crate::clock::now();
             let id = crate::app::course::start_session(
                 &mut chart,
                 NewSession {
@@ -871,14 +872,14 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
                 id,
                 Vec::new(),
                 reason.as_deref(),
-                &Local::now(),
+                &crate::clock::now_local(),
             )?;
             writeln!(out, "{entry}")?;
         }
         SessionCommand::Checks { id, json } => {
             let s = charting::session_chart(&chart, &ctx.config, id)?;
             audit::record_access(&mut chart, Access::ViewSession(id));
-            checks::print(&s, Local::now().fixed_offset(), json, out)?;
+            checks::print(&s, crate::clock::now(), json, out)?;
         }
         SessionCommand::List { patient, json } => {
             if let Some(p) = patient {
@@ -916,7 +917,7 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
                 writeln!(
                     out,
                     "patient {}",
-                    patient_line(&patient, Local::now().date_naive()).trim_start()
+                    patient_line(&patient, crate::clock::today()).trim_start()
                 )?;
                 if let Some(i) = &s.intention {
                     writeln!(out, "intention: {i}")?;
@@ -982,7 +983,13 @@ fn log(ctx: &Ctx, session: i64, line: &str, out: &mut impl Write) -> Outcome {
         return Err(StoreError::ReadOnly(chart.path().to_path_buf()).into());
     }
     if line != "-" {
-        let charted = charting::record_line(&mut chart, &ctx.config, session, line, &Local::now())?;
+        let charted = charting::record_line(
+            &mut chart,
+            &ctx.config,
+            session,
+            line,
+            &crate::clock::now_local(),
+        )?;
         logging::event(
             &ctx.paths.log,
             "entries.commit",
@@ -1060,7 +1067,13 @@ fn record_one(
     if text.trim().is_empty() {
         return Ok(());
     }
-    match charting::record_line(chart, &ctx.config, session, text, &Local::now()) {
+    match charting::record_line(
+        chart,
+        &ctx.config,
+        session,
+        text,
+        &crate::clock::now_local(),
+    ) {
         Ok(charted) => {
             writeln!(out, "{}", join_ids(&charted.ids))?;
             out.flush()?;

@@ -4,7 +4,7 @@
 use super::{Ctx, Failure, Outcome, to_json};
 use crate::app::rems::{self, RemsError, RemsFormData};
 use crate::domain::rems::Answer;
-use chrono::{Local, NaiveDate};
+use chrono::NaiveDate;
 use clap::Subcommand;
 use serde_json::{Value, json};
 use std::io::Write;
@@ -51,21 +51,9 @@ impl From<RemsError> for Failure {
     }
 }
 
-/// Today's date. Tests only: in debug builds `KAPCHART_TEST_TODAY=YYYY-MM-DD` stands in for
-/// the wall clock, so that deadlines are checked against a fixed day; release builds always
-/// read the clock.
-pub(crate) fn today() -> Result<NaiveDate, Failure> {
-    #[cfg(debug_assertions)]
-    if let Some(day) = std::env::var_os("KAPCHART_TEST_TODAY") {
-        let day = day.to_string_lossy().to_string();
-        return super::parse_date(&day).map_err(Failure::runtime);
-    }
-    Ok(Local::now().date_naive())
-}
-
 pub fn run(ctx: &Ctx, cmd: RemsCommand, out: &mut impl Write) -> Outcome {
-    let today = today()?;
-    let now = Local::now().fixed_offset();
+    let today = crate::clock::today();
+    let now = crate::clock::now();
     match cmd {
         RemsCommand::Show { session, json } => {
             let chart = ctx.open()?;

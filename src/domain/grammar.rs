@@ -70,6 +70,9 @@ const MOAAS_MAX: u16 = 5;
 
 /// How far back `@-…` may reach. Also a typo catcher: a session does not last a day.
 const MAX_AGO_SECS: u64 = 24 * 60 * 60;
+/// `@HH:MM` reaches back at most this far (to yesterday, after midnight). A typo catcher: a
+/// time later today is in the future, not yesterday's.
+const MAX_CLOCK_AGO_SECS: i64 = 12 * 60 * 60;
 /// A clock time up to this far after now is accepted (typed as the minute turns).
 const FUTURE_SLACK_SECS: i64 = 60;
 /// Longest `over …` duration. A typo catcher, not a clinical limit.
@@ -571,7 +574,7 @@ fn resolve_time<Tz: TimeZone>(
         ));
     }
 
-    let when: DateTime<Tz> = if let Some(ago) = body.strip_prefix('-') {
+    if let Some(ago) = body.strip_prefix('-') {
         let secs =
             parse_span(ago, &[("h", 3600), ("m", 60), ("min", 60), ("s", 1)]).ok_or_else(|| {
                 GrammarError::at(
@@ -601,45 +604,70 @@ fn resolve_time<Tz: TimeZone>(
             .ok()
             .and_then(TimeDelta::try_seconds)
             .ok_or_else(too_far)?;
-        ctx.now
+        return ctx
+            .now
             .clone()
             .checked_sub_signed(delta)
-            .ok_or_else(too_far)?
-    } else {
-        let clock = parse_clock(body).map_err(|message| GrammarError::at(tok, message, EX_TIME))?;
-        let naive = ctx.now.date_naive().and_time(clock);
-        match ctx.now.timezone().from_local_datetime(&naive) {
-            LocalResult::Single(dt) => dt,
-            LocalResult::Ambiguous(_, _) => {
-                return Err(GrammarError::at(
-                    tok,
-                    "That time happens twice today because the clocks went back; \
-                     give how long ago instead, like @-10m",
-                    EX_TIME_AGO,
-                ));
-            }
-            LocalResult::None => {
-                return Err(GrammarError::at(
-                    tok,
+            .map(|t| t.fixed_offset())
+            .ok_or_else(too_far);
+    }
+    let clock = parse_clock(body).map_err(|message| GrammarError::at(tok, message, EX_TIME))?;
+    most_recent(clock, &ctx.now)
+        .map(|t| t.fixed_offset())
+        .map_err(|why| GrammarError::at(tok, why, EX_TIME_AGO))
+}
+
+/// A time of day means the most recent moment the clock showed it (up to
+/// [`FUTURE_SLACK_SECS`] ahead, for a line typed as the minute turns): `@23:50` typed at
+/// 00:04 is 14 minutes ago, yesterday. Refused when it is yesterday's and more than
+/// [`MAX_CLOCK_AGO_SECS`] back (a time later today, mistyped), when the clocks went back
+/// and both moments have passed (say which with `@-Nm`), and when the time was skipped
+/// today by the clocks going forward.
+fn most_recent<Tz: TimeZone>(
+    clock: NaiveTime,
+    now: &DateTime<Tz>,
+) -> Result<DateTime<Tz>, &'static str> {
+    let zone = now.timezone();
+    let latest = now.clone() + TimeDelta::seconds(FUTURE_SLACK_SECS);
+    let passed = |t: &DateTime<Tz>| *t <= latest;
+    let today = now.date_naive();
+    let yesterday = today.pred_opt().unwrap_or(today);
+    let mut days = [today, yesterday].into_iter();
+    let when = loop {
+        let Some(day) = days.next() else {
+            return Err(FUTURE);
+        };
+        match zone.from_local_datetime(&day.and_time(clock)) {
+            LocalResult::Single(t) if passed(&t) => break t,
+            LocalResult::Single(_) => {}
+            LocalResult::Ambiguous(a, b) => match (passed(&a), passed(&b)) {
+                (true, true) => {
+                    return Err("That time happened twice because the clocks went back; \
+                                give how long ago instead, like @-10m");
+                }
+                (true, false) => break a,
+                (false, true) => break b,
+                (false, false) => {}
+            },
+            LocalResult::None if day.and_time(clock) < now.naive_local() => {
+                return Err(
                     "That time does not exist today because the clocks went forward; \
-                     give how long ago instead, like @-10m",
-                    EX_TIME_AGO,
-                ));
+                            give how long ago instead, like @-10m",
+                );
             }
+            LocalResult::None => {}
         }
     };
-
-    let ahead = when.clone().signed_duration_since(&ctx.now);
-    if ahead > TimeDelta::try_seconds(FUTURE_SLACK_SECS).unwrap_or(TimeDelta::MAX) {
-        return Err(GrammarError::at(
-            tok,
-            "That time is in the future; use @-Nm for earlier today (like @-20m), \
-             or leave the time out to chart it now",
-            EX_TIME_AGO,
-        ));
+    let reach = TimeDelta::try_seconds(MAX_CLOCK_AGO_SECS).unwrap_or(TimeDelta::MAX);
+    if when.date_naive() == yesterday && now.clone().signed_duration_since(when.clone()) > reach {
+        return Err(FUTURE);
     }
-    Ok(when.fixed_offset())
+    Ok(when)
 }
+
+const FUTURE: &str = "That time is in the future (a time of day reaches back into yesterday by \
+                      12 hours at most); use @-Nm for earlier (like @-20m), or leave the time \
+                      out to chart it now";
 
 /// `14:05` or `9:05`, 24-hour clock.
 fn parse_clock(body: &str) -> Result<NaiveTime, &'static str> {

@@ -364,7 +364,8 @@ impl Chart {
                 .map_err(|e| migration_failed(&path, version, e))?;
             version += 1;
             if version == schema::CHAIN_KEY_VERSION {
-                audit::install_chain_key(&tx, Utc::now().timestamp_millis()).map_err(wrap)?;
+                audit::install_chain_key(&tx, crate::clock::now().timestamp_millis())
+                    .map_err(wrap)?;
             }
             tx.pragma_update(None, "user_version", version)
                 .map_err(wrap)?;

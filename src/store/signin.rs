@@ -225,7 +225,7 @@ impl Chart {
     fn signed_in_from(&mut self, id: i64, unlocked: Unlocked) -> Result<()> {
         if self.member(id)?.is_none() && self.founding_admin_missing(id)? && !self.read_only {
             // An upgrade killed after the chart was re-keyed: the first admin's record.
-            let now = chrono::Local::now().fixed_offset();
+            let now = crate::clock::now();
             self.record_member(id, Role::Admin, None, &unlocked.keys, None, now)?;
         }
         let member = self.member(id)?.ok_or_else(|| {
@@ -336,7 +336,7 @@ impl Chart {
         files::remove_stale_restores(path);
         chart._lock = Some(exclusive);
         chart.alone = true;
-        let now = chrono::Local::now().fixed_offset();
+        let now = crate::clock::now();
         chart.found_team(passphrase, now)?;
         drop(chart);
         Chart::open_with_lock(path, who, passphrase, busy_timeout_ms, alone, depth + 1)
@@ -384,7 +384,7 @@ impl Chart {
             Chart::open_unlocked(path, &ChartSecret::passphrase(passphrase), busy_timeout_ms)?;
         chart._lock = Some(exclusive);
         chart.alone = true;
-        chart.found_team_until(passphrase, chrono::Local::now().fixed_offset(), stop)
+        chart.found_team_until(passphrase, crate::clock::now(), stop)
     }
 
     fn found_team_until(

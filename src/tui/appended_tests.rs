@@ -12,14 +12,14 @@ use crate::app::views::{LiveData, live_data};
 use crate::config::Config;
 use crate::domain::EntryStatus;
 use crate::store::{Chart, reads};
-use chrono::{Duration, Local};
+use chrono::Duration;
 
 use super::bedside_fixture::{Bedside as Setup, bedside};
 
 /// A dosing session started half an hour ago on a new chart, open on the live screen.
 fn open_session() -> Setup {
     // The runtime writes at the wall clock, so the screen's clock is the wall clock too.
-    let now = Local::now().fixed_offset();
+    let now = crate::clock::now();
     let mut s = bedside(now, now - Duration::minutes(30));
     let opened = s.rt.perform(super::app::Effect::OpenSession(s.session));
     dispatch(&mut s.app, &mut s.rt, opened, None).unwrap();
@@ -240,7 +240,7 @@ fn entries_another_process_charted_come_by_the_poll_after_a_write_of_the_screens
         &Config::default(),
         s.session,
         "obs restless",
-        &Local::now(),
+        &crate::clock::now_local(),
     )
     .unwrap();
     // This screen charts before its next poll: it takes in its own line only.

@@ -29,7 +29,6 @@ use crate::config::Config;
 use crate::domain::SessionId;
 use crate::store::{Chart, Existing, NewSession, StoreError};
 use app::{Action, App, Effect, Screen};
-use chrono::Local;
 use home::HomeData;
 use keymap::{Key, Keymap};
 use live::{LiveData, Written};
@@ -74,7 +73,7 @@ pub fn run(launch: Launch, config: Config) -> Result<Exit, String> {
         start: Some(launch.start),
         seen_version: None,
     };
-    let now = Local::now().fixed_offset();
+    let now = crate::clock::now();
     // Who signs in, and their passphrase, unless both were known at start.
     let sign_in = match std::env::var("KAPCHART_CLINICIAN")
         .ok()
@@ -123,7 +122,7 @@ fn event_loop(
     let mut last_tick = std::time::Instant::now();
     // The last key, on the monotonic clock and on the wall clock: a laptop that slept does
     // not count its sleep on the first, so the lock takes whichever says longer.
-    let mut last_key = (std::time::Instant::now(), Local::now());
+    let mut last_key = (std::time::Instant::now(), crate::clock::now_local());
     while !app.quit {
         term.draw(|f| view::draw(app, f)).map_err(io)?;
         let wait = tick.saturating_sub(last_tick.elapsed());
@@ -145,17 +144,14 @@ fn event_loop(
             break;
         }
         if matches!(action, Some(Action::Key(_))) {
-            last_key = (std::time::Instant::now(), Local::now());
+            last_key = (std::time::Instant::now(), crate::clock::now_local());
         }
         if last_tick.elapsed() >= tick {
             last_tick = std::time::Instant::now();
-            dispatch(
-                app,
-                rt,
-                Action::Tick(Local::now().fixed_offset()),
-                Some(term),
-            )?;
-            let wall = (Local::now() - last_key.1).to_std().unwrap_or_default();
+            dispatch(app, rt, Action::Tick(crate::clock::now()), Some(term))?;
+            let wall = (crate::clock::now_local() - last_key.1)
+                .to_std()
+                .unwrap_or_default();
             let idle = last_key.0.elapsed().max(wall);
             dispatch(app, rt, Action::Idle(idle), Some(term))?;
         }
@@ -218,7 +214,7 @@ impl Runtime {
             Some(Start::Session(id)) => Action::Opened(self.live(id)),
             Some(Start::Note(id)) => {
                 let config = self.config.clone();
-                let now = Local::now().fixed_offset();
+                let now = crate::clock::now();
                 note_opened(
                     self.chart
                         .as_ref()
@@ -233,7 +229,7 @@ impl Runtime {
     }
 
     fn perform(&mut self, effect: Effect) -> Action {
-        let now = Local::now();
+        let now = crate::clock::now_local();
         match effect {
             Effect::ReadTeam => Action::TeamRead(
                 crate::store::team(&self.path)
@@ -448,8 +444,7 @@ impl Runtime {
 
     fn home(&self) -> Result<HomeData, String> {
         let chart = self.chart.as_ref().ok_or("the chart is locked")?;
-        views::home_data(chart, &self.config, Local::now().fixed_offset())
-            .map_err(|e| e.to_string())
+        views::home_data(chart, &self.config, crate::clock::now()).map_err(|e| e.to_string())
     }
 
     fn live(&self, id: SessionId) -> Result<LiveData, String> {

@@ -43,8 +43,11 @@ impl Home {
             .env("XDG_STATE_HOME", self.path().join("xdg-state"))
             .env("KAPCHART_DB", self.chart())
             .env("KAPCHART_PASSPHRASE", PASSPHRASE)
-            .env("TZ", "UTC")
+            .env("TZ", child_tz())
             .stdin(Stdio::null());
+        if let Some(shift) = std::env::var_os(CLOCK_SHIFT) {
+            c.env(CLOCK_SHIFT, shift);
+        }
         c
     }
 
@@ -144,6 +147,53 @@ impl Home {
         let out = self.ok(&["session", "show", session, "--json"]);
         serde_json::from_str(&out).expect("session show --json is JSON")
     }
+}
+
+/// The debug build's clock hook (`src/clock.rs`): seconds added to the system clock.
+pub const CLOCK_SHIFT: &str = "KAPCHART_TEST_CLOCK_SHIFT";
+
+/// The time zone the binary runs in under these tests: the suite's own `TZ` when it sets one
+/// (CI runs the suite just after midnight and at a daylight-saving change), else UTC.
+pub fn child_tz() -> String {
+    std::env::var("TZ")
+        .ok()
+        .filter(|tz| !tz.is_empty())
+        .unwrap_or_else(|| "UTC".to_string())
+}
+
+/// Now as the binary reads it (the suite's clock shift included), in the binary's zone.
+pub fn child_now() -> chrono::DateTime<chrono::FixedOffset> {
+    let now = kapchart::clock::now();
+    if std::env::var("TZ").is_ok_and(|tz| !tz.is_empty()) {
+        now
+    } else {
+        now.with_timezone(&chrono::Utc).fixed_offset()
+    }
+}
+
+/// The offset from UTC, in seconds, of the binary's zone at `at`.
+pub fn child_offset_at<Tz: chrono::TimeZone>(at: &chrono::DateTime<Tz>) -> i32 {
+    use chrono::Offset;
+    if std::env::var("TZ").is_ok_and(|tz| !tz.is_empty()) {
+        at.with_timezone(&chrono::Local)
+            .offset()
+            .fix()
+            .local_minus_utc()
+    } else {
+        0
+    }
+}
+
+/// The binary's clock set to `at` (it runs on from there): the variable and its value.
+pub fn clock_at<Tz: chrono::TimeZone>(at: &chrono::DateTime<Tz>) -> (&'static str, String) {
+    let shift = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    (CLOCK_SHIFT, shift.num_seconds().to_string())
+}
+
+/// The binary's clock set to `day` at the time of day it reads now.
+pub fn clock_on(day: chrono::NaiveDate) -> (&'static str, String) {
+    let now = child_now();
+    clock_at(&(now + (day - now.date_naive())))
 }
 
 pub fn file_bytes(path: &Path) -> Vec<u8> {

@@ -624,6 +624,68 @@ fn future_times_are_refused() {
     refused("@23:59 calm", "@23:59", &["in the future"]);
 }
 
+fn at_berlin(now: DateTime<chrono_tz::Tz>, line: &str) -> Result<ParsedLine, GrammarError> {
+    let drugs = drugs();
+    let ctx = ParseContext {
+        measures: &crate::domain::measures::MeasureRules::default(),
+        now,
+        weight_kg: None,
+        drugs: &drugs,
+        doses: &super::super::dose_levels::DoseLevels::default(),
+    };
+    parse_line(line, &ctx)
+}
+
+#[test]
+fn a_time_of_day_is_the_most_recent_one_across_midnight() {
+    let now = Berlin.with_ymd_and_hms(2026, 12, 6, 0, 4, 0).unwrap();
+    let p = at_berlin(now, "@23:50 hr 74").unwrap();
+    assert_eq!(p.event_time.to_rfc3339(), "2026-12-05T23:50:00+01:00");
+    let p = at_berlin(now, "@00:01 hr 74").unwrap();
+    assert_eq!(p.event_time.to_rfc3339(), "2026-12-06T00:01:00+01:00");
+    // Typed as the minute turns: a minute ahead is now, not yesterday.
+    let p = at_berlin(now, "@00:05 hr 74").unwrap();
+    assert_eq!(p.event_time.to_rfc3339(), "2026-12-06T00:05:00+01:00");
+    // Twelve hours back is the furthest a time of day reaches.
+    let p = at_berlin(now, "@12:04 hr 74").unwrap();
+    assert_eq!(p.event_time.to_rfc3339(), "2026-12-05T12:04:00+01:00");
+    let e = at_berlin(now, "@12:03 hr 74").unwrap_err();
+    assert!(e.message.contains("in the future"), "{e}");
+    let e = at_berlin(now, "@00:06 hr 74").unwrap_err();
+    assert!(e.message.contains("in the future"), "{e}");
+}
+
+#[test]
+fn the_hour_the_clocks_repeat_is_placed_when_only_one_of_them_has_passed() {
+    // 2026-10-25: 03:00 CEST went back to 02:00 CET. At 02:20 CET, 02:10 is 10 minutes ago
+    // (its CEST twin is 70 minutes ago: both passed, so it is refused); 02:40 has passed only
+    // in CEST.
+    let now = Berlin
+        .with_ymd_and_hms(2026, 10, 25, 2, 20, 0)
+        .latest()
+        .unwrap();
+    let e = at_berlin(now, "@02:10 hr 74").unwrap_err();
+    assert!(e.message.contains("twice"), "{e}");
+    let p = at_berlin(now, "@02:40 hr 74").unwrap();
+    assert_eq!(p.event_time.to_rfc3339(), "2026-10-25T02:40:00+02:00");
+    // Before the change (02:20 CEST), 02:40 has not come in either: yesterday's is 23 h ago.
+    let now = Berlin
+        .with_ymd_and_hms(2026, 10, 25, 2, 20, 0)
+        .earliest()
+        .unwrap();
+    let e = at_berlin(now, "@02:40 hr 74").unwrap_err();
+    assert!(e.message.contains("in the future"), "{e}");
+}
+
+#[test]
+fn a_skipped_time_later_today_is_refused_as_future_not_as_skipped() {
+    // 2026-03-29 02:00 CET jumped to 03:00 CEST. At 01:30, 02:30 is later today (skipped),
+    // and yesterday's 02:30 is 23 hours ago.
+    let now = Berlin.with_ymd_and_hms(2026, 3, 29, 1, 30, 0).unwrap();
+    let e = at_berlin(now, "@02:30 hr 74").unwrap_err();
+    assert!(e.message.contains("in the future"), "{e}");
+}
+
 #[test]
 fn ambiguous_local_time_when_clocks_go_back() {
     let drugs = drugs();
@@ -636,7 +698,7 @@ fn ambiguous_local_time_when_clocks_go_back() {
     };
     let e = parse_line("@02:30 hr 74", &ctx).unwrap_err();
     assert_eq!(e.token, "@02:30");
-    assert!(e.message.contains("happens twice"), "{e}");
+    assert!(e.message.contains("happened twice"), "{e}");
     assert!(e.message.contains("clocks went back"), "{e}");
     // Either side of the change is fine, with its own offset.
     let before = parse_line("@01:30 hr 74", &ctx).unwrap();
