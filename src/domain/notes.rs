@@ -451,7 +451,10 @@ fn when_with(
 /// (10:40)", "Protocol check done late: vitals T+15 (10:15), 6 min late".
 pub fn check_lapse(c: &Check) -> Option<String> {
     match c.status {
-        CheckStatus::Missed => Some(format!("Protocol check missed: {c}")),
+        CheckStatus::Missed => Some(match c.missing_text() {
+            Some(m) => format!("Protocol check missed: {c}, {m}"),
+            None => format!("Protocol check missed: {c}"),
+        }),
         CheckStatus::DoneLate { late_min, .. } => Some(format!(
             "Protocol check done late: {c}, {late_min} min late"
         )),

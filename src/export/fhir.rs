@@ -532,7 +532,10 @@ impl<'a> Builder<'a> {
                 "coding": [coding(DATA_ABSENT, "not-performed", "Not Performed")],
                 "text": "protocol check missed",
             },
-            "note": [{ "text": format!("kapchart: protocol check missed: {check}") }],
+            "note": [{ "text": match check.missing_text() {
+                Some(m) => format!("kapchart: protocol check missed: {check}, {m}"),
+                None => format!("kapchart: protocol check missed: {check}"),
+            } }],
         });
         if let Some(due) = check.due {
             o["effectiveDateTime"] = json!(instant(due));

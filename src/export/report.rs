@@ -343,12 +343,7 @@ impl<'a> SessionView<'a> {
                     .due
                     .map_or_else(|| "before the dose".into(), |d| self.time(d)),
                 t_plus: c.t_plus_min.map(|t| format!("T+{t}")).unwrap_or_default(),
-                state: match c.status {
-                    CheckStatus::DoneLate { late_min, .. } => {
-                        format!("done late ({late_min} min)")
-                    }
-                    s => s.as_str().to_string(),
-                },
+                state: c.state_text(),
                 entry: c
                     .status
                     .closed_by()

@@ -67,6 +67,7 @@ fn bp(s: u16, d: u16) -> Payload {
             diastolic: d,
         }),
         hr: Some(80),
+        spo2: Some(97),
         ..Default::default()
     })
 }

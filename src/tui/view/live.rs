@@ -69,11 +69,16 @@ fn session_checks(app: &App, live: &Live) -> Vec<Check> {
     live.data.chart.checks(app.now)
 }
 
-/// "BP T+40", or the kind alone before the first dose.
+/// "BP T+40", or the kind alone before the first dose; a round charted in part says what it
+/// still misses: "vitals T+60 (missing BP and HR)".
 pub(super) fn short(c: &Check) -> String {
-    match c.t_plus_min {
+    let name = match c.t_plus_min {
         Some(t) if c.kind != CheckKind::Baseline => format!("{} T+{t}", c.kind),
         _ => c.kind.to_string(),
+    };
+    match c.missing_text() {
+        Some(m) => format!("{name} ({m})"),
+        None => name,
     }
 }
 
@@ -364,7 +369,10 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
                     Cell::from(wall_time(day, *at)),
                     Cell::from(t_plus(first_dose, *at)),
                     Cell::from(format!("{OVERDUE} check")),
-                    Cell::from(format!("{what}: {c} not charted")),
+                    Cell::from(match c.missing_text() {
+                        Some(m) => format!("{what}: {c}, {m}"),
+                        None => format!("{what}: {c} not charted"),
+                    }),
                     Cell::from(""),
                 ];
                 // The same columns as an entry's row (the id column stays empty).
