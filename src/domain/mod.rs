@@ -19,6 +19,7 @@ pub mod protocol;
 pub mod rems;
 pub mod screening;
 pub mod signature;
+pub mod summary;
 pub mod team;
 pub mod text;
 pub mod thresholds;

@@ -473,8 +473,9 @@ impl<'a> Builder<'a> {
 
     fn session(&mut self, s: &'a SessionRecord) {
         let session = &s.session;
-        let mut period = json!({ "start": instant(session.started) });
-        if let Some(end) = session.ended {
+        // The session's period: from its first entry (charted before it was opened, when so).
+        let mut period = json!({ "start": instant(s.period.start) });
+        if let Some(end) = s.period.end {
             period["end"] = json!(instant(end));
         }
         self.push(json!({

@@ -9,7 +9,7 @@ use crate::app::charting::{plan, state_with};
 use crate::config::Config;
 use crate::domain::chart::OpenAlert;
 use crate::domain::discharge::{DischargeConcern, DischargeState};
-use crate::domain::entry::{Acknowledgement, AldreteScore, RideHome};
+use crate::domain::entry::{AldreteScore, RideHome};
 use crate::domain::grammar::format_payload;
 use crate::domain::planning::PlannedEntry;
 use crate::domain::{ChartLine, EntryId, EntryStatus, FlagCode, Payload, SessionKind};
@@ -194,14 +194,13 @@ impl Live {
         );
     }
 
-    /// The newest pre-dose caution not yet acknowledged: the header keeps it in view.
+    /// The newest pre-dose caution not yet acknowledged.
     pub fn unacknowledged_caution(&self) -> Option<OpenAlert<'_>> {
         self.data
             .chart
-            .open_alerts()
-            .into_iter()
-            .rev()
-            .find(|a| a.flag.code == FlagCode::BpPredose)
+            .alert_in_view()
+            .map(|a| a.alert)
+            .filter(|a| a.flag.code == FlagCode::BpPredose)
     }
 
     /// The session as the chart now holds it, after another kapchart process (a script, a
@@ -513,15 +512,13 @@ impl Live {
         self.lines().get(self.selected).map(|l| l.entry.id)
     }
 
-    /// Acknowledges an alert: of `entry` (the timeline's selection), or else the newest
-    /// pre-dose caution, or else the newest alert still open.
+    /// Acknowledges an alert: of `entry` (the timeline's selection), or else the one the
+    /// header keeps in view (the newest pre-dose caution, else the newest alert still open).
     fn open_acknowledge(&mut self, entry: Option<EntryId>) {
         let chart = &self.data.chart;
         let alert = match entry {
             Some(id) => chart.open_alert_of(id),
-            None => self
-                .unacknowledged_caution()
-                .or_else(|| chart.open_alerts().into_iter().next_back()),
+            None => chart.alert_in_view().map(|a| a.alert),
         };
         let Some(alert) = alert else {
             self.notice = Some(match entry {
@@ -533,7 +530,12 @@ impl Live {
         self.panel = Some(Panel::Acknowledge {
             entry: alert.line.entry.id,
             flag: alert.flag.code,
-            caution: alert.flag.text.clone(),
+            caution: format!(
+                "#{} at {}: {}",
+                alert.line.entry.id,
+                alert.line.entry.event_time.format("%H:%M"),
+                alert.flag.text
+            ),
             note: InputLine::default(),
         });
     }
@@ -597,19 +599,11 @@ impl Live {
                     return None;
                 }
                 if command? == Command::Confirm {
-                    let note = match note.text().trim() {
-                        "" => "caution weighed; proceeding".to_string(),
-                        t => t.to_string(),
-                    };
-                    let payload = Payload::Acknowledgement(Acknowledgement {
+                    self.sent = Some(Sent::Panel);
+                    return Some(Effect::Acknowledge {
                         entry: *entry,
                         flag: *flag,
-                        note,
-                    });
-                    self.sent = Some(Sent::Panel);
-                    return Some(Effect::Record {
-                        session,
-                        payloads: vec![payload],
+                        note: note.text().trim().to_string(),
                     });
                 }
                 None

@@ -209,20 +209,28 @@ fn draw_integrations(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
 /// when there is one): how many, and the oldest deadline, overdue once it has passed. The
 /// long words go first when the panel is narrow.
 fn rems_line(app: &App, h: &Home, width: u16) -> Option<Line<'static>> {
+    use crate::domain::rems::FormState;
     let due = h.data.rems_due?;
     let n = due.count;
-    let day = due.oldest_deadline.format("%d %b");
-    let overdue = due.oldest_deadline < h.data.today;
-    let (long, short) = if overdue {
-        (
-            format!(" ⚠ REMS forms to submit: {n}, oldest overdue since {day} "),
-            format!(" ⚠ REMS {n} · overdue {day} "),
-        )
-    } else {
-        (
-            format!(" REMS forms to submit: {n}, oldest due {day} "),
-            format!(" REMS {n} · due by {day} "),
-        )
+    // The oldest form's state, as `rems list` says it: due by its deadline, overdue since
+    // the day after.
+    let state = FormState::unsubmitted(due.oldest_deadline, h.data.today);
+    let overdue = matches!(state, FormState::OverdueSince(_));
+    let (long, short) = match state {
+        FormState::OverdueSince(d) => {
+            let day = d.format("%d %b");
+            (
+                format!(" ⚠ REMS forms to submit: {n}, oldest overdue since {day} "),
+                format!(" ⚠ REMS {n} overdue since {day} "),
+            )
+        }
+        _ => {
+            let day = due.oldest_deadline.format("%d %b");
+            (
+                format!(" REMS forms to submit: {n}, oldest due by {day} "),
+                format!(" REMS {n} due by {day} "),
+            )
+        }
     };
     let room = usize::from(width.saturating_sub(2));
     let text = if long.chars().count() <= room {

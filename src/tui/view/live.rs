@@ -69,17 +69,19 @@ fn session_checks(app: &App, live: &Live) -> Vec<Check> {
     live.data.chart.checks(app.now)
 }
 
-/// "BP T+40", or the kind alone before the first dose; a round charted in part says what it
-/// still misses: "vitals T+60 (missing BP and HR)".
+/// "BP T+40", or the kind alone before the first dose.
 pub(super) fn short(c: &Check) -> String {
-    let name = match c.t_plus_min {
+    match c.t_plus_min {
         Some(t) if c.kind != CheckKind::Baseline => format!("{} T+{t}", c.kind),
         _ => c.kind.to_string(),
-    };
-    match c.missing_text() {
-        Some(m) => format!("{name} ({m})"),
-        None => name,
     }
+}
+
+/// What a round charted in part still misses, " (missing BP and HR)"; "" for any other check.
+pub(super) fn missing(c: &Check) -> String {
+    c.missing_text()
+        .map(|m| format!(" ({m})"))
+        .unwrap_or_default()
 }
 
 /// "mm:ss" (or "h:mm:ss") of a duration, never negative.
@@ -151,14 +153,14 @@ fn draw_header(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, 
         ],
         None => vec![
             Span::raw(if d.chart.is_dosing() {
-                "no dose yet · "
+                format!("{} · ", d.chart.no_clock_dose_words())
             } else {
-                ""
+                String::new()
             }),
             Span::styled(
                 match d.session().ended {
-                    Some(_) => format!("ran {}", clock(end - d.session().started)),
-                    None => format!("started {} ago", clock(end - d.session().started)),
+                    Some(_) => format!("ran {}", clock(end - d.chart.period().start)),
+                    None => format!("started {} ago", clock(end - d.chart.period().start)),
                 },
                 theme.title(),
             ),
@@ -188,7 +190,11 @@ fn draw_header(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, 
         };
         second.push(Span::raw(" · "));
         second.push(Span::styled(
-            format!("{OVERDUE} OVERDUE: {}{late}{more}", short(oldest)),
+            format!(
+                "{OVERDUE} OVERDUE: {}{late}{}{more}",
+                short(oldest),
+                missing(oldest)
+            ),
             theme.overdue(),
         ));
     }
@@ -196,7 +202,7 @@ fn draw_header(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, 
         Some(c) if c.status == CheckStatus::Due => {
             second.push(Span::raw(" · "));
             second.push(Span::styled(
-                format!("{OVERDUE} due now: {}", short(c)),
+                format!("{OVERDUE} due now: {}{}", short(c), missing(c)),
                 theme.caution(),
             ));
         }
@@ -205,7 +211,11 @@ fn draw_header(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, 
                 .due
                 .map(|due| format!(" in {}", clock(due - app.now)))
                 .unwrap_or_default();
-            second.push(Span::raw(format!(" · next: {}{countdown}", short(c))));
+            second.push(Span::raw(format!(
+                " · next: {}{}{countdown}",
+                short(c),
+                missing(c)
+            )));
         }
         None if summary.overdue.is_empty()
             && d.session().kind == SessionKind::Dosing
@@ -252,12 +262,39 @@ fn draw_header(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, 
             crate::tui::keymap::Command::Acknowledge,
         );
         let key = keys.first().map(ToString::to_string).unwrap_or_default();
+        let more = match d.chart.alert_in_view().map_or(0, |v| v.others) {
+            0 => String::new(),
+            n => format!(" (+{n} more)"),
+        };
         Line::styled(
-            format!("{OVERDUE} {text} · {key} acknowledge"),
+            format!("{OVERDUE} {text} · {key} acknowledge{more}"),
             theme.caution(),
         )
     } else if let Some(n) = &live.notice {
         Line::styled(n.clone(), theme.dim())
+    } else if let Some(v) = d.chart.alert_in_view() {
+        // The newest alert nobody acknowledged (the pre-dose caution is above) stands here
+        // until it is acknowledged; a notice of what was just charted shows first, until the
+        // next key.
+        let text = v.alert.flag.text.as_str();
+        let keys = app.keymap.keys_for(
+            crate::tui::keymap::Context::EntryBar,
+            crate::tui::keymap::Command::Acknowledge,
+        );
+        let key = keys.first().map(ToString::to_string).unwrap_or_default();
+        let more = match v.others {
+            0 => String::new(),
+            n => format!(" (+{n} more)"),
+        };
+        let at = v.alert.line.entry.event_time;
+        let when = match first_dose {
+            Some(dose) if at >= dose => format!("T+{}", (at - dose).num_minutes()),
+            _ => at.format("%H:%M").to_string(),
+        };
+        Line::styled(
+            format!("{OVERDUE} open alert {when}: {text} · {key} acknowledge{more}"),
+            theme.alert(),
+        )
     } else {
         observation.unwrap_or_default()
     };
@@ -383,7 +420,7 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
             }
             Item::Entry(_, l) => {
                 let e = &l.entry;
-                let mut content = e.payload.to_string();
+                let mut content = live.data.chart.summary(e);
                 if let (Some(target), Some(reason)) = (e.corrects, &e.reason) {
                     let verb = if matches!(e.payload, Payload::Strike) {
                         "strikes"
@@ -405,6 +442,12 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
                     EntryStatus::Struck { by } => (theme.struck(), format!("✗ struck by #{by} ")),
                 };
                 let mut marks = flag_marks(l);
+                // An alert someone acknowledged says so on its own row.
+                if e.flags.iter().any(|f| f.code.is_alert())
+                    && live.data.chart.acknowledged_by(e.id).is_some()
+                {
+                    marks.push_str(" acknowledged");
+                }
                 // A reading that closed an overdue check says so: the lapse is on the record.
                 for c in checks.iter() {
                     if let CheckStatus::DoneLate { by, late_min } = c.status

@@ -38,15 +38,23 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
             ));
             (format!(" {verb} entry #{} ", f.target), lines, Some(focus))
         }
-        Panel::Acknowledge { caution, note, .. } => (
-            " Acknowledge caution ".to_string(),
+        Panel::Acknowledge {
+            caution,
+            note,
+            flag,
+            ..
+        } => (
+            format!(" Acknowledge {} ", flag.noun()),
             vec![
                 Line::styled(caution.clone(), app.theme.caution()),
                 Line::from(""),
                 field(app, "Decision", note, true),
                 Line::from(""),
                 Line::styled(
-                    "Record what you weighed (empty: \"caution weighed; proceeding\"). Enter records · Esc cancel",
+                    format!(
+                        "Record what you weighed (empty: \"{}\"; start with @10:45 or @-5m for an earlier time). Enter records · Esc cancel",
+                        flag.default_acknowledgement()
+                    ),
                     app.theme.dim(),
                 ),
             ],
