@@ -156,7 +156,10 @@ fn one_session_has_one_period_from_its_first_entry_everywhere() {
         md.contains(&format!("{from}–6 Dec 2026 {}", ended.format("%H:%M"))),
         "{from}: {md}"
     );
-    assert!(md.contains("Sat 5 Dec 2026"), "{md}");
+    assert!(
+        md.contains("record: Ana Noor, 5 Dec 2026") && md.contains("Sat 5 Dec 2026"),
+        "{md}"
+    );
     // The FHIR Encounter's period starts there too.
     let fhir = json(&ok(
         &home,

@@ -170,6 +170,26 @@ fn an_acknowledgement_fits_its_alert_takes_its_own_time_and_says_what_it_acknowl
         "{screen}"
     );
     assert!(!screen.contains("caution weighed; proceeding"), "{screen}");
+    // A time before the alert (10:41) is refused in the panel, and what was typed stays.
+    type_text(&mut app, "@10:30 roused to voice");
+    let effect = key(&mut app, "enter").expect("an acknowledgement");
+    perform(&mut f, &mut app, effect, 57);
+    let Some(Panel::Acknowledge { note, error, .. }) = &live(&app).panel else {
+        panic!("the panel closed: {:?}", live(&app).panel);
+    };
+    assert_eq!(note.text(), "@10:30 roused to voice");
+    assert!(
+        error
+            .as_deref()
+            .is_some_and(|e| e.contains("an acknowledgement comes after what it acknowledges")),
+        "{error:?}"
+    );
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("✗ an acknowledgement comes after"),
+        "{screen}"
+    );
+    key(&mut app, "ctrl-u");
     // Its own time: 10:50, seven minutes before it is written.
     type_text(&mut app, "@10:50 roused to voice, MOAA/S 4 on recheck");
     let effect = key(&mut app, "enter").expect("an acknowledgement");

@@ -79,6 +79,8 @@ pub enum Panel {
         flag: FlagCode,
         caution: String,
         note: InputLine,
+        /// Why the last try was refused (a time before the alert), kept in view.
+        error: Option<String>,
     },
     /// A questionnaire (or the CADSS-6) answered item by item; it is charted as its
     /// quick-entry line.
@@ -279,6 +281,7 @@ impl Live {
                 match &mut self.panel {
                     Some(Panel::Correction(f)) => f.error = Some(e.clone()),
                     Some(Panel::Discharge(f)) => f.error = Some(e.clone()),
+                    Some(Panel::Acknowledge { error, .. }) => *error = Some(e.clone()),
                     _ => {}
                 }
                 self.error = Some(e);
@@ -537,6 +540,7 @@ impl Live {
                 alert.flag.text
             ),
             note: InputLine::default(),
+            error: None,
         });
     }
 

@@ -42,6 +42,7 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
             caution,
             note,
             flag,
+            error,
             ..
         } => (
             format!(" Acknowledge {} ", flag.noun()),
@@ -49,7 +50,10 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
                 Line::styled(caution.clone(), app.theme.caution()),
                 Line::from(""),
                 field(app, "Decision", note, true),
-                Line::from(""),
+                error
+                    .as_ref()
+                    .map(|e| Line::styled(format!("✗ {e}"), app.theme.alert()))
+                    .unwrap_or_default(),
                 Line::styled(
                     format!(
                         "Record what you weighed (empty: \"{}\"; start with @10:45 or @-5m for an earlier time). Enter records · Esc cancel",
