@@ -372,7 +372,7 @@ fn an_acknowledgement_says_what_it_acknowledges_and_may_take_its_own_time() {
     assert_eq!(
         a["summary"],
         format!(
-            "Acknowledged #{high}, BP 172/108 high (alert at >= 160/100): rechecked 150/92; prescriber informed"
+            "Acknowledged #{high} [BP 172/108 high (alert at >= 160/100)]: rechecked 150/92; prescriber informed"
         )
     );
     // The acknowledged row says so.

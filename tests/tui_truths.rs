@@ -207,7 +207,7 @@ fn an_acknowledgement_fits_its_alert_takes_its_own_time_and_says_what_it_acknowl
         .id;
     let timeline = render(&app, 160, 48);
     assert!(
-        timeline.contains(&format!("Acknowledged #{moaas}, MOAA/S 2 (alert at <= 2)")),
+        timeline.contains(&format!("Acknowledged #{moaas} [MOAA/S 2 (alert at <= 2)]")),
         "{timeline}"
     );
     let row = timeline

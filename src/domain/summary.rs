@@ -19,12 +19,13 @@ pub fn entry_summary(lines: &[ChartLine], entry: &Entry) -> String {
     }
 }
 
-/// "Acknowledged #12, BP 172/108 high (alert at >= 160/100): rechecked, prescriber informed":
-/// the entry, the alert's own words as it was flagged, and what was decided.
+/// "Acknowledged #12 [BP 172/108 high (alert at >= 160/100)]: rechecked, prescriber
+/// informed": the entry, the alert's own words as it was flagged (in brackets, as `session
+/// show` gives flags), and what was decided.
 fn acknowledgement(a: &Acknowledgement, target: Option<&Entry>) -> String {
     let flag = target.and_then(|e| e.flags.iter().find(|f| f.code == a.flag));
     match flag {
-        Some(f) => format!("Acknowledged #{}, {}: {}", a.entry, f.text, a.note),
+        Some(f) => format!("Acknowledged #{} [{}]: {}", a.entry, f.text, a.note),
         None => Payload::Acknowledgement(a.clone()).to_string(),
     }
 }
@@ -121,7 +122,7 @@ mod tests {
         assert_eq!(said[1], "Witnessed dose #1: ketamine 35 mg IM");
         assert_eq!(
             said[3],
-            "Acknowledged #3, BP 172/108 high (alert at >= 160/100): rechecked, prescriber informed"
+            "Acknowledged #3 [BP 172/108 high (alert at >= 160/100)]: rechecked, prescriber informed"
         );
         assert_eq!(acknowledgement_of(&lines, 3).map(|l| l.entry.id), Some(4));
         assert!(acknowledgement_of(&lines, 1).is_none());

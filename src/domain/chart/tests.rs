@@ -430,7 +430,7 @@ fn an_acknowledgement_fits_its_alert_takes_its_own_time_and_says_what_it_acknowl
     let chart = dosing(all);
     assert_eq!(
         chart.summary(&written),
-        "Acknowledged #3, BP 172/108 high (alert at >= 160/100): alert seen and weighed"
+        "Acknowledged #3 [BP 172/108 high (alert at >= 160/100)]: alert seen and weighed"
     );
     assert_eq!(
         chart.plan_acknowledgement(3, None, "again", at(6, 30), at(6, 30)),
