@@ -697,12 +697,19 @@ fn the_form_prints_on_one_page_whatever_is_missing() {
         missing,
         "{html}"
     );
-    // Each field still says what would answer it.
+    // Each field still says what would answer it; a reason the field above gives once.
     assert!(
         html.contains("no medications recorded for the patient")
             && html.contains("not set: provider_phone"),
         "{html}"
     );
+    assert_eq!(
+        html.matches("no medications recorded for the patient")
+            .count(),
+        1,
+        "{html}"
+    );
+    assert_eq!(html.matches(">as above<").count(), 4, "{html}");
     let dir = tempfile::tempdir().unwrap();
     for (name, size) in [("a4", "A4"), ("letter", "letter")] {
         let on_paper = html.replacen(
