@@ -409,6 +409,37 @@ fn a_low_aldrete_in_the_form_is_a_reminder() {
     );
 }
 
+/// The suggested discharge level is an Aldrete of 9 or more (README, Discharge): at 8 the end
+/// asks for a reason, at 9 it does not, through the discharge panel.
+#[test]
+fn an_aldrete_of_8_asks_for_a_reason_and_one_of_9_does_not() {
+    for (items, total, asks) in [("22211", 8, true), ("22221", 9, false)] {
+        let mut f = dosing_session(44);
+        f.complete_monitoring(131);
+        let mut app = open(&f, 131);
+        key(&mut app, "ctrl-d");
+        type_text(&mut app, items);
+        type_text(&mut app, "sister");
+        let effect = key(&mut app, "ctrl-e");
+        if asks {
+            assert_eq!(effect, None, "Aldrete {total}: a reason first");
+            let Some(Panel::EndReason { concerns, .. }) = &live(&app).panel else {
+                panic!("{:?}", live(&app).panel)
+            };
+            assert_eq!(concerns.len(), 1, "{concerns:?}");
+            assert!(concerns[0].contains("8/10"), "{concerns:?}");
+            assert_eq!(key(&mut app, "enter"), None, "no reason, no end");
+        } else {
+            let Some(Effect::EndSession { reason, .. }) = &effect else {
+                panic!("Aldrete {total}: ends without asking, got {effect:?}")
+            };
+            assert_eq!(*reason, None);
+            perform(&mut f, &mut app, effect.unwrap(), 131);
+            assert!(live(&app).data.session().ended.is_some());
+        }
+    }
+}
+
 #[test]
 fn q_goes_home_from_the_timeline_and_quits_only_from_home() {
     let f = dosing_session(44);

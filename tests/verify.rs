@@ -216,6 +216,30 @@ fn a_home_screen_list_changed_behind_kapcharts_back_fails_verify() {
     assert!(home.ok(&["verify"]).starts_with("ok"));
 }
 
+/// The chain key is a secret of each chart, drawn at random when the chart is made: two
+/// charts made the same way never share it, and it is not a constant anyone could guess
+/// (all zeros, all one byte), so a copy of the rows alone cannot re-chain them.
+#[test]
+fn every_chart_draws_its_own_random_chain_key() {
+    let keys: Vec<Vec<u8>> = (0..2)
+        .map(|_| {
+            let home = Home::new();
+            home.ok(&["init", "--clinician", "Dr. Test"]);
+            raw(&home)
+                .query_row("SELECT secret FROM chain_key", [], |r| r.get(0))
+                .unwrap()
+        })
+        .collect();
+    for key in &keys {
+        assert_eq!(key.len(), 32, "256 bits");
+        assert!(
+            key.iter().any(|b| *b != key[0]),
+            "not one byte repeated: {key:02x?}"
+        );
+    }
+    assert_ne!(keys[0], keys[1], "each chart its own key");
+}
+
 /// Rows changed and re-chained with plain SHA-256 (all a copy of the rows allows) no longer
 /// pass: the chain is keyed with a secret only the chart holds.
 #[test]
