@@ -149,6 +149,37 @@ impl Home {
     }
 }
 
+/// How far the slow tests go (the kill loop, the restore race, the store property):
+/// `KAPCHART_TEST_DEPTH=ci` (what CI runs: enough to assert that the rare windows were hit),
+/// `long` (or `KAPCHART_LONG_TESTS=1`), and the default otherwise (a developer's run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    Default,
+    Ci,
+    Long,
+}
+
+pub fn depth() -> Depth {
+    if std::env::var("KAPCHART_LONG_TESTS").is_ok_and(|v| v == "1") {
+        return Depth::Long;
+    }
+    match std::env::var("KAPCHART_TEST_DEPTH").as_deref() {
+        Ok("long") => Depth::Long,
+        Ok("ci") => Depth::Ci,
+        Ok("") | Ok("default") | Err(_) => Depth::Default,
+        Ok(other) => panic!("KAPCHART_TEST_DEPTH={other:?}: expected default, ci or long"),
+    }
+}
+
+/// `default`, `ci` or `long`, by the depth the run asks for.
+pub fn by_depth<T>(default: T, ci: T, long: T) -> T {
+    match depth() {
+        Depth::Default => default,
+        Depth::Ci => ci,
+        Depth::Long => long,
+    }
+}
+
 /// The debug build's clock hook (`src/clock.rs`): seconds added to the system clock.
 pub const CLOCK_SHIFT: &str = "KAPCHART_TEST_CLOCK_SHIFT";
 
