@@ -12,6 +12,7 @@ pub(crate) mod keyring;
 mod lock;
 mod opening;
 mod patient_list;
+mod pause;
 mod queries;
 #[cfg(test)]
 pub(crate) mod reads;
@@ -298,7 +299,7 @@ impl Chart {
                 "the chart could not be put in WAL mode (got {mode})"
             )));
         }
-        conn.pragma_update(None, "synchronous", "FULL")
+        conn.pragma_update(None, "synchronous", synchronous())
             .map_err(wrap)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(wrap)?;
@@ -644,4 +645,16 @@ pub(crate) fn from_stored(ms: i64, offset_s: i32) -> DateTime<FixedOffset> {
     let offset = FixedOffset::east_opt(offset_s).unwrap_or(Utc.fix());
     let utc = Utc.timestamp_millis_opt(ms).single().unwrap_or_default();
     utc.with_timezone(&offset)
+}
+
+/// `synchronous = FULL`: a commit is on the disk when it returns, so an id printed after it
+/// survives a power cut. Test builds only: `KAPCHART_TEST_SYNCHRONOUS=OFF` turns that off so
+/// that the power-cut test can show it would notice (tests/power_cut.rs); release builds
+/// always use FULL.
+fn synchronous() -> &'static str {
+    #[cfg(debug_assertions)]
+    if std::env::var("KAPCHART_TEST_SYNCHRONOUS").is_ok_and(|v| v.eq_ignore_ascii_case("off")) {
+        return "OFF";
+    }
+    "FULL"
 }
