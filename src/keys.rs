@@ -117,6 +117,10 @@ pub enum Command {
     Sign,
     Addendum,
     Patient,
+    /// Add a patient to the chart (the home screen).
+    AddPatient,
+    /// Start the selected patient's course (the home screen).
+    StartCourse,
     Questionnaire,
     /// Hide the chart behind the lock screen (HIPAA 45 CFR 164.312(a)(2)(iii)).
     Lock,
@@ -172,6 +176,8 @@ impl Command {
             Command::Sign => "sign",
             Command::Addendum => "addendum",
             Command::Patient => "patient and course",
+            Command::AddPatient => "add patient",
+            Command::StartCourse => "start course",
             Command::Questionnaire => "questionnaire",
             Command::Lock => "lock",
             Command::Unlock => "unlock",
@@ -205,6 +211,8 @@ impl Command {
                 | Command::Sign
                 | Command::Addendum
                 | Command::Patient
+                | Command::AddPatient
+                | Command::StartCourse
                 | Command::Questionnaire
                 | Command::Lock
                 | Command::Unlock

@@ -42,6 +42,31 @@ fn home_screen_lists_patients_and_quits_cleanly() {
     );
 }
 
+/// A patient added from the command line shows on the open home screen without a key
+/// pressed, and one added on the home screen (`a`) is in the chart for the command line.
+#[test]
+fn the_home_screen_follows_the_command_line_and_adds_patients_itself() {
+    let home = Home::new();
+    let mut tty = home_screen(&home);
+    tty.wait_for("Patients (1)", TIMEOUT);
+    home.ok(&["patient", "add", "--name", "Bo Chen", "--dob", "1990-05-06"]);
+    let screen = tty.wait_for("Bo Chen", TIMEOUT);
+    assert!(screen.contains("Patients (2)"), "{screen}");
+    // Added on the home screen: name, Tab, date of birth, Enter.
+    tty.send("a");
+    tty.wait_for("Add patient", TIMEOUT);
+    tty.send("Cy Okafor");
+    tty.key(Key::Tab);
+    tty.send("1979-02-03");
+    tty.key(Key::Enter);
+    let screen = tty.wait_for("Patients (3)", TIMEOUT);
+    assert!(screen.contains("> Cy Okafor"), "selected: {screen}");
+    let listed = home.ok(&["patient", "list"]);
+    assert!(listed.contains("Cy Okafor"), "{listed}");
+    tty.key(Key::Char('q'));
+    assert!(tty.wait_exit(TIMEOUT).success());
+}
+
 #[test]
 fn ctrl_c_quits_the_home_screen_cleanly() {
     let home = Home::new();

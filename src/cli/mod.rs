@@ -785,12 +785,8 @@ fn patient(ctx: &Ctx, cmd: PatientCommand, out: &mut impl Write) -> Outcome {
             weight,
             second_record,
         } => {
-            if dob > crate::clock::today() {
-                return Err(Failure::runtime(format!(
-                    "date of birth {dob} is in the future; expected YYYY-MM-DD in the past"
-                )));
-            }
-            let id = chart.add_patient_record(
+            let id = crate::app::course::add_patient(
+                &mut chart,
                 &NewPatient {
                     name,
                     dob,

@@ -2,10 +2,10 @@
 //! the terminal: a write is asked for as an [`Effect`], and its result comes back as an
 //! [`Action`].
 
-use super::home::{Home, HomeData};
+use super::home::{Home, HomeData, HomeForm, Refused};
 use super::keymap::{Command, Context, Key, Keymap};
 use super::live::{Live, LiveData, Written};
-use super::note::{NoteData, NoteEditor, NotePanel};
+use super::note::{NoteData, NoteEditor, NotePanel, SignCheck};
 use super::patient::PatientData;
 use super::sign_in::{Attempt, Guard, Purpose, Refused as SignInRefused, SignIn};
 use super::witness::WitnessPanel;
@@ -13,7 +13,9 @@ use crate::app::access::{Access, Audited};
 use crate::app::patient_list::{Page, PageRead};
 use crate::config::Config;
 use crate::domain::course::NoteId;
+use crate::domain::patient_filter::PatientFilter;
 use crate::domain::{EntryId, PatientId, Payload, Session, SessionId, SessionKind};
+use crate::store::NewPatient;
 use chrono::{DateTime, FixedOffset};
 use std::sync::Arc;
 
@@ -26,6 +28,19 @@ pub enum Action {
     HomeLoaded(Result<HomeData, String>),
     /// A session was opened on the live screen.
     Opened(Result<LiveData, String>),
+    /// A session was started from the new-session form and opened, or why not; with the
+    /// intention line typed for it that could not be charted, and why (left in the bar).
+    Started(Result<LiveData, String>, Option<(String, String)>),
+    /// The home screen read again as shown (None: nothing changed since the last look).
+    HomeRefreshed(Result<Option<HomeData>, String>),
+    /// The intention a new dosing session for the patient would carry, from the record.
+    CarriedIntention(PatientId, Result<Option<String>, String>),
+    /// A patient was added from the home screen, or why not.
+    PatientAdded(Result<PatientId, Refused>),
+    /// A patient's course was started from the home screen, or why not.
+    CourseStarted(PatientId, Result<i64, Refused>),
+    /// Whether the note can be signed, as the chart stands and with the text as typed.
+    SignChecked(Result<SignCheck, String>),
     /// A write finished: the session as it now stands, or why nothing was written.
     Written(Result<Written, String>),
     /// The chart was looked at for entries charted by another process: the session as it
@@ -61,6 +76,34 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     LoadHome,
+    /// Read the home screen again as shown: its patient list under `filter`, as far as
+    /// `rows` rows. With `changed_only`, only when another process changed the chart since
+    /// the last look (the home screen follows other writers as the live screen does).
+    RefreshHome {
+        filter: PatientFilter,
+        rows: usize,
+        changed_only: bool,
+    },
+    /// Read the intention a new dosing session for the patient would carry.
+    ReadCarriedIntention(PatientId),
+    /// Add a patient; `second` when a second record for the same name and date of birth
+    /// is meant.
+    AddPatient {
+        patient: NewPatient,
+        second: bool,
+    },
+    /// Start a patient's course; `new_course` when one stands and a new one is meant.
+    StartCourse {
+        patient: PatientId,
+        planned: u32,
+        goals: Vec<String>,
+        new_course: bool,
+    },
+    /// Check whether a note can be signed with `text` as its final draft.
+    CheckSign {
+        note: NoteId,
+        text: String,
+    },
     /// Read a patient's sessions for the home screen.
     LoadPatientSessions(PatientId),
     /// Read a page of the home screen's patient list.
@@ -175,6 +218,72 @@ pub struct App {
     pub hand_over: Option<SignIn>,
     /// A second clinician signing in to witness a dose.
     pub witness: Option<WitnessPanel>,
+    /// Forms set aside with what was typed in them, while their screen is not on show.
+    pub kept: Kept,
+}
+
+/// What was typed in forms and set aside (Esc), kept while their screen is not on show:
+/// the home screen's forms, each session's, each note's. A screen opened again takes its
+/// own back.
+#[derive(Debug, Clone, Default)]
+pub struct Kept {
+    pub home: Vec<HomeForm>,
+    pub sessions: Vec<(SessionId, super::live::Kept)>,
+    pub notes: Vec<(NoteId, super::note::Kept)>,
+}
+
+impl Kept {
+    fn texts(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .home
+            .iter()
+            .filter_map(HomeForm::pending_text)
+            .collect();
+        out.extend(self.sessions.iter().flat_map(|(_, k)| k.texts()));
+        out.extend(self.notes.iter().flat_map(|(_, k)| k.texts()));
+        out
+    }
+}
+
+/// Puts `screen` on show: what the screen it replaces set aside is kept, and the new screen
+/// takes back what was kept for it.
+pub fn set_screen(app: &mut App, screen: Screen) {
+    let old = std::mem::replace(&mut app.screen, screen);
+    let kept = &mut app.kept;
+    match old {
+        Screen::Home(mut h) => kept.home = std::mem::take(&mut h.kept),
+        Screen::Live(mut l) => {
+            let id = l.data.session().id;
+            kept.sessions.retain(|(s, _)| *s != id);
+            if !l.kept.is_empty() {
+                kept.sessions.push((id, std::mem::take(&mut l.kept)));
+            }
+        }
+        Screen::Note(mut n) => {
+            let id = n.note_id();
+            kept.notes.retain(|(s, _)| *s != id);
+            if !n.kept.is_empty() {
+                kept.notes.push((id, std::mem::take(&mut n.kept)));
+            }
+        }
+        Screen::SignIn(_) | Screen::Patient(_) => {}
+    }
+    match &mut app.screen {
+        Screen::Home(h) => h.kept = std::mem::take(&mut kept.home),
+        Screen::Live(l) => {
+            let id = l.data.session().id;
+            if let Some(i) = kept.sessions.iter().position(|(s, _)| *s == id) {
+                l.kept = kept.sessions.remove(i).1;
+            }
+        }
+        Screen::Note(n) => {
+            let id = n.note_id();
+            if let Some(i) = kept.notes.iter().position(|(s, _)| *s == id) {
+                n.kept = kept.notes.remove(i).1;
+            }
+        }
+        Screen::SignIn(_) | Screen::Patient(_) => {}
+    }
 }
 
 impl App {
@@ -202,6 +311,7 @@ impl App {
             sign_in_guard: Guard::default(),
             hand_over: None,
             witness: None,
+            kept: Kept::default(),
         }
     }
 
@@ -218,7 +328,7 @@ impl App {
             Screen::Home(h) => h.context(),
             Screen::Live(l) => l.context(),
             Screen::Note(n) => match n.panel {
-                Some(NotePanel::Sign { .. }) => Context::Panel,
+                Some(NotePanel::Sign) => Context::Panel,
                 Some(NotePanel::Addendum { .. }) => Context::Editor,
                 None if n.is_signed() => Context::SignedNote,
                 None => Context::Editor,
@@ -228,11 +338,14 @@ impl App {
     }
 
     fn pending_text(&self) -> Option<String> {
-        match &self.screen {
+        let on_screen = match &self.screen {
             Screen::Live(l) => l.pending_text(),
             Screen::Note(n) => n.pending_text(),
+            Screen::Home(h) => h.pending_text(),
             _ => None,
-        }
+        };
+        let texts: Vec<String> = on_screen.into_iter().chain(self.kept.texts()).collect();
+        (!texts.is_empty()).then(|| texts.join("\n"))
     }
 }
 
@@ -252,6 +365,14 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
                     })
                 }
                 Screen::Note(n) => n.tick(now),
+                Screen::Home(h) => {
+                    let (filter, rows) = h.as_shown();
+                    Some(Effect::RefreshHome {
+                        filter,
+                        rows,
+                        changed_only: true,
+                    })
+                }
                 _ => None,
             }
         }
@@ -262,10 +383,30 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
         }
         Action::NoteOpened(Ok(data)) => {
             let id = data.note.id;
-            // Re-read after signing or an addendum: the same note, still on screen.
-            let reread = matches!(&app.screen, Screen::Note(n) if n.data.note.id == id);
-            app.screen = Screen::Note(Box::new(NoteEditor::new(*data)));
+            // Re-read after signing or an addendum: the same note, still on screen, keeps
+            // what was set aside, but a reason it was signed with.
+            let kept = match &mut app.screen {
+                Screen::Note(n) if n.data.note.id == id => Some(std::mem::take(&mut n.kept)),
+                _ => None,
+            };
+            let reread = kept.is_some();
+            let mut editor = NoteEditor::new(*data);
+            if let Some(mut kept) = kept {
+                if editor.is_signed() {
+                    kept.sign_reason = Default::default();
+                }
+                editor.kept = kept;
+                app.screen = Screen::Note(Box::new(editor));
+            } else {
+                set_screen(app, Screen::Note(Box::new(editor)));
+            }
             (!reread).then_some(Effect::RecordAccess(Access::ViewNote(id)))
+        }
+        Action::SignChecked(check) => {
+            if let Screen::Note(n) = &mut app.screen {
+                n.sign_checked(check);
+            }
+            None
         }
         Action::NoteOpened(Err(e)) => {
             match &mut app.screen {
@@ -279,7 +420,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
         }
         Action::PatientOpened(Ok(data)) => {
             let id = data.patient.id;
-            app.screen = Screen::Patient(data);
+            set_screen(app, Screen::Patient(data));
             app.unaudited = None;
             Some(Effect::RecordAccess(Access::ViewPatient(id)))
         }
@@ -306,10 +447,68 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
         },
         Action::Key(key) => on_key(app, key),
         Action::HomeLoaded(Ok(data)) => {
-            let home = Home::new(data);
-            let needed = home_reads(&home);
-            app.screen = Screen::Home(Box::new(home));
-            needed
+            set_screen(app, Screen::Home(Box::new(Home::new(data))));
+            match &app.screen {
+                Screen::Home(h) => home_reads(h),
+                _ => None,
+            }
+        }
+        Action::HomeRefreshed(Ok(Some(data))) => match &mut app.screen {
+            Screen::Home(h) => {
+                h.refreshed(data);
+                home_reads(h)
+            }
+            _ => None,
+        },
+        Action::HomeRefreshed(Ok(None)) => None,
+        Action::HomeRefreshed(Err(e)) => {
+            if let Screen::Home(h) = &mut app.screen {
+                h.error = Some(e);
+            }
+            None
+        }
+        Action::CarriedIntention(patient, carried) => {
+            if let Screen::Home(h) = &mut app.screen {
+                h.carried_read(patient, carried);
+            }
+            None
+        }
+        Action::PatientAdded(result) => match &mut app.screen {
+            Screen::Home(h) => h.patient_added(result).then(|| {
+                let (filter, rows) = h.as_shown();
+                Effect::RefreshHome {
+                    filter,
+                    rows,
+                    changed_only: false,
+                }
+            }),
+            _ => None,
+        },
+        Action::CourseStarted(patient, result) => {
+            if let Screen::Home(h) = &mut app.screen {
+                h.course_started(patient, result);
+            }
+            None
+        }
+        Action::Started(Err(e), _) => {
+            match &mut app.screen {
+                Screen::Home(h) => h.start_refused(e),
+                Screen::Live(l) => l.error = Some(e),
+                _ => {}
+            }
+            None
+        }
+        Action::Started(Ok(data), uncharted) => {
+            if let Screen::Home(h) = &mut app.screen {
+                h.session_started();
+            }
+            let effect = update(app, Action::Opened(Ok(data)));
+            if let (Screen::Live(l), Some((line, why))) = (&mut app.screen, uncharted) {
+                l.input = super::input::InputLine::with_text(&line);
+                l.error = Some(format!("the intention was not charted: {why}"));
+                l.refresh_preview(app.now, &app.config);
+            }
+            effect
         }
         Action::PatientSessions(patient, Ok(sessions)) => match &mut app.screen {
             Screen::Home(h) => {
@@ -349,7 +548,8 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
         }
         Action::Opened(Ok(data)) => {
             let id = data.session().id;
-            app.screen = Screen::Live(Box::new(Live::new(data, app.now, &app.config)));
+            let live = Live::new(data, app.now, &app.config);
+            set_screen(app, Screen::Live(Box::new(live)));
             Some(Effect::RecordAccess(Access::ViewSession(id)))
         }
         Action::Written(result) => {

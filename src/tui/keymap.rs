@@ -182,6 +182,8 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::Home, "tab", Command::NextField),
     (Context::Home, "i", Command::Note),
     (Context::Home, "p", Command::Patient),
+    (Context::Home, "a", Command::AddPatient),
+    (Context::Home, "c", Command::StartCourse),
     // F3: a key no terminal sends for text editing (Ctrl-H arrives as Backspace).
     (Context::Home, "f3", Command::HandOver),
     (Context::EntryBar, "enter", Command::Commit),
@@ -231,7 +233,6 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::Panel, "ctrl-u", Command::ClearLine),
     (Context::Editor, "esc", Command::Home),
     (Context::Editor, "ctrl-s", Command::Sign),
-    (Context::Editor, "ctrl-a", Command::Addendum),
     (Context::Patient, "esc", Command::Home),
     (Context::Patient, "q", Command::Home),
     (Context::Patient, "?", Command::Help),

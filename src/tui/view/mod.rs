@@ -5,6 +5,7 @@ mod authors;
 mod dialog;
 mod help;
 mod home;
+mod home_forms;
 mod live;
 mod lock;
 mod note;
@@ -97,6 +98,21 @@ fn hint_line(app: &App, frame: &mut Frame<'_>, area: Rect) {
         None => area,
     };
     let mut hints = app.keymap.hints(app.context());
+    // A session without a discharge panel ends plainly; only dosing and integration
+    // sessions have an integration note to open.
+    if let Screen::Live(l) = &app.screen
+        && !l.is_dosing()
+    {
+        use crate::tui::keymap::Command;
+        for (_, what) in &mut hints {
+            if *what == Command::Discharge.describe() {
+                *what = Command::EndSession.describe();
+            }
+        }
+        if l.data.session().kind != crate::domain::SessionKind::Integration {
+            hints.retain(|(_, what)| *what != Command::Note.describe());
+        }
+    }
     // The lock key is hinted only where it locks.
     if !crate::tui::lock::can_lock(app) {
         hints.retain(|(_, what)| *what != "lock");
