@@ -7,6 +7,7 @@ use super::keymap::{Command, Context, Key, Keymap};
 use super::live::{Live, LiveData, Written};
 use super::note::{NoteData, NoteEditor, NotePanel};
 use super::patient::PatientData;
+use super::search::SearchScreen;
 use super::sign_in::{Attempt, Guard, Purpose, Refused as SignInRefused, SignIn};
 use super::witness::WitnessPanel;
 use crate::app::access::{Access, Audited};
@@ -55,6 +56,9 @@ pub enum Action {
         purpose: Purpose,
         result: Result<super::handover::Authenticated, SignInRefused>,
     },
+    /// A search of the chart came back: what it found and whether its audit rows were
+    /// written, or why nothing could be searched.
+    Searched(Result<(crate::app::search::Results, Audited), String>),
 }
 
 /// What the runtime must do for the state: write, read, or act on the terminal.
@@ -135,6 +139,12 @@ pub enum Effect {
     },
     /// The chart was opened at the sign-in: go to the screen kapchart was started on.
     FirstScreen,
+    /// Search the chart (one patient's record, or all) for the words as typed, and record
+    /// the search in the audit trail (`app::search`).
+    Search {
+        words: String,
+        patient: Option<PatientId>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +155,7 @@ pub enum Screen {
     Live(Box<Live>),
     Note(Box<NoteEditor>),
     Patient(Box<PatientData>),
+    Search(Box<SearchScreen>),
 }
 
 #[derive(Debug, Clone)]
@@ -175,6 +186,9 @@ pub struct App {
     pub hand_over: Option<SignIn>,
     /// A second clinician signing in to witness a dose.
     pub witness: Option<WitnessPanel>,
+    /// The words the search screen found an entry by, and the entry, while its session
+    /// opens: the timeline then shows what was found.
+    pub find_on_open: Option<(String, EntryId)>,
 }
 
 impl App {
@@ -202,6 +216,7 @@ impl App {
             sign_in_guard: Guard::default(),
             hand_over: None,
             witness: None,
+            find_on_open: None,
         }
     }
 
@@ -224,6 +239,7 @@ impl App {
                 None => Context::Editor,
             },
             Screen::Patient(_) => Context::Patient,
+            Screen::Search(s) => s.context(),
         }
     }
 
@@ -231,6 +247,7 @@ impl App {
         match &self.screen {
             Screen::Live(l) => l.pending_text(),
             Screen::Note(n) => n.pending_text(),
+            Screen::Search(s) => s.pending_text(),
             _ => None,
         }
     }
@@ -274,6 +291,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
                 Screen::Note(n) => n.error = Some(e),
                 Screen::Patient(_) => {}
                 Screen::SignIn(s) => s.error = Some(e),
+                Screen::Search(s) => s.error = Some(e),
             }
             None
         }
@@ -289,6 +307,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
                     Screen::Live(l) => l.notice = Some(format!("⚠ {why}")),
                     Screen::Note(n) => n.status = Some(format!("⚠ {why}")),
                     Screen::Patient(_) => app.unaudited = Some(why),
+                    Screen::Search(s) => s.unaudited = Some(why),
                     _ => {}
                 }
             }
@@ -338,18 +357,24 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             None
         }
         Action::HomeLoaded(Err(e)) | Action::Opened(Err(e)) => {
+            app.find_on_open = None;
             match &mut app.screen {
                 Screen::Home(h) => h.error = Some(e),
                 Screen::Live(l) => l.error = Some(e),
                 Screen::Note(n) => n.error = Some(e),
                 Screen::Patient(_) => {}
                 Screen::SignIn(s) => s.error = Some(e),
+                Screen::Search(s) => s.error = Some(e),
             }
             None
         }
         Action::Opened(Ok(data)) => {
             let id = data.session().id;
-            app.screen = Screen::Live(Box::new(Live::new(data, app.now, &app.config)));
+            let mut live = Live::new(data, app.now, &app.config);
+            if let Some((words, entry)) = app.find_on_open.take() {
+                live.start_find(&words, entry);
+            }
+            app.screen = Screen::Live(Box::new(live));
             Some(Effect::RecordAccess(Access::ViewSession(id)))
         }
         Action::Written(result) => {
@@ -359,6 +384,16 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             }
             // A dose line that asked for a witness: charted, now the witness signs in.
             super::handover::after_write(app, witness)
+        }
+        Action::Searched(result) => {
+            if let Screen::Search(s) = &mut app.screen {
+                let result = result.map(|(results, audited)| {
+                    s.unaudited = audited.status();
+                    results
+                });
+                s.found(result);
+            }
+            None
         }
         Action::TeamRead(team) => {
             super::handover::team_read(app, team);
@@ -421,6 +456,10 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
     if command == Some(Command::Witness) && ctx == Context::Timeline {
         return super::handover::witness_selected(app);
     }
+    if command == Some(Command::Search) && ctx == Context::Home {
+        app.screen = Screen::Search(Box::new(SearchScreen::new()));
+        return None;
+    }
     match command {
         Some(Command::Quit) if ctx == Context::Home || key_is_global_quit(app, &key) => {
             return quit(app);
@@ -444,6 +483,14 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
             Some(Command::Home) => Some(Effect::LoadHome),
             _ => None,
         },
+        Screen::Search(s) => {
+            let find = s.find_on_open();
+            let effect = s.on_key(command, &key);
+            if matches!(effect, Some(Effect::OpenSession(_))) {
+                app.find_on_open = find;
+            }
+            effect
+        }
     }
 }
 
