@@ -251,13 +251,18 @@ pub struct Excerpt {
 }
 
 impl Excerpt {
-    /// At most `width` characters of `text` (line breaks and tabs as spaces), from a little
-    /// before the first word found; `…` where it was cut.
+    /// At most `width` characters of `text` on one line (spaces, tabs and line breaks in a
+    /// row as one space), from a little before the first word found; `…` where it was cut.
     pub fn of(text: &str, words: &Words, width: usize) -> Excerpt {
-        let flat: String = text
-            .chars()
-            .map(|c| if c.is_whitespace() { ' ' } else { c })
-            .collect();
+        // One line: each run of spaces, tabs and line breaks becomes one space.
+        let mut flat = String::with_capacity(text.len());
+        for c in text.trim().chars() {
+            if !c.is_whitespace() {
+                flat.push(c);
+            } else if !flat.ends_with(' ') {
+                flat.push(' ');
+            }
+        }
         let chars: Vec<(usize, char)> = flat.char_indices().collect();
         let first = words.marks(&flat).first().map_or(0, |r| r.start);
         let first_char = chars.partition_point(|(i, _)| *i < first);
