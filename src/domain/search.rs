@@ -268,7 +268,9 @@ impl Excerpt {
         let first_char = chars.partition_point(|(i, _)| *i < first);
         let width = width.max(8);
         // A quarter of the width before the first match, started at a word.
-        let mut start = first_char.saturating_sub(width / 4);
+        let mut start = first_char
+            .saturating_sub(width / 4)
+            .min(chars.len().saturating_sub(width));
         while start > 0 && start < first_char && chars[start - 1].1.is_alphanumeric() {
             start += 1;
         }

@@ -31,7 +31,7 @@ pub fn draw(app: &App, s: &SearchScreen, frame: &mut Frame<'_>, area: Rect) {
     frame.render_widget(
         Paragraph::new(visible).block(panel_block(
             app,
-            " Search every patient's entries, notes and addenda: each word begins a word ".into(),
+            " Search every patient's entries, notes and addenda by words ".into(),
             s.editing,
         )),
         words_area,
@@ -82,15 +82,29 @@ pub fn draw(app: &App, s: &SearchScreen, frame: &mut Frame<'_>, area: Rect) {
         .iter()
         .map(|hit| {
             let corrected = hit.found.is_corrected();
-            let what = hit.found.describe();
-            let heading = format!(
-                "{} · {} · {} #{} · {} · {what}",
-                hit.at.format("%d %b %Y %H:%M"),
-                hit.patient_name,
-                hit.session_kind.as_str(),
-                hit.session,
-                hit.author,
-            );
+            // Where, when, who and what: as many lines as the width needs, parted between
+            // its pieces, so that none is cut (an entry's being struck least of all).
+            let pieces = [
+                hit.at.format("%d %b %Y %H:%M").to_string(),
+                hit.patient_name.clone(),
+                format!("{} #{}", hit.session_kind.as_str(), hit.session),
+                hit.author.clone(),
+                hit.found.describe(),
+            ];
+            let mut heading: Vec<String> = vec![String::new()];
+            for piece in pieces {
+                let piece = escape_controls(&piece, false).into_owned();
+                let line = heading.last_mut().expect("a line");
+                let needed = line.chars().count() + 3 + piece.chars().count();
+                if line.is_empty() {
+                    line.push_str(&piece);
+                } else if needed <= text_width + 4 {
+                    line.push_str(" · ");
+                    line.push_str(&piece);
+                } else {
+                    heading.push(format!("  {piece}"));
+                }
+            }
             let heading_style = if corrected {
                 theme.caution()
             } else {
@@ -118,10 +132,12 @@ pub fn draw(app: &App, s: &SearchScreen, frame: &mut Frame<'_>, area: Rect) {
             };
             let mut body = vec![Span::raw(if corrected { "  ✗ " } else { "    " })];
             body.extend(marked_spans(&text, &marks, style, theme.found()));
-            ListItem::new(vec![
-                Line::styled(escape_controls(&heading, false).into_owned(), heading_style),
-                Line::from(body),
-            ])
+            let mut lines: Vec<Line<'_>> = heading
+                .into_iter()
+                .map(|h| Line::styled(h, heading_style))
+                .collect();
+            lines.push(Line::from(body));
+            ListItem::new(lines)
         })
         .collect();
     let title = match &s.results {
