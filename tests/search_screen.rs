@@ -347,3 +347,31 @@ fn help_lists_the_search_keys() {
     assert!(pages.contains("Search the chart"), "{pages}");
     assert!(pages.contains("search the chart"), "{pages}");
 }
+
+/// A note found on the search screen opens in the note editor; so does an addendum's note.
+#[test]
+fn enter_on_a_note_found_opens_the_note() {
+    let (mut f, mut app) = on_home();
+    let session = f.session;
+    let note = kapchart::app::course::open_note(&mut f.chart, &f.config, session, at(50)).unwrap();
+    f.chart
+        .save_draft(
+            note.note.id,
+            "Integration plan: journal about the warm water",
+            at(51),
+        )
+        .unwrap();
+    key(&mut f, &mut app, "s");
+    type_text(&mut f, &mut app, "journal warm");
+    key(&mut f, &mut app, "enter");
+    let s = search_screen(&app);
+    assert_eq!(s.hits().len(), 1);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("draft (not signed)"), "{screen}");
+    assert_eq!(marked_words(&app, 80, 24), ["journal", "warm"]);
+    key(&mut f, &mut app, "enter");
+    let Screen::Note(n) = &app.screen else {
+        panic!("not the note editor")
+    };
+    assert_eq!(n.data.note.id, note.note.id);
+}

@@ -357,6 +357,11 @@ mod tests {
         assert!(!Words::typed("sea").matches("nausea"), "inside a word");
         assert!(Words::typed("ÉMILE").matches("émile"));
         assert!(!Words::typed("emile").matches("émile"), "accents count");
+        assert!(
+            Words::typed("ΣΟΦΊΑΣ").matches("Σοφίας"),
+            "final sigma as sigma"
+        );
+        assert!(Words::typed("σοφίας").matches("ΣΟΦΊΑΣ"));
         assert!(Words::typed("164 98").matches("BP 164/98 · HR 96"));
         assert!(!Words::Empty.matches("anything"));
     }
