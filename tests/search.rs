@@ -379,7 +379,7 @@ fn hostile_words_neither_fail_nor_match_wrongly() {
 #[test]
 fn kapchart_search_shows_where_when_who_and_the_words_marked() {
     let home = Home::new();
-    let (patient, session) = home.with_dosing_session();
+    let (_, session) = home.with_dosing_session();
     let other = home.ok(&[
         "patient",
         "add",
@@ -501,7 +501,7 @@ fn kapchart_search_shows_where_when_who_and_the_words_marked() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|f| f["kind"] == kind && f["id"].to_string() == id)
+            .find(|f| f["kind"] == kind && f["id"] == id.parse::<i64>().unwrap())
             .cloned()
             .unwrap_or_else(|| panic!("{kind} {id} in {all}"))
     };
@@ -520,7 +520,7 @@ fn kapchart_search_shows_where_when_who_and_the_words_marked() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|f| f["id"].to_string() != struck),
+            .all(|f| f["id"] != struck.parse::<i64>().unwrap()),
         "Nauseous begins with naus, not with nausea"
     );
 

@@ -303,7 +303,7 @@ impl Chart {
             .chain(notes.into_iter().take(limit))
             .chain(addenda.into_iter().take(limit))
             .collect();
-        hits.sort_by(|a, b| b.at.cmp(&a.at));
+        hits.sort_by_key(|h| std::cmp::Reverse(h.at));
         let more = more || hits.len() > limit;
         hits.truncate(limit);
         Ok(Hits { hits, more })

@@ -457,7 +457,7 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
         return super::handover::witness_selected(app);
     }
     if command == Some(Command::Search) && ctx == Context::Home {
-        app.screen = Screen::Search(Box::new(SearchScreen::new()));
+        app.screen = Screen::Search(Box::default());
         return None;
     }
     match command {
