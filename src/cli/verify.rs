@@ -119,10 +119,9 @@ fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
     }
     if !ok {
         return Err(Failure::runtime(format!(
-            "the record verified (file, schema, audit trail of {} rows, signatures, payloads, the patient search index and the home screen's lists), but {}; rebuild it with `{}`: nothing of the record changes, and writes go on meanwhile",
+            "the record verified (file, schema, audit trail of {} rows, signatures, payloads, the patient search index and the home screen's lists), but {}. The record is not damaged and writes go on; rebuilding the index changes nothing of the record",
             report.audit_rows,
             problems.join("; "),
-            crate::store::REBUILD_SEARCH_INDEX
         )));
     }
     let head = report

@@ -31,7 +31,7 @@ pub use files::create_private_dirs;
 pub use integrity::{damage_mark, head_of_copy};
 pub use queries::{HomeScan, NewEntry, NewPatient, NewSession};
 pub use rems::{RemsOutstanding, RemsScan};
-pub use search_index::{Hits, REBUILD as REBUILD_SEARCH_INDEX};
+pub use search_index::Hits;
 pub(crate) use secret::{ChartSecret, copy_secret};
 pub use signatures::SignatureCheck;
 pub use signin::RekeyStop;

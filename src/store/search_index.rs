@@ -352,7 +352,7 @@ impl Chart {
         let say = |what: String| {
             format!(
                 "the search index {what} (derived data, not the record: searches may miss or \
-                 show the wrong text until it is rebuilt with `{REBUILD}`)"
+                 show the wrong text; rebuild it with `{REBUILD}`)"
             )
         };
         let mut problems: Vec<String> = self
