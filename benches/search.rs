@@ -13,6 +13,10 @@
 //!   (synchronous=OFF), where what is left is the CPU and the writes to the OS.
 //! - once, timed by the clock: rebuilding the index from the record (what the migration and
 //!   `kapchart search --rebuild-index` do) and verify's check of it, on the clinic chart.
+//!
+//! `KAPCHART_BENCH_DEMO_CHART=PATH` measures a chart `kapchart demo --patients 2000 --no-tui
+//! --db PATH` made (passphrase `KAPCHART_PASSPHRASE`, else the demo's) instead of the cached
+//! bench clinic.
 
 mod common;
 
@@ -35,13 +39,27 @@ const SEARCHES: [(&str, &str, bool); 5] = [
 ];
 
 fn searches(c: &mut Criterion) {
+    let demo = std::env::var_os("KAPCHART_BENCH_DEMO_CHART").map(std::path::PathBuf::from);
+    let demo_pass = std::env::var("KAPCHART_PASSPHRASE")
+        .unwrap_or_else(|_| kapchart::demo::DEMO_PASSPHRASE.to_string());
     let sides = [
-        ("one_patient_chart", common::clinic_chart(1)),
-        ("clinic", common::clinic_chart(common::clinic_patients())),
+        (
+            "one_patient_chart",
+            common::clinic_chart(1),
+            common::PASSPHRASE.to_string(),
+        ),
+        match demo {
+            Some(path) => ("clinic", path, demo_pass),
+            None => (
+                "clinic",
+                common::clinic_chart(common::clinic_patients()),
+                common::PASSPHRASE.to_string(),
+            ),
+        },
     ];
     let mut g = c.benchmark_group("search");
-    for (label, path) in &sides {
-        let chart = common::open(path);
+    for (label, path, pass) in &sides {
+        let chart = Chart::open(path, pass, common::BUSY_TIMEOUT_MS).expect("open the chart");
         let patient = common::first_patient(&chart);
         eprintln!(
             "{label}: {} patients, {} entries",
@@ -64,12 +82,12 @@ fn searches(c: &mut Criterion) {
         }
     }
     g.finish();
-    rebuild_and_verify(&sides[1].1);
+    rebuild_and_verify(&sides[1].1, &sides[1].2);
 }
 
 /// The index rebuilt from the record, and verify's check of it, once each on a copy of the
 /// clinic chart.
-fn rebuild_and_verify(path: &std::path::Path) {
+fn rebuild_and_verify(path: &std::path::Path, pass: &str) {
     let copy = common::data_dir().join("search-rebuild.db");
     common::remove_chart(&copy);
     std::fs::copy(path, &copy).expect("copy the chart");
@@ -78,7 +96,7 @@ fn rebuild_and_verify(path: &std::path::Path) {
     let mut copy_ring = copy.as_os_str().to_owned();
     copy_ring.push(".keyring");
     let _ = std::fs::copy(&keyring, &copy_ring);
-    let mut chart = common::open(&copy);
+    let mut chart = Chart::open(&copy, pass, common::BUSY_TIMEOUT_MS).expect("open the copy");
     let t = Instant::now();
     let rows = chart.rebuild_search_index(common::now()).expect("rebuild");
     eprintln!(

@@ -212,6 +212,39 @@ fn session_kind(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<crate::doma
     })
 }
 
+/// Ids where the index and the record disagree: how many, and the first few.
+#[derive(Default)]
+struct Ids {
+    count: usize,
+    first: Vec<i64>,
+}
+
+impl Ids {
+    fn add(&mut self, id: i64) {
+        self.count += 1;
+        if self.first.len() < 10 {
+            self.first.push(id);
+        }
+    }
+
+    /// "4, 9, 12", or "4, 9, ... (1,204 in all)".
+    fn listed(&self) -> String {
+        let shown: Vec<String> = self.first.iter().map(i64::to_string).collect();
+        if self.count > self.first.len() {
+            format!("{}, ... ({} in all)", shown.join(", "), self.count)
+        } else {
+            shown.join(", ")
+        }
+    }
+}
+
+#[derive(Default)]
+struct Disagreements {
+    left_out: Ids,
+    extra: Ids,
+    differ: Ids,
+}
+
 /// What a search found, newest first, and whether more was found than `limit`.
 pub struct Hits {
     pub hits: Vec<Hit>,
@@ -379,97 +412,91 @@ impl Chart {
         if present < 3 {
             return Ok(problems);
         }
-        let listed = |ids: &[i64]| {
-            let shown: Vec<String> = ids.iter().take(10).map(i64::to_string).collect();
-            format!(
-                "{}{}",
-                shown.join(", "),
-                if ids.len() > 10 { ", ..." } else { "" }
-            )
-        };
         for (table, what) in TABLES {
-            let mut expected: Vec<(i64, String)> = Vec::new();
-            match table {
-                "entry_search" => each_entry_text(&self.conn, |id, text| {
-                    if let Some(text) = text {
-                        expected.push((id, text));
-                    }
-                    Ok(())
-                })
-                .map_err(|e| self.err(e))?,
-                _ => {
-                    let read = if table == "note_search" {
-                        NOTE_TEXTS
-                    } else {
-                        ADDENDUM_TEXTS
-                    };
-                    let mut stmt = self.conn.prepare(read).map_err(|e| self.err(e))?;
-                    let rows = stmt
-                        .query_map([], |r| {
-                            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
-                        })
-                        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-                        .map_err(|e| self.err(e))?;
-                    expected.extend(rows.into_iter().filter_map(|(id, t)| Some((id, t?))));
-                }
-            }
-            let mut stmt = self
-                .conn
-                .prepare(&format!("SELECT rowid, text FROM {table} ORDER BY rowid"))
-                .map_err(|e| self.err(e))?;
-            let indexed = stmt
-                .query_map([], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
-                })
-                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-                .map_err(|e| self.err(e))?;
-            let (mut left_out, mut extra, mut differ) = (Vec::new(), Vec::new(), Vec::new());
-            let (mut i, mut j) = (0, 0);
-            while i < expected.len() || j < indexed.len() {
-                match (expected.get(i), indexed.get(j)) {
-                    (Some((a, _)), Some((b, _))) if a < b => {
-                        left_out.push(*a);
-                        i += 1;
-                    }
-                    (Some((a, _)), Some((b, _))) if a > b => {
-                        extra.push(*b);
-                        j += 1;
-                    }
-                    (Some((a, text)), Some((_, found))) => {
-                        if found.as_deref() != Some(text.as_str()) {
-                            differ.push(*a);
+            let found = self
+                .compare(table, |each| match table {
+                    "entry_search" => each_entry_text(&self.conn, |id, text| match text {
+                        Some(text) => each(id, &text),
+                        None => Ok(()),
+                    }),
+                    _ => {
+                        let read = if table == "note_search" {
+                            NOTE_TEXTS
+                        } else {
+                            ADDENDUM_TEXTS
+                        };
+                        let mut stmt = self.conn.prepare(read)?;
+                        let mut rows = stmt.query([])?;
+                        while let Some(r) = rows.next()? {
+                            if let Some(text) = r.get::<_, Option<String>>(1)? {
+                                each(r.get(0)?, &text)?;
+                            }
                         }
-                        i += 1;
-                        j += 1;
+                        Ok(())
                     }
-                    (Some((a, _)), None) => {
-                        left_out.push(*a);
-                        i += 1;
-                    }
-                    (None, Some((b, _))) => {
-                        extra.push(*b);
-                        j += 1;
-                    }
-                    (None, None) => break,
+                })
+                .map_err(|e| self.err(e))?;
+            for (ids, said) in [
+                (found.left_out, format!("leaves out {what}")),
+                (found.extra, format!("lists {what} the chart does not hold")),
+                (
+                    found.differ,
+                    format!("holds other text than the record for {what}"),
+                ),
+            ] {
+                if ids.count > 0 {
+                    problems.push(say(format!("{said}: {}", ids.listed())));
                 }
-            }
-            if !left_out.is_empty() {
-                problems.push(say(format!("leaves out {what}: {}", listed(&left_out))));
-            }
-            if !extra.is_empty() {
-                problems.push(say(format!(
-                    "lists {what} the chart does not hold: {}",
-                    listed(&extra)
-                )));
-            }
-            if !differ.is_empty() {
-                problems.push(say(format!(
-                    "holds other text than the record for {what}: {}",
-                    listed(&differ)
-                )));
             }
         }
         Ok(problems)
+    }
+
+    /// Walks the record's texts (`expected`, in id order) beside the index table's rows (in
+    /// rowid order), keeping only the ids where they disagree: memory stays the same however
+    /// large the chart.
+    fn compare(
+        &self,
+        table: &str,
+        expected: impl FnOnce(&mut dyn FnMut(i64, &str) -> rusqlite::Result<()>) -> rusqlite::Result<()>,
+    ) -> rusqlite::Result<Disagreements> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT rowid, text FROM {table} ORDER BY rowid"))?;
+        let mut indexed = stmt.query([])?;
+        let next =
+            |rows: &mut rusqlite::Rows<'_>| -> rusqlite::Result<Option<(i64, Option<String>)>> {
+                match rows.next()? {
+                    Some(r) => Ok(Some((r.get(0)?, r.get(1)?))),
+                    None => Ok(None),
+                }
+            };
+        let mut found = Disagreements::default();
+        let mut pending = next(&mut indexed)?;
+        expected(&mut |id, text| {
+            while let Some((row, _)) = &pending {
+                if *row >= id {
+                    break;
+                }
+                found.extra.add(*row);
+                pending = next(&mut indexed)?;
+            }
+            match &pending {
+                Some((row, held)) if *row == id => {
+                    if held.as_deref() != Some(text) {
+                        found.differ.add(id);
+                    }
+                    pending = next(&mut indexed)?;
+                }
+                _ => found.left_out.add(id),
+            }
+            Ok(())
+        })?;
+        while let Some((row, _)) = pending {
+            found.extra.add(row);
+            pending = next(&mut indexed)?;
+        }
+        Ok(found)
     }
 
     /// The text the index holds for an entry (None when it holds none), for tests.
