@@ -247,7 +247,7 @@ impl App {
         match &self.screen {
             Screen::Live(l) => l.pending_text(),
             Screen::Note(n) => n.pending_text(),
-            Screen::Search(s) => s.pending_text(),
+            // Search words are not chart text: nothing is handed back for them.
             _ => None,
         }
     }

@@ -64,12 +64,6 @@ impl SearchScreen {
         self.hits().get(self.selected)
     }
 
-    /// Text typed and not yet searched for.
-    pub fn pending_text(&self) -> Option<String> {
-        (self.editing && !self.typed.trim().is_empty() && self.typed != self.searched)
-            .then(|| self.typed.clone())
-    }
-
     /// A search came back.
     pub fn found(&mut self, results: Result<Results, String>) {
         match results {
