@@ -377,6 +377,29 @@ impl Chart {
         })
     }
 
+    /// Whether the search index's tables differ from those kapchart's migrations build.
+    pub(super) fn search_index_tables_differ(&self) -> Result<bool> {
+        Ok(self
+            .schema_differences()?
+            .iter()
+            .any(|(name, _)| is_index_object(name)))
+    }
+
+    /// The chart's tables other than the search index's.
+    pub(super) fn tables_beside_the_search_index(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            )
+            .map_err(|e| self.err(e))?;
+        let names = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(|e| self.err(e))?;
+        Ok(names.into_iter().filter(|n| !is_index_object(n)).collect())
+    }
+
     /// Where the search index disagrees with the record, one line each, saying how to
     /// rebuild it: its tables missing or changed, its word lists not those of its texts
     /// (`integrity` holds SQLite's own check of them), an entry, note or addendum it leaves out,
@@ -394,6 +417,8 @@ impl Chart {
             .filter(|(name, _)| is_index_object(name))
             .map(|(_, what)| say(format!("does not have kapchart's tables: {what}")))
             .collect();
+        // Tables that are not kapchart's cannot be compared with the record.
+        let tables_differ = !problems.is_empty();
         problems.extend(
             integrity
                 .iter()
@@ -409,33 +434,39 @@ impl Chart {
                 |r| r.get(0),
             )
             .map_err(|e| self.err(e))?;
-        if present < 3 {
+        if present < 3 || tables_differ {
             return Ok(problems);
         }
         for (table, what) in TABLES {
-            let found = self
-                .compare(table, |each| match table {
-                    "entry_search" => each_entry_text(&self.conn, |id, text| match text {
-                        Some(text) => each(id, &text),
-                        None => Ok(()),
-                    }),
-                    _ => {
-                        let read = if table == "note_search" {
-                            NOTE_TEXTS
-                        } else {
-                            ADDENDUM_TEXTS
-                        };
-                        let mut stmt = self.conn.prepare(read)?;
-                        let mut rows = stmt.query([])?;
-                        while let Some(r) = rows.next()? {
-                            if let Some(text) = r.get::<_, Option<String>>(1)? {
-                                each(r.get(0)?, &text)?;
-                            }
+            let found = self.compare(table, |each| match table {
+                "entry_search" => each_entry_text(&self.conn, |id, text| match text {
+                    Some(text) => each(id, &text),
+                    None => Ok(()),
+                }),
+                _ => {
+                    let read = if table == "note_search" {
+                        NOTE_TEXTS
+                    } else {
+                        ADDENDUM_TEXTS
+                    };
+                    let mut stmt = self.conn.prepare(read)?;
+                    let mut rows = stmt.query([])?;
+                    while let Some(r) = rows.next()? {
+                        if let Some(text) = r.get::<_, Option<String>>(1)? {
+                            each(r.get(0)?, &text)?;
                         }
-                        Ok(())
                     }
-                })
-                .map_err(|e| self.err(e))?;
+                    Ok(())
+                }
+            });
+            let found = match found {
+                Ok(found) => found,
+                // What cannot be read is said, as the rest of verify goes on.
+                Err(e) => {
+                    problems.push(say(format!("cannot be read: {e}")));
+                    continue;
+                }
+            };
             for (ids, said) in [
                 (found.left_out, format!("leaves out {what}")),
                 (found.extra, format!("lists {what} the chart does not hold")),
