@@ -794,13 +794,25 @@ fn what_is_written_is_found_and_a_draft_replaces_its_words() {
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].text, "hiccups #somatic");
     assert!(c.chart.verify().unwrap().is_ok());
-    for patient in [None, Some(1)] {
-        let plan = c.chart.search_plan(patient).unwrap();
+    // The whole chart: the index walked newest first, stopped at the limit (no sort).
+    let plan = c.chart.search_plan(None).unwrap();
+    assert!(
+        plan.iter()
+            .any(|l| l.starts_with("SCAN f VIRTUAL TABLE INDEX")),
+        "{plan:#?}"
+    );
+    assert!(!plan.iter().any(|l| l.contains("TEMP B-TREE")), "{plan:#?}");
+    // One patient: from their sessions by index, each entry looked up in the index by rowid
+    // (`=M`: the match and the rowid), none of the chart's other entries read.
+    let plan = c.chart.search_plan(Some(1)).unwrap();
+    for step in [
+        "SEARCH s USING INDEX sessions_patient (patient_id=?)",
+        "SEARCH e USING INDEX entries_session_event (session_id=?)",
+        "SCAN f VIRTUAL TABLE INDEX 0:=M",
+    ] {
         assert!(
-            plan.iter()
-                .any(|l| l.starts_with("SCAN f VIRTUAL TABLE INDEX")),
-            "{plan:#?}"
+            plan.iter().any(|l| l.starts_with(step)),
+            "{step}: {plan:#?}"
         );
-        assert!(!plan.iter().any(|l| l.contains("TEMP B-TREE")), "{plan:#?}");
     }
 }

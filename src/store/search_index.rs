@@ -17,7 +17,8 @@
 use super::{Chart, Result, from_stored, schema};
 use crate::domain::search::{self, Found, Hit};
 use crate::domain::{EntryId, EntryStatus, PatientId, Payload};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 /// The index's tables, and what each indexes.
 const TABLES: [(&str, &str); 3] = [
@@ -168,42 +169,94 @@ fn match_expression(words: &[String]) -> String {
         .join(" AND ")
 }
 
-/// The three reads of a search, newest first, each at most `limit` rows: entries (by id,
-/// the order they were charted), notes and addenda. `?1` the match, `?2` the limit, `?3` the
-/// patient (NULL: every patient).
-const ENTRY_HITS: &str = "SELECT e.id, e.session_id, s.kind, s.patient_id, p.name,
-        e.event_at, e.event_offset, c.name, f.text, x.id, x.correction
-     FROM entry_search f
-     CROSS JOIN entries e ON e.id = f.rowid
-     CROSS JOIN sessions s ON s.id = e.session_id
-     JOIN patients p ON p.id = s.patient_id
+/// What the three reads of a search select, and what they join, for entries, notes and
+/// addenda: `f` is the index table, `s` the session, `p` the patient.
+const ENTRY_COLUMNS: &str = "e.id, e.session_id, s.kind, s.patient_id, p.name,
+        e.event_at, e.event_offset, c.name, f.text, x.id, x.correction";
+const ENTRY_JOINS: &str = "JOIN patients p ON p.id = s.patient_id
      JOIN clinicians c ON c.id = e.author_id
-     LEFT JOIN entries x ON x.corrects = e.id
-     WHERE entry_search MATCH ?1 AND (?3 IS NULL OR s.patient_id = ?3)
-     ORDER BY f.rowid DESC LIMIT ?2";
-const NOTE_HITS: &str = "SELECT n.id, n.dosing_session_id, s.kind, s.patient_id, p.name,
+     LEFT JOIN entries x ON x.corrects = e.id";
+const NOTE_COLUMNS: &str = "n.id, n.dosing_session_id, s.kind, s.patient_id, p.name,
         coalesce(g.signed_at, d.saved_at), coalesce(g.signed_offset, s.started_offset),
-        coalesce(gc.name, dc.name), f.text, g.id IS NOT NULL
-     FROM note_search f
-     CROSS JOIN notes n ON n.id = f.rowid
-     CROSS JOIN sessions s ON s.id = n.dosing_session_id
-     JOIN patients p ON p.id = s.patient_id
+        coalesce(gc.name, dc.name), f.text, g.id IS NOT NULL";
+const NOTE_JOINS: &str = "JOIN patients p ON p.id = s.patient_id
      LEFT JOIN note_signatures g ON g.note_id = n.id
      LEFT JOIN clinicians gc ON gc.id = g.signer_id
      LEFT JOIN note_drafts d ON d.id = (SELECT max(id) FROM note_drafts WHERE note_id = n.id)
-     LEFT JOIN clinicians dc ON dc.id = d.author_id
-     WHERE note_search MATCH ?1 AND (?3 IS NULL OR s.patient_id = ?3)
-     ORDER BY f.rowid DESC LIMIT ?2";
-const ADDENDUM_HITS: &str = "SELECT a.id, a.note_id, n.dosing_session_id, s.kind, s.patient_id,
-        p.name, a.at, a.at_offset, c.name, f.text
-     FROM addendum_search f
-     CROSS JOIN note_addenda a ON a.id = f.rowid
-     CROSS JOIN notes n ON n.id = a.note_id
-     CROSS JOIN sessions s ON s.id = n.dosing_session_id
-     JOIN patients p ON p.id = s.patient_id
-     JOIN clinicians c ON c.id = a.author_id
-     WHERE addendum_search MATCH ?1 AND (?3 IS NULL OR s.patient_id = ?3)
-     ORDER BY f.rowid DESC LIMIT ?2";
+     LEFT JOIN clinicians dc ON dc.id = d.author_id";
+const ADDENDUM_COLUMNS: &str = "a.id, a.note_id, n.dosing_session_id, s.kind, s.patient_id,
+        p.name, a.at, a.at_offset, c.name, f.text";
+const ADDENDUM_JOINS: &str = "JOIN patients p ON p.id = s.patient_id
+     JOIN clinicians c ON c.id = a.author_id";
+
+/// What a search reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    Entries,
+    Notes,
+    Addenda,
+}
+
+/// The read of one kind, newest first, at most `?2` rows; `?1` is the match. Over the whole
+/// chart it walks the index newest first (by rowid: the order things were written) and stops
+/// at the limit. For one patient (`?3`) it starts from their sessions and looks each of their
+/// entries, notes and addenda up in the index by rowid: a few hundred lookups, rather than
+/// walking every entry of the chart that holds the words (a word most entries hold) for
+/// theirs.
+fn hits_sql(what: Read, one_patient: bool) -> String {
+    let (columns, joins, index, all, theirs, order) = match what {
+        Read::Entries => (
+            ENTRY_COLUMNS,
+            ENTRY_JOINS,
+            "entry_search",
+            "entry_search f CROSS JOIN entries e ON e.id = f.rowid
+             CROSS JOIN sessions s ON s.id = e.session_id",
+            "sessions s CROSS JOIN entries e ON e.session_id = s.id
+             CROSS JOIN entry_search f ON f.rowid = e.id",
+            "e.id",
+        ),
+        Read::Notes => (
+            NOTE_COLUMNS,
+            NOTE_JOINS,
+            "note_search",
+            "note_search f CROSS JOIN notes n ON n.id = f.rowid
+             CROSS JOIN sessions s ON s.id = n.dosing_session_id",
+            "sessions s CROSS JOIN notes n ON n.dosing_session_id = s.id
+             CROSS JOIN note_search f ON f.rowid = n.id",
+            "n.id",
+        ),
+        Read::Addenda => (
+            ADDENDUM_COLUMNS,
+            ADDENDUM_JOINS,
+            "addendum_search",
+            "addendum_search f CROSS JOIN note_addenda a ON a.id = f.rowid
+             CROSS JOIN notes n ON n.id = a.note_id
+             CROSS JOIN sessions s ON s.id = n.dosing_session_id",
+            "sessions s CROSS JOIN notes n ON n.dosing_session_id = s.id
+             CROSS JOIN note_addenda a ON a.note_id = n.id
+             CROSS JOIN addendum_search f ON f.rowid = a.id",
+            "a.id",
+        ),
+    };
+    if one_patient {
+        format!(
+            "SELECT {columns} FROM {theirs} {joins}
+             WHERE s.patient_id = ?3 AND {index} MATCH ?1 ORDER BY {order} DESC LIMIT ?2"
+        )
+    } else {
+        format!(
+            "SELECT {columns} FROM {all} {joins}
+             WHERE {index} MATCH ?1 ORDER BY f.rowid DESC LIMIT ?2"
+        )
+    }
+}
+
+/// A read's values: the match, the limit, and the patient when there is one.
+fn values(expression: &str, limit: i64, patient: Option<PatientId>) -> Vec<Value> {
+    let mut values = vec![Value::Text(expression.to_string()), Value::Integer(limit)];
+    values.extend(patient.map(Value::Integer));
+    values
+}
 
 fn session_kind(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<crate::domain::SessionKind> {
     let kind: String = r.get(i)?;
@@ -269,15 +322,18 @@ impl Chart {
         }
         let expression = match_expression(words);
         let take = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
-        let read = |sql: &str,
+        let read = |what: Read,
                     map: &dyn Fn(&rusqlite::Row<'_>) -> rusqlite::Result<Hit>|
          -> Result<Vec<Hit>> {
-            let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
-            stmt.query_map(params![expression, take, patient], |r| map(r))
-                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-                .map_err(|e| self.err(e))
+            let sql = hits_sql(what, patient.is_some());
+            let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+            stmt.query_map(params_from_iter(values(&expression, take, patient)), |r| {
+                map(r)
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(|e| self.err(e))
         };
-        let entries = read(ENTRY_HITS, &|r| {
+        let entries = read(Read::Entries, &|r| {
             let by: Option<i64> = r.get(9)?;
             let how: Option<String> = r.get(10)?;
             let status = match (by, how.as_deref()) {
@@ -299,7 +355,7 @@ impl Chart {
                 text: r.get(8)?,
             })
         })?;
-        let notes = read(NOTE_HITS, &|r| {
+        let notes = read(Read::Notes, &|r| {
             Ok(Hit {
                 found: Found::Note {
                     id: r.get(0)?,
@@ -314,7 +370,7 @@ impl Chart {
                 text: r.get(8)?,
             })
         })?;
-        let addenda = read(ADDENDUM_HITS, &|r| {
+        let addenda = read(Read::Addenda, &|r| {
             Ok(Hit {
                 found: Found::Addendum {
                     id: r.get(0)?,
@@ -345,13 +401,16 @@ impl Chart {
     /// SQLite's plan (EXPLAIN QUERY PLAN details) for the entries a search reads, so that
     /// tests can hold it to the index.
     pub fn search_plan(&self, patient: Option<PatientId>) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {ENTRY_HITS}"))
-            .map_err(|e| self.err(e))?;
-        stmt.query_map(params!["\"a\" *", 10, patient], |r| r.get::<_, String>(3))
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(|e| self.err(e))
+        let sql = format!(
+            "EXPLAIN QUERY PLAN {}",
+            hits_sql(Read::Entries, patient.is_some())
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        stmt.query_map(params_from_iter(values("\"a\" *", 10, patient)), |r| {
+            r.get::<_, String>(3)
+        })
+        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(|e| self.err(e))
     }
 
     /// Builds the search index again from the record, in one transaction, with an audit row
