@@ -802,17 +802,19 @@ fn what_is_written_is_found_and_a_draft_replaces_its_words() {
         "{plan:#?}"
     );
     assert!(!plan.iter().any(|l| l.contains("TEMP B-TREE")), "{plan:#?}");
-    // One patient: from their sessions by index, each entry looked up in the index by rowid
-    // (`=M`: the match and the rowid), none of the chart's other entries read.
+    // One patient: the same walk, each rowid found held to the patient's entries (listed
+    // once from their sessions by index) before any entry is read.
     let plan = c.chart.search_plan(Some(1)).unwrap();
     for step in [
-        "SEARCH s USING INDEX sessions_patient (patient_id=?)",
-        "SEARCH e USING INDEX entries_session_event (session_id=?)",
-        "SCAN f VIRTUAL TABLE INDEX 0:=M",
+        "SCAN f VIRTUAL TABLE INDEX",
+        "LIST SUBQUERY",
+        "SEARCH s2 USING COVERING INDEX sessions_patient (patient_id=?)",
+        "SEARCH e2 USING COVERING INDEX entries_session_event (session_id=?)",
     ] {
         assert!(
             plan.iter().any(|l| l.starts_with(step)),
             "{step}: {plan:#?}"
         );
     }
+    assert!(!plan.iter().any(|l| l.contains("TEMP B-TREE")), "{plan:#?}");
 }

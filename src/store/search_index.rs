@@ -197,23 +197,23 @@ enum Read {
     Addenda,
 }
 
-/// The read of one kind, newest first, at most `?2` rows; `?1` is the match. Over the whole
-/// chart it walks the index newest first (by rowid: the order things were written) and stops
-/// at the limit. For one patient (`?3`) it starts from their sessions and looks each of their
-/// entries, notes and addenda up in the index by rowid: a few hundred lookups, rather than
-/// walking every entry of the chart that holds the words (a word most entries hold) for
-/// theirs.
+/// The read of one kind, newest first, at most `?2` rows; `?1` is the match. It walks the
+/// index newest first (by rowid: the order things were written) and stops at the limit. For
+/// one patient (`?3`), the rowids found are held to their entries, notes or addenda, listed
+/// once from their sessions by index (a list SQLite probes through a Bloom filter); the `+`
+/// keeps that list from being handed to FTS5 as rowids to look up one by one, each lookup
+/// reading the whole word list of a word most entries hold (seconds for `bp`, measured:
+/// BENCHMARKS.md).
 fn hits_sql(what: Read, one_patient: bool) -> String {
-    let (columns, joins, index, all, theirs, order) = match what {
+    let (columns, joins, index, from, theirs) = match what {
         Read::Entries => (
             ENTRY_COLUMNS,
             ENTRY_JOINS,
             "entry_search",
             "entry_search f CROSS JOIN entries e ON e.id = f.rowid
              CROSS JOIN sessions s ON s.id = e.session_id",
-            "sessions s CROSS JOIN entries e ON e.session_id = s.id
-             CROSS JOIN entry_search f ON f.rowid = e.id",
-            "e.id",
+            "SELECT e2.id FROM sessions s2 JOIN entries e2 ON e2.session_id = s2.id
+              WHERE s2.patient_id = ?3",
         ),
         Read::Notes => (
             NOTE_COLUMNS,
@@ -221,9 +221,8 @@ fn hits_sql(what: Read, one_patient: bool) -> String {
             "note_search",
             "note_search f CROSS JOIN notes n ON n.id = f.rowid
              CROSS JOIN sessions s ON s.id = n.dosing_session_id",
-            "sessions s CROSS JOIN notes n ON n.dosing_session_id = s.id
-             CROSS JOIN note_search f ON f.rowid = n.id",
-            "n.id",
+            "SELECT n2.id FROM sessions s2 JOIN notes n2 ON n2.dosing_session_id = s2.id
+              WHERE s2.patient_id = ?3",
         ),
         Read::Addenda => (
             ADDENDUM_COLUMNS,
@@ -232,23 +231,19 @@ fn hits_sql(what: Read, one_patient: bool) -> String {
             "addendum_search f CROSS JOIN note_addenda a ON a.id = f.rowid
              CROSS JOIN notes n ON n.id = a.note_id
              CROSS JOIN sessions s ON s.id = n.dosing_session_id",
-            "sessions s CROSS JOIN notes n ON n.dosing_session_id = s.id
-             CROSS JOIN note_addenda a ON a.note_id = n.id
-             CROSS JOIN addendum_search f ON f.rowid = a.id",
-            "a.id",
+            "SELECT a2.id FROM sessions s2 JOIN notes n2 ON n2.dosing_session_id = s2.id
+               JOIN note_addenda a2 ON a2.note_id = n2.id WHERE s2.patient_id = ?3",
         ),
     };
-    if one_patient {
-        format!(
-            "SELECT {columns} FROM {theirs} {joins}
-             WHERE s.patient_id = ?3 AND {index} MATCH ?1 ORDER BY {order} DESC LIMIT ?2"
-        )
+    let scope = if one_patient {
+        format!("AND +f.rowid IN ({theirs})")
     } else {
-        format!(
-            "SELECT {columns} FROM {all} {joins}
-             WHERE {index} MATCH ?1 ORDER BY f.rowid DESC LIMIT ?2"
-        )
-    }
+        String::new()
+    };
+    format!(
+        "SELECT {columns} FROM {from} {joins}
+         WHERE {index} MATCH ?1 {scope} ORDER BY f.rowid DESC LIMIT ?2"
+    )
 }
 
 /// A read's values: the match, the limit, and the patient when there is one.
