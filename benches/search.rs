@@ -132,6 +132,8 @@ struct Bed {
 
 impl Bed {
     fn new(name: &str, indexed: bool) -> Bed {
+        // A new chart each run: the last run's keyring goes with its chart.
+        let _ = std::fs::remove_file(common::data_dir().join(format!("{name}.keyring")));
         let (_, mut chart) = common::fresh_chart(name);
         if !indexed {
             // What is written to the index goes nowhere: the write path without it.
