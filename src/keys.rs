@@ -27,10 +27,12 @@ pub enum Context {
     SignedNote,
     /// The lock screen: who unlocks, and their passphrase (printable keys type it).
     Lock,
+    /// The search screen's results: entries, notes and addenda found by words.
+    Search,
 }
 
 impl Context {
-    pub const ALL: [Context; 9] = [
+    pub const ALL: [Context; 10] = [
         Context::Global,
         Context::Home,
         Context::EntryBar,
@@ -40,6 +42,7 @@ impl Context {
         Context::Patient,
         Context::SignedNote,
         Context::Lock,
+        Context::Search,
     ];
 
     pub fn title(self) -> &'static str {
@@ -53,6 +56,7 @@ impl Context {
             Context::Patient => "Patient and course",
             Context::SignedNote => "Signed note",
             Context::Lock => "Lock screen",
+            Context::Search => "Search the chart",
         }
     }
 
@@ -67,6 +71,7 @@ impl Context {
             Context::Patient => "patient",
             Context::SignedNote => "signed-note",
             Context::Lock => "lock",
+            Context::Search => "search",
         }
     }
 }
@@ -130,6 +135,11 @@ pub enum Command {
     HandOver,
     /// A second clinician witnesses the selected dose.
     Witness,
+    /// The search screen: entries, notes and addenda of every patient, found by words.
+    Search,
+    /// Type the words to find (on the timeline: its entries; on the search screen: the
+    /// chart's).
+    Find,
 }
 
 impl Command {
@@ -183,6 +193,8 @@ impl Command {
             Command::Unlock => "unlock",
             Command::HandOver => "hand over",
             Command::Witness => "witness dose",
+            Command::Search => "search the chart",
+            Command::Find => "find words",
         }
     }
 

@@ -353,11 +353,13 @@ fn removed_newest_rows_fail_against_an_earlier_head_and_backup() {
         }
         conn.execute_batch(
             "DELETE FROM audit WHERE seq >= (SELECT seq FROM audit WHERE object_kind = 'entry' ORDER BY seq DESC LIMIT 1 OFFSET 1);
-             DELETE FROM entries WHERE id NOT IN (SELECT object_id FROM audit WHERE object_kind = 'entry');",
+             DELETE FROM entries WHERE id NOT IN (SELECT object_id FROM audit WHERE object_kind = 'entry');
+             DELETE FROM entry_search WHERE rowid NOT IN (SELECT id FROM entries);",
         )
         .unwrap();
         // The entries "hr 70" and "hr 71" are gone, with every audit row from the first of
-        // them on (the backup's own row between them too).
+        // them on (the backup's own row between them too), and their words from the search
+        // index (which would otherwise still list them).
         conn.execute_batch(&restore_sql).unwrap();
     }
     // By itself the shortened trail holds...

@@ -90,12 +90,36 @@ pub enum Access {
     /// A try to sign in was refused at an open chart: the clinician it named (or, when it
     /// named no one of the team, the clinician signed in at the time).
     SignInRefused(SignInKind, ClinicianId),
+    /// A search by words whose results show these patients' entries, notes or addenda (or
+    /// that looked through this one patient's and found nothing): one row per patient, so
+    /// that each patient's trail says who saw what of theirs. The words are not recorded.
+    Searched(Vec<PatientId>),
+    /// A search of the whole chart that found nothing: one row, for the chart as it stood
+    /// (its head).
+    SearchedChart(Head),
 }
 
 impl Access {
-    /// The action, the kind of object and its id, as the audit row holds them.
+    /// The actions, kinds of object and ids, as the audit rows hold them.
+    fn rows(&self) -> Vec<(&'static str, ObjectKind, i64)> {
+        match self {
+            Access::Searched(patients) => patients
+                .iter()
+                .map(|p| ("patient.search", ObjectKind::Patient, *p))
+                .collect(),
+            Access::SearchedChart(head) => vec![("chart.search", ObjectKind::Chart, head.seq)],
+            one => vec![one.row()],
+        }
+    }
+
+    /// The action, the kind of object and its id of an access that writes one row.
     fn row(&self) -> (&'static str, ObjectKind, i64) {
         match self {
+            Access::Searched(_) | Access::SearchedChart(_) => self
+                .rows()
+                .first()
+                .copied()
+                .unwrap_or(("search", ObjectKind::Chart, 0)),
             Access::ViewPatient(id) => ("patient.view", ObjectKind::Patient, *id),
             Access::ViewSession(id) => ("session.view", ObjectKind::Session, *id),
             Access::ViewNote(id) => ("note.view", ObjectKind::Note, *id),
@@ -128,10 +152,19 @@ impl Access {
         }
     }
 
-    /// What was done, for a message: "patient.view of patient 3".
+    /// What was done, for a message: "patient.view of patient 3", "patient.search of
+    /// patients 3, 5".
     pub fn describe(&self) -> String {
-        let (action, kind, id) = self.row();
-        format!("{action} of {} {id}", kind.as_str())
+        match self {
+            Access::Searched(patients) if patients.len() != 1 => {
+                let ids: Vec<String> = patients.iter().map(i64::to_string).collect();
+                format!("patient.search of patients {}", ids.join(", "))
+            }
+            _ => {
+                let (action, kind, id) = self.row();
+                format!("{action} of {} {id}", kind.as_str())
+            }
+        }
     }
 }
 
@@ -176,8 +209,7 @@ impl Audited {
 /// or command that opens the record, after what it shows was read (so that an object that
 /// does not exist is refused by the read, with its own message).
 pub fn record(chart: &mut Chart, access: &Access, now: DateTime<FixedOffset>) -> Audited {
-    let (action, kind, id) = access.row();
-    match chart.record_access(action, kind, id, now) {
+    match chart.record_accesses(&access.rows(), now) {
         Ok(()) => Audited::Recorded,
         Err(e) => Audited::NotRecorded {
             access: access.describe(),

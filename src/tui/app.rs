@@ -7,6 +7,7 @@ use super::keymap::{Command, Context, Key, Keymap};
 use super::live::{Live, LiveData, Written};
 use super::note::{NoteData, NoteEditor, NotePanel, SignCheck};
 use super::patient::PatientData;
+use super::search::SearchScreen;
 use super::sign_in::{Attempt, Guard, Purpose, Refused as SignInRefused, SignIn};
 use super::witness::WitnessPanel;
 use crate::app::access::{Access, Audited};
@@ -70,6 +71,9 @@ pub enum Action {
         purpose: Purpose,
         result: Result<super::handover::Authenticated, SignInRefused>,
     },
+    /// A search of the chart came back: what it found and whether its audit rows were
+    /// written, or why nothing could be searched.
+    Searched(Result<(crate::app::search::Results, Audited), String>),
 }
 
 /// What the runtime must do for the state: write, read, or act on the terminal.
@@ -178,6 +182,12 @@ pub enum Effect {
     },
     /// The chart was opened at the sign-in: go to the screen kapchart was started on.
     FirstScreen,
+    /// Search the chart (one patient's record, or all) for the words as typed, and record
+    /// the search in the audit trail (`app::search`).
+    Search {
+        words: String,
+        patient: Option<PatientId>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -188,6 +198,7 @@ pub enum Screen {
     Live(Box<Live>),
     Note(Box<NoteEditor>),
     Patient(Box<PatientData>),
+    Search(Box<SearchScreen>),
 }
 
 #[derive(Debug, Clone)]
@@ -220,6 +231,9 @@ pub struct App {
     pub witness: Option<WitnessPanel>,
     /// Forms set aside with what was typed in them, while their screen is not on show.
     pub kept: Kept,
+    /// The words the search screen found an entry by, and the entry, while its session
+    /// opens: the timeline then shows what was found.
+    pub find_on_open: Option<(String, EntryId)>,
 }
 
 /// What was typed in forms and set aside (Esc), kept while their screen is not on show:
@@ -266,7 +280,7 @@ pub fn set_screen(app: &mut App, screen: Screen) {
                 kept.notes.push((id, std::mem::take(&mut n.kept)));
             }
         }
-        Screen::SignIn(_) | Screen::Patient(_) => {}
+        Screen::SignIn(_) | Screen::Patient(_) | Screen::Search(_) => {}
     }
     match &mut app.screen {
         Screen::Home(h) => h.kept = std::mem::take(&mut kept.home),
@@ -282,7 +296,7 @@ pub fn set_screen(app: &mut App, screen: Screen) {
                 n.kept = kept.notes.remove(i).1;
             }
         }
-        Screen::SignIn(_) | Screen::Patient(_) => {}
+        Screen::SignIn(_) | Screen::Patient(_) | Screen::Search(_) => {}
     }
 }
 
@@ -312,6 +326,7 @@ impl App {
             hand_over: None,
             witness: None,
             kept: Kept::default(),
+            find_on_open: None,
         }
     }
 
@@ -334,6 +349,7 @@ impl App {
                 None => Context::Editor,
             },
             Screen::Patient(_) => Context::Patient,
+            Screen::Search(s) => s.context(),
         }
     }
 
@@ -342,6 +358,7 @@ impl App {
             Screen::Live(l) => l.pending_text(),
             Screen::Note(n) => n.pending_text(),
             Screen::Home(h) => h.pending_text(),
+            // Search words are not chart text: nothing is handed back for them.
             _ => None,
         };
         let texts: Vec<String> = on_screen.into_iter().chain(self.kept.texts()).collect();
@@ -415,6 +432,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
                 Screen::Note(n) => n.error = Some(e),
                 Screen::Patient(_) => {}
                 Screen::SignIn(s) => s.error = Some(e),
+                Screen::Search(s) => s.error = Some(e),
             }
             None
         }
@@ -430,6 +448,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
                     Screen::Live(l) => l.notice = Some(format!("⚠ {why}")),
                     Screen::Note(n) => n.status = Some(format!("⚠ {why}")),
                     Screen::Patient(_) => app.unaudited = Some(why),
+                    Screen::Search(s) => s.unaudited = Some(why),
                     _ => {}
                 }
             }
@@ -537,18 +556,23 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             None
         }
         Action::HomeLoaded(Err(e)) | Action::Opened(Err(e)) => {
+            app.find_on_open = None;
             match &mut app.screen {
                 Screen::Home(h) => h.error = Some(e),
                 Screen::Live(l) => l.error = Some(e),
                 Screen::Note(n) => n.error = Some(e),
                 Screen::Patient(_) => {}
                 Screen::SignIn(s) => s.error = Some(e),
+                Screen::Search(s) => s.error = Some(e),
             }
             None
         }
         Action::Opened(Ok(data)) => {
             let id = data.session().id;
-            let live = Live::new(data, app.now, &app.config);
+            let mut live = Live::new(data, app.now, &app.config);
+            if let Some((words, entry)) = app.find_on_open.take() {
+                live.start_find(&words, entry);
+            }
             set_screen(app, Screen::Live(Box::new(live)));
             Some(Effect::RecordAccess(Access::ViewSession(id)))
         }
@@ -559,6 +583,16 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             }
             // A dose line that asked for a witness: charted, now the witness signs in.
             super::handover::after_write(app, witness)
+        }
+        Action::Searched(result) => {
+            if let Screen::Search(s) = &mut app.screen {
+                let result = result.map(|(results, audited)| {
+                    s.unaudited = audited.status();
+                    results
+                });
+                s.found(result);
+            }
+            None
         }
         Action::TeamRead(team) => {
             super::handover::team_read(app, team);
@@ -621,6 +655,10 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
     if command == Some(Command::Witness) && ctx == Context::Timeline {
         return super::handover::witness_selected(app);
     }
+    if command == Some(Command::Search) && ctx == Context::Home {
+        set_screen(app, Screen::Search(Box::default()));
+        return None;
+    }
     match command {
         Some(Command::Quit) if ctx == Context::Home || key_is_global_quit(app, &key) => {
             return quit(app);
@@ -644,6 +682,14 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
             Some(Command::Home) => Some(Effect::LoadHome),
             _ => None,
         },
+        Screen::Search(s) => {
+            let find = s.find_on_open();
+            let effect = s.on_key(command, &key);
+            if matches!(effect, Some(Effect::OpenSession(_))) {
+                app.find_on_open = find;
+            }
+            effect
+        }
     }
 }
 

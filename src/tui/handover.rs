@@ -77,7 +77,7 @@ pub fn witness_selected(app: &mut App) -> Option<Effect> {
     let Screen::Live(l) = &app.screen else {
         return None;
     };
-    let dose = l.lines().get(l.selected).map(|line| line.entry.id)?;
+    let dose = l.selected_line().map(|line| line.entry.id)?;
     open_witness(app, dose)
 }
 

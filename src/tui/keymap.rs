@@ -186,6 +186,7 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::Home, "c", Command::StartCourse),
     // F3: a key no terminal sends for text editing (Ctrl-H arrives as Backspace).
     (Context::Home, "f3", Command::HandOver),
+    (Context::Home, "s", Command::Search),
     (Context::EntryBar, "enter", Command::Commit),
     (Context::EntryBar, "esc", Command::Leave),
     (Context::EntryBar, "up", Command::RecallOlder),
@@ -218,6 +219,7 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::Timeline, "m", Command::Questionnaire),
     (Context::Timeline, "w", Command::Witness),
     (Context::Timeline, "f3", Command::HandOver),
+    (Context::Timeline, "/", Command::Find),
     (Context::Timeline, "q", Command::Home),
     (Context::Timeline, "esc", Command::Home),
     (Context::Panel, "tab", Command::NextField),
@@ -246,6 +248,17 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::Lock, "down", Command::Down),
     (Context::Lock, "backspace", Command::DeleteBack),
     (Context::Lock, "ctrl-u", Command::ClearLine),
+    (Context::Search, "up", Command::Up),
+    (Context::Search, "k", Command::Up),
+    (Context::Search, "down", Command::Down),
+    (Context::Search, "j", Command::Down),
+    (Context::Search, "pageup", Command::PageUp),
+    (Context::Search, "pagedown", Command::PageDown),
+    (Context::Search, "enter", Command::Open),
+    (Context::Search, "/", Command::Find),
+    (Context::Search, "esc", Command::Home),
+    (Context::Search, "q", Command::Home),
+    (Context::Search, "?", Command::Help),
 ];
 
 impl Default for Keymap {

@@ -12,6 +12,7 @@ use crate::domain::discharge::{DischargeConcern, DischargeState};
 use crate::domain::entry::{Acknowledgement, AldreteScore, RideHome};
 use crate::domain::grammar::format_payload;
 use crate::domain::planning::PlannedEntry;
+use crate::domain::search::{Words, line_text};
 use crate::domain::{ChartLine, EntryId, EntryStatus, FlagCode, Payload, SessionKind};
 use chrono::{DateTime, FixedOffset};
 
@@ -173,6 +174,16 @@ pub enum Panel {
     },
 }
 
+/// Finding the timeline's entries by words (`/`): while it is on, the timeline shows only the
+/// entries that hold every word (`domain::search`), the words marked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Find {
+    /// The words as typed.
+    pub typed: String,
+    /// The words are being typed (printable keys are text).
+    pub editing: bool,
+}
+
 /// What a write was for, so its result lands in the right place.
 #[derive(Debug, Clone, PartialEq)]
 enum Sent {
@@ -193,6 +204,8 @@ pub struct Live {
     pub notice: Option<String>,
     /// Forms closed with Esc, as typed.
     pub kept: Kept,
+    /// The timeline's find, while it is on.
+    pub find: Option<Find>,
     recall: Vec<String>,
     recall_at: Option<usize>,
     recall_draft: String,
@@ -212,6 +225,7 @@ impl Live {
             error: None,
             notice: None,
             kept: Kept::default(),
+            find: None,
             recall,
             recall_at: None,
             recall_draft: String::new(),
@@ -222,8 +236,10 @@ impl Live {
     }
 
     pub fn context(&self) -> Context {
+        let finding = self.find.as_ref().is_some_and(|f| f.editing);
         match (&self.panel, self.focus) {
             (Some(_), _) => Context::Panel,
+            (None, _) if finding => Context::Panel,
             (None, Focus::Entry) => Context::EntryBar,
             (None, Focus::Timeline) => Context::Timeline,
         }
@@ -271,6 +287,87 @@ impl Live {
         self.data.chart.lines()
     }
 
+    /// The words the timeline is found by, while a find with words is on.
+    pub fn find_words(&self) -> Option<Words> {
+        let words = Words::typed(&self.find.as_ref()?.typed);
+        (words != Words::Empty).then_some(words)
+    }
+
+    /// Whether the timeline shows line `i`: every line, or under a find those that hold
+    /// every word.
+    pub fn shows(&self, i: usize) -> bool {
+        match (self.find_words(), self.lines().get(i)) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(w), Some(l)) => w.matches(&line_text(&l.entry)),
+        }
+    }
+
+    /// How many lines the timeline shows.
+    pub fn shown_count(&self) -> usize {
+        (0..self.lines().len()).filter(|i| self.shows(*i)).count()
+    }
+
+    /// The selected line, when the timeline shows it.
+    pub fn selected_line(&self) -> Option<&ChartLine> {
+        self.shows(self.selected)
+            .then(|| self.lines().get(self.selected))
+            .flatten()
+    }
+
+    /// Finds the words on the timeline with `entry` selected (a search screen's result).
+    pub fn start_find(&mut self, typed: &str, entry: EntryId) {
+        self.find = Some(Find {
+            typed: typed.to_string(),
+            editing: false,
+        });
+        self.focus = Focus::Timeline;
+        if let Some(i) = self.lines().iter().position(|l| l.entry.id == entry) {
+            self.selected = i;
+        }
+        self.settle_selection();
+    }
+
+    /// Under a find, the selection moves to a line the timeline shows (the newest), when it
+    /// was on one it hides.
+    fn settle_selection(&mut self) {
+        if self.shows(self.selected) {
+            return;
+        }
+        if let Some(i) = (0..self.lines().len()).rev().find(|i| self.shows(*i)) {
+            self.selected = i;
+        }
+    }
+
+    /// The selection moved by one line the timeline shows, up or down.
+    fn step(&mut self, up: bool) {
+        let next = if up {
+            (0..self.selected).rev().find(|i| self.shows(*i))
+        } else {
+            (self.selected + 1..self.lines().len()).find(|i| self.shows(*i))
+        };
+        if let Some(i) = next {
+            self.selected = i;
+        }
+    }
+
+    fn on_find_key(&mut self, command: Option<Command>, key: &Key) {
+        let Some(find) = &mut self.find else {
+            return;
+        };
+        match (command, key.printable()) {
+            (Some(Command::Confirm), _) => find.editing = false,
+            (Some(Command::Cancel), _) => self.find = None,
+            (Some(Command::DeleteBack), _) => {
+                find.typed.pop();
+            }
+            (Some(Command::ClearLine), _) => find.typed.clear(),
+            (_, Some(c)) => find.typed.push(c),
+            _ => {}
+        }
+        self.settle_selection();
+    }
+
     /// Re-plans the bar's text against the session as it stands, at `now`.
     pub fn refresh_preview(&mut self, now: DateTime<FixedOffset>, config: &Config) {
         if self.input.is_blank() {
@@ -304,12 +401,14 @@ impl Live {
     /// second terminal) charted in it. What is typed, the open form and the selection stay.
     pub fn refreshed(&mut self, data: LiveData, now: DateTime<FixedOffset>, config: &Config) {
         let before = self.lines().len();
-        let at_end = self.selected + 1 >= before;
+        // Under a find the selection stays on what was found.
+        let at_end = self.selected + 1 >= before && self.find.is_none();
         self.data = data;
         let added = self.lines().len().saturating_sub(before);
         if at_end {
             self.selected = self.lines().len().saturating_sub(1);
         }
+        self.settle_selection();
         if added > 0 {
             self.notice = Some(format!(
                 "{added} entr{} charted elsewhere",
@@ -352,6 +451,8 @@ impl Live {
         match result {
             Ok(charted) => {
                 let added = charted;
+                // The newest rows come into view: a find would hide them.
+                self.find = None;
                 self.selected = self.lines().len().saturating_sub(1);
                 self.error = None;
                 match sent {
@@ -394,6 +495,10 @@ impl Live {
     ) -> Option<Effect> {
         if self.panel.is_some() {
             return self.on_panel_key(command, key, now, config);
+        }
+        if self.find.as_ref().is_some_and(|f| f.editing) {
+            self.on_find_key(command, key);
+            return None;
         }
         match self.focus {
             Focus::Entry => self.on_entry_key(command, key, now, config),
@@ -484,11 +589,31 @@ impl Live {
         command: Option<Command>,
         now: DateTime<FixedOffset>,
     ) -> Option<Effect> {
-        let last = self.lines().len().saturating_sub(1);
-        match command? {
-            Command::Up => self.selected = self.selected.saturating_sub(1),
-            Command::Down => self.selected = (self.selected + 1).min(last),
-            Command::FocusEntry => self.focus = Focus::Entry,
+        let command = command?;
+        let acts_on_selection = matches!(
+            command,
+            Command::Amend | Command::Strike | Command::Acknowledge
+        );
+        if acts_on_selection && self.selected_line().is_none() {
+            self.error = Some("nothing found to act on: Esc shows every entry again".into());
+            return None;
+        }
+        match command {
+            Command::Up => self.step(true),
+            Command::Down => self.step(false),
+            Command::Find => {
+                let typed = self.find.take().map(|f| f.typed).unwrap_or_default();
+                self.find = Some(Find {
+                    typed,
+                    editing: true,
+                });
+            }
+            // Esc (or q) first shows every entry again; then it goes home.
+            Command::Home if self.find.is_some() => self.find = None,
+            Command::FocusEntry => {
+                self.find = None;
+                self.focus = Focus::Entry;
+            }
             Command::Amend => self.open_correction(false),
             Command::Strike => self.open_correction(true),
             Command::Discharge => self.open_discharge(now),
@@ -659,7 +784,7 @@ impl Live {
 
     /// The entry selected on the timeline.
     fn selected_entry(&self) -> Option<EntryId> {
-        self.lines().get(self.selected).map(|l| l.entry.id)
+        self.selected_line().map(|l| l.entry.id)
     }
 
     /// Acknowledges an alert: of `entry` (the timeline's selection), or else the newest

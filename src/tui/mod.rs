@@ -20,6 +20,7 @@ pub mod live;
 pub mod lock;
 pub mod note;
 pub mod patient;
+pub mod search;
 pub mod sign_in;
 pub mod terminal;
 pub mod theme;
@@ -422,6 +423,18 @@ impl Runtime {
                 Err(e) => crate::app::access::not_recorded(&access, &e),
             }),
             Effect::Suspend => Action::Tick(now.fixed_offset()),
+            Effect::Search { words, patient } => {
+                let Ok(chart) = self.chart_mut() else {
+                    return Action::Searched(Err("the chart is locked".into()));
+                };
+                let found =
+                    crate::app::search::search(chart, &words, patient, crate::app::search::LIMIT)
+                        .map_err(|e| e.to_string());
+                Action::Searched(found.map(|results| {
+                    let audited = crate::app::search::record(chart, &results, now.fixed_offset());
+                    (results, audited)
+                }))
+            }
         }
     }
 

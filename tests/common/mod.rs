@@ -230,3 +230,39 @@ pub fn clock_on(day: chrono::NaiveDate) -> (&'static str, String) {
 pub fn file_bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_default()
 }
+
+/// Takes a chart back to just before `migration` (one of `schema::MIGRATIONS`), as a chart of
+/// an older kapchart was: the objects that migration and every later one created are dropped,
+/// and the version set to the migration's. Opening it again runs them.
+pub fn rewind_before(conn: &rusqlite::Connection, migration: &str) {
+    use kapchart::store::schema::MIGRATIONS;
+    let at = MIGRATIONS
+        .iter()
+        .position(|m| *m == migration)
+        .expect("one of kapchart's migrations");
+    let objects = |upto: usize| -> Vec<(String, String)> {
+        let mem = rusqlite::Connection::open_in_memory().unwrap();
+        for m in &MIGRATIONS[..upto] {
+            mem.execute_batch(m).unwrap();
+        }
+        let mut stmt = mem
+            .prepare("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0).unwrap(), r.get(1).unwrap())))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let before = objects(at);
+    let later: Vec<(String, String)> = objects(MIGRATIONS.len())
+        .into_iter()
+        .filter(|o| !before.contains(o))
+        .collect();
+    for kind in ["trigger", "index", "table"] {
+        for (_, name) in later.iter().filter(|(k, _)| k == kind) {
+            conn.execute_batch(&format!("DROP {} IF EXISTS {name}", kind.to_uppercase()))
+                .unwrap();
+        }
+    }
+    conn.pragma_update(None, "user_version", at as i64).unwrap();
+}
