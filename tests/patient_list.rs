@@ -560,14 +560,11 @@ fn the_search_index_is_filled_from_the_patients_and_verified_against_them() {
             r.get(0)
         })
         .unwrap();
-    conn.execute_batch(&format!(
-        "DROP TRIGGER patient_search_on_add; DROP TABLE patient_search;
-         DROP TRIGGER patient_words_on_add; DROP TABLE patient_words;
-         DROP INDEX patients_by_name;
-         PRAGMA user_version = {};",
-        version - 1
-    ))
-    .unwrap();
+    common::rewind_before(&conn, kapchart::store::schema::PATIENT_LIST_SEARCH);
+    assert!(
+        conn.prepare("SELECT 1 FROM patient_search").is_err(),
+        "rewound to before the patient search index"
+    );
     drop(conn);
     let chart = Chart::open_as(&path, WHO, PASS, 2000).unwrap();
     assert_eq!(chart.schema_version().unwrap(), version);

@@ -91,12 +91,17 @@ fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
         chart.mark_damaged(&all, &lost_backup_heads);
     }
     problems.extend(lost);
+    // The search index is derived from the record: where it disagrees, it is rebuilt, and
+    // the record is not found damaged for it (writes go on).
+    let record_ok = problems.is_empty();
+    problems.extend(report.search_index.iter().cloned());
     let ok = problems.is_empty();
     if args.json {
         let v = serde_json::json!({
             "ok": ok,
             "head": report.head,
             "problems": problems,
+            "search_index": report.search_index,
             "signatures": signatures_json(&report.signatures),
         });
         writeln!(out, "{v}")?;
@@ -109,8 +114,15 @@ fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
             })
         };
     }
-    if !ok {
+    if !record_ok {
         return Err(Failure::runtime(problems.join("; ")));
+    }
+    if !ok {
+        return Err(Failure::runtime(format!(
+            "the record verified (file, schema, audit trail of {} rows, signatures, payloads, the patient search index and the home screen's lists), but {}. The record is not damaged and writes go on; rebuilding the index changes nothing of the record",
+            report.audit_rows,
+            problems.join("; "),
+        )));
     }
     let head = report
         .head
@@ -121,6 +133,10 @@ fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
         "ok: file integrity, schema, audit trail of {} rows, signatures, payloads, the patient search index and the home screen's lists verified (schema v{})",
         report.audit_rows,
         chart.schema_version()?
+    )?;
+    writeln!(
+        out,
+        "search index: agrees with the record (every entry, note and addendum)"
     )?;
     writeln!(out, "{}", signatures_line(&report.signatures))?;
     writeln!(out, "head {head}")?;

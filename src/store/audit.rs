@@ -621,6 +621,29 @@ impl super::Chart {
         })
     }
 
+    /// Records several reads at once (a search that showed several patients' records), in
+    /// one transaction: all the rows or none.
+    pub fn record_accesses(
+        &mut self,
+        rows: &[(&str, ObjectKind, i64)],
+        at: chrono::DateTime<chrono::FixedOffset>,
+    ) -> super::Result<()> {
+        let clinician = self.clinician().id;
+        self.write(|tx| {
+            for (action, kind, id) in rows {
+                record(
+                    tx,
+                    at.timestamp_millis(),
+                    Some(clinician),
+                    action,
+                    *kind,
+                    *id,
+                )?;
+            }
+            Ok(())
+        })
+    }
+
     /// The audit rows about `of`, newest first (see [`trail`]).
     pub fn audit_trail(&self, of: TrailOf, limit: Option<u32>) -> super::Result<Vec<TrailRow>> {
         trail(&self.conn, of, limit).map_err(|e| self.err(e))

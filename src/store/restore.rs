@@ -45,6 +45,7 @@ pub fn restore(
     // No other kapchart may have the chart open from here to the end: one that did would
     // go on writing into the replaced file.
     let _lock = ChartLock::exclusive(chart_path)?;
+    super::pause::pause_point("restore");
     files::remove_stale_restores(chart_path);
     let backup_ring = keyring::read(&keyring::path_of(backup))?;
     let secret = copy_secret(backup, who, passphrase).map_err(|e| match e {
