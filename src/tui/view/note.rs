@@ -1,22 +1,16 @@
 //! The integration note screen: the draft in an editor, or the signed text with its
 //! signature and addenda.
 
-use super::{centered, panel_block};
+use super::{centered, fit, panel_block};
 use crate::tui::app::App;
 use crate::tui::note::{NoteEditor, NotePanel};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 pub fn draw(app: &App, n: &NoteEditor, frame: &mut Frame<'_>, area: Rect) {
     let d = &n.data;
-    let [header, body, footer] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Min(4),
-        Constraint::Length(if d.note.addenda.is_empty() { 1 } else { 6 }),
-    ])
-    .areas(area);
     let state = match (&d.note.signature, n.is_dirty()) {
         (Some(s), _) => format!(
             "SIGNED by {} {} · sha256 {}… (locked)",
@@ -44,7 +38,22 @@ pub fn draw(app: &App, n: &NoteEditor, frame: &mut Frame<'_>, area: Rect) {
     if let Some(e) = &n.error {
         lines[1] = Line::styled(format!("✗ {e}"), app.theme.alert());
     }
-    frame.render_widget(Paragraph::new(lines), header);
+    // The title breaks at its separators, the state or the refusal at spaces (three rows at
+    // most, the last marked ` …`).
+    let width = usize::from(area.width);
+    let mut rows = lines.into_iter();
+    let mut header_rows = rows
+        .next()
+        .map(|l| fit::limit(fit::wrap_at(l, " · ", width), 2, width))
+        .unwrap_or_default();
+    header_rows.extend(rows.flat_map(|l| fit::limit(fit::wrap(l, width), 3, width)));
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(header_rows.len() as u16),
+        Constraint::Min(4),
+        Constraint::Length(if d.note.addenda.is_empty() { 1 } else { 6 }),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(header_rows), header);
 
     let mut editor = n.editor.clone();
     editor.set_block(panel_block(
@@ -73,16 +82,14 @@ pub fn draw(app: &App, n: &NoteEditor, frame: &mut Frame<'_>, area: Rect) {
                 ))
             })
             .collect();
-        frame.render_widget(
-            Paragraph::new(lines)
-                .wrap(Wrap { trim: true })
-                .block(panel_block(
-                    app,
-                    format!(" Addenda ({}) ", d.note.addenda.len()),
-                    false,
-                )),
-            footer,
+        let block = panel_block(app, format!(" Addenda ({}) ", d.note.addenda.len()), false);
+        let inner = block.inner(footer);
+        let rows = fit::block(
+            lines.into_iter().map(|l| (l, false)).collect(),
+            usize::from(inner.width),
+            usize::from(inner.height),
         );
+        frame.render_widget(Paragraph::new(rows).block(block), footer);
     }
 
     match &n.panel {
@@ -112,7 +119,7 @@ pub fn draw(app: &App, n: &NoteEditor, frame: &mut Frame<'_>, area: Rect) {
                 " Addendum (Ctrl-S signs it · Esc cancels) ".into(),
                 true,
             ));
-            frame.render_widget(Clear, popup);
+            super::clear_rows(frame, area, popup);
             frame.render_widget(&editor, popup);
         }
         None => {}
