@@ -140,7 +140,7 @@ fn midnight() -> Midnight {
     m.log(36, "resp depressed");
     m.log(
         50,
-        "obs tearful, holding hands on chest; says the room is breathing and counts 100 to 1 #distress \"it's like warm water over my chest\"",
+        "obs tearful, holding hands on chest; says the room is breathing and counts 100 to 1; partner called at 00:12, home cuff read 150/95 #distress \"it's like warm water over my chest\"",
     );
     m.log(75, "bp 181/112 hr 126 spo2 88 rr 5");
     m.log(76, "moaas 1");
@@ -326,8 +326,8 @@ fn words(screen: &str) -> Vec<String> {
     let part = |c: char| c.is_ascii_alphanumeric() || "/:.%+-#!".contains(c);
     without_paging(screen)
         .split(|c: char| !part(c))
-        .map(|w| w.trim_end_matches(['.', ':']).to_string())
         .filter(|w| !w.is_empty())
+        .map(str::to_string)
         .collect()
 }
 

@@ -3,6 +3,7 @@
 
 mod authors;
 mod dialog;
+mod draft;
 mod fit;
 mod flowsheet;
 mod help;

@@ -55,8 +55,7 @@ pub fn draw(app: &App, n: &NoteEditor, frame: &mut Frame<'_>, area: Rect) {
     .areas(area);
     frame.render_widget(Paragraph::new(header_rows), header);
 
-    let mut editor = n.editor.clone();
-    editor.set_block(panel_block(
+    let block = panel_block(
         app,
         if n.is_signed() {
             " Signed text (read-only) ".into()
@@ -64,8 +63,8 @@ pub fn draw(app: &App, n: &NoteEditor, frame: &mut Frame<'_>, area: Rect) {
             " Draft ".into()
         },
         n.panel.is_none(),
-    ));
-    frame.render_widget(&editor, body);
+    );
+    super::draft::draw(&n.editor, block, n.panel.is_none(), frame, body);
 
     if !d.note.addenda.is_empty() {
         let lines: Vec<Line<'_>> = d
@@ -113,14 +112,13 @@ pub fn draw(app: &App, n: &NoteEditor, frame: &mut Frame<'_>, area: Rect) {
         }
         Some(NotePanel::Addendum { editor }) => {
             let popup = centered(area, 76, 10);
-            let mut editor = (**editor).clone();
-            editor.set_block(panel_block(
+            let block = panel_block(
                 app,
                 " Addendum (Ctrl-S signs it · Esc cancels) ".into(),
                 true,
-            ));
+            );
             super::clear_rows(frame, area, popup);
-            frame.render_widget(&editor, popup);
+            super::draft::draw(editor, block, true, frame, popup);
         }
         None => {}
     }
