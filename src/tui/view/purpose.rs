@@ -19,9 +19,14 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
     // Each line, and whether it may be cut to one row when the panel is short (the
     // answers that were "no", the quotes by tag): the questionnaires stay in view.
     let mut lines: Vec<(Line<'_>, bool)> = Vec::new();
+    // What goes after the questionnaires: the quotes by tag, which the note also holds.
+    let mut last: Vec<(Line<'_>, bool)> = Vec::new();
     let title = match d.session().kind {
         SessionKind::Integration => {
-            integration(app, live, &mut lines);
+            let (mut first, mut by_tag) = (Vec::new(), Vec::new());
+            integration(app, live, &mut first, &mut by_tag);
+            lines.extend(first.into_iter().map(|l| (l, false)));
+            last.extend(by_tag.into_iter().enumerate().map(|(i, l)| (l, i > 0)));
             " What this integration looks back on "
         }
         SessionKind::Intake => {
@@ -44,6 +49,7 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
         questionnaires.extend(measures.into_iter().map(Line::raw));
     }
     lines.extend(questionnaires.into_iter().map(|l| (l, false)));
+    lines.extend(last);
     let block = panel_block(app, title.into(), false);
     let inner = block.inner(area);
     let rows = fit::block(lines, usize::from(inner.width), usize::from(inner.height));
@@ -68,20 +74,9 @@ fn measures(chart: &SessionChart) -> Vec<String> {
         .collect()
 }
 
-fn integration<'a>(app: &App, live: &Live, lines: &mut Vec<(Line<'a>, bool)>) {
-    let mut out: Vec<Line<'a>> = Vec::new();
-    let mut by_tag: Vec<Line<'a>> = Vec::new();
-    integration_lines(app, live, &mut out, &mut by_tag);
-    lines.extend(out.into_iter().map(|l| (l, false)));
-    lines.extend(by_tag.into_iter().map(|l| (l, true)));
-}
-
-fn integration_lines<'a>(
-    app: &App,
-    live: &Live,
-    lines: &mut Vec<Line<'a>>,
-    by_tag: &mut Vec<Line<'a>>,
-) {
+/// The dosing session an integration looks back on (`lines`), and what was said and seen
+/// there by tag (`by_tag`, its heading first).
+fn integration<'a>(app: &App, live: &Live, lines: &mut Vec<Line<'a>>, by_tag: &mut Vec<Line<'a>>) {
     let Some(i) = &live.data.integrates else {
         lines.push(Line::styled(
             "No dosing session linked to this integration session.",
@@ -169,7 +164,7 @@ fn integration_lines<'a>(
         }
     }
     if !tags.is_empty() {
-        lines.push(Line::styled(
+        by_tag.push(Line::styled(
             "What was said and seen, by tag",
             app.theme.title(),
         ));
