@@ -200,9 +200,16 @@ fn render(app: &App, width: u16, height: u16) -> String {
     out
 }
 
-/// Every screen a clinician reaches with this session, by name.
+/// Every screen a clinician reaches with this session, by name: the sign-in, the live
+/// screen and its forms, help, the lock, the patient, home, note and integration screens.
 fn screens(m: &mut Midnight) -> Vec<(&'static str, App)> {
-    let mut out = Vec::new();
+    let mut out = vec![(
+        "sign in",
+        new_app(
+            &m.config,
+            Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None))),
+        ),
+    )];
     let live = live_app(m);
     out.push(("live, charting", live.clone()));
     let mut typed = live.clone();

@@ -62,11 +62,8 @@ pub fn draw(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, are
     // Column widths from what they hold.
     let with_ids = area.width >= IDS_FROM;
     let id_width = if with_ids {
-        live.lines()
-            .iter()
-            .map(|l| fit::width(&format!("#{}", l.entry.id)))
-            .max()
-            .unwrap_or(0) as u16
+        let newest = live.lines().iter().map(|l| l.entry.id).max().unwrap_or(0);
+        fit::width(&format!("#{newest}")) as u16
     } else {
         0
     };
