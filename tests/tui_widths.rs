@@ -633,3 +633,27 @@ fn a_refusal_under_the_bar_wraps_and_is_not_cut() {
         "{shown}"
     );
 }
+
+#[test]
+fn the_safety_flag_says_what_to_do_at_80x24_and_120x40() {
+    let mut f = common::fixture::dosing_session(46);
+    // PHQ-9 item 9 answered 1: a structured risk assessment is needed.
+    f.log_at(50, "phq9 2 2 2 2 1 2 1 1 1");
+    let mut app = new_app(
+        &f.config,
+        Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None))),
+    );
+    app.now = common::fixture::at(57);
+    update(&mut app, Action::Opened(Ok(f.live_data())));
+    for (w, h) in [(80, 24), (120, 40)] {
+        let shown = render(&app, w, h);
+        let header: Vec<&str> = shown.lines().take_while(|l| !l.starts_with('┌')).collect();
+        let header = header.join(" ");
+        assert!(
+            header.contains("⚠ SAFETY: PHQ-9 item 9 answered 1")
+                && header
+                    .contains("structured suicide risk assessment needed (risk-assessment ...)"),
+            "{w}x{h}:\n{shown}"
+        );
+    }
+}
