@@ -139,6 +139,40 @@ fn the_header_keeps_an_open_post_dose_alert_in_view() {
 }
 
 #[test]
+fn an_alert_charted_from_the_bar_stands_in_the_header_at_once_beside_what_was_charted() {
+    // Nothing waits after the dose until the nurse charts a MOAA/S of 1 from the bar.
+    let mut f = dosing_session(38);
+    let mut app = open(&f, 45);
+    assert!(!header(&app, 80, 24).contains("open alert"));
+    type_text(&mut app, "moaas 1");
+    let effect = key(&mut app, "enter").expect("the line is charted");
+    perform(&mut f, &mut app, effect, 45);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let head = render(&app, w, h)
+            .lines()
+            .take(5)
+            .collect::<Vec<_>>()
+            .join(" ");
+        // The alert leads; what was just charted follows it and never takes its place.
+        let alert = head
+            .find("⚠ open alert T+35: MOAA/S 1 (alert at <= 2)")
+            .unwrap_or_else(|| panic!("{w}x{h}: no alert in\n{head}"));
+        if let Some(notice) = head.find("charted 1 entry") {
+            assert!(alert < notice, "{w}x{h}:\n{head}");
+        }
+    }
+    // A warning that stays while the screen is open does not hide it either.
+    if let Screen::Live(l) = &mut app.screen {
+        l.notice = Some("⚠ this read of the session was not audited".into());
+    }
+    let head = header(&app, 120, 40);
+    assert!(
+        head.contains("⚠ open alert T+35: MOAA/S 1") && head.contains("not audited"),
+        "{head}"
+    );
+}
+
+#[test]
 fn the_lock_screen_says_an_alert_waits_without_its_value() {
     let f = with_moaas_open(46);
     let mut app = open(&f, 52);
@@ -212,7 +246,7 @@ fn an_acknowledgement_fits_its_alert_takes_its_own_time_and_says_what_it_acknowl
     );
     let row = timeline
         .lines()
-        .find(|r| r.contains("MOAA/S 2 !MOAA/S"))
+        .find(|r| r.contains("MOAA/S 2!"))
         .unwrap_or_else(|| panic!("{timeline}"));
     assert!(row.contains("acknowledged"), "{row}");
     // Nothing left open: the header goes back to the observation.
@@ -249,7 +283,7 @@ fn a_round_in_part_says_what_it_misses_and_one_reading_closes_one_round() {
         head.contains("⚠ OVERDUE: vitals T+45 12 min late (missing SpO2)"),
         "{head}"
     );
-    assert!(head.contains("next: vitals T+60 in 03:00"), "{head}");
+    assert!(head.contains("next: vitals T+60 in 3 min"), "{head}");
     let screen = render(&app, 160, 48);
     assert!(
         screen.contains("OVERDUE: vitals T+45 (10:55), missing SpO2"),

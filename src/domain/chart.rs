@@ -450,11 +450,6 @@ impl SessionChart {
         super::summary::entry_summary(&self.lines, entry)
     }
 
-    /// An entry's timeline line: [`Self::summary`] and what it corrects, with the reason.
-    pub fn line_summary(&self, entry: &Entry) -> String {
-        super::summary::line_summary(&self.lines, entry)
-    }
-
     /// The alert kept in view (the header, the lock screen) until it is acknowledged: the
     /// newest pre-dose caution, else the newest alert still open, with how many others are
     /// open. None when nothing waits.

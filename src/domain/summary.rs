@@ -19,19 +19,6 @@ pub fn entry_summary(lines: &[ChartLine], entry: &Entry) -> String {
     }
 }
 
-/// An entry's line on the timeline: its [`entry_summary`], and what it corrects with the
-/// reason, worded as the search index words it (`search::entry_text`).
-pub fn line_summary(lines: &[ChartLine], entry: &Entry) -> String {
-    match entry.corrects.zip(entry.reason.as_deref()) {
-        Some(_) if matches!(entry.payload, Payload::Strike) => super::search::line_text(entry),
-        Some((target, reason)) => format!(
-            "{} (amends #{target}: {reason})",
-            entry_summary(lines, entry)
-        ),
-        None => entry_summary(lines, entry),
-    }
-}
-
 /// "Acknowledged #12 [BP 172/108 high (alert at >= 160/100)]: rechecked, prescriber
 /// informed": the entry, the alert's own words as it was flagged (in brackets, as `session
 /// show` gives flags), and what was decided.

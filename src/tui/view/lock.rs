@@ -5,6 +5,7 @@
 //! as at start and at a hand-over.
 
 use super::live::{clock, missing, short};
+use super::when;
 use crate::domain::chart::SessionChart;
 use crate::domain::protocol::{self, CheckStatus};
 use crate::tui::app::{App, Screen};
@@ -36,9 +37,9 @@ fn session_lines<'a>(app: &App, chart: &SessionChart, now: DateTime<FixedOffset>
         None if chart.is_dosing() => format!(
             "{} · started {} ago",
             chart.no_clock_dose_words(),
-            clock(end - chart.period().start)
+            when::minutes(end - chart.period().start)
         ),
-        None => format!("started {} ago", clock(end - chart.period().start)),
+        None => format!("started {} ago", when::minutes(end - chart.period().start)),
     };
     let mut out = vec![Line::from(vec![
         Span::raw("Session clock: "),
@@ -95,7 +96,7 @@ fn session_lines<'a>(app: &App, chart: &SessionChart, now: DateTime<FixedOffset>
         Some(c) => {
             let countdown = c
                 .due
-                .map(|due| format!(" in {}", clock(due - now)))
+                .map(|due| format!(" in {}", when::minutes_up(due - now)))
                 .unwrap_or_default();
             out.push(Line::from(format!(
                 "Next check: {}{}{countdown}",
