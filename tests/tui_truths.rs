@@ -350,11 +350,35 @@ fn the_home_screen_says_a_rems_form_is_overdue_since_the_day_rems_list_says() {
         let sessions = kapchart::app::views::patient_sessions(&chart, p).unwrap();
         effect = update(&mut app, Action::PatientSessions(p, Ok(sessions)));
     }
-    for (w, h) in [(80, 24), (120, 40)] {
+    // Forms still to submit and how many of them are overdue, as `rems list` has them.
+    let waiting = queue
+        .iter()
+        .filter(|d| {
+            matches!(
+                d.state,
+                kapchart::domain::rems::FormState::DueBy(_)
+                    | kapchart::domain::rems::FormState::OverdueSince(_)
+            )
+        })
+        .count();
+    let overdue = queue
+        .iter()
+        .filter(|d| matches!(d.state, kapchart::domain::rems::FormState::OverdueSince(_)))
+        .count();
+    assert!(
+        waiting > overdue,
+        "the demo has a form due and one overdue: {queue:?}"
+    );
+    for (w, h) in [(60, 18), (80, 24), (120, 40), (160, 48)] {
         let screen = render(&app, w, h);
         assert!(
             screen.contains(&format!("overdue since {}", since.format("%d %b"))),
             "{w}x{h}: rems list says overdue since {since}:\n{screen}"
+        );
+        // The count is of every form to submit: it never reads as that many overdue.
+        assert!(
+            !screen.contains(&format!("REMS {waiting} overdue")),
+            "{w}x{h}: {overdue} of {waiting} overdue:\n{screen}"
         );
     }
 }

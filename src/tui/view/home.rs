@@ -207,28 +207,28 @@ fn rems_line(app: &App, h: &Home, width: u16) -> Option<Line<'static>> {
     // the day after.
     let state = FormState::unsubmitted(due.oldest_deadline, h.data.today);
     let overdue = matches!(state, FormState::OverdueSince(_));
-    let (long, short) = match state {
-        FormState::OverdueSince(d) => {
-            let day = d.format("%d %b");
-            (
-                format!(" ⚠ REMS forms to submit: {n}, oldest overdue since {day} "),
-                format!(" ⚠ REMS {n} overdue since {day} "),
-            )
-        }
-        _ => {
-            let day = due.oldest_deadline.format("%d %b");
-            (
-                format!(" REMS forms to submit: {n}, oldest due by {day} "),
-                format!(" REMS {n} due by {day} "),
-            )
-        }
+    // The count is of every form still to submit and the deadline the oldest's alone: on a
+    // narrow panel the count goes before the two could read as "all of them overdue".
+    let day = |d: chrono::NaiveDate| d.format("%d %b").to_string();
+    let (mark, said) = match state {
+        FormState::OverdueSince(d) => ("⚠ ", format!("overdue since {}", day(d))),
+        _ => ("", format!("due by {}", day(due.oldest_deadline))),
     };
+    let texts = [
+        format!(" {mark}REMS forms to submit: {n}, oldest {said} "),
+        if n == 1 {
+            format!(" {mark}REMS 1 {said} ")
+        } else {
+            format!(" {mark}REMS {n}, oldest {said} ")
+        },
+        format!(" {mark}REMS {said} "),
+    ];
     let room = usize::from(width.saturating_sub(2));
-    let text = if long.chars().count() <= room {
-        long
-    } else {
-        short
-    };
+    let text = texts
+        .iter()
+        .find(|t| t.chars().count() <= room)
+        .unwrap_or(&texts[2])
+        .clone();
     let style = if overdue {
         app.theme.overdue()
     } else {
