@@ -223,6 +223,17 @@ fn an_acknowledgement_fits_its_alert_takes_its_own_time_and_says_what_it_acknowl
         screen.contains("✗ an acknowledgement comes after"),
         "{screen}"
     );
+    // Set aside with Esc, the refusal goes with the panel and the alert stands again; the
+    // panel opens with what was typed.
+    key(&mut app, "esc");
+    let head = header(&app, 80, 24);
+    assert!(!head.contains('✗'), "{head}");
+    assert!(head.contains("⚠ open alert T+31: MOAA/S 2"), "{head}");
+    key(&mut app, "ctrl-a");
+    let Some(Panel::Acknowledge { note, .. }) = &live(&app).panel else {
+        panic!("the panel did not open again: {:?}", live(&app).panel);
+    };
+    assert_eq!(note.text(), "@10:30 roused to voice");
     key(&mut app, "ctrl-u");
     // Its own time: 10:50, seven minutes before it is written.
     type_text(&mut app, "@10:50 roused to voice, MOAA/S 4 on recheck");

@@ -1102,6 +1102,17 @@ impl Live {
         let Some(panel) = self.panel.take() else {
             return;
         };
+        // A refusal of the form's own write goes with the form: under the header it would
+        // read as standing, and hide the alert that does.
+        let own_error = match &panel {
+            Panel::Correction(f) => f.error.as_ref(),
+            Panel::Discharge(f) => f.error.as_ref(),
+            Panel::Acknowledge { error, .. } => error.as_ref(),
+            _ => None,
+        };
+        if own_error.is_some() && own_error == self.error.as_ref() {
+            self.error = None;
+        }
         let kept = match panel {
             Panel::Correction(f) => {
                 let original = format_payload_of(self.lines(), f.target);
