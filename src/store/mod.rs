@@ -19,6 +19,7 @@ mod rems;
 mod restore;
 pub mod schema;
 mod secret;
+mod sign_in_wait;
 mod signatures;
 mod signin;
 mod team;
@@ -31,6 +32,7 @@ pub use integrity::{damage_mark, head_of_copy};
 pub use queries::{HomeScan, NewEntry, NewPatient, NewSession};
 pub use rems::{RemsOutstanding, RemsScan};
 pub(crate) use secret::{ChartSecret, copy_secret};
+pub use sign_in_wait::{WrongSignIns, clear_wrong_sign_ins, count_wrong_sign_in, wrong_sign_ins};
 pub use signatures::SignatureCheck;
 pub use signin::RekeyStop;
 pub use team::{MemberRecord, team};
@@ -151,7 +153,7 @@ impl Chart {
                 "the clinician name must not be empty".into(),
             ));
         }
-        check_text(text::PERSON_NAME, clinician)?;
+        let clinician = &clean_name(clinician)?;
         let ring_path = keyring::path_of(path);
         if ring_path.exists() && !path.exists() {
             return Err(StoreError::Invalid(format!(
@@ -582,6 +584,12 @@ impl WriteError {
             WriteError::Store(e) => e,
         }
     }
+}
+
+/// A person's name as the chart stores it (`domain::name`): trimmed, NFC, nothing hidden.
+pub(crate) fn clean_name(raw: &str) -> Result<String> {
+    crate::domain::name::clean(text::PERSON_NAME, raw)
+        .map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
 /// Refuses free text that does not fit its field (`domain::text`): the last gate before the

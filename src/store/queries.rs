@@ -177,7 +177,7 @@ impl Chart {
                 "the patient's name must not be empty".into(),
             ));
         }
-        super::check_text(text::PERSON_NAME, &p.name)?;
+        let name = super::clean_name(&p.name)?;
         if let Some(mrn) = &p.mrn {
             super::check_text(text::MRN, mrn)?;
         }
@@ -192,13 +192,13 @@ impl Chart {
         let mrn = p.mrn.as_deref().map(str::trim).filter(|m| !m.is_empty());
         self.write(|tx| {
             if second == Second::Refuse {
-                existing::same_patient(tx, p.name.trim(), p.dob, mrn)?;
+                existing::same_patient(tx, &name, p.dob, mrn)?;
             }
             tx.execute(
                 "INSERT INTO patients (name, dob, mrn, weight_kg, created_at, created_by)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
-                    p.name.trim(),
+                    name,
                     p.dob.format("%Y-%m-%d").to_string(),
                     mrn,
                     p.weight_kg,

@@ -7,7 +7,7 @@ use super::keyring::{self, Keyring, crypto::PrivateKeys};
 use super::signin::RekeyStop;
 use super::{Chart, ChartSecret, Result, StoreError, check_text, from_stored, lock};
 use crate::domain::team::{Role, TeamMember};
-use crate::domain::text;
+use crate::domain::{name, text};
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{OptionalExtension, params};
 use std::path::Path;
@@ -187,17 +187,17 @@ impl Chart {
         passphrase: &str,
         now: DateTime<FixedOffset>,
     ) -> Result<i64> {
-        let name = name.trim();
-        if name.is_empty() {
+        if name.trim().is_empty() {
             return Err(StoreError::Invalid(
                 "the clinician's name must not be empty".into(),
             ));
         }
-        check_text(text::PERSON_NAME, name)?;
-        let credentials = credentials.map(str::trim).filter(|c| !c.is_empty());
-        if let Some(c) = credentials {
-            check_text(text::PERSON_NAME, c)?;
-        }
+        let name = &super::clean_name(name)?;
+        let credentials = match credentials.map(str::trim).filter(|c| !c.is_empty()) {
+            Some(c) => Some(super::clean_name(c)?),
+            None => None,
+        };
+        let credentials = credentials.as_deref();
         if passphrase.is_empty() {
             return Err(StoreError::Invalid(
                 "the passphrase must not be empty".into(),
@@ -205,14 +205,13 @@ impl Chart {
         }
         self.require_admin("add clinicians to the team")?;
         let chart_key = self.require_chart_key()?;
-        let wanted = name.to_lowercase();
         if let Some(same) = self
             .team_members()?
             .into_iter()
-            .find(|m| m.removed.is_none() && m.name.trim().to_lowercase() == wanted)
+            .find(|m| m.removed.is_none() && name::looks_the_same(&m.name, name))
         {
             return Err(StoreError::Invalid(format!(
-                "{} (id {}) is already on the team; give the newcomer a name that tells them apart (e.g. with a middle initial): nobody was added",
+                "{} (id {}) is already on the team, and the two names read the same; give the newcomer a name that tells them apart (e.g. with a middle initial): nobody was added",
                 same.name, same.id
             )));
         }
