@@ -420,12 +420,14 @@ impl Ctx {
         } else {
             Chart::open_as
         };
-        let chart = open(
-            &self.paths.chart,
-            &who,
-            &passphrase,
-            self.config.chart.busy_timeout_ms,
-        );
+        let chart = guarded(&self.paths.chart, || {
+            open(
+                &self.paths.chart,
+                &who,
+                &passphrase,
+                self.config.chart.busy_timeout_ms,
+            )
+        });
         logging::event(
             &self.paths.log,
             if chart.is_ok() {
@@ -437,6 +439,40 @@ impl Ctx {
         );
         Ok(chart?)
     }
+}
+
+/// A sign-in at the command line, after the wait that wrong sign-ins before it ask for (they
+/// are counted beside the chart, so they add up across commands: `store::sign_in_wait`).
+/// The wait and the refusal say how many were wrong in a row, never which of the clinician
+/// and the passphrase was.
+pub(crate) fn guarded<T>(
+    chart: &std::path::Path,
+    open: impl FnOnce() -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let now = crate::clock::now().timestamp_millis();
+    let wrong = crate::store::wrong_sign_ins(chart, now);
+    let wait = wrong.wait_at(now);
+    if !wait.is_zero() {
+        eprintln!(
+            "kapchart: {} wrong sign-ins in a row at this chart; waiting {} s before this one",
+            wrong.count,
+            wait.as_millis().div_ceil(1000)
+        );
+        std::thread::sleep(wait);
+    }
+    let opened = open();
+    match &opened {
+        Err(
+            StoreError::WrongSignIn
+            | StoreError::WrongPassphrase
+            | StoreError::WrongPassphraseOrNoKeyring(_),
+        ) => {
+            crate::store::count_wrong_sign_in(chart, crate::clock::now().timestamp_millis());
+        }
+        Ok(_) => crate::store::clear_wrong_sign_ins(chart),
+        Err(_) => {}
+    }
+    opened
 }
 
 pub fn run(cli: Cli) -> Outcome {
@@ -642,12 +678,12 @@ pub(crate) fn open_tui(ctx: &Ctx, path: PathBuf, chart: Option<Chart>, start: St
             .ok()
             .filter(|p| !p.is_empty())
         {
-            Some(p) if !tui_asks_who(&path) => Some(Chart::open_as(
-                &path,
-                &who(&path)?,
-                &p,
-                ctx.config.chart.busy_timeout_ms,
-            )?),
+            Some(p) if !tui_asks_who(&path) => {
+                let who = who(&path)?;
+                Some(guarded(&path, || {
+                    Chart::open_as(&path, &who, &p, ctx.config.chart.busy_timeout_ms)
+                })?)
+            }
             _ => None,
         },
     };

@@ -41,12 +41,14 @@ pub fn verify(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
 fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
     let who = super::who(&ctx.paths.chart)?;
     let pass = passphrase(false)?;
-    let chart = Chart::open_as(
-        &ctx.paths.chart,
-        &who,
-        &pass,
-        ctx.config.chart.busy_timeout_ms,
-    )?;
+    let chart = super::guarded(&ctx.paths.chart, || {
+        Chart::open_as(
+            &ctx.paths.chart,
+            &who,
+            &pass,
+            ctx.config.chart.busy_timeout_ms,
+        )
+    })?;
     let report = chart.verify()?;
     let mut problems = report.problems();
     if !problems.is_empty() {

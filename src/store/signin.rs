@@ -145,6 +145,7 @@ impl Chart {
                     let _ = std::fs::remove_file(&new_path);
                 }
                 files::remove_stale_restores(path);
+                keyring::remove_stale_temporaries(path);
             }
             chart.signed_in_from(entry.id, unlocked)?;
             chart.alone = alone;

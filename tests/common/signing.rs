@@ -255,3 +255,10 @@ pub fn chart_signed_before(home: &Home) {
     }
     tx.commit().unwrap();
 }
+
+/// `path` with `suffix` appended to its file name.
+pub fn beside(path: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    std::path::PathBuf::from(s)
+}

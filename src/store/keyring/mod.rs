@@ -258,6 +258,36 @@ pub fn write(path: &Path, keyring: &Keyring) -> Result<()> {
     Ok(())
 }
 
+/// Removes the temporary files (`NAME.keyring.tmp-PID`, `NAME.keyring.new.tmp-PID`) that a
+/// kapchart killed while writing a keyring left beside the chart. Only while no kapchart can
+/// be writing one: the caller holds the chart's lock (no restore or re-key under way) and
+/// this takes the keyring writer's lock without waiting, doing nothing when it is held.
+pub fn remove_stale_temporaries(chart: &Path) {
+    let Ok(_writing) = super::lock::keyring_writer(chart, std::time::Duration::ZERO) else {
+        return;
+    };
+    let Some(name) = chart.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let dir = match chart.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefixes = [
+        format!("{name}.keyring.tmp-"),
+        format!("{name}.keyring.new.tmp-"),
+    ];
+    for entry in listing.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if prefixes.iter().any(|p| file.starts_with(p.as_str())) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Moves `from` over `to` durably (the `.new` journal taking the keyring's place).
 pub fn promote(from: &Path, to: &Path) -> Result<()> {
     std::fs::rename(from, to).map_err(|source| StoreError::Io {
