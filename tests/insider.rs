@@ -213,3 +213,260 @@ fn wrong_sign_ins_at_the_command_line_wait_longer_across_processes() {
     assert!(!common::signing::beside(&home.chart(), ".sign-in").exists());
     let _ = fails_as;
 }
+
+fn verify_json(home: &Home) -> serde_json::Value {
+    let out = run_as(home, "1", PASSPHRASE, &["verify", "--json"]);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Attack 1: rewrite and re-chain. An entry's payload is changed (BP 120/80 to 180/110)
+/// with the append-only trigger dropped and put back, and every audit row's hash recomputed
+/// with the chart's own chain key: the chain holds, the schema matches, but the entry's row
+/// was signed by its author over the content it had, and that signature is named.
+#[test]
+fn a_rewritten_and_rechained_entry_fails_its_authors_signature() {
+    use common::signing::{rechain_with_the_chain_key, tamper, verify_problems};
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let bp = home.ok(&["log", "--session", &session, "bp 120/80"]);
+    home.ok(&["log", "--session", &session, "hr 72"]);
+    tamper(
+        &home,
+        &["entries"],
+        &format!(
+            "UPDATE entries SET payload = json_set(payload, '$.bp.systolic', 180, '$.bp.diastolic', 110) WHERE id = {bp}"
+        ),
+    );
+    rechain_with_the_chain_key(&home);
+    let problems = verify_problems(&home);
+    assert!(
+        !problems
+            .iter()
+            .any(|p| p.contains("schema") || p.contains("audit trail broken")),
+        "the chain and schema hold after re-chaining: {problems:?}"
+    );
+    let named = problems
+        .iter()
+        .find(|p| p.contains("signature broken"))
+        .unwrap_or_else(|| panic!("{problems:?}"));
+    assert!(
+        named.contains(&format!("entry.add of entry {bp} by Dr. Test")),
+        "{named}"
+    );
+    let v = verify_json(&home);
+    assert_eq!(v["ok"], false);
+}
+
+/// Attack 2: forge a signed note. The insider replaces the therapist's recorded Ed25519 key
+/// with one of their own, changes the signed text, signs the note's message anew with their
+/// key and re-chains: the therapist's certificate no longer holds (the admin certified the
+/// key they were added with), and their rows no longer verify.
+#[test]
+fn a_replaced_key_and_a_re_signed_note_are_named() {
+    use common::signing::{
+        THERAPIST, THERAPIST_PASS, copy_of, rechain_with_the_chain_key, signed_by_two, tamper,
+        verify_problems,
+    };
+    use ed25519_dalek::Signer;
+    let home = Home::new();
+    let (_, note, addendum) = signed_by_two(&home);
+    let insider = ed25519_dalek::SigningKey::from_bytes(&[42; 32]);
+    let forged_public = insider.verifying_key().to_bytes();
+    let attacked = copy_of(&home);
+    // The therapist (clinician 2) wrote the addendum; its text is rewritten and re-signed.
+    let text = "Called the next day: not reached.";
+    let hash = kapchart::store::audit::sha256_hex(text.as_bytes());
+    let conn = common::signing::raw(&attacked);
+    let (at, note_id): (i64, i64) = conn
+        .query_row(
+            "SELECT at, note_id FROM note_addenda WHERE id = ?1",
+            [&addendum],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    drop(conn);
+    let statement = kapchart::domain::signature::Statement {
+        signed: kapchart::domain::signature::Signed::Addendum {
+            note: note_id,
+            addendum: addendum.parse().unwrap(),
+        },
+        text_sha256: &hash,
+        signer_id: 2,
+        signer_name: THERAPIST,
+        signer_key: forged_public,
+        signed_at: chrono::DateTime::from_timestamp_millis(at).unwrap(),
+        reason: None,
+    };
+    let signature = insider.sign(&statement.message_v1()).to_bytes();
+    let hex = |b: &[u8]| kapchart::domain::signature::hex(b);
+    tamper(
+        &attacked,
+        &["team_members", "note_addenda", "ed25519_signatures"],
+        &format!(
+            "UPDATE team_members SET ed25519_public = x'{}' WHERE clinician_id = 2;
+             UPDATE note_addenda SET text = '{text}', sha256 = '{hash}' WHERE id = {addendum};
+             UPDATE ed25519_signatures SET signer_public = x'{}', signature = x'{}' WHERE addendum_id = {addendum};",
+            hex(&forged_public),
+            hex(&forged_public),
+            hex(&signature)
+        ),
+    );
+    rechain_with_the_chain_key(&attacked);
+    let problems = verify_problems(&attacked);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("team member Theo Therapist (clinician 2)")
+                && p.contains("does not verify")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("signature broken")),
+        "{problems:?}"
+    );
+    // verify no longer says the addendum is Theo's.
+    let out = run_as(&attacked, "1", PASSPHRASE, &["verify"]);
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("ok"),
+        "{note}"
+    );
+    let _ = THERAPIST_PASS;
+}
+
+/// Attack 3: keep the key after removal. A clinician still on the team appends a keyring
+/// entry under another member's id with their own X25519 key; the team's admin then
+/// removes them. `verify` names the entry before, and the removal seals the new chart key
+/// only to the keys the team certifies: nothing in the new keyring is sealed to theirs.
+#[test]
+fn a_keyring_entry_the_team_does_not_certify_gets_no_chart_key() {
+    let home = Home::new();
+    home.with_dosing_session();
+    assert!(
+        add_clinician(&home, "Nia Nurse", "nurse", NURSE_PASS)
+            .status
+            .success()
+    );
+    assert!(
+        add_clinician(
+            &home,
+            "Theo Therapist",
+            "therapist",
+            "violet harbor compass ember"
+        )
+        .status
+        .success()
+    );
+    let ring_path = common::signing::beside(&home.chart(), ".keyring");
+    let mut ring: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ring_path).unwrap()).unwrap();
+    let clinicians = ring["clinicians"].as_array_mut().unwrap();
+    let nurse = clinicians.iter().find(|c| c["id"] == 2).unwrap().clone();
+    let nurse_key = nurse["x25519_public"].as_str().unwrap().to_string();
+    let mut planted = nurse.clone();
+    planted["id"] = 3.into();
+    clinicians.push(planted);
+    std::fs::write(&ring_path, serde_json::to_string_pretty(&ring).unwrap()).unwrap();
+    let problems = common::signing::verify_problems(&home);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("keyring") && p.contains("clinician 3")),
+        "{problems:?}"
+    );
+    let out = home
+        .cmd(&["clinician", "remove", "2", "--reason", "left the clinic"])
+        .env("KAPCHART_CLINICIAN", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ring_path).unwrap()).unwrap();
+    let entries = after["clinicians"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{after}");
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["x25519_public"] != nurse_key.as_str()),
+        "the new chart key is sealed to no entry with the nurse's key: {after}"
+    );
+    assert!(ok_as(&home, "1", PASSPHRASE, &["verify"]).starts_with("ok"));
+}
+
+/// Attack 5: a removal killed part-way, at moments spread over its run, on a chart of a few
+/// megabytes. Whatever the moment, once `clinician list` says the clinician was removed,
+/// the keyring they held before (with their passphrase) no longer opens the chart: the
+/// first kapchart that opened the chart with nobody else using it finished the re-key.
+#[test]
+fn a_removal_killed_at_any_moment_is_finished_before_it_is_called_done() {
+    use std::process::Stdio;
+    use std::time::Duration;
+    let home = Home::new();
+    let chart = home.chart();
+    let db = chart.to_str().unwrap();
+    std::fs::create_dir_all(chart.parent().unwrap()).unwrap();
+    home.ok(&["--db", db, "demo", "--patients", "30", "--no-tui"]);
+    const ADMIN: &str = "Dr. Demo Clinician";
+    let size = std::fs::metadata(&chart).unwrap().len();
+    eprintln!("chart of {size} bytes");
+    let ring_path = common::signing::beside(&chart, ".keyring");
+    let mut unfinished_seen = 0;
+    for i in 0..6u64 {
+        let name = format!("Nurse Number {i}");
+        let out = home
+            .cmd(&["clinician", "add", "--name", &name, "--role", "nurse"])
+            .env("KAPCHART_CLINICIAN", ADMIN)
+            .env("KAPCHART_NEW_PASSPHRASE", NURSE_PASS)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        // What the nurse could have kept: the keyring as it was before their removal.
+        let kept = home.path().join(format!("kept-{i}"));
+        std::fs::create_dir_all(&kept).unwrap();
+        std::fs::copy(&ring_path, kept.join("chart.db.keyring")).unwrap();
+        let mut child = home
+            .cmd(&["clinician", "remove", &id, "--reason", "left the clinic"])
+            .env("KAPCHART_CLINICIAN", ADMIN)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(100 + i * 45));
+        let _ = child.kill();
+        let _ = child.wait();
+        if common::signing::beside(&chart, ".keyring.new").exists() {
+            unfinished_seen += 1;
+        }
+        let list = ok_as(&home, ADMIN, PASSPHRASE, &["clinician", "list", "--json"]);
+        let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+        let member = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"].to_string() == id)
+            .unwrap()
+            .clone();
+        if member["removed"].is_null() {
+            // Killed before the removal was recorded: they are still on the team.
+            continue;
+        }
+        // Removed: the chart as it is now, with the keyring they kept, does not open.
+        std::fs::copy(&chart, kept.join("chart.db")).unwrap();
+        let kept_chart = kept.join("chart.db");
+        let opened = kapchart::store::Chart::open_as(&kept_chart, &id, NURSE_PASS, 2000);
+        let err = opened.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            err.contains("does not open this chart") || err.contains("wrong passphrase"),
+            "kill {i}: a removed clinician's kept keyring must not open the chart: {err:?}"
+        );
+        assert!(
+            !common::signing::beside(&chart, ".keyring.new").exists(),
+            "kill {i}"
+        );
+        assert!(
+            ok_as(&home, ADMIN, PASSPHRASE, &["verify"]).starts_with("ok"),
+            "kill {i}"
+        );
+    }
+    eprintln!("kills that left the removal's journal behind: {unfinished_seen} of 6");
+}

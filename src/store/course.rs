@@ -1,6 +1,6 @@
 //! Patient details, courses and integration notes in the chart.
 
-use super::audit::{self, ObjectKind, sha256_hex};
+use super::audit::{ObjectKind, sha256_hex};
 use super::signatures::{self, SealOf};
 use super::{Chart, Result, Second, StoreError, from_stored, to_stored};
 use crate::domain::course::{Addendum, Course, Draft, Note, NoteId, PatientDetails, Signature};
@@ -43,7 +43,7 @@ impl Chart {
                 params![patient, json, now.timestamp_millis(), author],
             )?;
             let id = tx.last_insert_rowid();
-            audit::record(tx, now.timestamp_millis(), Some(author), "patient.details", ObjectKind::PatientDetails, id)?;
+            tx.record(now.timestamp_millis(), author, "patient.details", ObjectKind::PatientDetails, id)?;
             Ok(id)
         })
     }
@@ -116,7 +116,7 @@ impl Chart {
                 params![patient, planned_dosing, goals, now.timestamp_millis(), author],
             )?;
             let id = tx.last_insert_rowid();
-            audit::record(tx, now.timestamp_millis(), Some(author), "course.start", ObjectKind::Course, id)?;
+            tx.record(now.timestamp_millis(), author, "course.start", ObjectKind::Course, id)?;
             Ok(id)
         })
     }
@@ -168,7 +168,7 @@ impl Chart {
                 params![dosing, format, now.timestamp_millis(), author],
             )?;
             let id = tx.last_insert_rowid();
-            audit::record(tx, now.timestamp_millis(), Some(author), "note.create", ObjectKind::Note, id)?;
+            tx.record(now.timestamp_millis(), author, "note.create", ObjectKind::Note, id)?;
             Ok(id)
         })?;
         Ok((self.note(id)?, true))
@@ -330,7 +330,7 @@ impl Chart {
                 params![note, text, now.timestamp_millis(), author],
             )?;
             let id = tx.last_insert_rowid();
-            audit::record(tx, now.timestamp_millis(), Some(author), "note.draft", ObjectKind::NoteDraft, id)?;
+            tx.record(now.timestamp_millis(), author, "note.draft", ObjectKind::NoteDraft, id)?;
             Ok(id)
         })
     }
@@ -373,7 +373,7 @@ impl Chart {
                 params![note, text, hash, signer, at, offset, reason],
             )?;
             let id = tx.last_insert_rowid();
-            audit::record(tx, at, Some(signer), "note.sign", ObjectKind::NoteSignature, id)?;
+            tx.record(at, signer, "note.sign", ObjectKind::NoteSignature, id)?;
             let signer_name = signatures::name_of(tx, signer)?;
             let statement = Statement {
                 signed: Signed::Note { note },
@@ -420,7 +420,7 @@ impl Chart {
                 params![note, text, hash, author, at, offset],
             )?;
             let id = tx.last_insert_rowid();
-            audit::record(tx, at, Some(author), "note.addendum", ObjectKind::NoteAddendum, id)?;
+            tx.record(at, author, "note.addendum", ObjectKind::NoteAddendum, id)?;
             let author_name = signatures::name_of(tx, author)?;
             let statement = Statement {
                 signed: Signed::Addendum { note, addendum: id },

@@ -166,13 +166,16 @@ impl Chart {
     /// Refuses a write while the chart carries a damage mark, unless it verifies again now
     /// (it was restored), in which case the mark goes. Checked once per open chart.
     pub(super) fn check_not_damaged(&mut self) -> Result<()> {
+        if let Some(why) = &self.held_back {
+            return Err(StoreError::SignIn(why.clone()));
+        }
         if self.damage_cleared {
             return Ok(());
         }
         let mark = damage_mark(&self.path);
         if mark.exists() {
             let report = self.verify()?;
-            let mut problems = report.problems();
+            let mut problems = report.damage();
             let text = std::fs::read_to_string(&mark).unwrap_or_default();
             for line in text.lines() {
                 let Some(head) = line.strip_prefix(LOST_HEAD) else {

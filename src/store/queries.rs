@@ -1,6 +1,6 @@
 //! Reading and appending patients, sessions and entries.
 
-use super::audit::{self, ObjectKind};
+use super::audit::ObjectKind;
 use super::existing::{self, Second};
 use super::{Chart, Result, StoreError, WriteError, from_stored, to_stored};
 use crate::domain::text;
@@ -207,10 +207,9 @@ impl Chart {
                 ],
             )?;
             let id = tx.last_insert_rowid();
-            audit::record(
-                tx,
+            tx.record(
                 now.timestamp_millis(),
-                Some(clinician),
+                clinician,
                 "patient.add",
                 ObjectKind::Patient,
                 id,
@@ -324,7 +323,7 @@ impl Chart {
                 ],
             )?;
             let id = tx.last_insert_rowid();
-            audit::record(tx, now.timestamp_millis(), Some(clinician), "session.start", ObjectKind::Session, id)?;
+            tx.record(now.timestamp_millis(), clinician, "session.start", ObjectKind::Session, id)?;
             Ok(id)
         })
     }
@@ -601,7 +600,7 @@ impl Chart {
                     None if matches!(e.payload, Payload::SessionEnd(_)) => "session.end",
                     None => "entry.add",
                 };
-                audit::record(tx, recorded_at, Some(author), action, ObjectKind::Entry, id)?;
+                tx.record(recorded_at, author, action, ObjectKind::Entry, id)?;
                 ids.push(id);
             }
             if read_back == ReadBack::No {
