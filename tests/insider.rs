@@ -470,3 +470,185 @@ fn a_removal_killed_at_any_moment_is_finished_before_it_is_called_done() {
     }
     eprintln!("kills that left the removal's journal behind: {unfinished_seen} of 6");
 }
+
+/// Attack 6: the damage mark was a file, and `rm` cleared it. Now a chart changed behind
+/// kapchart's back is found by the next kapchart that opens it (it walks what was written
+/// since the last head it checked), before anyone runs `verify`; writes and exports stop;
+/// the damage is kept in the keyring as well as in the mark (0600), so removing the mark
+/// changes nothing; and an admin's acknowledgement, recorded and signed, lets writes go on
+/// while `verify` goes on reporting the damage.
+#[test]
+fn damage_is_found_on_open_and_rm_does_not_clear_it() {
+    use common::signing::{beside, rechain_with_the_chain_key, tamper};
+    use std::os::unix::fs::PermissionsExt;
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let bp = home.ok(&["log", "--session", &session, "bp 120/80"]);
+    tamper(
+        &home,
+        &["entries"],
+        &format!(
+            "UPDATE entries SET payload = json_set(payload, '$.bp.systolic', 180) WHERE id = {bp}"
+        ),
+    );
+    rechain_with_the_chain_key(&home);
+    // No verify: the next command's open finds it.
+    let err = home.fails(&["log", "--session", &session, "hr 80"], 1);
+    assert!(
+        err.contains("failed verification") && err.contains(&format!("entry {bp}")),
+        "{err}"
+    );
+    let mark = beside(&home.chart(), ".damaged");
+    let mode = std::fs::metadata(&mark).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the mark is private");
+    let err = home.fails(&["export", "--session", &session, "--format", "md"], 1);
+    assert!(err.contains("exports nothing"), "{err}");
+    std::fs::remove_file(&mark).unwrap();
+    let err = home.fails(&["log", "--session", &session, "hr 80"], 1);
+    assert!(err.contains("failed verification"), "rm alone: {err}");
+    // Reading goes on: the clinician with a patient in the room still sees the record.
+    assert!(
+        home.ok(&["session", "show", &session])
+            .contains("BP 180/80")
+    );
+    // Only an admin acknowledges, with a reason.
+    let nurse = add_clinician(&home, "Nia Nurse", "nurse", NURSE_PASS);
+    assert_eq!(nurse.status.code(), Some(1), "adding is a write: refused");
+    let ack = run_as(
+        &home,
+        "1",
+        PASSPHRASE,
+        &[
+            "verify",
+            "--acknowledge",
+            "--reason",
+            "BP checked against the monitor's printout",
+        ],
+    );
+    assert!(ack.status.success(), "{}", stderr(&ack));
+    assert!(String::from_utf8_lossy(&ack.stdout).contains("acknowledged by Dr. Test"));
+    let id = home.ok(&["log", "--session", &session, "hr 80"]);
+    assert!(!id.is_empty());
+    let problems = common::signing::verify_problems(&home);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("(acknowledged)") && p.contains(&format!("entry {bp}"))),
+        "{problems:?}"
+    );
+    // The acknowledgement is in the audit trail.
+    let trail = home.ok(&["audit", "--limit", "5"]);
+    assert!(trail.contains("damage.acknowledge"), "{trail}");
+}
+
+/// Attack 4: undo one's own removal with a restore. A restore needs an admin of the live
+/// chart; a backup whose team includes someone removed since is refused without a reason,
+/// and with one the removal is applied again; the restore is a signed entry in the
+/// restored chart; and ids continue above the highest the replaced chart issued.
+#[test]
+fn a_removed_clinician_cannot_restore_their_way_back() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    assert!(
+        add_clinician(&home, "Nia Nurse", "nurse", NURSE_PASS)
+            .status
+            .success()
+    );
+    let therapist = "violet harbor compass ember";
+    assert!(
+        add_clinician(&home, "Theo Therapist", "therapist", therapist)
+            .status
+            .success()
+    );
+    ok_as(
+        &home,
+        "Nia Nurse",
+        NURSE_PASS,
+        &["log", "--session", &session, "hr 70"],
+    );
+    let backup = home.path().join("backup.db");
+    ok_as(
+        &home,
+        "1",
+        PASSPHRASE,
+        &["backup", "--to", backup.to_str().unwrap()],
+    );
+    ok_as(
+        &home,
+        "1",
+        PASSPHRASE,
+        &["clinician", "remove", "2", "--reason", "left the clinic"],
+    );
+    let later = ok_as(
+        &home,
+        "3",
+        therapist,
+        &["log", "--session", &session, "hr 72"],
+    );
+    let restore = |who: &str, pass: &str, extra: &[&str]| {
+        let mut args = vec!["restore", backup.to_str().unwrap(), "--replace"];
+        args.extend(extra);
+        run_as(&home, who, pass, &args)
+    };
+    // The removed nurse: her passphrase opens the backup, not the chart.
+    let err = stderr(&restore("Nia Nurse", NURSE_PASS, &[]));
+    assert!(
+        err.contains("restore refused") && err.contains("needs an admin"),
+        "{err}"
+    );
+    // A therapist standing on the team is no admin.
+    let err = stderr(&restore("3", therapist, &[]));
+    assert!(err.contains("only an admin"), "{err}");
+    // The admin, without a reason: the backup would give the nurse the chart back.
+    let err = stderr(&restore("1", PASSPHRASE, &[]));
+    assert!(
+        err.contains("Nia Nurse (clinician 2)") && err.contains("--reason"),
+        "{err}"
+    );
+    assert_eq!(
+        ok_as(
+            &home,
+            "1",
+            PASSPHRASE,
+            &["session", "show", &session, "--json"]
+        )
+        .matches("\"id\"")
+        .count()
+            > 0,
+        true
+    );
+    let out = restore("1", PASSPHRASE, &["--reason", "the chart's disk failed"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("removed again") && said.contains("Nia Nurse"),
+        "{said}"
+    );
+    // Her passphrase opens nothing now; the team says she was removed.
+    let refused = run_as(&home, "Nia Nurse", NURSE_PASS, &["patient", "list"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let team = ok_as(&home, "1", PASSPHRASE, &["clinician", "list"]);
+    assert!(
+        team.contains("Nia Nurse") && team.contains("removed"),
+        "{team}"
+    );
+    // The restore is in the restored chart's trail, signed; the chart verifies.
+    let trail = ok_as(&home, "1", PASSPHRASE, &["audit", "--limit", "10"]);
+    assert!(
+        trail.contains("chart.restore") && trail.contains("Dr. Test"),
+        "{trail}"
+    );
+    assert!(ok_as(&home, "1", PASSPHRASE, &["verify"]).starts_with("ok"));
+    // No id is reused: the next entry's id is above the one charted after the backup (which
+    // is only in the chart that was set aside).
+    let next = ok_as(
+        &home,
+        "1",
+        PASSPHRASE,
+        &["log", "--session", &session, "hr 74"],
+    );
+    assert!(
+        next.parse::<i64>().unwrap() > later.parse::<i64>().unwrap(),
+        "{next} after {later}"
+    );
+}

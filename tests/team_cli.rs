@@ -404,17 +404,30 @@ fn a_backup_carries_its_keyring_and_restores_with_the_team_it_was_made_with() {
         &["verify", "--against", backup.to_str().unwrap()],
     );
     assert!(verified.starts_with("ok"), "{verified}");
+    // A restore needs an admin of the chart (the removed nurse cannot restore herself), and
+    // a reason, since the backup's team includes her: she is then removed again.
     let restored = ok_as(
         &home,
-        "Nia Nurse",
-        NURSE_PASS,
-        &["restore", backup.to_str().unwrap(), "--replace"],
+        "1",
+        PASSPHRASE,
+        &[
+            "restore",
+            backup.to_str().unwrap(),
+            "--replace",
+            "--reason",
+            "the chart's disk failed",
+        ],
     );
-    assert!(restored.contains("restored"), "{restored}");
+    assert!(
+        restored.contains("restored")
+            && restored.contains("removed again")
+            && restored.contains("Nia Nurse"),
+        "{restored}"
+    );
     let show: Value = serde_json::from_str(&ok_as(
         &home,
-        "Nia Nurse",
-        NURSE_PASS,
+        "1",
+        PASSPHRASE,
         &["session", "show", &session, "--json"],
     ))
     .unwrap();
@@ -435,12 +448,12 @@ fn a_backup_carries_its_keyring_and_restores_with_the_team_it_was_made_with() {
     assert!(kept.iter().any(|n| n.ends_with(".keyring")), "{kept:?}");
     // A pair the backup does not know is refused, the chart untouched.
     let before = file_bytes(&home.chart());
-    let out = as_who(
-        &home,
-        "Nia Nurse",
-        THERAPIST_PASS,
-        &["restore", backup.to_str().unwrap(), "--replace"],
-    );
+    let out = home
+        .cmd(&["restore", backup.to_str().unwrap(), "--replace"])
+        .env("KAPCHART_CLINICIAN", "1")
+        .env("KAPCHART_BACKUP_PASSPHRASE", THERAPIST_PASS)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("do not open the backup"));
     assert_eq!(file_bytes(&home.chart()), before);
@@ -513,6 +526,7 @@ fn a_backup_from_before_keyrings_still_restores_with_its_passphrase() {
     let _ = std::fs::remove_file(beside(&old, ".lock"));
     let out = home
         .cmd(&["restore", old.to_str().unwrap(), "--replace"])
+        .env("KAPCHART_CLINICIAN", "1")
         .output()
         .unwrap();
     assert!(

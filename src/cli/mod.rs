@@ -137,13 +137,18 @@ enum Command {
         #[arg(long)]
         to: PathBuf,
     },
-    /// Restore the chart from a backup (verified first)
+    /// Restore the chart from a backup (verified first; an admin of the chart signs in, and
+    /// to the backup with KAPCHART_BACKUP_PASSPHRASE when their passphrase then differed)
     Restore {
         /// The backup file
         from: PathBuf,
         /// Replace an existing chart; it is kept beside it as NAME.replaced-TIMESTAMP
         #[arg(long)]
         replace: bool,
+        /// Why a backup whose team includes someone removed since is restored (they are
+        /// removed again; recorded)
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Change your own passphrase (the old one first; the new one twice, or
     /// KAPCHART_NEW_PASSPHRASE). Backups keep the passphrases they were made with
@@ -522,7 +527,11 @@ pub fn run(cli: Cli) -> Outcome {
         Some(Command::Rekey) => rekey::rekey(&ctx, out),
         Some(Command::Export(args)) => export::export(&ctx, args, out),
         Some(Command::Backup { to }) => backup::backup_to(&ctx, &to, out),
-        Some(Command::Restore { from, replace }) => backup::restore(&ctx, &from, replace, out),
+        Some(Command::Restore {
+            from,
+            replace,
+            reason,
+        }) => backup::restore(&ctx, &from, replace, reason.as_deref(), out),
         Some(Command::Course(cmd)) => course::course_command(&ctx, cmd, out),
         Some(Command::Measure(cmd)) => course::measure_command(&ctx, cmd, out),
         Some(Command::Note(cmd)) => course::note_command(&ctx, cmd, out),
@@ -642,6 +651,8 @@ fn scale_demo(
         },
     )?;
     bar.finish_and_clear();
+    // What was written is walked once, as the next open would, so that it starts from here.
+    chart.check_written()?;
     let secs = started.elapsed().as_secs_f64();
     logging::event(
         &ctx.paths.log,
@@ -799,7 +810,7 @@ fn init(ctx: &Ctx, clinician: Option<String>, out: &mut impl Write) -> Outcome {
     }
     let passphrase = passphrase(true)?;
     rekey::check_strength(ctx, &passphrase, &clinician, "no chart was created")?;
-    Chart::create(
+    let chart = Chart::create(
         &ctx.paths.chart,
         &passphrase,
         &clinician,
@@ -808,6 +819,13 @@ fn init(ctx: &Ctx, clinician: Option<String>, out: &mut impl Write) -> Outcome {
     )?;
     logging::event(&ctx.paths.log, "chart.create", &[]);
     writeln!(out, "created {}", ctx.paths.chart.display())?;
+    if let Some(root) = chart.root()? {
+        writeln!(
+            out,
+            "root {root}\n(the fingerprint of {}'s key, which every clinician's key is certified back to: keep it away from this laptop, e.g. on paper in the clinic's records, and check it with `kapchart verify --root`)",
+            chart.clinician().name
+        )?;
+    }
     Ok(())
 }
 

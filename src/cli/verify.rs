@@ -24,6 +24,13 @@ pub struct VerifyArgs {
     /// backups and exports print it) is this one
     #[arg(long, value_name = "FINGERPRINT")]
     root: Option<String>,
+    /// An admin acknowledges the damage found (with --reason): recorded, signed and audited,
+    /// after which writes go on; `verify` goes on reporting it, as acknowledged
+    #[arg(long, requires = "reason")]
+    acknowledge: bool,
+    /// Why the damage is acknowledged (recorded with it)
+    #[arg(long)]
+    reason: Option<String>,
 }
 
 pub fn verify(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
@@ -45,7 +52,7 @@ pub fn verify(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
 fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
     let who = super::who(&ctx.paths.chart)?;
     let pass = passphrase(false)?;
-    let chart = super::guarded(&ctx.paths.chart, || {
+    let mut chart = super::guarded(&ctx.paths.chart, || {
         Chart::open_as(
             &ctx.paths.chart,
             &who,
@@ -54,10 +61,51 @@ fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
         )
     })?;
     let report = chart.verify()?;
-    let mut problems = report.problems();
-    let damage = report.damage();
+    let acknowledged = chart.acknowledged_problems()?;
+    let mut problems: Vec<String> = report
+        .problems()
+        .into_iter()
+        .map(|p| {
+            if acknowledged.contains(&p) {
+                format!("{p} (acknowledged)")
+            } else {
+                p
+            }
+        })
+        .collect();
+    let damage: Vec<String> = report
+        .damage()
+        .into_iter()
+        .filter(|p| !acknowledged.contains(p))
+        .collect();
+    if args.acknowledge {
+        let mut lines = damage.clone();
+        for l in chart.damage_found() {
+            if !lines.contains(&l) && !acknowledged.contains(&l) {
+                lines.push(l);
+            }
+        }
+        chart.acknowledge_damage(
+            &lines,
+            args.reason.as_deref().unwrap_or_default(),
+            crate::clock::now(),
+        )?;
+        writeln!(
+            out,
+            "acknowledged by {}: {} problem(s), recorded and signed; writes go on, and verify goes on reporting them:",
+            chart.clinician().name,
+            lines.len()
+        )?;
+        for l in &lines {
+            writeln!(out, "  {l}")?;
+        }
+        return Ok(());
+    }
     if !damage.is_empty() {
         chart.mark_damaged(&damage, &[]);
+    } else if report.damage().is_empty() && chart.damage_found().is_empty() {
+        // Sound: the next open checks from this head on.
+        chart.keep_checked_head()?;
     }
     let mut anchors: Vec<(Head, String)> = Vec::new();
     if let Some(h) = args.head {

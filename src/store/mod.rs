@@ -72,6 +72,8 @@ pub struct Chart {
     /// Why writes are held back although the chart opened: a removal not finished, which
     /// the next kapchart that opens the chart alone finishes.
     held_back: Option<String>,
+    /// The first problem of the damage this chart is marked with (writes refused).
+    damaged: Option<String>,
 }
 
 /// What `verify` found.
@@ -205,6 +207,7 @@ impl Chart {
             let mut chart = Chart::finish_open(conn, path, busy_timeout_ms, false, secret)?;
             chart._lock = Some(lock);
             chart.found_new_team(clinician, passphrase, now)?;
+            chart.keep_checked_head()?;
             Ok(chart)
         })();
         if made.is_err() {
@@ -354,6 +357,7 @@ impl Chart {
             _lock: None,
             damage_cleared: false,
             held_back: None,
+            damaged: None,
         };
         // A chart that is up to date is not locked for writing just to be opened, so reading
         // goes on while another process holds the write lock. (`migrate` checks the version
@@ -601,6 +605,14 @@ impl Chart {
         rekeyed.map_err(|e| self.err(e))?;
         wal.map_err(|e| self.err(e))?;
         Ok(())
+    }
+
+    /// Walks what was written since the last head checked, as every open does, and keeps the
+    /// new head: for a process that wrote much (the clinic-size demo), so that the next
+    /// open has little to walk.
+    pub fn check_written(&mut self) -> Result<()> {
+        self.damage_cleared = false;
+        self.check_since_last_head()
     }
 
     /// The raw connection, for tests that must act behind kapchart's back.

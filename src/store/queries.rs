@@ -195,8 +195,8 @@ impl Chart {
                 existing::same_patient(tx, &name, p.dob, mrn)?;
             }
             tx.execute(
-                "INSERT INTO patients (name, dob, mrn, weight_kg, created_at, created_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO patients (id, name, dob, mrn, weight_kg, created_at, created_by)
+                 VALUES ((SELECT max(coalesce((SELECT max(id) FROM patients), 0), coalesce((SELECT max(CAST(json_extract(id_floors, '$.patients') AS INTEGER)) FROM restores), 0)) + 1), ?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     name,
                     p.dob.format("%Y-%m-%d").to_string(),
@@ -310,8 +310,8 @@ impl Chart {
                 existing::open_dosing_session(tx, s.patient_id)?;
             }
             tx.execute(
-                "INSERT INTO sessions (patient_id, kind, started_at, started_offset, clinician_id, intention, dosing_session_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO sessions (id, patient_id, kind, started_at, started_offset, clinician_id, intention, dosing_session_id)
+                 VALUES ((SELECT max(coalesce((SELECT max(id) FROM sessions), 0), coalesce((SELECT max(CAST(json_extract(id_floors, '$.sessions') AS INTEGER)) FROM restores), 0)) + 1), ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     s.patient_id,
                     s.kind.as_str(),
@@ -574,9 +574,9 @@ impl Chart {
                     None => (None, None, None),
                 };
                 tx.prepare_cached(
-                    "INSERT INTO entries (session_id, kind, payload, event_at, event_offset, recorded_at,
+                    "INSERT INTO entries (id, session_id, kind, payload, event_at, event_offset, recorded_at,
                         recorded_offset, author_id, flags, corrects, correction, reason)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                     VALUES ((SELECT max(coalesce((SELECT max(id) FROM entries), 0), coalesce((SELECT max(CAST(json_extract(id_floors, '$.entries') AS INTEGER)) FROM restores), 0)) + 1), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 )?
                 .execute(params![
                         session,

@@ -49,6 +49,7 @@ impl Chart {
             _lock: Some(lock),
             damage_cleared: false,
             held_back: None,
+            damaged: None,
         };
         chart
             .conn
@@ -231,6 +232,7 @@ impl Chart {
                     ));
                 }
             }
+            chart.check_since_last_head()?;
             return Ok(chart);
         }
         if ring.is_none() {
@@ -493,6 +495,7 @@ impl Chart {
         )?;
         let ring = Keyring {
             entries: vec![entry],
+            ..Keyring::default()
         };
         match &self.secret {
             ChartSecret::Raw(_) => keyring::write(&keyring::path_of(&self.path), &ring)?,
@@ -539,6 +542,7 @@ impl Chart {
             &keyring::path_of(&self.path),
             &Keyring {
                 entries: vec![entry],
+                ..Keyring::default()
             },
         )
     }

@@ -192,7 +192,7 @@ impl Chart {
         })
     }
 
-    fn require_admin(&self, doing: &str) -> Result<()> {
+    pub(crate) fn require_admin(&self, doing: &str) -> Result<()> {
         match self.role()? {
             Some(r) if r.manages_team() => Ok(()),
             _ => Err(StoreError::SignIn(format!(
@@ -260,7 +260,7 @@ impl Chart {
         let public = (keys.agreement_public(), keys.signing_public());
         let id = self.write(|tx| {
             tx.execute(
-                "INSERT INTO clinicians (name, created_at) VALUES (?1, ?2)",
+                "INSERT INTO clinicians (id, name, created_at) VALUES ((SELECT max(coalesce((SELECT max(id) FROM clinicians), 0), coalesce((SELECT max(CAST(json_extract(id_floors, '$.clinicians') AS INTEGER)) FROM restores), 0)) + 1), ?1, ?2)",
                 params![name, now.timestamp_millis()],
             )?;
             let id = tx.last_insert_rowid();
@@ -278,7 +278,13 @@ impl Chart {
         entries.push(keyring::Entry::new(
             id, name, role, &keys, passphrase, &chart_key,
         )?);
-        keyring::write(&keyring::path_of(&self.path), &Keyring { entries })?;
+        keyring::write(
+            &keyring::path_of(&self.path),
+            &Keyring {
+                entries,
+                damage: ring.damage,
+            },
+        )?;
         Ok(id)
     }
 
@@ -396,7 +402,14 @@ impl Chart {
                 entries.push(e.resealed(&chart_key)?);
             }
         }
-        self.rekey_with(&Keyring { entries }, chart_key, stop)
+        self.rekey_with(
+            &Keyring {
+                entries,
+                damage: ring.damage.clone(),
+            },
+            chart_key,
+            stop,
+        )
     }
 
     /// Removed clinicians whose entry is still in the keyring beside the chart: a removal
@@ -445,7 +458,13 @@ impl Chart {
                 }
             })
             .collect::<Result<Vec<_>>>()?;
-        keyring::write(&keyring::path_of(&self.path), &Keyring { entries })
+        keyring::write(
+            &keyring::path_of(&self.path),
+            &Keyring {
+                entries,
+                damage: ring.damage.clone(),
+            },
+        )
     }
 }
 
@@ -767,4 +786,23 @@ fn certificate_holds(
     certifier.verify_strict(&message, &signature).map_err(|_| {
         "their certificate does not verify over the name, role and keys the team holds for them (a key replaced behind kapchart's back)".to_string()
     })
+}
+
+impl Chart {
+    /// The chart's root: the fingerprint of its first admin's Ed25519 key
+    /// (`domain::team::root_fingerprint`); None for a chart without a team yet.
+    pub fn root(&self) -> Result<Option<String>> {
+        let key: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT ed25519_public FROM team_members ORDER BY id LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(key
+            .and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok())
+            .map(|k| crate::domain::team::root_fingerprint(&k)))
+    }
 }

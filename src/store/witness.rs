@@ -114,9 +114,9 @@ impl Chart {
             witness::check(&lines, line, author_id, witness_id)
                 .map_err(|r| StoreError::Invalid(r.to_string()))?;
             tx.execute(
-                "INSERT INTO entries (session_id, kind, payload, event_at, event_offset, recorded_at,
+                "INSERT INTO entries (id, session_id, kind, payload, event_at, event_offset, recorded_at,
                     recorded_offset, author_id, flags)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?4, ?5, ?6, '[]')",
+                 VALUES ((SELECT max(coalesce((SELECT max(id) FROM entries), 0), coalesce((SELECT max(CAST(json_extract(id_floors, '$.entries') AS INTEGER)) FROM restores), 0)) + 1), ?1, ?2, ?3, ?4, ?5, ?4, ?5, ?6, '[]')",
                 params![session, payload.kind(), json, at, offset, witness_id],
             )?;
             let id = tx.last_insert_rowid();

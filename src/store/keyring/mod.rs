@@ -124,6 +124,9 @@ fn invalid(e: String) -> StoreError {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Keyring {
     pub entries: Vec<Entry>,
+    /// Damage found in the chart (`Chart::mark_damaged`): kept here as well as in the mark
+    /// beside the chart, so that removing that file does not clear it.
+    pub damage: Vec<String>,
 }
 
 impl Keyring {
@@ -187,6 +190,7 @@ impl Keyring {
             format: FORMAT,
             about: "kapchart keyring: the chart key sealed to each clinician; private keys wrapped under each clinician's passphrase",
             clinicians: self.entries.iter().map(EntryFile::from).collect(),
+            damage: self.damage.clone(),
         };
         serde_json::to_string_pretty(&file).unwrap_or_default()
     }
@@ -213,7 +217,10 @@ impl Keyring {
                     .ok_or_else(|| bad("a clinician's keys are malformed".into()))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Keyring { entries })
+        Ok(Keyring {
+            entries,
+            damage: file.damage,
+        })
     }
 }
 
@@ -288,6 +295,21 @@ pub fn remove_stale_temporaries(chart: &Path) {
     }
 }
 
+/// Records `damage` in the keyring beside `chart` (empty: clears it), under the keyring
+/// writer's lock.
+pub fn set_damage(chart: &Path, damage: &[String]) -> Result<()> {
+    let _writing = super::lock::keyring_writer(chart, std::time::Duration::from_secs(5))?;
+    let path = path_of(chart);
+    let Some(mut ring) = read(&path)? else {
+        return Ok(());
+    };
+    if ring.damage == damage {
+        return Ok(());
+    }
+    ring.damage = damage.to_vec();
+    write(&path, &ring)
+}
+
 /// Moves `from` over `to` durably (the `.new` journal taking the keyring's place).
 pub fn promote(from: &Path, to: &Path) -> Result<()> {
     std::fs::rename(from, to).map_err(|source| StoreError::Io {
@@ -303,12 +325,16 @@ struct KeyringFile<'a> {
     format: u32,
     about: &'a str,
     clinicians: Vec<EntryFile>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    damage: Vec<String>,
 }
 
 #[derive(Deserialize)]
 struct KeyringFileIn {
     format: u32,
     clinicians: Vec<EntryFile>,
+    #[serde(default)]
+    damage: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]
