@@ -188,6 +188,9 @@ impl Chart {
             chart.signed_in_from(entry.id, unlocked)?;
             chart.alone = alone;
             chart._lock = Some(held);
+            if !chart.read_only {
+                chart.settle_interrupted_add()?;
+            }
             if !chart.read_only && !chart.unfinished_removals()?.is_empty() {
                 if alone {
                     chart.finish_removals()?;

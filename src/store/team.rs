@@ -256,9 +256,15 @@ impl Chart {
         let _writing = lock::keyring_writer(&self.path, Duration::from_secs(10))?;
         let ring = self.current_keyring()?;
         let by = self.clinician.id;
-        // The clinician and their place on the team: one transaction.
+        let ring_path = keyring::path_of(&self.path);
+        let kept = keyring::kept_path_of(&self.path);
+        // The clinician, their place on the team and their keyring entry: both or neither.
+        // The new keyring takes the old one's place inside the chart's transaction (the old
+        // one kept as NAME.keyring.kept, a second name for the same file, which needs no
+        // space); if the commit then fails, the old one is put back. A kill in between is
+        // settled by the next open (`settle_interrupted_add`).
         let public = (keys.agreement_public(), keys.signing_public());
-        let id = self.write(|tx| {
+        let written = self.write(|tx| {
             tx.execute(
                 "INSERT INTO clinicians (id, name, created_at) VALUES ((SELECT max(coalesce((SELECT max(id) FROM clinicians), 0), coalesce((SELECT max(CAST(json_extract(id_floors, '$.clinicians') AS INTEGER)) FROM restores), 0)) + 1), ?1, ?2)",
                 params![name, now.timestamp_millis()],
@@ -272,20 +278,63 @@ impl Chart {
                 id,
             )?;
             insert_member(tx, id, name, role, credentials, public, Some(by), by, now)?;
+            let mut entries = ring.entries.clone();
+            entries.push(keyring::Entry::new(
+                id, name, role, &keys, passphrase, &chart_key,
+            )?);
+            let _ = std::fs::remove_file(&kept);
+            std::fs::hard_link(&ring_path, &kept).map_err(|source| StoreError::Io {
+                path: kept.clone(),
+                source,
+            })?;
+            let swapped = keyring::write(
+                &ring_path,
+                &Keyring {
+                    entries,
+                    damage: ring.damage.clone(),
+                },
+            );
+            if let Err(e) = swapped {
+                let _ = std::fs::remove_file(&kept);
+                return Err(e.into());
+            }
             Ok(id)
-        })?;
-        let mut entries = ring.entries;
-        entries.push(keyring::Entry::new(
-            id, name, role, &keys, passphrase, &chart_key,
-        )?);
-        keyring::write(
-            &keyring::path_of(&self.path),
-            &Keyring {
-                entries,
-                damage: ring.damage,
-            },
-        )?;
-        Ok(id)
+        });
+        match written {
+            Ok(id) => {
+                let _ = std::fs::remove_file(&kept);
+                Ok(id)
+            }
+            Err(e) => {
+                // The commit failed after the keyring took the newcomer: the old keyring back.
+                if kept.exists() {
+                    let _ = keyring::promote(&kept, &ring_path);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// A `clinician add` killed between its keyring and its commit leaves the old keyring as
+    /// NAME.keyring.kept: when the keyring holds a clinician the chart's team does not, the
+    /// commit never happened and the old keyring goes back; otherwise it is of no use.
+    pub(crate) fn settle_interrupted_add(&self) -> Result<()> {
+        let kept = keyring::kept_path_of(&self.path);
+        if !kept.exists() {
+            return Ok(());
+        }
+        let Ok(_writing) = lock::keyring_writer(&self.path, Duration::ZERO) else {
+            return Ok(());
+        };
+        let ring_path = keyring::path_of(&self.path);
+        let on_team: Vec<i64> = self.team_members()?.iter().map(|m| m.id).collect();
+        let ring = keyring::read(&ring_path)?.unwrap_or_default();
+        if ring.entries.iter().any(|e| !on_team.contains(&e.id)) {
+            keyring::promote(&kept, &ring_path)?;
+        } else {
+            let _ = std::fs::remove_file(&kept);
+        }
+        Ok(())
     }
 
     fn current_keyring(&self) -> Result<Keyring> {

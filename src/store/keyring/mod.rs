@@ -27,6 +27,11 @@ pub fn new_path_of(chart: &Path) -> PathBuf {
     files::sibling(chart, ".keyring.new")
 }
 
+/// The old keyring kept while `clinician add` commits (see `Chart::add_team_member`).
+pub fn kept_path_of(chart: &Path) -> PathBuf {
+    files::sibling(chart, ".keyring.kept")
+}
+
 /// One clinician's line in the keyring.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
