@@ -652,3 +652,49 @@ fn a_removed_clinician_cannot_restore_their_way_back() {
         "{next} after {later}"
     );
 }
+
+/// Attack 10, the smaller ones: an entry whose content no longer decodes is shown and
+/// exported as "entry N cannot be read (damaged)" with the rest of its session (before, the
+/// whole session failed to show or export), and `verify` names it; keyring temporaries a
+/// killed writer left are removed by the next open.
+#[test]
+fn an_unreadable_entry_is_shown_and_exported_with_its_session() {
+    use common::signing::{beside, tamper};
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let bad = home.ok(&["log", "--session", &session, "bp 120/80"]);
+    home.ok(&["log", "--session", &session, "obs resting quietly"]);
+    tamper(
+        &home,
+        &["entries"],
+        &format!("UPDATE entries SET payload = '{{broken' WHERE id = {bad}"),
+    );
+    let said = format!("entry {bad} cannot be read (damaged)");
+    let show = home.ok(&["session", "show", &session]);
+    assert!(
+        show.contains(&said) && show.contains("resting quietly"),
+        "{show}"
+    );
+    let json = home.show_json(&session);
+    assert!(json.to_string().contains(&said), "{json}");
+    for format in ["md", "html", "csv", "fhir"] {
+        let out = home.run(&["export", "--session", &session, "--format", format]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{format}: {}", stderr(&out));
+        if format != "csv" {
+            assert!(text.contains(&said), "{format}: {text}");
+        }
+    }
+    let problems = common::signing::verify_problems(&home);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains(&format!("entry {bad}: its content does not decode"))),
+        "{problems:?}"
+    );
+    // A keyring temporary left by a killed writer goes at the next open.
+    let temp = beside(&home.chart(), ".keyring.tmp-999999");
+    std::fs::write(&temp, "{").unwrap();
+    home.ok(&["patient", "list"]);
+    assert!(!temp.exists());
+}

@@ -134,22 +134,21 @@ fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
     })
 }
 
-fn json_error(col: usize, e: serde_json::Error) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
-}
-
 fn entry_from_row(r: &Row<'_>) -> rusqlite::Result<Entry> {
     let payload: String = r.get(2)?;
     let flags: String = r.get(8)?;
     let correction: Option<String> = r.get(10)?;
+    let id = r.get(0)?;
     Ok(Entry {
-        id: r.get(0)?,
+        id,
         session_id: r.get(1)?,
-        payload: serde_json::from_str(&payload).map_err(|e| json_error(2, e))?,
+        // A payload that no longer decodes is shown as such, with the rest of its session
+        // (`verify` names it): it does not make the whole session unreadable.
+        payload: serde_json::from_str(&payload).unwrap_or(Payload::Unreadable(id)),
         event_time: from_stored(r.get(3)?, r.get(4)?),
         recorded_time: from_stored(r.get(5)?, r.get(6)?),
         author: r.get(7)?,
-        flags: serde_json::from_str(&flags).map_err(|e| json_error(8, e))?,
+        flags: serde_json::from_str(&flags).unwrap_or_default(),
         corrects: r.get(9)?,
         correction: correction.as_deref().map(|c| match c {
             "strike" => Correction::Strike,
