@@ -230,7 +230,14 @@ impl Chart {
             self.damage_cleared = true;
             return Ok(());
         }
-        let mut last = read_checked(&self.path);
+        let heads = read_checked_heads(&self.path);
+        let mut last = heads.first().cloned();
+        for h in &heads {
+            if self.holds_head(h)? {
+                last = Some(h.clone());
+                break;
+            }
+        }
         if let Some(head) = &last
             && !self.holds_head(head)?
             && let Some(before) = self.restored_over(head)?
@@ -327,12 +334,32 @@ fn checked_path(chart: &Path) -> PathBuf {
     super::files::sibling(chart, ".checked")
 }
 
-fn read_checked(chart: &Path) -> Option<Head> {
+/// The heads kept as checked: one, or two while a restore puts a chart in place (the head
+/// the replaced chart was checked at, and the restored chart's), whichever chart is there.
+fn read_checked_heads(chart: &Path) -> Vec<Head> {
     std::fs::read_to_string(checked_path(chart))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+        .map(|text| text.lines().filter_map(|l| l.trim().parse().ok()).collect())
+        .unwrap_or_default()
+}
+
+/// Keeps several heads as checked (see `read_checked_heads`).
+pub(super) fn keep_checked_heads(chart: &Path, heads: &[Head]) {
+    let path = checked_path(chart);
+    let temp = super::files::sibling(&path, &format!(".tmp-{}", std::process::id()));
+    let _ = std::fs::remove_file(&temp);
+    let text: String = heads.iter().map(|h| format!("{h}\n")).collect();
+    if super::files::create_private_file(&temp).is_ok()
+        && std::fs::write(&temp, text).is_ok()
+        && std::fs::rename(&temp, &path).is_ok()
+    {
+        return;
+    }
+    let _ = std::fs::remove_file(&temp);
+}
+
+/// The last head checked, as kept beside the chart.
+pub(super) fn read_checked(chart: &Path) -> Option<Head> {
+    read_checked_heads(chart).into_iter().next()
 }
 
 /// Writes the last head checked atomically (a temporary file renamed over it). Not synced:

@@ -204,10 +204,13 @@ pub fn restore(req: &RestoreRequest<'_>) -> Result<Restored> {
     let incoming = files::reserve_beside(chart_path, ".restoring")?;
     let prepared = copy_backup(backup, &incoming)
         .and_then(|()| verify_copy(&incoming, &secret, RowCounts::default()));
-    if let Err(e) = prepared {
-        files::remove_new_chart(&incoming);
-        return Err(about_the_backup(e, backup, &incoming));
-    }
+    let mut restored_head = match prepared {
+        Ok(report) => report.verify.head,
+        Err(e) => {
+            files::remove_new_chart(&incoming);
+            return Err(about_the_backup(e, backup, &incoming));
+        }
+    };
     let discard = |e: StoreError| {
         files::remove_new_chart(&incoming);
         for suffix in [".keyring", ".keyring.new", ".lock", ".checked"] {
@@ -359,6 +362,7 @@ pub fn restore(req: &RestoreRequest<'_>) -> Result<Restored> {
             Ok(())
         })
         .map_err(discard)?;
+        restored_head = copy.head().map_err(discard)?;
         removed_again = since.iter().map(|r| r.1.clone()).collect();
         if !removals.is_empty() {
             // Their passphrase must not open the restored chart: a new chart key, sealed to
@@ -403,6 +407,13 @@ pub fn restore(req: &RestoreRequest<'_>) -> Result<Restored> {
         files::remove_new_chart(&incoming);
         return Err(e);
     }
+    // Whichever chart a kill leaves in place is the one checked: the replaced chart at the
+    // head it was last checked at, or the restored one at its own.
+    let heads: Vec<super::audit::Head> = super::integrity::read_checked(chart_path)
+        .into_iter()
+        .chain(restored_head.clone())
+        .collect();
+    super::integrity::keep_checked_heads(chart_path, &heads);
     std::fs::rename(&incoming, chart_path).map_err(|source| StoreError::Io {
         path: chart_path.to_path_buf(),
         source,
