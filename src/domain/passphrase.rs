@@ -92,9 +92,28 @@ pub fn check_new(passphrase: &str, min_score: u8, context: &[&str]) -> Result<()
     Err(why)
 }
 
+/// How long a wrong sign-in (at the chart screen, or at the command line: `store::sign_in_wait`) waits before it may be tried
+/// again: nothing the first time, then 1 s doubling up to 30 s, so that guessing at an
+/// unattended laptop is slow while a typo costs little.
+pub fn wrong_passphrase_wait(wrong_so_far: u32) -> std::time::Duration {
+    let secs = match wrong_so_far {
+        0 | 1 => 0,
+        n => 1u64 << (n - 2).min(5),
+    };
+    std::time::Duration::from_secs(secs.min(30))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{check_new, guessable_words};
+    use super::{check_new, guessable_words, wrong_passphrase_wait};
+
+    #[test]
+    fn each_wrong_passphrase_waits_longer_up_to_half_a_minute() {
+        let waits: Vec<u64> = (1..=9)
+            .map(|n| wrong_passphrase_wait(n).as_secs())
+            .collect();
+        assert_eq!(waits, [0, 1, 2, 4, 8, 16, 30, 30, 30]);
+    }
 
     fn words(clinician: &str, clinic: &str) -> Vec<String> {
         guessable_words(clinician, clinic)

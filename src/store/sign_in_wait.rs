@@ -1,7 +1,7 @@
 //! Wrong sign-ins at the command line, counted beside the chart (`NAME.sign-in`, 0600) so
 //! that they add up across processes: each `kapchart` command is a new process, and a
 //! guesser running one command per guess must wait as long as one typing at the chart
-//! screen (`hardening::wrong_passphrase_wait`: nothing after the first wrong try, then 1 s
+//! screen (`domain::passphrase::wrong_passphrase_wait`: nothing after the first wrong try, then 1 s
 //! doubling to 30 s). The count says nothing about which of the clinician and the passphrase
 //! was wrong, and goes when a sign-in succeeds or an hour after the last wrong one.
 
@@ -28,7 +28,7 @@ pub struct WrongSignIns {
 impl WrongSignIns {
     /// How long the next try must still wait at `now_ms`.
     pub fn wait_at(&self, now_ms: i64) -> Duration {
-        let wait = crate::hardening::wrong_passphrase_wait(self.count);
+        let wait = crate::domain::passphrase::wrong_passphrase_wait(self.count);
         let until = self
             .last_ms
             .saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
@@ -72,7 +72,7 @@ pub fn count_wrong_sign_in(chart: &Path, now_ms: i64) -> u32 {
     let count = before.count.saturating_add(1);
     let _ = file.set_len(0);
     let _ = file.rewind();
-    let _ = write!(file, "{count} {now_ms}\n");
+    let _ = writeln!(file, "{count} {now_ms}");
     let _ = file.sync_all();
     count
 }
