@@ -677,5 +677,36 @@ fn check_on_open(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, first_frame, live_after_write, check_on_open);
+/// `verify` in-process on the cached one-patient and clinic charts (`KAPCHART_BENCH_PATIENTS`
+/// sets the clinic's size): the whole chain with every author's signature, the team's
+/// certificates, and every other check. Ten samples each.
+fn verify_chart(c: &mut Criterion) {
+    let charts = [
+        ("one_patient", common::clinic_chart(1)),
+        ("clinic", common::clinic_chart(common::clinic_patients())),
+    ];
+    let mut g = c.benchmark_group("verify");
+    g.sample_size(10);
+    for (label, path) in &charts {
+        let chart = common::open(path);
+        let report = chart.verify().expect("verify");
+        assert!(report.is_ok(), "{:?}", report.problems());
+        eprintln!(
+            "{label}: {} audit rows, {} signatures checked",
+            report.audit_rows, report.signed_rows
+        );
+        g.bench_function(*label, |b| {
+            b.iter(|| black_box(chart.verify().expect("verify")))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    first_frame,
+    live_after_write,
+    check_on_open,
+    verify_chart
+);
 criterion_main!(benches);

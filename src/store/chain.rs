@@ -80,7 +80,19 @@ impl Default for Verifier {
 }
 
 impl Verifier {
+    /// A verifier with no second thread yet: one is started when the first full batch is
+    /// ready, so that a short walk (the check on open, a few rows) pays no thread.
     pub fn new() -> Verifier {
+        Verifier {
+            batch: Vec::with_capacity(BATCH),
+            to_worker: None,
+            worker: None,
+            found: None,
+            checked: 0,
+        }
+    }
+
+    fn start_worker(&mut self) {
         let (to_worker, from_walk) = mpsc::sync_channel::<Vec<Pending>>(4);
         let worker = std::thread::Builder::new()
             .name("kapchart-verify".into())
@@ -96,12 +108,9 @@ impl Verifier {
                 first
             })
             .ok();
-        Verifier {
-            batch: Vec::with_capacity(BATCH),
-            to_worker: worker.as_ref().map(|_| to_worker),
-            worker,
-            found: None,
-            checked: 0,
+        if worker.is_some() {
+            self.to_worker = Some(to_worker);
+            self.worker = worker;
         }
     }
 
@@ -136,6 +145,9 @@ impl Verifier {
             key: member.key,
         });
         if self.batch.len() >= BATCH {
+            if self.worker.is_none() {
+                self.start_worker();
+            }
             self.send();
         }
     }
