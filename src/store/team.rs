@@ -463,7 +463,7 @@ impl Chart {
 
     /// Removed clinicians whose entry is still in the keyring beside the chart: a removal
     /// killed before it re-keyed the chart (their passphrase still opens the chart key).
-    pub(crate) fn unfinished_removals(&self) -> Result<Vec<MemberRecord>> {
+    pub fn unfinished_removals(&self) -> Result<Vec<MemberRecord>> {
         let Some(ring) = keyring::read(&keyring::path_of(&self.path))? else {
             return Ok(Vec::new());
         };
