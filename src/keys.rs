@@ -27,10 +27,12 @@ pub enum Context {
     SignedNote,
     /// The lock screen: who unlocks, and their passphrase (printable keys type it).
     Lock,
+    /// The search screen's results: entries, notes and addenda found by words.
+    Search,
 }
 
 impl Context {
-    pub const ALL: [Context; 9] = [
+    pub const ALL: [Context; 10] = [
         Context::Global,
         Context::Home,
         Context::EntryBar,
@@ -40,6 +42,7 @@ impl Context {
         Context::Patient,
         Context::SignedNote,
         Context::Lock,
+        Context::Search,
     ];
 
     pub fn title(self) -> &'static str {
@@ -53,6 +56,7 @@ impl Context {
             Context::Patient => "Patient and course",
             Context::SignedNote => "Signed note",
             Context::Lock => "Lock screen",
+            Context::Search => "Search the chart",
         }
     }
 
@@ -67,6 +71,7 @@ impl Context {
             Context::Patient => "patient",
             Context::SignedNote => "signed-note",
             Context::Lock => "lock",
+            Context::Search => "search",
         }
     }
 }
@@ -117,6 +122,10 @@ pub enum Command {
     Sign,
     Addendum,
     Patient,
+    /// Add a patient to the chart (the home screen).
+    AddPatient,
+    /// Start the selected patient's course (the home screen).
+    StartCourse,
     Questionnaire,
     /// Hide the chart behind the lock screen (HIPAA 45 CFR 164.312(a)(2)(iii)).
     Lock,
@@ -126,6 +135,11 @@ pub enum Command {
     HandOver,
     /// A second clinician witnesses the selected dose.
     Witness,
+    /// The search screen: entries, notes and addenda of every patient, found by words.
+    Search,
+    /// Type the words to find (on the timeline: its entries; on the search screen: the
+    /// chart's).
+    Find,
 }
 
 impl Command {
@@ -172,11 +186,15 @@ impl Command {
             Command::Sign => "sign",
             Command::Addendum => "addendum",
             Command::Patient => "patient and course",
+            Command::AddPatient => "add patient",
+            Command::StartCourse => "start course",
             Command::Questionnaire => "questionnaire",
             Command::Lock => "lock",
             Command::Unlock => "unlock",
             Command::HandOver => "hand over",
             Command::Witness => "witness dose",
+            Command::Search => "search the chart",
+            Command::Find => "find words",
         }
     }
 
@@ -205,6 +223,8 @@ impl Command {
                 | Command::Sign
                 | Command::Addendum
                 | Command::Patient
+                | Command::AddPatient
+                | Command::StartCourse
                 | Command::Questionnaire
                 | Command::Lock
                 | Command::Unlock

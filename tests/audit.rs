@@ -305,3 +305,38 @@ fn a_read_row_removed_behind_kapcharts_back_breaks_the_chain() {
         "{err}"
     );
 }
+
+/// `rems show` prints the patient's name, date of birth and medications: one row, like
+/// `session show`; a session that has no form shows nothing and records nothing.
+#[test]
+fn rems_show_is_audited_as_a_look_at_the_record() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let s: i64 = session.parse().unwrap();
+    let before = rows_in(&home);
+    let err = home.fails(&["rems", "show", "--session", &session], 1);
+    assert!(err.contains("no esketamine dose"), "{err}");
+    assert_eq!(rows_in(&home), before, "nothing shown, nothing recorded");
+    home.ok(&[
+        "log",
+        "--session",
+        &session,
+        "dose esketamine 56mg IN lot ABC123",
+    ]);
+    let row = (
+        "rems.view".to_string(),
+        "session".to_string(),
+        s,
+        "Dr. Test".to_string(),
+    );
+    assert_eq!(
+        one_row_from(&home, &["rems", "show", "--session", &session]),
+        row
+    );
+    assert_eq!(
+        one_row_from(&home, &["rems", "show", "--session", &session, "--json"]),
+        row
+    );
+    let out = home.ok(&["verify"]);
+    assert!(out.starts_with("ok"), "{out}");
+}

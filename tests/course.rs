@@ -299,6 +299,13 @@ fn open_alerts_need_a_reason_to_sign() {
     let vitals = home.ok(&["log", "--session", &session, "bp 170/104 hr 88"]);
     let note = json(&home, &["note", "draft", "--session", &session, "--json"]);
     let id = note["id"].to_string();
+    // Empty sections come first: no reason signs past them, so none is asked yet.
+    let err = home.fails(&["note", "sign", &id, "--reason", "reviewed"], 1);
+    assert!(
+        err.contains("cannot be signed") && err.contains("are empty"),
+        "{err}"
+    );
+    complete_note(&home, &id, note["text"].as_str().unwrap());
     let err = home.fails(&["note", "sign", &id], 1);
     assert!(
         err.contains("needs a reason") && err.contains("alert not acknowledged"),
@@ -311,7 +318,6 @@ fn open_alerts_need_a_reason_to_sign() {
         "rechecked after rest: 150/92; proceeded after discussion",
     ]);
     // Acknowledged now; the session has no dose yet, so no checks are missed either.
-    complete_note(&home, &id, note["text"].as_str().unwrap());
     home.ok(&["note", "sign", &id]);
 }
 

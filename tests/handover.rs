@@ -79,6 +79,7 @@ fn authenticate(f: &mut Fixture, app: &mut App, effect: Effect, minute: i64) -> 
             .map(|clinician| Authenticated {
                 clinician,
                 data: None,
+                unaudited: None,
             })
             .map_err(refused),
         Purpose::Witness(dose) => f
@@ -87,6 +88,7 @@ fn authenticate(f: &mut Fixture, app: &mut App, effect: Effect, minute: i64) -> 
             .map(|(clinician, _)| Authenticated {
                 clinician,
                 data: Some(f.live_data()),
+                unaudited: None,
             })
             .map_err(refused),
         Purpose::Open | Purpose::Unlock => panic!("the chart is open, not locked"),

@@ -105,6 +105,62 @@ fn control_characters_are_refused_at_every_input_with_the_field_named() {
     assert!(home.ok(&["verify"]).starts_with("ok"));
 }
 
+/// Every text-direction override and isolate (U+202A-202E, U+2066-2069) and the C1 controls
+/// a terminal acts on (CSI U+009B, NEL U+0085, OSC U+009D) are refused where a line, a name
+/// and a reason enter, named by their code, and nothing is written.
+#[test]
+fn direction_overrides_isolates_and_c1_controls_are_refused_by_code() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let entry = home.ok(&["log", "--session", &session, "bp 120/80"]);
+    let directions = ('\u{202A}'..='\u{202E}').chain('\u{2066}'..='\u{2069}');
+    let c1 = ['\u{9B}', '\u{85}', '\u{9D}'];
+    for c in directions.clone().chain(c1) {
+        let code = format!("U+{:04X}", u32::from(c));
+        let what = if directions.clone().any(|d| d == c) {
+            "a text-direction override"
+        } else {
+            "a control character"
+        };
+        let line = format!("obs calm{c}ly");
+        let name = format!("Ann{c} Lee");
+        let reason = format!("ty{c}po");
+        // The line is refused by the grammar (naming the character as the bar shows it, or
+        // by its code), the name and the reason by the text rules (by name and code).
+        let err = home.fails(&["log", "--session", &session, &line], 1);
+        let shown = format!("\\u{{{:x}}}", u32::from(c));
+        assert!(
+            ["control character", "text-direction override", "line break"]
+                .iter()
+                .any(|w| err.contains(w))
+                && (err.contains(&code) || err.contains(&shown)),
+            "{code} in a line: {err}"
+        );
+        let cases: [(Vec<&str>, &str); 2] = [
+            (
+                vec!["patient", "add", "--name", &name, "--dob", "1980-01-01"],
+                "A name may not contain",
+            ),
+            (
+                vec!["amend", &entry, "--reason", &reason, "bp 122/80"],
+                "A reason may not contain",
+            ),
+        ];
+        for (args, expected) in cases {
+            let err = home.fails(&args, 1);
+            assert!(err.contains(expected), "{code} {args:?}: {err}");
+            assert!(err.contains(&code), "{code} named: {err}");
+            assert!(err.contains(what), "{code}: {err}");
+        }
+    }
+    assert_eq!(
+        home.show_json(&session)["entries"].as_array().map(Vec::len),
+        Some(1),
+        "nothing written"
+    );
+    assert!(!home.ok(&["patient", "list"]).contains("Ann"));
+}
+
 #[test]
 fn note_text_and_addenda_refuse_control_characters_and_keep_the_draft() {
     let home = Home::new();

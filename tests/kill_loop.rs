@@ -5,8 +5,9 @@
 //! next child charts): `kapchart verify` must pass, and every printed id must be in the
 //! chart, holding the line it was printed for.
 //!
-//! 50 kills by default; 1,000 with `KAPCHART_LONG_TESTS=1`, where the run must also have
-//! seen lines committed and killed before their id was printed (the kill landed inside the
+//! 50 kills by default; 100 at `KAPCHART_TEST_DEPTH=ci` (CI) and 1,000 long
+//! (`KAPCHART_TEST_DEPTH=long` or `KAPCHART_LONG_TESTS=1`), where the run must also have seen
+//! lines committed and killed before their id was printed (the kill landed inside the
 //! commit's fsync or between the commit and the print), so that window is known to be hit.
 //! `KAPCHART_KILL_SEED` replays another seed. The counts are printed
 //! (`cargo test --test kill_loop -- --nocapture`).
@@ -348,8 +349,8 @@ fn kill_loop(kills: usize, seed: u64) -> Tally {
 
 #[test]
 fn sigkill_at_random_moments_never_loses_a_printed_entry() {
-    let long = std::env::var("KAPCHART_LONG_TESTS").is_ok_and(|v| v == "1");
-    let kills = if long { 1000 } else { 50 };
+    let depth = common::depth();
+    let kills = common::by_depth(50, 100, 1000);
     let seed = std::env::var("KAPCHART_KILL_SEED")
         .ok()
         .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
@@ -364,7 +365,7 @@ fn sigkill_at_random_moments_never_loses_a_printed_entry() {
         tally.while_logging > 0 && tally.printed > 0,
         "the kills hit a child at work"
     );
-    if long {
+    if depth != common::Depth::Default {
         assert!(
             tally.committed_unprinted > 0,
             "in {kills} kills none landed between a commit and its printed id"

@@ -131,6 +131,7 @@ fn unlocked(app: &mut App, who: TeamMember) {
     let result = Ok(Authenticated {
         clinician: clinician(&who),
         data: None,
+        unaudited: None,
     });
     let purpose = Purpose::Unlock;
     assert_eq!(update(app, Action::Authenticated { purpose, result }), None);

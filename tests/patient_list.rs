@@ -560,32 +560,15 @@ fn the_search_index_is_filled_from_the_patients_and_verified_against_them() {
             r.get(0)
         })
         .unwrap();
-    // The chart as it was before the index's migration, and before the migrations that
-    // came after it (the signed chain's), which the open runs again.
-    let before_index = kapchart::store::schema::MIGRATIONS
-        .iter()
-        .position(|m| m.contains("CREATE VIRTUAL TABLE patient_search"))
-        .unwrap();
-    conn.execute_batch(&format!(
-        "DROP TRIGGER patient_search_on_add; DROP TABLE patient_search;
-         DROP TRIGGER patient_words_on_add; DROP TABLE patient_words;
-         DROP INDEX patients_by_name;
-         CREATE TABLE kept_certificates AS SELECT * FROM team_certificates;
-         DROP TABLE signed_from; DROP TABLE team_certificates; DROP TABLE restores;
-         DROP TABLE damage_acknowledgements; ALTER TABLE audit DROP COLUMN signature;
-         PRAGMA user_version = {before_index};",
-    ))
-    .unwrap();
+    common::rewind_before(&conn, kapchart::store::schema::PATIENT_LIST_SEARCH);
+    assert!(
+        conn.prepare("SELECT 1 FROM patient_search").is_err(),
+        "rewound to before the patient search index"
+    );
     drop(conn);
-    // The open takes the chart forward again; the first admin's certificate goes back.
-    drop(Chart::open_as(&path, WHO, PASS, 2000).unwrap());
-    Chart::open_raw_connection(&path, WHO, PASS)
-        .unwrap()
-        .execute_batch(
-            "INSERT INTO team_certificates SELECT * FROM kept_certificates;
-             DROP TABLE kept_certificates;",
-        )
-        .unwrap();
+    // The open takes the chart forward again (the signed chain's migration, which came after
+    // the index's, too); the first admin's certificate goes back.
+    common::reopen_after_rewind(&path, WHO, PASS);
     let chart = Chart::open_as(&path, WHO, PASS, 2000).unwrap();
     assert_eq!(chart.schema_version().unwrap(), version);
     let all = chart.patients().unwrap();

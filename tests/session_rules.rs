@@ -133,6 +133,36 @@ fn missed_and_late_checks_are_listed_with_the_entry_that_closed_them() {
     assert!(fhir.contains("protocol check BP T+40"), "{fhir}");
 }
 
+/// The T+40 check asks for a blood pressure: a reading without one (HR and SpO2 at T+41)
+/// leaves it open, and the BP charted after it closes it, late.
+#[test]
+fn a_reading_without_a_bp_does_not_close_the_bp_check() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    home.ok(&["log", "--session", &session, "@-65m bp 128/82 hr 74"]);
+    home.ok(&["log", "--session", &session, "@-60m dose ketamine 50mg IM"]);
+    home.ok(&["log", "--session", &session, "@-19m hr 80 spo2 97"]);
+    let bp_check = |home: &Home| {
+        let checks = json(home, &["session", "checks", &session, "--json"]);
+        checks["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["t_plus_min"] == 40 && c["check"].as_str().unwrap().contains("BP"))
+            .unwrap_or_else(|| panic!("no BP T+40 in {checks}"))
+            .clone()
+    };
+    let open = bp_check(&home);
+    assert!(
+        !open["state"].as_str().unwrap().starts_with("done") && open["closed_by"].is_null(),
+        "HR and SpO2 alone do not close the BP check: {open}"
+    );
+    let bp = home.ok(&["log", "--session", &session, "@-15m bp 130/84"]);
+    let closed = bp_check(&home);
+    assert_eq!(closed["state"], "done-late", "{closed}");
+    assert_eq!(closed["closed_by"].to_string(), bp);
+}
+
 #[test]
 fn ending_a_dosing_session_asks_the_same_questions_on_the_command_line() {
     let home = Home::new();
@@ -242,8 +272,13 @@ fn the_live_screen_shows_what_another_process_charts() {
         &session,
         "obs charted from the second terminal",
     ]);
-    let screen = tty.wait_for("charted from the second terminal", TIMEOUT);
-    assert!(screen.contains("1 entry charted elsewhere"), "{screen}");
+    tty.wait_for_all(
+        &[
+            "charted from the second terminal",
+            "1 entry charted elsewhere",
+        ],
+        TIMEOUT,
+    );
     drop(tty);
 }
 

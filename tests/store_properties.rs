@@ -9,7 +9,10 @@
 //!   a note is never signed over an open safety flag, raw UPDATE and DELETE are refused,
 //!   and the audit trail verifies.
 //!
-//! The store property runs 300 cases; `KAPCHART_LONG_TESTS=1` runs 3,000.
+//! The store property runs 300 cases; 1,000 at `KAPCHART_TEST_DEPTH=ci` (CI); 3,000 with
+//! `KAPCHART_TEST_DEPTH=long` or `KAPCHART_LONG_TESTS=1`.
+
+mod common;
 
 mod generators;
 
@@ -522,13 +525,9 @@ fn p_of(op: &Op) -> Option<&Payload> {
     }
 }
 
-/// 300 cases; 3,000 with `KAPCHART_LONG_TESTS=1`.
+/// 300 cases; 1,000 at `KAPCHART_TEST_DEPTH=ci`; 3,000 long.
 fn store_cases() -> u32 {
-    if std::env::var("KAPCHART_LONG_TESTS").is_ok_and(|v| v == "1") {
-        3_000
-    } else {
-        300
-    }
+    common::by_depth(300, 1_000, 3_000)
 }
 
 proptest! {

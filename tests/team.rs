@@ -342,7 +342,10 @@ fn an_unfinished_removal_holds_writes_until_an_open_alone_finishes_it() {
         )
         .unwrap_err()
         .to_string();
-    assert!(err.contains("not finished") && err.contains("nothing was written"), "{err}");
+    assert!(
+        err.contains("not finished") && err.contains("nothing was written"),
+        "{err}"
+    );
     drop(chart);
     drop(other);
     let chart = Chart::open_as(&path, "3", THERAPIST_PASS, 2000).unwrap();

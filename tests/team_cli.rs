@@ -551,8 +551,10 @@ fn at_a_terminal_who_is_asked_from_the_team_list_before_the_passphrase() {
     let mut cmd = home.cmd(&["patient", "list"]);
     cmd.env("KAPCHART_PASSPHRASE", NURSE_PASS);
     let mut tty = Tty::spawn(&cmd, 80, 24);
-    let screen = tty.wait_for("Clinician (id or name):", Duration::from_secs(20));
-    assert!(screen.contains("2  Nia Nurse (nurse)"), "{screen}");
+    tty.wait_for_all(
+        &["Clinician (id or name):", "2  Nia Nurse (nurse)"],
+        Duration::from_secs(20),
+    );
     tty.send("NIA NURSE");
     tty.key(Key::Enter);
     assert!(tty.wait_exit(Duration::from_secs(20)).success());

@@ -42,6 +42,31 @@ fn home_screen_lists_patients_and_quits_cleanly() {
     );
 }
 
+/// A patient added from the command line shows on the open home screen without a key
+/// pressed, and one added on the home screen (`a`) is in the chart for the command line.
+#[test]
+fn the_home_screen_follows_the_command_line_and_adds_patients_itself() {
+    let home = Home::new();
+    let mut tty = home_screen(&home);
+    tty.wait_for("Patients (1)", TIMEOUT);
+    home.ok(&["patient", "add", "--name", "Bo Chen", "--dob", "1990-05-06"]);
+    let screen = tty.wait_for("Bo Chen", TIMEOUT);
+    assert!(screen.contains("Patients (2)"), "{screen}");
+    // Added on the home screen: name, Tab, date of birth, Enter.
+    tty.send("a");
+    tty.wait_for("Add patient", TIMEOUT);
+    tty.send("Cy Okafor");
+    tty.key(Key::Tab);
+    tty.send("1979-02-03");
+    tty.key(Key::Enter);
+    let screen = tty.wait_for("Patients (3)", TIMEOUT);
+    assert!(screen.contains("> Cy Okafor"), "selected: {screen}");
+    let listed = home.ok(&["patient", "list"]);
+    assert!(listed.contains("Cy Okafor"), "{listed}");
+    tty.key(Key::Char('q'));
+    assert!(tty.wait_exit(TIMEOUT).success());
+}
+
 #[test]
 fn ctrl_c_quits_the_home_screen_cleanly() {
     let home = Home::new();
@@ -105,13 +130,16 @@ fn chart_vitals_and_an_observation_at_the_bedside() {
     tty.wait_for("charted 1 entry", TIMEOUT);
     tty.send("obs eyes closed, \"I feel held\" #insight");
     tty.key(Key::Enter);
-    let screen = tty.wait_for("obs     eyes closed", TIMEOUT);
-    assert!(screen.contains("BP 128/82 · HR 74 · SpO2 97%"), "{screen}");
-    assert!(
-        screen.contains("eyes closed, \"I feel held\" #insight"),
-        "{screen}"
+    // The timeline's two lines and the flowsheet row, on one screen.
+    tty.wait_for_all(
+        &[
+            "obs     eyes closed",
+            "BP 128/82 · HR 74 · SpO2 97%",
+            "eyes closed, \"I feel held\" #insight",
+            "128/82",
+        ],
+        TIMEOUT,
     );
-    assert!(screen.contains("128/82"), "flowsheet row: {screen}");
     // A bad line stays in the bar with its error and is not charted.
     tty.send("bp 128");
     tty.key(Key::Enter);
@@ -249,11 +277,8 @@ fn resize_redraws_and_a_tiny_terminal_says_so() {
     tty.resize(40, 12);
     tty.wait_for("Terminal too small", TIMEOUT);
     tty.resize(160, 48);
-    let screen = tty.wait_for("BP and HR trend", TIMEOUT);
-    assert!(
-        screen.contains("obs typed before the resize"),
-        "nothing typed is lost: {screen}"
-    );
+    // Nothing typed is lost: the bar's text in the frame drawn for the new size.
+    tty.wait_for_all(&["BP and HR trend", "obs typed before the resize"], TIMEOUT);
     tty.key(Key::CtrlC);
     tty.wait_exit(TIMEOUT);
 }

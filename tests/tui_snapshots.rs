@@ -236,6 +236,13 @@ fn sign_dialog_with_every_reason(width: u16, height: u16) -> (String, usize) {
     f.log_at(70, "bp 168/102 hr 122 spo2 91 rr 10");
     let data =
         kapchart::app::course::open_note(&mut f.chart, &f.config, f.session, at(131)).unwrap();
+    // Completed by the clinician: nothing but the open alerts and checks stands against it.
+    let completed = common::fixture::completed_note(data.note.text());
+    f.chart
+        .save_draft(data.note.id, &completed, at(131))
+        .unwrap();
+    let data =
+        kapchart::app::course::note_data(&f.chart, &f.config, data.note.id, at(131)).unwrap();
     assert!(
         data.check.needs_reason.len() >= 5,
         "{:?}",
@@ -249,7 +256,15 @@ fn sign_dialog_with_every_reason(width: u16, height: u16) -> (String, usize) {
         Arc::new(f.config.clone()),
     );
     app.theme = Theme { color: false };
-    key(&mut app, "ctrl-s");
+    // Ctrl-S checks first (as the runtime carries it out), then asks the reason.
+    let ctrl_s = Action::Key(Key::parse("ctrl-s").unwrap());
+    let Some(Effect::CheckSign { note, text }) = update(&mut app, ctrl_s) else {
+        panic!("Ctrl-S checks the note first")
+    };
+    let check =
+        kapchart::app::course::sign_readiness(&f.chart, &f.config, note, Some(&text), at(131))
+            .map_err(|e| e.to_string());
+    update(&mut app, Action::SignChecked(check));
     type_text(&mut app, "BP rechecked at T+60, prescriber aware");
     (render(&app, width, height), reasons)
 }

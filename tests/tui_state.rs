@@ -45,6 +45,34 @@ fn type_text(app: &mut App, text: &str) {
     }
 }
 
+/// Carries out `Effect::CheckSign` the way the runtime does, against the fixture's chart.
+fn check_sign(f: &Fixture, app: &mut App, effect: Effect, minute: i64) {
+    let Effect::CheckSign { note, text } = effect else {
+        panic!("expected the check before signing, got {effect:?}")
+    };
+    let check =
+        kapchart::app::course::sign_readiness(&f.chart, &f.config, note, Some(&text), at(minute))
+            .map_err(|e| e.to_string());
+    assert_eq!(update(app, Action::SignChecked(check)), None);
+}
+
+fn render(app: &App, width: u16, height: u16) -> String {
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|frame| kapchart::tui::view::draw(app, frame))
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..height {
+        for x in 0..width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// Carries out an effect the way the runtime does (`tui::write_for_screen`), against the
 /// fixture's chart.
 fn perform(f: &mut Fixture, app: &mut App, effect: Effect, minute: i64) {
@@ -409,6 +437,37 @@ fn a_low_aldrete_in_the_form_is_a_reminder() {
     );
 }
 
+/// The suggested discharge level is an Aldrete of 9 or more (README, Discharge): at 8 the end
+/// asks for a reason, at 9 it does not, through the discharge panel.
+#[test]
+fn an_aldrete_of_8_asks_for_a_reason_and_one_of_9_does_not() {
+    for (items, total, asks) in [("22211", 8, true), ("22221", 9, false)] {
+        let mut f = dosing_session(44);
+        f.complete_monitoring(131);
+        let mut app = open(&f, 131);
+        key(&mut app, "ctrl-d");
+        type_text(&mut app, items);
+        type_text(&mut app, "sister");
+        let effect = key(&mut app, "ctrl-e");
+        if asks {
+            assert_eq!(effect, None, "Aldrete {total}: a reason first");
+            let Some(Panel::EndReason { concerns, .. }) = &live(&app).panel else {
+                panic!("{:?}", live(&app).panel)
+            };
+            assert_eq!(concerns.len(), 1, "{concerns:?}");
+            assert!(concerns[0].contains("8/10"), "{concerns:?}");
+            assert_eq!(key(&mut app, "enter"), None, "no reason, no end");
+        } else {
+            let Some(Effect::EndSession { reason, .. }) = &effect else {
+                panic!("Aldrete {total}: ends without asking, got {effect:?}")
+            };
+            assert_eq!(*reason, None);
+            perform(&mut f, &mut app, effect.unwrap(), 131);
+            assert!(live(&app).data.session().ended.is_some());
+        }
+    }
+}
+
 #[test]
 fn q_goes_home_from_the_timeline_and_quits_only_from_home() {
     let f = dosing_session(44);
@@ -476,7 +535,7 @@ fn help_turns_its_pages_within_the_terminal_and_closes_on_any_other_key() {
     key(&mut app, "f1");
     assert_eq!(app.help_page, 0, "help opens on its first page");
     // On a screen where help fits on one page, the paging keys close it like any other.
-    update(&mut app, Action::Resize(160, 60));
+    update(&mut app, Action::Resize(240, 80));
     key(&mut app, "pagedown");
     assert!(!app.help_open);
 }
@@ -603,7 +662,11 @@ fn the_home_screen_shows_why_a_second_dosing_session_does_not_open() {
     }
     assert_eq!(effect, None);
     assert!(matches!(&app.screen, Screen::Home(_)));
-    assert_eq!(key(&mut app, "n"), None);
+    let Some(Effect::ReadCarriedIntention(p)) = key(&mut app, "n") else {
+        panic!("n opens the form and reads what an empty intention carries")
+    };
+    let carried = kapchart::app::course::carried_intention(&f.chart, p).map_err(|e| e.to_string());
+    assert_eq!(update(&mut app, Action::CarriedIntention(p, carried)), None);
     let Some(Effect::StartSession {
         patient,
         kind,
@@ -629,11 +692,15 @@ fn the_home_screen_shows_why_a_second_dosing_session_does_not_open() {
         )
         .map_err(|e| kapchart::tui::refusal(&e))
         .unwrap_err();
-    update(&mut app, Action::HomeLoaded(Err(refused)));
+    update(&mut app, Action::Started(Err(refused), None));
     let Screen::Home(home) = &app.screen else {
         panic!("still on the home screen")
     };
-    let shown = home.error.as_deref().unwrap_or("");
+    // The form stays open as it was, with why.
+    let Some(kapchart::tui::home::HomeForm::NewSession(form)) = &home.form else {
+        panic!("the form stays open")
+    };
+    let shown = form.error.as_deref().unwrap_or("");
     assert!(
         shown.contains(&format!("already has dosing session {open} open"))
             && shown.contains("end it from its discharge panel first"),
@@ -673,45 +740,121 @@ fn signing_an_incomplete_note_shows_which_sections_are_empty_and_keeps_the_text(
     let data =
         kapchart::app::course::open_note(&mut f.chart, &f.config, f.session, at(131)).unwrap();
     let note = data.note.id;
+    assert!(
+        !data.check.needs_reason.is_empty(),
+        "alerts and missed checks stand open: a reason would be asked"
+    );
     let mut app = App::new(
         Screen::Note(Box::new(NoteEditor::new(data))),
         at(131),
         Keymap::default(),
         Arc::new(f.config.clone()),
     );
-    assert_eq!(key(&mut app, "ctrl-s"), None);
-    type_text(&mut app, "reviewed");
-    let Some(Effect::SignNote {
-        note: id,
-        text,
-        reason,
-    }) = key(&mut app, "enter")
-    else {
-        panic!("enter in the sign panel signs")
+    // Ctrl-S checks first, with the text as typed, before asking any reason.
+    let effect = key(&mut app, "ctrl-s").expect("the check");
+    let Effect::CheckSign { note: id, text } = &effect else {
+        panic!("{effect:?}")
     };
-    assert_eq!(id, note);
-    // Carried out as the runtime does.
-    let refused = kapchart::app::course::sign_note(
-        &mut f.chart,
-        &f.config,
-        id,
-        Some(&text),
-        reason.as_deref(),
-        at(132),
-    )
-    .unwrap_err()
-    .to_string();
-    update(&mut app, Action::NoteOpened(Err(refused)));
+    assert_eq!(*id, note);
+    check_sign(&f, &mut app, effect.clone(), 132);
     let Screen::Note(editor) = &app.screen else {
         panic!("still in the note")
     };
+    assert!(
+        editor.panel.is_none(),
+        "no reason is asked for a note that cannot be signed"
+    );
     let shown = editor.error.as_deref().unwrap_or("");
     assert!(
-        shown.contains("cannot be signed") && shown.contains("Assessment, Plan are empty"),
+        shown.contains("cannot sign yet") && shown.contains("Assessment, Plan are empty"),
         "{shown}"
     );
-    assert_eq!(editor.text(), text, "the typed text stays");
+    assert_eq!(&editor.text(), text, "the typed text stays");
+    // The refusal is read whole at 80 columns.
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("✗ cannot sign yet: Integration session, Assessment, Plan are empty;")
+            && screen.contains("then sign"),
+        "{screen}"
+    );
     assert!(!f.chart.note(note).unwrap().is_signed());
+}
+
+#[test]
+fn a_signing_reason_survives_a_refusal_then_esc() {
+    use kapchart::tui::note::{NoteEditor, NotePanel};
+    let mut f = dosing_session(130);
+    let data =
+        kapchart::app::course::open_note(&mut f.chart, &f.config, f.session, at(131)).unwrap();
+    let note = data.note.id;
+    // The draft as the clinician completed it (the account, assessment and plan written).
+    let completed = common::fixture::completed_note(data.note.text());
+    f.chart.save_draft(note, &completed, at(131)).unwrap();
+    let data = kapchart::app::course::note_data(&f.chart, &f.config, note, at(131)).unwrap();
+    let mut app = App::new(
+        Screen::Note(Box::new(NoteEditor::new(data))),
+        at(131),
+        Keymap::default(),
+        Arc::new(f.config.clone()),
+    );
+    let effect = key(&mut app, "ctrl-s").expect("the check");
+    check_sign(&f, &mut app, effect, 132);
+    let Screen::Note(editor) = &app.screen else {
+        panic!()
+    };
+    assert!(
+        matches!(editor.panel, Some(NotePanel::Sign)),
+        "{:?}",
+        editor.error
+    );
+    type_text(&mut app, "BP rechecked at T+60, prescriber aware");
+    let Some(Effect::SignNote { reason, .. }) = key(&mut app, "enter") else {
+        panic!("enter signs")
+    };
+    assert_eq!(
+        reason.as_deref(),
+        Some("BP rechecked at T+60, prescriber aware")
+    );
+    // Refused (as the chart would refuse it on a read-only disk), then Esc.
+    update(
+        &mut app,
+        Action::NoteOpened(Err("the chart is read-only; nothing was signed".into())),
+    );
+    key(&mut app, "esc");
+    let Screen::Note(editor) = &app.screen else {
+        panic!()
+    };
+    assert!(editor.panel.is_none());
+    // Ctrl-S again: checked again, and the reason is there as typed.
+    let effect = key(&mut app, "ctrl-s").expect("the check");
+    check_sign(&f, &mut app, effect, 133);
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("Reason to sign now: BP rechecked at T+60, prescriber aware"),
+        "{screen}"
+    );
+    let Some(Effect::SignNote { reason, text, .. }) = key(&mut app, "enter") else {
+        panic!("enter signs")
+    };
+    kapchart::app::course::sign_note(
+        &mut f.chart,
+        &f.config,
+        note,
+        Some(&text),
+        reason.as_deref(),
+        at(133),
+    )
+    .unwrap();
+    assert_eq!(
+        f.chart
+            .note(note)
+            .unwrap()
+            .signature
+            .unwrap()
+            .reason
+            .as_deref(),
+        Some("BP rechecked at T+60, prescriber aware")
+    );
 }
 
 #[test]

@@ -215,6 +215,30 @@ fn a_home_screen_list_changed_behind_kapcharts_back_fails_verify() {
     assert!(home.ok(&["verify"]).starts_with("ok"));
 }
 
+/// The chain key is a secret of each chart, drawn at random when the chart is made: two
+/// charts made the same way never share it, and it is not a constant anyone could guess
+/// (all zeros, all one byte), so a copy of the rows alone cannot re-chain them.
+#[test]
+fn every_chart_draws_its_own_random_chain_key() {
+    let keys: Vec<Vec<u8>> = (0..2)
+        .map(|_| {
+            let home = Home::new();
+            home.ok(&["init", "--clinician", "Dr. Test"]);
+            raw(&home)
+                .query_row("SELECT secret FROM chain_key", [], |r| r.get(0))
+                .unwrap()
+        })
+        .collect();
+    for key in &keys {
+        assert_eq!(key.len(), 32, "256 bits");
+        assert!(
+            key.iter().any(|b| *b != key[0]),
+            "not one byte repeated: {key:02x?}"
+        );
+    }
+    assert_ne!(keys[0], keys[1], "each chart its own key");
+}
+
 /// Rows changed and re-chained with plain SHA-256 (all a copy of the rows allows) no longer
 /// pass: the chain is keyed with a secret only the chart holds.
 #[test]
@@ -328,11 +352,13 @@ fn removed_newest_rows_fail_against_an_earlier_head_and_backup() {
         }
         conn.execute_batch(
             "DELETE FROM audit WHERE seq >= (SELECT seq FROM audit WHERE object_kind = 'entry' ORDER BY seq DESC LIMIT 1 OFFSET 1);
-             DELETE FROM entries WHERE id NOT IN (SELECT object_id FROM audit WHERE object_kind = 'entry');",
+             DELETE FROM entries WHERE id NOT IN (SELECT object_id FROM audit WHERE object_kind = 'entry');
+             DELETE FROM entry_search WHERE rowid NOT IN (SELECT id FROM entries);",
         )
         .unwrap();
         // The entries "hr 70" and "hr 71" are gone, with every audit row from the first of
-        // them on (the backup's own row between them too).
+        // them on (the backup's own row between them too), and their words from the search
+        // index (which would otherwise still list them).
         conn.execute_batch(&restore_sql).unwrap();
     }
     // By itself the shortened trail holds...
@@ -403,13 +429,13 @@ fn a_chart_from_before_the_keyed_chain_migrates_and_keeps_verifying() {
             [],
         )
         .unwrap();
-        audit::record(&tx, 1000, None, "clinician.add", ObjectKind::Clinician, 1).unwrap();
+        audit::record_unsigned(&tx, 1000, None, "clinician.add", ObjectKind::Clinician, 1).unwrap();
         tx.execute(
             "INSERT INTO patients (name, dob, created_at, created_by) VALUES ('Old Patient', '1970-01-01', 2000, 1)",
             [],
         )
         .unwrap();
-        audit::record(&tx, 2000, Some(1), "patient.add", ObjectKind::Patient, 1).unwrap();
+        audit::record_unsigned(&tx, 2000, Some(1), "patient.add", ObjectKind::Patient, 1).unwrap();
         tx.commit().unwrap();
     }
     let out = home.ok(&["verify"]);

@@ -146,6 +146,33 @@ fn witnessing_a_non_dose_ones_own_dose_or_twice_is_refused_naming_why() {
     );
     let e = refused_as(&home, "Nia Nurse", NURSE_PASS, &["witness", &second]);
     assert!(e.contains("struck"), "{e}");
+    // Nor is an amended one: the amendment that replaced it is.
+    let (third, _) = ok_as(
+        &home,
+        "Dr. Test",
+        PASSPHRASE,
+        &["log", "--session", &session, "dose ketamine 20mg IM"],
+    );
+    let (amendment, _) = ok_as(
+        &home,
+        "Dr. Test",
+        PASSPHRASE,
+        &[
+            "amend",
+            &third,
+            "--reason",
+            "wrong amount",
+            "dose ketamine 25mg IM",
+        ],
+    );
+    let e = refused_as(&home, "Nia Nurse", NURSE_PASS, &["witness", &third]);
+    assert!(e.contains("amended"), "{e}");
+    ok_as(
+        &home,
+        "Nia Nurse",
+        NURSE_PASS,
+        &["witness", amendment.trim()],
+    );
 }
 
 #[test]

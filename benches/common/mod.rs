@@ -60,11 +60,25 @@ pub fn fresh_chart(name: &str) -> (PathBuf, Chart) {
     (path, chart)
 }
 
+/// Removes the chart and every file kapchart keeps beside it (`-wal`, `-shm`, `.keyring`,
+/// `.lock`, ...: the chart's name followed by `-` or `.`), so that the next run can create
+/// it again: a keyring left alone makes `Chart::create` refuse, as it should for a user.
 pub fn remove_chart(path: &std::path::Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let mut p = path.as_os_str().to_owned();
-        p.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(p));
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let (file, name) = (file.as_encoded_bytes(), name.as_encoded_bytes());
+        let beside = file.strip_prefix(name).is_some_and(|rest| {
+            rest.is_empty() || rest.starts_with(b"-") || rest.starts_with(b".")
+        });
+        if beside {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 

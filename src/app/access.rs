@@ -5,6 +5,12 @@
 //! audit controls (security.md). The rows join the same keyed chain as every write, so
 //! `verify` finds one removed like any other.
 //!
+//! Sign-ins are audited the same way, since they say who was at the keyboard from when: the
+//! chart opened at the sign-in, a hand-over, an unlock, and every refused try at an open
+//! chart (HIPAA 45 CFR 164.312(b) and (d): who was authenticated, and who tried). A wrong
+//! passphrase at the first sign-in cannot be recorded: the chart does not open without it.
+//! The rows hold ids only, never a name, a passphrase or anything of a patient.
+//!
 //! The rule lives here, once: a front end says what was opened when a screen or command
 //! opens it (not on every redraw or poll), and gets back whether the row was written.
 //!
@@ -15,7 +21,7 @@
 //! status line or on stderr, that this view was not recorded and why.
 
 use crate::domain::course::NoteId;
-use crate::domain::{PatientId, SessionId};
+use crate::domain::{ClinicianId, PatientId, SessionId};
 use crate::store::audit::{Head, ObjectKind};
 use crate::store::{Chart, StoreError};
 use chrono::{DateTime, FixedOffset};
@@ -50,7 +56,20 @@ pub enum Exported {
     Course(PatientId),
 }
 
-/// A look at the record that changes nothing in it.
+/// How a clinician signs in at a screen of an open chart (or opens it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInKind {
+    /// The chart opened: at the sign-in screen, or with the passphrase given at start.
+    Open,
+    /// Another clinician took the screen over.
+    HandOver,
+    /// The lock screen was unlocked.
+    Unlock,
+    /// A second clinician signed in to witness a dose (a success is the witness entry).
+    Witness,
+}
+
+/// A look at the record that changes nothing in it, or a sign-in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Access {
     /// The patient's record opened (the patient screen, `patient show`, `course show`,
@@ -63,12 +82,44 @@ pub enum Access {
     Export(ExportFormat, Exported),
     /// A backup written: it copies the chart up to `head`.
     Backup(Head),
+    /// A session's Spravato REMS monitoring form shown (`rems show`): it holds the
+    /// patient's name, date of birth and medications.
+    ViewRemsForm(SessionId),
+    /// The clinician signed in.
+    SignIn(SignInKind, ClinicianId),
+    /// A try to sign in was refused at an open chart: the clinician it named (or, when it
+    /// named no one of the team, the clinician signed in at the time).
+    SignInRefused(SignInKind, ClinicianId),
+    /// A search by words whose results show these patients' entries, notes or addenda (or
+    /// that looked through this one patient's and found nothing): one row per patient, so
+    /// that each patient's trail says who saw what of theirs. The words are not recorded.
+    Searched(Vec<PatientId>),
+    /// A search of the whole chart that found nothing: one row, for the chart as it stood
+    /// (its head).
+    SearchedChart(Head),
 }
 
 impl Access {
-    /// The action, the kind of object and its id, as the audit row holds them.
+    /// The actions, kinds of object and ids, as the audit rows hold them.
+    fn rows(&self) -> Vec<(&'static str, ObjectKind, i64)> {
+        match self {
+            Access::Searched(patients) => patients
+                .iter()
+                .map(|p| ("patient.search", ObjectKind::Patient, *p))
+                .collect(),
+            Access::SearchedChart(head) => vec![("chart.search", ObjectKind::Chart, head.seq)],
+            one => vec![one.row()],
+        }
+    }
+
+    /// The action, the kind of object and its id of an access that writes one row.
     fn row(&self) -> (&'static str, ObjectKind, i64) {
         match self {
+            Access::Searched(_) | Access::SearchedChart(_) => self
+                .rows()
+                .first()
+                .copied()
+                .unwrap_or(("search", ObjectKind::Chart, 0)),
             Access::ViewPatient(id) => ("patient.view", ObjectKind::Patient, *id),
             Access::ViewSession(id) => ("session.view", ObjectKind::Session, *id),
             Access::ViewNote(id) => ("note.view", ObjectKind::Note, *id),
@@ -79,13 +130,41 @@ impl Access {
                 (format.action(), ObjectKind::Patient, *id)
             }
             Access::Backup(head) => ("chart.backup", ObjectKind::Chart, head.seq),
+            Access::ViewRemsForm(id) => ("rems.view", ObjectKind::Session, *id),
+            Access::SignIn(kind, id) => {
+                let action = match kind {
+                    SignInKind::Open => "signin.open",
+                    SignInKind::HandOver => "signin.handover",
+                    SignInKind::Unlock => "signin.unlock",
+                    SignInKind::Witness => "signin.witness",
+                };
+                (action, ObjectKind::Clinician, *id)
+            }
+            Access::SignInRefused(kind, id) => {
+                let action = match kind {
+                    SignInKind::Open => "signin.refused.open",
+                    SignInKind::HandOver => "signin.refused.handover",
+                    SignInKind::Unlock => "signin.refused.unlock",
+                    SignInKind::Witness => "signin.refused.witness",
+                };
+                (action, ObjectKind::Clinician, *id)
+            }
         }
     }
 
-    /// What was done, for a message: "patient.view of patient 3".
+    /// What was done, for a message: "patient.view of patient 3", "patient.search of
+    /// patients 3, 5".
     pub fn describe(&self) -> String {
-        let (action, kind, id) = self.row();
-        format!("{action} of {} {id}", kind.as_str())
+        match self {
+            Access::Searched(patients) if patients.len() != 1 => {
+                let ids: Vec<String> = patients.iter().map(i64::to_string).collect();
+                format!("patient.search of patients {}", ids.join(", "))
+            }
+            _ => {
+                let (action, kind, id) = self.row();
+                format!("{action} of {} {id}", kind.as_str())
+            }
+        }
     }
 }
 
@@ -130,8 +209,7 @@ impl Audited {
 /// or command that opens the record, after what it shows was read (so that an object that
 /// does not exist is refused by the read, with its own message).
 pub fn record(chart: &mut Chart, access: &Access, now: DateTime<FixedOffset>) -> Audited {
-    let (action, kind, id) = access.row();
-    match chart.record_access(action, kind, id, now) {
+    match chart.record_accesses(&access.rows(), now) {
         Ok(()) => Audited::Recorded,
         Err(e) => Audited::NotRecorded {
             access: access.describe(),
@@ -143,6 +221,31 @@ pub fn record(chart: &mut Chart, access: &Access, now: DateTime<FixedOffset>) ->
             },
             why: e.to_string(),
         },
+    }
+}
+
+/// Records a refused sign-in at an open chart: `named` is who the try named (an id or a
+/// name, as typed or chosen from the team's list); the row names that clinician when the
+/// team has exactly one such, else the clinician signed in at the time. What was typed is
+/// never written.
+pub fn record_refused_sign_in(
+    chart: &mut Chart,
+    kind: SignInKind,
+    named: &str,
+    now: DateTime<FixedOffset>,
+) -> Audited {
+    let team = crate::store::team(chart.path()).unwrap_or_default();
+    let signed_in = chart.clinician().id;
+    let id = match crate::domain::team::matching(&team, named).as_slice() {
+        [one] => one.id,
+        _ => signed_in,
+    };
+    match record(chart, &Access::SignInRefused(kind, id), now) {
+        // A keyring naming someone the chart does not hold: the row names who was signed in.
+        Audited::NotRecorded { .. } if id != signed_in => {
+            record(chart, &Access::SignInRefused(kind, signed_in), now)
+        }
+        audited => audited,
     }
 }
 

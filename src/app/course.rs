@@ -13,8 +13,8 @@ use crate::domain::protocol::CheckStatus;
 use crate::domain::{
     ChartLine, EntryId, EntryStatus, Patient, PatientId, Payload, Session, SessionId, chart_lines,
 };
-use crate::store::{Chart, NewSession, Second, StoreError};
-use chrono::{DateTime, FixedOffset};
+use crate::store::{Chart, NewPatient, NewSession, Second, StoreError};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 
 /// A note with what its screen needs to know.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +34,28 @@ pub struct SignCheck {
     pub blocked: Option<String>,
     /// Signing needs a reason: alerts not acknowledged, checks missed.
     pub needs_reason: Vec<String>,
+    /// The template's sections the text leaves empty (`notes::complete`): none is signed
+    /// until each is written. Filled by [`sign_readiness`], which reads the text.
+    pub empty: Vec<String>,
+}
+
+impl SignCheck {
+    /// Why the note cannot be signed now, whatever reason is given: the safety flag, then
+    /// the sections left empty. The one wording for every front end.
+    pub fn refusal(&self) -> Option<String> {
+        if let Some(b) = &self.blocked {
+            return Some(b.clone());
+        }
+        let one = self.empty.len() == 1;
+        (!self.empty.is_empty()).then(|| {
+            format!(
+                "{} {} empty; write {}, then sign",
+                self.empty.join(", "),
+                if one { "is" } else { "are" },
+                if one { "it" } else { "them" },
+            )
+        })
+    }
 }
 
 /// Every chart line of a patient, across sessions, in event-time order.
@@ -93,7 +115,30 @@ pub fn sign_check(
     Ok(SignCheck {
         blocked,
         needs_reason,
+        empty: Vec::new(),
     })
+}
+
+/// What stands against signing `note` now with `text` as its final draft (the saved draft
+/// when None): [`sign_check`], and the template's sections the text leaves empty. Asked
+/// before a signing reason is, so that a note that cannot be signed says so first.
+pub fn sign_readiness(
+    chart: &Chart,
+    config: &Config,
+    note: NoteId,
+    text: Option<&str>,
+    now: DateTime<FixedOffset>,
+) -> Result<SignCheck, ChartingError> {
+    let current = chart.note(note)?;
+    let mut check = sign_check(chart, config, current.dosing_session_id, now)?;
+    if !current.is_signed() {
+        let draft = text.or(current.draft.as_ref().map(|d| d.text.as_str()));
+        let final_text = notes::complete::without_draft_banner(draft.unwrap_or(""));
+        let format: NoteFormat = current.format.parse().map_err(ChartingError::Invalid)?;
+        check.empty = notes::complete::empty_sections(&template(config, format)?, &final_text)
+            .map_err(ChartingError::Invalid)?;
+    }
+    Ok(check)
 }
 
 /// The note with everything its screen needs.
@@ -197,9 +242,9 @@ pub fn draft_text(chart: &Chart, config: &Config, note: &Note) -> Result<String,
 }
 
 /// Signs a note: `text`, when given, is the final draft. Refused while the patient has an
-/// open safety flag, without a reason while alerts are unacknowledged or protocol checks
-/// were missed, and while a section of the template is empty (`notes::complete`). What is
-/// signed is the text without its draft banner.
+/// open safety flag or a section of the template is empty (`notes::complete`), and without
+/// a reason while alerts are unacknowledged or protocol checks were missed. What is signed
+/// is the text without its draft banner.
 pub fn sign_note(
     chart: &mut Chart,
     config: &Config,
@@ -214,10 +259,11 @@ pub fn sign_note(
         // as it was.
         chart.signing_key()?;
     }
-    let check = sign_check(chart, config, current.dosing_session_id, now)?;
-    if let Some(b) = check.blocked {
+    // The safety flag and the empty sections first: no reason signs past them.
+    let check = sign_readiness(chart, config, note, text, now)?;
+    if let Some(why) = check.refusal() {
         return Err(ChartingError::Invalid(format!(
-            "note {note} cannot be signed: {b}"
+            "note {note} cannot be signed: {why}"
         )));
     }
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
@@ -228,21 +274,9 @@ pub fn sign_note(
         )));
     }
     if !current.is_signed() {
-        // What is signed is the draft without its "DRAFT ... then sign" banner, and only
-        // when every required section of the template has been written.
+        // What is signed is the draft without its "DRAFT ... then sign" banner.
         let draft = text.or(current.draft.as_ref().map(|d| d.text.as_str()));
         let final_text = notes::complete::without_draft_banner(draft.unwrap_or(""));
-        let format: NoteFormat = current.format.parse().map_err(ChartingError::Invalid)?;
-        let empty = notes::complete::empty_sections(&template(config, format)?, &final_text)
-            .map_err(ChartingError::Invalid)?;
-        if !empty.is_empty() {
-            return Err(ChartingError::Invalid(format!(
-                "note {note} cannot be signed: {} {} empty; write {}, then sign",
-                empty.join(", "),
-                if empty.len() == 1 { "is" } else { "are" },
-                if empty.len() == 1 { "it" } else { "them" },
-            )));
-        }
         if current.draft.as_ref().map(|d| d.text.as_str()) != Some(final_text.as_str()) {
             chart.save_draft(note, &final_text, now)?;
         }
@@ -295,4 +329,78 @@ pub fn start_session(
         session.intention = carried_intention(chart, session.patient_id)?;
     }
     chart.start_session_record(&session, second, now)
+}
+
+/// A session started from a screen, and the intention typed for it that could not be
+/// charted (the line, and why), to be left in the entry bar rather than lost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Started {
+    pub id: SessionId,
+    pub uncharted: Option<(String, String)>,
+}
+
+/// Starts a session as [`start_session`] does; an intention given for a preparation session
+/// (where the course's intention is set) is charted in it as its `intention` entry, which
+/// the dosing sessions then carry. When that entry cannot be written the session stands
+/// and the line comes back in [`Started::uncharted`].
+pub fn start_session_with_intention(
+    chart: &mut Chart,
+    config: &Config,
+    session: NewSession,
+    second: Second,
+    now: DateTime<FixedOffset>,
+) -> Result<Started, StoreError> {
+    let mut session = session;
+    let prepared = match session.kind {
+        crate::domain::SessionKind::Preparation => session
+            .intention
+            .take()
+            .map(|i| i.trim().to_string())
+            .filter(|i| !i.is_empty()),
+        _ => None,
+    };
+    let id = start_session(chart, session, second, now)?;
+    let uncharted = prepared.and_then(|intention| {
+        let line = format!("intention {intention}");
+        match super::charting::record_line(chart, config, id, &line, &now) {
+            Ok(_) => None,
+            Err(e) => Some((line, e.to_string())),
+        }
+    });
+    Ok(Started { id, uncharted })
+}
+
+/// Refuses a date of birth after `today`: the one rule for every front end.
+pub fn check_birth_date(dob: NaiveDate, today: NaiveDate) -> Result<(), StoreError> {
+    if dob > today {
+        return Err(StoreError::Invalid(format!(
+            "date of birth {dob} is in the future; expected YYYY-MM-DD in the past"
+        )));
+    }
+    Ok(())
+}
+
+/// Adds a patient (refused, naming them, when one with the same name, date of birth and MRN
+/// exists, unless `second` says another record is meant).
+pub fn add_patient(
+    chart: &mut Chart,
+    patient: &NewPatient,
+    second: Second,
+    now: DateTime<FixedOffset>,
+) -> Result<PatientId, StoreError> {
+    check_birth_date(patient.dob, now.date_naive())?;
+    chart.add_patient_record(patient, second, now)
+}
+
+/// Starts a patient's course of `planned` dosing sessions with its goals (refused, naming
+/// the course that stands, unless `second` says a new course is meant).
+pub fn start_course(
+    chart: &mut Chart,
+    patient: PatientId,
+    planned: u32,
+    goals: &[String],
+    second: Second,
+    now: DateTime<FixedOffset>,
+) -> Result<i64, StoreError> {
+    chart.start_course_record(patient, planned, goals, second, now)
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod patient_list;
 pub mod record;
 pub mod rems;
+pub mod search;
 pub mod views;
 
 pub use error::{ChartingError, Refusal};

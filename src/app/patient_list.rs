@@ -86,3 +86,21 @@ pub fn first_page(chart: &Chart, filter: PatientFilter) -> Result<PatientList, S
         complete: page.last,
     })
 }
+
+/// The list under `filter` read again from its first page, page by page until it holds at
+/// least `rows` rows (or every patient under it): what a screen that had read that far
+/// shows once another process changed the chart.
+pub fn read_again(
+    chart: &Chart,
+    filter: PatientFilter,
+    rows: usize,
+) -> Result<PatientList, StoreError> {
+    let mut list = first_page(chart, filter)?;
+    while list.rows.len() < rows {
+        let Some(next) = list.next_read() else { break };
+        if !list.take(read(chart, next)?) {
+            break;
+        }
+    }
+    Ok(list)
+}

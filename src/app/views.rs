@@ -3,7 +3,7 @@
 
 use super::charting::session_chart;
 use super::course::{patient_measures, safety_flag};
-use super::patient_list::{PatientList, first_page};
+use super::patient_list::{PatientList, read_again};
 use crate::config::Config;
 use crate::domain::chart::SessionChart;
 use crate::domain::course::{Course, Note, PatientDetails};
@@ -175,6 +175,19 @@ pub fn home_data(
     config: &Config,
     now: DateTime<FixedOffset>,
 ) -> Result<HomeData, StoreError> {
+    home_data_as_shown(chart, config, now, PatientFilter::All, 0)
+}
+
+/// What the home screen shows, read again for a screen whose patient list is under `filter`
+/// and was read as far as `rows` rows: after another process (a second terminal, a
+/// script's `kapchart patient add`) changed the chart.
+pub fn home_data_as_shown(
+    chart: &Chart,
+    config: &Config,
+    now: DateTime<FixedOffset>,
+    filter: PatientFilter,
+    rows: usize,
+) -> Result<HomeData, StoreError> {
     let sessions = recent_sessions(chart, now)?;
     let integrations = pending_integrations(chart, config, now)?;
     let named: Vec<PatientId> = sessions
@@ -185,7 +198,7 @@ pub fn home_data(
         .into_iter()
         .collect();
     Ok(HomeData {
-        patients: first_page(chart, PatientFilter::All)?,
+        patients: read_again(chart, filter, rows)?,
         patient_count: chart.patient_count()?,
         names: chart
             .patients_with_ids(&named)?

@@ -12,6 +12,7 @@ mod prompt;
 mod rekey;
 mod rems;
 mod safe_output;
+mod search;
 mod verify;
 mod witness;
 
@@ -125,6 +126,9 @@ enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// Find entries, notes and addenda by words, in every patient's record or one's
+    /// (audited as a read); or rebuild the search index from the record
+    Search(search::SearchArgs),
     /// Check the file, its schema, the audit trail, signatures and payloads; print the head
     Verify(verify::VerifyArgs),
     /// Who did what to the record (writes, views, exports, backups), newest first
@@ -523,6 +527,7 @@ pub fn run(cli: Cli) -> Outcome {
             Ok(())
         }
         Some(Command::Verify(args)) => verify::verify(&ctx, args, out),
+        Some(Command::Search(args)) => search::search(&ctx, args, out),
         Some(Command::Audit(args)) => audit::audit(&ctx, args, out),
         Some(Command::Rekey) => rekey::rekey(&ctx, out),
         Some(Command::Export(args)) => export::export(&ctx, args, out),
@@ -839,12 +844,8 @@ fn patient(ctx: &Ctx, cmd: PatientCommand, out: &mut impl Write) -> Outcome {
             weight,
             second_record,
         } => {
-            if dob > crate::clock::today() {
-                return Err(Failure::runtime(format!(
-                    "date of birth {dob} is in the future; expected YYYY-MM-DD in the past"
-                )));
-            }
-            let id = chart.add_patient_record(
+            let id = crate::app::course::add_patient(
+                &mut chart,
                 &NewPatient {
                     name,
                     dob,

@@ -2,6 +2,7 @@
 //! deadline queue (`list`), and recording a form's submission (`submitted`).
 
 use super::{Ctx, Failure, Outcome, to_json};
+use crate::app::access::Access;
 use crate::app::rems::{self, RemsError, RemsFormData};
 use crate::domain::rems::Answer;
 use chrono::NaiveDate;
@@ -56,8 +57,11 @@ pub fn run(ctx: &Ctx, cmd: RemsCommand, out: &mut impl Write) -> Outcome {
     let now = crate::clock::now();
     match cmd {
         RemsCommand::Show { session, json } => {
-            let chart = ctx.open()?;
+            let mut chart = ctx.open()?;
             let data = rems::form_of(&chart, &ctx.config, session, today, now)?;
+            // The form holds the patient's name, date of birth and medications: a look at
+            // the record, audited like `session show`.
+            super::audit::record_access(&mut chart, Access::ViewRemsForm(session));
             if json {
                 writeln!(out, "{}", to_json(&form_json(&data)))?;
             } else {

@@ -165,6 +165,10 @@ fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
             Some(_) => {}
         }
     }
+    // The search index is derived from the record: where it disagrees, it is rebuilt, and
+    // the record is not found damaged for it (writes go on).
+    let record_ok = problems.is_empty();
+    problems.extend(report.search_index.iter().cloned());
     let ok = problems.is_empty();
     if args.json {
         let v = serde_json::json!({
@@ -172,6 +176,7 @@ fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
             "head": report.head,
             "root": report.team.root,
             "problems": problems,
+            "search_index": report.search_index,
             "signatures": signatures_json(&report.signatures),
             "signed_rows": report.signed_rows,
             "rows_before_signing": report.rows_before_signing,
@@ -190,8 +195,15 @@ fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
             })
         };
     }
-    if !ok {
+    if !record_ok {
         return Err(Failure::runtime(problems.join("; ")));
+    }
+    if !ok {
+        return Err(Failure::runtime(format!(
+            "the record verified (file, schema, audit trail of {} rows, signatures, payloads, the patient search index and the home screen's lists), but {}. The record is not damaged and writes go on; rebuilding the index changes nothing of the record",
+            report.audit_rows,
+            problems.join("; "),
+        )));
     }
     let head = report
         .head
@@ -204,6 +216,10 @@ fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
         chart.schema_version()?
     )?;
     writeln!(out, "{}", authors_line(&report))?;
+    writeln!(
+        out,
+        "search index: agrees with the record (every entry, note and addendum)"
+    )?;
     writeln!(out, "{}", signatures_line(&report.signatures))?;
     if let Some(root) = &report.team.root {
         writeln!(out, "root {root}")?;

@@ -19,6 +19,7 @@ pub mod planning;
 pub mod protocol;
 pub mod rems;
 pub mod screening;
+pub mod search;
 pub mod signature;
 pub mod team;
 pub mod text;

@@ -318,7 +318,7 @@ pub fn install_chain_key(tx: &Transaction<'_>, at_ms: i64) -> rusqlite::Result<(
         "INSERT INTO chain_key (id, secret, keyed_from, created_at) VALUES (1, ?1, ?2, ?3)",
         params![secret.as_slice(), keyed_from, at_ms],
     )?;
-    record(tx, at_ms, None, "chain.key", ObjectKind::ChainKey, 1)
+    record_unsigned(tx, at_ms, None, "chain.key", ObjectKind::ChainKey, 1)
 }
 
 /// The newest audit row: what a backup or export was made at, and what `verify --head`
@@ -382,7 +382,7 @@ pub fn hash_at(conn: &Connection, seq: i64) -> rusqlite::Result<Option<String>> 
 /// Appends the audit row for a row just written in `tx`, unsigned: the rows kapchart wrote
 /// before the chart began signing (the chain key's, in its migration), and tests that build
 /// such charts. Every other write signs its row (`record_signed`).
-pub fn record(
+pub fn record_unsigned(
     tx: &Transaction<'_>,
     at_ms: i64,
     clinician_id: Option<i64>,
@@ -865,6 +865,22 @@ impl super::Chart {
         let clinician = self.clinician().id;
         self.write(|tx| {
             tx.record(at.timestamp_millis(), clinician, action, kind, id)?;
+            Ok(())
+        })
+    }
+
+    /// Records several reads at once (a search that showed several patients' records), in
+    /// one transaction: all the rows or none.
+    pub fn record_accesses(
+        &mut self,
+        rows: &[(&str, ObjectKind, i64)],
+        at: chrono::DateTime<chrono::FixedOffset>,
+    ) -> super::Result<()> {
+        let clinician = self.clinician().id;
+        self.write(|tx| {
+            for (action, kind, id) in rows {
+                tx.record(at.timestamp_millis(), clinician, action, *kind, *id)?;
+            }
             Ok(())
         })
     }

@@ -330,6 +330,7 @@ impl Chart {
                 params![note, text, now.timestamp_millis(), author],
             )?;
             let id = tx.last_insert_rowid();
+            super::search_index::index_note(tx, note, text)?;
             tx.record(now.timestamp_millis(), author, "note.draft", ObjectKind::NoteDraft, id)?;
             Ok(id)
         })
@@ -373,6 +374,7 @@ impl Chart {
                 params![note, text, hash, signer, at, offset, reason],
             )?;
             let id = tx.last_insert_rowid();
+            super::search_index::index_note(tx, note, &text)?;
             tx.record(at, signer, "note.sign", ObjectKind::NoteSignature, id)?;
             let signer_name = signatures::name_of(tx, signer)?;
             let statement = Statement {
@@ -420,6 +422,7 @@ impl Chart {
                 params![note, text, hash, author, at, offset],
             )?;
             let id = tx.last_insert_rowid();
+            super::search_index::index_addendum(tx, id, text)?;
             tx.record(at, author, "note.addendum", ObjectKind::NoteAddendum, id)?;
             let author_name = signatures::name_of(tx, author)?;
             let statement = Statement {

@@ -61,22 +61,37 @@ fn schema_objects(conn: &Connection) -> rusqlite::Result<Vec<(String, String, Op
 
 impl Chart {
     /// Differences between the chart's schema and the one its migrations build: a trigger
-    /// dropped, changed or added, a table or index altered.
+    /// dropped, changed or added, a table or index altered. The search index's tables are
+    /// left to [`Chart::search_index_problems`]: derived data, rebuilt rather than restored.
     pub fn schema_problems(&self) -> Result<Vec<String>> {
+        Ok(self
+            .schema_differences()?
+            .into_iter()
+            .filter(|(name, _)| !super::search_index::is_index_object(name))
+            .map(|(_, what)| what)
+            .collect())
+    }
+
+    /// Every difference between the chart's schema and the one its migrations build, with
+    /// the name of the object it concerns.
+    pub(super) fn schema_differences(&self) -> Result<Vec<(String, String)>> {
         let expected = expected_schema().map_err(|e| self.err(e))?;
         let found = schema_objects(&self.conn).map_err(|e| self.err(e))?;
         let mut problems = Vec::new();
         for (kind, name, sql) in &expected {
             match found.iter().find(|(k, n, _)| k == kind && n == name) {
-                None => problems.push(format!("{kind} {name} is missing")),
-                Some((_, _, s)) if s != sql => problems.push(format!("{kind} {name} was changed")),
+                None => problems.push((name.clone(), format!("{kind} {name} is missing"))),
+                Some((_, _, s)) if s != sql => {
+                    problems.push((name.clone(), format!("{kind} {name} was changed")))
+                }
                 Some(_) => {}
             }
         }
         for (kind, name, _) in &found {
             if !expected.iter().any(|(k, n, _)| k == kind && n == name) {
-                problems.push(format!(
-                    "{kind} {name} is not kapchart's (added behind its back)"
+                problems.push((
+                    name.clone(),
+                    format!("{kind} {name} is not kapchart's (added behind its back)"),
                 ));
             }
         }

@@ -13,12 +13,14 @@ pub(crate) mod keyring;
 mod lock;
 mod opening;
 mod patient_list;
+mod pause;
 mod queries;
 #[cfg(test)]
 pub(crate) mod reads;
 mod rems;
 mod restore;
 pub mod schema;
+mod search_index;
 mod secret;
 mod sign_in_wait;
 mod signatures;
@@ -32,6 +34,7 @@ pub use files::create_private_dirs;
 pub use integrity::{damage_mark, head_of_copy};
 pub use queries::{HomeScan, NewEntry, NewPatient, NewSession};
 pub use rems::{RemsOutstanding, RemsScan};
+pub use search_index::Hits;
 pub(crate) use secret::{ChartSecret, copy_secret};
 pub use sign_in_wait::{WrongSignIns, clear_wrong_sign_ins, count_wrong_sign_in, wrong_sign_ins};
 pub use signatures::SignatureCheck;
@@ -107,16 +110,21 @@ pub struct VerifyReport {
     pub kept_lists: Vec<String>,
     /// Where the patient search index, derived from the patients, disagrees with them.
     pub patient_search: Vec<String>,
+    /// Where the search index of entries, notes and addenda disagrees with the record. Not
+    /// damage to the record: it is rebuilt from the record (`Chart::rebuild_search_index`).
+    pub search_index: Vec<String>,
     /// The newest audit row, to anchor outside the file.
     pub head: Option<audit::Head>,
 }
 
 impl VerifyReport {
+    /// Nothing found: neither damage nor a search index that disagrees with the record.
     pub fn is_ok(&self) -> bool {
-        self.problems().is_empty()
+        self.problems().is_empty() && self.search_index.is_empty()
     }
 
-    /// Every problem found, one line each, most fundamental first.
+    /// Every problem found with the record, one line each, most fundamental first (the
+    /// search index, which is rebuilt rather than restored, is apart: `search_index`).
     pub fn problems(&self) -> Vec<String> {
         let mut out = self.damage();
         out.extend(self.keyring.iter().cloned());
@@ -328,7 +336,7 @@ impl Chart {
                 "the chart could not be put in WAL mode (got {mode})"
             )));
         }
-        conn.pragma_update(None, "synchronous", "FULL")
+        conn.pragma_update(None, "synchronous", synchronous())
             .map_err(wrap)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(wrap)?;
@@ -399,6 +407,9 @@ impl Chart {
             if version == schema::CHAIN_KEY_VERSION {
                 audit::install_chain_key(&tx, crate::clock::now().timestamp_millis())
                     .map_err(wrap)?;
+            }
+            if *sql == schema::CHART_SEARCH {
+                search_index::fill(&tx).map_err(wrap)?;
             }
             tx.pragma_update(None, "user_version", version)
                 .map_err(wrap)?;
@@ -529,16 +540,39 @@ impl Chart {
     }
 
     fn verify_now(&self) -> Result<VerifyReport> {
-        let mut integrity = Vec::new();
-        self.conn
-            .pragma_query(None, "integrity_check", |r| {
-                integrity.push(r.get::<_, String>(0)?);
-                Ok(())
-            })
-            .map_err(|e| self.err(e))?;
+        let integrity = match self.integrity_lines(None) {
+            Ok(lines) => lines,
+            // An FTS5 table of the search index that lost a table of its own stops SQLite's
+            // check of the whole file: the rest is checked table by table (the index's
+            // problems are named by `search_index_problems`).
+            Err(_) if self.search_index_tables_differ()? => {
+                let mut lines = Vec::new();
+                for table in self.tables_beside_the_search_index()? {
+                    lines.extend(
+                        self.integrity_lines(Some(&table))
+                            .map_err(|e| self.err(e))?
+                            .into_iter()
+                            .filter(|l| l != "ok"),
+                    );
+                }
+                if lines.is_empty() {
+                    lines.push("ok".into());
+                }
+                lines
+            }
+            Err(e) => return Err(self.err(e)),
+        };
         let team = self.check_team()?;
         let walk = audit::walk(&self.conn, &team.keys).map_err(|e| self.err(e))?;
         let keyring = self.keyring_problems(&team)?;
+        // SQLite checks the FTS5 tables' word lists too: those of the search index are the
+        // index's problems, not the file's.
+        let (search_integrity, mut integrity): (Vec<String>, Vec<String>) = integrity
+            .into_iter()
+            .partition(|line| search_index::names_index_table(line));
+        if integrity.is_empty() {
+            integrity.push("ok".into());
+        }
         Ok(VerifyReport {
             integrity,
             audit_rows: walk.rows,
@@ -554,8 +588,24 @@ impl Chart {
             undecodable: self.undecodable_rows()?,
             kept_lists: self.kept_lists_disagreeing()?,
             patient_search: self.patient_search_problems()?,
+            search_index: self.search_index_problems(&search_integrity)?,
             head: self.head()?,
         })
+    }
+
+    /// `PRAGMA integrity_check`, of the whole file or of one table.
+    fn integrity_lines(&self, table: Option<&str>) -> rusqlite::Result<Vec<String>> {
+        let mut lines = Vec::new();
+        let sql = match table {
+            Some(t) => format!("PRAGMA integrity_check(\"{}\")", t.replace('"', "\"\"")),
+            None => "PRAGMA integrity_check".to_string(),
+        };
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            lines.push(r.get::<_, String>(0)?);
+        }
+        Ok(lines)
     }
 
     /// The newest audit row.
@@ -758,4 +808,16 @@ pub(crate) fn from_stored(ms: i64, offset_s: i32) -> DateTime<FixedOffset> {
     let offset = FixedOffset::east_opt(offset_s).unwrap_or(Utc.fix());
     let utc = Utc.timestamp_millis_opt(ms).single().unwrap_or_default();
     utc.with_timezone(&offset)
+}
+
+/// `synchronous = FULL`: a commit is on the disk when it returns, so an id printed after it
+/// survives a power cut. Test builds only: `KAPCHART_TEST_SYNCHRONOUS=OFF` turns that off so
+/// that the power-cut test can show it would notice (tests/power_cut.rs); release builds
+/// always use FULL.
+fn synchronous() -> &'static str {
+    #[cfg(debug_assertions)]
+    if std::env::var("KAPCHART_TEST_SYNCHRONOUS").is_ok_and(|v| v.eq_ignore_ascii_case("off")) {
+        return "OFF";
+    }
+    "FULL"
 }

@@ -593,6 +593,12 @@ impl Chart {
                     ],
                 )?;
                 let id = tx.last_insert_rowid();
+                super::search_index::index_entry(
+                    tx,
+                    id,
+                    &e.payload,
+                    corrects.zip(reason),
+                )?;
                 let action = match correction {
                     Some("amend") => "entry.amend",
                     Some(_) => "entry.strike",

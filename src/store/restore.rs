@@ -177,6 +177,7 @@ pub fn restore(req: &RestoreRequest<'_>) -> Result<Restored> {
     // No other kapchart may have the chart open from here to the end: one that did would
     // go on writing into the replaced file.
     let _lock = ChartLock::exclusive(chart_path)?;
+    super::pause::pause_point("restore");
     files::remove_stale_restores(chart_path);
     let live = if chart_path.exists() {
         sign_in_to_live(chart_path, req.who, req.passphrase).map_err(|e| match e {

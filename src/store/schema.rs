@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[&str] = &[
     HOME_SCAN_INDEXES,
     HOME_LISTS_KEPT_BY_TRIGGERS,
     PATIENT_LIST_SEARCH,
+    CHART_SEARCH,
     SIGNED_CHAIN,
 ];
 
@@ -439,7 +440,7 @@ END;
 /// are append-only; later details carry weight, contacts and medications only), so adding is
 /// the only change it follows. `kapchart verify` reports it when it disagrees with the
 /// patients (`Chart::patient_search_problems`).
-const PATIENT_LIST_SEARCH: &str = r#"
+pub const PATIENT_LIST_SEARCH: &str = r#"
 CREATE INDEX patients_by_name ON patients(name COLLATE NOCASE, id);
 CREATE VIRTUAL TABLE patient_search USING fts5(
     name, mrn, content = 'patients', content_rowid = 'id', tokenize = 'trigram'
@@ -454,6 +455,29 @@ CREATE VIRTUAL TABLE patient_words USING fts5(
 CREATE TRIGGER patient_words_on_add AFTER INSERT ON patients
 BEGIN INSERT INTO patient_words (rowid, name, mrn) VALUES (NEW.id, NEW.name, NEW.mrn); END;
 INSERT INTO patient_words (patient_words) VALUES ('rebuild');
+"#;
+
+/// The chart's search index (`store::search_index`): the words of every entry (the line the
+/// timeline shows for it), every note as it stands and every addendum, in FTS5 tables with
+/// unicode61 words (case folded, accents kept; letters and digits make words). Each row's
+/// rowid is the id of what it indexes. They keep their own copy of the text, inside the
+/// encrypted chart like everything else.
+///
+/// Derived data, not the record: written by the store in the same transaction as what it
+/// indexes, and filled from the record when a chart takes this version on (the store does it
+/// after this SQL: an entry's text is derived in Rust, `domain::search::entry_text`).
+/// `kapchart verify` names where it disagrees with the record without finding the record
+/// damaged, and `kapchart search --rebuild-index` builds it again from this SQL.
+pub const CHART_SEARCH: &str = r#"
+CREATE VIRTUAL TABLE entry_search USING fts5(
+    text, tokenize = "unicode61 remove_diacritics 0 categories 'L* N*'"
+);
+CREATE VIRTUAL TABLE note_search USING fts5(
+    text, tokenize = "unicode61 remove_diacritics 0 categories 'L* N*'"
+);
+CREATE VIRTUAL TABLE addendum_search USING fts5(
+    text, tokenize = "unicode61 remove_diacritics 0 categories 'L* N*'"
+);
 "#;
 
 /// Proof that holds against anyone who can open the chart (`store::chain`, `store::team`):

@@ -63,7 +63,7 @@ impl Chart {
         )
         .map_err(wrap)?;
         let id = tx.last_insert_rowid();
-        super::audit::record(
+        super::audit::record_unsigned(
             &tx,
             now.timestamp_millis(),
             None,

@@ -120,6 +120,7 @@ impl Chart {
                 params![session, payload.kind(), json, at, offset, witness_id],
             )?;
             let id = tx.last_insert_rowid();
+            super::search_index::index_entry(tx, id, &payload, None)?;
             tx.record(
                 now.timestamp_millis(),
                 witness_id,

@@ -2,18 +2,21 @@
 //! the terminal: a write is asked for as an [`Effect`], and its result comes back as an
 //! [`Action`].
 
-use super::home::{Home, HomeData};
+use super::home::{Home, HomeData, HomeForm, Refused};
 use super::keymap::{Command, Context, Key, Keymap};
 use super::live::{Live, LiveData, Written};
-use super::note::{NoteData, NoteEditor, NotePanel};
+use super::note::{NoteData, NoteEditor, NotePanel, SignCheck};
 use super::patient::PatientData;
+use super::search::SearchScreen;
 use super::sign_in::{Attempt, Guard, Purpose, Refused as SignInRefused, SignIn};
 use super::witness::WitnessPanel;
 use crate::app::access::{Access, Audited};
 use crate::app::patient_list::{Page, PageRead};
 use crate::config::Config;
 use crate::domain::course::NoteId;
+use crate::domain::patient_filter::PatientFilter;
 use crate::domain::{EntryId, PatientId, Payload, Session, SessionId, SessionKind};
+use crate::store::NewPatient;
 use chrono::{DateTime, FixedOffset};
 use std::sync::Arc;
 
@@ -26,6 +29,19 @@ pub enum Action {
     HomeLoaded(Result<HomeData, String>),
     /// A session was opened on the live screen.
     Opened(Result<LiveData, String>),
+    /// A session was started from the new-session form and opened, or why not; with the
+    /// intention line typed for it that could not be charted, and why (left in the bar).
+    Started(Result<LiveData, String>, Option<(String, String)>),
+    /// The home screen read again as shown (None: nothing changed since the last look).
+    HomeRefreshed(Result<Option<HomeData>, String>),
+    /// The intention a new dosing session for the patient would carry, from the record.
+    CarriedIntention(PatientId, Result<Option<String>, String>),
+    /// A patient was added from the home screen, or why not.
+    PatientAdded(Result<PatientId, Refused>),
+    /// A patient's course was started from the home screen, or why not.
+    CourseStarted(PatientId, Result<i64, Refused>),
+    /// Whether the note can be signed, as the chart stands and with the text as typed.
+    SignChecked(Result<SignCheck, String>),
     /// A write finished: the session as it now stands, or why nothing was written.
     Written(Result<Written, String>),
     /// The chart was looked at for entries charted by another process: the session as it
@@ -55,12 +71,43 @@ pub enum Action {
         purpose: Purpose,
         result: Result<super::handover::Authenticated, SignInRefused>,
     },
+    /// A search of the chart came back: what it found and whether its audit rows were
+    /// written, or why nothing could be searched.
+    Searched(Result<(crate::app::search::Results, Audited), String>),
 }
 
 /// What the runtime must do for the state: write, read, or act on the terminal.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     LoadHome,
+    /// Read the home screen again as shown: its patient list under `filter`, as far as
+    /// `rows` rows. With `changed_only`, only when another process changed the chart since
+    /// the last look (the home screen follows other writers as the live screen does).
+    RefreshHome {
+        filter: PatientFilter,
+        rows: usize,
+        changed_only: bool,
+    },
+    /// Read the intention a new dosing session for the patient would carry.
+    ReadCarriedIntention(PatientId),
+    /// Add a patient; `second` when a second record for the same name and date of birth
+    /// is meant.
+    AddPatient {
+        patient: NewPatient,
+        second: bool,
+    },
+    /// Start a patient's course; `new_course` when one stands and a new one is meant.
+    StartCourse {
+        patient: PatientId,
+        planned: u32,
+        goals: Vec<String>,
+        new_course: bool,
+    },
+    /// Check whether a note can be signed with `text` as its final draft.
+    CheckSign {
+        note: NoteId,
+        text: String,
+    },
     /// Read a patient's sessions for the home screen.
     LoadPatientSessions(PatientId),
     /// Read a page of the home screen's patient list.
@@ -135,6 +182,12 @@ pub enum Effect {
     },
     /// The chart was opened at the sign-in: go to the screen kapchart was started on.
     FirstScreen,
+    /// Search the chart (one patient's record, or all) for the words as typed, and record
+    /// the search in the audit trail (`app::search`).
+    Search {
+        words: String,
+        patient: Option<PatientId>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +198,7 @@ pub enum Screen {
     Live(Box<Live>),
     Note(Box<NoteEditor>),
     Patient(Box<PatientData>),
+    Search(Box<SearchScreen>),
 }
 
 #[derive(Debug, Clone)]
@@ -175,6 +229,75 @@ pub struct App {
     pub hand_over: Option<SignIn>,
     /// A second clinician signing in to witness a dose.
     pub witness: Option<WitnessPanel>,
+    /// Forms set aside with what was typed in them, while their screen is not on show.
+    pub kept: Kept,
+    /// The words the search screen found an entry by, and the entry, while its session
+    /// opens: the timeline then shows what was found.
+    pub find_on_open: Option<(String, EntryId)>,
+}
+
+/// What was typed in forms and set aside (Esc), kept while their screen is not on show:
+/// the home screen's forms, each session's, each note's. A screen opened again takes its
+/// own back.
+#[derive(Debug, Clone, Default)]
+pub struct Kept {
+    pub home: Vec<HomeForm>,
+    pub sessions: Vec<(SessionId, super::live::Kept)>,
+    pub notes: Vec<(NoteId, super::note::Kept)>,
+}
+
+impl Kept {
+    fn texts(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .home
+            .iter()
+            .filter_map(HomeForm::pending_text)
+            .collect();
+        out.extend(self.sessions.iter().flat_map(|(_, k)| k.texts()));
+        out.extend(self.notes.iter().flat_map(|(_, k)| k.texts()));
+        out
+    }
+}
+
+/// Puts `screen` on show: what the screen it replaces set aside is kept, and the new screen
+/// takes back what was kept for it.
+pub fn set_screen(app: &mut App, screen: Screen) {
+    let old = std::mem::replace(&mut app.screen, screen);
+    let kept = &mut app.kept;
+    match old {
+        Screen::Home(mut h) => kept.home = std::mem::take(&mut h.kept),
+        Screen::Live(mut l) => {
+            let id = l.data.session().id;
+            kept.sessions.retain(|(s, _)| *s != id);
+            if !l.kept.is_empty() {
+                kept.sessions.push((id, std::mem::take(&mut l.kept)));
+            }
+        }
+        Screen::Note(mut n) => {
+            let id = n.note_id();
+            kept.notes.retain(|(s, _)| *s != id);
+            if !n.kept.is_empty() {
+                kept.notes.push((id, std::mem::take(&mut n.kept)));
+            }
+        }
+        Screen::SignIn(_) | Screen::Patient(_) | Screen::Search(_) => {}
+    }
+    match &mut app.screen {
+        Screen::Home(h) => h.kept = std::mem::take(&mut kept.home),
+        Screen::Live(l) => {
+            let id = l.data.session().id;
+            if let Some(i) = kept.sessions.iter().position(|(s, _)| *s == id) {
+                l.kept = kept.sessions.remove(i).1;
+            }
+        }
+        Screen::Note(n) => {
+            let id = n.note_id();
+            if let Some(i) = kept.notes.iter().position(|(s, _)| *s == id) {
+                n.kept = kept.notes.remove(i).1;
+            }
+        }
+        Screen::SignIn(_) | Screen::Patient(_) | Screen::Search(_) => {}
+    }
 }
 
 impl App {
@@ -202,6 +325,8 @@ impl App {
             sign_in_guard: Guard::default(),
             hand_over: None,
             witness: None,
+            kept: Kept::default(),
+            find_on_open: None,
         }
     }
 
@@ -218,21 +343,26 @@ impl App {
             Screen::Home(h) => h.context(),
             Screen::Live(l) => l.context(),
             Screen::Note(n) => match n.panel {
-                Some(NotePanel::Sign { .. }) => Context::Panel,
+                Some(NotePanel::Sign) => Context::Panel,
                 Some(NotePanel::Addendum { .. }) => Context::Editor,
                 None if n.is_signed() => Context::SignedNote,
                 None => Context::Editor,
             },
             Screen::Patient(_) => Context::Patient,
+            Screen::Search(s) => s.context(),
         }
     }
 
     fn pending_text(&self) -> Option<String> {
-        match &self.screen {
+        let on_screen = match &self.screen {
             Screen::Live(l) => l.pending_text(),
             Screen::Note(n) => n.pending_text(),
+            Screen::Home(h) => h.pending_text(),
+            // Search words are not chart text: nothing is handed back for them.
             _ => None,
-        }
+        };
+        let texts: Vec<String> = on_screen.into_iter().chain(self.kept.texts()).collect();
+        (!texts.is_empty()).then(|| texts.join("\n"))
     }
 }
 
@@ -252,6 +382,14 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
                     })
                 }
                 Screen::Note(n) => n.tick(now),
+                Screen::Home(h) => {
+                    let (filter, rows) = h.as_shown();
+                    Some(Effect::RefreshHome {
+                        filter,
+                        rows,
+                        changed_only: true,
+                    })
+                }
                 _ => None,
             }
         }
@@ -262,10 +400,30 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
         }
         Action::NoteOpened(Ok(data)) => {
             let id = data.note.id;
-            // Re-read after signing or an addendum: the same note, still on screen.
-            let reread = matches!(&app.screen, Screen::Note(n) if n.data.note.id == id);
-            app.screen = Screen::Note(Box::new(NoteEditor::new(*data)));
+            // Re-read after signing or an addendum: the same note, still on screen, keeps
+            // what was set aside, but a reason it was signed with.
+            let kept = match &mut app.screen {
+                Screen::Note(n) if n.data.note.id == id => Some(std::mem::take(&mut n.kept)),
+                _ => None,
+            };
+            let reread = kept.is_some();
+            let mut editor = NoteEditor::new(*data);
+            if let Some(mut kept) = kept {
+                if editor.is_signed() {
+                    kept.sign_reason = Default::default();
+                }
+                editor.kept = kept;
+                app.screen = Screen::Note(Box::new(editor));
+            } else {
+                set_screen(app, Screen::Note(Box::new(editor)));
+            }
             (!reread).then_some(Effect::RecordAccess(Access::ViewNote(id)))
+        }
+        Action::SignChecked(check) => {
+            if let Screen::Note(n) = &mut app.screen {
+                n.sign_checked(check);
+            }
+            None
         }
         Action::NoteOpened(Err(e)) => {
             match &mut app.screen {
@@ -274,12 +432,13 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
                 Screen::Note(n) => n.error = Some(e),
                 Screen::Patient(_) => {}
                 Screen::SignIn(s) => s.error = Some(e),
+                Screen::Search(s) => s.error = Some(e),
             }
             None
         }
         Action::PatientOpened(Ok(data)) => {
             let id = data.patient.id;
-            app.screen = Screen::Patient(data);
+            set_screen(app, Screen::Patient(data));
             app.unaudited = None;
             Some(Effect::RecordAccess(Access::ViewPatient(id)))
         }
@@ -289,6 +448,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
                     Screen::Live(l) => l.notice = Some(format!("⚠ {why}")),
                     Screen::Note(n) => n.status = Some(format!("⚠ {why}")),
                     Screen::Patient(_) => app.unaudited = Some(why),
+                    Screen::Search(s) => s.unaudited = Some(why),
                     _ => {}
                 }
             }
@@ -306,10 +466,68 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
         },
         Action::Key(key) => on_key(app, key),
         Action::HomeLoaded(Ok(data)) => {
-            let home = Home::new(data);
-            let needed = home_reads(&home);
-            app.screen = Screen::Home(Box::new(home));
-            needed
+            set_screen(app, Screen::Home(Box::new(Home::new(data))));
+            match &app.screen {
+                Screen::Home(h) => home_reads(h),
+                _ => None,
+            }
+        }
+        Action::HomeRefreshed(Ok(Some(data))) => match &mut app.screen {
+            Screen::Home(h) => {
+                h.refreshed(data);
+                home_reads(h)
+            }
+            _ => None,
+        },
+        Action::HomeRefreshed(Ok(None)) => None,
+        Action::HomeRefreshed(Err(e)) => {
+            if let Screen::Home(h) = &mut app.screen {
+                h.error = Some(e);
+            }
+            None
+        }
+        Action::CarriedIntention(patient, carried) => {
+            if let Screen::Home(h) = &mut app.screen {
+                h.carried_read(patient, carried);
+            }
+            None
+        }
+        Action::PatientAdded(result) => match &mut app.screen {
+            Screen::Home(h) => h.patient_added(result).then(|| {
+                let (filter, rows) = h.as_shown();
+                Effect::RefreshHome {
+                    filter,
+                    rows,
+                    changed_only: false,
+                }
+            }),
+            _ => None,
+        },
+        Action::CourseStarted(patient, result) => {
+            if let Screen::Home(h) = &mut app.screen {
+                h.course_started(patient, result);
+            }
+            None
+        }
+        Action::Started(Err(e), _) => {
+            match &mut app.screen {
+                Screen::Home(h) => h.start_refused(e),
+                Screen::Live(l) => l.error = Some(e),
+                _ => {}
+            }
+            None
+        }
+        Action::Started(Ok(data), uncharted) => {
+            if let Screen::Home(h) = &mut app.screen {
+                h.session_started();
+            }
+            let effect = update(app, Action::Opened(Ok(data)));
+            if let (Screen::Live(l), Some((line, why))) = (&mut app.screen, uncharted) {
+                l.input = super::input::InputLine::with_text(&line);
+                l.error = Some(format!("the intention was not charted: {why}"));
+                l.refresh_preview(app.now, &app.config);
+            }
+            effect
         }
         Action::PatientSessions(patient, Ok(sessions)) => match &mut app.screen {
             Screen::Home(h) => {
@@ -338,18 +556,24 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             None
         }
         Action::HomeLoaded(Err(e)) | Action::Opened(Err(e)) => {
+            app.find_on_open = None;
             match &mut app.screen {
                 Screen::Home(h) => h.error = Some(e),
                 Screen::Live(l) => l.error = Some(e),
                 Screen::Note(n) => n.error = Some(e),
                 Screen::Patient(_) => {}
                 Screen::SignIn(s) => s.error = Some(e),
+                Screen::Search(s) => s.error = Some(e),
             }
             None
         }
         Action::Opened(Ok(data)) => {
             let id = data.session().id;
-            app.screen = Screen::Live(Box::new(Live::new(data, app.now, &app.config)));
+            let mut live = Live::new(data, app.now, &app.config);
+            if let Some((words, entry)) = app.find_on_open.take() {
+                live.start_find(&words, entry);
+            }
+            set_screen(app, Screen::Live(Box::new(live)));
             Some(Effect::RecordAccess(Access::ViewSession(id)))
         }
         Action::Written(result) => {
@@ -359,6 +583,16 @@ pub fn update(app: &mut App, action: Action) -> Option<Effect> {
             }
             // A dose line that asked for a witness: charted, now the witness signs in.
             super::handover::after_write(app, witness)
+        }
+        Action::Searched(result) => {
+            if let Screen::Search(s) = &mut app.screen {
+                let result = result.map(|(results, audited)| {
+                    s.unaudited = audited.status();
+                    results
+                });
+                s.found(result);
+            }
+            None
         }
         Action::TeamRead(team) => {
             super::handover::team_read(app, team);
@@ -421,6 +655,10 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
     if command == Some(Command::Witness) && ctx == Context::Timeline {
         return super::handover::witness_selected(app);
     }
+    if command == Some(Command::Search) && ctx == Context::Home {
+        set_screen(app, Screen::Search(Box::default()));
+        return None;
+    }
     match command {
         Some(Command::Quit) if ctx == Context::Home || key_is_global_quit(app, &key) => {
             return quit(app);
@@ -444,6 +682,14 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
             Some(Command::Home) => Some(Effect::LoadHome),
             _ => None,
         },
+        Screen::Search(s) => {
+            let find = s.find_on_open();
+            let effect = s.on_key(command, &key);
+            if matches!(effect, Some(Effect::OpenSession(_))) {
+                app.find_on_open = find;
+            }
+            effect
+        }
     }
 }
 

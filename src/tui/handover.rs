@@ -16,6 +16,8 @@ use crate::domain::team::TeamMember;
 pub struct Authenticated {
     pub clinician: Clinician,
     pub data: Option<super::live::LiveData>,
+    /// Why the sign-in is not in the audit trail, when its row could not be written.
+    pub unaudited: Option<String>,
 }
 
 /// The sign-in widget taking keys now, if any: the lock's (over everything), a witness's,
@@ -75,7 +77,7 @@ pub fn witness_selected(app: &mut App) -> Option<Effect> {
     let Screen::Live(l) = &app.screen else {
         return None;
     };
-    let dose = l.lines().get(l.selected).map(|line| line.entry.id)?;
+    let dose = l.selected_line().map(|line| line.entry.id)?;
     open_witness(app, dose)
 }
 
@@ -158,6 +160,14 @@ pub fn authenticated(
         }
         Ok(done) => {
             app.sign_in_guard = Default::default();
+            if let Some(why) = &done.unaudited {
+                match &mut app.screen {
+                    Screen::Live(l) => l.notice = Some(format!("⚠ {why}")),
+                    Screen::Note(n) => n.status = Some(format!("⚠ {why}")),
+                    Screen::Home(h) => h.error = Some(why.clone()),
+                    _ => {}
+                }
+            }
             match purpose {
                 Purpose::Open => {
                     app.signed_in = Some(done.clinician);

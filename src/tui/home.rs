@@ -20,16 +20,9 @@ pub enum Focus {
     Sessions,
 }
 
-/// The new-session form.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewSessionForm {
-    pub patient: PatientId,
-    pub kind: SessionKind,
-    pub intention: String,
-    /// For an integration: the patient's latest dosing session.
-    pub dosing: Option<Session>,
-    pub error: Option<String>,
-}
+pub use super::home_forms::{
+    CourseForm, FormOutcome, HomeForm, NewSessionForm, PatientForm, Refused,
+};
 
 #[derive(Debug, Clone)]
 pub struct Home {
@@ -46,8 +39,17 @@ pub struct Home {
     pub session: usize,
     /// Index into `recent()`.
     pub recent: usize,
-    pub form: Option<NewSessionForm>,
+    pub form: Option<HomeForm>,
+    /// Forms closed with Esc with something typed in them: the same form opened again
+    /// (for the same patient) comes back as it was left.
+    pub kept: Vec<HomeForm>,
+    /// The patient to select once the list holds them (one just added).
+    pub select: Option<PatientId>,
+    /// The session to select once the selected patient's sessions are read again.
+    session_wanted: Option<crate::domain::SessionId>,
     pub error: Option<String>,
+    /// What was just done ("patient 12 added"), until the next key.
+    pub notice: Option<String>,
 }
 
 use crate::app::views::RECENT_DAYS;
@@ -69,7 +71,129 @@ impl Home {
             session: 0,
             recent: 0,
             form: None,
+            kept: Vec::new(),
+            select: None,
+            session_wanted: None,
             error: None,
+            notice: None,
+        }
+    }
+
+    /// The home screen read again after the chart changed (another process's write, or a
+    /// form's own): the filter, the focus, the selections (by what they select), an open
+    /// form and the forms set aside all stay.
+    pub fn refreshed(&mut self, data: HomeData) {
+        let patient = self.selected_patient().map(|p| p.id);
+        let recent = self.recent().get(self.recent).map(|s| s.id);
+        let session = self.patient_sessions().get(self.session).map(|s| s.id);
+        self.data = data;
+        if let Some(id) = recent {
+            self.recent = self
+                .recent()
+                .iter()
+                .position(|s| s.id == id)
+                .unwrap_or(self.recent.min(self.recent().len().saturating_sub(1)));
+        }
+        self.session_wanted = session;
+        self.select = self.select.or(patient);
+        self.reselect();
+    }
+
+    /// Moves the patient selection to the patient asked for, once the list holds them.
+    fn reselect(&mut self) {
+        let Some(id) = self.select else { return };
+        let rows = self.visible_patients().len();
+        if rows == 0 && self.patients_needed().is_some() {
+            return;
+        }
+        if let Some(i) = self.visible_patients().iter().position(|p| p.id == id) {
+            if self.patient != i {
+                self.session = 0;
+            }
+            self.patient = i;
+        } else {
+            self.patient = self.patient.min(rows.saturating_sub(1));
+        }
+        self.select = None;
+    }
+
+    /// The filter and how far the patient list was read, for reading it again as shown.
+    pub fn as_shown(&self) -> (PatientFilter, usize) {
+        (
+            PatientFilter::typed(&self.filter),
+            self.data.patients.rows.len(),
+        )
+    }
+
+    /// Text typed in a form, open or set aside, and not written.
+    pub fn pending_text(&self) -> Option<String> {
+        let texts: Vec<String> = self
+            .form
+            .iter()
+            .chain(&self.kept)
+            .filter_map(HomeForm::pending_text)
+            .collect();
+        (!texts.is_empty()).then(|| texts.join("\n"))
+    }
+
+    /// The intention on record that a new dosing session for `patient` would carry.
+    pub fn carried_read(&mut self, patient: PatientId, carried: Result<Option<String>, String>) {
+        if let Some(HomeForm::NewSession(f)) = &mut self.form
+            && f.patient == patient
+        {
+            match carried {
+                Ok(c) => f.carried = Some(c),
+                Err(e) => f.error = Some(format!("the intention on record could not be read: {e}")),
+            }
+        }
+    }
+
+    /// A patient was added from the form, or refused.
+    pub fn patient_added(&mut self, result: Result<PatientId, Refused>) -> bool {
+        match result {
+            Ok(id) => {
+                self.form = None;
+                self.select = Some(id);
+                self.focus = Focus::Patients;
+                self.notice = Some(format!("patient {id} added"));
+                true
+            }
+            Err(refused) => {
+                if let Some(HomeForm::Patient(f)) = &mut self.form {
+                    f.refused(refused);
+                } else {
+                    self.error = Some(refused.why);
+                }
+                false
+            }
+        }
+    }
+
+    /// A course was started from the form, or refused.
+    pub fn course_started(&mut self, patient: PatientId, result: Result<i64, Refused>) {
+        match result {
+            Ok(id) => {
+                self.form = None;
+                self.notice = Some(format!(
+                    "course {id} started for {}",
+                    self.patient_name(patient)
+                ));
+            }
+            Err(refused) => {
+                if let Some(HomeForm::Course(f)) = &mut self.form {
+                    f.refused(refused);
+                } else {
+                    self.error = Some(refused.why);
+                }
+            }
+        }
+    }
+
+    /// A session could not be started: the form stays as typed, with why.
+    pub fn start_refused(&mut self, why: String) {
+        match &mut self.form {
+            Some(HomeForm::NewSession(f)) => f.error = Some(why),
+            _ => self.error = Some(why),
         }
     }
 
@@ -122,6 +246,7 @@ impl Home {
                 self.patient_wanted = None;
             }
         }
+        self.reselect();
     }
 
     pub fn selected_patient(&self) -> Option<&Patient> {
@@ -158,6 +283,23 @@ impl Home {
 
     /// A patient's sessions as read from the chart.
     pub fn sessions_read(&mut self, patient: PatientId, sessions: Vec<Session>) {
+        let selected = self.selected_patient().map(|p| p.id) == Some(patient);
+        if let Some(id) = self.session_wanted.filter(|_| selected) {
+            self.session = sessions
+                .iter()
+                .position(|s| s.id == id)
+                .unwrap_or(self.session.min(sessions.len().saturating_sub(1)));
+            self.session_wanted = None;
+        }
+        if let Some(HomeForm::NewSession(f)) = &mut self.form
+            && f.patient == patient
+        {
+            // The latest dosing session, read again, is the one an integration links.
+            f.dosing = sessions
+                .iter()
+                .find(|s| s.kind == SessionKind::Dosing)
+                .cloned();
+        }
         self.data.patient_sessions.insert(patient, sessions);
     }
 
@@ -185,6 +327,7 @@ impl Home {
     }
 
     pub fn on_key(&mut self, command: Option<Command>, key: &Key) -> Option<Effect> {
+        self.notice = None;
         if self.form.is_some() {
             return self.on_form_key(command, key);
         }
@@ -224,15 +367,14 @@ impl Home {
             Command::ListStart => self.move_to(0),
             Command::ListEnd => self.move_to(usize::MAX),
             Command::Open => return self.open(),
-            Command::NewSession => self.start_form(),
+            Command::NewSession => return self.start_form(),
+            Command::AddPatient => self.open_form(HomeForm::Patient(PatientForm::default())),
+            Command::StartCourse => match self.chosen_patient() {
+                Some(patient) => self.open_form(HomeForm::Course(CourseForm::new(patient))),
+                None => self.error = Some(NO_PATIENT.into()),
+            },
             Command::Note => return self.open_note(),
-            Command::Patient => {
-                let patient = match self.focus {
-                    Focus::Recent => self.recent().get(self.recent).map(|s| s.patient_id),
-                    _ => self.selected_patient().map(|p| p.id),
-                };
-                return patient.map(Effect::OpenPatient);
-            }
+            Command::Patient => return self.chosen_patient().map(Effect::OpenPatient),
             _ => {}
         }
         None
@@ -302,77 +444,77 @@ impl Home {
         }
     }
 
-    fn start_form(&mut self) {
-        let patient = match self.focus {
+    /// The patient the keys act on: the selected recent session's, or the selected one in
+    /// the patient list.
+    fn chosen_patient(&self) -> Option<PatientId> {
+        match self.focus {
             Focus::Recent => self.recent().get(self.recent).map(|s| s.patient_id),
             _ => self.selected_patient().map(|p| p.id),
-        };
-        let Some(patient) = patient else {
-            self.error = Some("no patient selected; add one with `kapchart patient add`".into());
-            return;
+        }
+    }
+
+    /// Opens `form`, or the same form as it was set aside.
+    fn open_form(&mut self, form: HomeForm) {
+        self.error = None;
+        let kept = self.kept.iter().position(|k| k.same_as(&form));
+        self.form = Some(match kept {
+            Some(i) => {
+                self.notice = Some("as it was left: what was typed is kept until written".into());
+                self.kept.remove(i)
+            }
+            None => form,
+        });
+    }
+
+    fn start_form(&mut self) -> Option<Effect> {
+        let Some(patient) = self.chosen_patient() else {
+            self.error = Some(NO_PATIENT.into());
+            return None;
         };
         let dosing = self
             .sessions_of(patient)
             .iter()
             .find(|s| s.kind == SessionKind::Dosing)
             .cloned();
-        // Left empty, the new dosing session carries the patient's latest intention from the
-        // record (set in preparation, or the previous dosing session's): the application
-        // layer reads it when the session starts.
-        self.form = Some(NewSessionForm {
+        self.open_form(HomeForm::NewSession(NewSessionForm::new(
             patient,
-            kind: SessionKind::Dosing,
-            intention: String::new(),
-            dosing,
-            error: None,
-        });
+            dosing.clone(),
+        )));
+        if let Some(HomeForm::NewSession(f)) = &mut self.form {
+            f.dosing = dosing.or(f.dosing.take());
+            f.carried = None;
+        }
+        // Left empty, the new dosing session carries the patient's latest intention from the
+        // record (set in preparation, or the previous dosing session's): the form shows it.
+        Some(Effect::ReadCarriedIntention(patient))
     }
 
     fn on_form_key(&mut self, command: Option<Command>, key: &Key) -> Option<Effect> {
         let form = self.form.as_mut()?;
-        let kinds = SessionKind::ALL;
-        let at = kinds.iter().position(|k| *k == form.kind).unwrap_or(0);
-        match (command, key.printable()) {
-            (Some(Command::Cancel), _) => self.form = None,
-            (Some(Command::Increase | Command::NextField), _) => {
-                form.kind = kinds[(at + 1) % kinds.len()];
+        match form.on_key(command, key) {
+            FormOutcome::Stay => None,
+            FormOutcome::Send(effect) => Some(effect),
+            FormOutcome::Close => {
+                if let Some(form) = self.form.take().filter(HomeForm::is_typed) {
+                    self.kept.retain(|k| !k.same_as(&form));
+                    self.kept.push(form);
+                    self.notice = Some("kept as typed: the same form opens with it again".into());
+                }
+                None
             }
-            (Some(Command::Decrease | Command::PreviousField), _) => {
-                form.kind = kinds[(at + kinds.len() - 1) % kinds.len()];
-            }
-            (Some(Command::DeleteBack), _) if form.kind == SessionKind::Dosing => {
-                form.intention.pop();
-            }
-            (Some(Command::Confirm), _) => {
-                let dosing = match (form.kind, &form.dosing) {
-                    (SessionKind::Integration, None) => {
-                        form.error = Some(
-                            "an integration follows a dosing session; this patient has none yet"
-                                .into(),
-                        );
-                        return None;
-                    }
-                    (SessionKind::Integration, Some(d)) => Some(d.id),
-                    _ => None,
-                };
-                let intention = (form.kind == SessionKind::Dosing)
-                    .then(|| form.intention.trim().to_string())
-                    .filter(|i| !i.is_empty());
-                let effect = Effect::StartSession {
-                    patient: form.patient,
-                    kind: form.kind,
-                    intention,
-                    dosing,
-                };
-                self.form = None;
-                return Some(effect);
-            }
-            (_, Some(c)) if form.kind == SessionKind::Dosing => form.intention.push(c),
-            _ => {}
         }
-        None
+    }
+
+    /// A session was started from the new-session form: it is done with.
+    pub fn session_started(&mut self) {
+        if matches!(self.form, Some(HomeForm::NewSession(_))) {
+            self.form = None;
+        }
     }
 }
+
+/// What the keys that need a patient say when none is selected.
+const NO_PATIENT: &str = "no patient selected; add one with a (or `kapchart patient add`)";
 
 #[cfg(test)]
 mod tests {
@@ -562,11 +704,22 @@ mod tests {
         );
     }
 
+    fn form(h: &Home) -> &NewSessionForm {
+        match &h.form {
+            Some(HomeForm::NewSession(f)) => f,
+            other => panic!("not the new-session form: {other:?}"),
+        }
+    }
+
     #[test]
     fn new_dosing_session_leaves_the_intention_to_the_record_unless_typed() {
         let mut h = Home::new(data());
-        press(&mut h, "n", Some(Command::NewSession));
-        assert_eq!(h.form.as_ref().unwrap().intention, "");
+        assert_eq!(
+            press(&mut h, "n", Some(Command::NewSession)),
+            Some(Effect::ReadCarriedIntention(2)),
+            "the form reads what an empty intention carries"
+        );
+        assert_eq!(form(&h).intention, "");
         assert_eq!(
             press(&mut h, "enter", Some(Command::Confirm)),
             Some(Effect::StartSession {
@@ -576,6 +729,7 @@ mod tests {
                 dosing: None,
             })
         );
+        h.session_started();
         press(&mut h, "n", Some(Command::NewSession));
         for c in "Rest".chars() {
             press(&mut h, &c.to_string(), None);
@@ -605,22 +759,16 @@ mod tests {
                 dosing: Some(3),
             })
         );
+        h.session_started();
         // Ada has no dosing session yet.
         h.focus = Focus::Patients;
         h.patient = 0;
         press(&mut h, "n", Some(Command::NewSession));
         press(&mut h, "right", Some(Command::Increase));
         assert_eq!(press(&mut h, "enter", Some(Command::Confirm)), None);
-        assert!(
-            h.form
-                .as_ref()
-                .unwrap()
-                .error
-                .as_ref()
-                .unwrap()
-                .contains("has none")
-        );
+        assert!(form(&h).error.as_ref().unwrap().contains("has none"));
         press(&mut h, "esc", Some(Command::Cancel));
         assert!(h.form.is_none());
+        assert!(h.kept.is_empty(), "nothing typed, nothing kept");
     }
 }

@@ -12,6 +12,7 @@ use crate::domain::discharge::{DischargeConcern, DischargeState};
 use crate::domain::entry::{Acknowledgement, AldreteScore, RideHome};
 use crate::domain::grammar::format_payload;
 use crate::domain::planning::PlannedEntry;
+use crate::domain::search::{Words, line_text};
 use crate::domain::{ChartLine, EntryId, EntryStatus, FlagCode, Payload, SessionKind};
 use chrono::{DateTime, FixedOffset};
 
@@ -59,6 +60,86 @@ pub struct DischargeForm {
     pub error: Option<String>,
     /// What the chart held when the form opened, so only changes become entries.
     pub before: DischargeState,
+    /// The reason typed in the end dialog asked from this form: there again the next
+    /// time the end is asked.
+    pub end_reason: InputLine,
+    /// Something was typed or changed in it since it opened.
+    pub touched: bool,
+}
+
+impl DischargeForm {
+    /// What was typed in it and not charted, for the terminal after quitting.
+    pub fn typed_text(&self) -> Option<String> {
+        if !self.touched {
+            return None;
+        }
+        let mut parts = Vec::new();
+        if self.scores.iter().any(Option::is_some) {
+            let scores: Vec<String> = self
+                .scores
+                .iter()
+                .map(|s| s.map_or("·".to_string(), |s| s.to_string()))
+                .collect();
+            parts.push(format!("aldrete {}", scores.join(" ")));
+        }
+        if !self.ride.is_blank() {
+            parts.push(format!("ride {}", self.ride.text().trim()));
+        }
+        if self.ready {
+            parts.push("ready".into());
+        }
+        if !self.end_reason.is_blank() {
+            parts.push(format!("reason to end: {}", self.end_reason.text().trim()));
+        }
+        (!parts.is_empty()).then(|| parts.join(" · "))
+    }
+}
+
+/// Forms closed with Esc with something typed in them, kept as typed: the same form opened
+/// again (for the same entry) comes back as it was left, until it is charted or cleared.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Kept {
+    pub corrections: Vec<CorrectionForm>,
+    pub discharge: Option<DischargeForm>,
+    /// The reason typed to end a session that has no discharge panel.
+    pub end_reason: Option<InputLine>,
+    pub acknowledgements: Vec<(EntryId, InputLine)>,
+    pub questionnaire: Option<(crate::domain::item_forms::FormScale, Vec<u8>)>,
+}
+
+impl Kept {
+    pub fn is_empty(&self) -> bool {
+        *self == Kept::default()
+    }
+
+    /// What is kept, as text for the terminal after quitting.
+    pub fn texts(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .corrections
+            .iter()
+            .map(|f| format!("{} {}", f.reason.text(), f.line.text()))
+            .collect();
+        out.extend(self.discharge.as_ref().and_then(DischargeForm::typed_text));
+        out.extend(self.end_reason.iter().map(|r| r.text().to_string()));
+        out.extend(
+            self.acknowledgements
+                .iter()
+                .map(|(_, n)| n.text().to_string()),
+        );
+        out.extend(
+            self.questionnaire
+                .as_ref()
+                .map(|(i, a)| answers_line(*i, a)),
+        );
+        out.retain(|t| !t.trim().is_empty());
+        out
+    }
+}
+
+/// A questionnaire's answers as its quick-entry line.
+fn answers_line(instrument: crate::domain::item_forms::FormScale, answers: &[u8]) -> String {
+    let items: Vec<String> = answers.iter().map(u8::to_string).collect();
+    format!("{} {}", instrument.keyword(), items.join(" "))
 }
 
 pub const DISCHARGE_FIELDS: usize = 7;
@@ -67,12 +148,16 @@ pub const DISCHARGE_FIELDS: usize = 7;
 pub enum Panel {
     Correction(CorrectionForm),
     Discharge(DischargeForm),
-    /// Ending against a discharge reminder: the reminders and the reason asked for.
+    /// Ending: against a discharge reminder (the reminders and the reason asked for), or a
+    /// session without a discharge panel (intake, preparation, integration, follow-up),
+    /// asked to confirm.
     EndReason {
         concerns: Vec<String>,
         reason: InputLine,
         /// Discharge entries still to write with the end.
         payloads: Vec<Payload>,
+        /// The discharge form the end was asked from: Esc goes back to it as it was.
+        from: Option<Box<DischargeForm>>,
     },
     Acknowledge {
         entry: EntryId,
@@ -87,6 +172,16 @@ pub enum Panel {
         answers: Vec<u8>,
         error: Option<String>,
     },
+}
+
+/// Finding the timeline's entries by words (`/`): while it is on, the timeline shows only the
+/// entries that hold every word (`domain::search`), the words marked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Find {
+    /// The words as typed.
+    pub typed: String,
+    /// The words are being typed (printable keys are text).
+    pub editing: bool,
 }
 
 /// What a write was for, so its result lands in the right place.
@@ -107,6 +202,10 @@ pub struct Live {
     pub panel: Option<Panel>,
     pub error: Option<String>,
     pub notice: Option<String>,
+    /// Forms closed with Esc, as typed.
+    pub kept: Kept,
+    /// The timeline's find, while it is on.
+    pub find: Option<Find>,
     recall: Vec<String>,
     recall_at: Option<usize>,
     recall_draft: String,
@@ -125,6 +224,8 @@ impl Live {
             panel: None,
             error: None,
             notice: None,
+            kept: Kept::default(),
+            find: None,
             recall,
             recall_at: None,
             recall_draft: String::new(),
@@ -135,36 +236,47 @@ impl Live {
     }
 
     pub fn context(&self) -> Context {
+        let finding = self.find.as_ref().is_some_and(|f| f.editing);
         match (&self.panel, self.focus) {
             (Some(_), _) => Context::Panel,
+            (None, _) if finding => Context::Panel,
             (None, Focus::Entry) => Context::EntryBar,
             (None, Focus::Timeline) => Context::Timeline,
         }
     }
 
-    /// Text typed and not yet charted, anywhere on this screen.
+    /// Text typed and not yet charted, anywhere on this screen (forms set aside too).
     pub fn pending_text(&self) -> Option<String> {
         let panel_text = match &self.panel {
             Some(Panel::Correction(f)) => Some(format!("{} {}", f.reason.text(), f.line.text())),
-            Some(Panel::EndReason { reason, .. }) => Some(reason.text().to_string()),
+            Some(Panel::EndReason { reason, from, .. }) => {
+                let form = from.as_ref().and_then(|f| f.typed_text());
+                Some(
+                    [form, Some(reason.text().to_string())]
+                        .into_iter()
+                        .flatten()
+                        .filter(|t| !t.trim().is_empty())
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                )
+            }
             Some(Panel::Questionnaire {
                 instrument,
                 answers,
                 ..
-            }) => (!answers.is_empty()).then(|| {
-                let items: Vec<String> = answers.iter().map(u8::to_string).collect();
-                format!("{} {}", instrument.keyword(), items.join(" "))
-            }),
+            }) => (!answers.is_empty()).then(|| answers_line(*instrument, answers)),
             Some(Panel::Acknowledge { note, .. }) => Some(note.text().to_string()),
-            Some(Panel::Discharge(f)) => Some(f.ride.text().to_string()),
+            Some(Panel::Discharge(f)) => f.typed_text(),
             None => None,
-        }
-        .filter(|t| !t.trim().is_empty());
-        match (self.input.is_blank(), panel_text) {
-            (false, Some(p)) => Some(format!("{}\n{p}", self.input.text())),
-            (false, None) => Some(self.input.text().to_string()),
-            (true, p) => p,
-        }
+        };
+        let texts: Vec<String> = (!self.input.is_blank())
+            .then(|| self.input.text().to_string())
+            .into_iter()
+            .chain(panel_text)
+            .chain(self.kept.texts())
+            .filter(|t| !t.trim().is_empty())
+            .collect();
+        (!texts.is_empty()).then(|| texts.join("\n"))
     }
 
     pub fn first_dose(&self) -> Option<DateTime<FixedOffset>> {
@@ -173,6 +285,87 @@ impl Live {
 
     pub fn lines(&self) -> &[ChartLine] {
         self.data.chart.lines()
+    }
+
+    /// The words the timeline is found by, while a find with words is on.
+    pub fn find_words(&self) -> Option<Words> {
+        let words = Words::typed(&self.find.as_ref()?.typed);
+        (words != Words::Empty).then_some(words)
+    }
+
+    /// Whether the timeline shows line `i`: every line, or under a find those that hold
+    /// every word.
+    pub fn shows(&self, i: usize) -> bool {
+        match (self.find_words(), self.lines().get(i)) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(w), Some(l)) => w.matches(&line_text(&l.entry)),
+        }
+    }
+
+    /// How many lines the timeline shows.
+    pub fn shown_count(&self) -> usize {
+        (0..self.lines().len()).filter(|i| self.shows(*i)).count()
+    }
+
+    /// The selected line, when the timeline shows it.
+    pub fn selected_line(&self) -> Option<&ChartLine> {
+        self.shows(self.selected)
+            .then(|| self.lines().get(self.selected))
+            .flatten()
+    }
+
+    /// Finds the words on the timeline with `entry` selected (a search screen's result).
+    pub fn start_find(&mut self, typed: &str, entry: EntryId) {
+        self.find = Some(Find {
+            typed: typed.to_string(),
+            editing: false,
+        });
+        self.focus = Focus::Timeline;
+        if let Some(i) = self.lines().iter().position(|l| l.entry.id == entry) {
+            self.selected = i;
+        }
+        self.settle_selection();
+    }
+
+    /// Under a find, the selection moves to a line the timeline shows (the newest), when it
+    /// was on one it hides.
+    fn settle_selection(&mut self) {
+        if self.shows(self.selected) {
+            return;
+        }
+        if let Some(i) = (0..self.lines().len()).rev().find(|i| self.shows(*i)) {
+            self.selected = i;
+        }
+    }
+
+    /// The selection moved by one line the timeline shows, up or down.
+    fn step(&mut self, up: bool) {
+        let next = if up {
+            (0..self.selected).rev().find(|i| self.shows(*i))
+        } else {
+            (self.selected + 1..self.lines().len()).find(|i| self.shows(*i))
+        };
+        if let Some(i) = next {
+            self.selected = i;
+        }
+    }
+
+    fn on_find_key(&mut self, command: Option<Command>, key: &Key) {
+        let Some(find) = &mut self.find else {
+            return;
+        };
+        match (command, key.printable()) {
+            (Some(Command::Confirm), _) => find.editing = false,
+            (Some(Command::Cancel), _) => self.find = None,
+            (Some(Command::DeleteBack), _) => {
+                find.typed.pop();
+            }
+            (Some(Command::ClearLine), _) => find.typed.clear(),
+            (_, Some(c)) => find.typed.push(c),
+            _ => {}
+        }
+        self.settle_selection();
     }
 
     /// Re-plans the bar's text against the session as it stands, at `now`.
@@ -208,12 +401,14 @@ impl Live {
     /// second terminal) charted in it. What is typed, the open form and the selection stay.
     pub fn refreshed(&mut self, data: LiveData, now: DateTime<FixedOffset>, config: &Config) {
         let before = self.lines().len();
-        let at_end = self.selected + 1 >= before;
+        // Under a find the selection stays on what was found.
+        let at_end = self.selected + 1 >= before && self.find.is_none();
         self.data = data;
         let added = self.lines().len().saturating_sub(before);
         if at_end {
             self.selected = self.lines().len().saturating_sub(1);
         }
+        self.settle_selection();
         if added > 0 {
             self.notice = Some(format!(
                 "{added} entr{} charted elsewhere",
@@ -256,6 +451,8 @@ impl Live {
         match result {
             Ok(charted) => {
                 let added = charted;
+                // The newest rows come into view: a find would hide them.
+                self.find = None;
                 self.selected = self.lines().len().saturating_sub(1);
                 self.error = None;
                 match sent {
@@ -299,9 +496,13 @@ impl Live {
         if self.panel.is_some() {
             return self.on_panel_key(command, key, now, config);
         }
+        if self.find.as_ref().is_some_and(|f| f.editing) {
+            self.on_find_key(command, key);
+            return None;
+        }
         match self.focus {
             Focus::Entry => self.on_entry_key(command, key, now, config),
-            Focus::Timeline => self.on_timeline_key(command, config),
+            Focus::Timeline => self.on_timeline_key(command, now),
         }
     }
 
@@ -334,7 +535,7 @@ impl Live {
             Command::DeleteBack => self.input.delete_back(),
             Command::DeleteForward => self.input.delete_forward(),
             Command::ClearLine => self.input.clear(),
-            Command::Discharge => self.open_discharge(config),
+            Command::Discharge => self.open_discharge(now),
             Command::Acknowledge => self.open_acknowledge(None),
             Command::Note => return self.open_note(),
             Command::Questionnaire => self.open_questionnaire(),
@@ -383,15 +584,39 @@ impl Live {
         });
     }
 
-    fn on_timeline_key(&mut self, command: Option<Command>, config: &Config) -> Option<Effect> {
-        let last = self.lines().len().saturating_sub(1);
-        match command? {
-            Command::Up => self.selected = self.selected.saturating_sub(1),
-            Command::Down => self.selected = (self.selected + 1).min(last),
-            Command::FocusEntry => self.focus = Focus::Entry,
+    fn on_timeline_key(
+        &mut self,
+        command: Option<Command>,
+        now: DateTime<FixedOffset>,
+    ) -> Option<Effect> {
+        let command = command?;
+        let acts_on_selection = matches!(
+            command,
+            Command::Amend | Command::Strike | Command::Acknowledge
+        );
+        if acts_on_selection && self.selected_line().is_none() {
+            self.error = Some("nothing found to act on: Esc shows every entry again".into());
+            return None;
+        }
+        match command {
+            Command::Up => self.step(true),
+            Command::Down => self.step(false),
+            Command::Find => {
+                let typed = self.find.take().map(|f| f.typed).unwrap_or_default();
+                self.find = Some(Find {
+                    typed,
+                    editing: true,
+                });
+            }
+            // Esc (or q) first shows every entry again; then it goes home.
+            Command::Home if self.find.is_some() => self.find = None,
+            Command::FocusEntry => {
+                self.find = None;
+                self.focus = Focus::Entry;
+            }
             Command::Amend => self.open_correction(false),
             Command::Strike => self.open_correction(true),
-            Command::Discharge => self.open_discharge(config),
+            Command::Discharge => self.open_discharge(now),
             Command::Acknowledge => self.open_acknowledge(self.selected_entry()),
             Command::Note => return self.open_note(),
             Command::Questionnaire => self.open_questionnaire(),
@@ -408,13 +633,22 @@ impl Live {
         None
     }
 
-    /// The integration note of this dosing session (the bar keeps its text meanwhile only if
-    /// it is empty: an uncharted line must be charted or cleared first).
+    /// The integration note of this dosing session, or of the dosing session this
+    /// integration session integrates (the bar keeps its text meanwhile only if it is empty:
+    /// an uncharted line must be charted or cleared first).
     fn open_note(&mut self) -> Option<Effect> {
-        if self.data.session().kind != SessionKind::Dosing {
-            self.error = Some("integration notes belong to dosing sessions".into());
-            return None;
-        }
+        let session = self.data.session();
+        let dosing = match (session.kind, session.dosing_session_id) {
+            (SessionKind::Dosing, _) => session.id,
+            (SessionKind::Integration, Some(dosing)) => dosing,
+            (kind, _) => {
+                self.error = Some(format!(
+                    "{} {kind} session has no integration note: a note belongs to a dosing session, and opens from it or from its integration session",
+                    capitalised(super::home_forms::article(kind))
+                ));
+                return None;
+            }
+        };
         if !self.input.is_blank() {
             self.error = Some(
                 "the bar holds an uncharted line: chart it (Enter) or clear it (Ctrl-U) first"
@@ -422,15 +656,20 @@ impl Live {
             );
             return None;
         }
-        Some(Effect::OpenNote {
-            dosing: self.data.session().id,
-        })
+        Some(Effect::OpenNote { dosing })
     }
 
     fn open_questionnaire(&mut self) {
+        let (instrument, answers) = match self.kept.questionnaire.take() {
+            Some(kept) => {
+                self.notice = Some(AS_LEFT.into());
+                kept
+            }
+            None => (crate::domain::item_forms::FormScale::ALL[0], Vec::new()),
+        };
         self.panel = Some(Panel::Questionnaire {
-            instrument: crate::domain::item_forms::FormScale::ALL[0],
-            answers: Vec::new(),
+            instrument,
+            answers,
             error: None,
         });
     }
@@ -467,20 +706,53 @@ impl Live {
             ));
             return;
         }
-        self.panel = Some(Panel::Correction(CorrectionForm {
-            target: e.id,
-            summary: e.payload.to_string(),
-            strike,
-            reason: InputLine::default(),
-            line: InputLine::with_text(&format_payload(&e.payload).unwrap_or_default()),
-            field: 0,
-            error: None,
-        }));
+        let target = e.id;
+        let kept = self
+            .kept
+            .corrections
+            .iter()
+            .position(|f| f.target == target && f.strike == strike);
+        let form = match kept {
+            Some(i) => {
+                self.notice = Some(AS_LEFT.into());
+                self.kept.corrections.remove(i)
+            }
+            None => CorrectionForm {
+                target,
+                summary: e.payload.to_string(),
+                strike,
+                reason: InputLine::default(),
+                line: InputLine::with_text(&format_payload(&e.payload).unwrap_or_default()),
+                field: 0,
+                error: None,
+            },
+        };
+        self.panel = Some(Panel::Correction(form));
     }
 
-    fn open_discharge(&mut self, config: &Config) {
+    /// The discharge panel of a dosing session (as it was left, when it was set aside), or
+    /// the plain end of a session of another kind.
+    fn open_discharge(&mut self, now: DateTime<FixedOffset>) {
         let before = self.data.chart.discharge_state();
-        let _ = config;
+        if !self.is_dosing() {
+            let concerns = self.data.chart.end_concerns(&before, now);
+            let reason = self.kept.end_reason.take().unwrap_or_default();
+            self.panel = Some(Panel::EndReason {
+                concerns: concerns.iter().map(ToString::to_string).collect(),
+                reason,
+                payloads: Vec::new(),
+                from: None,
+            });
+            return;
+        }
+        if let Some(mut form) = self.kept.discharge.take() {
+            // As typed; what the chart holds now is what its entries are weighed against.
+            form.before = before;
+            form.error = None;
+            self.notice = Some(AS_LEFT.into());
+            self.panel = Some(Panel::Discharge(form));
+            return;
+        }
         let scores = match before.aldrete {
             Some((_, a)) => [
                 Some(a.activity),
@@ -505,12 +777,14 @@ impl Live {
             field: 0,
             error: None,
             before,
+            end_reason: InputLine::default(),
+            touched: false,
         }));
     }
 
     /// The entry selected on the timeline.
     fn selected_entry(&self) -> Option<EntryId> {
-        self.lines().get(self.selected).map(|l| l.entry.id)
+        self.selected_line().map(|l| l.entry.id)
     }
 
     /// Acknowledges an alert: of `entry` (the timeline's selection), or else the newest
@@ -530,11 +804,25 @@ impl Live {
             });
             return;
         };
+        let entry = alert.line.entry.id;
+        let (flag, caution) = (alert.flag.code, alert.flag.text.clone());
+        let kept = self
+            .kept
+            .acknowledgements
+            .iter()
+            .position(|(e, _)| *e == entry);
+        let note = match kept {
+            Some(i) => {
+                self.notice = Some(AS_LEFT.into());
+                self.kept.acknowledgements.remove(i).1
+            }
+            None => InputLine::default(),
+        };
         self.panel = Some(Panel::Acknowledge {
-            entry: alert.line.entry.id,
-            flag: alert.flag.code,
-            caution: alert.flag.text.clone(),
-            note: InputLine::default(),
+            entry,
+            flag,
+            caution,
+            note,
         });
     }
 
@@ -547,7 +835,7 @@ impl Live {
     ) -> Option<Effect> {
         let session = self.data.session().id;
         if command == Some(Command::Cancel) {
-            self.panel = None;
+            self.cancel_panel();
             return None;
         }
         let panel = self.panel.as_mut()?;
@@ -616,10 +904,12 @@ impl Live {
             }
             Panel::Discharge(f) => {
                 if f.field == 5 && edit(&mut f.ride, command, key) {
+                    f.touched = true;
                     return None;
                 }
                 if f.field == 6 && key.printable() == Some(' ') {
                     f.ready = !f.ready;
+                    f.touched = true;
                     return None;
                 }
                 if f.field < 5
@@ -628,12 +918,23 @@ impl Live {
                     if d <= 2 {
                         f.scores[f.field] = Some(d as u8);
                         f.field += 1;
+                        f.touched = true;
                     } else {
                         f.error = Some("each Aldrete item scores 0, 1 or 2".into());
                     }
                     return None;
                 }
+                if matches!(
+                    command,
+                    Some(Command::Increase | Command::Decrease | Command::ClearLine)
+                ) {
+                    f.touched = true;
+                }
                 match command? {
+                    // An item's score cleared: "score all five, or none" can be met.
+                    Command::ClearLine | Command::DeleteBack if f.field < 5 => {
+                        f.scores[f.field] = None;
+                    }
                     Command::NextField => f.field = (f.field + 1) % DISCHARGE_FIELDS,
                     Command::PreviousField => {
                         f.field = (f.field + DISCHARGE_FIELDS - 1) % DISCHARGE_FIELDS
@@ -673,7 +974,8 @@ impl Live {
                         };
                         let state = state_with(f.before.clone(), &payloads, now);
                         let concerns = self.data.chart.end_concerns(&state, now);
-                        return self.end_or_ask(session, payloads, concerns);
+                        let form = Box::new(f.clone());
+                        return self.end_or_ask(session, payloads, concerns, form);
                     }
                     _ => {}
                 }
@@ -739,21 +1041,28 @@ impl Live {
                 None
             }
             Panel::EndReason {
-                reason, payloads, ..
+                concerns,
+                reason,
+                payloads,
+                ..
             } => {
                 if edit(reason, command, key) {
                     return None;
                 }
                 if command? == Command::Confirm {
-                    if reason.is_blank() {
+                    if reason.is_blank() && !concerns.is_empty() {
+                        self.error = Some(
+                            "give the reason to end it now (it is recorded with the end), or Esc to go back"
+                                .into(),
+                        );
                         return None;
                     }
-                    let payloads = std::mem::take(payloads);
+                    let reason = Some(reason.text().trim().to_string()).filter(|r| !r.is_empty());
                     self.sent = Some(Sent::Panel);
                     return Some(Effect::EndSession {
                         session,
-                        payloads,
-                        reason: Some(reason.text().trim().to_string()),
+                        payloads: payloads.clone(),
+                        reason,
                     });
                 }
                 None
@@ -766,6 +1075,7 @@ impl Live {
         session: i64,
         payloads: Vec<Payload>,
         concerns: Vec<DischargeConcern>,
+        form: Box<DischargeForm>,
     ) -> Option<Effect> {
         if concerns.is_empty() {
             self.sent = Some(Sent::Panel);
@@ -777,10 +1087,77 @@ impl Live {
         }
         self.panel = Some(Panel::EndReason {
             concerns: concerns.iter().map(ToString::to_string).collect(),
-            reason: InputLine::default(),
+            reason: form.end_reason.clone(),
             payloads,
+            from: Some(form),
         });
         None
+    }
+
+    /// Esc on a form: it closes, and what was typed in it is kept for the next time the same
+    /// form opens. The end dialog goes back to the discharge panel it was asked from, with
+    /// the scores as typed and the reason kept for the next time the end is asked.
+    fn cancel_panel(&mut self) {
+        let Some(panel) = self.panel.take() else {
+            return;
+        };
+        let kept = match panel {
+            Panel::Correction(f) => {
+                let original = format_payload_of(self.lines(), f.target);
+                let typed = !f.reason.is_blank() || Some(f.line.text()) != original.as_deref();
+                if typed {
+                    self.kept.corrections.push(f);
+                }
+                typed
+            }
+            Panel::Discharge(f) => {
+                let typed = f.touched;
+                if typed {
+                    self.kept.discharge = Some(f);
+                }
+                typed
+            }
+            Panel::EndReason {
+                reason,
+                from: Some(mut form),
+                ..
+            } => {
+                form.touched |= !reason.is_blank();
+                form.end_reason = reason;
+                self.panel = Some(Panel::Discharge(*form));
+                return;
+            }
+            Panel::EndReason {
+                reason, from: None, ..
+            } => {
+                let typed = !reason.is_blank();
+                if typed {
+                    self.kept.end_reason = Some(reason);
+                }
+                typed
+            }
+            Panel::Acknowledge { entry, note, .. } => {
+                let typed = !note.is_blank();
+                if typed {
+                    self.kept.acknowledgements.push((entry, note));
+                }
+                typed
+            }
+            Panel::Questionnaire {
+                instrument,
+                answers,
+                ..
+            } => {
+                let typed = !answers.is_empty();
+                if typed {
+                    self.kept.questionnaire = Some((instrument, answers));
+                }
+                typed
+            }
+        };
+        if kept {
+            self.notice = Some("kept as typed: the same form opens with it again".into());
+        }
     }
 
     /// Ending straight from the timeline or the bar is not offered: the end goes through the
@@ -788,6 +1165,26 @@ impl Live {
     pub fn is_dosing(&self) -> bool {
         self.data.chart.is_dosing()
     }
+}
+
+/// Said when a form set aside opens again.
+const AS_LEFT: &str = "as it was left: what was typed is kept until it is charted";
+
+/// "An", "A".
+fn capitalised(article: &str) -> String {
+    let mut chars = article.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// The quick-entry line of an entry on the timeline, as a correction form starts with it.
+fn format_payload_of(lines: &[ChartLine], entry: EntryId) -> Option<String> {
+    lines
+        .iter()
+        .find(|l| l.entry.id == entry)
+        .and_then(|l| format_payload(&l.entry.payload))
 }
 
 /// Text editing keys for a form field; true when the key was used.

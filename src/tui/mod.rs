@@ -11,12 +11,16 @@ mod audited_tests;
 mod bedside_fixture;
 pub mod handover;
 pub mod home;
+pub mod home_forms;
+#[cfg(test)]
+mod home_tests;
 pub mod input;
 pub mod keymap;
 pub mod live;
 pub mod lock;
 pub mod note;
 pub mod patient;
+pub mod search;
 pub mod sign_in;
 pub mod terminal;
 pub mod theme;
@@ -24,6 +28,7 @@ pub mod view;
 pub mod witness;
 pub mod wording;
 
+use crate::app::access::{Access, SignInKind};
 use crate::app::{charting, course, patient_list, views};
 use crate::config::Config;
 use crate::domain::SessionId;
@@ -87,7 +92,12 @@ pub fn run(launch: Launch, config: Config) -> Result<Exit, String> {
     app.theme = theme::Theme::from_env();
     if let Some(chart) = &rt.chart {
         // Already signed in: go straight to the first screen.
-        app.signed_in = Some(chart.clinician().clone());
+        let who = chart.clinician().clone();
+        app.signed_in = Some(who.clone());
+        // The passphrase given at start opened the chart: a sign-in like the screen's.
+        let signed_in = Effect::RecordAccess(Access::SignIn(SignInKind::Open, who.id));
+        let audited = rt.perform(signed_in);
+        dispatch(&mut app, &mut rt, audited, None)?;
         let first = rt.first_screen();
         dispatch(&mut app, &mut rt, first, None)?;
     } else {
@@ -242,6 +252,65 @@ impl Runtime {
             }
             Effect::FirstScreen => self.first_screen(),
             Effect::LoadHome => Action::HomeLoaded(self.home()),
+            Effect::RefreshHome {
+                filter,
+                rows,
+                changed_only,
+            } => Action::HomeRefreshed(self.refresh_home(filter, rows, changed_only)),
+            Effect::ReadCarriedIntention(patient) => Action::CarriedIntention(
+                patient,
+                self.chart
+                    .as_ref()
+                    .ok_or_else(|| "the chart is locked".to_string())
+                    .and_then(|c| course::carried_intention(c, patient).map_err(|e| e.to_string())),
+            ),
+            Effect::AddPatient { patient, second } => Action::PatientAdded(
+                self.chart_mut()
+                    .map_err(|why| home::Refused { why, exists: false })
+                    .and_then(|c| {
+                        course::add_patient(c, &patient, second_if(second), now.fixed_offset())
+                            .map_err(|e| form_refusal(&e))
+                    }),
+            ),
+            Effect::StartCourse {
+                patient,
+                planned,
+                goals,
+                new_course,
+            } => Action::CourseStarted(
+                patient,
+                self.chart_mut()
+                    .map_err(|why| home::Refused { why, exists: false })
+                    .and_then(|c| {
+                        course::start_course(
+                            c,
+                            patient,
+                            planned,
+                            &goals,
+                            second_if(new_course),
+                            now.fixed_offset(),
+                        )
+                        .map_err(|e| form_refusal(&e))
+                    }),
+            ),
+            Effect::CheckSign { note, text } => {
+                let config = self.config.clone();
+                Action::SignChecked(
+                    self.chart
+                        .as_ref()
+                        .ok_or_else(|| "the chart is locked".to_string())
+                        .and_then(|c| {
+                            course::sign_readiness(
+                                c,
+                                &config,
+                                note,
+                                Some(&text),
+                                now.fixed_offset(),
+                            )
+                            .map_err(|e| e.to_string())
+                        }),
+                )
+            }
             Effect::LoadPatientSessions(patient) => Action::PatientSessions(
                 patient,
                 self.chart
@@ -262,9 +331,11 @@ impl Runtime {
                 intention,
                 dosing,
             } => {
+                let config = self.config.clone();
                 let started = self.chart_mut().and_then(|c| {
-                    course::start_session(
+                    course::start_session_with_intention(
                         c,
+                        &config,
                         NewSession {
                             patient_id: patient,
                             kind,
@@ -278,8 +349,8 @@ impl Runtime {
                     .map_err(|e| refusal(&e))
                 });
                 match started {
-                    Ok(id) => Action::Opened(self.live(id)),
-                    Err(e) => Action::HomeLoaded(Err(e)),
+                    Ok(started) => Action::Started(self.live(started.id), started.uncharted),
+                    Err(e) => Action::Started(Err(e), None),
                 }
             }
             Effect::Commit { .. }
@@ -352,6 +423,18 @@ impl Runtime {
                 Err(e) => crate::app::access::not_recorded(&access, &e),
             }),
             Effect::Suspend => Action::Tick(now.fixed_offset()),
+            Effect::Search { words, patient } => {
+                let Ok(chart) = self.chart_mut() else {
+                    return Action::Searched(Err("the chart is locked".into()));
+                };
+                let found =
+                    crate::app::search::search(chart, &words, patient, crate::app::search::LIMIT)
+                        .map_err(|e| e.to_string());
+                Action::Searched(found.map(|results| {
+                    let audited = crate::app::search::record(chart, &results, now.fixed_offset());
+                    (results, audited)
+                }))
+            }
         }
     }
 
@@ -389,7 +472,10 @@ impl Runtime {
             }
             Purpose::HandOver => {
                 let chart = self.chart.as_mut().ok_or_else(locked)?;
-                chart.sign_in(&attempt.who, &passphrase).map_err(refused)?
+                chart
+                    .sign_in(&attempt.who, &passphrase)
+                    .map_err(|e| refused_try(chart, SignInKind::HandOver, &attempt.who, now, e))
+                    .map_err(refused)?
             }
             Purpose::Unlock => {
                 let chart = self.chart.as_mut().ok_or_else(locked)?;
@@ -397,6 +483,7 @@ impl Runtime {
                 // next time), and it never says whether the clinician or the passphrase was wrong.
                 chart
                     .sign_in(&attempt.who, &passphrase)
+                    .map_err(|e| refused_try(chart, SignInKind::Unlock, &attempt.who, now, e))
                     .map_err(|e| match e {
                         StoreError::WrongPassphrase
                         | StoreError::WrongSignIn
@@ -411,18 +498,37 @@ impl Runtime {
                 let chart = self.chart.as_mut().ok_or_else(locked)?;
                 let (who, _) = chart
                     .record_as_witness(dose, &attempt.who, &passphrase, now)
+                    .map_err(|e| refused_try(chart, SignInKind::Witness, &attempt.who, now, e))
                     .map_err(refused)?;
                 let session = chart.entry(dose).map_err(refused)?.session_id;
                 let data = self.live(session).ok();
                 return Ok(handover::Authenticated {
                     clinician: who,
                     data,
+                    unaudited: None,
                 });
             }
         };
+        // Who signed in, from when: one audit row (the witness's is their witness entry).
+        let kind = match purpose {
+            Purpose::Open => SignInKind::Open,
+            Purpose::HandOver => SignInKind::HandOver,
+            _ => SignInKind::Unlock,
+        };
+        let unaudited = self
+            .chart
+            .as_mut()
+            .map(|c| crate::app::access::record(c, &Access::SignIn(kind, clinician.id), now))
+            .and_then(|audited| match audited {
+                crate::app::access::Audited::Recorded => None,
+                crate::app::access::Audited::NotRecorded { short, .. } => {
+                    Some(format!("this sign-in is not in the audit trail: {short}"))
+                }
+            });
         Ok(handover::Authenticated {
             clinician,
             data: None,
+            unaudited,
         })
     }
 
@@ -442,9 +548,29 @@ impl Runtime {
         self.live(session).map(Some)
     }
 
-    fn home(&self) -> Result<HomeData, String> {
+    fn home(&mut self) -> Result<HomeData, String> {
         let chart = self.chart.as_ref().ok_or("the chart is locked")?;
+        // What the home screen shows from here is as of this version of the chart.
+        self.seen_version = chart.data_version().ok();
         views::home_data(chart, &self.config, crate::clock::now()).map_err(|e| e.to_string())
+    }
+
+    /// The home screen read again as shown; with `changed_only`, only when another process
+    /// committed to the chart since the last look (None otherwise).
+    fn refresh_home(
+        &mut self,
+        filter: crate::domain::patient_filter::PatientFilter,
+        rows: usize,
+        changed_only: bool,
+    ) -> Result<Option<HomeData>, String> {
+        let chart = self.chart.as_ref().ok_or("the chart is locked")?;
+        let version = chart.data_version().map_err(|e| e.to_string())?;
+        if self.seen_version.replace(version) == Some(version) && changed_only {
+            return Ok(None);
+        }
+        views::home_data_as_shown(chart, &self.config, crate::clock::now(), filter, rows)
+            .map(Some)
+            .map_err(|e| e.to_string())
     }
 
     fn live(&self, id: SessionId) -> Result<LiveData, String> {
@@ -563,6 +689,35 @@ fn write_stored<Tz: chrono::TimeZone>(
         ),
         _ => return None,
     })
+}
+
+/// A refused sign-in try at the open chart leaves its audit row (who it named, never what
+/// was typed); the refusal goes on as it was.
+fn refused_try(
+    chart: &mut Chart,
+    kind: SignInKind,
+    named: &str,
+    now: chrono::DateTime<chrono::FixedOffset>,
+    e: StoreError,
+) -> StoreError {
+    crate::app::access::record_refused_sign_in(chart, kind, named, now);
+    e
+}
+
+fn second_if(meant: bool) -> crate::store::Second {
+    if meant {
+        crate::store::Second::Meant
+    } else {
+        crate::store::Second::Refuse
+    }
+}
+
+/// A refusal of a home screen form's write: `exists` when it names a record that stands.
+fn form_refusal(e: &StoreError) -> home::Refused {
+    home::Refused {
+        why: e.to_string(),
+        exists: matches!(e, StoreError::Exists(_)),
+    }
 }
 
 /// A store refusal worded for the terminal UI: what exists, and the way out on screen.

@@ -19,8 +19,38 @@ const MAX_UNSAVED: i64 = 1500;
 
 #[derive(Debug, Clone)]
 pub enum NotePanel {
-    Sign { reason: InputLine },
-    Addendum { editor: Box<TextArea<'static>> },
+    /// Signing, once the note was found signable: the reason (`NoteEditor::sign_reason`)
+    /// when something stands open.
+    Sign,
+    Addendum {
+        editor: Box<TextArea<'static>>,
+    },
+}
+
+/// What was typed around a note and not written, kept across Esc and across screens: the
+/// reason to sign, and an addendum closed before it was signed.
+#[derive(Debug, Clone, Default)]
+pub struct Kept {
+    pub sign_reason: InputLine,
+    pub addendum: Option<Box<TextArea<'static>>>,
+}
+
+impl Kept {
+    pub fn is_empty(&self) -> bool {
+        self.sign_reason.is_blank() && self.addendum.is_none()
+    }
+
+    /// What is kept, as text for the terminal after quitting.
+    pub fn texts(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.sign_reason.is_blank() {
+            out.push(self.sign_reason.text().to_string());
+        }
+        if let Some(a) = &self.addendum {
+            out.push(a.lines().join("\n"));
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -33,6 +63,10 @@ pub struct NoteEditor {
     pub panel: Option<NotePanel>,
     pub status: Option<String>,
     pub error: Option<String>,
+    /// The signing reason and an addendum set aside, as typed.
+    pub kept: Kept,
+    /// Whether the note can be signed is being checked (`Effect::CheckSign`).
+    pub checking: bool,
     /// The text of the save in flight, and whether to leave once it is written.
     sent: Option<(String, bool)>,
 }
@@ -59,7 +93,35 @@ impl NoteEditor {
             panel: None,
             status: None,
             error: None,
+            kept: Kept::default(),
+            checking: false,
             sent: None,
+        }
+    }
+
+    /// The reason to sign, as typed (kept across Esc and a refusal).
+    pub fn sign_reason(&self) -> &InputLine {
+        &self.kept.sign_reason
+    }
+
+    /// Whether the note can be signed, as the chart says now: a refusal says why before any
+    /// reason is asked; otherwise the signing panel opens, asking the reason when alerts or
+    /// checks stand open.
+    pub fn sign_checked(&mut self, check: Result<SignCheck, String>) {
+        self.checking = false;
+        match check {
+            Ok(check) => {
+                let refusal = check.refusal();
+                self.data.check = check;
+                match refusal {
+                    Some(why) => self.error = Some(format!("cannot sign yet: {why}")),
+                    None => {
+                        self.error = None;
+                        self.panel = Some(NotePanel::Sign);
+                    }
+                }
+            }
+            Err(e) => self.error = Some(e),
         }
     }
 
@@ -81,13 +143,13 @@ impl NoteEditor {
 
     /// Text not yet written anywhere, for the quit message.
     pub fn pending_text(&self) -> Option<String> {
-        match &self.panel {
-            Some(NotePanel::Addendum { editor }) => {
-                let t = editor.lines().join("\n");
-                (!t.trim().is_empty()).then_some(t)
-            }
-            _ => None,
+        let mut texts = Vec::new();
+        if let Some(NotePanel::Addendum { editor }) = &self.panel {
+            texts.push(editor.lines().join("\n"));
         }
+        texts.extend(self.kept.texts());
+        texts.retain(|t| !t.trim().is_empty());
+        (!texts.is_empty()).then(|| texts.join("\n"))
     }
 
     fn save(&mut self, leave: bool) -> Option<Effect> {
@@ -151,12 +213,18 @@ impl NoteEditor {
     ) -> Option<Effect> {
         if let Some(panel) = &mut self.panel {
             match (panel, command) {
-                (_, Some(Command::Cancel | Command::Home)) => self.panel = None,
-                (NotePanel::Sign { reason }, Some(Command::Confirm)) => {
-                    if let Some(b) = &self.data.check.blocked {
-                        self.error = Some(b.clone());
-                        return None;
+                // Esc: the panel closes; the reason and an addendum typed in it are kept.
+                (_, Some(Command::Cancel | Command::Home)) => {
+                    if let Some(NotePanel::Addendum { editor }) = self.panel.take() {
+                        let typed = editor.lines().iter().any(|l| !l.trim().is_empty());
+                        if typed {
+                            self.kept.addendum = Some(editor);
+                            self.status = Some("addendum kept as typed: it opens again".into());
+                        }
                     }
+                }
+                (NotePanel::Sign, Some(Command::Confirm)) => {
+                    let reason = &self.kept.sign_reason;
                     if !self.data.check.needs_reason.is_empty() && reason.is_blank() {
                         self.error = Some("give the reason for signing with these open".into());
                         return None;
@@ -168,11 +236,14 @@ impl NoteEditor {
                         reason,
                     });
                 }
-                (NotePanel::Sign { reason }, _) => {
+                (NotePanel::Sign, _) => {
+                    let reason = &mut self.kept.sign_reason;
                     if let Some(c) = key.printable() {
                         reason.insert(c);
                     } else if command == Some(Command::DeleteBack) {
                         reason.delete_back();
+                    } else if command == Some(Command::ClearLine) {
+                        reason.clear();
                     }
                 }
                 (NotePanel::Addendum { editor }, Some(Command::Sign)) => {
@@ -202,17 +273,25 @@ impl NoteEditor {
                 };
             }
             Some(Command::Sign) if !self.is_signed() => {
-                self.panel = Some(NotePanel::Sign {
-                    reason: InputLine::default(),
+                if self.checking {
+                    return None;
+                }
+                // Checked first, against the chart as it stands and the text as typed: a
+                // note that cannot be signed says so before any reason is asked.
+                self.checking = true;
+                self.error = None;
+                return Some(Effect::CheckSign {
+                    note: self.note_id(),
+                    text: self.text(),
                 });
-                return None;
             }
             Some(Command::Addendum) if self.is_signed() => {
-                let mut editor = TextArea::new(vec![String::new()]);
-                editor.set_wrap_mode(WrapMode::Word);
-                self.panel = Some(NotePanel::Addendum {
-                    editor: Box::new(editor),
+                let editor = self.kept.addendum.take().unwrap_or_else(|| {
+                    let mut editor = TextArea::new(vec![String::new()]);
+                    editor.set_wrap_mode(WrapMode::Word);
+                    Box::new(editor)
                 });
+                self.panel = Some(NotePanel::Addendum { editor });
                 return None;
             }
             _ => {}

@@ -63,6 +63,12 @@ impl Theme {
         self.paint(Color::DarkGray, Modifier::CROSSED_OUT)
     }
 
+    /// A word a search found: underlined and bold (and yellow, in colour), so that it reads
+    /// without colour and on the selected row too.
+    pub fn found(&self) -> Style {
+        self.paint(Color::Yellow, Modifier::BOLD | Modifier::UNDERLINED)
+    }
+
     pub fn selected(&self) -> Style {
         Style::new().add_modifier(Modifier::REVERSED)
     }

@@ -228,3 +228,17 @@ pub fn mask_ed25519(chart: &Chart, text: &str) -> String {
     }
     out
 }
+
+/// A drafted note with the clinician's sections written (the account, the assessment, the
+/// plan), as a clinician completes it before signing.
+pub fn completed_note(text: &str) -> String {
+    text.lines()
+        .map(|l| match l.trim_end() {
+            "Assessment:" => "Assessment: settled, oriented.".to_string(),
+            "Plan:" => "Plan: continue the course.".to_string(),
+            t if t.starts_with("Patient's account") => format!("{t} slept well since."),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -149,6 +149,37 @@ impl Home {
     }
 }
 
+/// How far the slow tests go (the kill loop, the restore race, the store property):
+/// `KAPCHART_TEST_DEPTH=ci` (what CI runs: enough to assert that the rare windows were hit),
+/// `long` (or `KAPCHART_LONG_TESTS=1`), and the default otherwise (a developer's run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    Default,
+    Ci,
+    Long,
+}
+
+pub fn depth() -> Depth {
+    if std::env::var("KAPCHART_LONG_TESTS").is_ok_and(|v| v == "1") {
+        return Depth::Long;
+    }
+    match std::env::var("KAPCHART_TEST_DEPTH").as_deref() {
+        Ok("long") => Depth::Long,
+        Ok("ci") => Depth::Ci,
+        Ok("") | Ok("default") | Err(_) => Depth::Default,
+        Ok(other) => panic!("KAPCHART_TEST_DEPTH={other:?}: expected default, ci or long"),
+    }
+}
+
+/// `default`, `ci` or `long`, by the depth the run asks for.
+pub fn by_depth<T>(default: T, ci: T, long: T) -> T {
+    match depth() {
+        Depth::Default => default,
+        Depth::Ci => ci,
+        Depth::Long => long,
+    }
+}
+
 /// The debug build's clock hook (`src/clock.rs`): seconds added to the system clock.
 pub const CLOCK_SHIFT: &str = "KAPCHART_TEST_CLOCK_SHIFT";
 
@@ -198,4 +229,90 @@ pub fn clock_on(day: chrono::NaiveDate) -> (&'static str, String) {
 
 pub fn file_bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_default()
+}
+
+/// Takes a chart back to just before `migration` (one of `schema::MIGRATIONS`), as a chart of
+/// an older kapchart was: the objects that migration and every later one created are dropped,
+/// and the version set to the migration's. Opening it again runs them.
+pub fn rewind_before(conn: &rusqlite::Connection, migration: &str) {
+    use kapchart::store::schema::MIGRATIONS;
+    let at = MIGRATIONS
+        .iter()
+        .position(|m| *m == migration)
+        .expect("one of kapchart's migrations");
+    let objects = |upto: usize| -> Vec<(String, String)> {
+        let mem = rusqlite::Connection::open_in_memory().unwrap();
+        for m in &MIGRATIONS[..upto] {
+            mem.execute_batch(m).unwrap();
+        }
+        let mut stmt = mem
+            .prepare("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0).unwrap(), r.get(1).unwrap())))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let columns = |upto: usize, table: &str| -> Vec<String> {
+        let mem = rusqlite::Connection::open_in_memory().unwrap();
+        for m in &MIGRATIONS[..upto] {
+            mem.execute_batch(m).unwrap();
+        }
+        let mut stmt = mem
+            .prepare("SELECT name FROM pragma_table_info(?1)")
+            .unwrap();
+        stmt.query_map([table], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let before = objects(at);
+    let later: Vec<(String, String)> = objects(MIGRATIONS.len())
+        .into_iter()
+        .filter(|o| !before.contains(o))
+        .collect();
+    // The team's certificates are signed by the admins' own keys, which a test cannot make
+    // again: they are kept aside for `reopen_after_rewind` to put back.
+    if later.iter().any(|(_, n)| n == "team_certificates") {
+        conn.execute_batch("CREATE TABLE kept_certificates AS SELECT * FROM team_certificates")
+            .unwrap();
+    }
+    for kind in ["trigger", "index", "table"] {
+        for (_, name) in later.iter().filter(|(k, _)| k == kind) {
+            conn.execute_batch(&format!("DROP {} IF EXISTS {name}", kind.to_uppercase()))
+                .unwrap();
+        }
+    }
+    // Columns a later migration added to a table that was there before it.
+    for (_, table) in before.iter().filter(|(k, _)| k == "table") {
+        let then = columns(at, table);
+        for column in columns(MIGRATIONS.len(), table) {
+            if !then.contains(&column) {
+                conn.execute_batch(&format!("ALTER TABLE {table} DROP COLUMN {column}"))
+                    .unwrap();
+            }
+        }
+    }
+    conn.pragma_update(None, "user_version", at as i64).unwrap();
+}
+
+/// Opens a chart `rewind_before` took back (which runs the migrations again) and puts back
+/// the team's certificates it kept aside.
+pub fn reopen_after_rewind(path: &std::path::Path, who: &str, pass: &str) {
+    drop(kapchart::store::Chart::open_as(path, who, pass, 2000).unwrap());
+    let conn = kapchart::store::Chart::open_raw_connection(path, who, pass).unwrap();
+    let kept: bool = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'kept_certificates'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    if kept {
+        conn.execute_batch(
+            "INSERT INTO team_certificates SELECT * FROM kept_certificates;
+             DROP TABLE kept_certificates;",
+        )
+        .unwrap();
+    }
 }

@@ -267,6 +267,16 @@ impl Tty {
         })
     }
 
+    /// Polls until every one of `needles` is on one screen; returns that screen. A frame
+    /// reaches the terminal in pieces: a test that waits for one thing and then asserts
+    /// another on the same screen can look at half a frame, so it waits for all of them.
+    /// Panics after `timeout`, printing the last screen.
+    pub fn wait_for_all(&self, needles: &[&str], timeout: Duration) -> String {
+        self.wait_until_described(timeout, &format!("{needles:?} on one screen"), |s| {
+            needles.iter().all(|n| s.contains(n))
+        })
+    }
+
     /// Polls until `pred` holds for the screen; returns that screen. Panics after `timeout`,
     /// printing the last screen.
     pub fn wait_until(&self, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {

@@ -251,7 +251,7 @@ pub fn chart_signed_before(home: &Home) {
         ];
         stmt.execute(&all[..wanted]).unwrap();
         let at = 1000 * (i as i64 + 1);
-        audit::record(&tx, at, Some(1), action, *kind, tx.last_insert_rowid()).unwrap();
+        audit::record_unsigned(&tx, at, Some(1), action, *kind, tx.last_insert_rowid()).unwrap();
     }
     tx.commit().unwrap();
 }

@@ -2,12 +2,12 @@
 //! patient's sessions, and the new-session form.
 
 use super::panel_block;
-use crate::domain::{Session, SessionKind};
+use crate::domain::Session;
 use crate::tui::app::App;
 use crate::tui::home::{Focus, Home};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 use ratatui::widgets::{List, ListItem, ListState, Paragraph};
 
 pub fn draw(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
@@ -105,52 +105,14 @@ pub fn draw(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
         h.focus == Focus::Sessions,
     );
 
+    let [_, bottom] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
     if let Some(e) = &h.error {
-        let [_, bottom] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
         frame.render_widget(Line::styled(format!(" {e}"), app.theme.alert()), bottom);
+    } else if let Some(n) = &h.notice {
+        frame.render_widget(Line::styled(format!(" {n}"), app.theme.ok()), bottom);
     }
     if let Some(form) = &h.form {
-        let kinds: Vec<Span<'_>> = SessionKind::ALL
-            .iter()
-            .map(|k| {
-                let text = format!(" {k} ");
-                if *k == form.kind {
-                    Span::styled(text, app.theme.selected())
-                } else {
-                    Span::raw(text)
-                }
-            })
-            .collect();
-        let mut lines = vec![
-            Line::from(format!("Patient: {}", h.patient_name(form.patient))),
-            Line::from(kinds),
-        ];
-        match form.kind {
-            SessionKind::Dosing => lines.push(Line::from(if form.intention.is_empty() {
-                "Intention: ▏(empty: the latest from preparation is carried)".to_string()
-            } else {
-                format!("Intention: {}▏", form.intention)
-            })),
-            SessionKind::Integration => lines.push(Line::from(match &form.dosing {
-                Some(d) => format!(
-                    "Integrates dosing session #{} of {}",
-                    d.id,
-                    d.started.format("%d %b")
-                ),
-                None => "No dosing session to integrate yet".into(),
-            })),
-            _ => {}
-        }
-        if let Some(e) = &form.error {
-            lines.push(Line::styled(e.clone(), app.theme.alert()));
-        }
-        lines.push(Line::styled(
-            "←/→ kind · type the intention · Enter start · Esc cancel",
-            app.theme.dim(),
-        ));
-        // The intention (or the dosing session integrated) is the line being answered.
-        let focus = (lines.len() > 2).then_some(2);
-        super::dialog::draw(app, frame, area, " New session ".into(), lines, focus, 64);
+        super::home_forms::draw(app, h, form, frame, area);
     }
 }
 

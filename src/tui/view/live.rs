@@ -322,15 +322,19 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
         Entry(usize, &'a ChartLine),
         Missed(&'a Check),
     }
+    // Under a find (`/`), only the entries that hold its words, the words marked.
+    let words = live.find_words();
     let mut items: Vec<(DateTime<FixedOffset>, Item<'_>)> = live
         .lines()
         .iter()
         .enumerate()
+        .filter(|(i, _)| words.is_none() || live.shows(*i))
         .map(|(i, l)| (l.entry.event_time, Item::Entry(i, l)))
         .collect();
     for c in checks
         .iter()
         .filter(|c| matches!(c.status, CheckStatus::Overdue | CheckStatus::Missed))
+        .filter(|_| words.is_none())
     {
         if let Some(due) = c.due {
             items.push((due, Item::Missed(c)));
@@ -376,19 +380,8 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
             }
             Item::Entry(_, l) => {
                 let e = &l.entry;
-                let mut content = e.payload.to_string();
-                if let (Some(target), Some(reason)) = (e.corrects, &e.reason) {
-                    let verb = if matches!(e.payload, Payload::Strike) {
-                        "strikes"
-                    } else {
-                        "amends"
-                    };
-                    content = if matches!(e.payload, Payload::Strike) {
-                        format!("{verb} #{target}: {reason}")
-                    } else {
-                        format!("{content} ({verb} #{target}: {reason})")
-                    };
-                }
+                // The line as the search finds it (`domain::search::entry_text`).
+                let mut content = crate::domain::search::line_text(e);
                 if let Some(w) = crate::domain::witness::witness_of(live.lines(), e.id) {
                     content.push_str(&format!(" · witnessed by {}", w.entry.author));
                 }
@@ -412,12 +405,20 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
                     Cell::from(wall_time(day, e.event_time)),
                     Cell::from(t_plus(first_dose, e.event_time)),
                     Cell::from(kind_label(&e.payload)),
-                    Cell::from(Line::from(vec![
-                        Span::styled(status, theme.dim()),
-                        Span::styled(content, style),
-                        Span::raw(" "),
-                        Span::styled(marks, if alert { theme.alert() } else { theme.dim() }),
-                    ])),
+                    Cell::from(Line::from({
+                        let found = words
+                            .as_ref()
+                            .map(|w| w.marks(&content))
+                            .unwrap_or_default();
+                        let mut spans = vec![Span::styled(status, theme.dim())];
+                        spans.extend(super::marked_spans(&content, &found, style, theme.found()));
+                        spans.push(Span::raw(" "));
+                        spans.push(Span::styled(
+                            marks,
+                            if alert { theme.alert() } else { theme.dim() },
+                        ));
+                        spans
+                    })),
                     Cell::from(authors.get(e.author.as_str()).cloned().unwrap_or_default()),
                 ];
                 if wide {
@@ -445,17 +446,32 @@ fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>
     state.select(target.map(|t| t - start));
     let table = Table::new(rows, widths)
         .column_spacing(1)
-        .block(panel_block(
-            app,
-            format!(" Timeline ({} entries) ", live.lines().len()),
-            focused,
-        ))
+        .block(panel_block(app, timeline_title(live), focused))
         .row_highlight_style(if focused {
             theme.selected()
         } else {
             Style::new()
         });
     frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// The timeline's title: how many entries, and under a find its words and what it shows.
+fn timeline_title(live: &Live) -> String {
+    let all = live.lines().len();
+    match &live.find {
+        None => format!(" Timeline ({all} entries) "),
+        Some(f) => {
+            let typed: String = f.typed.chars().take(40).collect();
+            let typed = crate::domain::text::escape_controls(&typed, false);
+            let cursor = if f.editing { "▏" } else { "" };
+            let shown = if live.find_words().is_some() {
+                live.shown_count()
+            } else {
+                all
+            };
+            format!(" Find: {typed}{cursor} · {shown} of {all} entries · Esc: all ")
+        }
+    }
 }
 
 /// Whether the timeline builds only the rows that fit; the tests also draw it whole, to hold
@@ -860,8 +876,7 @@ fn draw_entry_bar(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
     let line = match &live.preview {
         // The selected entry's author in full, and when it was written.
         _ if on_timeline => live
-            .lines()
-            .get(live.selected)
+            .selected_line()
             .map(|l| Line::styled(super::authors::detail(l), theme.dim()))
             .unwrap_or_default(),
         None => Line::styled(" type a line; Enter charts it", theme.dim()),

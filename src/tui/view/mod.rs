@@ -5,12 +5,14 @@ mod authors;
 mod dialog;
 mod help;
 mod home;
+mod home_forms;
 mod live;
 mod lock;
 mod note;
 mod panels;
 mod patient;
 mod purpose;
+mod search;
 mod sign_in;
 
 pub use help::pages as help_pages;
@@ -61,6 +63,7 @@ pub fn draw(app: &App, frame: &mut Frame<'_>) {
         Screen::Live(l) => live::draw(app, l, frame, body),
         Screen::Note(n) => note::draw(app, n, frame, body),
         Screen::Patient(p) => patient::draw(app, p, frame, body),
+        Screen::Search(s) => search::draw(app, s, frame, body),
     }
     if let Some(h) = &app.hand_over {
         let intro = vec![Line::from(
@@ -97,6 +100,21 @@ fn hint_line(app: &App, frame: &mut Frame<'_>, area: Rect) {
         None => area,
     };
     let mut hints = app.keymap.hints(app.context());
+    // A session without a discharge panel ends plainly; only dosing and integration
+    // sessions have an integration note to open.
+    if let Screen::Live(l) = &app.screen
+        && !l.is_dosing()
+    {
+        use crate::tui::keymap::Command;
+        for (_, what) in &mut hints {
+            if *what == Command::Discharge.describe() {
+                *what = Command::EndSession.describe();
+            }
+        }
+        if l.data.session().kind != crate::domain::SessionKind::Integration {
+            hints.retain(|(_, what)| *what != Command::Note.describe());
+        }
+    }
     // The lock key is hinted only where it locks.
     if !crate::tui::lock::can_lock(app) {
         hints.retain(|(_, what)| *what != "lock");
@@ -117,6 +135,35 @@ fn hint_line(app: &App, frame: &mut Frame<'_>, area: Rect) {
         spans.push(Span::raw(format!(" {what} ")));
     }
     frame.render_widget(Line::from(spans), area);
+}
+
+/// `text` in `style`, with the words a search found (byte ranges `marks`) in `found` laid
+/// over it.
+pub(super) fn marked_spans<'a>(
+    text: &str,
+    marks: &[std::ops::Range<usize>],
+    style: Style,
+    found: Style,
+) -> Vec<Span<'a>> {
+    let mut spans = Vec::new();
+    let mut at = 0;
+    for r in marks {
+        if r.start < at || r.end > text.len() {
+            continue;
+        }
+        if r.start > at {
+            spans.push(Span::styled(text[at..r.start].to_string(), style));
+        }
+        spans.push(Span::styled(
+            text[r.clone()].to_string(),
+            style.patch(found),
+        ));
+        at = r.end;
+    }
+    if at < text.len() || spans.is_empty() {
+        spans.push(Span::styled(text[at..].to_string(), style));
+    }
+    spans
 }
 
 /// A rectangle of at most `width` x `height` in the middle of `area`.

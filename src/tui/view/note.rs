@@ -11,8 +11,22 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 pub fn draw(app: &App, n: &NoteEditor, frame: &mut Frame<'_>, area: Rect) {
     let d = &n.data;
+    // A refusal is read whole: it wraps onto as many rows as it needs (up to four).
+    let error = n.error.as_ref().map(|e| {
+        super::dialog::wrap(
+            Line::styled(format!("✗ {e}"), app.theme.alert()),
+            usize::from(area.width.max(1)),
+        )
+    });
+    let error_rows = error.as_ref().map_or(1, |rows| rows.len().clamp(1, 4)) as u16;
+    // A signed note's state line names the signature; what was just done goes under it.
+    let signed_status = n
+        .status
+        .as_ref()
+        .filter(|_| n.is_signed() && error.is_none());
+    let error_rows = error_rows + u16::from(signed_status.is_some());
     let [header, body, footer] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(1 + error_rows),
         Constraint::Min(4),
         Constraint::Length(if d.note.addenda.is_empty() { 1 } else { 6 }),
     ])
@@ -27,22 +41,24 @@ pub fn draw(app: &App, n: &NoteEditor, frame: &mut Frame<'_>, area: Rect) {
         (None, true) => "draft · unsaved changes (saved within 2 s)".to_string(),
         (None, false) => n.status.clone().unwrap_or_else(|| "draft · saved".into()),
     };
-    let mut lines = vec![
-        Line::styled(
-            format!(
-                "Integration note #{} · {} · dosing {} on {} · {}",
-                d.note.id,
-                d.patient.name,
-                d.dosing_number,
-                d.dosing.started.format("%d %b %Y"),
-                d.note.format.to_uppercase()
-            ),
-            app.theme.title(),
+    let mut lines = vec![Line::styled(
+        format!(
+            "Integration note #{} · {} · dosing {} on {} · {}",
+            d.note.id,
+            d.patient.name,
+            d.dosing_number,
+            d.dosing.started.format("%d %b %Y"),
+            d.note.format.to_uppercase()
         ),
-        Line::raw(state),
-    ];
-    if let Some(e) = &n.error {
-        lines[1] = Line::styled(format!("✗ {e}"), app.theme.alert());
+        app.theme.title(),
+    )];
+    match error {
+        Some(rows) => lines.extend(rows),
+        None if n.checking => lines.push(Line::raw("checking whether it can be signed…")),
+        None => lines.push(Line::raw(state)),
+    }
+    if let Some(status) = signed_status {
+        lines.push(Line::styled(status.clone(), app.theme.dim()));
     }
     frame.render_widget(Paragraph::new(lines), header);
 
@@ -86,7 +102,8 @@ pub fn draw(app: &App, n: &NoteEditor, frame: &mut Frame<'_>, area: Rect) {
     }
 
     match &n.panel {
-        Some(NotePanel::Sign { reason }) => {
+        Some(NotePanel::Sign) => {
+            let reason = n.sign_reason();
             let mut lines = vec![Line::raw(
                 "Signing locks this text for good; later changes are addenda.",
             )];
@@ -109,7 +126,7 @@ pub fn draw(app: &App, n: &NoteEditor, frame: &mut Frame<'_>, area: Rect) {
             let mut editor = (**editor).clone();
             editor.set_block(panel_block(
                 app,
-                " Addendum (Ctrl-S signs it · Esc cancels) ".into(),
+                " Addendum (Ctrl-S signs it · Esc sets it aside) ".into(),
                 true,
             ));
             frame.render_widget(Clear, popup);

@@ -79,6 +79,26 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
         }
         Panel::EndReason {
             concerns, reason, ..
+        } if concerns.is_empty() => {
+            let session = live.data.session();
+            let mut lines = vec![
+                Line::from(format!(
+                    "End this {} session (#{}) now?",
+                    session.kind, session.id
+                )),
+                Line::from(""),
+            ];
+            let focus = lines.len();
+            lines.push(field(app, "Note", reason, true));
+            lines.push(Line::from(""));
+            lines.push(Line::styled(
+                "A note is optional, recorded with the end · Enter ends it · Esc back",
+                app.theme.dim(),
+            ));
+            (" End session ".to_string(), lines, Some(focus))
+        }
+        Panel::EndReason {
+            concerns, reason, ..
         } => {
             let mut lines = vec![Line::styled(
                 "Before ending this session:",
@@ -219,7 +239,7 @@ fn discharge<'a>(
         lines.push(Line::styled(format!("✗ {e}"), app.theme.alert()));
     }
     lines.push(Line::styled(
-        "↑/↓ field · Space ready · Enter record · Ctrl-E end session · Esc cancel",
+        "↑/↓ field · Space ready · Enter record · Ctrl-E end session · Esc sets aside",
         app.theme.dim(),
     ));
     lines
