@@ -692,3 +692,93 @@ fn the_chart_screen_signs_in_the_clinician_kapchart_clinician_names() {
     .unwrap();
     assert_eq!(show["entries"][0]["author"], "Nia Nurse", "{show}");
 }
+
+/// A removal whose re-key was cut short (as a kill leaves it) while another kapchart has the
+/// chart open, so that no open can finish it: `clinician list` says the removal is not
+/// finished (text and JSON) rather than "removed", and a write is refused saying what to do.
+/// Once nothing else has the chart open, the next command finishes the removal: the list says
+/// "removed", the removed nurse's passphrase no longer opens the chart and writes go on.
+#[test]
+fn an_unfinished_removal_is_named_by_the_list_and_holds_writes_until_kapchart_runs_alone() {
+    use kapchart::store::{Chart, RekeyStop};
+    let (home, session) = team_home();
+    let chart = home.chart();
+    let mut admin = Chart::open_alone_as(&chart, "1", PASSPHRASE, 2000).unwrap();
+    admin
+        .remove_team_member_until(
+            2,
+            "left the clinic",
+            kapchart::clock::now(),
+            RekeyStop::AfterJournal,
+        )
+        .unwrap();
+    drop(admin);
+    // The lock every kapchart holds while it has the chart open.
+    let other = std::fs::File::open(beside(&chart, ".lock")).unwrap();
+    rustix::fs::flock(&other, rustix::fs::FlockOperation::LockShared).unwrap();
+
+    let list = ok_as(
+        &home,
+        "Theo Therapist",
+        THERAPIST_PASS,
+        &["clinician", "list"],
+    );
+    let nurse = list.lines().find(|l| l.contains("Nia Nurse")).unwrap();
+    assert!(
+        nurse.contains("NOT FINISHED") && !nurse.contains("removed"),
+        "{list}"
+    );
+    let json: Value = serde_json::from_str(&ok_as(
+        &home,
+        "Theo Therapist",
+        THERAPIST_PASS,
+        &["clinician", "list", "--json"],
+    ))
+    .unwrap();
+    assert_eq!(json[1]["removal_finished"], Value::Bool(false), "{json}");
+    let refused = as_who(
+        &home,
+        "Theo Therapist",
+        THERAPIST_PASS,
+        &["log", "--session", &session, "hr 88"],
+    );
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("removal of Nia Nurse")
+            && err.contains("not finished")
+            && err.contains("close it there, then run kapchart again")
+            && err.contains("nothing was written"),
+        "{err}"
+    );
+
+    drop(other);
+    let list = ok_as(
+        &home,
+        "Theo Therapist",
+        THERAPIST_PASS,
+        &["clinician", "list"],
+    );
+    let nurse = list.lines().find(|l| l.contains("Nia Nurse")).unwrap();
+    assert!(
+        nurse.contains("removed") && !nurse.contains("NOT FINISHED"),
+        "{list}"
+    );
+    let json: Value = serde_json::from_str(&ok_as(
+        &home,
+        "Theo Therapist",
+        THERAPIST_PASS,
+        &["clinician", "list", "--json"],
+    ))
+    .unwrap();
+    assert_eq!(json[1]["removal_finished"], Value::Bool(true), "{json}");
+    assert!(Chart::unwrap_chart_key_only(&chart, "2", NURSE_PASS).is_err());
+    let refused = as_who(&home, "Nia Nurse", NURSE_PASS, &["patient", "list"]);
+    assert_eq!(refused.status.code(), Some(1));
+    ok_as(
+        &home,
+        "Theo Therapist",
+        THERAPIST_PASS,
+        &["log", "--session", &session, "hr 88"],
+    );
+}

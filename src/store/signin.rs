@@ -213,14 +213,30 @@ impl Chart {
                             finished.alone = false;
                             Ok(finished)
                         }
-                        Err(StoreError::InUse { .. }) => Chart::open_with_lock(
-                            path,
-                            who,
-                            passphrase,
-                            busy_timeout_ms,
-                            false,
-                            UNFINISHED,
-                        ),
+                        Err(StoreError::InUse { holders, .. }) => {
+                            let mut held = Chart::open_with_lock(
+                                path,
+                                who,
+                                passphrase,
+                                busy_timeout_ms,
+                                false,
+                                UNFINISHED,
+                            )?;
+                            if let Some(why) = &mut held.held_back {
+                                *why = why.replace(
+                                    "another kapchart",
+                                    &format!(
+                                        "another kapchart ({})",
+                                        if holders.is_empty() {
+                                            "another process".to_string()
+                                        } else {
+                                            holders.join(", ")
+                                        }
+                                    ),
+                                );
+                            }
+                            Ok(held)
+                        }
                         Err(e) => Err(e),
                     };
                 } else {
@@ -231,7 +247,7 @@ impl Chart {
                         .collect::<Vec<_>>()
                         .join(", ");
                     chart.held_back = Some(format!(
-                        "the removal of {names} from the team is not finished (their passphrase still opens the chart key): kapchart writes nothing until it is, which the next kapchart that opens the chart while no other kapchart has it open does; nothing was written"
+                        "the removal of {names} from the team is not finished (their passphrase still opens the chart key) and cannot be finished while another kapchart has the chart open: close it there, then run kapchart again, which finishes the removal; nothing was written"
                     ));
                 }
             }
