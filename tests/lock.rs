@@ -327,15 +327,16 @@ fn the_session_clock_and_the_next_check_move_between_two_frames() {
     lock_with_team(&mut app, vec![quinn()], quinn());
     let first = render(&app, 80, 24);
     assert!(first.contains("T+35:00"), "{first}");
-    assert!(first.contains("Next check: BP T+40 in 05:00"), "{first}");
-    let later = at(45) + chrono::Duration::seconds(1);
+    assert!(first.contains("Next check: BP T+40 in 5 min"), "{first}");
+    // The wait is in whole minutes, up (a duration is never written like a time of day).
+    let later = at(45) + chrono::Duration::seconds(61);
     assert!(matches!(
         update(&mut app, Action::Tick(later)),
         Some(Effect::Poll { .. })
     ));
     let second = render(&app, 80, 24);
-    assert!(second.contains("T+35:01"), "{second}");
-    assert!(second.contains("Next check: BP T+40 in 04:59"), "{second}");
+    assert!(second.contains("T+36:01"), "{second}");
+    assert!(second.contains("Next check: BP T+40 in 4 min"), "{second}");
 
     // Past its grace period the check is overdue, as the live screen says.
     update(&mut app, Action::Tick(at(62)));

@@ -463,7 +463,14 @@ fn intake_session_shows_screening_and_eligibility() {
         for absent in ["no dose yet", "Vitals", "BP trend"] {
             assert!(!shown.contains(absent), "{w}x{h} shows {absent}: {shown}");
         }
-        for present in ["Screening", "Eligibility (clinician's decision)"] {
+        // The questionnaires of the intake stay in view, at 80x24 too.
+        for present in [
+            "Screening",
+            "Eligibility (clinician's decision)",
+            "│Questionnaires",
+            "│  PHQ-9 13 (moderate)",
+            "│  GAD-7 12 (moderate)",
+        ] {
             assert!(shown.contains(present), "{w}x{h} lacks {present}: {shown}");
         }
         if h == 40 {
@@ -722,7 +729,7 @@ fn integration_session_lists_the_dosing_alerts_and_whether_they_were_acknowledge
         // The pre-dose caution was acknowledged; the amended SpO2 reading no longer stands.
         "alerts (3):",
         "BP 146/92 before dosing, above 140/90: consider delaying",
-        "│(acknowledged)",
+        "│  (acknowledged)",
         "BP 164/98 high (alert at >= 160/100) (not acknowledged)",
         "MOAA/S 2 (alert at <= 2) (not acknowledged)",
         "Note: not started",

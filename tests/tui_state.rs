@@ -535,7 +535,7 @@ fn help_turns_its_pages_within_the_terminal_and_closes_on_any_other_key() {
     key(&mut app, "f1");
     assert_eq!(app.help_page, 0, "help opens on its first page");
     // On a screen where help fits on one page, the paging keys close it like any other.
-    update(&mut app, Action::Resize(240, 80));
+    update(&mut app, Action::Resize(160, 48));
     key(&mut app, "pagedown");
     assert!(!app.help_open);
 }

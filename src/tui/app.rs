@@ -229,6 +229,9 @@ pub struct App {
     pub hand_over: Option<SignIn>,
     /// A second clinician signing in to witness a dose.
     pub witness: Option<WitnessPanel>,
+    /// The live screen's notice on show and since when: it says what just happened, so it
+    /// goes after [`NOTICE_FOR`].
+    notice_since: Option<(String, DateTime<FixedOffset>)>,
     /// Forms set aside with what was typed in them, while their screen is not on show.
     pub kept: Kept,
     /// The words the search screen found an entry by, and the entry, while its session
@@ -300,6 +303,11 @@ pub fn set_screen(app: &mut App, screen: Screen) {
     }
 }
 
+/// How long a notice ("charted 1 entry", "3 entries charted elsewhere") stays in the
+/// header: long enough to be read at a glance, not so long that it reads as the present.
+/// A warning (`⚠ ...`) stays while the screen is open.
+pub const NOTICE_FOR: chrono::Duration = chrono::Duration::seconds(20);
+
 impl App {
     pub fn new(
         screen: Screen,
@@ -327,6 +335,7 @@ impl App {
             witness: None,
             kept: Kept::default(),
             find_on_open: None,
+            notice_since: None,
         }
     }
 
@@ -368,6 +377,32 @@ impl App {
 
 /// Applies one action to the state; returns what the runtime must do next, if anything.
 pub fn update(app: &mut App, action: Action) -> Option<Effect> {
+    let effect = apply(app, action);
+    expire_notice(app);
+    effect
+}
+
+/// Notes when the live screen's notice appeared, and takes it away once it has stood for
+/// [`NOTICE_FOR`].
+fn expire_notice(app: &mut App) {
+    let now = app.now;
+    let Screen::Live(l) = &mut app.screen else {
+        app.notice_since = None;
+        return;
+    };
+    match (&l.notice, &app.notice_since) {
+        (None, _) => app.notice_since = None,
+        (Some(n), Some((seen, since))) if n == seen => {
+            if now - *since >= NOTICE_FOR && !n.starts_with(super::theme::OVERDUE) {
+                l.notice = None;
+                app.notice_since = None;
+            }
+        }
+        (Some(n), _) => app.notice_since = Some((n.clone(), now)),
+    }
+}
+
+fn apply(app: &mut App, action: Action) -> Option<Effect> {
     match action {
         Action::Tick(now) => {
             app.now = now;

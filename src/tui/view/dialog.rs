@@ -6,8 +6,8 @@ use super::{centered, panel_block};
 use crate::tui::app::App;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
 
 /// Draws `lines` in a box of at most `width` columns in the middle of `area`; `focus` is the
 /// index of the line that must stay visible (the field being typed in).
@@ -56,83 +56,12 @@ pub fn draw<'a>(
         ));
     }
     let shown: Vec<Line<'a>> = rows.into_iter().skip(offset).take(visible).collect();
-    frame.render_widget(Clear, popup);
+    super::clear_rows(frame, area, popup);
     frame.render_widget(Paragraph::new(shown).block(block), popup);
 }
 
-/// One line broken into rows of at most `width` columns, at spaces where it can be, keeping
-/// each span's style. A word longer than a row is cut.
+/// One line broken into rows of at most `width` columns, at spaces, keeping each span's
+/// style (the README's rule, `fit::wrap`).
 pub fn wrap<'a>(line: Line<'a>, width: usize) -> Vec<Line<'a>> {
-    let style = line.style;
-    let mut rows: Vec<Vec<Span<'a>>> = vec![Vec::new()];
-    let mut used = 0;
-    for span in line.spans {
-        for word in words(&span.content) {
-            let len = word.chars().count();
-            if used + len > width && used > 0 {
-                rows.push(Vec::new());
-                used = 0;
-                if word.trim().is_empty() {
-                    continue;
-                }
-            }
-            let mut rest: String = word;
-            while rest.chars().count() > width {
-                let head: String = rest.chars().take(width - used).collect();
-                rest = rest.chars().skip(width - used).collect();
-                push(&mut rows, Span::styled(head, span.style));
-                rows.push(Vec::new());
-                used = 0;
-            }
-            used += rest.chars().count();
-            push(&mut rows, Span::styled(rest, span.style));
-        }
-    }
-    rows.into_iter()
-        .map(|spans| Line::from(spans).style(style))
-        .collect()
-}
-
-fn push<'a>(rows: &mut [Vec<Span<'a>>], span: Span<'a>) {
-    if let Some(row) = rows.last_mut() {
-        row.push(span);
-    }
-}
-
-/// Words with the spaces that follow them, so that joining them gives the text back.
-fn words(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut in_space = false;
-    for c in text.chars() {
-        if c == ' ' {
-            in_space = true;
-        } else if in_space {
-            out.push(std::mem::take(&mut current));
-            in_space = false;
-        }
-        current.push(c);
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn texts(rows: &[Line<'_>]) -> Vec<String> {
-        rows.iter().map(|l| l.to_string()).collect()
-    }
-
-    #[test]
-    fn long_lines_break_at_spaces_and_keep_every_character() {
-        let rows = wrap(Line::from("⚠ protocol check missed at T+40 BP"), 16);
-        assert_eq!(texts(&rows), ["⚠ protocol ", "check missed at ", "T+40 BP"]);
-        let rows = wrap(Line::from("abcdefghij"), 4);
-        assert_eq!(texts(&rows), ["abcd", "efgh", "ij"]);
-        assert_eq!(texts(&wrap(Line::from(""), 10)), [""]);
-    }
+    super::fit::wrap(line, width)
 }

@@ -1,16 +1,17 @@
 //! The help screen, generated from the keymap: it cannot go stale. Sections flow into
-//! columns (two when the screen is wide enough) and the columns into pages, so every key
-//! can be read at 80x24; PgDn and PgUp turn the pages.
+//! columns (as many as the screen's width holds, up to four) and the columns into pages,
+//! so every key can be read at 80x24 and all of them on one page from 120x40; PgDn and
+//! PgUp turn the pages.
 
-use super::centered;
+use super::{centered, fit};
 use crate::tui::app::App;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Paragraph};
 
-/// Below this inner width the help is one column.
-const TWO_COLUMNS_FROM: u16 = 70;
+/// At most this many columns side by side.
+const MAX_COLUMNS: usize = 4;
 
 /// The help's sections: a title line, then one line per command.
 fn sections<'a>(app: &App) -> Vec<Vec<Line<'a>>> {
@@ -51,27 +52,64 @@ fn sections<'a>(app: &App) -> Vec<Vec<Line<'a>>> {
     sections
 }
 
-/// Where the help is drawn in a frame of `area`, its column count and rows per column.
-fn geometry(area: Rect) -> (Rect, usize, usize) {
-    let popup = centered(area, 120, area.height.saturating_sub(2));
-    let inner_width = popup.width.saturating_sub(2);
-    let columns = if inner_width >= TWO_COLUMNS_FROM {
-        2
-    } else {
-        1
-    };
+/// A column is at least this wide (a key and most of what it does on one row).
+const COLUMN_AT_LEAST: usize = 34;
+
+/// Where the help is drawn in a frame of `area`, its column count, rows per column and
+/// the width of a column: as many columns as fit side by side.
+fn geometry(area: Rect) -> (Rect, usize, usize, usize) {
+    let popup = centered(
+        area,
+        area.width.saturating_sub(2).max(60),
+        area.height.saturating_sub(2),
+    );
+    let inner_width = usize::from(popup.width.saturating_sub(2)).max(1);
+    let columns = (inner_width / COLUMN_AT_LEAST).clamp(1, MAX_COLUMNS);
     // One row of the inner area is the page line.
     let rows = usize::from(popup.height.saturating_sub(3)).max(1);
-    (popup, columns, rows)
+    (popup, columns, rows, inner_width / columns)
 }
 
-/// The sections flowed into columns of `rows` lines: a section starts a new column when it
-/// does not fit in what is left, and only a section taller than a column is split.
+/// The sections with every line wrapped to a column's width, what a key does continuing
+/// under itself (a word is never cut).
+fn fitted<'a>(sections: Vec<Vec<Line<'a>>>, width: usize) -> Vec<Vec<Line<'a>>> {
+    sections
+        .into_iter()
+        .map(|s| {
+            s.into_iter()
+                .flat_map(|l| match l.spans.as_slice() {
+                    [keys, what] if l.width() > width && keys.width() + 8 < width => {
+                        let indent = keys.width();
+                        let rows = fit::wrap(Line::from(what.clone()), width - indent);
+                        rows.into_iter()
+                            .enumerate()
+                            .map(|(i, row)| {
+                                let lead = if i == 0 {
+                                    keys.clone()
+                                } else {
+                                    Span::raw(" ".repeat(indent))
+                                };
+                                let mut spans = vec![lead];
+                                spans.extend(row.spans);
+                                Line::from(spans)
+                            })
+                            .collect()
+                    }
+                    _ => fit::wrap(l, width),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The sections flowed into columns of `rows` lines: a section that fits a column starts
+/// a new one when it does not fit in what is left; a taller one is split where the column
+/// ends.
 fn columns<'a>(sections: Vec<Vec<Line<'a>>>, rows: usize) -> Vec<Vec<Line<'a>>> {
     let mut out: Vec<Vec<Line<'a>>> = vec![Vec::new()];
     for section in sections {
         let current = out.last().map(Vec::len).unwrap_or(0);
-        if current > 0 && current + section.len() > rows {
+        if current > 0 && current + section.len() > rows && section.len() <= rows {
             out.push(Vec::new());
         }
         for line in section {
@@ -88,16 +126,21 @@ fn columns<'a>(sections: Vec<Vec<Line<'a>>>, rows: usize) -> Vec<Vec<Line<'a>>> 
 
 /// How many pages the help takes in a frame of `width` x `height`.
 pub fn pages(app: &App, width: u16, height: u16) -> usize {
-    let (_, per_page, rows) = geometry(Rect::new(0, 0, width, height));
-    columns(sections(app), rows).len().div_ceil(per_page).max(1)
+    let sections = sections(app);
+    let (_, per_page, rows, column) = geometry(Rect::new(0, 0, width, height));
+    columns(fitted(sections, column), rows)
+        .len()
+        .div_ceil(per_page)
+        .max(1)
 }
 
 pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
-    let (popup, per_page, rows) = geometry(area);
-    let columns = columns(sections(app), rows);
+    let sections = sections(app);
+    let (popup, per_page, rows, column) = geometry(area);
+    let columns = columns(fitted(sections, column), rows);
     let pages = columns.len().div_ceil(per_page).max(1);
     let page = app.help_page.min(pages - 1);
-    frame.render_widget(Clear, popup);
+    super::clear_rows(frame, area, popup);
     let block = Block::bordered()
         .title(" Help: keys ")
         .border_style(app.theme.focus_border());
@@ -115,10 +158,18 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
         frame.render_widget(Paragraph::new(column), *area);
     }
     let footer_text = if pages > 1 {
-        format!(
+        let long = format!(
             "Page {} of {pages} · PgDn/Space/↓ next · PgUp/↑ back · any other key closes",
             page + 1
-        )
+        );
+        if fit::width(&long) <= usize::from(footer.width) {
+            long
+        } else {
+            format!(
+                "Page {} of {pages} · PgDn next · PgUp back · other keys close",
+                page + 1
+            )
+        }
     } else {
         "Any key closes this help.".to_string()
     };

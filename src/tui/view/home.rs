@@ -1,20 +1,34 @@
 //! The home screen: today's and recent sessions, patients with a filter, the selected
 //! patient's sessions, and the new-session form.
 
-use super::panel_block;
+use super::{fit, panel_block};
 use crate::domain::Session;
 use crate::tui::app::App;
 use crate::tui::home::{Focus, Home};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Line;
+use ratatui::text::{Line, Text};
 use ratatui::widgets::{List, ListItem, ListState, Paragraph};
+
+/// Below this width the integrations panel goes under the recent sessions instead of
+/// beside them, so that a recent session's row keeps its time.
+const SIDE_BY_SIDE_FROM: u16 = 80;
 
 pub fn draw(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
     let [top, lower] =
         Layout::vertical([Constraint::Percentage(40), Constraint::Min(6)]).areas(area);
-    let [recent_area, integrations_area] =
-        Layout::horizontal([Constraint::Percentage(58), Constraint::Min(20)]).areas(top);
+    let (recent_area, integrations_area) = if area.width >= SIDE_BY_SIDE_FROM {
+        let [recent, integrations] =
+            Layout::horizontal([Constraint::Percentage(58), Constraint::Min(20)]).areas(top);
+        (recent, integrations)
+    } else {
+        // The integrations take the rows they need (at most three), the recent sessions
+        // the rest.
+        let wanted = h.data.integrations.len().clamp(1, 3) as u16 + 2;
+        let [recent, integrations] =
+            Layout::vertical([Constraint::Min(3), Constraint::Length(wanted)]).areas(top);
+        (recent, integrations)
+    };
     draw_integrations(app, h, frame, integrations_area);
     let [patients_area, sessions_area] =
         Layout::horizontal([Constraint::Percentage(42), Constraint::Min(20)]).areas(lower);
@@ -64,7 +78,7 @@ pub fn draw(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
             if let Some(m) = &p.mrn {
                 text.push_str(&format!(" {m}"));
             }
-            ListItem::new(text)
+            ListItem::new(fit::shorten(Line::from(text), list_width(patients_area)))
         })
         .collect();
     let filter = if h.filtering || !h.filter.is_empty() {
@@ -89,7 +103,7 @@ pub fn draw(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
     let sessions: Vec<ListItem<'_>> = h
         .patient_sessions()
         .iter()
-        .map(|s| ListItem::new(session_row(s)))
+        .map(|s| ListItem::new(session_row(s, list_width(sessions_area))))
         .collect();
     let title = h
         .selected_patient()
@@ -107,7 +121,18 @@ pub fn draw(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
 
     let [_, bottom] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
     if let Some(e) = &h.error {
-        frame.render_widget(Line::styled(format!(" {e}"), app.theme.alert()), bottom);
+        // Over the lists' lower edge, wrapped (at most three rows, the last marked ` …`).
+        let width = usize::from(area.width);
+        let rows = fit::limit(
+            fit::wrap(Line::styled(format!(" {e}"), app.theme.alert()), width),
+            3,
+            width,
+        );
+        let [_, bottom] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(rows.len() as u16)])
+                .areas(area);
+        frame.render_widget(ratatui::widgets::Clear, bottom);
+        frame.render_widget(Paragraph::new(rows), bottom);
     } else if let Some(n) = &h.notice {
         frame.render_widget(Line::styled(format!(" {n}"), app.theme.ok()), bottom);
     }
@@ -152,7 +177,11 @@ fn draw_integrations(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
                 ),
                 IntegrationStatus::Done { .. } => (String::new(), ratatui::style::Style::new()),
             };
-            ListItem::new(Line::styled(text, style))
+            // Wrapped, never cut: the time is what the row is for.
+            ListItem::new(Text::from(fit::wrap(
+                Line::styled(text, style),
+                usize::from(area.width.saturating_sub(2)),
+            )))
         })
         .collect();
     let title = format!(" Integrations ({}) ", items.len());
@@ -209,14 +238,36 @@ fn inner(area: Rect) -> Rect {
     }
 }
 
-fn session_row(s: &Session) -> String {
-    format!(
-        "#{:<4} {} {:<12} {:<5}",
-        s.id,
-        s.started.format("%a %d %b %H:%M"),
-        s.kind.as_str(),
-        status(s)
-    )
+/// Inside a list's border and its selection marker.
+fn list_width(area: Rect) -> usize {
+    usize::from(area.width.saturating_sub(4))
+}
+
+/// A row of a patient's sessions in `width` columns: the weekday goes first when the row
+/// is too wide, then "ended" (OPEN always stays), then the time of day; what still does
+/// not fit is marked ` …`.
+fn session_row(s: &Session, width: usize) -> Line<'static> {
+    let row = |date: &str, state: &str| {
+        format!(
+            "#{:<4} {} {:<12} {state}",
+            s.id,
+            s.started.format(date),
+            s.kind.as_str()
+        )
+        .trim_end()
+        .to_string()
+    };
+    let mut text = row("%a %d %b %H:%M", status(s));
+    for (date, state) in [
+        ("%d %b %H:%M", status(s)),
+        ("%d %b %H:%M", if s.ended.is_some() { "" } else { "OPEN" }),
+        ("%d %b", if s.ended.is_some() { "" } else { "OPEN" }),
+    ] {
+        if fit::width(&text) > width {
+            text = row(date, state);
+        }
+    }
+    fit::shorten(Line::from(text), width)
 }
 
 fn status(s: &Session) -> &'static str {
@@ -248,7 +299,7 @@ fn recent_row(
     if rest(&when, state) + longest > width && !open {
         state = "";
     }
-    let name_width = longest.min(width.saturating_sub(rest(&when, state))).max(6);
+    let name_width = longest.min(width.saturating_sub(rest(&when, state))).max(4);
     let shown: String = if name.chars().count() > name_width {
         let mut cut: String = name.chars().take(name_width - 1).collect();
         cut.push('…');
@@ -256,12 +307,13 @@ fn recent_row(
     } else {
         name.to_string()
     };
-    format!(
+    let row = format!(
         "{id} {shown:<name_width$} {:<KIND$} {when} {state}",
         s.kind.as_str()
     )
     .trim_end()
-    .to_string()
+    .to_string();
+    fit::shorten(Line::from(row), width).to_string()
 }
 
 fn list(

@@ -1,41 +1,61 @@
 //! The live session screen: header with the session clock and the next protocol check,
 //! timeline, vitals flowsheet, BP/HR trend chart and the quick-entry bar.
 
-use super::panel_block;
+use super::{fit, panel_block, when};
 use crate::domain::protocol::{self, Check, CheckKind, CheckStatus};
-use crate::domain::{ChartLine, EntryStatus, FlagCode, Payload, SessionKind};
+use crate::domain::{EntryStatus, Payload, SessionKind};
 use crate::tui::app::App;
 use crate::tui::live::{Focus, Live};
-use crate::tui::theme::{ALERT, LATE, OVERDUE};
+use crate::tui::theme::OVERDUE;
 use chrono::{DateTime, Duration, FixedOffset};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
-use ratatui::style::Style;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Cell, Chart, Dataset, GraphType, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 
 /// At this width the flowsheet and the trend chart sit beside the timeline.
 const WIDE: u16 = 120;
 
 pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
-    let [header, body, entry] = Layout::vertical([
-        Constraint::Length(3),
-        Constraint::Min(6),
-        Constraint::Length(4),
+    let checks = session_checks(app, live);
+    let width = usize::from(area.width);
+    // What the header and the line under the bar need, fitted by the README's rule; the
+    // rows they take beyond their first come out of the timeline's.
+    let [first, second, third] = header(app, live, &checks, area.width);
+    let clock_rows = fit::wrap_at(second, " · ", width);
+    let status_rows = fit::wrap(third, width);
+    let preview_rows = fit::wrap(preview_line(app, live), width);
+    let spare = area.height.saturating_sub(3 + BODY_AT_LEAST + 4);
+    let clock_rows = fit::limit(clock_rows, 1 + usize::from(spare), width);
+    let spare = spare.saturating_sub(clock_rows.len() as u16 - 1);
+    let status_rows = fit::limit(status_rows, 1 + usize::from(spare.min(2)), width);
+    let spare = spare.saturating_sub(status_rows.len() as u16 - 1);
+    let preview_rows = fit::limit(preview_rows, 1 + usize::from(spare.min(2)), width);
+    let mut header_rows = vec![fit::shorten(first, width)];
+    header_rows.extend(clock_rows);
+    header_rows.extend(status_rows);
+    let [header_area, body, entry] = Layout::vertical([
+        Constraint::Length(header_rows.len() as u16),
+        Constraint::Min(BODY_AT_LEAST),
+        Constraint::Length(3 + preview_rows.len() as u16),
     ])
     .areas(area);
-    let checks = session_checks(app, live);
-    draw_header(app, live, &checks, frame, header);
+    frame.render_widget(Paragraph::new(header_rows), header_area);
     if area.width >= WIDE {
+        let side_width = if live.data.chart.is_dosing() {
+            // The flowsheet as wide as its values, the timeline the rest.
+            super::flowsheet::needed_width(live).clamp(body.width * 45 / 100, body.width * 55 / 100)
+        } else {
+            body.width * 45 / 100
+        };
         let [timeline, side] =
-            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
-                .areas(body);
+            Layout::horizontal([Constraint::Min(10), Constraint::Length(side_width)]).areas(body);
         let [flow, trend] =
             Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(side);
-        draw_timeline(app, live, &checks, frame, timeline);
+        super::timeline::draw(app, live, &checks, frame, timeline);
         if live.data.chart.is_dosing() {
-            draw_flowsheet(app, live, frame, flow);
+            super::flowsheet::draw(app, live, frame, flow);
             draw_trend(app, live, frame, trend);
         } else {
             super::purpose::draw(app, live, frame, side);
@@ -44,25 +64,34 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
         // No vitals protocol outside dosing: what the session is for takes the lower half.
         let [timeline, purpose] =
             Layout::vertical([Constraint::Min(4), Constraint::Percentage(55)]).areas(body);
-        draw_timeline(app, live, &checks, frame, timeline);
+        super::timeline::draw(app, live, &checks, frame, timeline);
         super::purpose::draw(app, live, frame, purpose);
     } else {
         let tall = body.height >= 30;
+        // The flowsheet keeps its title and a reading however short the screen; the
+        // timeline takes the rest.
+        let flow_height = (if tall { 9 } else { 6 })
+            .min(body.height.saturating_sub(4))
+            .max(4.min(body.height));
         let [timeline, flow, trend] = Layout::vertical([
-            Constraint::Min(4),
-            Constraint::Length(if tall { 9 } else { 6 }),
+            Constraint::Min(0),
+            Constraint::Length(flow_height),
             Constraint::Length(if tall { 12 } else { 0 }),
         ])
         .areas(body);
-        draw_timeline(app, live, &checks, frame, timeline);
-        draw_flowsheet(app, live, frame, flow);
+        super::timeline::draw(app, live, &checks, frame, timeline);
+        super::flowsheet::draw(app, live, frame, flow);
         if tall {
             draw_trend(app, live, frame, trend);
         }
     }
-    draw_entry_bar(app, live, frame, entry);
+    draw_entry_bar(app, live, frame, entry, preview_rows);
     super::panels::draw(app, live, frame, area);
 }
+
+/// The body (timeline, flowsheet) keeps at least this many rows when the header and the
+/// line under the bar grow.
+const BODY_AT_LEAST: u16 = 8;
 
 /// The protocol's checks for a dosing session; none for other kinds.
 fn session_checks(app: &App, live: &Live) -> Vec<Check> {
@@ -87,27 +116,10 @@ pub(super) fn clock(d: Duration) -> String {
     }
 }
 
-/// "T+42" minutes after the first dose ("T-5" before it, "+3d" days later), or "" when
-/// no dose was given.
-fn t_plus(first_dose: Option<DateTime<FixedOffset>>, at: DateTime<FixedOffset>) -> String {
-    match first_dose {
-        Some(d) if at - d >= Duration::days(1) => format!("+{}d", (at - d).num_days()),
-        Some(d) if at >= d => format!("T+{}", (at - d).num_minutes()),
-        Some(d) => format!("T-{}", (d - at).num_minutes()),
-        None => String::new(),
-    }
-}
-
-/// "14:05", with the day in front when it is not the session's first day.
-fn wall_time(session_day: chrono::NaiveDate, at: DateTime<FixedOffset>) -> String {
-    if at.date_naive() == session_day {
-        at.format("%H:%M").to_string()
-    } else {
-        at.format("%d %b %H:%M").to_string()
-    }
-}
-
-fn draw_header(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, area: Rect) {
+/// The header's three lines before they are fitted: who and which session; the session
+/// clock and the checks; and what needs saying now (an error, the safety flag, a caution
+/// to acknowledge, a notice, the minimum observation).
+fn header<'a>(app: &App, live: &Live, checks: &[Check], width: u16) -> [Line<'a>; 3] {
     let d = &live.data;
     let theme = &app.theme;
     let age = d.patient.age_on(app.now.date_naive());
@@ -128,7 +140,7 @@ fn draw_header(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, 
     let end = d.session().ended.unwrap_or(app.now);
     // At 80 columns the clock and the checks must fit on one line: the dose time is on the
     // timeline, so it goes first when space is short.
-    let wide = area.width >= 100;
+    let wide = width >= 100;
     let mut second = match first_dose {
         Some(dose) => vec![
             Span::raw(if wide {
@@ -152,8 +164,8 @@ fn draw_header(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, 
             }),
             Span::styled(
                 match d.session().ended {
-                    Some(_) => format!("ran {}", clock(end - d.session().started)),
-                    None => format!("started {} ago", clock(end - d.session().started)),
+                    Some(_) => format!("ran {}", when::minutes(end - d.session().started)),
+                    None => format!("started {} ago", when::minutes(end - d.session().started)),
                 },
                 theme.title(),
             ),
@@ -198,7 +210,7 @@ fn draw_header(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, 
         Some(c) => {
             let countdown = c
                 .due
-                .map(|due| format!(" in {}", clock(due - app.now)))
+                .map(|due| format!(" in {}", when::minutes_up(due - app.now)))
                 .unwrap_or_default();
             second.push(Span::raw(format!(" · next: {}{countdown}", short(c))));
         }
@@ -256,449 +268,7 @@ fn draw_header(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, 
     } else {
         observation.unwrap_or_default()
     };
-    frame.render_widget(
-        Paragraph::new(vec![Line::from(first), Line::from(second), third]),
-        area,
-    );
-}
-
-/// Short marks for a line's flags: "!BP", "!SpO2", "late".
-fn flag_marks(line: &ChartLine) -> String {
-    line.entry
-        .flags
-        .iter()
-        .map(|f| match f.code {
-            FlagCode::BpHigh => format!("{ALERT}BP"),
-            FlagCode::BpPredose => format!("{ALERT}pre-dose BP"),
-            FlagCode::Spo2Low => format!("{ALERT}SpO2"),
-            FlagCode::HrHigh | FlagCode::HrLow => format!("{ALERT}HR"),
-            FlagCode::RrLow => format!("{ALERT}RR"),
-            FlagCode::DeepSedation => format!("{ALERT}MOAA/S"),
-            FlagCode::Dissociation => format!("{ALERT}CADSS"),
-            FlagCode::RespDepressed => format!("{ALERT}resp"),
-            FlagCode::DoseHigh => format!("{ALERT}dose"),
-            FlagCode::Late => LATE.to_string(),
-            FlagCode::LotMissing => "no lot".to_string(),
-            FlagCode::DeviceRest => "short rest".to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn kind_label(p: &Payload) -> &'static str {
-    match p {
-        Payload::Vitals(_) => "vitals",
-        Payload::Sedation(_) => "sedat",
-        Payload::Dissociation(_) => "cadss",
-        Payload::Respiration(_) => "resp",
-        Payload::Dose(_) => "DOSE",
-        Payload::Observation(_) => "obs",
-        Payload::Strike => "strike",
-        Payload::Unreadable(_) => "DAMAGED",
-        Payload::Acknowledgement(_) => "ack",
-        Payload::Aldrete(_) => "aldrete",
-        Payload::RideHome(_) => "ride",
-        Payload::PatientReady => "ready",
-        Payload::SessionEnd(_) => "end",
-        Payload::RemsSubmitted(_) => "REMS",
-        Payload::Measure(_) => "measure",
-        Payload::RiskAssessment(_) => "risk",
-        Payload::Screening(_) => "screen",
-        Payload::Eligibility(_) => "eligib",
-        Payload::Intention(_) => "intent",
-        Payload::Setting(_) => "setting",
-        Payload::Consent(_) => "consent",
-        Payload::Witness(_) => "witness",
-    }
-}
-
-fn draw_timeline(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, area: Rect) {
-    let theme = &app.theme;
-    let first_dose = live.first_dose();
-    let day = live.data.session().started.date_naive();
-    let wide = area.width >= 90;
-    // Entries and missed checks, in time order; only entries are selectable.
-    enum Item<'a> {
-        Entry(usize, &'a ChartLine),
-        Missed(&'a Check),
-    }
-    // Under a find (`/`), only the entries that hold its words, the words marked.
-    let words = live.find_words();
-    let mut items: Vec<(DateTime<FixedOffset>, Item<'_>)> = live
-        .lines()
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| words.is_none() || live.shows(*i))
-        .map(|(i, l)| (l.entry.event_time, Item::Entry(i, l)))
-        .collect();
-    for c in checks
-        .iter()
-        .filter(|c| matches!(c.status, CheckStatus::Overdue | CheckStatus::Missed))
-        .filter(|_| words.is_none())
-    {
-        if let Some(due) = c.due {
-            items.push((due, Item::Missed(c)));
-        }
-    }
-    items.sort_by_key(|(at, item)| (*at, matches!(item, Item::Entry(..))));
-    let authors = super::authors::labels(live.lines().iter().map(|l| l.entry.author.as_str()));
-
-    let focused = live.focus == Focus::Timeline && live.panel.is_none();
-    // Keep the newest rows in view while charting; follow the selection in the timeline.
-    let target = if focused {
-        items
-            .iter()
-            .position(|(_, item)| matches!(item, Item::Entry(i, _) if *i == live.selected))
-    } else {
-        items.len().checked_sub(1)
-    };
-    // Only the rows that fit are built, where the table would scroll to show the target row
-    // (one line each, inside the panel's borders): a frame costs the same at 40 entries as
-    // at 500 (BENCHMARKS.md section 4).
-    let (start, shown) = timeline_window(items.len(), target, area.height, windowed());
-    let rows: Vec<Row<'_>> = items[start..start + shown]
-        .iter()
-        .map(|(at, item)| match item {
-            Item::Missed(c) => {
-                let what = if c.status == CheckStatus::Missed {
-                    "MISSED"
-                } else {
-                    "OVERDUE"
-                };
-                let mut cells = vec![
-                    Cell::from(wall_time(day, *at)),
-                    Cell::from(t_plus(first_dose, *at)),
-                    Cell::from(format!("{OVERDUE} check")),
-                    Cell::from(format!("{what}: {c} not charted")),
-                    Cell::from(""),
-                ];
-                // The same columns as an entry's row (the id column stays empty).
-                if wide {
-                    cells.insert(0, Cell::from(""));
-                }
-                Row::new(cells).style(theme.overdue())
-            }
-            Item::Entry(_, l) => {
-                let e = &l.entry;
-                // The line as the search finds it (`domain::search::entry_text`).
-                let mut content = crate::domain::search::line_text(e);
-                if let Some(w) = crate::domain::witness::witness_of(live.lines(), e.id) {
-                    content.push_str(&format!(" · witnessed by {}", w.entry.author));
-                }
-                let (style, status) = match l.status {
-                    EntryStatus::Current => (Style::new(), String::new()),
-                    EntryStatus::Amended { by } => (theme.struck(), format!("amended → #{by} ")),
-                    EntryStatus::Struck { by } => (theme.struck(), format!("✗ struck by #{by} ")),
-                };
-                let mut marks = flag_marks(l);
-                // A reading that closed an overdue check says so: the lapse is on the record.
-                for c in checks.iter() {
-                    if let CheckStatus::DoneLate { by, late_min } = c.status
-                        && by == e.id
-                    {
-                        let t = c.t_plus_min.map(|t| format!(" T+{t}")).unwrap_or_default();
-                        marks.push_str(&format!(" ({}{t} {late_min} min late)", c.kind));
-                    }
-                }
-                let alert = e.flags.iter().any(|f| f.code.is_alert());
-                let mut cells = vec![
-                    Cell::from(wall_time(day, e.event_time)),
-                    Cell::from(t_plus(first_dose, e.event_time)),
-                    Cell::from(kind_label(&e.payload)),
-                    Cell::from(Line::from({
-                        let found = words
-                            .as_ref()
-                            .map(|w| w.marks(&content))
-                            .unwrap_or_default();
-                        let mut spans = vec![Span::styled(status, theme.dim())];
-                        spans.extend(super::marked_spans(&content, &found, style, theme.found()));
-                        spans.push(Span::raw(" "));
-                        spans.push(Span::styled(
-                            marks,
-                            if alert { theme.alert() } else { theme.dim() },
-                        ));
-                        spans
-                    })),
-                    Cell::from(authors.get(e.author.as_str()).cloned().unwrap_or_default()),
-                ];
-                if wide {
-                    cells.insert(0, Cell::from(format!("#{}", e.id)));
-                }
-                Row::new(cells)
-            }
-        })
-        .collect();
-    let other_day = live
-        .lines()
-        .iter()
-        .any(|l| l.entry.event_time.date_naive() != day);
-    let mut widths = vec![
-        Constraint::Length(if other_day { 12 } else { 5 }),
-        Constraint::Length(6),
-        Constraint::Length(7),
-        Constraint::Min(10),
-        Constraint::Length(3),
-    ];
-    if wide {
-        widths.insert(0, Constraint::Length(5));
-    }
-    let mut state = TableState::default();
-    state.select(target.map(|t| t - start));
-    let table = Table::new(rows, widths)
-        .column_spacing(1)
-        .block(panel_block(app, timeline_title(live), focused))
-        .row_highlight_style(if focused {
-            theme.selected()
-        } else {
-            Style::new()
-        });
-    frame.render_stateful_widget(table, area, &mut state);
-}
-
-/// The timeline's title: how many entries, and under a find its words and what it shows.
-fn timeline_title(live: &Live) -> String {
-    let all = live.lines().len();
-    match &live.find {
-        None => format!(" Timeline ({all} entries) "),
-        Some(f) => {
-            let typed: String = f.typed.chars().take(40).collect();
-            let typed = crate::domain::text::escape_controls(&typed, false);
-            let cursor = if f.editing { "▏" } else { "" };
-            let shown = if live.find_words().is_some() {
-                live.shown_count()
-            } else {
-                all
-            };
-            format!(" Find: {typed}{cursor} · {shown} of {all} entries · Esc: all ")
-        }
-    }
-}
-
-/// Whether the timeline builds only the rows that fit; the tests also draw it whole, to hold
-/// the window to the whole table's picture.
-fn windowed() -> bool {
-    #[cfg(test)]
-    {
-        !WHOLE_TIMELINE.with(std::cell::Cell::get)
-    }
-    #[cfg(not(test))]
-    {
-        true
-    }
-}
-
-#[cfg(test)]
-thread_local! {
-    static WHOLE_TIMELINE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// The rows of a timeline of `len` rows to build, as (first, count), so that `target` is
-/// shown where a table scrolled from its top would show it: the panel holds `height - 2`
-/// one-line rows. Not windowed: every row.
-fn timeline_window(
-    len: usize,
-    target: Option<usize>,
-    height: u16,
-    windowed: bool,
-) -> (usize, usize) {
-    if !windowed {
-        return (0, len);
-    }
-    let fits = usize::from(height.saturating_sub(2)).max(1);
-    let start = target.map_or(0, |t| (t + 1).saturating_sub(fits));
-    (start, fits.min(len - start))
-}
-
-/// One row of the flowsheet: a vitals reading, with the MOAA/S, CADSS-6 total and
-/// respiratory status charted alongside it (each value with whether it was flagged).
-struct FlowRow<'a> {
-    at: DateTime<FixedOffset>,
-    vitals: Option<&'a ChartLine>,
-    moaas: Option<(u8, bool)>,
-    cadss: Option<(u16, bool)>,
-    resp: Option<(&'static str, bool)>,
-}
-
-impl FlowRow<'_> {
-    fn at(at: DateTime<FixedOffset>) -> Self {
-        FlowRow {
-            at,
-            vitals: None,
-            moaas: None,
-            cadss: None,
-            resp: None,
-        }
-    }
-}
-
-/// The row a score charted at `at` joins: the latest within 3 minutes whose `slot` is
-/// free, else a new row of its own.
-fn row_for<'r, 'a>(
-    rows: &'r mut Vec<FlowRow<'a>>,
-    at: DateTime<FixedOffset>,
-    free: impl Fn(&FlowRow<'a>) -> bool,
-) -> &'r mut FlowRow<'a> {
-    let near = rows
-        .iter()
-        .rposition(|r| free(r) && (at - r.at).num_minutes().abs() <= 3);
-    let i = match near {
-        Some(i) => i,
-        None => {
-            rows.push(FlowRow::at(at));
-            rows.len() - 1
-        }
-    };
-    &mut rows[i]
-}
-
-fn flow_rows(live: &Live) -> Vec<FlowRow<'_>> {
-    let mut rows: Vec<FlowRow<'_>> = Vec::new();
-    for l in live
-        .lines()
-        .iter()
-        .filter(|l| l.status == EntryStatus::Current)
-    {
-        match &l.entry.payload {
-            Payload::Vitals(_) => rows.push(FlowRow {
-                vitals: Some(l),
-                ..FlowRow::at(l.entry.event_time)
-            }),
-            Payload::Dissociation(d) => {
-                let flagged = l.entry.flags.iter().any(|f| f.code.is_alert());
-                row_for(&mut rows, l.entry.event_time, |r| r.cadss.is_none()).cadss =
-                    Some((d.total(), flagged));
-            }
-            Payload::Respiration(resp) => {
-                let flagged = l.entry.flags.iter().any(|f| f.code.is_alert());
-                let word = if resp.depressed { "depr" } else { "ok" };
-                row_for(&mut rows, l.entry.event_time, |r| r.resp.is_none()).resp =
-                    Some((word, flagged));
-            }
-            Payload::Sedation(s) => {
-                let flagged = l
-                    .entry
-                    .flags
-                    .iter()
-                    .any(|f| f.code == FlagCode::DeepSedation);
-                // A score within 3 minutes of a reading joins its row.
-                let near = rows.iter_mut().rev().find(|r| {
-                    r.moaas.is_none() && (l.entry.event_time - r.at).num_minutes().abs() <= 3
-                });
-                match near {
-                    Some(r) => r.moaas = Some((s.moaas, flagged)),
-                    None => rows.push(FlowRow {
-                        moaas: Some((s.moaas, flagged)),
-                        ..FlowRow::at(l.entry.event_time)
-                    }),
-                }
-            }
-            _ => {}
-        }
-    }
-    rows.sort_by_key(|r| r.at);
-    rows
-}
-
-fn draw_flowsheet(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
-    let theme = &app.theme;
-    let first_dose = live.first_dose();
-    let cell = |value: Option<String>, flagged: bool| -> Cell<'_> {
-        match value {
-            Some(v) if flagged => Cell::from(Span::styled(format!("{v}{ALERT}"), theme.alert())),
-            Some(v) => Cell::from(v),
-            None => Cell::from(Span::styled("·", theme.dim())),
-        }
-    };
-    let flow = flow_rows(live);
-    // CADSS-6 and respiratory status columns appear once a session charts them (esketamine).
-    let esketamine_columns = flow.iter().any(|r| r.cadss.is_some() || r.resp.is_some());
-    let mut rows: Vec<Row<'_>> = flow
-        .into_iter()
-        .map(|r| {
-            let has = |code: FlagCode| {
-                r.vitals
-                    .is_some_and(|l| l.entry.flags.iter().any(|f| f.code == code))
-            };
-            let v = r.vitals.and_then(|l| match &l.entry.payload {
-                Payload::Vitals(v) => Some(v),
-                _ => None,
-            });
-            let mut cells = vec![
-                Cell::from(wall_time(live.data.session().started.date_naive(), r.at)),
-                Cell::from(t_plus(first_dose, r.at)),
-                cell(
-                    v.and_then(|v| v.bp)
-                        .map(|bp| format!("{}/{}", bp.systolic, bp.diastolic)),
-                    has(FlagCode::BpHigh) || has(FlagCode::BpPredose),
-                ),
-                cell(
-                    v.and_then(|v| v.hr).map(|x| x.to_string()),
-                    has(FlagCode::HrHigh) || has(FlagCode::HrLow),
-                ),
-                cell(
-                    v.and_then(|v| v.spo2).map(|x| format!("{x}%")),
-                    has(FlagCode::Spo2Low),
-                ),
-                cell(
-                    v.and_then(|v| v.rr).map(|x| x.to_string()),
-                    has(FlagCode::RrLow),
-                ),
-                cell(
-                    v.and_then(|v| v.temp_c)
-                        .map(|t| crate::domain::entry::trim_number(t, 1)),
-                    false,
-                ),
-                cell(
-                    r.moaas.map(|(m, _)| m.to_string()),
-                    r.moaas.is_some_and(|(_, f)| f),
-                ),
-            ];
-            if esketamine_columns {
-                cells.push(cell(
-                    r.cadss.map(|(c, _)| c.to_string()),
-                    r.cadss.is_some_and(|(_, f)| f),
-                ));
-                cells.push(cell(
-                    r.resp.map(|(w, _)| w.to_string()),
-                    r.resp.is_some_and(|(_, f)| f),
-                ));
-            }
-            Row::new(cells)
-        })
-        .collect();
-    // Newest first, so the latest reading is always in view.
-    rows.reverse();
-    let mut titles = vec!["Time", "T+", "BP", "HR", "SpO2", "RR", "T°C", "MOAA/S"];
-    let mut widths = vec![
-        Constraint::Length(
-            if live.lines().iter().any(|l| {
-                l.entry.event_time.date_naive() != live.data.session().started.date_naive()
-            }) {
-                12
-            } else {
-                5
-            },
-        ),
-        Constraint::Length(6),
-        Constraint::Length(8),
-        Constraint::Length(4),
-        Constraint::Length(5),
-        Constraint::Length(3),
-        Constraint::Length(5),
-        Constraint::Length(6),
-    ];
-    if esketamine_columns {
-        titles.extend(["CADSS", "Resp"]);
-        widths.extend([Constraint::Length(5), Constraint::Length(5)]);
-    }
-    let header = Row::new(titles).style(theme.title());
-    frame.render_widget(
-        Table::new(rows, widths)
-            .header(header)
-            .column_spacing(1)
-            .block(panel_block(app, " Vitals (newest first) ".into(), false)),
-        area,
-    );
+    [Line::from(first), Line::from(second), third]
 }
 
 fn draw_trend(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
@@ -849,10 +419,14 @@ fn legend_rows(legend: &Line<'_>, width: u16) -> u16 {
     }
 }
 
-fn draw_entry_bar(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
-    let theme = &app.theme;
-    let [bar, preview] =
-        Layout::vertical([Constraint::Length(3), Constraint::Length(1)]).areas(area);
+fn draw_entry_bar(
+    app: &App,
+    live: &Live,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    preview_rows: Vec<Line<'_>>,
+) {
+    let [bar, preview] = Layout::vertical([Constraint::Length(3), Constraint::Min(1)]).areas(area);
     let focused = live.focus == Focus::Entry && live.panel.is_none();
     let title = if live.data.session().ended.is_some() {
         " Chart (session ended: entries are late entries) "
@@ -872,8 +446,15 @@ fn draw_entry_bar(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
     if focused {
         frame.set_cursor_position(Position::new(bar.x + 1 + (cursor - skip) as u16, bar.y + 1));
     }
+    frame.render_widget(Paragraph::new(preview_rows), preview);
+}
+
+/// The line under the bar: what the typed line will chart, with its flags, or why it
+/// cannot; with the timeline focused, the selected entry's author and when it was written.
+fn preview_line<'a>(app: &App, live: &Live) -> Line<'a> {
+    let theme = &app.theme;
     let on_timeline = live.focus == Focus::Timeline && live.panel.is_none();
-    let line = match &live.preview {
+    match &live.preview {
         // The selected entry's author in full, and when it was written.
         _ if on_timeline => live
             .selected_line()
@@ -885,8 +466,14 @@ fn draw_entry_bar(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
             let mut spans = vec![Span::raw(" → ")];
             if let Some(first) = entries.first() {
                 if (app.now - first.event_time).num_seconds() > 59 {
+                    // Another day's time says its date: `@23:50` typed at 00:04 is yesterday's.
+                    let format = if first.event_time.date_naive() == app.now.date_naive() {
+                        "@%H:%M "
+                    } else {
+                        "@%d %b %H:%M "
+                    };
                     spans.push(Span::styled(
-                        format!("@{} ", first.event_time.format("%H:%M")),
+                        first.event_time.format(format).to_string(),
                         theme.title(),
                     ));
                 }
@@ -907,8 +494,7 @@ fn draw_entry_bar(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
             }
             Line::from(spans)
         }
-    };
-    frame.render_widget(line, preview);
+    }
 }
 
 #[cfg(test)]

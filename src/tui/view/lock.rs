@@ -5,6 +5,7 @@
 //! as at start and at a hand-over.
 
 use super::live::{clock, short};
+use super::when;
 use crate::domain::chart::SessionChart;
 use crate::domain::protocol::{self, CheckStatus};
 use crate::tui::app::{App, Screen};
@@ -34,9 +35,12 @@ fn session_lines<'a>(app: &App, chart: &SessionChart, now: DateTime<FixedOffset>
     let clock_text = match chart.first_dose() {
         Some(dose) => format!("T+{}", clock(end - dose)),
         None if chart.is_dosing() => {
-            format!("no dose yet · started {} ago", clock(end - session.started))
+            format!(
+                "no dose yet · started {} ago",
+                when::minutes(end - session.started)
+            )
         }
-        None => format!("started {} ago", clock(end - session.started)),
+        None => format!("started {} ago", when::minutes(end - session.started)),
     };
     let mut out = vec![Line::from(vec![
         Span::raw("Session clock: "),
@@ -70,7 +74,7 @@ fn session_lines<'a>(app: &App, chart: &SessionChart, now: DateTime<FixedOffset>
         Some(c) => {
             let countdown = c
                 .due
-                .map(|due| format!(" in {}", clock(due - now)))
+                .map(|due| format!(" in {}", when::minutes_up(due - now)))
                 .unwrap_or_default();
             out.push(Line::from(format!("Next check: {}{countdown}", short(c))));
         }

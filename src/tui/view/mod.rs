@@ -3,6 +3,9 @@
 
 mod authors;
 mod dialog;
+mod draft;
+mod fit;
+mod flowsheet;
 mod help;
 mod home;
 mod home_forms;
@@ -14,6 +17,9 @@ mod patient;
 mod purpose;
 mod search;
 mod sign_in;
+mod timeline;
+mod values;
+mod when;
 
 pub use help::pages as help_pages;
 
@@ -90,8 +96,11 @@ pub fn draw(app: &App, frame: &mut Frame<'_>) {
 fn hint_line(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let area = match &app.signed_in {
         Some(c) => {
-            let label = format!(" {} ", crate::tui::sign_in::signed_in_label(c));
-            let width = (label.chars().count() as u16).min(area.width / 2);
+            // Who is signed in, whole: the keys give way first (help stays).
+            let label = format!(" {}", crate::tui::sign_in::signed_in_label(c));
+            let room = usize::from(area.width).saturating_sub(11);
+            let label = format!("{} ", fit::shorten(Line::from(label), room));
+            let width = fit::width(&label) as u16;
             let [keys, who] =
                 Layout::horizontal([Constraint::Min(1), Constraint::Length(width)]).areas(area);
             frame.render_widget(Line::styled(label, app.theme.title()).right_aligned(), who);
@@ -176,6 +185,21 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
         width: w,
         height: h,
     }
+}
+
+/// Clears the whole rows a box drawn over a screen at `popup` spans, across all of `area`:
+/// nothing beneath is left half covered beside it (a value cut by the box's edge would read
+/// as another value).
+pub fn clear_rows(frame: &mut Frame<'_>, area: Rect, popup: Rect) {
+    frame.render_widget(
+        ratatui::widgets::Clear,
+        Rect {
+            x: area.x,
+            y: popup.y,
+            width: area.width,
+            height: popup.height,
+        },
+    );
 }
 
 /// A titled block, highlighted when it has the focus.

@@ -1,36 +1,21 @@
 //! The integration note screen: the draft in an editor, or the signed text with its
 //! signature and addenda.
 
-use super::{centered, panel_block};
+use super::{centered, fit, panel_block};
 use crate::tui::app::App;
 use crate::tui::note::{NoteEditor, NotePanel};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 pub fn draw(app: &App, n: &NoteEditor, frame: &mut Frame<'_>, area: Rect) {
     let d = &n.data;
-    // A refusal is read whole: it wraps onto as many rows as it needs (up to four).
-    let error = n.error.as_ref().map(|e| {
-        super::dialog::wrap(
-            Line::styled(format!("✗ {e}"), app.theme.alert()),
-            usize::from(area.width.max(1)),
-        )
-    });
-    let error_rows = error.as_ref().map_or(1, |rows| rows.len().clamp(1, 4)) as u16;
     // A signed note's state line names the signature; what was just done goes under it.
     let signed_status = n
         .status
         .as_ref()
-        .filter(|_| n.is_signed() && error.is_none());
-    let error_rows = error_rows + u16::from(signed_status.is_some());
-    let [header, body, footer] = Layout::vertical([
-        Constraint::Length(1 + error_rows),
-        Constraint::Min(4),
-        Constraint::Length(if d.note.addenda.is_empty() { 1 } else { 6 }),
-    ])
-    .areas(area);
+        .filter(|_| n.is_signed() && n.error.is_none());
     let state = match (&d.note.signature, n.is_dirty()) {
         (Some(s), _) => format!(
             "SIGNED by {} {} · sha256 {}… (locked)",
@@ -52,18 +37,35 @@ pub fn draw(app: &App, n: &NoteEditor, frame: &mut Frame<'_>, area: Rect) {
         ),
         app.theme.title(),
     )];
-    match error {
-        Some(rows) => lines.extend(rows),
+    // A refusal is read whole: it wraps onto as many rows as it needs (up to four).
+    let refusal = n.error.is_some();
+    match &n.error {
+        Some(e) => lines.push(Line::styled(format!("✗ {e}"), app.theme.alert())),
         None if n.checking => lines.push(Line::raw("checking whether it can be signed…")),
         None => lines.push(Line::raw(state)),
     }
     if let Some(status) = signed_status {
         lines.push(Line::styled(status.clone(), app.theme.dim()));
     }
-    frame.render_widget(Paragraph::new(lines), header);
+    // The title breaks at its separators, the state or the refusal at spaces (three rows at
+    // most, four for a refusal, the last marked ` …`).
+    let width = usize::from(area.width);
+    let mut rows = lines.into_iter();
+    let mut header_rows = rows
+        .next()
+        .map(|l| fit::limit(fit::wrap_at(l, " · ", width), 2, width))
+        .unwrap_or_default();
+    let most = if refusal { 4 } else { 3 };
+    header_rows.extend(rows.flat_map(|l| fit::limit(fit::wrap(l, width), most, width)));
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(header_rows.len() as u16),
+        Constraint::Min(4),
+        Constraint::Length(if d.note.addenda.is_empty() { 1 } else { 6 }),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(header_rows), header);
 
-    let mut editor = n.editor.clone();
-    editor.set_block(panel_block(
+    let block = panel_block(
         app,
         if n.is_signed() {
             " Signed text (read-only) ".into()
@@ -71,8 +73,8 @@ pub fn draw(app: &App, n: &NoteEditor, frame: &mut Frame<'_>, area: Rect) {
             " Draft ".into()
         },
         n.panel.is_none(),
-    ));
-    frame.render_widget(&editor, body);
+    );
+    super::draft::draw(&n.editor, block, n.panel.is_none(), frame, body);
 
     if !d.note.addenda.is_empty() {
         let lines: Vec<Line<'_>> = d
@@ -89,16 +91,14 @@ pub fn draw(app: &App, n: &NoteEditor, frame: &mut Frame<'_>, area: Rect) {
                 ))
             })
             .collect();
-        frame.render_widget(
-            Paragraph::new(lines)
-                .wrap(Wrap { trim: true })
-                .block(panel_block(
-                    app,
-                    format!(" Addenda ({}) ", d.note.addenda.len()),
-                    false,
-                )),
-            footer,
+        let block = panel_block(app, format!(" Addenda ({}) ", d.note.addenda.len()), false);
+        let inner = block.inner(footer);
+        let rows = fit::block(
+            lines.into_iter().map(|l| (l, false)).collect(),
+            usize::from(inner.width),
+            usize::from(inner.height),
         );
+        frame.render_widget(Paragraph::new(rows).block(block), footer);
     }
 
     match &n.panel {
@@ -123,14 +123,13 @@ pub fn draw(app: &App, n: &NoteEditor, frame: &mut Frame<'_>, area: Rect) {
         }
         Some(NotePanel::Addendum { editor }) => {
             let popup = centered(area, 76, 10);
-            let mut editor = (**editor).clone();
-            editor.set_block(panel_block(
+            let block = panel_block(
                 app,
                 " Addendum (Ctrl-S signs it · Esc sets it aside) ".into(),
                 true,
-            ));
-            frame.render_widget(Clear, popup);
-            frame.render_widget(&editor, popup);
+            );
+            super::clear_rows(frame, area, popup);
+            super::draft::draw(editor, block, true, frame, popup);
         }
         None => {}
     }

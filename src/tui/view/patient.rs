@@ -1,31 +1,32 @@
 //! The patient and course screen.
 
-use super::panel_block;
+use super::{fit, panel_block};
+use crate::domain::SessionKind;
 use crate::domain::integration::IntegrationStatus;
-use crate::domain::measures::{self, Instrument, MeasureRules};
+use crate::domain::measures::{self, MeasureRules};
 use crate::tui::app::App;
 use crate::tui::patient::PatientData;
 use crate::tui::theme::{ALERT, OVERDUE};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::symbols::Marker;
-use ratatui::text::Line;
-use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph, Wrap};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
 
 pub fn draw(app: &App, d: &PatientData, frame: &mut Frame<'_>, area: Rect) {
     let theme = &app.theme;
     let [top, trend] =
-        Layout::vertical([Constraint::Percentage(55), Constraint::Min(8)]).areas(area);
+        Layout::vertical([Constraint::Percentage(50), Constraint::Min(8)]).areas(area);
     let [who, course_area] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
 
     let p = &d.patient;
     let mut lines = vec![Line::styled(
         format!(
-            "{}, {} · born {}",
+            "{}, {} · born {} · sex {}",
             p.name,
             p.age_on(app.now.date_naive()),
-            p.dob
+            p.dob,
+            d.details.sex.as_deref().unwrap_or("not recorded")
         ),
         theme.title(),
     )];
@@ -65,18 +66,28 @@ pub fn draw(app: &App, d: &PatientData, frame: &mut Frame<'_>, area: Rect) {
             None => Line::raw(format!("  {}", m.name)),
         });
     }
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: true })
-            .block(panel_block(app, " Patient ".into(), false)),
-        who,
-    );
+    boxed(frame, app, " Patient ", lines, who);
 
     let (done, planned) = d.progress();
-    let mut lines = vec![Line::styled(
-        format!("dosing {done} of {planned}"),
-        theme.title(),
-    )];
+    // A dosing session under way is counted as such: its number in the course follows the
+    // ones that ended.
+    let mut dosing: Vec<&crate::domain::Session> = d
+        .sessions
+        .iter()
+        .filter(|s| s.kind == SessionKind::Dosing)
+        .collect();
+    dosing.sort_by_key(|s| (s.started, s.id));
+    let open: Vec<String> = dosing
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.ended.is_none())
+        .map(|(i, s)| format!("dosing {} open (session #{})", i + 1, s.id))
+        .collect();
+    let mut count = format!("dosing {done} of {planned} done");
+    for o in open {
+        count.push_str(&format!(" · {o}"));
+    }
+    let mut lines = vec![Line::styled(count, theme.title())];
     for g in d.course.iter().flat_map(|c| &c.goals) {
         lines.push(Line::raw(format!("goal: {g}")));
     }
@@ -137,16 +148,25 @@ pub fn draw(app: &App, d: &PatientData, frame: &mut Frame<'_>, area: Rect) {
             if s.ended.is_some() { "ended" } else { "OPEN" }
         )));
     }
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: true })
-            .block(panel_block(app, " Course ".into(), false)),
-        course_area,
-    );
+    boxed(frame, app, " Course ", lines, course_area);
     draw_trends(app, d, frame, trend, &app.config.measures);
 }
 
-/// One chart per questionnaire: totals over the course with the band boundaries.
+/// `lines` in a titled box, wrapped; what does not fit is marked ` …`.
+fn boxed(frame: &mut Frame<'_>, app: &App, title: &str, lines: Vec<Line<'_>>, area: Rect) {
+    let block = panel_block(app, title.into(), false);
+    let inner = block.inner(area);
+    let rows = fit::block(
+        lines.into_iter().map(|l| (l, false)).collect(),
+        usize::from(inner.width),
+        usize::from(inner.height),
+    );
+    frame.render_widget(Paragraph::new(rows).block(block), area);
+}
+
+/// One chart per questionnaire: the first and latest totals with their bands and what the
+/// change means, written out (never cut: they wrap), then the totals over the course drawn
+/// in text.
 fn draw_trends(
     app: &App,
     d: &PatientData,
@@ -156,102 +176,178 @@ fn draw_trends(
 ) {
     let trends = measures::trends(&d.measures);
     if trends.is_empty() {
-        frame.render_widget(
-            Paragraph::new("No questionnaires yet: chart phq9 / gad7 / pcl5 answers in a session.")
-                .block(panel_block(app, " Outcome trend ".into(), false)),
-            area,
+        let block = panel_block(app, " Outcome trend ".into(), false);
+        let inner = block.inner(area);
+        let rows = fit::block(
+            vec![(
+                Line::raw("No questionnaires yet: chart phq9 / gad7 / pcl5 answers in a session."),
+                false,
+            )],
+            usize::from(inner.width),
+            usize::from(inner.height),
         );
+        frame.render_widget(Paragraph::new(rows).block(block), area);
         return;
     }
     let constraints = vec![Constraint::Ratio(1, trends.len() as u32); trends.len()];
     let areas = Layout::horizontal(constraints).split(area);
     let start = d.measures.first().map(|(at, _)| *at).unwrap_or(app.now);
     for (t, chart_area) in trends.iter().zip(areas.iter()) {
-        let points: Vec<(f64, f64)> = t
-            .points
-            .iter()
-            .map(|(at, v)| ((*at - start).num_hours() as f64 / 24.0, f64::from(*v)))
-            .collect();
-        let x_max = points.iter().map(|p| p.0).fold(1.0_f64, f64::max).ceil();
-        let y_max = f64::from(t.instrument.max_total());
-        let bands: Vec<(String, [(f64, f64); 2])> = measures::band_boundaries(t.instrument, rules)
-            .into_iter()
-            .filter(|(lower, _)| *lower > 0)
-            .map(|(lower, name)| {
-                (
-                    format!("{lower} {name}"),
-                    [(0.0, f64::from(lower)), (x_max, f64::from(lower))],
-                )
-            })
-            .collect();
-        let mut datasets: Vec<Dataset<'_>> = bands
-            .iter()
-            .map(|(name, line)| {
-                Dataset::default()
-                    .name(name.clone())
-                    .marker(Marker::Dot)
-                    .graph_type(GraphType::Line)
-                    .style(app.theme.dim())
-                    .data(line)
-            })
-            .collect();
-        datasets.push(
-            Dataset::default()
-                .name(t.instrument.name())
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(app.theme.series(0))
-                .data(&points),
-        );
-        let change = t
-            .change
-            .map(|c| format!(" change {c:+}"))
-            .unwrap_or_default();
-        // What the change means (published thresholds) on the box's lower edge: the title
-        // keeps the scores, which must never be cut.
-        let room = usize::from(chart_area.width.saturating_sub(4));
-        let meaning = measures::change_meaning(t, &app.config.measures)
-            .map(|m| {
-                if m.chars().count() <= room {
-                    m
-                } else {
-                    // "clinically meaningful, response (50%+ lower)" → "meaningful, response".
-                    m.split(", ")
-                        .map(|part| {
-                            let word = part.split(" (").next().unwrap_or(part);
-                            word.trim_start_matches("clinically ")
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
-            })
-            .map(|m| format!(" {m} "))
-            .unwrap_or_default();
+        let block = panel_block(app, format!(" {} ", t.instrument.name()), false);
+        let inner = block.inner(*chart_area);
+        let width = usize::from(inner.width);
         let (first, last) = (t.baseline.unwrap_or(0), t.latest.unwrap_or(0));
-        let title = format!(
-            " {}: {first} ({}) → {last} ({}){change} ",
-            name(t.instrument),
+        let mut summary = format!(
+            "{first} ({}) → {last} ({})",
             measures::band(t.instrument, first, rules),
             measures::band(t.instrument, last, rules)
         );
-        let chart = Chart::new(datasets)
-            .hidden_legend_constraints((Constraint::Percentage(0), Constraint::Percentage(0)))
-            .block(panel_block(app, title, false).title_bottom(meaning))
-            .x_axis(
-                Axis::default()
-                    .title("days")
-                    .bounds([0.0, x_max])
-                    .labels(["0".to_string(), format!("{x_max:.0}")]),
-            )
-            .y_axis(
-                Axis::default()
-                    .bounds([0.0, y_max])
-                    .labels(["0".to_string(), format!("{y_max:.0}")]),
-            );
-        frame.render_widget(chart, *chart_area);
+        if let Some(c) = t.change {
+            summary.push_str(&format!(" · change {c:+}"));
+        }
+        if let Some(m) = measures::change_meaning(t, rules) {
+            summary.push_str(&format!(": {m}"));
+        }
+        let mut rows = fit::wrap(Line::styled(summary, app.theme.title()), width);
+        let room = usize::from(inner.height).saturating_sub(rows.len());
+        rows.extend(plot(app, t, rules, start, width, room));
+        frame.render_widget(Paragraph::new(rows).block(block), *chart_area);
     }
 }
 
-fn name(i: Instrument) -> &'static str {
-    i.name()
+/// The mark of a questionnaire's total on the chart.
+const POINT: char = '●';
+
+/// A trend drawn in `width` x `height` cells of text: the scale's top and 0 on the left,
+/// each band's lower boundary as a dotted line labelled with its score and name, a `●` at
+/// each total, and the days since the first questionnaire below. Nothing when there is no
+/// room for it.
+fn plot<'a>(
+    app: &App,
+    t: &measures::Trend,
+    rules: &MeasureRules,
+    start: chrono::DateTime<chrono::FixedOffset>,
+    width: usize,
+    height: usize,
+) -> Vec<Line<'a>> {
+    let y_max = t.instrument.max_total();
+    let gutter = y_max.to_string().len();
+    // The plot, its x axis and the axis labels.
+    let plot_h = height.saturating_sub(2);
+    let plot_w = width.saturating_sub(gutter + 1);
+    if plot_h < 4 || plot_w < 12 {
+        return Vec::new();
+    }
+    let row_of = |y: u16| {
+        let from_top = f64::from(y_max - y.min(y_max)) / f64::from(y_max) * (plot_h - 1) as f64;
+        from_top.round() as usize
+    };
+    let days: Vec<f64> = t
+        .points
+        .iter()
+        .map(|(at, _)| (*at - start).num_minutes() as f64 / (24.0 * 60.0))
+        .collect();
+    let x_max = days.iter().copied().fold(1.0_f64, f64::max).ceil();
+    let col_of = |day: f64| ((day / x_max) * (plot_w - 1) as f64).round() as usize;
+    // Each row's boundary labels (score and name) and the totals' columns.
+    let mut bands: Vec<Vec<(u16, &str)>> = vec![Vec::new(); plot_h];
+    for (lower, name) in measures::band_boundaries(t.instrument, rules) {
+        if lower > 0 && lower < y_max {
+            bands[row_of(lower)].push((lower, name));
+        }
+    }
+    // A total sits on or above the line of every band it is in, and below the line of
+    // every band it is not: rows that share values never put it in the wrong band.
+    let lines: Vec<(u16, usize)> = measures::band_boundaries(t.instrument, rules)
+        .into_iter()
+        .filter(|(lower, _)| *lower > 0 && *lower < y_max)
+        .map(|(lower, _)| (lower, row_of(lower)))
+        .collect();
+    let mut points: Vec<Vec<usize>> = vec![Vec::new(); plot_h];
+    for ((_, total), day) in t.points.iter().zip(&days) {
+        let mut row = row_of(*total);
+        for (lower, line) in &lines {
+            if total < lower {
+                row = row.max(line + 1);
+            }
+        }
+        for (lower, line) in &lines {
+            if total >= lower {
+                row = row.min(*line);
+            }
+        }
+        points[row.min(plot_h - 1)].push(col_of(*day));
+    }
+    let theme = &app.theme;
+    let mut out = Vec::new();
+    for row in 0..plot_h {
+        let label = match bands[row].as_slice() {
+            _ if row == 0 => y_max.to_string(),
+            [] if row == plot_h - 1 => "0".to_string(),
+            [(lower, _)] => lower.to_string(),
+            _ => String::new(),
+        };
+        let mut cells: Vec<(char, bool)> = if bands[row].is_empty() {
+            vec![(' ', false); plot_w]
+        } else {
+            vec![('┄', false); plot_w]
+        };
+        // The band's name on its line, at the end where no total stands.
+        if !bands[row].is_empty() {
+            let names: Vec<String> = bands[row]
+                .iter()
+                .map(|(lower, n)| format!("{lower} {n}"))
+                .collect();
+            let short = fit::shorten(Line::from(names.join(" · ")), plot_w.saturating_sub(4));
+            let name: Vec<char> = format!(" {short} ").chars().collect();
+            let right = plot_w - name.len();
+            let clear = |from: usize| {
+                points[row]
+                    .iter()
+                    .all(|c| *c < from || *c >= from + name.len())
+            };
+            let at = if clear(right) {
+                Some(right)
+            } else if clear(1) {
+                Some(1)
+            } else {
+                None
+            };
+            if let Some(at) = at {
+                for (i, c) in name.iter().enumerate() {
+                    cells[at + i] = (*c, false);
+                }
+            }
+        }
+        for c in &points[row] {
+            cells[(*c).min(plot_w - 1)] = (POINT, true);
+        }
+        let mut spans = vec![
+            Span::styled(format!("{label:>gutter$}"), theme.dim()),
+            Span::styled("│", theme.dim()),
+        ];
+        for (c, point) in cells {
+            spans.push(if point {
+                Span::styled(c.to_string(), theme.series(0))
+            } else {
+                Span::styled(c.to_string(), theme.dim())
+            });
+        }
+        out.push(Line::from(spans));
+    }
+    out.push(Line::styled(
+        format!("{}└{}", " ".repeat(gutter), "─".repeat(plot_w)),
+        theme.dim(),
+    ));
+    let right = if x_max <= 1.0 {
+        "1 day".to_string()
+    } else {
+        format!("{x_max:.0} days")
+    };
+    let pad = plot_w.saturating_sub(1 + right.len());
+    out.push(Line::styled(
+        format!("{} 0{}{right}", " ".repeat(gutter), " ".repeat(pad)),
+        theme.dim(),
+    ));
+    out
 }

@@ -3,7 +3,7 @@
 //! doses, quotes by tag, alerts) and its note; an intake shows the screening answers and the
 //! eligibility decision; every kind shows the questionnaires charted in it.
 
-use super::panel_block;
+use super::{fit, panel_block};
 use crate::domain::chart::SessionChart;
 use crate::domain::screening::{Answer, Decision};
 use crate::domain::{EntryStatus, Payload, SessionKind};
@@ -12,14 +12,21 @@ use crate::tui::live::Live;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
     let d = &live.data;
-    let mut lines = Vec::new();
+    // Each line, and whether it may be cut to one row when the panel is short (the
+    // answers that were "no", the quotes by tag): the questionnaires stay in view.
+    let mut lines: Vec<(Line<'_>, bool)> = Vec::new();
+    // What goes after the questionnaires: the quotes by tag, which the note also holds.
+    let mut last: Vec<(Line<'_>, bool)> = Vec::new();
     let title = match d.session().kind {
         SessionKind::Integration => {
-            integration(app, live, &mut lines);
+            let (mut first, mut by_tag) = (Vec::new(), Vec::new());
+            integration(app, live, &mut first, &mut by_tag);
+            lines.extend(first.into_iter().map(|l| (l, false)));
+            last.extend(by_tag.into_iter().enumerate().map(|(i, l)| (l, i > 0)));
             " What this integration looks back on "
         }
         SessionKind::Intake => {
@@ -32,21 +39,21 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
         }
     };
     let measures = measures(&d.chart);
-    lines.push(Line::styled("Questionnaires", app.theme.title()));
+    let mut questionnaires = vec![Line::styled("Questionnaires", app.theme.title())];
     if measures.is_empty() {
-        lines.push(Line::styled(
+        questionnaires.push(Line::styled(
             "  none charted in this session",
             app.theme.dim(),
         ));
     } else {
-        lines.extend(measures.into_iter().map(Line::raw));
+        questionnaires.extend(measures.into_iter().map(Line::raw));
     }
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(panel_block(app, title.into(), false)),
-        area,
-    );
+    lines.extend(questionnaires.into_iter().map(|l| (l, false)));
+    lines.extend(last);
+    let block = panel_block(app, title.into(), false);
+    let inner = block.inner(area);
+    let rows = fit::block(lines, usize::from(inner.width), usize::from(inner.height));
+    frame.render_widget(Paragraph::new(rows).block(block), area);
 }
 
 /// The lines that stand (not struck, not replaced by an amendment).
@@ -67,7 +74,9 @@ fn measures(chart: &SessionChart) -> Vec<String> {
         .collect()
 }
 
-fn integration<'a>(app: &App, live: &Live, lines: &mut Vec<Line<'a>>) {
+/// The dosing session an integration looks back on (`lines`), and what was said and seen
+/// there by tag (`by_tag`, its heading first).
+fn integration<'a>(app: &App, live: &Live, lines: &mut Vec<Line<'a>>, by_tag: &mut Vec<Line<'a>>) {
     let Some(i) = &live.data.integrates else {
         lines.push(Line::styled(
             "No dosing session linked to this integration session.",
@@ -155,17 +164,17 @@ fn integration<'a>(app: &App, live: &Live, lines: &mut Vec<Line<'a>>) {
         }
     }
     if !tags.is_empty() {
-        lines.push(Line::styled(
+        by_tag.push(Line::styled(
             "What was said and seen, by tag",
             app.theme.title(),
         ));
     }
     for (tag, items) in tags {
-        lines.push(Line::raw(format!("  #{tag}: {}", items.join(" · "))));
+        by_tag.push(Line::raw(format!("  #{tag}: {}", items.join(" · "))));
     }
 }
 
-fn intake<'a>(app: &App, chart: &SessionChart, lines: &mut Vec<Line<'a>>) {
+fn intake<'a>(app: &App, chart: &SessionChart, lines: &mut Vec<(Line<'a>, bool)>) {
     let answers: Vec<_> = standing(chart)
         .filter_map(|p| match p {
             Payload::Screening(a) => Some(a),
@@ -183,16 +192,19 @@ fn intake<'a>(app: &App, chart: &SessionChart, lines: &mut Vec<Line<'a>>) {
             _ => others.push(text),
         }
     }
-    let mut screening = vec![Line::styled("Screening", app.theme.title())];
+    let mut screening = vec![(Line::styled("Screening", app.theme.title()), false)];
     if yes.is_empty() && others.is_empty() {
-        screening.push(Line::styled("  no answers charted yet", app.theme.dim()));
+        screening.push((
+            Line::styled("  no answers charted yet", app.theme.dim()),
+            false,
+        ));
     }
     screening.extend(
         yes.into_iter()
-            .map(|t| Line::styled(format!("  {t}"), app.theme.caution())),
+            .map(|t| (Line::styled(format!("  {t}"), app.theme.caution()), false)),
     );
     if !others.is_empty() {
-        screening.push(Line::raw(format!("  {}", others.join(" · "))));
+        screening.push((Line::raw(format!("  {}", others.join(" · "))), true));
     }
     // The latest decision stands; kapchart records it and never makes it.
     let decision = standing(chart)
@@ -201,30 +213,34 @@ fn intake<'a>(app: &App, chart: &SessionChart, lines: &mut Vec<Line<'a>>) {
             _ => None,
         })
         .last();
-    lines.push(match decision {
-        Some(e) => {
-            let style = match e.decision {
-                Decision::Eligible => app.theme.ok(),
-                _ => app.theme.caution(),
-            };
-            Line::styled(Payload::Eligibility(e.clone()).to_string(), style)
-        }
-        None => Line::styled(
-            "Eligibility: no decision recorded (the clinician decides)",
-            app.theme.caution(),
-        ),
-    });
+    lines.push((
+        match decision {
+            Some(e) => {
+                let style = match e.decision {
+                    Decision::Eligible => app.theme.ok(),
+                    _ => app.theme.caution(),
+                };
+                Line::styled(Payload::Eligibility(e.clone()).to_string(), style)
+            }
+            None => Line::styled(
+                "Eligibility: no decision recorded (the clinician decides)",
+                app.theme.caution(),
+            ),
+        },
+        false,
+    ));
     // The decision first: it is what the intake is for.
     lines.extend(screening);
 }
 
-fn preparation<'a>(chart: &SessionChart, lines: &mut Vec<Line<'a>>) {
+fn preparation<'a>(chart: &SessionChart, lines: &mut Vec<(Line<'a>, bool)>) {
     for p in standing(chart) {
         if matches!(
             p,
             Payload::Intention(_) | Payload::Setting(_) | Payload::Consent(_)
         ) {
-            lines.push(Line::raw(format!("{}: {p}", p.kind())));
+            // The payload names itself ("Intention: ..."): no label in front.
+            lines.push((Line::raw(p.to_string()), false));
         }
     }
 }
