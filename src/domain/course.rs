@@ -109,3 +109,54 @@ pub struct Addendum {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ed25519: Option<Ed25519Seal>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(minute: u32) -> DateTime<FixedOffset> {
+        FixedOffset::east_opt(0)
+            .unwrap()
+            .with_ymd_and_hms(2026, 11, 26, 12, minute, 0)
+            .unwrap()
+    }
+
+    /// The note screen opens on this text: the draft until the note is signed, then the
+    /// signed text, whatever a later draft row holds.
+    #[test]
+    fn a_note_reads_as_its_draft_until_signed_and_as_its_signed_text_after() {
+        let mut note = Note {
+            id: 1,
+            dosing_session_id: 2,
+            format: "dap".into(),
+            created: at(0),
+            author: "Dr. Ada".into(),
+            draft: None,
+            signature: None,
+            addenda: Vec::new(),
+        };
+        assert_eq!(note.text(), "");
+        assert!(!note.is_signed());
+        note.draft = Some(Draft {
+            text: "D: calm at T+60".into(),
+            saved: at(1),
+        });
+        assert_eq!(note.text(), "D: calm at T+60");
+        note.signature = Some(Signature {
+            text: "D: calm at T+60, signed".into(),
+            sha256: "0".repeat(64),
+            signer: "Dr. Ada".into(),
+            signer_id: 1,
+            signed: at(2),
+            reason: None,
+            ed25519: None,
+        });
+        note.draft = Some(Draft {
+            text: "a later draft".into(),
+            saved: at(3),
+        });
+        assert_eq!(note.text(), "D: calm at T+60, signed");
+        assert!(note.is_signed());
+    }
+}

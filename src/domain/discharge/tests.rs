@@ -246,6 +246,11 @@ fn rules_refuse_an_impossible_total_and_unknown_keys() {
             .unwrap_err()
             .to_string();
     assert!(err.contains("maximum of 10"), "{err}");
+    // The maximum itself is a rule a clinic may choose: a full score before discharge.
+    let strict =
+        toml::from_str::<DischargeRules>("aldrete_at_least = 10\nride_home_required = true\n")
+            .unwrap();
+    assert_eq!(strict.aldrete_at_least, 10);
     let err = toml::from_str::<DischargeRules>(
         "aldrete_at_least = 9\nride_home_required = true\nride = 1\n",
     )
