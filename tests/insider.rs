@@ -689,3 +689,96 @@ fn an_unreadable_entry_is_shown_and_exported_with_its_session() {
     home.ok(&["patient", "list"]);
     assert!(!temp.exists());
 }
+
+/// The chart's root (its first admin's key fingerprint) is printed where a clinic can copy
+/// it off the laptop: by `init`, `verify` (text and JSON), `backup` and every export (in the
+/// FHIR bundle's tags, the HTML and Markdown reports, the REMS form, and the line that says
+/// where a CSV was written), always the same one; `verify --root` passes with it, fails
+/// naming both with another, and refuses what is not a fingerprint.
+#[test]
+fn the_root_is_printed_by_init_verify_backup_and_every_export_and_verify_checks_it() {
+    let home = Home::new();
+    let init = home.ok(&["init", "--clinician", "Dr. Test"]);
+    let root = init
+        .lines()
+        .find_map(|l| l.strip_prefix("root "))
+        .unwrap_or_else(|| panic!("init prints the root: {init}"))
+        .to_string();
+    assert_eq!(root.len(), 64, "{root}");
+    assert!(root.chars().all(|c| c.is_ascii_hexdigit()), "{root}");
+    let patient = home.ok(&[
+        "patient",
+        "add",
+        "--name",
+        "Root Patient",
+        "--dob",
+        "1980-05-17",
+        "--weight",
+        "70",
+    ]);
+    let session = home.ok(&[
+        "session",
+        "start",
+        "--patient",
+        &patient,
+        "--kind",
+        "dosing",
+    ]);
+    home.ok(&["log", "--session", &session, "bp 120/80"]);
+    home.ok(&[
+        "log",
+        "--session",
+        &session,
+        "dose esketamine 56mg IN lot ABC123",
+    ]);
+
+    let verify = home.ok(&["verify"]);
+    assert!(
+        verify.lines().any(|l| l == format!("root {root}")),
+        "{verify}"
+    );
+    assert_eq!(
+        verify_json(&home)["root"],
+        serde_json::Value::from(root.clone())
+    );
+    home.ok(&["verify", "--root", &root]);
+    let other = "ab".repeat(32);
+    let err = home.fails(&["verify", "--root", &other], 1);
+    assert!(err.contains(&root) && err.contains(&other), "{err}");
+    let err = home.fails(&["verify", "--root", "not-a-fingerprint"], 2);
+    assert!(err.contains("64 hex digits"), "{err}");
+
+    let backup = home.path().join("root-backup.db");
+    let out = home.ok(&["backup", "--to", backup.to_str().unwrap()]);
+    assert!(out.lines().any(|l| l == format!("root {root}")), "{out}");
+
+    for format in ["fhir", "html", "md"] {
+        let text = home.ok(&["export", "--session", &session, "--format", format]);
+        assert!(text.contains(&root), "{format} export names the root");
+    }
+    let bundle: serde_json::Value =
+        serde_json::from_str(&home.ok(&["export", "--session", &session, "--format", "fhir"]))
+            .unwrap();
+    assert!(
+        bundle["meta"]["tag"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["system"] == "urn:kapchart:root" && t["code"] == root.as_str()),
+        "{}",
+        bundle["meta"]
+    );
+    let csv = home.path().join("vitals.csv");
+    let out = home.ok(&[
+        "export",
+        "--session",
+        &session,
+        "--format",
+        "csv",
+        "-o",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(out.contains(&format!("root {root}")), "{out}");
+    let rems = home.ok(&["export", "--session", &session, "--format", "rems-html"]);
+    assert!(rems.contains(&root), "the REMS form names the root");
+}
