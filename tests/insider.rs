@@ -779,6 +779,14 @@ fn the_root_is_printed_by_init_verify_backup_and_every_export_and_verify_checks_
         csv.to_str().unwrap(),
     ]);
     assert!(out.contains(&format!("root {root}")), "{out}");
+    let csv = home.run(&["export", "--session", &session, "--format", "csv"]);
+    assert!(csv.status.success());
+    let stdout = String::from_utf8_lossy(&csv.stdout);
+    assert!(!stdout.contains(&root), "the CSV itself holds data only");
+    assert!(
+        String::from_utf8_lossy(&csv.stderr).contains(&format!("root {root}")),
+        "a CSV on stdout: the root beside it"
+    );
     let rems = home.ok(&["export", "--session", &session, "--format", "rems-html"]);
     assert!(rems.contains(&root), "the REMS form names the root");
 }

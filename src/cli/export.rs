@@ -151,6 +151,11 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
             if !text.ends_with('\n') {
                 writeln!(out)?;
             }
+            // A CSV has no place for them that a spreadsheet would not read as data: the
+            // head and root go to the terminal beside it.
+            if args.format == Format::Csv {
+                eprintln!("kapchart: exported at chart audit head {head}, root {root}");
+            }
         }
     }
     Ok(())
