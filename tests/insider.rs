@@ -790,3 +790,101 @@ fn the_root_is_printed_by_init_verify_backup_and_every_export_and_verify_checks_
     let rems = home.ok(&["export", "--session", &session, "--format", "rems-html"]);
     assert!(rems.contains(&root), "the REMS form names the root");
 }
+
+/// Every write is signed by its author: after entries, an amendment and a strike, a note
+/// drafted, saved and signed by one clinician and an addendum by another, a clinician added
+/// and removed, reads, an export, a backup and a rebuild of the search index, every audit row
+/// from where the chart began signing carries a signature, `verify --json` counts each as
+/// checked against its author's certified key, and only the chain key's row is from before.
+#[test]
+fn every_kind_of_write_carries_its_authors_signature_and_verify_checks_each() {
+    use common::signing::{raw, signed_by_two};
+    let home = Home::new();
+    let (session, _note, _addendum) = signed_by_two(&home);
+    let first = ok_as(
+        &home,
+        "1",
+        PASSPHRASE,
+        &["log", "--session", &session, "bp 150/90"],
+    );
+    let obs = ok_as(
+        &home,
+        "1",
+        PASSPHRASE,
+        &["log", "--session", &session, "obs restless"],
+    );
+    ok_as(
+        &home,
+        "1",
+        PASSPHRASE,
+        &["amend", &first, "--reason", "misread the cuff", "bp 138/82"],
+    );
+    ok_as(
+        &home,
+        "1",
+        PASSPHRASE,
+        &["strike", &obs, "--reason", "entered in the wrong chart"],
+    );
+    ok_as(&home, "1", PASSPHRASE, &["session", "show", &session]);
+    ok_as(
+        &home,
+        "1",
+        PASSPHRASE,
+        &["export", "--session", &session, "--format", "md"],
+    );
+    let backup = home.path().join("signed-backup.db");
+    ok_as(
+        &home,
+        "1",
+        PASSPHRASE,
+        &["backup", "--to", backup.to_str().unwrap()],
+    );
+    ok_as(&home, "1", PASSPHRASE, &["search", "--rebuild-index"]);
+    ok_as(
+        &home,
+        "1",
+        PASSPHRASE,
+        &["clinician", "remove", "2", "--reason", "left the clinic"],
+    );
+
+    let conn = raw(&home);
+    let from: i64 = conn
+        .query_row("SELECT audit_seq FROM signed_from", [], |r| r.get(0))
+        .unwrap();
+    let unsigned: Vec<String> = conn
+        .prepare("SELECT seq || ' ' || action FROM audit WHERE seq >= ?1 AND signature IS NULL")
+        .unwrap()
+        .query_map([from], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(unsigned.is_empty(), "unsigned rows: {unsigned:?}");
+    let actions: Vec<String> = conn
+        .prepare("SELECT DISTINCT action FROM audit WHERE seq >= ?1")
+        .unwrap()
+        .query_map([from], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for action in [
+        "entry.add",
+        "note.sign",
+        "note.addendum",
+        "clinician.add",
+        "session.view",
+        "search.rebuild",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
+    }
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM audit", [], |r| r.get(0))
+        .unwrap();
+    drop(conn);
+    let v = verify_json(&home);
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["rows_before_signing"], 1, "the chain key's row: {v}");
+    assert_eq!(v["signed_rows"], rows - 1, "{v}");
+}
