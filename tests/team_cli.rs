@@ -736,6 +736,10 @@ fn an_unfinished_removal_is_named_by_the_list_and_holds_writes_until_kapchart_ru
     ))
     .unwrap();
     assert_eq!(json[1]["removal_finished"], Value::Bool(false), "{json}");
+    assert!(
+        json[2]["removal_finished"].is_null(),
+        "the therapist stands: {json}"
+    );
     let refused = as_who(
         &home,
         "Theo Therapist",

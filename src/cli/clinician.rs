@@ -93,7 +93,8 @@ pub fn clinician_command(ctx: &Ctx, cmd: ClinicianCommand, out: &mut impl Write)
                             "added": m.added_at.to_rfc3339(),
                             "removed": m.removed_at.map(|t| t.to_rfc3339()),
                             "removal": m.removed,
-                            "removal_finished": m.removed.is_some() && !unfinished.contains(&m.id),
+                            // Null for a clinician who stands.
+                            "removal_finished": m.removed.as_ref().map(|_| !unfinished.contains(&m.id)),
                         })
                     })
                     .collect();
