@@ -111,7 +111,7 @@ pub fn clinician_command(ctx: &Ctx, cmd: ClinicianCommand, out: &mut impl Write)
                         .map(|t| {
                             if unfinished.contains(&m.id) {
                                 format!(
-                                    "  removal of {} NOT FINISHED: their passphrase still opens the chart until kapchart runs with no other kapchart using the chart",
+                                    "  removal begun {}, NOT FINISHED: their passphrase still opens the chart until kapchart runs with no other kapchart using the chart",
                                     t.with_timezone(&Local).format("%Y-%m-%d")
                                 )
                             } else {
