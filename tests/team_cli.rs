@@ -786,3 +786,85 @@ fn an_unfinished_removal_is_named_by_the_list_and_holds_writes_until_kapchart_ru
         &["log", "--session", &session, "hr 88"],
     );
 }
+
+/// A chart a team already charted in before kapchart signed its rows (its schema as the
+/// previous kapchart left it, with its keyring, and no certificates): the next kapchart
+/// takes on the signed chain, verifies it, and each clinician signs in and charts as before,
+/// their new rows signed; a removal still seals the chart key to those who stand.
+#[test]
+fn a_team_chart_from_before_signed_rows_upgrades_and_goes_on() {
+    let (home, session) = team_home();
+    ok_as(
+        &home,
+        "Nia Nurse",
+        NURSE_PASS,
+        &["log", "--session", &session, "hr 70"],
+    );
+    let chart = home.chart();
+    let conn = kapchart::store::Chart::open_raw_connection(&chart, "1", PASSPHRASE).unwrap();
+    common::rewind_before(&conn, kapchart::store::schema::SIGNED_CHAIN);
+    // That kapchart had no certificates at all, nor audit rows of them: theirs are taken
+    // out, the rows after them numbered on, and the chain computed again with the chart's
+    // chain key, as that kapchart would have left it.
+    conn.execute_batch(
+        "DROP TABLE kept_certificates;
+         DROP TRIGGER audit_no_delete;
+         DROP TRIGGER audit_no_update;
+         DELETE FROM audit WHERE object_kind = 'team-certificate';
+         UPDATE audit SET seq = (SELECT count(*) FROM audit b WHERE b.seq <= audit.seq);",
+    )
+    .unwrap();
+    drop(conn);
+    let (no_update, no_delete) = {
+        let mem = rusqlite::Connection::open_in_memory().unwrap();
+        for m in kapchart::store::schema::MIGRATIONS {
+            mem.execute_batch(m).unwrap();
+        }
+        let sql = |name: &str| -> String {
+            mem.query_row(
+                "SELECT sql FROM sqlite_master WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        (sql("audit_no_update"), sql("audit_no_delete"))
+    };
+    let conn = kapchart::store::Chart::open_raw_connection(&chart, "1", PASSPHRASE).unwrap();
+    conn.execute_batch(&format!("{no_update}; {no_delete};"))
+        .unwrap();
+    drop(conn);
+    common::signing::rechain_with_the_chain_key(&home);
+    let _ = std::fs::remove_file(beside(&chart, ".checked"));
+
+    let verified = ok_as(&home, "Theo Therapist", THERAPIST_PASS, &["verify"]);
+    assert!(verified.starts_with("ok"), "{verified}");
+    assert!(
+        verified.contains("from before kapchart signed them"),
+        "{verified}"
+    );
+    ok_as(
+        &home,
+        "Nia Nurse",
+        NURSE_PASS,
+        &["log", "--session", &session, "hr 72"],
+    );
+    ok_as(
+        &home,
+        "Dr. Test",
+        PASSPHRASE,
+        &["clinician", "remove", "2", "--reason", "left the clinic"],
+    );
+    let refused = as_who(&home, "Nia Nurse", NURSE_PASS, &["patient", "list"]);
+    assert_eq!(refused.status.code(), Some(1));
+    ok_as(
+        &home,
+        "Theo Therapist",
+        THERAPIST_PASS,
+        &["log", "--session", &session, "hr 74"],
+    );
+    let json: Value =
+        serde_json::from_str(&ok_as(&home, "1", PASSPHRASE, &["verify", "--json"])).unwrap();
+    assert_eq!(json["ok"], true, "{json}");
+    assert!(json["signed_rows"].as_u64().unwrap() >= 3, "{json}");
+}

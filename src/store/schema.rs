@@ -495,7 +495,7 @@ CREATE VIRTUAL TABLE addendum_search USING fts5(
 ///   after which writes go on (the problems stay in the record and in `verify`'s report).
 ///
 /// All append-only, like every table.
-const SIGNED_CHAIN: &str = r#"
+pub const SIGNED_CHAIN: &str = r#"
 ALTER TABLE audit ADD COLUMN signature BLOB CHECK (signature IS NULL OR length(signature) = 64);
 
 CREATE TABLE signed_from (
