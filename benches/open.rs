@@ -464,7 +464,7 @@ const GROWTH: usize = 100;
 fn copy_of(chart: &std::path::Path, name: &str) -> Chart {
     let path = common::data_dir().join(name);
     common::remove_chart(&path);
-    for suffix in ["", ".keyring"] {
+    for suffix in ["", ".keyring", ".checked"] {
         let with = |p: &std::path::Path| {
             let mut p = p.as_os_str().to_owned();
             p.push(suffix);
@@ -651,5 +651,69 @@ fn live_after_write(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, first_frame, live_after_write);
+/// The check every open makes (`Chart::check_written`, as `Chart::open_as` runs it): what
+/// was written since the last head checked is walked (chain, content, signatures) and the
+/// team's certificates are checked. Timed alone, after one line charted by another write
+/// (the usual case: the last command charted a line), on copies of the one-patient and the
+/// clinic chart side by side. The whole process to the first frame includes it too
+/// (`benches/first_frame.rs`).
+fn check_on_open(c: &mut Criterion) {
+    let charts = [
+        ("one_patient", common::clinic_chart(1)),
+        ("clinic", common::clinic_chart(common::clinic_patients())),
+    ];
+    let mut g = c.benchmark_group("check_on_open");
+    g.sample_size(20);
+    for (label, path) in &charts {
+        let mut bed = Bedside::new(copy_of(path, "check-on-open.db"), false);
+        bed.chart.check_written().expect("the first check");
+        g.bench_function(format!("{label}/after_one_line"), |b| {
+            b.iter_custom(|iters| {
+                let mut total = std::time::Duration::ZERO;
+                for _ in 0..iters {
+                    bed.chart_a_line();
+                    let t = Instant::now();
+                    bed.chart.check_written().expect("the check");
+                    total += t.elapsed();
+                }
+                total
+            })
+        });
+        remove_copy(bed.chart);
+    }
+    g.finish();
+}
+
+/// `verify` in-process on the cached one-patient and clinic charts (`KAPCHART_BENCH_PATIENTS`
+/// sets the clinic's size): the whole chain with every author's signature, the team's
+/// certificates, and every other check. Ten samples each.
+fn verify_chart(c: &mut Criterion) {
+    let charts = [
+        ("one_patient", common::clinic_chart(1)),
+        ("clinic", common::clinic_chart(common::clinic_patients())),
+    ];
+    let mut g = c.benchmark_group("verify");
+    g.sample_size(10);
+    for (label, path) in &charts {
+        let chart = common::open(path);
+        let report = chart.verify().expect("verify");
+        assert!(report.is_ok(), "{:?}", report.problems());
+        eprintln!(
+            "{label}: {} audit rows, {} signatures checked",
+            report.audit_rows, report.signed_rows
+        );
+        g.bench_function(*label, |b| {
+            b.iter(|| black_box(chart.verify().expect("verify")))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    first_frame,
+    live_after_write,
+    check_on_open,
+    verify_chart
+);
 criterion_main!(benches);

@@ -55,8 +55,12 @@ pub struct NoteSettings {
 #[serde(deny_unknown_fields)]
 pub struct ChartSettings {
     pub busy_timeout_ms: u32,
-    /// The least zxcvbn score (0-4) of a new passphrase (`domain::passphrase`).
+    /// The least zxcvbn score (3-4) of a new passphrase (`domain::passphrase`); below 3 is
+    /// refused when the configuration loads.
     pub min_passphrase_score: u8,
+    /// The clinic's name: a passphrase built from it is weak (`domain::passphrase`).
+    #[serde(default)]
+    pub clinic: String,
 }
 
 /// The chart screen's lock (HIPAA 45 CFR 164.312(a)(2)(iii), automatic logoff; addressable,
@@ -186,6 +190,23 @@ impl Config {
             }),
         })
         .and_then(|c| {
+            let least = crate::domain::passphrase::LEAST_MIN_SCORE;
+            if (least..=4).contains(&c.chart.min_passphrase_score) {
+                Ok(c)
+            } else {
+                Err(ConfigError::Invalid {
+                    path: user
+                        .map(|(p, _)| p)
+                        .unwrap_or("assets/config.toml")
+                        .to_string(),
+                    message: format!(
+                        "[chart] min_passphrase_score = {} is not accepted; expected {least} or 4 (a clinic may ask for stronger passphrases than {least}, never weaker)",
+                        c.chart.min_passphrase_score
+                    ),
+                })
+            }
+        })
+        .and_then(|c| {
             if ["dap", "soap", "birp"].contains(&c.notes.format.as_str()) {
                 Ok(c)
             } else {
@@ -279,6 +300,26 @@ mod tests {
             err.contains("mine.toml") && err.contains("spo2_bellow"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_clinic_may_raise_the_passphrase_score_but_not_lower_it_below_three() {
+        let c = Config::from_layers(Some(("mine.toml", "[chart]\nmin_passphrase_score = 4\n")))
+            .unwrap();
+        assert_eq!(c.chart.min_passphrase_score, 4);
+        for low in [0, 1, 2] {
+            let err = Config::from_layers(Some((
+                "mine.toml",
+                &format!("[chart]\nmin_passphrase_score = {low}\n"),
+            )))
+            .unwrap_err()
+            .to_string();
+            assert!(
+                err.contains(&format!("min_passphrase_score = {low}"))
+                    && err.contains("never weaker"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

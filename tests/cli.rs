@@ -590,9 +590,9 @@ fn verify_passes_on_a_sound_chart() {
     home.ok(&["log", "--session", &session, "bp 120/80"]);
     let out = home.ok(&["verify"]);
     assert!(
-        // The chain key's row, the clinician, their place on the team, patient, session
-        // and entry.
-        out.contains("ok") && out.contains("audit trail of 6 rows"),
+        // The chain key's row, the clinician, their place on the team and its certificate,
+        // patient, session and entry.
+        out.contains("ok") && out.contains("audit trail of 7 rows"),
         "{out}"
     );
 }

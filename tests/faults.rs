@@ -309,6 +309,57 @@ fn disk_full_while_logging_refuses_the_line_and_keeps_the_chart() {
     assert_verifies(&home);
 }
 
+/// Attack 7 of the insider's list, without an insider: the disk fills during `clinician
+/// add`. The clinician's row and their keyring entry are written both or neither: the add
+/// is refused naming the disk, nobody new stands on the team or in the keyring, and once
+/// there is room the same clinician is added and signs in with their passphrase.
+#[test]
+fn disk_full_during_clinician_add_adds_nobody_and_the_add_goes_through_later() {
+    let (home, fs) = home_on_tmpfs("2m");
+    let (_, session) = home.with_dosing_session();
+    // A kapchart with the chart open keeps its -wal and -shm in place while the disk is full.
+    let mut logger = Logger::spawn(&mut home.cmd(&["log", "--session", &session, "-"]));
+    logger.send("obs before the disk filled");
+    logger.next_id().expect("charted");
+    let add = || {
+        home.cmd(&["clinician", "add", "--name", "Nia Nurse", "--role", "nurse"])
+            .env("KAPCHART_NEW_PASSPHRASE", "tidal meadow lantern quartz")
+            .output()
+            .unwrap()
+    };
+    let ring = sibling(&home.chart(), ".keyring");
+    let ring_before = file_bytes(&ring);
+    let filler = fs.fill();
+    let out = add();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("full") || err.contains("No space"), "{err}");
+    assert_eq!(file_bytes(&ring), ring_before, "the keyring is as it was");
+    assert!(!sibling(&home.chart(), ".keyring.kept").exists());
+    std::fs::remove_file(filler).unwrap();
+    logger.finish();
+    let team = home.ok(&["clinician", "list"]);
+    assert!(!team.contains("Nia Nurse"), "{team}");
+    assert_verifies(&home);
+    let out = add();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let signed_in = home
+        .cmd(&["patient", "list"])
+        .env("KAPCHART_CLINICIAN", "Nia Nurse")
+        .env("KAPCHART_PASSPHRASE", "tidal meadow lantern quartz")
+        .output()
+        .unwrap();
+    assert!(
+        signed_in.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed_in.stderr)
+    );
+}
+
 /// A fresh `kapchart log` on a full disk: the message names the disk, and the chart file
 /// is byte-for-byte what it was.
 #[test]
@@ -679,11 +730,9 @@ fn damage_found_while_the_chart_is_open_is_named_as_damage_from_then_on() {
             "{what}: {err}"
         );
     };
-    damaged(
-        "reading the entries",
-        chart.entries(session).unwrap_err().to_string(),
-    );
-    // Another process writes, so this connection reads the first page again.
+    // Another process writes (its check on open walks only what was written since the last
+    // head checked, which does not reach the damaged page), so this connection reads its
+    // pages again: the check on open had read them into its cache before the damage.
     home.ok(&[
         "patient",
         "add",
@@ -692,6 +741,10 @@ fn damage_found_while_the_chart_is_open_is_named_as_damage_from_then_on() {
         "--dob",
         "1970-01-01",
     ]);
+    damaged(
+        "reading the entries",
+        chart.entries(session).unwrap_err().to_string(),
+    );
     damaged(
         "reading the session again",
         chart.session(session).unwrap_err().to_string(),

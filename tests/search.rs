@@ -721,6 +721,7 @@ fn a_chart_from_before_the_index_is_filled_when_it_opens() {
     common::rewind_before(&conn, kapchart::store::schema::CHART_SEARCH);
     assert!(conn.prepare("SELECT 1 FROM entry_search").is_err());
     drop(conn);
+    common::reopen_after_rewind(&path, WHO, PASS);
     let chart = Chart::open_as(&path, WHO, PASS, 2000).unwrap();
     assert_eq!(
         chart.schema_version().unwrap(),

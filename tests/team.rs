@@ -215,16 +215,15 @@ fn a_removal_interrupted_between_its_steps_still_opens_for_everyone_remaining() 
             !keyring_new(&path).exists(),
             "{stop:?}: the journal was settled"
         );
-        if stop == RekeyStop::AfterJournal {
-            // The chart kept its key: asking again finishes the removal.
-            let mut admin = Chart::open_alone_as(&path, "1", ADMIN_PASS, 2000).unwrap();
-            admin
-                .remove_team_member(2, "left the clinic", now())
-                .unwrap();
-            drop(admin);
-            assert_eq!(team(&path).unwrap().len(), 2);
-            Chart::open_as(&path, "3", THERAPIST_PASS, 2000).unwrap();
-        }
+        // Whichever step the removal stopped at, the first open with nobody else using the
+        // chart finished it: the keyring holds the remaining two, and the chart's key is one
+        // the removed clinician's passphrase does not unseal.
+        assert_eq!(team(&path).unwrap().len(), 2, "{stop:?}");
+        assert!(
+            Chart::unwrap_chart_key_only(&path, "2", NURSE_PASS).is_err(),
+            "{stop:?}"
+        );
+        Chart::open_as(&path, "3", THERAPIST_PASS, 2000).unwrap();
     }
 }
 
@@ -308,4 +307,48 @@ fn an_upgrade_interrupted_between_its_steps_still_opens_with_the_passphrase() {
         assert!(Chart::open_as(&path, "1", "not the passphrase", 2000).is_err());
         Chart::open(&path, ADMIN_PASS, 2000).unwrap();
     }
+}
+
+/// A removal whose re-key was interrupted, while another kapchart has the chart open (so
+/// this open cannot finish it): the removal is not called done (`unfinished_removals`, and
+/// `clinician list` says so), and nothing is written until it is finished, which the next
+/// open with nobody else using the chart does.
+#[test]
+fn an_unfinished_removal_holds_writes_until_an_open_alone_finishes_it() {
+    let (_dir, path) = team_chart();
+    let mut admin = Chart::open_alone_as(&path, "1", ADMIN_PASS, 2000).unwrap();
+    admin
+        .remove_team_member_until(2, "left the clinic", now(), RekeyStop::AfterJournal)
+        .unwrap();
+    drop(admin);
+    let lock_path = {
+        let mut s = path.as_os_str().to_owned();
+        s.push(".lock");
+        std::path::PathBuf::from(s)
+    };
+    let other = std::fs::File::open(&lock_path).unwrap();
+    rustix::fs::flock(&other, rustix::fs::FlockOperation::LockShared).unwrap();
+    let mut chart = Chart::open_as(&path, "3", THERAPIST_PASS, 2000).unwrap();
+    assert_eq!(chart.unfinished_removals().unwrap().len(), 1);
+    let err = chart
+        .add_patient(
+            &kapchart::store::NewPatient {
+                name: "Held Patient".into(),
+                dob: chrono::NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
+                mrn: None,
+                weight_kg: None,
+            },
+            now(),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("not finished") && err.contains("nothing was written"),
+        "{err}"
+    );
+    drop(chart);
+    drop(other);
+    let chart = Chart::open_as(&path, "3", THERAPIST_PASS, 2000).unwrap();
+    assert!(chart.unfinished_removals().unwrap().is_empty());
+    assert!(Chart::unwrap_chart_key_only(&path, "2", NURSE_PASS).is_err());
 }

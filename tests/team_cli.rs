@@ -404,17 +404,30 @@ fn a_backup_carries_its_keyring_and_restores_with_the_team_it_was_made_with() {
         &["verify", "--against", backup.to_str().unwrap()],
     );
     assert!(verified.starts_with("ok"), "{verified}");
+    // A restore needs an admin of the chart (the removed nurse cannot restore herself), and
+    // a reason, since the backup's team includes her: she is then removed again.
     let restored = ok_as(
         &home,
-        "Nia Nurse",
-        NURSE_PASS,
-        &["restore", backup.to_str().unwrap(), "--replace"],
+        "1",
+        PASSPHRASE,
+        &[
+            "restore",
+            backup.to_str().unwrap(),
+            "--replace",
+            "--reason",
+            "the chart's disk failed",
+        ],
     );
-    assert!(restored.contains("restored"), "{restored}");
+    assert!(
+        restored.contains("restored")
+            && restored.contains("removed again")
+            && restored.contains("Nia Nurse"),
+        "{restored}"
+    );
     let show: Value = serde_json::from_str(&ok_as(
         &home,
-        "Nia Nurse",
-        NURSE_PASS,
+        "1",
+        PASSPHRASE,
         &["session", "show", &session, "--json"],
     ))
     .unwrap();
@@ -435,12 +448,12 @@ fn a_backup_carries_its_keyring_and_restores_with_the_team_it_was_made_with() {
     assert!(kept.iter().any(|n| n.ends_with(".keyring")), "{kept:?}");
     // A pair the backup does not know is refused, the chart untouched.
     let before = file_bytes(&home.chart());
-    let out = as_who(
-        &home,
-        "Nia Nurse",
-        THERAPIST_PASS,
-        &["restore", backup.to_str().unwrap(), "--replace"],
-    );
+    let out = home
+        .cmd(&["restore", backup.to_str().unwrap(), "--replace"])
+        .env("KAPCHART_CLINICIAN", "1")
+        .env("KAPCHART_BACKUP_PASSPHRASE", THERAPIST_PASS)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("do not open the backup"));
     assert_eq!(file_bytes(&home.chart()), before);
@@ -513,6 +526,7 @@ fn a_backup_from_before_keyrings_still_restores_with_its_passphrase() {
     let _ = std::fs::remove_file(beside(&old, ".lock"));
     let out = home
         .cmd(&["restore", old.to_str().unwrap(), "--replace"])
+        .env("KAPCHART_CLINICIAN", "1")
         .output()
         .unwrap();
     assert!(
@@ -677,4 +691,180 @@ fn the_chart_screen_signs_in_the_clinician_kapchart_clinician_names() {
     ))
     .unwrap();
     assert_eq!(show["entries"][0]["author"], "Nia Nurse", "{show}");
+}
+
+/// A removal whose re-key was cut short (as a kill leaves it) while another kapchart has the
+/// chart open, so that no open can finish it: `clinician list` says the removal is not
+/// finished (text and JSON) rather than "removed", and a write is refused saying what to do.
+/// Once nothing else has the chart open, the next command finishes the removal: the list says
+/// "removed", the removed nurse's passphrase no longer opens the chart and writes go on.
+#[test]
+fn an_unfinished_removal_is_named_by_the_list_and_holds_writes_until_kapchart_runs_alone() {
+    use kapchart::store::{Chart, RekeyStop};
+    let (home, session) = team_home();
+    let chart = home.chart();
+    let mut admin = Chart::open_alone_as(&chart, "1", PASSPHRASE, 2000).unwrap();
+    admin
+        .remove_team_member_until(
+            2,
+            "left the clinic",
+            kapchart::clock::now(),
+            RekeyStop::AfterJournal,
+        )
+        .unwrap();
+    drop(admin);
+    // The lock every kapchart holds while it has the chart open.
+    let other = std::fs::File::open(beside(&chart, ".lock")).unwrap();
+    rustix::fs::flock(&other, rustix::fs::FlockOperation::LockShared).unwrap();
+
+    let list = ok_as(
+        &home,
+        "Theo Therapist",
+        THERAPIST_PASS,
+        &["clinician", "list"],
+    );
+    let nurse = list.lines().find(|l| l.contains("Nia Nurse")).unwrap();
+    assert!(
+        nurse.contains("NOT FINISHED") && !nurse.contains("removed"),
+        "{list}"
+    );
+    let json: Value = serde_json::from_str(&ok_as(
+        &home,
+        "Theo Therapist",
+        THERAPIST_PASS,
+        &["clinician", "list", "--json"],
+    ))
+    .unwrap();
+    assert_eq!(json[1]["removal_finished"], Value::Bool(false), "{json}");
+    assert!(
+        json[2]["removal_finished"].is_null(),
+        "the therapist stands: {json}"
+    );
+    let refused = as_who(
+        &home,
+        "Theo Therapist",
+        THERAPIST_PASS,
+        &["log", "--session", &session, "hr 88"],
+    );
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("removal of Nia Nurse")
+            && err.contains("not finished")
+            && err.contains("close it there, then run kapchart again")
+            && err.contains("nothing was written"),
+        "{err}"
+    );
+
+    drop(other);
+    let list = ok_as(
+        &home,
+        "Theo Therapist",
+        THERAPIST_PASS,
+        &["clinician", "list"],
+    );
+    let nurse = list.lines().find(|l| l.contains("Nia Nurse")).unwrap();
+    assert!(
+        nurse.contains("removed") && !nurse.contains("NOT FINISHED"),
+        "{list}"
+    );
+    let json: Value = serde_json::from_str(&ok_as(
+        &home,
+        "Theo Therapist",
+        THERAPIST_PASS,
+        &["clinician", "list", "--json"],
+    ))
+    .unwrap();
+    assert_eq!(json[1]["removal_finished"], Value::Bool(true), "{json}");
+    assert!(Chart::unwrap_chart_key_only(&chart, "2", NURSE_PASS).is_err());
+    let refused = as_who(&home, "Nia Nurse", NURSE_PASS, &["patient", "list"]);
+    assert_eq!(refused.status.code(), Some(1));
+    ok_as(
+        &home,
+        "Theo Therapist",
+        THERAPIST_PASS,
+        &["log", "--session", &session, "hr 88"],
+    );
+}
+
+/// A chart a team already charted in before kapchart signed its rows (its schema as the
+/// previous kapchart left it, with its keyring, and no certificates): the next kapchart
+/// takes on the signed chain, verifies it, and each clinician signs in and charts as before,
+/// their new rows signed; a removal still seals the chart key to those who stand.
+#[test]
+fn a_team_chart_from_before_signed_rows_upgrades_and_goes_on() {
+    let (home, session) = team_home();
+    ok_as(
+        &home,
+        "Nia Nurse",
+        NURSE_PASS,
+        &["log", "--session", &session, "hr 70"],
+    );
+    let chart = home.chart();
+    let conn = kapchart::store::Chart::open_raw_connection(&chart, "1", PASSPHRASE).unwrap();
+    common::rewind_before(&conn, kapchart::store::schema::SIGNED_CHAIN);
+    // That kapchart had no certificates at all, nor audit rows of them: theirs are taken
+    // out, the rows after them numbered on, and the chain computed again with the chart's
+    // chain key, as that kapchart would have left it.
+    conn.execute_batch(
+        "DROP TABLE kept_certificates;
+         DROP TRIGGER audit_no_delete;
+         DROP TRIGGER audit_no_update;
+         DELETE FROM audit WHERE object_kind = 'team-certificate';
+         UPDATE audit SET seq = (SELECT count(*) FROM audit b WHERE b.seq <= audit.seq);",
+    )
+    .unwrap();
+    drop(conn);
+    let (no_update, no_delete) = {
+        let mem = rusqlite::Connection::open_in_memory().unwrap();
+        for m in kapchart::store::schema::MIGRATIONS {
+            mem.execute_batch(m).unwrap();
+        }
+        let sql = |name: &str| -> String {
+            mem.query_row(
+                "SELECT sql FROM sqlite_master WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        (sql("audit_no_update"), sql("audit_no_delete"))
+    };
+    let conn = kapchart::store::Chart::open_raw_connection(&chart, "1", PASSPHRASE).unwrap();
+    conn.execute_batch(&format!("{no_update}; {no_delete};"))
+        .unwrap();
+    drop(conn);
+    common::signing::rechain_with_the_chain_key(&home);
+    let _ = std::fs::remove_file(beside(&chart, ".checked"));
+
+    let verified = ok_as(&home, "Theo Therapist", THERAPIST_PASS, &["verify"]);
+    assert!(verified.starts_with("ok"), "{verified}");
+    assert!(
+        verified.contains("from before kapchart signed them"),
+        "{verified}"
+    );
+    ok_as(
+        &home,
+        "Nia Nurse",
+        NURSE_PASS,
+        &["log", "--session", &session, "hr 72"],
+    );
+    ok_as(
+        &home,
+        "Dr. Test",
+        PASSPHRASE,
+        &["clinician", "remove", "2", "--reason", "left the clinic"],
+    );
+    let refused = as_who(&home, "Nia Nurse", NURSE_PASS, &["patient", "list"]);
+    assert_eq!(refused.status.code(), Some(1));
+    ok_as(
+        &home,
+        "Theo Therapist",
+        THERAPIST_PASS,
+        &["log", "--session", &session, "hr 74"],
+    );
+    let json: Value =
+        serde_json::from_str(&ok_as(&home, "1", PASSPHRASE, &["verify", "--json"])).unwrap();
+    assert_eq!(json["ok"], true, "{json}");
+    assert!(json["signed_rows"].as_u64().unwrap() >= 3, "{json}");
 }

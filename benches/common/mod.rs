@@ -120,6 +120,9 @@ pub fn clinic_chart(patients: usize) -> PathBuf {
         },
     )
     .expect("generate the clinic chart");
+    // What was written is walked once, as `kapchart demo --patients` does, so that opening
+    // the cached chart checks only what was written since.
+    chart.check_written().expect("check what was generated");
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
         "generated {} patients, {} sessions, {} entries in {secs:.1} s ({:.1} s per 100,000 entries)",
@@ -137,6 +140,15 @@ pub fn clinic_chart(patients: usize) -> PathBuf {
     };
     if keyring(&partial).exists() {
         std::fs::rename(keyring(&partial), keyring(&path)).expect("move the chart's keyring");
+    }
+    // And the head it was last checked at (`NAME.checked`).
+    let checked = |chart: &std::path::Path| {
+        let mut name = chart.as_os_str().to_owned();
+        name.push(".checked");
+        PathBuf::from(name)
+    };
+    if checked(&partial).exists() {
+        std::fs::rename(checked(&partial), checked(&path)).expect("move the checked head");
     }
     std::fs::rename(&partial, &path).expect("move the generated chart into place");
     path

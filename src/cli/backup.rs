@@ -57,17 +57,47 @@ pub fn backup_to(ctx: &Ctx, to: &Path, out: &mut impl Write) -> Outcome {
         to.display(),
         summary(&report)
     )?;
+    if let Some(root) = &report.verify.team.root {
+        writeln!(out, "root {root}")?;
+    }
     Ok(())
 }
 
-pub fn restore(ctx: &Ctx, from: &Path, replace: bool, out: &mut impl Write) -> Outcome {
-    let who = who(from)?;
+pub fn restore(
+    ctx: &Ctx,
+    from: &Path,
+    replace: bool,
+    reason: Option<&str>,
+    out: &mut impl Write,
+) -> Outcome {
+    let who = who(if ctx.paths.chart.exists() {
+        &ctx.paths.chart
+    } else {
+        from
+    })?;
     let pass = passphrase(false)?;
+    // The backup opens with the passphrase its team had when it was made.
+    let backup_pass = std::env::var("KAPCHART_BACKUP_PASSPHRASE")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(zeroize::Zeroizing::new)
+        .unwrap_or_else(|| pass.clone());
     let stamp = crate::clock::now_local()
         .format("%Y%m%d-%H%M%S")
         .to_string();
-    let (report, kept) = backup::restore(from, &ctx.paths.chart, &who, &pass, replace, &stamp)
-        .map_err(|e| Failure::runtime(format!("restore refused: {e}")))?;
+    let done = backup::restore(&backup::RestoreRequest {
+        backup: from,
+        chart: &ctx.paths.chart,
+        who: &who,
+        passphrase: &pass,
+        backup_passphrase: &backup_pass,
+        replace,
+        stamp: &stamp,
+        reason,
+        now: crate::clock::now(),
+    })
+    .map_err(|e| Failure::runtime(format!("restore refused: {e}")))?;
+    let report = &done.report;
     crate::logging::event(
         &ctx.paths.log,
         "chart.restore",
@@ -78,10 +108,20 @@ pub fn restore(ctx: &Ctx, from: &Path, replace: bool, out: &mut impl Write) -> O
         "restored {} from {} ({})",
         ctx.paths.chart.display(),
         from.display(),
-        summary(&report)
+        summary(report)
     )?;
-    if let Some(k) = kept {
+    if let Some(root) = &report.verify.team.root {
+        writeln!(out, "root {root}")?;
+    }
+    if let Some(k) = &done.kept {
         writeln!(out, "the chart it replaced was kept at {}", k.display())?;
+    }
+    if !done.removed_again.is_empty() {
+        writeln!(
+            out,
+            "removed again (they had been removed since the backup was made; the restored chart was re-keyed): {}",
+            done.removed_again.join(", ")
+        )?;
     }
     Ok(())
 }

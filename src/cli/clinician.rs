@@ -74,6 +74,13 @@ pub fn clinician_command(ctx: &Ctx, cmd: ClinicianCommand, out: &mut impl Write)
         ClinicianCommand::List { json } => {
             let chart = ctx.open()?;
             let members = chart.team_members()?;
+            // A removal is not called done while the removed clinician's keyring entry still
+            // opens the chart key (its re-key was interrupted).
+            let unfinished: Vec<i64> = chart
+                .unfinished_removals()?
+                .into_iter()
+                .map(|m| m.id)
+                .collect();
             if json {
                 let v: Vec<serde_json::Value> = members
                     .iter()
@@ -86,6 +93,8 @@ pub fn clinician_command(ctx: &Ctx, cmd: ClinicianCommand, out: &mut impl Write)
                             "added": m.added_at.to_rfc3339(),
                             "removed": m.removed_at.map(|t| t.to_rfc3339()),
                             "removal": m.removed,
+                            // Null for a clinician who stands.
+                            "removal_finished": m.removed.as_ref().map(|_| !unfinished.contains(&m.id)),
                         })
                     })
                     .collect();
@@ -100,7 +109,14 @@ pub fn clinician_command(ctx: &Ctx, cmd: ClinicianCommand, out: &mut impl Write)
                     let removed = m
                         .removed_at
                         .map(|t| {
-                            format!("  removed {}", t.with_timezone(&Local).format("%Y-%m-%d"))
+                            if unfinished.contains(&m.id) {
+                                format!(
+                                    "  removal begun {}, NOT FINISHED: their passphrase still opens the chart until kapchart runs with no other kapchart using the chart",
+                                    t.with_timezone(&Local).format("%Y-%m-%d")
+                                )
+                            } else {
+                                format!("  removed {}", t.with_timezone(&Local).format("%Y-%m-%d"))
+                            }
                         })
                         .unwrap_or_default();
                     let me = if m.id == chart.clinician().id {

@@ -9,6 +9,8 @@ use std::path::PathBuf;
 
 /// The FHIR tag system under which a bundle carries the audit head it was exported at.
 const HEAD_TAG_SYSTEM: &str = "urn:kapchart:audit-head";
+/// The FHIR tag system of the chart's root (its first admin's key fingerprint) in an export.
+const ROOT_TAG_SYSTEM: &str = "urn:kapchart:root";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -53,6 +55,7 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
         return rems_form(ctx, &args, out);
     }
     let mut chart = ctx.open()?;
+    refuse_if_damaged(&chart)?;
     let now = crate::clock::now();
     let bar = super::backup::progress_bar("exporting");
     bar.set_length(3);
@@ -66,6 +69,8 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
     let head = chart
         .head()?
         .map_or_else(|| "none".to_string(), |h| h.to_string());
+    // The chart's root, for a clinic to check against the one it keeps.
+    let root = chart.root()?.unwrap_or_else(|| "none".to_string());
     // The export is in the audit trail before its text leaves kapchart (after the head it
     // states, which is the record it holds).
     let exported = match (args.session, args.patient) {
@@ -85,14 +90,19 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
         Format::Fhir => {
             let mut bundle = export::fhir::bundle(&record);
             bundle["meta"] = serde_json::json!({
-                "tag": [{ "system": HEAD_TAG_SYSTEM, "code": head, "display": "kapchart audit head at export" }]
+                "tag": [
+                    { "system": HEAD_TAG_SYSTEM, "code": head, "display": "kapchart audit head at export" },
+                    { "system": ROOT_TAG_SYSTEM, "code": root, "display": "kapchart chart root (first admin's key fingerprint)" }
+                ]
             });
             serde_json::to_string_pretty(&bundle)
                 .map_err(|e| Failure::runtime(format!("cannot write the bundle: {e}")))?
         }
         Format::Html => {
             let html = export::report::html(&record, &ctx.config.alerts, &ctx.config.measures);
-            let line = format!("<p class=\"audit-head\">Exported at chart audit head {head}</p>\n");
+            let line = format!(
+                "<p class=\"audit-head\">Exported at chart audit head {head}, chart root {root}</p>\n"
+            );
             let html = match html.rfind("</body>") {
                 Some(at) => format!("{}{line}{}", &html[..at], &html[at..]),
                 None => html + &line,
@@ -102,7 +112,7 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
         }
         Format::Md => {
             let md = export::report::markdown(&record, &ctx.config.measures);
-            format!("{md}\nExported at chart audit head `{head}`.\n")
+            format!("{md}\nExported at chart audit head `{head}`, chart root `{root}`.\n")
         }
         Format::Csv => export::csv::vitals_csv(&record),
         // Taken by `rems_form` before the chart is opened; said plainly all the same.
@@ -129,7 +139,11 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
         Some(path) => {
             write_private(&path, text.as_bytes())?;
             bar.finish_and_clear();
-            writeln!(out, "wrote {} (chart audit head {head})", path.display())?;
+            writeln!(
+                out,
+                "wrote {} (chart audit head {head}, root {root})",
+                path.display()
+            )?;
         }
         None => {
             bar.finish_and_clear();
@@ -137,9 +151,27 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
             if !text.ends_with('\n') {
                 writeln!(out)?;
             }
+            // A CSV has no place for them that a spreadsheet would not read as data: the
+            // head and root go to the terminal beside it.
+            if args.format == Format::Csv {
+                eprintln!("kapchart: exported at chart audit head {head}, root {root}");
+            }
         }
     }
     Ok(())
+}
+
+/// An export from a chart found damaged would carry a record that may have been changed
+/// behind kapchart's back to whoever receives it: refused until a restore or an admin's
+/// acknowledgement, as writes are.
+fn refuse_if_damaged(chart: &crate::store::Chart) -> Result<(), Failure> {
+    match chart.damage_found().first() {
+        Some(problem) => Err(Failure::runtime(format!(
+            "the chart {} was found damaged ({problem}); kapchart exports nothing from it until it is restored from a backup or an admin acknowledges the damage (kapchart verify --acknowledge --reason TEXT)",
+            chart.path().display()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Neither --session nor --patient (clap requires one; said plainly all the same).
@@ -157,16 +189,22 @@ fn rems_form(ctx: &Ctx, args: &ExportArgs, out: &mut impl Write) -> Outcome {
         ));
     };
     let mut chart = ctx.open()?;
+    refuse_if_damaged(&chart)?;
     let today = crate::clock::today();
     let data = crate::app::rems::form_of(&chart, &ctx.config, session, today, crate::clock::now())?;
     let head = chart
         .head()?
         .map_or_else(|| "none".to_string(), |h| h.to_string());
+    let root = chart.root()?.unwrap_or_else(|| "none".to_string());
     super::audit::record_access(
         &mut chart,
         Access::Export(ExportFormat::RemsForm, Exported::Session(session)),
     );
-    let html = export::rems::html(&data, ctx.config.rems.outpatient, &head);
+    let html = export::rems::html(
+        &data,
+        ctx.config.rems.outpatient,
+        &format!("{head}, chart root {root}"),
+    );
     let html = crate::domain::text::escape_controls(&html, true).into_owned();
     crate::logging::event(
         &ctx.paths.log,
@@ -176,7 +214,11 @@ fn rems_form(ctx: &Ctx, args: &ExportArgs, out: &mut impl Write) -> Outcome {
     match &args.output {
         Some(path) => {
             write_private(path, html.as_bytes())?;
-            writeln!(out, "wrote {} (chart audit head {head})", path.display())?;
+            writeln!(
+                out,
+                "wrote {} (chart audit head {head}, root {root})",
+                path.display()
+            )?;
         }
         None => out.write_all(html.as_bytes())?,
     }

@@ -143,13 +143,18 @@ enum Command {
         #[arg(long)]
         to: PathBuf,
     },
-    /// Restore the chart from a backup (verified first)
+    /// Restore the chart from a backup (verified first; an admin of the chart signs in, and
+    /// to the backup with KAPCHART_BACKUP_PASSPHRASE when their passphrase then differed)
     Restore {
         /// The backup file
         from: PathBuf,
         /// Replace an existing chart; it is kept beside it as NAME.replaced-TIMESTAMP
         #[arg(long)]
         replace: bool,
+        /// Why a backup whose team includes someone removed since is restored (they are
+        /// removed again; recorded)
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Change your own passphrase (the old one first; the new one twice, or
     /// KAPCHART_NEW_PASSPHRASE). Backups keep the passphrases they were made with
@@ -428,12 +433,14 @@ impl Ctx {
         } else {
             Chart::open_as
         };
-        let chart = open(
-            &self.paths.chart,
-            &who,
-            &passphrase,
-            self.config.chart.busy_timeout_ms,
-        );
+        let chart = guarded(&self.paths.chart, || {
+            open(
+                &self.paths.chart,
+                &who,
+                &passphrase,
+                self.config.chart.busy_timeout_ms,
+            )
+        });
         logging::event(
             &self.paths.log,
             if chart.is_ok() {
@@ -445,6 +452,40 @@ impl Ctx {
         );
         Ok(chart?)
     }
+}
+
+/// A sign-in at the command line, after the wait that wrong sign-ins before it ask for (they
+/// are counted beside the chart, so they add up across commands: `store::sign_in_wait`).
+/// The wait and the refusal say how many were wrong in a row, never which of the clinician
+/// and the passphrase was.
+pub(crate) fn guarded<T>(
+    chart: &std::path::Path,
+    open: impl FnOnce() -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let now = crate::clock::now().timestamp_millis();
+    let wrong = crate::store::wrong_sign_ins(chart, now);
+    let wait = wrong.wait_at(now);
+    if !wait.is_zero() {
+        eprintln!(
+            "kapchart: {} wrong sign-ins in a row at this chart; waiting {} s before this one",
+            wrong.count,
+            wait.as_millis().div_ceil(1000)
+        );
+        std::thread::sleep(wait);
+    }
+    let opened = open();
+    match &opened {
+        Err(
+            StoreError::WrongSignIn
+            | StoreError::WrongPassphrase
+            | StoreError::WrongPassphraseOrNoKeyring(_),
+        ) => {
+            crate::store::count_wrong_sign_in(chart, crate::clock::now().timestamp_millis());
+        }
+        Ok(_) => crate::store::clear_wrong_sign_ins(chart),
+        Err(_) => {}
+    }
+    opened
 }
 
 pub fn run(cli: Cli) -> Outcome {
@@ -495,7 +536,11 @@ pub fn run(cli: Cli) -> Outcome {
         Some(Command::Rekey) => rekey::rekey(&ctx, out),
         Some(Command::Export(args)) => export::export(&ctx, args, out),
         Some(Command::Backup { to }) => backup::backup_to(&ctx, &to, out),
-        Some(Command::Restore { from, replace }) => backup::restore(&ctx, &from, replace, out),
+        Some(Command::Restore {
+            from,
+            replace,
+            reason,
+        }) => backup::restore(&ctx, &from, replace, reason.as_deref(), out),
         Some(Command::Course(cmd)) => course::course_command(&ctx, cmd, out),
         Some(Command::Measure(cmd)) => course::measure_command(&ctx, cmd, out),
         Some(Command::Note(cmd)) => course::note_command(&ctx, cmd, out),
@@ -615,6 +660,8 @@ fn scale_demo(
         },
     )?;
     bar.finish_and_clear();
+    // What was written is walked once, as the next open would, so that it starts from here.
+    chart.check_written()?;
     let secs = started.elapsed().as_secs_f64();
     logging::event(
         &ctx.paths.log,
@@ -651,12 +698,12 @@ pub(crate) fn open_tui(ctx: &Ctx, path: PathBuf, chart: Option<Chart>, start: St
             .ok()
             .filter(|p| !p.is_empty())
         {
-            Some(p) if !tui_asks_who(&path) => Some(Chart::open_as(
-                &path,
-                &who(&path)?,
-                &p,
-                ctx.config.chart.busy_timeout_ms,
-            )?),
+            Some(p) if !tui_asks_who(&path) => {
+                let who = who(&path)?;
+                Some(guarded(&path, || {
+                    Chart::open_as(&path, &who, &p, ctx.config.chart.busy_timeout_ms)
+                })?)
+            }
             _ => None,
         },
     };
@@ -772,7 +819,7 @@ fn init(ctx: &Ctx, clinician: Option<String>, out: &mut impl Write) -> Outcome {
     }
     let passphrase = passphrase(true)?;
     rekey::check_strength(ctx, &passphrase, &clinician, "no chart was created")?;
-    Chart::create(
+    let chart = Chart::create(
         &ctx.paths.chart,
         &passphrase,
         &clinician,
@@ -781,6 +828,13 @@ fn init(ctx: &Ctx, clinician: Option<String>, out: &mut impl Write) -> Outcome {
     )?;
     logging::event(&ctx.paths.log, "chart.create", &[]);
     writeln!(out, "created {}", ctx.paths.chart.display())?;
+    if let Some(root) = chart.root()? {
+        writeln!(
+            out,
+            "root {root}\n(the fingerprint of {}'s key, which every clinician's key is certified back to: keep it away from this laptop, e.g. on paper in the clinic's records, and check it with `kapchart verify --root`)",
+            chart.clinician().name
+        )?;
+    }
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 //! they were when they were made.
 
 use super::{Ctx, Failure, Outcome, passphrase};
-use crate::domain::passphrase::check_new;
+use crate::domain::passphrase::{check_new, guessable_words};
 use crate::store::Chart;
 use std::io::{IsTerminal, Write};
 use zeroize::Zeroizing;
@@ -42,10 +42,8 @@ pub(crate) fn check_strength(
     clinician: &str,
     outcome: &str,
 ) -> Result<(), Failure> {
-    let words: Vec<&str> = clinician
-        .split_whitespace()
-        .chain(["kapchart", "chart", "ketamine", "clinic"])
-        .collect();
+    let words = guessable_words(clinician, &ctx.config.chart.clinic);
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
     check_new(new, ctx.config.chart.min_passphrase_score, &words)
         .map_err(|why| Failure::runtime(format!("{why}; {outcome}")))
 }
@@ -53,12 +51,14 @@ pub(crate) fn check_strength(
 pub fn rekey(ctx: &Ctx, out: &mut impl Write) -> Outcome {
     let who = super::who(&ctx.paths.chart)?;
     let old = passphrase(false)?;
-    let mut chart = Chart::open_as(
-        &ctx.paths.chart,
-        &who,
-        &old,
-        ctx.config.chart.busy_timeout_ms,
-    )?;
+    let mut chart = super::guarded(&ctx.paths.chart, || {
+        Chart::open_as(
+            &ctx.paths.chart,
+            &who,
+            &old,
+            ctx.config.chart.busy_timeout_ms,
+        )
+    })?;
     let new = new_passphrase()?;
     if *new == *old {
         return Err(Failure::runtime(

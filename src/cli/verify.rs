@@ -20,6 +20,17 @@ pub struct VerifyArgs {
     /// Fail unless the chart still holds the head this backup was made at
     #[arg(long, value_name = "BACKUP")]
     against: Option<PathBuf>,
+    /// Fail unless the chart's root (its first admin's key fingerprint, as `init`, `verify`,
+    /// backups and exports print it) is this one
+    #[arg(long, value_name = "FINGERPRINT")]
+    root: Option<String>,
+    /// An admin acknowledges the damage found (with --reason): recorded, signed and audited,
+    /// after which writes go on; `verify` goes on reporting it, as acknowledged
+    #[arg(long, requires = "reason")]
+    acknowledge: bool,
+    /// Why the damage is acknowledged (recorded with it)
+    #[arg(long)]
+    reason: Option<String>,
 }
 
 pub fn verify(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
@@ -41,16 +52,60 @@ pub fn verify(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
 fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
     let who = super::who(&ctx.paths.chart)?;
     let pass = passphrase(false)?;
-    let chart = Chart::open_as(
-        &ctx.paths.chart,
-        &who,
-        &pass,
-        ctx.config.chart.busy_timeout_ms,
-    )?;
+    let mut chart = super::guarded(&ctx.paths.chart, || {
+        Chart::open_as(
+            &ctx.paths.chart,
+            &who,
+            &pass,
+            ctx.config.chart.busy_timeout_ms,
+        )
+    })?;
     let report = chart.verify()?;
-    let mut problems = report.problems();
-    if !problems.is_empty() {
-        chart.mark_damaged(&problems, &[]);
+    let acknowledged = chart.acknowledged_problems()?;
+    let mut problems: Vec<String> = report
+        .problems()
+        .into_iter()
+        .map(|p| {
+            if acknowledged.contains(&p) {
+                format!("{p} (acknowledged)")
+            } else {
+                p
+            }
+        })
+        .collect();
+    let damage: Vec<String> = report
+        .damage()
+        .into_iter()
+        .filter(|p| !acknowledged.contains(p))
+        .collect();
+    if args.acknowledge {
+        let mut lines = damage.clone();
+        for l in chart.damage_found() {
+            if !lines.contains(&l) && !acknowledged.contains(&l) {
+                lines.push(l);
+            }
+        }
+        chart.acknowledge_damage(
+            &lines,
+            args.reason.as_deref().unwrap_or_default(),
+            crate::clock::now(),
+        )?;
+        writeln!(
+            out,
+            "acknowledged by {}: {} problem(s), recorded and signed; writes go on, and verify goes on reporting them:",
+            chart.clinician().name,
+            lines.len()
+        )?;
+        for l in &lines {
+            writeln!(out, "  {l}")?;
+        }
+        return Ok(());
+    }
+    if !damage.is_empty() {
+        chart.mark_damaged(&damage, &[]);
+    } else if report.damage().is_empty() && chart.damage_found().is_empty() {
+        // Sound: the next open checks from this head on.
+        chart.keep_checked_head()?;
     }
     let mut anchors: Vec<(Head, String)> = Vec::new();
     if let Some(h) = args.head {
@@ -86,11 +141,30 @@ fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
     if !lost_backup_heads.is_empty() {
         // A backup's head is read, not typed: losing it is damage, and writes stop until the
         // chart holds it again. (A head typed by hand may be mistyped: it is only reported.)
-        let mut all = problems.clone();
+        let mut all = damage.clone();
         all.extend(lost.iter().cloned());
         chart.mark_damaged(&all, &lost_backup_heads);
     }
     problems.extend(lost);
+    if let Some(kept) = &args.root {
+        match crate::domain::team::parse_fingerprint(kept) {
+            None => {
+                return Err(Failure {
+                    message: format!(
+                        "--root {kept} is not a fingerprint; expected 64 hex digits, as `kapchart verify` prints it after \"root\""
+                    ),
+                    code: 2,
+                });
+            }
+            Some(kept) if report.team.root.as_deref() != Some(kept.as_str()) => {
+                problems.push(format!(
+                    "the chart's root is {} but the one kept is {kept}: this chart's team does not go back to the admin the clinic began with (its keys were replaced, or it is another chart)",
+                    report.team.root.as_deref().unwrap_or("none")
+                ));
+            }
+            Some(_) => {}
+        }
+    }
     // The search index is derived from the record: where it disagrees, it is rebuilt, and
     // the record is not found damaged for it (writes go on).
     let record_ok = problems.is_empty();
@@ -100,9 +174,16 @@ fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
         let v = serde_json::json!({
             "ok": ok,
             "head": report.head,
+            "root": report.team.root,
             "problems": problems,
             "search_index": report.search_index,
             "signatures": signatures_json(&report.signatures),
+            "signed_rows": report.signed_rows,
+            "rows_before_signing": report.rows_before_signing,
+            "team": {
+                "certified": report.team.certified,
+                "before_certificates": report.team.before_certificates,
+            },
         });
         writeln!(out, "{v}")?;
         return if ok {
@@ -134,13 +215,49 @@ fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
         report.audit_rows,
         chart.schema_version()?
     )?;
+    writeln!(out, "{}", authors_line(&report))?;
     writeln!(
         out,
         "search index: agrees with the record (every entry, note and addendum)"
     )?;
     writeln!(out, "{}", signatures_line(&report.signatures))?;
+    if let Some(root) = &report.team.root {
+        writeln!(out, "root {root}")?;
+    }
     writeln!(out, "head {head}")?;
     Ok(())
+}
+
+/// Who signed the chain and whose keys are certified, as verified: "authors: 812 rows
+/// signed by their authors, 40 from before kapchart signed rows; team: 3 clinicians'
+/// keys certified back to the root".
+fn authors_line(report: &crate::store::VerifyReport) -> String {
+    let mut line = format!(
+        "authors: {} audit rows signed by their authors' keys",
+        report.signed_rows
+    );
+    if report.rows_before_signing > 0 {
+        line.push_str(&format!(
+            ", {} from before kapchart signed them (held by the chain)",
+            report.rows_before_signing
+        ));
+    }
+    line.push_str(&format!(
+        "; team: {} clinician{} keys certified back to the root",
+        report.team.certified,
+        if report.team.certified == 1 {
+            "'s"
+        } else {
+            "s'"
+        }
+    ));
+    if report.team.before_certificates > 0 {
+        line.push_str(&format!(
+            ", {} recorded before kapchart certified keys",
+            report.team.before_certificates
+        ));
+    }
+    line
 }
 
 /// Who signed what, as verified: "signatures: Ed25519 verified: Dr. Ada Admin (clinician 1):

@@ -4,6 +4,9 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// What an entry whose content no longer decodes says, after "entry N".
+pub const UNREADABLE: &str = "cannot be read (damaged)";
+
 /// The typed content of one chart entry. Stored as JSON; `kind()` is stored beside it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -52,6 +55,11 @@ pub enum Payload {
     /// its waste are recorded, commonly witnessed by a second licensed person (21 CFR 1304.22;
     /// clinical.md section 3).
     Witness(Witness),
+    /// An entry whose stored content no longer decodes (damaged, or changed behind
+    /// kapchart's back): shown and exported as "entry N cannot be read (damaged)" with the
+    /// rest of its session, and named by `verify`. Never written: only read.
+    #[serde(skip)]
+    Unreadable(super::EntryId),
 }
 
 impl Payload {
@@ -79,6 +87,7 @@ impl Payload {
             Payload::SessionEnd(_) => "session-end",
             Payload::RemsSubmitted(_) => "rems-submitted",
             Payload::Witness(_) => "witness",
+            Payload::Unreadable(_) => "unreadable",
         }
     }
 }
@@ -365,6 +374,7 @@ impl fmt::Display for Payload {
     /// The one-line summary used by the timeline, the CLI and the entry preview.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Payload::Unreadable(id) => write!(f, "entry {id} {UNREADABLE}"),
             Payload::Vitals(v) => write!(f, "{v}"),
             Payload::Sedation(s) => write!(f, "MOAA/S {}", s.moaas),
             Payload::Dissociation(d) => {

@@ -311,6 +311,7 @@ pub fn format_payload(p: &Payload) -> Option<String> {
         Payload::Consent(t) => Some(format!("consent {}", t.text)),
         // Corrections, acknowledgements and discharge items come from their own forms.
         Payload::Strike
+        | Payload::Unreadable(_)
         | Payload::Acknowledgement(_)
         | Payload::Aldrete(_)
         | Payload::RideHome(_)

@@ -11,6 +11,7 @@ pub mod integration;
 pub mod item_forms;
 pub mod measures;
 pub mod medications;
+pub mod name;
 pub mod notes;
 pub mod passphrase;
 pub mod patient_filter;

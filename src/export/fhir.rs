@@ -263,6 +263,7 @@ fn resource_keys(payload: &Payload) -> Vec<(&'static str, &'static str)> {
             ("QuestionnaireResponse", "response"),
             ("Observation", "total"),
         ],
+        Payload::Unreadable(_) => vec![("Observation", "unreadable")],
         _ => Vec::new(),
     }
 }
@@ -563,6 +564,17 @@ impl<'a> Builder<'a> {
             Payload::Aldrete(a) => vec![self.aldrete(line, a)],
             Payload::Dose(d) => vec![self.dose(line, d)],
             Payload::Measure(m) => self.measure(line, m),
+            // Exported as what it is, in its place in the session, rather than dropped.
+            Payload::Unreadable(id) => vec![self.observation(
+                line,
+                "unreadable",
+                "survey",
+                json!({ "text": "kapchart chart entry" }),
+                (
+                    "valueString",
+                    json!(format!("entry {id} {}", crate::domain::entry::UNREADABLE)),
+                ),
+            )],
             _ => Vec::new(),
         }
     }

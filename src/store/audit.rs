@@ -45,10 +45,16 @@ pub enum ObjectKind {
     TeamMember,
     TeamRemoval,
     Ed25519Signature,
+    /// An admin's certificate of a team member's public keys.
+    TeamCertificate,
+    /// A restore: who, when, from which backup head, what was set aside.
+    Restore,
+    /// An admin's acknowledgement of damage found, after which writes go on.
+    DamageAcknowledgement,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 14] = [
+    pub const ALL: [ObjectKind; 17] = [
         ObjectKind::Clinician,
         ObjectKind::Patient,
         ObjectKind::Session,
@@ -63,6 +69,9 @@ impl ObjectKind {
         ObjectKind::TeamMember,
         ObjectKind::TeamRemoval,
         ObjectKind::Ed25519Signature,
+        ObjectKind::TeamCertificate,
+        ObjectKind::Restore,
+        ObjectKind::DamageAcknowledgement,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -82,6 +91,9 @@ impl ObjectKind {
             ObjectKind::TeamMember => "team-member",
             ObjectKind::TeamRemoval => "team-removal",
             ObjectKind::Ed25519Signature => "ed25519-signature",
+            ObjectKind::TeamCertificate => "team-certificate",
+            ObjectKind::Restore => "restore",
+            ObjectKind::DamageAcknowledgement => "damage-acknowledgement",
         }
     }
 
@@ -109,6 +121,9 @@ impl ObjectKind {
             ObjectKind::TeamMember => "team_members",
             ObjectKind::TeamRemoval => "team_removals",
             ObjectKind::Ed25519Signature => "ed25519_signatures",
+            ObjectKind::TeamCertificate => "team_certificates",
+            ObjectKind::Restore => "restores",
+            ObjectKind::DamageAcknowledgement => "damage_acknowledgements",
         }
     }
 
@@ -149,6 +164,13 @@ impl ObjectKind {
             ObjectKind::Ed25519Signature => {
                 "id, note_signature_id, addendum_id, message_version, signer_public, signature"
             }
+            ObjectKind::TeamCertificate => {
+                "id, member_id, certified_by, message_version, signature"
+            }
+            ObjectKind::Restore => {
+                "id, at, by_id, backup_head, replaced_head, set_aside, reason, removals_applied, id_floors"
+            }
+            ObjectKind::DamageAcknowledgement => "id, at, by_id, problems, reason",
         }
     }
 }
@@ -206,8 +228,16 @@ impl AuditFields<'_> {
     /// The row's hash: HMAC-SHA256 under the chain key from the row that starts the keyed
     /// part, plain SHA-256 before it (rows written before schema v4) or without a key.
     pub fn hash(&self, key: Option<&ChainKey>) -> String {
+        self.hash_of_text(&self.text(), key)
+    }
+
+    /// The row's fields as its hash and its signature cover them: a JSON array of the
+    /// previous row's hash, the sequence number, the time (UTC milliseconds), the
+    /// clinician's id (as text, empty for none), the action, the object's kind and id, and
+    /// the SHA-256 of the object's row.
+    pub fn text(&self) -> String {
         let clinician = self.clinician_id.map(|c| c.to_string()).unwrap_or_default();
-        let text = serde_json::json!([
+        serde_json::json!([
             self.prev_hash,
             self.seq,
             self.at_ms,
@@ -217,7 +247,10 @@ impl AuditFields<'_> {
             self.object_id,
             self.content_hash,
         ])
-        .to_string();
+        .to_string()
+    }
+
+    fn hash_of_text(&self, text: &str, key: Option<&ChainKey>) -> String {
         match key {
             Some(k) if self.seq >= k.keyed_from => k.hmac_hex(text.as_bytes()),
             _ => sha256_hex(text.as_bytes()),
@@ -285,7 +318,7 @@ pub fn install_chain_key(tx: &Transaction<'_>, at_ms: i64) -> rusqlite::Result<(
         "INSERT INTO chain_key (id, secret, keyed_from, created_at) VALUES (1, ?1, ?2, ?3)",
         params![secret.as_slice(), keyed_from, at_ms],
     )?;
-    record(tx, at_ms, None, "chain.key", ObjectKind::ChainKey, 1)
+    record_unsigned(tx, at_ms, None, "chain.key", ObjectKind::ChainKey, 1)
 }
 
 /// The newest audit row: what a backup or export was made at, and what `verify --head`
@@ -346,9 +379,45 @@ pub fn hash_at(conn: &Connection, seq: i64) -> rusqlite::Result<Option<String>> 
         .optional()
 }
 
-/// Appends the audit row for a row just written in `tx`.
-pub fn record(
+/// Appends the audit row for a row just written in `tx`, unsigned: the rows kapchart wrote
+/// before the chart began signing (the chain key's, in its migration), and tests that build
+/// such charts. Every other write signs its row (`record_signed`).
+pub fn record_unsigned(
     tx: &Transaction<'_>,
+    at_ms: i64,
+    clinician_id: Option<i64>,
+    action: &str,
+    kind: ObjectKind,
+    object_id: i64,
+) -> rusqlite::Result<()> {
+    append(tx, None, at_ms, clinician_id, action, kind, object_id)
+}
+
+/// Appends the audit row for a row just written in `tx`, signed with `key`, the key of
+/// `clinician_id` (`store::chain`).
+pub fn record_signed(
+    tx: &Transaction<'_>,
+    key: &ed25519_dalek::SigningKey,
+    at_ms: i64,
+    clinician_id: i64,
+    action: &str,
+    kind: ObjectKind,
+    object_id: i64,
+) -> rusqlite::Result<()> {
+    append(
+        tx,
+        Some(key),
+        at_ms,
+        Some(clinician_id),
+        action,
+        kind,
+        object_id,
+    )
+}
+
+fn append(
+    tx: &Transaction<'_>,
+    key: Option<&ed25519_dalek::SigningKey>,
     at_ms: i64,
     clinician_id: Option<i64>,
     action: &str,
@@ -364,7 +433,7 @@ pub fn record(
         .unwrap_or((0, GENESIS.to_string()));
     let content_hash =
         content_hash(tx, kind, object_id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
-    let key = chain_key(tx)?;
+    let chain = chain_key(tx)?;
     let fields = AuditFields {
         seq: last_seq + 1,
         at_ms,
@@ -375,22 +444,47 @@ pub fn record(
         content_hash: &content_hash,
         prev_hash: &prev_hash,
     };
-    tx.prepare_cached(
-        "INSERT INTO audit (seq, at, clinician_id, action, object_kind, object_id, content_hash, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
-            fields.seq,
-            at_ms,
-            clinician_id,
-            action,
-            fields.object_kind,
-            object_id,
-            content_hash,
-            prev_hash,
-            fields.hash(key.as_ref())
-        ],
-    )?;
+    let text = fields.text();
+    let hash = fields.hash_of_text(&text, chain.as_ref());
+    match key {
+        Some(k) => {
+            let signature = super::chain::sign_row(k, &fields);
+            tx.prepare_cached(
+                "INSERT INTO audit (seq, at, clinician_id, action, object_kind, object_id, content_hash, prev_hash, hash, signature)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                fields.seq,
+                at_ms,
+                clinician_id,
+                action,
+                fields.object_kind,
+                object_id,
+                content_hash,
+                prev_hash,
+                hash,
+                signature.as_slice()
+            ])?;
+        }
+        // Unsigned rows are written by migrations too, before the signature column exists.
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO audit (seq, at, clinician_id, action, object_kind, object_id, content_hash, prev_hash, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                fields.seq,
+                at_ms,
+                clinician_id,
+                action,
+                fields.object_kind,
+                object_id,
+                content_hash,
+                prev_hash,
+                hash
+            ])?;
+        }
+    }
     Ok(())
 }
 
@@ -403,81 +497,44 @@ pub struct Break {
     pub why: String,
 }
 
-/// Walks the whole chain, then checks that every stored row is covered by it.
-pub fn walk(conn: &Connection) -> rusqlite::Result<(i64, Option<Break>)> {
-    let key = chain_key(conn)?;
-    let keyed = super::user_version(conn)? >= super::schema::CHAIN_KEY_VERSION;
-    if keyed && key.is_none() {
-        return Ok((
-            0,
-            Some(Break {
-                seq: 1,
-                why: "the chart's chain key is missing (removed behind kapchart's back)".into(),
-            }),
-        ));
+/// What a walk of the chain found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Walk {
+    /// Rows that held, in order, before any break.
+    pub rows: i64,
+    pub first_break: Option<Break>,
+    /// The first row whose signature does not hold (or that lacks one it must carry).
+    pub first_bad_signature: Option<Break>,
+    /// Rows whose signature was checked.
+    pub signed: u64,
+    /// Rows from before the chart began signing (their hash chain alone holds them).
+    pub before_signing: u64,
+    /// The last row walked that held: where a later check may start.
+    pub last: Option<Head>,
+}
+
+/// Where signing starts: the first audit row that must be signed, and the last team member
+/// recorded before certificates (None for a chart that has not taken the migration).
+pub fn signed_from(conn: &Connection) -> rusqlite::Result<Option<(i64, i64)>> {
+    let exists: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'signed_from')",
+        )?
+        .query_row([], |r| r.get(0))?;
+    if !exists {
+        return Ok(None);
     }
-    let mut stmt = conn.prepare(
-        "SELECT seq, at, clinician_id, action, object_kind, object_id, content_hash, prev_hash, hash
-         FROM audit ORDER BY seq",
-    )?;
-    let mut rows = stmt.query([])?;
-    let mut expected_prev = GENESIS.to_string();
-    let mut expected_seq = 1;
-    let mut count = 0;
-    while let Some(row) = rows.next()? {
-        let seq: i64 = row.get(0)?;
-        let object_kind: String = row.get(4)?;
-        let object_id: i64 = row.get(5)?;
-        let stored_content: String = row.get(6)?;
-        let prev_hash: String = row.get(7)?;
-        let hash: String = row.get(8)?;
-        let fields = AuditFields {
-            seq,
-            at_ms: row.get(1)?,
-            clinician_id: row.get(2)?,
-            action: &row.get::<_, String>(3)?,
-            object_kind: &object_kind,
-            object_id,
-            content_hash: &stored_content,
-            prev_hash: &prev_hash,
-        };
-        let broken = |why: String| Ok((count, Some(Break { seq, why })));
-        if seq != expected_seq {
-            return broken(format!(
-                "expected audit row {expected_seq} here, found {seq} (rows missing)"
-            ));
-        }
-        if prev_hash != expected_prev {
-            return broken("does not follow from the row before it".into());
-        }
-        if fields.hash(key.as_ref()) != hash {
-            return broken("its own fields were changed".into());
-        }
-        // The keyed part starts with the key's own row, which pins where it starts.
-        if key.as_ref().is_some_and(|k| k.keyed_from == seq) && object_kind != "chain-key" {
-            return broken("the keyed audit trail does not start with the chain key".into());
-        }
-        let Some(kind) = ObjectKind::parse(&object_kind) else {
-            return broken(format!("records an unknown kind of row '{object_kind}'"));
-        };
-        // A backup names the audit row its copy ends at: always an earlier one.
-        if kind == ObjectKind::Chart && object_id >= seq {
-            return broken(format!(
-                "names audit row {object_id}, which is not before it"
-            ));
-        }
-        match content_hash(conn, kind, object_id)? {
-            None => return broken(format!("{object_kind} {object_id} is missing")),
-            Some(h) if h != stored_content => {
-                return broken(format!(
-                    "{object_kind} {object_id} was changed after it was written"
-                ));
-            }
-            Some(_) => {}
-        }
-        expected_prev = hash;
-        expected_seq += 1;
-        count += 1;
+    conn.prepare_cached("SELECT audit_seq, team_member FROM signed_from WHERE id = 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+}
+
+/// Walks the whole chain, checking every signature against `team`, then checks that every
+/// stored row is covered by it.
+pub fn walk(conn: &Connection, team: &super::chain::TeamKeys) -> rusqlite::Result<Walk> {
+    let mut walk = walk_after(conn, None, team)?;
+    if walk.first_break.is_some() {
+        return Ok(walk);
     }
     // Every row must be in the trail: a row slipped in behind kapchart's back is not.
     for kind in ObjectKind::ALL {
@@ -491,19 +548,210 @@ pub fn walk(conn: &Connection) -> rusqlite::Result<(i64, Option<Break>)> {
             .query_row(&sql, [kind.as_str()], |r| r.get(0))
             .optional()?;
         if let Some(id) = stray {
-            return Ok((
-                count,
-                Some(Break {
-                    seq: count,
-                    why: format!(
-                        "{} {id} is not in the audit trail (written behind kapchart's back)",
-                        kind.as_str()
-                    ),
-                }),
-            ));
+            walk.first_break = Some(Break {
+                seq: walk.rows,
+                why: format!(
+                    "{} {id} is not in the audit trail (written behind kapchart's back)",
+                    kind.as_str()
+                ),
+            });
+            return Ok(walk);
         }
     }
-    Ok((count, None))
+    Ok(walk)
+}
+
+/// Walks the chain from the row after `after` (from the first row when None) to the newest:
+/// each row follows from the one before, its hash covers its fields, the row it records
+/// still has the content it had, and (from where the chart began signing) its signature
+/// verifies with its clinician's key in `team`. `after` itself must still be in the chart
+/// with its hash. The check on open walks from the last head it checked.
+pub fn walk_after(
+    conn: &Connection,
+    after: Option<&Head>,
+    team: &super::chain::TeamKeys,
+) -> rusqlite::Result<Walk> {
+    let key = chain_key(conn)?;
+    let keyed = super::user_version(conn)? >= super::schema::CHAIN_KEY_VERSION;
+    let mut walk = Walk::default();
+    if keyed && key.is_none() {
+        walk.first_break = Some(Break {
+            seq: 1,
+            why: "the chart's chain key is missing (removed behind kapchart's back)".into(),
+        });
+        return Ok(walk);
+    }
+    let signing_from = signed_from(conn)?.map_or(i64::MAX, |(seq, _)| seq);
+    let (mut expected_seq, mut expected_prev) = match after {
+        None => (1, GENESIS.to_string()),
+        Some(h) => match hash_at(conn, h.seq)? {
+            Some(found) if found == h.hash => (h.seq + 1, h.hash.clone()),
+            _ => {
+                walk.first_break = Some(Break {
+                    seq: h.seq,
+                    why: format!(
+                        "the chart no longer holds the head it held when it was last checked ({h}): rows were removed or rewritten since"
+                    ),
+                });
+                return Ok(walk);
+            }
+        },
+    };
+    walk.last = after.cloned();
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, at, clinician_id, action, object_kind, object_id, content_hash, prev_hash, hash, signature
+         FROM audit WHERE seq >= ?1 ORDER BY seq",
+    )?;
+    let mut rows = stmt.query([expected_seq])?;
+    let mut verifier = super::chain::Verifier::new();
+    while let Some(row) = rows.next()? {
+        let seq: i64 = row.get(0)?;
+        let action: String = row.get(3)?;
+        let object_kind: String = row.get(4)?;
+        let object_id: i64 = row.get(5)?;
+        let stored_content: String = row.get(6)?;
+        let prev_hash: String = row.get(7)?;
+        let hash: String = row.get(8)?;
+        let clinician_id: Option<i64> = row.get(2)?;
+        let fields = AuditFields {
+            seq,
+            at_ms: row.get(1)?,
+            clinician_id,
+            action: &action,
+            object_kind: &object_kind,
+            object_id,
+            content_hash: &stored_content,
+            prev_hash: &prev_hash,
+        };
+        let broken = |why: String| Some(Break { seq, why });
+        if seq != expected_seq {
+            walk.first_break = broken(format!(
+                "expected audit row {expected_seq} here, found {seq} (rows missing)"
+            ));
+            break;
+        }
+        if prev_hash != expected_prev {
+            walk.first_break = broken("does not follow from the row before it".into());
+            break;
+        }
+        let text = fields.text();
+        if fields.hash_of_text(&text, key.as_ref()) != hash {
+            walk.first_break = broken("its own fields were changed".into());
+            break;
+        }
+        // The keyed part starts with the key's own row, which pins where it starts.
+        if key.as_ref().is_some_and(|k| k.keyed_from == seq) && object_kind != "chain-key" {
+            walk.first_break =
+                broken("the keyed audit trail does not start with the chain key".into());
+            break;
+        }
+        let Some(kind) = ObjectKind::parse(&object_kind) else {
+            walk.first_break = broken(format!("records an unknown kind of row '{object_kind}'"));
+            break;
+        };
+        // A backup names the audit row its copy ends at: always an earlier one.
+        if kind == ObjectKind::Chart && object_id >= seq {
+            walk.first_break = broken(format!(
+                "names audit row {object_id}, which is not before it"
+            ));
+            break;
+        }
+        match content_hash(conn, kind, object_id)? {
+            None => {
+                walk.first_break = broken(format!("{object_kind} {object_id} is missing"));
+                break;
+            }
+            Some(h) if h != stored_content => {
+                walk.first_break = broken(format!(
+                    "{object_kind} {object_id} was changed after it was written"
+                ));
+                break;
+            }
+            Some(_) => {}
+        }
+        if seq >= signing_from {
+            check_signature(
+                &mut verifier,
+                &fields,
+                row.get_ref(9)?.as_blob_or_null()?,
+                team,
+            );
+        } else {
+            walk.before_signing += 1;
+        }
+        walk.last = Some(Head {
+            seq,
+            hash: hash.clone(),
+        });
+        expected_prev = hash;
+        expected_seq += 1;
+        walk.rows += 1;
+    }
+    walk.signed = verifier.checked;
+    walk.first_bad_signature = verifier.finish().map(|(seq, why)| Break { seq, why });
+    Ok(walk)
+}
+
+/// Queues one signed row's check, or fails it at once when it cannot be checked.
+fn check_signature(
+    verifier: &mut super::chain::Verifier,
+    fields: &AuditFields<'_>,
+    signature: Option<&[u8]>,
+    team: &super::chain::TeamKeys,
+) {
+    let seq = fields.seq;
+    let what = |name: &str| {
+        format!(
+            "audit row {seq} ({} of {} {}{name})",
+            fields.action, fields.object_kind, fields.object_id
+        )
+    };
+    let Some(clinician) = fields.clinician_id else {
+        verifier.fail(
+            seq,
+            format!(
+                "{}: it names no clinician, and every row since the chart began signing is signed by its author",
+                what("")
+            ),
+        );
+        return;
+    };
+    let Some(member) = team.get(&clinician) else {
+        verifier.fail(
+            seq,
+            format!(
+                "{}: its author, clinician {clinician}, has no key recorded on the team",
+                what("")
+            ),
+        );
+        return;
+    };
+    let by = format!(" by {} (clinician {clinician})", member.name);
+    let Some(signature) = signature else {
+        verifier.fail(seq, format!("{}: its signature is missing", what(&by)));
+        return;
+    };
+    if !member.trusted {
+        verifier.fail(
+            seq,
+            format!(
+                "{}: its author's keys are not certified by the team",
+                what(&by)
+            ),
+        );
+        return;
+    }
+    if member.removed_at_seq.is_some_and(|removed| seq > removed) {
+        verifier.fail(
+            seq,
+            format!(
+                "{}: signed after its author was removed from the team",
+                what(&by)
+            ),
+        );
+        return;
+    }
+    verifier.push(seq, || what(&by), fields, signature, member);
 }
 
 /// One row of the audit trail as `kapchart audit` lists it: who, when, what, and the kind
@@ -616,7 +864,7 @@ impl super::Chart {
     ) -> super::Result<()> {
         let clinician = self.clinician().id;
         self.write(|tx| {
-            record(tx, at.timestamp_millis(), Some(clinician), action, kind, id)?;
+            tx.record(at.timestamp_millis(), clinician, action, kind, id)?;
             Ok(())
         })
     }
@@ -631,14 +879,7 @@ impl super::Chart {
         let clinician = self.clinician().id;
         self.write(|tx| {
             for (action, kind, id) in rows {
-                record(
-                    tx,
-                    at.timestamp_millis(),
-                    Some(clinician),
-                    action,
-                    *kind,
-                    *id,
-                )?;
+                tx.record(at.timestamp_millis(), clinician, action, *kind, *id)?;
             }
             Ok(())
         })

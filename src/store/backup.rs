@@ -295,4 +295,4 @@ fn describe(v: &VerifyReport) -> String {
     v.problems().join("; ")
 }
 
-pub use super::restore::restore;
+pub use super::restore::{RestoreRequest, Restored, restore};

@@ -1,6 +1,6 @@
 //! Patient details, courses and integration notes in the chart.
 
-use super::audit::{self, ObjectKind, sha256_hex};
+use super::audit::{ObjectKind, sha256_hex};
 use super::signatures::{self, SealOf};
 use super::{Chart, Result, Second, StoreError, from_stored, to_stored};
 use crate::domain::course::{Addendum, Course, Draft, Note, NoteId, PatientDetails, Signature};
@@ -39,11 +39,11 @@ impl Chart {
         let author = self.clinician.id;
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO patient_details (patient_id, details, recorded_at, author_id) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO patient_details (id, patient_id, details, recorded_at, author_id) VALUES ((SELECT max(coalesce((SELECT max(id) FROM patient_details), 0), coalesce((SELECT max(CAST(json_extract(id_floors, '$.patient_details') AS INTEGER)) FROM restores), 0)) + 1), ?1, ?2, ?3, ?4)",
                 params![patient, json, now.timestamp_millis(), author],
             )?;
             let id = tx.last_insert_rowid();
-            audit::record(tx, now.timestamp_millis(), Some(author), "patient.details", ObjectKind::PatientDetails, id)?;
+            tx.record(now.timestamp_millis(), author, "patient.details", ObjectKind::PatientDetails, id)?;
             Ok(id)
         })
     }
@@ -112,11 +112,11 @@ impl Chart {
                 super::existing::course(tx, patient)?;
             }
             tx.execute(
-                "INSERT INTO courses (patient_id, planned_dosing, goals, started_at, author_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO courses (id, patient_id, planned_dosing, goals, started_at, author_id) VALUES ((SELECT max(coalesce((SELECT max(id) FROM courses), 0), coalesce((SELECT max(CAST(json_extract(id_floors, '$.courses') AS INTEGER)) FROM restores), 0)) + 1), ?1, ?2, ?3, ?4, ?5)",
                 params![patient, planned_dosing, goals, now.timestamp_millis(), author],
             )?;
             let id = tx.last_insert_rowid();
-            audit::record(tx, now.timestamp_millis(), Some(author), "course.start", ObjectKind::Course, id)?;
+            tx.record(now.timestamp_millis(), author, "course.start", ObjectKind::Course, id)?;
             Ok(id)
         })
     }
@@ -164,11 +164,11 @@ impl Chart {
         let author = self.clinician.id;
         let id = self.write(|tx| {
             tx.execute(
-                "INSERT INTO notes (dosing_session_id, format, created_at, author_id) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO notes (id, dosing_session_id, format, created_at, author_id) VALUES ((SELECT max(coalesce((SELECT max(id) FROM notes), 0), coalesce((SELECT max(CAST(json_extract(id_floors, '$.notes') AS INTEGER)) FROM restores), 0)) + 1), ?1, ?2, ?3, ?4)",
                 params![dosing, format, now.timestamp_millis(), author],
             )?;
             let id = tx.last_insert_rowid();
-            audit::record(tx, now.timestamp_millis(), Some(author), "note.create", ObjectKind::Note, id)?;
+            tx.record(now.timestamp_millis(), author, "note.create", ObjectKind::Note, id)?;
             Ok(id)
         })?;
         Ok((self.note(id)?, true))
@@ -326,12 +326,12 @@ impl Chart {
         let author = self.clinician.id;
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO note_drafts (note_id, text, saved_at, author_id) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO note_drafts (id, note_id, text, saved_at, author_id) VALUES ((SELECT max(coalesce((SELECT max(id) FROM note_drafts), 0), coalesce((SELECT max(CAST(json_extract(id_floors, '$.note_drafts') AS INTEGER)) FROM restores), 0)) + 1), ?1, ?2, ?3, ?4)",
                 params![note, text, now.timestamp_millis(), author],
             )?;
             let id = tx.last_insert_rowid();
             super::search_index::index_note(tx, note, text)?;
-            audit::record(tx, now.timestamp_millis(), Some(author), "note.draft", ObjectKind::NoteDraft, id)?;
+            tx.record(now.timestamp_millis(), author, "note.draft", ObjectKind::NoteDraft, id)?;
             Ok(id)
         })
     }
@@ -369,13 +369,13 @@ impl Chart {
         }
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO note_signatures (note_id, text, sha256, signer_id, signed_at, signed_offset, reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO note_signatures (id, note_id, text, sha256, signer_id, signed_at, signed_offset, reason)
+                 VALUES ((SELECT max(coalesce((SELECT max(id) FROM note_signatures), 0), coalesce((SELECT max(CAST(json_extract(id_floors, '$.note_signatures') AS INTEGER)) FROM restores), 0)) + 1), ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![note, text, hash, signer, at, offset, reason],
             )?;
             let id = tx.last_insert_rowid();
             super::search_index::index_note(tx, note, &text)?;
-            audit::record(tx, at, Some(signer), "note.sign", ObjectKind::NoteSignature, id)?;
+            tx.record(at, signer, "note.sign", ObjectKind::NoteSignature, id)?;
             let signer_name = signatures::name_of(tx, signer)?;
             let statement = Statement {
                 signed: Signed::Note { note },
@@ -418,12 +418,12 @@ impl Chart {
         let (at, offset) = to_stored(now);
         let id = self.write(|tx| {
             tx.execute(
-                "INSERT INTO note_addenda (note_id, text, sha256, author_id, at, at_offset) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO note_addenda (id, note_id, text, sha256, author_id, at, at_offset) VALUES ((SELECT max(coalesce((SELECT max(id) FROM note_addenda), 0), coalesce((SELECT max(CAST(json_extract(id_floors, '$.note_addenda') AS INTEGER)) FROM restores), 0)) + 1), ?1, ?2, ?3, ?4, ?5, ?6)",
                 params![note, text, hash, author, at, offset],
             )?;
             let id = tx.last_insert_rowid();
             super::search_index::index_addendum(tx, id, text)?;
-            audit::record(tx, at, Some(author), "note.addendum", ObjectKind::NoteAddendum, id)?;
+            tx.record(at, author, "note.addendum", ObjectKind::NoteAddendum, id)?;
             let author_name = signatures::name_of(tx, author)?;
             let statement = Statement {
                 signed: Signed::Addendum { note, addendum: id },

@@ -5,7 +5,7 @@
 //! both slip past them.
 
 use super::{StoreError, WriteError, from_stored};
-use crate::domain::{PatientId, SessionId, SessionKind};
+use crate::domain::{PatientId, SessionId, SessionKind, name};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rusqlite::{OptionalExtension, Transaction, params};
 use std::fmt;
@@ -101,23 +101,26 @@ pub(super) fn same_patient(
     dob: NaiveDate,
     mrn: Option<&str>,
 ) -> std::result::Result<(), WriteError> {
-    let found = tx
-        .query_row(
-            "SELECT id, name, dob, mrn FROM patients
-             WHERE name = ?1 COLLATE NOCASE AND dob = ?2 AND mrn IS ?3 ORDER BY id LIMIT 1",
-            params![name, dob.format("%Y-%m-%d").to_string(), mrn],
-            |r| {
-                Ok(Existing::Patient {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    dob: NaiveDate::parse_from_str(&r.get::<_, String>(2)?, "%Y-%m-%d")
-                        .unwrap_or(dob),
-                    mrn: r.get(3)?,
-                })
-            },
-        )
-        .optional()?;
-    refuse(found)
+    // Names are compared by their confusable skeletons (`domain::name`), so a name with a
+    // look-alike letter or other case is the same name; the patients born that day with the
+    // same MRN are few, and read by id.
+    let wanted = name::skeleton(name);
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, name, dob, mrn FROM patients WHERE dob = ?1 AND mrn IS ?2 ORDER BY id",
+    )?;
+    let mut rows = stmt.query(params![dob.format("%Y-%m-%d").to_string(), mrn])?;
+    while let Some(r) = rows.next()? {
+        let found: String = r.get(1)?;
+        if name::skeleton(&found) == wanted {
+            return refuse(Some(Existing::Patient {
+                id: r.get(0)?,
+                name: found,
+                dob: NaiveDate::parse_from_str(&r.get::<_, String>(2)?, "%Y-%m-%d").unwrap_or(dob),
+                mrn: r.get(3)?,
+            }));
+        }
+    }
+    refuse(None)
 }
 
 pub(super) fn open_dosing_session(

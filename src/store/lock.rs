@@ -56,6 +56,15 @@ impl ChartLock {
         }
     }
 
+    /// An exclusive lock becomes a shared one, so that other kapcharts may open the chart
+    /// again (after a removal this process finished alone).
+    pub(crate) fn share(&self) {
+        #[cfg(unix)]
+        if let Some(file) = &self._file {
+            let _ = rustix::fs::flock(file, rustix::fs::FlockOperation::LockShared);
+        }
+    }
+
     /// The lock of a restore: refused at once, naming the processes, while any other
     /// kapchart has the chart open.
     pub(crate) fn exclusive(chart: &Path) -> Result<ChartLock> {

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod backup;
+pub(crate) mod chain;
 mod course;
 mod error;
 mod existing;
@@ -21,6 +22,7 @@ mod restore;
 pub mod schema;
 mod search_index;
 mod secret;
+mod sign_in_wait;
 mod signatures;
 mod signin;
 mod team;
@@ -34,9 +36,10 @@ pub use queries::{HomeScan, NewEntry, NewPatient, NewSession};
 pub use rems::{RemsOutstanding, RemsScan};
 pub use search_index::Hits;
 pub(crate) use secret::{ChartSecret, copy_secret};
+pub use sign_in_wait::{WrongSignIns, clear_wrong_sign_ins, count_wrong_sign_in, wrong_sign_ins};
 pub use signatures::SignatureCheck;
 pub use signin::RekeyStop;
-pub use team::{MemberRecord, team};
+pub use team::{MemberRecord, TeamCheck, team};
 
 use crate::domain::{Clinician, text};
 use audit::ObjectKind;
@@ -69,6 +72,11 @@ pub struct Chart {
     _lock: Option<lock::ChartLock>,
     /// Whether this open chart was checked for a damage mark (see `integrity`).
     damage_cleared: bool,
+    /// Why writes are held back although the chart opened: a removal not finished, which
+    /// the next kapchart that opens the chart alone finishes.
+    held_back: Option<String>,
+    /// The first problem of the damage this chart is marked with (writes refused).
+    damaged: Option<String>,
 }
 
 /// What `verify` found.
@@ -79,6 +87,15 @@ pub struct VerifyReport {
     /// Audit rows that verified, in order, before any break.
     pub audit_rows: i64,
     pub first_break: Option<audit::Break>,
+    /// The first audit row whose author's signature does not hold.
+    pub first_bad_signature: Option<audit::Break>,
+    /// Audit rows whose author's signature verified, and rows from before the chart signed.
+    pub signed_rows: u64,
+    pub rows_before_signing: u64,
+    /// The team's certificates, back to the root.
+    pub team: team::TeamCheck,
+    /// Keyring entries the team does not certify, and removals not finished.
+    pub keyring: Vec<String>,
     /// Signed notes and addenda whose text no longer matches their SHA-256.
     pub broken_signatures: Vec<String>,
     /// The Ed25519 signatures: who signed what, how many carry none (signed before), and
@@ -109,6 +126,15 @@ impl VerifyReport {
     /// Every problem found with the record, one line each, most fundamental first (the
     /// search index, which is rebuilt rather than restored, is apart: `search_index`).
     pub fn problems(&self) -> Vec<String> {
+        let mut out = self.damage();
+        out.extend(self.keyring.iter().cloned());
+        out
+    }
+
+    /// The problems of the record itself: what marks the chart damaged and stops writes.
+    /// (The keyring's are not: the next change to the team seals the chart key only to the
+    /// keys the team certifies, which is what mends them.)
+    pub fn damage(&self) -> Vec<String> {
         let mut out = Vec::new();
         if self.integrity != ["ok"] {
             out.push(format!(
@@ -123,6 +149,13 @@ impl VerifyReport {
                 b.seq, b.why
             ));
         }
+        if let Some(b) = &self.first_bad_signature {
+            out.push(format!(
+                "signature broken at sequence number {}: {}",
+                b.seq, b.why
+            ));
+        }
+        out.extend(self.team.problems.iter().cloned());
         out.extend(
             self.broken_signatures
                 .iter()
@@ -159,7 +192,7 @@ impl Chart {
                 "the clinician name must not be empty".into(),
             ));
         }
-        check_text(text::PERSON_NAME, clinician)?;
+        let clinician = &clean_name(clinician)?;
         let ring_path = keyring::path_of(path);
         if ring_path.exists() && !path.exists() {
             return Err(StoreError::Invalid(format!(
@@ -181,11 +214,8 @@ impl Chart {
                 .map_err(wrap)?;
             let mut chart = Chart::finish_open(conn, path, busy_timeout_ms, false, secret)?;
             chart._lock = Some(lock);
-            chart.add_clinician(clinician.trim(), now)?;
-            chart.clinician = chart
-                .first_clinician()?
-                .ok_or_else(|| StoreError::Invalid("the new chart has no clinician".into()))?;
-            chart.found_team(passphrase, now)?;
+            chart.found_new_team(clinician, passphrase, now)?;
+            chart.keep_checked_head()?;
             Ok(chart)
         })();
         if made.is_err() {
@@ -334,6 +364,8 @@ impl Chart {
             read_only,
             _lock: None,
             damage_cleared: false,
+            held_back: None,
+            damaged: None,
         };
         // A chart that is up to date is not locked for writing just to be opened, so reading
         // goes on while another process holds the write lock. (`migrate` checks the version
@@ -347,7 +379,7 @@ impl Chart {
             )));
         }
         if version < schema::LATEST {
-            chart.migrate()?;
+            chart.migrate(schema::LATEST)?;
         }
         if let Some(c) = chart.first_clinician()? {
             chart.clinician = c;
@@ -355,7 +387,8 @@ impl Chart {
         Ok(chart)
     }
 
-    fn migrate(&mut self) -> Result<()> {
+    /// Takes the chart forward to schema version `to`, in one transaction.
+    pub(crate) fn migrate(&mut self, to: i64) -> Result<()> {
         let path = self.path.clone();
         let wrap = |e| StoreError::from_sqlite(e, &path);
         let tx = self
@@ -363,7 +396,7 @@ impl Chart {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(wrap)?;
         let mut version = user_version(&tx).map_err(wrap)?;
-        while version < schema::LATEST {
+        while version < to.min(schema::LATEST) {
             let index = usize::try_from(version).unwrap_or(usize::MAX);
             let Some(sql) = schema::MIGRATIONS.get(index) else {
                 break;
@@ -432,29 +465,43 @@ impl Chart {
             .map_err(|e| self.err(e))
     }
 
-    fn add_clinician(&mut self, name: &str, now: DateTime<FixedOffset>) -> Result<i64> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO clinicians (name, created_at) VALUES (?1, ?2)",
-                rusqlite::params![name, now.timestamp_millis()],
-            )?;
-            let id = tx.last_insert_rowid();
-            audit::record(
-                tx,
-                now.timestamp_millis(),
-                None,
-                "clinician.add",
-                ObjectKind::Clinician,
-                id,
-            )?;
-            Ok(id)
-        })
-    }
-
-    /// Runs `f` in one IMMEDIATE transaction and commits it durably.
+    /// Runs `f` in one IMMEDIATE transaction and commits it durably, its audit rows signed
+    /// by the signed-in clinician's key. Refused on a chart found damaged, on read-only
+    /// media, and without a signed-in clinician's keys (a chart from before keyrings not yet
+    /// upgraded: its rows could not be signed).
     fn write<T>(
         &mut self,
-        f: impl FnOnce(&rusqlite::Transaction<'_>) -> std::result::Result<T, WriteError>,
+        f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, WriteError>,
+    ) -> Result<T> {
+        self.check_not_damaged()?;
+        let path = self.path.clone();
+        if self.read_only {
+            return Err(StoreError::ReadOnly(path));
+        }
+        let Some(keys) = &self.keys else {
+            return Err(no_keys());
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| StoreError::from_sqlite(e, &path))?;
+        let tx = Tx {
+            tx,
+            key: &keys.signing,
+        };
+        let value = f(&tx).map_err(|e| e.into_store(&path))?;
+        tx.tx
+            .commit()
+            .map_err(|e| StoreError::from_sqlite(e, &path))?;
+        Ok(value)
+    }
+
+    /// Like `write`, with the audit rows signed by `key` (a clinician signing in for one
+    /// write: a witness, the first admin's record completed at sign-in).
+    fn write_signed_by<T>(
+        &mut self,
+        key: &ed25519_dalek::SigningKey,
+        f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, WriteError>,
     ) -> Result<T> {
         self.check_not_damaged()?;
         let path = self.path.clone();
@@ -465,8 +512,11 @@ impl Chart {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| StoreError::from_sqlite(e, &path))?;
+        let tx = Tx { tx, key };
         let value = f(&tx).map_err(|e| e.into_store(&path))?;
-        tx.commit().map_err(|e| StoreError::from_sqlite(e, &path))?;
+        tx.tx
+            .commit()
+            .map_err(|e| StoreError::from_sqlite(e, &path))?;
         Ok(value)
     }
 
@@ -512,7 +562,9 @@ impl Chart {
             }
             Err(e) => return Err(self.err(e)),
         };
-        let (audit_rows, first_break) = audit::walk(&self.conn).map_err(|e| self.err(e))?;
+        let team = self.check_team()?;
+        let walk = audit::walk(&self.conn, &team.keys).map_err(|e| self.err(e))?;
+        let keyring = self.keyring_problems(&team)?;
         // SQLite checks the FTS5 tables' word lists too: those of the search index are the
         // index's problems, not the file's.
         let (search_integrity, mut integrity): (Vec<String>, Vec<String>) = integrity
@@ -523,8 +575,13 @@ impl Chart {
         }
         Ok(VerifyReport {
             integrity,
-            audit_rows,
-            first_break,
+            audit_rows: walk.rows,
+            first_break: walk.first_break,
+            first_bad_signature: walk.first_bad_signature,
+            signed_rows: walk.signed,
+            rows_before_signing: walk.before_signing,
+            team,
+            keyring,
             broken_signatures: self.broken_signatures()?,
             signatures: self.check_ed25519_signatures()?,
             schema_problems: self.schema_problems()?,
@@ -600,11 +657,62 @@ impl Chart {
         Ok(())
     }
 
+    /// Walks what was written since the last head checked, as every open does, and keeps the
+    /// new head: for a process that wrote much (the clinic-size demo), so that the next
+    /// open has little to walk.
+    pub fn check_written(&mut self) -> Result<()> {
+        self.damage_cleared = false;
+        self.check_since_last_head()
+    }
+
     /// The raw connection, for tests that must act behind kapchart's back.
     #[doc(hidden)]
     pub fn raw_connection(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// A write's transaction and the key its audit rows are signed with. Reads and statements
+/// go to the transaction (`Deref`); `record` appends the signed audit row.
+pub(crate) struct Tx<'c> {
+    tx: rusqlite::Transaction<'c>,
+    key: &'c ed25519_dalek::SigningKey,
+}
+
+impl<'c> std::ops::Deref for Tx<'c> {
+    type Target = rusqlite::Transaction<'c>;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl Tx<'_> {
+    /// Appends the audit row of the row just written, by `clinician` (whose key this write
+    /// holds), signed.
+    pub(crate) fn record(
+        &self,
+        at_ms: i64,
+        clinician: i64,
+        action: &str,
+        kind: ObjectKind,
+        object_id: i64,
+    ) -> rusqlite::Result<()> {
+        audit::record_signed(
+            &self.tx, self.key, at_ms, clinician, action, kind, object_id,
+        )
+    }
+
+    /// The key this write signs with.
+    pub(crate) fn key(&self) -> &ed25519_dalek::SigningKey {
+        self.key
+    }
+}
+
+/// A write refused because no clinician's keys are open to sign it.
+fn no_keys() -> StoreError {
+    StoreError::SignIn(
+        "this chart has no team keys yet, so nothing written to it could be signed; it is upgraded the next time it is opened while no other kapchart has it open: nothing was written".into(),
+    )
 }
 
 /// An error inside a write: either SQLite's, or a rule of the chart that the write broke.
@@ -632,6 +740,12 @@ impl WriteError {
             WriteError::Store(e) => e,
         }
     }
+}
+
+/// A person's name as the chart stores it (`domain::name`): trimmed, NFC, nothing hidden.
+pub(crate) fn clean_name(raw: &str) -> Result<String> {
+    crate::domain::name::clean(text::PERSON_NAME, raw)
+        .map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
 /// Refuses free text that does not fit its field (`domain::text`): the last gate before the

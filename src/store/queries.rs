@@ -1,6 +1,6 @@
 //! Reading and appending patients, sessions and entries.
 
-use super::audit::{self, ObjectKind};
+use super::audit::ObjectKind;
 use super::existing::{self, Second};
 use super::{Chart, Result, StoreError, WriteError, from_stored, to_stored};
 use crate::domain::text;
@@ -134,22 +134,21 @@ fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
     })
 }
 
-fn json_error(col: usize, e: serde_json::Error) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
-}
-
 fn entry_from_row(r: &Row<'_>) -> rusqlite::Result<Entry> {
     let payload: String = r.get(2)?;
     let flags: String = r.get(8)?;
     let correction: Option<String> = r.get(10)?;
+    let id = r.get(0)?;
     Ok(Entry {
-        id: r.get(0)?,
+        id,
         session_id: r.get(1)?,
-        payload: serde_json::from_str(&payload).map_err(|e| json_error(2, e))?,
+        // A payload that no longer decodes is shown as such, with the rest of its session
+        // (`verify` names it): it does not make the whole session unreadable.
+        payload: serde_json::from_str(&payload).unwrap_or(Payload::Unreadable(id)),
         event_time: from_stored(r.get(3)?, r.get(4)?),
         recorded_time: from_stored(r.get(5)?, r.get(6)?),
         author: r.get(7)?,
-        flags: serde_json::from_str(&flags).map_err(|e| json_error(8, e))?,
+        flags: serde_json::from_str(&flags).unwrap_or_default(),
         corrects: r.get(9)?,
         correction: correction.as_deref().map(|c| match c {
             "strike" => Correction::Strike,
@@ -177,7 +176,7 @@ impl Chart {
                 "the patient's name must not be empty".into(),
             ));
         }
-        super::check_text(text::PERSON_NAME, &p.name)?;
+        let name = super::clean_name(&p.name)?;
         if let Some(mrn) = &p.mrn {
             super::check_text(text::MRN, mrn)?;
         }
@@ -192,13 +191,13 @@ impl Chart {
         let mrn = p.mrn.as_deref().map(str::trim).filter(|m| !m.is_empty());
         self.write(|tx| {
             if second == Second::Refuse {
-                existing::same_patient(tx, p.name.trim(), p.dob, mrn)?;
+                existing::same_patient(tx, &name, p.dob, mrn)?;
             }
             tx.execute(
-                "INSERT INTO patients (name, dob, mrn, weight_kg, created_at, created_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO patients (id, name, dob, mrn, weight_kg, created_at, created_by)
+                 VALUES ((SELECT max(coalesce((SELECT max(id) FROM patients), 0), coalesce((SELECT max(CAST(json_extract(id_floors, '$.patients') AS INTEGER)) FROM restores), 0)) + 1), ?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
-                    p.name.trim(),
+                    name,
                     p.dob.format("%Y-%m-%d").to_string(),
                     mrn,
                     p.weight_kg,
@@ -207,10 +206,9 @@ impl Chart {
                 ],
             )?;
             let id = tx.last_insert_rowid();
-            audit::record(
-                tx,
+            tx.record(
                 now.timestamp_millis(),
-                Some(clinician),
+                clinician,
                 "patient.add",
                 ObjectKind::Patient,
                 id,
@@ -311,8 +309,8 @@ impl Chart {
                 existing::open_dosing_session(tx, s.patient_id)?;
             }
             tx.execute(
-                "INSERT INTO sessions (patient_id, kind, started_at, started_offset, clinician_id, intention, dosing_session_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO sessions (id, patient_id, kind, started_at, started_offset, clinician_id, intention, dosing_session_id)
+                 VALUES ((SELECT max(coalesce((SELECT max(id) FROM sessions), 0), coalesce((SELECT max(CAST(json_extract(id_floors, '$.sessions') AS INTEGER)) FROM restores), 0)) + 1), ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     s.patient_id,
                     s.kind.as_str(),
@@ -324,7 +322,7 @@ impl Chart {
                 ],
             )?;
             let id = tx.last_insert_rowid();
-            audit::record(tx, now.timestamp_millis(), Some(clinician), "session.start", ObjectKind::Session, id)?;
+            tx.record(now.timestamp_millis(), clinician, "session.start", ObjectKind::Session, id)?;
             Ok(id)
         })
     }
@@ -617,9 +615,9 @@ impl Chart {
                     None => (None, None, None),
                 };
                 tx.prepare_cached(
-                    "INSERT INTO entries (session_id, kind, payload, event_at, event_offset, recorded_at,
+                    "INSERT INTO entries (id, session_id, kind, payload, event_at, event_offset, recorded_at,
                         recorded_offset, author_id, flags, corrects, correction, reason)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                     VALUES ((SELECT max(coalesce((SELECT max(id) FROM entries), 0), coalesce((SELECT max(CAST(json_extract(id_floors, '$.entries') AS INTEGER)) FROM restores), 0)) + 1), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 )?
                 .execute(params![
                         session,
@@ -649,7 +647,7 @@ impl Chart {
                     None if matches!(e.payload, Payload::SessionEnd(_)) => "session.end",
                     None => "entry.add",
                 };
-                audit::record(tx, recorded_at, Some(author), action, ObjectKind::Entry, id)?;
+                tx.record(recorded_at, author, action, ObjectKind::Entry, id)?;
                 ids.push(id);
             }
             if read_back == ReadBack::No {

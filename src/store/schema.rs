@@ -18,11 +18,21 @@ pub const MIGRATIONS: &[&str] = &[
     HOME_LISTS_KEPT_BY_TRIGGERS,
     PATIENT_LIST_SEARCH,
     CHART_SEARCH,
+    SIGNED_CHAIN,
 ];
 
 /// The version that keys the audit chain: after its SQL, the store creates the chain key and
 /// records it (`audit::install_chain_key`), in the same transaction.
 pub const CHAIN_KEY_VERSION: i64 = 4;
+
+/// The version from which every audit row is signed by its author (`SIGNED_CHAIN`), found by
+/// the migration's place in the list (other migrations may come before or after it).
+pub fn signed_chain_version() -> i64 {
+    MIGRATIONS
+        .iter()
+        .position(|m| std::ptr::eq(*m, SIGNED_CHAIN))
+        .map_or(LATEST, |i| i as i64 + 1)
+}
 
 /// The schema version this kapchart writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -468,4 +478,79 @@ CREATE VIRTUAL TABLE note_search USING fts5(
 CREATE VIRTUAL TABLE addendum_search USING fts5(
     text, tokenize = "unicode61 remove_diacritics 0 categories 'L* N*'"
 );
+"#;
+
+/// Proof that holds against anyone who can open the chart (`store::chain`, `store::team`):
+///
+/// - `audit.signature`: from here on, every audit row carries an Ed25519 signature by the
+///   clinician it names, over its fields (its content's hash and its place in the chain).
+///   `signed_from` records, once, the first row that must be signed and the last team
+///   member recorded before certificates; rows and members before them keep what they had.
+/// - `team_certificates`: each member's public keys, signed by the admin who added them; the
+///   first admin certifies their own, and their key's fingerprint is the chart's root.
+/// - `restores`: each restore, as a signed row of the restored chart (who, when, the
+///   backup's head, the replaced chart's head and where it was set aside, why, the removals
+///   applied again, and the ids the replaced chart had issued, above which ids continue).
+/// - `damage_acknowledgements`: an admin's acknowledgement of the problems `verify` found,
+///   after which writes go on (the problems stay in the record and in `verify`'s report).
+///
+/// All append-only, like every table.
+pub const SIGNED_CHAIN: &str = r#"
+ALTER TABLE audit ADD COLUMN signature BLOB CHECK (signature IS NULL OR length(signature) = 64);
+
+CREATE TABLE signed_from (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    audit_seq    INTEGER NOT NULL,
+    team_member  INTEGER NOT NULL
+);
+INSERT INTO signed_from (id, audit_seq, team_member) VALUES (
+    1,
+    (SELECT coalesce(max(seq), 0) + 1 FROM audit),
+    (SELECT coalesce(max(id), 0) FROM team_members)
+);
+
+CREATE TABLE team_certificates (
+    id               INTEGER PRIMARY KEY,
+    member_id        INTEGER NOT NULL UNIQUE REFERENCES team_members(id),
+    certified_by     INTEGER NOT NULL REFERENCES clinicians(id),
+    message_version  INTEGER NOT NULL CHECK (message_version >= 1),
+    signature        BLOB NOT NULL CHECK (length(signature) = 64)
+);
+
+CREATE TABLE restores (
+    id                INTEGER PRIMARY KEY,
+    at                INTEGER NOT NULL,
+    by_id             INTEGER NOT NULL REFERENCES clinicians(id),
+    backup_head       TEXT NOT NULL,
+    replaced_head     TEXT,
+    set_aside         TEXT,
+    reason            TEXT,
+    removals_applied  TEXT NOT NULL DEFAULT '[]',
+    id_floors         TEXT NOT NULL DEFAULT '{}'
+);
+
+CREATE TABLE damage_acknowledgements (
+    id        INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    by_id     INTEGER NOT NULL REFERENCES clinicians(id),
+    problems  TEXT NOT NULL,
+    reason    TEXT NOT NULL CHECK (length(trim(reason)) > 0)
+);
+
+CREATE TRIGGER signed_from_no_update BEFORE UPDATE ON signed_from
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: where signing starts cannot be changed'); END;
+CREATE TRIGGER signed_from_no_delete BEFORE DELETE ON signed_from
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: where signing starts cannot be deleted'); END;
+CREATE TRIGGER team_certificates_no_update BEFORE UPDATE ON team_certificates
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: certificates cannot be changed'); END;
+CREATE TRIGGER team_certificates_no_delete BEFORE DELETE ON team_certificates
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: certificates cannot be deleted'); END;
+CREATE TRIGGER restores_no_update BEFORE UPDATE ON restores
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: restores cannot be changed'); END;
+CREATE TRIGGER restores_no_delete BEFORE DELETE ON restores
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: restores cannot be deleted'); END;
+CREATE TRIGGER damage_acknowledgements_no_update BEFORE UPDATE ON damage_acknowledgements
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: acknowledgements cannot be changed'); END;
+CREATE TRIGGER damage_acknowledgements_no_delete BEFORE DELETE ON damage_acknowledgements
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: acknowledgements cannot be deleted'); END;
 "#;

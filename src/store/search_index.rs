@@ -419,10 +419,9 @@ impl Chart {
             let rows = rebuild(tx)?;
             let head: i64 =
                 tx.query_row("SELECT coalesce(max(seq), 0) FROM audit", [], |r| r.get(0))?;
-            super::audit::record(
-                tx,
+            tx.record(
                 now.timestamp_millis(),
-                Some(clinician),
+                clinician,
                 "search.rebuild",
                 super::audit::ObjectKind::Chart,
                 head,

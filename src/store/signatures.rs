@@ -4,7 +4,7 @@
 //! `verify` against the text, the signer the row names and the key the chart recorded for
 //! them when they joined the team.
 
-use super::audit::{self, ObjectKind, sha256_hex};
+use super::audit::{ObjectKind, sha256_hex};
 use super::{Chart, Result, from_stored};
 use crate::domain::signature::{Ed25519Seal, MESSAGE_VERSION, Signed, Statement};
 use chrono::Utc;
@@ -22,7 +22,7 @@ pub(super) enum SealOf {
 /// Signs `statement` with `key` and stores the signature, with its public key, for the row
 /// `of`, plus its audit row: inside the transaction that writes that row.
 pub(super) fn seal(
-    tx: &Transaction<'_>,
+    tx: &super::Tx<'_>,
     key: &SigningKey,
     statement: &Statement<'_>,
     of: SealOf,
@@ -46,10 +46,9 @@ pub(super) fn seal(
         ],
     )?;
     let id = tx.last_insert_rowid();
-    audit::record(
-        tx,
+    tx.record(
         at_ms,
-        Some(statement.signer_id),
+        statement.signer_id,
         "note.ed25519",
         ObjectKind::Ed25519Signature,
         id,

@@ -32,9 +32,47 @@ impl Chart {
         key(&conn, &secret).map_err(wrap)?;
         conn.pragma_update(None, "application_id", schema::APPLICATION_ID)
             .map_err(wrap)?;
-        let mut chart = Chart::finish_open(conn, path, busy_timeout_ms, false, secret)?;
-        chart._lock = Some(lock);
-        chart.add_clinician(clinician.trim(), now)?;
+        // As that kapchart built it: the schema it had (before signed rows), its clinician
+        // and their unsigned audit row.
+        let wrap = |e| StoreError::from_sqlite(e, path);
+        let mut chart = Chart {
+            conn,
+            path: path.to_path_buf(),
+            clinician: Clinician {
+                id: 0,
+                name: String::new(),
+            },
+            secret,
+            keys: None,
+            alone: false,
+            read_only: false,
+            _lock: Some(lock),
+            damage_cleared: false,
+            held_back: None,
+            damaged: None,
+        };
+        chart
+            .conn
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(wrap)?;
+        chart.migrate(schema::signed_chain_version() - 1)?;
+        let tx = chart.conn.transaction().map_err(wrap)?;
+        tx.execute(
+            "INSERT INTO clinicians (name, created_at) VALUES (?1, ?2)",
+            rusqlite::params![clinician.trim(), now.timestamp_millis()],
+        )
+        .map_err(wrap)?;
+        let id = tx.last_insert_rowid();
+        super::audit::record_unsigned(
+            &tx,
+            now.timestamp_millis(),
+            None,
+            "clinician.add",
+            super::audit::ObjectKind::Clinician,
+            id,
+        )
+        .map_err(wrap)?;
+        tx.commit().map_err(wrap)?;
         Ok(())
     }
 
@@ -145,10 +183,75 @@ impl Chart {
                     let _ = std::fs::remove_file(&new_path);
                 }
                 files::remove_stale_restores(path);
+                keyring::remove_stale_temporaries(path);
             }
             chart.signed_in_from(entry.id, unlocked)?;
             chart.alone = alone;
             chart._lock = Some(held);
+            if !chart.read_only {
+                chart.settle_interrupted_add()?;
+            }
+            if !chart.read_only && !chart.unfinished_removals()?.is_empty() {
+                if alone {
+                    chart.finish_removals()?;
+                } else if depth < UNFINISHED {
+                    // A removal killed before its re-key: finished now if no other kapchart
+                    // has the chart open, else writes wait for the kapchart that can.
+                    drop(chart);
+                    return match Chart::open_with_lock(
+                        path,
+                        who,
+                        passphrase,
+                        busy_timeout_ms,
+                        true,
+                        depth + 1,
+                    ) {
+                        Ok(mut finished) => {
+                            if let Some(lock) = &finished._lock {
+                                lock.share();
+                            }
+                            finished.alone = false;
+                            Ok(finished)
+                        }
+                        Err(StoreError::InUse { holders, .. }) => {
+                            let mut held = Chart::open_with_lock(
+                                path,
+                                who,
+                                passphrase,
+                                busy_timeout_ms,
+                                false,
+                                UNFINISHED,
+                            )?;
+                            if let Some(why) = &mut held.held_back {
+                                *why = why.replace(
+                                    "another kapchart",
+                                    &format!(
+                                        "another kapchart ({})",
+                                        if holders.is_empty() {
+                                            "another process".to_string()
+                                        } else {
+                                            holders.join(", ")
+                                        }
+                                    ),
+                                );
+                            }
+                            Ok(held)
+                        }
+                        Err(e) => Err(e),
+                    };
+                } else {
+                    let names = chart
+                        .unfinished_removals()?
+                        .into_iter()
+                        .map(|m| m.name)
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    chart.held_back = Some(format!(
+                        "the removal of {names} from the team is not finished (their passphrase still opens the chart key) and cannot be finished while another kapchart has the chart open: close it there, then run kapchart again, which finishes the removal; nothing was written"
+                    ));
+                }
+            }
+            chart.check_since_last_head()?;
             return Ok(chart);
         }
         if ring.is_none() {
@@ -226,7 +329,7 @@ impl Chart {
         if self.member(id)?.is_none() && self.founding_admin_missing(id)? && !self.read_only {
             // An upgrade killed after the chart was re-keyed: the first admin's record.
             let now = crate::clock::now();
-            self.record_member(id, Role::Admin, None, &unlocked.keys, None, now)?;
+            self.record_first_admin(id, &unlocked.keys, now)?;
         }
         let member = self.member(id)?.ok_or_else(|| {
             StoreError::SignIn(format!(
@@ -411,6 +514,7 @@ impl Chart {
         )?;
         let ring = Keyring {
             entries: vec![entry],
+            ..Keyring::default()
         };
         match &self.secret {
             ChartSecret::Raw(_) => keyring::write(&keyring::path_of(&self.path), &ring)?,
@@ -423,11 +527,49 @@ impl Chart {
         }
         // Last: a kill before this leaves the keyring without the chart's record of the
         // admin, which the next sign-in completes (`signed_in_from`).
-        self.record_member(first.id, Role::Admin, None, &keys, None, now)?;
+        self.record_first_admin(first.id, &keys, now)?;
         self.keys = Some(keys);
         Ok(())
     }
+
+    /// A new chart's team: its first clinician, the first admin, with their keys certified
+    /// by themselves (the chart's root), in one signed write; then the keyring, with the
+    /// chart key sealed to them.
+    pub(crate) fn found_new_team(
+        &mut self,
+        name: &str,
+        passphrase: &str,
+        now: chrono::DateTime<chrono::FixedOffset>,
+    ) -> Result<()> {
+        let ChartSecret::Raw(chart_key) = &self.secret else {
+            return Err(StoreError::Invalid(
+                "a new chart is keyed with a chart key".into(),
+            ));
+        };
+        let chart_key = chart_key.clone();
+        let keys = keyring::crypto::PrivateKeys::generate().map_err(StoreError::Invalid)?;
+        // The new chart has no clinician yet: the first one is id 1.
+        let id = 1;
+        let entry = keyring::Entry::new(id, name, Role::Admin, &keys, passphrase, &chart_key)?;
+        self.keys = Some(keys);
+        self.found_first_admin(id, name, now)?;
+        self.clinician = Clinician {
+            id,
+            name: name.to_string(),
+        };
+        keyring::write(
+            &keyring::path_of(&self.path),
+            &Keyring {
+                entries: vec![entry],
+                ..Keyring::default()
+            },
+        )
+    }
 }
+
+/// The depth at which opening no longer tries to finish an unfinished removal alone (it was
+/// tried once, and another kapchart has the chart open).
+const UNFINISHED: u8 = 2;
 
 /// Where a re-key stops early: for tests of what a kill between its steps leaves.
 #[doc(hidden)]

@@ -3,7 +3,7 @@
 //! clinician (`witness_dose`) or a second clinician who signs in for this one write
 //! (`record_as_witness`) without changing who is signed in.
 
-use super::audit::{self, ObjectKind};
+use super::audit::ObjectKind;
 use super::keyring;
 use super::{Chart, ChartSecret, Result, StoreError, to_stored};
 use crate::domain::entry::{Payload, Witness};
@@ -16,7 +16,7 @@ impl Chart {
     /// The signed-in clinician witnesses the dose `dose` (`kapchart witness ENTRY`).
     pub fn witness_dose(&mut self, dose: EntryId, now: DateTime<FixedOffset>) -> Result<EntryId> {
         let me = self.clinician.clone();
-        self.write_witness(&me, dose, now)
+        self.write_witness(&me, None, dose, now)
     }
 
     /// `who` (an id or a name) witnesses the dose `dose`, after their passphrase is checked
@@ -30,14 +30,18 @@ impl Chart {
         passphrase: &str,
         now: DateTime<FixedOffset>,
     ) -> Result<(Clinician, EntryId)> {
-        let witness = self.authenticate(who, passphrase)?;
-        let id = self.write_witness(&witness, dose, now)?;
+        let (witness, keys) = self.authenticate(who, passphrase)?;
+        let id = self.write_witness(&witness, Some(&keys.signing), dose, now)?;
         Ok((witness, id))
     }
 
     /// Checks that `who` and `passphrase` go together and open this chart; the clinician
     /// they name, as the chart records them (on the team, not removed).
-    fn authenticate(&self, who: &str, passphrase: &str) -> Result<Clinician> {
+    fn authenticate(
+        &self,
+        who: &str,
+        passphrase: &str,
+    ) -> Result<(Clinician, super::keyring::crypto::PrivateKeys)> {
         let ChartSecret::Raw(current) = &self.secret else {
             return Err(StoreError::SignIn(
                 "this chart has no team yet: it is upgraded the next time it is opened while no other kapchart has it open".into(),
@@ -62,15 +66,21 @@ impl Chart {
                 member.name
             )));
         }
-        Ok(Clinician {
-            id: member.id,
-            name: member.name,
-        })
+        Ok((
+            Clinician {
+                id: member.id,
+                name: member.name,
+            },
+            unlocked.keys,
+        ))
     }
 
+    /// Writes the witness entry, signed by `key` (the witness's, when they signed in for
+    /// this write) or by the signed-in clinician's.
     fn write_witness(
         &mut self,
         by: &Clinician,
+        key: Option<&ed25519_dalek::SigningKey>,
         dose: EntryId,
         now: DateTime<FixedOffset>,
     ) -> Result<EntryId> {
@@ -81,7 +91,7 @@ impl Chart {
             .map_err(|e| StoreError::Invalid(format!("cannot store entry: {e}")))?;
         let (at, offset) = to_stored(now);
         let witness_id = by.id;
-        self.write(|tx| {
+        let write = |tx: &super::Tx<'_>| -> std::result::Result<EntryId, super::WriteError> {
             // The rules are checked inside the write, so that two witnesses at once cannot
             // both be recorded.
             let author_id: i64 = tx
@@ -104,22 +114,25 @@ impl Chart {
             witness::check(&lines, line, author_id, witness_id)
                 .map_err(|r| StoreError::Invalid(r.to_string()))?;
             tx.execute(
-                "INSERT INTO entries (session_id, kind, payload, event_at, event_offset, recorded_at,
+                "INSERT INTO entries (id, session_id, kind, payload, event_at, event_offset, recorded_at,
                     recorded_offset, author_id, flags)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?4, ?5, ?6, '[]')",
+                 VALUES ((SELECT max(coalesce((SELECT max(id) FROM entries), 0), coalesce((SELECT max(CAST(json_extract(id_floors, '$.entries') AS INTEGER)) FROM restores), 0)) + 1), ?1, ?2, ?3, ?4, ?5, ?4, ?5, ?6, '[]')",
                 params![session, payload.kind(), json, at, offset, witness_id],
             )?;
             let id = tx.last_insert_rowid();
             super::search_index::index_entry(tx, id, &payload, None)?;
-            audit::record(
-                tx,
+            tx.record(
                 now.timestamp_millis(),
-                Some(witness_id),
+                witness_id,
                 "entry.witness",
                 ObjectKind::Entry,
                 id,
             )?;
             Ok(id)
-        })
+        };
+        match key {
+            Some(key) => self.write_signed_by(key, write),
+            None => self.write(write),
+        }
     }
 }

@@ -278,8 +278,13 @@ fn sign_in_hand_over_a_failed_unlock_and_the_unlock_each_leave_an_audit_row() {
     for secret in ["tidal", "not her", "Nia", "Mara", "Alex"] {
         assert!(!dump.contains(secret), "{secret} in the audit trail");
     }
-    let (_, broken) = crate::store::audit::walk(chart(&s.rt).raw_connection()).unwrap();
-    assert_eq!(broken, None);
+    let report = chart(&s.rt).verify().unwrap();
+    assert!(report.first_break.is_none(), "{:?}", report.problems());
+    assert!(
+        report.first_bad_signature.is_none(),
+        "{:?}",
+        report.problems()
+    );
 }
 
 /// A wrong try that names no one of the team is recorded against who was signed in.

@@ -3,7 +3,7 @@
 //! screen, hands the screen over to another clinician, and signs a witness in for one dose. It asks; the runtime
 //! checks (`Effect::Authenticate`). A wrong pair never says which of the two was wrong, and
 //! each wrong pair waits longer before its refusal shows and the next try may go
-//! (`hardening::wrong_passphrase_wait`), without stopping the clock.
+//! (`domain::passphrase::wrong_passphrase_wait`), without stopping the clock.
 
 use super::keymap::{Command, Key};
 use crate::domain::team::TeamMember;
@@ -62,7 +62,7 @@ impl Guard {
     /// Counts a wrong pair at `now`: how long it waits, and the words for it.
     pub fn wrong_pair(&mut self, why: &str, now: DateTime<FixedOffset>) -> String {
         self.wrong += 1;
-        let wait = crate::hardening::wrong_passphrase_wait(self.wrong);
+        let wait = crate::domain::passphrase::wrong_passphrase_wait(self.wrong);
         self.not_before = chrono::Duration::from_std(wait).ok().map(|w| now + w);
         format!(
             "{why} (wrong try {}; each waits longer: this one {} s)",

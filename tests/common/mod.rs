@@ -253,16 +253,66 @@ pub fn rewind_before(conn: &rusqlite::Connection, migration: &str) {
             .map(Result::unwrap)
             .collect()
     };
+    let columns = |upto: usize, table: &str| -> Vec<String> {
+        let mem = rusqlite::Connection::open_in_memory().unwrap();
+        for m in &MIGRATIONS[..upto] {
+            mem.execute_batch(m).unwrap();
+        }
+        let mut stmt = mem
+            .prepare("SELECT name FROM pragma_table_info(?1)")
+            .unwrap();
+        stmt.query_map([table], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
     let before = objects(at);
     let later: Vec<(String, String)> = objects(MIGRATIONS.len())
         .into_iter()
         .filter(|o| !before.contains(o))
         .collect();
+    // The team's certificates are signed by the admins' own keys, which a test cannot make
+    // again: they are kept aside for `reopen_after_rewind` to put back.
+    if later.iter().any(|(_, n)| n == "team_certificates") {
+        conn.execute_batch("CREATE TABLE kept_certificates AS SELECT * FROM team_certificates")
+            .unwrap();
+    }
     for kind in ["trigger", "index", "table"] {
         for (_, name) in later.iter().filter(|(k, _)| k == kind) {
             conn.execute_batch(&format!("DROP {} IF EXISTS {name}", kind.to_uppercase()))
                 .unwrap();
         }
     }
+    // Columns a later migration added to a table that was there before it.
+    for (_, table) in before.iter().filter(|(k, _)| k == "table") {
+        let then = columns(at, table);
+        for column in columns(MIGRATIONS.len(), table) {
+            if !then.contains(&column) {
+                conn.execute_batch(&format!("ALTER TABLE {table} DROP COLUMN {column}"))
+                    .unwrap();
+            }
+        }
+    }
     conn.pragma_update(None, "user_version", at as i64).unwrap();
+}
+
+/// Opens a chart `rewind_before` took back (which runs the migrations again) and puts back
+/// the team's certificates it kept aside.
+pub fn reopen_after_rewind(path: &std::path::Path, who: &str, pass: &str) {
+    drop(kapchart::store::Chart::open_as(path, who, pass, 2000).unwrap());
+    let conn = kapchart::store::Chart::open_raw_connection(path, who, pass).unwrap();
+    let kept: bool = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'kept_certificates'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    if kept {
+        conn.execute_batch(
+            "INSERT INTO team_certificates SELECT * FROM kept_certificates;
+             DROP TABLE kept_certificates;",
+        )
+        .unwrap();
+    }
 }

@@ -251,7 +251,76 @@ pub fn chart_signed_before(home: &Home) {
         ];
         stmt.execute(&all[..wanted]).unwrap();
         let at = 1000 * (i as i64 + 1);
-        audit::record(&tx, at, Some(1), action, *kind, tx.last_insert_rowid()).unwrap();
+        audit::record_unsigned(&tx, at, Some(1), action, *kind, tx.last_insert_rowid()).unwrap();
     }
     tx.commit().unwrap();
+}
+
+/// `path` with `suffix` appended to its file name.
+pub fn beside(path: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    std::path::PathBuf::from(s)
+}
+
+/// Recomputes every audit row's content hash and chained hash with the chart's own chain key,
+/// as an insider who can open the chart can (the key is chart data), with the audit table's
+/// update trigger dropped and put back exactly as it was. The signatures stay as they were:
+/// an insider cannot make another clinician's.
+pub fn rechain_with_the_chain_key(home: &Home) {
+    use kapchart::store::audit::AuditFields;
+    let conn = raw(home);
+    let trigger: String = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE name = 'audit_no_update'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    conn.execute_batch("DROP TRIGGER audit_no_update").unwrap();
+    let key = audit::chain_key(&conn).unwrap();
+    let rows: Vec<(i64, i64, Option<i64>, String, String, i64)> = conn
+        .prepare(
+            "SELECT seq, at, clinician_id, action, object_kind, object_id FROM audit ORDER BY seq",
+        )
+        .unwrap()
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let mut prev = audit::GENESIS.to_string();
+    for (seq, at, clinician, action, kind, id) in rows {
+        let kind_ = ObjectKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == kind)
+            .unwrap_or(ObjectKind::Chart);
+        let content = audit::content_hash(&conn, kind_, id).unwrap().unwrap();
+        let hash = AuditFields {
+            seq,
+            at_ms: at,
+            clinician_id: clinician,
+            action: &action,
+            object_kind: &kind,
+            object_id: id,
+            content_hash: &content,
+            prev_hash: &prev,
+        }
+        .hash(key.as_ref());
+        conn.execute(
+            "UPDATE audit SET content_hash = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
+            (&content, &prev, &hash, seq),
+        )
+        .unwrap();
+        prev = hash;
+    }
+    conn.execute_batch(&trigger).unwrap();
 }

@@ -204,6 +204,12 @@ fn measure_rules_load_from_config_and_refuse_nonsense() {
     assert_eq!(rules().pcl5_cutoff, 33);
     let ok: MeasureRules = toml::from_str("pcl5_cutoff = 31").unwrap();
     assert_eq!(ok.pcl5_cutoff, 31);
+    // The message's bounds are the rule's: 1 and 80 load, 0 and 81 do not.
+    for edge in [1, 80] {
+        let ok: MeasureRules = toml::from_str(&format!("pcl5_cutoff = {edge}")).unwrap();
+        assert_eq!(ok.pcl5_cutoff, edge);
+    }
+    assert!(toml::from_str::<MeasureRules>("pcl5_cutoff = 0").is_err());
     let err = toml::from_str::<MeasureRules>("pcl5_cutoff = 81")
         .unwrap_err()
         .to_string();

@@ -27,6 +27,11 @@ pub fn new_path_of(chart: &Path) -> PathBuf {
     files::sibling(chart, ".keyring.new")
 }
 
+/// The old keyring kept while `clinician add` commits (see `Chart::add_team_member`).
+pub fn kept_path_of(chart: &Path) -> PathBuf {
+    files::sibling(chart, ".keyring.kept")
+}
+
 /// One clinician's line in the keyring.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -124,6 +129,9 @@ fn invalid(e: String) -> StoreError {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Keyring {
     pub entries: Vec<Entry>,
+    /// Damage found in the chart (`Chart::mark_damaged`): kept here as well as in the mark
+    /// beside the chart, so that removing that file does not clear it.
+    pub damage: Vec<String>,
 }
 
 impl Keyring {
@@ -187,6 +195,7 @@ impl Keyring {
             format: FORMAT,
             about: "kapchart keyring: the chart key sealed to each clinician; private keys wrapped under each clinician's passphrase",
             clinicians: self.entries.iter().map(EntryFile::from).collect(),
+            damage: self.damage.clone(),
         };
         serde_json::to_string_pretty(&file).unwrap_or_default()
     }
@@ -213,7 +222,10 @@ impl Keyring {
                     .ok_or_else(|| bad("a clinician's keys are malformed".into()))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Keyring { entries })
+        Ok(Keyring {
+            entries,
+            damage: file.damage,
+        })
     }
 }
 
@@ -258,6 +270,51 @@ pub fn write(path: &Path, keyring: &Keyring) -> Result<()> {
     Ok(())
 }
 
+/// Removes the temporary files (`NAME.keyring.tmp-PID`, `NAME.keyring.new.tmp-PID`) that a
+/// kapchart killed while writing a keyring left beside the chart. Only while no kapchart can
+/// be writing one: the caller holds the chart's lock (no restore or re-key under way) and
+/// this takes the keyring writer's lock without waiting, doing nothing when it is held.
+pub fn remove_stale_temporaries(chart: &Path) {
+    let Ok(_writing) = super::lock::keyring_writer(chart, std::time::Duration::ZERO) else {
+        return;
+    };
+    let Some(name) = chart.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let dir = match chart.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefixes = [
+        format!("{name}.keyring.tmp-"),
+        format!("{name}.keyring.new.tmp-"),
+    ];
+    for entry in listing.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if prefixes.iter().any(|p| file.starts_with(p.as_str())) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Records `damage` in the keyring beside `chart` (empty: clears it), under the keyring
+/// writer's lock.
+pub fn set_damage(chart: &Path, damage: &[String]) -> Result<()> {
+    let _writing = super::lock::keyring_writer(chart, std::time::Duration::from_secs(5))?;
+    let path = path_of(chart);
+    let Some(mut ring) = read(&path)? else {
+        return Ok(());
+    };
+    if ring.damage == damage {
+        return Ok(());
+    }
+    ring.damage = damage.to_vec();
+    write(&path, &ring)
+}
+
 /// Moves `from` over `to` durably (the `.new` journal taking the keyring's place).
 pub fn promote(from: &Path, to: &Path) -> Result<()> {
     std::fs::rename(from, to).map_err(|source| StoreError::Io {
@@ -273,12 +330,16 @@ struct KeyringFile<'a> {
     format: u32,
     about: &'a str,
     clinicians: Vec<EntryFile>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    damage: Vec<String>,
 }
 
 #[derive(Deserialize)]
 struct KeyringFileIn {
     format: u32,
     clinicians: Vec<EntryFile>,
+    #[serde(default)]
+    damage: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -392,6 +392,7 @@ pub(super) fn kind_label(p: &Payload) -> &'static str {
         Payload::Dose(_) => "DOSE",
         Payload::Observation(_) => "obs",
         Payload::Strike => "strike",
+        Payload::Unreadable(_) => "DAMAGED",
         Payload::Acknowledgement(_) => "ack",
         Payload::Aldrete(_) => "aldrete",
         Payload::RideHome(_) => "ride",
