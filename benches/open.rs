@@ -94,7 +94,9 @@ fn home_frame(chart: &Chart, config: &Arc<Config>, term: &mut Terminal<TestBacke
 fn home_data_reading_every_session(chart: &Chart, config: &Config) -> HomeData {
     let now = common::now();
     let sessions = chart.sessions(None).expect("sessions");
-    let integrations = kapchart::domain::integration::pending(&sessions, &config.integration, now);
+    let doses = views::first_doses(chart, config, &sessions).expect("first doses");
+    let integrations =
+        kapchart::domain::integration::pending(&sessions, &doses, &config.integration, now);
     let mut patient_sessions: HashMap<i64, Vec<Session>> = HashMap::new();
     for s in &sessions {
         patient_sessions
@@ -144,7 +146,12 @@ fn home_data_second_pass(chart: &Chart, config: &Config) -> HomeData {
             .sessions_since_or_open_by(since, HomeScan::ByIndex)
             .expect("recent"),
         patient_sessions: HashMap::new(),
-        integrations: kapchart::domain::integration::pending(&candidates, &config.integration, now),
+        integrations: kapchart::domain::integration::pending(
+            &candidates,
+            &views::first_doses(chart, config, &candidates).expect("first doses"),
+            &config.integration,
+            now,
+        ),
         today: now.date_naive(),
         rems_due: due
             .earliest_treatment

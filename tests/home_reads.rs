@@ -216,7 +216,8 @@ fn the_home_screen_reads_give_what_reading_every_session_gives() {
     assert!(all.len() > 50, "a clinic to read: {} sessions", all.len());
 
     // Integrations still to do: the same list, in the same order.
-    let slow = integration::pending(&all, &config.integration, now());
+    let doses = views::first_doses(&chart, &config, &all).unwrap();
+    let slow = integration::pending(&all, &doses, &config.integration, now());
     let fast = views::pending_integrations(&chart, &config, now()).unwrap();
     assert_eq!(fast, slow);
     assert!(

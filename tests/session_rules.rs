@@ -90,12 +90,27 @@ fn the_session_clock_starts_at_ketamine_not_at_the_antiemetic() {
 fn missed_and_late_checks_are_listed_with_the_entry_that_closed_them() {
     let home = Home::new();
     let (_, session) = home.with_dosing_session();
-    home.ok(&["log", "--session", &session, "@-70m bp 128/82 hr 74"]);
+    home.ok(&[
+        "log",
+        "--session",
+        &session,
+        "@-70m bp 128/82 hr 74 spo2 98",
+    ]);
     home.ok(&["log", "--session", &session, "@-65m dose ketamine 50mg IM"]);
-    // T+15 on time; T+30 nothing (missed once T+40 fell due); the T+40 BP six minutes late,
-    // which is the T+45 vitals on time too.
-    let t15 = home.ok(&["log", "--session", &session, "@-50m bp 130/84 hr 76"]);
-    let late = home.ok(&["log", "--session", &session, "@-19m bp 134/86 hr 78"]);
+    // T+15 on time; T+30 nothing (missed once the T+45 round fell due); the T+40 BP six
+    // minutes late, which is the T+45 round on time too.
+    let t15 = home.ok(&[
+        "log",
+        "--session",
+        &session,
+        "@-50m bp 130/84 hr 76 spo2 97",
+    ]);
+    let late = home.ok(&[
+        "log",
+        "--session",
+        &session,
+        "@-19m bp 134/86 hr 78 spo2 97",
+    ]);
     let checks = json(&home, &["session", "checks", &session, "--json"]);
     let at = |t: u64| {
         checks["checks"]
@@ -161,6 +176,108 @@ fn a_reading_without_a_bp_does_not_close_the_bp_check() {
     let closed = bp_check(&home);
     assert_eq!(closed["state"], "done-late", "{closed}");
     assert_eq!(closed["closed_by"].to_string(), bp);
+}
+
+#[test]
+fn a_round_is_done_by_its_whole_set_and_one_reading_closes_one_round_of_a_kind() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    home.ok(&[
+        "log",
+        "--session",
+        &session,
+        "@-70m bp 128/82 hr 74 spo2 98",
+    ]);
+    home.ok(&["log", "--session", &session, "@-58m dose ketamine 50mg IM"]);
+    home.ok(&[
+        "log",
+        "--session",
+        &session,
+        "@-45m bp 130/84 hr 76 spo2 97",
+    ]);
+    home.ok(&[
+        "log",
+        "--session",
+        &session,
+        "@-30m bp 132/84 hr 78 spo2 97",
+    ]);
+    // Nothing for the T+40 BP or the T+45 round; at T+57 a BP and an HR, no SpO2 (read at
+    // T+58: the T+45 round is missed once T+60 falls due).
+    let late = home.ok(&["log", "--session", &session, "@-1m bp 176/104 hr 92"]);
+    let checks = json(&home, &["session", "checks", &session, "--json"]);
+    let at = |t: u64, kind: &str| {
+        checks["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["t_plus_min"] == t && c["check"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} T+{t} in {checks}"))
+            .clone()
+    };
+    // It closes the overdue T+40 BP, late, and nothing else.
+    assert_eq!(at(40, "BP")["state"], "done-late");
+    assert_eq!(at(40, "BP")["closed_by"].to_string(), late);
+    let t45 = at(45, "vitals");
+    assert_eq!(t45["state"], "overdue", "{t45}");
+    assert_eq!(t45["charted"], serde_json::json!(["bp", "hr"]));
+    assert_eq!(t45["missing"], serde_json::json!(["spo2"]));
+    assert_eq!(t45["needs"], serde_json::json!(["bp", "hr", "spo2"]));
+    let t60 = at(60, "vitals");
+    assert_eq!(t60["state"], "upcoming", "{t60}");
+    assert_eq!(t60["closed_by"], Value::Null);
+    let text = home.ok(&["session", "checks", &session]);
+    assert!(text.contains("overdue, missing SpO2"), "{text}");
+
+    // Another session, its rounds on time up to T+45: a lone SpO2 at T+61 is the T+60 round
+    // charted in part, saying what it misses.
+    let patient = home.ok(&[
+        "patient",
+        "add",
+        "--name",
+        "Second Patient",
+        "--dob",
+        "1970-01-02",
+    ]);
+    let session = home.ok(&[
+        "session",
+        "start",
+        "--patient",
+        &patient,
+        "--kind",
+        "dosing",
+    ]);
+    for line in [
+        "@-70m bp 128/82 hr 74 spo2 98",
+        "@-61m dose ketamine 50mg IM",
+        "@-46m bp 130/84 hr 76 spo2 97",
+        "@-31m bp 132/84 hr 78 spo2 97",
+        "@-20m bp 134/86 hr 78 spo2 97",
+        "@-16m bp 134/86 hr 78 spo2 97",
+    ] {
+        home.ok(&["log", "--session", &session, line]);
+    }
+    home.ok(&["log", "--session", &session, "spo2 97"]);
+    let text = home.ok(&["session", "checks", &session]);
+    let t60 = text
+        .lines()
+        .find(|l| l.contains("T+60"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        t60.contains("missing BP and HR") && !t60.contains("done"),
+        "{text}"
+    );
+    // BP and HR complete it.
+    let done = home.ok(&["log", "--session", &session, "bp 150/92 hr 84"]);
+    let checks = json(&home, &["session", "checks", &session, "--json"]);
+    let t60 = checks["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["t_plus_min"] == 60)
+        .unwrap()
+        .clone();
+    assert!(t60["state"].as_str().unwrap().starts_with("done"), "{t60}");
+    assert_eq!(t60["closed_by"].to_string(), done);
 }
 
 #[test]

@@ -314,15 +314,17 @@ fn predose_caution_is_acknowledged_with_an_entry() {
     key(&mut app, "ctrl-a");
     type_text(&mut app, "discussed; proceeding");
     let effect = key(&mut app, "enter").expect("record");
-    let Effect::Record { payloads, .. } = &effect else {
+    let Effect::Acknowledge { entry, note, .. } = &effect else {
         panic!("{effect:?}")
     };
-    let Payload::Acknowledgement(a) = &payloads[0] else {
-        panic!()
-    };
-    assert_eq!(a.entry, caution);
+    assert_eq!((*entry, note.as_str()), (caution, "discussed; proceeding"));
     perform(&mut f, &mut app, effect, 7);
     assert!(live(&app).unacknowledged_caution().is_none());
+    let ack = live(&app).lines().last().unwrap().entry.clone();
+    assert!(
+        matches!(&ack.payload, Payload::Acknowledgement(a) if a.entry == caution && a.note == "discussed; proceeding"),
+        "{ack:?}"
+    );
 }
 
 #[test]

@@ -516,8 +516,8 @@ fn overdue_rows_keep_their_time_and_the_header_says_every_part_at_80x24_and_120x
 
 #[test]
 fn a_notice_says_what_just_happened_and_goes() {
-    // The session of tests/common/fixture.rs: its pre-dose caution acknowledged, so the
-    // header's third line is free for the notice.
+    // The session of tests/common/fixture.rs: its pre-dose caution acknowledged, its MOAA/S 2
+    // standing in the header's third line, the notice after it.
     let mut f = common::fixture::dosing_session(46);
     let now = common::fixture::at(57);
     let mut app = new_app(
@@ -541,8 +541,11 @@ fn a_notice_says_what_just_happened_and_goes() {
     update(&mut app, Action::Tick(now + NOTICE_FOR));
     let later = render(&app, 80, 24);
     assert!(!later.contains("charted 1 entry"), "{later}");
-    // What stands comes back in its place.
-    assert!(later.contains("observe until 12:10"), "{later}");
+    // What stands is alone again: the MOAA/S 2 at T+31 nobody acknowledged.
+    assert!(
+        later.contains("⚠ open alert T+31: MOAA/S 2 (alert at <= 2) · Ctrl-A acknowledge"),
+        "{later}"
+    );
 }
 
 #[test]

@@ -175,7 +175,10 @@ fn esc_on_every_form_of_the_live_screen_keeps_what_was_typed_until_it_opens_agai
     key(&mut app, "esc");
     key(&mut app, "d");
     assert_eq!(discharge_scores(&app)[..2], [Some(2), Some(1)]);
-    assert!(render(&app, 80, 24).contains("as it was left"));
+    // Said after the alert that stands in the header, wrapped with it.
+    let shown = render(&app, 80, 24);
+    let words = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("as it was left"), "{shown}");
     key(&mut app, "esc");
     key(&mut app, "c");
     key(&mut app, "esc");

@@ -4,7 +4,7 @@
 
 pub use super::error::{ChartingError, Refusal};
 use crate::config::Config;
-use crate::domain::chart::{AmendRefusal, PLANNING_KINDS, SessionChart};
+use crate::domain::chart::{ACKNOWLEDGING_KINDS, AmendRefusal, PLANNING_KINDS, SessionChart};
 use crate::domain::discharge::DischargeState;
 use crate::domain::entry::SessionEnd;
 use crate::domain::grammar::{ParseContext, ParsedLine, parse_line};
@@ -178,6 +178,37 @@ pub fn record_payloads_stored<Tz: TimeZone>(
     let s = planning_chart(chart, config, session)?;
     let at = now.fixed_offset();
     Ok(chart.append_stored(session, &new_entries(s.plan_payloads(payloads, at), at))?)
+}
+
+/// Acknowledges the open alert of `entry` (the one with `flag`, else its first): `text` says
+/// what was decided, after its own time when it starts with one (`@10:45 rechecked`, `@-5m
+/// ...`, read as a quick-entry line's); left empty, the words that fit the alert are
+/// recorded (`SessionChart::plan_acknowledgement`). The TUI's panel and `kapchart ack` both
+/// chart through here.
+pub fn acknowledge_stored<Tz: TimeZone>(
+    chart: &mut Chart,
+    config: &Config,
+    entry: EntryId,
+    flag: Option<crate::domain::FlagCode>,
+    text: &str,
+    now: &DateTime<Tz>,
+) -> Result<Entry, ChartingError> {
+    let (at, note) = crate::domain::grammar::time_prefix(text, now)?;
+    // Only the entry, the session's acknowledgements and its corrections are read.
+    let target = chart.entry(entry)?;
+    let session = target.session_id;
+    let s = SessionChart::for_acknowledging(
+        chart.session(session)?,
+        target,
+        chart.entries_of_kinds(session, ACKNOWLEDGING_KINDS)?,
+        config.session_rules(),
+    );
+    let recorded = now.fixed_offset();
+    let planned = s
+        .plan_acknowledgement(entry, flag, note, at.unwrap_or(recorded), recorded)
+        .map_err(Refusal::Acknowledgement)?;
+    let mut stored = chart.append_stored(session, &new_entries(vec![planned], recorded))?;
+    Ok(stored.remove(0))
 }
 
 fn require_reason(reason: &str) -> Result<String, ChartingError> {

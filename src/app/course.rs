@@ -226,15 +226,22 @@ pub fn draft_text(chart: &Chart, config: &Config, note: &Note) -> Result<String,
             .collect();
     let session = session_chart(chart, config, dosing.id)?;
     let checks = session.checks(note.created);
+    let integration_period = match integration {
+        Some(i) => Some(session_chart(chart, config, i.id)?.period()),
+        None => None,
+    };
     let format: NoteFormat = note.format.parse().map_err(ChartingError::Invalid)?;
     let source = notes::NoteSource {
         patient: &patient,
+        author: &note.author,
         dosing: &dosing,
+        dosing_period: session.period(),
         dosing_number,
         lines: session.lines(),
         first_dose: session.first_dose(),
         checks: &checks,
         integration,
+        integration_period,
         measures: &measures,
         drafted_on: note.created.date_naive(),
     };

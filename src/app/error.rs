@@ -1,9 +1,10 @@
 //! Why a use case refused: typed, so that each front end words it for its own user (the CLI
 //! names `--reason`, the TUI opens the field to type it in).
 
+use crate::domain::SessionId;
+use crate::domain::chart::AckRefusal;
 use crate::domain::discharge::DischargeConcern;
 use crate::domain::grammar::GrammarError;
-use crate::domain::{EntryId, SessionId};
 use crate::store::StoreError;
 use chrono::{DateTime, FixedOffset};
 use std::fmt;
@@ -40,8 +41,8 @@ pub enum Refusal {
     },
     /// A session end written as a plain form entry instead of through its own use case.
     EndThroughEndSession,
-    /// An entry with nothing to acknowledge.
-    NothingToAcknowledge { entry: EntryId },
+    /// An acknowledgement of an entry with nothing open, or timed before it.
+    Acknowledgement(AckRefusal),
     /// `witness` on an amendment's line: the witness signs for the dose that stands.
     WitnessOnAmendment,
 }
@@ -70,9 +71,7 @@ impl fmt::Display for Refusal {
             Refusal::EndThroughEndSession => {
                 f.write_str("a session is ended through its end command, which checks it first")
             }
-            Refusal::NothingToAcknowledge { entry } => {
-                write!(f, "entry {entry} has no alert waiting for acknowledgement")
-            }
+            Refusal::Acknowledgement(r) => write!(f, "{r}"),
             Refusal::WitnessOnAmendment => f.write_str(
                 "an amendment cannot ask for a witness; amend the dose without `witness`, then the witness witnesses the amended dose",
             ),

@@ -6,7 +6,7 @@ use super::charting::session_chart;
 use super::course::patient_measures;
 use super::views::number_in_course;
 use crate::config::Config;
-use crate::domain::chart::SessionChart;
+use crate::domain::chart::{Period, SessionChart};
 use crate::domain::course::{Course, Note, PatientDetails};
 use crate::domain::measures::MeasureResponse;
 use crate::domain::protocol::Check;
@@ -22,6 +22,8 @@ pub struct SessionRecord {
     pub lines: Vec<ChartLine>,
     /// The first dose of the drug that starts the session clock.
     pub first_dose: Option<DateTime<FixedOffset>>,
+    /// When the session took place (from its first entry to its end), as the chart derives it.
+    pub period: Period,
     /// The protocol's checks for a dosing session as they stand at export time.
     pub checks: Vec<Check>,
     /// The integration note, for a dosing session that has one.
@@ -42,6 +44,7 @@ impl SessionRecord {
             session: chart.session().clone(),
             lines: chart.lines().to_vec(),
             first_dose: chart.first_dose(),
+            period: chart.period(),
             checks: chart.checks(at),
             note,
             number_in_course,

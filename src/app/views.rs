@@ -5,9 +5,10 @@ use super::charting::session_chart;
 use super::course::{patient_measures, safety_flag};
 use super::patient_list::{PatientList, read_again};
 use crate::config::Config;
+use crate::domain::chart::PLANNING_KINDS;
 use crate::domain::chart::SessionChart;
 use crate::domain::course::{Course, Note, PatientDetails};
-use crate::domain::integration::IntegrationDue;
+use crate::domain::integration::{FirstDoses, IntegrationDue};
 use crate::domain::measures::{MeasureResponse, SafetyFlag};
 use crate::domain::medications::Medication;
 use crate::domain::patient_filter::PatientFilter;
@@ -233,9 +234,36 @@ pub fn pending_integrations(
     let candidates = chart.dosing_sessions_without_integration()?;
     Ok(crate::domain::integration::pending(
         &candidates,
+        &first_doses(chart, config, &candidates)?,
         &config.integration,
         now,
     ))
+}
+
+/// The first dose of each dosing session among `sessions` that has one, as each session's
+/// chart derives it (its doses and corrections read, in one statement for all of them): what
+/// the integration window counts from.
+pub fn first_doses(
+    chart: &Chart,
+    config: &Config,
+    sessions: &[Session],
+) -> Result<FirstDoses, StoreError> {
+    let dosing: Vec<&Session> = sessions
+        .iter()
+        .filter(|s| s.kind == SessionKind::Dosing)
+        .collect();
+    let ids: Vec<SessionId> = dosing.iter().map(|s| s.id).collect();
+    let mut entries = chart.entries_of_kinds_in(&ids, PLANNING_KINDS)?;
+    let rules = config.session_rules();
+    Ok(dosing
+        .into_iter()
+        .filter_map(|s| {
+            let doses = entries.remove(&s.id)?;
+            SessionChart::for_planning(s.clone(), doses, rules.clone())
+                .first_dose()
+                .map(|d| (s.id, d))
+        })
+        .collect())
 }
 
 /// One patient's sessions, newest first (by the `sessions_patient` index).
@@ -291,11 +319,15 @@ pub fn patient_data(
 ) -> Result<PatientData, StoreError> {
     let details = chart.patient_details(id)?;
     let mut sessions = chart.sessions(Some(id))?;
-    let integrations =
-        crate::domain::integration::integrations(&sessions, &config.integration, now)
-            .into_iter()
-            .filter(|d| !d.status.is_done())
-            .collect();
+    let integrations = crate::domain::integration::integrations(
+        &sessions,
+        &first_doses(chart, config, &sessions)?,
+        &config.integration,
+        now,
+    )
+    .into_iter()
+    .filter(|d| !d.status.is_done())
+    .collect();
     sessions.sort_by_key(|s| (s.started, s.id));
     let mut screening = Vec::new();
     let mut eligibility = None;

@@ -1,19 +1,13 @@
 //! `kapchart session checks ID [--json]`: every protocol check of a dosing session with its
-//! due time, state (upcoming, due, overdue, done, done late, missed) and the entry that
-//! closed it. Missed and late checks are part of the record.
+//! due time, state (upcoming, due, overdue, done, done late, missed), the entry that closed
+//! it, and for a round charted in part the signs still missing. Missed and late checks are
+//! part of the record.
 
 use super::Outcome;
 use crate::domain::chart::SessionChart;
-use crate::domain::protocol::{Check, CheckStatus};
+use crate::domain::protocol::CheckStatus;
 use chrono::{DateTime, FixedOffset};
 use std::io::Write;
-
-fn state(c: &Check) -> String {
-    match c.status {
-        CheckStatus::DoneLate { late_min, .. } => format!("done late ({late_min} min)"),
-        s => s.as_str().to_string(),
-    }
-}
 
 pub fn print(
     session: &SessionChart,
@@ -37,6 +31,9 @@ pub fn print(
                     "state": c.status.as_str(),
                     "late_min": late,
                     "closed_by": c.status.closed_by(),
+                    "needs": c.needs,
+                    "charted": c.charted,
+                    "missing": c.missing().unwrap_or_default(),
                 })
             })
             .collect();
@@ -75,7 +72,7 @@ pub fn print(
             out,
             "{due:>15}  {t:<6} {:<24} {}{by}",
             c.kind.to_string(),
-            state(c)
+            c.state_text()
         )?;
     }
     Ok(())

@@ -5,12 +5,12 @@ use super::{Ctx, Failure, Outcome, parse_weight, to_json};
 use crate::app::access::Access;
 use crate::app::charting;
 use crate::app::course;
+use crate::domain::SessionKind;
 use crate::domain::course::{DEFAULT_PLANNED_DOSING, Note};
 use crate::domain::integration::{self, IntegrationStatus};
 use crate::domain::measures::{self, Instrument};
 use crate::domain::medications;
 use crate::domain::signature::{Ed25519Seal, base64};
-use crate::domain::{Payload, SessionKind, entry::Acknowledgement};
 use clap::Subcommand;
 use std::io::Write;
 
@@ -258,7 +258,8 @@ pub fn course_command(ctx: &Ctx, cmd: CourseCommand, out: &mut impl Write) -> Ou
                 .map(|(_, at, m)| (at, m))
                 .collect();
             let trends = measures::trends(&measures);
-            let dues = integration::integrations(&sessions, &ctx.config.integration, now);
+            let doses = crate::app::views::first_doses(&chart, &ctx.config, &sessions)?;
+            let dues = integration::integrations(&sessions, &doses, &ctx.config.integration, now);
             let flag = course::safety_flag(&chart, patient)?;
             super::audit::record_access(&mut chart, Access::ViewPatient(patient));
             if json {
@@ -299,7 +300,7 @@ pub fn course_command(ctx: &Ctx, cmd: CourseCommand, out: &mut impl Write) -> Ou
                 writeln!(out, "goal: {g}")?;
             }
             for s in sessions.iter().rev() {
-                writeln!(out, "{}", super::session_line(s))?;
+                writeln!(out, "{}", super::session_line(s, &p.name))?;
             }
             for t in &trends {
                 let points: Vec<String> = t
@@ -502,7 +503,8 @@ pub fn integrations(ctx: &Ctx, json: bool, out: &mut impl Write) -> Outcome {
     let chart = ctx.open()?;
     let sessions = chart.sessions(None)?;
     let now = crate::clock::now();
-    let dues = integration::pending(&sessions, &ctx.config.integration, now);
+    let doses = crate::app::views::first_doses(&chart, &ctx.config, &sessions)?;
+    let dues = integration::pending(&sessions, &doses, &ctx.config.integration, now);
     if json {
         let v: Vec<_> = dues
             .iter()
@@ -526,34 +528,20 @@ pub fn integrations(ctx: &Ctx, json: bool, out: &mut impl Write) -> Outcome {
     Ok(())
 }
 
-/// Records that an alert or caution on an entry was seen and weighed.
+/// Records that an alert or caution on an entry was seen and weighed: the note says what was
+/// decided, after its own time when it starts with one (`@10:45 rechecked`).
 pub fn acknowledge(ctx: &Ctx, entry: i64, note: &str, out: &mut impl Write) -> Outcome {
-    let mut chart = ctx.open()?;
-    let e = chart.entry(entry)?;
-    let Some(flag) = e.flags.iter().find(|f| f.code.is_alert()) else {
-        return Err(Failure::runtime(format!(
-            "entry {entry} carries no alert to acknowledge"
-        )));
-    };
-    let note = note.trim();
-    if note.is_empty() {
+    let now = crate::clock::now_local();
+    let (_, words) = crate::domain::grammar::time_prefix(note, &now)
+        .map_err(|e| Failure::runtime(e.to_string()))?;
+    if words.is_empty() {
         return Err(Failure::runtime(
-            "an acknowledgement says what was decided, e.g. \"rechecked, proceeding\"",
+            "an acknowledgement says what was decided, e.g. --note \"rechecked, proceeding\" (or \"@10:45 rechecked, proceeding\" for its own time)",
         ));
     }
-    let payload = Payload::Acknowledgement(Acknowledgement {
-        entry,
-        flag: flag.code,
-        note: note.to_string(),
-    });
-    let ids = charting::record_payloads(
-        &mut chart,
-        &ctx.config,
-        e.session_id,
-        vec![payload],
-        &crate::clock::now_local(),
-    )?;
-    writeln!(out, "{}", super::join_ids(&ids))?;
+    let mut chart = ctx.open()?;
+    let ack = charting::acknowledge_stored(&mut chart, &ctx.config, entry, None, note, &now)?;
+    writeln!(out, "{}", ack.id)?;
     Ok(())
 }
 

@@ -19,6 +19,7 @@ mod witness;
 use crate::app::access::Access;
 use crate::app::charting::{self, ChartingError, Refusal};
 use crate::config::Config;
+use crate::domain::chart::SessionChart;
 use crate::domain::{ChartLine, EntryStatus, Patient, Session, SessionKind, text};
 use crate::paths::Paths;
 use crate::store::{Chart, Existing, NewPatient, NewSession, Second, StoreError};
@@ -92,7 +93,8 @@ enum Command {
     /// Record that an entry's alert or caution was seen and weighed
     Ack {
         entry: i64,
-        /// What was decided, e.g. "rechecked after 5 min rest; proceeding"
+        /// What was decided, e.g. "rechecked after 5 min rest; proceeding"; starting with
+        /// @HH:MM or @-Nm gives the acknowledgement its own time, as a quick-entry line
         #[arg(long)]
         note: String,
     },
@@ -394,7 +396,9 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) if f.message.is_empty() => ExitCode::from(f.code),
         Err(f) => {
-            let message = crate::domain::text::escape_controls(&f.message, false);
+            // A refusal of several lines (what stands against ending a session) keeps its
+            // line breaks; every other control character is shown as its escape.
+            let message = crate::domain::text::escape_controls(&f.message, true);
             eprintln!("kapchart: {message}");
             ExitCode::from(f.code)
         }
@@ -944,8 +948,18 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
             if json {
                 writeln!(out, "{}", to_json(&sessions))?;
             } else {
+                // Each session names its patient (read once per patient).
+                let mut ids: Vec<i64> = sessions.iter().map(|s| s.patient_id).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                let names: std::collections::HashMap<i64, String> = chart
+                    .patients_with_ids(&ids)?
+                    .into_iter()
+                    .map(|p| (p.id, p.name))
+                    .collect();
                 for s in &sessions {
-                    writeln!(out, "{}", session_line(s))?;
+                    let name = names.get(&s.patient_id).map_or("", String::as_str);
+                    writeln!(out, "{}", session_line(s, name))?;
                 }
             }
         }
@@ -961,14 +975,17 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
                     .map(|l| {
                         let mut v = serde_json::to_value(l).unwrap_or_default();
                         v["kind"] = l.entry.payload.kind().into();
-                        v["summary"] = l.entry.payload.to_string().into();
+                        v["summary"] = session.summary(&l.entry).into();
+                        if let Some(by) = acknowledged_by(&session, l) {
+                            v["acknowledged_by"] = by.into();
+                        }
                         v
                     })
                     .collect();
                 let v = serde_json::json!({ "session": s, "patient": patient, "entries": entries });
                 writeln!(out, "{}", to_json(&v))?;
             } else {
-                writeln!(out, "{}", session_line(&s))?;
+                writeln!(out, "{}", session_line(&s, &patient.name))?;
                 writeln!(
                     out,
                     "patient {}",
@@ -978,7 +995,7 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
                     writeln!(out, "intention: {i}")?;
                 }
                 for l in lines {
-                    writeln!(out, "{}", entry_line(l))?;
+                    writeln!(out, "{}", entry_line(&session, l))?;
                 }
             }
         }
@@ -986,9 +1003,11 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
     Ok(())
 }
 
-pub(crate) fn session_line(s: &Session) -> String {
+/// One session in a line: its id, its patient by name (and id), kind, start, end and who
+/// opened it.
+pub(crate) fn session_line(s: &Session, patient: &str) -> String {
     let mut line = format!(
-        "{:>4}  patient {:<4} {:<12} started {}",
+        "{:>4}  {patient} (patient {})  {:<12} started {}",
         s.id,
         s.patient_id,
         s.kind.as_str(),
@@ -1001,11 +1020,21 @@ pub(crate) fn session_line(s: &Session) -> String {
     if let Some(d) = s.dosing_session_id {
         line.push_str(&format!("  integrates session {d}"));
     }
-    line.push_str(&format!("  by {}", s.clinician));
+    line.push_str(&format!("  opened by {}", s.clinician));
     line
 }
 
-fn entry_line(l: &ChartLine) -> String {
+/// The acknowledgement that stands for an entry with an alert, if any.
+fn acknowledged_by(session: &SessionChart, l: &ChartLine) -> Option<i64> {
+    l.entry
+        .flags
+        .iter()
+        .any(|f| f.code.is_alert())
+        .then(|| session.acknowledged_by(l.entry.id))
+        .flatten()
+}
+
+fn entry_line(session: &SessionChart, l: &ChartLine) -> String {
     let e = &l.entry;
     let mut line = format!(
         "{:>5}  {}  (written {})  {:<11} {}",
@@ -1013,7 +1042,7 @@ fn entry_line(l: &ChartLine) -> String {
         e.event_time.format("%Y-%m-%d %H:%M:%S %:z"),
         e.recorded_time.format("%H:%M:%S"),
         e.payload.kind(),
-        e.payload
+        session.summary(e)
     );
     if let (Some(target), Some(how), Some(reason)) = (e.corrects, e.correction, &e.reason) {
         line.push_str(&format!("  [{} of entry {target}: {reason}]", how.as_str()));
@@ -1021,6 +1050,9 @@ fn entry_line(l: &ChartLine) -> String {
     line.push_str(&format!("  by {}", e.author));
     for f in &e.flags {
         line.push_str(&format!("  [{f}]"));
+    }
+    if let Some(by) = acknowledged_by(session, l) {
+        line.push_str(&format!("  (acknowledged by entry {by})"));
     }
     match l.status {
         EntryStatus::Current => {}

@@ -108,6 +108,18 @@ pub fn run(ctx: &Ctx, cmd: RemsCommand, out: &mut impl Write) -> Outcome {
             reason,
         } => {
             let mut chart = ctx.open()?;
+            // A form with fields the record does not answer is said before it is recorded
+            // as submitted: the clinician filled them in by hand, or it went incomplete.
+            let form = rems::form_of(&chart, &ctx.config, session, today, now)?;
+            let missing: Vec<&str> = form.form.missing().map(|f| f.label).collect();
+            if !missing.is_empty() {
+                eprintln!(
+                    "kapchart: warning: session {session}'s form has {} the record does not answer: {}; \
+                     recording the submission as given (see `kapchart rems show --session {session}`)",
+                    crate::domain::count_of(missing.len(), "field"),
+                    missing.join(", ")
+                );
+            }
             let id = rems::record_submission(
                 &mut chart,
                 &ctx.config,

@@ -1,9 +1,11 @@
 //! One session, one truth: a session with its chart lines and the clinic's rules. Everything
 //! kapchart derives from a session is derived here, once: its first dose and the session clock
-//! (T+), what counts as pre-dose, the entries that stand, the flags a new line earns (the live
-//! preview and the write plan through the same call), the protocol checks and their states,
-//! the alerts still waiting for acknowledgement, the discharge state and what stands against
-//! ending the session. The TUI, the CLI, the note draft and the exports all ask it.
+//! (T+), when it took place (its period), what counts as pre-dose, the entries that stand, the
+//! flags a new line earns (the live preview and the write plan through the same call), the
+//! protocol checks and their states, the alerts still waiting for acknowledgement and the one
+//! the bedside keeps in view, what an acknowledgement may say and when, the discharge state
+//! and what stands against ending the session. The TUI, the CLI, the note draft and the
+//! exports all ask it.
 
 use super::discharge::{self, DischargeConcern, DischargeRules, DischargeState};
 use super::grammar::ParsedLine;
@@ -33,6 +35,64 @@ pub struct OpenAlert<'a> {
     pub flag: &'a Flag,
 }
 
+/// When a session took place: from its first entry's event time (readings charted with
+/// `@-50m` before the session was opened start it), or from its opening when that is earlier
+/// or nothing stands, to its end. The report, the note, the REMS form and the screens all
+/// read this one period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub start: DateTime<FixedOffset>,
+    /// The end that stands; None while the session is open.
+    pub end: Option<DateTime<FixedOffset>>,
+}
+
+impl Period {
+    /// The day it started, in the offset of that moment.
+    pub fn day(&self) -> chrono::NaiveDate {
+        self.start.date_naive()
+    }
+
+    /// Whole minutes from its start to its end; None while it is open.
+    pub fn minutes(&self) -> Option<i64> {
+        self.end.map(|e| (e - self.start).num_minutes())
+    }
+}
+
+/// The alert the bedside keeps in view until someone acknowledges it, and how many more are
+/// open besides it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertInView<'a> {
+    pub alert: OpenAlert<'a>,
+    pub others: usize,
+}
+
+/// Why an acknowledgement cannot be charted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AckRefusal {
+    /// The entry has no alert waiting (none, or acknowledged already), or is not in the session.
+    NothingOpen { entry: EntryId },
+    /// The acknowledgement's time is before the entry it acknowledges.
+    BeforeTheAlert {
+        entry: EntryId,
+        alert_at: DateTime<FixedOffset>,
+    },
+}
+
+impl std::fmt::Display for AckRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AckRefusal::NothingOpen { entry } => {
+                write!(f, "entry {entry} has no alert waiting for acknowledgement")
+            }
+            AckRefusal::BeforeTheAlert { entry, alert_at } => write!(
+                f,
+                "an acknowledgement comes after what it acknowledges: entry {entry} was charted at {}; give a later time, or none for now",
+                alert_at.format("%H:%M")
+            ),
+        }
+    }
+}
+
 /// Why an amendment cannot be planned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AmendRefusal {
@@ -45,6 +105,11 @@ pub enum AmendRefusal {
 /// devices). A rule of [`SessionChart::plan_line`] that reads another kind adds it here, so
 /// the write path ([`SessionChart::for_planning`]) reads it too.
 pub const PLANNING_KINDS: &[&str] = &["dose"];
+
+/// The kinds of entry that acknowledging an entry's alert reads from the session, besides the
+/// entry itself: the acknowledgements (and, as for planning, the corrections among the
+/// session's entries). See [`SessionChart::for_acknowledging`].
+pub const ACKNOWLEDGING_KINDS: &[&str] = &["acknowledgement"];
 
 /// A session with its lines, under the clinic's rules.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +145,28 @@ impl SessionChart {
             .into_iter()
             .filter(|e| e.corrects.is_some() || PLANNING_KINDS.contains(&e.payload.kind()))
             .collect();
+        SessionChart::new(session, entries, rules)
+    }
+
+    /// The session with only what acknowledging `target` reads: `target`, and the session's
+    /// entries of [`ACKNOWLEDGING_KINDS`] and corrections (which decide whether `target` and
+    /// its acknowledgements stand). Such a chart plans an acknowledgement of `target`
+    /// ([`plan_acknowledgement`](Self::plan_acknowledgement)) exactly as the whole session
+    /// does; it is for writing, not for showing the session.
+    pub fn for_acknowledging(
+        session: Session,
+        target: Entry,
+        entries: Vec<Entry>,
+        rules: SessionRules,
+    ) -> SessionChart {
+        let mut entries: Vec<Entry> = entries
+            .into_iter()
+            .filter(|e| {
+                e.id != target.id
+                    && (e.corrects.is_some() || ACKNOWLEDGING_KINDS.contains(&e.payload.kind()))
+            })
+            .collect();
+        entries.push(target);
         SessionChart::new(session, entries, rules)
     }
 
@@ -149,8 +236,34 @@ impl SessionChart {
             .min()
     }
 
+    /// What the session clock says before it starts: "no dose yet", or "no clock dose yet"
+    /// once a dose of a drug that does not start the clock (an antiemetic) stands.
+    pub fn no_clock_dose_words(&self) -> &'static str {
+        if self
+            .current()
+            .any(|l| matches!(l.entry.payload, Payload::Dose(_)))
+        {
+            "no clock dose yet"
+        } else {
+            "no dose yet"
+        }
+    }
+
     fn starts_clock(&self, payload: &Payload) -> bool {
         matches!(payload, Payload::Dose(d) if self.rules.protocol.starts_clock(&d.drug))
+    }
+
+    /// When the session took place: see [`Period`].
+    pub fn period(&self) -> Period {
+        let first = self
+            .current()
+            .map(|l| l.entry.event_time)
+            .min()
+            .filter(|t| *t < self.session.started);
+        Period {
+            start: first.unwrap_or(self.session.started),
+            end: self.session.ended,
+        }
     }
 
     /// Whole minutes from the first dose to `at` (negative before it); None before any dose.
@@ -323,8 +436,75 @@ impl SessionChart {
 
     /// Whether `entry` has been acknowledged by an entry that stands.
     pub fn is_acknowledged(&self, entry: EntryId) -> bool {
-        self.current()
-            .any(|l| matches!(&l.entry.payload, Payload::Acknowledgement(a) if a.entry == entry))
+        self.acknowledged_by(entry).is_some()
+    }
+
+    /// The acknowledgement that stands for `entry`, if any.
+    pub fn acknowledged_by(&self, entry: EntryId) -> Option<EntryId> {
+        super::summary::acknowledgement_of(&self.lines, entry).map(|l| l.entry.id)
+    }
+
+    /// An entry in one line, with what it points at (an acknowledgement its alert, a witness
+    /// its dose): as every listing of the session shows it.
+    pub fn summary(&self, entry: &Entry) -> String {
+        super::summary::entry_summary(&self.lines, entry)
+    }
+
+    /// The alert kept in view (the header, the lock screen) until it is acknowledged: the
+    /// newest pre-dose caution, else the newest alert still open, with how many others are
+    /// open. None when nothing waits.
+    pub fn alert_in_view(&self) -> Option<AlertInView<'_>> {
+        let open = self.open_alerts();
+        let others = open.len().saturating_sub(1);
+        let caution = open
+            .iter()
+            .rev()
+            .find(|a| a.flag.code == FlagCode::BpPredose)
+            .cloned();
+        caution
+            .or_else(|| open.last().cloned())
+            .map(|alert| AlertInView { alert, others })
+    }
+
+    /// The acknowledgement of `entry`'s open alert (the one with `flag`, else its first), at
+    /// `at`, written at `recorded`: `note` is what was decided, or, left empty, the words
+    /// that fit the alert ([`FlagCode::default_acknowledgement`]). Refused when nothing of
+    /// the entry waits, and for a time before the entry's own. An acknowledgement written
+    /// more than the late-entry time after its time is marked late.
+    pub fn plan_acknowledgement(
+        &self,
+        entry: EntryId,
+        flag: Option<FlagCode>,
+        note: &str,
+        at: DateTime<FixedOffset>,
+        recorded: DateTime<FixedOffset>,
+    ) -> Result<PlannedEntry, AckRefusal> {
+        let open = self
+            .open_alerts()
+            .into_iter()
+            .filter(|a| a.line.entry.id == entry)
+            .find(|a| flag.is_none_or(|f| f == a.flag.code))
+            .ok_or(AckRefusal::NothingOpen { entry })?;
+        let alert_at = open.line.entry.event_time;
+        if at < alert_at {
+            return Err(AckRefusal::BeforeTheAlert { entry, alert_at });
+        }
+        let code = open.flag.code;
+        let note = match note.trim() {
+            "" => code.default_acknowledgement().to_string(),
+            t => t.to_string(),
+        };
+        Ok(PlannedEntry {
+            payload: Payload::Acknowledgement(super::entry::Acknowledgement {
+                entry,
+                flag: code,
+                note,
+            }),
+            event_time: at,
+            flags: late_flag(at, recorded, self.rules.late_after)
+                .into_iter()
+                .collect(),
+        })
     }
 
     /// Alerts (not the late mark) on entries that stand and have no acknowledgement (by an

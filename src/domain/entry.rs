@@ -395,7 +395,9 @@ impl fmt::Display for Payload {
             Payload::Dose(d) => write!(f, "Dose {d}"),
             Payload::Observation(o) => write!(f, "{}", o.text),
             Payload::Strike => f.write_str("struck"),
-            Payload::Acknowledgement(a) => write!(f, "Acknowledged: {}", a.note),
+            Payload::Acknowledgement(a) => {
+                write!(f, "Acknowledged #{} {}: {}", a.entry, a.flag.noun(), a.note)
+            }
             Payload::Aldrete(a) => write!(
                 f,
                 "Aldrete {}/10 (activity {}, respiration {}, circulation {}, consciousness {}, SpO2 {})",

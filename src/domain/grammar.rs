@@ -193,7 +193,7 @@ pub fn parse_line<Tz: TimeZone>(
 
     let (event_time, time_given) = if first.text.starts_with('@') {
         cur.bump();
-        (resolve_time(first, ctx)?, true)
+        (resolve_time(first, &ctx.now)?, true)
     } else {
         (ctx.now.fixed_offset(), false)
     };
@@ -562,9 +562,27 @@ fn whole_in_range(
 // ---------------------------------------------------------------------------------------
 // Time prefix
 
+/// A free text's own time, as a line's: a leading `@14:05` or `@-5m` resolved at `now`, and
+/// the text after it. The time is None when the text does not start with `@` (the caller's
+/// now stands). An acknowledgement's note takes its time so.
+pub fn time_prefix<'t, Tz: TimeZone>(
+    text: &'t str,
+    now: &DateTime<Tz>,
+) -> Result<(Option<DateTime<FixedOffset>>, &'t str), GrammarError> {
+    let mut cur = Cursor::new(text);
+    match cur.peek() {
+        Some(first) if first.text.starts_with('@') => {
+            let at = resolve_time(first, now)?;
+            let (rest, _) = cur.take_rest_after(first);
+            Ok((Some(at), rest))
+        }
+        _ => Ok((None, text.trim())),
+    }
+}
+
 fn resolve_time<Tz: TimeZone>(
     tok: Token<'_>,
-    ctx: &ParseContext<'_, Tz>,
+    now: &DateTime<Tz>,
 ) -> Result<DateTime<FixedOffset>, GrammarError> {
     let body = tok.text.strip_prefix('@').unwrap_or(tok.text);
     if body.is_empty() {
@@ -605,15 +623,14 @@ fn resolve_time<Tz: TimeZone>(
             .ok()
             .and_then(TimeDelta::try_seconds)
             .ok_or_else(too_far)?;
-        return ctx
-            .now
+        return now
             .clone()
             .checked_sub_signed(delta)
             .map(|t| t.fixed_offset())
             .ok_or_else(too_far);
     }
     let clock = parse_clock(body).map_err(|message| GrammarError::at(tok, message, EX_TIME))?;
-    most_recent(clock, &ctx.now)
+    most_recent(clock, now)
         .map(|t| t.fixed_offset())
         .map_err(|why| GrammarError::at(tok, why, EX_TIME_AGO))
 }

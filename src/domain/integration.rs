@@ -2,10 +2,11 @@
 //! 72 hours (clinical.md section 1: "Integration session within 48 to 72 hours of dosing";
 //! integration is called the most critical phase). Pure: the caller passes the time.
 //!
-//! The window is measured from the dosing session's end when it has ended (the end entry is
-//! when the patient was discharged, after the dose and observation, so "48 h after dosing"
-//! is not counted from a time the patient was still in the chair), else from its start (a
-//! session still running, or one whose end was never recorded, still gets its reminder).
+//! The window is measured from the dose: the first dose of a drug that starts the session
+//! clock, as the session's chart derives it (so a dose charted `@-50m` before the session was
+//! opened counts from when it was given). A dosing session with no such dose standing counts
+//! from its start, so that it still gets its reminder. The caller passes each session's first
+//! dose ([`FirstDoses`]).
 //!
 //! An integration session is done for a dosing session when an integration session names it
 //! in `dosing_session_id`, whenever that session took place: kapchart records and reminds,
@@ -13,6 +14,10 @@
 
 use super::{PatientId, Session, SessionId, SessionKind};
 use chrono::{DateTime, Duration, FixedOffset};
+use std::collections::HashMap;
+
+/// The first dose of each dosing session that has one (from each session's chart).
+pub type FirstDoses = HashMap<SessionId, DateTime<FixedOffset>>;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -112,18 +117,20 @@ impl fmt::Display for IntegrationStatus {
 pub struct IntegrationDue {
     pub dosing: SessionId,
     pub patient: PatientId,
-    /// (opens, closes): `due_after_hours` and `due_before_hours` after the dosing session's end,
-    /// or its start while it has no end.
+    /// (opens, closes): `due_after_hours` and `due_before_hours` after the dosing session's
+    /// first dose, or its start while it has none.
     pub window: (DateTime<FixedOffset>, DateTime<FixedOffset>),
     pub status: IntegrationStatus,
 }
 
-/// The integration window of one dosing session (see the module notes for the anchor).
+/// The integration window of one dosing session whose first dose was at `first_dose` (see
+/// the module notes for the anchor).
 pub fn window(
     dosing: &Session,
+    first_dose: Option<DateTime<FixedOffset>>,
     rules: &IntegrationRules,
 ) -> (DateTime<FixedOffset>, DateTime<FixedOffset>) {
-    let anchor = dosing.ended.unwrap_or(dosing.started);
+    let anchor = first_dose.unwrap_or(dosing.started);
     (
         anchor + Duration::hours(i64::from(rules.due_after_hours)),
         anchor + Duration::hours(i64::from(rules.due_before_hours)),
@@ -134,6 +141,7 @@ pub fn window(
 /// overdue first, then due, then upcoming, each by window start; done ones last.
 pub fn integrations(
     sessions: &[Session],
+    first_doses: &FirstDoses,
     rules: &IntegrationRules,
     now: DateTime<FixedOffset>,
 ) -> Vec<IntegrationDue> {
@@ -156,7 +164,7 @@ pub fn integrations(
         .iter()
         .filter(|s| s.kind == SessionKind::Dosing)
         .map(|dosing| {
-            let (from, until) = window(dosing, rules);
+            let (from, until) = window(dosing, first_doses.get(&dosing.id).copied(), rules);
             let done = first_integration.get(&dosing.id);
             let status = match done {
                 Some(s) => IntegrationStatus::Done { session: s.id },
@@ -179,10 +187,11 @@ pub fn integrations(
 /// The integrations still to do (upcoming, due or overdue), in the order of [`integrations`].
 pub fn pending(
     sessions: &[Session],
+    first_doses: &FirstDoses,
     rules: &IntegrationRules,
     now: DateTime<FixedOffset>,
 ) -> Vec<IntegrationDue> {
-    let mut out = integrations(sessions, rules, now);
+    let mut out = integrations(sessions, first_doses, rules, now);
     out.retain(|d| !d.status.is_done());
     out
 }
@@ -237,8 +246,17 @@ mod tests {
         }
     }
 
+    /// Each dosing session dosed ten minutes after it started.
+    fn doses(sessions: &[Session]) -> FirstDoses {
+        sessions
+            .iter()
+            .filter(|s| s.kind == SessionKind::Dosing)
+            .map(|s| (s.id, s.started + Duration::minutes(10)))
+            .collect()
+    }
+
     fn status(sessions: &[Session], now: DateTime<FixedOffset>) -> IntegrationStatus {
-        integrations(sessions, &rules(), now)[0].status
+        integrations(sessions, &doses(sessions), &rules(), now)[0].status
     }
 
     #[test]
@@ -264,12 +282,12 @@ mod tests {
 
     #[test]
     fn status_at_each_boundary_of_the_window() {
-        // Dosed 10:00-12:00 on the 26th: the window runs from 12:00 on the 28th to 12:00 on
+        // Dosed at 10:10 on the 26th: the window runs from 10:10 on the 28th to 10:10 on
         // the 29th.
         let s = [dosing(1, at(26, 10, 0))];
-        let (from, until) = (at(28, 12, 0), at(29, 12, 0));
+        let (from, until) = (at(28, 10, 10), at(29, 10, 10));
         assert_eq!(
-            integrations(&s, &rules(), at(27, 0, 0))[0].window,
+            integrations(&s, &doses(&s), &rules(), at(27, 0, 0))[0].window,
             (from, until)
         );
         assert_eq!(
@@ -277,28 +295,39 @@ mod tests {
             IntegrationStatus::Upcoming { from }
         );
         assert_eq!(
-            status(&s, at(28, 11, 59)),
+            status(&s, at(28, 10, 9)),
             IntegrationStatus::Upcoming { from }
         );
-        assert_eq!(status(&s, at(28, 12, 0)), IntegrationStatus::Due { until });
-        assert_eq!(status(&s, at(29, 12, 0)), IntegrationStatus::Due { until });
+        assert_eq!(status(&s, at(28, 10, 10)), IntegrationStatus::Due { until });
+        assert_eq!(status(&s, at(29, 10, 10)), IntegrationStatus::Due { until });
         assert_eq!(
-            status(&s, at(29, 12, 1)),
+            status(&s, at(29, 10, 11)),
             IntegrationStatus::Overdue { since: until }
         );
     }
 
     #[test]
-    fn a_session_without_an_end_counts_from_its_start() {
-        let s = [session(1, SessionKind::Dosing, at(26, 10, 0), None)];
-        let d = &integrations(&s, &rules(), at(28, 10, 0))[0];
-        assert_eq!(d.window, (at(28, 10, 0), at(29, 10, 0)));
+    fn the_window_counts_from_the_dose_not_from_when_the_session_was_opened_or_ended() {
+        // Opened at 00:08 on the 27th and ended at 00:40; the dose was charted back to 23:00
+        // on the 26th.
+        let s = [session(
+            1,
+            SessionKind::Dosing,
+            at(27, 0, 8),
+            Some(at(27, 0, 40)),
+        )];
+        let doses: FirstDoses = [(1, at(26, 23, 0))].into();
+        let d = &integrations(&s, &doses, &rules(), at(28, 23, 30))[0];
+        assert_eq!(d.window, (at(28, 23, 0), at(29, 23, 0)));
         assert_eq!(
             d.status,
             IntegrationStatus::Due {
-                until: at(29, 10, 0)
+                until: at(29, 23, 0)
             }
         );
+        // With no dose standing, from its start.
+        let d = &integrations(&s, &FirstDoses::new(), &rules(), at(28, 23, 30))[0];
+        assert_eq!(d.window, (at(29, 0, 8), at(30, 0, 8)));
     }
 
     #[test]
@@ -323,10 +352,10 @@ mod tests {
         assert_eq!(
             status(&s, at(29, 0, 0)),
             IntegrationStatus::Overdue {
-                since: at(23, 12, 0)
+                since: at(23, 10, 10)
             }
         );
-        assert!(pending(&s, &rules(), at(29, 0, 0)).len() == 1);
+        assert!(pending(&s, &doses(&s), &rules(), at(29, 0, 0)).len() == 1);
     }
 
     #[test]
@@ -342,7 +371,7 @@ mod tests {
             integration(3, 99, at(22, 10, 0)),
             session(4, SessionKind::FollowUp, at(23, 10, 0), None),
         ];
-        assert_eq!(integrations(&s, &rules(), at(29, 0, 0)), []);
+        assert_eq!(integrations(&s, &doses(&s), &rules(), at(29, 0, 0)), []);
     }
 
     #[test]
@@ -361,7 +390,7 @@ mod tests {
             dosing(9, at(10, 9, 0)), // done, earlier window
             integration(10, 9, at(12, 14, 0)),
         ];
-        let got: Vec<(SessionId, PatientId, u8)> = integrations(&s, &rules(), now)
+        let got: Vec<(SessionId, PatientId, u8)> = integrations(&s, &doses(&s), &rules(), now)
             .iter()
             .map(|d| (d.dosing, d.patient, d.status.rank()))
             .collect();
@@ -377,7 +406,7 @@ mod tests {
                 (6, 1, 3),
             ]
         );
-        let pending: Vec<SessionId> = pending(&s, &rules(), now)
+        let pending: Vec<SessionId> = pending(&s, &doses(&s), &rules(), now)
             .iter()
             .map(|d| d.dosing)
             .collect();

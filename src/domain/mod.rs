@@ -21,6 +21,7 @@ pub mod rems;
 pub mod screening;
 pub mod search;
 pub mod signature;
+pub mod summary;
 pub mod team;
 pub mod text;
 pub mod thresholds;

@@ -18,6 +18,7 @@
 
 pub mod complete;
 
+use super::chart::Period;
 use super::entry::{BloodPressure, Payload, VitalSigns, trim_number};
 use super::measures::{MeasureResponse, needs_risk_assessment};
 use super::protocol::{Check, CheckStatus};
@@ -103,8 +104,12 @@ pub fn template_text(format: NoteFormat) -> &'static str {
 #[derive(Debug, Clone, Copy)]
 pub struct NoteSource<'a> {
     pub patient: &'a Patient,
+    /// Who writes the note (drafts and signs it): the note's clinician.
+    pub author: &'a str,
     /// The dosing session the note integrates.
     pub dosing: &'a Session,
+    /// When the dosing session took place (from the session's chart: from its first entry).
+    pub dosing_period: Period,
     /// Which dosing session of the course this is: 3 for "dosing 3".
     pub dosing_number: u32,
     /// The dosing session's chart lines with their status, in any order.
@@ -116,6 +121,8 @@ pub struct NoteSource<'a> {
     pub checks: &'a [Check],
     /// The integration session, when one exists.
     pub integration: Option<&'a Session>,
+    /// When the integration session took place (from its chart), when one exists.
+    pub integration_period: Option<Period>,
     /// The measures since the last note (the caller filters), in any order.
     pub measures: &'a [(DateTime<FixedOffset>, MeasureResponse)],
     /// The day the draft is made (the caller's clock), shown in the draft's first line.
@@ -173,7 +180,7 @@ pub fn placeholders() -> &'static [(&'static str, &'static str)] {
 const PLACEHOLDERS: &[(&str, &str)] = &[
     (
         "date",
-        "the note's date: the integration session's, or the dosing session's when none is recorded",
+        "the note's date: the integration session's, or the dosing session's when none is recorded (the day each began, from its first entry)",
     ),
     ("drafted_on", "the date the draft was made"),
     ("patient", "the patient's name"),
@@ -181,7 +188,11 @@ const PLACEHOLDERS: &[(&str, &str)] = &[
     ("mrn", "the patient's MRN, or \"not recorded\""),
     (
         "clinician",
-        "the integration session's clinician, or the dosing session's",
+        "the clinician who writes the note: who drafts and signs it",
+    ),
+    (
+        "charted_by",
+        "who charted the dosing session, first to chart first",
     ),
     (
         "dosing_number",
@@ -198,11 +209,11 @@ const PLACEHOLDERS: &[(&str, &str)] = &[
     ),
     (
         "dose",
-        "each dose: time, T+, drug, amount as typed, route, infusion time and mg",
+        "each dose: time, T+, drug, amount as typed, route, infusion time and mg, and who witnessed it",
     ),
     (
         "vitals",
-        "baseline vitals, peak BP, lowest SpO2, deepest sedation (MOAA/S)",
+        "baseline vitals, peak BP, lowest SpO2, deepest sedation (MOAA/S), the CADSS-6 course",
     ),
     (
         "alerts",
@@ -451,7 +462,10 @@ fn when_with(
 /// (10:40)", "Protocol check done late: vitals T+15 (10:15), 6 min late".
 pub fn check_lapse(c: &Check) -> Option<String> {
     match c.status {
-        CheckStatus::Missed => Some(format!("Protocol check missed: {c}")),
+        CheckStatus::Missed => Some(match c.missing_text() {
+            Some(m) => format!("Protocol check missed: {c}, {m}"),
+            None => format!("Protocol check missed: {c}"),
+        }),
         CheckStatus::DoneLate { late_min, .. } => Some(format!(
             "Protocol check done late: {c}, {late_min} min late"
         )),
@@ -499,7 +513,7 @@ impl<'a> Record<'a> {
     fn value(&self, name: &str) -> String {
         let s = self.source;
         match name {
-            "date" => day(s.integration.unwrap_or(s.dosing).started.date_naive()),
+            "date" => day(s.integration_period.unwrap_or(s.dosing_period).day()),
             "drafted_on" => day(s.drafted_on),
             "patient" => s.patient.name.clone(),
             "dob" => day(s.patient.dob),
@@ -508,9 +522,10 @@ impl<'a> Record<'a> {
                 .mrn
                 .clone()
                 .unwrap_or_else(|| "not recorded".into()),
-            "clinician" => s.integration.unwrap_or(s.dosing).clinician.clone(),
+            "clinician" => s.author.to_string(),
+            "charted_by" => self.charted_by(),
             "dosing_number" => s.dosing_number.to_string(),
-            "dosing_date" => day(s.dosing.started.date_naive()),
+            "dosing_date" => day(s.dosing_period.day()),
             "integration" => self.integration(),
             "intention" => self.intention(),
             "dose" => self.doses(),
@@ -525,13 +540,28 @@ impl<'a> Record<'a> {
         }
     }
 
+    /// Who charted the dosing session, each once, in the order they first charted.
+    fn charted_by(&self) -> String {
+        let mut names: Vec<&str> = Vec::new();
+        for e in &self.entries {
+            if !names.contains(&e.author.as_str()) {
+                names.push(&e.author);
+            }
+        }
+        match names.as_slice() {
+            [] => "no entries charted".into(),
+            [one] => one.to_string(),
+            [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        }
+    }
+
     fn integration(&self) -> String {
-        let Some(i) = self.source.integration else {
+        let Some(start) = self.source.integration_period.map(|p| p.start) else {
             return "no integration session recorded yet".into();
         };
-        let mut out = format!("{} at {}", day(i.started.date_naive()), hm(i.started));
+        let mut out = format!("{} at {}", day(start.date_naive()), hm(start));
         if let Some(d) = self.first_dose {
-            let minutes = (i.started - d).num_minutes();
+            let minutes = (start - d).num_minutes();
             if minutes >= 0 {
                 out.push_str(&format!(", {} h after the first dose", minutes / 60));
             }
@@ -564,9 +594,15 @@ impl<'a> Record<'a> {
                 _ => None,
             })
             .collect();
+        // A witnessed dose names its witness (21 CFR 1304.22; clinical.md section 3).
         let mut items: Vec<String> = doses
             .iter()
-            .map(|(e, d)| format!("{} {d}", self.when(e.event_time)))
+            .map(|(e, d)| {
+                let witness = super::witness::witness_of(self.source.lines, e.id)
+                    .map(|w| format!(", witnessed by {}", w.entry.author))
+                    .unwrap_or_default();
+                format!("{} {d}{witness}", self.when(e.event_time))
+            })
             .collect();
         // A total per drug given more than once (booster doses).
         let mut drugs: Vec<&str> = Vec::new();
@@ -594,7 +630,7 @@ impl<'a> Record<'a> {
 
     fn vitals(&self) -> String {
         let v = &self.summary;
-        if v.readings == 0 && v.deepest_sedation.is_none() {
+        if v.readings == 0 && v.deepest_sedation.is_none() && self.cadss6_course().is_none() {
             return "No vitals recorded.".into();
         }
         let mut items = Vec::new();
@@ -620,6 +656,9 @@ impl<'a> Record<'a> {
                 items.push(format!("Deepest sedation MOAA/S {m} at {}", self.when(t)));
             }
         }
+        if let Some(course) = self.cadss6_course() {
+            items.push(course);
+        }
         let times: Vec<DateTime<FixedOffset>> = self
             .entries
             .iter()
@@ -636,6 +675,22 @@ impl<'a> Record<'a> {
             ));
         }
         bullets(items, "No vitals recorded.")
+    }
+
+    /// "CADSS-6 (dissociation): 8 at T+15 (10:25), 3 at T+45 (10:55)": every total that
+    /// stands, in time order; None when none was charted.
+    fn cadss6_course(&self) -> Option<String> {
+        let totals: Vec<String> = self
+            .entries
+            .iter()
+            .filter_map(|e| match &e.payload {
+                Payload::Dissociation(d) => {
+                    Some(format!("{} at {}", d.total(), self.when(e.event_time)))
+                }
+                _ => None,
+            })
+            .collect();
+        (!totals.is_empty()).then(|| format!("CADSS-6 (dissociation): {}", totals.join(", ")))
     }
 
     fn alerts(&self) -> String {

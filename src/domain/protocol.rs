@@ -7,31 +7,42 @@
 //!   `every_min` minutes up to its `until_min`, the next phase counts on from there, and a last
 //!   phase without `until_min` runs until the session ends;
 //! - extra blood pressure checks at fixed minutes (`bp_at_min`); a check falling on a minute
-//!   that already has a vitals check makes that check need a BP.
+//!   that already has a vitals round makes that round need a BP as well.
+//!
+//! What a check asks for: a vitals round asks for every sign of `vitals_round` (by default BP,
+//! HR and SpO2), a round of a `bp = true` phase for those and a BP, an extra BP check for a
+//! BP. A check is done once the readings it took hold every sign it asks for (a `bp ... hr
+//! ...` and a `spo2 ...` a minute apart make one round); a check charted in part is still
+//! open, and says which signs are missing. A lone `spo2 97` never makes a round.
 //!
 //! A timed check is *upcoming* before its time, *due* at its time, *overdue*
 //! `overdue_after_min` minutes later, and *missed* once the next check of its kind falls due
-//! (for a BP check, the next check that needs a BP) or the session ends without a reading for
-//! it. A reading taken while a check is overdue (not yet missed) closes it as *done late*, with
-//! the minutes it came after the due time: a late reading closes the check it was for.
+//! (for a BP check, the next BP check; for a vitals round, the next check that asks for all
+//! it asks for) or the session ends without its readings. A reading taken while a check is
+//! overdue (not yet missed) goes to it, and closes it as *done late* (with the minutes after
+//! the due time) once its signs are complete: a late reading closes the check it was for.
 //!
-//! Which reading satisfies which check ("covers"): the check due at `d` covers readings whose
-//! event time is at or after `d - early_min` (but after the previous check's due time, or after
-//! the first dose for the first check), and before the next check's due time. A BP check needs
-//! a reading with a BP. Taking readings in time order, each satisfies at most one still-open
-//! check it covers: a reading with a BP goes first to a BP check, then to the check whose due
-//! time is nearest (the earlier on a tie). So a reading a few minutes before a check counts for
-//! that check, a BP taken a minute after T+40 is the T+40 BP, and one reading never ticks off
-//! two checks on time. Besides the one it is on time for, a reading closes every overdue check
-//! it satisfies as done late: a BP at T+46 is the T+40 BP, six minutes late, and the T+45
-//! vitals on time.
+//! Which reading goes to which check: a check of the two kinds (BP checks; vitals rounds) is
+//! on time for readings from `d - early_min` (but after the previous check's due time, or
+//! after the first dose for the first check) to the end of its grace period. Readings are
+//! taken in time order, and each goes to at most one check of each kind, and only to a check
+//! it brings a missing sign to: first to the oldest overdue check of each kind, as done late;
+//! then to the one check it is on time for, of a kind it went to no check of yet (a BP check
+//! first when it has a BP, else the nearest in time, the earlier on a tie). So a reading a few
+//! minutes before a check counts for that check, a BP taken a minute after T+40 is the T+40
+//! BP, a full set at T+46 is the T+40 BP six minutes late and the T+45 round on time, and one
+//! `bp 176/104 hr 92` at T+57 closes the overdue T+40 BP only: it brings BP and HR to the
+//! overdue T+45 round (SpO2 still missing), and nothing to T+60.
 //!
 //! The baseline is satisfied by the latest vitals with a BP whose event time is at or before the
 //! first dose (before any dose: by any vitals with a BP).
 
+pub mod signs;
+
 use super::{ChartLine, EntryId, EntryStatus, Payload};
 use chrono::{DateTime, Duration, FixedOffset};
 use serde::{Deserialize, Serialize};
+pub use signs::{Sign, Signs};
 use std::fmt;
 
 /// The vitals schedule of a dosing session. Deserialised from the `[protocol]` table of the
@@ -43,6 +54,8 @@ pub struct ProtocolConfig {
     pub baseline: bool,
     /// Rounds of vitals after the first dose, in order.
     pub phases: Vec<Phase>,
+    /// The signs a vitals round asks for: a round is done once its readings hold them all.
+    pub vitals_round: Signs,
     /// Extra BP checks, in minutes after the first dose.
     pub bp_at_min: Vec<u32>,
     /// Minimum observation after the first dose before discharge, in minutes.
@@ -75,6 +88,7 @@ pub struct Phase {
 struct ProtocolToml {
     baseline: bool,
     phases: Vec<Phase>,
+    vitals_round: Signs,
     bp_at_min: Vec<u32>,
     minimum_observation_min: u32,
     overdue_after_min: u32,
@@ -88,6 +102,7 @@ impl TryFrom<ProtocolToml> for ProtocolConfig {
         let cfg = ProtocolConfig {
             baseline: t.baseline,
             phases: t.phases,
+            vitals_round: t.vitals_round,
             bp_at_min: t.bp_at_min,
             minimum_observation_min: t.minimum_observation_min,
             overdue_after_min: t.overdue_after_min,
@@ -134,6 +149,12 @@ impl ProtocolConfig {
         if self.clock_drugs.iter().all(|d| d.trim().is_empty()) {
             return Err(
                 "protocol clock_drugs: name at least one drug whose first dose starts the session clock, e.g. [\"ketamine\"]"
+                    .to_string(),
+            );
+        }
+        if self.vitals_round.is_empty() {
+            return Err(
+                "protocol vitals_round: name the signs a vitals round asks for, e.g. [\"bp\", \"hr\", \"spo2\"]"
                     .to_string(),
             );
         }
@@ -255,6 +276,11 @@ pub struct Check {
     /// Minutes after the first dose (0 for the baseline once dosed); None before the dose.
     pub t_plus_min: Option<u32>,
     pub status: CheckStatus,
+    /// The vital signs it asks for (none for the REMS checks, which ask for other entries).
+    pub needs: Signs,
+    /// The signs of `needs` its readings have brought so far: all of them once it is done; some
+    /// of them for a round charted in part.
+    pub charted: Signs,
 }
 
 impl Check {
@@ -278,6 +304,31 @@ impl Check {
             CheckStatus::Missed | CheckStatus::DoneLate { .. }
         )
     }
+
+    /// The signs it still asks for when some were charted for it and it is not done: a round
+    /// charted in part. None otherwise.
+    pub fn missing(&self) -> Option<Signs> {
+        let missing = self.needs.without(self.charted);
+        (!self.is_done() && !self.charted.is_empty() && !missing.is_empty()).then_some(missing)
+    }
+
+    /// What a round charted in part still needs: "missing BP and HR". None when it is not one.
+    pub fn missing_text(&self) -> Option<String> {
+        self.missing().map(|m| format!("missing {m}"))
+    }
+
+    /// Its state in words, as every listing of the checks gives it: "done", "done late
+    /// (6 min)", "overdue, missing SpO2".
+    pub fn state_text(&self) -> String {
+        let state = match self.status {
+            CheckStatus::DoneLate { late_min, .. } => format!("done late ({late_min} min)"),
+            s => s.as_str().to_string(),
+        };
+        match self.missing_text() {
+            Some(m) => format!("{state}, {m}"),
+            None => state,
+        }
+    }
 }
 
 impl fmt::Display for Check {
@@ -291,12 +342,18 @@ impl fmt::Display for Check {
     }
 }
 
-/// A vitals entry that can satisfy a check.
+/// A vitals entry that can satisfy a check, with the signs it holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reading {
     pub entry: EntryId,
     pub at: DateTime<FixedOffset>,
-    pub has_bp: bool,
+    pub signs: Signs,
+}
+
+impl Reading {
+    pub fn has_bp(&self) -> bool {
+        self.signs.contains(Sign::Bp)
+    }
 }
 
 /// The current vitals entries (not amended away, not struck; an amending entry is current), in
@@ -309,7 +366,7 @@ pub fn readings_from(lines: &[ChartLine]) -> Vec<Reading> {
             Payload::Vitals(v) => Some(Reading {
                 entry: l.entry.id,
                 at: l.entry.event_time,
-                has_bp: v.bp.is_some(),
+                signs: Signs::charted_in(v),
             }),
             _ => None,
         })
@@ -321,7 +378,7 @@ pub fn readings_from(lines: &[ChartLine]) -> Vec<Reading> {
 /// The checks of a dosing session: the baseline, every timed check due up to `now` (or up to
 /// the session end), and, while the session runs, the following ones up to the first that is
 /// not done yet. Before the first dose only the baseline is known. Once the session has ended,
-/// checks left without a reading are Missed; an ended session without a dose lists the
+/// checks left without their readings are Missed; an ended session without a dose lists the
 /// baseline only when it was done.
 pub fn checks(
     cfg: &ProtocolConfig,
@@ -333,10 +390,11 @@ pub fn checks(
     let mut readings = readings.to_vec();
     readings.sort_by_key(|r| (r.at, r.entry));
     let mut out = Vec::new();
+    let bp_only = Signs::of(&[Sign::Bp]);
 
     let Some(dose) = first_dose else {
         if cfg.baseline {
-            let by = readings.iter().rev().find(|r| r.has_bp).map(|r| r.entry);
+            let by = readings.iter().rev().find(|r| r.has_bp()).map(|r| r.entry);
             let status = match by {
                 Some(by) => Some(CheckStatus::Done { by }),
                 None if ended.is_none() => Some(CheckStatus::Due),
@@ -347,6 +405,12 @@ pub fn checks(
                 due: None,
                 t_plus_min: None,
                 status,
+                needs: bp_only,
+                charted: if status.closed_by().is_some() {
+                    bp_only
+                } else {
+                    Signs::NONE
+                },
             }));
         }
         return out;
@@ -356,13 +420,15 @@ pub fn checks(
         let by = readings
             .iter()
             .rev()
-            .find(|r| r.has_bp && r.at <= dose)
+            .find(|r| r.has_bp() && r.at <= dose)
             .map(|r| r.entry);
         out.push(Check {
             kind: CheckKind::Baseline,
             due: Some(dose),
             t_plus_min: Some(0),
             status: by.map_or(CheckStatus::Missed, |by| CheckStatus::Done { by }),
+            needs: bp_only,
+            charted: if by.is_some() { bp_only } else { Signs::NONE },
         });
     }
 
@@ -375,7 +441,7 @@ pub fn checks(
     let reach = readings.last().map_or(limit, |r| r.at.max(limit));
     let early = minutes(cfg.early_min);
     let grace = minutes(cfg.overdue_after_min);
-    let mut slots = Vec::new();
+    let mut slots: Vec<(Slot, DateTime<FixedOffset>)> = Vec::new();
     for slot in schedule(cfg) {
         let due = dose + minutes(slot.minute);
         slots.push((slot, due));
@@ -383,50 +449,80 @@ pub fn checks(
             break;
         }
     }
-    // When each slot is missed: the due time of the next check of its kind. A slot beyond the
-    // list falls due after everything listed, so None means "not before the limit".
+    // When each slot is missed: the due time of the next check of its kind (for a BP check,
+    // the next BP check; for a vitals round, the next check asking for all it asks for). A
+    // slot beyond the list falls due after everything listed, so None means "not before the
+    // limit".
     let missed_at: Vec<Option<DateTime<FixedOffset>>> = (0..slots.len())
         .map(|i| {
-            let needs_bp = slots[i].0.bp;
+            let this = slots[i].0;
             slots[i + 1..]
                 .iter()
-                .find(|(s, _)| !needs_bp || s.bp)
+                .find(|(s, _)| {
+                    if this.bp {
+                        s.bp
+                    } else {
+                        s.needs.covers(this.needs)
+                    }
+                })
                 .map(|(_, due)| *due)
         })
         .collect();
 
+    let mut charted = vec![Signs::NONE; slots.len()];
     let mut status: Vec<Option<CheckStatus>> = vec![None; slots.len()];
     for r in &readings {
-        let satisfies = |i: usize| r.has_bp || !slots[i].0.bp;
-        // Overdue checks this reading closes late: past their grace, not yet missed.
-        for i in 0..slots.len() {
-            let due = slots[i].1;
-            if status[i].is_none()
-                && satisfies(i)
-                && r.at >= due + grace
-                && missed_at[i].is_none_or(|m| r.at < m)
-            {
-                status[i] = Some(CheckStatus::DoneLate {
-                    by: r.entry,
-                    late_min: u32::try_from((r.at - due).num_minutes()).unwrap_or(u32::MAX),
-                });
+        // What the reading brings to slot i: signs it asks for and still misses.
+        let brings = |i: usize, charted: &[Signs]| {
+            r.signs.intersection(slots[i].0.needs.without(charted[i]))
+        };
+        let mut took: Vec<bool> = Vec::new();
+        // The oldest overdue check of each kind it brings something to (past its grace,
+        // not yet missed), as done late once its signs are complete.
+        for bp_kind in [true, false] {
+            let overdue = (0..slots.len()).find(|&i| {
+                let (slot, due) = slots[i];
+                slot.bp == bp_kind
+                    && status[i].is_none()
+                    && r.at >= due + grace
+                    && missed_at[i].is_none_or(|m| r.at < m)
+                    && !brings(i, &charted).is_empty()
+            });
+            if let Some(i) = overdue {
+                charted[i] = charted[i].union(brings(i, &charted));
+                if charted[i].covers(slots[i].0.needs) {
+                    status[i] = Some(CheckStatus::DoneLate {
+                        by: r.entry,
+                        late_min: u32::try_from((r.at - slots[i].1).num_minutes())
+                            .unwrap_or(u32::MAX),
+                    });
+                }
+                took.push(bp_kind);
             }
         }
-        // The one check it is on time for: a BP check first when it has a BP, else the
-        // nearest in time.
+        // Then the one check it is on time for, of a kind it went to no check of: a BP check
+        // first when it has a BP, else the nearest in time.
         let on_time = |i: usize| {
             let (_, due) = slots[i];
             let after = if i == 0 { dose } else { slots[i - 1].1 };
             r.at >= due - early && r.at > after && r.at < due + grace
         };
         let chosen = (0..slots.len())
-            .filter(|&i| status[i].is_none() && satisfies(i) && on_time(i))
+            .filter(|&i| {
+                status[i].is_none()
+                    && !took.contains(&slots[i].0.bp)
+                    && on_time(i)
+                    && !brings(i, &charted).is_empty()
+            })
             .min_by_key(|&i| {
                 let (slot, due) = slots[i];
-                (!(r.has_bp && slot.bp), (r.at - due).abs(), i)
+                (!(r.has_bp() && slot.bp), (r.at - due).abs(), i)
             });
         if let Some(i) = chosen {
-            status[i] = Some(CheckStatus::Done { by: r.entry });
+            charted[i] = charted[i].union(brings(i, &charted));
+            if charted[i].covers(slots[i].0.needs) {
+                status[i] = Some(CheckStatus::Done { by: r.entry });
+            }
         }
     }
 
@@ -452,6 +548,8 @@ pub fn checks(
             due: Some(due),
             t_plus_min: Some(slot.minute),
             status,
+            needs: slot.needs,
+            charted: charted[i],
         });
         if stop {
             break;
@@ -513,11 +611,14 @@ pub fn next_check(checks: &[Check]) -> Option<&Check> {
     })
 }
 
-/// One timed check of the schedule, in minutes after the first dose.
+/// One timed check of the schedule, in minutes after the first dose: a BP check (an extra BP
+/// minute, or a round of a `bp = true` phase or on such a minute) or a vitals round, and the
+/// signs it asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Slot {
     minute: u32,
     bp: bool,
+    needs: Signs,
 }
 
 /// The timed checks in order: phase rounds merged with the extra BP minutes. Endless when the
@@ -527,17 +628,19 @@ fn schedule(cfg: &ProtocolConfig) -> impl Iterator<Item = Slot> + '_ {
     bp_at.sort_unstable();
     bp_at.dedup();
     let mut bp_at = bp_at.into_iter().peekable();
-    let mut rounds = rounds(&cfg.phases).peekable();
+    let mut rounds = rounds(&cfg.phases, cfg.vitals_round).peekable();
+    let bp_check = |minute| Slot {
+        minute,
+        bp: true,
+        needs: Signs::of(&[Sign::Bp]),
+    };
     std::iter::from_fn(move || {
         let (round, extra) = (rounds.peek().copied(), bp_at.peek().copied());
         match (round, extra) {
             (None, None) => None,
             (Some(r), Some(m)) if m < r.minute => {
                 bp_at.next();
-                Some(Slot {
-                    minute: m,
-                    bp: true,
-                })
+                Some(bp_check(m))
             }
             (Some(r), Some(m)) if m == r.minute => {
                 rounds.next();
@@ -545,6 +648,7 @@ fn schedule(cfg: &ProtocolConfig) -> impl Iterator<Item = Slot> + '_ {
                 Some(Slot {
                     minute: m,
                     bp: true,
+                    needs: r.needs.with(Sign::Bp),
                 })
             }
             (Some(r), _) => {
@@ -553,18 +657,16 @@ fn schedule(cfg: &ProtocolConfig) -> impl Iterator<Item = Slot> + '_ {
             }
             (None, Some(m)) => {
                 bp_at.next();
-                Some(Slot {
-                    minute: m,
-                    bp: true,
-                })
+                Some(bp_check(m))
             }
         }
     })
 }
 
-/// The phase rounds in order. Phases with `every_min` 0 are skipped, and a phase never counts
-/// back before the previous phase's end, so the minutes always increase.
-fn rounds(phases: &[Phase]) -> impl Iterator<Item = Slot> + '_ {
+/// The phase rounds in order, each asking for `round` (and a BP in a `bp = true` phase).
+/// Phases with `every_min` 0 are skipped, and a phase never counts back before the previous
+/// phase's end, so the minutes always increase.
+fn rounds(phases: &[Phase], round: Signs) -> impl Iterator<Item = Slot> + '_ {
     let mut phase = 0;
     let mut start: u32 = 0;
     let mut k: u32 = 1;
@@ -579,7 +681,11 @@ fn rounds(phases: &[Phase]) -> impl Iterator<Item = Slot> + '_ {
                 continue;
             }
             k += 1;
-            return Some(Slot { minute, bp: p.bp });
+            return Some(Slot {
+                minute,
+                bp: p.bp,
+                needs: if p.bp { round.with(Sign::Bp) } else { round },
+            });
         }
     })
 }

@@ -275,7 +275,8 @@ pub fn form(
     }
     let doses = rems_doses(chart, rules);
     let (first_entry, _) = *doses.first().ok_or(NotRems::NoRemsDose)?;
-    // T+0 is the first device (clinical.md section 2); the chart derives it.
+    // T+0 is the first device (clinical.md section 2), and the end of monitoring the end of
+    // the session's period: both as the chart derives them for every other view.
     let first = chart.first_dose().unwrap_or(first_entry.event_time);
     let treatment_date = first.date_naive();
     let derive = Derive {
@@ -283,7 +284,7 @@ pub fn form(
         rules,
         inputs,
         first,
-        end: chart.session().ended,
+        end: chart.period().end,
         now,
     };
     let fields = FORM_FIELDS
@@ -611,7 +612,13 @@ impl FormState {
         if open {
             return FormState::ToDo;
         }
-        let deadline = rules.deadline(treated);
+        FormState::unsubmitted(rules.deadline(treated), today)
+    }
+
+    /// Where a form of an ended session with no submission stands on `today`: due by its
+    /// `deadline` (the last day, inclusive), overdue since the day after it. Every view of a
+    /// form's deadline (`rems list`, the home screen) says it through here.
+    pub fn unsubmitted(deadline: NaiveDate, today: NaiveDate) -> FormState {
         if today <= deadline {
             FormState::DueBy(deadline)
         } else {

@@ -45,6 +45,35 @@ impl FlagCode {
             FlagCode::Late | FlagCode::LotMissing | FlagCode::DeviceRest
         )
     }
+
+    /// What the flag is about, in a word or two: "BP alert", "pre-dose BP caution", "MOAA/S
+    /// alert". Names the kind of value, never the value.
+    pub fn noun(self) -> &'static str {
+        match self {
+            FlagCode::BpHigh => "BP alert",
+            FlagCode::BpPredose => "pre-dose BP caution",
+            FlagCode::Spo2Low => "SpO2 alert",
+            FlagCode::HrHigh | FlagCode::HrLow => "HR alert",
+            FlagCode::RrLow => "RR alert",
+            FlagCode::DeepSedation => "MOAA/S alert",
+            FlagCode::DoseHigh => "dose alert",
+            FlagCode::Dissociation => "CADSS-6 alert",
+            FlagCode::RespDepressed => "respiration alert",
+            FlagCode::Late => "late-entry mark",
+            FlagCode::LotMissing => "missing lot mark",
+            FlagCode::DeviceRest => "device rest mark",
+        }
+    }
+
+    /// What an acknowledgement records when the clinician writes nothing of their own: the
+    /// pre-dose caution was weighed before dosing (Spravato PI 5.6: a decision to delay weighs
+    /// benefit against risk); any other alert was seen. Never a decision kapchart makes.
+    pub fn default_acknowledgement(self) -> &'static str {
+        match self {
+            FlagCode::BpPredose => "caution weighed; proceeding",
+            _ => "alert seen and weighed",
+        }
+    }
 }
 
 /// A flag stored with an entry: its code and the words shown to the clinician.

@@ -474,8 +474,9 @@ impl<'a> Builder<'a> {
 
     fn session(&mut self, s: &'a SessionRecord) {
         let session = &s.session;
-        let mut period = json!({ "start": instant(session.started) });
-        if let Some(end) = session.ended {
+        // The session's period: from its first entry (charted before it was opened, when so).
+        let mut period = json!({ "start": instant(s.period.start) });
+        if let Some(end) = s.period.end {
             period["end"] = json!(instant(end));
         }
         self.push(json!({
@@ -533,7 +534,10 @@ impl<'a> Builder<'a> {
                 "coding": [coding(DATA_ABSENT, "not-performed", "Not Performed")],
                 "text": "protocol check missed",
             },
-            "note": [{ "text": format!("kapchart: protocol check missed: {check}") }],
+            "note": [{ "text": match check.missing_text() {
+                Some(m) => format!("kapchart: protocol check missed: {check}, {m}"),
+                None => format!("kapchart: protocol check missed: {check}"),
+            } }],
         });
         if let Some(due) = check.due {
             o["effectiveDateTime"] = json!(instant(due));

@@ -308,14 +308,15 @@ impl<'a> SessionView<'a> {
         format!("{} {}", self.rec.session.kind, self.rec.number_in_course)
     }
 
+    /// The day the session started (its first entry, when that was before it was opened).
     pub fn day(&self) -> NaiveDate {
-        self.rec.session.started.date_naive()
+        self.rec.period.day()
     }
 
     /// "14:05"; with the date when it is not the session's day, and the UTC offset when it
     /// is not the session's.
     pub fn time(&self, at: DateTime<FixedOffset>) -> String {
-        let start = self.rec.session.started;
+        let start = self.rec.period.start;
         let mut s = if at.date_naive() == self.day() {
             at.format("%H:%M").to_string()
         } else {
@@ -343,12 +344,7 @@ impl<'a> SessionView<'a> {
                     .due
                     .map_or_else(|| "before the dose".into(), |d| self.time(d)),
                 t_plus: c.t_plus_min.map(|t| format!("T+{t}")).unwrap_or_default(),
-                state: match c.status {
-                    CheckStatus::DoneLate { late_min, .. } => {
-                        format!("done late ({late_min} min)")
-                    }
-                    s => s.as_str().to_string(),
-                },
+                state: c.state_text(),
                 entry: c
                     .status
                     .closed_by()
@@ -379,17 +375,17 @@ impl<'a> SessionView<'a> {
         }
     }
 
-    /// "09:55–12:10" or "09:55, not ended".
+    /// "09:55–12:10" or "09:55, not ended": the session's period, from its first entry.
     pub fn span(&self) -> String {
-        let s = &self.rec.session;
-        match s.ended {
-            Some(end) => format!("{}–{}", self.time(s.started), self.time(end)),
-            None => format!("{}, not ended", self.time(s.started)),
+        let p = &self.rec.period;
+        match p.end {
+            Some(end) => format!("{}–{}", self.time(p.start), self.time(end)),
+            None => format!("{}, not ended", self.time(p.start)),
         }
     }
 
     pub fn utc_offset(&self) -> String {
-        format!("UTC{}", self.rec.session.started.format("%:z"))
+        format!("UTC{}", self.rec.period.start.format("%:z"))
     }
 
     fn entry(&self, id: EntryId) -> Option<&'a Entry> {
@@ -500,7 +496,7 @@ impl<'a> SessionView<'a> {
                         "amended: replaced by #{by} ({}, {}): {}; reason: {}",
                         self.time(a.recorded_time),
                         a.author,
-                        content(&a.payload),
+                        content(&self.rec.lines, a),
                         a.reason.as_deref().unwrap_or("no reason given")
                     ),
                     None => format!("amended: replaced by #{by}"),
@@ -511,7 +507,7 @@ impl<'a> SessionView<'a> {
         // A strike entry's content is what it does.
         let (content, corrects) = match (&e.payload, corrects) {
             (Payload::Strike, Some(c)) => (c, None),
-            (p, c) => (content(p), c),
+            (_, c) => (content(&self.rec.lines, e), c),
         };
         // A witnessed dose names its witness (21 CFR 1304.22; clinical.md section 3).
         let witness = self.lines.iter().find(|l| {
@@ -537,12 +533,17 @@ impl<'a> SessionView<'a> {
             corrects,
             struck,
             amended,
-            flags: e
-                .flags
-                .iter()
-                .filter(|f| f.code.is_alert())
-                .map(|f| f.to_string())
-                .collect(),
+            flags: {
+                // An alert someone acknowledged says so, with the acknowledgement's entry.
+                let ack = crate::domain::summary::acknowledgement_of(&self.rec.lines, e.id)
+                    .map(|a| format!("; acknowledged (#{})", a.entry.id))
+                    .unwrap_or_default();
+                e.flags
+                    .iter()
+                    .filter(|f| f.code.is_alert())
+                    .map(|f| format!("{f}{ack}"))
+                    .collect()
+            },
         }
     }
 
@@ -651,14 +652,14 @@ pub(crate) enum Said {
     Alert,
 }
 
-/// An entry's content in one line, as the timeline shows it.
-pub(crate) fn content(p: &Payload) -> String {
-    match p {
-        Payload::Acknowledgement(a) => format!("{p} (re #{})", a.entry),
+/// An entry's content in one line, as the timeline shows it: what it points at (an
+/// acknowledgement its alert, a witness its dose) read among its session's `lines`.
+pub(crate) fn content(lines: &[ChartLine], e: &Entry) -> String {
+    match &e.payload {
         Payload::Measure(m) if needs_risk_assessment(m) => {
-            format!("{p}; item 9 answered {}", m.items[8])
+            format!("{}; item 9 answered {}", e.payload, m.items[8])
         }
-        _ => p.to_string(),
+        _ => crate::domain::summary::entry_summary(lines, e),
     }
 }
 

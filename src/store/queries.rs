@@ -485,6 +485,48 @@ impl Chart {
         Ok(rows)
     }
 
+    /// [`Chart::entries_of_kinds`] for several sessions in one statement, by session (a
+    /// session with none of them is left out).
+    pub fn entries_of_kinds_in(
+        &self,
+        sessions: &[SessionId],
+        kinds: &[&str],
+    ) -> Result<std::collections::HashMap<SessionId, Vec<Entry>>> {
+        let mut out: std::collections::HashMap<SessionId, Vec<Entry>> =
+            std::collections::HashMap::new();
+        if sessions.is_empty() {
+            return Ok(out);
+        }
+        for kind in kinds {
+            if kind.is_empty() || !kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') {
+                return Err(StoreError::Invalid(format!(
+                    "'{kind}' is not an entry kind"
+                )));
+            }
+        }
+        let listed = kinds
+            .iter()
+            .map(|k| format!("'{k}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries e JOIN clinicians c ON c.id = e.author_id
+             WHERE e.session_id IN (SELECT value FROM json_each(?1))
+               AND (e.corrects IS NOT NULL OR e.kind IN ({listed}))
+             ORDER BY e.event_at, e.id"
+        );
+        let ids = serde_json::Value::from(sessions.to_vec()).to_string();
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([ids], entry_from_row)
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(|e| self.err(e))?;
+        for e in rows {
+            out.entry(e.session_id).or_default().push(e);
+        }
+        Ok(out)
+    }
+
     /// Every entry of every session of a patient, history included, in event-time order.
     pub fn entries_of_patient(&self, patient: PatientId) -> Result<Vec<Entry>> {
         #[cfg(test)]

@@ -137,6 +137,13 @@ pub enum Effect {
         session: SessionId,
         payloads: Vec<Payload>,
     },
+    /// Acknowledge `entry`'s alert (`flag`): `note` as typed, its own `@` time first when it
+    /// has one, empty for the words that fit the alert.
+    Acknowledge {
+        entry: EntryId,
+        flag: crate::domain::FlagCode,
+        note: String,
+    },
     /// End the session, with the discharge form's entries; `reason` answers what stands
     /// against ending now.
     EndSession {

@@ -9,7 +9,7 @@ use crate::app::charting::{plan, state_with};
 use crate::config::Config;
 use crate::domain::chart::OpenAlert;
 use crate::domain::discharge::{DischargeConcern, DischargeState};
-use crate::domain::entry::{Acknowledgement, AldreteScore, RideHome};
+use crate::domain::entry::{AldreteScore, RideHome};
 use crate::domain::grammar::format_payload;
 use crate::domain::planning::PlannedEntry;
 use crate::domain::search::{Words, line_text};
@@ -164,6 +164,8 @@ pub enum Panel {
         flag: FlagCode,
         caution: String,
         note: InputLine,
+        /// Why the last try was refused (a time before the alert), kept in view.
+        error: Option<String>,
     },
     /// A questionnaire (or the CADSS-6) answered item by item; it is charted as its
     /// quick-entry line.
@@ -387,14 +389,13 @@ impl Live {
         );
     }
 
-    /// The newest pre-dose caution not yet acknowledged: the header keeps it in view.
+    /// The newest pre-dose caution not yet acknowledged.
     pub fn unacknowledged_caution(&self) -> Option<OpenAlert<'_>> {
         self.data
             .chart
-            .open_alerts()
-            .into_iter()
-            .rev()
-            .find(|a| a.flag.code == FlagCode::BpPredose)
+            .alert_in_view()
+            .map(|a| a.alert)
+            .filter(|a| a.flag.code == FlagCode::BpPredose)
     }
 
     /// The session as the chart now holds it, after another kapchart process (a script, a
@@ -477,6 +478,7 @@ impl Live {
                 match &mut self.panel {
                     Some(Panel::Correction(f)) => f.error = Some(e.clone()),
                     Some(Panel::Discharge(f)) => f.error = Some(e.clone()),
+                    Some(Panel::Acknowledge { error, .. }) => *error = Some(e.clone()),
                     _ => {}
                 }
                 self.error = Some(e);
@@ -787,15 +789,13 @@ impl Live {
         self.selected_line().map(|l| l.entry.id)
     }
 
-    /// Acknowledges an alert: of `entry` (the timeline's selection), or else the newest
-    /// pre-dose caution, or else the newest alert still open.
+    /// Acknowledges an alert: of `entry` (the timeline's selection), or else the one the
+    /// header keeps in view (the newest pre-dose caution, else the newest alert still open).
     fn open_acknowledge(&mut self, entry: Option<EntryId>) {
         let chart = &self.data.chart;
         let alert = match entry {
             Some(id) => chart.open_alert_of(id),
-            None => self
-                .unacknowledged_caution()
-                .or_else(|| chart.open_alerts().into_iter().next_back()),
+            None => chart.alert_in_view().map(|a| a.alert),
         };
         let Some(alert) = alert else {
             self.notice = Some(match entry {
@@ -805,7 +805,15 @@ impl Live {
             return;
         };
         let entry = alert.line.entry.id;
-        let (flag, caution) = (alert.flag.code, alert.flag.text.clone());
+        let (flag, caution) = (
+            alert.flag.code,
+            format!(
+                "#{} at {}: {}",
+                entry,
+                alert.line.entry.event_time.format("%H:%M"),
+                alert.flag.text
+            ),
+        );
         let kept = self
             .kept
             .acknowledgements
@@ -823,6 +831,7 @@ impl Live {
             flag,
             caution,
             note,
+            error: None,
         });
     }
 
@@ -885,19 +894,11 @@ impl Live {
                     return None;
                 }
                 if command? == Command::Confirm {
-                    let note = match note.text().trim() {
-                        "" => "caution weighed; proceeding".to_string(),
-                        t => t.to_string(),
-                    };
-                    let payload = Payload::Acknowledgement(Acknowledgement {
+                    self.sent = Some(Sent::Panel);
+                    return Some(Effect::Acknowledge {
                         entry: *entry,
                         flag: *flag,
-                        note,
-                    });
-                    self.sent = Some(Sent::Panel);
-                    return Some(Effect::Record {
-                        session,
-                        payloads: vec![payload],
+                        note: note.text().trim().to_string(),
                     });
                 }
                 None
@@ -1101,6 +1102,17 @@ impl Live {
         let Some(panel) = self.panel.take() else {
             return;
         };
+        // A refusal of the form's own write goes with the form: under the header it would
+        // read as standing, and hide the alert that does.
+        let own_error = match &panel {
+            Panel::Correction(f) => f.error.as_ref(),
+            Panel::Discharge(f) => f.error.as_ref(),
+            Panel::Acknowledge { error, .. } => error.as_ref(),
+            _ => None,
+        };
+        if own_error.is_some() && own_error == self.error.as_ref() {
+            self.error = None;
+        }
         let kept = match panel {
             Panel::Correction(f) => {
                 let original = format_payload_of(self.lines(), f.target);

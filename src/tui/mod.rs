@@ -357,6 +357,7 @@ impl Runtime {
             | Effect::Amend { .. }
             | Effect::Strike { .. }
             | Effect::Record { .. }
+            | Effect::Acknowledge { .. }
             | Effect::EndSession { .. } => {
                 let config = self.config.clone();
                 let Ok(chart) = self.chart_mut() else {
@@ -671,6 +672,13 @@ fn write_stored<Tz: chrono::TimeZone>(
             unwitnessed(charting::record_payloads_stored(
                 chart, config, session, payloads, now,
             )),
+        ),
+        Effect::Acknowledge { entry, flag, note } => (
+            session_of(chart, entry).unwrap_or_default(),
+            unwitnessed(
+                charting::acknowledge_stored(chart, config, entry, Some(flag), &note, now)
+                    .map(|e| vec![e]),
+            ),
         ),
         Effect::EndSession {
             session,

@@ -67,6 +67,7 @@ fn bp(s: u16, d: u16) -> Payload {
             diastolic: d,
         }),
         hr: Some(80),
+        spo2: Some(97),
         ..Default::default()
     })
 }
@@ -300,4 +301,154 @@ fn an_amendment_keeps_the_original_time_and_one_entry() {
         chart.plan_amendment(&original, &two),
         Err(AmendRefusal::NotOneEntry { entries: 2 })
     );
+}
+
+#[test]
+fn a_session_takes_place_from_its_first_entry_to_its_end() {
+    // Opened at 05:30; a reading charted back to 04:40, struck, and one to 05:00 that stands.
+    let mut struck = entry(3, at(5, 31), Payload::Strike);
+    struck.corrects = Some(1);
+    struck.correction = Some(crate::domain::Correction::Strike);
+    let mut s = session(SessionKind::Dosing);
+    s.ended = Some(at(7, 40));
+    let chart = SessionChart::new(
+        s.clone(),
+        vec![
+            entry(1, at(4, 40), bp(128, 82)),
+            entry(2, at(5, 0), bp(130, 84)),
+            struck,
+        ],
+        rules(),
+    );
+    let p = chart.period();
+    assert_eq!((p.start, p.end), (at(5, 0), Some(at(7, 40))));
+    assert_eq!(p.minutes(), Some(160));
+    // Nothing before it was opened: from its opening.
+    let chart = SessionChart::new(s, vec![entry(2, at(6, 0), bp(130, 84))], rules());
+    assert_eq!(chart.period().start, at(5, 30));
+}
+
+#[test]
+fn the_alert_in_view_is_the_caution_else_the_newest_open_alert() {
+    let flagged = |id, when, p: Payload, predose| {
+        let mut e = entry(id, when, p);
+        e.flags = rules().alerts.flags_for(&e.payload, predose);
+        e
+    };
+    let caution = flagged(1, at(5, 50), bp(150, 95), true);
+    let dose = entry(2, at(6, 0), dose("ketamine", 50.0, Route::IM));
+    let high = flagged(3, at(6, 20), bp(172, 108), false);
+    let deep = flagged(
+        4,
+        at(6, 31),
+        Payload::Sedation(crate::domain::Sedation { moaas: 2 }),
+        false,
+    );
+    let chart = dosing(vec![caution, dose.clone(), high.clone(), deep.clone()]);
+    let v = chart.alert_in_view().unwrap();
+    assert_eq!((v.alert.flag.code, v.others), (FlagCode::BpPredose, 2));
+    // With the caution acknowledged, the newest alert nobody acknowledged stands.
+    let ack = |id, of, flag| {
+        entry(
+            id,
+            at(6, 40),
+            Payload::Acknowledgement(Acknowledgement {
+                entry: of,
+                flag,
+                note: "seen".into(),
+            }),
+        )
+    };
+    let mut all = chart
+        .lines()
+        .iter()
+        .map(|l| l.entry.clone())
+        .collect::<Vec<_>>();
+    all.push(ack(5, 1, FlagCode::BpPredose));
+    let chart = dosing(all.clone());
+    let v = chart.alert_in_view().unwrap();
+    assert_eq!((v.alert.line.entry.id, v.others), (4, 1));
+    assert_eq!(chart.acknowledged_by(1), Some(5));
+    all.push(ack(6, 4, FlagCode::DeepSedation));
+    all.push(ack(7, 3, FlagCode::BpHigh));
+    assert!(dosing(all).alert_in_view().is_none());
+}
+
+#[test]
+fn an_acknowledgement_fits_its_alert_takes_its_own_time_and_says_what_it_acknowledges() {
+    let mut high = entry(3, at(6, 20), bp(172, 108));
+    high.flags = rules().alerts.flags_for(&high.payload, false);
+    let entries = vec![
+        entry(1, at(5, 55), bp(128, 82)),
+        entry(2, at(6, 0), dose("ketamine", 50.0, Route::IM)),
+        high.clone(),
+    ];
+    let chart = dosing(entries.clone());
+    // Empty: the words that fit a post-dose alert, not the pre-dose caution's.
+    let planned = chart
+        .plan_acknowledgement(3, None, " ", at(6, 25), at(6, 26))
+        .unwrap();
+    let Payload::Acknowledgement(a) = &planned.payload else {
+        panic!("{planned:?}")
+    };
+    assert_eq!(a.note, "alert seen and weighed");
+    assert_eq!(a.flag, FlagCode::BpHigh);
+    assert_eq!(planned.event_time, at(6, 25));
+    assert!(planned.flags.is_empty());
+    // Its own time, written long after: marked late.
+    let late = chart
+        .plan_acknowledgement(3, None, "rechecked 150/92", at(6, 22), at(6, 50))
+        .unwrap();
+    assert_eq!(late.flags[0].code, FlagCode::Late);
+    // Not before the alert, and not of an entry with nothing open.
+    assert_eq!(
+        chart.plan_acknowledgement(3, None, "x", at(6, 19), at(6, 30)),
+        Err(AckRefusal::BeforeTheAlert {
+            entry: 3,
+            alert_at: at(6, 20)
+        })
+    );
+    assert_eq!(
+        chart.plan_acknowledgement(1, None, "x", at(6, 30), at(6, 30)),
+        Err(AckRefusal::NothingOpen { entry: 1 })
+    );
+    // Written, it says what it acknowledges; the chart read for writing plans the same.
+    let mut written = entry(4, at(6, 25), planned.payload.clone());
+    written.flags = planned.flags.clone();
+    let partial = SessionChart::for_acknowledging(
+        session(SessionKind::Dosing),
+        high.clone(),
+        vec![],
+        rules(),
+    );
+    assert_eq!(
+        partial.plan_acknowledgement(3, None, " ", at(6, 25), at(6, 26)),
+        Ok(planned)
+    );
+    let mut all = entries;
+    all.push(written.clone());
+    let chart = dosing(all);
+    assert_eq!(
+        chart.summary(&written),
+        "Acknowledged #3 [BP 172/108 high (alert at >= 160/100)]: alert seen and weighed"
+    );
+    assert_eq!(
+        chart.plan_acknowledgement(3, None, "again", at(6, 30), at(6, 30)),
+        Err(AckRefusal::NothingOpen { entry: 3 })
+    );
+    let acked =
+        SessionChart::for_acknowledging(session(SessionKind::Dosing), high, vec![written], rules());
+    assert!(
+        acked
+            .plan_acknowledgement(3, None, "again", at(6, 30), at(6, 30))
+            .is_err()
+    );
+    // The pre-dose caution keeps its own words.
+    let mut caution = entry(1, at(5, 50), bp(150, 95));
+    caution.flags = rules().alerts.flags_for(&caution.payload, true);
+    let planned = dosing(vec![caution])
+        .plan_acknowledgement(1, None, "", at(5, 52), at(5, 52))
+        .unwrap();
+    assert!(matches!(&planned.payload,
+        Payload::Acknowledgement(a) if a.note == "caution weighed; proceeding"));
 }

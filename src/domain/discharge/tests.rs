@@ -21,6 +21,7 @@ fn protocol() -> ProtocolConfig {
             until_min: None,
             bp: false,
         }],
+        vitals_round: crate::domain::protocol::Signs::of(&[crate::domain::protocol::Sign::Bp]),
         bp_at_min: vec![40],
         minimum_observation_min: 120,
         overdue_after_min: 3,

@@ -26,6 +26,14 @@ fn at(h: u32, m: u32) -> DateTime<FixedOffset> {
     on(24, h, m)
 }
 
+/// A session's period as its chart gives it when nothing was charted before it opened.
+fn period_of(s: &Session) -> Period {
+    Period {
+        start: s.started,
+        end: s.ended,
+    }
+}
+
 fn on(d: u32, h: u32, m: u32) -> DateTime<FixedOffset> {
     FixedOffset::east_opt(3600)
         .unwrap()
@@ -280,12 +288,15 @@ fn draft_for(format: NoteFormat) -> String {
     let measures = measures();
     let source = NoteSource {
         patient: &patient,
+        author: "Dr Okafor",
         dosing: &dosing,
+        dosing_period: period_of(&dosing),
         dosing_number: 3,
         lines: &lines,
         first_dose: first_dose_of(&lines),
         checks: &[],
         integration: Some(&integration),
+        integration_period: Some(period_of(&integration)),
         measures: &measures,
         drafted_on: NaiveDate::from_ymd_opt(2025, 11, 26).unwrap(),
     };
@@ -423,12 +434,15 @@ fn an_override_can_list_every_observation_and_keeps_its_text_exactly() {
     let dosing = session(7, SessionKind::Dosing, at(9, 45));
     let source = NoteSource {
         patient: &patient,
+        author: "Dr Okafor",
         dosing: &dosing,
+        dosing_period: period_of(&dosing),
         dosing_number: 3,
         lines: &lines,
         first_dose: first_dose_of(&lines),
         checks: &[],
         integration: None,
+        integration_period: None,
         measures: &[],
         drafted_on: NaiveDate::from_ymd_opt(2025, 11, 24).unwrap(),
     };
@@ -474,12 +488,15 @@ fn a_phq9_item_9_answer_is_surfaced() {
     )];
     let source = NoteSource {
         patient: &patient,
+        author: "Dr Okafor",
         dosing: &dosing,
+        dosing_period: period_of(&dosing),
         dosing_number: 3,
         lines: &lines,
         first_dose: first_dose_of(&lines),
         checks: &[],
         integration: None,
+        integration_period: None,
         measures: &measures,
         drafted_on: NaiveDate::from_ymd_opt(2025, 11, 26).unwrap(),
     };
@@ -519,12 +536,15 @@ fn unknown_placeholders_are_named_with_the_known_ones() {
     let dosing = session(7, SessionKind::Dosing, at(9, 45));
     let source = NoteSource {
         patient: &patient,
+        author: "Dr Okafor",
         dosing: &dosing,
+        dosing_period: period_of(&dosing),
         dosing_number: 1,
         lines: &lines,
         first_dose: first_dose_of(&lines),
         checks: &[],
         integration: None,
+        integration_period: None,
         measures: &[],
         drafted_on: NaiveDate::from_ymd_opt(2025, 11, 24).unwrap(),
     };
@@ -615,12 +635,15 @@ fn vitals_summary_before_any_dose() {
     let dosing = session(7, SessionKind::Dosing, at(9, 35));
     let source = NoteSource {
         patient: &patient,
+        author: "Dr Okafor",
         dosing: &dosing,
+        dosing_period: period_of(&dosing),
         dosing_number: 1,
         lines: &lines,
         first_dose: first_dose_of(&lines),
         checks: &[],
         integration: None,
+        integration_period: None,
         measures: &[],
         drafted_on: NaiveDate::from_ymd_opt(2025, 11, 24).unwrap(),
     };
@@ -679,12 +702,15 @@ fn vitals_summary_without_vitals() {
     let dosing = session(7, SessionKind::Dosing, at(10, 0));
     let source = NoteSource {
         patient: &patient,
+        author: "Dr Okafor",
         dosing: &dosing,
+        dosing_period: period_of(&dosing),
         dosing_number: 2,
         lines: &lines,
         first_dose: first_dose_of(&lines),
         checks: &[],
         integration: None,
+        integration_period: None,
         measures: &[],
         drafted_on: NaiveDate::from_ymd_opt(2025, 11, 24).unwrap(),
     };
@@ -760,12 +786,15 @@ fn alerts_resolve_on_the_first_later_reading_of_their_kind() {
     let dosing = session(7, SessionKind::Dosing, at(9, 55));
     let source = NoteSource {
         patient: &patient,
+        author: "Dr Okafor",
         dosing: &dosing,
+        dosing_period: period_of(&dosing),
         dosing_number: 4,
         lines: &lines,
         first_dose: first_dose_of(&lines),
         checks: &[],
         integration: None,
+        integration_period: None,
         measures: &[],
         drafted_on: NaiveDate::from_ymd_opt(2025, 11, 24).unwrap(),
     };
@@ -804,4 +833,80 @@ fn alerts_resolve_on_the_first_later_reading_of_their_kind() {
         draft(&source, "{{intention}}").unwrap(),
         "to let the sadness be there"
     );
+}
+
+#[test]
+fn the_note_names_who_writes_it_who_charted_and_the_day_the_session_began() {
+    use crate::domain::entry::{Dissociation, Witness};
+    let mut b = Builder(Vec::new());
+    // Opened at 00:08 on the 25th, with the baseline and the dose charted back to the 24th.
+    b.add(on(24, 23, 0), vitals(Some((128, 82)), 74, 98), vec![]);
+    let dose = b.add(
+        on(24, 23, 10),
+        Payload::Dose(Dose {
+            drug: "ketamine".into(),
+            amount: 35.0,
+            unit: DoseUnit::Mg,
+            route: Route::IM,
+            over_min: None,
+            total_mg: 35.0,
+            weight_kg: None,
+            devices: None,
+            lot: None,
+        }),
+        vec![],
+    );
+    let witness = b.add(
+        on(24, 23, 11),
+        Payload::Witness(Witness { entry: dose }),
+        vec![],
+    );
+    b.0[witness as usize - 1].author = "Nia Nurse".into();
+    b.add(
+        on(24, 23, 25),
+        Payload::Dissociation(Dissociation {
+            cadss6: [2, 1, 2, 1, 1, 1],
+        }),
+        vec![],
+    );
+    b.add(
+        on(25, 0, 10),
+        Payload::Dissociation(Dissociation {
+            cadss6: [0, 0, 1, 0, 0, 0],
+        }),
+        vec![],
+    );
+    let lines = chart_lines(b.0);
+    let patient = patient();
+    // The session was started by someone who charted nothing in it.
+    let dosing = Session {
+        clinician: "Front Desk".into(),
+        ..session(7, SessionKind::Dosing, on(25, 0, 8))
+    };
+    let source = NoteSource {
+        patient: &patient,
+        author: "Dr Priya Prescriber",
+        dosing: &dosing,
+        dosing_period: Period {
+            start: on(24, 23, 0),
+            end: Some(on(25, 0, 40)),
+        },
+        dosing_number: 1,
+        lines: &lines,
+        first_dose: first_dose_of(&lines),
+        checks: &[],
+        integration: None,
+        integration_period: None,
+        measures: &[],
+        drafted_on: NaiveDate::from_ymd_opt(2025, 11, 25).unwrap(),
+    };
+    let note = draft(&source, template_text(NoteFormat::Dap)).unwrap();
+    let has = |s: &str| assert!(note.contains(s), "missing {s:?} in\n{note}");
+    has("- Date: 24 Nov 2025");
+    has("for dosing session 1 (24 Nov 2025)");
+    has("- Clinician: Dr Priya Prescriber");
+    has("- Charted by: Dr Okafor and Nia Nurse");
+    assert!(!note.contains("Front Desk"), "{note}");
+    has("- T+0 (23:10) ketamine 35 mg IM, witnessed by Nia Nurse");
+    has("- CADSS-6 (dissociation): 8 at T+15 (23:25), 1 at T+60 (00:10)");
 }

@@ -31,6 +31,7 @@ fn defaults() -> ProtocolConfig {
                 bp: false,
             },
         ],
+        vitals_round: Signs::of(&[Sign::Bp, Sign::Hr, Sign::Spo2]),
         bp_at_min: vec![40],
         minimum_observation_min: 120,
         overdue_after_min: 3,
@@ -45,20 +46,27 @@ fn dose() -> Option<DateTime<FixedOffset>> {
     Some(at(DOSE.0, DOSE.1))
 }
 
-fn vitals(entry: EntryId, at: DateTime<FixedOffset>) -> Reading {
+fn reading(entry: EntryId, at: DateTime<FixedOffset>, signs: &[Sign]) -> Reading {
     Reading {
         entry,
         at,
-        has_bp: false,
+        signs: Signs::of(signs),
     }
 }
 
+/// A full round: BP, HR and SpO2.
+fn vitals(entry: EntryId, at: DateTime<FixedOffset>) -> Reading {
+    reading(entry, at, &[Sign::Bp, Sign::Hr, Sign::Spo2])
+}
+
+/// HR and SpO2, no BP.
+fn no_bp(entry: EntryId, at: DateTime<FixedOffset>) -> Reading {
+    reading(entry, at, &[Sign::Hr, Sign::Spo2])
+}
+
+/// A BP alone.
 fn bp(entry: EntryId, at: DateTime<FixedOffset>) -> Reading {
-    Reading {
-        entry,
-        at,
-        has_bp: true,
-    }
+    reading(entry, at, &[Sign::Bp])
 }
 
 /// The check at T+`t`.
@@ -161,8 +169,8 @@ fn a_reading_satisfies_the_check_it_covers_and_not_the_next() {
     assert_eq!(status_at(&on_time, 15, now), CheckStatus::Done { by: 7 });
     assert_eq!(status_at(&on_time, 30, now), CheckStatus::Overdue);
 
-    // Up to five minutes early counts on time for the coming check; the overdue one before
-    // it is closed by the same reading, as done late.
+    // In the five minutes before the coming round, a reading goes to the overdue round
+    // before it, as done late: one reading closes one round of a kind.
     let early = [vitals(8, at(10, 25))];
     assert_eq!(
         status_at(&early, 15, now),
@@ -171,6 +179,9 @@ fn a_reading_satisfies_the_check_it_covers_and_not_the_next() {
             late_min: 10
         }
     );
+    assert_eq!(status_at(&early, 30, now), CheckStatus::Overdue);
+    // With the earlier round done, it counts for the coming one.
+    let early = [vitals(7, at(10, 16)), vitals(8, at(10, 25))];
     assert_eq!(status_at(&early, 30, now), CheckStatus::Done { by: 8 });
 
     // Too early for T+15: it counts for nothing, and by T+35 the T+15 check was missed.
@@ -192,9 +203,9 @@ fn a_reading_satisfies_the_check_it_covers_and_not_the_next() {
     );
     assert_eq!(status_at(&late, 30, now), CheckStatus::Overdue);
 
-    // One reading is on time for one check only; a second one takes the next.
+    // One reading closes one round; a second one takes the next.
     let two = [vitals(11, at(10, 26)), vitals(12, at(10, 27))];
-    assert_eq!(status_at(&two, 30, now), CheckStatus::Done { by: 11 });
+    assert_eq!(status_at(&two, 30, now), CheckStatus::Done { by: 12 });
     assert_eq!(
         status_at(&two, 15, now),
         CheckStatus::DoneLate {
@@ -225,35 +236,149 @@ fn an_early_reading_completes_an_upcoming_check_and_the_next_one_shows() {
 #[test]
 fn a_bp_check_needs_a_bp() {
     let now = at(10, 41);
-    let no_bp = [vitals(1, at(10, 31)), vitals(2, at(10, 38))];
-    assert_eq!(status_at(&no_bp, 30, now), CheckStatus::Done { by: 1 });
-    assert_eq!(status_at(&no_bp, 40, now), CheckStatus::Due);
-    // Without BP, a reading in the T+40 window still closes the overdue T+30 check, late.
+    let t30 = vitals(1, at(10, 31));
+    let without = [t30, no_bp(2, at(10, 38))];
+    assert_eq!(status_at(&without, 30, now), CheckStatus::Done { by: 1 });
+    assert_eq!(status_at(&without, 40, now), CheckStatus::Due);
+    // A full round in the T+40 window closes the overdue T+30 round late and is the T+40 BP:
+    // one check of each kind.
+    let full = [vitals(2, at(10, 38))];
     assert_eq!(
-        status_at(&[vitals(2, at(10, 38))], 30, now),
+        status_at(&full, 30, now),
         CheckStatus::DoneLate { by: 2, late_min: 8 }
     );
-    let with_bp = [vitals(1, at(10, 31)), bp(2, at(10, 38))];
+    assert_eq!(status_at(&full, 40, now), CheckStatus::Done { by: 2 });
+    let with_bp = [t30, bp(2, at(10, 38))];
     assert_eq!(status_at(&with_bp, 40, now), CheckStatus::Done { by: 2 });
     assert_eq!(status_at(&with_bp, 30, now), CheckStatus::Done { by: 1 });
 
     // A BP a minute after T+40 is the T+40 BP; four minutes after, it is the T+40 BP done
-    // late and the T+45 vitals on time. Plain vitals go to T+45.
+    // late and the T+45 round on time. A round without a BP goes to T+45 and leaves it open.
     let now = at(10, 50);
-    let on_time_bp = [bp(3, at(10, 41))];
+    let on_time_bp = [t30, bp(3, at(10, 41))];
     assert_eq!(status_at(&on_time_bp, 40, now), CheckStatus::Done { by: 3 });
-    let late_bp = [bp(3, at(10, 44))];
+    let late_bp = [t30, vitals(3, at(10, 44))];
     assert_eq!(
         status_at(&late_bp, 40, now),
         CheckStatus::DoneLate { by: 3, late_min: 4 }
     );
     assert_eq!(status_at(&late_bp, 45, now), CheckStatus::Done { by: 3 });
-    let both = [bp(3, at(10, 41)), vitals(4, at(10, 44))];
+    let both = [t30, bp(3, at(10, 41)), vitals(4, at(10, 44))];
     assert_eq!(status_at(&both, 40, now), CheckStatus::Done { by: 3 });
     assert_eq!(status_at(&both, 45, now), CheckStatus::Done { by: 4 });
-    let plain = [vitals(4, at(10, 42))];
+    let plain = [t30, no_bp(4, at(10, 42))];
     assert_eq!(status_at(&plain, 40, now), CheckStatus::Overdue);
-    assert_eq!(status_at(&plain, 45, now), CheckStatus::Done { by: 4 });
+    let list = checks(&defaults(), dose(), None, &plain, now);
+    assert_eq!(at_t(&list, 45).status, CheckStatus::Overdue);
+    assert_eq!(
+        at_t(&list, 45).missing_text().as_deref(),
+        Some("missing BP")
+    );
+}
+
+#[test]
+fn a_round_is_done_by_every_sign_it_asks_for() {
+    let t45 = [
+        vitals(1, at(10, 16)),
+        vitals(2, at(10, 31)),
+        vitals(3, at(10, 41)),
+    ];
+    let t45 = [&t45[..], &[vitals(4, at(10, 46))]].concat();
+    // A lone SpO2 at T+60 is a round charted in part: due, saying what is missing.
+    let spo2 = [&t45[..], &[reading(5, at(11, 0), &[Sign::Spo2])]].concat();
+    let list = checks(&defaults(), dose(), None, &spo2, at(11, 1));
+    let t60 = at_t(&list, 60);
+    assert_eq!(t60.status, CheckStatus::Due);
+    assert_eq!(t60.charted, Signs::of(&[Sign::Spo2]));
+    assert_eq!(t60.missing_text().as_deref(), Some("missing BP and HR"));
+    let s = super::summary(&list);
+    assert_eq!(s.next.as_ref().and_then(|c| c.t_plus_min), Some(60));
+    // BP and HR a minute later complete it: the round is done by the reading that did.
+    let full = [&spo2[..], &[reading(6, at(11, 1), &[Sign::Bp, Sign::Hr])]].concat();
+    let list = checks(&defaults(), dose(), None, &full, at(11, 2));
+    assert_eq!(at_t(&list, 60).status, CheckStatus::Done { by: 6 });
+    assert_eq!(at_t(&list, 60).missing(), None);
+    // The session ended with the round in part: missed, and what it had is kept.
+    let list = checks(&defaults(), dose(), Some(at(11, 2)), &spo2, at(11, 30));
+    assert_eq!(at_t(&list, 60).status, CheckStatus::Missed);
+    assert_eq!(
+        at_t(&list, 60).missing_text().as_deref(),
+        Some("missing BP and HR")
+    );
+}
+
+#[test]
+fn one_reading_closes_at_most_one_round_of_a_kind() {
+    // Rounds to T+30 done; nothing for the T+40 BP or the T+45 round; then `bp 176/104
+    // hr 92` at T+57.
+    let before = [vitals(1, at(10, 16)), vitals(2, at(10, 31))];
+    let list = checks(&defaults(), dose(), None, &before, at(10, 57));
+    let s = super::summary(&list);
+    let overdue: Vec<_> = s.overdue.iter().map(|c| c.t_plus_min).collect();
+    assert_eq!(overdue, [Some(40), Some(45)]);
+    let late = [
+        &before[..],
+        &[reading(3, at(10, 57), &[Sign::Bp, Sign::Hr])],
+    ]
+    .concat();
+    let list = checks(&defaults(), dose(), None, &late, at(10, 57));
+    assert_eq!(
+        at_t(&list, 40).status,
+        CheckStatus::DoneLate {
+            by: 3,
+            late_min: 17
+        }
+    );
+    // It brought BP and HR to the overdue T+45 round, and nothing to T+60.
+    let t45 = at_t(&list, 45);
+    assert_eq!(t45.status, CheckStatus::Overdue);
+    assert_eq!(t45.missing_text().as_deref(), Some("missing SpO2"));
+    assert_eq!(at_t(&list, 60).status, CheckStatus::Upcoming);
+    assert_eq!(at_t(&list, 60).charted, Signs::NONE);
+    let s = super::summary(&list);
+    assert_eq!(s.overdue.len(), 1);
+    assert_eq!(s.next.and_then(|c| c.t_plus_min), Some(60));
+    // A full set there would close T+45 late as well, still leaving T+60 to come.
+    let full = [&before[..], &[vitals(3, at(10, 57))]].concat();
+    let list = checks(&defaults(), dose(), None, &full, at(10, 57));
+    assert!(matches!(
+        at_t(&list, 45).status,
+        CheckStatus::DoneLate { by: 3, .. }
+    ));
+    assert_eq!(at_t(&list, 60).status, CheckStatus::Upcoming);
+}
+
+#[test]
+fn a_clinic_chooses_what_a_round_asks_for() {
+    let mut cfg = defaults();
+    cfg.vitals_round = Signs::of(&[Sign::Spo2]);
+    let list = checks(
+        &cfg,
+        dose(),
+        None,
+        &[reading(1, at(10, 15), &[Sign::Spo2])],
+        at(10, 16),
+    );
+    assert_eq!(at_t(&list, 15).status, CheckStatus::Done { by: 1 });
+    use crate::config::Config;
+    let c = Config::from_layers(Some((
+        "mine.toml",
+        "[protocol]\nvitals_round = [\"bp\", \"hr\", \"spo2\", \"rr\"]\n",
+    )))
+    .unwrap();
+    assert!(c.protocol.vitals_round.contains(Sign::Rr));
+    for (round, said) in [
+        ("[]", "vitals_round"),
+        ("[\"pulse\"]", "\"pulse\" is not a vital sign"),
+    ] {
+        let err = Config::from_layers(Some((
+            "mine.toml",
+            &format!("[protocol]\nvitals_round = {round}\n"),
+        )))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("mine.toml") && err.contains(said), "{err}");
+    }
 }
 
 #[test]
@@ -265,13 +390,13 @@ fn baseline_before_the_dose() {
         [(None, CheckKind::Baseline, CheckStatus::Due)]
     );
     assert_eq!(none[0].due, None);
-    let hr_only = checks(&defaults(), None, None, &[vitals(1, at(9, 50))], now);
+    let hr_only = checks(&defaults(), None, None, &[no_bp(1, at(9, 50))], now);
     assert_eq!(hr_only[0].status, CheckStatus::Due);
     let with_bp = checks(
         &defaults(),
         None,
         None,
-        &[bp(1, at(9, 45)), bp(2, at(9, 50)), vitals(3, at(9, 52))],
+        &[bp(1, at(9, 45)), bp(2, at(9, 50)), no_bp(3, at(9, 52))],
         now,
     );
     assert_eq!(with_bp[0].status, CheckStatus::Done { by: 2 });
@@ -314,6 +439,7 @@ fn no_baseline_when_the_clinic_turns_it_off() {
 
 #[test]
 fn an_ended_session_lists_checks_to_its_end_and_open_ones_are_missed() {
+    // A BP alone at T+41: the T+40 BP, and a BP brought to the overdue T+30 round.
     let readings = [bp(1, at(9, 55)), vitals(2, at(10, 15)), bp(3, at(10, 41))];
     // Ended at 10:46, a minute after T+45 was due (still in its grace period).
     let list = checks(&defaults(), dose(), Some(at(10, 46)), &readings, at(11, 30));
@@ -328,6 +454,10 @@ fn an_ended_session_lists_checks_to_its_end_and_open_ones_are_missed() {
             (Some(40), BloodPressure, Done { by: 3 }),
             (Some(45), Vitals, Missed),
         ]
+    );
+    assert_eq!(
+        at_t(&list, 30).missing_text().as_deref(),
+        Some("missing HR and SpO2")
     );
     assert_eq!(next_check(&list), None);
     let s = super::summary(&list);
@@ -364,6 +494,7 @@ fn struck_and_amended_vitals_do_not_count() {
                 diastolic: 80,
             }),
             hr: Some(70),
+            spo2: bp_.then_some(98),
             ..Default::default()
         })
     };
@@ -393,7 +524,7 @@ fn struck_and_amended_vitals_do_not_count() {
         entry(6, Payload::Strike, at(9, 50), Some((1, Correction::Strike))),
     ]);
     let readings = readings_from(&lines);
-    assert_eq!(readings, [bp(5, at(10, 31))]);
+    assert_eq!(readings, [vitals(5, at(10, 31))]);
     let list = checks(&defaults(), dose(), None, &readings, at(10, 32));
     assert_eq!(list[0].status, CheckStatus::Missed);
     assert_eq!(at_t(&list, 15).status, CheckStatus::Missed);
@@ -405,6 +536,7 @@ fn a_clinic_can_take_bp_every_10_min_during_a_40_min_infusion() {
     let cfg: ProtocolConfig = toml::from_str(
         "baseline = true\n\
          phases = [{ every_min = 10, until_min = 40, bp = true }, { every_min = 15 }]\n\
+         vitals_round = [\"bp\", \"hr\", \"spo2\"]\n\
          bp_at_min = [40]\n\
          minimum_observation_min = 120\n\
          overdue_after_min = 3\n\
@@ -474,6 +606,8 @@ fn next_check_is_overdue_then_due_then_upcoming() {
         due: Some(at(10, t)),
         t_plus_min: Some(t),
         status,
+        needs: defaults().vitals_round,
+        charted: Signs::NONE,
     };
     let list = [
         c(15, CheckStatus::Done { by: 1 }),
@@ -503,6 +637,7 @@ fn a_schedule_that_makes_no_sense_is_refused_with_its_reason() {
     let parse = |phases: &str, bp_at: &str| {
         toml::from_str::<ProtocolConfig>(&format!(
             "baseline = true\nphases = {phases}\nbp_at_min = {bp_at}\n\
+             vitals_round = [\"bp\", \"hr\", \"spo2\"]\n\
              minimum_observation_min = 120\noverdue_after_min = 3\nearly_min = 5\n\
              clock_drugs = [\"ketamine\"]\n"
         ))

@@ -121,6 +121,8 @@ pub fn discharge_checks(
                 due: Some(due),
                 t_plus_min: Some(protocol.minimum_observation_min),
                 status,
+                needs: crate::domain::protocol::Signs::NONE,
+                charted: crate::domain::protocol::Signs::NONE,
             })
         })
         .collect()

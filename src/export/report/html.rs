@@ -513,7 +513,7 @@ fn course_measures(out: &mut String, record: &Record, rules: &MeasureRules) {
         .sessions
         .iter()
         .filter(|s| s.session.kind == SessionKind::Dosing)
-        .map(|s| (format!("D{}", s.number_in_course), s.session.started))
+        .map(|s| (format!("D{}", s.number_in_course), s.period.start))
         .collect();
     if let Some(chart) = svg::measures_chart(&trends, rules, &dosing) {
         w!(

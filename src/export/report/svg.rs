@@ -184,7 +184,7 @@ fn step_for(range: f64, steps: &[f64]) -> f64 {
 /// (or after the start when no dose stands), with the alert levels as labelled dashed
 /// lines and each dose as a dotted vertical. None when no reading has a BP or an HR.
 pub(super) fn session_chart(view: &SessionView<'_>, alerts: &AlertThresholds) -> Option<String> {
-    let origin = view.first_dose.unwrap_or(view.rec.session.started);
+    let origin = view.first_dose.unwrap_or(view.rec.period.start);
     let minutes = |at: DateTime<FixedOffset>| (at - origin).num_seconds() as f64 / 60.0;
     struct Point {
         x: f64,
@@ -302,7 +302,7 @@ pub(super) fn session_chart(view: &SessionView<'_>, alerts: &AlertThresholds) ->
         Some(d) => format!("minutes after the first dose ({})", view.time(d)),
         None => format!(
             "minutes after the start ({}); no dose charted",
-            view.time(view.rec.session.started)
+            view.time(view.rec.period.start)
         ),
     };
     text(

@@ -200,27 +200,35 @@ fn draw_integrations(app: &App, h: &Home, frame: &mut Frame<'_>, area: Rect) {
 /// when there is one): how many, and the oldest deadline, overdue once it has passed. The
 /// long words go first when the panel is narrow.
 fn rems_line(app: &App, h: &Home, width: u16) -> Option<Line<'static>> {
+    use crate::domain::rems::FormState;
     let due = h.data.rems_due?;
     let n = due.count;
-    let day = due.oldest_deadline.format("%d %b");
-    let overdue = due.oldest_deadline < h.data.today;
-    let (long, short) = if overdue {
-        (
-            format!(" ⚠ REMS forms to submit: {n}, oldest overdue since {day} "),
-            format!(" ⚠ REMS {n} · overdue {day} "),
-        )
-    } else {
-        (
-            format!(" REMS forms to submit: {n}, oldest due {day} "),
-            format!(" REMS {n} · due by {day} "),
-        )
+    // The oldest form's state, as `rems list` says it: due by its deadline, overdue since
+    // the day after.
+    let state = FormState::unsubmitted(due.oldest_deadline, h.data.today);
+    let overdue = matches!(state, FormState::OverdueSince(_));
+    // The count is of every form still to submit and the deadline the oldest's alone: on a
+    // narrow panel the count goes before the two could read as "all of them overdue".
+    let day = |d: chrono::NaiveDate| d.format("%d %b").to_string();
+    let (mark, said) = match state {
+        FormState::OverdueSince(d) => ("⚠ ", format!("overdue since {}", day(d))),
+        _ => ("", format!("due by {}", day(due.oldest_deadline))),
     };
+    let texts = [
+        format!(" {mark}REMS forms to submit: {n}, oldest {said} "),
+        if n == 1 {
+            format!(" {mark}REMS 1 {said} ")
+        } else {
+            format!(" {mark}REMS {n}, oldest {said} ")
+        },
+        format!(" {mark}REMS {said} "),
+    ];
     let room = usize::from(width.saturating_sub(2));
-    let text = if long.chars().count() <= room {
-        long
-    } else {
-        short
-    };
+    let text = texts
+        .iter()
+        .find(|t| t.chars().count() <= room)
+        .unwrap_or(&texts[2])
+        .clone();
     let style = if overdue {
         app.theme.overdue()
     } else {

@@ -106,6 +106,13 @@ pub(super) fn short(c: &Check) -> String {
     }
 }
 
+/// What a round charted in part still misses, " (missing BP and HR)"; "" for any other check.
+pub(super) fn missing(c: &Check) -> String {
+    c.missing_text()
+        .map(|m| format!(" ({m})"))
+        .unwrap_or_default()
+}
+
 /// "mm:ss" (or "h:mm:ss") of a duration, never negative.
 pub(super) fn clock(d: Duration) -> String {
     let s = d.num_seconds().max(0);
@@ -158,14 +165,17 @@ fn header<'a>(app: &App, live: &Live, checks: &[Check], width: u16) -> [Line<'a>
         ],
         None => vec![
             Span::raw(if d.chart.is_dosing() {
-                "no dose yet · "
+                format!("{} · ", d.chart.no_clock_dose_words())
             } else {
-                ""
+                String::new()
             }),
             Span::styled(
                 match d.session().ended {
-                    Some(_) => format!("ran {}", when::minutes(end - d.session().started)),
-                    None => format!("started {} ago", when::minutes(end - d.session().started)),
+                    Some(_) => format!("ran {}", when::minutes(end - d.chart.period().start)),
+                    None => format!(
+                        "started {} ago",
+                        when::minutes(end - d.chart.period().start)
+                    ),
                 },
                 theme.title(),
             ),
@@ -195,7 +205,11 @@ fn header<'a>(app: &App, live: &Live, checks: &[Check], width: u16) -> [Line<'a>
         };
         second.push(Span::raw(" · "));
         second.push(Span::styled(
-            format!("{OVERDUE} OVERDUE: {}{late}{more}", short(oldest)),
+            format!(
+                "{OVERDUE} OVERDUE: {}{late}{}{more}",
+                short(oldest),
+                missing(oldest)
+            ),
             theme.overdue(),
         ));
     }
@@ -203,7 +217,7 @@ fn header<'a>(app: &App, live: &Live, checks: &[Check], width: u16) -> [Line<'a>
         Some(c) if c.status == CheckStatus::Due => {
             second.push(Span::raw(" · "));
             second.push(Span::styled(
-                format!("{OVERDUE} due now: {}", short(c)),
+                format!("{OVERDUE} due now: {}{}", short(c), missing(c)),
                 theme.caution(),
             ));
         }
@@ -212,7 +226,11 @@ fn header<'a>(app: &App, live: &Live, checks: &[Check], width: u16) -> [Line<'a>
                 .due
                 .map(|due| format!(" in {}", when::minutes_up(due - app.now)))
                 .unwrap_or_default();
-            second.push(Span::raw(format!(" · next: {}{countdown}", short(c))));
+            second.push(Span::raw(format!(
+                " · next: {}{}{countdown}",
+                short(c),
+                missing(c)
+            )));
         }
         None if summary.overdue.is_empty()
             && d.session().kind == SessionKind::Dosing
@@ -252,23 +270,62 @@ fn header<'a>(app: &App, live: &Live, checks: &[Check], width: u16) -> [Line<'a>
             format!("{OVERDUE} SAFETY: {flag} (risk-assessment ...)"),
             theme.overdue(),
         )
-    } else if let Some(c) = live.unacknowledged_caution() {
-        let text = c.flag.text.as_str();
-        let keys = app.keymap.keys_for(
-            crate::tui::keymap::Context::EntryBar,
-            crate::tui::keymap::Command::Acknowledge,
-        );
-        let key = keys.first().map(ToString::to_string).unwrap_or_default();
-        Line::styled(
-            format!("{OVERDUE} {text} · {key} acknowledge"),
-            theme.caution(),
-        )
-    } else if let Some(n) = &live.notice {
-        Line::styled(n.clone(), theme.dim())
     } else {
-        observation.unwrap_or_default()
+        // What stands until it is acknowledged: the pre-dose caution, else the newest alert
+        // nobody acknowledged after it. A notice of what just happened follows it, never in
+        // its place (a warning that the read was not audited stays while the screen is
+        // open, and would otherwise hide the alert).
+        let standing = standing_alert(app, live);
+        let notice = live
+            .notice
+            .as_ref()
+            .map(|n| Span::styled(n.clone(), theme.dim()));
+        match (standing, notice) {
+            (Some(mut line), Some(n)) => {
+                line.spans.push(Span::raw(" · "));
+                line.spans.push(n);
+                line
+            }
+            (Some(line), None) => line,
+            (None, Some(n)) => Line::from(n),
+            (None, None) => observation.unwrap_or_default(),
+        }
     };
     [Line::from(first), Line::from(second), third]
+}
+
+/// The alert the header keeps in view with the key that acknowledges it: the pre-dose
+/// caution (`⚠ BP 146/94 ... · Ctrl-A acknowledge`), else the newest alert nobody
+/// acknowledged (`⚠ open alert T+31: MOAA/S 2 ...`), with how many others wait.
+fn standing_alert(app: &App, live: &Live) -> Option<Line<'static>> {
+    let theme = &app.theme;
+    let chart = &live.data.chart;
+    let keys = app.keymap.keys_for(
+        crate::tui::keymap::Context::EntryBar,
+        crate::tui::keymap::Command::Acknowledge,
+    );
+    let key = keys.first().map(ToString::to_string).unwrap_or_default();
+    let v = chart.alert_in_view()?;
+    let more = match v.others {
+        0 => String::new(),
+        n => format!(" (+{n} more)"),
+    };
+    let text = v.alert.flag.text.as_str();
+    if v.alert.flag.code == crate::domain::FlagCode::BpPredose {
+        return Some(Line::styled(
+            format!("{OVERDUE} {text} · {key} acknowledge{more}"),
+            theme.caution(),
+        ));
+    }
+    let at = v.alert.line.entry.event_time;
+    let when = match live.first_dose() {
+        Some(dose) if at >= dose => format!("T+{}", (at - dose).num_minutes()),
+        _ => at.format("%H:%M").to_string(),
+    };
+    Some(Line::styled(
+        format!("{OVERDUE} open alert {when}: {text} · {key} acknowledge{more}"),
+        theme.alert(),
+    ))
 }
 
 fn draw_trend(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {

@@ -4,7 +4,7 @@
 //! the live screen asks. Then who signs in, and their passphrase, masked: the same sign-in
 //! as at start and at a hand-over.
 
-use super::live::{clock, short};
+use super::live::{clock, missing, short};
 use super::when;
 use crate::domain::chart::SessionChart;
 use crate::domain::protocol::{self, CheckStatus};
@@ -34,13 +34,12 @@ fn session_lines<'a>(app: &App, chart: &SessionChart, now: DateTime<FixedOffset>
     let end = session.ended.unwrap_or(now);
     let clock_text = match chart.first_dose() {
         Some(dose) => format!("T+{}", clock(end - dose)),
-        None if chart.is_dosing() => {
-            format!(
-                "no dose yet · started {} ago",
-                when::minutes(end - session.started)
-            )
-        }
-        None => format!("started {} ago", when::minutes(end - session.started)),
+        None if chart.is_dosing() => format!(
+            "{} · started {} ago",
+            chart.no_clock_dose_words(),
+            when::minutes(end - chart.period().start)
+        ),
+        None => format!("started {} ago", when::minutes(end - chart.period().start)),
     };
     let mut out = vec![Line::from(vec![
         Span::raw("Session clock: "),
@@ -49,6 +48,25 @@ fn session_lines<'a>(app: &App, chart: &SessionChart, now: DateTime<FixedOffset>
     if session.ended.is_some() {
         out.push(Line::from("The session has ended."));
         return out;
+    }
+    // An alert nobody acknowledged stands here too, named by its kind only (no value).
+    if let Some(v) = chart.alert_in_view() {
+        let at = v.alert.line.entry.event_time;
+        let when = match chart.first_dose() {
+            Some(dose) if at >= dose => format!("T+{}", (at - dose).num_minutes()),
+            _ => at.format("%H:%M").to_string(),
+        };
+        let more = match v.others {
+            0 => String::new(),
+            n => format!(" (+{n} more)"),
+        };
+        out.push(Line::styled(
+            format!(
+                "{OVERDUE} Not acknowledged: {} at {when}{more}",
+                v.alert.flag.code.noun()
+            ),
+            theme.alert(),
+        ));
     }
     let checks = chart.checks(now);
     let summary = protocol::summary(&checks);
@@ -62,13 +80,17 @@ fn session_lines<'a>(app: &App, chart: &SessionChart, now: DateTime<FixedOffset>
             n => format!(" (+{} more)", n - 1),
         };
         out.push(Line::styled(
-            format!("{OVERDUE} OVERDUE: {}{late}{more}", short(oldest)),
+            format!(
+                "{OVERDUE} OVERDUE: {}{late}{}{more}",
+                short(oldest),
+                missing(oldest)
+            ),
             theme.overdue(),
         ));
     }
     match &summary.next {
         Some(c) if c.status == CheckStatus::Due => out.push(Line::styled(
-            format!("{OVERDUE} Due now: {}", short(c)),
+            format!("{OVERDUE} Due now: {}{}", short(c), missing(c)),
             theme.caution(),
         )),
         Some(c) => {
@@ -76,7 +98,11 @@ fn session_lines<'a>(app: &App, chart: &SessionChart, now: DateTime<FixedOffset>
                 .due
                 .map(|due| format!(" in {}", when::minutes_up(due - now)))
                 .unwrap_or_default();
-            out.push(Line::from(format!("Next check: {}{countdown}", short(c))));
+            out.push(Line::from(format!(
+                "Next check: {}{}{countdown}",
+                short(c),
+                missing(c)
+            )));
         }
         None if summary.overdue.is_empty() && chart.is_dosing() => {
             out.push(Line::styled("Checks up to date.", theme.ok()));

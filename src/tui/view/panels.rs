@@ -38,15 +38,27 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
             ));
             (format!(" {verb} entry #{} ", f.target), lines, Some(focus))
         }
-        Panel::Acknowledge { caution, note, .. } => (
-            " Acknowledge caution ".to_string(),
+        Panel::Acknowledge {
+            caution,
+            note,
+            flag,
+            error,
+            ..
+        } => (
+            format!(" Acknowledge {} ", flag.noun()),
             vec![
                 Line::styled(caution.clone(), app.theme.caution()),
                 Line::from(""),
                 field(app, "Decision", note, true),
-                Line::from(""),
+                error
+                    .as_ref()
+                    .map(|e| Line::styled(format!("✗ {e}"), app.theme.alert()))
+                    .unwrap_or_default(),
                 Line::styled(
-                    "Record what you weighed (empty: \"caution weighed; proceeding\"). Enter records · Esc cancel",
+                    format!(
+                        "Record what you weighed (empty: \"{}\"; start with @10:45 or @-5m for an earlier time). Enter records · Esc cancel",
+                        flag.default_acknowledgement()
+                    ),
                     app.theme.dim(),
                 ),
             ],

@@ -12,7 +12,7 @@ use crate::domain::protocol::{Check, CheckStatus};
 use crate::domain::{ChartLine, EntryStatus, Payload};
 use crate::tui::app::App;
 use crate::tui::live::{Focus, Live};
-use crate::tui::theme::OVERDUE;
+use crate::tui::theme::{OVERDUE, Theme};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -286,7 +286,12 @@ fn row_content<'a>(
             } else {
                 "OVERDUE"
             };
-            let rows = fit::wrap(Line::from(format!("{what}: {c} not charted")), width);
+            // A round charted in part says what it misses.
+            let text = match c.missing_text() {
+                Some(m) => format!("{what}: {c}, {m}"),
+                None => format!("{what}: {c} not charted"),
+            };
+            let rows = fit::wrap(Line::from(text), width);
             fit::limit(rows, usize::from(height), width)
         }
         Item::Entry(_, l) => {
@@ -307,14 +312,14 @@ fn row_content<'a>(
                 if matches!(e.payload, Payload::Strike) {
                     spans.push(Span::styled(format!("strikes #{target}: {reason}"), style));
                 } else {
-                    spans.extend(values::content(l, theme, style));
+                    spans.extend(entry_content(live, l, theme, style));
                     spans.push(Span::styled(
                         format!(" (amends #{target}: {reason})"),
                         style,
                     ));
                 }
             } else {
-                spans.extend(values::content(l, theme, style));
+                spans.extend(entry_content(live, l, theme, style));
             }
             if let Some(w) = crate::domain::witness::witness_of(live.lines(), e.id) {
                 spans.push(Span::styled(
@@ -323,6 +328,15 @@ fn row_content<'a>(
                 ));
             }
             let mut marks = values::other_marks(l);
+            // An alert someone acknowledged says so on its own row.
+            if e.flags.iter().any(|f| f.code.is_alert())
+                && live.data.chart.acknowledged_by(e.id).is_some()
+            {
+                if !marks.is_empty() {
+                    marks.push(' ');
+                }
+                marks.push_str("acknowledged");
+            }
             // A reading that closed an overdue check says so: the lapse is on the record.
             for c in checks {
                 if let CheckStatus::DoneLate { by, late_min } = c.status
@@ -354,6 +368,18 @@ fn row_content<'a>(
             // No row is taller than the panel: what is left out is marked.
             fit::limit(rows, max.min(usize::from(height)), width)
         }
+    }
+}
+
+/// An entry's content: its values with their alert marks, or for an acknowledgement and a
+/// witness what they point at (the alert's words, the dose and its drug), as every listing of
+/// the session gives them.
+fn entry_content<'a>(live: &Live, l: &ChartLine, theme: &Theme, style: Style) -> Vec<Span<'a>> {
+    match l.entry.payload {
+        Payload::Acknowledgement(_) | Payload::Witness(_) => {
+            vec![Span::styled(live.data.chart.summary(&l.entry), style)]
+        }
+        _ => values::content(l, theme, style),
     }
 }
 

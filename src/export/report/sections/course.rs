@@ -309,7 +309,12 @@ fn brief_entries<'a>(view: &SessionView<'a>) -> Vec<(String, String)> {
                 Payload::Vitals(_) | Payload::Sedation(_) | Payload::Strike
             )
         })
-        .map(|l| (view.time(l.entry.event_time), content(&l.entry.payload)))
+        .map(|l| {
+            (
+                view.time(l.entry.event_time),
+                content(&view.rec.lines, &l.entry),
+            )
+        })
         .collect()
 }
 

@@ -426,6 +426,10 @@ mod tests {
             },
             lines,
             first_dose: None,
+            period: crate::domain::chart::Period {
+                start: at(9, 55),
+                end: None,
+            },
             checks: Vec::new(),
             note,
             number_in_course: 1,
