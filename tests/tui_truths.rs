@@ -54,10 +54,11 @@ fn render(app: &App, width: u16, height: u16) -> String {
 }
 
 /// The header: the screen's first three lines.
+/// The rows above the first panel: the header, however many rows it wraps onto.
 fn header(app: &App, width: u16, height: u16) -> String {
     render(app, width, height)
         .lines()
-        .take(3)
+        .take_while(|l| !l.starts_with('┌'))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -134,6 +135,19 @@ fn the_header_keeps_an_open_post_dose_alert_in_view() {
         match w {
             80 => insta::assert_snapshot!("header_with_an_open_post_dose_alert_80x24", head),
             _ => insta::assert_snapshot!("header_with_an_open_post_dose_alert_120x40", head),
+        }
+    }
+    // At the smallest size the alert wraps rather than loses its value; wide, it stays whole.
+    for (w, h) in [(60, 18), (160, 48)] {
+        let head = header(&app, w, h);
+        let joined = head.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            joined.contains("open alert T+31: MOAA/S 2 (alert at <= 2)"),
+            "{w}x{h}:\n{head}"
+        );
+        match w {
+            60 => insta::assert_snapshot!("header_with_an_open_post_dose_alert_60x18", head),
+            _ => insta::assert_snapshot!("header_with_an_open_post_dose_alert_160x48", head),
         }
     }
 }
