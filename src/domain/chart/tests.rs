@@ -369,6 +369,8 @@ fn the_alert_in_view_is_the_caution_else_the_newest_open_alert() {
     let v = chart.alert_in_view().unwrap();
     assert_eq!((v.alert.line.entry.id, v.others), (4, 1));
     assert_eq!(chart.acknowledged_by(1), Some(5));
+    assert!(chart.is_acknowledged(1));
+    assert!(!chart.is_acknowledged(3), "the 172/108 waits for its own");
     all.push(ack(6, 4, FlagCode::DeepSedation));
     all.push(ack(7, 3, FlagCode::BpHigh));
     assert!(dosing(all).alert_in_view().is_none());

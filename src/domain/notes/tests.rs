@@ -910,3 +910,35 @@ fn the_note_names_who_writes_it_who_charted_and_the_day_the_session_began() {
     has("- T+0 (23:10) ketamine 35 mg IM, witnessed by Nia Nurse");
     has("- CADSS-6 (dissociation): 8 at T+15 (23:25), 1 at T+60 (00:10)");
 }
+
+/// One reading with two alerts, one of them acknowledged: the note says so of that alert
+/// alone, and the other reads as nobody acknowledged it.
+#[test]
+fn an_acknowledgement_answers_for_its_own_alert_of_a_reading_only() {
+    let mut b = Builder(Vec::new());
+    let high = b.add(
+        at(10, 40),
+        vitals(Some((172, 108)), 131, 97),
+        vec![
+            flag(FlagCode::BpHigh, "BP 172/108 above 160/100"),
+            flag(FlagCode::HrHigh, "HR 131 above 120"),
+        ],
+    );
+    b.add(
+        at(10, 42),
+        Payload::Acknowledgement(Acknowledgement {
+            entry: high,
+            flag: FlagCode::BpHigh,
+            note: "rechecked; prescriber told".into(),
+        }),
+        vec![],
+    );
+    let lines = chart_lines(b.0);
+    let s = vitals_summary(&lines, Some(at(10, 10)));
+    let of = |code| s.alerts.iter().find(|a| a.flag.code == code).unwrap();
+    assert_eq!(
+        of(FlagCode::BpHigh).acknowledged.as_deref(),
+        Some("rechecked; prescriber told")
+    );
+    assert_eq!(of(FlagCode::HrHigh).acknowledged, None);
+}
