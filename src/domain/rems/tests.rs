@@ -208,3 +208,47 @@ fn a_clinic_sets_its_deadline_and_checks_and_a_wrong_check_is_named() {
     .to_string();
     assert!(err.contains("\"pulse\" is not a check"), "{err}");
 }
+
+/// The end-of-monitoring fields say why the record cannot answer them: before the end, that
+/// the session has not ended; after it, that nothing was charted after the first device.
+#[test]
+fn the_end_fields_say_why_they_are_empty_before_and_after_the_end() {
+    let patient = crate::domain::Patient {
+        id: 1,
+        name: "Alex Rivera".into(),
+        dob: chrono::NaiveDate::from_ymd_opt(1986, 4, 12).unwrap(),
+        mrn: None,
+        weight_kg: None,
+    };
+    let inputs = FormInputs {
+        patient: &patient,
+        sex: None,
+        medications: &[],
+        earlier_treatments: 0,
+    };
+    let rules = crate::config::Config::default().rems;
+    let reason = |chart: &SessionChart, key: &str| {
+        form(chart, &rules, inputs, at(11, 30))
+            .unwrap()
+            .fields
+            .into_iter()
+            .find(|f| f.key == key)
+            .unwrap()
+            .answer
+            .unwrap_err()
+    };
+    let open = chart("esketamine", vec![], None);
+    for (key, what) in [("vitals_in_range_end", "vitals"), ("bp_end", "BP")] {
+        assert_eq!(
+            reason(&open, key),
+            format!("the session has not ended: the {what} before the end is read once it has")
+        );
+    }
+    let ended = chart("esketamine", vec![], Some(at(11, 10)));
+    for (key, what) in [("vitals_in_range_end", "vitals"), ("bp_end", "BP")] {
+        assert_eq!(
+            reason(&ended, key),
+            format!("no {what} charted after the first device")
+        );
+    }
+}
