@@ -389,6 +389,29 @@ fn an_invalid_line_writes_nothing_and_names_the_bad_token() {
     let _ = patient;
 }
 
+/// A time typed after the readings (as a nurse may, reading off the monitor) is refused
+/// saying where it goes, and nothing of the line is written.
+#[test]
+fn a_time_after_the_readings_is_refused_saying_where_it_goes() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let out = home
+        .cmd(&["log", "--session", &session, "bp 172/108 hr 131 @-5m"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("The time goes at the start of the line"),
+        "{err}"
+    );
+    assert!(err.contains("@-5m"), "{err}");
+    assert!(
+        entries(&home.show_json(&session)).is_empty(),
+        "nothing written"
+    );
+}
+
 #[test]
 fn a_future_time_is_refused() {
     use chrono::TimeZone;

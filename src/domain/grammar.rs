@@ -830,6 +830,14 @@ fn parse_segments<Tz: TimeZone>(
                 }
                 entries.push(Payload::Observation(parse_observation(text, offset)?));
             }
+            _ if tok.text.starts_with('@') => {
+                // A time typed after the readings (`bp 172/108 @23:55`): say where it goes.
+                return Err(GrammarError::at(
+                    tok,
+                    "The time goes at the start of the line, before what happened then",
+                    EX_TIME,
+                ));
+            }
             _ => {
                 check_glued_keyword(tok)?;
                 return Err(GrammarError::at(

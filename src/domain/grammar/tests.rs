@@ -608,6 +608,9 @@ fn bad_times_are_refused() {
     refused("@-5m5m hr 74", "@-5m5m", &["how long ago"]);
     refused("@-0m hr 74", "@-0m", &["That is now"]);
     refused("@-25h hr 74", "@-25h", &["24 hours"]);
+    // A time after the readings is named where it goes, not taken for an unknown word.
+    refused("bp 172/108 hr 131 @23:55", "@23:55", &["start of the line"]);
+    refused("moaas 2 @-5m", "@-5m", &["start of the line"]);
     refused(
         "@-99999999999999999999999h hr 74",
         "@-99999999999999999999999h",
