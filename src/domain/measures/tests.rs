@@ -210,6 +210,22 @@ fn measure_rules_load_from_config_and_refuse_nonsense() {
         assert_eq!(ok.pcl5_cutoff, edge);
     }
     assert!(toml::from_str::<MeasureRules>("pcl5_cutoff = 0").is_err());
+    // What a table leaves out is the shipped rule, not some other number.
+    assert_eq!(
+        toml::from_str::<MeasureRules>("pcl5_cutoff = 31").unwrap(),
+        MeasureRules {
+            pcl5_cutoff: 31,
+            ..rules()
+        }
+    );
+    // A CADSS-6 item runs 0 to at most 10 (4 in the reference).
+    for bad in [0, 11] {
+        let err =
+            toml::from_str::<MeasureRules>(&format!("pcl5_cutoff = 33\ncadss6_item_max = {bad}"))
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("between 1 and 10"), "{err}");
+    }
     let err = toml::from_str::<MeasureRules>("pcl5_cutoff = 81")
         .unwrap_err()
         .to_string();

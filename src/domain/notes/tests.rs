@@ -941,4 +941,23 @@ fn an_acknowledgement_answers_for_its_own_alert_of_a_reading_only() {
         Some("rechecked; prescriber told")
     );
     assert_eq!(of(FlagCode::HrHigh).acknowledged, None);
+    assert_eq!(of(FlagCode::BpHigh).reading, "BP 172/108");
+}
+
+/// Respiratory depression reads as what was seen, not as the flag's words.
+#[test]
+fn respiratory_depression_reads_as_what_was_seen() {
+    let mut b = Builder(Vec::new());
+    b.add(
+        at(10, 30),
+        Payload::Respiration(crate::domain::entry::Respiration {
+            depressed: true,
+            note: Some("shallow".into()),
+        }),
+        vec![flag(FlagCode::RespDepressed, "the flag's own words")],
+    );
+    let lines = chart_lines(b.0);
+    let s = vitals_summary(&lines, Some(at(10, 10)));
+    assert_eq!(s.alerts.len(), 1);
+    assert_eq!(s.alerts[0].reading, "respiratory depression");
 }
