@@ -13,7 +13,11 @@ use crate::domain::protocol::CheckStatus;
 use crate::domain::{
     ChartLine, EntryId, EntryStatus, Patient, PatientId, Payload, Session, SessionId, chart_lines,
 };
-use crate::store::{Chart, NewPatient, NewSession, Second, StoreError};
+use crate::store::{Chart, NewSession, Second, StoreError};
+
+/// A new patient as the front ends fill it in: the screens and the command line name it
+/// here, through the use case that adds it, not in the store.
+pub use crate::store::NewPatient;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
 /// A note with what its screen needs to know.

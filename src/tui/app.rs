@@ -11,12 +11,12 @@ use super::search::SearchScreen;
 use super::sign_in::{Attempt, Guard, Purpose, Refused as SignInRefused, SignIn};
 use super::witness::WitnessPanel;
 use crate::app::access::{Access, Audited};
+use crate::app::course::NewPatient;
 use crate::app::patient_list::{Page, PageRead};
 use crate::config::Config;
 use crate::domain::course::NoteId;
 use crate::domain::patient_filter::PatientFilter;
 use crate::domain::{EntryId, PatientId, Payload, Session, SessionId, SessionKind};
-use crate::store::NewPatient;
 use chrono::{DateTime, FixedOffset};
 use std::sync::Arc;
 

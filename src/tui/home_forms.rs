@@ -6,8 +6,8 @@
 use super::app::Effect;
 use super::input::InputLine;
 use super::keymap::{Command, Key};
+use crate::app::course::NewPatient;
 use crate::domain::{PatientId, Session, SessionKind};
-use crate::store::NewPatient;
 use chrono::NaiveDate;
 
 /// Dosing sessions a course plans unless the clinician says otherwise.
