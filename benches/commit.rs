@@ -8,11 +8,12 @@ mod common;
 
 use chrono::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
+use kapchart::app::Chart;
 use kapchart::app::charting;
 use kapchart::config::Config;
 use kapchart::domain::SessionKind;
 use kapchart::domain::grammar::{ParseContext, parse_line};
-use kapchart::store::{Chart, NewPatient, NewSession};
+use kapchart::store::{NewPatient, NewSession};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -35,6 +36,7 @@ impl Bed {
         let (_, mut chart) = common::fresh_chart("commit.db");
         let clock = common::now();
         let patient = chart
+            .behind_the_door()
             .add_patient(
                 &NewPatient {
                     name: "Bench Patient".into(),
@@ -67,6 +69,7 @@ impl Bed {
         // bench only needs sessions of realistic size), so say so.
         self.session = self
             .chart
+            .behind_the_door()
             .start_session_record(
                 &NewSession {
                     patient_id: self.patient,
@@ -96,6 +99,7 @@ impl Bed {
 fn durable_commit(c: &mut Criterion) {
     let mut bed = Bed::new();
     bed.chart
+        .behind_the_door_ref()
         .raw_connection()
         .execute_batch(
             "CREATE TABLE IF NOT EXISTS bench_baseline (id INTEGER PRIMARY KEY, payload TEXT)",
@@ -116,6 +120,7 @@ fn durable_commit(c: &mut Criterion) {
     let payload = serde_json::to_string(&parsed.entries[0]).expect("payload json");
     let sync: String = bed
         .chart
+        .behind_the_door_ref()
         .raw_connection()
         .query_row("PRAGMA synchronous", [], |r| r.get::<_, i64>(0))
         .map(|v| v.to_string())
@@ -191,6 +196,7 @@ fn paired(bed: &mut Bed, payload: &str, n: usize) {
 
 fn set_synchronous(chart: &Chart, value: &str) {
     chart
+        .behind_the_door_ref()
         .raw_connection()
         .pragma_update(None, "synchronous", value)
         .expect("synchronous");
@@ -216,6 +222,7 @@ fn record_lines(bed: &mut Bed, iters: u64) -> std::time::Duration {
 /// The same payload bytes, inserted bare (one autocommit transaction).
 fn bare_insert(chart: &Chart, payload: &str) -> usize {
     let mut stmt = chart
+        .behind_the_door_ref()
         .raw_connection()
         .prepare_cached("INSERT INTO bench_baseline (payload) VALUES (?1)")
         .expect("prepare");

@@ -7,9 +7,9 @@
 mod common;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use kapchart::app::Chart;
 use kapchart::domain::SessionKind;
 use kapchart::export::{self, fhir};
-use kapchart::store::Chart;
 use std::hint::black_box;
 
 struct Side {

@@ -17,7 +17,6 @@
 mod common;
 
 use kapchart::domain::SessionKind;
-use kapchart::store::Chart;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -205,8 +204,12 @@ fn main() {
         for _ in 0..runs.max(5) {
             let t = Instant::now();
             assert!(
-                Chart::unwrap_chart_key_only(path, common::CLINICIAN, common::PASSPHRASE)
-                    .expect("keyring")
+                kapchart::store::Chart::unwrap_chart_key_only(
+                    path,
+                    common::CLINICIAN,
+                    common::PASSPHRASE
+                )
+                .expect("keyring")
             );
             unwrap.push(t.elapsed());
             let t = Instant::now();

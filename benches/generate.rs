@@ -56,7 +56,7 @@ fn main() {
     // note, draft, signature and addenda; plus up to one more per acknowledgement or
     // correction (when its target was in the same batch).
     let (commits, extra): (i64, i64) = chart
-        .raw_connection()
+        .behind_the_door_ref().raw_connection()
         .query_row(
             "SELECT (SELECT count(*) FROM patients) * 3 + (SELECT count(*) FROM sessions) * 2
                   + (SELECT count(*) FROM notes) + (SELECT count(*) FROM note_drafts)
@@ -70,6 +70,7 @@ fn main() {
     // What the generated clinic looks like: how often each flag and correction occurs.
     let share = |sql: &str| -> f64 {
         chart
+            .behind_the_door_ref()
             .raw_connection()
             .query_row(sql, [], |r| r.get::<_, f64>(0))
             .expect("share")
@@ -99,6 +100,7 @@ fn main() {
     let mut by_session: Vec<Vec<String>> = Vec::new();
     {
         let mut stmt = chart
+            .behind_the_door_ref()
             .raw_connection()
             .prepare("SELECT session_id, payload FROM entries ORDER BY session_id, id")
             .expect("prepare");
@@ -118,7 +120,7 @@ fn main() {
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     drop(chart);
     let (_, mut bare) = common::fresh_chart("generate-baseline.db");
-    let conn = bare.raw_connection();
+    let conn = bare.behind_the_door_ref().raw_connection();
     conn.execute_batch("CREATE TABLE bench_baseline (id INTEGER PRIMARY KEY, payload TEXT)")
         .expect("baseline table");
     // As `generate` writes: commits not fsynced one by one.

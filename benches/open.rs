@@ -18,13 +18,14 @@
 mod common;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use kapchart::app::Chart;
 use kapchart::app::patient_list::{self, PageRead, PatientList};
 use kapchart::app::views;
 use kapchart::config::Config;
 use kapchart::domain::Session;
 use kapchart::domain::SessionKind;
 use kapchart::domain::patient_filter::PatientFilter;
-use kapchart::store::{Chart, HomeScan, RemsScan};
+use kapchart::store::{HomeScan, RemsScan};
 use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::home::HomeData;
 use kapchart::tui::keymap::Keymap;
@@ -128,9 +129,11 @@ fn home_data_second_pass(chart: &Chart, config: &Config) -> HomeData {
     let now = common::now();
     let since = now - chrono::Duration::days(views::RECENT_DAYS + 3);
     let candidates = chart
+        .behind_the_door_ref()
         .dosing_sessions_without_integration_by(HomeScan::ByIndex)
         .expect("dosing");
     let due = chart
+        .behind_the_door_ref()
         .rems_outstanding_by(&config.rems.drugs, RemsScan::ReadingEveryDose)
         .expect("rems");
     let patients = chart.patients().expect("patients");
@@ -143,6 +146,7 @@ fn home_data_second_pass(chart: &Chart, config: &Config) -> HomeData {
             complete: true,
         },
         sessions: chart
+            .behind_the_door_ref()
             .sessions_since_or_open_by(since, HomeScan::ByIndex)
             .expect("recent"),
         patient_sessions: HashMap::new(),
@@ -235,6 +239,7 @@ fn first_frame(c: &mut Criterion) {
         }
         let rems_sessions = s
             .chart
+            .behind_the_door_ref()
             .rems_sessions(&config.rems.drugs)
             .expect("REMS sessions")
             .len();
@@ -246,7 +251,7 @@ fn first_frame(c: &mut Criterion) {
             h.patient_count,
             sessions,
             h.sessions.len(),
-            s.chart.entry_count().expect("count"),
+            s.chart.behind_the_door_ref().entry_count().expect("count"),
             h.integrations.len(),
             h.rems_due.map_or(0, |d| d.count),
             std::fs::metadata(&s.path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6,
@@ -307,6 +312,7 @@ fn first_frame(c: &mut Criterion) {
                 black_box(
                     clinic
                         .chart
+                        .behind_the_door_ref()
                         .sessions_since_or_open_by(since, scan)
                         .expect("recent"),
                 )
@@ -326,6 +332,7 @@ fn first_frame(c: &mut Criterion) {
                 black_box(
                     clinic
                         .chart
+                        .behind_the_door_ref()
                         .dosing_sessions_without_integration_by(scan)
                         .expect("dosing"),
                 )
@@ -340,6 +347,7 @@ fn first_frame(c: &mut Criterion) {
             black_box(
                 clinic
                     .chart
+                    .behind_the_door_ref()
                     .rems_outstanding_by(&config.rems.drugs, RemsScan::ReadingEveryDose)
                     .expect("rems"),
             )
@@ -425,7 +433,15 @@ fn first_frame(c: &mut Criterion) {
         b.iter(|| black_box(clinic.chart.sessions(Some(patient)).expect("sessions")))
     });
     g.bench_function("session_entries", |b| {
-        b.iter(|| black_box(clinic.chart.entries(clinic.session).expect("entries")))
+        b.iter(|| {
+            black_box(
+                clinic
+                    .chart
+                    .behind_the_door_ref()
+                    .entries(clinic.session)
+                    .expect("entries"),
+            )
+        })
     });
     g.bench_function("safety_flag", |b| {
         b.iter(|| {
@@ -515,6 +531,7 @@ impl Bedside {
         let start = common::now() - chrono::Duration::hours(3);
         let patient = self
             .chart
+            .behind_the_door()
             .add_patient(
                 &kapchart::store::NewPatient {
                     name: format!("Bedside Bench {}", self.patients),
@@ -527,6 +544,7 @@ impl Bedside {
             .expect("patient");
         let session = self
             .chart
+            .behind_the_door()
             .start_session(
                 &kapchart::store::NewSession {
                     patient_id: patient,
@@ -576,7 +594,10 @@ impl Bedside {
                     }),
             );
         }
-        self.chart.append(session, &entries).expect("lines");
+        self.chart
+            .behind_the_door()
+            .append(session, &entries)
+            .expect("lines");
         self.session = session;
         self.charted = 0;
         self.state = keep_state

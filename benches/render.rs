@@ -6,11 +6,12 @@ mod common;
 
 use chrono::{DateTime, Duration, FixedOffset};
 use criterion::{Criterion, criterion_group, criterion_main};
+use kapchart::app::Chart;
 use kapchart::config::Config;
 use kapchart::domain::chart::SessionChart;
 use kapchart::domain::grammar::{ParseContext, parse_line};
 use kapchart::domain::{Payload, SessionKind};
-use kapchart::store::{Chart, NewEntry, NewPatient, NewSession};
+use kapchart::store::{NewEntry, NewPatient, NewSession};
 use kapchart::tui::app::{Action, App, Screen, update};
 use kapchart::tui::keymap::Keymap;
 use kapchart::tui::sign_in::{Purpose, SignIn};
@@ -50,6 +51,7 @@ fn session_chart(name: &str, entries: usize) -> (Chart, i64, DateTime<FixedOffse
     let config = Config::default();
     let start = common::now() - Duration::hours(3);
     let patient = chart
+        .behind_the_door()
         .add_patient(
             &NewPatient {
                 name: "Alex Rivera".into(),
@@ -61,6 +63,7 @@ fn session_chart(name: &str, entries: usize) -> (Chart, i64, DateTime<FixedOffse
         )
         .expect("patient");
     let session = chart
+        .behind_the_door()
         .start_session(
             &NewSession {
                 patient_id: patient,
@@ -118,7 +121,10 @@ fn session_chart(name: &str, entries: usize) -> (Chart, i64, DateTime<FixedOffse
             });
         }
     }
-    chart.append(session, &batch).expect("append");
+    chart
+        .behind_the_door()
+        .append(session, &batch)
+        .expect("append");
     (chart, session, at + Duration::minutes(1))
 }
 

@@ -23,10 +23,11 @@ mod common;
 
 use chrono::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
+use kapchart::app::Chart;
 use kapchart::app::{charting, search};
 use kapchart::config::Config;
 use kapchart::domain::SessionKind;
-use kapchart::store::{Chart, NewPatient, NewSession};
+use kapchart::store::{NewPatient, NewSession};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -65,8 +66,11 @@ fn searches(c: &mut Criterion) {
         let patient = common::first_patient(&chart);
         eprintln!(
             "{label}: {} patients, {} entries",
-            chart.patient_count().expect("patients"),
-            chart.entry_count().expect("entries")
+            chart
+                .behind_the_door_ref()
+                .patient_count()
+                .expect("patients"),
+            chart.behind_the_door_ref().entry_count().expect("entries")
         );
         for (what, words, one) in SEARCHES {
             let scope = one.then_some(patient);
@@ -106,7 +110,10 @@ fn rebuild_and_verify(path: &std::path::Path, pass: &str) {
         t.elapsed().as_secs_f64()
     );
     let t = Instant::now();
-    let problems = chart.search_index_problems(&[]).expect("check");
+    let problems = chart
+        .behind_the_door_ref()
+        .search_index_problems(&[])
+        .expect("check");
     eprintln!(
         "verify's check of the index: {:.1} s ({} problems)",
         t.elapsed().as_secs_f64(),
@@ -138,6 +145,7 @@ impl Bed {
         if !indexed {
             // What is written to the index goes nowhere: the write path without it.
             chart
+                .behind_the_door_ref()
                 .raw_connection()
                 .execute_batch(
                     "DROP TABLE entry_search;
@@ -149,6 +157,7 @@ impl Bed {
         }
         let clock = common::now();
         let patient = chart
+            .behind_the_door()
             .add_patient(
                 &NewPatient {
                     name: "Bench Patient".into(),
@@ -178,6 +187,7 @@ impl Bed {
         self.clock += Duration::minutes(1);
         self.session = self
             .chart
+            .behind_the_door()
             .start_session_record(
                 &NewSession {
                     patient_id: self.patient,
@@ -213,6 +223,7 @@ impl Bed {
 
     fn synchronous(&self, value: &str) {
         self.chart
+            .behind_the_door_ref()
             .raw_connection()
             .pragma_update(None, "synchronous", value)
             .expect("synchronous");

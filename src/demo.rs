@@ -2,6 +2,7 @@
 //! dosing sessions with two-hour timelines, an integration session), charted through the
 //! same path as typed lines. No real person's data.
 
+use crate::app::Chart;
 use crate::app::charting::{self, ChartingError};
 use crate::app::course;
 use crate::config::Config;
@@ -9,7 +10,7 @@ use crate::domain::course::{DEFAULT_PLANNED_DOSING, PatientDetails};
 use crate::domain::entry::{Acknowledgement, AldreteScore, RideHome};
 use crate::domain::team::Role;
 use crate::domain::{EntryId, FlagCode, PatientId, Payload, SessionId, SessionKind};
-use crate::store::{Chart, NewPatient, NewSession, StoreError};
+use crate::store::{NewPatient, NewSession, StoreError};
 use chrono::{DateTime, Duration, FixedOffset, Local, NaiveDate, TimeZone};
 use std::path::Path;
 
@@ -138,7 +139,7 @@ pub fn open_or_create(
         fill_course(&mut chart, config, p, i, now.fixed_offset())?;
     }
     if who != DEMO_ADMIN {
-        chart.sign_in(who, passphrase)?;
+        chart.behind_the_door().sign_in(who, passphrase)?;
     }
     Ok((chart, true))
 }
@@ -168,7 +169,7 @@ fn fill_course(
     // The first course started 16 days ago; the others a few days later each.
     let offset = index as i64 * 2;
     let created = morning(today, 16 - offset, 9);
-    let patient = chart.add_patient(
+    let patient = chart.behind_the_door().add_patient(
         &NewPatient {
             name: p.name.into(),
             dob,
@@ -188,7 +189,7 @@ fn fill_course(
         },
         created,
     )?;
-    chart.start_course(
+    chart.behind_the_door().start_course(
         patient,
         DEFAULT_PLANNED_DOSING,
         &[
@@ -363,14 +364,16 @@ fn fill_course(
             })
             .collect::<Vec<_>>()
             .join("\n");
-        chart.save_draft(data.note.id, &text, noted)?;
+        chart
+            .behind_the_door()
+            .save_draft(data.note.id, &text, noted)?;
         let signed = noted + Duration::minutes(5);
         let check = course::sign_check(chart, config, dosing, signed)?;
         let reason = (!check.needs_reason.is_empty())
             .then_some("alerts resolved during the session as charted; reviewed before signing");
         course::sign_note(chart, config, data.note.id, None, reason, signed)?;
         if index == 0 && n == 0 {
-            chart.add_addendum(
+            chart.behind_the_door().add_addendum(
                 data.note.id,
                 "Patient phoned the next morning: slept well, no nausea.",
                 signed + Duration::hours(18),
@@ -557,7 +560,7 @@ fn start(
     intention: Option<&str>,
     dosing: Option<SessionId>,
 ) -> Result<SessionId, StoreError> {
-    chart.start_session(
+    chart.behind_the_door().start_session(
         &NewSession {
             patient_id: patient,
             kind,

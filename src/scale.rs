@@ -27,6 +27,7 @@
 //! the newest transactions but never leaves the chart inconsistent), then back to `FULL`
 //! with one checkpoint at the end.
 
+use crate::app::Chart;
 use crate::app::charting::ChartingError;
 use crate::app::course;
 use crate::app::rems::{self, RemsError};
@@ -36,7 +37,7 @@ use crate::domain::course::{DEFAULT_PLANNED_DOSING, PatientDetails};
 use crate::domain::entry::{Acknowledgement, AldreteScore, RideHome, SessionEnd};
 use crate::domain::grammar::{ParseContext, parse_line};
 use crate::domain::{Correction, Entry, EntryId, Flag, PatientId, Payload, SessionId, SessionKind};
-use crate::store::{Chart, NewEntry, NewPatient, NewSession};
+use crate::store::{NewEntry, NewPatient, NewSession};
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Weekday};
 
 /// What [`generate`] wrote.
@@ -86,6 +87,7 @@ pub fn generate(
     // transactions, never the chart's consistency); FULL again and one checkpoint at the end.
     let pragma = |chart: &Chart, value: &str| {
         chart
+            .behind_the_door_ref()
             .raw_connection()
             .pragma_update(None, "synchronous", value)
             .map_err(|e| ChartingError::Invalid(format!("cannot set synchronous={value}: {e}")))
@@ -94,6 +96,7 @@ pub fn generate(
     let filled = fill(chart, config, patients, seed, now, progress);
     let restored = pragma(chart, "FULL").and_then(|()| {
         chart
+            .behind_the_door_ref()
             .raw_connection()
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .map_err(|e| ChartingError::Invalid(format!("cannot checkpoint the chart: {e}")))
@@ -156,7 +159,7 @@ fn fill(
                     Slot::Dosing(k) => dosing_session(p, &mut rng, at, k),
                     Slot::Integration(k) => integration_session(p, &mut rng, at, k),
                 };
-                let session = chart.start_session(
+                let session = chart.behind_the_door().start_session(
                     &NewSession {
                         patient_id: patient,
                         kind: slot.kind(),
@@ -778,7 +781,7 @@ fn admit(
     p: &Profile,
     at: DateTime<FixedOffset>,
 ) -> Result<PatientId, ChartingError> {
-    let patient = chart.add_patient(
+    let patient = chart.behind_the_door().add_patient(
         &NewPatient {
             name: p.name.clone(),
             dob: p.dob,
@@ -799,7 +802,7 @@ fn admit(
         at + Duration::minutes(2),
     )?;
     let goals: Vec<String> = p.theme.goals.iter().map(|g| g.to_string()).collect();
-    chart.start_course(
+    chart.behind_the_door().start_course(
         patient,
         DEFAULT_PLANNED_DOSING,
         &goals,
@@ -1384,7 +1387,10 @@ impl Batch<'_> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let ids = self.chart.append(self.session, &self.pending)?;
+        let ids = self
+            .chart
+            .behind_the_door()
+            .append(self.session, &self.pending)?;
         let first = self.entries.len() - self.pending.len();
         for (w, id) in self.entries[first..].iter_mut().zip(ids) {
             w.id = Some(id);
@@ -1598,7 +1604,9 @@ fn write_note(
     signed: bool,
     now: DateTime<FixedOffset>,
 ) -> Result<(), ChartingError> {
-    let (note, _) = chart.note_for_dosing(dosing, &config.notes.format, at)?;
+    let (note, _) = chart
+        .behind_the_door()
+        .note_for_dosing(dosing, &config.notes.format, at)?;
     let draft = course::draft_text(chart, config, &note)?;
     let text = format!(
         "{}\n\nAssessment: {}.\nPlan: {}\n",
@@ -1612,7 +1620,7 @@ fn write_note(
         rng.pick(PLANS),
     );
     let saved = at + Duration::minutes(rng.range(5, 15));
-    chart.save_draft(note.id, &text, saved)?;
+    chart.behind_the_door().save_draft(note.id, &text, saved)?;
     if !signed {
         return Ok(());
     }
@@ -1625,7 +1633,9 @@ fn write_note(
     }
     let reason = (!check.needs_reason.is_empty())
         .then_some("alerts resolved during the session as charted; reviewed before signing");
-    chart.sign_note(note.id, reason, signed_at)?;
+    chart
+        .behind_the_door()
+        .sign_note(note.id, reason, signed_at)?;
     let addendum_at = signed_at + Duration::hours(rng.range(16, 30));
     if rng.chance(0.05) && addendum_at < now {
         let text = *rng.pick(&[
@@ -1633,7 +1643,9 @@ fn write_note(
             "Patient emailed: mild headache in the evening, resolved with paracetamol.",
             "Ride home confirmed the patient arrived safely.",
         ]);
-        chart.add_addendum(note.id, text, addendum_at)?;
+        chart
+            .behind_the_door()
+            .add_addendum(note.id, text, addendum_at)?;
     }
     Ok(())
 }
@@ -1682,7 +1694,7 @@ mod tests {
     /// Every entry's kind, payload, times and flags, in the order written.
     fn payloads(chart: &Chart) -> Vec<String> {
         let mut stmt = chart
-            .raw_connection()
+            .behind_the_door_ref().raw_connection()
             .prepare("SELECT session_id, kind, payload, event_at, recorded_at, flags, corrects FROM entries ORDER BY id")
             .unwrap();
         stmt.query_map([], |r| {
@@ -1725,7 +1737,10 @@ mod tests {
         assert_eq!(chart.patients().unwrap().len(), 3);
         let sessions = chart.sessions(None).unwrap();
         assert_eq!(report.sessions, sessions.len());
-        assert_eq!(report.entries as i64, chart.entry_count().unwrap());
+        assert_eq!(
+            report.entries as i64,
+            chart.behind_the_door_ref().entry_count().unwrap()
+        );
         // Three patients over ten years: every course has ended before `now`.
         assert_eq!(report.sessions, 3 * SESSIONS_PER_COURSE);
         for p in chart.patients().unwrap() {
@@ -1740,7 +1755,7 @@ mod tests {
                 own.iter()
                     .all(|s| s.started > now() - Duration::days(HISTORY_DAYS + 1))
             );
-            let notes = chart.notes_of_patient(p.id).unwrap();
+            let notes = chart.behind_the_door_ref().notes_of_patient(p.id).unwrap();
             assert_eq!(notes.len(), DOSING_SESSIONS);
             assert!(notes.iter().all(|n| n.is_signed()));
             assert!(course::safety_flag(&chart, p.id).unwrap().is_none());

@@ -722,7 +722,7 @@ fn damage_found_while_the_chart_is_open_is_named_as_damage_from_then_on() {
     let chart_path = home.chart();
     let session: i64 = session.parse().unwrap();
     let entries_page = root_pages(&home, &["entries"])[0];
-    let mut chart = kapchart::store::Chart::open(&chart_path, PASSPHRASE, 2000).unwrap();
+    let chart = kapchart::store::Chart::open(&chart_path, PASSPHRASE, 2000).unwrap();
     damage_page(&chart_path, entries_page);
     let damaged = |what: &str, err: String| {
         assert!(
@@ -749,6 +749,7 @@ fn damage_found_while_the_chart_is_open_is_named_as_damage_from_then_on() {
         "reading the session again",
         chart.session(session).unwrap_err().to_string(),
     );
+    let mut chart = kapchart::app::Chart::from(chart);
     let write = kapchart::app::charting::record_line(
         &mut chart,
         &kapchart::config::Config::default(),
@@ -757,7 +758,7 @@ fn damage_found_while_the_chart_is_open_is_named_as_damage_from_then_on() {
         &kapchart::clock::now_local(),
     );
     damaged("writing", write.unwrap_err().to_string());
-    let add = chart.add_patient(
+    let add = chart.behind_the_door().add_patient(
         &kapchart::store::NewPatient {
             name: "Third Patient".into(),
             dob: chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(),

@@ -60,10 +60,15 @@ fn charted() -> Fixture {
         .note
         .id;
     f.chart
+        .behind_the_door()
         .save_draft(note, NOTE_TEXT, at(24 * 60 + 30))
         .unwrap();
-    f.chart.sign_note(note, None, at(24 * 60 + 45)).unwrap();
     f.chart
+        .behind_the_door()
+        .sign_note(note, None, at(24 * 60 + 45))
+        .unwrap();
+    f.chart
+        .behind_the_door()
         .add_addendum(note, ADDENDUM_TEXT, at(26 * 60))
         .unwrap();
     f
@@ -276,6 +281,7 @@ fn course() -> (Fixture, i64, i64, i64) {
     let integration_start = at(2 * 24 * 60);
     let integration = f
         .chart
+        .behind_the_door()
         .start_session(
             &NewSession {
                 patient_id: patient,
@@ -311,6 +317,7 @@ fn course() -> (Fixture, i64, i64, i64) {
         .unwrap();
     let second = f
         .chart
+        .behind_the_door()
         .start_session(
             &NewSession {
                 patient_id: patient,

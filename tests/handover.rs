@@ -75,6 +75,7 @@ fn authenticate(f: &mut Fixture, app: &mut App, effect: Effect, minute: i64) -> 
     let result = match purpose {
         Purpose::HandOver => f
             .chart
+            .behind_the_door()
             .sign_in(&attempt.who, &attempt.passphrase)
             .map(|clinician| Authenticated {
                 clinician,
@@ -84,6 +85,7 @@ fn authenticate(f: &mut Fixture, app: &mut App, effect: Effect, minute: i64) -> 
             .map_err(refused),
         Purpose::Witness(dose) => f
             .chart
+            .behind_the_door()
             .record_as_witness(dose, &attempt.who, &attempt.passphrase, at(minute))
             .map(|(clinician, _)| Authenticated {
                 clinician,

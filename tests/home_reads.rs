@@ -7,10 +7,11 @@
 //! stand or fall: ended, end struck, end amended, amended end struck, struck end ended again.
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone};
+use kapchart::app::Chart;
 use kapchart::app::{charting, rems, views};
 use kapchart::config::Config;
 use kapchart::domain::{Session, SessionKind, integration};
-use kapchart::store::{Chart, HomeScan, NewSession, RemsScan, Second, schema};
+use kapchart::store::{HomeScan, NewSession, RemsScan, Second, schema};
 use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::keymap::{Key, Keymap};
 use kapchart::tui::sign_in::{Purpose, SignIn};
@@ -32,6 +33,7 @@ fn start(
 ) -> i64 {
     let at = now() - Duration::days(days_ago);
     chart
+        .behind_the_door()
         .start_session_record(
             &NewSession {
                 patient_id: patient,
@@ -55,7 +57,7 @@ fn end(chart: &mut Chart, config: &Config, session: i64, days_ago: i64) -> i64 {
 /// kapchart itself refuses to amend an end (strike it to reopen the session), so the
 /// amendment, itself a session-end entry, goes in through the raw connection.
 fn amend_end_behind_kapcharts_back(chart: &Chart, end: i64) -> i64 {
-    let conn = chart.raw_connection();
+    let conn = chart.behind_the_door_ref().raw_connection();
     conn.execute(
         "INSERT INTO entries (session_id, kind, payload, event_at, event_offset, recorded_at,
              recorded_offset, author_id, flags, corrects, correction, reason)
@@ -189,6 +191,7 @@ fn clinic() -> (tempfile::TempDir, Chart, Config, Ends, Forms) {
         Some("the fax receipt says the day before"),
     );
     let dose = chart
+        .behind_the_door_ref()
         .entries(forms.dose_struck)
         .unwrap()
         .into_iter()
@@ -310,8 +313,12 @@ fn shown(plans: &[(&str, &Vec<String>)]) -> String {
 #[test]
 fn the_home_screen_reads_walk_no_session_and_no_dose_they_do_not_show() {
     let (_dir, chart, config, _, _) = clinic();
-    let (open, dosing) = chart.home_read_plans(HomeScan::FromKeptLists).unwrap();
+    let (open, dosing) = chart
+        .behind_the_door_ref()
+        .home_read_plans(HomeScan::FromKeptLists)
+        .unwrap();
     let rems = chart
+        .behind_the_door_ref()
         .rems_outstanding_plan(&config.rems.drugs, RemsScan::ReadingOnlyOutstandingDoses)
         .unwrap();
     let all = shown(&[("open", &open), ("dosing", &dosing), ("rems", &rems)]);
@@ -363,7 +370,10 @@ fn the_home_screen_reads_walk_no_session_and_no_dose_they_do_not_show() {
     }
 
     // The reads kept for comparison do walk every session, so the bench compares what it says.
-    let (open_by_index, dosing_by_index) = chart.home_read_plans(HomeScan::ByIndex).unwrap();
+    let (open_by_index, dosing_by_index) = chart
+        .behind_the_door_ref()
+        .home_read_plans(HomeScan::ByIndex)
+        .unwrap();
     assert!(
         open_by_index
             .iter()
@@ -377,6 +387,7 @@ fn the_home_screen_reads_walk_no_session_and_no_dose_they_do_not_show() {
         "{dosing_by_index:?}"
     );
     let (open_before, dosing_before) = chart
+        .behind_the_door_ref()
         .home_read_plans(HomeScan::ReadingEverySessionRow)
         .unwrap();
     assert!(
@@ -390,6 +401,7 @@ fn the_home_screen_reads_walk_no_session_and_no_dose_they_do_not_show() {
         "{dosing_before:?}"
     );
     let rems_before = chart
+        .behind_the_door_ref()
         .rems_outstanding_plan(&config.rems.drugs, RemsScan::ReadingEveryDose)
         .unwrap();
     assert!(
@@ -416,7 +428,12 @@ fn the_home_screen_reads_from_the_kept_lists_give_what_every_other_way_gives() {
         let since = now() - Duration::days(days);
         let read: Vec<Vec<Session>> = SCANS
             .iter()
-            .map(|scan| chart.sessions_since_or_open_by(since, *scan).unwrap())
+            .map(|scan| {
+                chart
+                    .behind_the_door_ref()
+                    .sessions_since_or_open_by(since, *scan)
+                    .unwrap()
+            })
             .collect();
         assert_eq!(read[0], read[1], "since {days} days ago");
         assert_eq!(read[0], read[2], "since {days} days ago");
@@ -429,6 +446,7 @@ fn the_home_screen_reads_from_the_kept_lists_give_what_every_other_way_gives() {
     }
     // From tomorrow: the open sessions alone, whenever they started.
     let open = chart
+        .behind_the_door_ref()
         .sessions_since_or_open_by(now() + Duration::days(1), HomeScan::FromKeptLists)
         .unwrap();
     let open_ids: Vec<i64> = open.iter().map(|s| s.id).collect();
@@ -451,7 +469,12 @@ fn the_home_screen_reads_from_the_kept_lists_give_what_every_other_way_gives() {
 
     let read: Vec<Vec<Session>> = SCANS
         .iter()
-        .map(|scan| chart.dosing_sessions_without_integration_by(*scan).unwrap())
+        .map(|scan| {
+            chart
+                .behind_the_door_ref()
+                .dosing_sessions_without_integration_by(*scan)
+                .unwrap()
+        })
         .collect();
     assert_eq!(read[0], read[1]);
     assert_eq!(read[0], read[2]);
@@ -473,9 +496,11 @@ fn the_home_screen_reads_from_the_kept_lists_give_what_every_other_way_gives() {
 fn the_home_screen_counts_the_rems_forms_the_queue_lists_as_not_submitted() {
     let (_dir, chart, config, _, forms) = clinic();
     let by_outstanding = chart
+        .behind_the_door_ref()
         .rems_outstanding_by(&config.rems.drugs, RemsScan::ReadingOnlyOutstandingDoses)
         .unwrap();
     let by_every_dose = chart
+        .behind_the_door_ref()
         .rems_outstanding_by(&config.rems.drugs, RemsScan::ReadingEveryDose)
         .unwrap();
     assert_eq!(by_outstanding, by_every_dose);
@@ -512,9 +537,11 @@ fn the_migration_fills_the_kept_lists_from_the_record() {
     let (_dir, chart, _config, _, _) = clinic();
     let before = (
         chart
+            .behind_the_door_ref()
             .sessions_since_or_open_by(now() + Duration::days(1), HomeScan::ByIndex)
             .unwrap(),
         chart
+            .behind_the_door_ref()
             .dosing_sessions_without_integration_by(HomeScan::ByIndex)
             .unwrap(),
     );
@@ -522,7 +549,7 @@ fn the_migration_fills_the_kept_lists_from_the_record() {
         .iter()
         .find(|m| m.contains("CREATE TABLE open_sessions"))
         .unwrap();
-    let conn = chart.raw_connection();
+    let conn = chart.behind_the_door_ref().raw_connection();
     conn.execute_batch(
         "DROP TABLE open_sessions; DROP TABLE integrations_awaited;
          DROP INDEX entries_dose_drug_time;
@@ -534,9 +561,11 @@ fn the_migration_fills_the_kept_lists_from_the_record() {
     conn.execute_batch(migration).unwrap();
     let after = (
         chart
+            .behind_the_door_ref()
             .sessions_since_or_open_by(now() + Duration::days(1), HomeScan::FromKeptLists)
             .unwrap(),
         chart
+            .behind_the_door_ref()
             .dosing_sessions_without_integration_by(HomeScan::FromKeptLists)
             .unwrap(),
     );

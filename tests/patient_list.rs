@@ -4,12 +4,13 @@
 //! or two, every patient exactly once while paging, whatever is typed, by index.
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
+use kapchart::app::Chart;
 use kapchart::app::patient_list::{self, PAGE, PageRead};
 use kapchart::app::views;
 use kapchart::config::Config;
 use kapchart::domain::Patient;
 use kapchart::domain::patient_filter::{CONTAINS_FROM, PatientFilter};
-use kapchart::store::{Chart, NewPatient, Second};
+use kapchart::store::{NewPatient, Second};
 use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::keymap::{Key, KeyName, Keymap};
 use kapchart::tui::sign_in::{Purpose, SignIn};
@@ -60,6 +61,7 @@ fn chart_of(patients: &[(&str, Option<&str>)]) -> (tempfile::TempDir, Chart) {
     let mut chart = Chart::create(&path, PASS, WHO, 2000, now() - Duration::days(30)).unwrap();
     for (name, mrn) in patients {
         chart
+            .behind_the_door()
             .add_patient_record(
                 &NewPatient {
                     name: (*name).into(),
@@ -466,7 +468,10 @@ fn the_list_reads_use_their_indexes() {
     let (_dir, chart) = chart_of(CORPUS);
     let ada = chart.patients().unwrap()[0].clone();
     let plan = |filter: PatientFilter, after: Option<&Patient>| {
-        let plan = chart.patient_page_plan(&filter, after).unwrap();
+        let plan = chart
+            .behind_the_door_ref()
+            .patient_page_plan(&filter, after)
+            .unwrap();
         for line in &plan {
             // A walk of the name index in order, stopped by the page's LIMIT, is not one.
             assert!(
@@ -554,7 +559,7 @@ fn the_search_index_is_filled_from_the_patients_and_verified_against_them() {
     assert!(chart.verify().unwrap().is_ok());
     drop(chart);
     // A chart from before the index: its patients are found once it is opened.
-    let conn = Chart::open_raw_connection(&path, WHO, PASS).unwrap();
+    let conn = kapchart::store::Chart::open_raw_connection(&path, WHO, PASS).unwrap();
     let version: i64 = conn
         .query_row("SELECT user_version FROM pragma_user_version", [], |r| {
             r.get(0)
@@ -581,7 +586,7 @@ fn the_search_index_is_filled_from_the_patients_and_verified_against_them() {
 
     // Behind kapchart's back: a patient taken out of the index, a patient who is not there.
     let zola = all.iter().find(|p| p.name == "Émile Zola").unwrap();
-    let conn = Chart::open_raw_connection(&path, WHO, PASS).unwrap();
+    let conn = kapchart::store::Chart::open_raw_connection(&path, WHO, PASS).unwrap();
     conn.execute(
         "INSERT INTO patient_search (patient_search, rowid, name, mrn)
          VALUES ('delete', ?1, ?2, ?3)",
@@ -634,7 +639,8 @@ fn kapchart_verify_names_a_patient_the_search_index_leaves_out() {
         ok.contains("the patient search index and the home screen's lists verified"),
         "{ok}"
     );
-    let conn = Chart::open_raw_connection(&home.chart(), "", common::PASSPHRASE).unwrap();
+    let conn =
+        kapchart::store::Chart::open_raw_connection(&home.chart(), "", common::PASSPHRASE).unwrap();
     conn.execute(
         "INSERT INTO patient_search (patient_search, rowid, name, mrn)
          SELECT 'delete', id, name, mrn FROM patients",

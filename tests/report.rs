@@ -83,9 +83,18 @@ fn charted() -> Fixture {
         .map(|l| format!("{l}\n"))
         .collect();
     text.push_str("\nClinician's summary: tolerated the dose; BP settled by T+60.\n");
-    f.chart.save_draft(note, &text, at(160)).unwrap();
-    f.chart.sign_note(note, None, at(165)).unwrap();
-    f.chart.add_addendum(note, ADDENDUM, at(24 * 60)).unwrap();
+    f.chart
+        .behind_the_door()
+        .save_draft(note, &text, at(160))
+        .unwrap();
+    f.chart
+        .behind_the_door()
+        .sign_note(note, None, at(165))
+        .unwrap();
+    f.chart
+        .behind_the_door()
+        .add_addendum(note, ADDENDUM, at(24 * 60))
+        .unwrap();
     f
 }
 
@@ -135,6 +144,7 @@ fn start(
 ) -> i64 {
     let patient = f.chart.session(f.session).unwrap().patient_id;
     f.chart
+        .behind_the_door()
         .start_session(
             &NewSession {
                 patient_id: patient,
@@ -156,6 +166,7 @@ fn course() -> (Fixture, i64) {
     let mut f = charted();
     let patient = f.chart.session(f.session).unwrap().patient_id;
     f.chart
+        .behind_the_door()
         .start_course(
             patient,
             6,
@@ -620,6 +631,7 @@ fn an_unsigned_note_is_marked_draft_and_its_text_left_out() {
         .unwrap()
         .note;
     f.chart
+        .behind_the_door()
         .save_draft(note.id, "A sentence only the draft has.", at(61))
         .unwrap();
     let record = session_record(&f);

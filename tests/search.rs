@@ -9,11 +9,12 @@ mod common;
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
 use common::Home;
+use kapchart::app::Chart;
 use kapchart::app::{charting, search};
 use kapchart::config::Config;
 use kapchart::domain::search::{Found, Words, line_text};
 use kapchart::domain::{EntryStatus, SessionKind};
-use kapchart::store::{Chart, NewPatient, NewSession, Second};
+use kapchart::store::{NewPatient, NewSession, Second};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -71,6 +72,7 @@ fn corpus() -> Corpus {
     let mut sessions = Vec::new();
     for (i, name) in ["Alex Rivera", "Sam Okafor"].iter().enumerate() {
         let patient = chart
+            .behind_the_door()
             .add_patient_record(
                 &NewPatient {
                     name: (*name).into(),
@@ -84,6 +86,7 @@ fn corpus() -> Corpus {
             .unwrap();
         let started = now() - Duration::days(10 - i as i64);
         let session = chart
+            .behind_the_door()
             .start_session(
                 &NewSession {
                     patient_id: patient,
@@ -117,9 +120,11 @@ fn corpus() -> Corpus {
     }
     // The first session's note, signed, with an addendum; the second's a draft.
     let (note, _) = chart
+        .behind_the_door()
         .note_for_dosing(sessions[0], "dap", now() - Duration::days(9))
         .unwrap();
     chart
+        .behind_the_door()
         .save_draft(
             note.id,
             "a first draft about dizziness",
@@ -127,18 +132,23 @@ fn corpus() -> Corpus {
         )
         .unwrap();
     chart
+        .behind_the_door()
         .save_draft(note.id, NOTE, now() - Duration::days(9))
         .unwrap();
     chart
+        .behind_the_door()
         .sign_note(note.id, None, now() - Duration::days(9))
         .unwrap();
     chart
+        .behind_the_door()
         .add_addendum(note.id, ADDENDUM, now() - Duration::days(8))
         .unwrap();
     let (draft, _) = chart
+        .behind_the_door()
         .note_for_dosing(sessions[1], "dap", now() - Duration::days(8))
         .unwrap();
     chart
+        .behind_the_door()
         .save_draft(
             draft.id,
             "Draft: nausea again; Σοφίας visited",
@@ -589,7 +599,7 @@ fn a_search_is_audited_as_a_read_and_its_words_stay_on_the_screen() {
 }
 
 fn raw(home: &Home) -> rusqlite::Connection {
-    Chart::open_raw_connection(&home.chart(), "", common::PASSPHRASE).unwrap()
+    kapchart::store::Chart::open_raw_connection(&home.chart(), "", common::PASSPHRASE).unwrap()
 }
 
 /// Behind kapchart's back (a raw connection), the index loses an entry, lists one the chart
@@ -717,7 +727,7 @@ fn a_chart_from_before_the_index_is_filled_when_it_opens() {
     let before: Vec<(Found, String)> = c.texts.clone();
     let path = c.path.clone();
     drop(c.chart);
-    let conn = Chart::open_raw_connection(&path, WHO, PASS).unwrap();
+    let conn = kapchart::store::Chart::open_raw_connection(&path, WHO, PASS).unwrap();
     common::rewind_before(&conn, kapchart::store::schema::CHART_SEARCH);
     assert!(conn.prepare("SELECT 1 FROM entry_search").is_err());
     drop(conn);
@@ -767,7 +777,11 @@ fn what_is_written_is_found_and_a_draft_replaces_its_words() {
     let mut c = corpus();
     let config = Config::default();
     let session = c.chart.sessions(None).unwrap()[0].id;
-    let (note, _) = c.chart.note_for_dosing(session, "dap", now()).unwrap();
+    let (note, _) = c
+        .chart
+        .behind_the_door()
+        .note_for_dosing(session, "dap", now())
+        .unwrap();
     let draft_words = |chart: &Chart, w: &str| -> usize {
         search::search(chart, w, None, 100)
             .unwrap()
@@ -777,9 +791,15 @@ fn what_is_written_is_found_and_a_draft_replaces_its_words() {
             .count()
     };
     if !note.is_signed() {
-        c.chart.save_draft(note.id, "zygomatic one", now()).unwrap();
+        c.chart
+            .behind_the_door()
+            .save_draft(note.id, "zygomatic one", now())
+            .unwrap();
         assert_eq!(draft_words(&c.chart, "zygomatic"), 1);
-        c.chart.save_draft(note.id, "quixotic two", now()).unwrap();
+        c.chart
+            .behind_the_door()
+            .save_draft(note.id, "quixotic two", now())
+            .unwrap();
         assert_eq!(draft_words(&c.chart, "zygomatic"), 0);
         assert_eq!(draft_words(&c.chart, "quixotic"), 1);
     }
@@ -796,7 +816,7 @@ fn what_is_written_is_found_and_a_draft_replaces_its_words() {
     assert_eq!(hits[0].text, "hiccups #somatic");
     assert!(c.chart.verify().unwrap().is_ok());
     // The whole chart: the index walked newest first, stopped at the limit (no sort).
-    let plan = c.chart.search_plan(None).unwrap();
+    let plan = c.chart.behind_the_door_ref().search_plan(None).unwrap();
     assert!(
         plan.iter()
             .any(|l| l.starts_with("SCAN f VIRTUAL TABLE INDEX")),
@@ -805,7 +825,7 @@ fn what_is_written_is_found_and_a_draft_replaces_its_words() {
     assert!(!plan.iter().any(|l| l.contains("TEMP B-TREE")), "{plan:#?}");
     // One patient: the same walk, each rowid found held to the patient's entries (listed
     // once from their sessions by index) before any entry is read.
-    let plan = c.chart.search_plan(Some(1)).unwrap();
+    let plan = c.chart.behind_the_door_ref().search_plan(Some(1)).unwrap();
     for step in [
         "SCAN f VIRTUAL TABLE INDEX",
         "LIST SUBQUERY",

@@ -355,6 +355,7 @@ fn enter_on_a_note_found_opens_the_note() {
     let session = f.session;
     let note = kapchart::app::course::open_note(&mut f.chart, &f.config, session, at(50)).unwrap();
     f.chart
+        .behind_the_door()
         .save_draft(
             note.note.id,
             "Integration plan: journal about the warm water",

@@ -2,10 +2,11 @@
 //! migrations.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
+use kapchart::app::Chart;
 use kapchart::app::charting;
 use kapchart::config::Config;
 use kapchart::domain::SessionKind;
-use kapchart::store::{Chart, NewPatient, NewSession, StoreError, schema};
+use kapchart::store::{NewPatient, NewSession, schema};
 use std::path::{Path, PathBuf};
 
 const PASS: &str = "test passphrase";
@@ -27,6 +28,7 @@ fn fixture() -> Fixture {
     let path = dir.path().join("chart.db");
     let mut chart = Chart::create(&path, PASS, "Dr. Store", 2000, now()).unwrap();
     let patient = chart
+        .behind_the_door()
         .add_patient(
             &NewPatient {
                 name: "Store Patient".into(),
@@ -38,6 +40,7 @@ fn fixture() -> Fixture {
         )
         .unwrap();
     let session = chart
+        .behind_the_door()
         .start_session(
             &NewSession {
                 patient_id: patient,
@@ -82,7 +85,7 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 fn entries_and_audit_rows_cannot_be_updated_or_deleted() {
     let mut f = fixture();
     let id = f.log("bp 120/80")[0];
-    let conn = f.chart.raw_connection();
+    let conn = f.chart.behind_the_door_ref().raw_connection();
     for sql in [
         format!("UPDATE entries SET payload = '{{}}' WHERE id = {id}"),
         format!("DELETE FROM entries WHERE id = {id}"),
@@ -109,6 +112,7 @@ fn a_correction_chain_never_forks() {
     // Even a raw insert cannot correct the same entry twice.
     let err = f
         .chart
+        .behind_the_door_ref()
         .raw_connection()
         .execute(
             "INSERT INTO entries (session_id, kind, payload, event_at, event_offset, recorded_at,
@@ -121,6 +125,7 @@ fn a_correction_chain_never_forks() {
     // A correction always has a reason, even written by hand.
     let err = f
         .chart
+        .behind_the_door_ref()
         .raw_connection()
         .execute(
             "INSERT INTO entries (session_id, kind, payload, event_at, event_offset, recorded_at,
@@ -190,7 +195,7 @@ fn every_open_sets_the_durability_pragmas() {
     let path = f.path.clone();
     drop(f.chart);
     let chart = Chart::open(&path, PASS, 2000).unwrap();
-    let conn = chart.raw_connection();
+    let conn = chart.behind_the_door_ref().raw_connection();
     let get = |pragma: &str| -> String {
         conn.query_row(&format!("PRAGMA {pragma}"), [], |r| {
             r.get::<_, rusqlite::types::Value>(0)
@@ -216,7 +221,10 @@ fn wrong_passphrase_is_refused_without_touching_the_file() {
     drop(f.chart);
     let before = std::fs::read(&path).unwrap();
     let err = Chart::open(&path, "guess", 2000).err().expect("refused");
-    assert!(matches!(err, StoreError::WrongPassphrase), "{err}");
+    assert!(
+        matches!(err.kind(), kapchart::app::ErrorKind::WrongPassphrase),
+        "{err}"
+    );
     assert_eq!(err.to_string(), "wrong passphrase, or not a kapchart chart");
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
@@ -226,6 +234,7 @@ fn a_chart_from_a_newer_kapchart_is_refused_untouched() {
     let f = fixture();
     let path = f.path.clone();
     f.chart
+        .behind_the_door_ref()
         .raw_connection()
         .pragma_update(None, "user_version", schema::LATEST + 7)
         .unwrap();
@@ -272,6 +281,7 @@ fn tampering_behind_kapcharts_back_is_found_at_the_first_bad_row() {
     assert!(f.chart.verify().unwrap().is_ok());
     let audit_seq: i64 = f
         .chart
+        .behind_the_door_ref()
         .raw_connection()
         .query_row(
             "SELECT seq FROM audit WHERE object_kind = 'entry' AND object_id = ?1",
@@ -279,7 +289,7 @@ fn tampering_behind_kapcharts_back_is_found_at_the_first_bad_row() {
             |r| r.get(0),
         )
         .unwrap();
-    let conn = f.chart.raw_connection();
+    let conn = f.chart.behind_the_door_ref().raw_connection();
     conn.execute_batch("DROP TRIGGER entries_no_update")
         .unwrap();
     conn.execute(
@@ -301,7 +311,7 @@ fn tampering_behind_kapcharts_back_is_found_at_the_first_bad_row() {
 fn a_forged_audit_row_is_found() {
     let mut f = fixture();
     f.log("bp 120/80");
-    let conn = f.chart.raw_connection();
+    let conn = f.chart.behind_the_door_ref().raw_connection();
     conn.execute_batch("DROP TRIGGER audit_no_update").unwrap();
     conn.execute("UPDATE audit SET clinician_id = 2 WHERE seq = 3", [])
         .unwrap();
@@ -314,7 +324,7 @@ fn an_entry_slipped_in_without_an_audit_row_is_found() {
     let mut f = fixture();
     f.log("bp 120/80");
     f.chart
-        .raw_connection()
+        .behind_the_door_ref().raw_connection()
         .execute(
             "INSERT INTO entries (session_id, kind, payload, event_at, event_offset, recorded_at,
                recorded_offset, author_id) VALUES (?1, 'vitals', '{\"kind\":\"vitals\",\"hr\":50}', 0, 0, 0, 0, 1)",
@@ -328,7 +338,7 @@ fn an_entry_slipped_in_without_an_audit_row_is_found() {
 #[test]
 fn a_line_is_all_or_nothing() {
     let mut f = fixture();
-    let before = f.chart.entry_count().unwrap();
+    let before = f.chart.behind_the_door_ref().entry_count().unwrap();
     let err = charting::record_line(
         &mut f.chart,
         &f.config,
@@ -337,5 +347,5 @@ fn a_line_is_all_or_nothing() {
         &kapchart::clock::now_local(),
     );
     assert!(err.is_err());
-    assert_eq!(f.chart.entry_count().unwrap(), before);
+    assert_eq!(f.chart.behind_the_door_ref().entry_count().unwrap(), before);
 }

@@ -18,13 +18,13 @@ mod generators;
 
 use chrono::Duration;
 use generators::*;
+use kapchart::app::Chart;
 use kapchart::app::{charting, course};
 use kapchart::domain::course::PatientDetails;
 use kapchart::domain::entry::{DoseUnit, SessionEnd};
 use kapchart::domain::grammar::{format_payload, parse_line};
 use kapchart::domain::measures::Instrument;
 use kapchart::domain::{EntryStatus, Payload};
-use kapchart::store::Chart;
 use proptest::prelude::*;
 use proptest::test_runner::{RngAlgorithm, TestCaseError};
 use rusqlite::types::Value;
@@ -256,7 +256,7 @@ const TABLES: &[(&str, &str)] = &[
 
 /// Every row of the append-only tables as stored: (table, key) -> columns.
 fn rows(chart: &Chart) -> BTreeMap<(&'static str, i64), Vec<Value>> {
-    let conn = chart.raw_connection();
+    let conn = chart.behind_the_door_ref().raw_connection();
     let mut out = BTreeMap::new();
     for (table, key) in TABLES {
         let mut stmt = conn
@@ -296,7 +296,7 @@ fn run_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
 
     for (n, op) in ops.iter().enumerate() {
         let at = start + Duration::minutes(n as i64 + 1);
-        let count_before = chart.entry_count().unwrap();
+        let count_before = chart.behind_the_door_ref().entry_count().unwrap();
         let max_before = known.iter().map(|k| k.id).max().unwrap_or(0);
         // Signing starts from the note's draft, which opening the note writes (an append
         // of its own, checked like any other).
@@ -410,7 +410,9 @@ fn run_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
             }
             Op::Course(planned, goals) => {
                 // A second course is refused (it would replace the first) unless meant.
-                let r = chart.start_course(patient, *planned, goals, at);
+                let r = chart
+                    .behind_the_door()
+                    .start_course(patient, *planned, goals, at);
                 let expected = (1..=50).contains(planned) && !has_course;
                 has_course |= r.is_ok();
                 (Some(expected), r.map(|_| ()).map_err(|e| e.to_string()))
@@ -418,6 +420,7 @@ fn run_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
             Op::Addendum(text) => {
                 let r = match note {
                     Some(id) => chart
+                        .behind_the_door()
                         .add_addendum(id, text, at)
                         .map(|_| ())
                         .map_err(|e| e.to_string()),
@@ -447,7 +450,7 @@ fn run_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
         known.sort_by_key(|k| k.id);
         // Append-only: the count never drops, and every row seen before is still there,
         // byte for byte.
-        let count = chart.entry_count().unwrap();
+        let count = chart.behind_the_door_ref().entry_count().unwrap();
         prop_assert!(
             count >= count_before,
             "op {}: entries went from {} to {}",
@@ -485,7 +488,7 @@ fn run_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
     }
 
     // Each correction target is corrected at most once, and only corrections point back.
-    let conn = chart.raw_connection();
+    let conn = chart.behind_the_door_ref().raw_connection();
     let mut stmt = conn
         .prepare("SELECT corrects FROM entries WHERE corrects IS NOT NULL")
         .unwrap();

@@ -170,7 +170,7 @@ fn help_is_generated_from_the_keymap_160x48() {
 
 /// The home screen loaded as the runtime loads it: the screen's data, then the sessions of
 /// the patients it selects.
-fn home_loaded(app: &mut App, chart: &kapchart::store::Chart, data: HomeData) {
+fn home_loaded(app: &mut App, chart: &kapchart::app::Chart, data: HomeData) {
     let mut effect = update(app, Action::HomeLoaded(Ok(data)));
     while let Some(Effect::LoadPatientSessions(p)) = effect {
         let sessions = kapchart::app::views::patient_sessions(chart, p).unwrap();
@@ -239,6 +239,7 @@ fn sign_dialog_with_every_reason(width: u16, height: u16) -> (String, usize) {
     // Completed by the clinician: nothing but the open alerts and checks stands against it.
     let completed = common::fixture::completed_note(data.note.text());
     f.chart
+        .behind_the_door()
         .save_draft(data.note.id, &completed, at(131))
         .unwrap();
     let data =
@@ -336,7 +337,7 @@ fn end_session_reason_stays_in_view_80x24_and_60x18() {
 /// The demo clinic (three patients with whole courses) on the home screen at a fixed time.
 struct Demo {
     _dir: tempfile::TempDir,
-    chart: kapchart::store::Chart,
+    chart: kapchart::app::Chart,
     config: kapchart::config::Config,
     now: chrono::DateTime<chrono::FixedOffset>,
 }
@@ -709,6 +710,7 @@ fn integration_session_lists_the_dosing_alerts_and_whether_they_were_acknowledge
     let patient = f.live_data().patient.id;
     let integration = f
         .chart
+        .behind_the_door()
         .start_session(
             &NewSession {
                 patient_id: patient,

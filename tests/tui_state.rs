@@ -680,20 +680,20 @@ fn the_home_screen_shows_why_a_second_dosing_session_does_not_open() {
     };
     assert_eq!(kind, kapchart::domain::SessionKind::Dosing);
     // Carried out as the runtime does.
-    let refused = f
-        .chart
-        .start_session(
-            &NewSession {
-                patient_id: patient,
-                kind,
-                started: at(30),
-                intention,
-                dosing_session_id: dosing,
-            },
-            at(30),
-        )
-        .map_err(|e| kapchart::tui::refusal(&e))
-        .unwrap_err();
+    let refused = kapchart::app::course::start_session(
+        &mut f.chart,
+        NewSession {
+            patient_id: patient,
+            kind,
+            started: at(30),
+            intention,
+            dosing_session_id: dosing,
+        },
+        kapchart::app::Second::Refuse,
+        at(30),
+    )
+    .map_err(|e| kapchart::tui::refusal(&e))
+    .unwrap_err();
     update(&mut app, Action::Started(Err(refused), None));
     let Screen::Home(home) = &app.screen else {
         panic!("still on the home screen")
@@ -791,7 +791,10 @@ fn a_signing_reason_survives_a_refusal_then_esc() {
     let note = data.note.id;
     // The draft as the clinician completed it (the account, assessment and plan written).
     let completed = common::fixture::completed_note(data.note.text());
-    f.chart.save_draft(note, &completed, at(131)).unwrap();
+    f.chart
+        .behind_the_door()
+        .save_draft(note, &completed, at(131))
+        .unwrap();
     let data = kapchart::app::course::note_data(&f.chart, &f.config, note, at(131)).unwrap();
     let mut app = App::new(
         Screen::Note(Box::new(NoteEditor::new(data))),

@@ -8,11 +8,12 @@
 mod common;
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
+use kapchart::app::Chart;
 use kapchart::app::{charting, views};
 use kapchart::config::Config;
 use kapchart::domain::SessionKind;
 use kapchart::domain::team::Role;
-use kapchart::store::{Chart, NewPatient, NewSession};
+use kapchart::store::{NewPatient, NewSession};
 use kapchart::tui::app::{Action, App, Effect, NOTICE_FOR, Screen, update};
 use kapchart::tui::keymap::{Key, Keymap};
 use kapchart::tui::note::NoteEditor;
@@ -77,6 +78,7 @@ fn midnight() -> Midnight {
     // A clinic that flags dissociation (no level is shipped: assets/config.toml).
     config.alerts.cadss6_total_at_or_above = Some(4);
     let patient = chart
+        .behind_the_door()
         .add_patient(
             &NewPatient {
                 name: "Alex Rivera".into(),
@@ -88,6 +90,7 @@ fn midnight() -> Midnight {
         )
         .unwrap();
     let session = chart
+        .behind_the_door()
         .start_session(
             &NewSession {
                 patient_id: patient,
@@ -131,6 +134,7 @@ fn midnight() -> Midnight {
         .entry
         .id;
     m.chart
+        .behind_the_door()
         .record_as_witness(dose, &nurse.to_string(), "tidal meadow lantern", at(6))
         .unwrap();
     m.log(20, "bp 158/99 hr 118 spo2 95 rr 12");
@@ -261,6 +265,7 @@ fn screens(m: &mut Midnight) -> Vec<(&'static str, App)> {
 
     let integration = m
         .chart
+        .behind_the_door()
         .start_session(
             &NewSession {
                 patient_id: patient,
@@ -557,6 +562,7 @@ fn durations_beside_clock_times_are_in_words() {
         .id;
     let prep = m
         .chart
+        .behind_the_door()
         .start_session(
             &NewSession {
                 patient_id: patient,

@@ -84,6 +84,7 @@ fn discharge_scores(app: &App) -> [Option<u8>; 5] {
 fn session_of(f: &mut Fixture, kind: SessionKind, dosing: Option<i64>) -> i64 {
     let patient = f.live_data().patient.id;
     f.chart
+        .behind_the_door()
         .start_session(
             &NewSession {
                 patient_id: patient,

@@ -32,6 +32,7 @@ fn witnessed() -> (Fixture, i64) {
         .entry
         .id;
     f.chart
+        .behind_the_door()
         .record_as_witness(dose, &nurse.to_string(), NURSE_PASS, at(11))
         .unwrap();
     (f, dose)

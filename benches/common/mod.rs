@@ -4,9 +4,9 @@
 #![allow(dead_code)]
 
 use chrono::{DateTime, FixedOffset, TimeZone};
+use kapchart::app::Chart;
 use kapchart::config::Config;
 use kapchart::domain::PatientId;
-use kapchart::store::Chart;
 use std::path::PathBuf;
 use std::time::Instant;
 

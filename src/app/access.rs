@@ -20,10 +20,11 @@
 //! chart file itself could be read outside kapchart anyway. The front end says, on the
 //! status line or on stderr, that this view was not recorded and why.
 
+use super::Chart;
 use crate::domain::course::NoteId;
 use crate::domain::{ClinicianId, PatientId, SessionId};
+use crate::store::StoreError;
 use crate::store::audit::{Head, ObjectKind};
-use crate::store::{Chart, StoreError};
 use chrono::{DateTime, FixedOffset};
 
 /// The export formats, as the audit trail names them.
@@ -209,7 +210,7 @@ impl Audited {
 /// or command that opens the record, after what it shows was read (so that an object that
 /// does not exist is refused by the read, with its own message).
 pub fn record(chart: &mut Chart, access: &Access, now: DateTime<FixedOffset>) -> Audited {
-    match chart.record_accesses(&access.rows(), now) {
+    match chart.store.record_accesses(&access.rows(), now) {
         Ok(()) => Audited::Recorded,
         Err(e) => Audited::NotRecorded {
             access: access.describe(),
@@ -234,8 +235,8 @@ pub fn record_refused_sign_in(
     named: &str,
     now: DateTime<FixedOffset>,
 ) -> Audited {
-    let team = crate::store::team(chart.path()).unwrap_or_default();
-    let signed_in = chart.clinician().id;
+    let team = crate::store::team(chart.store.path()).unwrap_or_default();
+    let signed_in = chart.store.clinician().id;
     let id = match crate::domain::team::matching(&team, named).as_slice() {
         [one] => one.id,
         _ => signed_in,

@@ -2,6 +2,8 @@
 //! from typed text to durable entries. The CLI and the TUI both chart through here, and every
 //! plan comes from the session's [`SessionChart`], so the preview and the write agree.
 
+use super::AppError;
+use super::Chart;
 pub use super::error::{ChartingError, Refusal};
 use crate::config::Config;
 use crate::domain::chart::{ACKNOWLEDGING_KINDS, AmendRefusal, PLANNING_KINDS, SessionChart};
@@ -11,7 +13,7 @@ use crate::domain::grammar::{ParseContext, ParsedLine, parse_line};
 use crate::domain::measures::{self, SafetyFlag};
 use crate::domain::planning::PlannedEntry;
 use crate::domain::{Correction, Entry, EntryId, Patient, Payload, SessionId};
-use crate::store::{Chart, NewEntry, StoreError};
+use crate::store::NewEntry;
 use chrono::{DateTime, FixedOffset, TimeZone};
 
 /// What a line will become, before it is written: the entries and their flags.
@@ -41,10 +43,10 @@ pub fn session_chart(
     chart: &Chart,
     config: &Config,
     session: SessionId,
-) -> Result<SessionChart, StoreError> {
+) -> Result<SessionChart, AppError> {
     Ok(SessionChart::new(
-        chart.session(session)?,
-        chart.entries(session)?,
+        chart.store.session(session)?,
+        chart.store.entries(session)?,
         config.session_rules(),
     ))
 }
@@ -56,10 +58,10 @@ pub fn planning_chart(
     chart: &Chart,
     config: &Config,
     session: SessionId,
-) -> Result<SessionChart, StoreError> {
+) -> Result<SessionChart, AppError> {
     Ok(SessionChart::for_planning(
-        chart.session(session)?,
-        chart.entries_of_kinds(session, PLANNING_KINDS)?,
+        chart.store.session(session)?,
+        chart.store.entries_of_kinds(session, PLANNING_KINDS)?,
         config.session_rules(),
     ))
 }
@@ -99,7 +101,7 @@ pub fn preview<Tz: TimeZone>(
     now: &DateTime<Tz>,
 ) -> Result<Preview, ChartingError> {
     let s = session_chart(chart, config, session)?;
-    let patient = chart.patient(s.session().patient_id)?;
+    let patient = chart.store.patient(s.session().patient_id)?;
     plan(&s, &patient, config, line, now)
 }
 
@@ -126,15 +128,16 @@ pub fn record_line<Tz: TimeZone>(
     now: &DateTime<Tz>,
 ) -> Result<Charted, ChartingError> {
     let s = planning_chart(chart, config, session)?;
-    let patient = chart.patient(s.session().patient_id)?;
+    let patient = chart.store.patient(s.session().patient_id)?;
     let preview = plan(&s, &patient, config, line, now)?;
     let raises_safety = preview.entries.iter().any(|p| match &p.payload {
         Payload::Measure(m) => measures::needs_risk_assessment(m),
         _ => false,
     });
     let witness_at = preview.line.witness;
-    let entries =
-        chart.append_stored(session, &new_entries(preview.entries, now.fixed_offset()))?;
+    let entries = chart
+        .store
+        .append_stored(session, &new_entries(preview.entries, now.fixed_offset()))?;
     let ids: Vec<EntryId> = entries.iter().map(|e| e.id).collect();
     let witness = witness_at.and_then(|i| ids.get(i).copied());
     let safety = if raises_safety {
@@ -177,7 +180,9 @@ pub fn record_payloads_stored<Tz: TimeZone>(
     }
     let s = planning_chart(chart, config, session)?;
     let at = now.fixed_offset();
-    Ok(chart.append_stored(session, &new_entries(s.plan_payloads(payloads, at), at))?)
+    Ok(chart
+        .store
+        .append_stored(session, &new_entries(s.plan_payloads(payloads, at), at))?)
 }
 
 /// Acknowledges the open alert of `entry` (the one with `flag`, else its first): `text` says
@@ -195,19 +200,21 @@ pub fn acknowledge_stored<Tz: TimeZone>(
 ) -> Result<Entry, ChartingError> {
     let (at, note) = crate::domain::grammar::time_prefix(text, now)?;
     // Only the entry, the session's acknowledgements and its corrections are read.
-    let target = chart.entry(entry)?;
+    let target = chart.store.entry(entry)?;
     let session = target.session_id;
     let s = SessionChart::for_acknowledging(
-        chart.session(session)?,
+        chart.store.session(session)?,
         target,
-        chart.entries_of_kinds(session, ACKNOWLEDGING_KINDS)?,
+        chart.store.entries_of_kinds(session, ACKNOWLEDGING_KINDS)?,
         config.session_rules(),
     );
     let recorded = now.fixed_offset();
     let planned = s
         .plan_acknowledgement(entry, flag, note, at.unwrap_or(recorded), recorded)
         .map_err(Refusal::Acknowledgement)?;
-    let mut stored = chart.append_stored(session, &new_entries(vec![planned], recorded))?;
+    let mut stored = chart
+        .store
+        .append_stored(session, &new_entries(vec![planned], recorded))?;
     Ok(stored.remove(0))
 }
 
@@ -242,9 +249,9 @@ pub fn amend_entry_stored<Tz: TimeZone>(
     now: &DateTime<Tz>,
 ) -> Result<Entry, ChartingError> {
     let reason = require_reason(reason)?;
-    let original = chart.entry(target)?;
+    let original = chart.store.entry(target)?;
     let s = session_chart(chart, config, original.session_id)?;
-    let patient = chart.patient(s.session().patient_id)?;
+    let patient = chart.store.patient(s.session().patient_id)?;
     let preview = plan(&s, &patient, config, line, now)?;
     if preview.line.witness.is_some() {
         return Err(Refusal::WitnessOnAmendment.into());
@@ -252,7 +259,7 @@ pub fn amend_entry_stored<Tz: TimeZone>(
     let planned = s
         .plan_amendment(&original, &preview.line)
         .map_err(|AmendRefusal::NotOneEntry { entries }| Refusal::AmendNotOneEntry { entries })?;
-    let mut stored = chart.append_stored(
+    let mut stored = chart.store.append_stored(
         original.session_id,
         &[NewEntry {
             payload: planned.payload,
@@ -283,8 +290,8 @@ pub fn strike_entry_stored<Tz: TimeZone>(
     now: &DateTime<Tz>,
 ) -> Result<Entry, ChartingError> {
     let reason = require_reason(reason)?;
-    let original = chart.entry(target)?;
-    let mut stored = chart.append_stored(
+    let original = chart.store.entry(target)?;
+    let mut stored = chart.store.append_stored(
         original.session_id,
         &[NewEntry {
             payload: Payload::Strike,
@@ -360,5 +367,7 @@ pub fn end_session_stored<Tz: TimeZone>(
         event_time: at,
         flags: Vec::new(),
     });
-    Ok(chart.append_stored(session, &new_entries(planned, at))?)
+    Ok(chart
+        .store
+        .append_stored(session, &new_entries(planned, at))?)
 }

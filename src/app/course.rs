@@ -2,6 +2,8 @@
 //! integration note's lifecycle (open with a pre-filled draft, sign, addenda), and the
 //! course overview. The CLI and the TUI both go through here.
 
+use super::AppError;
+use super::Chart;
 use super::charting::session_chart;
 use super::error::ChartingError;
 use super::views::number_in_course;
@@ -13,7 +15,7 @@ use crate::domain::protocol::CheckStatus;
 use crate::domain::{
     ChartLine, EntryId, EntryStatus, Patient, PatientId, Payload, Session, SessionId, chart_lines,
 };
-use crate::store::{Chart, NewSession, Second, StoreError};
+use crate::store::{NewSession, Second};
 
 /// A new patient as the front ends fill it in: the screens and the command line name it
 /// here, through the use case that adds it, not in the store.
@@ -63,15 +65,15 @@ impl SignCheck {
 }
 
 /// Every chart line of a patient, across sessions, in event-time order.
-pub fn patient_lines(chart: &Chart, patient: PatientId) -> Result<Vec<ChartLine>, StoreError> {
-    Ok(chart_lines(chart.entries_of_patient(patient)?))
+pub fn patient_lines(chart: &Chart, patient: PatientId) -> Result<Vec<ChartLine>, AppError> {
+    Ok(chart_lines(chart.store.entries_of_patient(patient)?))
 }
 
 /// The patient's questionnaires that stand (not struck, not amended away), oldest first.
 pub fn patient_measures(
     chart: &Chart,
     patient: PatientId,
-) -> Result<Vec<(EntryId, DateTime<FixedOffset>, MeasureResponse)>, StoreError> {
+) -> Result<Vec<(EntryId, DateTime<FixedOffset>, MeasureResponse)>, AppError> {
     Ok(patient_lines(chart, patient)?
         .into_iter()
         .filter(|l| l.status == EntryStatus::Current)
@@ -83,7 +85,7 @@ pub fn patient_measures(
 }
 
 /// The patient's open PHQ-9 item 9 safety flag, if any.
-pub fn safety_flag(chart: &Chart, patient: PatientId) -> Result<Option<SafetyFlag>, StoreError> {
+pub fn safety_flag(chart: &Chart, patient: PatientId) -> Result<Option<SafetyFlag>, AppError> {
     Ok(measures::safety_flag(&patient_lines(chart, patient)?))
 }
 
@@ -93,8 +95,8 @@ pub fn sign_check(
     config: &Config,
     dosing: SessionId,
     now: DateTime<FixedOffset>,
-) -> Result<SignCheck, StoreError> {
-    let session = chart.session(dosing)?;
+) -> Result<SignCheck, AppError> {
+    let session = chart.store.session(dosing)?;
     let blocked = safety_flag(chart, session.patient_id)?
         .map(|f| format!("{f}; record it (risk-assessment ...) before signing"));
     let s = session_chart(chart, config, dosing)?;
@@ -133,7 +135,7 @@ pub fn sign_readiness(
     text: Option<&str>,
     now: DateTime<FixedOffset>,
 ) -> Result<SignCheck, ChartingError> {
-    let current = chart.note(note)?;
+    let current = chart.store.note(note)?;
     let mut check = sign_check(chart, config, current.dosing_session_id, now)?;
     if !current.is_signed() {
         let draft = text.or(current.draft.as_ref().map(|d| d.text.as_str()));
@@ -151,11 +153,11 @@ pub fn note_data(
     config: &Config,
     note: NoteId,
     now: DateTime<FixedOffset>,
-) -> Result<NoteData, StoreError> {
-    let note = chart.note(note)?;
-    let dosing = chart.session(note.dosing_session_id)?;
-    let patient = chart.patient(dosing.patient_id)?;
-    let dosing_number = number_in_course(&chart.sessions(Some(patient.id))?, &dosing);
+) -> Result<NoteData, AppError> {
+    let note = chart.store.note(note)?;
+    let dosing = chart.store.session(note.dosing_session_id)?;
+    let patient = chart.store.patient(dosing.patient_id)?;
+    let dosing_number = number_in_course(&chart.store.sessions(Some(patient.id))?, &dosing);
     let check = sign_check(chart, config, dosing.id, now)?;
     Ok(NoteData {
         note,
@@ -175,10 +177,10 @@ pub fn open_note(
     now: DateTime<FixedOffset>,
 ) -> Result<NoteData, ChartingError> {
     let format = config.notes.format.clone();
-    let (note, created) = chart.note_for_dosing(dosing, &format, now)?;
+    let (note, created) = chart.store.note_for_dosing(dosing, &format, now)?;
     if created || note.draft.is_none() && !note.is_signed() {
         let text = draft_text(chart, config, &note)?;
-        chart.save_draft(note.id, &text, now)?;
+        chart.store.save_draft(note.id, &text, now)?;
     }
     Ok(note_data(chart, config, note.id, now)?)
 }
@@ -208,15 +210,16 @@ pub fn template(config: &Config, format: NoteFormat) -> Result<String, ChartingE
 /// summary, alerts and how they resolved, the intention, tagged observations and quotes,
 /// and the measures since the patient's previous note.
 pub fn draft_text(chart: &Chart, config: &Config, note: &Note) -> Result<String, ChartingError> {
-    let dosing = chart.session(note.dosing_session_id)?;
-    let patient = chart.patient(dosing.patient_id)?;
-    let sessions = chart.sessions(Some(patient.id))?;
+    let dosing = chart.store.session(note.dosing_session_id)?;
+    let patient = chart.store.patient(dosing.patient_id)?;
+    let sessions = chart.store.sessions(Some(patient.id))?;
     let dosing_number = number_in_course(&sessions, &dosing);
     let integration = sessions
         .iter()
         .filter(|s| s.dosing_session_id == Some(dosing.id))
         .min_by_key(|s| (s.started, s.id));
     let previous_note = chart
+        .store
         .notes_of_patient(patient.id)?
         .into_iter()
         .filter(|n| n.id != note.id && n.created < note.created)
@@ -264,11 +267,11 @@ pub fn sign_note(
     reason: Option<&str>,
     now: DateTime<FixedOffset>,
 ) -> Result<(), ChartingError> {
-    let current = chart.note(note)?;
+    let current = chart.store.note(note)?;
     if !current.is_signed() {
         // Without the signed-in clinician's keys nothing is signed, and the draft is left
         // as it was.
-        chart.signing_key()?;
+        chart.store.signing_key()?;
     }
     // The safety flag and the empty sections first: no reason signs past them.
     let check = sign_readiness(chart, config, note, text, now)?;
@@ -289,17 +292,17 @@ pub fn sign_note(
         let draft = text.or(current.draft.as_ref().map(|d| d.text.as_str()));
         let final_text = notes::complete::without_draft_banner(draft.unwrap_or(""));
         if current.draft.as_ref().map(|d| d.text.as_str()) != Some(final_text.as_str()) {
-            chart.save_draft(note, &final_text, now)?;
+            chart.store.save_draft(note, &final_text, now)?;
         }
     }
-    chart.sign_note(note, reason, now)?;
+    chart.store.sign_note(note, reason, now)?;
     Ok(())
 }
 
 /// The intention a new dosing session carries: the newest of the latest `intention` entry
 /// that stands (charted in preparation, or anywhere in the course) and the previous dosing
 /// session's intention.
-pub fn carried_intention(chart: &Chart, patient: PatientId) -> Result<Option<String>, StoreError> {
+pub fn carried_intention(chart: &Chart, patient: PatientId) -> Result<Option<String>, AppError> {
     let from_entry = patient_lines(chart, patient)?
         .into_iter()
         .filter(|l| l.status == EntryStatus::Current)
@@ -309,6 +312,7 @@ pub fn carried_intention(chart: &Chart, patient: PatientId) -> Result<Option<Str
         })
         .max_by_key(|(at, _)| *at);
     let from_dosing = chart
+        .store
         .sessions(Some(patient))?
         .into_iter()
         .filter(|s| s.kind == crate::domain::SessionKind::Dosing)
@@ -330,7 +334,7 @@ pub fn start_session(
     session: NewSession,
     second: Second,
     now: DateTime<FixedOffset>,
-) -> Result<SessionId, StoreError> {
+) -> Result<SessionId, AppError> {
     let mut session = session;
     let blank = session
         .intention
@@ -339,7 +343,7 @@ pub fn start_session(
     if session.kind == crate::domain::SessionKind::Dosing && blank {
         session.intention = carried_intention(chart, session.patient_id)?;
     }
-    chart.start_session_record(&session, second, now)
+    Ok(chart.store.start_session_record(&session, second, now)?)
 }
 
 /// A session started from a screen, and the intention typed for it that could not be
@@ -360,7 +364,7 @@ pub fn start_session_with_intention(
     session: NewSession,
     second: Second,
     now: DateTime<FixedOffset>,
-) -> Result<Started, StoreError> {
+) -> Result<Started, AppError> {
     let mut session = session;
     let prepared = match session.kind {
         crate::domain::SessionKind::Preparation => session
@@ -382,9 +386,9 @@ pub fn start_session_with_intention(
 }
 
 /// Refuses a date of birth after `today`: the one rule for every front end.
-pub fn check_birth_date(dob: NaiveDate, today: NaiveDate) -> Result<(), StoreError> {
+pub fn check_birth_date(dob: NaiveDate, today: NaiveDate) -> Result<(), AppError> {
     if dob > today {
-        return Err(StoreError::Invalid(format!(
+        return Err(AppError::invalid(format!(
             "date of birth {dob} is in the future; expected YYYY-MM-DD in the past"
         )));
     }
@@ -398,9 +402,9 @@ pub fn add_patient(
     patient: &NewPatient,
     second: Second,
     now: DateTime<FixedOffset>,
-) -> Result<PatientId, StoreError> {
+) -> Result<PatientId, AppError> {
     check_birth_date(patient.dob, now.date_naive())?;
-    chart.add_patient_record(patient, second, now)
+    Ok(chart.store.add_patient_record(patient, second, now)?)
 }
 
 /// Starts a patient's course of `planned` dosing sessions with its goals (refused, naming
@@ -412,6 +416,30 @@ pub fn start_course(
     goals: &[String],
     second: Second,
     now: DateTime<FixedOffset>,
-) -> Result<i64, StoreError> {
-    chart.start_course_record(patient, planned, goals, second, now)
+) -> Result<i64, AppError> {
+    Ok(chart
+        .store
+        .start_course_record(patient, planned, goals, second, now)?)
+}
+
+/// Saves `text` as the draft of an unsigned note (refused once the note is signed: a signed
+/// note never changes); gives back the draft's revision.
+pub fn save_draft(
+    chart: &mut Chart,
+    note: NoteId,
+    text: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<i64, AppError> {
+    Ok(chart.store.save_draft(note, text, now)?)
+}
+
+/// Adds an addendum to a signed note: the note stays as signed, the addendum is signed in
+/// its own right and points at it.
+pub fn add_addendum(
+    chart: &mut Chart,
+    note: NoteId,
+    text: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<crate::domain::course::Addendum, AppError> {
+    Ok(chart.store.add_addendum(note, text, now)?)
 }

@@ -5,16 +5,112 @@ use crate::domain::SessionId;
 use crate::domain::chart::AckRefusal;
 use crate::domain::discharge::DischargeConcern;
 use crate::domain::grammar::GrammarError;
-use crate::store::StoreError;
+use crate::store::{Existing, StoreError};
 use chrono::{DateTime, FixedOffset};
 use std::fmt;
+use std::path::PathBuf;
+
+/// Why the chart itself could not do what was asked, as the front ends tell it apart: the
+/// words are the chart's own (what exists, what was not written, the way out), and the kind
+/// says what a front end does about it (ask for the passphrase again, offer the way past a
+/// duplicate, stop a batch). The store's own error stays behind the door.
+#[derive(Debug, thiserror::Error)]
+#[error("{text}")]
+pub struct AppError {
+    kind: ErrorKind,
+    text: String,
+}
+
+/// What kind of trouble an [`AppError`] is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ErrorKind {
+    /// A wrong passphrase, or a file that is not a kapchart chart.
+    WrongPassphrase,
+    /// The same, when the chart's keyring is not beside it either.
+    WrongPassphraseOrNoKeyring,
+    /// A clinician and passphrase that do not open the chart together.
+    WrongSignIn,
+    /// The write would duplicate or silently replace what exists; nothing was written.
+    Exists(Existing),
+    /// No chart where one was expected.
+    NoChart,
+    /// A file already stands where a chart was to be made.
+    AlreadyExists,
+    /// The chart cannot take writes at all (a full disk, read-only media, damage found by
+    /// SQLCipher or by `verify`, a file it cannot open): nothing more will be written.
+    Unwritable,
+    /// Anything else the chart refused or failed at.
+    Other,
+}
+
+impl AppError {
+    /// What kind of trouble this is.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// Input the use case refuses, worded for the user.
+    pub fn invalid(text: impl Into<String>) -> AppError {
+        AppError {
+            kind: ErrorKind::Other,
+            text: text.into(),
+        }
+    }
+
+    /// No chart at `path`: create one with `kapchart init` or pass `--db PATH`.
+    pub fn no_chart(path: PathBuf) -> AppError {
+        StoreError::NoChart(path).into()
+    }
+
+    /// A file already at `path`, which kapchart will not overwrite.
+    pub fn already_exists(path: PathBuf) -> AppError {
+        StoreError::AlreadyExists(path).into()
+    }
+
+    /// The chart at `path` can be read but not changed.
+    pub fn read_only(path: PathBuf) -> AppError {
+        StoreError::ReadOnly(path).into()
+    }
+
+    /// A wrong passphrase or sign-in of any kind: the wrong person, or the right person
+    /// mistyping.
+    pub fn is_wrong_sign_in(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::WrongPassphrase
+                | ErrorKind::WrongSignIn
+                | ErrorKind::WrongPassphraseOrNoKeyring
+        )
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> AppError {
+        let text = e.to_string();
+        let kind = match e {
+            StoreError::WrongPassphrase => ErrorKind::WrongPassphrase,
+            StoreError::WrongPassphraseOrNoKeyring(_) => ErrorKind::WrongPassphraseOrNoKeyring,
+            StoreError::WrongSignIn => ErrorKind::WrongSignIn,
+            StoreError::Exists(existing) => ErrorKind::Exists(existing),
+            StoreError::NoChart(_) => ErrorKind::NoChart,
+            StoreError::AlreadyExists(_) => ErrorKind::AlreadyExists,
+            StoreError::DiskFull(_)
+            | StoreError::ReadOnly(_)
+            | StoreError::Corrupt { .. }
+            | StoreError::Damaged { .. }
+            | StoreError::CannotOpen(_) => ErrorKind::Unwritable,
+            _ => ErrorKind::Other,
+        };
+        AppError { kind, text }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChartingError {
     #[error("{0}")]
     Grammar(#[from] GrammarError),
     #[error("{0}")]
-    Store(#[from] StoreError),
+    Chart(#[from] AppError),
     #[error("{0}")]
     Refused(#[from] Refusal),
     /// Something kapchart itself could not do (a template file, the demo's own data).
@@ -45,6 +141,12 @@ pub enum Refusal {
     Acknowledgement(AckRefusal),
     /// `witness` on an amendment's line: the witness signs for the dose that stands.
     WitnessOnAmendment,
+}
+
+impl From<StoreError> for ChartingError {
+    fn from(e: StoreError) -> ChartingError {
+        ChartingError::Chart(e.into())
+    }
 }
 
 impl fmt::Display for Refusal {

@@ -3,6 +3,8 @@
 //! screen shows, gather a record for export. Imports domain, store and config only.
 
 pub mod access;
+pub mod care;
+pub mod chart;
 pub mod charting;
 pub mod course;
 pub mod error;
@@ -10,6 +12,11 @@ pub mod patient_list;
 pub mod record;
 pub mod rems;
 pub mod search;
+pub mod sign_in;
 pub mod views;
 
-pub use error::{ChartingError, Refusal};
+/// The plain records the use cases take and give back (a new patient or session, what
+/// already stands, whether a second record is meant).
+pub use crate::store::{Existing, NewPatient, NewSession, Second};
+pub use chart::Chart;
+pub use error::{AppError, ChartingError, ErrorKind, Refusal};

@@ -1,9 +1,10 @@
 //! The home screen's patient list, a page at a time: the first page when the screen opens
 //! or the filter changes, the next when the selection moves past the rows read so far.
 
+use super::AppError;
+use super::Chart;
 use crate::domain::Patient;
 use crate::domain::patient_filter::PatientFilter;
-use crate::store::{Chart, StoreError};
 
 /// Patients read at a time: more than any screen shows at once.
 pub const PAGE: usize = 50;
@@ -63,16 +64,18 @@ impl PatientList {
 }
 
 /// Reads one page of the list.
-pub fn read(chart: &Chart, read: PageRead) -> Result<Page, StoreError> {
+pub fn read(chart: &Chart, read: PageRead) -> Result<Page, AppError> {
     // One more than a page says whether another page follows.
-    let mut rows = chart.patient_page(&read.filter, read.after.as_ref(), PAGE + 1)?;
+    let mut rows = chart
+        .store
+        .patient_page(&read.filter, read.after.as_ref(), PAGE + 1)?;
     let last = rows.len() <= PAGE;
     rows.truncate(PAGE);
     Ok(Page { read, rows, last })
 }
 
 /// The first page under `filter`, as the list that starts with it.
-pub fn first_page(chart: &Chart, filter: PatientFilter) -> Result<PatientList, StoreError> {
+pub fn first_page(chart: &Chart, filter: PatientFilter) -> Result<PatientList, AppError> {
     let page = read(
         chart,
         PageRead {
@@ -94,7 +97,7 @@ pub fn read_again(
     chart: &Chart,
     filter: PatientFilter,
     rows: usize,
-) -> Result<PatientList, StoreError> {
+) -> Result<PatientList, AppError> {
     let mut list = first_page(chart, filter)?;
     while list.rows.len() < rows {
         let Some(next) = list.next_read() else { break };

@@ -2,6 +2,8 @@
 //! each session read through its [`SessionChart`] so that the first dose and the protocol
 //! checks (missed and late ones are part of the record) are the ones every screen shows.
 
+use super::AppError;
+use super::Chart;
 use super::charting::session_chart;
 use super::course::patient_measures;
 use super::views::number_in_course;
@@ -11,7 +13,6 @@ use crate::domain::course::{Course, Note, PatientDetails};
 use crate::domain::measures::MeasureResponse;
 use crate::domain::protocol::Check;
 use crate::domain::{ChartLine, EntryId, Patient, PatientId, Session, SessionId};
-use crate::store::{Chart, StoreError};
 use chrono::{DateTime, FixedOffset};
 
 /// One session as exported: the session, its chart lines (history included) and its note.
@@ -74,9 +75,9 @@ fn session_record(
     session: &Session,
     all: &[Session],
     at: DateTime<FixedOffset>,
-) -> Result<SessionRecord, StoreError> {
-    let note = match chart.note_id_for(session.id)? {
-        Some(id) => Some(chart.note(id)?),
+) -> Result<SessionRecord, AppError> {
+    let note = match chart.store.note_id_for(session.id)? {
+        Some(id) => Some(chart.store.note(id)?),
         None => None,
     };
     let sc = session_chart(chart, config, session.id)?;
@@ -113,9 +114,9 @@ pub fn session_record_from(
     config: &Config,
     session: SessionId,
     exported: DateTime<FixedOffset>,
-) -> Result<Record, StoreError> {
-    let s = chart.session(session)?;
-    let all = chart.sessions(Some(s.patient_id))?;
+) -> Result<Record, AppError> {
+    let s = chart.store.session(session)?;
+    let all = chart.store.sessions(Some(s.patient_id))?;
     let record = session_record(chart, config, &s, &all, exported)?;
     let measures = patient_measures(chart, s.patient_id)?
         .into_iter()
@@ -123,9 +124,9 @@ pub fn session_record_from(
         .collect();
     let sessions = vec![record];
     Ok(Record {
-        patient: chart.patient(s.patient_id)?,
-        details: chart.patient_details(s.patient_id)?,
-        course: chart.course(s.patient_id)?,
+        patient: chart.store.patient(s.patient_id)?,
+        details: chart.store.patient_details(s.patient_id)?,
+        course: chart.store.course(s.patient_id)?,
         clinicians: clinicians(&sessions),
         sessions,
         measures,
@@ -139,17 +140,17 @@ pub fn course_record_from(
     config: &Config,
     patient: PatientId,
     exported: DateTime<FixedOffset>,
-) -> Result<Record, StoreError> {
-    let p = chart.patient(patient)?;
-    let mut all = chart.sessions(Some(patient))?;
+) -> Result<Record, AppError> {
+    let p = chart.store.patient(patient)?;
+    let mut all = chart.store.sessions(Some(patient))?;
     all.sort_by_key(|s| (s.started, s.id));
     let sessions = all
         .iter()
         .map(|s| session_record(chart, config, s, &all, exported))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Record {
-        details: chart.patient_details(patient)?,
-        course: chart.course(patient)?,
+        details: chart.store.patient_details(patient)?,
+        course: chart.store.course(patient)?,
         clinicians: clinicians(&sessions),
         sessions,
         measures: patient_measures(chart, patient)?,

@@ -7,19 +7,21 @@
 //! corrects with a reason (and never forks), backups, `verify` and the exports already carry
 //! them, and a late entry to an ended session touches none of its checks, T+ or flowsheet.
 
+use super::AppError;
+use super::Chart;
 use super::charting::session_chart;
 use crate::config::Config;
 use crate::domain::entry::RemsSubmission;
 use crate::domain::rems::{self, FormInputs, FormState, NotRems, RemsForm};
 use crate::domain::{Correction, EntryId, Patient, Payload, Session, SessionId};
-use crate::store::{Chart, NewEntry, RemsOutstanding, StoreError};
+use crate::store::{NewEntry, RemsOutstanding};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use std::fmt;
 
 /// Why a REMS command could not be carried out.
 #[derive(Debug)]
 pub enum RemsError {
-    Store(StoreError),
+    Store(AppError),
     /// The session has no REMS form.
     NotRems {
         session: SessionId,
@@ -47,9 +49,15 @@ pub enum RemsError {
     },
 }
 
-impl From<StoreError> for RemsError {
-    fn from(e: StoreError) -> Self {
+impl From<AppError> for RemsError {
+    fn from(e: AppError) -> Self {
         RemsError::Store(e)
+    }
+}
+
+impl From<crate::store::StoreError> for RemsError {
+    fn from(e: crate::store::StoreError) -> Self {
+        RemsError::Store(e.into())
     }
 }
 
@@ -127,8 +135,8 @@ pub fn form_of(
     now: DateTime<FixedOffset>,
 ) -> Result<RemsFormData, RemsError> {
     let s = session_chart(chart, config, session)?;
-    let patient = chart.patient(s.session().patient_id)?;
-    let details = chart.patient_details(patient.id)?;
+    let patient = chart.store.patient(s.session().patient_id)?;
+    let details = chart.store.patient_details(patient.id)?;
     let earlier = earlier_treatments(chart, config, s.session())?;
     let form = rems::form(
         &s,
@@ -170,9 +178,10 @@ fn earlier_treatments(
     chart: &Chart,
     config: &Config,
     session: &Session,
-) -> Result<usize, StoreError> {
-    let rems = chart.rems_sessions(&config.rems.drugs)?;
+) -> Result<usize, AppError> {
+    let rems = chart.store.rems_sessions(&config.rems.drugs)?;
     Ok(chart
+        .store
         .sessions(Some(session.patient_id))?
         .iter()
         .filter(|s| (s.started, s.id) < (session.started, session.id) && rems.contains(&s.id))
@@ -191,6 +200,7 @@ pub fn queue(
         return Ok(Vec::new());
     }
     chart
+        .store
         .rems_sessions(&config.rems.drugs)?
         .into_iter()
         .map(|id| form_of(chart, config, id, today, now))
@@ -200,14 +210,14 @@ pub fn queue(
 /// What the home screen says of the REMS forms: how many have no submission, and the
 /// earliest deadline among them. One indexed statement, no session decoded; None for an
 /// inpatient clinic or when none is outstanding.
-pub fn forms_due(chart: &Chart, config: &Config) -> Result<Option<FormsDue>, StoreError> {
+pub fn forms_due(chart: &Chart, config: &Config) -> Result<Option<FormsDue>, AppError> {
     if !config.rems.outpatient {
         return Ok(None);
     }
     let RemsOutstanding {
         count,
         earliest_treatment,
-    } = chart.rems_outstanding(&config.rems.drugs)?;
+    } = chart.store.rems_outstanding(&config.rems.drugs)?;
     Ok(earliest_treatment
         .filter(|_| count > 0)
         .map(|treated| FormsDue {
@@ -263,7 +273,7 @@ pub fn record_submission(
         (None, Some(_)) => return Err(RemsError::NothingToCorrect { session }),
         (None, None) => None,
     };
-    let ids = chart.append(
+    let ids = chart.store.append(
         session,
         &[NewEntry {
             payload: Payload::RemsSubmitted(RemsSubmission {

@@ -4,10 +4,11 @@
 //! records and is audited as one (`app::access`); the words themselves are never recorded
 //! nor logged.
 
+use super::AppError;
+use super::Chart;
 use super::access::{self, Access, Audited};
 use crate::domain::PatientId;
 use crate::domain::search::{Hit, Words};
-use crate::store::{Chart, StoreError};
 use chrono::{DateTime, FixedOffset};
 
 /// Results shown at most, unless asked for more (the most recently written first).
@@ -50,13 +51,13 @@ pub fn search(
     typed: &str,
     patient: Option<PatientId>,
     limit: usize,
-) -> Result<Results, StoreError> {
+) -> Result<Results, AppError> {
     if let Some(id) = patient {
         // A patient the chart does not hold is refused with its own message.
-        chart.patient(id)?;
+        chart.store.patient(id)?;
     }
     let words = Words::typed(typed);
-    let found = chart.search(words.words(), patient, limit)?;
+    let found = chart.store.search(words.words(), patient, limit)?;
     Ok(Results {
         words,
         patient,
@@ -67,7 +68,7 @@ pub fn search(
 
 /// What the audit trail records for a search: the patients whose records it showed (or the
 /// one searched), else the chart.
-pub fn access(chart: &Chart, results: &Results) -> Result<Access, StoreError> {
+pub fn access(chart: &Chart, results: &Results) -> Result<Access, AppError> {
     let mut shown = results.patients_shown();
     if shown.is_empty() {
         if let Some(p) = results.patient {
@@ -77,9 +78,9 @@ pub fn access(chart: &Chart, results: &Results) -> Result<Access, StoreError> {
     if !shown.is_empty() {
         return Ok(Access::Searched(shown));
     }
-    match chart.head()? {
+    match chart.store.head()? {
         Some(head) => Ok(Access::SearchedChart(head)),
-        None => Err(StoreError::Invalid("the chart has no audit trail".into())),
+        None => Err(AppError::invalid("the chart has no audit trail")),
     }
 }
 

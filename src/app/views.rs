@@ -1,6 +1,8 @@
 //! What each screen shows, read from the chart in one place: the home screen, a session's
 //! live screen and the patient's course screen.
 
+use super::AppError;
+use super::Chart;
 use super::charting::session_chart;
 use super::course::{patient_measures, safety_flag};
 use super::patient_list::{PatientList, read_again};
@@ -16,7 +18,6 @@ use crate::domain::screening::{EligibilityDecision, ScreeningAnswer};
 use crate::domain::{
     Entry, EntryStatus, Patient, PatientId, Payload, Session, SessionId, SessionKind,
 };
-use crate::store::{Chart, StoreError};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 use std::collections::HashMap;
 
@@ -112,7 +113,7 @@ pub struct SessionWrite {
 /// patient's safety flag, read again only when an entry written, or the entry it corrects,
 /// is a questionnaire that raises the flag or a risk assessment (the only entries the flag
 /// is derived from, `measures::safety_flag`). Other writes read nothing.
-pub fn session_write(chart: &Chart, entries: Vec<Entry>) -> Result<SessionWrite, StoreError> {
+pub fn session_write(chart: &Chart, entries: Vec<Entry>) -> Result<SessionWrite, AppError> {
     let bears_on_safety = |payload: &Payload| match payload {
         Payload::Measure(m) => crate::domain::measures::needs_risk_assessment(m),
         Payload::RiskAssessment(_) => true,
@@ -122,12 +123,12 @@ pub fn session_write(chart: &Chart, entries: Vec<Entry>) -> Result<SessionWrite,
     for e in &entries {
         reread |= bears_on_safety(&e.payload);
         if let Some(target) = e.corrects {
-            reread |= bears_on_safety(&chart.entry(target)?.payload);
+            reread |= bears_on_safety(&chart.store.entry(target)?.payload);
         }
     }
     let safety = match (reread, entries.first()) {
         (true, Some(e)) => {
-            let patient = chart.session(e.session_id)?.patient_id;
+            let patient = chart.store.session(e.session_id)?.patient_id;
             Some(safety_flag(chart, patient)?)
         }
         _ => None,
@@ -175,7 +176,7 @@ pub fn home_data(
     chart: &Chart,
     config: &Config,
     now: DateTime<FixedOffset>,
-) -> Result<HomeData, StoreError> {
+) -> Result<HomeData, AppError> {
     home_data_as_shown(chart, config, now, PatientFilter::All, 0)
 }
 
@@ -188,7 +189,7 @@ pub fn home_data_as_shown(
     now: DateTime<FixedOffset>,
     filter: PatientFilter,
     rows: usize,
-) -> Result<HomeData, StoreError> {
+) -> Result<HomeData, AppError> {
     let sessions = recent_sessions(chart, now)?;
     let integrations = pending_integrations(chart, config, now)?;
     let named: Vec<PatientId> = sessions
@@ -200,8 +201,9 @@ pub fn home_data_as_shown(
         .collect();
     Ok(HomeData {
         patients: read_again(chart, filter, rows)?,
-        patient_count: chart.patient_count()?,
+        patient_count: chart.store.patient_count()?,
         names: chart
+            .store
             .patients_with_ids(&named)?
             .into_iter()
             .map(|p| (p.id, p.name))
@@ -220,8 +222,10 @@ pub fn home_data_as_shown(
 pub fn recent_sessions(
     chart: &Chart,
     now: DateTime<FixedOffset>,
-) -> Result<Vec<Session>, StoreError> {
-    chart.sessions_since_or_open(now - Duration::days(RECENT_DAYS + 3))
+) -> Result<Vec<Session>, AppError> {
+    Ok(chart
+        .store
+        .sessions_since_or_open(now - Duration::days(RECENT_DAYS + 3))?)
 }
 
 /// The integrations still to do, by the rule of `integration::pending`, read from the dosing
@@ -230,8 +234,8 @@ pub fn pending_integrations(
     chart: &Chart,
     config: &Config,
     now: DateTime<FixedOffset>,
-) -> Result<Vec<IntegrationDue>, StoreError> {
-    let candidates = chart.dosing_sessions_without_integration()?;
+) -> Result<Vec<IntegrationDue>, AppError> {
+    let candidates = chart.store.dosing_sessions_without_integration()?;
     Ok(crate::domain::integration::pending(
         &candidates,
         &first_doses(chart, config, &candidates)?,
@@ -247,13 +251,13 @@ pub fn first_doses(
     chart: &Chart,
     config: &Config,
     sessions: &[Session],
-) -> Result<FirstDoses, StoreError> {
+) -> Result<FirstDoses, AppError> {
     let dosing: Vec<&Session> = sessions
         .iter()
         .filter(|s| s.kind == SessionKind::Dosing)
         .collect();
     let ids: Vec<SessionId> = dosing.iter().map(|s| s.id).collect();
-    let mut entries = chart.entries_of_kinds_in(&ids, PLANNING_KINDS)?;
+    let mut entries = chart.store.entries_of_kinds_in(&ids, PLANNING_KINDS)?;
     let rules = config.session_rules();
     Ok(dosing
         .into_iter()
@@ -267,8 +271,8 @@ pub fn first_doses(
 }
 
 /// One patient's sessions, newest first (by the `sessions_patient` index).
-pub fn patient_sessions(chart: &Chart, patient: PatientId) -> Result<Vec<Session>, StoreError> {
-    chart.sessions(Some(patient))
+pub fn patient_sessions(chart: &Chart, patient: PatientId) -> Result<Vec<Session>, AppError> {
+    Ok(chart.store.sessions(Some(patient))?)
 }
 
 /// The session's number among the patient's sessions of its kind, counting from 1.
@@ -280,16 +284,16 @@ pub fn number_in_course(sessions: &[Session], session: &Session) -> u32 {
 }
 
 /// Reads what the live screen shows for one session.
-pub fn live_data(chart: &Chart, config: &Config, id: SessionId) -> Result<LiveData, StoreError> {
+pub fn live_data(chart: &Chart, config: &Config, id: SessionId) -> Result<LiveData, AppError> {
     let session = session_chart(chart, config, id)?;
-    let patient = chart.patient(session.session().patient_id)?;
-    let sessions = chart.sessions(Some(patient.id))?;
+    let patient = chart.store.patient(session.session().patient_id)?;
+    let sessions = chart.store.sessions(Some(patient.id))?;
     let number = number_in_course(&sessions, session.session());
     let integrates = match session.session().dosing_session_id {
         Some(dosing) if session.session().kind == SessionKind::Integration => {
             let dosing_chart = session_chart(chart, config, dosing)?;
-            let note = match chart.note_id_for(dosing)? {
-                Some(id) => Some(chart.note(id)?),
+            let note = match chart.store.note_id_for(dosing)? {
+                Some(id) => Some(chart.store.note(id)?),
                 None => None,
             };
             Some(Integrated {
@@ -302,7 +306,7 @@ pub fn live_data(chart: &Chart, config: &Config, id: SessionId) -> Result<LiveDa
     };
     Ok(LiveData {
         safety: safety_flag(chart, patient.id)?,
-        usual_ride: chart.patient_details(patient.id)?.ride_contact,
+        usual_ride: chart.store.patient_details(patient.id)?.ride_contact,
         integrates,
         chart: session,
         patient,
@@ -316,9 +320,9 @@ pub fn patient_data(
     config: &Config,
     id: PatientId,
     now: DateTime<FixedOffset>,
-) -> Result<PatientData, StoreError> {
-    let details = chart.patient_details(id)?;
-    let mut sessions = chart.sessions(Some(id))?;
+) -> Result<PatientData, AppError> {
+    let details = chart.store.patient_details(id)?;
+    let mut sessions = chart.store.sessions(Some(id))?;
     let integrations = crate::domain::integration::integrations(
         &sessions,
         &first_doses(chart, config, &sessions)?,
@@ -344,7 +348,7 @@ pub fn patient_data(
     Ok(PatientData {
         screening,
         eligibility,
-        patient: chart.patient(id)?,
+        patient: chart.store.patient(id)?,
         medications: details
             .medications
             .iter()
@@ -352,7 +356,7 @@ pub fn patient_data(
             .collect(),
         details,
         safety: safety_flag(chart, id)?,
-        course: chart.course(id)?,
+        course: chart.store.course(id)?,
         sessions,
         measures: patient_measures(chart, id)?
             .into_iter()

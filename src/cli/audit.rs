@@ -4,9 +4,9 @@
 //! be written.
 
 use super::{Ctx, Outcome, to_json};
+use crate::app::Chart;
 use crate::app::access::{self, Access};
-use crate::store::Chart;
-use crate::store::audit::{TrailOf, TrailRow};
+use crate::app::care::{TrailOf, TrailRow};
 use chrono::{Local, TimeZone, Utc};
 use std::io::Write;
 

@@ -1,7 +1,7 @@
 //! `kapchart backup` and `kapchart restore`, with a progress bar on a terminal.
 
 use super::{Ctx, Failure, Outcome, passphrase, who};
-use crate::store::backup::{self, CopyReport};
+use crate::app::care::{self as backup, CopyReport};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::Path;

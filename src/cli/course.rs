@@ -231,7 +231,8 @@ pub fn course_command(ctx: &Ctx, cmd: CourseCommand, out: &mut impl Write) -> Ou
             goals,
             new_course,
         } => {
-            let id = chart.start_course_record(
+            let id = course::start_course(
+                &mut chart,
                 patient,
                 planned,
                 &goals,
@@ -469,7 +470,7 @@ pub fn note_command(ctx: &Ctx, cmd: NoteCommand, out: &mut impl Write) -> Outcom
         NoteCommand::Save { id, file } => {
             let text = read_note_text(&file, id)?;
             let mut chart = ctx.open()?;
-            chart.save_draft(id, &text, now)?;
+            course::save_draft(&mut chart, id, &text, now)?;
             writeln!(out, "{id}")?;
         }
         NoteCommand::Edit { id } => {
@@ -492,7 +493,7 @@ pub fn note_command(ctx: &Ctx, cmd: NoteCommand, out: &mut impl Write) -> Outcom
         }
         NoteCommand::Addend { id, text } => {
             let mut chart = ctx.open()?;
-            let a = chart.add_addendum(id, &text, now)?;
+            let a = course::add_addendum(&mut chart, id, &text, now)?;
             writeln!(out, "{}", a.id)?;
         }
     }

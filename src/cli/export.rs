@@ -164,7 +164,7 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
 /// An export from a chart found damaged would carry a record that may have been changed
 /// behind kapchart's back to whoever receives it: refused until a restore or an admin's
 /// acknowledgement, as writes are.
-fn refuse_if_damaged(chart: &crate::store::Chart) -> Result<(), Failure> {
+fn refuse_if_damaged(chart: &crate::app::Chart) -> Result<(), Failure> {
     match chart.damage_found().first() {
         Some(problem) => Err(Failure::runtime(format!(
             "the chart {} was found damaged ({problem}); kapchart exports nothing from it until it is restored from a backup or an admin acknowledges the damage (kapchart verify --acknowledge --reason TEXT)",

@@ -18,11 +18,11 @@ mod witness;
 
 use crate::app::access::Access;
 use crate::app::charting::{self, ChartingError, Refusal};
+use crate::app::{AppError, Chart, ErrorKind, Existing, NewPatient, NewSession, Second};
 use crate::config::Config;
 use crate::domain::chart::SessionChart;
 use crate::domain::{ChartLine, EntryStatus, Patient, Session, SessionKind, text};
 use crate::paths::Paths;
-use crate::store::{Chart, Existing, NewPatient, NewSession, Second, StoreError};
 use crate::{demo, logging, tui};
 use chrono::NaiveDate;
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -313,10 +313,10 @@ impl Failure {
     }
 }
 
-impl From<StoreError> for Failure {
-    fn from(e: StoreError) -> Self {
-        match &e {
-            StoreError::Exists(existing) => Failure::runtime(format!("{e}; {}", way_out(existing))),
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Self {
+        match e.kind() {
+            ErrorKind::Exists(existing) => Failure::runtime(format!("{e}; {}", way_out(existing))),
             _ => Failure::runtime(e.to_string()),
         }
     }
@@ -424,7 +424,7 @@ impl Ctx {
 
     fn open_signed_in(&self, alone: bool) -> Result<Chart, Failure> {
         if !self.paths.chart.exists() {
-            return Err(StoreError::NoChart(self.paths.chart.clone()).into());
+            return Err(AppError::no_chart(self.paths.chart.clone()).into());
         }
         let who = who(&self.paths.chart)?;
         let passphrase = passphrase(false)?;
@@ -460,32 +460,18 @@ impl Ctx {
 /// and the passphrase was.
 pub(crate) fn guarded<T>(
     chart: &std::path::Path,
-    open: impl FnOnce() -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
-    let now = crate::clock::now().timestamp_millis();
-    let wrong = crate::store::wrong_sign_ins(chart, now);
-    let wait = wrong.wait_at(now);
-    if !wait.is_zero() {
-        eprintln!(
-            "kapchart: {} wrong sign-ins in a row at this chart; waiting {} s before this one",
-            wrong.count,
-            wait.as_millis().div_ceil(1000)
-        );
-        std::thread::sleep(wait);
-    }
-    let opened = open();
-    match &opened {
-        Err(
-            StoreError::WrongSignIn
-            | StoreError::WrongPassphrase
-            | StoreError::WrongPassphraseOrNoKeyring(_),
-        ) => {
-            crate::store::count_wrong_sign_in(chart, crate::clock::now().timestamp_millis());
-        }
-        Ok(_) => crate::store::clear_wrong_sign_ins(chart),
-        Err(_) => {}
-    }
-    opened
+    open: impl FnOnce() -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    crate::app::sign_in::guarded(
+        chart,
+        |count, wait| {
+            eprintln!(
+                "kapchart: {count} wrong sign-ins in a row at this chart; waiting {} s before this one",
+                wait.as_millis().div_ceil(1000)
+            );
+        },
+        open,
+    )
 }
 
 pub fn run(cli: Cli) -> Outcome {
@@ -688,7 +674,7 @@ pub(crate) use crate::tui::Start;
 
 pub(crate) fn open_tui(ctx: &Ctx, path: PathBuf, chart: Option<Chart>, start: Start) -> Outcome {
     if !path.exists() {
-        return Err(StoreError::NoChart(path).into());
+        return Err(AppError::no_chart(path).into());
     }
     let chart = match chart {
         Some(c) => Some(c),
@@ -729,7 +715,7 @@ pub(crate) fn open_tui(ctx: &Ctx, path: PathBuf, chart: Option<Chart>, start: St
 /// several.
 fn tui_asks_who(chart: &std::path::Path) -> bool {
     let named = std::env::var("KAPCHART_CLINICIAN").is_ok_and(|w| !w.trim().is_empty());
-    !named && crate::store::team(chart).is_ok_and(|t| t.len() > 1)
+    !named && crate::app::sign_in::team(chart).is_ok_and(|t| t.len() > 1)
 }
 
 /// Who is signing in: `KAPCHART_CLINICIAN` (an id or a name, any case), or asked at the
@@ -742,7 +728,7 @@ pub(crate) fn who(chart: &std::path::Path) -> Result<String, Failure> {
     {
         return Ok(w);
     }
-    let team = crate::store::team(chart).unwrap_or_default();
+    let team = crate::app::sign_in::team(chart).unwrap_or_default();
     if team.len() <= 1 || !std::io::stderr().is_terminal() || !std::io::stdin().is_terminal() {
         return Ok(String::new());
     }
@@ -815,7 +801,7 @@ fn init(ctx: &Ctx, clinician: Option<String>, out: &mut impl Write) -> Outcome {
         .filter(|c| !c.trim().is_empty())
         .ok_or_else(|| Failure::runtime("who charts here? give --clinician NAME"))?;
     if ctx.paths.chart.exists() {
-        return Err(StoreError::AlreadyExists(ctx.paths.chart.clone()).into());
+        return Err(AppError::already_exists(ctx.paths.chart.clone()).into());
     }
     let passphrase = passphrase(true)?;
     rekey::check_strength(ctx, &passphrase, &clinician, "no chart was created")?;
@@ -1067,7 +1053,7 @@ fn log(ctx: &Ctx, session: i64, line: &str, out: &mut impl Write) -> Outcome {
     chart.session(session)?;
     if chart.is_read_only() {
         // Refused before a line is read: the lines stay with whoever sends them.
-        return Err(StoreError::ReadOnly(chart.path().to_path_buf()).into());
+        return Err(AppError::read_only(chart.path().to_path_buf()).into());
     }
     if line != "-" {
         let charted = charting::record_line(
@@ -1172,13 +1158,8 @@ fn record_one(
             let said = crate::domain::text::escape_controls(&said, false);
             eprintln!("kapchart: line {n}: {said}");
             // The chart itself cannot take more lines: stop rather than fail each one.
-            if let ChartingError::Store(
-                StoreError::DiskFull(_)
-                | StoreError::ReadOnly(_)
-                | StoreError::Corrupt { .. }
-                | StoreError::Damaged { .. }
-                | StoreError::CannotOpen(_),
-            ) = e
+            if let ChartingError::Chart(e) = &e
+                && *e.kind() == ErrorKind::Unwritable
             {
                 return Err(Failure::runtime(format!(
                     "stopped at line {n}: nothing from there on was written"

@@ -5,8 +5,8 @@
 //! they were when they were made.
 
 use super::{Ctx, Failure, Outcome, passphrase};
+use crate::app::Chart;
 use crate::domain::passphrase::{check_new, guessable_words};
-use crate::store::Chart;
 use std::io::{IsTerminal, Write};
 use zeroize::Zeroizing;
 

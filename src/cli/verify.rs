@@ -2,8 +2,8 @@
 //! payloads; the head to anchor outside the file, and whether an earlier head still holds.
 
 use super::{Ctx, Failure, Outcome, passphrase};
-use crate::store::audit::Head;
-use crate::store::{Chart, SignatureCheck, head_of_copy};
+use crate::app::Chart;
+use crate::app::care::{Head, SignatureCheck, head_of_copy};
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
@@ -231,7 +231,7 @@ fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
 /// Who signed the chain and whose keys are certified, as verified: "authors: 812 rows
 /// signed by their authors, 40 from before kapchart signed rows; team: 3 clinicians'
 /// keys certified back to the root".
-fn authors_line(report: &crate::store::VerifyReport) -> String {
+fn authors_line(report: &crate::app::care::VerifyReport) -> String {
     let mut line = format!(
         "authors: {} audit rows signed by their authors' keys",
         report.signed_rows

@@ -8,10 +8,11 @@ use super::app::{Action, App, Screen};
 use super::dispatch;
 use super::keymap::{Key, KeyName};
 use super::live::Live;
+use crate::app::Chart;
 use crate::app::views::{LiveData, live_data};
 use crate::config::Config;
 use crate::domain::EntryStatus;
-use crate::store::{Chart, reads};
+use crate::store::reads;
 use chrono::Duration;
 
 use super::bedside_fixture::{Bedside as Setup, bedside};

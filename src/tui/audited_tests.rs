@@ -3,12 +3,13 @@
 
 use super::app::{self, Action, App, Effect, Screen};
 use super::{Runtime, dispatch};
+use crate::app::Chart;
 use crate::config::Config;
-use crate::store::Chart;
 use chrono::{FixedOffset, TimeZone};
 
 fn views(chart: &Chart, action: &str) -> i64 {
     chart
+        .behind_the_door_ref()
         .raw_connection()
         .query_row(
             "SELECT count(*) FROM audit WHERE action = ?1",
@@ -160,6 +161,7 @@ fn opening_a_note_writes_one_row_and_its_re_read_none() {
 /// Who was signed in from when, in the audit trail: (action, clinician of the row, object).
 fn sign_in_rows(chart: &Chart) -> Vec<(String, Option<i64>, i64)> {
     let mut stmt = chart
+        .behind_the_door_ref()
         .raw_connection()
         .prepare(
             "SELECT action, clinician_id, object_id FROM audit
@@ -259,6 +261,7 @@ fn sign_in_hand_over_a_failed_unlock_and_the_unlock_each_leave_an_audit_row() {
 
     // Ids and action names only: no passphrase, no name, in any column of the trail.
     let dump: String = chart(&s.rt)
+        .behind_the_door_ref()
         .raw_connection()
         .prepare("SELECT * FROM audit")
         .unwrap()

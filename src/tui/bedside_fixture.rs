@@ -5,9 +5,10 @@ use super::Runtime;
 use super::app::{App, Screen};
 use super::keymap::Keymap;
 use super::sign_in::{Purpose, SignIn};
+use crate::app::Chart;
 use crate::config::Config;
 use crate::domain::SessionKind;
-use crate::store::{Chart, NewPatient, NewSession};
+use crate::store::{NewPatient, NewSession};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use std::sync::Arc;
 
@@ -26,6 +27,7 @@ pub(super) fn bedside(now: DateTime<FixedOffset>, started: DateTime<FixedOffset>
     let path = dir.path().join("c.db");
     let mut chart = Chart::create(&path, "pw", "Dr. Mara Quinn", 2000, now).unwrap();
     let patient = chart
+        .behind_the_door()
         .add_patient(
             &NewPatient {
                 name: "Alex Rivera".into(),
@@ -37,6 +39,7 @@ pub(super) fn bedside(now: DateTime<FixedOffset>, started: DateTime<FixedOffset>
         )
         .unwrap();
     let session = chart
+        .behind_the_door()
         .start_session(
             &NewSession {
                 patient_id: patient,

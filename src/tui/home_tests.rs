@@ -7,8 +7,9 @@ use super::bedside_fixture::{Bedside as Setup, bedside};
 use super::dispatch;
 use super::home::{Home, HomeForm};
 use super::keymap::{Key, KeyName};
+use crate::app::Chart;
 use crate::domain::{Payload, SessionKind};
-use crate::store::{Chart, NewPatient};
+use crate::store::NewPatient;
 use chrono::{Duration, FixedOffset, NaiveDate, TimeZone};
 
 fn setup() -> Setup {
@@ -102,7 +103,7 @@ fn a_patient_is_added_from_the_home_screen_and_shown_selected() {
     press(&mut s, "tab");
     type_in(&mut s, "MRN-77");
     press(&mut s, "enter");
-    assert_eq!(chart(&s).patient_count().unwrap(), 2);
+    assert_eq!(chart(&s).behind_the_door_ref().patient_count().unwrap(), 2);
     let h = home(&s);
     assert!(h.form.is_none(), "the form is done with");
     assert_eq!(h.selected_patient().unwrap().name, "Sam Okafor");
@@ -119,7 +120,7 @@ fn a_patient_is_added_from_the_home_screen_and_shown_selected() {
     press(&mut s, "tab");
     type_in(&mut s, "MRN-77");
     press(&mut s, "enter");
-    assert_eq!(chart(&s).patient_count().unwrap(), 2);
+    assert_eq!(chart(&s).behind_the_door_ref().patient_count().unwrap(), 2);
     let screen = render(&s, 80, 24);
     assert!(screen.contains("same name"), "{screen}");
     assert!(
@@ -127,7 +128,7 @@ fn a_patient_is_added_from_the_home_screen_and_shown_selected() {
         "{screen}"
     );
     press(&mut s, "enter");
-    assert_eq!(chart(&s).patient_count().unwrap(), 3);
+    assert_eq!(chart(&s).behind_the_door_ref().patient_count().unwrap(), 3);
 }
 
 #[test]
@@ -163,7 +164,11 @@ fn a_wrong_date_of_birth_is_named_and_what_was_typed_is_kept_across_esc() {
         "{}",
         form_error(&s)
     );
-    assert_eq!(chart(&s).patient_count().unwrap(), 1, "nothing written");
+    assert_eq!(
+        chart(&s).behind_the_door_ref().patient_count().unwrap(),
+        1,
+        "nothing written"
+    );
     // Quitting hands what was typed back to the terminal.
     press(&mut s, "esc");
     press(&mut s, "q");
@@ -309,6 +314,7 @@ fn the_home_screen_follows_what_another_process_writes() {
     // A second kapchart (or `kapchart patient add`) adds a patient.
     let mut other = Chart::open(&s.path, "pw", 2000).unwrap();
     other
+        .behind_the_door()
         .add_patient(
             &NewPatient {
                 name: "Bo Chen".into(),
@@ -334,6 +340,7 @@ fn the_home_screen_follows_what_another_process_writes() {
     tick(&mut s);
     assert_eq!(names(&s), ["Bo Chen"]);
     other
+        .behind_the_door()
         .add_patient(
             &NewPatient {
                 name: "Cy Chandra".into(),

@@ -29,10 +29,10 @@ pub mod witness;
 pub mod wording;
 
 use crate::app::access::{Access, SignInKind};
+use crate::app::{AppError, Chart, ErrorKind, Existing, NewSession, Second};
 use crate::app::{charting, course, patient_list, views};
 use crate::config::Config;
 use crate::domain::SessionId;
-use crate::store::{Chart, Existing, NewSession, StoreError};
 use app::{Action, App, Effect, Screen};
 use home::HomeData;
 use keymap::{Key, Keymap};
@@ -242,7 +242,7 @@ impl Runtime {
         let now = crate::clock::now_local();
         match effect {
             Effect::ReadTeam => Action::TeamRead(
-                crate::store::team(&self.path)
+                crate::app::sign_in::team(&self.path)
                     .map(|team| team.into_iter().filter(|m| !m.name.is_empty()).collect())
                     .map_err(|e| e.to_string()),
             ),
@@ -343,7 +343,7 @@ impl Runtime {
                             intention,
                             dosing_session_id: dosing,
                         },
-                        crate::store::Second::Refuse,
+                        Second::Refuse,
                         now.fixed_offset(),
                     )
                     .map_err(|e| refusal(&e))
@@ -379,7 +379,7 @@ impl Runtime {
             }
             Effect::SaveDraft { note, text } => {
                 Action::DraftSaved(self.chart_mut().and_then(|c| {
-                    c.save_draft(note, &text, now.fixed_offset())
+                    course::save_draft(c, note, &text, now.fixed_offset())
                         .map(|_| ())
                         .map_err(|e| e.to_string())
                 }))
@@ -403,7 +403,7 @@ impl Runtime {
             Effect::AddAddendum { note, text } => {
                 let config = self.config.clone();
                 note_opened(self.chart_mut().and_then(|c| {
-                    c.add_addendum(note, &text, now.fixed_offset())
+                    course::add_addendum(c, note, &text, now.fixed_offset())
                         .map_err(|e| e.to_string())?;
                     course::note_data(c, &config, note, now.fixed_offset())
                         .map_err(|e| e.to_string())
@@ -450,8 +450,11 @@ impl Runtime {
     ) -> Result<handover::Authenticated, sign_in::Refused> {
         use sign_in::Purpose;
         let passphrase = zeroize::Zeroizing::new(attempt.passphrase);
-        let refused = |e: StoreError| sign_in::Refused {
-            wrong_pair: matches!(e, StoreError::WrongPassphrase | StoreError::WrongSignIn),
+        let refused = |e: AppError| sign_in::Refused {
+            wrong_pair: matches!(
+                e.kind(),
+                ErrorKind::WrongPassphrase | ErrorKind::WrongSignIn
+            ),
             why: e.to_string(),
         };
         let locked = || sign_in::Refused {
@@ -473,35 +476,42 @@ impl Runtime {
             }
             Purpose::HandOver => {
                 let chart = self.chart.as_mut().ok_or_else(locked)?;
-                chart
-                    .sign_in(&attempt.who, &passphrase)
-                    .map_err(|e| refused_try(chart, SignInKind::HandOver, &attempt.who, now, e))
-                    .map_err(refused)?
+                crate::app::sign_in::sign_in(
+                    chart,
+                    SignInKind::HandOver,
+                    &attempt.who,
+                    &passphrase,
+                    now,
+                )
+                .map_err(refused)?
             }
             Purpose::Unlock => {
                 let chart = self.chart.as_mut().ok_or_else(locked)?;
-                // Whatever the store calls it, a refusal here is a wrong pair (it waits longer
+                // Whatever the chart calls it, a refusal here is a wrong pair (it waits longer
                 // next time), and it never says whether the clinician or the passphrase was wrong.
-                chart
-                    .sign_in(&attempt.who, &passphrase)
-                    .map_err(|e| refused_try(chart, SignInKind::Unlock, &attempt.who, now, e))
-                    .map_err(|e| match e {
-                        StoreError::WrongPassphrase
-                        | StoreError::WrongSignIn
-                        | StoreError::WrongPassphraseOrNoKeyring(_) => sign_in::Refused {
+                crate::app::sign_in::sign_in(
+                    chart,
+                    SignInKind::Unlock,
+                    &attempt.who,
+                    &passphrase,
+                    now,
+                )
+                .map_err(|e| {
+                    if e.is_wrong_sign_in() {
+                        sign_in::Refused {
                             why: "that clinician and passphrase do not unlock the chart".into(),
                             wrong_pair: true,
-                        },
-                        other => refused(other),
-                    })?
+                        }
+                    } else {
+                        refused(e)
+                    }
+                })?
             }
             Purpose::Witness(dose) => {
                 let chart = self.chart.as_mut().ok_or_else(locked)?;
-                let (who, _) = chart
-                    .record_as_witness(dose, &attempt.who, &passphrase, now)
-                    .map_err(|e| refused_try(chart, SignInKind::Witness, &attempt.who, now, e))
-                    .map_err(refused)?;
-                let session = chart.entry(dose).map_err(refused)?.session_id;
+                let (who, session) =
+                    crate::app::sign_in::witness(chart, dose, &attempt.who, &passphrase, now)
+                        .map_err(refused)?;
                 let data = self.live(session).ok();
                 return Ok(handover::Authenticated {
                     clinician: who,
@@ -699,39 +709,22 @@ fn write_stored<Tz: chrono::TimeZone>(
     })
 }
 
-/// A refused sign-in try at the open chart leaves its audit row (who it named, never what
-/// was typed); the refusal goes on as it was.
-fn refused_try(
-    chart: &mut Chart,
-    kind: SignInKind,
-    named: &str,
-    now: chrono::DateTime<chrono::FixedOffset>,
-    e: StoreError,
-) -> StoreError {
-    crate::app::access::record_refused_sign_in(chart, kind, named, now);
-    e
-}
-
-fn second_if(meant: bool) -> crate::store::Second {
-    if meant {
-        crate::store::Second::Meant
-    } else {
-        crate::store::Second::Refuse
-    }
+fn second_if(meant: bool) -> Second {
+    if meant { Second::Meant } else { Second::Refuse }
 }
 
 /// A refusal of a home screen form's write: `exists` when it names a record that stands.
-fn form_refusal(e: &StoreError) -> home::Refused {
+fn form_refusal(e: &AppError) -> home::Refused {
     home::Refused {
         why: e.to_string(),
-        exists: matches!(e, StoreError::Exists(_)),
+        exists: matches!(e.kind(), ErrorKind::Exists(_)),
     }
 }
 
-/// A store refusal worded for the terminal UI: what exists, and the way out on screen.
-pub fn refusal(e: &StoreError) -> String {
-    match e {
-        StoreError::Exists(Existing::OpenDosingSession { .. }) => {
+/// A refusal of the chart worded for the terminal UI: what exists, and the way out on screen.
+pub fn refusal(e: &AppError) -> String {
+    match e.kind() {
+        ErrorKind::Exists(Existing::OpenDosingSession { .. }) => {
             format!("{e}; open it and end it from its discharge panel first")
         }
         _ => e.to_string(),

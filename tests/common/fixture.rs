@@ -2,12 +2,13 @@
 //! snapshot tests of the terminal UI.
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
+use kapchart::app::Chart;
 use kapchart::app::charting;
 use kapchart::config::Config;
 use kapchart::domain::SessionKind;
 use kapchart::domain::entry::{Acknowledgement, AldreteScore, RideHome};
 use kapchart::domain::{FlagCode, Payload};
-use kapchart::store::{Chart, NewPatient, NewSession};
+use kapchart::store::{NewPatient, NewSession};
 use kapchart::tui::live::LiveData;
 
 pub struct Fixture {
@@ -41,6 +42,7 @@ pub fn dosing_session(upto: i64) -> Fixture {
     .unwrap();
     let config = Config::default();
     let patient = chart
+        .behind_the_door()
         .add_patient(
             &NewPatient {
                 name: "Alex Rivera".into(),
@@ -52,6 +54,7 @@ pub fn dosing_session(upto: i64) -> Fixture {
         )
         .unwrap();
     let session = chart
+        .behind_the_door()
         .start_session(
             &NewSession {
                 patient_id: patient,
@@ -205,7 +208,7 @@ impl Fixture {
 pub fn mask_ed25519(chart: &Chart, text: &str) -> String {
     use kapchart::domain::signature::base64;
     let ids: Vec<i64> = {
-        let conn = chart.raw_connection();
+        let conn = chart.behind_the_door_ref().raw_connection();
         let mut stmt = conn.prepare("SELECT id FROM notes ORDER BY id").unwrap();
         stmt.query_map([], |r| r.get(0))
             .unwrap()

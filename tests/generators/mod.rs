@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
+use kapchart::app::Chart;
 use kapchart::config::Config;
 use kapchart::domain::entry::{
     Acknowledgement, AldreteScore, Dissociation, Respiration, RideHome, RiskAssessment, Text,
@@ -16,7 +17,7 @@ use kapchart::domain::{
     BloodPressure, Dose, DoseUnit, FlagCode, Observation, Payload, Route, Sedation, SessionKind,
     VitalSigns,
 };
-use kapchart::store::{Chart, NewPatient, NewSession};
+use kapchart::store::{NewPatient, NewSession};
 use proptest::prelude::*;
 
 pub const WEIGHT_KG: f64 = 70.0;
@@ -323,6 +324,7 @@ pub fn new_chart() -> (tempfile::TempDir, Chart, i64) {
     let mut chart =
         Chart::create(&dir.path().join("p.db"), "pw", "Dr. Property", 2000, start).unwrap();
     let patient = chart
+        .behind_the_door()
         .add_patient(
             &NewPatient {
                 name: "Prop Patient".into(),
@@ -334,6 +336,7 @@ pub fn new_chart() -> (tempfile::TempDir, Chart, i64) {
         )
         .unwrap();
     let session = chart
+        .behind_the_door()
         .start_session(
             &NewSession {
                 patient_id: patient,

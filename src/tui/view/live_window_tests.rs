@@ -1,9 +1,10 @@
 //! The timeline builds only the rows that fit: held to the picture of the whole table, at
 //! the newest entry and wherever the selection moves.
 
+use crate::app::Chart;
 use crate::app::{charting, views};
 use crate::config::Config;
-use crate::store::{Chart, NewPatient, NewSession};
+use crate::store::{NewPatient, NewSession};
 use crate::tui::app::{Action, App, Screen, update};
 use crate::tui::keymap::{Key, Keymap};
 use crate::tui::sign_in::{Purpose, SignIn};
@@ -41,6 +42,7 @@ fn the_windowed_timeline_draws_what_the_whole_timeline_draws() {
         Chart::create(&dir.path().join("c.db"), "pw", "Dr. Window", 2000, at(-60)).unwrap();
     let config = Config::default();
     let patient = chart
+        .behind_the_door()
         .add_patient(
             &NewPatient {
                 name: "Sam Window".into(),
@@ -52,6 +54,7 @@ fn the_windowed_timeline_draws_what_the_whole_timeline_draws() {
         )
         .unwrap();
     let session = chart
+        .behind_the_door()
         .start_session(
             &NewSession {
                 patient_id: patient,
@@ -118,6 +121,7 @@ fn the_windowed_timeline_draws_what_the_whole_timeline_draws_when_rows_wrap() {
         Chart::create(&dir.path().join("c.db"), "pw", "Dr. Window", 2000, at(-60)).unwrap();
     let config = Config::default();
     let patient = chart
+        .behind_the_door()
         .add_patient(
             &NewPatient {
                 name: "Sam Window".into(),
@@ -129,6 +133,7 @@ fn the_windowed_timeline_draws_what_the_whole_timeline_draws_when_rows_wrap() {
         )
         .unwrap();
     let session = chart
+        .behind_the_door()
         .start_session(
             &NewSession {
                 patient_id: patient,
