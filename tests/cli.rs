@@ -1055,3 +1055,36 @@ fn an_empty_or_unreadable_note_save_is_refused_and_the_draft_kept() {
     let shown: Value = serde_json::from_str(&home.ok(&["note", "show", &id, "--json"])).unwrap();
     assert_eq!(shown["text"], "Assessment: settled.\n");
 }
+
+/// `kapchart ack` goes by the chart's one rule for acknowledgements: an entry with nothing
+/// waiting is refused as nothing to acknowledge, a note with no words (only a time) is
+/// refused asking what was decided, and neither writes anything.
+#[test]
+fn ack_refuses_nothing_to_acknowledge_and_a_note_without_words_writing_nothing() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    let calm = home.ok(&["log", "--session", &session, "@-20m hr 74"]);
+    let high = home.ok(&["log", "--session", &session, "@-10m bp 172/108"]);
+    let entries = |home: &Home| {
+        home.show_json(&session)["entries"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let before = entries(&home);
+    let err = home.fails(&["ack", &calm, "--note", "seen"], 1);
+    assert!(
+        err.contains(&format!(
+            "entry {calm} has no alert waiting for acknowledgement"
+        )),
+        "{err}"
+    );
+    for empty in ["", "   ", "@-3m", "@-3m  "] {
+        let err = home.fails(&["ack", &high, "--note", empty], 1);
+        assert!(err.contains("says what was decided"), "{empty:?}: {err}");
+        assert!(err.contains("--note"), "the CLI names its option: {err}");
+    }
+    assert_eq!(entries(&home), before, "nothing was written");
+    home.ok(&["ack", &high, "--note", "rechecked 150/92; proceeding"]);
+    assert_eq!(entries(&home), before + 1);
+}

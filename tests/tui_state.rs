@@ -328,6 +328,74 @@ fn predose_caution_is_acknowledged_with_an_entry() {
 }
 
 #[test]
+fn an_acknowledgement_confirmed_empty_records_the_words_the_panel_showed() {
+    // The panel shows what an empty note records; confirming it records those words.
+    let mut f = dosing_session(0);
+    f.log_at(5, "bp 150/94");
+    let mut app = open(&f, 6);
+    let caution = live(&app)
+        .unacknowledged_caution()
+        .map(|l| l.line.entry.id)
+        .expect("a caution waits");
+    key(&mut app, "ctrl-a");
+    let effect = key(&mut app, "enter").expect("record");
+    let Effect::Acknowledge { entry, note, .. } = &effect else {
+        panic!("{effect:?}")
+    };
+    assert_eq!((*entry, note.as_str()), (caution, ""));
+    perform(&mut f, &mut app, effect, 7);
+    let ack = live(&app).lines().last().unwrap().entry.clone();
+    assert!(
+        matches!(&ack.payload, Payload::Acknowledgement(a) if a.entry == caution && a.note == "caution weighed; proceeding"),
+        "{ack:?}"
+    );
+}
+
+#[test]
+fn an_acknowledgement_of_what_another_screen_acknowledged_meanwhile_is_nothing_to_acknowledge() {
+    let mut f = dosing_session(0);
+    f.log_at(5, "bp 150/94");
+    let mut app = open(&f, 6);
+    let caution = live(&app)
+        .unacknowledged_caution()
+        .map(|l| l.line.entry.id)
+        .expect("a caution waits");
+    key(&mut app, "ctrl-a");
+    type_text(&mut app, "discussed; proceeding");
+    let effect = key(&mut app, "enter").expect("record");
+    // Another clinician's screen acknowledged it first.
+    kapchart::app::charting::acknowledge(
+        &mut f.chart,
+        &f.config,
+        caution,
+        None,
+        "rechecked",
+        kapchart::app::charting::Unworded::Refused,
+        &at(6),
+    )
+    .unwrap();
+    let written = kapchart::tui::write_for_screen(&mut f.chart, &f.config, effect, &at(7)).unwrap();
+    let Err(why) = &written else {
+        panic!("{written:?}")
+    };
+    assert_eq!(
+        why,
+        &format!("entry {caution} has no alert waiting for acknowledgement")
+    );
+    update(&mut app, Action::Written(written));
+    let Some(Panel::Acknowledge { note, error, .. }) = &live(&app).panel else {
+        panic!("the panel stays open with what was typed")
+    };
+    assert_eq!(note.text(), "discussed; proceeding");
+    assert!(
+        error
+            .as_deref()
+            .is_some_and(|e| e.contains("has no alert waiting")),
+        "{error:?}"
+    );
+}
+
+#[test]
 fn discharge_records_aldrete_ride_and_ready_as_entries() {
     let mut f = dosing_session(44);
     let mut app = open(&f, 135);

@@ -6,7 +6,9 @@ use super::AppError;
 use super::Chart;
 pub use super::error::{ChartingError, Refusal};
 use crate::config::Config;
-use crate::domain::chart::{ACKNOWLEDGING_KINDS, AmendRefusal, PLANNING_KINDS, SessionChart};
+use crate::domain::chart::{
+    ACKNOWLEDGING_KINDS, AckRefusal, AmendRefusal, PLANNING_KINDS, SessionChart,
+};
 use crate::domain::discharge::DischargeState;
 use crate::domain::entry::SessionEnd;
 use crate::domain::grammar::{ParseContext, ParsedLine, parse_line};
@@ -185,20 +187,37 @@ pub fn record_payloads_stored<Tz: TimeZone>(
         .append_stored(session, &new_entries(s.plan_payloads(payloads, at), at))?)
 }
 
+/// What an acknowledgement left without words of its own records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unworded {
+    /// The front end showed the words that fit the alert before it was confirmed (the live
+    /// screen's panel reads `empty: "caution weighed; proceeding"`): those are recorded.
+    ShownWords,
+    /// Nothing was shown in their place (`kapchart ack --note ""`): refused, asking what
+    /// was decided, so that no words the clinician never saw go into the record.
+    Refused,
+}
+
 /// Acknowledges the open alert of `entry` (the one with `flag`, else its first): `text` says
 /// what was decided, after its own time when it starts with one (`@10:45 rechecked`, `@-5m
-/// ...`, read as a quick-entry line's); left empty, the words that fit the alert are
-/// recorded (`SessionChart::plan_acknowledgement`). The TUI's panel and `kapchart ack` both
-/// chart through here.
-pub fn acknowledge_stored<Tz: TimeZone>(
+/// ...`, read as a quick-entry line's). Left without words, `unworded` says what happens:
+/// the words that fit the alert, when the front end showed them
+/// (`SessionChart::plan_acknowledgement`), else a refusal. An entry with nothing waiting is
+/// refused as [`Refusal::NothingToAcknowledge`]. The TUI's panel and `kapchart ack` both
+/// chart through here, so both go by this one rule.
+pub fn acknowledge<Tz: TimeZone>(
     chart: &mut Chart,
     config: &Config,
     entry: EntryId,
     flag: Option<crate::domain::FlagCode>,
     text: &str,
+    unworded: Unworded,
     now: &DateTime<Tz>,
 ) -> Result<Entry, ChartingError> {
     let (at, note) = crate::domain::grammar::time_prefix(text, now)?;
+    if note.trim().is_empty() && unworded == Unworded::Refused {
+        return Err(Refusal::AcknowledgementNeedsWords.into());
+    }
     // Only the entry, the session's acknowledgements and its corrections are read.
     let target = chart.store.entry(entry)?;
     let session = target.session_id;
@@ -211,7 +230,10 @@ pub fn acknowledge_stored<Tz: TimeZone>(
     let recorded = now.fixed_offset();
     let planned = s
         .plan_acknowledgement(entry, flag, note, at.unwrap_or(recorded), recorded)
-        .map_err(Refusal::Acknowledgement)?;
+        .map_err(|r| match r {
+            AckRefusal::NothingOpen { entry } => Refusal::NothingToAcknowledge { entry },
+            r => Refusal::Acknowledgement(r),
+        })?;
     let mut stored = chart
         .store
         .append_stored(session, &new_entries(vec![planned], recorded))?;

@@ -1,10 +1,10 @@
 //! Why a use case refused: typed, so that each front end words it for its own user (the CLI
 //! names `--reason`, the TUI opens the field to type it in).
 
-use crate::domain::SessionId;
 use crate::domain::chart::AckRefusal;
 use crate::domain::discharge::DischargeConcern;
 use crate::domain::grammar::GrammarError;
+use crate::domain::{EntryId, SessionId};
 use crate::store::{Existing, StoreError};
 use chrono::{DateTime, FixedOffset};
 use std::fmt;
@@ -137,7 +137,13 @@ pub enum Refusal {
     },
     /// A session end written as a plain form entry instead of through its own use case.
     EndThroughEndSession,
-    /// An acknowledgement of an entry with nothing open, or timed before it.
+    /// An acknowledgement of an entry that has no alert waiting (none, acknowledged
+    /// already, or not in the chart).
+    NothingToAcknowledge { entry: EntryId },
+    /// An acknowledgement without words of its own where the front end showed none to
+    /// record in their place.
+    AcknowledgementNeedsWords,
+    /// An acknowledgement timed before what it acknowledges.
     Acknowledgement(AckRefusal),
     /// `witness` on an amendment's line: the witness signs for the dose that stands.
     WitnessOnAmendment,
@@ -172,6 +178,12 @@ impl fmt::Display for Refusal {
             }
             Refusal::EndThroughEndSession => {
                 f.write_str("a session is ended through its end command, which checks it first")
+            }
+            Refusal::NothingToAcknowledge { entry } => {
+                write!(f, "entry {entry} has no alert waiting for acknowledgement")
+            }
+            Refusal::AcknowledgementNeedsWords => {
+                f.write_str("an acknowledgement says what was decided")
             }
             Refusal::Acknowledgement(r) => write!(f, "{r}"),
             Refusal::WitnessOnAmendment => f.write_str(

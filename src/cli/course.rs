@@ -533,15 +533,17 @@ pub fn integrations(ctx: &Ctx, json: bool, out: &mut impl Write) -> Outcome {
 /// decided, after its own time when it starts with one (`@10:45 rechecked`).
 pub fn acknowledge(ctx: &Ctx, entry: i64, note: &str, out: &mut impl Write) -> Outcome {
     let now = crate::clock::now_local();
-    let (_, words) = crate::domain::grammar::time_prefix(note, &now)
-        .map_err(|e| Failure::runtime(e.to_string()))?;
-    if words.is_empty() {
-        return Err(Failure::runtime(
-            "an acknowledgement says what was decided, e.g. --note \"rechecked, proceeding\" (or \"@10:45 rechecked, proceeding\" for its own time)",
-        ));
-    }
+    // Nothing is shown in place of a note left without words: the use case refuses it.
     let mut chart = ctx.open()?;
-    let ack = charting::acknowledge_stored(&mut chart, &ctx.config, entry, None, note, &now)?;
+    let ack = charting::acknowledge(
+        &mut chart,
+        &ctx.config,
+        entry,
+        None,
+        note,
+        charting::Unworded::Refused,
+        &now,
+    )?;
     writeln!(out, "{}", ack.id)?;
     Ok(())
 }

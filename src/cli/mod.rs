@@ -364,6 +364,7 @@ fn refusal_words(r: &Refusal) -> String {
                 list.join("\n")
             )
         }
+        Refusal::AcknowledgementNeedsWords => "an acknowledgement says what was decided, e.g. --note \"rechecked, proceeding\" (or \"@10:45 rechecked, proceeding\" for its own time)".into(),
         r => r.to_string(),
     }
 }

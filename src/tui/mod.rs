@@ -686,8 +686,16 @@ fn write_stored<Tz: chrono::TimeZone>(
         Effect::Acknowledge { entry, flag, note } => (
             session_of(chart, entry).unwrap_or_default(),
             unwitnessed(
-                charting::acknowledge_stored(chart, config, entry, Some(flag), &note, now)
-                    .map(|e| vec![e]),
+                charting::acknowledge(
+                    chart,
+                    config,
+                    entry,
+                    Some(flag),
+                    &note,
+                    charting::Unworded::ShownWords,
+                    now,
+                )
+                .map(|e| vec![e]),
             ),
         ),
         Effect::EndSession {
