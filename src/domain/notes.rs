@@ -439,8 +439,10 @@ fn day(t: NaiveDate) -> String {
 /// there is no dose. Times are shown in the entry's own offset.
 fn when(t: DateTime<FixedOffset>, first_dose: Option<DateTime<FixedOffset>>) -> String {
     match first_dose {
-        Some(d) if t >= d => format!("T+{} ({})", (t - d).num_minutes(), hm(t)),
-        Some(_) => format!("{} (before the dose)", hm(t)),
+        Some(_) => match super::since_dose::t_plus_after(first_dose, t) {
+            Some(label) => format!("{label} ({})", hm(t)),
+            None => format!("{} (before the dose)", hm(t)),
+        },
         None => hm(t),
     }
 }
@@ -452,8 +454,10 @@ fn when_with(
     note: &str,
 ) -> String {
     match first_dose {
-        Some(d) if t >= d => format!("T+{} ({}, {note})", (t - d).num_minutes(), hm(t)),
-        Some(_) => format!("{} (before the dose, {note})", hm(t)),
+        Some(_) => match super::since_dose::t_plus_after(first_dose, t) {
+            Some(label) => format!("{label} ({}, {note})", hm(t)),
+            None => format!("{} (before the dose, {note})", hm(t)),
+        },
         None => format!("{} ({note})", hm(t)),
     }
 }
