@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::domain::chart::{ACKNOWLEDGING_KINDS, AmendRefusal, PLANNING_KINDS, SessionChart};
 use crate::domain::discharge::DischargeState;
 use crate::domain::entry::SessionEnd;
-use crate::domain::grammar::{ParseContext, ParsedLine, parse_line};
+use crate::domain::grammar::{ParsedLine, parse_line};
 use crate::domain::measures::{self, SafetyFlag};
 use crate::domain::planning::PlannedEntry;
 use crate::domain::{Correction, Entry, EntryId, Patient, Payload, SessionId};
@@ -28,8 +28,10 @@ pub struct Charted {
     pub ids: Vec<EntryId>,
     /// The same entries as the chart stores them (author, times, flags).
     pub entries: Vec<Entry>,
-    /// The patient's safety flag, when this line raised or renewed it (a PHQ-9 with item 9
-    /// above 0): every path that charts one says so.
+    /// The patient's safety flag still open after this line, when the line bears on it
+    /// (`measures::bears_on_safety`): raised or renewed by a PHQ-9 with item 9 above 0, or
+    /// left open by a risk assessment timed before that PHQ-9. Every path that charts one
+    /// says so.
     pub safety: Option<SafetyFlag>,
     /// The dose the line asked a second clinician to witness (`witness` after it), charted
     /// and waiting for them.
@@ -73,16 +75,7 @@ pub fn plan<Tz: TimeZone>(
     line: &str,
     now: &DateTime<Tz>,
 ) -> Result<Preview, ChartingError> {
-    let parsed = parse_line(
-        line,
-        &ParseContext {
-            now: now.clone(),
-            weight_kg: patient.weight_kg,
-            drugs: &config.drugs.known,
-            doses: &config.alerts.doses,
-            measures: &config.measures,
-        },
-    )?;
+    let parsed = parse_line(line, &config.parse_context(now.clone(), patient.weight_kg))?;
     let entries = session.plan_line(&parsed, now.fixed_offset());
     Ok(Preview {
         line: parsed,
@@ -117,7 +110,7 @@ fn new_entries(planned: Vec<PlannedEntry>, recorded: DateTime<FixedOffset>) -> V
 }
 
 /// Writes one quick-entry line durably, planned exactly as [`preview`] plans it; returns the
-/// new entry ids in line order, and the safety flag the line raised.
+/// new entry ids in line order, and the safety flag when the line bears on it.
 pub fn record_line<Tz: TimeZone>(
     chart: &mut Chart,
     config: &Config,
@@ -128,16 +121,16 @@ pub fn record_line<Tz: TimeZone>(
     let s = planning_chart(chart, config, session)?;
     let patient = chart.patient(s.session().patient_id)?;
     let preview = plan(&s, &patient, config, line, now)?;
-    let raises_safety = preview.entries.iter().any(|p| match &p.payload {
-        Payload::Measure(m) => measures::needs_risk_assessment(m),
-        _ => false,
-    });
+    let bears_on_safety = preview
+        .entries
+        .iter()
+        .any(|p| measures::bears_on_safety(&p.payload));
     let witness_at = preview.line.witness;
     let entries =
         chart.append_stored(session, &new_entries(preview.entries, now.fixed_offset()))?;
     let ids: Vec<EntryId> = entries.iter().map(|e| e.id).collect();
     let witness = witness_at.and_then(|i| ids.get(i).copied());
-    let safety = if raises_safety {
+    let safety = if bears_on_safety {
         super::course::safety_flag(chart, patient.id)?
     } else {
         None
