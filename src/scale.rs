@@ -34,7 +34,7 @@ use crate::config::Config;
 use crate::domain::chart::SessionChart;
 use crate::domain::course::{DEFAULT_PLANNED_DOSING, PatientDetails};
 use crate::domain::entry::{Acknowledgement, AldreteScore, RideHome, SessionEnd};
-use crate::domain::grammar::{ParseContext, parse_line};
+use crate::domain::grammar::parse_line;
 use crate::domain::{Correction, Entry, EntryId, Flag, PatientId, Payload, SessionId, SessionKind};
 use crate::store::{Chart, NewEntry, NewPatient, NewSession};
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Weekday};
@@ -1432,16 +1432,8 @@ fn write_session(
     for step in timeline.steps {
         match step.what {
             What::Line(text) => {
-                let parsed = parse_line(
-                    &text,
-                    &ParseContext {
-                        now: step.event,
-                        weight_kg: Some(p.weight_kg),
-                        drugs: &config.drugs.known,
-                        doses: &config.alerts.doses,
-                        measures: &config.measures,
-                    },
-                )?;
+                let parsed =
+                    parse_line(&text, &config.parse_context(step.event, Some(p.weight_kg)))?;
                 let planned = planner.plan_line(&parsed, step.recorded);
                 for (n, e) in planned.into_iter().enumerate() {
                     if matches!(e.payload, Payload::Dose(_)) {
@@ -1516,16 +1508,7 @@ fn write_session(
                 };
                 let original = batch.entries[target].event;
                 let entry = batch.id_of(target)?;
-                let parsed = parse_line(
-                    &line,
-                    &ParseContext {
-                        now: original,
-                        weight_kg: Some(p.weight_kg),
-                        drugs: &config.drugs.known,
-                        doses: &config.alerts.doses,
-                        measures: &config.measures,
-                    },
-                )?;
+                let parsed = parse_line(&line, &config.parse_context(original, Some(p.weight_kg)))?;
                 // As `charting::amend_entry` without a time: the original's event time, and
                 // the flags the reading earns at that time.
                 let first = parsed.entries.into_iter().take(1).collect();
