@@ -127,7 +127,7 @@ fn clinic() -> (tempfile::TempDir, Chart, Config, Ends, Forms) {
     )
     .unwrap();
     let config = Config::default();
-    kapchart::scale::generate(&mut chart, &config, 4, 7, now(), &mut |_, _| {}).unwrap();
+    kapchart::demo::scale::generate(&mut chart, &config, 4, 7, now(), &mut |_, _| {}).unwrap();
     let patient = chart.patients().unwrap()[0].id;
     let other = chart.patients().unwrap()[1].id;
     // Open since last year.

@@ -23,7 +23,6 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("app", &["domain", "store", "config", "clock"][..]),
         ("export", &["domain", "app"][..]),
         ("demo", &["domain", "store", "config", "app", "clock"][..]),
-        ("scale", &["domain", "store", "config", "app"][..]),
         (
             "tui",
             &[
@@ -48,7 +47,6 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
                 "export",
                 "tui",
                 "demo",
-                "scale",
                 "logging",
                 "paths",
                 "hardening",

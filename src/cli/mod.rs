@@ -648,7 +648,7 @@ fn scale_demo(
     )?;
     let bar = backup::progress_bar("generating entries");
     let started = std::time::Instant::now();
-    let report = crate::scale::generate(
+    let report = crate::demo::scale::generate(
         &mut chart,
         &ctx.config,
         patients,
