@@ -586,7 +586,9 @@ fn note_opened(result: Result<note::NoteData, String>) -> Action {
 
 /// Carries out a write the live screen asked for (a line, an amendment, a strike, a form's
 /// entries, a session's end): the session it wrote in, and how many entries it charted, or
-/// why nothing was written. None for effects that are not writes.
+/// why nothing was written. None for effects that are not writes. For the tests and benches
+/// (the `testing` feature); the screen writes through [`write_for_screen`].
+#[cfg(any(test, feature = "testing"))]
 pub fn write<Tz: chrono::TimeZone>(
     chart: &mut Chart,
     config: &Config,
@@ -597,9 +599,11 @@ pub fn write<Tz: chrono::TimeZone>(
 }
 
 /// How many entries a write charted, and the dose its line asked to be witnessed.
+#[cfg(any(test, feature = "testing"))]
 pub type WriteResult = Result<(usize, Option<crate::domain::EntryId>), charting::ChartingError>;
 
 /// Like [`write`], with the dose a charted line asked a second clinician to witness.
+#[cfg(any(test, feature = "testing"))]
 pub fn write_charted<Tz: chrono::TimeZone>(
     chart: &mut Chart,
     config: &Config,
