@@ -48,7 +48,8 @@ fn start(
 
 fn end(chart: &mut Chart, config: &Config, session: i64, days_ago: i64) -> i64 {
     let at = now() - Duration::days(days_ago) + Duration::hours(3);
-    charting::end_session(chart, config, session, Vec::new(), Some("test"), &at).unwrap()
+    let written = charting::end_session(chart, config, session, Vec::new(), Some("test"), &at);
+    written.unwrap().last().unwrap().id
 }
 
 /// Amends a session's end as another program (or an older kapchart) could have written it:

@@ -146,19 +146,8 @@ pub fn record_line<Tz: TimeZone>(
 /// Writes entries made by a form (discharge items, an acknowledgement) in one durable
 /// transaction, at `now`, with the flags they earn. A session's end goes through
 /// [`end_session`], which asks for what stands against it.
+/// Hands back the entries as the chart stores them.
 pub fn record_payloads<Tz: TimeZone>(
-    chart: &mut Chart,
-    config: &Config,
-    session: SessionId,
-    payloads: Vec<Payload>,
-    now: &DateTime<Tz>,
-) -> Result<Vec<EntryId>, ChartingError> {
-    let stored = record_payloads_stored(chart, config, session, payloads, now)?;
-    Ok(stored.into_iter().map(|e| e.id).collect())
-}
-
-/// [`record_payloads`], handing back the entries as the chart stores them.
-pub fn record_payloads_stored<Tz: TimeZone>(
     chart: &mut Chart,
     config: &Config,
     session: SessionId,
@@ -214,19 +203,8 @@ fn require_reason(reason: &str) -> Result<String, ChartingError> {
 
 /// Replaces an entry with what `line` describes (one entry). The replacement keeps the
 /// original's event time unless the line gives one with `@`.
+/// Hands back the amending entry as the chart stores it.
 pub fn amend_entry<Tz: TimeZone>(
-    chart: &mut Chart,
-    config: &Config,
-    target: EntryId,
-    reason: &str,
-    line: &str,
-    now: &DateTime<Tz>,
-) -> Result<EntryId, ChartingError> {
-    amend_entry_stored(chart, config, target, reason, line, now).map(|e| e.id)
-}
-
-/// [`amend_entry`], handing back the amending entry as the chart stores it.
-pub fn amend_entry_stored<Tz: TimeZone>(
     chart: &mut Chart,
     config: &Config,
     target: EntryId,
@@ -259,17 +237,8 @@ pub fn amend_entry_stored<Tz: TimeZone>(
 }
 
 /// Withdraws an entry; it stays in the record, marked as struck, with the reason.
+/// Hands back the strike as the chart stores it.
 pub fn strike_entry<Tz: TimeZone>(
-    chart: &mut Chart,
-    target: EntryId,
-    reason: &str,
-    now: &DateTime<Tz>,
-) -> Result<EntryId, ChartingError> {
-    strike_entry_stored(chart, target, reason, now).map(|e| e.id)
-}
-
-/// [`strike_entry`], handing back the strike as the chart stores it.
-pub fn strike_entry_stored<Tz: TimeZone>(
     chart: &mut Chart,
     target: EntryId,
     reason: &str,
@@ -313,21 +282,9 @@ pub fn state_with(
 /// end (before the minimum observation, no ride home, Aldrete below the level, alerts not
 /// acknowledged, checks without a reading), it is refused with the list unless `reason`
 /// is given, and the reason is recorded with the end.
+/// Hands back the entries it wrote (the form's, then the end, last) as the chart stores
+/// them.
 pub fn end_session<Tz: TimeZone>(
-    chart: &mut Chart,
-    config: &Config,
-    session: SessionId,
-    payloads: Vec<Payload>,
-    reason: Option<&str>,
-    now: &DateTime<Tz>,
-) -> Result<EntryId, ChartingError> {
-    let stored = end_session_stored(chart, config, session, payloads, reason, now)?;
-    Ok(stored.last().expect("the end entry was written").id)
-}
-
-/// [`end_session`], handing back the entries it wrote (the form's, then the end) as the
-/// chart stores them.
-pub fn end_session_stored<Tz: TimeZone>(
     chart: &mut Chart,
     config: &Config,
     session: SessionId,

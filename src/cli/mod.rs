@@ -519,14 +519,15 @@ pub fn run(cli: Cli) -> Outcome {
                 &reason,
                 &line,
                 &crate::clock::now_local(),
-            )?;
+            )?
+            .id;
             writeln!(out, "{id}")?;
             Ok(())
         }
         Some(Command::Strike { entry, reason }) => {
             let mut chart = ctx.open()?;
             let id =
-                charting::strike_entry(&mut chart, entry, &reason, &crate::clock::now_local())?;
+                charting::strike_entry(&mut chart, entry, &reason, &crate::clock::now_local())?.id;
             writeln!(out, "{id}")?;
             Ok(())
         }
@@ -925,7 +926,7 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
             writeln!(out, "{id}")?;
         }
         SessionCommand::End { id, reason } => {
-            let entry = charting::end_session(
+            let written = charting::end_session(
                 &mut chart,
                 &ctx.config,
                 id,
@@ -933,7 +934,10 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
                 reason.as_deref(),
                 &crate::clock::now_local(),
             )?;
-            writeln!(out, "{entry}")?;
+            // The end is the last entry written.
+            if let Some(end) = written.last() {
+                writeln!(out, "{}", end.id)?;
+            }
         }
         SessionCommand::Checks { id, json } => {
             let s = charting::session_chart(&chart, &ctx.config, id)?;

@@ -661,19 +661,16 @@ fn write_stored<Tz: chrono::TimeZone>(
         } => (
             session_of(chart, target).unwrap_or_default(),
             unwitnessed(
-                charting::amend_entry_stored(chart, config, target, &reason, &line, now)
-                    .map(|e| vec![e]),
+                charting::amend_entry(chart, config, target, &reason, &line, now).map(|e| vec![e]),
             ),
         ),
         Effect::Strike { target, reason } => (
             session_of(chart, target).unwrap_or_default(),
-            unwitnessed(
-                charting::strike_entry_stored(chart, target, &reason, now).map(|e| vec![e]),
-            ),
+            unwitnessed(charting::strike_entry(chart, target, &reason, now).map(|e| vec![e])),
         ),
         Effect::Record { session, payloads } => (
             session,
-            unwitnessed(charting::record_payloads_stored(
+            unwitnessed(charting::record_payloads(
                 chart, config, session, payloads, now,
             )),
         ),
@@ -690,7 +687,7 @@ fn write_stored<Tz: chrono::TimeZone>(
             reason,
         } => (
             session,
-            unwitnessed(charting::end_session_stored(
+            unwitnessed(charting::end_session(
                 chart,
                 config,
                 session,
