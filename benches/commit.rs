@@ -12,7 +12,7 @@ use kapchart::app::Chart;
 use kapchart::app::charting;
 use kapchart::config::Config;
 use kapchart::domain::SessionKind;
-use kapchart::domain::grammar::{ParseContext, parse_line};
+use kapchart::domain::grammar::parse_line;
 use kapchart::store::{NewPatient, NewSession};
 use std::hint::black_box;
 use std::time::Instant;
@@ -106,17 +106,8 @@ fn durable_commit(c: &mut Criterion) {
         )
         .expect("baseline table");
     // The same bytes kapchart stores for the line.
-    let parsed = parse_line(
-        LINE,
-        &ParseContext {
-            now: bed.clock,
-            weight_kg: Some(70.0),
-            drugs: &bed.config.drugs.known,
-            doses: &bed.config.alerts.doses,
-            measures: &bed.config.measures,
-        },
-    )
-    .expect("line parses");
+    let parsed =
+        parse_line(LINE, &bed.config.parse_context(bed.clock, Some(70.0))).expect("line parses");
     let payload = serde_json::to_string(&parsed.entries[0]).expect("payload json");
     let sync: String = bed
         .chart

@@ -1,4 +1,4 @@
-//! Generation speed of `kapchart::scale::generate`: 100 patients (or
+//! Generation speed of `kapchart::demo::scale::generate`: 100 patients (or
 //! `KAPCHART_BENCH_GEN_PATIENTS`) into a new encrypted chart, timed once (a run takes seconds,
 //! too long for criterion's samples), against a baseline run right after it: the same entry
 //! payloads inserted bare into a plain table of another new encrypted chart with the same
@@ -41,7 +41,7 @@ fn main() {
     let started = Instant::now();
     let cpu = cpu_seconds();
     let mut progress_calls = 0usize;
-    let report = kapchart::scale::generate(
+    let report = kapchart::demo::scale::generate(
         &mut chart,
         &config,
         patients,

@@ -9,7 +9,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use kapchart::app::Chart;
 use kapchart::config::Config;
 use kapchart::domain::chart::SessionChart;
-use kapchart::domain::grammar::{ParseContext, parse_line};
+use kapchart::domain::grammar::parse_line;
 use kapchart::domain::{Payload, SessionKind};
 use kapchart::store::{NewEntry, NewPatient, NewSession};
 use kapchart::tui::app::{Action, App, Screen, update};
@@ -84,17 +84,7 @@ fn session_chart(name: &str, entries: usize) -> (Chart, i64, DateTime<FixedOffse
     let mut at = start;
     for n in 0..entries {
         at += Duration::seconds(20);
-        let parsed = parse_line(
-            &line(n),
-            &ParseContext {
-                now: at,
-                weight_kg: Some(70.0),
-                drugs: &config.drugs.known,
-                doses: &config.alerts.doses,
-                measures: &config.measures,
-            },
-        )
-        .expect("line");
+        let parsed = parse_line(&line(n), &config.parse_context(at, Some(70.0))).expect("line");
         let planned = planner.plan_line(&parsed, at);
         for e in planned {
             if matches!(e.payload, Payload::Dose(_)) {

@@ -257,6 +257,23 @@ impl Config {
             rems: self.rems.clone(),
         }
     }
+
+    /// What a quick-entry line is parsed against under this configuration: the drugs it
+    /// knows, their dose ceilings and the questionnaires' bands, for a patient weighing
+    /// `weight_kg`, typed at `now`. Every line charted, previewed or amended is read so.
+    pub fn parse_context<Tz: chrono::TimeZone>(
+        &self,
+        now: chrono::DateTime<Tz>,
+        weight_kg: Option<f64>,
+    ) -> crate::domain::grammar::ParseContext<'_, Tz> {
+        crate::domain::grammar::ParseContext {
+            now,
+            weight_kg,
+            drugs: &self.drugs.known,
+            doses: &self.alerts.doses,
+            measures: &self.measures,
+        }
+    }
 }
 
 /// Lays `over` onto `base`: tables merge key by key, anything else replaces.

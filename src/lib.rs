@@ -20,6 +20,5 @@ pub mod hardening;
 pub mod keys;
 pub mod logging;
 pub mod paths;
-pub mod scale;
 pub mod store;
 pub mod tui;

@@ -147,6 +147,43 @@ fn wrong_measure_input_is_named_and_nothing_written() {
 }
 
 #[test]
+fn a_risk_assessment_timed_before_the_phq9_says_the_safety_flag_is_still_open() {
+    // The flag is cleared by a risk assessment at or after the PHQ-9 that raised it
+    // (clinical.md section 4): one charted as done before it leaves the flag open, and the
+    // line that charts it says so, as the live screen and the patient page show it.
+    let home = Home::new();
+    let (patient, session) = home.with_dosing_session();
+    home.ok(&["log", "--session", &session, "bp 122/78 hr 70"]);
+    let mut phq9 = vec!["measure", "add", "--session", &session, "phq9"];
+    phq9.extend(["1", "1", "1", "1", "1", "1", "1", "1", "1"]);
+    let out = home.run(&phq9);
+    assert!(out.status.success());
+    let before = home.run(&[
+        "log",
+        "--session",
+        &session,
+        "@-20m risk-assessment C-SSRS screen: no ideation",
+    ]);
+    assert!(before.status.success());
+    let err = String::from_utf8_lossy(&before.stderr);
+    assert!(
+        err.contains("SAFETY: PHQ-9 item 9 answered 1"),
+        "a risk assessment before the PHQ-9 leaves the flag open: {err}"
+    );
+    assert!(home.ok(&["patient", "show", &patient]).contains("SAFETY"));
+    let after = home.run(&[
+        "log",
+        "--session",
+        &session,
+        "risk-assessment C-SSRS screen: no ideation",
+    ]);
+    assert!(after.status.success());
+    let err = String::from_utf8_lossy(&after.stderr);
+    assert!(!err.contains("SAFETY"), "{err}");
+    assert!(!home.ok(&["patient", "show", &patient]).contains("SAFETY"));
+}
+
+#[test]
 fn item_9_raises_a_safety_flag_that_blocks_signing_until_a_risk_assessment() {
     let home = Home::new();
     let (patient, session) = home.with_dosing_session();

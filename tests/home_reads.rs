@@ -50,7 +50,8 @@ fn start(
 
 fn end(chart: &mut Chart, config: &Config, session: i64, days_ago: i64) -> i64 {
     let at = now() - Duration::days(days_ago) + Duration::hours(3);
-    charting::end_session(chart, config, session, Vec::new(), Some("test"), &at).unwrap()
+    let written = charting::end_session(chart, config, session, Vec::new(), Some("test"), &at);
+    written.unwrap().last().unwrap().id
 }
 
 /// Amends a session's end as another program (or an older kapchart) could have written it:
@@ -129,7 +130,7 @@ fn clinic() -> (tempfile::TempDir, Chart, Config, Ends, Forms) {
     )
     .unwrap();
     let config = Config::default();
-    kapchart::scale::generate(&mut chart, &config, 4, 7, now(), &mut |_, _| {}).unwrap();
+    kapchart::demo::scale::generate(&mut chart, &config, 4, 7, now(), &mut |_, _| {}).unwrap();
     let patient = chart.patients().unwrap()[0].id;
     let other = chart.patients().unwrap()[1].id;
     // Open since last year.

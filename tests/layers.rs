@@ -33,7 +33,6 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("export", &["domain", "app"][..]),
         // The generators write years of history behind the use cases on purpose.
         ("demo", &["domain", "store", "config", "app", "clock"][..]),
-        ("scale", &["domain", "store", "config", "app"][..]),
         (
             "tui",
             &[
@@ -56,7 +55,6 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
                 "export",
                 "tui",
                 "demo",
-                "scale",
                 "logging",
                 "paths",
                 "hardening",

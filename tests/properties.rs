@@ -12,7 +12,7 @@ mod generators;
 use chrono::{Duration, TimeZone};
 use generators::*;
 use kapchart::domain::Payload;
-use kapchart::domain::grammar::{GrammarError, KEYWORDS, ParseContext, format_payload, parse_line};
+use kapchart::domain::grammar::{GrammarError, KEYWORDS, format_payload, parse_line};
 use proptest::prelude::*;
 use proptest::test_runner::{RngAlgorithm, TestCaseError};
 
@@ -167,13 +167,7 @@ fn parse_on(zone: u8, weight_kg: Option<f64>, line: &str) -> Result<Vec<Payload>
             .unwrap()
     };
     let in_berlin = |now| {
-        let ctx = ParseContext {
-            now,
-            weight_kg,
-            drugs: &config().drugs.known,
-            doses: &config().alerts.doses,
-            measures: &config().measures,
-        };
+        let ctx = config().parse_context(now, weight_kg);
         parse_line(line, &ctx).map(|p| p.entries)
     };
     match zone {

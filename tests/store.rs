@@ -106,7 +106,9 @@ fn a_correction_chain_never_forks() {
     let mut f = fixture();
     let id = f.log("hr 70")[0];
     let now = kapchart::clock::now_local();
-    let a = charting::amend_entry(&mut f.chart, &f.config, id, "typo", "hr 71", &now).unwrap();
+    let a = charting::amend_entry(&mut f.chart, &f.config, id, "typo", "hr 71", &now)
+        .unwrap()
+        .id;
     let err = charting::strike_entry(&mut f.chart, id, "again", &now).unwrap_err();
     assert!(err.to_string().contains("already amended"), "{err}");
     // Even a raw insert cannot correct the same entry twice.
@@ -135,7 +137,9 @@ fn a_correction_chain_never_forks() {
         )
         .unwrap_err();
     assert!(err.to_string().contains("CHECK"), "{err}");
-    let s = charting::strike_entry(&mut f.chart, a, "patient declined reading", &now).unwrap();
+    let s = charting::strike_entry(&mut f.chart, a, "patient declined reading", &now)
+        .unwrap()
+        .id;
     let session = charting::session_chart(&f.chart, &f.config, f.session).unwrap();
     let lines = session.lines();
     let statuses: Vec<_> = lines.iter().map(|l| (l.entry.id, l.status)).collect();
@@ -158,7 +162,10 @@ fn a_struck_session_end_reopens_the_session() {
         Some("ended in the wrong session"),
         &now,
     )
-    .unwrap();
+    .unwrap()
+    .last()
+    .unwrap()
+    .id;
     assert!(f.chart.session(f.session).unwrap().ended.is_some());
     let err = charting::amend_entry(&mut f.chart, &f.config, end, "r", "hr 70", &now).unwrap_err();
     assert!(err.to_string().contains("strike it to reopen"), "{err}");

@@ -91,7 +91,7 @@ proptest! {
                         Some(&reason),
                         &at,
                     )
-                    .map(|id| vec![id]);
+                    .map(|written| written.iter().map(|e| e.id).collect::<Vec<_>>());
                     let expected = Payload::SessionEnd(kapchart::domain::entry::SessionEnd {
                         reason: Some(reason.trim().to_string()),
                     });
@@ -99,7 +99,8 @@ proptest! {
                 }
                 None => {
                     let ids =
-                        charting::record_payloads(&mut chart, config, session, vec![p.clone()], &at);
+                        charting::record_payloads(&mut chart, config, session, vec![p.clone()], &at)
+                            .map(|written| written.iter().map(|e| e.id).collect::<Vec<_>>());
                     (ids, p.clone())
                 }
             };
@@ -110,7 +111,8 @@ proptest! {
         let later = now() + Duration::minutes(100);
         let target = written[strike % written.len()].0;
         let struck = charting::strike_entry(&mut chart, target, "in error", &later)
-            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            .map_err(|e| TestCaseError::fail(e.to_string()))?
+            .id;
         written.push((struck, Payload::Strike));
         // The end goes through its own use case; with the checks this session lacks, it
         // needs a reason, which is recorded (trimmed) with the end.
@@ -128,6 +130,10 @@ proptest! {
                 &later,
             )
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let ended = ended
+                .last()
+                .map(|e| e.id)
+                .ok_or_else(|| TestCaseError::fail("no end entry written"))?;
             let end = Payload::SessionEnd(SessionEnd {
                 reason: Some(reason),
             });

@@ -340,6 +340,76 @@ fn before_its_drug_the_clock_says_no_clock_dose_yet() {
 }
 
 #[test]
+fn a_rems_form_one_day_past_its_deadline_is_overdue_since_that_day_on_home_and_in_rems_list() {
+    // The deadline is the last day (inclusive): the day after it, the home screen and the
+    // form's state (`rems list`, the REMS screen, the exports) both say "overdue since" that
+    // day, not the deadline.
+    use chrono::TimeZone;
+    let dir = tempfile::tempdir().unwrap();
+    let config = kapchart::config::Config::default();
+    let made = chrono::Local
+        .with_ymd_and_hms(2026, 11, 28, 8, 0, 0)
+        .earliest()
+        .unwrap();
+    let (chart, _) =
+        kapchart::demo::open_or_create(&dir.path().join("demo.db"), "", "pw", &config, made)
+            .unwrap();
+    let made = made.fixed_offset();
+    let queue = kapchart::app::rems::queue(&chart, &config, made.date_naive(), made).unwrap();
+    let deadline = queue
+        .iter()
+        .filter(|d| {
+            matches!(
+                d.state,
+                kapchart::domain::rems::FormState::DueBy(_)
+                    | kapchart::domain::rems::FormState::OverdueSince(_)
+            )
+        })
+        .map(|d| d.form.deadline)
+        .min()
+        .expect("the demo has forms to submit");
+    let day_after = deadline.succ_opt().unwrap();
+    let now = chrono::Local
+        .from_local_datetime(&day_after.and_hms_opt(12, 0, 0).unwrap())
+        .earliest()
+        .unwrap()
+        .fixed_offset();
+    let queue = kapchart::app::rems::queue(&chart, &config, day_after, now).unwrap();
+    let form = queue
+        .iter()
+        .find(|d| d.form.deadline == deadline)
+        .expect("the form is still in the queue");
+    assert_eq!(
+        form.state,
+        kapchart::domain::rems::FormState::OverdueSince(day_after),
+        "the form's own state"
+    );
+    assert_eq!(form.state.to_string(), format!("overdue since {day_after}"));
+    let mut app = App::new(
+        Screen::SignIn(Box::new(SignIn::new(Purpose::Open, None))),
+        now,
+        Keymap::default(),
+        Arc::new(config.clone()),
+    );
+    app.theme = Theme { color: false };
+    let data = kapchart::app::views::home_data(&chart, &config, now).unwrap();
+    let mut effect = update(&mut app, Action::HomeLoaded(Ok(data)));
+    while let Some(Effect::LoadPatientSessions(p)) = effect {
+        let sessions = kapchart::app::views::patient_sessions(&chart, p).unwrap();
+        effect = update(&mut app, Action::PatientSessions(p, Ok(sessions)));
+    }
+    let screen = render(&app, 160, 48);
+    assert!(
+        screen.contains(&format!("overdue since {}", day_after.format("%d %b"))),
+        "the home screen says what the form says:\n{screen}"
+    );
+    assert!(
+        !screen.contains(&format!("overdue since {}", deadline.format("%d %b"))),
+        "not the deadline itself:\n{screen}"
+    );
+}
+
+#[test]
 fn the_home_screen_says_a_rems_form_is_overdue_since_the_day_rems_list_says() {
     use chrono::TimeZone;
     let dir = tempfile::tempdir().unwrap();

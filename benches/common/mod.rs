@@ -92,7 +92,7 @@ pub fn clinic_chart(patients: usize) -> PathBuf {
     let name = format!(
         "clinic-schema{}-gen{}-p{patients}-s{SEED}.db",
         kapchart::store::schema::LATEST,
-        kapchart::scale::VERSION
+        kapchart::demo::scale::VERSION
     );
     let path = data_dir().join(&name);
     if path.exists() {
@@ -103,7 +103,7 @@ pub fn clinic_chart(patients: usize) -> PathBuf {
     eprintln!("generating {name}: {patients} patients (cached for later runs)");
     let started = Instant::now();
     let mut last = Instant::now();
-    let report = kapchart::scale::generate(
+    let report = kapchart::demo::scale::generate(
         &mut chart,
         &Config::default(),
         patients,

@@ -11,7 +11,7 @@ use crate::domain::chart::{
 };
 use crate::domain::discharge::DischargeState;
 use crate::domain::entry::SessionEnd;
-use crate::domain::grammar::{ParseContext, ParsedLine, parse_line};
+use crate::domain::grammar::{ParsedLine, parse_line};
 use crate::domain::measures::{self, SafetyFlag};
 use crate::domain::planning::PlannedEntry;
 use crate::domain::{Correction, Entry, EntryId, Patient, Payload, SessionId};
@@ -32,8 +32,10 @@ pub struct Charted {
     pub ids: Vec<EntryId>,
     /// The same entries as the chart stores them (author, times, flags).
     pub entries: Vec<Entry>,
-    /// The patient's safety flag, when this line raised or renewed it (a PHQ-9 with item 9
-    /// above 0): every path that charts one says so.
+    /// The patient's safety flag still open after this line, when the line bears on it
+    /// (`measures::bears_on_safety`): raised or renewed by a PHQ-9 with item 9 above 0, or
+    /// left open by a risk assessment timed before that PHQ-9. Every path that charts one
+    /// says so.
     pub safety: Option<SafetyFlag>,
     /// The dose the line asked a second clinician to witness (`witness` after it), charted
     /// and waiting for them.
@@ -77,16 +79,7 @@ pub fn plan<Tz: TimeZone>(
     line: &str,
     now: &DateTime<Tz>,
 ) -> Result<Preview, ChartingError> {
-    let parsed = parse_line(
-        line,
-        &ParseContext {
-            now: now.clone(),
-            weight_kg: patient.weight_kg,
-            drugs: &config.drugs.known,
-            doses: &config.alerts.doses,
-            measures: &config.measures,
-        },
-    )?;
+    let parsed = parse_line(line, &config.parse_context(now.clone(), patient.weight_kg))?;
     let entries = session.plan_line(&parsed, now.fixed_offset());
     Ok(Preview {
         line: parsed,
@@ -121,7 +114,7 @@ fn new_entries(planned: Vec<PlannedEntry>, recorded: DateTime<FixedOffset>) -> V
 }
 
 /// Writes one quick-entry line durably, planned exactly as [`preview`] plans it; returns the
-/// new entry ids in line order, and the safety flag the line raised.
+/// new entry ids in line order, and the safety flag when the line bears on it.
 pub fn record_line<Tz: TimeZone>(
     chart: &mut Chart,
     config: &Config,
@@ -132,17 +125,17 @@ pub fn record_line<Tz: TimeZone>(
     let s = planning_chart(chart, config, session)?;
     let patient = chart.store.patient(s.session().patient_id)?;
     let preview = plan(&s, &patient, config, line, now)?;
-    let raises_safety = preview.entries.iter().any(|p| match &p.payload {
-        Payload::Measure(m) => measures::needs_risk_assessment(m),
-        _ => false,
-    });
+    let bears_on_safety = preview
+        .entries
+        .iter()
+        .any(|p| measures::bears_on_safety(&p.payload));
     let witness_at = preview.line.witness;
     let entries = chart
         .store
         .append_stored(session, &new_entries(preview.entries, now.fixed_offset()))?;
     let ids: Vec<EntryId> = entries.iter().map(|e| e.id).collect();
     let witness = witness_at.and_then(|i| ids.get(i).copied());
-    let safety = if raises_safety {
+    let safety = if bears_on_safety {
         super::course::safety_flag(chart, patient.id)?
     } else {
         None
@@ -158,19 +151,8 @@ pub fn record_line<Tz: TimeZone>(
 /// Writes entries made by a form (discharge items, an acknowledgement) in one durable
 /// transaction, at `now`, with the flags they earn. A session's end goes through
 /// [`end_session`], which asks for what stands against it.
+/// Hands back the entries as the chart stores them.
 pub fn record_payloads<Tz: TimeZone>(
-    chart: &mut Chart,
-    config: &Config,
-    session: SessionId,
-    payloads: Vec<Payload>,
-    now: &DateTime<Tz>,
-) -> Result<Vec<EntryId>, ChartingError> {
-    let stored = record_payloads_stored(chart, config, session, payloads, now)?;
-    Ok(stored.into_iter().map(|e| e.id).collect())
-}
-
-/// [`record_payloads`], handing back the entries as the chart stores them.
-pub fn record_payloads_stored<Tz: TimeZone>(
     chart: &mut Chart,
     config: &Config,
     session: SessionId,
@@ -250,19 +232,8 @@ fn require_reason(reason: &str) -> Result<String, ChartingError> {
 
 /// Replaces an entry with what `line` describes (one entry). The replacement keeps the
 /// original's event time unless the line gives one with `@`.
+/// Hands back the amending entry as the chart stores it.
 pub fn amend_entry<Tz: TimeZone>(
-    chart: &mut Chart,
-    config: &Config,
-    target: EntryId,
-    reason: &str,
-    line: &str,
-    now: &DateTime<Tz>,
-) -> Result<EntryId, ChartingError> {
-    amend_entry_stored(chart, config, target, reason, line, now).map(|e| e.id)
-}
-
-/// [`amend_entry`], handing back the amending entry as the chart stores it.
-pub fn amend_entry_stored<Tz: TimeZone>(
     chart: &mut Chart,
     config: &Config,
     target: EntryId,
@@ -295,17 +266,8 @@ pub fn amend_entry_stored<Tz: TimeZone>(
 }
 
 /// Withdraws an entry; it stays in the record, marked as struck, with the reason.
+/// Hands back the strike as the chart stores it.
 pub fn strike_entry<Tz: TimeZone>(
-    chart: &mut Chart,
-    target: EntryId,
-    reason: &str,
-    now: &DateTime<Tz>,
-) -> Result<EntryId, ChartingError> {
-    strike_entry_stored(chart, target, reason, now).map(|e| e.id)
-}
-
-/// [`strike_entry`], handing back the strike as the chart stores it.
-pub fn strike_entry_stored<Tz: TimeZone>(
     chart: &mut Chart,
     target: EntryId,
     reason: &str,
@@ -349,21 +311,9 @@ pub fn state_with(
 /// end (before the minimum observation, no ride home, Aldrete below the level, alerts not
 /// acknowledged, checks without a reading), it is refused with the list unless `reason`
 /// is given, and the reason is recorded with the end.
+/// Hands back the entries it wrote (the form's, then the end, last) as the chart stores
+/// them.
 pub fn end_session<Tz: TimeZone>(
-    chart: &mut Chart,
-    config: &Config,
-    session: SessionId,
-    payloads: Vec<Payload>,
-    reason: Option<&str>,
-    now: &DateTime<Tz>,
-) -> Result<EntryId, ChartingError> {
-    let stored = end_session_stored(chart, config, session, payloads, reason, now)?;
-    Ok(stored.last().expect("the end entry was written").id)
-}
-
-/// [`end_session`], handing back the entries it wrote (the form's, then the end) as the
-/// chart stores them.
-pub fn end_session_stored<Tz: TimeZone>(
     chart: &mut Chart,
     config: &Config,
     session: SessionId,

@@ -114,11 +114,7 @@ pub struct SessionWrite {
 /// is a questionnaire that raises the flag or a risk assessment (the only entries the flag
 /// is derived from, `measures::safety_flag`). Other writes read nothing.
 pub fn session_write(chart: &Chart, entries: Vec<Entry>) -> Result<SessionWrite, AppError> {
-    let bears_on_safety = |payload: &Payload| match payload {
-        Payload::Measure(m) => crate::domain::measures::needs_risk_assessment(m),
-        Payload::RiskAssessment(_) => true,
-        _ => false,
-    };
+    use crate::domain::measures::bears_on_safety;
     let mut reread = false;
     for e in &entries {
         reread |= bears_on_safety(&e.payload);

@@ -62,7 +62,10 @@ pub fn print(
             .due
             .map(|d| d.format("%H:%M").to_string())
             .unwrap_or_else(|| "before the dose".into());
-        let t = c.t_plus_min.map(|t| format!("T+{t}")).unwrap_or_default();
+        let t = c
+            .t_plus_min
+            .map(|t| crate::domain::since_dose::t_plus_minutes(i64::from(t)))
+            .unwrap_or_default();
         let by = c
             .status
             .closed_by()

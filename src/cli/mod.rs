@@ -506,14 +506,15 @@ pub fn run(cli: Cli) -> Outcome {
                 &reason,
                 &line,
                 &crate::clock::now_local(),
-            )?;
+            )?
+            .id;
             writeln!(out, "{id}")?;
             Ok(())
         }
         Some(Command::Strike { entry, reason }) => {
             let mut chart = ctx.open()?;
             let id =
-                charting::strike_entry(&mut chart, entry, &reason, &crate::clock::now_local())?;
+                charting::strike_entry(&mut chart, entry, &reason, &crate::clock::now_local())?.id;
             writeln!(out, "{id}")?;
             Ok(())
         }
@@ -635,7 +636,7 @@ fn scale_demo(
     )?;
     let bar = backup::progress_bar("generating entries");
     let started = std::time::Instant::now();
-    let report = crate::scale::generate(
+    let report = crate::demo::scale::generate(
         &mut chart,
         &ctx.config,
         patients,
@@ -912,7 +913,7 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
             writeln!(out, "{id}")?;
         }
         SessionCommand::End { id, reason } => {
-            let entry = charting::end_session(
+            let written = charting::end_session(
                 &mut chart,
                 &ctx.config,
                 id,
@@ -920,7 +921,10 @@ fn session(ctx: &Ctx, cmd: SessionCommand, out: &mut impl Write) -> Outcome {
                 reason.as_deref(),
                 &crate::clock::now_local(),
             )?;
-            writeln!(out, "{entry}")?;
+            // The end is the last entry written.
+            if let Some(end) = written.last() {
+                writeln!(out, "{}", end.id)?;
+            }
         }
         SessionCommand::Checks { id, json } => {
             let s = charting::session_chart(&chart, &ctx.config, id)?;

@@ -268,7 +268,7 @@ impl SessionChart {
 
     /// Whole minutes from the first dose to `at` (negative before it); None before any dose.
     pub fn t_plus_min(&self, at: DateTime<FixedOffset>) -> Option<i64> {
-        self.first_dose().map(|d| (at - d).num_minutes())
+        super::since_dose::minutes_after(self.first_dose(), at)
     }
 
     /// Whether a reading at `at` is pre-dose: in a dosing session, before the first dose of

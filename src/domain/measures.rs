@@ -335,6 +335,17 @@ pub fn needs_risk_assessment(m: &MeasureResponse) -> bool {
     m.instrument == Instrument::Phq9 && m.items.get(8).is_some_and(|&v| v > 0)
 }
 
+/// Whether an entry with this payload bears on the patient's safety flag: a questionnaire
+/// that raises it or a risk assessment that clears it (the only entries [`safety_flag`]
+/// reads). Every write that may have moved the flag reads it again through here.
+pub fn bears_on_safety(payload: &Payload) -> bool {
+    match payload {
+        Payload::Measure(m) => needs_risk_assessment(m),
+        Payload::RiskAssessment(_) => true,
+        _ => false,
+    }
+}
+
 /// An open PHQ-9 item 9 safety flag: which questionnaire raised it, when, and the answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SafetyFlag {

@@ -21,6 +21,7 @@ pub mod rems;
 pub mod screening;
 pub mod search;
 pub mod signature;
+pub mod since_dose;
 pub mod summary;
 pub mod team;
 pub mod text;

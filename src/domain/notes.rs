@@ -1,6 +1,8 @@
 //! Drafting the integration note from the record. Pure: the caller passes the record, the
 //! date of drafting and the template text (a shipped one from [`template_text`], or a user's
 //! override it has read from the config directory); nothing here reads a file or a clock.
+//! (Longer than most files, about a thousand lines: the draft's pre-filled sections are built
+//! in one pass and read in the order the note has them; the tests are in `notes/tests.rs`.)
 //!
 //! A draft is pre-filled with the facts of the dosing session it integrates: the dose, a
 //! vitals summary (baseline, peak BP, lowest SpO2, deepest sedation), each alert and how it
@@ -439,8 +441,10 @@ fn day(t: NaiveDate) -> String {
 /// there is no dose. Times are shown in the entry's own offset.
 fn when(t: DateTime<FixedOffset>, first_dose: Option<DateTime<FixedOffset>>) -> String {
     match first_dose {
-        Some(d) if t >= d => format!("T+{} ({})", (t - d).num_minutes(), hm(t)),
-        Some(_) => format!("{} (before the dose)", hm(t)),
+        Some(_) => match super::since_dose::t_plus_after(first_dose, t) {
+            Some(label) => format!("{label} ({})", hm(t)),
+            None => format!("{} (before the dose)", hm(t)),
+        },
         None => hm(t),
     }
 }
@@ -452,8 +456,10 @@ fn when_with(
     note: &str,
 ) -> String {
     match first_dose {
-        Some(d) if t >= d => format!("T+{} ({}, {note})", (t - d).num_minutes(), hm(t)),
-        Some(_) => format!("{} (before the dose, {note})", hm(t)),
+        Some(_) => match super::since_dose::t_plus_after(first_dose, t) {
+            Some(label) => format!("{label} ({}, {note})", hm(t)),
+            None => format!("{} (before the dose, {note})", hm(t)),
+        },
         None => format!("{} ({note})", hm(t)),
     }
 }

@@ -38,6 +38,9 @@
 //! first dose (before any dose: by any vitals with a BP).
 
 pub mod signs;
+mod status;
+
+pub use status::CheckStatus;
 
 use super::{ChartLine, EntryId, EntryStatus, Payload};
 use chrono::{DateTime, Duration, FixedOffset};
@@ -229,44 +232,6 @@ impl fmt::Display for CheckKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CheckStatus {
-    /// Not yet due.
-    Upcoming,
-    /// Due now, not yet overdue (the baseline before the first dose is Due).
-    Due,
-    /// Past its grace period; a reading now still closes it, as done late.
-    Overdue,
-    /// Satisfied in time by this vitals entry.
-    Done { by: EntryId },
-    /// Satisfied by this vitals entry, taken `late_min` minutes after the due time.
-    DoneLate { by: EntryId, late_min: u32 },
-    /// No reading came for it before the next check of its kind fell due, or before the
-    /// session ended (the baseline: before the first dose).
-    Missed,
-}
-
-impl CheckStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CheckStatus::Upcoming => "upcoming",
-            CheckStatus::Due => "due",
-            CheckStatus::Overdue => "overdue",
-            CheckStatus::Done { .. } => "done",
-            CheckStatus::DoneLate { .. } => "done-late",
-            CheckStatus::Missed => "missed",
-        }
-    }
-
-    /// The entry that closed the check.
-    pub fn closed_by(self) -> Option<EntryId> {
-        match self {
-            CheckStatus::Done { by } | CheckStatus::DoneLate { by, .. } => Some(by),
-            _ => None,
-        }
-    }
-}
-
 /// One check of the schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
@@ -336,7 +301,13 @@ impl fmt::Display for Check {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.kind, self.t_plus_min, self.due) {
             (CheckKind::Baseline, _, _) => write!(f, "{}", self.kind),
-            (_, Some(t), Some(due)) => write!(f, "{} T+{t} ({})", self.kind, due.format("%H:%M")),
+            (_, Some(t), Some(due)) => write!(
+                f,
+                "{} {} ({})",
+                self.kind,
+                super::since_dose::t_plus_minutes(i64::from(t)),
+                due.format("%H:%M")
+            ),
             _ => write!(f, "{}", self.kind),
         }
     }
@@ -491,11 +462,7 @@ pub fn checks(
             if let Some(i) = overdue {
                 charted[i] = charted[i].union(brings(i, &charted));
                 if charted[i].covers(slots[i].0.needs) {
-                    status[i] = Some(CheckStatus::DoneLate {
-                        by: r.entry,
-                        late_min: u32::try_from((r.at - slots[i].1).num_minutes())
-                            .unwrap_or(u32::MAX),
-                    });
+                    status[i] = Some(CheckStatus::closed(r.entry, r.at, slots[i].1, grace));
                 }
                 took.push(bp_kind);
             }
@@ -521,7 +488,7 @@ pub fn checks(
         if let Some(i) = chosen {
             charted[i] = charted[i].union(brings(i, &charted));
             if charted[i].covers(slots[i].0.needs) {
-                status[i] = Some(CheckStatus::Done { by: r.entry });
+                status[i] = Some(CheckStatus::closed(r.entry, r.at, slots[i].1, grace));
             }
         }
     }
@@ -530,14 +497,8 @@ pub fn checks(
         if due > limit && ended.is_some() {
             break;
         }
-        let status = match closed {
-            Some(s) => s,
-            None if ended.is_some() => CheckStatus::Missed,
-            None if missed_at[i].is_some_and(|m| m <= now) => CheckStatus::Missed,
-            None if now < due => CheckStatus::Upcoming,
-            None if now < due + grace => CheckStatus::Due,
-            None => CheckStatus::Overdue,
-        };
+        let status =
+            closed.unwrap_or_else(|| CheckStatus::unclosed(due, grace, ended, missed_at[i], now));
         let stop = due > limit && closed.is_none();
         out.push(Check {
             kind: if slot.bp {

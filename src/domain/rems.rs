@@ -157,11 +157,7 @@ impl Answer {
                 at,
                 t_plus_min,
             } => {
-                let t = if *t_plus_min < 0 {
-                    format!("T{t_plus_min}")
-                } else {
-                    format!("T+{t_plus_min}")
-                };
+                let t = super::since_dose::t_plus_minutes(*t_plus_min);
                 format!("{systolic}/{diastolic} ({}, {t})", at.format("%H:%M"))
             }
         }

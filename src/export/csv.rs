@@ -16,10 +16,11 @@
 //! must stay a number).
 
 use super::Record;
-use super::report::{FlowRow, flow_rows_with_monitoring, t_plus_min};
+use super::report::{FlowRow, flow_rows_with_monitoring};
 use crate::domain::entry::trim_number;
 use crate::domain::notes::check_lapse;
 use crate::domain::protocol::Check;
+use crate::domain::since_dose::minutes_after;
 use chrono::{DateTime, FixedOffset};
 
 /// The header row, in column order.
@@ -88,7 +89,7 @@ fn row(session: i64, first_dose: Option<DateTime<FixedOffset>>, r: &FlowRow<'_>)
         session.to_string(),
         iso(r.at),
         iso(e.recorded_time),
-        number(t_plus_min(first_dose, r.at)),
+        number(minutes_after(first_dose, r.at)),
         number(v.and_then(|v| v.bp).map(|bp| bp.systolic)),
         number(v.and_then(|v| v.bp).map(|bp| bp.diastolic)),
         number(v.and_then(|v| v.hr)),

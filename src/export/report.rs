@@ -4,7 +4,8 @@
 //! the same record always gives the same bytes (the only time shown that is not in the
 //! chart is `record.exported`). What each section says (facts, rows, cells, words, flags)
 //! is built once, format-neutral, in `sections`; `html` and `markdown` only set it in their
-//! own markup.
+//! own markup. (A little over 700 lines: the rows every format shares, the flowsheet, the
+//! checks and the times, live here beside their tests, for the HTML, the Markdown and the CSV.)
 //!
 //! What a session shows: the patient and session, the doses, a BP/HR chart with the alert
 //! levels (HTML only), the vitals flowsheet (readings that stand; a flagged value carries
@@ -48,7 +49,7 @@ use crate::domain::{
     ChartLine, Entry, EntryId, EntryStatus, FlagCode, Payload, SessionKind, VitalSigns,
     current_entries,
 };
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 
 // ---------------------------------------------------------------------------------------
 // Times
@@ -66,28 +67,6 @@ pub(crate) fn long_date(d: NaiveDate) -> String {
 /// "12 Apr 1986".
 pub(crate) fn short_date(d: NaiveDate) -> String {
     d.format("%-d %b %Y").to_string()
-}
-
-/// "T+42" minutes after the first dose ("T-5" before it, "+3d" days later), or "" when no
-/// dose was given; as the live screen shows it.
-pub(crate) fn t_plus(
-    first_dose: Option<DateTime<FixedOffset>>,
-    at: DateTime<FixedOffset>,
-) -> String {
-    match first_dose {
-        Some(d) if at - d >= Duration::days(1) => format!("+{}d", (at - d).num_days()),
-        Some(d) if at >= d => format!("T+{}", (at - d).num_minutes()),
-        Some(d) => format!("T-{}", (d - at).num_minutes()),
-        None => String::new(),
-    }
-}
-
-/// Whole minutes after the first dose (negative before it), None when no dose was given.
-pub(crate) fn t_plus_min(
-    first_dose: Option<DateTime<FixedOffset>>,
-    at: DateTime<FixedOffset>,
-) -> Option<i64> {
-    first_dose.map(|d| (at - d).num_minutes())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -329,7 +308,7 @@ impl<'a> SessionView<'a> {
     }
 
     pub fn t_plus(&self, at: DateTime<FixedOffset>) -> String {
-        t_plus(self.first_dose, at)
+        crate::domain::since_dose::t_plus_label(self.first_dose, at)
     }
 
     /// The protocol's checks as rows both report formats render the same way; empty for
@@ -343,7 +322,10 @@ impl<'a> SessionView<'a> {
                 due: c
                     .due
                     .map_or_else(|| "before the dose".into(), |d| self.time(d)),
-                t_plus: c.t_plus_min.map(|t| format!("T+{t}")).unwrap_or_default(),
+                t_plus: c
+                    .t_plus_min
+                    .map(|t| crate::domain::since_dose::t_plus_minutes(i64::from(t)))
+                    .unwrap_or_default(),
                 state: c.state_text(),
                 entry: c
                     .status
@@ -738,15 +720,5 @@ mod tests {
             .unwrap()
             .with_ymd_and_hms(2026, 11, 26, h, m, 0)
             .unwrap()
-    }
-
-    #[test]
-    fn t_plus_reads_like_the_live_screen() {
-        let dose = Some(at(10, 10));
-        assert_eq!(t_plus(dose, at(10, 40)), "T+30");
-        assert_eq!(t_plus(dose, at(10, 0)), "T-10");
-        assert_eq!(t_plus(None, at(10, 0)), "");
-        assert_eq!(t_plus_min(dose, at(10, 0)), Some(-10));
-        assert_eq!(t_plus_min(None, at(10, 0)), None);
     }
 }

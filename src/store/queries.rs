@@ -48,6 +48,7 @@ const SESSION_COLUMNS: &str = "s.id, s.patient_id, s.kind, s.started_at, s.start
 /// The sessions with no end that stands: every session, less those with a session-end entry
 /// no entry corrects (the same end `SESSION_COLUMNS` reads). An anti-join over the
 /// `entries_session_end` index, not a per-session lookup.
+#[cfg(any(test, feature = "testing"))]
 const OPEN_SESSION_IDS: &str = "SELECT id FROM sessions {hint} EXCEPT \
      SELECT e.session_id FROM entries e WHERE e.kind = 'session-end' \
        AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.corrects = e.id)";
@@ -56,18 +57,23 @@ const OPEN_SESSION_IDS: &str = "SELECT id FROM sessions {hint} EXCEPT \
 /// them (migration `HOME_LISTS_KEPT_BY_TRIGGERS`: the open sessions, the dosing sessions no
 /// integration names), by the indexes of migration `HOME_SCAN_INDEXES` (every session's id
 /// walked), or as before that (every session's row read). The two older ways are kept so that
-/// a bench and a test can hold all three to the same answer.
+/// a bench and a test can hold all three to the same answer; a clinic's binary has the first
+/// only (the `testing` feature).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HomeScan {
     FromKeptLists,
+    #[cfg(any(test, feature = "testing"))]
     ByIndex,
+    #[cfg(any(test, feature = "testing"))]
     ReadingEverySessionRow,
 }
 
 fn sessions_since_or_open_sql(scan: HomeScan) -> String {
     let open = match scan {
         HomeScan::FromKeptLists => "SELECT session_id FROM open_sessions".to_string(),
+        #[cfg(any(test, feature = "testing"))]
         HomeScan::ByIndex => OPEN_SESSION_IDS.replace("{hint}", ""),
+        #[cfg(any(test, feature = "testing"))]
         HomeScan::ReadingEverySessionRow => OPEN_SESSION_IDS.replace("{hint}", "NOT INDEXED"),
     };
     format!(
@@ -86,11 +92,13 @@ fn dosing_without_integration_sql(scan: HomeScan) -> String {
             "",
             "s.id IN (SELECT dosing_session_id FROM integrations_awaited)",
         ),
+        #[cfg(any(test, feature = "testing"))]
         HomeScan::ByIndex => (
             "",
             "s.kind = 'dosing'
              AND NOT EXISTS (SELECT 1 FROM sessions i WHERE i.dosing_session_id = s.id)",
         ),
+        #[cfg(any(test, feature = "testing"))]
         HomeScan::ReadingEverySessionRow => (
             "INDEXED BY sessions_started",
             "s.kind = 'dosing'
@@ -428,6 +436,7 @@ impl Chart {
     /// How SQLite runs the home screen's two session reads ([`Chart::sessions_since_or_open`]
     /// and [`Chart::dosing_sessions_without_integration`]) found as `scan` says, one line per
     /// step, for the tests that hold them to their indexes.
+    #[cfg(any(test, feature = "testing"))]
     pub fn home_read_plans(&self, scan: HomeScan) -> Result<(Vec<String>, Vec<String>)> {
         let plan = |sql: &str, bind: bool| -> Result<Vec<String>> {
             let mut stmt = self

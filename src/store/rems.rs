@@ -60,6 +60,8 @@ const OUTSTANDING_READING_ONLY_THEIR_DOSES: &str = "
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RemsScan {
     ReadingOnlyOutstandingDoses,
+    /// Kept for the tests and benches only (the `testing` feature).
+    #[cfg(any(test, feature = "testing"))]
     ReadingEveryDose,
 }
 
@@ -68,6 +70,7 @@ fn outstanding_sql(scan: RemsScan) -> String {
         RemsScan::ReadingOnlyOutstandingDoses => {
             OUTSTANDING_READING_ONLY_THEIR_DOSES.replace("{SUBMITTED}", SUBMITTED)
         }
+        #[cfg(any(test, feature = "testing"))]
         RemsScan::ReadingEveryDose => format!(
             "WITH t AS ({})
              SELECT count(*), min(t.day) FROM t JOIN sessions s ON s.id = t.sid
@@ -133,6 +136,7 @@ impl Chart {
 
     /// How SQLite runs [`Chart::rems_outstanding_by`], one line per step (for the tests that
     /// hold it to its indexes).
+    #[cfg(any(test, feature = "testing"))]
     pub fn rems_outstanding_plan(&self, drugs: &[String], scan: RemsScan) -> Result<Vec<String>> {
         let sql = format!("EXPLAIN QUERY PLAN {}", outstanding_sql(scan));
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;

@@ -293,7 +293,7 @@ impl Chart {
     /// The key derivation of a sign-in alone: reads the chart's keyring and unwraps `who`'s
     /// keys with `passphrase` (Argon2id at the keyring's cost), then unseals the chart key.
     /// True when they fit. For the bench that times what a sign-in costs before SQLite.
-    #[doc(hidden)]
+    #[cfg(any(test, feature = "testing"))]
     pub fn unwrap_chart_key_only(path: &Path, who: &str, passphrase: &str) -> Result<bool> {
         let Some(ring) = keyring::read(&keyring::path_of(path))? else {
             return Ok(false);

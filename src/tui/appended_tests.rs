@@ -97,8 +97,9 @@ fn assert_as_read_afresh(s: &mut Setup, what: &str) {
 /// What the screen charts, as keys, with the whole-session and whole-patient reads the
 /// write itself needs: none for a line, a strike or a form; an amendment plans against the
 /// whole session and an end weighs everything that stands against it (one read each); the
-/// patient's entries are read only for the safety flag (a PHQ-9 with item 9 above 0 is read
-/// by the line's write and again for the screen, a risk assessment once).
+/// patient's entries are read only for the safety flag (a line that bears on it, a PHQ-9
+/// with item 9 above 0 or a risk assessment, is read by the line's write, which says whether
+/// the flag stands, and again for the screen; a strike of such an entry once).
 const CORPUS: &[(&str, &[&str], u32, u32)] = &[
     ("vitals", &["type:bp 150/96 hr 80 spo2 98", "enter"], 0, 0),
     ("a dose", &["type:dose ketamine 0.5mg/kg IM", "enter"], 0, 0),
@@ -149,7 +150,7 @@ const CORPUS: &[(&str, &[&str], u32, u32)] = &[
         "a risk assessment",
         &["type:risk-assessment C-SSRS negative", "enter"],
         0,
-        1,
+        2,
     ),
     (
         "an acknowledgement",

@@ -596,7 +596,9 @@ fn note_opened(result: Result<note::NoteData, String>) -> Action {
 
 /// Carries out a write the live screen asked for (a line, an amendment, a strike, a form's
 /// entries, a session's end): the session it wrote in, and how many entries it charted, or
-/// why nothing was written. None for effects that are not writes.
+/// why nothing was written. None for effects that are not writes. For the tests and benches
+/// (the `testing` feature); the screen writes through [`write_for_screen`].
+#[cfg(any(test, feature = "testing"))]
 pub fn write<Tz: chrono::TimeZone>(
     chart: &mut Chart,
     config: &Config,
@@ -607,9 +609,11 @@ pub fn write<Tz: chrono::TimeZone>(
 }
 
 /// How many entries a write charted, and the dose its line asked to be witnessed.
+#[cfg(any(test, feature = "testing"))]
 pub type WriteResult = Result<(usize, Option<crate::domain::EntryId>), charting::ChartingError>;
 
 /// Like [`write`], with the dose a charted line asked a second clinician to witness.
+#[cfg(any(test, feature = "testing"))]
 pub fn write_charted<Tz: chrono::TimeZone>(
     chart: &mut Chart,
     config: &Config,
@@ -667,19 +671,16 @@ fn write_stored<Tz: chrono::TimeZone>(
         } => (
             session_of(chart, target).unwrap_or_default(),
             unwitnessed(
-                charting::amend_entry_stored(chart, config, target, &reason, &line, now)
-                    .map(|e| vec![e]),
+                charting::amend_entry(chart, config, target, &reason, &line, now).map(|e| vec![e]),
             ),
         ),
         Effect::Strike { target, reason } => (
             session_of(chart, target).unwrap_or_default(),
-            unwitnessed(
-                charting::strike_entry_stored(chart, target, &reason, now).map(|e| vec![e]),
-            ),
+            unwitnessed(charting::strike_entry(chart, target, &reason, now).map(|e| vec![e])),
         ),
         Effect::Record { session, payloads } => (
             session,
-            unwitnessed(charting::record_payloads_stored(
+            unwitnessed(charting::record_payloads(
                 chart, config, session, payloads, now,
             )),
         ),
@@ -704,7 +705,7 @@ fn write_stored<Tz: chrono::TimeZone>(
             reason,
         } => (
             session,
-            unwitnessed(charting::end_session_stored(
+            unwitnessed(charting::end_session(
                 chart,
                 config,
                 session,

@@ -41,13 +41,7 @@ pub fn now() -> DateTime<FixedOffset> {
 }
 
 pub fn context(weight_kg: Option<f64>) -> ParseContext<'static, FixedOffset> {
-    ParseContext {
-        now: now(),
-        weight_kg,
-        drugs: &config().drugs.known,
-        doses: &config().alerts.doses,
-        measures: &config().measures,
-    }
+    config().parse_context(now(), weight_kg)
 }
 
 /// A word of free text: no quotes or # (an observation reads those), no control characters.

@@ -102,19 +102,11 @@ pub fn discharge_checks(
                 }
             }
             let status = match latest {
-                Some((l, true)) if l.entry.event_time >= due + grace => CheckStatus::DoneLate {
-                    by: l.entry.id,
-                    late_min: u32::try_from((l.entry.event_time - due).num_minutes())
-                        .unwrap_or(u32::MAX),
-                },
-                Some((l, true)) => CheckStatus::Done { by: l.entry.id },
+                Some((l, true)) => CheckStatus::closed(l.entry.id, l.entry.event_time, due, grace),
                 // Ended before it fell due: the minimum observation's reminder covers that,
                 // as it does for the protocol's checks past the end.
                 _ if ended.is_some_and(|e| e < due) => return None,
-                _ if ended.is_some() => CheckStatus::Missed,
-                _ if now < due => CheckStatus::Upcoming,
-                _ if now < due + grace => CheckStatus::Due,
-                _ => CheckStatus::Overdue,
+                _ => CheckStatus::unclosed(due, grace, ended, None, now),
             };
             Some(Check {
                 kind: check.kind(),

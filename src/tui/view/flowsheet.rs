@@ -144,7 +144,11 @@ fn sheet(live: &Live) -> Sheet {
                 cells.push(r.cadss.map(|(c, f)| (c.to_string(), f)));
                 cells.push(r.resp.map(|(w, f)| (w.to_string(), f)));
             }
-            (r.at, when::t_plus(first_dose, r.at), cells)
+            (
+                r.at,
+                crate::domain::since_dose::t_plus_label(first_dose, r.at),
+                cells,
+            )
         })
         .collect();
     Sheet {

@@ -101,7 +101,13 @@ fn session_checks(app: &App, live: &Live) -> Vec<Check> {
 /// "BP T+40", or the kind alone before the first dose.
 pub(super) fn short(c: &Check) -> String {
     match c.t_plus_min {
-        Some(t) if c.kind != CheckKind::Baseline => format!("{} T+{t}", c.kind),
+        Some(t) if c.kind != CheckKind::Baseline => {
+            format!(
+                "{} {}",
+                c.kind,
+                crate::domain::since_dose::t_plus_minutes(i64::from(t))
+            )
+        }
         _ => c.kind.to_string(),
     }
 }
@@ -318,10 +324,8 @@ fn standing_alert(app: &App, live: &Live) -> Option<Line<'static>> {
         ));
     }
     let at = v.alert.line.entry.event_time;
-    let when = match live.first_dose() {
-        Some(dose) if at >= dose => format!("T+{}", (at - dose).num_minutes()),
-        _ => at.format("%H:%M").to_string(),
-    };
+    let when = crate::domain::since_dose::t_plus_after(live.first_dose(), at)
+        .unwrap_or_else(|| at.format("%H:%M").to_string());
     Some(Line::styled(
         format!("{OVERDUE} open alert {when}: {text} · {key} acknowledge{more}"),
         theme.alert(),

@@ -52,10 +52,8 @@ fn session_lines<'a>(app: &App, chart: &SessionChart, now: DateTime<FixedOffset>
     // An alert nobody acknowledged stands here too, named by its kind only (no value).
     if let Some(v) = chart.alert_in_view() {
         let at = v.alert.line.entry.event_time;
-        let when = match chart.first_dose() {
-            Some(dose) if at >= dose => format!("T+{}", (at - dose).num_minutes()),
-            _ => at.format("%H:%M").to_string(),
-        };
+        let when = crate::domain::since_dose::t_plus_after(chart.first_dose(), at)
+            .unwrap_or_else(|| at.format("%H:%M").to_string());
         let more = match v.others {
             0 => String::new(),
             n => format!(" (+{n} more)"),

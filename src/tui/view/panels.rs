@@ -165,7 +165,12 @@ fn rems_ready_note(live: &crate::tui::live::Live) -> Option<String> {
         .discharge_state()
         .ready_at
         .and_then(|r| chart.t_plus_min(r))
-        .map(|t| format!(": T+{t} min on the form"))
+        .map(|t| {
+            format!(
+                ": {} min on the form",
+                crate::domain::since_dose::t_plus_minutes(t)
+            )
+        })
         .unwrap_or_default();
     Some(format!(
         "   REMS: ready as if there were no 2-h minimum (bar: @HH:MM ready-to-leave){t}"

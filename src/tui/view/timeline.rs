@@ -75,7 +75,7 @@ pub fn draw(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, are
     let t_width = [items.first(), items.last()]
         .into_iter()
         .flatten()
-        .map(|(at, _)| fit::width(&when::t_plus(first_dose, *at)))
+        .map(|(at, _)| fit::width(&crate::domain::since_dose::t_plus_label(first_dose, *at)))
         .max()
         .unwrap_or(0) as u16;
     // The kind column keeps one width, so that the content does not move as kinds come.
@@ -173,7 +173,7 @@ pub fn draw(app: &App, live: &Live, checks: &[Check], frame: &mut Frame<'_>, are
             cells.push(Cell::from(time));
             let t = match item {
                 Item::Day(_) => String::new(),
-                _ => when::t_plus(first_dose, *at),
+                _ => crate::domain::since_dose::t_plus_label(first_dose, *at),
             };
             if t_width > 0 {
                 cells.push(Cell::from(t));
@@ -342,7 +342,15 @@ fn row_content<'a>(
                 if let CheckStatus::DoneLate { by, late_min } = c.status
                     && by == e.id
                 {
-                    let t = c.t_plus_min.map(|t| format!(" T+{t}")).unwrap_or_default();
+                    let t = c
+                        .t_plus_min
+                        .map(|t| {
+                            format!(
+                                " {}",
+                                crate::domain::since_dose::t_plus_minutes(i64::from(t))
+                            )
+                        })
+                        .unwrap_or_default();
                     if !marks.is_empty() {
                         marks.push(' ');
                     }

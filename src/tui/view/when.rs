@@ -53,17 +53,6 @@ pub fn day_label(day: NaiveDate) -> String {
     day.format("%d %b").to_string()
 }
 
-/// "T+42" minutes after the first dose ("T-5" before it, "+3d" days later), or "" when
-/// no dose was given.
-pub fn t_plus(first_dose: Option<DateTime<FixedOffset>>, at: DateTime<FixedOffset>) -> String {
-    match first_dose {
-        Some(d) if at - d >= Duration::days(1) => format!("+{}d", (at - d).num_days()),
-        Some(d) if at >= d => format!("T+{}", (at - d).num_minutes()),
-        Some(d) => format!("T-{}", (d - at).num_minutes()),
-        None => String::new(),
-    }
-}
-
 /// A duration in words, whole minutes down: "under 1 min", "23 min", "1 h 5 min".
 pub fn minutes(d: Duration) -> String {
     words(d.num_minutes().max(0))

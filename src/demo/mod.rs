@@ -1,6 +1,12 @@
+//! Synthetic charts, for `kapchart demo`, the benches and the tests; never for a clinic's
+//! own chart. No real person's data. The rest of the crate (domain, store, app, export, tui)
+//! never imports this module: only the command line's `demo` command does.
+//!
 //! The demo chart: three synthetic patients, each with a course (intake, preparation, two
 //! dosing sessions with two-hour timelines, an integration session), charted through the
-//! same path as typed lines. No real person's data.
+//! same path as typed lines. [`scale`]: a clinic's chart of many patients.
+
+pub mod scale;
 
 use crate::app::Chart;
 use crate::app::charting::{self, ChartingError};
