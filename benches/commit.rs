@@ -121,6 +121,8 @@ fn durable_commit(c: &mut Criterion) {
         payload.len()
     );
 
+    frames_per_write(&mut bed, &payload, 200);
+
     // Alternating pairs first: fsync latency on a shared VM drifts from second to second,
     // and a pair sees the same disk and the same load on both sides.
     paired(&mut bed, &payload, 400);
@@ -146,6 +148,20 @@ fn durable_commit(c: &mut Criterion) {
     });
     g.finish();
     set_synchronous(&bed.chart, "FULL");
+
+    // Last, as it changes the chart: the same count with the search index's table replaced
+    // by a view that drops what is written to it (a line's pages without the index).
+    bed.chart
+        .raw_connection()
+        .execute_batch(
+            "DROP TABLE entry_search;
+             CREATE VIEW entry_search (rowid, text) AS SELECT 0, '';
+             CREATE TRIGGER entry_search_dropped INSTEAD OF INSERT ON entry_search
+             BEGIN SELECT 1; END;",
+        )
+        .expect("the index replaced");
+    eprint!("without the search index: ");
+    frames_per_write(&mut bed, &payload, 200);
 }
 
 /// `n` pairs of (record_line, bare insert), alternating which goes first; prints the medians
@@ -183,6 +199,48 @@ fn paired(bed: &mut Bed, payload: &str, n: usize) {
         mb * 1e6,
         ml / mb
     );
+}
+
+/// WAL frames (pages) each side writes per commit, counted from the WAL's growth with the
+/// automatic checkpoint held off: what a line costs in pages, each encrypted, HMACed and
+/// written before the fsync.
+fn frames_per_write(bed: &mut Bed, payload: &str, n: u64) {
+    let wal = {
+        let mut p = bed.chart.path().as_os_str().to_owned();
+        p.push("-wal");
+        std::path::PathBuf::from(p)
+    };
+    // SQLCipher answers `PRAGMA page_size` as text.
+    let page: i64 = bed
+        .chart
+        .raw_connection()
+        .query_row("PRAGMA page_size", [], |r| r.get::<_, String>(0))
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4096);
+    bed.chart
+        .raw_connection()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA wal_autocheckpoint = 0;")
+        .expect("checkpoint");
+    let size = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    let before = size();
+    record_lines(bed, n);
+    let lines = size() - before;
+    let before = size();
+    for _ in 0..n {
+        bare_insert(&bed.chart, payload);
+    }
+    let bare = size() - before;
+    let frame = (page + 24) as f64; // each frame: a 24-byte header and the page
+    eprintln!(
+        "WAL frames per commit (x{n}, page {page} bytes): record_line {:.1}, bare_insert {:.1}",
+        lines as f64 / frame / n as f64,
+        bare as f64 / frame / n as f64
+    );
+    bed.chart
+        .raw_connection()
+        .execute_batch("PRAGMA wal_autocheckpoint = 1000; PRAGMA wal_checkpoint(TRUNCATE);")
+        .expect("checkpoint");
 }
 
 fn set_synchronous(chart: &Chart, value: &str) {
