@@ -152,6 +152,7 @@ fn durable_commit(c: &mut Criterion) {
     // Last, as it changes the chart: the same count with the search index's table replaced
     // by a view that drops what is written to it (a line's pages without the index).
     bed.chart
+        .behind_the_door_ref()
         .raw_connection()
         .execute_batch(
             "DROP TABLE entry_search;
@@ -213,12 +214,14 @@ fn frames_per_write(bed: &mut Bed, payload: &str, n: u64) {
     // SQLCipher answers `PRAGMA page_size` as text.
     let page: i64 = bed
         .chart
+        .behind_the_door_ref()
         .raw_connection()
         .query_row("PRAGMA page_size", [], |r| r.get::<_, String>(0))
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(4096);
     bed.chart
+        .behind_the_door_ref()
         .raw_connection()
         .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA wal_autocheckpoint = 0;")
         .expect("checkpoint");
@@ -238,6 +241,7 @@ fn frames_per_write(bed: &mut Bed, payload: &str, n: u64) {
         bare as f64 / frame / n as f64
     );
     bed.chart
+        .behind_the_door_ref()
         .raw_connection()
         .execute_batch("PRAGMA wal_autocheckpoint = 1000; PRAGMA wal_checkpoint(TRUNCATE);")
         .expect("checkpoint");

@@ -85,9 +85,9 @@ fn main() {
         for side in [run % 2 == 0, run % 2 != 0] {
             let t = Instant::now();
             let report = if side {
-                chart.verify()
+                chart.behind_the_door_ref().verify()
             } else {
-                chart.verify_without_signatures()
+                chart.behind_the_door_ref().verify_without_signatures()
             }
             .expect("verify");
             let took = t.elapsed();
@@ -137,6 +137,7 @@ fn main() {
     let config = Config::default();
     let now = common::now();
     let patient = chart
+        .behind_the_door()
         .add_patient(
             &NewPatient {
                 name: "Check Bench".into(),
@@ -148,6 +149,7 @@ fn main() {
         )
         .expect("patient");
     let session = chart
+        .behind_the_door()
         .start_session(
             &NewSession {
                 patient_id: patient,
