@@ -4,6 +4,11 @@ use super::*;
 use chrono::{Datelike, Timelike};
 use chrono_tz::Europe::Berlin;
 
+use super::error::{EX_DOSE, EX_NEXT};
+use crate::domain::entry::{
+    BloodPressure, Dose, DoseUnit, Observation, Route, Sedation, VitalSigns,
+};
+
 fn drugs() -> Vec<String> {
     ["ketamine", "esketamine", "ondansetron"]
         .iter()
