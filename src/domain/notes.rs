@@ -1,8 +1,8 @@
 //! Drafting the integration note from the record. Pure: the caller passes the record, the
 //! date of drafting and the template text (a shipped one from [`template_text`], or a user's
 //! override it has read from the config directory); nothing here reads a file or a clock.
-//! (Longer than most files, about a thousand lines: the draft's pre-filled sections are built
-//! in one pass and read in the order the note has them; the tests are in `notes/tests.rs`.)
+//! One file because the draft's pre-filled sections, about a thousand lines, are built
+//! in one pass and read in the order the note has them; the tests are in `notes/tests.rs`.
 //!
 //! A draft is pre-filled with the facts of the dosing session it integrates: the dose, a
 //! vitals summary (baseline, peak BP, lowest SpO2, deepest sedation), each alert and how it

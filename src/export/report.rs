@@ -4,8 +4,10 @@
 //! the same record always gives the same bytes (the only time shown that is not in the
 //! chart is `record.exported`). What each section says (facts, rows, cells, words, flags)
 //! is built once, format-neutral, in `sections`; `html` and `markdown` only set it in their
-//! own markup. (A little over 700 lines: the rows every format shares, the flowsheet, the
-//! checks and the times, live here beside their tests, for the HTML, the Markdown and the CSV.)
+//! own markup.
+//! One file because the rows every format shares (the flowsheet, the checks and the times)
+//! live here beside their tests, for the HTML, the Markdown and the CSV (a little over 700
+//! lines).
 //!
 //! What a session shows: the patient and session, the doses, a BP/HR chart with the alert
 //! levels (HTML only), the vitals flowsheet (readings that stand; a flagged value carries

@@ -18,7 +18,8 @@
 //! ```text
 //! ```
 
-use super::{Cursor, GrammarError, Token, is_keyword};
+use super::error::GrammarError;
+use super::tokens::{Cursor, Token, is_keyword};
 use crate::domain::entry::{Payload, RiskAssessment, Text};
 use crate::domain::measures::{Instrument, MeasureRules, score};
 use crate::domain::screening::{

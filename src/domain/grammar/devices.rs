@@ -12,9 +12,11 @@
 //! `devices N`, when given, must agree with the milligrams. Nothing is guessed: a line that
 //! disagrees with itself is refused, naming both.
 
-use super::{Cursor, GrammarError, Token, trim_number};
+use super::error::{EX_DOSE, GrammarError};
+use super::numbers::parse_whole;
+use super::tokens::{Cursor, Token};
 use crate::domain::dose_levels::DoseLevels;
-use crate::domain::entry::Dose;
+use crate::domain::entry::{Dose, trim_number};
 
 pub const EX_DEVICES: &str = "dose esketamine 56mg IN devices 2";
 pub const EX_LOT: &str = "dose esketamine 56mg IN lot ABC123";
@@ -48,7 +50,7 @@ pub(super) fn parse_dose_details(
                     "Give how many devices after devices, like devices 2",
                     EX_DEVICES,
                 )?;
-                let n = super::parse_whole(n_tok.text)
+                let n = parse_whole(n_tok.text)
                     .filter(|n| (1..=DEVICES_MAX).contains(n))
                     .ok_or_else(|| {
                         GrammarError::at(
@@ -93,7 +95,7 @@ pub(super) fn parse_dose_details(
                     dose.drug,
                     dose.route.label()
                 ),
-                super::EX_DOSE,
+                EX_DOSE,
             ));
         }
         return Ok(());

@@ -13,7 +13,9 @@
 //! sedation, dissociation and respiratory depression have resolved (REMS modification of
 //! 31 Dec 2024; clinical.md section 2).
 
-use super::{Cursor, GrammarError, Token, is_keyword};
+use super::error::GrammarError;
+use super::numbers::parse_whole;
+use super::tokens::{Cursor, Token, is_keyword};
 use crate::domain::entry::{Dissociation, Payload, Respiration};
 use crate::domain::measures::MeasureRules;
 
@@ -47,7 +49,7 @@ pub(super) fn parse_cadss(
             ));
         };
         cur.bump();
-        let score = super::parse_whole(tok.text)
+        let score = parse_whole(tok.text)
             .filter(|n| *n <= u64::from(max))
             .and_then(|n| u8::try_from(n).ok())
             .ok_or_else(|| {
@@ -63,7 +65,7 @@ pub(super) fn parse_cadss(
         *slot = score;
     }
     if let Some(extra) = cur.peek()
-        && super::parse_whole(extra.text).is_some()
+        && parse_whole(extra.text).is_some()
     {
         return Err(GrammarError::at(
             extra,

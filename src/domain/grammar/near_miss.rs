@@ -16,7 +16,9 @@
 //! `obs`, `setting` and `consent` are left out: their neighbours ("ob", "sitting",
 //! "settling", "content") start ordinary notes.
 
-use super::{Cursor, GrammarError, Token, match_drug};
+use super::doses::match_drug;
+use super::error::GrammarError;
+use super::tokens::{Cursor, Token, keyword_example};
 
 /// Keywords whose value is a number.
 const NUMERIC: &[&str] = &[
@@ -70,7 +72,7 @@ pub(super) fn check(
         message: format!(
             "Not a keyword; did you mean `{kw} {rest}`? To chart this text as written, start it with obs"
         ),
-        example: super::keyword_example(kw),
+        example: keyword_example(kw),
     })
 }
 

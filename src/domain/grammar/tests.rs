@@ -1,8 +1,16 @@
 //! Tests of the quick-entry grammar: every valid form and every class of invalid input.
+//! One file because it is the grammar's table of cases, each a line as typed and what it
+//! charts or why it is refused, in sections in the order the grammar's docs give them, all
+//! through `parse_line` and the same few helpers at the top.
 
 use super::*;
 use chrono::{Datelike, Timelike};
 use chrono_tz::Europe::Berlin;
+
+use super::error::{EX_DOSE, EX_NEXT};
+use crate::domain::entry::{
+    BloodPressure, Dose, DoseUnit, Observation, Route, Sedation, VitalSigns,
+};
 
 fn drugs() -> Vec<String> {
     ["ketamine", "esketamine", "ondansetron"]

@@ -1,4 +1,6 @@
 //! Tests of notes.rs.
+//! One file because each test builds a whole session record and reads the drafted note
+//! section by section, through the same record builders at the top.
 
 use super::*;
 use crate::domain::EntryStatus;

@@ -1,0 +1,84 @@
+//! A session as an Encounter, followed by its entries' resources, its missed protocol checks
+//! and its signed note.
+
+use super::builder::Builder;
+use super::codes::{ACT_CODE, DATA_ABSENT, LOINC, category, coding};
+use super::ids::{instant, reference, session_id};
+use crate::domain::protocol::{Check, CheckKind, CheckStatus};
+use crate::export::SessionRecord;
+use serde_json::{Value, json};
+
+impl<'a> Builder<'a> {
+    pub(super) fn session(&mut self, s: &'a SessionRecord) {
+        let session = &s.session;
+        // The session's period: from its first entry (charted before it was opened, when so).
+        let mut period = json!({ "start": instant(s.period.start) });
+        if let Some(end) = s.period.end {
+            period["end"] = json!(instant(end));
+        }
+        self.push(json!({
+            "resourceType": "Encounter",
+            "id": session_id(session.id),
+            "status": if session.ended.is_some() { "finished" } else { "in-progress" },
+            "class": coding(ACT_CODE, "AMB", "ambulatory"),
+            "type": [{ "text": session.kind.as_str() }],
+            "subject": self.patient_ref(),
+            "participant": [{ "individual": self.practitioner_ref(&session.clinician) }],
+            "period": period,
+        }));
+        for line in &s.lines {
+            for resource in self.line_resources(line) {
+                self.push(resource);
+            }
+        }
+        for check in s.checks.iter().filter(|c| c.status == CheckStatus::Missed) {
+            let resource = self.missed_check(s, check);
+            self.push(resource);
+        }
+        if let Some(note) = &s.note {
+            self.note(note, s.number_in_course);
+        }
+    }
+
+    /// A protocol check that got no reading: an Observation that was not performed
+    /// (status cancelled, dataAbsentReason not-performed) at the check's due time, so that
+    /// the missed check is part of the exported record.
+    pub(super) fn missed_check(&self, s: &SessionRecord, check: &Check) -> Value {
+        let which = match (check.kind, check.t_plus_min) {
+            (CheckKind::Baseline, _) | (_, None) => "baseline".to_string(),
+            (kind, Some(t)) => format!("t{t}{}", kind.id_suffix()),
+        };
+        let code = if check.kind.needs_bp() {
+            json!({
+                "coding": [coding(LOINC, "85354-9", "Blood pressure panel with all children optional")],
+                "text": "Blood pressure",
+            })
+        } else {
+            json!({
+                "coding": [coding(LOINC, "85353-1", "Vital signs, weight, height, head circumference, oxygen saturation and BMI panel")],
+                "text": "Vital signs",
+            })
+        };
+        let mut o = json!({
+            "resourceType": "Observation",
+            "id": format!("{}-check-{which}", session_id(s.session.id)),
+            "status": "cancelled",
+            "category": category("vital-signs", "Vital Signs"),
+            "code": code,
+            "subject": self.patient_ref(),
+            "encounter": reference("Encounter", &session_id(s.session.id)),
+            "dataAbsentReason": {
+                "coding": [coding(DATA_ABSENT, "not-performed", "Not Performed")],
+                "text": "protocol check missed",
+            },
+            "note": [{ "text": match check.missing_text() {
+                Some(m) => format!("kapchart: protocol check missed: {check}, {m}"),
+                None => format!("kapchart: protocol check missed: {check}"),
+            } }],
+        });
+        if let Some(due) = check.due {
+            o["effectiveDateTime"] = json!(instant(due));
+        }
+        o
+    }
+}
