@@ -165,3 +165,36 @@ fn the_newcomer_and_new_passphrase_prompts_give_up_too() {
     // The old passphrase still opens the chart.
     home.ok(&["clinician", "list"]);
 }
+
+/// `patient show` and `patient update` at a terminal ask for the passphrase once: typed
+/// once, the command answers (a second prompt would go unanswered and give up after
+/// `after_idle`).
+#[test]
+fn patient_show_and_update_ask_for_the_passphrase_once() {
+    use common::pty::{Key as PtyKey, Tty};
+    const TIMEOUT: Duration = Duration::from_secs(20);
+    let home = common::Home::new();
+    let (patient, _) = home.with_dosing_session();
+    let config = home.path().join("xdg-config/kapchart/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "[lock]\nafter_idle = \"2s\"\n").unwrap();
+    for args in [
+        vec!["patient", "show", patient.as_str()],
+        vec!["patient", "update", patient.as_str(), "--weight", "71"],
+    ] {
+        let mut cmd = home.cmd(&args);
+        cmd.env_remove("KAPCHART_PASSPHRASE");
+        let mut tty = Tty::spawn(&cmd, 80, 24);
+        tty.wait_for("Chart passphrase:", TIMEOUT);
+        tty.send(common::PASSPHRASE);
+        tty.key(PtyKey::Enter);
+        let status = tty.wait_exit(TIMEOUT);
+        let screen = tty.screen();
+        assert!(status.success(), "{args:?}: {screen}");
+        assert_eq!(
+            screen.matches("Chart passphrase:").count(),
+            1,
+            "{args:?}: {screen}"
+        );
+    }
+}

@@ -67,7 +67,8 @@ pub struct PatientUpdate {
 }
 
 pub fn run(ctx: &Ctx, cmd: Command, out: &mut impl Write) -> Outcome {
-    let mut chart = ctx.open()?;
+    // Each signs in once (show and update used to sign in a second time, asking for the
+    // passphrase twice at a terminal).
     match cmd {
         Command::Add {
             name,
@@ -76,6 +77,7 @@ pub fn run(ctx: &Ctx, cmd: Command, out: &mut impl Write) -> Outcome {
             weight,
             second_record,
         } => {
+            let mut chart = ctx.open()?;
             let id = course::add_patient(
                 &mut chart,
                 &NewPatient {
@@ -88,19 +90,23 @@ pub fn run(ctx: &Ctx, cmd: Command, out: &mut impl Write) -> Outcome {
                 crate::clock::now(),
             )?;
             writeln!(out, "{id}")?;
+            Ok(())
         }
-        Command::Show { id, json } => return show(ctx, id, json, out),
-        Command::Update(u) => return update(ctx, u, out),
-        Command::List(JsonFlag { json }) => {
-            let patients = chart.patients()?;
-            if json {
-                writeln!(out, "{}", to_json(&patients))?;
-            } else {
-                let today = crate::clock::today();
-                for p in &patients {
-                    writeln!(out, "{}", patient_line(p, today))?;
-                }
-            }
+        Command::List(JsonFlag { json }) => list(ctx, json, out),
+        Command::Show { id, json } => show(ctx, id, json, out),
+        Command::Update(u) => update(ctx, u, out),
+    }
+}
+
+fn list(ctx: &Ctx, json: bool, out: &mut impl Write) -> Outcome {
+    let chart = ctx.open()?;
+    let patients = chart.patients()?;
+    if json {
+        writeln!(out, "{}", to_json(&patients))?;
+    } else {
+        let today = crate::clock::today();
+        for p in &patients {
+            writeln!(out, "{}", patient_line(p, today))?;
         }
     }
     Ok(())
