@@ -120,3 +120,81 @@ fn a_passphrase_prompt_left_waiting_gives_up_and_writes_nothing() {
     let shown = home.show_json(&session);
     assert_eq!(shown["entries"].as_array().unwrap().len(), 1, "{shown}");
 }
+
+/// Every passphrase the command line asks for gives up after `after_idle`, not only the
+/// sign-in's: the admin signed in (from the environment) adds a clinician, the newcomer's
+/// passphrase is asked at the terminal and nobody answers; nobody is added, the team and
+/// the chart file stay as they were. Then a new passphrase for `rekey` left unanswered.
+#[test]
+fn the_newcomer_and_new_passphrase_prompts_give_up_too() {
+    use common::pty::Tty;
+    const TIMEOUT: Duration = Duration::from_secs(20);
+    let home = common::Home::new();
+    home.ok(&["init", "--clinician", "Dr. Test"]);
+    let config = home.path().join("xdg-config/kapchart/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "[lock]\nafter_idle = \"2s\"\n").unwrap();
+    let team_before = home.ok(&["clinician", "list", "--json"]);
+    let before = common::file_bytes(&home.chart());
+
+    let cmd = home.cmd(&["clinician", "add", "--name", "Nia Nurse", "--role", "nurse"]);
+    let mut tty = Tty::spawn(&cmd, 80, 24);
+    tty.wait_for("Passphrase for Nia Nurse (they type it):", TIMEOUT);
+    let status = tty.wait_exit(TIMEOUT);
+    let screen = tty.screen();
+    assert_eq!(status.exit_code(), 1, "{screen}");
+    assert!(
+        screen
+            .contains("no answer within 2 s ([lock] after_idle in config.toml); nothing was done"),
+        "{screen}"
+    );
+    assert_eq!(
+        common::file_bytes(&home.chart()),
+        before,
+        "nothing was written"
+    );
+    assert_eq!(home.ok(&["clinician", "list", "--json"]), team_before);
+
+    let cmd = home.cmd(&["rekey"]);
+    let mut tty = Tty::spawn(&cmd, 80, 24);
+    tty.wait_for("New passphrase:", TIMEOUT);
+    let status = tty.wait_exit(TIMEOUT);
+    let screen = tty.screen();
+    assert_eq!(status.exit_code(), 1, "{screen}");
+    assert!(screen.contains("no answer within 2 s"), "{screen}");
+    // The old passphrase still opens the chart.
+    home.ok(&["clinician", "list"]);
+}
+
+/// `patient show` and `patient update` at a terminal ask for the passphrase once: typed
+/// once, the command answers (a second prompt would go unanswered and give up after
+/// `after_idle`).
+#[test]
+fn patient_show_and_update_ask_for_the_passphrase_once() {
+    use common::pty::{Key as PtyKey, Tty};
+    const TIMEOUT: Duration = Duration::from_secs(20);
+    let home = common::Home::new();
+    let (patient, _) = home.with_dosing_session();
+    let config = home.path().join("xdg-config/kapchart/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "[lock]\nafter_idle = \"2s\"\n").unwrap();
+    for args in [
+        vec!["patient", "show", patient.as_str()],
+        vec!["patient", "update", patient.as_str(), "--weight", "71"],
+    ] {
+        let mut cmd = home.cmd(&args);
+        cmd.env_remove("KAPCHART_PASSPHRASE");
+        let mut tty = Tty::spawn(&cmd, 80, 24);
+        tty.wait_for("Chart passphrase:", TIMEOUT);
+        tty.send(common::PASSPHRASE);
+        tty.key(PtyKey::Enter);
+        let status = tty.wait_exit(TIMEOUT);
+        let screen = tty.screen();
+        assert!(status.success(), "{args:?}: {screen}");
+        assert_eq!(
+            screen.matches("Chart passphrase:").count(),
+            1,
+            "{args:?}: {screen}"
+        );
+    }
+}

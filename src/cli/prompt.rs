@@ -3,8 +3,12 @@
 //! waiting on an unattended terminal ends with a message, and the command writes nothing.
 //! rpassword cannot time out, so this reads the terminal itself: echo off, `poll` with the
 //! time left, the line read once Enter is pressed, the terminal's settings put back.
+//! Every passphrase the command line asks for is asked through `passphrase`, so every one
+//! of those prompts gives up after the same wait.
 
 use super::Failure;
+use crate::domain::passphrase::{check_new, guessable_words};
+use std::io::IsTerminal;
 use std::sync::OnceLock;
 use std::time::Duration;
 use zeroize::Zeroizing;
@@ -113,4 +117,77 @@ fn read_hidden(prompt: &str, wait: Duration) -> Result<Option<Zeroizing<String>>
 #[cfg(not(unix))]
 fn read_hidden(prompt: &str, _wait: Duration) -> Result<Option<Zeroizing<String>>, Failure> {
     Ok(Some(Zeroizing::new(rpassword::prompt_password(prompt)?)))
+}
+
+/// What a passphrase prompt says: where scripts give the passphrase, what is asked at the
+/// terminal, and its refusals in the words of what was left as it was.
+pub(crate) struct Ask<'a> {
+    /// The environment variable that gives it to scripts (an empty value counts as none).
+    pub(crate) env: &'static str,
+    /// Said when the variable is not set and there is no terminal to ask at.
+    pub(crate) no_terminal: &'a str,
+    /// The prompt.
+    pub(crate) prompt: &'a str,
+    /// The refusal of an empty answer; `None` leaves it to the passphrase's strength check.
+    pub(crate) empty: Option<&'a str>,
+    /// Asked a second time to confirm: the prompt, and the refusal when the two differ.
+    pub(crate) again: Option<(&'a str, &'a str)>,
+}
+
+/// A passphrase: from `ask.env`, or asked without echo at the terminal (twice when
+/// `ask.again` says so), each prompt giving up after `[lock] after_idle`. Wiped from memory
+/// when dropped (the copy in the environment is the caller's to keep away).
+pub(crate) fn passphrase(ask: &Ask) -> Result<Zeroizing<String>, Failure> {
+    if let Some(p) = std::env::var(ask.env)
+        .ok()
+        .map(Zeroizing::new)
+        .filter(|p| !p.is_empty())
+    {
+        return Ok(p);
+    }
+    if !std::io::stderr().is_terminal() {
+        return Err(Failure::runtime(ask.no_terminal));
+    }
+    let first = hidden(ask.prompt)?;
+    if let Some(refusal) = ask.empty
+        && first.is_empty()
+    {
+        return Err(Failure::runtime(refusal));
+    }
+    if let Some((prompt, differ)) = ask.again {
+        let second = hidden(prompt)?;
+        if second != first {
+            return Err(Failure::runtime(differ));
+        }
+    }
+    Ok(first)
+}
+
+/// The signed-in clinician's passphrase: `KAPCHART_PASSPHRASE`, or asked (twice when a new
+/// chart is created with it).
+pub(crate) fn chart_passphrase(confirm: bool) -> Result<Zeroizing<String>, Failure> {
+    passphrase(&Ask {
+        env: "KAPCHART_PASSPHRASE",
+        no_terminal: "no passphrase: set KAPCHART_PASSPHRASE, or run kapchart in a terminal to be asked",
+        prompt: "Chart passphrase: ",
+        empty: Some("the passphrase must not be empty"),
+        again: confirm.then_some((
+            "Same passphrase again: ",
+            "the two passphrases differ; nothing was created",
+        )),
+    })
+}
+
+/// Refuses a weak new passphrase with the reason (the clinic's `min_passphrase_score`).
+/// `outcome` says what was left as it was ("nothing was changed").
+pub(crate) fn check_strength(
+    config: &crate::config::Config,
+    new: &str,
+    clinician: &str,
+    outcome: &str,
+) -> Result<(), Failure> {
+    let words = guessable_words(clinician, &config.chart.clinic);
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    check_new(new, config.chart.min_passphrase_score, &words)
+        .map_err(|why| Failure::runtime(format!("{why}; {outcome}")))
 }

@@ -3,7 +3,7 @@
 //! it, and for a round charted in part the signs still missing. Missed and late checks are
 //! part of the record.
 
-use super::Outcome;
+use crate::cli::Outcome;
 use crate::domain::chart::SessionChart;
 use crate::domain::protocol::CheckStatus;
 use chrono::{DateTime, FixedOffset};

@@ -3,15 +3,14 @@
 //! `kapchart search --rebuild-index`, which builds the search index again from the record when
 //! `verify` says it disagrees.
 
-use super::{Ctx, Failure, Outcome};
 use crate::app::search::{self, LIMIT, Results};
+use crate::cli::{Ctx, Failure, Outcome};
 use crate::domain::search::{Excerpt, Found, Hit};
 use crate::domain::{EntryStatus, text};
-use clap::Args;
 use std::io::Write;
 
-#[derive(Debug, Args)]
-pub struct SearchArgs {
+#[derive(Debug, clap::Args)]
+pub struct Args {
     /// The words to find: each begins a word of the text, all of them are there, in any order
     /// (case aside, accents kept; quotes, `*` and AND/OR are only text)
     #[arg(value_name = "WORDS", required_unless_present = "rebuild_index")]
@@ -36,7 +35,7 @@ const EXCERPT: usize = 160;
 /// How much of the typed words is echoed back.
 const ECHO: usize = 60;
 
-pub fn search(ctx: &Ctx, args: SearchArgs, out: &mut impl Write) -> Outcome {
+pub fn run(ctx: &Ctx, args: Args, out: &mut impl Write) -> Outcome {
     let mut chart = ctx.open()?;
     if args.rebuild_index {
         let rows = chart.rebuild_search_index(crate::clock::now())?;

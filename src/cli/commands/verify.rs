@@ -1,15 +1,16 @@
 //! `kapchart verify`: the file's integrity, the schema, the audit chain, signatures and
 //! payloads; the head to anchor outside the file, and whether an earlier head still holds.
 
-use super::{Ctx, Failure, Outcome, passphrase};
 use crate::app::Chart;
 use crate::app::care::{Head, SignatureCheck, head_of_copy};
-use clap::Args;
+use crate::cli::prompt::chart_passphrase;
+use crate::cli::sign_in::{guarded, who};
+use crate::cli::{Ctx, Failure, Outcome};
 use std::io::Write;
 use std::path::PathBuf;
 
-#[derive(Debug, Args)]
-pub struct VerifyArgs {
+#[derive(Debug, clap::Args)]
+pub struct Args {
     /// Print {"ok": bool, "head": {"seq": N, "hash": "..."}, "problems": [...]}
     #[arg(long)]
     json: bool,
@@ -33,7 +34,7 @@ pub struct VerifyArgs {
     reason: Option<String>,
 }
 
-pub fn verify(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
+pub fn run(ctx: &Ctx, args: Args, out: &mut impl Write) -> Outcome {
     let json = args.json;
     match checked(ctx, args, out) {
         // A script asking for JSON gets JSON even when the chart could not be read at all.
@@ -49,10 +50,10 @@ pub fn verify(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
     }
 }
 
-fn checked(ctx: &Ctx, args: VerifyArgs, out: &mut impl Write) -> Outcome {
-    let who = super::who(&ctx.paths.chart)?;
-    let pass = passphrase(false)?;
-    let mut chart = super::guarded(&ctx.paths.chart, || {
+fn checked(ctx: &Ctx, args: Args, out: &mut impl Write) -> Outcome {
+    let who = who(&ctx.paths.chart)?;
+    let pass = chart_passphrase(false)?;
+    let mut chart = guarded(&ctx.paths.chart, || {
         Chart::open_as(
             &ctx.paths.chart,
             &who,

@@ -1,7 +1,9 @@
 //! `kapchart export`: FHIR R4, a printable HTML report, Markdown and CSV.
 
-use super::{Ctx, Failure, Outcome};
 use crate::app::access::{Access, ExportFormat, Exported};
+use crate::cli::audited::record_access;
+use crate::cli::progress::progress_bar;
+use crate::cli::{Ctx, Failure, Outcome};
 use crate::export::{self, Record};
 use clap::ValueEnum;
 use std::io::Write;
@@ -28,7 +30,7 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["session", "patient"])))]
-pub struct ExportArgs {
+pub struct Args {
     /// One session
     #[arg(long)]
     session: Option<i64>,
@@ -42,7 +44,7 @@ pub struct ExportArgs {
     output: Option<PathBuf>,
 }
 
-pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
+pub fn run(ctx: &Ctx, args: Args, out: &mut impl Write) -> Outcome {
     // An export file that exists is refused before anything is read or audited (and again
     // when it is written, should one appear meanwhile).
     if let Some(path) = args.output.as_deref().filter(|p| p.exists()) {
@@ -57,7 +59,7 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
     let mut chart = ctx.open()?;
     refuse_if_damaged(&chart)?;
     let now = crate::clock::now();
-    let bar = super::backup::progress_bar("exporting");
+    let bar = progress_bar("exporting");
     bar.set_length(3);
     let record: Record = match (args.session, args.patient) {
         (Some(s), _) => export::session_record_from(&chart, &ctx.config, s, now)?,
@@ -85,7 +87,7 @@ pub fn export(ctx: &Ctx, args: ExportArgs, out: &mut impl Write) -> Outcome {
         Format::Csv => ExportFormat::Csv,
         Format::RemsHtml => ExportFormat::RemsForm,
     };
-    super::audit::record_access(&mut chart, Access::Export(format, exported));
+    record_access(&mut chart, Access::Export(format, exported));
     let text = match args.format {
         Format::Fhir => {
             let mut bundle = export::fhir::bundle(&record);
@@ -182,7 +184,7 @@ fn unreachable_what<T>() -> Result<T, Failure> {
 }
 
 /// `--format rems-html`: one session's REMS monitoring form, a page of HTML.
-fn rems_form(ctx: &Ctx, args: &ExportArgs, out: &mut impl Write) -> Outcome {
+fn rems_form(ctx: &Ctx, args: &Args, out: &mut impl Write) -> Outcome {
     let Some(session) = args.session else {
         return Err(Failure::runtime(
             "the REMS form is a session's: give --session ID (not --patient)",
@@ -196,7 +198,7 @@ fn rems_form(ctx: &Ctx, args: &ExportArgs, out: &mut impl Write) -> Outcome {
         .head()?
         .map_or_else(|| "none".to_string(), |h| h.to_string());
     let root = chart.root()?.unwrap_or_else(|| "none".to_string());
-    super::audit::record_access(
+    record_access(
         &mut chart,
         Access::Export(ExportFormat::RemsForm, Exported::Session(session)),
     );

@@ -1,12 +1,18 @@
 //! `kapchart witness ENTRY`: the clinician signed in (KAPCHART_CLINICIAN and
 //! KAPCHART_PASSPHRASE, or asked) witnesses a dose another clinician charted.
 
-use super::{Ctx, Outcome};
+use crate::cli::{Ctx, Outcome};
 use std::io::Write;
 
-pub fn witness(ctx: &Ctx, entry: i64, out: &mut impl Write) -> Outcome {
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The dose's entry id
+    entry: i64,
+}
+
+pub fn run(ctx: &Ctx, args: Args, out: &mut impl Write) -> Outcome {
     let mut chart = ctx.open()?;
-    let id = chart.witness_dose(entry, crate::clock::now())?;
+    let id = chart.witness_dose(args.entry, crate::clock::now())?;
     crate::logging::event(&ctx.paths.log, "entry.witness", &[]);
     writeln!(out, "{id}")?;
     Ok(())

@@ -1,9 +1,12 @@
 //! `kapchart rems`: the Spravato REMS Patient Monitoring Form of a session (`show`), the
 //! deadline queue (`list`), and recording a form's submission (`submitted`).
 
-use super::{Ctx, Failure, Outcome, to_json};
 use crate::app::access::Access;
 use crate::app::rems::{self, RemsError, RemsFormData};
+use crate::cli::audited::record_access;
+use crate::cli::lines::to_json;
+use crate::cli::parse::parse_date;
+use crate::cli::{Ctx, Failure, Outcome};
 use crate::domain::rems::Answer;
 use chrono::NaiveDate;
 use clap::Subcommand;
@@ -11,7 +14,7 @@ use serde_json::{Value, json};
 use std::io::Write;
 
 #[derive(Debug, Subcommand)]
-pub enum RemsCommand {
+pub enum Command {
     /// Every field of a session's REMS Patient Monitoring Form, and the ones the record
     /// cannot answer
     Show {
@@ -32,7 +35,7 @@ pub enum RemsCommand {
         #[arg(long)]
         session: i64,
         /// The day it was submitted, YYYY-MM-DD
-        #[arg(long, value_parser = super::parse_date)]
+        #[arg(long, value_parser = parse_date)]
         on: NaiveDate,
         /// The reference the REMS gave (confirmation number, fax receipt)
         #[arg(long = "ref")]
@@ -52,23 +55,23 @@ impl From<RemsError> for Failure {
     }
 }
 
-pub fn run(ctx: &Ctx, cmd: RemsCommand, out: &mut impl Write) -> Outcome {
+pub fn run(ctx: &Ctx, cmd: Command, out: &mut impl Write) -> Outcome {
     let today = crate::clock::today();
     let now = crate::clock::now();
     match cmd {
-        RemsCommand::Show { session, json } => {
+        Command::Show { session, json } => {
             let mut chart = ctx.open()?;
             let data = rems::form_of(&chart, &ctx.config, session, today, now)?;
             // The form holds the patient's name, date of birth and medications: a look at
             // the record, audited like `session show`.
-            super::audit::record_access(&mut chart, Access::ViewRemsForm(session));
+            record_access(&mut chart, Access::ViewRemsForm(session));
             if json {
                 writeln!(out, "{}", to_json(&form_json(&data)))?;
             } else {
                 show(&data, ctx.config.rems.outpatient, out)?;
             }
         }
-        RemsCommand::List { json } => {
+        Command::List { json } => {
             let chart = ctx.open()?;
             let queue = rems::queue(&chart, &ctx.config, today, now)?;
             if json {
@@ -101,7 +104,7 @@ pub fn run(ctx: &Ctx, cmd: RemsCommand, out: &mut impl Write) -> Outcome {
                 }
             }
         }
-        RemsCommand::Submitted {
+        Command::Submitted {
             session,
             on,
             reference,

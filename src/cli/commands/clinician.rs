@@ -2,15 +2,17 @@
 //! admins; the newcomer's passphrase is asked twice at the terminal (they type it
 //! themselves), or taken from KAPCHART_NEW_PASSPHRASE for scripts.
 
-use super::{Ctx, Failure, Outcome};
+use crate::cli::lines::to_json;
+use crate::cli::prompt::{Ask, check_strength, passphrase};
+use crate::cli::{Ctx, Failure, Outcome};
 use crate::domain::team::Role;
 use chrono::Local;
 use clap::Subcommand;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use zeroize::Zeroizing;
 
 #[derive(Debug, Subcommand)]
-pub enum ClinicianCommand {
+pub enum Command {
     /// Add a clinician to the team (admins only); prints the new id. Their passphrase is
     /// asked twice, or taken from KAPCHART_NEW_PASSPHRASE
     Add {
@@ -44,9 +46,9 @@ fn parse_role(s: &str) -> Result<Role, String> {
     s.parse()
 }
 
-pub fn clinician_command(ctx: &Ctx, cmd: ClinicianCommand, out: &mut impl Write) -> Outcome {
+pub fn run(ctx: &Ctx, cmd: Command, out: &mut impl Write) -> Outcome {
     match cmd {
-        ClinicianCommand::Add {
+        Command::Add {
             name,
             role,
             credentials,
@@ -59,7 +61,7 @@ pub fn clinician_command(ctx: &Ctx, cmd: ClinicianCommand, out: &mut impl Write)
                 )));
             }
             let pass = newcomer_passphrase(&name)?;
-            super::rekey::check_strength(ctx, &pass, &name, "nobody was added")?;
+            check_strength(&ctx.config, &pass, &name, "nobody was added")?;
             let id = chart.add_team_member(
                 &name,
                 role,
@@ -71,7 +73,7 @@ pub fn clinician_command(ctx: &Ctx, cmd: ClinicianCommand, out: &mut impl Write)
             writeln!(out, "{id}")?;
             Ok(())
         }
-        ClinicianCommand::List { json } => {
+        Command::List { json } => {
             let chart = ctx.open()?;
             let members = chart.team_members()?;
             // A removal is not called done while the removed clinician's keyring entry still
@@ -98,7 +100,7 @@ pub fn clinician_command(ctx: &Ctx, cmd: ClinicianCommand, out: &mut impl Write)
                         })
                     })
                     .collect();
-                writeln!(out, "{}", super::to_json(&v))?;
+                writeln!(out, "{}", to_json(&v))?;
             } else {
                 for m in &members {
                     let name = match &m.credentials {
@@ -133,7 +135,7 @@ pub fn clinician_command(ctx: &Ctx, cmd: ClinicianCommand, out: &mut impl Write)
             }
             Ok(())
         }
-        ClinicianCommand::Remove { id, reason } => {
+        Command::Remove { id, reason } => {
             let mut chart = ctx.open_alone()?;
             let name = chart
                 .team_members()?
@@ -158,26 +160,14 @@ pub fn clinician_command(ctx: &Ctx, cmd: ClinicianCommand, out: &mut impl Write)
 
 /// The newcomer's passphrase: KAPCHART_NEW_PASSPHRASE, or asked twice without echo.
 fn newcomer_passphrase(name: &str) -> Result<Zeroizing<String>, Failure> {
-    if let Some(p) = std::env::var("KAPCHART_NEW_PASSPHRASE")
-        .ok()
-        .map(Zeroizing::new)
-        .filter(|p| !p.is_empty())
-    {
-        return Ok(p);
-    }
-    if !std::io::stderr().is_terminal() {
-        return Err(Failure::runtime(
-            "no passphrase for the new clinician: set KAPCHART_NEW_PASSPHRASE, or run kapchart clinician add in a terminal to be asked; nobody was added",
-        ));
-    }
-    let first = Zeroizing::new(rpassword::prompt_password(format!(
-        "Passphrase for {name} (they type it): "
-    ))?);
-    let second = Zeroizing::new(rpassword::prompt_password("Same passphrase again: ")?);
-    if first != second {
-        return Err(Failure::runtime(
+    passphrase(&Ask {
+        env: "KAPCHART_NEW_PASSPHRASE",
+        no_terminal: "no passphrase for the new clinician: set KAPCHART_NEW_PASSPHRASE, or run kapchart clinician add in a terminal to be asked; nobody was added",
+        prompt: &format!("Passphrase for {name} (they type it): "),
+        empty: None,
+        again: Some((
+            "Same passphrase again: ",
             "the two passphrases differ; nobody was added",
-        ));
-    }
-    Ok(first)
+        )),
+    })
 }

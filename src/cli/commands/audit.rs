@@ -1,18 +1,15 @@
 //! `kapchart audit`: who did what to the record, newest first. The trail holds ids, never
 //! what the record says, so this lists clinicians' names, actions and object ids only.
-//! Also the command line's side of audited reads: the warning when a read's row could not
-//! be written.
 
-use super::{Ctx, Outcome, to_json};
-use crate::app::Chart;
-use crate::app::access::{self, Access};
 use crate::app::care::{TrailOf, TrailRow};
+use crate::cli::lines::to_json;
+use crate::cli::{Ctx, Outcome};
 use chrono::{Local, TimeZone, Utc};
 use std::io::Write;
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("about").args(["patient", "session"])))]
-pub struct AuditArgs {
+pub struct Args {
     /// Only the rows about this patient's record: details, courses, sessions, entries,
     /// notes and exports
     #[arg(long, value_name = "ID")]
@@ -38,15 +35,7 @@ fn parse_limit(s: &str) -> Result<u32, String> {
         })
 }
 
-/// Records a read of the record (see `app::access`); when its row could not be written,
-/// says so on stderr and goes on: the record is shown all the same.
-pub(crate) fn record_access(chart: &mut Chart, access: Access) {
-    if let Some(why) = access::record(chart, &access, crate::clock::now()).warning() {
-        eprintln!("kapchart: warning: {why}");
-    }
-}
-
-pub fn audit(ctx: &Ctx, args: AuditArgs, out: &mut impl Write) -> Outcome {
+pub fn run(ctx: &Ctx, args: Args, out: &mut impl Write) -> Outcome {
     let chart = ctx.open()?;
     let of = match (args.patient, args.session) {
         (Some(p), _) => {
