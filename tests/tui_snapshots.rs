@@ -4,10 +4,10 @@
 mod common;
 
 use common::fixture::{Fixture, at, dosing_session};
-use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::home::HomeData;
 use kapchart::tui::keymap::{Key, Keymap};
 use kapchart::tui::sign_in::{Purpose, SignIn};
+use kapchart::tui::state::{Action, App, Effect, Screen, update};
 use kapchart::tui::theme::Theme;
 use kapchart::tui::view;
 use ratatui::Terminal;

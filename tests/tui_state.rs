@@ -5,10 +5,10 @@ mod common;
 
 use common::fixture::{Fixture, at, dosing_session};
 use kapchart::domain::{EntryStatus, Payload};
-use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::keymap::{Key, KeyName, Keymap};
 use kapchart::tui::live::{Focus, Live, Panel};
 use kapchart::tui::sign_in::{Purpose, SignIn};
+use kapchart::tui::state::{Action, App, Effect, Screen, update};
 use std::sync::Arc;
 
 fn open(f: &Fixture, minute: i64) -> App {

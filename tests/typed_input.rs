@@ -10,10 +10,10 @@ mod common;
 use common::fixture::{Fixture, at, dosing_session};
 use kapchart::domain::{Payload, SessionKind};
 use kapchart::store::NewSession;
-use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::keymap::{Key, KeyName, Keymap};
 use kapchart::tui::live::{Live, Panel};
 use kapchart::tui::sign_in::{Purpose, SignIn};
+use kapchart::tui::state::{Action, App, Effect, Screen, update};
 use std::sync::Arc;
 
 fn app_on(f: &Fixture, session: i64, minute: i64) -> App {

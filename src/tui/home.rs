@@ -1,8 +1,8 @@
 //! The home screen: today's and recent sessions, patients (filter as you type), and
 //! starting a new session for a patient.
 
-use super::app::Effect;
 use super::keymap::{Command, Context, Key};
+use super::state::Effect;
 use crate::app::patient_list::{Page, PageRead};
 use crate::domain::patient_filter::PatientFilter;
 use crate::domain::{Patient, PatientId, Session, SessionKind};

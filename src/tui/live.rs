@@ -2,9 +2,9 @@
 //! the timeline selection, and the forms that correct entries, acknowledge a caution and
 //! discharge the patient.
 
-use super::app::Effect;
 use super::input::InputLine;
 use super::keymap::{Command, Context, Key};
+use super::state::Effect;
 use crate::app::charting::{plan, state_with};
 use crate::config::Config;
 use crate::domain::chart::OpenAlert;

@@ -1,8 +1,7 @@
-//! The terminal interface. State changes go through [`app::update`]; [`view::draw`] is a
+//! The terminal interface. State changes go through [`state::update`]; [`view::draw`] is a
 //! pure function of the state; this module owns the terminal, the clock and the chart, and
-//! turns each [`app::Effect`] into a write or a read whose result comes back as an action.
+//! turns each [`state::Effect`] into a write or a read whose result comes back as an action.
 
-pub mod app;
 #[cfg(test)]
 mod appended_tests;
 #[cfg(test)]
@@ -22,6 +21,7 @@ pub mod note;
 pub mod patient;
 pub mod search;
 pub mod sign_in;
+pub mod state;
 pub mod terminal;
 pub mod theme;
 pub mod view;
@@ -33,11 +33,11 @@ use crate::app::{AppError, Chart, ErrorKind, Existing, NewSession, Second};
 use crate::app::{charting, course, patient_list, views};
 use crate::config::Config;
 use crate::domain::SessionId;
-use app::{Action, App, Effect, Screen};
 use home::HomeData;
 use keymap::{Key, Keymap};
 use live::{LiveData, Written};
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use state::{Action, App, Effect, Screen};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -194,7 +194,7 @@ fn dispatch(
 ) -> Result<(), String> {
     let mut next = Some(action);
     while let Some(action) = next.take() {
-        let Some(effect) = app::update(app, action) else {
+        let Some(effect) = state::update(app, action) else {
             break;
         };
         if effect == Effect::Suspend {

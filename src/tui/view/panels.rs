@@ -4,9 +4,9 @@
 use crate::domain::discharge::ALDRETE_ITEMS;
 use crate::domain::item_forms::FormScale;
 use crate::domain::measures;
-use crate::tui::app::App;
 use crate::tui::input::InputLine;
 use crate::tui::live::{DischargeForm, Live, Panel};
+use crate::tui::state::App;
 use crate::tui::wording;
 use ratatui::Frame;
 use ratatui::layout::Rect;
