@@ -529,7 +529,9 @@ fn questionnaire_shows_each_item_in_its_words_with_the_scale_and_running_total()
 fn live_instrument(app: &App) -> kapchart::domain::item_forms::FormScale {
     match &app.screen {
         Screen::Live(l) => match &l.panel {
-            Some(kapchart::tui::live::Panel::Questionnaire { instrument, .. }) => *instrument,
+            Some(kapchart::tui::live::Panel::Questionnaire(
+                kapchart::tui::live::QuestionnaireForm { instrument, .. },
+            )) => *instrument,
             _ => panic!("no questionnaire open"),
         },
         _ => panic!("not on the live screen"),

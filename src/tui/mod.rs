@@ -18,6 +18,7 @@ pub mod keymap;
 pub mod live;
 pub mod lock;
 pub mod note;
+pub mod panels;
 pub mod patient;
 pub mod search;
 pub mod sign_in;
