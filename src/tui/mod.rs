@@ -16,6 +16,7 @@ mod home_tests;
 pub mod input;
 pub mod keymap;
 pub mod live;
+mod live_forms;
 pub mod lock;
 pub mod note;
 pub mod panels;
