@@ -2,6 +2,7 @@
 //! pure function of the state; this module owns the terminal, the clock and the chart, and
 //! turns each [`state::Effect`] into a write or a read whose result comes back as an action.
 
+pub mod action;
 #[cfg(test)]
 mod appended_tests;
 #[cfg(test)]
