@@ -9,11 +9,11 @@ use common::fixture::{Fixture, at, dosing_session};
 use kapchart::domain::team::{Role, TeamMember};
 use kapchart::domain::{Payload, SessionKind};
 use kapchart::store::StoreError;
-use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::handover::Authenticated;
 use kapchart::tui::keymap::{Key, KeyName, Keymap};
 use kapchart::tui::live::{Focus, Live};
 use kapchart::tui::sign_in::{Field, Purpose, Refused, SignIn};
+use kapchart::tui::state::{Action, App, Effect, Screen, update};
 use std::sync::Arc;
 
 const NURSE_PASS: &str = "tidal meadow lantern quartz";

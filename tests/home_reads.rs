@@ -12,9 +12,9 @@ use kapchart::app::{charting, rems, views};
 use kapchart::config::Config;
 use kapchart::domain::{Session, SessionKind, integration};
 use kapchart::store::{HomeScan, NewSession, RemsScan, Second, schema};
-use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::keymap::{Key, Keymap};
 use kapchart::tui::sign_in::{Purpose, SignIn};
+use kapchart::tui::state::{Action, App, Effect, Screen, update};
 use std::sync::Arc;
 
 fn now() -> DateTime<FixedOffset> {

@@ -11,9 +11,9 @@ use kapchart::config::Config;
 use kapchart::domain::Patient;
 use kapchart::domain::patient_filter::{CONTAINS_FROM, PatientFilter};
 use kapchart::store::{NewPatient, Second};
-use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::keymap::{Key, KeyName, Keymap};
 use kapchart::tui::sign_in::{Purpose, SignIn};
+use kapchart::tui::state::{Action, App, Effect, Screen, update};
 use std::sync::Arc;
 
 mod common;

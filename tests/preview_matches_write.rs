@@ -8,9 +8,9 @@ mod common;
 use common::fixture::{Fixture, at, dosing_session};
 use kapchart::app::charting;
 use kapchart::domain::FlagCode;
-use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::keymap::{Key, KeyName, Keymap};
 use kapchart::tui::sign_in::{Purpose, SignIn};
+use kapchart::tui::state::{Action, App, Effect, Screen, update};
 use std::sync::Arc;
 
 /// Lines a bedside session meets: pre-dose, the antiemetic, the dose, alerts, late entries,

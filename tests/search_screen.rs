@@ -7,9 +7,9 @@ mod common;
 
 use common::fixture::{Fixture, at, dosing_session};
 use kapchart::app::{access, charting, search, views};
-use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::keymap::{Key, KeyName, Keymap};
 use kapchart::tui::sign_in::{Purpose, SignIn};
+use kapchart::tui::state::{Action, App, Effect, Screen, update};
 use kapchart::tui::theme::Theme;
 use kapchart::tui::view;
 use ratatui::Terminal;

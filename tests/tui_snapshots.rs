@@ -4,10 +4,10 @@
 mod common;
 
 use common::fixture::{Fixture, at, dosing_session};
-use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::home::HomeData;
 use kapchart::tui::keymap::{Key, Keymap};
 use kapchart::tui::sign_in::{Purpose, SignIn};
+use kapchart::tui::state::{Action, App, Effect, Screen, update};
 use kapchart::tui::theme::Theme;
 use kapchart::tui::view;
 use ratatui::Terminal;
@@ -529,7 +529,9 @@ fn questionnaire_shows_each_item_in_its_words_with_the_scale_and_running_total()
 fn live_instrument(app: &App) -> kapchart::domain::item_forms::FormScale {
     match &app.screen {
         Screen::Live(l) => match &l.panel {
-            Some(kapchart::tui::live::Panel::Questionnaire { instrument, .. }) => *instrument,
+            Some(kapchart::tui::live::Panel::Questionnaire(
+                kapchart::tui::live::QuestionnaireForm { instrument, .. },
+            )) => *instrument,
             _ => panic!("no questionnaire open"),
         },
         _ => panic!("not on the live screen"),

@@ -5,10 +5,10 @@ mod common;
 
 use common::fixture::{Fixture, at, dosing_session};
 use kapchart::domain::{EntryStatus, Payload};
-use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::keymap::{Key, KeyName, Keymap};
-use kapchart::tui::live::{Focus, Live, Panel};
+use kapchart::tui::live::{AcknowledgeForm, EndReasonForm, Focus, Live, Panel, QuestionnaireForm};
 use kapchart::tui::sign_in::{Purpose, SignIn};
+use kapchart::tui::state::{Action, App, Effect, Screen, update};
 use std::sync::Arc;
 
 fn open(f: &Fixture, minute: i64) -> App {
@@ -383,7 +383,7 @@ fn an_acknowledgement_of_what_another_screen_acknowledged_meanwhile_is_nothing_t
         &format!("entry {caution} has no alert waiting for acknowledgement")
     );
     update(&mut app, Action::Written(written));
-    let Some(Panel::Acknowledge { note, error, .. }) = &live(&app).panel else {
+    let Some(Panel::Acknowledge(AcknowledgeForm { note, error, .. })) = &live(&app).panel else {
         panic!("the panel stays open with what was typed")
     };
     assert_eq!(note.text(), "discussed; proceeding");
@@ -421,7 +421,7 @@ fn ending_early_without_ride_or_aldrete_asks_for_a_reason() {
     let mut app = open(&f, 45);
     key(&mut app, "ctrl-d");
     assert_eq!(key(&mut app, "ctrl-e"), None, "reminders first");
-    let Some(Panel::EndReason { concerns, .. }) = &live(&app).panel else {
+    let Some(Panel::EndReason(EndReasonForm { concerns, .. })) = &live(&app).panel else {
         panic!()
     };
     let text = concerns.join("\n");
@@ -471,7 +471,7 @@ fn ending_with_open_alerts_and_missed_checks_asks_for_a_reason() {
     let mut app = open(&f, 131);
     key(&mut app, "ctrl-d");
     assert_eq!(key(&mut app, "ctrl-e"), None, "reminders first");
-    let Some(Panel::EndReason { concerns, .. }) = &live(&app).panel else {
+    let Some(Panel::EndReason(EndReasonForm { concerns, .. })) = &live(&app).panel else {
         panic!("{:?}", live(&app).panel)
     };
     let text = concerns.join("\n");
@@ -492,9 +492,9 @@ fn a_low_aldrete_in_the_form_is_a_reminder() {
     type_text(&mut app, "21112");
     type_text(&mut app, "sister");
     key(&mut app, "ctrl-e");
-    let Some(Panel::EndReason {
+    let Some(Panel::EndReason(EndReasonForm {
         concerns, payloads, ..
-    }) = &live(&app).panel
+    })) = &live(&app).panel
     else {
         panic!()
     };
@@ -521,7 +521,7 @@ fn an_aldrete_of_8_asks_for_a_reason_and_one_of_9_does_not() {
         let effect = key(&mut app, "ctrl-e");
         if asks {
             assert_eq!(effect, None, "Aldrete {total}: a reason first");
-            let Some(Panel::EndReason { concerns, .. }) = &live(&app).panel else {
+            let Some(Panel::EndReason(EndReasonForm { concerns, .. })) = &live(&app).panel else {
                 panic!("{:?}", live(&app).panel)
             };
             assert_eq!(concerns.len(), 1, "{concerns:?}");
@@ -626,15 +626,16 @@ fn a_questionnaire_item_by_item_is_charted_as_its_line() {
     key(&mut app, "right");
     assert!(matches!(
         live(&app).panel,
-        Some(Panel::Questionnaire {
+        Some(Panel::Questionnaire(QuestionnaireForm {
             instrument: kapchart::domain::item_forms::FormScale::Measure(
                 kapchart::domain::measures::Instrument::Gad7
             ),
             ..
-        })
+        }))
     ));
     type_text(&mut app, "12345");
-    let Some(Panel::Questionnaire { answers, error, .. }) = &live(&app).panel else {
+    let Some(Panel::Questionnaire(QuestionnaireForm { answers, error, .. })) = &live(&app).panel
+    else {
         panic!()
     };
     assert_eq!(answers, &[1, 2, 3]);
@@ -673,13 +674,14 @@ fn the_item_by_item_form_offers_cadss6_and_charts_it_as_its_line() {
     key(&mut app, "left");
     assert!(matches!(
         live(&app).panel,
-        Some(Panel::Questionnaire {
+        Some(Panel::Questionnaire(QuestionnaireForm {
             instrument: kapchart::domain::item_forms::FormScale::Cadss6,
             ..
-        })
+        }))
     ));
     type_text(&mut app, "105");
-    let Some(Panel::Questionnaire { answers, error, .. }) = &live(&app).panel else {
+    let Some(Panel::Questionnaire(QuestionnaireForm { answers, error, .. })) = &live(&app).panel
+    else {
         panic!()
     };
     assert_eq!(answers, &[1, 0]);

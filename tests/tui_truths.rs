@@ -8,10 +8,10 @@ mod common;
 use common::fixture::{Fixture, at, dosing_session};
 use kapchart::domain::Payload;
 use kapchart::domain::entry::Acknowledgement;
-use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::keymap::{Key, KeyName, Keymap};
-use kapchart::tui::live::{Live, Panel};
+use kapchart::tui::live::{AcknowledgeForm, Live, Panel};
 use kapchart::tui::sign_in::{Purpose, SignIn};
+use kapchart::tui::state::{Action, App, Effect, Screen, update};
 use kapchart::tui::theme::Theme;
 use kapchart::tui::view;
 use ratatui::Terminal;
@@ -207,7 +207,7 @@ fn an_acknowledgement_fits_its_alert_takes_its_own_time_and_says_what_it_acknowl
     let mut f = with_moaas_open(46);
     let mut app = open(&f, 57);
     key(&mut app, "ctrl-a");
-    let Some(Panel::Acknowledge { caution, .. }) = &live(&app).panel else {
+    let Some(Panel::Acknowledge(AcknowledgeForm { caution, .. })) = &live(&app).panel else {
         panic!("no acknowledge panel: {:?}", live(&app).panel);
     };
     assert!(caution.contains("MOAA/S 2 (alert at <= 2)"), "{caution}");
@@ -222,7 +222,7 @@ fn an_acknowledgement_fits_its_alert_takes_its_own_time_and_says_what_it_acknowl
     type_text(&mut app, "@10:30 roused to voice");
     let effect = key(&mut app, "enter").expect("an acknowledgement");
     perform(&mut f, &mut app, effect, 57);
-    let Some(Panel::Acknowledge { note, error, .. }) = &live(&app).panel else {
+    let Some(Panel::Acknowledge(AcknowledgeForm { note, error, .. })) = &live(&app).panel else {
         panic!("the panel closed: {:?}", live(&app).panel);
     };
     assert_eq!(note.text(), "@10:30 roused to voice");
@@ -244,7 +244,7 @@ fn an_acknowledgement_fits_its_alert_takes_its_own_time_and_says_what_it_acknowl
     assert!(!head.contains('✗'), "{head}");
     assert!(head.contains("⚠ open alert T+31: MOAA/S 2"), "{head}");
     key(&mut app, "ctrl-a");
-    let Some(Panel::Acknowledge { note, .. }) = &live(&app).panel else {
+    let Some(Panel::Acknowledge(AcknowledgeForm { note, .. })) = &live(&app).panel else {
         panic!("the panel did not open again: {:?}", live(&app).panel);
     };
     assert_eq!(note.text(), "@10:30 roused to voice");

@@ -10,10 +10,10 @@ mod common;
 use common::fixture::{Fixture, at, dosing_session};
 use kapchart::domain::{Payload, SessionKind};
 use kapchart::store::NewSession;
-use kapchart::tui::app::{Action, App, Effect, Screen, update};
 use kapchart::tui::keymap::{Key, KeyName, Keymap};
-use kapchart::tui::live::{Live, Panel};
+use kapchart::tui::live::{AcknowledgeForm, EndReasonForm, Live, Panel, QuestionnaireForm};
 use kapchart::tui::sign_in::{Purpose, SignIn};
+use kapchart::tui::state::{Action, App, Effect, Screen, update};
 use std::sync::Arc;
 
 fn app_on(f: &Fixture, session: i64, minute: i64) -> App {
@@ -106,7 +106,10 @@ fn esc_in_the_end_dialog_goes_back_to_the_discharge_panel_with_the_scores_typed(
     key(&mut app, "ctrl-d");
     type_text(&mut app, "22122");
     assert_eq!(key(&mut app, "ctrl-e"), None, "the end asks first");
-    assert!(matches!(live(&app).panel, Some(Panel::EndReason { .. })));
+    assert!(matches!(
+        live(&app).panel,
+        Some(Panel::EndReason(EndReasonForm { .. }))
+    ));
     type_text(&mut app, "transferred to ED");
     key(&mut app, "esc");
     assert_eq!(
@@ -185,13 +188,13 @@ fn esc_on_every_form_of_the_live_screen_keeps_what_was_typed_until_it_opens_agai
     key(&mut app, "esc");
     key(&mut app, "enter");
     key(&mut app, "ctrl-a");
-    let Some(Panel::Acknowledge { note, .. }) = &live(&app).panel else {
+    let Some(Panel::Acknowledge(AcknowledgeForm { note, .. })) = &live(&app).panel else {
         panic!("the acknowledgement")
     };
     assert_eq!(note.text(), "reviewed with prescriber");
     key(&mut app, "esc");
     key(&mut app, "f2");
-    let Some(Panel::Questionnaire { answers, .. }) = &live(&app).panel else {
+    let Some(Panel::Questionnaire(QuestionnaireForm { answers, .. })) = &live(&app).panel else {
         panic!("the questionnaire")
     };
     assert_eq!(answers, &[1, 2]);

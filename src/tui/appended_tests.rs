@@ -4,10 +4,10 @@
 //! still come by the poll. The runtime and the pure update together, on a real chart, keys
 //! pressed as a clinician presses them.
 
-use super::app::{Action, App, Screen};
 use super::dispatch;
 use super::keymap::{Key, KeyName};
 use super::live::Live;
+use super::state::{Action, App, Screen};
 use crate::app::Chart;
 use crate::app::views::{LiveData, live_data};
 use crate::config::Config;
@@ -22,7 +22,7 @@ fn open_session() -> Setup {
     // The runtime writes at the wall clock, so the screen's clock is the wall clock too.
     let now = crate::clock::now();
     let mut s = bedside(now, now - Duration::minutes(30));
-    let opened = s.rt.perform(super::app::Effect::OpenSession(s.session));
+    let opened = s.rt.perform(super::state::Effect::OpenSession(s.session));
     dispatch(&mut s.app, &mut s.rt, opened, None).unwrap();
     s
 }

@@ -1,7 +1,7 @@
 //! Opening a screen writes one audit row; redraws, ticks and polls write none (the runtime
 //! and the pure update together, on a real chart).
 
-use super::app::{self, Action, App, Effect, Screen};
+use super::state::{self, Action, App, Effect, Screen};
 use super::{Runtime, dispatch};
 use crate::app::Chart;
 use crate::config::Config;
@@ -84,7 +84,7 @@ fn opening_the_patient_screen_writes_one_row() {
     assert_eq!(s.app.unaudited, None);
     // Its redraws and ticks write nothing more.
     let tick = Action::Tick(s.app.now + chrono::Duration::minutes(1));
-    assert_eq!(app::update(&mut s.app, tick), None);
+    assert_eq!(state::update(&mut s.app, tick), None);
     assert_eq!(views(s.rt.chart.as_ref().unwrap(), "patient.view"), 1);
 }
 
@@ -92,12 +92,12 @@ fn opening_the_patient_screen_writes_one_row() {
 fn a_screen_that_could_not_be_audited_says_so() {
     let mut s = setup();
     let opened = s.rt.perform(Effect::OpenPatient(s.patient));
-    app::update(&mut s.app, opened);
+    state::update(&mut s.app, opened);
     let not = crate::app::access::not_recorded(
         &crate::app::access::Access::ViewPatient(s.patient),
         "the chart is read-only",
     );
-    app::update(&mut s.app, Action::AccessRecorded(not.clone()));
+    state::update(&mut s.app, Action::AccessRecorded(not.clone()));
     let screen = render(&s.app);
     assert!(
         screen.contains("Alex Rivera"),
@@ -110,8 +110,8 @@ fn a_screen_that_could_not_be_audited_says_so() {
         "{screen}"
     );
     let opened = s.rt.perform(Effect::OpenSession(s.session));
-    app::update(&mut s.app, opened);
-    app::update(&mut s.app, Action::AccessRecorded(not));
+    state::update(&mut s.app, opened);
+    state::update(&mut s.app, Action::AccessRecorded(not));
     let screen = render(&s.app);
     assert!(
         screen.contains("this view is not in the audit trail: the chart is read-only"),
@@ -154,7 +154,7 @@ fn opening_a_note_writes_one_row_and_its_re_read_none() {
     let reread = Action::NoteOpened(Ok(Box::new(
         crate::app::course::note_data(chart(&s.rt), &Config::default(), note, s.app.now).unwrap(),
     )));
-    assert_eq!(app::update(&mut s.app, reread), None);
+    assert_eq!(state::update(&mut s.app, reread), None);
     assert_eq!(views(chart(&s.rt), "note.view"), 1);
 }
 

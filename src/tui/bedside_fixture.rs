@@ -2,9 +2,9 @@
 //! over it and the app on the sign-in screen, as `kapchart chart` starts.
 
 use super::Runtime;
-use super::app::{App, Screen};
 use super::keymap::Keymap;
 use super::sign_in::{Purpose, SignIn};
+use super::state::{App, Screen};
 use crate::app::Chart;
 use crate::config::Config;
 use crate::domain::SessionKind;

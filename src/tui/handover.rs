@@ -1,12 +1,12 @@
 //! Signing in over the screens: at start (the chart is not open yet), at the lock screen,
 //! handing the screen
 //! over to another clinician (the screen beneath keeps its state: the bar's text, the
-//! selection, an open form), and a witness signing in for one dose. `app::update` routes
+//! selection, an open form), and a witness signing in for one dose. `state::update` routes
 //! keys, team lists and sign-in results here.
 
-use super::app::{App, Effect, Screen};
 use super::keymap::{Context, Key};
 use super::sign_in::{Attempt, Outcome, Purpose, Refused, SignIn};
+use super::state::{App, Effect, Screen};
 use super::witness::WitnessPanel;
 use crate::domain::Clinician;
 use crate::domain::team::TeamMember;

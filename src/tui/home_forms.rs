@@ -3,9 +3,9 @@
 //! it back), a refusal leaves it as it was with the reason, and only a write that went
 //! through, or the clinician clearing a field, empties it.
 
-use super::app::Effect;
 use super::input::InputLine;
 use super::keymap::{Command, Key};
+use super::state::Effect;
 use crate::app::course::NewPatient;
 use crate::domain::{PatientId, Session, SessionKind};
 use chrono::NaiveDate;

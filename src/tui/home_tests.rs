@@ -2,11 +2,11 @@
 //! patient, starting a course, starting a session with the intention typed, and following
 //! what another kapchart process writes.
 
-use super::app::{Action, Effect, Screen};
 use super::bedside_fixture::{Bedside as Setup, bedside};
 use super::dispatch;
 use super::home::{Home, HomeForm};
 use super::keymap::{Key, KeyName};
+use super::state::{Action, Effect, Screen};
 use crate::app::Chart;
 use crate::domain::{Payload, SessionKind};
 use crate::store::NewPatient;
@@ -303,7 +303,7 @@ fn the_home_screen_follows_what_another_process_writes() {
     assert_eq!(names(&s), ["Alex Rivera"]);
     // Nothing changed: the poll reads nothing.
     let now = s.app.now;
-    let effect = super::app::update(&mut s.app, Action::Tick(now));
+    let effect = super::state::update(&mut s.app, Action::Tick(now));
     let Some(refresh @ Effect::RefreshHome { .. }) = effect else {
         panic!("the home screen looks at the chart on each tick: {effect:?}")
     };

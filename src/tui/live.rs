@@ -2,18 +2,16 @@
 //! the timeline selection, and the forms that correct entries, acknowledge a caution and
 //! discharge the patient.
 
-use super::app::Effect;
 use super::input::InputLine;
 use super::keymap::{Command, Context, Key};
-use crate::app::charting::{plan, state_with};
+use super::state::Effect;
+use crate::app::charting::plan;
 use crate::config::Config;
 use crate::domain::chart::OpenAlert;
-use crate::domain::discharge::{DischargeConcern, DischargeState};
-use crate::domain::entry::{AldreteScore, RideHome};
 use crate::domain::grammar::format_payload;
 use crate::domain::planning::PlannedEntry;
 use crate::domain::search::{Words, line_text};
-use crate::domain::{ChartLine, EntryId, EntryStatus, FlagCode, Payload, SessionKind};
+use crate::domain::{ChartLine, EntryId, FlagCode, SessionKind};
 use chrono::{DateTime, FixedOffset};
 
 pub use crate::app::views::{LiveData, SessionWrite};
@@ -33,67 +31,13 @@ pub enum Focus {
     Timeline,
 }
 
+pub use super::panels::{
+    AcknowledgeForm, CorrectionForm, DISCHARGE_FIELDS, DischargeForm, EndReasonForm, Panel,
+    PanelContext, PanelOutcome, QuestionnaireForm,
+};
+
 /// What the bar will become: the planned entries, or why the line is wrong.
 pub type LinePreview = Result<Vec<PlannedEntry>, String>;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct CorrectionForm {
-    pub target: EntryId,
-    /// What the entry says now, for the form's title.
-    pub summary: String,
-    pub strike: bool,
-    pub reason: InputLine,
-    pub line: InputLine,
-    /// 0: reason, 1: the corrected line (amend only).
-    pub field: usize,
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct DischargeForm {
-    /// Aldrete items in the order of `discharge::ALDRETE_ITEMS`; None until scored.
-    pub scores: [Option<u8>; 5],
-    pub ride: InputLine,
-    pub ready: bool,
-    /// 0-4 Aldrete items, 5 ride home, 6 patient ready.
-    pub field: usize,
-    pub error: Option<String>,
-    /// What the chart held when the form opened, so only changes become entries.
-    pub before: DischargeState,
-    /// The reason typed in the end dialog asked from this form: there again the next
-    /// time the end is asked.
-    pub end_reason: InputLine,
-    /// Something was typed or changed in it since it opened.
-    pub touched: bool,
-}
-
-impl DischargeForm {
-    /// What was typed in it and not charted, for the terminal after quitting.
-    pub fn typed_text(&self) -> Option<String> {
-        if !self.touched {
-            return None;
-        }
-        let mut parts = Vec::new();
-        if self.scores.iter().any(Option::is_some) {
-            let scores: Vec<String> = self
-                .scores
-                .iter()
-                .map(|s| s.map_or("·".to_string(), |s| s.to_string()))
-                .collect();
-            parts.push(format!("aldrete {}", scores.join(" ")));
-        }
-        if !self.ride.is_blank() {
-            parts.push(format!("ride {}", self.ride.text().trim()));
-        }
-        if self.ready {
-            parts.push("ready".into());
-        }
-        if !self.end_reason.is_blank() {
-            parts.push(format!("reason to end: {}", self.end_reason.text().trim()));
-        }
-        (!parts.is_empty()).then(|| parts.join(" · "))
-    }
-}
 
 /// Forms closed with Esc with something typed in them, kept as typed: the same form opened
 /// again (for the same entry) comes back as it was left, until it is charted or cleared.
@@ -129,51 +73,11 @@ impl Kept {
         out.extend(
             self.questionnaire
                 .as_ref()
-                .map(|(i, a)| answers_line(*i, a)),
+                .map(|(i, a)| super::panels::answers_line(*i, a)),
         );
         out.retain(|t| !t.trim().is_empty());
         out
     }
-}
-
-/// A questionnaire's answers as its quick-entry line.
-fn answers_line(instrument: crate::domain::item_forms::FormScale, answers: &[u8]) -> String {
-    let items: Vec<String> = answers.iter().map(u8::to_string).collect();
-    format!("{} {}", instrument.keyword(), items.join(" "))
-}
-
-pub const DISCHARGE_FIELDS: usize = 7;
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Panel {
-    Correction(CorrectionForm),
-    Discharge(DischargeForm),
-    /// Ending: against a discharge reminder (the reminders and the reason asked for), or a
-    /// session without a discharge panel (intake, preparation, integration, follow-up),
-    /// asked to confirm.
-    EndReason {
-        concerns: Vec<String>,
-        reason: InputLine,
-        /// Discharge entries still to write with the end.
-        payloads: Vec<Payload>,
-        /// The discharge form the end was asked from: Esc goes back to it as it was.
-        from: Option<Box<DischargeForm>>,
-    },
-    Acknowledge {
-        entry: EntryId,
-        flag: FlagCode,
-        caution: String,
-        note: InputLine,
-        /// Why the last try was refused (a time before the alert), kept in view.
-        error: Option<String>,
-    },
-    /// A questionnaire (or the CADSS-6) answered item by item; it is charted as its
-    /// quick-entry line.
-    Questionnaire {
-        instrument: crate::domain::item_forms::FormScale,
-        answers: Vec<u8>,
-        error: Option<String>,
-    },
 }
 
 /// Finding the timeline's entries by words (`/`): while it is on, the timeline shows only the
@@ -188,7 +92,7 @@ pub struct Find {
 
 /// What a write was for, so its result lands in the right place.
 #[derive(Debug, Clone, PartialEq)]
-enum Sent {
+pub(super) enum Sent {
     Line(String),
     Panel,
 }
@@ -211,7 +115,7 @@ pub struct Live {
     recall: Vec<String>,
     recall_at: Option<usize>,
     recall_draft: String,
-    sent: Option<Sent>,
+    pub(super) sent: Option<Sent>,
 }
 
 impl Live {
@@ -249,28 +153,7 @@ impl Live {
 
     /// Text typed and not yet charted, anywhere on this screen (forms set aside too).
     pub fn pending_text(&self) -> Option<String> {
-        let panel_text = match &self.panel {
-            Some(Panel::Correction(f)) => Some(format!("{} {}", f.reason.text(), f.line.text())),
-            Some(Panel::EndReason { reason, from, .. }) => {
-                let form = from.as_ref().and_then(|f| f.typed_text());
-                Some(
-                    [form, Some(reason.text().to_string())]
-                        .into_iter()
-                        .flatten()
-                        .filter(|t| !t.trim().is_empty())
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                )
-            }
-            Some(Panel::Questionnaire {
-                instrument,
-                answers,
-                ..
-            }) => (!answers.is_empty()).then(|| answers_line(*instrument, answers)),
-            Some(Panel::Acknowledge { note, .. }) => Some(note.text().to_string()),
-            Some(Panel::Discharge(f)) => f.typed_text(),
-            None => None,
-        };
+        let panel_text = self.panel.as_ref().and_then(Panel::typed_text);
         let texts: Vec<String> = (!self.input.is_blank())
             .then(|| self.input.text().to_string())
             .into_iter()
@@ -475,11 +358,8 @@ impl Live {
             }
             Err(e) => {
                 // Nothing was written: the text stays where it was typed.
-                match &mut self.panel {
-                    Some(Panel::Correction(f)) => f.error = Some(e.clone()),
-                    Some(Panel::Discharge(f)) => f.error = Some(e.clone()),
-                    Some(Panel::Acknowledge { error, .. }) => *error = Some(e.clone()),
-                    _ => {}
+                if let Some(error) = self.panel.as_mut().and_then(Panel::error_mut) {
+                    *error = Some(e.clone());
                 }
                 self.error = Some(e);
                 self.notice = None;
@@ -661,526 +541,12 @@ impl Live {
         Some(Effect::OpenNote { dosing })
     }
 
-    fn open_questionnaire(&mut self) {
-        let (instrument, answers) = match self.kept.questionnaire.take() {
-            Some(kept) => {
-                self.notice = Some(AS_LEFT.into());
-                kept
-            }
-            None => (crate::domain::item_forms::FormScale::ALL[0], Vec::new()),
-        };
-        self.panel = Some(Panel::Questionnaire {
-            instrument,
-            answers,
-            error: None,
-        });
-    }
-
-    fn open_correction(&mut self, strike: bool) {
-        let Some(line) = self.lines().get(self.selected) else {
-            return;
-        };
-        let e = &line.entry;
-        let refusal = match (line.status, &e.payload) {
-            (EntryStatus::Amended { by }, _) => Some(format!(
-                "entry {} was amended by entry {by}; correct that one",
-                e.id
-            )),
-            (EntryStatus::Struck { by }, _) => {
-                Some(format!("entry {} was struck by entry {by}", e.id))
-            }
-            (_, Payload::Strike) => {
-                Some("a strike cannot be corrected; chart the entry again".into())
-            }
-            (_, Payload::SessionEnd(_)) if !strike => {
-                Some("strike the end to reopen the session".into())
-            }
-            _ => None,
-        };
-        if let Some(r) = refusal {
-            self.error = Some(r);
-            return;
-        }
-        if !strike && format_payload(&e.payload).is_none() {
-            self.error = Some(format!(
-                "a {} entry is corrected by striking it and recording it again",
-                e.payload.kind()
-            ));
-            return;
-        }
-        let target = e.id;
-        let kept = self
-            .kept
-            .corrections
-            .iter()
-            .position(|f| f.target == target && f.strike == strike);
-        let form = match kept {
-            Some(i) => {
-                self.notice = Some(AS_LEFT.into());
-                self.kept.corrections.remove(i)
-            }
-            None => CorrectionForm {
-                target,
-                summary: e.payload.to_string(),
-                strike,
-                reason: InputLine::default(),
-                line: InputLine::with_text(&format_payload(&e.payload).unwrap_or_default()),
-                field: 0,
-                error: None,
-            },
-        };
-        self.panel = Some(Panel::Correction(form));
-    }
-
-    /// The discharge panel of a dosing session (as it was left, when it was set aside), or
-    /// the plain end of a session of another kind.
-    fn open_discharge(&mut self, now: DateTime<FixedOffset>) {
-        let before = self.data.chart.discharge_state();
-        if !self.is_dosing() {
-            let concerns = self.data.chart.end_concerns(&before, now);
-            let reason = self.kept.end_reason.take().unwrap_or_default();
-            self.panel = Some(Panel::EndReason {
-                concerns: concerns.iter().map(ToString::to_string).collect(),
-                reason,
-                payloads: Vec::new(),
-                from: None,
-            });
-            return;
-        }
-        if let Some(mut form) = self.kept.discharge.take() {
-            // As typed; what the chart holds now is what its entries are weighed against.
-            form.before = before;
-            form.error = None;
-            self.notice = Some(AS_LEFT.into());
-            self.panel = Some(Panel::Discharge(form));
-            return;
-        }
-        let scores = match before.aldrete {
-            Some((_, a)) => [
-                Some(a.activity),
-                Some(a.respiration),
-                Some(a.circulation),
-                Some(a.consciousness),
-                Some(a.spo2),
-            ],
-            None => [None; 5],
-        };
-        self.panel = Some(Panel::Discharge(DischargeForm {
-            scores,
-            // Nothing charted yet: the patient's usual ride is offered, to confirm or change.
-            ride: InputLine::with_text(
-                before
-                    .ride
-                    .as_deref()
-                    .or(self.data.usual_ride.as_deref())
-                    .unwrap_or(""),
-            ),
-            ready: before.ready_at.is_some(),
-            field: 0,
-            error: None,
-            before,
-            end_reason: InputLine::default(),
-            touched: false,
-        }));
-    }
-
-    /// The entry selected on the timeline.
-    fn selected_entry(&self) -> Option<EntryId> {
-        self.selected_line().map(|l| l.entry.id)
-    }
-
-    /// Acknowledges an alert: of `entry` (the timeline's selection), or else the one the
-    /// header keeps in view (the newest pre-dose caution, else the newest alert still open).
-    fn open_acknowledge(&mut self, entry: Option<EntryId>) {
-        let chart = &self.data.chart;
-        let alert = match entry {
-            Some(id) => chart.open_alert_of(id),
-            None => chart.alert_in_view().map(|a| a.alert),
-        };
-        let Some(alert) = alert else {
-            self.notice = Some(match entry {
-                Some(id) => format!("entry {id} has no alert waiting for acknowledgement"),
-                None => "no alert waits for acknowledgement".into(),
-            });
-            return;
-        };
-        let entry = alert.line.entry.id;
-        let (flag, caution) = (
-            alert.flag.code,
-            format!(
-                "#{} at {}: {}",
-                entry,
-                alert.line.entry.event_time.format("%H:%M"),
-                alert.flag.text
-            ),
-        );
-        let kept = self
-            .kept
-            .acknowledgements
-            .iter()
-            .position(|(e, _)| *e == entry);
-        let note = match kept {
-            Some(i) => {
-                self.notice = Some(AS_LEFT.into());
-                self.kept.acknowledgements.remove(i).1
-            }
-            None => InputLine::default(),
-        };
-        self.panel = Some(Panel::Acknowledge {
-            entry,
-            flag,
-            caution,
-            note,
-            error: None,
-        });
-    }
-
-    fn on_panel_key(
-        &mut self,
-        command: Option<Command>,
-        key: &Key,
-        now: DateTime<FixedOffset>,
-        config: &Config,
-    ) -> Option<Effect> {
-        let session = self.data.session().id;
-        if command == Some(Command::Cancel) {
-            self.cancel_panel();
-            return None;
-        }
-        let panel = self.panel.as_mut()?;
-        match panel {
-            Panel::Correction(f) => {
-                let field = if f.field == 0 {
-                    &mut f.reason
-                } else {
-                    &mut f.line
-                };
-                if edit(field, command, key) {
-                    return None;
-                }
-                match command? {
-                    Command::NextField | Command::PreviousField if !f.strike => {
-                        f.field = 1 - f.field
-                    }
-                    Command::Confirm if f.field == 0 && !f.strike => f.field = 1,
-                    Command::Confirm => {
-                        if f.reason.is_blank() {
-                            f.error = Some("a correction needs a reason".into());
-                            f.field = 0;
-                            return None;
-                        }
-                        self.sent = Some(Sent::Panel);
-                        return Some(if f.strike {
-                            Effect::Strike {
-                                target: f.target,
-                                reason: f.reason.text().trim().to_string(),
-                            }
-                        } else {
-                            Effect::Amend {
-                                target: f.target,
-                                reason: f.reason.text().trim().to_string(),
-                                line: f.line.text().trim().to_string(),
-                            }
-                        });
-                    }
-                    _ => {}
-                }
-                None
-            }
-            Panel::Acknowledge {
-                entry, flag, note, ..
-            } => {
-                if edit(note, command, key) {
-                    return None;
-                }
-                if command? == Command::Confirm {
-                    self.sent = Some(Sent::Panel);
-                    return Some(Effect::Acknowledge {
-                        entry: *entry,
-                        flag: *flag,
-                        note: note.text().trim().to_string(),
-                    });
-                }
-                None
-            }
-            Panel::Discharge(f) => {
-                if f.field == 5 && edit(&mut f.ride, command, key) {
-                    f.touched = true;
-                    return None;
-                }
-                if f.field == 6 && key.printable() == Some(' ') {
-                    f.ready = !f.ready;
-                    f.touched = true;
-                    return None;
-                }
-                if f.field < 5
-                    && let Some(d) = key.printable().and_then(|c| c.to_digit(10))
-                {
-                    if d <= 2 {
-                        f.scores[f.field] = Some(d as u8);
-                        f.field += 1;
-                        f.touched = true;
-                    } else {
-                        f.error = Some("each Aldrete item scores 0, 1 or 2".into());
-                    }
-                    return None;
-                }
-                if matches!(
-                    command,
-                    Some(Command::Increase | Command::Decrease | Command::ClearLine)
-                ) {
-                    f.touched = true;
-                }
-                match command? {
-                    // An item's score cleared: "score all five, or none" can be met.
-                    Command::ClearLine | Command::DeleteBack if f.field < 5 => {
-                        f.scores[f.field] = None;
-                    }
-                    Command::NextField => f.field = (f.field + 1) % DISCHARGE_FIELDS,
-                    Command::PreviousField => {
-                        f.field = (f.field + DISCHARGE_FIELDS - 1) % DISCHARGE_FIELDS
-                    }
-                    Command::Increase | Command::Decrease if f.field < 5 => {
-                        let up = command == Some(Command::Increase);
-                        let s = f.scores[f.field].unwrap_or(if up { 0 } else { 2 });
-                        f.scores[f.field] = Some(if up {
-                            (s + 1).min(2)
-                        } else {
-                            s.saturating_sub(1)
-                        });
-                    }
-                    Command::Increase | Command::Decrease if f.field == 6 => f.ready = !f.ready,
-                    Command::Confirm => {
-                        let payloads = match discharge_payloads(f) {
-                            Ok(p) => p,
-                            Err(e) => {
-                                f.error = Some(e);
-                                return None;
-                            }
-                        };
-                        if payloads.is_empty() {
-                            self.panel = None;
-                            return None;
-                        }
-                        self.sent = Some(Sent::Panel);
-                        return Some(Effect::Record { session, payloads });
-                    }
-                    Command::EndSession => {
-                        let payloads = match discharge_payloads(f) {
-                            Ok(p) => p,
-                            Err(e) => {
-                                f.error = Some(e);
-                                return None;
-                            }
-                        };
-                        let state = state_with(f.before.clone(), &payloads, now);
-                        let concerns = self.data.chart.end_concerns(&state, now);
-                        let form = Box::new(f.clone());
-                        return self.end_or_ask(session, payloads, concerns, form);
-                    }
-                    _ => {}
-                }
-                None
-            }
-            Panel::Questionnaire {
-                instrument,
-                answers,
-                error,
-            } => {
-                let all = crate::domain::item_forms::FormScale::ALL;
-                let max_item = instrument.max_item(&config.measures);
-                let at = all.iter().position(|i| i == instrument).unwrap_or(0);
-                if let Some(d) = key.printable().and_then(|c| c.to_digit(10)) {
-                    *error = None;
-                    if answers.len() >= instrument.item_count() {
-                        *error = Some(format!(
-                            "all {} items answered: Enter charts it",
-                            instrument.item_count()
-                        ));
-                    } else if d > u32::from(max_item) {
-                        *error = Some(format!(
-                            "item {} is {d}; answers run from 0 to {max_item}",
-                            answers.len() + 1,
-                        ));
-                    } else {
-                        answers.push(d as u8);
-                    }
-                    return None;
-                }
-                match command? {
-                    Command::DeleteBack => {
-                        answers.pop();
-                    }
-                    Command::Increase | Command::NextField if answers.is_empty() => {
-                        *instrument = all[(at + 1) % all.len()];
-                    }
-                    Command::Decrease | Command::PreviousField if answers.is_empty() => {
-                        *instrument = all[(at + all.len() - 1) % all.len()];
-                    }
-                    Command::Confirm if answers.len() == instrument.item_count() => {
-                        let line = format!(
-                            "{} {}",
-                            instrument.keyword(),
-                            answers
-                                .iter()
-                                .map(u8::to_string)
-                                .collect::<Vec<_>>()
-                                .join(" ")
-                        );
-                        self.sent = Some(Sent::Panel);
-                        return Some(Effect::Commit { session, line });
-                    }
-                    Command::Confirm => {
-                        *error = Some(format!(
-                            "{} of {} items answered",
-                            answers.len(),
-                            instrument.item_count()
-                        ));
-                    }
-                    _ => {}
-                }
-                None
-            }
-            Panel::EndReason {
-                concerns,
-                reason,
-                payloads,
-                ..
-            } => {
-                if edit(reason, command, key) {
-                    return None;
-                }
-                if command? == Command::Confirm {
-                    if reason.is_blank() && !concerns.is_empty() {
-                        self.error = Some(
-                            "give the reason to end it now (it is recorded with the end), or Esc to go back"
-                                .into(),
-                        );
-                        return None;
-                    }
-                    let reason = Some(reason.text().trim().to_string()).filter(|r| !r.is_empty());
-                    self.sent = Some(Sent::Panel);
-                    return Some(Effect::EndSession {
-                        session,
-                        payloads: payloads.clone(),
-                        reason,
-                    });
-                }
-                None
-            }
-        }
-    }
-
-    fn end_or_ask(
-        &mut self,
-        session: i64,
-        payloads: Vec<Payload>,
-        concerns: Vec<DischargeConcern>,
-        form: Box<DischargeForm>,
-    ) -> Option<Effect> {
-        if concerns.is_empty() {
-            self.sent = Some(Sent::Panel);
-            return Some(Effect::EndSession {
-                session,
-                payloads,
-                reason: None,
-            });
-        }
-        self.panel = Some(Panel::EndReason {
-            concerns: concerns.iter().map(ToString::to_string).collect(),
-            reason: form.end_reason.clone(),
-            payloads,
-            from: Some(form),
-        });
-        None
-    }
-
-    /// Esc on a form: it closes, and what was typed in it is kept for the next time the same
-    /// form opens. The end dialog goes back to the discharge panel it was asked from, with
-    /// the scores as typed and the reason kept for the next time the end is asked.
-    fn cancel_panel(&mut self) {
-        let Some(panel) = self.panel.take() else {
-            return;
-        };
-        // A refusal of the form's own write goes with the form: under the header it would
-        // read as standing, and hide the alert that does.
-        let own_error = match &panel {
-            Panel::Correction(f) => f.error.as_ref(),
-            Panel::Discharge(f) => f.error.as_ref(),
-            Panel::Acknowledge { error, .. } => error.as_ref(),
-            _ => None,
-        };
-        if own_error.is_some() && own_error == self.error.as_ref() {
-            self.error = None;
-        }
-        let kept = match panel {
-            Panel::Correction(f) => {
-                let original = format_payload_of(self.lines(), f.target);
-                let typed = !f.reason.is_blank() || Some(f.line.text()) != original.as_deref();
-                if typed {
-                    self.kept.corrections.push(f);
-                }
-                typed
-            }
-            Panel::Discharge(f) => {
-                let typed = f.touched;
-                if typed {
-                    self.kept.discharge = Some(f);
-                }
-                typed
-            }
-            Panel::EndReason {
-                reason,
-                from: Some(mut form),
-                ..
-            } => {
-                form.touched |= !reason.is_blank();
-                form.end_reason = reason;
-                self.panel = Some(Panel::Discharge(*form));
-                return;
-            }
-            Panel::EndReason {
-                reason, from: None, ..
-            } => {
-                let typed = !reason.is_blank();
-                if typed {
-                    self.kept.end_reason = Some(reason);
-                }
-                typed
-            }
-            Panel::Acknowledge { entry, note, .. } => {
-                let typed = !note.is_blank();
-                if typed {
-                    self.kept.acknowledgements.push((entry, note));
-                }
-                typed
-            }
-            Panel::Questionnaire {
-                instrument,
-                answers,
-                ..
-            } => {
-                let typed = !answers.is_empty();
-                if typed {
-                    self.kept.questionnaire = Some((instrument, answers));
-                }
-                typed
-            }
-        };
-        if kept {
-            self.notice = Some("kept as typed: the same form opens with it again".into());
-        }
-    }
-
     /// Ending straight from the timeline or the bar is not offered: the end goes through the
     /// discharge panel so that its reminders are seen.
     pub fn is_dosing(&self) -> bool {
         self.data.chart.is_dosing()
     }
 }
-
-/// Said when a form set aside opens again.
-const AS_LEFT: &str = "as it was left: what was typed is kept until it is charted";
 
 /// "An", "A".
 fn capitalised(article: &str) -> String {
@@ -1189,62 +555,6 @@ fn capitalised(article: &str) -> String {
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
-}
-
-/// The quick-entry line of an entry on the timeline, as a correction form starts with it.
-fn format_payload_of(lines: &[ChartLine], entry: EntryId) -> Option<String> {
-    lines
-        .iter()
-        .find(|l| l.entry.id == entry)
-        .and_then(|l| format_payload(&l.entry.payload))
-}
-
-/// Text editing keys for a form field; true when the key was used.
-fn edit(field: &mut InputLine, command: Option<Command>, key: &Key) -> bool {
-    if let Some(c) = key.printable() {
-        field.insert(c);
-        return true;
-    }
-    match command {
-        Some(Command::DeleteBack) => field.delete_back(),
-        Some(Command::ClearLine) => field.clear(),
-        Some(Command::Decrease) => field.left(),
-        Some(Command::Increase) => field.right(),
-        _ => return false,
-    }
-    true
-}
-
-/// The entries the discharge form adds: only what changed since it opened.
-fn discharge_payloads(f: &DischargeForm) -> Result<Vec<Payload>, String> {
-    let mut out = Vec::new();
-    let scored = f.scores.iter().filter(|s| s.is_some()).count();
-    if scored > 0 {
-        if scored < 5 {
-            return Err("score all five Aldrete items, or none".into());
-        }
-        let [a, r, c, co, s] = f.scores.map(|s| s.unwrap_or(0));
-        let score = AldreteScore {
-            activity: a,
-            respiration: r,
-            circulation: c,
-            consciousness: co,
-            spo2: s,
-        };
-        if f.before.aldrete.map(|(_, b)| b) != Some(score) {
-            out.push(Payload::Aldrete(score));
-        }
-    }
-    let ride = f.ride.text().trim();
-    if !ride.is_empty() && f.before.ride.as_deref() != Some(ride) {
-        out.push(Payload::RideHome(RideHome {
-            who: ride.to_string(),
-        }));
-    }
-    if f.ready && f.before.ready_at.is_none() {
-        out.push(Payload::PatientReady);
-    }
-    Ok(out)
 }
 
 /// Lines that recall earlier entries of this session, oldest first.

@@ -5,9 +5,9 @@
 //! sign-in is the one the chart opens with and hands over with (`sign_in::SignIn`), so its
 //! wrong tries count with theirs at this terminal.
 
-use super::app::{App, Effect, Screen};
 use super::keymap::{Command, Context, Key};
 use super::sign_in::SignIn;
+use super::state::{App, Effect, Screen};
 use zeroize::Zeroize;
 
 /// Whether the lock key would lock: not when it is already locked, nor before the chart is

@@ -1,8 +1,8 @@
-//! The terminal interface. State changes go through [`app::update`]; [`view::draw`] is a
+//! The terminal interface. State changes go through [`state::update`]; [`view::draw`] is a
 //! pure function of the state; this module owns the terminal, the clock and the chart, and
-//! turns each [`app::Effect`] into a write or a read whose result comes back as an action.
+//! turns each [`state::Effect`] into a write or a read whose result comes back as an action.
 
-pub mod app;
+pub mod action;
 #[cfg(test)]
 mod appended_tests;
 #[cfg(test)]
@@ -17,27 +17,36 @@ mod home_tests;
 pub mod input;
 pub mod keymap;
 pub mod live;
+mod live_forms;
 pub mod lock;
 pub mod note;
+pub mod panels;
 pub mod patient;
 pub mod search;
 pub mod sign_in;
+pub mod state;
 pub mod terminal;
 pub mod theme;
 pub mod view;
 pub mod witness;
 pub mod wording;
+mod writes;
+
+#[cfg(any(test, feature = "testing"))]
+pub use writes::{WriteResult, write, write_charted};
+use writes::{form_refusal, second_if};
+pub use writes::{refusal, write_for_screen};
 
 use crate::app::access::{Access, SignInKind};
-use crate::app::{AppError, Chart, ErrorKind, Existing, NewSession, Second};
-use crate::app::{charting, course, patient_list, views};
+use crate::app::{AppError, Chart, ErrorKind, NewSession, Second};
+use crate::app::{course, patient_list, views};
 use crate::config::Config;
 use crate::domain::SessionId;
-use app::{Action, App, Effect, Screen};
 use home::HomeData;
 use keymap::{Key, Keymap};
-use live::{LiveData, Written};
+use live::LiveData;
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use state::{Action, App, Effect, Screen};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -194,7 +203,7 @@ fn dispatch(
 ) -> Result<(), String> {
     let mut next = Some(action);
     while let Some(action) = next.take() {
-        let Some(effect) = app::update(app, action) else {
+        let Some(effect) = state::update(app, action) else {
             break;
         };
         if effect == Effect::Suspend {
@@ -592,150 +601,4 @@ impl Runtime {
 
 fn note_opened(result: Result<note::NoteData, String>) -> Action {
     Action::NoteOpened(result.map(Box::new))
-}
-
-/// Carries out a write the live screen asked for (a line, an amendment, a strike, a form's
-/// entries, a session's end): the session it wrote in, and how many entries it charted, or
-/// why nothing was written. None for effects that are not writes. For the tests and benches
-/// (the `testing` feature); the screen writes through [`write_for_screen`].
-#[cfg(any(test, feature = "testing"))]
-pub fn write<Tz: chrono::TimeZone>(
-    chart: &mut Chart,
-    config: &Config,
-    effect: Effect,
-    now: &chrono::DateTime<Tz>,
-) -> Option<(SessionId, Result<usize, charting::ChartingError>)> {
-    write_charted(chart, config, effect, now).map(|(s, r)| (s, r.map(|(n, _)| n)))
-}
-
-/// How many entries a write charted, and the dose its line asked to be witnessed.
-#[cfg(any(test, feature = "testing"))]
-pub type WriteResult = Result<(usize, Option<crate::domain::EntryId>), charting::ChartingError>;
-
-/// Like [`write`], with the dose a charted line asked a second clinician to witness.
-#[cfg(any(test, feature = "testing"))]
-pub fn write_charted<Tz: chrono::TimeZone>(
-    chart: &mut Chart,
-    config: &Config,
-    effect: Effect,
-    now: &chrono::DateTime<Tz>,
-) -> Option<(SessionId, WriteResult)> {
-    write_stored(chart, config, effect, now)
-        .map(|(s, r)| (s, r.map(|(entries, witness)| (entries.len(), witness))))
-}
-
-/// Carries out a write the live screen asked for, with what the screen takes in from it
-/// ([`LiveData::take_in`]) instead of reading the session again: the entries as stored, the
-/// safety flag when the write may have changed it, and the dose to witness. None for
-/// effects that are not writes.
-pub fn write_for_screen<Tz: chrono::TimeZone>(
-    chart: &mut Chart,
-    config: &Config,
-    effect: Effect,
-    now: &chrono::DateTime<Tz>,
-) -> Option<Result<Written, String>> {
-    let (_, result) = write_stored(chart, config, effect, now)?;
-    Some(
-        result
-            .map_err(|e| e.to_string())
-            .and_then(|(entries, witness)| {
-                views::session_write(chart, entries)
-                    .map(|write| Written { write, witness })
-                    .map_err(|e| e.to_string())
-            }),
-    )
-}
-
-/// The entries a write left, as stored, and the dose its line asked to be witnessed.
-type StoredResult =
-    Result<(Vec<crate::domain::Entry>, Option<crate::domain::EntryId>), charting::ChartingError>;
-
-fn write_stored<Tz: chrono::TimeZone>(
-    chart: &mut Chart,
-    config: &Config,
-    effect: Effect,
-    now: &chrono::DateTime<Tz>,
-) -> Option<(SessionId, StoredResult)> {
-    let session_of = |chart: &Chart, entry| chart.entry(entry).map(|e| e.session_id);
-    let unwitnessed = |r: Result<Vec<_>, charting::ChartingError>| r.map(|e| (e, None));
-    Some(match effect {
-        Effect::Commit { session, line } => (
-            session,
-            charting::record_line(chart, config, session, &line, now)
-                .map(|c| (c.entries, c.witness)),
-        ),
-        Effect::Amend {
-            target,
-            reason,
-            line,
-        } => (
-            session_of(chart, target).unwrap_or_default(),
-            unwitnessed(
-                charting::amend_entry(chart, config, target, &reason, &line, now).map(|e| vec![e]),
-            ),
-        ),
-        Effect::Strike { target, reason } => (
-            session_of(chart, target).unwrap_or_default(),
-            unwitnessed(charting::strike_entry(chart, target, &reason, now).map(|e| vec![e])),
-        ),
-        Effect::Record { session, payloads } => (
-            session,
-            unwitnessed(charting::record_payloads(
-                chart, config, session, payloads, now,
-            )),
-        ),
-        Effect::Acknowledge { entry, flag, note } => (
-            session_of(chart, entry).unwrap_or_default(),
-            unwitnessed(
-                charting::acknowledge(
-                    chart,
-                    config,
-                    entry,
-                    Some(flag),
-                    &note,
-                    charting::Unworded::ShownWords,
-                    now,
-                )
-                .map(|e| vec![e]),
-            ),
-        ),
-        Effect::EndSession {
-            session,
-            payloads,
-            reason,
-        } => (
-            session,
-            unwitnessed(charting::end_session(
-                chart,
-                config,
-                session,
-                payloads,
-                reason.as_deref(),
-                now,
-            )),
-        ),
-        _ => return None,
-    })
-}
-
-fn second_if(meant: bool) -> Second {
-    if meant { Second::Meant } else { Second::Refuse }
-}
-
-/// A refusal of a home screen form's write: `exists` when it names a record that stands.
-fn form_refusal(e: &AppError) -> home::Refused {
-    home::Refused {
-        why: e.to_string(),
-        exists: matches!(e.kind(), ErrorKind::Exists(_)),
-    }
-}
-
-/// A refusal of the chart worded for the terminal UI: what exists, and the way out on screen.
-pub fn refusal(e: &AppError) -> String {
-    match e.kind() {
-        ErrorKind::Exists(Existing::OpenDosingSession { .. }) => {
-            format!("{e}; open it and end it from its discharge panel first")
-        }
-        _ => e.to_string(),
-    }
 }

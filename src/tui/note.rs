@@ -2,9 +2,9 @@
 //! last keystroke and on every leave or quit; signing locks it, after which only addenda
 //! are added, each with its own signature.
 
-use super::app::Effect;
 use super::input::InputLine;
 use super::keymap::{Command, Key, KeyName};
+use super::state::Effect;
 use crate::domain::course::NoteId;
 use chrono::{DateTime, Duration, FixedOffset};
 use ratatui_textarea::{CursorMove, Input, Key as EditorKey, TextArea, WrapMode};

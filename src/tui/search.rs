@@ -2,8 +2,8 @@
 //! that hold them below (`app::search`), newest first. Enter on an entry opens its session
 //! with the timeline showing what was found; on a note or an addendum, the note.
 
-use super::app::Effect;
 use super::keymap::{Command, Context, Key};
+use super::state::Effect;
 use crate::app::search::Results;
 use crate::domain::EntryId;
 use crate::domain::search::{Found, Hit, Words};

@@ -3,7 +3,7 @@
 //! view, and its border says what is above or below.
 
 use super::{centered, panel_block};
-use crate::tui::app::App;
+use crate::tui::state::App;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;

@@ -4,7 +4,7 @@
 //! PgUp turn the pages.
 
 use super::{centered, fit};
-use crate::tui::app::App;
+use crate::tui::state::App;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};

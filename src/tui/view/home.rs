@@ -3,8 +3,8 @@
 
 use super::{fit, panel_block};
 use crate::domain::Session;
-use crate::tui::app::App;
 use crate::tui::home::{Focus, Home};
+use crate::tui::state::App;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Text};

@@ -2,12 +2,12 @@
 //! dosing session started without one carries), a new patient, a patient's course.
 
 use crate::domain::SessionKind;
-use crate::tui::app::App;
 use crate::tui::home::Home;
 use crate::tui::home_forms::{
     COURSE_GOALS, CourseForm, HomeForm, NewSessionForm, PATIENT_FIELDS, PatientForm, article,
 };
 use crate::tui::input::InputLine;
+use crate::tui::state::App;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

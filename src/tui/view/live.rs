@@ -4,8 +4,8 @@
 use super::{fit, panel_block, when};
 use crate::domain::protocol::{self, Check, CheckKind, CheckStatus};
 use crate::domain::{EntryStatus, Payload, SessionKind};
-use crate::tui::app::App;
 use crate::tui::live::{Focus, Live};
+use crate::tui::state::App;
 use crate::tui::theme::OVERDUE;
 use chrono::{DateTime, Duration, FixedOffset};
 use ratatui::Frame;

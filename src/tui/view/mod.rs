@@ -23,7 +23,7 @@ mod when;
 
 pub use help::pages as help_pages;
 
-use super::app::{App, Screen};
+use super::state::{App, Screen};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;

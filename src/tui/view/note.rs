@@ -2,8 +2,8 @@
 //! signature and addenda.
 
 use super::{centered, fit, panel_block};
-use crate::tui::app::App;
 use crate::tui::note::{NoteEditor, NotePanel};
+use crate::tui::state::App;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;

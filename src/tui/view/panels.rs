@@ -4,9 +4,11 @@
 use crate::domain::discharge::ALDRETE_ITEMS;
 use crate::domain::item_forms::FormScale;
 use crate::domain::measures;
-use crate::tui::app::App;
 use crate::tui::input::InputLine;
-use crate::tui::live::{DischargeForm, Live, Panel};
+use crate::tui::live::{
+    AcknowledgeForm, DischargeForm, EndReasonForm, Live, Panel, QuestionnaireForm,
+};
+use crate::tui::state::App;
 use crate::tui::wording;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -38,13 +40,13 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
             ));
             (format!(" {verb} entry #{} ", f.target), lines, Some(focus))
         }
-        Panel::Acknowledge {
+        Panel::Acknowledge(AcknowledgeForm {
             caution,
             note,
             flag,
             error,
             ..
-        } => (
+        }) => (
             format!(" Acknowledge {} ", flag.noun()),
             vec![
                 Line::styled(caution.clone(), app.theme.caution()),
@@ -77,11 +79,11 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
             };
             (" Discharge ".to_string(), lines, Some(focus))
         }
-        Panel::Questionnaire {
+        Panel::Questionnaire(QuestionnaireForm {
             instrument,
             answers,
             error,
-        } => {
+        }) => {
             let (lines, focus) = questionnaire(app, *instrument, answers, error.as_deref());
             (
                 " Questionnaire, item by item ".to_string(),
@@ -89,9 +91,9 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
                 Some(focus),
             )
         }
-        Panel::EndReason {
+        Panel::EndReason(EndReasonForm {
             concerns, reason, ..
-        } if concerns.is_empty() => {
+        }) if concerns.is_empty() => {
             let session = live.data.session();
             let mut lines = vec![
                 Line::from(format!(
@@ -109,9 +111,9 @@ pub fn draw(app: &App, live: &Live, frame: &mut Frame<'_>, area: Rect) {
             ));
             (" End session ".to_string(), lines, Some(focus))
         }
-        Panel::EndReason {
+        Panel::EndReason(EndReasonForm {
             concerns, reason, ..
-        } => {
+        }) => {
             let mut lines = vec![Line::styled(
                 "Before ending this session:",
                 app.theme.caution(),

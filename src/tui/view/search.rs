@@ -4,8 +4,8 @@
 use super::{marked_spans, panel_block};
 use crate::domain::search::Excerpt;
 use crate::domain::text::escape_controls;
-use crate::tui::app::App;
 use crate::tui::search::SearchScreen;
+use crate::tui::state::App;
 use crate::tui::theme::OVERDUE;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};

@@ -2,8 +2,8 @@
 //! At start it is the whole screen; on the lock screen it follows the lock's own lines; for
 //! a hand-over or a witness it sits over the screen, which stays as it was beneath.
 
-use crate::tui::app::App;
 use crate::tui::sign_in::{Field, SignIn};
+use crate::tui::state::App;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

@@ -1,0 +1,69 @@
+//! Amending or striking an entry: the reason, and for an amendment the corrected line.
+
+use super::{PanelOutcome, edit};
+use crate::domain::EntryId;
+use crate::tui::input::InputLine;
+use crate::tui::keymap::{Command, Key};
+use crate::tui::state::Effect;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorrectionForm {
+    pub target: EntryId,
+    /// What the entry says now, for the form's title.
+    pub summary: String,
+    pub strike: bool,
+    pub reason: InputLine,
+    pub line: InputLine,
+    /// 0: reason, 1: the corrected line (amend only).
+    pub field: usize,
+    pub error: Option<String>,
+}
+
+impl CorrectionForm {
+    pub fn handle_key(&mut self, command: Option<Command>, key: &Key) -> PanelOutcome {
+        let field = if self.field == 0 {
+            &mut self.reason
+        } else {
+            &mut self.line
+        };
+        if edit(field, command, key) {
+            return PanelOutcome::Stay;
+        }
+        let Some(command) = command else {
+            return PanelOutcome::Stay;
+        };
+        match command {
+            Command::NextField | Command::PreviousField if !self.strike => {
+                self.field = 1 - self.field
+            }
+            Command::Confirm if self.field == 0 && !self.strike => self.field = 1,
+            Command::Confirm => {
+                if self.reason.is_blank() {
+                    self.error = Some("a correction needs a reason".into());
+                    self.field = 0;
+                    return PanelOutcome::Stay;
+                }
+                let reason = self.reason.text().trim().to_string();
+                return PanelOutcome::Send(if self.strike {
+                    Effect::Strike {
+                        target: self.target,
+                        reason,
+                    }
+                } else {
+                    Effect::Amend {
+                        target: self.target,
+                        reason,
+                        line: self.line.text().trim().to_string(),
+                    }
+                });
+            }
+            _ => {}
+        }
+        PanelOutcome::Stay
+    }
+
+    /// The reason and the corrected line as typed.
+    pub fn typed_text(&self) -> String {
+        format!("{} {}", self.reason.text(), self.line.text())
+    }
+}
