@@ -102,6 +102,9 @@ fn typing_shows_a_live_preview_or_the_error() {
     assert_eq!(preview[0].payload.to_string(), "BP 128/82 · HR 74");
     type_text(&mut app, "0");
     let err = live(&app).preview.clone().unwrap().unwrap_err();
+    // The refusal keeps its span: the screen underlines "740" in the bar.
+    assert_eq!(err.span(), Some(13..16), "{err:?}");
+    let err = kapchart::tui::words::line_problem(&err);
     assert!(err.contains("740"), "{err}");
     key(&mut app, "backspace");
     assert!(live(&app).preview.clone().unwrap().is_ok());
@@ -801,7 +804,7 @@ fn a_dose_above_its_alert_level_is_flagged_in_the_preview_and_a_typo_refused() {
     // One more zero: beyond the ceiling, refused before anything is written.
     key(&mut app, "ctrl-u");
     type_text(&mut app, "dose ketamine 2000mg IM");
-    let err = live(&app).preview.clone().unwrap().unwrap_err();
+    let err = kapchart::tui::words::line_problem(&live(&app).preview.clone().unwrap().unwrap_err());
     assert!(err.contains("1500 mg IM ceiling"), "{err}");
 }
 

@@ -1,7 +1,8 @@
 //! What the live screen says of a session, driven through `update` and drawn by `view` into
 //! a test backend, as the runtime does: rounds that need their full set, the alert nobody
 //! acknowledged standing in the header and on the lock screen, acknowledgements that say what
-//! they acknowledge with words that fit and their own time, and the clock before its drug.
+//! they acknowledge with words that fit and their own time, the clock before its drug, and a
+//! refused word of the line underlined in the bar where it was typed.
 
 mod common;
 
@@ -474,6 +475,58 @@ fn the_home_screen_says_a_rems_form_is_overdue_since_the_day_rems_list_says() {
         assert!(
             !screen.contains(&format!("REMS {waiting} overdue")),
             "{w}x{h}: {overdue} of {waiting} overdue:\n{screen}"
+        );
+    }
+}
+
+/// The bar's row on screen and, for each character of `typed` found there, whether its cell
+/// is underlined.
+fn underlined_in_bar(app: &App, width: u16, height: u16, typed: &str) -> Vec<(char, bool)> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| view::draw(app, frame)).unwrap();
+    let buffer = terminal.backend().buffer();
+    let row_text = |y: u16| -> String { (0..width).map(|x| buffer[(x, y)].symbol()).collect() };
+    let (y, at) = (0..height)
+        .find_map(|y| row_text(y).find(typed).map(|i| (y, i)))
+        .unwrap_or_else(|| {
+            panic!(
+                "{typed:?} is not on screen:\n{}",
+                render(app, width, height)
+            )
+        });
+    // `at` is a byte offset of the row's text; every cell before it is one ASCII character
+    // or a box-drawing one, so count characters.
+    let x0 = row_text(y)[..at].chars().count() as u16;
+    typed
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            let cell = &buffer[(x0 + i as u16, y)];
+            (
+                c,
+                cell.modifier.contains(ratatui::style::Modifier::UNDERLINED),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_word_the_line_cannot_read_is_underlined_in_the_bar_and_nothing_else() {
+    let f = dosing_session(44);
+    for (width, height) in [(60, 18), (80, 24), (120, 40), (160, 48)] {
+        let mut app = open(&f, 45);
+        type_text(&mut app, "bp 172/108 hr 13x");
+        let marks = underlined_in_bar(&app, width, height, "bp 172/108 hr 13x");
+        let underlined: String = marks.iter().filter(|(_, u)| *u).map(|(c, _)| *c).collect();
+        assert_eq!(underlined, "13x", "at {width}x{height}: {marks:?}");
+        // Mended, nothing is underlined any more.
+        key(&mut app, "backspace");
+        key(&mut app, "backspace");
+        type_text(&mut app, "30");
+        let marks = underlined_in_bar(&app, width, height, "bp 172/108 hr 130");
+        assert!(
+            marks.iter().all(|(_, u)| !u),
+            "at {width}x{height}: {marks:?}"
         );
     }
 }

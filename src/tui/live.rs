@@ -5,10 +5,10 @@
 use super::input::InputLine;
 use super::keymap::{Command, Context, Key};
 use super::state::Effect;
-use crate::app::charting::plan;
+use crate::app::charting::{ChartingError, Refusal, plan};
 use crate::config::Config;
 use crate::domain::chart::OpenAlert;
-use crate::domain::grammar::format_payload;
+use crate::domain::grammar::{GrammarError, format_payload};
 use crate::domain::planning::PlannedEntry;
 use crate::domain::search::{Words, line_text};
 use crate::domain::{ChartLine, EntryId, FlagCode, SessionKind};
@@ -37,7 +37,40 @@ pub use super::panels::{
 };
 
 /// What the bar will become: the planned entries, or why the line is wrong.
-pub type LinePreview = Result<Vec<PlannedEntry>, String>;
+pub type LinePreview = Result<Vec<PlannedEntry>, LineProblem>;
+
+/// Why the typed line cannot be charted as it stands, kept typed until the screen words it
+/// (`tui::words::line_problem`): the grammar's refusal keeps the span of what is wrong, so
+/// the bar can underline it where the clinician is looking.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LineProblem {
+    /// The line does not read: the token, where it is, and a valid example.
+    Grammar(GrammarError),
+    /// The line reads, and the record's rules refuse it (a witness on an amendment, ...).
+    Refused(Refusal),
+    /// Anything else the planning could not do, in the use case's words.
+    Other(String),
+}
+
+impl From<ChartingError> for LineProblem {
+    fn from(e: ChartingError) -> LineProblem {
+        match e {
+            ChartingError::Grammar(g) => LineProblem::Grammar(g),
+            ChartingError::Refused(r) => LineProblem::Refused(r),
+            other => LineProblem::Other(other.to_string()),
+        }
+    }
+}
+
+impl LineProblem {
+    /// The byte range of the line to underline, when the problem is one token of it.
+    pub fn span(&self) -> Option<std::ops::Range<usize>> {
+        match self {
+            LineProblem::Grammar(g) if !g.span.is_empty() => Some(g.span.clone()),
+            _ => None,
+        }
+    }
+}
 
 /// Forms closed with Esc with something typed in them, kept as typed: the same form opened
 /// again (for the same entry) comes back as it was left, until it is charted or cleared.
@@ -268,7 +301,7 @@ impl Live {
                 &now,
             )
             .map(|p| p.entries)
-            .map_err(|e| e.to_string()),
+            .map_err(LineProblem::from),
         );
     }
 
@@ -433,7 +466,7 @@ impl Live {
         }
         self.refresh_preview(now, config);
         if let Some(Err(e)) = &self.preview {
-            self.error = Some(e.clone());
+            self.error = Some(super::words::line_problem(e));
             return None;
         }
         let line = self.input.text().trim().to_string();

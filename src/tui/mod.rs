@@ -30,12 +30,15 @@ pub mod theme;
 pub mod view;
 pub mod witness;
 pub mod wording;
+pub mod words;
 mod writes;
 
+use words::form_refusal;
+pub use words::refusal;
+use writes::second_if;
+pub use writes::write_for_screen;
 #[cfg(any(test, feature = "testing"))]
 pub use writes::{WriteResult, write, write_charted};
-use writes::{form_refusal, second_if};
-pub use writes::{refusal, write_for_screen};
 
 use crate::app::access::{Access, SignInKind};
 use crate::app::{AppError, Chart, ErrorKind, NewSession, Second};

@@ -1,10 +1,9 @@
 //! The live screen's writes carried out on the chart: a line, an amendment, a strike, a
 //! form's entries, a session's end; and how the use cases' refusals reach the screen.
 
-use super::home;
 use super::live::Written;
 use super::state::Effect;
-use crate::app::{AppError, Chart, ErrorKind, Existing, Second};
+use crate::app::{Chart, Second};
 use crate::app::{charting, views};
 use crate::config::Config;
 use crate::domain::SessionId;
@@ -135,22 +134,4 @@ fn write_stored<Tz: chrono::TimeZone>(
 
 pub(super) fn second_if(meant: bool) -> Second {
     if meant { Second::Meant } else { Second::Refuse }
-}
-
-/// A refusal of a home screen form's write: `exists` when it names a record that stands.
-pub(super) fn form_refusal(e: &AppError) -> home::Refused {
-    home::Refused {
-        why: e.to_string(),
-        exists: matches!(e.kind(), ErrorKind::Exists(_)),
-    }
-}
-
-/// A refusal of the chart worded for the terminal UI: what exists, and the way out on screen.
-pub fn refusal(e: &AppError) -> String {
-    match e.kind() {
-        ErrorKind::Exists(Existing::OpenDosingSession { .. }) => {
-            format!("{e}; open it and end it from its discharge panel first")
-        }
-        _ => e.to_string(),
-    }
 }

@@ -10,6 +10,7 @@ use crate::tui::theme::OVERDUE;
 use chrono::{DateTime, Duration, FixedOffset};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::style::Modifier;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
@@ -499,15 +500,60 @@ fn draw_entry_bar(
     let inner_width = bar.width.saturating_sub(2) as usize;
     let cursor = live.input.cursor();
     let skip = cursor.saturating_sub(inner_width.saturating_sub(1));
-    let visible: String = text.chars().skip(skip).take(inner_width).collect();
+    let wrong = match &live.preview {
+        Some(Err(problem)) => problem.span(),
+        _ => None,
+    };
     frame.render_widget(
-        Paragraph::new(visible).block(panel_block(app, title.into(), focused)),
+        Paragraph::new(bar_line(app, text, skip, inner_width, wrong)).block(panel_block(
+            app,
+            title.into(),
+            focused,
+        )),
         bar,
     );
     if focused {
         frame.set_cursor_position(Position::new(bar.x + 1 + (cursor - skip) as u16, bar.y + 1));
     }
     frame.render_widget(Paragraph::new(preview_rows), preview);
+}
+
+/// The bar's visible text, from character `skip`, `width` characters at most, with the
+/// characters of `wrong` (a byte range of `text`: the token the grammar refused) underlined
+/// in the alert style, so the clinician sees where the line goes wrong as well as why.
+fn bar_line<'a>(
+    app: &App,
+    text: &str,
+    skip: usize,
+    width: usize,
+    wrong: Option<std::ops::Range<usize>>,
+) -> Line<'a> {
+    let wrong = wrong.filter(|r| {
+        r.end <= text.len() && text.is_char_boundary(r.start) && text.is_char_boundary(r.end)
+    });
+    let mut spans: Vec<Span<'a>> = Vec::new();
+    let mut run = String::new();
+    let mut run_wrong = false;
+    for (i, c) in text.char_indices().skip(skip).take(width) {
+        let is_wrong = wrong.as_ref().is_some_and(|r| r.contains(&i));
+        if is_wrong != run_wrong && !run.is_empty() {
+            spans.push(bar_span(app, std::mem::take(&mut run), run_wrong));
+        }
+        run_wrong = is_wrong;
+        run.push(c);
+    }
+    if !run.is_empty() {
+        spans.push(bar_span(app, run, run_wrong));
+    }
+    Line::from(spans)
+}
+
+fn bar_span<'a>(app: &App, text: String, wrong: bool) -> Span<'a> {
+    if wrong {
+        Span::styled(text, app.theme.alert().add_modifier(Modifier::UNDERLINED))
+    } else {
+        Span::raw(text)
+    }
 }
 
 /// The line under the bar: what the typed line will chart, with its flags, or why it
@@ -522,7 +568,10 @@ fn preview_line<'a>(app: &App, live: &Live) -> Line<'a> {
             .map(|l| Line::styled(super::authors::detail(l), theme.dim()))
             .unwrap_or_default(),
         None => Line::styled(" type a line; Enter charts it", theme.dim()),
-        Some(Err(e)) => Line::styled(format!(" ✗ {e}"), theme.alert()),
+        Some(Err(e)) => Line::styled(
+            format!(" ✗ {}", crate::tui::words::line_problem(e)),
+            theme.alert(),
+        ),
         Some(Ok(entries)) => {
             let mut spans = vec![Span::raw(" → ")];
             if let Some(first) = entries.first() {
