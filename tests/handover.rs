@@ -59,8 +59,8 @@ fn type_text(app: &mut App, text: &str) {
     }
 }
 
-fn team(f: &Fixture) -> Result<Vec<TeamMember>, String> {
-    kapchart::store::team(f.chart.path()).map_err(|e| e.to_string())
+fn team(f: &Fixture) -> Result<Vec<TeamMember>, kapchart::app::ChartingError> {
+    kapchart::app::sign_in::team(f.chart.path()).map_err(kapchart::app::ChartingError::from)
 }
 
 /// What the runtime does with `Effect::Authenticate` for a hand-over or a witness.
@@ -401,7 +401,7 @@ fn the_witness_panel_80x24_names_the_dose_and_who_charted_it() {
 fn the_sign_in_screen_80x24_lists_the_team() {
     let (f, _, _) = team_session();
     let mut s = SignIn::new(Purpose::Open, None);
-    s.team_read(team(&f));
+    s.team_read(kapchart::tui::wording::said(team(&f)));
     let mut app = App::new(
         Screen::SignIn(Box::new(s)),
         at(45),

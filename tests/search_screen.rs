@@ -51,8 +51,7 @@ fn perform(f: &mut Fixture, app: &mut App, mut effect: Option<Effect>) {
             }
             Effect::OpenNote { dosing } => Action::NoteOpened(
                 kapchart::app::course::open_note(&mut f.chart, &f.config, dosing, app.now)
-                    .map(Box::new)
-                    .map_err(|e| e.to_string()),
+                    .map(Box::new),
             ),
             Effect::RecordAccess(a) => {
                 Action::AccessRecorded(access::record(&mut f.chart, &a, app.now))

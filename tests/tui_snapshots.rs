@@ -263,8 +263,7 @@ fn sign_dialog_with_every_reason(width: u16, height: u16) -> (String, usize) {
         panic!("Ctrl-S checks the note first")
     };
     let check =
-        kapchart::app::course::sign_readiness(&f.chart, &f.config, note, Some(&text), at(131))
-            .map_err(|e| e.to_string());
+        kapchart::app::course::sign_readiness(&f.chart, &f.config, note, Some(&text), at(131));
     update(&mut app, Action::SignChecked(check));
     type_text(&mut app, "BP rechecked at T+60, prescriber aware");
     (render(&app, width, height), reasons)
@@ -485,7 +484,7 @@ fn intake_session_shows_screening_and_eligibility() {
 #[test]
 fn questionnaire_shows_each_item_in_its_words_with_the_scale_and_running_total() {
     use kapchart::domain::measures::Instrument;
-    use kapchart::tui::wording;
+    use kapchart::tui::questionnaires;
     let f = dosing_session(46);
     for instrument in Instrument::ALL {
         let mut app = app_on_session(&f, 57);
@@ -496,7 +495,7 @@ fn questionnaire_shows_each_item_in_its_words_with_the_scale_and_running_total()
             key(&mut app, "right");
         }
         let mut total = 0;
-        for (i, text) in wording::items(instrument).iter().enumerate() {
+        for (i, text) in questionnaires::items(instrument).iter().enumerate() {
             let shown = render(&app, 80, 24);
             let flat = shown
                 .replace(['│', '┘', '└', '┐', '┌', '\n'], " ")
@@ -512,7 +511,7 @@ fn questionnaire_shows_each_item_in_its_words_with_the_scale_and_running_total()
             );
             assert!(flat.contains(&format!("Total so far {total} ")), "{shown}");
             assert!(
-                flat.contains(&format!("1 {}", wording::scale(instrument)[1])),
+                flat.contains(&format!("1 {}", questionnaires::scale(instrument)[1])),
                 "{shown}"
             );
             key(&mut app, "1");

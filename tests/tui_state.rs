@@ -51,8 +51,7 @@ fn check_sign(f: &Fixture, app: &mut App, effect: Effect, minute: i64) {
         panic!("expected the check before signing, got {effect:?}")
     };
     let check =
-        kapchart::app::course::sign_readiness(&f.chart, &f.config, note, Some(&text), at(minute))
-            .map_err(|e| e.to_string());
+        kapchart::app::course::sign_readiness(&f.chart, &f.config, note, Some(&text), at(minute));
     assert_eq!(update(app, Action::SignChecked(check)), None);
 }
 
@@ -104,7 +103,7 @@ fn typing_shows_a_live_preview_or_the_error() {
     let err = live(&app).preview.clone().unwrap().unwrap_err();
     // The refusal keeps its span: the screen underlines "740" in the bar.
     assert_eq!(err.span(), Some(13..16), "{err:?}");
-    let err = kapchart::tui::words::line_problem(&err);
+    let err = kapchart::tui::wording::line_problem(&err);
     assert!(err.contains("740"), "{err}");
     key(&mut app, "backspace");
     assert!(live(&app).preview.clone().unwrap().is_ok());
@@ -157,9 +156,9 @@ fn a_failed_write_keeps_the_text_and_shows_why() {
     key(&mut app, "enter").expect("commit");
     update(
         &mut app,
-        Action::Written(Err(
+        Action::Written(Err(kapchart::app::ChartingError::Invalid(
             "the disk holding chart.db is full; nothing was written".into(),
-        )),
+        ))),
     );
     let l = live(&app);
     assert_eq!(l.input.text(), "obs patient asleep");
@@ -381,9 +380,19 @@ fn an_acknowledgement_of_what_another_screen_acknowledged_meanwhile_is_nothing_t
     let Err(why) = &written else {
         panic!("{written:?}")
     };
+    // The refusal stays typed to the screen, which words it.
+    assert!(
+        matches!(
+            why,
+            kapchart::app::ChartingError::Refused(
+                kapchart::app::Refusal::NothingToAcknowledge { .. }
+            )
+        ),
+        "{why:?}"
+    );
     assert_eq!(
-        why,
-        &format!("entry {caution} has no alert waiting for acknowledgement")
+        kapchart::tui::wording::problem(why),
+        format!("entry {caution} has no alert waiting for acknowledgement")
     );
     update(&mut app, Action::Written(written));
     let Some(Panel::Acknowledge(AcknowledgeForm { note, error, .. })) = &live(&app).panel else {
@@ -740,7 +749,8 @@ fn the_home_screen_shows_why_a_second_dosing_session_does_not_open() {
     let Some(Effect::ReadCarriedIntention(p)) = key(&mut app, "n") else {
         panic!("n opens the form and reads what an empty intention carries")
     };
-    let carried = kapchart::app::course::carried_intention(&f.chart, p).map_err(|e| e.to_string());
+    let carried = kapchart::app::course::carried_intention(&f.chart, p)
+        .map_err(kapchart::app::ChartingError::from);
     assert_eq!(update(&mut app, Action::CarriedIntention(p, carried)), None);
     let Some(Effect::StartSession {
         patient,
@@ -765,7 +775,7 @@ fn the_home_screen_shows_why_a_second_dosing_session_does_not_open() {
         kapchart::app::Second::Refuse,
         at(30),
     )
-    .map_err(|e| kapchart::tui::refusal(&e))
+    .map_err(kapchart::app::ChartingError::from)
     .unwrap_err();
     update(&mut app, Action::Started(Err(refused), None));
     let Screen::Home(home) = &app.screen else {
@@ -804,7 +814,8 @@ fn a_dose_above_its_alert_level_is_flagged_in_the_preview_and_a_typo_refused() {
     // One more zero: beyond the ceiling, refused before anything is written.
     key(&mut app, "ctrl-u");
     type_text(&mut app, "dose ketamine 2000mg IM");
-    let err = kapchart::tui::words::line_problem(&live(&app).preview.clone().unwrap().unwrap_err());
+    let err =
+        kapchart::tui::wording::line_problem(&live(&app).preview.clone().unwrap().unwrap_err());
     assert!(err.contains("1500 mg IM ceiling"), "{err}");
 }
 
@@ -896,7 +907,9 @@ fn a_signing_reason_survives_a_refusal_then_esc() {
     // Refused (as the chart would refuse it on a read-only disk), then Esc.
     update(
         &mut app,
-        Action::NoteOpened(Err("the chart is read-only; nothing was signed".into())),
+        Action::NoteOpened(Err(kapchart::app::ChartingError::Invalid(
+            "the chart is read-only; nothing was signed".into(),
+        ))),
     );
     key(&mut app, "esc");
     let Screen::Note(editor) = &app.screen else {

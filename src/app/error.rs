@@ -14,7 +14,7 @@ use std::path::PathBuf;
 /// words are the chart's own (what exists, what was not written, the way out), and the kind
 /// says what a front end does about it (ask for the passphrase again, offer the way past a
 /// duplicate, stop a batch). The store's own error stays behind the door.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{text}")]
 pub struct AppError {
     kind: ErrorKind,
@@ -105,7 +105,7 @@ impl From<StoreError> for AppError {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ChartingError {
     #[error("{0}")]
     Grammar(#[from] GrammarError),

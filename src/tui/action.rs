@@ -8,6 +8,7 @@ use super::live::{LiveData, Written};
 use super::note::{NoteData, SignCheck};
 use super::patient::PatientData;
 use super::sign_in::{Attempt, Purpose, Refused as SignInRefused};
+use crate::app::ChartingError;
 use crate::app::access::{Access, Audited};
 use crate::app::course::NewPatient;
 use crate::app::patient_list::{Page, PageRead};
@@ -17,43 +18,45 @@ use crate::domain::{EntryId, PatientId, Payload, Session, SessionId, SessionKind
 use chrono::{DateTime, FixedOffset};
 
 /// Something that happened: a key, a tick of the clock, or the result of a write.
+/// What the state hears: keys, the clock, and what the runtime read or wrote, with what
+/// went wrong kept typed (`ChartingError`) until the screen words it (`tui::wording`).
 #[derive(Debug, Clone)]
 pub enum Action {
     Key(Key),
     /// The clock moved on (the runtime sends one every second).
     Tick(DateTime<FixedOffset>),
-    HomeLoaded(Result<HomeData, String>),
+    HomeLoaded(Result<HomeData, ChartingError>),
     /// A session was opened on the live screen.
-    Opened(Result<LiveData, String>),
+    Opened(Result<LiveData, ChartingError>),
     /// A session was started from the new-session form and opened, or why not; with the
     /// intention line typed for it that could not be charted, and why (left in the bar).
-    Started(Result<LiveData, String>, Option<(String, String)>),
+    Started(Result<LiveData, ChartingError>, Option<(String, String)>),
     /// The home screen read again as shown (None: nothing changed since the last look).
-    HomeRefreshed(Result<Option<HomeData>, String>),
+    HomeRefreshed(Result<Option<HomeData>, ChartingError>),
     /// The intention a new dosing session for the patient would carry, from the record.
-    CarriedIntention(PatientId, Result<Option<String>, String>),
+    CarriedIntention(PatientId, Result<Option<String>, ChartingError>),
     /// A patient was added from the home screen, or why not.
     PatientAdded(Result<PatientId, Refused>),
     /// A patient's course was started from the home screen, or why not.
     CourseStarted(PatientId, Result<i64, Refused>),
     /// Whether the note can be signed, as the chart stands and with the text as typed.
-    SignChecked(Result<SignCheck, String>),
+    SignChecked(Result<SignCheck, ChartingError>),
     /// A write finished: the session as it now stands, or why nothing was written.
-    Written(Result<Written, String>),
+    Written(Result<Written, ChartingError>),
     /// The chart was looked at for entries charted by another process: the session as it
     /// now stands when something changed (None when nothing did).
-    Refreshed(Result<Option<LiveData>, String>),
+    Refreshed(Result<Option<LiveData>, ChartingError>),
     /// SIGTERM or SIGHUP: leave cleanly.
     Terminate,
     /// An integration note was opened (or re-read after signing or an addendum).
-    NoteOpened(Result<Box<NoteData>, String>),
+    NoteOpened(Result<Box<NoteData>, ChartingError>),
     /// A draft save finished.
-    DraftSaved(Result<(), String>),
-    PatientOpened(Result<Box<PatientData>, String>),
+    DraftSaved(Result<(), ChartingError>),
+    PatientOpened(Result<Box<PatientData>, ChartingError>),
     /// A patient's sessions were read for the home screen.
-    PatientSessions(PatientId, Result<Vec<Session>, String>),
+    PatientSessions(PatientId, Result<Vec<Session>, ChartingError>),
     /// A page of the home screen's patient list was read.
-    PatientsRead(Result<Page, String>),
+    PatientsRead(Result<Page, ChartingError>),
     /// The terminal's size (columns, rows), at start and on every resize.
     Resize(u16, u16),
     /// The audit row for a screen just opened was written, or why not.
@@ -61,7 +64,7 @@ pub enum Action {
     /// No key was pressed for this long (the runtime sends it with every tick).
     Idle(std::time::Duration),
     /// The team's sign-in list, for the sign-in that is open.
-    TeamRead(Result<Vec<crate::domain::team::TeamMember>, String>),
+    TeamRead(Result<Vec<crate::domain::team::TeamMember>, ChartingError>),
     /// A sign-in was checked: who signed in, or why not.
     Authenticated {
         purpose: Purpose,
@@ -69,7 +72,7 @@ pub enum Action {
     },
     /// A search of the chart came back: what it found and whether its audit rows were
     /// written, or why nothing could be searched.
-    Searched(Result<(crate::app::search::Results, Audited), String>),
+    Searched(Result<(crate::app::search::Results, Audited), ChartingError>),
 }
 
 /// What the runtime must do for the state: write, read, or act on the terminal.

@@ -40,7 +40,7 @@ pub use super::panels::{
 pub type LinePreview = Result<Vec<PlannedEntry>, LineProblem>;
 
 /// Why the typed line cannot be charted as it stands, kept typed until the screen words it
-/// (`tui::words::line_problem`): the grammar's refusal keeps the span of what is wrong, so
+/// (`tui::wording::line_problem`): the grammar's refusal keeps the span of what is wrong, so
 /// the bar can underline it where the clinician is looking.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LineProblem {
@@ -466,7 +466,7 @@ impl Live {
         }
         self.refresh_preview(now, config);
         if let Some(Err(e)) = &self.preview {
-            self.error = Some(super::words::line_problem(e));
+            self.error = Some(super::wording::line_problem(e));
             return None;
         }
         let line = self.input.text().trim().to_string();

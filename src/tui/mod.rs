@@ -22,6 +22,7 @@ pub mod lock;
 pub mod note;
 pub mod panels;
 pub mod patient;
+pub mod questionnaires;
 pub mod search;
 pub mod sign_in;
 pub mod state;
@@ -30,18 +31,17 @@ pub mod theme;
 pub mod view;
 pub mod witness;
 pub mod wording;
-pub mod words;
 mod writes;
 
-use words::form_refusal;
-pub use words::refusal;
+use wording::form_refusal;
+pub use wording::refusal;
 use writes::second_if;
 pub use writes::write_for_screen;
 #[cfg(any(test, feature = "testing"))]
 pub use writes::{WriteResult, write, write_charted};
 
 use crate::app::access::{Access, SignInKind};
-use crate::app::{AppError, Chart, ErrorKind, NewSession, Second};
+use crate::app::{AppError, Chart, ChartingError, ErrorKind, NewSession, Second};
 use crate::app::{course, patient_list, views};
 use crate::config::Config;
 use crate::domain::SessionId;
@@ -240,9 +240,9 @@ impl Runtime {
                 note_opened(
                     self.chart
                         .as_ref()
-                        .ok_or_else(|| "the chart is locked".to_string())
+                        .ok_or_else(wording::locked)
                         .and_then(|c| {
-                            course::note_data(c, &config, id, now).map_err(|e| e.to_string())
+                            course::note_data(c, &config, id, now).map_err(ChartingError::from)
                         }),
                 )
             }
@@ -256,7 +256,7 @@ impl Runtime {
             Effect::ReadTeam => Action::TeamRead(
                 crate::app::sign_in::team(&self.path)
                     .map(|team| team.into_iter().filter(|m| !m.name.is_empty()).collect())
-                    .map_err(|e| e.to_string()),
+                    .map_err(ChartingError::from),
             ),
             Effect::Authenticate { purpose, attempt } => {
                 let result = self.authenticate(purpose, attempt, now.fixed_offset());
@@ -273,12 +273,17 @@ impl Runtime {
                 patient,
                 self.chart
                     .as_ref()
-                    .ok_or_else(|| "the chart is locked".to_string())
-                    .and_then(|c| course::carried_intention(c, patient).map_err(|e| e.to_string())),
+                    .ok_or_else(wording::locked)
+                    .and_then(|c| {
+                        course::carried_intention(c, patient).map_err(ChartingError::from)
+                    }),
             ),
             Effect::AddPatient { patient, second } => Action::PatientAdded(
                 self.chart_mut()
-                    .map_err(|why| home::Refused { why, exists: false })
+                    .map_err(|e| home::Refused {
+                        why: wording::problem(&e),
+                        exists: false,
+                    })
                     .and_then(|c| {
                         course::add_patient(c, &patient, second_if(second), now.fixed_offset())
                             .map_err(|e| form_refusal(&e))
@@ -292,7 +297,10 @@ impl Runtime {
             } => Action::CourseStarted(
                 patient,
                 self.chart_mut()
-                    .map_err(|why| home::Refused { why, exists: false })
+                    .map_err(|e| home::Refused {
+                        why: wording::problem(&e),
+                        exists: false,
+                    })
                     .and_then(|c| {
                         course::start_course(
                             c,
@@ -310,7 +318,7 @@ impl Runtime {
                 Action::SignChecked(
                     self.chart
                         .as_ref()
-                        .ok_or_else(|| "the chart is locked".to_string())
+                        .ok_or_else(wording::locked)
                         .and_then(|c| {
                             course::sign_readiness(
                                 c,
@@ -319,7 +327,6 @@ impl Runtime {
                                 Some(&text),
                                 now.fixed_offset(),
                             )
-                            .map_err(|e| e.to_string())
                         }),
                 )
             }
@@ -327,14 +334,14 @@ impl Runtime {
                 patient,
                 self.chart
                     .as_ref()
-                    .ok_or_else(|| "the chart is locked".to_string())
-                    .and_then(|c| views::patient_sessions(c, patient).map_err(|e| e.to_string())),
+                    .ok_or_else(wording::locked)
+                    .and_then(|c| views::patient_sessions(c, patient).map_err(ChartingError::from)),
             ),
             Effect::LoadPatients(read) => Action::PatientsRead(
                 self.chart
                     .as_ref()
-                    .ok_or_else(|| "the chart is locked".to_string())
-                    .and_then(|c| patient_list::read(c, read).map_err(|e| e.to_string())),
+                    .ok_or_else(wording::locked)
+                    .and_then(|c| patient_list::read(c, read).map_err(ChartingError::from)),
             ),
             Effect::OpenSession(id) => Action::Opened(self.live(id)),
             Effect::StartSession {
@@ -358,7 +365,7 @@ impl Runtime {
                         Second::Refuse,
                         now.fixed_offset(),
                     )
-                    .map_err(|e| refusal(&e))
+                    .map_err(ChartingError::from)
                 });
                 match started {
                     Ok(started) => Action::Started(self.live(started.id), started.uncharted),
@@ -373,27 +380,26 @@ impl Runtime {
             | Effect::EndSession { .. } => {
                 let config = self.config.clone();
                 let Ok(chart) = self.chart_mut() else {
-                    return Action::Written(Err("the chart is locked".into()));
+                    return Action::Written(Err(wording::locked()));
                 };
                 Action::Written(
                     write_for_screen(chart, &config, effect, &now)
-                        .unwrap_or_else(|| Err("nothing to write".into())),
+                        .unwrap_or_else(|| Err(ChartingError::Invalid("nothing to write".into()))),
                 )
             }
             Effect::Poll { session } => Action::Refreshed(self.poll(session)),
             Effect::OpenNote { dosing } => {
                 let config = self.config.clone();
-                let opened = self.chart_mut().and_then(|c| {
-                    course::open_note(c, &config, dosing, now.fixed_offset())
-                        .map_err(|e| e.to_string())
-                });
+                let opened = self
+                    .chart_mut()
+                    .and_then(|c| course::open_note(c, &config, dosing, now.fixed_offset()));
                 note_opened(opened)
             }
             Effect::SaveDraft { note, text } => {
                 Action::DraftSaved(self.chart_mut().and_then(|c| {
                     course::save_draft(c, note, &text, now.fixed_offset())
                         .map(|_| ())
-                        .map_err(|e| e.to_string())
+                        .map_err(ChartingError::from)
                 }))
             }
             Effect::SignNote { note, text, reason } => {
@@ -406,43 +412,42 @@ impl Runtime {
                         Some(&text),
                         reason.as_deref(),
                         now.fixed_offset(),
-                    )
-                    .map_err(|e| e.to_string())?;
+                    )?;
                     course::note_data(c, &config, note, now.fixed_offset())
-                        .map_err(|e| e.to_string())
+                        .map_err(ChartingError::from)
                 }))
             }
             Effect::AddAddendum { note, text } => {
                 let config = self.config.clone();
                 note_opened(self.chart_mut().and_then(|c| {
                     course::add_addendum(c, note, &text, now.fixed_offset())
-                        .map_err(|e| e.to_string())?;
+                        .map_err(ChartingError::from)?;
                     course::note_data(c, &config, note, now.fixed_offset())
-                        .map_err(|e| e.to_string())
+                        .map_err(ChartingError::from)
                 }))
             }
             Effect::OpenPatient(id) => Action::PatientOpened(
                 self.chart
                     .as_ref()
-                    .ok_or_else(|| "the chart is locked".to_string())
+                    .ok_or_else(wording::locked)
                     .and_then(|c| {
                         views::patient_data(c, &self.config, id, now.fixed_offset())
-                            .map_err(|e| e.to_string())
+                            .map_err(ChartingError::from)
                     })
                     .map(Box::new),
             ),
             Effect::RecordAccess(access) => Action::AccessRecorded(match self.chart_mut() {
                 Ok(c) => crate::app::access::record(c, &access, now.fixed_offset()),
-                Err(e) => crate::app::access::not_recorded(&access, &e),
+                Err(e) => crate::app::access::not_recorded(&access, &wording::problem(&e)),
             }),
             Effect::Suspend => Action::Tick(now.fixed_offset()),
             Effect::Search { words, patient } => {
                 let Ok(chart) = self.chart_mut() else {
-                    return Action::Searched(Err("the chart is locked".into()));
+                    return Action::Searched(Err(wording::locked()));
                 };
                 let found =
                     crate::app::search::search(chart, &words, patient, crate::app::search::LIMIT)
-                        .map_err(|e| e.to_string());
+                        .map_err(ChartingError::from);
                 Action::Searched(found.map(|results| {
                     let audited = crate::app::search::record(chart, &results, now.fixed_offset());
                     (results, audited)
@@ -555,27 +560,25 @@ impl Runtime {
         })
     }
 
-    fn chart_mut(&mut self) -> Result<&mut Chart, String> {
-        self.chart
-            .as_mut()
-            .ok_or_else(|| "the chart is locked".to_string())
+    fn chart_mut(&mut self) -> Result<&mut Chart, ChartingError> {
+        self.chart.as_mut().ok_or_else(wording::locked)
     }
 
     /// The session again when another process committed to the chart since the last look.
-    fn poll(&mut self, session: SessionId) -> Result<Option<LiveData>, String> {
-        let chart = self.chart.as_ref().ok_or("the chart is locked")?;
-        let version = chart.data_version().map_err(|e| e.to_string())?;
+    fn poll(&mut self, session: SessionId) -> Result<Option<LiveData>, ChartingError> {
+        let chart = self.chart.as_ref().ok_or_else(wording::locked)?;
+        let version = chart.data_version().map_err(ChartingError::from)?;
         if self.seen_version.replace(version) == Some(version) {
             return Ok(None);
         }
         self.live(session).map(Some)
     }
 
-    fn home(&mut self) -> Result<HomeData, String> {
-        let chart = self.chart.as_ref().ok_or("the chart is locked")?;
+    fn home(&mut self) -> Result<HomeData, ChartingError> {
+        let chart = self.chart.as_ref().ok_or_else(wording::locked)?;
         // What the home screen shows from here is as of this version of the chart.
         self.seen_version = chart.data_version().ok();
-        views::home_data(chart, &self.config, crate::clock::now()).map_err(|e| e.to_string())
+        views::home_data(chart, &self.config, crate::clock::now()).map_err(ChartingError::from)
     }
 
     /// The home screen read again as shown; with `changed_only`, only when another process
@@ -585,23 +588,23 @@ impl Runtime {
         filter: crate::domain::patient_filter::PatientFilter,
         rows: usize,
         changed_only: bool,
-    ) -> Result<Option<HomeData>, String> {
-        let chart = self.chart.as_ref().ok_or("the chart is locked")?;
-        let version = chart.data_version().map_err(|e| e.to_string())?;
+    ) -> Result<Option<HomeData>, ChartingError> {
+        let chart = self.chart.as_ref().ok_or_else(wording::locked)?;
+        let version = chart.data_version().map_err(ChartingError::from)?;
         if self.seen_version.replace(version) == Some(version) && changed_only {
             return Ok(None);
         }
         views::home_data_as_shown(chart, &self.config, crate::clock::now(), filter, rows)
             .map(Some)
-            .map_err(|e| e.to_string())
+            .map_err(ChartingError::from)
     }
 
-    fn live(&self, id: SessionId) -> Result<LiveData, String> {
-        let chart = self.chart.as_ref().ok_or("the chart is locked")?;
-        views::live_data(chart, &self.config, id).map_err(|e| e.to_string())
+    fn live(&self, id: SessionId) -> Result<LiveData, ChartingError> {
+        let chart = self.chart.as_ref().ok_or_else(wording::locked)?;
+        views::live_data(chart, &self.config, id).map_err(ChartingError::from)
     }
 }
 
-fn note_opened(result: Result<note::NoteData, String>) -> Action {
+fn note_opened(result: Result<note::NoteData, ChartingError>) -> Action {
     Action::NoteOpened(result.map(Box::new))
 }

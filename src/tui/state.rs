@@ -10,6 +10,7 @@ use super::patient::PatientData;
 use super::search::SearchScreen;
 use super::sign_in::{Guard, SignIn};
 use super::witness::WitnessPanel;
+use super::wording;
 use crate::app::access::Access;
 use crate::config::Config;
 use crate::domain::course::NoteId;
@@ -285,18 +286,18 @@ fn apply(app: &mut App, action: Action) -> Option<Effect> {
         }
         Action::SignChecked(check) => {
             if let Screen::Note(n) = &mut app.screen {
-                n.sign_checked(check);
+                n.sign_checked(wording::said(check));
             }
             None
         }
         Action::NoteOpened(Err(e)) => {
             match &mut app.screen {
-                Screen::Home(h) => h.error = Some(e),
-                Screen::Live(l) => l.error = Some(e),
-                Screen::Note(n) => n.error = Some(e),
+                Screen::Home(h) => h.error = Some(wording::problem(&e)),
+                Screen::Live(l) => l.error = Some(wording::problem(&e)),
+                Screen::Note(n) => n.error = Some(wording::problem(&e)),
                 Screen::Patient(_) => {}
-                Screen::SignIn(s) => s.error = Some(e),
-                Screen::Search(s) => s.error = Some(e),
+                Screen::SignIn(s) => s.error = Some(wording::problem(&e)),
+                Screen::Search(s) => s.error = Some(wording::problem(&e)),
             }
             None
         }
@@ -320,12 +321,12 @@ fn apply(app: &mut App, action: Action) -> Option<Effect> {
         }
         Action::PatientOpened(Err(e)) => {
             if let Screen::Home(h) = &mut app.screen {
-                h.error = Some(e);
+                h.error = Some(wording::problem(&e));
             }
             None
         }
         Action::DraftSaved(result) => match &mut app.screen {
-            Screen::Note(n) => n.saved(result, app.now),
+            Screen::Note(n) => n.saved(wording::said(result), app.now),
             _ => None,
         },
         Action::Key(key) => on_key(app, key),
@@ -346,13 +347,13 @@ fn apply(app: &mut App, action: Action) -> Option<Effect> {
         Action::HomeRefreshed(Ok(None)) => None,
         Action::HomeRefreshed(Err(e)) => {
             if let Screen::Home(h) = &mut app.screen {
-                h.error = Some(e);
+                h.error = Some(wording::problem(&e));
             }
             None
         }
         Action::CarriedIntention(patient, carried) => {
             if let Screen::Home(h) = &mut app.screen {
-                h.carried_read(patient, carried);
+                h.carried_read(patient, wording::said(carried));
             }
             None
         }
@@ -375,8 +376,8 @@ fn apply(app: &mut App, action: Action) -> Option<Effect> {
         }
         Action::Started(Err(e), _) => {
             match &mut app.screen {
-                Screen::Home(h) => h.start_refused(e),
-                Screen::Live(l) => l.error = Some(e),
+                Screen::Home(h) => h.start_refused(wording::problem(&e)),
+                Screen::Live(l) => l.error = Some(wording::problem(&e)),
                 _ => {}
             }
             None
@@ -409,25 +410,25 @@ fn apply(app: &mut App, action: Action) -> Option<Effect> {
         },
         Action::PatientsRead(Err(e)) => {
             if let Screen::Home(h) = &mut app.screen {
-                h.error = Some(e);
+                h.error = Some(wording::problem(&e));
             }
             None
         }
         Action::PatientSessions(_, Err(e)) => {
             if let Screen::Home(h) = &mut app.screen {
-                h.error = Some(e);
+                h.error = Some(wording::problem(&e));
             }
             None
         }
         Action::HomeLoaded(Err(e)) | Action::Opened(Err(e)) => {
             app.find_on_open = None;
             match &mut app.screen {
-                Screen::Home(h) => h.error = Some(e),
-                Screen::Live(l) => l.error = Some(e),
-                Screen::Note(n) => n.error = Some(e),
+                Screen::Home(h) => h.error = Some(wording::problem(&e)),
+                Screen::Live(l) => l.error = Some(wording::problem(&e)),
+                Screen::Note(n) => n.error = Some(wording::problem(&e)),
                 Screen::Patient(_) => {}
-                Screen::SignIn(s) => s.error = Some(e),
-                Screen::Search(s) => s.error = Some(e),
+                Screen::SignIn(s) => s.error = Some(wording::problem(&e)),
+                Screen::Search(s) => s.error = Some(wording::problem(&e)),
             }
             None
         }
@@ -443,7 +444,7 @@ fn apply(app: &mut App, action: Action) -> Option<Effect> {
         Action::Written(result) => {
             let witness = result.as_ref().ok().and_then(|w| w.witness);
             if let Screen::Live(l) = &mut app.screen {
-                l.written(result, app.now, &app.config);
+                l.written(wording::said(result), app.now, &app.config);
             }
             // A dose line that asked for a witness: charted, now the witness signs in.
             super::handover::after_write(app, witness)
@@ -454,12 +455,12 @@ fn apply(app: &mut App, action: Action) -> Option<Effect> {
                     s.unaudited = audited.status();
                     results
                 });
-                s.found(result);
+                s.found(wording::said(result));
             }
             None
         }
         Action::TeamRead(team) => {
-            super::handover::team_read(app, team);
+            super::handover::team_read(app, wording::said(team));
             None
         }
         Action::Authenticated { purpose, result } => {
@@ -478,7 +479,7 @@ fn apply(app: &mut App, action: Action) -> Option<Effect> {
         Action::Idle(_) => None,
         Action::Refreshed(Err(e)) => {
             if let Screen::Live(l) = &mut app.screen {
-                l.error = Some(e);
+                l.error = Some(wording::problem(&e));
             }
             None
         }

@@ -47,17 +47,13 @@ pub fn write_for_screen<Tz: chrono::TimeZone>(
     config: &Config,
     effect: Effect,
     now: &chrono::DateTime<Tz>,
-) -> Option<Result<Written, String>> {
+) -> Option<Result<Written, charting::ChartingError>> {
     let (_, result) = write_stored(chart, config, effect, now)?;
-    Some(
-        result
-            .map_err(|e| e.to_string())
-            .and_then(|(entries, witness)| {
-                views::session_write(chart, entries)
-                    .map(|write| Written { write, witness })
-                    .map_err(|e| e.to_string())
-            }),
-    )
+    Some(result.and_then(|(entries, witness)| {
+        views::session_write(chart, entries)
+            .map(|write| Written { write, witness })
+            .map_err(charting::ChartingError::from)
+    }))
 }
 
 /// The entries a write left, as stored, and the dose its line asked to be witnessed.

@@ -569,7 +569,7 @@ fn preview_line<'a>(app: &App, live: &Live) -> Line<'a> {
             .unwrap_or_default(),
         None => Line::styled(" type a line; Enter charts it", theme.dim()),
         Some(Err(e)) => Line::styled(
-            format!(" ✗ {}", crate::tui::words::line_problem(e)),
+            format!(" ✗ {}", crate::tui::wording::line_problem(e)),
             theme.alert(),
         ),
         Some(Ok(entries)) => {

@@ -8,8 +8,8 @@ use crate::tui::input::InputLine;
 use crate::tui::live::{
     AcknowledgeForm, DischargeForm, EndReasonForm, Live, Panel, QuestionnaireForm,
 };
+use crate::tui::questionnaires;
 use crate::tui::state::App;
-use crate::tui::wording;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -290,20 +290,23 @@ fn questionnaire<'a>(
     };
     let mut lines = vec![
         Line::from(kinds),
-        Line::styled(wording::stem(instrument), app.theme.dim()),
+        Line::styled(questionnaires::stem(instrument), app.theme.dim()),
     ];
     lines.push(answer_chips(n, answers));
     let total: u16 = answers.iter().map(|a| u16::from(*a)).sum();
     let focus;
     if answers.len() < n {
         let item = answers.len();
-        let text = wording::items(instrument).get(item).copied().unwrap_or("");
+        let text = questionnaires::items(instrument)
+            .get(item)
+            .copied()
+            .unwrap_or("");
         focus = lines.len();
         lines.push(Line::styled(
             format!("Item {} of {n}: {text}", item + 1),
             app.theme.title(),
         ));
-        let scale: Vec<String> = wording::scale(instrument)
+        let scale: Vec<String> = questionnaires::scale(instrument)
             .iter()
             .enumerate()
             .map(|(score, meaning)| format!("{score} {meaning}"))
