@@ -5,6 +5,7 @@
 
 use super::input::InputLine;
 use super::keymap::{Command, Key};
+use super::panels::edit;
 use super::state::Effect;
 use crate::app::course::NewPatient;
 use crate::domain::{PatientId, Session, SessionKind};
@@ -33,22 +34,6 @@ pub enum FormOutcome {
     Close,
     /// The form asks for a write; it stays open, as typed, until the write comes back.
     Send(Effect),
-}
-
-/// The text-editing keys of a one-line field; true when the key was one.
-fn edit(field: &mut InputLine, command: Option<Command>, key: &Key) -> bool {
-    if let Some(c) = key.printable() {
-        field.insert(c);
-        return true;
-    }
-    match command {
-        Some(Command::DeleteBack) => field.delete_back(),
-        Some(Command::ClearLine) => field.clear(),
-        Some(Command::Decrease) => field.left(),
-        Some(Command::Increase) => field.right(),
-        _ => return false,
-    }
-    true
 }
 
 /// The new-session form.

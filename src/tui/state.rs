@@ -291,14 +291,7 @@ fn apply(app: &mut App, action: Action) -> Option<Effect> {
             None
         }
         Action::NoteOpened(Err(e)) => {
-            match &mut app.screen {
-                Screen::Home(h) => h.error = Some(wording::problem(&e)),
-                Screen::Live(l) => l.error = Some(wording::problem(&e)),
-                Screen::Note(n) => n.error = Some(wording::problem(&e)),
-                Screen::Patient(_) => {}
-                Screen::SignIn(s) => s.error = Some(wording::problem(&e)),
-                Screen::Search(s) => s.error = Some(wording::problem(&e)),
-            }
+            show_problem(app, &e);
             None
         }
         Action::PatientOpened(Ok(data)) => {
@@ -422,14 +415,7 @@ fn apply(app: &mut App, action: Action) -> Option<Effect> {
         }
         Action::HomeLoaded(Err(e)) | Action::Opened(Err(e)) => {
             app.find_on_open = None;
-            match &mut app.screen {
-                Screen::Home(h) => h.error = Some(wording::problem(&e)),
-                Screen::Live(l) => l.error = Some(wording::problem(&e)),
-                Screen::Note(n) => n.error = Some(wording::problem(&e)),
-                Screen::Patient(_) => {}
-                Screen::SignIn(s) => s.error = Some(wording::problem(&e)),
-                Screen::Search(s) => s.error = Some(wording::problem(&e)),
-            }
+            show_problem(app, &e);
             None
         }
         Action::Opened(Ok(data)) => {
@@ -600,5 +586,18 @@ fn help_allowed(app: &App, key: &Key) -> bool {
         Context::EntryBar => key.printable().is_none() || app.pending_text().is_none(),
         Context::Editor | Context::Panel => key.printable().is_none(),
         _ => true,
+    }
+}
+
+/// Shows what went wrong on whatever screen is up, in the screen's words.
+fn show_problem(app: &mut App, e: &crate::app::ChartingError) {
+    let why = wording::problem(e);
+    match &mut app.screen {
+        Screen::Home(h) => h.error = Some(why),
+        Screen::Live(l) => l.error = Some(why),
+        Screen::Note(n) => n.error = Some(why),
+        Screen::Patient(_) => {}
+        Screen::SignIn(s) => s.error = Some(why),
+        Screen::Search(s) => s.error = Some(why),
     }
 }

@@ -102,7 +102,8 @@ impl Panel {
     }
 }
 
-/// Text editing keys for a form field; true when the key was used.
+/// The text-editing keys of a one-line field (a live-screen form's or a home screen form's);
+/// true when the key was one.
 pub(crate) fn edit(field: &mut InputLine, command: Option<Command>, key: &Key) -> bool {
     if let Some(c) = key.printable() {
         field.insert(c);
