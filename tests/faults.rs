@@ -129,6 +129,15 @@ impl PausedRestore {
         wait_until(TIMEOUT, "the restore to reach its pause", || {
             pauses.path().join("restore.paused").exists() || child.try_wait().unwrap().is_some()
         });
+        if child.try_wait().unwrap().is_some() {
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "the restore ended before its pause: {:?}\n{}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         assert!(
             holds_exclusive(child.id(), &sibling(&home.chart(), ".lock")),
             "the restore holds the chart's lock while it works"
