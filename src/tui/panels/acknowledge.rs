@@ -1,10 +1,13 @@
 //! Acknowledging an alert: what the clinician weighed, recorded against the alert's entry.
 
 use super::{PanelOutcome, edit};
+use super::{PanelView, field};
 use crate::domain::{EntryId, FlagCode};
 use crate::tui::input::InputLine;
 use crate::tui::keymap::{Command, Key};
+use crate::tui::state::App;
 use crate::tui::state::Effect;
+use ratatui::text::Line;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AcknowledgeForm {
@@ -29,5 +32,29 @@ impl AcknowledgeForm {
             });
         }
         PanelOutcome::Stay
+    }
+
+    /// The form as the live screen's dialog shows it.
+    pub fn view(&self, app: &App) -> PanelView {
+        PanelView {
+            title: format!(" Acknowledge {} ", self.flag.noun()),
+            lines: vec![
+                Line::styled(self.caution.clone(), app.theme.caution()),
+                Line::from(""),
+                field(app, "Decision", &self.note, true),
+                self.error
+                    .as_ref()
+                    .map(|e| Line::styled(format!("✗ {e}"), app.theme.alert()))
+                    .unwrap_or_default(),
+                Line::styled(
+                    format!(
+                        "Record what you weighed (empty: \"{}\"; start with @10:45 or @-5m for an earlier time). Enter records · Esc cancel",
+                        self.flag.default_acknowledgement()
+                    ),
+                    app.theme.dim(),
+                ),
+            ],
+            focus: Some(2),
+        }
     }
 }

@@ -1,10 +1,13 @@
 //! Amending or striking an entry: the reason, and for an amendment the corrected line.
 
 use super::{PanelOutcome, edit};
+use super::{PanelView, field};
 use crate::domain::EntryId;
 use crate::tui::input::InputLine;
 use crate::tui::keymap::{Command, Key};
+use crate::tui::state::App;
 use crate::tui::state::Effect;
+use ratatui::text::Line;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CorrectionForm {
@@ -65,5 +68,32 @@ impl CorrectionForm {
     /// The reason and the corrected line as typed.
     pub fn typed_text(&self) -> String {
         format!("{} {}", self.reason.text(), self.line.text())
+    }
+
+    /// The form as the live screen's dialog shows it.
+    pub fn view(&self, app: &App) -> PanelView {
+        let verb = if self.strike { "Strike" } else { "Amend" };
+        let mut lines = vec![
+            Line::from(format!("Entry #{}: {}", self.target, self.summary)),
+            Line::from(""),
+            field(app, "Reason", &self.reason, self.field == 0),
+        ];
+        if !self.strike {
+            lines.push(field(app, "Corrected", &self.line, self.field == 1));
+        }
+        let focus = 2 + self.field;
+        lines.push(Line::from(""));
+        if let Some(e) = &self.error {
+            lines.push(Line::styled(format!("✗ {e}"), app.theme.alert()));
+        }
+        lines.push(Line::styled(
+            "The original stays in the record · Tab field · Enter confirm · Esc cancel",
+            app.theme.dim(),
+        ));
+        PanelView {
+            title: format!(" {verb} entry #{} ", self.target),
+            lines,
+            focus: Some(focus),
+        }
     }
 }

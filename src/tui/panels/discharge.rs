@@ -2,13 +2,18 @@
 //! patient ready; Enter charts what changed, the end key ends the session from it.
 
 use super::{EndReasonForm, Panel, PanelContext, PanelOutcome, edit};
+use super::{PanelView, field};
 use crate::app::charting::state_with;
 use crate::domain::Payload;
+use crate::domain::discharge::ALDRETE_ITEMS;
 use crate::domain::discharge::DischargeState;
 use crate::domain::entry::{AldreteScore, RideHome};
 use crate::tui::input::InputLine;
 use crate::tui::keymap::{Command, Key};
+use crate::tui::live::Live;
+use crate::tui::state::App;
 use crate::tui::state::Effect;
+use ratatui::text::Line;
 
 pub const DISCHARGE_FIELDS: usize = 7;
 
@@ -188,4 +193,137 @@ impl DischargeForm {
         }
         Ok(out)
     }
+
+    /// The form as the live screen's dialog shows it: the Aldrete items, the total, the ride
+    /// home and ready.
+    pub fn view(&self, app: &App, live: &Live) -> PanelView {
+        let usual = live.data.usual_ride.as_deref();
+        let lines = lines(app, self, usual, rems_ready_note(live));
+        // The Aldrete items are lines 1-5, then the total, the ride, where it came from
+        // when offered, and ready.
+        let offered = usize::from(offered_ride(self, usual));
+        let focus = match self.field {
+            0..5 => 1 + self.field,
+            5 => 7,
+            _ => 8 + offered,
+        };
+        PanelView {
+            title: " Discharge ".to_string(),
+            lines,
+            focus: Some(focus),
+        }
+    }
+}
+
+/// The ride home shown is the patient's usual one, offered because none is charted yet.
+fn offered_ride(f: &DischargeForm, usual: Option<&str>) -> bool {
+    f.before.ride.is_none() && usual.is_some_and(|u| !u.is_empty() && f.ride.text() == u)
+}
+
+/// In a Spravato session, what the REMS form asks of "ready": when the patient would have
+/// been ready to leave without the 2-hour minimum (clinical.md section 2).
+fn rems_ready_note(live: &crate::tui::live::Live) -> Option<String> {
+    let chart = &live.data.chart;
+    if !crate::domain::rems::is_rems_session(chart, &chart.rules().rems) {
+        return None;
+    }
+    let t = chart
+        .discharge_state()
+        .ready_at
+        .and_then(|r| chart.t_plus_min(r))
+        .map(|t| {
+            format!(
+                ": {} min on the form",
+                crate::domain::since_dose::t_plus_minutes(t)
+            )
+        })
+        .unwrap_or_default();
+    Some(format!(
+        "   REMS: ready as if there were no 2-h minimum (bar: @HH:MM ready-to-leave){t}"
+    ))
+}
+
+fn lines<'a>(
+    app: &App,
+    f: &DischargeForm,
+    usual: Option<&str>,
+    rems_note: Option<String>,
+) -> Vec<Line<'a>> {
+    let mut lines = vec![Line::styled(
+        "Modified Aldrete, each 0-2: a score typed moves to the next item (or ←/→)",
+        app.theme.title(),
+    )];
+    for (i, item) in ALDRETE_ITEMS.iter().enumerate() {
+        let score = f.scores[i];
+        let meaning = score.and_then(|s| item.describe(s)).unwrap_or("not scored");
+        // The item a typed score goes to is marked, colour or not.
+        let text = format!(
+            "{} {:<14} {}  {meaning}",
+            if f.field == i { "›" } else { " " },
+            item.name,
+            score.map(|s| s.to_string()).unwrap_or_else(|| "·".into())
+        );
+        lines.push(if f.field == i {
+            Line::styled(text, app.theme.selected())
+        } else {
+            Line::from(text)
+        });
+    }
+    let scored: Vec<u8> = f.scores.iter().flatten().copied().collect();
+    let total = if scored.len() == 5 {
+        let t: u8 = scored.iter().sum();
+        let suggested = app.config.discharge.aldrete_at_least;
+        let verdict = if t >= suggested {
+            format!("(>= {suggested} suggested: met)")
+        } else {
+            format!(
+                "(>= {suggested} suggested: {} BELOW)",
+                crate::tui::theme::ALERT
+            )
+        };
+        let style = if t >= suggested {
+            app.theme.ok()
+        } else {
+            app.theme.alert()
+        };
+        Line::styled(format!("  total {t}/10 {verdict}"), style)
+    } else {
+        Line::styled(
+            format!("  total: {} of 5 items scored", scored.len()),
+            app.theme.dim(),
+        )
+    };
+    lines.push(total);
+    lines.push(field(app, "Ride home", &f.ride, f.field == 5));
+    if offered_ride(f, usual) {
+        lines.push(Line::styled(
+            "            ↑ the usual ride, from the patient's contacts: charted on Enter",
+            app.theme.dim(),
+        ));
+    }
+    let ready = format!(
+        "{:>10}: [{}] patient ready to leave{}",
+        "Ready",
+        if f.ready { "x" } else { " " },
+        f.before
+            .ready_at
+            .map(|t| format!(" (recorded {})", t.format("%H:%M")))
+            .unwrap_or_default()
+    );
+    lines.push(if f.field == 6 {
+        Line::styled(ready, app.theme.selected())
+    } else {
+        Line::from(ready)
+    });
+    if let Some(note) = rems_note {
+        lines.push(Line::styled(note, app.theme.dim()));
+    }
+    if let Some(e) = &f.error {
+        lines.push(Line::styled(format!("✗ {e}"), app.theme.alert()));
+    }
+    lines.push(Line::styled(
+        "↑/↓ field · Space ready · Enter record · Ctrl-E end session · Esc sets aside",
+        app.theme.dim(),
+    ));
+    lines
 }

@@ -2,10 +2,14 @@
 //! recorded with the end), or a session without a discharge panel, asked to confirm.
 
 use super::{DischargeForm, PanelContext, PanelOutcome, edit};
+use super::{PanelView, field};
 use crate::domain::Payload;
 use crate::tui::input::InputLine;
 use crate::tui::keymap::{Command, Key};
+use crate::tui::live::Live;
+use crate::tui::state::App;
 use crate::tui::state::Effect;
+use ratatui::text::Line;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EndReasonForm {
@@ -53,5 +57,55 @@ impl EndReasonForm {
             .filter(|t| !t.trim().is_empty())
             .collect::<Vec<_>>()
             .join("\n")
+    }
+
+    /// The form as the live screen's dialog shows it: a plain end with an optional note, or
+    /// what stands against ending now and the reason asked for.
+    pub fn view(&self, app: &App, live: &Live) -> PanelView {
+        if self.concerns.is_empty() {
+            let session = live.data.session();
+            let mut lines = vec![
+                Line::from(format!(
+                    "End this {} session (#{}) now?",
+                    session.kind, session.id
+                )),
+                Line::from(""),
+            ];
+            let focus = lines.len();
+            lines.push(field(app, "Note", &self.reason, true));
+            lines.push(Line::from(""));
+            lines.push(Line::styled(
+                "A note is optional, recorded with the end · Enter ends it · Esc back",
+                app.theme.dim(),
+            ));
+            return PanelView {
+                title: " End session ".to_string(),
+                lines,
+                focus: Some(focus),
+            };
+        }
+        let mut lines = vec![Line::styled(
+            "Before ending this session:",
+            app.theme.caution(),
+        )];
+        for c in &self.concerns {
+            lines.push(Line::styled(
+                format!("{} {c}", crate::tui::theme::OVERDUE),
+                app.theme.caution(),
+            ));
+        }
+        lines.push(Line::from(""));
+        let focus = lines.len();
+        lines.push(field(app, "Reason", &self.reason, true));
+        lines.push(Line::from(""));
+        lines.push(Line::styled(
+            "kapchart does not decide: give the reason to end now, or Esc to go back.",
+            app.theme.dim(),
+        ));
+        PanelView {
+            title: " End session ".to_string(),
+            lines,
+            focus: Some(focus),
+        }
     }
 }

@@ -4,8 +4,8 @@
 //! result comes back to the screen.
 //!
 //! To add a form: a file here with its state and `handle_key`, a variant of [`Panel`] and
-//! its arm in each `match` below, the key that opens it in `live.rs`, and its drawing in
-//! `view/panels.rs`.
+//! its arm in each `match` below (its keys and its `view`), and the key that opens it in
+//! `live.rs`. `view/panels.rs` draws whatever form is open as the live screen's dialog.
 
 mod acknowledge;
 mod correction;
@@ -21,10 +21,12 @@ pub use questionnaire::{QuestionnaireForm, answers_line};
 
 use super::input::InputLine;
 use super::keymap::{Command, Key};
-use super::state::Effect;
+use super::live::Live;
+use super::state::{App, Effect};
 use crate::config::Config;
 use crate::domain::chart::SessionChart;
 use chrono::{DateTime, FixedOffset};
+use ratatui::text::{Line, Span};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Panel {
@@ -117,4 +119,39 @@ pub(crate) fn edit(field: &mut InputLine, command: Option<Command>, key: &Key) -
         _ => return false,
     }
     true
+}
+
+/// What a form shows in the live screen's dialog: its title, its lines, and the line that
+/// must stay in view (the field being typed in).
+pub struct PanelView {
+    pub title: String,
+    pub lines: Vec<Line<'static>>,
+    pub focus: Option<usize>,
+}
+
+impl Panel {
+    /// The open form as the dialog shows it.
+    pub fn view(&self, app: &App, live: &Live) -> PanelView {
+        match self {
+            Panel::Correction(f) => f.view(app),
+            Panel::Acknowledge(f) => f.view(app),
+            Panel::Discharge(f) => f.view(app, live),
+            Panel::Questionnaire(f) => f.view(app),
+            Panel::EndReason(f) => f.view(app, live),
+        }
+    }
+}
+
+/// A labelled one-line field, marked and highlighted when it has the cursor.
+pub(crate) fn field<'a>(app: &App, label: &str, input: &InputLine, focused: bool) -> Line<'a> {
+    let marker = if focused { "▏" } else { "" };
+    let style = if focused {
+        app.theme.selected()
+    } else {
+        ratatui::style::Style::new()
+    };
+    Line::from(vec![
+        Span::raw(format!("{label:>10}: ")),
+        Span::styled(format!("{}{marker}", input.text()), style),
+    ])
 }
