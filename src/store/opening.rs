@@ -281,22 +281,7 @@ impl Chart {
             true,
         )
         .map_err(wrap)?;
-        let mut chart = Chart {
-            conn,
-            path: path.to_path_buf(),
-            clinician: Clinician {
-                id: 0,
-                name: String::new(),
-            },
-            secret,
-            keys: None,
-            alone: false,
-            read_only,
-            _lock: None,
-            damage_cleared: false,
-            held_back: None,
-            damaged: None,
-        };
+        let mut chart = Chart::nobody_signed_in(conn, path, secret, read_only, None);
         // A chart that is up to date is not locked for writing just to be opened, so reading
         // goes on while another process holds the write lock. (`migrate` checks the version
         // again under the lock.)
@@ -404,4 +389,33 @@ fn synchronous() -> &'static str {
         return "OFF";
     }
     "FULL"
+}
+
+impl Chart {
+    /// A handle on an open, keyed connection with nobody signed in yet: what opening a chart
+    /// and building one as an older kapchart did both start from.
+    pub(super) fn nobody_signed_in(
+        conn: rusqlite::Connection,
+        path: &Path,
+        secret: ChartSecret,
+        read_only: bool,
+        lock: Option<super::lock::ChartLock>,
+    ) -> Chart {
+        Chart {
+            conn,
+            path: path.to_path_buf(),
+            clinician: Clinician {
+                id: 0,
+                name: String::new(),
+            },
+            secret,
+            keys: None,
+            alone: false,
+            read_only,
+            _lock: lock,
+            damage_cleared: false,
+            held_back: None,
+            damaged: None,
+        }
+    }
 }

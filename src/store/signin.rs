@@ -35,22 +35,7 @@ impl Chart {
         // As that kapchart built it: the schema it had (before signed rows), its clinician
         // and their unsigned audit row.
         let wrap = |e| StoreError::from_sqlite(e, path);
-        let mut chart = Chart {
-            conn,
-            path: path.to_path_buf(),
-            clinician: Clinician {
-                id: 0,
-                name: String::new(),
-            },
-            secret,
-            keys: None,
-            alone: false,
-            read_only: false,
-            _lock: Some(lock),
-            damage_cleared: false,
-            held_back: None,
-            damaged: None,
-        };
+        let mut chart = Chart::nobody_signed_in(conn, path, secret, false, Some(lock));
         chart
             .conn
             .pragma_update(None, "journal_mode", "WAL")
