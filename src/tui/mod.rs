@@ -34,7 +34,6 @@ pub mod wording;
 mod writes;
 
 use wording::form_refusal;
-pub use wording::refusal;
 use writes::second_if;
 pub use writes::write_for_screen;
 #[cfg(any(test, feature = "testing"))]

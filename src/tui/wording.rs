@@ -25,7 +25,7 @@ pub(super) fn form_refusal(e: &AppError) -> home::Refused {
 }
 
 /// A refusal of the chart worded for the terminal UI: what exists, and the way out on screen.
-pub fn refusal(e: &AppError) -> String {
+fn refusal(e: &AppError) -> String {
     match e.kind() {
         ErrorKind::Exists(Existing::OpenDosingSession { .. }) => {
             format!("{e}; open it and end it from its discharge panel first")
