@@ -23,6 +23,9 @@ pub struct Config {
     /// The Spravato REMS form, its deadline and the checks of a REMS session.
     pub rems: crate::domain::rems::RemsRules,
     pub lock: LockSettings,
+    /// The controlled-substance log: the manner of a waste, the loss threshold, the
+    /// beyond-use days of a kept vial.
+    pub stock: StockSettings,
     /// Where a clinic's own note templates live (`templates/` beside config.toml); set by
     /// the caller, not read from the file.
     #[serde(skip)]
@@ -61,6 +64,15 @@ pub struct ChartSettings {
     /// The clinic's name: a passphrase built from it is weak (`domain::passphrase`).
     #[serde(default)]
     pub clinic: String,
+}
+
+/// `[stock]`: see `assets/config.toml` for each setting's source.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StockSettings {
+    pub waste_manner: String,
+    pub significant_loss_mg: f64,
+    pub multi_dose_beyond_use_days: u32,
 }
 
 /// The chart screen's lock (HIPAA 45 CFR 164.312(a)(2)(iii), automatic logoff; addressable,

@@ -97,7 +97,14 @@ pub fn preview<Tz: TimeZone>(
 ) -> Result<Preview, ChartingError> {
     let s = session_chart(chart, config, session)?;
     let patient = chart.store.patient(s.session().patient_id)?;
-    plan(&s, &patient, config, line, now)
+    let mut preview = plan(&s, &patient, config, line, now)?;
+    super::stock::attach_draws(
+        chart,
+        config,
+        preview.entries.iter_mut().map(|p| &mut p.payload),
+        None,
+    )?;
+    Ok(preview)
 }
 
 fn new_entries(planned: Vec<PlannedEntry>, recorded: DateTime<FixedOffset>) -> Vec<NewEntry> {
@@ -124,7 +131,13 @@ pub fn record_line<Tz: TimeZone>(
 ) -> Result<Charted, ChartingError> {
     let s = planning_chart(chart, config, session)?;
     let patient = chart.store.patient(s.session().patient_id)?;
-    let preview = plan(&s, &patient, config, line, now)?;
+    let mut preview = plan(&s, &patient, config, line, now)?;
+    super::stock::attach_draws(
+        chart,
+        config,
+        preview.entries.iter_mut().map(|p| &mut p.payload),
+        None,
+    )?;
     let bears_on_safety = preview
         .entries
         .iter()
@@ -164,9 +177,16 @@ pub fn record_payloads<Tz: TimeZone>(
     }
     let s = planning_chart(chart, config, session)?;
     let at = now.fixed_offset();
+    let mut planned = s.plan_payloads(payloads, at);
+    super::stock::attach_draws(
+        chart,
+        config,
+        planned.iter_mut().map(|p| &mut p.payload),
+        None,
+    )?;
     Ok(chart
         .store
-        .append_stored(session, &new_entries(s.plan_payloads(payloads, at), at))?)
+        .append_stored(session, &new_entries(planned, at))?)
 }
 
 /// What an acknowledgement left without words of its own records.
@@ -249,9 +269,10 @@ pub fn amend_entry<Tz: TimeZone>(
     if preview.line.witness.is_some() {
         return Err(Refusal::WitnessOnAmendment.into());
     }
-    let planned = s
+    let mut planned = s
         .plan_amendment(&original, &preview.line)
         .map_err(|AmendRefusal::NotOneEntry { entries }| Refusal::AmendNotOneEntry { entries })?;
+    super::stock::attach_draws(chart, config, [&mut planned.payload], Some(target))?;
     let mut stored = chart.store.append_stored(
         original.session_id,
         &[NewEntry {
@@ -306,13 +327,23 @@ pub fn state_with(
     state
 }
 
+/// What is done with the rest of a container opened in a session, when it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rest {
+    /// Wasted now (a waste entry written with the end, awaiting its witness).
+    Waste,
+    /// Kept for a later session until its beyond-use date (a multi-dose vial).
+    Keep,
+}
+
 /// Ends a session now, with the discharge entries of a form (`payloads`, may be empty) in the
 /// same transaction. Every way of ending goes through here: when anything stands against the
 /// end (before the minimum observation, no ride home, Aldrete below the level, alerts not
-/// acknowledged, checks without a reading), it is refused with the list unless `reason`
-/// is given, and the reason is recorded with the end.
+/// acknowledged, checks without a reading, a waste not witnessed), it is refused with the
+/// list unless `reason` is given, and the reason is recorded with the end.
 /// Hands back the entries it wrote (the form's, then the end, last) as the chart stores
-/// them.
+/// them. A session that drew from a vial still holding something is ended through
+/// [`end_session_with_rests`], which says what happens to each rest.
 pub fn end_session<Tz: TimeZone>(
     chart: &mut Chart,
     config: &Config,
@@ -321,17 +352,71 @@ pub fn end_session<Tz: TimeZone>(
     reason: Option<&str>,
     now: &DateTime<Tz>,
 ) -> Result<Vec<Entry>, ChartingError> {
+    end_session_with_rests(chart, config, session, payloads, reason, &[], now)
+}
+
+/// [`end_session`], saying for each container the session drew from and that still holds
+/// something whether its rest is wasted (a waste written before the end) or kept (a stock
+/// record after it). A container left unanswered refuses the end, naming what it holds
+/// ([`Refusal::ContainerRestUnanswered`]).
+pub fn end_session_with_rests<Tz: TimeZone>(
+    chart: &mut Chart,
+    config: &Config,
+    session: SessionId,
+    mut payloads: Vec<Payload>,
+    reason: Option<&str>,
+    rests: &[(crate::domain::stock::ContainerId, Rest)],
+    now: &DateTime<Tz>,
+) -> Result<Vec<Entry>, ChartingError> {
     let s = session_chart(chart, config, session)?;
     if let Some(ended) = s.session().ended {
         return Err(Refusal::AlreadyEnded { session, at: ended }.into());
     }
     let at = now.fixed_offset();
+    let open = super::stock::rests_of_session(chart, &s.drawn())?;
+    let unanswered: Vec<_> = open
+        .iter()
+        .filter(|(c, _)| !rests.iter().any(|(r, _)| r == c))
+        .copied()
+        .collect();
+    if !unanswered.is_empty() {
+        return Err(Refusal::ContainerRestUnanswered {
+            containers: unanswered,
+        }
+        .into());
+    }
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     let concerns = s.end_concerns(&state_with(s.discharge_state(), &payloads, at), at);
     if !concerns.is_empty() && reason.is_none() {
         return Err(Refusal::EndNeedsReason { session, concerns }.into());
     }
+    let mut keeps = Vec::new();
+    for (container, mg) in &open {
+        match rests.iter().find(|(c, _)| c == container).map(|(_, r)| *r) {
+            Some(Rest::Waste) => {
+                let drug = super::stock::container(chart, *container)?
+                    .container
+                    .drug()
+                    .to_string();
+                payloads.push(Payload::Waste(crate::domain::stock::Waste {
+                    drug,
+                    mg: *mg,
+                    manner: String::new(),
+                    drawn: Vec::new(),
+                    vial: Some(*container),
+                }));
+            }
+            Some(Rest::Keep) => keeps.push(*container),
+            None => {}
+        }
+    }
     let mut planned = s.plan_payloads(payloads, at);
+    super::stock::attach_draws(
+        chart,
+        config,
+        planned.iter_mut().map(|p| &mut p.payload),
+        None,
+    )?;
     planned.push(PlannedEntry {
         payload: Payload::SessionEnd(SessionEnd {
             reason: reason.map(str::to_string),
@@ -339,7 +424,11 @@ pub fn end_session<Tz: TimeZone>(
         event_time: at,
         flags: Vec::new(),
     });
-    Ok(chart
+    let written = chart
         .store
-        .append_stored(session, &new_entries(planned, at))?)
+        .append_stored(session, &new_entries(planned, at))?;
+    for container in keeps {
+        super::stock::keep(chart, config, container, now)?;
+    }
+    Ok(written)
 }

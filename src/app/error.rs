@@ -147,11 +147,28 @@ pub enum Refusal {
     Acknowledgement(AckRefusal),
     /// `witness` on an amendment's line: the witness signs for the dose that stands.
     WitnessOnAmendment,
+    /// What the controlled-substance stock refuses (a draw above a balance, an unknown or
+    /// ambiguous container, a count that differs without a reason).
+    Stock(crate::domain::stock::StockRefusal),
+    /// Ending a session with containers opened in it that still hold something, without
+    /// saying whether each rest is wasted or kept.
+    ContainerRestUnanswered {
+        containers: Vec<(crate::domain::stock::ContainerId, f64)>,
+    },
 }
 
 impl From<StoreError> for ChartingError {
     fn from(e: StoreError) -> ChartingError {
-        ChartingError::Chart(e.into())
+        match e {
+            StoreError::Stock(r) => ChartingError::Refused(Refusal::Stock(r)),
+            e => ChartingError::Chart(e.into()),
+        }
+    }
+}
+
+impl From<crate::domain::stock::StockRefusal> for ChartingError {
+    fn from(r: crate::domain::stock::StockRefusal) -> ChartingError {
+        ChartingError::Refused(Refusal::Stock(r))
     }
 }
 
@@ -189,6 +206,18 @@ impl fmt::Display for Refusal {
             Refusal::WitnessOnAmendment => f.write_str(
                 "an amendment cannot ask for a witness; amend the dose without `witness`, then the witness witnesses the amended dose",
             ),
+            Refusal::Stock(r) => write!(f, "{r}"),
+            Refusal::ContainerRestUnanswered { containers } => {
+                let list: Vec<String> = containers
+                    .iter()
+                    .map(|(c, mg)| format!("{c} holds {} mg", crate::domain::entry::trim_number(*mg, 3)))
+                    .collect();
+                write!(
+                    f,
+                    "containers opened in this session still hold something ({}): say whether each rest is wasted or kept",
+                    list.join(", ")
+                )
+            }
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod record;
 pub mod rems;
 pub mod search;
 pub mod sign_in;
+pub mod stock;
 pub mod views;
 
 /// The plain records the use cases take and give back (a new patient or session, what

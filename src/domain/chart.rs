@@ -572,7 +572,33 @@ impl SessionChart {
                 check: c.to_string(),
             });
         }
+        for w in self.unwitnessed_wastes() {
+            out.push(DischargeConcern::WasteUnwitnessed {
+                entry: w.entry.id,
+                at: w.entry.event_time,
+            });
+        }
         out
+    }
+
+    /// The wastes standing in this session that no second clinician has witnessed: flagged
+    /// until they are (clinical.md section 8).
+    pub fn unwitnessed_wastes(&self) -> Vec<&ChartLine> {
+        self.current()
+            .filter(|l| matches!(l.entry.payload, Payload::Waste(_)))
+            .filter(|l| super::witness::witness_of(&self.lines, l.entry.id).is_none())
+            .collect()
+    }
+
+    /// What the doses and wastes standing in this session drew from the stock.
+    pub fn drawn(&self) -> Vec<super::stock::Draw> {
+        self.current()
+            .flat_map(|l| match &l.entry.payload {
+                Payload::Dose(d) => d.drawn.clone(),
+                Payload::Waste(w) => w.drawn.clone(),
+                _ => Vec::new(),
+            })
+            .collect()
     }
 }
 

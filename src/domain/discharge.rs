@@ -195,6 +195,12 @@ pub enum DischargeConcern {
     CheckMissed {
         check: String,
     },
+    /// A waste charted in the session that no second clinician has witnessed yet (two-person
+    /// witnessing of waste: clinical.md section 8).
+    WasteUnwitnessed {
+        entry: EntryId,
+        at: DateTime<FixedOffset>,
+    },
 }
 
 impl fmt::Display for DischargeConcern {
@@ -225,6 +231,11 @@ impl fmt::Display for DischargeConcern {
             DischargeConcern::CheckMissed { check } => {
                 write!(f, "protocol check without a reading: {check}")
             }
+            DischargeConcern::WasteUnwitnessed { entry, at } => write!(
+                f,
+                "waste not witnessed: entry {entry} at {}",
+                at.format("%H:%M")
+            ),
         }
     }
 }

@@ -202,6 +202,8 @@ mod tests {
             weight_kg: weight,
             devices: None,
             lot: None,
+            vial: None,
+            drawn: Vec::new(),
         }
     }
 

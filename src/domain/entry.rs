@@ -55,6 +55,9 @@ pub enum Payload {
     /// its waste are recorded, commonly witnessed by a second licensed person (21 CFR 1304.22;
     /// clinical.md section 3).
     Witness(Witness),
+    /// What was left of a controlled substance, wasted in front of a witness (21 CFR
+    /// 1304.22(c): each disposal, its date, manner and quantity; clinical.md section 8).
+    Waste(super::stock::Waste),
     /// An entry whose stored content no longer decodes (damaged, or changed behind
     /// kapchart's back): shown and exported as "entry N cannot be read (damaged)" with the
     /// rest of its session, and named by `verify`. Never written: only read.
@@ -87,6 +90,7 @@ impl Payload {
             Payload::SessionEnd(_) => "session-end",
             Payload::RemsSubmitted(_) => "rems-submitted",
             Payload::Witness(_) => "witness",
+            Payload::Waste(_) => "waste",
             Payload::Unreadable(_) => "unreadable",
         }
     }
@@ -229,6 +233,13 @@ pub struct Dose {
     /// The manufacturer's lot number, as printed on the package (the REMS form asks for it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lot: Option<String>,
+    /// The container named on the line (`vial V12`), before it is drawn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vial: Option<super::stock::ContainerId>,
+    /// What the dose took from the controlled-substance stock, filled in when charted
+    /// (`app::stock`): the container (or devices) and the mg from each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drawn: Vec<super::stock::Draw>,
 }
 
 /// Free text, with its `#tags` and "patient quotes" pulled out.
@@ -366,6 +377,35 @@ impl fmt::Display for Dose {
         if let Some(lot) = &self.lot {
             write!(f, ", lot {lot}")?;
         }
+        write_drawn(f, &self.drawn, self.vial)
+    }
+}
+
+/// ", from V12" (or "V12 V13" for devices), after what a dose or waste took; the container
+/// named on a line not yet drawn reads the same.
+fn write_drawn(
+    f: &mut fmt::Formatter<'_>,
+    drawn: &[super::stock::Draw],
+    vial: Option<super::stock::ContainerId>,
+) -> fmt::Result {
+    if drawn.is_empty() {
+        if let Some(v) = vial {
+            write!(f, ", from {v}")?;
+        }
+        return Ok(());
+    }
+    let ids: Vec<String> = drawn.iter().map(|d| d.container.to_string()).collect();
+    write!(f, ", from {}", ids.join(" "))
+}
+
+impl fmt::Display for super::stock::Waste {
+    /// "ketamine 10 mg, from V12 (drug disposal pouch)"
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} mg", self.drug, trim_number(self.mg, 3))?;
+        write_drawn(f, &self.drawn, self.vial)?;
+        if !self.manner.is_empty() {
+            write!(f, " ({})", self.manner)?;
+        }
         Ok(())
     }
 }
@@ -455,6 +495,7 @@ impl fmt::Display for Payload {
                 Ok(())
             }
             Payload::Witness(w) => write!(f, "Witnessed dose #{}", w.entry),
+            Payload::Waste(w) => write!(f, "Wasted {w}"),
         }
     }
 }
@@ -489,6 +530,8 @@ mod tests {
             weight_kg: Some(70.0),
             devices: None,
             lot: None,
+            vial: None,
+            drawn: Vec::new(),
         };
         assert_eq!(d.to_string(), "ketamine 0.5 mg/kg IV over 40 min (35 mg)");
     }
@@ -505,6 +548,8 @@ mod tests {
             weight_kg: None,
             devices: Some(2),
             lot: Some("ABC123".into()),
+            vial: None,
+            drawn: Vec::new(),
         };
         assert_eq!(d.to_string(), "esketamine 56 mg IN, 2 devices, lot ABC123");
     }

@@ -8,6 +8,8 @@
 //!                   dose esketamine 56mg IN devices 2 lot ABC123
 //!                   obs calm, eyes closed #music "I feel light"
 //!                   dose ketamine 35mg IM witness             (the dose, then its witness)
+//!                   dose ketamine 35mg IM vial V12            (drawn from container V12)
+//!                   waste ketamine 10mg vial V12 witness      (the rest wasted, witnessed)
 //! ```
 //!
 //! Segments may follow one another on one line. A line whose first word (after the
@@ -33,6 +35,7 @@ mod tests;
 mod time;
 mod tokens;
 mod vitals;
+mod waste;
 
 pub use error::GrammarError;
 pub use line::{format_payload, parse_line};
@@ -51,6 +54,7 @@ pub const KEYWORDS: &[&str] = &[
     "resp",
     "ready-to-leave",
     "dose",
+    "waste",
     "obs",
     "screen",
     "eligibility",

@@ -22,6 +22,7 @@ pub mod screening;
 pub mod search;
 pub mod signature;
 pub mod since_dose;
+pub mod stock;
 pub mod summary;
 pub mod team;
 pub mod text;

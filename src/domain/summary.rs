@@ -88,6 +88,8 @@ mod tests {
                     weight_kg: None,
                     devices: None,
                     lot: None,
+                    vial: None,
+                    drawn: Vec::new(),
                 }),
                 vec![],
             ),

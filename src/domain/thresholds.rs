@@ -389,6 +389,8 @@ mod tests {
                 weight_kg: None,
                 devices: None,
                 lot: Some("ABC123".into()),
+                vial: None,
+                drawn: Vec::new(),
             })
         };
         assert!(t.flags_for(&d(84.0), false).is_empty());
@@ -439,6 +441,8 @@ mod tests {
                 weight_kg: None,
                 devices: Some(2),
                 lot: lot.map(str::to_string),
+                vial: None,
+                drawn: Vec::new(),
             })
         };
         assert_eq!(codes(&d("esketamine", None), false), [FlagCode::LotMissing]);

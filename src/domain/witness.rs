@@ -1,4 +1,4 @@
-//! Witnessed doses. Ketamine is Schedule III in the US (21 CFR 1308.13); each dose given is
+//! Witnessed doses and wastes. Ketamine is Schedule III in the US (21 CFR 1308.13); each dose given is
 //! recorded and commonly witnessed by a second licensed person (21 CFR 1304.22; clinical.md
 //! section 3). A witness is an entry of its own, authored by the witness and pointing at the
 //! dose; these rules say which doses a clinician may witness. kapchart records the witness;
@@ -10,7 +10,7 @@ use super::{ChartLine, ClinicianId, Entry, EntryId, EntryStatus};
 /// Why a witness is refused, in words that say what to do instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WitnessRefusal {
-    #[error("entry {entry} is {kind}, not a dose: only doses are witnessed")]
+    #[error("entry {entry} is {kind}, not a dose or a waste: only those are witnessed")]
     NotADose { entry: EntryId, kind: String },
     #[error(
         "entry {entry} is a dose {author} charted: a witness is a second clinician, so someone else signs in to witness it"
@@ -47,7 +47,7 @@ pub fn check(
     witness: ClinicianId,
 ) -> Result<(), WitnessRefusal> {
     let e: &Entry = &target.entry;
-    if !matches!(e.payload, Payload::Dose(_)) {
+    if !matches!(e.payload, Payload::Dose(_) | Payload::Waste(_)) {
         return Err(WitnessRefusal::NotADose {
             entry: e.id,
             kind: super::with_article(e.payload.kind()),

@@ -64,10 +64,16 @@ pub enum ObjectKind {
     Restore,
     /// An admin's acknowledgement of damage found, after which writes go on.
     DamageAcknowledgement,
+    /// A stock record (receipt, open, keep, count, inventory, strike).
+    Stock,
+    /// A container a receipt brought in.
+    StockContainer,
+    /// A movement of a container.
+    StockMovement,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 17] = [
+    pub const ALL: [ObjectKind; 20] = [
         ObjectKind::Clinician,
         ObjectKind::Patient,
         ObjectKind::Session,
@@ -85,6 +91,9 @@ impl ObjectKind {
         ObjectKind::TeamCertificate,
         ObjectKind::Restore,
         ObjectKind::DamageAcknowledgement,
+        ObjectKind::Stock,
+        ObjectKind::StockContainer,
+        ObjectKind::StockMovement,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -107,6 +116,9 @@ impl ObjectKind {
             ObjectKind::TeamCertificate => "team-certificate",
             ObjectKind::Restore => "restore",
             ObjectKind::DamageAcknowledgement => "damage-acknowledgement",
+            ObjectKind::Stock => "stock",
+            ObjectKind::StockContainer => "stock-container",
+            ObjectKind::StockMovement => "stock-movement",
         }
     }
 
@@ -137,6 +149,9 @@ impl ObjectKind {
             ObjectKind::TeamCertificate => "team_certificates",
             ObjectKind::Restore => "restores",
             ObjectKind::DamageAcknowledgement => "damage_acknowledgements",
+            ObjectKind::Stock => "stock",
+            ObjectKind::StockContainer => "stock_containers",
+            ObjectKind::StockMovement => "stock_movements",
         }
     }
 
@@ -184,6 +199,13 @@ impl ObjectKind {
                 "id, at, by_id, backup_head, replaced_head, set_aside, reason, removals_applied, id_floors"
             }
             ObjectKind::DamageAcknowledgement => "id, at, by_id, problems, reason",
+            ObjectKind::Stock => {
+                "id, kind, payload, event_at, event_offset, recorded_at, recorded_offset, author_id, strikes, reason"
+            }
+            ObjectKind::StockContainer => "id, receipt_id, number, drug, lot, content_mg",
+            ObjectKind::StockMovement => {
+                "id, container_id, kind, change_mg, event_at, event_offset, author_id, entry_id, stock_id, note"
+            }
         }
     }
 }

@@ -71,6 +71,10 @@ pub enum StoreError {
     NotFound { what: &'static str, id: i64 },
     #[error("{0}")]
     Invalid(String),
+    /// A stock write the stock refuses (a draw above a container's balance, an unknown
+    /// container, ...); nothing was written.
+    #[error("{0}; nothing was written")]
+    Stock(crate::domain::stock::StockRefusal),
     /// The write would duplicate or silently replace what exists; nothing was written.
     #[error("{0}; nothing was written")]
     Exists(super::Existing),

@@ -511,6 +511,15 @@ impl Chart {
                     ],
                 )?;
                 let id = tx.last_insert_rowid();
+                super::stock::draw_for_entry(
+                    tx,
+                    id,
+                    &e.payload,
+                    corrects.zip(reason),
+                    e.event_time,
+                    author,
+                    recorded_at,
+                )?;
                 super::search_index::index_entry(
                     tx,
                     id,

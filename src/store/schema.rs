@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[&str] = &[
     PATIENT_LIST_SEARCH,
     CHART_SEARCH,
     SIGNED_CHAIN,
+    STOCK,
 ];
 
 /// The version that keys the audit chain: after its SQL, the store creates the chain key and
@@ -553,4 +554,77 @@ CREATE TRIGGER damage_acknowledgements_no_update BEFORE UPDATE ON damage_acknowl
 BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: acknowledgements cannot be changed'); END;
 CREATE TRIGGER damage_acknowledgements_no_delete BEFORE DELETE ON damage_acknowledgements
 BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: acknowledgements cannot be deleted'); END;
+"#;
+
+/// The controlled-substance stock (`store::stock`, `domain::stock`; 21 CFR 1304.22(c)):
+///
+/// - `stock`: each stock record (a receipt, an open, a keep, a count, an inventory), signed
+///   and audited like an entry; a wrong one is struck by a later row with a reason.
+/// - `stock_containers`: the containers a receipt brought in, one row each (shown as `V12`),
+///   with the drug, lot and content they were received with.
+/// - `stock_movements`: every movement of every container, in mg (+ in, - out), pointing at
+///   the stock record or the chart entry behind it (a dose, a waste, the correction that gave
+///   a draw back). A container's balance is the sum of its movements.
+///
+/// All append-only, like every table.
+pub const STOCK: &str = r#"
+CREATE TABLE stock (
+    id               INTEGER PRIMARY KEY,
+    kind             TEXT NOT NULL,
+    payload          TEXT NOT NULL,
+    event_at         INTEGER NOT NULL,
+    event_offset     INTEGER NOT NULL,
+    recorded_at      INTEGER NOT NULL,
+    recorded_offset  INTEGER NOT NULL,
+    author_id        INTEGER NOT NULL REFERENCES clinicians(id),
+    strikes          INTEGER REFERENCES stock(id),
+    reason           TEXT,
+    CHECK ((kind = 'strike') = (strikes IS NOT NULL)),
+    CHECK (strikes IS NULL OR length(trim(reason)) > 0)
+);
+CREATE UNIQUE INDEX stock_strikes ON stock(strikes) WHERE strikes IS NOT NULL;
+CREATE INDEX stock_by_kind ON stock(kind, event_at);
+
+CREATE TABLE stock_containers (
+    id          INTEGER PRIMARY KEY,
+    receipt_id  INTEGER NOT NULL REFERENCES stock(id),
+    number      INTEGER NOT NULL CHECK (number >= 1),
+    drug        TEXT NOT NULL,
+    lot         TEXT NOT NULL,
+    content_mg  REAL NOT NULL CHECK (content_mg > 0),
+    UNIQUE (receipt_id, number)
+);
+CREATE INDEX stock_containers_by_drug ON stock_containers(drug, lot);
+
+CREATE TABLE stock_movements (
+    id            INTEGER PRIMARY KEY,
+    container_id  INTEGER NOT NULL REFERENCES stock_containers(id),
+    kind          TEXT NOT NULL
+        CHECK (kind IN ('received', 'opened', 'administered', 'wasted', 'kept', 'counted', 'given-back')),
+    change_mg     REAL NOT NULL,
+    event_at      INTEGER NOT NULL,
+    event_offset  INTEGER NOT NULL,
+    author_id     INTEGER NOT NULL REFERENCES clinicians(id),
+    entry_id      INTEGER REFERENCES entries(id),
+    stock_id      INTEGER REFERENCES stock(id),
+    note          TEXT,
+    CHECK ((entry_id IS NULL) != (stock_id IS NULL))
+);
+CREATE INDEX stock_movements_by_container ON stock_movements(container_id, event_at);
+CREATE INDEX stock_movements_by_time ON stock_movements(event_at);
+CREATE INDEX stock_movements_by_entry ON stock_movements(entry_id) WHERE entry_id IS NOT NULL;
+CREATE INDEX stock_movements_by_stock ON stock_movements(stock_id) WHERE stock_id IS NOT NULL;
+
+CREATE TRIGGER stock_no_update BEFORE UPDATE ON stock
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: stock records cannot be changed'); END;
+CREATE TRIGGER stock_no_delete BEFORE DELETE ON stock
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: stock records cannot be deleted'); END;
+CREATE TRIGGER stock_containers_no_update BEFORE UPDATE ON stock_containers
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: containers cannot be changed'); END;
+CREATE TRIGGER stock_containers_no_delete BEFORE DELETE ON stock_containers
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: containers cannot be deleted'); END;
+CREATE TRIGGER stock_movements_no_update BEFORE UPDATE ON stock_movements
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: stock movements cannot be changed'); END;
+CREATE TRIGGER stock_movements_no_delete BEFORE DELETE ON stock_movements
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: stock movements cannot be deleted'); END;
 "#;

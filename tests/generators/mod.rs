@@ -155,6 +155,8 @@ pub fn dose() -> impl Strategy<Value = Payload> {
                 weight_kg,
                 devices,
                 lot,
+                vial: None,
+                drawn: Vec::new(),
             }
         })
         // Only doses a clinic can chart: beyond its ceiling a dose is refused as a typo.

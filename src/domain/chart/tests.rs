@@ -57,6 +57,8 @@ fn dose(drug: &str, mg: f64, route: Route) -> Payload {
         weight_kg: None,
         devices: None,
         lot: None,
+        vial: None,
+        drawn: Vec::new(),
     })
 }
 

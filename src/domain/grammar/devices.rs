@@ -1,4 +1,5 @@
-//! What may follow a dose's route: the devices it took and the lot number.
+//! What may follow a dose's route: the devices it took, the lot number and the container it
+//! was drawn from.
 //!
 //! ```text
 //! dose esketamine 56mg IN                    (2 devices of 28 mg, counted)
@@ -20,6 +21,24 @@ use crate::domain::entry::{Dose, trim_number};
 
 pub const EX_DEVICES: &str = "dose esketamine 56mg IN devices 2";
 pub const EX_LOT: &str = "dose esketamine 56mg IN lot ABC123";
+pub const EX_VIAL: &str = "dose ketamine 35mg IM vial V12";
+
+/// The container id after `vial` (`V12`), as `kapchart stock show` lists it.
+pub(super) fn parse_vial(
+    cur: &mut Cursor<'_>,
+) -> Result<crate::domain::stock::ContainerId, GrammarError> {
+    let tok = cur.expect(
+        "Give the container after vial, like vial V12 (kapchart stock show lists them)",
+        EX_VIAL,
+    )?;
+    crate::domain::stock::ContainerId::parse(tok.text).ok_or_else(|| {
+        GrammarError::at(
+            tok,
+            "The container is its id from the stock, like V12",
+            EX_VIAL,
+        )
+    })
+}
 
 /// Longest lot number accepted. A typo catcher: printed lot numbers are short codes.
 const LOT_MAX_CHARS: usize = 20;
@@ -60,6 +79,17 @@ pub(super) fn parse_dose_details(
                         )
                     })?;
                 given_devices = Some((n, n_tok));
+            }
+            "vial" => {
+                cur.bump();
+                if dose.vial.is_some() {
+                    return Err(GrammarError::at(
+                        tok,
+                        "The container is already on this dose; give it once",
+                        EX_VIAL,
+                    ));
+                }
+                dose.vial = Some(parse_vial(cur)?);
             }
             "lot" => {
                 cur.bump();

@@ -176,6 +176,8 @@ pub(super) fn parse_dose<Tz: TimeZone>(
         weight_kg,
         devices: None,
         lot: None,
+        vial: None,
+        drawn: Vec::new(),
     };
     devices::parse_dose_details(cur, ctx.doses, &mut dose, amount_tok)?;
     // Far beyond a usual dose is a slip (10000 for 100), like `hr 0`: the clinic's ceiling

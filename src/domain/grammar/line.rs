@@ -9,7 +9,7 @@ use super::numbers::whole_in_range;
 use super::observation::parse_observation;
 use super::time::resolve_time;
 use super::tokens::{Cursor, check_glued_keyword, is_keyword, reject_control_chars};
-use super::{ParseContext, ParsedLine, course, doses, monitoring, near_miss, vitals};
+use super::{ParseContext, ParsedLine, course, doses, monitoring, near_miss, vitals, waste};
 use crate::domain::entry::{Payload, Sedation, VitalSigns, trim_number};
 
 /// MOAA/S runs from 0 (no response) to 5 (responds readily to name).
@@ -139,8 +139,12 @@ pub fn format_payload(p: &Payload) -> Option<String> {
             if let Some(lot) = &d.lot {
                 line.push_str(&format!(" lot {lot}"));
             }
+            if let Some(v) = d.vial {
+                line.push_str(&format!(" vial {v}"));
+            }
             Some(line)
         }
+        Payload::Waste(w) => Some(waste::format_waste(w)),
         Payload::Observation(o) => {
             let text = o.text.trim();
             (!text.is_empty()).then(|| format!("obs {text}"))
@@ -229,13 +233,17 @@ fn parse_segments<Tz: TimeZone>(
                 entries.push(Payload::Dose(doses::parse_dose(cur, ctx)?));
                 just_dosed = true;
             }
+            "waste" => {
+                entries.push(Payload::Waste(waste::parse_waste(cur, ctx)?));
+                just_dosed = true;
+            }
             // Controlled-substance doses are witnessed by a second clinician (21 CFR
             // 1304.22; clinical.md section 3): `witness` asks for it right after the dose.
             "witness" => {
                 if !after_dose {
                     return Err(GrammarError::at(
                         tok,
-                        "witness goes right after a dose, to ask a second clinician to witness it",
+                        "witness goes right after a dose or a waste, to ask a second clinician to witness it",
                         EX_WITNESS,
                     ));
                 }

@@ -269,6 +269,8 @@ fn dose_in_mg() {
             weight_kg: None,
             devices: None,
             lot: None,
+            vial: None,
+            drawn: Vec::new(),
         }
     );
     assert_eq!(dose("dose ketamine 35 mg IM"), d);
@@ -833,6 +835,7 @@ fn keywords_are_the_documented_set() {
             "resp",
             "ready-to-leave",
             "dose",
+            "waste",
             "obs",
             "screen",
             "eligibility",

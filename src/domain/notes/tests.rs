@@ -142,6 +142,8 @@ fn dosing_lines() -> Vec<ChartLine> {
             weight_kg: Some(70.0),
             devices: None,
             lot: None,
+            vial: None,
+            drawn: Vec::new(),
         }),
         vec![],
     );
@@ -675,6 +677,8 @@ fn vitals_summary_without_vitals() {
             weight_kg: None,
             devices: None,
             lot: None,
+            vial: None,
+            drawn: Vec::new(),
         }),
         vec![],
     );
@@ -690,6 +694,8 @@ fn vitals_summary_without_vitals() {
             weight_kg: Some(70.0),
             devices: None,
             lot: None,
+            vial: None,
+            drawn: Vec::new(),
         }),
         vec![],
     );
@@ -747,6 +753,8 @@ fn alerts_resolve_on_the_first_later_reading_of_their_kind() {
             weight_kg: None,
             devices: None,
             lot: None,
+            vial: None,
+            drawn: Vec::new(),
         }),
         vec![],
     );
@@ -855,6 +863,8 @@ fn the_note_names_who_writes_it_who_charted_and_the_day_the_session_began() {
             weight_kg: None,
             devices: None,
             lot: None,
+            vial: None,
+            drawn: Vec::new(),
         }),
         vec![],
     );

@@ -37,6 +37,8 @@ fn dose(drug: &str) -> Payload {
         weight_kg: None,
         devices: Some(2),
         lot: Some("ABC123".into()),
+        vial: None,
+        drawn: Vec::new(),
     })
 }
 

@@ -415,6 +415,7 @@ pub(super) fn kind_label(p: &Payload) -> &'static str {
         Payload::Setting(_) => "setting",
         Payload::Consent(_) => "consent",
         Payload::Witness(_) => "witness",
+        Payload::Waste(_) => "WASTE",
     }
 }
 
