@@ -78,6 +78,10 @@ enum Command {
     Integrations(integrations::Args),
     /// Record that an entry's alert or caution was seen and weighed
     Ack(ack::Args),
+    /// The controlled-substance log: receive, open, keep, count, inventory, strike, show,
+    /// log (doses and wastes are charted as lines: `dose ketamine 35mg IM vial V12`)
+    #[command(subcommand)]
+    Stock(stock::Command),
     /// Witness a dose another clinician charted: run by the witness (signed in with
     /// KAPCHART_CLINICIAN and KAPCHART_PASSPHRASE, or asked); prints the witness entry's id
     Witness(witness::Args),
@@ -225,6 +229,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Rems(cmd) => rems::run(&ctx, cmd, out),
         Command::Integrations(args) => integrations::run(&ctx, args, out),
         Command::Ack(args) => ack::run(&ctx, args, out),
+        Command::Stock(cmd) => stock::run(&ctx, cmd, out),
         Command::Witness(args) => witness::run(&ctx, args, out),
         Command::Log(args) => log::run(&ctx, args, out),
         Command::Amend(args) => amend::run(&ctx, args, out),

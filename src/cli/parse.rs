@@ -35,3 +35,12 @@ pub(crate) fn parse_weight(s: &str) -> Result<f64, String> {
 pub(crate) fn second(meant: bool) -> Second {
     if meant { Second::Meant } else { Second::Refuse }
 }
+
+/// A container's id as `kapchart stock show` lists it: `V12`.
+pub fn parse_container(s: &str) -> Result<crate::domain::stock::ContainerId, String> {
+    crate::domain::stock::ContainerId::parse(s.trim()).ok_or_else(|| {
+        format!(
+            "'{s}' is not a container id; expected one like V12 (kapchart stock show lists them)"
+        )
+    })
+}

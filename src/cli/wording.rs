@@ -51,6 +51,18 @@ fn refusal_words(r: &Refusal) -> String {
                 list.join("\n")
             )
         }
+        Refusal::ContainerRestUnanswered { containers } => {
+            let list: Vec<String> = containers
+                .iter()
+                .map(|(c, mg)| format!("  - {c} holds {} mg", crate::domain::entry::trim_number(*mg, 3)))
+                .collect();
+            format!(
+                "the session was not ended; containers opened in it still hold something:\n{}\nsay what happens to each rest with --waste {} (wasted now, then witnessed) or --keep {} (kept until its beyond-use date)",
+                list.join("\n"),
+                containers[0].0,
+                containers[0].0
+            )
+        }
         Refusal::AcknowledgementNeedsWords => "an acknowledgement says what was decided, e.g. --note \"rechecked, proceeding\" (or \"@10:45 rechecked, proceeding\" for its own time)".into(),
         r => r.to_string(),
     }

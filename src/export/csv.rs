@@ -63,7 +63,7 @@ fn field(s: &str) -> String {
 }
 
 /// A text cell: defused against formula injection, then quoted as needed.
-fn text(s: &str) -> String {
+pub(crate) fn text(s: &str) -> String {
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         field(&format!("'{s}"))
     } else {

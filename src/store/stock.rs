@@ -206,7 +206,8 @@ pub(super) fn draw_for_entry(
     if let Some((target, reason)) = corrects {
         let taken: Vec<(i64, f64)> = tx
             .prepare_cached(
-                "SELECT container_id, sum(change_mg) FROM stock_movements WHERE entry_id = ?1 GROUP BY container_id",
+                "SELECT container_id, sum(change_mg) FROM stock_movements
+                 WHERE entry_id = ?1 AND kind IN ('administered', 'wasted') GROUP BY container_id",
             )?
             .query_map([target], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;

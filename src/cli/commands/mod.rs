@@ -24,6 +24,7 @@ pub mod restore;
 pub mod search;
 pub mod session;
 mod session_checks;
+pub mod stock;
 pub mod strike;
 pub mod verify;
 pub mod witness;

@@ -7,9 +7,11 @@ use crate::app::access::Access;
 use crate::app::charting;
 use crate::cli::audited::record_access;
 use crate::cli::lines::{acknowledged_by, entry_line, patient_line, session_line, to_json};
+use crate::cli::parse::parse_container;
 use crate::cli::parse::second;
 use crate::cli::{Ctx, Outcome};
 use crate::domain::SessionKind;
+use crate::domain::stock::ContainerId;
 use clap::Subcommand;
 use std::io::Write;
 
@@ -40,6 +42,14 @@ pub enum Command {
         /// Why the session ends now despite what stands against it (recorded)
         #[arg(long)]
         reason: Option<String>,
+        /// A container opened in the session whose rest is wasted now (a waste entry,
+        /// awaiting its witness), like V12; repeat for each
+        #[arg(long, value_parser = parse_container)]
+        waste: Vec<ContainerId>,
+        /// A multi-dose vial opened in the session whose rest is kept until its beyond-use
+        /// date, like V12; repeat for each
+        #[arg(long, value_parser = parse_container)]
+        keep: Vec<ContainerId>,
     },
     /// A dosing session's protocol checks: due time, state, and the entry that closed each
     Checks {
@@ -87,13 +97,24 @@ pub fn run(ctx: &Ctx, cmd: Command, out: &mut impl Write) -> Outcome {
             )?;
             writeln!(out, "{id}")?;
         }
-        Command::End { id, reason } => {
-            let written = charting::end_session(
+        Command::End {
+            id,
+            reason,
+            waste,
+            keep,
+        } => {
+            let rests: Vec<(ContainerId, charting::Rest)> = waste
+                .into_iter()
+                .map(|c| (c, charting::Rest::Waste))
+                .chain(keep.into_iter().map(|c| (c, charting::Rest::Keep)))
+                .collect();
+            let written = charting::end_session_with_rests(
                 &mut chart,
                 &ctx.config,
                 id,
                 Vec::new(),
                 reason.as_deref(),
+                &rests,
                 &crate::clock::now_local(),
             )?;
             // The end is the last entry written.

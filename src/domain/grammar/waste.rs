@@ -20,10 +20,13 @@ pub(super) fn parse_waste<Tz: TimeZone>(
     cur: &mut Cursor<'_>,
     ctx: &ParseContext<'_, Tz>,
 ) -> Result<Waste, GrammarError> {
-    let drug_tok = cur.expect(
-        "A waste needs the drug and the amount in mg, like waste ketamine 10mg",
-        EX_WASTE,
-    )?;
+    let Some(drug_tok) = cur.peek() else {
+        return Err(GrammarError::at(
+            cur.previous(),
+            "A waste needs the drug and the amount in mg, like waste ketamine 10mg",
+            EX_WASTE,
+        ));
+    };
     let Some((drug, words)) = match_drug(cur, ctx.drugs) else {
         return Err(GrammarError::at(
             drug_tok,
