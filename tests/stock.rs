@@ -148,9 +148,11 @@ fn a_vial_from_receipt_to_doses_waste_and_the_end_of_its_session() {
     let v: serde_json::Value = serde_json::from_str(&log).unwrap();
     let moves = v["containers"][0]["movements"].as_array().unwrap();
     assert!(
-        moves.iter().any(|m| m["entry"].to_string() == d1
-            && m["kind"] == "administered"
-            && m["patient"] == "Test Patient"),
+        moves
+            .iter()
+            .any(|m| m["entry"] == d1.parse::<i64>().unwrap()
+                && m["kind"] == "administered"
+                && m["patient"] == "Test Patient"),
         "{log}"
     );
     // A waste asks for its witness: it stays flagged until a second clinician signs.

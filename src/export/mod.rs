@@ -7,7 +7,7 @@ pub mod csv;
 pub mod fhir;
 pub mod rems;
 pub mod report;
-pub mod stock;
 pub(crate) mod signatures;
+pub mod stock;
 
 pub use crate::app::record::{Record, SessionRecord, course_record_from, session_record_from};

@@ -31,7 +31,7 @@ pub const CHAIN_KEY_VERSION: i64 = 4;
 pub fn signed_chain_version() -> i64 {
     MIGRATIONS
         .iter()
-        .position(|m| std::ptr::eq(*m, SIGNED_CHAIN))
+        .position(|m| *m == SIGNED_CHAIN)
         .map_or(LATEST, |i| i as i64 + 1)
 }
 

@@ -320,7 +320,6 @@ impl Chart {
             }
             Ok(ids)
         })
-        .map(|(id, ids)| (id, ids))
     }
 
     /// Records an open, keep, count or inventory with the movements it makes (checked by

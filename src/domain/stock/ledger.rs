@@ -135,7 +135,7 @@ impl ContainerLedger {
             .receipt
             .presentation
             .ml_of(self.balance_mg())
-            .map(|ml| round_mg(ml))
+            .map(round_mg)
     }
 
     pub fn state(&self) -> ContainerState {

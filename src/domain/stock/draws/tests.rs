@@ -110,7 +110,7 @@ fn without_a_name_the_one_open_container_is_drawn_and_several_are_asked_about() 
     let open = ledger(2, "ketamine", "L1", VIAL, &[(MovementKind::Opened, 0.0)]);
     let other = ledger(3, "ketamine", "L2", VIAL, &[(MovementKind::Opened, 0.0)]);
     assert_eq!(
-        plan(&ask("ketamine", 35.0, None), &[sealed.clone()]),
+        plan(&ask("ketamine", 35.0, None), std::slice::from_ref(&sealed)),
         Err(StockRefusal::NoneOpen {
             drug: "ketamine".into()
         })
