@@ -297,7 +297,7 @@ fn counts_balance_or_need_a_reason_and_a_loss_reminds_of_the_dea_notice() {
     assert_eq!(balance(&home, "V1"), 460.0);
     // Striking the count gives its adjustment back.
     let count_id = out.split_whitespace().nth(1).unwrap().to_string();
-    ok(
+    let strike = ok(
         &home,
         &[
             "stock",
@@ -308,6 +308,18 @@ fn counts_balance_or_need_a_reason_and_a_loss_reminds_of_the_dea_notice() {
         ],
     );
     assert_eq!(balance(&home, "V1"), 465.0);
+    let e = refused(
+        &home,
+        "Dr. Test",
+        PASSPHRASE,
+        &["stock", "strike", &count_id, "--reason", "again"],
+    );
+    assert!(
+        e.contains(&format!(
+            "stock record {count_id} was already struck by record {strike}"
+        )),
+        "{e}"
+    );
     let inv = ok(
         &home,
         &[
@@ -407,6 +419,13 @@ fn bad_stock_input_is_refused_naming_what_is_expected() {
         &["log", "--session", &session, "dose ketamine 35mg IM"],
     );
     assert!(e.contains("2 ketamine containers are open (V1, V2)"), "{e}");
+    let e = refused(
+        &home,
+        "Dr. Test",
+        PASSPHRASE,
+        &["stock", "count", "V1=400", "V1=400", "--reason", "x"],
+    );
+    assert!(e.contains("V1 is named twice in this count"), "{e}");
     // Striking a receipt whose vials are in use is refused.
     let e = refused(
         &home,

@@ -142,6 +142,14 @@ pub fn count<Tz: TimeZone>(
         .into());
     }
     let mut lines = Vec::with_capacity(counted.len());
+    for (i, (container, _, _)) in counted.iter().enumerate() {
+        if counted[..i].iter().any(|(c, _, _)| c == container) {
+            return Err(StockRefusal::Invalid(format!(
+                "{container} is named twice in this count: give each container once"
+            ))
+            .into());
+        }
+    }
     for (container, mg, estimated) in counted {
         if !mg.is_finite() || *mg < 0.0 {
             return Err(

@@ -364,6 +364,16 @@ impl Chart {
     ) -> Result<i64> {
         super::check_text(crate::domain::text::REASON, reason)?;
         let reason = reason.trim().to_string();
+        // Named before the write: the strike's own row would otherwise meet the unique
+        // index first.
+        if let Some(by) = self
+            .conn
+            .prepare_cached("SELECT id FROM stock WHERE strikes = ?1")
+            .and_then(|mut s| s.query_row([target], |r| r.get::<_, i64>(0)).optional())
+            .map_err(|e| self.err(e))?
+        {
+            return Err(StockRefusal::AlreadyStruck { id: target, by }.into());
+        }
         self.write_stock(&StockRecord::Strike, now, now, Some((target, &reason)), |tx, id, author, rec_ms| {
             let kind: Option<String> = tx
                 .prepare_cached("SELECT kind FROM stock WHERE id = ?1")?
@@ -423,6 +433,18 @@ impl Chart {
                     Some(id),
                     rec_ms,
                 )?;
+                // What was drawn since cannot be given back: the container would hold less
+                // than nothing.
+                if let Some(l) = ledger_in(tx, ContainerId(container))?
+                    && l.balance_mg() < -MG_EPSILON
+                {
+                    return Err(StockRefusal::Invalid(format!(
+                        "striking record {target} would leave {} below nothing ({} mg): correct what was drawn since first",
+                        l.container.id,
+                        crate::domain::entry::trim_number(l.balance_mg(), 3)
+                    ))
+                    .into());
+                }
             }
             Ok(())
         })
