@@ -491,6 +491,17 @@ impl Chart {
         })
     }
 
+    /// The ledgers of the containers `ids` (each read whole), in that order.
+    fn ledgers_of(&self, ids: Vec<i64>) -> Result<Vec<ContainerLedger>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(l) = ledger_in(&self.conn, ContainerId(id))? {
+                out.push(l);
+            }
+        }
+        Ok(out)
+    }
+
     /// One container's ledger; `None` when there is no such container.
     pub fn container_ledger(&self, id: ContainerId) -> Result<Option<ContainerLedger>> {
         ledger_in(&self.conn, id)
@@ -510,13 +521,7 @@ impl Chart {
                     .collect::<rusqlite::Result<Vec<i64>>>()
             })
             .map_err(|e| self.err(e))?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(l) = ledger_in(&self.conn, ContainerId(id))? {
-                out.push(l);
-            }
-        }
-        Ok(out)
+        self.ledgers_of(ids)
     }
 
     /// The ledgers of the containers with a movement between `from` and `to` (UTC ms,
@@ -539,13 +544,7 @@ impl Chart {
                     .collect::<rusqlite::Result<Vec<i64>>>()
             })
             .map_err(|e| self.err(e))?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(l) = ledger_in(&self.conn, ContainerId(id))? {
-                out.push(l);
-            }
-        }
-        Ok(out)
+        self.ledgers_of(ids)
     }
 
     /// Every container ever received, with its ledger, in id order (an inventory, a
@@ -559,13 +558,7 @@ impl Chart {
                     .collect::<rusqlite::Result<Vec<i64>>>()
             })
             .map_err(|e| self.err(e))?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(l) = ledger_in(&self.conn, ContainerId(id))? {
-                out.push(l);
-            }
-        }
-        Ok(out)
+        self.ledgers_of(ids)
     }
 
     /// Stock records of `kind` (`count`, `inventory`, ...), newest first, at most `limit`,
