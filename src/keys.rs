@@ -29,10 +29,12 @@ pub enum Context {
     Lock,
     /// The search screen's results: entries, notes and addenda found by words.
     Search,
+    /// The controlled-substance stock screen: containers on hand, today's movements.
+    Stock,
 }
 
 impl Context {
-    pub const ALL: [Context; 10] = [
+    pub const ALL: [Context; 11] = [
         Context::Global,
         Context::Home,
         Context::EntryBar,
@@ -43,6 +45,7 @@ impl Context {
         Context::SignedNote,
         Context::Lock,
         Context::Search,
+        Context::Stock,
     ];
 
     pub fn title(self) -> &'static str {
@@ -57,6 +60,7 @@ impl Context {
             Context::SignedNote => "Signed note",
             Context::Lock => "Lock screen",
             Context::Search => "Search the chart",
+            Context::Stock => "Controlled-substance stock",
         }
     }
 
@@ -72,6 +76,7 @@ impl Context {
             Context::SignedNote => "signed-note",
             Context::Lock => "lock",
             Context::Search => "search",
+            Context::Stock => "stock",
         }
     }
 }
@@ -140,6 +145,8 @@ pub enum Command {
     /// Type the words to find (on the timeline: its entries; on the search screen: the
     /// chart's).
     Find,
+    /// The controlled-substance stock screen (the home screen).
+    Stock,
 }
 
 impl Command {
@@ -192,9 +199,10 @@ impl Command {
             Command::Lock => "lock",
             Command::Unlock => "unlock",
             Command::HandOver => "hand over",
-            Command::Witness => "witness dose",
+            Command::Witness => "witness dose/waste",
             Command::Search => "search the chart",
             Command::Find => "find words",
+            Command::Stock => "drug stock",
         }
     }
 

@@ -99,7 +99,8 @@ fn balance(home: &Home, container: &str) -> f64 {
 fn a_vial_from_receipt_to_doses_waste_and_the_end_of_its_session() {
     let (home, session) = stocked();
     assert_eq!(balance(&home, "V1"), 500.0);
-    ok(&home, &["stock", "open", "V1"]);
+    let opened = ok(&home, &["stock", "open", "V1"]);
+    assert!(opened.starts_with("V1 opened (stock record "), "{opened}");
     // Three doses: named, then the one open vial taken without naming it.
     let d1 = ok(
         &home,

@@ -283,6 +283,36 @@ pub fn on_hand(chart: &Chart) -> Result<Vec<ContainerLedger>, AppError> {
     Ok(chart.store.stock_on_hand()?)
 }
 
+/// The containers a session's live screen names beside its doses
+/// (`domain::stock::at_hand`): each one the session's standing doses and wastes drew from,
+/// or, before it drew anything, the containers open on the shelf.
+pub fn of_session(
+    chart: &Chart,
+    session: &crate::domain::chart::SessionChart,
+) -> Result<Vec<ContainerLedger>, AppError> {
+    let mut ids: Vec<ContainerId> = session.drawn().iter().map(|d| d.container).collect();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(on_hand(chart)?
+            .into_iter()
+            .filter(|l| l.state() == ContainerState::Open)
+            .collect());
+    }
+    of_containers(chart, &ids)
+}
+
+/// The ledgers of `ids` (those that exist).
+pub fn of_containers(chart: &Chart, ids: &[ContainerId]) -> Result<Vec<ContainerLedger>, AppError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(l) = chart.store.container_ledger(*id)? {
+            out.push(l);
+        }
+    }
+    Ok(out)
+}
+
 /// Every container ever received.
 pub fn all(chart: &Chart) -> Result<Vec<ContainerLedger>, AppError> {
     Ok(chart.store.all_stock()?)

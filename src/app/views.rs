@@ -15,6 +15,9 @@ use crate::domain::measures::{MeasureResponse, SafetyFlag};
 use crate::domain::medications::Medication;
 use crate::domain::patient_filter::PatientFilter;
 use crate::domain::screening::{EligibilityDecision, ScreeningAnswer};
+use crate::domain::stock::ContainerId;
+use crate::domain::stock::at_hand::{AtHand, at_hand};
+use crate::domain::stock::ledger::ContainerLedger;
 use crate::domain::{
     Entry, EntryStatus, Patient, PatientId, Payload, Session, SessionId, SessionKind,
 };
@@ -64,6 +67,9 @@ pub struct LiveData {
     pub integrates: Option<Integrated>,
     /// Who usually takes the patient home (the patient's contacts), to offer in discharge.
     pub usual_ride: Option<String>,
+    /// The ledgers of the containers the session drew from (or, before it drew, those open
+    /// on the shelf), for the container at hand ([`LiveData::at_hand`]).
+    pub stock: Vec<ContainerLedger>,
 }
 
 /// The dosing session an integration session looks back on, with its note.
@@ -97,6 +103,15 @@ impl LiveData {
         if let Some(safety) = write.safety {
             self.safety = safety;
         }
+        for ledger in write.stock {
+            self.stock.retain(|l| l.container.id != ledger.container.id);
+            self.stock.push(ledger);
+        }
+    }
+
+    /// The container at hand, its balance, and whether it holds less than the next dose.
+    pub fn at_hand(&self) -> Option<AtHand> {
+        at_hand(&self.chart, &self.stock)
     }
 }
 
@@ -107,6 +122,8 @@ pub struct SessionWrite {
     pub entries: Vec<Entry>,
     /// The patient's safety flag read again (Some), when the write may have changed it.
     pub safety: Option<Option<SafetyFlag>>,
+    /// The ledgers read again of the containers the write drew from or gave back to.
+    pub stock: Vec<ContainerLedger>,
 }
 
 /// The write's entries with what else the live screen needs from the chart after it: the
@@ -116,12 +133,18 @@ pub struct SessionWrite {
 pub fn session_write(chart: &Chart, entries: Vec<Entry>) -> Result<SessionWrite, AppError> {
     use crate::domain::measures::bears_on_safety;
     let mut reread = false;
+    let mut moved: Vec<ContainerId> = Vec::new();
     for e in &entries {
         reread |= bears_on_safety(&e.payload);
+        moved.extend(drawn_by(&e.payload));
         if let Some(target) = e.corrects {
-            reread |= bears_on_safety(&chart.store.entry(target)?.payload);
+            let target = chart.store.entry(target)?.payload;
+            reread |= bears_on_safety(&target);
+            moved.extend(drawn_by(&target));
         }
     }
+    moved.sort();
+    moved.dedup();
     let safety = match (reread, entries.first()) {
         (true, Some(e)) => {
             let patient = chart.store.session(e.session_id)?.patient_id;
@@ -129,7 +152,20 @@ pub fn session_write(chart: &Chart, entries: Vec<Entry>) -> Result<SessionWrite,
         }
         _ => None,
     };
-    Ok(SessionWrite { entries, safety })
+    Ok(SessionWrite {
+        stock: super::stock::of_containers(chart, &moved)?,
+        entries,
+        safety,
+    })
+}
+
+/// The containers a dose or waste drew from.
+fn drawn_by(payload: &Payload) -> Vec<ContainerId> {
+    match payload {
+        Payload::Dose(d) => d.drawn.iter().map(|d| d.container).collect(),
+        Payload::Waste(w) => w.drawn.iter().map(|d| d.container).collect(),
+        _ => Vec::new(),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -301,6 +337,7 @@ pub fn live_data(chart: &Chart, config: &Config, id: SessionId) -> Result<LiveDa
         _ => None,
     };
     Ok(LiveData {
+        stock: super::stock::of_session(chart, &session)?,
         safety: safety_flag(chart, patient.id)?,
         usual_ride: chart.store.patient_details(patient.id)?.ride_contact,
         integrates,

@@ -73,6 +73,8 @@ pub enum Action {
     /// A search of the chart came back: what it found and whether its audit rows were
     /// written, or why nothing could be searched.
     Searched(Result<(crate::app::search::Results, Audited), ChartingError>),
+    /// The controlled-substance stock was read for its screen.
+    StockOpened(Result<Box<super::stock::StockData>, ChartingError>),
 }
 
 /// What the runtime must do for the state: write, read, or act on the terminal.
@@ -194,4 +196,6 @@ pub enum Effect {
         words: String,
         patient: Option<PatientId>,
     },
+    /// Read the controlled-substance stock for its screen (`tui::stock::read`).
+    OpenStock,
 }

@@ -1,7 +1,7 @@
 //! Signing in over the screens: at start (the chart is not open yet), at the lock screen,
 //! handing the screen
 //! over to another clinician (the screen beneath keeps its state: the bar's text, the
-//! selection, an open form), and a witness signing in for one dose. `state::update` routes
+//! selection, an open form), and a witness signing in for one dose or waste. `state::update` routes
 //! keys, team lists and sign-in results here.
 
 use super::keymap::{Context, Key};
@@ -54,7 +54,7 @@ pub fn open_hand_over(app: &mut App) -> Option<Effect> {
     Some(Effect::ReadTeam)
 }
 
-/// The witness panel for `dose` of the session on screen.
+/// The witness panel for the dose or waste `dose` of the session on screen.
 pub fn open_witness(app: &mut App, dose: crate::domain::EntryId) -> Option<Effect> {
     let signed_in = app.signed_in.as_ref().map(|c| c.id);
     let Screen::Live(l) = &mut app.screen else {
@@ -104,9 +104,9 @@ fn cancel(app: &mut App) -> Option<Effect> {
     if app.lock.is_some() {
         return None;
     }
-    if app.witness.take().is_some() {
+    if let Some(w) = app.witness.take() {
         if let Screen::Live(l) = &mut app.screen {
-            l.notice = Some("the dose stays unwitnessed".into());
+            l.notice = Some(format!("the {} stays unwitnessed", w.what));
         }
         return None;
     }
@@ -188,14 +188,16 @@ pub fn authenticated(
                     None
                 }
                 Purpose::Witness(dose) => {
-                    app.witness = None;
+                    let what = app.witness.take().map_or("dose", |w| w.what);
                     if let Some(data) = done.data {
                         let config = app.config.clone();
                         let now = app.now;
                         if let Screen::Live(l) = &mut app.screen {
                             l.witnessed(data, now, &config);
-                            l.notice =
-                                Some(format!("dose #{dose} witnessed by {}", done.clinician.name));
+                            l.notice = Some(format!(
+                                "{what} #{dose} witnessed by {}",
+                                done.clinician.name
+                            ));
                         }
                     }
                     None

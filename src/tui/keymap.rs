@@ -187,6 +187,8 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     // F3: a key no terminal sends for text editing (Ctrl-H arrives as Backspace).
     (Context::Home, "f3", Command::HandOver),
     (Context::Home, "s", Command::Search),
+    // `s` is the search screen's: the stock takes its capital.
+    (Context::Home, "S", Command::Stock),
     (Context::EntryBar, "enter", Command::Commit),
     (Context::EntryBar, "esc", Command::Leave),
     (Context::EntryBar, "up", Command::RecallOlder),
@@ -259,6 +261,9 @@ const DEFAULTS: &[(Context, &str, Command)] = &[
     (Context::Search, "esc", Command::Home),
     (Context::Search, "q", Command::Home),
     (Context::Search, "?", Command::Help),
+    (Context::Stock, "esc", Command::Home),
+    (Context::Stock, "q", Command::Home),
+    (Context::Stock, "?", Command::Help),
 ];
 
 impl Default for Keymap {

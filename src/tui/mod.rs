@@ -26,6 +26,7 @@ pub mod questionnaires;
 pub mod search;
 pub mod sign_in;
 pub mod state;
+pub mod stock;
 pub mod terminal;
 pub mod theme;
 pub mod view;
@@ -452,6 +453,13 @@ impl Runtime {
                     (results, audited)
                 }))
             }
+            Effect::OpenStock => Action::StockOpened(
+                self.chart
+                    .as_ref()
+                    .ok_or_else(wording::locked)
+                    .and_then(|c| stock::read(c, now.fixed_offset()))
+                    .map(Box::new),
+            ),
         }
     }
 

@@ -9,6 +9,7 @@ use super::note::{NoteEditor, NotePanel};
 use super::patient::PatientData;
 use super::search::SearchScreen;
 use super::sign_in::{Guard, SignIn};
+use super::stock::StockScreen;
 use super::witness::WitnessPanel;
 use super::wording;
 use crate::app::access::Access;
@@ -29,6 +30,7 @@ pub enum Screen {
     Note(Box<NoteEditor>),
     Patient(Box<PatientData>),
     Search(Box<SearchScreen>),
+    Stock(Box<StockScreen>),
 }
 
 #[derive(Debug, Clone)]
@@ -113,7 +115,7 @@ pub fn set_screen(app: &mut App, screen: Screen) {
                 kept.notes.push((id, std::mem::take(&mut n.kept)));
             }
         }
-        Screen::SignIn(_) | Screen::Patient(_) | Screen::Search(_) => {}
+        Screen::SignIn(_) | Screen::Patient(_) | Screen::Search(_) | Screen::Stock(_) => {}
     }
     match &mut app.screen {
         Screen::Home(h) => h.kept = std::mem::take(&mut kept.home),
@@ -129,7 +131,7 @@ pub fn set_screen(app: &mut App, screen: Screen) {
                 n.kept = kept.notes.remove(i).1;
             }
         }
-        Screen::SignIn(_) | Screen::Patient(_) | Screen::Search(_) => {}
+        Screen::SignIn(_) | Screen::Patient(_) | Screen::Search(_) | Screen::Stock(_) => {}
     }
 }
 
@@ -189,6 +191,7 @@ impl App {
             },
             Screen::Patient(_) => Context::Patient,
             Screen::Search(s) => s.context(),
+            Screen::Stock(s) => s.context(),
         }
     }
 
@@ -445,6 +448,14 @@ fn apply(app: &mut App, action: Action) -> Option<Effect> {
             }
             None
         }
+        Action::StockOpened(Ok(data)) => {
+            set_screen(app, Screen::Stock(Box::new(StockScreen::new(*data))));
+            None
+        }
+        Action::StockOpened(Err(e)) => {
+            show_problem(app, &e);
+            None
+        }
         Action::TeamRead(team) => {
             super::handover::team_read(app, wording::said(team));
             None
@@ -510,6 +521,9 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
         set_screen(app, Screen::Search(Box::default()));
         return None;
     }
+    if command == Some(Command::Stock) && ctx == Context::Home {
+        return Some(Effect::OpenStock);
+    }
     match command {
         Some(Command::Quit) if ctx == Context::Home || key_is_global_quit(app, &key) => {
             return quit(app);
@@ -541,6 +555,7 @@ fn on_key(app: &mut App, key: Key) -> Option<Effect> {
             }
             effect
         }
+        Screen::Stock(s) => s.on_key(command),
     }
 }
 
@@ -599,5 +614,6 @@ fn show_problem(app: &mut App, e: &crate::app::ChartingError) {
         Screen::Patient(_) => {}
         Screen::SignIn(s) => s.error = Some(why),
         Screen::Search(s) => s.error = Some(why),
+        Screen::Stock(s) => s.error = Some(why),
     }
 }

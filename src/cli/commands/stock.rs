@@ -207,7 +207,7 @@ pub fn run(ctx: &Ctx, cmd: Command, out: &mut impl Write) -> Outcome {
             let mut chart = ctx.open()?;
             let id = stock::open(&mut chart, container, &now)?;
             crate::logging::event(&ctx.paths.log, "stock.open", &[]);
-            writeln!(out, "{id}")?;
+            writeln!(out, "{container} opened (stock record {id})")?;
         }
         Command::Keep { container } => {
             let mut chart = ctx.open()?;

@@ -8,6 +8,7 @@
 //! end of a session, adjusted by a count, given back when the dose or waste that took it is
 //! corrected. Its balance is the sum of its ledger ([`ledger`]), derived in that one place.
 
+pub mod at_hand;
 pub mod count;
 pub mod draws;
 pub mod ledger;

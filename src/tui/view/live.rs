@@ -2,7 +2,10 @@
 //! timeline, vitals flowsheet, BP/HR trend chart and the quick-entry bar.
 
 use super::{fit, panel_block, when};
+use crate::domain::entry::trim_number;
 use crate::domain::protocol::{self, Check, CheckKind, CheckStatus};
+use crate::domain::stock::MG_EPSILON;
+use crate::domain::stock::at_hand::AtHand;
 use crate::domain::{EntryStatus, Payload, SessionKind};
 use crate::tui::live::{Focus, Live};
 use crate::tui::state::App;
@@ -254,6 +257,11 @@ fn header<'a>(app: &App, live: &Live, checks: &[Check], width: u16) -> [Line<'a>
             theme.overdue(),
         ));
     }
+    // The vial at hand and what it holds, after the checks (they come first at 80 columns).
+    if let Some(a) = d.at_hand().filter(|_| d.session().ended.is_none()) {
+        second.push(Span::raw(" · "));
+        second.push(at_hand(app, &a));
+    }
     let observation = d
         .chart
         .observe_until()
@@ -299,6 +307,33 @@ fn header<'a>(app: &App, live: &Live, checks: &[Check], width: u16) -> [Line<'a>
         }
     };
     [Line::from(first), Line::from(second), third]
+}
+
+/// "V2 430 mg (8.6 mL) left", "V2 empty", or, when it holds less than the session's last
+/// dose of its drug, "⚠ V2 25 mg left, less than the 35 mg dose" in the caution style.
+fn at_hand(app: &App, a: &AtHand) -> Span<'static> {
+    if a.balance_mg <= MG_EPSILON {
+        return Span::raw(format!("{} empty", a.container));
+    }
+    let ml = a
+        .balance_ml
+        .map(|ml| format!(" ({} mL)", trim_number(ml, 2)))
+        .unwrap_or_default();
+    let left = format!(
+        "{} {} mg{ml} left",
+        a.container,
+        trim_number(a.balance_mg, 3)
+    );
+    match a.short_of {
+        Some(dose) => Span::styled(
+            format!(
+                "{OVERDUE} {left}, less than the {} mg dose",
+                trim_number(dose, 3)
+            ),
+            app.theme.caution(),
+        ),
+        None => Span::raw(left),
+    }
 }
 
 /// The alert the header keeps in view with the key that acknowledges it: the pre-dose

@@ -17,6 +17,7 @@ mod patient;
 mod purpose;
 mod search;
 mod sign_in;
+mod stock;
 mod timeline;
 mod values;
 mod when;
@@ -70,6 +71,7 @@ pub fn draw(app: &App, frame: &mut Frame<'_>) {
         Screen::Note(n) => note::draw(app, n, frame, body),
         Screen::Patient(p) => patient::draw(app, p, frame, body),
         Screen::Search(s) => search::draw(app, s, frame, body),
+        Screen::Stock(s) => stock::draw(app, s, frame, body),
     }
     if let Some(h) = &app.hand_over {
         let intro = vec![Line::from(
@@ -82,7 +84,7 @@ pub fn draw(app: &App, frame: &mut Frame<'_>) {
             Line::from(format!("{}, charted by {}", w.summary, w.author)),
             Line::from("A second clinician signs in to witness it. Esc: not now."),
         ];
-        let title = format!(" Witness dose #{} ", w.dose);
+        let title = format!(" Witness {} #{} ", w.what, w.dose);
         sign_in::draw(app, &w.sign_in, title, intro, frame, body);
     }
     hint_line(app, frame, hints);
