@@ -192,12 +192,36 @@ fn a_vial_from_receipt_to_doses_waste_and_the_end_of_its_session() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The log names the patient's address beside each administration once it is recorded
+    // (21 CFR 1304.22(c)).
+    ok(
+        &home,
+        &[
+            "patient",
+            "update",
+            "1",
+            "--address",
+            "5 Birch Road, Springfield",
+        ],
+    );
+    assert!(ok(&home, &["patient", "show", "1"]).contains("address: 5 Birch Road, Springfield"));
     let log = ok(&home, &["stock", "log", "--format", "csv"]);
     assert!(
         log.lines()
             .any(|l| l.contains(",wasted,-10,-0.2,400,Dr. Test,Nia Nurse,")),
         "{log}"
     );
+    let given: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(",administered,"))
+        .collect();
+    assert_eq!(given.len(), 3, "{log}");
+    for l in given {
+        assert!(
+            l.contains("\"Test Patient, 5 Birch Road, Springfield\""),
+            "{l}"
+        );
+    }
     // Ending with the vial's rest unanswered asks what happens to it.
     let e = refused(
         &home,

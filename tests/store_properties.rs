@@ -192,6 +192,7 @@ fn patient_details() -> impl Strategy<Value = PatientDetails> {
                 emergency_contact,
                 ride_contact,
                 medications,
+                address: None,
                 sex: None,
             },
         )

@@ -17,6 +17,10 @@ pub struct PatientDetails {
     /// Who usually takes the patient home after a dosing session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ride_contact: Option<String>,
+    /// The patient's address: the controlled-substance log names it beside each
+    /// administration (21 CFR 1304.22(c): the name and address of the person).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
     /// Sex as the clinic records it (the Spravato REMS form asks for it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sex: Option<String>,

@@ -53,6 +53,11 @@ pub const CONTACT: Field = Field {
     max_chars: 500,
     multi_line: false,
 };
+pub const ADDRESS: Field = Field {
+    what: "an address",
+    max_chars: 500,
+    multi_line: false,
+};
 pub const MEDICATION: Field = Field {
     what: "a medication",
     max_chars: 500,

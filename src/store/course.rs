@@ -31,6 +31,9 @@ impl Chart {
         {
             super::check_text(text::CONTACT, contact)?;
         }
+        if let Some(address) = &details.address {
+            super::check_text(text::ADDRESS, address)?;
+        }
         for medication in &details.medications {
             super::check_text(text::MEDICATION, medication)?;
         }

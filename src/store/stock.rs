@@ -92,7 +92,9 @@ const MOVEMENT_SELECT: &str = "SELECT m.id, m.container_id, m.kind, m.change_mg,
             AND json_extract(w.payload, '$.entry') = m.entry_id
             AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.corrects = w.id)
           LIMIT 1),
-        (SELECT p.name FROM sessions s JOIN patients p ON p.id = s.patient_id
+        (SELECT p.name || coalesce(', ' || (SELECT json_extract(d.details, '$.address')
+              FROM patient_details d WHERE d.patient_id = p.id ORDER BY d.id DESC LIMIT 1), '')
+           FROM sessions s JOIN patients p ON p.id = s.patient_id
           WHERE m.kind = 'administered' AND s.id = e.session_id)
      FROM stock_movements m
      JOIN clinicians c ON c.id = m.author_id

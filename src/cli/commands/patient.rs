@@ -55,6 +55,9 @@ pub struct PatientUpdate {
     /// Who usually takes the patient home after dosing
     #[arg(long)]
     pub ride_contact: Option<String>,
+    /// The patient's address (the controlled-substance log names it beside each dose)
+    #[arg(long)]
+    pub address: Option<String>,
     /// Sex as the clinic records it, e.g. female, male (asked on the Spravato REMS form)
     #[arg(long)]
     pub sex: Option<String>,
@@ -117,12 +120,13 @@ fn update(ctx: &Ctx, u: PatientUpdate, out: &mut impl Write) -> Outcome {
     if u.weight.is_none()
         && u.emergency_contact.is_none()
         && u.ride_contact.is_none()
+        && u.address.is_none()
         && u.sex.is_none()
         && u.med_add.is_empty()
         && u.med_stop.is_empty()
     {
         return Err(Failure::runtime(format!(
-            "nothing to change for patient {}: give --weight, --emergency-contact, --ride-contact, --sex, --med-add or --med-stop; nothing was written",
+            "nothing to change for patient {}: give --weight, --emergency-contact, --ride-contact, --address, --sex, --med-add or --med-stop; nothing was written",
             u.id
         )));
     }
@@ -136,6 +140,9 @@ fn update(ctx: &Ctx, u: PatientUpdate, out: &mut impl Write) -> Outcome {
     }
     if let Some(c) = u.ride_contact {
         details.ride_contact = Some(c.trim().to_string()).filter(|c| !c.is_empty());
+    }
+    if let Some(a) = u.address {
+        details.address = Some(a.trim().to_string()).filter(|a| !a.is_empty());
     }
     if let Some(s) = u.sex {
         details.sex = Some(s.trim().to_string()).filter(|s| !s.is_empty());
@@ -201,6 +208,9 @@ fn show(ctx: &Ctx, id: i64, json: bool, out: &mut impl Write) -> Outcome {
     }
     if let Some(c) = &details.ride_contact {
         writeln!(out, "usual ride home: {c}")?;
+    }
+    if let Some(a) = &details.address {
+        writeln!(out, "address: {a}")?;
     }
     if meds.is_empty() {
         writeln!(out, "medications: none recorded")?;

@@ -507,6 +507,7 @@ pub(super) fn admit(
             emergency_contact: Some(p.emergency.clone()),
             ride_contact: Some(p.ride.clone()),
             medications: p.medications.clone(),
+            address: None,
             sex: None,
         },
         at + Duration::minutes(2),

@@ -195,7 +195,10 @@ fn the_next_dose_is_the_newest_dose_of_the_containers_drug_not_another_drugs() {
         dose(1, 10, "ketamine", 20.0, Some(1)),
         dose(2, 20, "ondansetron", 4.0, None),
     ]);
-    assert_eq!(at_hand(&c, std::slice::from_ref(&v1)).unwrap().short_of, None);
+    assert_eq!(
+        at_hand(&c, std::slice::from_ref(&v1)).unwrap().short_of,
+        None
+    );
     let c = chart(vec![dose(1, 10, "Ketamine", 30.0, Some(1))]);
     assert_eq!(at_hand(&c, &[v1]).unwrap().short_of, Some(30.0));
 }
