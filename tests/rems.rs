@@ -788,3 +788,71 @@ fn recording_a_submission_of_a_form_with_fields_missing_names_them_first() {
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+#[test]
+fn a_submitted_form_whose_record_changed_after_says_so_and_lists_what_changed() {
+    let home = Home::new();
+    clinic_config(&home);
+    let (_, session) = home.with_dosing_session();
+    full_session(&home, &session);
+    let depressed = home.ok(&[
+        "log",
+        "--session",
+        &session,
+        "@-50m resp depressed shallow breathing",
+    ]);
+    end(&home, &session);
+    let form = show(&home, &session);
+    assert_eq!(field(&form, "respiratory_depression")["value"], true);
+    let treated = form["treatment_date"].as_str().unwrap().to_string();
+    home.ok(&[
+        "rems",
+        "submitted",
+        "--session",
+        &session,
+        "--on",
+        &treated,
+        "--ref",
+        "REF-002",
+    ]);
+    // Submitted as it stood: nothing has changed yet.
+    let form = show(&home, &session);
+    assert_eq!(form["changed_since_submission"], serde_json::json!([]));
+    let shown = home.ok(&["rems", "show", "--session", &session]);
+    assert!(!shown.contains("CHANGED"), "{shown}");
+
+    // The depressed respiration is struck afterwards: the form now says N, and says that
+    // what was submitted said Y.
+    let entry = depressed.split_whitespace().next().unwrap().to_string();
+    home.ok(&[
+        "strike",
+        &entry,
+        "--reason",
+        "charted for the wrong patient",
+    ]);
+    let form = show(&home, &session);
+    assert_eq!(field(&form, "respiratory_depression")["value"], false);
+    let changed = form["changed_since_submission"].as_array().unwrap();
+    assert!(
+        changed
+            .iter()
+            .any(|c| c["key"] == "respiratory_depression" && c["then"] == "Y" && c["now"] == "N"),
+        "{form}"
+    );
+    let shown = home.ok(&["rems", "show", "--session", &session]);
+    assert!(
+        shown.contains("CHANGED SINCE IT WAS SUBMITTED")
+            && shown.contains("Respiratory depression: Y when submitted, N now")
+            && shown.contains("submitted on")
+            && shown.contains("REF-002"),
+        "{shown}"
+    );
+    let list = home.ok(&["rems", "list"]);
+    assert!(list.contains("changed since submitted"), "{list}");
+    let html = home.ok(&["export", "--session", &session, "--format", "rems-html"]);
+    assert!(
+        html.contains("Changed since it was submitted")
+            && html.contains("Respiratory depression: Y when submitted, N now"),
+        "{html}"
+    );
+}

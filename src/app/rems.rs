@@ -12,7 +12,7 @@ use super::Chart;
 use super::charting::session_chart;
 use crate::config::Config;
 use crate::domain::entry::RemsSubmission;
-use crate::domain::rems::{self, FormInputs, FormState, NotRems, RemsForm};
+use crate::domain::rems::{self, ChangedField, FormInputs, FormState, NotRems, RemsForm};
 use crate::domain::{Correction, EntryId, Patient, Payload, Session, SessionId};
 use crate::store::{NewEntry, RemsOutstanding};
 use chrono::{DateTime, FixedOffset, NaiveDate};
@@ -124,6 +124,10 @@ pub struct RemsFormData {
     pub state: FormState,
     /// The submission that stands, and its entry.
     pub submission: Option<(EntryId, RemsSubmission)>,
+    /// The fields whose answer changed since the submission was recorded (the form as the
+    /// record stood then against the form now); empty when nothing changed or nothing was
+    /// submitted.
+    pub changed: Vec<ChangedField>,
 }
 
 /// The session's form, read on `today` at `now`.
@@ -138,25 +142,43 @@ pub fn form_of(
     let patient = chart.store.patient(s.session().patient_id)?;
     let details = chart.store.patient_details(patient.id)?;
     let earlier = earlier_treatments(chart, config, s.session())?;
-    let form = rems::form(
-        &s,
-        &config.rems,
-        FormInputs {
-            patient: &patient,
-            sex: details.sex.as_deref(),
-            medications: &details.medications,
-            earlier_treatments: earlier,
-        },
-        now,
-    )
-    .map_err(|why| RemsError::NotRems { session, why })?;
-    let submission = s
+    let inputs = FormInputs {
+        patient: &patient,
+        sex: details.sex.as_deref(),
+        medications: &details.medications,
+        earlier_treatments: earlier,
+    };
+    let form = rems::form(&s, &config.rems, inputs, now)
+        .map_err(|why| RemsError::NotRems { session, why })?;
+    let submitted = s
         .current()
-        .filter_map(|l| match &l.entry.payload {
-            Payload::RemsSubmitted(r) => Some((l.entry.id, r.clone())),
-            _ => None,
-        })
+        .filter(|l| matches!(l.entry.payload, Payload::RemsSubmitted(_)))
         .last();
+    let submission = submitted.and_then(|l| match &l.entry.payload {
+        Payload::RemsSubmitted(r) => Some((l.entry.id, r.clone())),
+        _ => None,
+    });
+    // The form as the session's record stood when the submission was recorded (the patient's
+    // details as they stand now), against the form now.
+    let changed = match submitted {
+        Some(l) => match rems::form(
+            &s.as_recorded_by(l.entry.recorded_time),
+            &config.rems,
+            inputs,
+            l.entry.recorded_time,
+        ) {
+            Ok(then) => rems::changed_since(&then, &form),
+            // The record then had no form at all (no REMS dose stood): every field changed.
+            Err(_) => rems::changed_since(
+                &RemsForm {
+                    fields: Vec::new(),
+                    ..form.clone()
+                },
+                &form,
+            ),
+        },
+        None => Vec::new(),
+    };
     let state = FormState::of(
         &config.rems,
         form.treatment_date,
@@ -170,6 +192,7 @@ pub fn form_of(
         form,
         state,
         submission,
+        changed,
     })
 }
 

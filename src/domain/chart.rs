@@ -201,6 +201,21 @@ impl SessionChart {
         self.session.ended = self.standing_end();
     }
 
+    /// The session as its record stood at `at`: only the entries written by then (by their
+    /// recorded time), with their statuses and the session's end as they stood then. What
+    /// a REMS form said when it was submitted is built from this.
+    pub fn as_recorded_by(&self, at: DateTime<FixedOffset>) -> SessionChart {
+        let entries = self
+            .lines
+            .iter()
+            .filter(|l| l.entry.recorded_time <= at)
+            .map(|l| l.entry.clone())
+            .collect();
+        let mut then = SessionChart::new(self.session.clone(), entries, self.rules.clone());
+        then.session.ended = then.standing_end();
+        then
+    }
+
     /// The latest session end among the entries that stand (the end the store reads with
     /// the session).
     fn standing_end(&self) -> Option<DateTime<FixedOffset>> {

@@ -150,6 +150,16 @@ pub fn html(d: &RemsFormData, outpatient: bool, head: &str) -> String {
             d.form.deadline,
             esc(&d.state.to_string())
         );
+        if !d.changed.is_empty() {
+            let _ = writeln!(
+                out,
+                "<p class=\"deadline\">Changed since it was submitted: the record was corrected or added to after the submission.</p>\n<ul>"
+            );
+            for c in &d.changed {
+                let _ = writeln!(out, "<li>{}</li>", esc(&c.to_string()));
+            }
+            out.push_str("</ul>\n");
+        }
     } else {
         out.push_str(
             "<p class=\"deadline\">Inpatient setting: exempt from the form ([rems] outpatient = false)</p>\n",

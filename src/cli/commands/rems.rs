@@ -96,9 +96,16 @@ pub fn run(ctx: &Ctx, cmd: Command, out: &mut impl Write) -> Outcome {
                         1 => "  (1 field missing)".into(),
                         n => format!("  ({n} fields missing)"),
                     };
+                    let changed = match d.changed.len() {
+                        0 => String::new(),
+                        n => format!(
+                            "  ! {} changed since submitted",
+                            crate::domain::count_of(n, "field")
+                        ),
+                    };
                     writeln!(
                         out,
-                        "session {:>5}  {}  {}  treated {}  {}{missing}",
+                        "session {:>5}  {}  {}  treated {}  {}{missing}{changed}",
                         d.session.id, d.patient.name, d.patient.dob, d.form.treatment_date, d.state
                     )?;
                 }
@@ -147,6 +154,16 @@ fn show(d: &RemsFormData, outpatient: bool, out: &mut impl Write) -> Outcome {
     )?;
     if outpatient {
         writeln!(out, "deadline {} · {}", d.form.deadline, d.state)?;
+        if !d.changed.is_empty() {
+            writeln!(
+                out,
+                "! CHANGED SINCE IT WAS SUBMITTED: the record was corrected or added to after the submission; {} differ from what was submitted:",
+                crate::domain::count_of(d.changed.len(), "field")
+            )?;
+            for c in &d.changed {
+                writeln!(out, "  - {c}")?;
+            }
+        }
     } else {
         writeln!(
             out,
@@ -213,6 +230,7 @@ fn form_json(d: &RemsFormData) -> Value {
         "state_text": d.state.to_string(),
         "fields": fields,
         "missing": missing,
+        "changed_since_submission": changed_json(d),
     })
 }
 
@@ -229,5 +247,13 @@ fn row_json(d: &RemsFormData) -> Value {
         "reference": d.submission.as_ref().and_then(|(_, s)| s.reference.clone()),
         "submission_entry": d.submission.as_ref().map(|(id, _)| id),
         "missing": d.form.missing().count(),
+        "changed_since_submission": changed_json(d),
     })
+}
+
+fn changed_json(d: &RemsFormData) -> Vec<Value> {
+    d.changed
+        .iter()
+        .map(|c| json!({ "key": c.key, "label": c.label, "then": c.then, "now": c.now }))
+        .collect()
 }
