@@ -12,7 +12,8 @@ use crate::domain::chart::{Period, SessionChart};
 use crate::domain::course::{Course, Note, PatientDetails};
 use crate::domain::measures::MeasureResponse;
 use crate::domain::protocol::Check;
-use crate::domain::{ChartLine, EntryId, Patient, PatientId, Session, SessionId};
+use crate::domain::stock::{Container, ContainerId};
+use crate::domain::{ChartLine, EntryId, Patient, PatientId, Payload, Session, SessionId};
 use chrono::{DateTime, FixedOffset};
 
 /// One session as exported: the session, its chart lines (history included) and its note.
@@ -67,6 +68,9 @@ pub struct Record {
     pub measures: Vec<(EntryId, DateTime<FixedOffset>, MeasureResponse)>,
     /// When the export was made.
     pub exported: DateTime<FixedOffset>,
+    /// The controlled-substance containers the record's doses and wastes drew from (their
+    /// lot, expiry and presentation), by id.
+    pub containers: Vec<Container>,
 }
 
 fn session_record(
@@ -87,6 +91,29 @@ fn session_record(
         number_in_course(all, session),
         at,
     ))
+}
+
+/// The containers the sessions' doses and wastes drew from, each once, by id.
+fn drawn_containers(chart: &Chart, sessions: &[SessionRecord]) -> Result<Vec<Container>, AppError> {
+    let mut ids: Vec<ContainerId> = sessions
+        .iter()
+        .flat_map(|s| s.lines.iter())
+        .flat_map(|l| match &l.entry.payload {
+            Payload::Dose(d) => d.drawn.as_slice(),
+            Payload::Waste(w) => w.drawn.as_slice(),
+            _ => &[],
+        })
+        .map(|d| d.container)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(l) = chart.store.container_ledger(id)? {
+            out.push(l.container);
+        }
+    }
+    Ok(out)
 }
 
 fn clinicians(sessions: &[SessionRecord]) -> Vec<String> {
@@ -124,6 +151,7 @@ pub fn session_record_from(
         .collect();
     let sessions = vec![record];
     Ok(Record {
+        containers: drawn_containers(chart, &sessions)?,
         patient: chart.store.patient(s.patient_id)?,
         details: chart.store.patient_details(s.patient_id)?,
         course: chart.store.course(s.patient_id)?,
@@ -149,6 +177,7 @@ pub fn course_record_from(
         .map(|s| session_record(chart, config, s, &all, exported))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Record {
+        containers: drawn_containers(chart, &sessions)?,
         details: chart.store.patient_details(patient)?,
         course: chart.store.course(patient)?,
         clinicians: clinicians(&sessions),

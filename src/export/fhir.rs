@@ -13,7 +13,10 @@
 //!   kapchart's own CodeSystem ([`OBSERVATION_CODES`]); there is no LOINC code for them.
 //! - Doses: MedicationAdministration, RxNorm where [`RXNORM`] has a sourced code, else the drug
 //!   name as text; route as SNOMED CT; dose in mg (UCUM), what was typed in `dosage.text`; an
-//!   infusion (`over N min`) has an `effectivePeriod`.
+//!   infusion (`over N min`) has an `effectivePeriod`. A dose drawn from the controlled-substance
+//!   stock carries its lot and expiry (a contained Medication's `batch`) and the container(s)
+//!   drawn from ([`STOCK_CONTAINER_EXTENSION`]); a waste of the stock is a MedicationAdministration
+//!   `not-done` with the manner as `statusReason` (module `draws` cites the spec for both).
 //! - PHQ-9, GAD-7, PCL-5: a QuestionnaireResponse with the item answers and an Observation with
 //!   the total (`derivedFrom` the response, the severity band as interpretation text).
 //! - Signed integration notes: DocumentReference (`text/markdown`, the signed text in base64).
@@ -56,6 +59,7 @@ use ids::instant;
 mod builder;
 mod codes;
 mod document;
+mod draws;
 mod encounter;
 mod ids;
 mod medication;
@@ -65,6 +69,7 @@ mod practitioner;
 mod questionnaire;
 mod standing;
 
+pub use draws::{CONTAINER_SYSTEM, STOCK_CONTAINER_EXTENSION};
 pub use medication::RXNORM;
 
 /// The base of every `fullUrl` in an exported bundle.

@@ -38,6 +38,7 @@ pub(super) fn resource_keys(payload: &Payload) -> Vec<(&'static str, &'static st
         Payload::Respiration(_) => vec![("Observation", "resp")],
         Payload::Aldrete(_) => vec![("Observation", "aldrete")],
         Payload::Dose(_) => vec![("MedicationAdministration", "dose")],
+        Payload::Waste(_) => vec![("MedicationAdministration", "waste")],
         Payload::Measure(_) => vec![
             ("QuestionnaireResponse", "response"),
             ("Observation", "total"),
@@ -132,6 +133,7 @@ impl<'a> Builder<'a> {
             Payload::Respiration(r) => vec![self.respiration(line, r)],
             Payload::Aldrete(a) => vec![self.aldrete(line, a)],
             Payload::Dose(d) => vec![self.dose(line, d)],
+            Payload::Waste(w) => vec![self.waste(line, w)],
             Payload::Measure(m) => self.measure(line, m),
             // Exported as what it is, in its place in the session, rather than dropped.
             Payload::Unreadable(id) => vec![self.observation(

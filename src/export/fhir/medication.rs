@@ -1,8 +1,10 @@
 //! Doses as MedicationAdministration: the drug (RxNorm where a sourced code exists), the
-//! route (SNOMED CT), the dose in mg, who gave it and who witnessed it.
+//! route (SNOMED CT), the dose in mg, who gave it and who witnessed it, and what it drew
+//! from the controlled-substance stock (`draws`).
 
 use super::builder::Builder;
 use super::codes::{PERFORM_FUNCTION, RXNORM_SYSTEM, SNOMED, coding, quantity};
+use super::draws::{draw_extension, from_text, mg_value};
 use super::ids::{entry_resource_id, instant, reference, session_id};
 use super::standing::{Standing, standing};
 use crate::domain::entry::{Dose, DoseUnit, trim_number};
@@ -18,6 +20,20 @@ pub const RXNORM: &[(&str, &str, &str)] = &[
     ("ketamine", "6130", "ketamine"),
 ];
 
+/// A drug as the export codes it: RxNorm where [`RXNORM`] has a sourced code, and the name
+/// as typed in `text` always (a drug without a sourced code, esketamine among them, is
+/// exported by name only).
+pub(super) fn medication_code(drug: &str) -> Value {
+    let mut medication = json!({ "text": drug });
+    if let Some((_, code, display)) = RXNORM
+        .iter()
+        .find(|(known, _, _)| known.eq_ignore_ascii_case(drug.trim()))
+    {
+        medication["coding"] = json!([coding(RXNORM_SYSTEM, code, display)]);
+    }
+    medication
+}
+
 /// Routes as SNOMED CT (codes: clinical.md section 7).
 pub(super) fn route_code(route: Route) -> (&'static str, &'static str) {
     match route {
@@ -32,13 +48,7 @@ pub(super) fn route_code(route: Route) -> (&'static str, &'static str) {
 impl<'a> Builder<'a> {
     pub(super) fn dose(&self, line: &ChartLine, d: &Dose) -> Value {
         let e = &line.entry;
-        let mut medication = json!({ "text": d.drug });
-        if let Some((_, code, display)) = RXNORM
-            .iter()
-            .find(|(drug, _, _)| drug.eq_ignore_ascii_case(d.drug.trim()))
-        {
-            medication["coding"] = json!([coding(RXNORM_SYSTEM, code, display)]);
-        }
+        let medication = medication_code(&d.drug);
         let mut text = format!(
             "{} {} {}",
             trim_number(d.amount, 3),
@@ -62,14 +72,9 @@ impl<'a> Builder<'a> {
         if let Some(lot) = &d.lot {
             text.push_str(&format!(", lot {lot}"));
         }
+        text.push_str(&from_text(&d.drawn));
         let (route, route_display) = route_code(d.route);
-        // To the microgram; a whole number of mg as an integer (4, not 4.0).
-        let total_mg = (d.total_mg * 1000.0).round() / 1000.0;
-        let total_mg = if total_mg.fract() == 0.0 && total_mg.abs() < 1e15 {
-            json!(total_mg as i64)
-        } else {
-            json!(total_mg)
-        };
+        let total_mg = mg_value(d.total_mg);
         let status = match standing(line) {
             Standing::Withdrawn => "entered-in-error",
             _ => match d.over_min {
@@ -99,19 +104,16 @@ impl<'a> Builder<'a> {
             },
         });
         // A lot belongs to the product given: a contained Medication with its batch, which
-        // the administration references (FHIR R4 Medication.batch.lotNumber).
-        if let Some(lot) = &d.lot {
-            let id = format!("med-{}", e.id);
+        // the administration references (see `draws`: the container's lot when drawn).
+        let mut notes = Vec::new();
+        if d.lot.is_some() || !d.drawn.is_empty() {
+            let (product, lot_notes) = self.product(e.id, &medication, &d.drawn, d.lot.as_deref());
+            notes = lot_notes;
             if let Some(obj) = ma.as_object_mut() {
                 obj.remove("medicationCodeableConcept");
             }
-            ma["contained"] = json!([{
-                "resourceType": "Medication",
-                "id": id,
-                "code": medication,
-                "batch": { "lotNumber": lot },
-            }]);
-            ma["medicationReference"] = json!({ "reference": format!("#{id}") });
+            ma["contained"] = json!([product]);
+            ma["medicationReference"] = json!({ "reference": format!("#med-{}", e.id) });
         }
         match d.over_min {
             Some(m) => {
@@ -123,13 +125,18 @@ impl<'a> Builder<'a> {
             }
             None => ma["effectiveDateTime"] = json!(instant(e.event_time)),
         }
-        let notes = self.notes(line, "dose");
+        notes.extend(self.notes(line, "dose"));
         if !notes.is_empty() {
             ma["note"] = json!(notes);
         }
-        let replaces = self.replaces(line, "MedicationAdministration", "dose");
-        if !replaces.is_empty() {
-            ma["extension"] = json!(replaces);
+        let extensions: Vec<Value> = d
+            .drawn
+            .iter()
+            .map(|x| draw_extension(&x.container.to_string(), x.mg))
+            .chain(self.replaces(line, "MedicationAdministration", "dose"))
+            .collect();
+        if !extensions.is_empty() {
+            ma["extension"] = json!(extensions);
         }
         ma
     }
