@@ -52,6 +52,8 @@ REQUIRED_CODES = {
         "entered-in-error", "unknown",
     },
     ("DocumentReference", "status"): {"current", "superseded", "entered-in-error"},
+    ("SupplyDelivery", "status"): {"in-progress", "completed", "abandoned", "entered-in-error"},
+    ("Medication", "status"): {"active", "inactive", "entered-in-error"},
     ("DocumentReference", "docStatus"): {"preliminary", "final", "amended", "entered-in-error"},
 }
 RELATES_TO_CODES = {"replaces", "transforms", "signs", "appends"}

@@ -68,9 +68,12 @@ mod patient;
 mod practitioner;
 mod questionnaire;
 mod standing;
+mod stock;
+mod stock_count;
 
 pub use draws::{CONTAINER_SYSTEM, STOCK_CONTAINER_EXTENSION};
 pub use medication::RXNORM;
+pub use stock::{DEA_SYSTEM, stock_bundle};
 
 /// The base of every `fullUrl` in an exported bundle.
 pub const FHIR_BASE: &str = "https://kapchart.org/fhir";

@@ -103,7 +103,7 @@ pub enum Command {
         /// To this day (YYYY-MM-DD, local), default today
         #[arg(long, value_parser = parse_date)]
         to: Option<NaiveDate>,
-        /// text, csv, html or json
+        /// text, csv, html, json or fhir (a FHIR R4 Bundle)
         #[arg(long, default_value = "text")]
         format: String,
     },
@@ -372,9 +372,20 @@ pub fn run(ctx: &Ctx, cmd: Command, out: &mut impl Write) -> Outcome {
                     to_t,
                     out,
                 )?,
+                "fhir" => {
+                    let log = crate::app::stock_log::stock_log(
+                        &chart,
+                        &ctx.config,
+                        drug.as_deref(),
+                        from_t,
+                        to_t,
+                        now.fixed_offset(),
+                    )?;
+                    writeln!(out, "{}", to_json(&crate::export::fhir::stock_bundle(&log)))?;
+                }
                 other => {
                     return Err(Failure::runtime(format!(
-                        "--format '{other}' is not one the log is written in; expected text, csv, html or json"
+                        "--format '{other}' is not one the log is written in; expected text, csv, html, json or fhir"
                     )));
                 }
             }
