@@ -60,12 +60,12 @@ pub(super) fn container_identifier(container: &str) -> Value {
 /// One [`STOCK_CONTAINER_EXTENSION`]: `container` and the mg that moved (positive).
 pub(super) fn draw_extension(container: &str, mg: f64) -> Value {
     let mut ext = container_extension(container);
-    ext["extension"].as_array_mut().map(|a| {
-        a.push(json!({
+    if let Some(parts) = ext["extension"].as_array_mut() {
+        parts.push(json!({
             "url": "quantity",
             "valueQuantity": { "value": mg_value(mg), "unit": "mg", "system": UCUM, "code": "mg" },
-        }))
-    });
+        }));
+    }
     ext
 }
 
@@ -190,8 +190,10 @@ impl<'a> Builder<'a> {
         let replaces = self.replaces(line, "MedicationAdministration", "waste");
         if let Some(ext) = ma["extension"].as_array_mut() {
             ext.extend(replaces);
-            if ext.is_empty() {
-                ma.as_object_mut().map(|o| o.remove("extension"));
+            if ext.is_empty()
+                && let Some(o) = ma.as_object_mut()
+            {
+                o.remove("extension");
             }
         }
         ma

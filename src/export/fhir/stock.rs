@@ -253,7 +253,7 @@ pub fn stock_bundle(log: &StockLog) -> Value {
             &mut head,
         );
     }
-    events.sort_by(|a, b| a.0.cmp(&b.0));
+    events.sort_by_key(|a| a.0);
     let entries: Vec<Value> = head
         .into_iter()
         .chain(events.into_iter().map(|(_, r)| r))
