@@ -340,3 +340,50 @@ fn rems_show_is_audited_as_a_look_at_the_record() {
     let out = home.ok(&["verify"]);
     assert!(out.starts_with("ok"), "{out}");
 }
+
+#[test]
+fn the_stock_log_names_patients_so_each_read_of_it_is_one_audit_row() {
+    let home = Home::new();
+    let (_, session) = home.with_dosing_session();
+    home.ok(&[
+        "stock",
+        "receive",
+        "ketamine",
+        "--strength",
+        "50mg/mL",
+        "--volume",
+        "10mL",
+        "--containers",
+        "1",
+        "--lot",
+        "L1",
+        "--expires",
+        "2027-06",
+        "--supplier",
+        "Acme Pharma",
+        "--supplier-address",
+        "1 Main St",
+        "--supplier-dea",
+        "RA1234567",
+    ]);
+    home.ok(&[
+        "log",
+        "--session",
+        &session,
+        "dose ketamine 35mg IM vial V1",
+    ]);
+    for format in ["text", "csv", "html", "json", "fhir"] {
+        let (action, kind, _, who) = one_row_from(&home, &["stock", "log", "--format", format]);
+        assert_eq!(
+            (action.as_str(), kind.as_str(), who.as_str()),
+            ("stock.log", "chart", "Dr. Test"),
+            "{format}"
+        );
+    }
+    // `stock show` names containers, not patients: no row.
+    let before = rows_in(&home);
+    home.ok(&["stock", "show"]);
+    assert_eq!(rows_in(&home), before);
+    let out = home.ok(&["verify"]);
+    assert!(out.starts_with("ok"), "{out}");
+}

@@ -98,6 +98,9 @@ pub enum Access {
     /// A search of the whole chart that found nothing: one row, for the chart as it stood
     /// (its head).
     SearchedChart(Head),
+    /// The controlled-substance log read (`stock log`, in any format): it names the patients
+    /// doses were given to. One row, for the chart as it stood (its head).
+    ViewStockLog(Head),
 }
 
 impl Access {
@@ -131,6 +134,7 @@ impl Access {
                 (format.action(), ObjectKind::Patient, *id)
             }
             Access::Backup(head) => ("chart.backup", ObjectKind::Chart, head.seq),
+            Access::ViewStockLog(head) => ("stock.log", ObjectKind::Chart, head.seq),
             Access::ViewRemsForm(id) => ("rems.view", ObjectKind::Session, *id),
             Access::SignIn(kind, id) => {
                 let action = match kind {

@@ -331,6 +331,15 @@ pub fn log(
         .stock_ledgers_between(drug, from.timestamp_millis(), to.timestamp_millis())?)
 }
 
+/// The audit row a read of the log makes: the log names patients, so reading it is a look
+/// at the record, recorded for the chart as it stands.
+pub fn log_access(chart: &Chart) -> Result<super::access::Access, AppError> {
+    match chart.store.head()? {
+        Some(head) => Ok(super::access::Access::ViewStockLog(head)),
+        None => Err(AppError::invalid("the chart has no audit trail")),
+    }
+}
+
 /// The newest records of a kind (`count`, `inventory`, `receive`), with the strike that
 /// withdrew each, if any.
 pub fn records(

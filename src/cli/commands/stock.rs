@@ -340,8 +340,11 @@ pub fn run(ctx: &Ctx, cmd: Command, out: &mut impl Write) -> Outcome {
                 .and_then(|t| t.and_local_timezone(tz).latest())
                 .map_or(now.fixed_offset(), |t| t.fixed_offset());
             let drug = drug.map(|d| d.trim().to_lowercase());
-            let chart = ctx.open()?;
+            let mut chart = ctx.open()?;
             let ledgers = stock::log(&chart, drug.as_deref(), from_t, to_t)?;
+            // The log names the patients doses went to: a look at the record, audited.
+            let access = stock::log_access(&chart)?;
+            crate::cli::audited::record_access(&mut chart, access);
             let in_range = |l: &&LedgerLine| l.movement.at >= from_t && l.movement.at <= to_t;
             match format.as_str() {
                 "text" => {
