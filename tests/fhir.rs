@@ -893,11 +893,18 @@ fn course_bundle_has_every_session_with_its_own_offset() {
     );
     assert_eq!(esketamine["effectiveDateTime"], "2027-04-15T10:05:00+02:00");
     assert_eq!(codes(&esketamine["dosage"]["route"])[0].1, "46713006");
-    assert!(
-        esketamine["medicationCodeableConcept"]
-            .get("coding")
-            .is_none(),
-        "esketamine has no sourced RxNorm code"
+    // The nasal spray's RxNorm code (SCDF 2201623), with the name as typed.
+    assert_eq!(
+        esketamine["medicationCodeableConcept"]["coding"][0]["code"],
+        "2201623"
+    );
+    assert_eq!(
+        esketamine["medicationCodeableConcept"]["coding"][0]["system"],
+        "http://www.nlm.nih.gov/research/umls/rxnorm"
+    );
+    assert_eq!(
+        esketamine["medicationCodeableConcept"]["text"],
+        "esketamine"
     );
     assert_eq!(esketamine["dosage"]["dose"]["value"], 56.0);
 

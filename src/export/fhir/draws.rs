@@ -153,7 +153,7 @@ impl<'a> Builder<'a> {
     /// A waste as a MedicationAdministration `not-done` (see the module's notes).
     pub(super) fn waste(&self, line: &ChartLine, w: &Waste) -> Value {
         let e = &line.entry;
-        let code = super::medication::medication_code(&w.drug);
+        let code = super::medication::medication_code(&w.drug, None);
         let (medication, mut notes) = self.product(e.id, &code, &w.drawn, None);
         let status = match standing(line) {
             Standing::Withdrawn => "entered-in-error",

@@ -12,23 +12,38 @@ use crate::domain::{ChartLine, Entry, Route};
 use chrono::TimeDelta;
 use serde_json::{Value, json};
 
-/// RxNorm codes for drugs kapchart can name: (drug as typed, code, display). Only sourced codes
-/// are listed; any other drug is exported by name only (`medicationCodeableConcept.text`).
-pub const RXNORM: &[(&str, &str, &str)] = &[
+/// RxNorm codes for drugs kapchart can name: (drug as typed, code, display, the one route the
+/// code implies, if any). Only sourced codes are listed; any other drug is exported by name
+/// only (`medicationCodeableConcept.text`).
+pub const RXNORM: &[(&str, &str, &str, Option<Route>)] = &[
     // clinical.md section 7: "ketamine | RxNorm ingredient 6130 (believed; keep the table in
     // data with its source)".
-    ("ketamine", "6130", "ketamine"),
+    ("ketamine", "6130", "ketamine", None),
+    // RxNorm SCDF "esketamine Nasal Spray", RxCUI 2201623 (RxNorm browsers, e.g.
+    // https://ndclist.com/rxnorm/rxcui/2201623, RxNorm release of 2026-06). Esketamine is
+    // given as the Spravato nasal spray (clinical.md section 2), so its doses carry the
+    // nasal spray's code; an esketamine dose by another route is exported by name only. No
+    // sourced code for the ingredient alone was found.
+    (
+        "esketamine",
+        "2201623",
+        "esketamine Nasal Spray",
+        Some(Route::IN),
+    ),
 ];
 
-/// A drug as the export codes it: RxNorm where [`RXNORM`] has a sourced code, and the name
-/// as typed in `text` always (a drug without a sourced code, esketamine among them, is
-/// exported by name only).
-pub(super) fn medication_code(drug: &str) -> Value {
+/// A drug as the export codes it: RxNorm where [`RXNORM`] has a sourced code for the drug
+/// (and, for a code that implies a route, when `route` is that one or not known: a stock
+/// lot), and the name as typed in `text` always.
+pub(super) fn medication_code(drug: &str, route: Option<Route>) -> Value {
     let mut medication = json!({ "text": drug });
-    if let Some((_, code, display)) = RXNORM
-        .iter()
-        .find(|(known, _, _)| known.eq_ignore_ascii_case(drug.trim()))
-    {
+    if let Some((_, code, display, _)) = RXNORM.iter().find(|(known, _, _, only)| {
+        known.eq_ignore_ascii_case(drug.trim())
+            && match (only, route) {
+                (Some(only), Some(route)) => *only == route,
+                _ => true,
+            }
+    }) {
         medication["coding"] = json!([coding(RXNORM_SYSTEM, code, display)]);
     }
     medication
@@ -48,7 +63,7 @@ pub(super) fn route_code(route: Route) -> (&'static str, &'static str) {
 impl<'a> Builder<'a> {
     pub(super) fn dose(&self, line: &ChartLine, d: &Dose) -> Value {
         let e = &line.entry;
-        let medication = medication_code(&d.drug);
+        let medication = medication_code(&d.drug, Some(d.route));
         let mut text = format!(
             "{} {} {}",
             trim_number(d.amount, 3),
@@ -156,5 +171,24 @@ impl<'a> Builder<'a> {
             }));
         }
         json!(performers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn esketamine_carries_the_nasal_spray_code_only_when_given_nasally_or_as_a_stock_lot() {
+        let code = |drug, route| medication_code(drug, route)["coding"][0]["code"].clone();
+        assert_eq!(code("esketamine", Some(Route::IN)), "2201623");
+        assert_eq!(code("Esketamine", None), "2201623");
+        assert_eq!(code("esketamine", Some(Route::IV)), Value::Null);
+        assert_eq!(code("ketamine", Some(Route::IM)), "6130");
+        assert_eq!(code("ondansetron", Some(Route::IV)), Value::Null);
+        assert_eq!(
+            medication_code("esketamine", Some(Route::IV))["text"],
+            "esketamine"
+        );
     }
 }

@@ -81,7 +81,7 @@ fn ucum(value: f64, unit: &str) -> Value {
 
 fn medication(c: &Container) -> Value {
     let r = &c.receipt;
-    let code = medication_code(&r.drug);
+    let code = medication_code(&r.drug, None);
     let one = |unit: &str| json!({ "value": 1, "unit": unit });
     let (form, amount, strength) = match r.presentation {
         Presentation::Vial { mg_per_ml, ml } => (
