@@ -26,6 +26,8 @@ pub struct Config {
     /// The controlled-substance log: the manner of a waste, the loss threshold, the
     /// beyond-use days of a kept vial.
     pub stock: StockSettings,
+    /// The clinic's own identifiers: the system its MRNs are issued under.
+    pub clinic: ClinicSettings,
     /// Where a clinic's own note templates live (`templates/` beside config.toml); set by
     /// the caller, not read from the file.
     #[serde(skip)]
@@ -73,6 +75,21 @@ pub struct StockSettings {
     pub waste_manner: String,
     pub significant_loss_mg: f64,
     pub multi_dose_beyond_use_days: u32,
+}
+
+/// `[clinic]`: see `assets/config.toml`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClinicSettings {
+    /// The URI MRNs are issued under (FHIR `Identifier.system`); empty when not set.
+    pub mrn_system: String,
+}
+
+impl ClinicSettings {
+    /// The MRN system, when the clinic set one.
+    pub fn mrn_system(&self) -> Option<&str> {
+        Some(self.mrn_system.trim()).filter(|s| !s.is_empty())
+    }
 }
 
 /// The chart screen's lock (HIPAA 45 CFR 164.312(a)(2)(iii), automatic logoff; addressable,

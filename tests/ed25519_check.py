@@ -6,7 +6,7 @@ For every DocumentReference in the FHIR bundle whose attachment carries kapchart
 ed25519-signature extension, this rebuilds the signed message from the exported fields
 alone, as README.md ("Signatures") describes it, and checks the signature with the Python
 `cryptography` package. It imports nothing from kapchart. Prints one line per signature
-checked ("ok kapchart-note-1 by NAME") and exits 1 at the first one that does not verify.
+checked ("ok NOTE-ID by NAME") and exits 1 at the first one that does not verify.
 """
 
 import base64

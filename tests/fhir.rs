@@ -139,8 +139,36 @@ fn loinc(code: &str) -> (String, String) {
     ("http://loinc.org".to_string(), code.to_string())
 }
 
-fn obs_id(entry: EntryId, suffix: &str) -> String {
-    format!("kapchart-entry-{entry}-{suffix}")
+/// The id of the resource the chart names `what` ("patient/1", "session/3").
+fn name(f: &Fixture, what: &str) -> String {
+    f.chart.uuid().unwrap().name(what)
+}
+
+fn obs_id(f: &Fixture, entry: EntryId, suffix: &str) -> String {
+    name(f, &format!("entry/{entry}/{suffix}"))
+}
+
+/// Every resource id one entry can become.
+fn entry_ids(f: &Fixture, entry: EntryId) -> Vec<String> {
+    [
+        "bp",
+        "hr",
+        "spo2",
+        "rr",
+        "temp",
+        "moaas",
+        "cadss6",
+        "resp",
+        "aldrete",
+        "dose",
+        "waste",
+        "response",
+        "total",
+        "unreadable",
+    ]
+    .iter()
+    .map(|s| obs_id(f, entry, s))
+    .collect()
 }
 
 /// Every `reference` anywhere in the bundle, with the path it sits at.
@@ -366,18 +394,35 @@ fn bundle_is_a_collection_with_patient_practitioner_and_encounter() {
     assert_eq!(b["timestamp"], "2026-11-27T13:00:00+01:00");
     assert_eq!(
         b["id"],
-        format!("kapchart-export-patient-1-session-{}", f.session)
+        name(&f, &format!("export/patient/1/session/{}", f.session))
     );
     assert_eq!(
         b["identifier"]["system"],
         "https://kapchart.org/fhir/sid/export"
     );
-    assert_eq!(
-        b["identifier"]["value"],
-        format!("patient-1/session-{}/2026-11-27T13:00:00+01:00", f.session)
+    let identifier = b["identifier"]["value"].as_str().unwrap();
+    assert!(
+        identifier.starts_with("sha256:") && identifier.len() == 7 + 64,
+        "{identifier}"
     );
+    // Every resource named from the chart carries its UUID as a business identifier under
+    // the chart's URN.
+    let urn = format!("urn:uuid:{}", f.chart.uuid().unwrap());
+    for r in resources(&b) {
+        let id = r["id"].as_str().unwrap();
+        let own = serde_json::json!({ "system": urn, "value": id });
+        let carried = match &r["identifier"] {
+            Value::Array(list) => list.contains(&own),
+            one => *one == own,
+        };
+        assert!(
+            carried,
+            "{} {id} lacks its identifier: {r}",
+            r["resourceType"]
+        );
+    }
 
-    let patient = resource(&b, "Patient", "kapchart-patient-1");
+    let patient = resource(&b, "Patient", &name(&f, "patient/1"));
     assert_eq!(patient["name"][0]["text"], "Alex Rivera");
     assert_eq!(patient["birthDate"], "1986-04-12");
     assert_eq!(patient["identifier"][0]["value"], "DEMO-1001");
@@ -387,7 +432,11 @@ fn bundle_is_a_collection_with_patient_practitioner_and_encounter() {
     assert_eq!(practitioners.len(), 1, "one clinician charted everything");
     assert_eq!(practitioners[0]["name"][0]["text"], "Dr. Mara Quinn");
 
-    let enc = resource(&b, "Encounter", &format!("kapchart-session-{}", f.session));
+    let enc = resource(
+        &b,
+        "Encounter",
+        &name(&f, &format!("session/{}", f.session)),
+    );
     assert_eq!(enc["status"], "finished");
     assert_eq!(enc["class"]["code"], "AMB");
     assert_eq!(
@@ -401,7 +450,10 @@ fn bundle_is_a_collection_with_patient_practitioner_and_encounter() {
         enc["participant"][0]["individual"]["reference"],
         format!("Practitioner/{}", practitioners[0]["id"].as_str().unwrap())
     );
-    assert_eq!(enc["subject"]["reference"], "Patient/kapchart-patient-1");
+    assert_eq!(
+        enc["subject"]["reference"],
+        format!("Patient/{}", name(&f, "patient/1"))
+    );
 }
 
 #[test]
@@ -410,7 +462,7 @@ fn vitals_carry_loinc_codes_ucum_units_and_the_event_offset() {
     let b = fhir::bundle(&session_record(&f, exported()));
     let baseline = entry_at(&f, 0, "vitals");
 
-    let bp = resource(&b, "Observation", &obs_id(baseline, "bp"));
+    let bp = resource(&b, "Observation", &obs_id(&f, baseline, "bp"));
     assert_eq!(bp["status"], "final");
     assert_eq!(
         bp["category"][0]["coding"][0]["system"],
@@ -461,7 +513,7 @@ fn vitals_carry_loinc_codes_ucum_units_and_the_event_offset() {
         ("temp", "8310-5", "Cel", 36.7),
     ];
     for (suffix, code, unit, value) in want {
-        let o = resource(&b, "Observation", &obs_id(baseline, suffix));
+        let o = resource(&b, "Observation", &obs_id(&f, baseline, suffix));
         assert_eq!(codes(&o["code"])[0], loinc(code), "{suffix}");
         assert_eq!(o["valueQuantity"]["code"], unit, "{suffix}");
         assert_eq!(
@@ -474,7 +526,7 @@ fn vitals_carry_loinc_codes_ucum_units_and_the_event_offset() {
         // Only the BP has the caution: no flag notes on the others.
         assert!(o.get("note").is_none(), "{suffix}: {}", o["note"]);
     }
-    let spo2 = resource(&b, "Observation", &obs_id(baseline, "spo2"));
+    let spo2 = resource(&b, "Observation", &obs_id(&f, baseline, "spo2"));
     assert_eq!(
         codes(&spo2["code"]),
         [loinc("2708-6"), loinc("59408-5")],
@@ -483,11 +535,11 @@ fn vitals_carry_loinc_codes_ucum_units_and_the_event_offset() {
 
     // One vitals line with four values becomes four Observations.
     let t15 = entry_at(&f, 25, "vitals");
-    let prefix = format!("kapchart-entry-{t15}-");
+    let of_t15 = entry_ids(&f, t15);
     let from_t15: Vec<&str> = of_type(&b, "Observation")
         .iter()
         .filter_map(|o| o["id"].as_str())
-        .filter(|id| id.starts_with(&prefix))
+        .filter(|id| of_t15.iter().any(|x| x == id))
         .collect();
     assert_eq!(from_t15.len(), 4, "{from_t15:?}");
 
@@ -495,7 +547,7 @@ fn vitals_carry_loinc_codes_ucum_units_and_the_event_offset() {
     let moaas = resource(
         &b,
         "Observation",
-        &obs_id(entry_at(&f, 41, "sedation"), "moaas"),
+        &obs_id(&f, entry_at(&f, 41, "sedation"), "moaas"),
     );
     assert_eq!(
         codes(&moaas["code"]),
@@ -509,7 +561,7 @@ fn vitals_carry_loinc_codes_ucum_units_and_the_event_offset() {
     let aldrete = resource(
         &b,
         "Observation",
-        &obs_id(entry_at(&f, 130, "aldrete"), "aldrete"),
+        &obs_id(&f, entry_at(&f, 130, "aldrete"), "aldrete"),
     );
     assert_eq!(aldrete["valueInteger"], 10);
     assert_eq!(aldrete["component"].as_array().unwrap().len(), 5);
@@ -530,7 +582,7 @@ fn amended_and_struck_entries_keep_their_history_with_fhir_statuses() {
         .id;
 
     // The misread SpO2: the original is withdrawn, the replacement is the amended result.
-    let old = resource(&b, "Observation", &obs_id(original, "spo2"));
+    let old = resource(&b, "Observation", &obs_id(&f, original, "spo2"));
     assert_eq!(old["status"], "entered-in-error");
     assert_eq!(
         old["valueQuantity"]["value"], 91.0,
@@ -543,7 +595,7 @@ fn amended_and_struck_entries_keep_their_history_with_fhir_statuses() {
             && old_note.contains("probe slipped; re-read"),
         "{old_note}"
     );
-    let new = resource(&b, "Observation", &obs_id(replacement, "spo2"));
+    let new = resource(&b, "Observation", &obs_id(&f, replacement, "spo2"));
     assert_eq!(new["status"], "amended");
     assert_eq!(new["valueQuantity"]["value"], 95.0);
     assert_eq!(new["effectiveDateTime"], "2026-11-26T10:40:00+01:00");
@@ -558,16 +610,16 @@ fn amended_and_struck_entries_keep_their_history_with_fhir_statuses() {
     assert_eq!(new["extension"][0]["url"], fhir::REPLACES_EXTENSION);
     assert_eq!(
         new["extension"][0]["valueReference"]["reference"],
-        format!("Observation/{}", obs_id(original, "spo2"))
+        format!("Observation/{}", obs_id(&f, original, "spo2"))
     );
     // Every vital of both entries follows the same rule.
     for suffix in ["bp", "hr", "rr"] {
         assert_eq!(
-            resource(&b, "Observation", &obs_id(original, suffix))["status"],
+            resource(&b, "Observation", &obs_id(&f, original, suffix))["status"],
             "entered-in-error"
         );
         assert_eq!(
-            resource(&b, "Observation", &obs_id(replacement, suffix))["status"],
+            resource(&b, "Observation", &obs_id(&f, replacement, suffix))["status"],
             "amended"
         );
     }
@@ -576,7 +628,7 @@ fn amended_and_struck_entries_keep_their_history_with_fhir_statuses() {
     let moaas = resource(
         &b,
         "Observation",
-        &obs_id(entry_at(&f, 26, "sedation"), "moaas"),
+        &obs_id(&f, entry_at(&f, 26, "sedation"), "moaas"),
     );
     assert_eq!(moaas["status"], "entered-in-error");
     assert!(moaas["note"].to_string().contains("struck by entry"));
@@ -584,7 +636,7 @@ fn amended_and_struck_entries_keep_their_history_with_fhir_statuses() {
     let midazolam = resource(
         &b,
         "MedicationAdministration",
-        &obs_id(entry_at(&f, 55, "dose"), "dose"),
+        &obs_id(&f, entry_at(&f, 55, "dose"), "dose"),
     );
     assert_eq!(midazolam["status"], "entered-in-error");
     assert!(
@@ -606,11 +658,11 @@ fn amended_and_struck_entries_keep_their_history_with_fhir_statuses() {
         .unwrap()
         .entry
         .id;
-    let prefix = format!("kapchart-entry-{strike}-");
+    let of_strike = entry_ids(&f, strike);
     assert!(
         !resources(&b)
             .iter()
-            .any(|r| r["id"].as_str().unwrap().starts_with(&prefix))
+            .any(|r| of_strike.iter().any(|x| r["id"] == x.as_str()))
     );
 }
 
@@ -618,12 +670,12 @@ fn amended_and_struck_entries_keep_their_history_with_fhir_statuses() {
 fn doses_have_rxnorm_snomed_routes_mg_and_an_infusion_period() {
     let f = charted();
     let b = fhir::bundle(&session_record(&f, exported()));
-    let enc = format!("Encounter/kapchart-session-{}", f.session);
+    let enc = format!("Encounter/{}", name(&f, &format!("session/{}", f.session)));
 
     let ketamine = resource(
         &b,
         "MedicationAdministration",
-        &obs_id(entry_at(&f, 10, "dose"), "dose"),
+        &obs_id(&f, entry_at(&f, 10, "dose"), "dose"),
     );
     assert_eq!(ketamine["status"], "completed");
     assert_eq!(
@@ -650,7 +702,7 @@ fn doses_have_rxnorm_snomed_routes_mg_and_an_infusion_period() {
     let ondansetron = resource(
         &b,
         "MedicationAdministration",
-        &obs_id(entry_at(&f, 52, "dose"), "dose"),
+        &obs_id(&f, entry_at(&f, 52, "dose"), "dose"),
     );
     assert_eq!(ondansetron["status"], "completed");
     assert!(
@@ -681,7 +733,7 @@ fn doses_have_rxnorm_snomed_routes_mg_and_an_infusion_period() {
     let running = resource(
         &during,
         "MedicationAdministration",
-        &obs_id(entry_at(&f, 52, "dose"), "dose"),
+        &obs_id(&f, entry_at(&f, 52, "dose"), "dose"),
     );
     assert_eq!(running["status"], "in-progress");
 }
@@ -693,11 +745,11 @@ fn measures_become_questionnaire_responses_with_score_observations() {
     assert_eq!(record.measures.len(), 3);
     let b = fhir::bundle(&record);
     for (id, _, _) in &record.measures {
-        resource(&b, "QuestionnaireResponse", &obs_id(*id, "response"));
+        resource(&b, "QuestionnaireResponse", &obs_id(&f, *id, "response"));
     }
 
     let phq9 = entry_at(&f, 48, "measure");
-    let qr = resource(&b, "QuestionnaireResponse", &obs_id(phq9, "response"));
+    let qr = resource(&b, "QuestionnaireResponse", &obs_id(&f, phq9, "response"));
     assert_eq!(qr["status"], "completed");
     assert_eq!(qr["questionnaire"], "http://loinc.org/q/44249-1");
     assert_eq!(qr["authored"], "2026-11-26T10:48:00+01:00");
@@ -715,32 +767,32 @@ fn measures_become_questionnaire_responses_with_score_observations() {
         ]
     );
     assert_eq!(items[8]["linkId"], "/44260-8");
-    let total = resource(&b, "Observation", &obs_id(phq9, "total"));
+    let total = resource(&b, "Observation", &obs_id(&f, phq9, "total"));
     assert_eq!(codes(&total["code"]), [loinc("44261-6")]);
     assert_eq!(total["category"][0]["coding"][0]["code"], "survey");
     assert_eq!(total["valueInteger"], 7);
     assert_eq!(total["interpretation"][0]["text"], "mild");
     assert_eq!(
         total["derivedFrom"][0]["reference"],
-        format!("QuestionnaireResponse/{}", obs_id(phq9, "response"))
+        format!("QuestionnaireResponse/{}", obs_id(&f, phq9, "response"))
     );
 
     let gad7 = entry_at(&f, 49, "measure");
-    let qr = resource(&b, "QuestionnaireResponse", &obs_id(gad7, "response"));
+    let qr = resource(&b, "QuestionnaireResponse", &obs_id(&f, gad7, "response"));
     assert_eq!(qr["questionnaire"], "http://loinc.org/q/69737-5");
     assert_eq!(qr["item"].as_array().unwrap().len(), 7);
     assert_eq!(qr["item"][0]["answer"][0]["valueInteger"], 2);
-    let total = resource(&b, "Observation", &obs_id(gad7, "total"));
+    let total = resource(&b, "Observation", &obs_id(&f, gad7, "total"));
     assert_eq!(codes(&total["code"]), [loinc("70274-6")]);
     assert_eq!(total["valueInteger"], 7);
     assert_eq!(total["interpretation"][0]["text"], "mild");
 
     let pcl5 = entry_at(&f, 50, "measure");
-    let qr = resource(&b, "QuestionnaireResponse", &obs_id(pcl5, "response"));
+    let qr = resource(&b, "QuestionnaireResponse", &obs_id(&f, pcl5, "response"));
     let items = qr["item"].as_array().unwrap();
     assert_eq!(items.len(), 20);
     assert_eq!(items[10]["answer"][0]["valueInteger"], 4);
-    let total = resource(&b, "Observation", &obs_id(pcl5, "total"));
+    let total = resource(&b, "Observation", &obs_id(&f, pcl5, "total"));
     assert_eq!(
         codes(&total["code"]),
         [(
@@ -776,7 +828,7 @@ fn signed_note_and_addendum_are_document_references() {
     assert_eq!(note["date"], "2026-11-27T10:45:00+01:00");
     assert_eq!(
         note["context"]["encounter"][0]["reference"],
-        format!("Encounter/kapchart-session-{}", f.session)
+        format!("Encounter/{}", name(&f, &format!("session/{}", f.session)))
     );
     let att = &note["content"][0]["attachment"];
     assert_eq!(att["contentType"], "text/markdown");
@@ -837,7 +889,10 @@ fn ids_are_stable_across_exports() {
     };
     assert_eq!(ids(&first), ids(&later));
     assert_eq!(first["id"], later["id"]);
-    assert_ne!(first["identifier"]["value"], later["identifier"]["value"]);
+    assert_eq!(
+        first["identifier"]["value"], later["identifier"]["value"],
+        "the same content, whenever exported, is recognisably the same"
+    );
     assert_ne!(first["timestamp"], later["timestamp"]);
     assert_eq!(
         first["entry"], later["entry"],
@@ -856,7 +911,14 @@ fn ids_are_stable_across_exports() {
             "{id} missing from the course bundle"
         );
     }
-    assert_eq!(whole["id"], "kapchart-export-patient-1-course");
+    assert_eq!(whole["id"], name(&f, "export/patient/1/course"));
+    // New content, a new identifier.
+    let mut f = charted();
+    let before = fhir::bundle(&session_record(&f, exported()));
+    f.log_at(26 * 60 + 30, "obs a line charted after the first export");
+    f.log_at(26 * 60 + 31, "bp 120/80");
+    let after = fhir::bundle(&session_record(&f, exported()));
+    assert_ne!(before["identifier"]["value"], after["identifier"]["value"]);
 }
 
 #[test]
@@ -866,10 +928,16 @@ fn course_bundle_has_every_session_with_its_own_offset() {
     let b = fhir::bundle(&record);
     let encounters = of_type(&b, "Encounter");
     assert_eq!(encounters.len(), 3);
-    let enc = |id: i64| resource(&b, "Encounter", &format!("kapchart-session-{id}"));
+    let enc = |id: i64| resource(&b, "Encounter", &name(&f, &format!("session/{id}")));
     assert_eq!(enc(f.session)["status"], "finished");
     assert_eq!(enc(integration)["status"], "finished");
     assert_eq!(enc(integration)["type"][0]["text"], "integration");
+    // The integration session's Encounter is part of its dosing session's.
+    assert_eq!(
+        enc(integration)["partOf"]["reference"],
+        format!("Encounter/{}", name(&f, &format!("session/{}", f.session)))
+    );
+    assert!(enc(f.session).get("partOf").is_none());
     assert_eq!(enc(second)["status"], "in-progress");
     assert!(enc(second)["period"].get("end").is_none());
     assert_eq!(enc(second)["period"]["start"], "2027-04-15T10:00:00+02:00");
@@ -884,12 +952,12 @@ fn course_bundle_has_every_session_with_its_own_offset() {
             .entry
             .id
     };
-    let bp = resource(&b, "Observation", &obs_id(id_of("vitals"), "bp"));
+    let bp = resource(&b, "Observation", &obs_id(&f, id_of("vitals"), "bp"));
     assert_eq!(bp["effectiveDateTime"], "2027-04-15T10:00:00+02:00");
     let esketamine = resource(
         &b,
         "MedicationAdministration",
-        &obs_id(id_of("dose"), "dose"),
+        &obs_id(&f, id_of("dose"), "dose"),
     );
     assert_eq!(esketamine["effectiveDateTime"], "2027-04-15T10:05:00+02:00");
     assert_eq!(codes(&esketamine["dosage"]["route"])[0].1, "46713006");
@@ -916,7 +984,7 @@ fn course_bundle_has_every_session_with_its_own_offset() {
     assert_eq!(phq9s.len(), 2);
     assert_eq!(
         phq9s[1]["encounter"]["reference"],
-        format!("Encounter/kapchart-session-{integration}")
+        format!("Encounter/{}", name(&f, &format!("session/{integration}")))
     );
     // The first session's signed note and addendum; the second's draft stays out.
     assert_eq!(of_type(&b, "DocumentReference").len(), 2);
@@ -925,7 +993,13 @@ fn course_bundle_has_every_session_with_its_own_offset() {
 #[test]
 fn golden_session_bundle() {
     let f = charted();
-    let b = fhir::bundle(&session_record(&f, exported()));
+    // Each chart's UUID is random; the golden file is written for this one, so that its ids
+    // (named from the chart's UUID) are the same on every run.
+    let mut record = session_record(&f, exported());
+    record.chart = kapchart::domain::identity::ChartUuid::random([0x11; 16]);
+    let mut b = fhir::bundle(&record);
+    // The identifier hashes the content, signatures included, which are new on every run.
+    b["identifier"]["value"] = Value::from("sha256:MASKED-CONTENT-HASH");
     let got = mask_ed25519(&f.chart, &serde_json::to_string_pretty(&b).unwrap()) + "\n";
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/fhir/session.json");
     if std::env::var_os("KAPCHART_UPDATE_GOLDEN").is_some_and(|v| v == "1") {
@@ -1018,6 +1092,6 @@ fn the_validator_rejects_an_invalid_bundle() {
     for file in cases {
         let (ok, out) = run_validator(std::slice::from_ref(&file));
         assert!(!ok, "{} passed validation:\n{out}", file.display());
-        assert!(out.contains("Observation/kapchart-entry-"), "{out}");
+        assert!(out.contains("Observation/"), "{out}");
     }
 }

@@ -677,7 +677,12 @@ fn missed_rems_checks_are_in_the_record_and_the_fhir_export_validates() {
         );
     }
     let fhir = home.ok(&["export", "--session", &session, "--format", "fhir"]);
-    assert!(fhir.contains("-check-t120-sedation-resolved"), "{fhir}");
+    let bundle: serde_json::Value = serde_json::from_str(&fhir).unwrap();
+    let missed = common::named(
+        &bundle,
+        &format!("session/{session}/check/t120-sedation-resolved"),
+    );
+    assert!(fhir.contains(&format!("\"id\": \"{missed}\"")), "{fhir}");
     validate_fhir(&fhir);
 }
 

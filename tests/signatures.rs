@@ -300,14 +300,15 @@ fn an_exported_signature_checks_out_outside_kapchart() {
     std::fs::write(&path, &bundle).unwrap();
     let (ok, said) = independent_check(&path);
     assert!(ok, "{said}");
+    let exported: Value = serde_json::from_str(&bundle).unwrap();
+    let note_id = common::named(&exported, &format!("note/{note}"));
+    let addendum_id = common::named(&exported, &format!("addendum/{addendum}"));
     assert!(
-        said.contains(&format!("ok kapchart-note-{note} by Dr. Test")),
+        said.contains(&format!("ok {note_id} by Dr. Test")),
         "{said}"
     );
     assert!(
-        said.contains(&format!(
-            "ok kapchart-addendum-{addendum} by Theo Therapist"
-        )),
+        said.contains(&format!("ok {addendum_id} by Theo Therapist")),
         "{said}"
     );
     assert!(said.contains("2 signatures verified"), "{said}");
@@ -316,33 +317,26 @@ fn an_exported_signature_checks_out_outside_kapchart() {
     // text, changed.
     let original: Value = serde_json::from_str(&bundle).unwrap();
     let mut v = original.clone();
-    let parts = resource(&mut v, &format!("kapchart-addendum-{addendum}"))["content"][0]
-        ["attachment"]["extension"][1]["extension"]
-        .as_array_mut()
-        .unwrap();
+    let parts =
+        resource(&mut v, &addendum_id)["content"][0]["attachment"]["extension"][1]["extension"]
+            .as_array_mut()
+            .unwrap();
     let name = parts.iter_mut().find(|p| p["url"] == "signerName").unwrap();
     name["valueString"] = Value::String("Nia Nurse".into());
     let forged = home.path().join("forged-name.json");
     std::fs::write(&forged, v.to_string()).unwrap();
     let (ok, said) = independent_check(&forged);
     assert!(!ok, "a changed signer name must not verify: {said}");
-    assert!(
-        said.contains(&format!("FAILED kapchart-addendum-{addendum}")),
-        "{said}"
-    );
+    assert!(said.contains(&format!("FAILED {addendum_id}")), "{said}");
     let mut v = original;
-    resource(&mut v, &format!("kapchart-note-{note}"))["content"][0]["attachment"]["data"] =
-        Value::String(kapchart::domain::signature::base64(
-            b"Patient denied all symptoms.",
-        ));
+    resource(&mut v, &note_id)["content"][0]["attachment"]["data"] = Value::String(
+        kapchart::domain::signature::base64(b"Patient denied all symptoms."),
+    );
     let forged = home.path().join("forged-text.json");
     std::fs::write(&forged, v.to_string()).unwrap();
     let (ok, said) = independent_check(&forged);
     assert!(!ok, "a changed text must not verify: {said}");
-    assert!(
-        said.contains(&format!("FAILED kapchart-note-{note}")),
-        "{said}"
-    );
+    assert!(said.contains(&format!("FAILED {note_id}")), "{said}");
 }
 
 #[test]

@@ -254,7 +254,7 @@ fn the_stock_log_as_fhir_validates_and_carries_lots_quantities_and_references() 
     );
 
     // The receipt: a SupplyDelivery from the supplier, with its DEA number, of the lot.
-    let delivery = find(&b, "SupplyDelivery", "kapchart-receipt-1");
+    let delivery = find(&b, "SupplyDelivery", &common::named(&b, "stock/1"));
     assert_eq!(delivery["status"], "completed");
     assert_eq!(delivery["suppliedItem"]["quantity"]["value"], 2);
     assert_eq!(
@@ -269,7 +269,7 @@ fn the_stock_log_as_fhir_validates_and_carries_lots_quantities_and_references() 
         containers(delivery),
         vec![("V1".into(), 500.0), ("V2".into(), 500.0)]
     );
-    let other = find(&b, "SupplyDelivery", "kapchart-receipt-2");
+    let other = find(&b, "SupplyDelivery", &common::named(&b, "stock/2"));
     assert_eq!(
         resolve(&b, &other["suppliedItem"]["itemReference"])["batch"]["lotNumber"],
         "L777"
@@ -283,7 +283,7 @@ fn the_stock_log_as_fhir_validates_and_carries_lots_quantities_and_references() 
     let ma = find(
         &b,
         "MedicationAdministration",
-        &format!("kapchart-entry-{dose}-dose"),
+        &common::named(&b, &format!("entry/{dose}/dose")),
     );
     assert_eq!(ma["status"], "completed");
     assert_eq!(batch(ma)["lotNumber"], "L123");
@@ -300,14 +300,17 @@ fn the_stock_log_as_fhir_validates_and_carries_lots_quantities_and_references() 
     );
     assert_eq!(
         ma["context"]["reference"],
-        format!("Encounter/kapchart-session-{session}")
+        format!(
+            "Encounter/{}",
+            common::named(&b, &format!("session/{session}"))
+        )
     );
 
     // The waste: not-done with its manner, 10 mg from V1, and its witness.
     let w = find(
         &b,
         "MedicationAdministration",
-        &format!("kapchart-entry-{waste}-waste"),
+        &common::named(&b, &format!("entry/{waste}/waste")),
     );
     assert_eq!(w["status"], "not-done");
     assert!(
@@ -402,7 +405,7 @@ fn the_session_export_gives_a_drawn_dose_its_lot_and_container_as_the_stock_log_
     let ma = find(
         &s,
         "MedicationAdministration",
-        &format!("kapchart-entry-{dose}-dose"),
+        &common::named(&s, &format!("entry/{dose}/dose")),
     );
     assert_eq!(batch(ma)["lotNumber"], "L123");
     assert_eq!(batch(ma)["expirationDate"], "2027-06");
@@ -411,12 +414,27 @@ fn the_session_export_gives_a_drawn_dose_its_lot_and_container_as_the_stock_log_
         ma["dosage"]["text"].as_str().unwrap().ends_with("from V1"),
         "{ma}"
     );
+    // The witness charted in the session: a participant of its Encounter beside Dr. Test.
+    let encounter = s["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .find(|r| r["resourceType"] == "Encounter")
+        .unwrap();
+    let people: Vec<&str> = encounter["participant"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["individual"]["display"].as_str().unwrap())
+        .collect();
+    assert_eq!(people, ["Dr. Test", "Nia Nurse"], "{encounter}");
     // The stock log holds the very same resources for the dose and the waste.
     let log: Value =
         serde_json::from_str(&ok(&home, &["stock", "log", "--format", "fhir"])).unwrap();
     for id in [
-        format!("kapchart-entry-{dose}-dose"),
-        format!("kapchart-entry-{waste}-waste"),
+        common::named(&s, &format!("entry/{dose}/dose")),
+        common::named(&s, &format!("entry/{waste}/waste")),
     ] {
         assert_eq!(
             find(&log, "MedicationAdministration", &id),
@@ -443,7 +461,7 @@ fn the_session_export_gives_a_drawn_dose_its_lot_and_container_as_the_stock_log_
     let ma = find(
         &s,
         "MedicationAdministration",
-        &format!("kapchart-entry-{typed}-dose"),
+        &common::named(&s, &format!("entry/{typed}/dose")),
     );
     assert_eq!(batch(ma)["lotNumber"], "L123");
     assert!(
@@ -472,7 +490,7 @@ fn the_session_export_gives_a_drawn_dose_its_lot_and_container_as_the_stock_log_
     .unwrap();
     let log: Value =
         serde_json::from_str(&ok(&home, &["stock", "log", "--format", "fhir"])).unwrap();
-    let id = format!("kapchart-entry-{dose}-dose");
+    let id = common::named(&s, &format!("entry/{dose}/dose"));
     assert_eq!(
         find(&s, "MedicationAdministration", &id)["status"],
         "entered-in-error"

@@ -36,6 +36,12 @@ impl Chart {
         Ok(crate::store::Chart::create(path, passphrase, clinician, busy_timeout_ms, now)?.into())
     }
 
+    /// The chart's UUID, which names every record of it outside the laptop
+    /// (`domain::identity`).
+    pub fn uuid(&self) -> Result<crate::domain::identity::ChartUuid, AppError> {
+        Ok(self.store.chart_uuid()?)
+    }
+
     /// Opens a chart whose team has one clinician, signing them in.
     pub fn open(path: &Path, passphrase: &str, busy_timeout_ms: u32) -> Result<Chart, AppError> {
         Ok(crate::store::Chart::open(path, passphrase, busy_timeout_ms)?.into())

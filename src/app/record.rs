@@ -10,6 +10,7 @@ use super::views::number_in_course;
 use crate::config::Config;
 use crate::domain::chart::{Period, SessionChart};
 use crate::domain::course::{Course, Note, PatientDetails};
+use crate::domain::identity::ChartUuid;
 use crate::domain::measures::MeasureResponse;
 use crate::domain::protocol::Check;
 use crate::domain::stock::{Container, ContainerId};
@@ -71,6 +72,10 @@ pub struct Record {
     /// The controlled-substance containers the record's doses and wastes drew from (their
     /// lot, expiry and presentation), by id.
     pub containers: Vec<Container>,
+    /// The chart's UUID: the exports name every resource from it (`domain::identity`).
+    pub chart: ChartUuid,
+    /// The system the clinic's MRNs are issued under (`[clinic] mrn_system`), if set.
+    pub mrn_system: Option<String>,
 }
 
 fn session_record(
@@ -151,6 +156,8 @@ pub fn session_record_from(
         .collect();
     let sessions = vec![record];
     Ok(Record {
+        chart: chart.store.chart_uuid()?,
+        mrn_system: config.clinic.mrn_system().map(str::to_string),
         containers: drawn_containers(chart, &sessions)?,
         patient: chart.store.patient(s.patient_id)?,
         details: chart.store.patient_details(s.patient_id)?,
@@ -177,6 +184,8 @@ pub fn course_record_from(
         .map(|s| session_record(chart, config, s, &all, exported))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Record {
+        chart: chart.store.chart_uuid()?,
+        mrn_system: config.clinic.mrn_system().map(str::to_string),
         containers: drawn_containers(chart, &sessions)?,
         details: chart.store.patient_details(patient)?,
         course: chart.store.course(patient)?,

@@ -30,6 +30,8 @@ pub struct StockLog {
     pub counts: Vec<(StockRow, Option<i64>)>,
     /// One record per session a dose or waste of the period was charted in.
     pub sessions: Vec<Record>,
+    /// The chart's UUID, which names every resource (`domain::identity`).
+    pub chart: crate::domain::identity::ChartUuid,
 }
 
 /// Gathers the log of `drug` (all drugs when `None`) between `from` and `to`, inclusive.
@@ -112,6 +114,7 @@ pub fn stock_log(
         .map(|s| session_record_from(chart, config, s, exported))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(StockLog {
+        chart: chart.store.chart_uuid()?,
         drug: drug.map(str::to_string),
         from,
         to,

@@ -7,6 +7,7 @@ pub mod discharge;
 pub mod dose_levels;
 pub mod entry;
 pub mod grammar;
+pub mod identity;
 pub mod integration;
 pub mod item_forms;
 pub mod measures;

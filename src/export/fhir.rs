@@ -44,13 +44,15 @@
 //!   export time).
 //!
 //! Ids and references: resource ids come from chart ids, so exporting again gives the same ids
-//! (`kapchart-patient-1`, `kapchart-session-3`, `kapchart-entry-42-hr`, `kapchart-note-2`,
-//! `kapchart-addendum-5`; a Practitioner's from a SHA-256 of the name). Each `fullUrl` is
+//! (UUIDs named from the chart's UUID and the row: `patient/1`, `session/3`, `entry/42/hr`,
+//! `note/2`, `addendum/5`, a clinician's name; `domain::identity`), each also carried as a
+//! business identifier whose system is the chart's URN. Each `fullUrl` is
 //! [`FHIR_BASE`]`/Type/id` and every reference is the relative `Type/id`, which resolves
-//! against that base inside the bundle. The Bundle's id is stable too; its identifier's value
-//! adds the export time.
+//! against that base inside the bundle. The Bundle's id is stable too, and its identifier is
+//! a SHA-256 of its entries: the same content exported twice has the same identifier.
 
 use serde_json::{Value, json};
+use sha2::Digest;
 
 use super::Record;
 use builder::Builder;
@@ -107,16 +109,23 @@ pub fn bundle(record: &Record) -> Value {
         b.session(s);
     }
     let scope = match record.sessions.as_slice() {
-        [one] => format!("session-{}", one.session.id),
+        [one] => format!("session/{}", one.session.id),
         _ => "course".to_string(),
     };
     let patient = record.patient.id;
+    // The same content gives the same identifier, whenever it is exported: a hash of the
+    // entries (the export time is the Bundle's timestamp, not part of its identity).
+    let content = serde_json::to_string(&b.entries).unwrap_or_default();
+    let digest: String = sha2::Sha256::digest(content.as_bytes())
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect();
     json!({
         "resourceType": "Bundle",
-        "id": format!("kapchart-export-patient-{patient}-{scope}"),
+        "id": b.ids.row(&format!("export/patient/{patient}/{scope}")),
         "identifier": {
             "system": EXPORT_IDENTIFIER_SYSTEM,
-            "value": format!("patient-{patient}/{scope}/{}", instant(record.exported)),
+            "value": format!("sha256:{digest}"),
         },
         "type": "collection",
         "timestamp": instant(record.exported),

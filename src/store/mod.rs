@@ -8,6 +8,7 @@ mod course;
 mod error;
 mod existing;
 mod files;
+mod identity;
 mod integrity;
 pub(crate) mod keyring;
 mod lock;

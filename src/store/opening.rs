@@ -145,6 +145,7 @@ impl Chart {
             let mut chart = Chart::finish_open(conn, path, busy_timeout_ms, false, secret)?;
             chart._lock = Some(lock);
             chart.found_new_team(clinician, passphrase, now)?;
+            chart.record_new_uuid(now)?;
             chart.keep_checked_head()?;
             Ok(chart)
         })();

@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[&str] = &[
     CHART_SEARCH,
     SIGNED_CHAIN,
     STOCK,
+    CHART_IDENTITY,
 ];
 
 /// The version that keys the audit chain: after its SQL, the store creates the chain key and
@@ -627,4 +628,19 @@ CREATE TRIGGER stock_movements_no_update BEFORE UPDATE ON stock_movements
 BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: stock movements cannot be changed'); END;
 CREATE TRIGGER stock_movements_no_delete BEFORE DELETE ON stock_movements
 BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: stock movements cannot be deleted'); END;
+"#;
+
+/// The chart's UUID (`domain::identity`): one row, written when the chart is created, never
+/// changed. A chart made before this has none and derives its UUID from the first link of its
+/// audit chain (`Store::chart_uuid`), so every copy of it agrees.
+pub const CHART_IDENTITY: &str = r#"
+CREATE TABLE chart_identity (
+    one         INTEGER PRIMARY KEY CHECK (one = 1),
+    uuid        TEXT NOT NULL CHECK (length(uuid) = 36),
+    created_at  INTEGER NOT NULL
+);
+CREATE TRIGGER chart_identity_no_update BEFORE UPDATE ON chart_identity
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: the chart identity cannot be changed'); END;
+CREATE TRIGGER chart_identity_no_delete BEFORE DELETE ON chart_identity
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: the chart identity cannot be deleted'); END;
 "#;

@@ -316,3 +316,24 @@ pub fn reopen_after_rewind(path: &std::path::Path, who: &str, pass: &str) {
         .unwrap();
     }
 }
+
+/// The id a FHIR export gives the exporting chart's row `what` ("entry/42/dose",
+/// "session/3"), from the chart's URN that every resource named from it carries as its
+/// identifier's system.
+pub fn named(bundle: &serde_json::Value, what: &str) -> String {
+    use serde_json::Value;
+    let urn = bundle["entry"]
+        .as_array()
+        .expect("a bundle")
+        .iter()
+        .flat_map(|e| match &e["resource"]["identifier"] {
+            Value::Array(list) => list.clone(),
+            one => vec![one.clone()],
+        })
+        .filter_map(|i| i["system"].as_str().map(str::to_string))
+        .find(|s| s.starts_with("urn:uuid:"))
+        .expect("a resource named from the chart");
+    kapchart::domain::identity::ChartUuid::parse(&urn["urn:uuid:".len()..])
+        .expect("the chart's URN holds a UUID")
+        .name(what)
+}

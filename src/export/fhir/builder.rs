@@ -3,6 +3,7 @@
 //! entry becomes.
 
 use super::codes::coding;
+use super::ids::Ids;
 use super::{FHIR_BASE, OBSERVATION_CODES};
 use crate::domain::entry::VitalSigns;
 use crate::domain::protocol::CheckStatus;
@@ -63,6 +64,8 @@ pub(super) fn first_vital(v: &VitalSigns) -> Option<&'static str> {
 
 pub(super) struct Builder<'a> {
     pub(super) record: &'a Record,
+    /// The ids of the chart's resources.
+    pub(super) ids: Ids,
     pub(super) entries: Vec<Value>,
     /// Every entry of the record by id, for corrections.
     pub(super) lines: HashMap<EntryId, &'a ChartLine>,
@@ -99,6 +102,9 @@ impl<'a> Builder<'a> {
         }
         Builder {
             record,
+            ids: Ids {
+                chart: record.chart,
+            },
             entries: Vec::new(),
             lines,
             acks,
@@ -107,7 +113,8 @@ impl<'a> Builder<'a> {
         }
     }
 
-    pub(super) fn push(&mut self, resource: Value) {
+    pub(super) fn push(&mut self, mut resource: Value) {
+        self.ids.stamp(&mut resource);
         let rtype = resource["resourceType"].as_str().unwrap_or_default();
         let id = resource["id"].as_str().unwrap_or_default();
         let full_url = format!("{FHIR_BASE}/{rtype}/{id}");

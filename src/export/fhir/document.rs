@@ -3,7 +3,7 @@
 
 use super::SHA256_EXTENSION;
 use super::builder::Builder;
-use super::ids::{instant, reference, session_id};
+use super::ids::{instant, reference};
 use crate::domain::course::{Addendum, Note};
 use crate::domain::signature::base64;
 use crate::export::signatures;
@@ -15,8 +15,8 @@ impl<'a> Builder<'a> {
         let Some(sig) = &note.signature else {
             return; // an unsigned draft is not part of the record yet
         };
-        let note_id = format!("kapchart-note-{}", note.id);
-        let encounter = reference("Encounter", &session_id(note.dosing_session_id));
+        let note_id = self.ids.note(note.id);
+        let encounter = reference("Encounter", &self.ids.session(note.dosing_session_id));
         let mut authors = vec![self.practitioner_ref(&note.author)];
         if sig.signer != note.author {
             authors.push(self.practitioner_ref(&sig.signer));
@@ -69,7 +69,7 @@ impl<'a> Builder<'a> {
     ) {
         let doc = json!({
             "resourceType": "DocumentReference",
-            "id": format!("kapchart-addendum-{}", a.id),
+            "id": self.ids.addendum(a.id),
             "status": "current",
             "docStatus": "final",
             "type": { "text": "Integration note addendum" },

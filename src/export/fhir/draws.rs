@@ -27,7 +27,7 @@
 
 use super::builder::Builder;
 use super::codes::{UCUM, quantity};
-use super::ids::{entry_resource_id, instant, reference, session_id};
+use super::ids::{instant, reference};
 use super::standing::{Standing, standing};
 use crate::domain::ChartLine;
 use crate::domain::entry::trim_number;
@@ -161,7 +161,7 @@ impl<'a> Builder<'a> {
         };
         let mut ma = json!({
             "resourceType": "MedicationAdministration",
-            "id": entry_resource_id(e.id, "waste"),
+            "id": self.ids.entry(e.id, "waste"),
             "contained": [medication],
             "extension": w.drawn.iter()
                 .map(|d| draw_extension(&d.container.to_string(), d.mg))
@@ -170,7 +170,7 @@ impl<'a> Builder<'a> {
             "statusReason": [{ "text": format!("wasted: {}", w.manner) }],
             "medicationReference": { "reference": format!("#med-{}", e.id) },
             "subject": self.patient_ref(),
-            "context": reference("Encounter", &session_id(e.session_id)),
+            "context": reference("Encounter", &self.ids.session(e.session_id)),
             "effectiveDateTime": instant(e.event_time),
             "performer": self.dose_performers(e),
             "dosage": {

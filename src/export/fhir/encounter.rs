@@ -3,7 +3,7 @@
 
 use super::builder::Builder;
 use super::codes::{ACT_CODE, DATA_ABSENT, LOINC, category, coding};
-use super::ids::{instant, reference, session_id};
+use super::ids::{instant, reference};
 use crate::domain::protocol::{Check, CheckKind, CheckStatus};
 use crate::export::SessionRecord;
 use serde_json::{Value, json};
@@ -16,16 +16,34 @@ impl<'a> Builder<'a> {
         if let Some(end) = s.period.end {
             period["end"] = json!(instant(end));
         }
-        self.push(json!({
+        // Every clinician who charted in the session, the one who opened it first.
+        let mut people: Vec<&str> = vec![session.clinician.as_str()];
+        for line in &s.lines {
+            if !people.contains(&line.entry.author.as_str()) {
+                people.push(line.entry.author.as_str());
+            }
+        }
+        let participants: Vec<Value> = people
+            .iter()
+            .map(|name| json!({ "individual": self.practitioner_ref(name) }))
+            .collect();
+        let mut encounter = json!({
             "resourceType": "Encounter",
-            "id": session_id(session.id),
+            "id": self.ids.session(session.id),
             "status": if session.ended.is_some() { "finished" } else { "in-progress" },
             "class": coding(ACT_CODE, "AMB", "ambulatory"),
             "type": [{ "text": session.kind.as_str() }],
             "subject": self.patient_ref(),
-            "participant": [{ "individual": self.practitioner_ref(&session.clinician) }],
+            "participant": participants,
             "period": period,
-        }));
+        });
+        // An integration session belongs to the dosing session it integrates: R4
+        // Encounter.partOf, "another Encounter of which this encounter is a part of
+        // (administratively or in time)" (https://hl7.org/fhir/R4/encounter-definitions.html#Encounter.partOf).
+        if let Some(dosing) = session.dosing_session_id {
+            encounter["partOf"] = reference("Encounter", &self.ids.session(dosing));
+        }
+        self.push(encounter);
         for line in &s.lines {
             for resource in self.line_resources(line) {
                 self.push(resource);
@@ -61,12 +79,12 @@ impl<'a> Builder<'a> {
         };
         let mut o = json!({
             "resourceType": "Observation",
-            "id": format!("{}-check-{which}", session_id(s.session.id)),
+            "id": self.ids.check(s.session.id, &which),
             "status": "cancelled",
             "category": category("vital-signs", "Vital Signs"),
             "code": code,
             "subject": self.patient_ref(),
-            "encounter": reference("Encounter", &session_id(s.session.id)),
+            "encounter": reference("Encounter", &self.ids.session(s.session.id)),
             "dataAbsentReason": {
                 "coding": [coding(DATA_ABSENT, "not-performed", "Not Performed")],
                 "text": "protocol check missed",

@@ -1,7 +1,10 @@
-//! Ids and references: every resource id comes from a chart id, so exporting again gives the
-//! same ids; every reference is the relative `Type/id`; instants keep their offset.
+//! Ids and references: every resource id is a UUID named from the chart's UUID and the row
+//! behind it (`domain::identity`), so exporting again gives the same ids, and two laptops'
+//! charts never give one id to two records; every reference is the relative `Type/id`;
+//! instants keep their offset.
 
 use crate::domain::EntryId;
+use crate::domain::identity::ChartUuid;
 use chrono::{DateTime, FixedOffset, SecondsFormat};
 use serde_json::{Value, json};
 
@@ -14,10 +17,81 @@ pub(super) fn reference(rtype: &str, id: &str) -> Value {
     json!({ "reference": format!("{rtype}/{id}") })
 }
 
-pub(super) fn entry_resource_id(entry: EntryId, suffix: &str) -> String {
-    format!("kapchart-entry-{entry}-{suffix}")
+/// The ids of one chart's resources.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Ids {
+    pub(super) chart: ChartUuid,
 }
 
-pub(super) fn session_id(session: i64) -> String {
-    format!("kapchart-session-{session}")
+impl Ids {
+    /// The resource `suffix` ("hr", "dose", "response") of entry `entry`.
+    pub(super) fn entry(&self, entry: EntryId, suffix: &str) -> String {
+        self.chart.name(&format!("entry/{entry}/{suffix}"))
+    }
+
+    pub(super) fn session(&self, session: i64) -> String {
+        self.chart.name(&format!("session/{session}"))
+    }
+
+    /// A protocol check of a session that was not done ("bp-t40").
+    pub(super) fn check(&self, session: i64, which: &str) -> String {
+        self.chart.name(&format!("session/{session}/check/{which}"))
+    }
+
+    pub(super) fn patient(&self, patient: i64) -> String {
+        self.chart.name(&format!("patient/{patient}"))
+    }
+
+    pub(super) fn note(&self, note: i64) -> String {
+        self.chart.name(&format!("note/{note}"))
+    }
+
+    pub(super) fn addendum(&self, addendum: i64) -> String {
+        self.chart.name(&format!("addendum/{addendum}"))
+    }
+
+    /// A clinician, by the name the record carries (the team keeps names unique).
+    pub(super) fn clinician(&self, name: &str) -> String {
+        self.chart.name(&format!("clinician/{name}"))
+    }
+
+    /// Any other row of the chart ("stock/12", "stock/12/V3").
+    pub(super) fn row(&self, name: &str) -> String {
+        self.chart.name(name)
+    }
+
+    /// Gives a resource named from this chart its business identifier: the chart's URN as
+    /// the system, the resource's UUID as the value, after the identifiers it has (a
+    /// patient's MRN stays first; a QuestionnaireResponse has one identifier, not a list). Resources named by their content
+    /// (a lot's Medication, a supplier), whose ids are not UUIDs, are left as they are.
+    pub(super) fn stamp(&self, resource: &mut Value) {
+        let Some(id) = resource["id"].as_str().filter(|id| is_uuid(id)) else {
+            return;
+        };
+        let own = json!({ "system": self.chart.urn(), "value": id });
+        if resource["resourceType"] == "QuestionnaireResponse" {
+            if resource.get("identifier").is_none() {
+                resource["identifier"] = own;
+            }
+            return;
+        }
+        match resource.get_mut("identifier") {
+            Some(Value::Array(list)) => {
+                if !list.contains(&own) {
+                    list.push(own);
+                }
+            }
+            Some(_) => {}
+            None => resource["identifier"] = json!([own]),
+        }
+    }
+}
+
+/// Whether `id` has the shape of a UUID (8-4-4-4-12 lowercase hex).
+fn is_uuid(id: &str) -> bool {
+    id.len() == 36
+        && id.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_digit() || ('a'..='f').contains(&c),
+        })
 }

@@ -5,7 +5,7 @@
 use super::builder::Builder;
 use super::codes::{PERFORM_FUNCTION, RXNORM_SYSTEM, SNOMED, coding, quantity};
 use super::draws::{draw_extension, from_text, mg_value};
-use super::ids::{entry_resource_id, instant, reference, session_id};
+use super::ids::{instant, reference};
 use super::standing::{Standing, standing};
 use crate::domain::entry::{Dose, DoseUnit, trim_number};
 use crate::domain::{ChartLine, Entry, Route};
@@ -103,11 +103,11 @@ impl<'a> Builder<'a> {
         };
         let mut ma = json!({
             "resourceType": "MedicationAdministration",
-            "id": entry_resource_id(e.id, "dose"),
+            "id": self.ids.entry(e.id, "dose"),
             "status": status,
             "medicationCodeableConcept": medication,
             "subject": self.patient_ref(),
-            "context": reference("Encounter", &session_id(e.session_id)),
+            "context": reference("Encounter", &self.ids.session(e.session_id)),
             "performer": self.dose_performers(e),
             "dosage": {
                 "text": text,

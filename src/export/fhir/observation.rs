@@ -4,7 +4,7 @@
 use super::OBSERVATION_CODES;
 use super::builder::Builder;
 use super::codes::{LOINC, category, coding, quantity};
-use super::ids::{entry_resource_id, instant, reference, session_id};
+use super::ids::{instant, reference};
 use super::standing::{observation_status, standing};
 use crate::domain::ChartLine;
 use crate::domain::entry::{AldreteScore, Dissociation, Respiration, VitalSigns};
@@ -29,12 +29,12 @@ impl<'a> Builder<'a> {
         };
         let mut o = json!({
             "resourceType": "Observation",
-            "id": entry_resource_id(e.id, suffix),
+            "id": self.ids.entry(e.id, suffix),
             "status": observation_status(standing(line)),
             "category": category(category_code, category_display),
             "code": code,
             "subject": self.patient_ref(),
-            "encounter": reference("Encounter", &session_id(e.session_id)),
+            "encounter": reference("Encounter", &self.ids.session(e.session_id)),
             "effectiveDateTime": instant(e.event_time),
             "issued": instant(e.recorded_time),
             "performer": [self.practitioner_ref(&e.author)],

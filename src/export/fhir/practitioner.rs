@@ -1,20 +1,13 @@
-//! A Practitioner for each clinician the record names, with an id derived from the name.
+//! A Practitioner for each clinician the record names, with an id named from the chart and
+//! the clinician's name (the team keeps names unique).
 
 use super::builder::Builder;
 use super::ids::reference;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-
-/// A Practitioner's id: from the name, so that it is the same in every export.
-pub(super) fn practitioner_id(name: &str) -> String {
-    let digest = Sha256::digest(name.as_bytes());
-    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    format!("kapchart-practitioner-{hex}")
-}
 
 impl<'a> Builder<'a> {
     pub(super) fn practitioner_ref(&self, name: &str) -> Value {
-        let mut r = reference("Practitioner", &practitioner_id(name));
+        let mut r = reference("Practitioner", &self.ids.clinician(name));
         r["display"] = json!(name);
         r
     }
@@ -48,26 +41,9 @@ impl<'a> Builder<'a> {
         for name in names {
             self.push(json!({
                 "resourceType": "Practitioner",
-                "id": practitioner_id(name),
+                "id": self.ids.clinician(name),
                 "name": [{ "text": name }],
             }));
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn practitioner_ids_are_stable_and_valid_fhir_ids() {
-        let id = practitioner_id("Dr. Mara Quinn");
-        assert_eq!(id, practitioner_id("Dr. Mara Quinn"));
-        assert_ne!(id, practitioner_id("Dr. Lee"));
-        assert!(id.len() <= 64);
-        assert!(
-            id.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
-        );
     }
 }

@@ -3,7 +3,7 @@
 
 use super::builder::Builder;
 use super::codes::{LOINC, coding};
-use super::ids::{entry_resource_id, instant, reference, session_id};
+use super::ids::{instant, reference};
 use super::standing::{response_status, standing};
 use super::{GAD7_QUESTIONNAIRE, OBSERVATION_CODES, PCL5_QUESTIONNAIRE, PHQ9_QUESTIONNAIRE};
 use crate::domain::ChartLine;
@@ -68,7 +68,7 @@ pub(super) const GAD7_ITEMS: [(&str, &str); 7] = [
 impl<'a> Builder<'a> {
     pub(super) fn measure(&self, line: &ChartLine, m: &MeasureResponse) -> Vec<Value> {
         let e = &line.entry;
-        let response_id = entry_resource_id(e.id, "response");
+        let response_id = self.ids.entry(e.id, "response");
         let (questionnaire, items): (&str, Vec<Value>) = match m.instrument {
             Instrument::Phq9 => (
                 PHQ9_QUESTIONNAIRE,
@@ -120,7 +120,7 @@ impl<'a> Builder<'a> {
             "questionnaire": questionnaire,
             "status": response_status(standing(line)),
             "subject": self.patient_ref(),
-            "encounter": reference("Encounter", &session_id(e.session_id)),
+            "encounter": reference("Encounter", &self.ids.session(e.session_id)),
             "authored": instant(e.event_time),
             "author": self.practitioner_ref(&e.author),
             "source": self.patient_ref(),

@@ -5,7 +5,7 @@
 use super::REPLACES_EXTENSION;
 use super::builder::{Builder, first_vital, resource_keys};
 use super::codes::{INTERPRETATION, coding};
-use super::ids::{entry_resource_id, instant, reference};
+use super::ids::{instant, reference};
 use crate::domain::{ChartLine, Correction, EntryStatus, FlagCode, Payload};
 use serde_json::{Value, json};
 
@@ -102,7 +102,7 @@ impl<'a> Builder<'a> {
             .map(|(t, s)| {
                 json!({
                     "url": REPLACES_EXTENSION,
-                    "valueReference": reference(t, &entry_resource_id(original.entry.id, s)),
+                    "valueReference": reference(t, &self.ids.entry(original.entry.id, s)),
                 })
             })
             .collect()

@@ -16,10 +16,10 @@
 //!   item, the supplier and who received it, and each container with its content in mg
 //!   (https://hl7.org/fhir/R4/supplydelivery.html).
 //! - A dose and a waste: the MedicationAdministration the session export makes of the same
-//!   chart entry, built by the same code, with the same id (`kapchart-entry-42-dose`,
-//!   `kapchart-entry-43-waste`): the two exports agree, and a struck or amended one is
+//!   chart entry, built by the same code, with the same id (named from the chart's
+//!   UUID and `entry/42/dose`, `entry/43/waste`): the two exports agree, and a struck or amended one is
 //!   `entered-in-error` in both. Their Patient and Practitioners are in the bundle; their
-//!   Encounter is the session export's (`Encounter/kapchart-session-3`).
+//!   Encounter is the session export's (named from `session/3`).
 //! - A count or inventory: Observations (`stock_count`).
 //!
 //! Opening a container and keeping its rest move no stock and are not exported; they are in
@@ -29,9 +29,9 @@
 use super::builder::Builder;
 use super::codes::{IDENTIFIER_TYPE, UCUM, coding};
 use super::draws::{draw_extension, mg_value};
+use super::ids::Ids;
 use super::ids::{instant, reference};
 use super::medication::medication_code;
-use super::practitioner::practitioner_id;
 use super::{EXPORT_IDENTIFIER_SYSTEM, FHIR_BASE};
 use crate::app::stock_log::StockLog;
 use crate::domain::stock::ledger::MovementKind;
@@ -127,7 +127,7 @@ fn organization(c: &Container) -> Value {
 }
 
 /// A receipt's SupplyDelivery: `received` lists the containers received in the log's period.
-fn delivery(first: &Container, received: &[&Container], who: &str) -> Value {
+fn delivery(ids: Ids, first: &Container, received: &[&Container], who: &str) -> Value {
     let r = &first.receipt;
     let unit = if r.presentation.is_device() {
         "device"
@@ -141,7 +141,7 @@ fn delivery(first: &Container, received: &[&Container], who: &str) -> Value {
     }
     json!({
         "resourceType": "SupplyDelivery",
-        "id": format!("kapchart-receipt-{}", first.receipt_id),
+        "id": ids.row(&format!("stock/{}", first.receipt_id)),
         "extension": received.iter()
             .map(|c| draw_extension(&c.id.to_string(), c.content_mg()))
             .collect::<Vec<_>>(),
@@ -154,11 +154,12 @@ fn delivery(first: &Container, received: &[&Container], who: &str) -> Value {
         },
         "occurrenceDateTime": instant(first.received),
         "supplier": { "reference": format!("Organization/{}", supplier_id(first)), "display": r.supplier },
-        "receiver": [{ "reference": format!("Practitioner/{}", practitioner_id(who)), "display": who }],
+        "receiver": [{ "reference": format!("Practitioner/{}", ids.clinician(who)), "display": who }],
     })
 }
 
-fn entry(resource: Value) -> Value {
+fn entry(ids: Ids, mut resource: Value) -> Value {
+    ids.stamp(&mut resource);
     let rtype = resource["resourceType"].as_str().unwrap_or_default();
     let id = resource["id"].as_str().unwrap_or_default();
     json!({ "fullUrl": format!("{FHIR_BASE}/{rtype}/{id}"), "resource": resource })
@@ -166,6 +167,7 @@ fn entry(resource: Value) -> Value {
 
 /// Builds the stock log's Bundle. Pure: the same log gives the same JSON.
 pub fn stock_bundle(log: &StockLog) -> Value {
+    let ids = Ids { chart: log.chart };
     let in_period = |t| t >= log.from && t <= log.to;
     let mut head: Vec<Value> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
@@ -201,13 +203,13 @@ pub fn stock_bundle(log: &StockLog) -> Value {
                     .map(|o| &o.container)
                     .collect();
                 people.push(m.who.clone());
-                events.push((m.at, delivery(&l.container, &received, &m.who)));
+                events.push((m.at, delivery(ids, &l.container, &received, &m.who)));
             }
         }
     }
     for (row, struck) in &log.counts {
         people.push(row.author.clone());
-        for o in super::stock_count::observations(row, *struck, &log.containers) {
+        for o in super::stock_count::observations(ids, row, *struck, &log.containers) {
             events.push((row.event_time, o));
         }
     }
@@ -249,7 +251,7 @@ pub fn stock_bundle(log: &StockLog) -> Value {
     people.dedup();
     for name in &people {
         once(
-            json!({ "resourceType": "Practitioner", "id": practitioner_id(name), "name": [{ "text": name }] }),
+            json!({ "resourceType": "Practitioner", "id": ids.clinician(name), "name": [{ "text": name }] }),
             &mut head,
         );
     }
@@ -257,7 +259,7 @@ pub fn stock_bundle(log: &StockLog) -> Value {
     let entries: Vec<Value> = head
         .into_iter()
         .chain(events.into_iter().map(|(_, r)| r))
-        .map(entry)
+        .map(|r| entry(ids, r))
         .collect();
     let content = serde_json::to_string(&entries).unwrap_or_default();
     let digest: String = Sha256::digest(content.as_bytes())

@@ -4,7 +4,7 @@
 //! made of the lot's Medication (`focus`, "what the observation is about, when it is not
 //! about the subject of record", https://hl7.org/fhir/R4/observation-definitions.html#Observation.focus).
 //!
-//! One Observation a container counted (`kapchart-stock-<record>-<V12>`): coded in kapchart's
+//! One Observation a container counted (named from the chart's UUID and `stock/<record>/<V12>`): coded in kapchart's
 //! CodeSystem (`stock-count` or `stock-inventory`: no LOINC code exists), `valueQuantity` the
 //! mg counted, a component with the mg the ledger expected, `method` measured or estimated
 //! (an opened container, 21 CFR 1304.11(e)(3)), the container named by the
@@ -16,8 +16,8 @@
 use super::OBSERVATION_CODES;
 use super::codes::{UCUM, coding};
 use super::draws::{container_extension, mg_value};
+use super::ids::Ids;
 use super::ids::{instant, reference};
-use super::practitioner::practitioner_id;
 use super::stock::lot_id;
 use crate::domain::entry::trim_number;
 use crate::domain::stock::count::CountLine;
@@ -30,6 +30,7 @@ fn mg(value: f64) -> Value {
 
 /// The Observations of one count or inventory record.
 pub(super) fn observations(
+    ids: Ids,
     row: &StockRow,
     struck: Option<i64>,
     containers: &[Container],
@@ -79,7 +80,7 @@ pub(super) fn observations(
             }
             let mut o = json!({
                 "resourceType": "Observation",
-                "id": format!("kapchart-stock-{}-{}", row.id, l.container),
+                "id": ids.row(&format!("stock/{}/{}", row.id, l.container)),
                 "extension": [container_extension(&l.container.to_string())],
                 "status": status,
                 "code": {
@@ -89,7 +90,7 @@ pub(super) fn observations(
                 "effectiveDateTime": instant(row.event_time),
                 "issued": instant(row.recorded_time),
                 "performer": [{
-                    "reference": format!("Practitioner/{}", practitioner_id(&row.author)),
+                    "reference": format!("Practitioner/{}", ids.clinician(&row.author)),
                     "display": row.author,
                 }],
                 "valueQuantity": mg(l.counted_mg),
