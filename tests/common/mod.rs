@@ -1,6 +1,7 @@
 //! Shared helpers for tests that run the real `kapchart` binary on a temporary chart.
 #![allow(dead_code)]
 
+pub mod fhir_server;
 pub mod fixture;
 pub mod pty;
 pub mod signing;
