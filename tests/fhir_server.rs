@@ -5,7 +5,7 @@
 //! need only FHIR run against that server instead.
 mod common;
 
-use common::fhir_server::FhirServer;
+use common::fhir_server::{FhirServer, Reply};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -362,4 +362,49 @@ fn reset_empties_the_repository_and_clears_faults() {
             .status,
         201
     );
+}
+
+/// Medplum's limits, which a clinic running Medplum has too and the sync must send within:
+/// at most 8 entries in a transaction that holds a conditional create (it needs serialisable
+/// isolation), and at most 50 updates (PUTs) in any transaction. Refused whole, with a 400.
+#[test]
+fn medplum_refuses_a_conditional_transaction_over_8_entries_and_one_over_50_updates() {
+    let server = FhirServer::start_local();
+    let with_observations = |conditional: bool, observations: usize| {
+        let mut bundle = chart_bundle(&uuid(), &uuid(), 120);
+        if !conditional {
+            bundle["entry"][0]["request"]
+                .as_object_mut()
+                .unwrap()
+                .remove("ifNoneExist");
+        }
+        let template = bundle["entry"][1].clone();
+        let entries = bundle["entry"].as_array_mut().unwrap();
+        entries.truncate(1);
+        for _ in 0..observations {
+            let id = uuid();
+            let mut entry = template.clone();
+            entry["fullUrl"] = json!(format!("urn:uuid:{id}"));
+            entry["resource"]["id"] = json!(id);
+            entry["request"]["url"] = json!(format!("Observation/{id}"));
+            entries.push(entry);
+        }
+        server.post_json("", &bundle)
+    };
+    let refused = |reply: Reply, why: &str| {
+        assert_eq!(reply.status, 400, "{}", reply.body);
+        assert_eq!(reply.body["issue"][0]["details"]["text"], why);
+    };
+
+    assert_eq!(with_observations(true, 7).status, 200);
+    refused(
+        with_observations(true, 8),
+        "Transaction requires strict isolation but has too many entries",
+    );
+    assert_eq!(with_observations(false, 50).status, 200);
+    refused(
+        with_observations(false, 51),
+        "Transaction contains more update operations than allowed",
+    );
+    assert_eq!(server.count("Observation"), 7 + 50);
 }

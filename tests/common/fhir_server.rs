@@ -3,8 +3,9 @@
 //! `FhirServer::start()` runs `tests/fhir-server/server.mjs` (Medplum's FHIR router over its
 //! in-memory repository, on 127.0.0.1, a port of its own) with Node, or, when
 //! `KAPCHART_TEST_FHIR_BASE` names a base URL (a HAPI server, a clinic's test server), uses
-//! that and starts nothing; `KAPCHART_TEST_FHIR_TOKEN` is then sent as the bearer token. The
-//! local server's switches (faults, reset, counts read from its repository) are under
+//! that and starts nothing; `KAPCHART_TEST_FHIR_TOKEN` is then sent as the bearer token.
+//! `start_local()` and `start_with(env)` always start the local server. The local server's
+//! switches (faults, reset, counts read from its repository) are under
 //! `/_control/`, outside the FHIR base. HTTP is a small HTTP/1.1 client over `TcpStream` for
 //! `http://` bases, and `curl` for an `https://` one.
 use serde_json::Value;
