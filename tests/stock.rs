@@ -54,35 +54,35 @@ fn stocked() -> (Home, String) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let receipt = ok(
-        &home,
-        &[
-            "stock",
-            "receive",
-            "ketamine",
-            "--strength",
-            "50mg/mL",
-            "--volume",
-            "10mL",
-            "--containers",
-            "2",
-            "--lot",
-            "L123",
-            "--expires",
-            "2027-06",
-            "--supplier",
-            "Acme Pharma",
-            "--supplier-address",
-            "1 Main St, Springfield",
-            "--supplier-dea",
-            "RA1234567",
-            "--invoice",
-            "INV-9",
-        ],
-    );
+    let receipt = ok(&home, RECEIVE);
     assert_eq!(receipt, "receipt 1: V1 V2");
     (home, session)
 }
+
+/// Two 50 mg/mL 10 mL vials of lot L123.
+const RECEIVE: &[&str] = &[
+    "stock",
+    "receive",
+    "ketamine",
+    "--strength",
+    "50mg/mL",
+    "--volume",
+    "10mL",
+    "--containers",
+    "2",
+    "--lot",
+    "L123",
+    "--expires",
+    "2027-06",
+    "--supplier",
+    "Acme Pharma",
+    "--supplier-address",
+    "1 Main St, Springfield",
+    "--supplier-dea",
+    "RA1234567",
+    "--invoice",
+    "INV-9",
+];
 
 fn balance(home: &Home, container: &str) -> f64 {
     let json = ok(home, &["stock", "show", "--json"]);
@@ -493,4 +493,95 @@ fn a_struck_or_amended_dose_gives_back_what_it_drew() {
         "{log}"
     );
     assert!(ok(&home, &["verify"]).contains("ok"));
+}
+
+/// A dose charted late with its own time (`@14:33`) from a vial received at 14:40 is
+/// refused naming when the vial came in, and nothing is drawn; charted at a time the vial
+/// was in the stock, it is drawn there.
+#[test]
+fn a_dose_timed_before_its_vial_was_received_is_refused_naming_when_it_came_in() {
+    use chrono::TimeZone;
+    let home = Home::new();
+    let day = common::child_now().date_naive();
+    // Half a minute past each minute: the clock shift is whole seconds.
+    let at = |h, m| chrono::Utc.from_utc_datetime(&day.and_hms_opt(h, m, 30).unwrap());
+    let run = |when: chrono::DateTime<chrono::Utc>, args: &[&str]| {
+        home.cmd(args)
+            .env("TZ", "UTC")
+            .envs([common::clock_at(&when)])
+            .output()
+            .unwrap()
+    };
+    let ok_at = |when, args: &[&str]| {
+        let out = run(when, args);
+        assert!(
+            out.status.success(),
+            "kapchart {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    ok_at(at(14, 0), &["init", "--clinician", "Dr. Test"]);
+    let patient = ok_at(
+        at(14, 0),
+        &[
+            "patient",
+            "add",
+            "--name",
+            "Test Patient",
+            "--dob",
+            "1980-05-17",
+            "--weight",
+            "70",
+        ],
+    );
+    let session = ok_at(
+        at(14, 1),
+        &[
+            "session",
+            "start",
+            "--patient",
+            &patient,
+            "--kind",
+            "dosing",
+        ],
+    );
+    assert_eq!(ok_at(at(14, 40), RECEIVE), "receipt 1: V1 V2");
+    let line = "@14:33 dose ketamine 35mg IM vial V1";
+    let out = run(at(14, 45), &["log", "--session", &session, line]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{line}: {err}");
+    assert!(
+        err.contains("V1 held nothing at 14:33: it was received at 14:40"),
+        "{err}"
+    );
+    assert!(
+        err.contains("start the line with the time it was (@HH:MM)"),
+        "{err}"
+    );
+    let charted = home.show_json(&session);
+    let entries = charted["entries"].as_array().expect("entries array");
+    assert!(
+        entries.iter().all(|x| x["kind"] != "dose"),
+        "nothing charted: {entries:?}"
+    );
+    let show = |when| -> serde_json::Value {
+        serde_json::from_str(&ok_at(when, &["stock", "show", "--json"])).unwrap()
+    };
+    let v1 = |v: &serde_json::Value| v["containers"][0]["balance_mg"].as_f64().unwrap();
+    assert_eq!(v1(&show(at(14, 46))), 500.0, "nothing drawn");
+    // At 14:41 the vial was in: drawn, and its ledger runs 500, 465.
+    ok_at(
+        at(14, 47),
+        &[
+            "log",
+            "--session",
+            &session,
+            "@14:41 dose ketamine 35mg IM vial V1",
+        ],
+    );
+    assert_eq!(v1(&show(at(14, 48))), 465.0);
+    let log = ok_at(at(14, 48), &["stock", "log", "--format", "json"]);
+    assert!(!log.contains("\"balance_mg\":-"), "{log}");
+    assert!(ok_at(at(14, 49), &["verify"]).contains("ok"));
 }

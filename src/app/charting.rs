@@ -101,7 +101,10 @@ pub fn preview<Tz: TimeZone>(
     super::stock::attach_draws(
         chart,
         config,
-        preview.entries.iter_mut().map(|p| &mut p.payload),
+        preview
+            .entries
+            .iter_mut()
+            .map(|p| (&mut p.payload, p.event_time)),
         None,
     )?;
     Ok(preview)
@@ -135,7 +138,10 @@ pub fn record_line<Tz: TimeZone>(
     super::stock::attach_draws(
         chart,
         config,
-        preview.entries.iter_mut().map(|p| &mut p.payload),
+        preview
+            .entries
+            .iter_mut()
+            .map(|p| (&mut p.payload, p.event_time)),
         None,
     )?;
     let bears_on_safety = preview
@@ -181,7 +187,7 @@ pub fn record_payloads<Tz: TimeZone>(
     super::stock::attach_draws(
         chart,
         config,
-        planned.iter_mut().map(|p| &mut p.payload),
+        planned.iter_mut().map(|p| (&mut p.payload, p.event_time)),
         None,
     )?;
     Ok(chart
@@ -272,7 +278,12 @@ pub fn amend_entry<Tz: TimeZone>(
     let mut planned = s
         .plan_amendment(&original, &preview.line)
         .map_err(|AmendRefusal::NotOneEntry { entries }| Refusal::AmendNotOneEntry { entries })?;
-    super::stock::attach_draws(chart, config, [&mut planned.payload], Some(target))?;
+    super::stock::attach_draws(
+        chart,
+        config,
+        [(&mut planned.payload, planned.event_time)],
+        Some(target),
+    )?;
     let mut stored = chart.store.append_stored(
         original.session_id,
         &[NewEntry {
@@ -414,7 +425,7 @@ pub fn end_session_with_rests<Tz: TimeZone>(
     super::stock::attach_draws(
         chart,
         config,
-        planned.iter_mut().map(|p| &mut p.payload),
+        planned.iter_mut().map(|p| (&mut p.payload, p.event_time)),
         None,
     )?;
     planned.push(PlannedEntry {

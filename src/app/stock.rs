@@ -357,21 +357,22 @@ pub fn records(
 pub fn attach_draws<'a>(
     chart: &Chart,
     config: &Config,
-    payloads: impl IntoIterator<Item = &'a mut Payload>,
+    payloads: impl IntoIterator<Item = (&'a mut Payload, DateTime<FixedOffset>)>,
     replacing: Option<crate::domain::EntryId>,
 ) -> Result<(), ChartingError> {
-    let mut payloads: Vec<&mut Payload> = payloads.into_iter().collect();
+    let mut payloads: Vec<(&mut Payload, DateTime<FixedOffset>)> = payloads.into_iter().collect();
     let wants = payloads
         .iter()
-        .any(|p| matches!(p, Payload::Dose(_) | Payload::Waste(_)));
+        .any(|(p, _)| matches!(p, Payload::Dose(_) | Payload::Waste(_)));
     if !wants {
         return Ok(());
     }
     let mut stock = chart.store.stock_on_hand()?;
-    if let Some(old) = replacing {
-        give_back(chart, &mut stock, old)?;
+    if let (Some(old), Some((_, at))) = (replacing, payloads.first()) {
+        give_back(chart, &mut stock, old, *at)?;
     }
-    for p in payloads.iter_mut() {
+    for (p, at) in payloads.iter_mut() {
+        let at = *at;
         match &mut **p {
             Payload::Dose(d) => {
                 if let Some(v) = d.vial
@@ -387,10 +388,11 @@ pub fn attach_draws<'a>(
                         vial: d.vial,
                         lot: d.lot.as_deref(),
                         devices: d.devices,
+                        at,
                     },
                     &stock,
                 )?;
-                take(&mut stock, &d.drawn);
+                take(&mut stock, &d.drawn, at);
             }
             Payload::Waste(w) => {
                 if w.manner.trim().is_empty() {
@@ -415,10 +417,11 @@ pub fn attach_draws<'a>(
                         vial: w.vial,
                         lot: None,
                         devices: None,
+                        at,
                     },
                     &stock,
                 )?;
-                take(&mut stock, &w.drawn);
+                take(&mut stock, &w.drawn, at);
             }
             _ => {}
         }
@@ -426,14 +429,20 @@ pub fn attach_draws<'a>(
     Ok(())
 }
 
-/// The ledgers as they will stand once `drawn` is taken (two doses on one line).
-fn take(stock: &mut [ContainerLedger], drawn: &[crate::domain::stock::Draw]) {
+/// The ledgers as they will stand once `drawn` is taken at `at` (two doses on one line).
+fn take(
+    stock: &mut [ContainerLedger],
+    drawn: &[crate::domain::stock::Draw],
+    at: DateTime<FixedOffset>,
+) {
     for d in drawn {
         if let Some(l) = stock.iter_mut().find(|l| l.container.id == d.container)
             && let Some(last) = l.lines.last().cloned()
         {
             let mut m = last.movement;
-            m.id += 1;
+            // Written after every row there is: first among equals in time.
+            m.id = l.lines.iter().map(|x| x.movement.id).max().unwrap_or(0) + 1;
+            m.at = at;
             m.kind = MovementKind::Administered;
             m.change_mg = -d.mg;
             let rebuilt: Vec<_> = l
@@ -452,6 +461,7 @@ fn give_back(
     chart: &Chart,
     stock: &mut Vec<ContainerLedger>,
     entry: crate::domain::EntryId,
+    at: DateTime<FixedOffset>,
 ) -> Result<(), ChartingError> {
     let old = chart.store.entry(entry)?;
     let drawn = match &old.payload {
@@ -469,6 +479,7 @@ fn give_back(
                 container: d.container,
                 mg: -d.mg,
             }],
+            at,
         );
     }
     Ok(())

@@ -4,6 +4,7 @@
 use super::Failure;
 use crate::app::charting::{ChartingError, Refusal};
 use crate::app::{AppError, ErrorKind, Existing};
+use crate::domain::stock::StockRefusal;
 
 impl From<AppError> for Failure {
     fn from(e: AppError) -> Self {
@@ -63,6 +64,10 @@ fn refusal_words(r: &Refusal) -> String {
                 containers[0].0
             )
         }
+        Refusal::Stock(s @ StockRefusal::HeldTooLittle { at, .. }) => format!(
+            "{s}\nthe line is charted at {}: name a container that held the amount then, or, if that is not when it was drawn, start the line with the time it was (@HH:MM)",
+            at.format("%H:%M")
+        ),
         Refusal::AcknowledgementNeedsWords => "an acknowledgement says what was decided, e.g. --note \"rechecked, proceeding\" (or \"@10:45 rechecked, proceeding\" for its own time)".into(),
         r => r.to_string(),
     }

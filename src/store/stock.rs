@@ -248,7 +248,7 @@ pub(super) fn draw_for_entry(
             }
             .into());
         };
-        crate::domain::stock::draws::check(&ledger, drug, d.mg)?;
+        crate::domain::stock::draws::check(&ledger, drug, d.mg, at)?;
         if ledger.state() == crate::domain::stock::ledger::ContainerState::Sealed
             && matches!(kind, MovementKind::Administered)
             && !ledger.container.receipt.presentation.is_device()
@@ -436,15 +436,17 @@ impl Chart {
                     rec_ms,
                 )?;
                 // What was drawn since cannot be given back: the container would hold less
-                // than nothing.
+                // than nothing, now or at any point of its ledger.
                 if let Some(l) = ledger_in(tx, ContainerId(container))?
-                    && l.balance_mg() < -MG_EPSILON
+                    && let Some(low) = l.lowest()
+                    && low.balance_mg < -MG_EPSILON
                 {
-                    return Err(StockRefusal::Invalid(format!(
-                        "striking record {target} would leave {} below nothing ({} mg): correct what was drawn since first",
-                        l.container.id,
-                        crate::domain::entry::trim_number(l.balance_mg(), 3)
-                    ))
+                    return Err(StockRefusal::StrikeBelowNothing {
+                        record: target,
+                        container: l.container.id,
+                        at: low.movement.at,
+                        balance_mg: low.balance_mg,
+                    }
                     .into());
                 }
             }

@@ -7,6 +7,7 @@
 use super::ledger::{ContainerLedger, ContainerState};
 use super::{ContainerId, Draw, MG_EPSILON};
 use crate::domain::entry::trim_number;
+use chrono::{DateTime, FixedOffset};
 
 /// Why a draw is refused, in words that say what to do instead.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -27,6 +28,32 @@ pub enum StockRefusal {
     },
     #[error("{container} is empty")]
     Empty { container: ContainerId },
+    /// The container holds enough now, but not at the time the line is charted at: it came
+    /// in later, or what was drawn from it between then and now leaves too little.
+    #[error("{}", held_too_little(*container, *at, *held_mg, *asked_mg, *received, *later))]
+    HeldTooLittle {
+        container: ContainerId,
+        /// When the dose or waste is charted.
+        at: DateTime<FixedOffset>,
+        /// What the container held then.
+        held_mg: f64,
+        asked_mg: f64,
+        received: DateTime<FixedOffset>,
+        /// When a later movement brings it lowest, and to what, when that is below the ask.
+        later: Option<(DateTime<FixedOffset>, f64)>,
+    },
+    #[error(
+        "striking record {record} would leave {container} below nothing ({} mg at {}): correct what was drawn from it since first",
+        trim_number(*balance_mg, 3),
+        at.format("%Y-%m-%d %H:%M")
+    )]
+    StrikeBelowNothing {
+        record: i64,
+        container: ContainerId,
+        /// Where its running balance would fall lowest.
+        at: DateTime<FixedOffset>,
+        balance_mg: f64,
+    },
     #[error(
         "no {drug} container is open: name the one drawn from (vial V12), or open one first (kapchart stock open V12)"
     )]
@@ -70,6 +97,47 @@ pub enum StockRefusal {
     Invalid(String),
 }
 
+/// A time as the refusal names it: the clock time, with the date when the two times it
+/// sets side by side fall on different days.
+fn clock(t: DateTime<FixedOffset>, beside: DateTime<FixedOffset>) -> String {
+    if t.date_naive() == beside.date_naive() {
+        t.format("%H:%M").to_string()
+    } else {
+        t.format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+fn held_too_little(
+    container: ContainerId,
+    at: DateTime<FixedOffset>,
+    held_mg: f64,
+    asked_mg: f64,
+    received: DateTime<FixedOffset>,
+    later: Option<(DateTime<FixedOffset>, f64)>,
+) -> String {
+    let when = clock(at, received);
+    let asked = trim_number(asked_mg, 3);
+    if held_mg <= MG_EPSILON && at < received {
+        return format!(
+            "{container} held nothing at {when}: it was received at {}",
+            clock(received, at)
+        );
+    }
+    let held = if held_mg <= MG_EPSILON {
+        "nothing".to_string()
+    } else {
+        format!("{} mg", trim_number(held_mg, 3))
+    };
+    match later {
+        Some((then, low)) if held_mg + MG_EPSILON >= asked_mg => format!(
+            "{container} held {held} at {when}, but what was drawn from it after leaves {} mg at {}, less than the {asked} mg asked",
+            trim_number(low, 3),
+            clock(then, at)
+        ),
+        _ => format!("{container} held {held} at {when}, less than the {asked} mg asked"),
+    }
+}
+
 fn list(ids: &[ContainerId]) -> String {
     ids.iter()
         .map(ContainerId::to_string)
@@ -88,6 +156,9 @@ pub struct Ask<'a> {
     pub lot: Option<&'a str>,
     /// Whole devices a device dose takes.
     pub devices: Option<u8>,
+    /// When the dose or waste is charted (the line's own time, `@14:33`, or when it is
+    /// written): the draw is placed there in the container's ledger.
+    pub at: DateTime<FixedOffset>,
 }
 
 /// The draws of `ask` from the stock of its drug (`stock`: every container of the drug that
@@ -97,7 +168,7 @@ pub fn plan(ask: &Ask<'_>, stock: &[ContainerLedger]) -> Result<Vec<Draw>, Stock
         let Some(l) = stock.iter().find(|l| l.container.id == named) else {
             return Err(StockRefusal::NoSuchContainer { container: named });
         };
-        return check(l, ask.drug, ask.mg).map(|d| vec![d]);
+        return check(l, ask.drug, ask.mg, ask.at).map(|d| vec![d]);
     }
     let of_drug: Vec<&ContainerLedger> = stock
         .iter()
@@ -122,7 +193,7 @@ pub fn plan(ask: &Ask<'_>, stock: &[ContainerLedger]) -> Result<Vec<Draw>, Stock
         [] => Err(StockRefusal::NoneOpen {
             drug: ask.drug.to_string(),
         }),
-        [one] => check(one, ask.drug, ask.mg).map(|d| vec![d]),
+        [one] => check(one, ask.drug, ask.mg, ask.at).map(|d| vec![d]),
         many => Err(StockRefusal::WhichContainer {
             drug: ask.drug.to_string(),
             open: many.iter().map(|l| l.container.id).collect(),
@@ -176,19 +247,24 @@ fn devices(ask: &Ask<'_>, of_drug: &[&ContainerLedger]) -> Result<Vec<Draw>, Sto
             have: of_lot.len() as u32,
         });
     }
-    Ok(of_lot
+    of_lot
         .into_iter()
         .take(needed as usize)
-        .map(|l| Draw {
-            container: l.container.id,
-            mg: l.balance_mg(),
-        })
-        .collect())
+        .map(|l| check(l, ask.drug, l.balance_mg(), ask.at))
+        .collect()
 }
 
-/// Whether `mg` of `drug` can be drawn from this container: the rule every draw passes,
-/// when planned and again inside the write.
-pub fn check(l: &ContainerLedger, drug: &str, mg: f64) -> Result<Draw, StockRefusal> {
+/// Whether `mg` of `drug` can be drawn from this container at `at`: the rule every draw
+/// passes, when planned and again inside the write. The container must hold it now, and
+/// its ledger with the draw placed at `at` may not run below nothing at any point: not
+/// before its receipt (a dose back-dated to before the vial came in), nor after (a dose
+/// back-dated past draws that emptied it).
+pub fn check(
+    l: &ContainerLedger,
+    drug: &str,
+    mg: f64,
+    at: DateTime<FixedOffset>,
+) -> Result<Draw, StockRefusal> {
     let container = l.container.id;
     if l.container.drug() != drug {
         return Err(StockRefusal::WrongDrug {
@@ -206,6 +282,19 @@ pub fn check(l: &ContainerLedger, drug: &str, mg: f64) -> Result<Draw, StockRefu
             container,
             balance_mg: balance,
             asked_mg: mg,
+        });
+    }
+    let standing = l.standing_at(at);
+    if mg > standing.available_mg() + MG_EPSILON {
+        return Err(StockRefusal::HeldTooLittle {
+            container,
+            at,
+            held_mg: standing.held_mg,
+            asked_mg: mg,
+            received: l.container.received,
+            later: standing
+                .lowest_after
+                .filter(|(_, low)| mg > low + MG_EPSILON),
         });
     }
     Ok(Draw { container, mg })

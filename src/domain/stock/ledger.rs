@@ -98,6 +98,22 @@ impl ContainerState {
     }
 }
 
+/// What a container held at a time, and the lowest it falls to after (see
+/// [`ContainerLedger::standing_at`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Standing {
+    pub held_mg: f64,
+    pub lowest_after: Option<(DateTime<FixedOffset>, f64)>,
+}
+
+impl Standing {
+    /// The most a movement placed at that time may take.
+    pub fn available_mg(&self) -> f64 {
+        self.lowest_after
+            .map_or(self.held_mg, |(_, low)| low.min(self.held_mg))
+    }
+}
+
 /// One container and its ledger.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContainerLedger {
@@ -157,6 +173,32 @@ impl ContainerLedger {
             }
         }
         state
+    }
+
+    /// Where the container stands for a movement placed at `at`, after every movement at
+    /// or before that time (where a new row sorts): what it held then, and the lowest its
+    /// running balance falls to after, with when. A draw placed there lowers every later
+    /// line by what it takes, so it may take no more than the least of these.
+    pub fn standing_at(&self, at: DateTime<FixedOffset>) -> Standing {
+        let split = self.lines.partition_point(|l| l.movement.at <= at);
+        let held_mg = split
+            .checked_sub(1)
+            .map_or(0.0, |i| self.lines[i].balance_mg);
+        let lowest_after = self.lines[split..]
+            .iter()
+            .min_by(|a, b| a.balance_mg.total_cmp(&b.balance_mg))
+            .map(|l| (l.movement.at, l.balance_mg));
+        Standing {
+            held_mg,
+            lowest_after,
+        }
+    }
+
+    /// The line where the running balance is lowest (the first of equals).
+    pub fn lowest(&self) -> Option<&LedgerLine> {
+        self.lines
+            .iter()
+            .min_by(|a, b| a.balance_mg.total_cmp(&b.balance_mg))
     }
 
     /// Whether the movements sum to the balance shown on every line (they do by
@@ -252,6 +294,51 @@ mod tests {
         assert_eq!(l.balance_ml(), Some(9.294));
         assert_eq!(l.state(), ContainerState::Open);
         assert!(l.balances());
+    }
+
+    #[test]
+    fn what_a_container_held_at_a_time_is_its_running_balance_then_and_the_least_after() {
+        let l = ContainerLedger::new(
+            container(),
+            vec![
+                movement(1, 10, MovementKind::Received, 100.0),
+                movement(2, 20, MovementKind::Administered, -100.0),
+                movement(
+                    3,
+                    30,
+                    MovementKind::Counted {
+                        reason: "found".into(),
+                    },
+                    50.0,
+                ),
+            ],
+        );
+        let at = |minute| {
+            FixedOffset::east_opt(0)
+                .unwrap()
+                .with_ymd_and_hms(2026, 12, 1, 10, minute, 0)
+                .unwrap()
+        };
+        // Before the receipt: nothing, and the least after is the emptied vial.
+        let before = l.standing_at(at(5));
+        assert_eq!(before.held_mg, 0.0);
+        assert_eq!(before.lowest_after, Some((at(20), 0.0)));
+        assert_eq!(before.available_mg(), 0.0);
+        // At the receipt's own minute a new row sorts after it.
+        let received = l.standing_at(at(10));
+        assert_eq!(received.held_mg, 100.0);
+        assert_eq!(received.available_mg(), 0.0);
+        // After the count: what it holds now.
+        let now = l.standing_at(at(40));
+        assert_eq!(
+            now,
+            Standing {
+                held_mg: 50.0,
+                lowest_after: None
+            }
+        );
+        assert_eq!(now.available_mg(), 50.0);
+        assert_eq!(l.lowest().map(|x| x.movement.id), Some(2));
     }
 
     #[test]

@@ -58,6 +58,16 @@ const VIAL: Presentation = Presentation::Vial {
 };
 const DEVICE: Presentation = Presentation::Device { mg: 28.0 };
 
+/// 9:00 on 1 December 2026, plus `minutes`: the ledgers above start with their receipt at 9:00.
+fn nine_plus(minutes: i64) -> chrono::DateTime<FixedOffset> {
+    FixedOffset::east_opt(0)
+        .unwrap()
+        .with_ymd_and_hms(2026, 12, 1, 9, 0, 0)
+        .unwrap()
+        + chrono::Duration::minutes(minutes)
+}
+
+/// An ask charted at noon, after every movement of the ledgers here.
 fn ask<'a>(drug: &'a str, mg: f64, vial: Option<i64>) -> Ask<'a> {
     Ask {
         drug,
@@ -65,6 +75,7 @@ fn ask<'a>(drug: &'a str, mg: f64, vial: Option<i64>) -> Ask<'a> {
         vial: vial.map(ContainerId),
         lot: None,
         devices: None,
+        at: nine_plus(180),
     }
 }
 
@@ -184,4 +195,81 @@ fn devices_are_drawn_whole_one_by_one_from_their_lot() {
         plan(&a, &stock).unwrap_err().to_string(),
         "the dose takes 3 esketamine devices of lot E1, and the stock holds 2 sealed"
     );
+}
+
+#[test]
+fn a_draw_charted_before_its_container_came_in_is_refused_naming_when_it_was_received() {
+    let stock = vec![ledger(1, "ketamine", "L1", VIAL, &[])];
+    let mut early = ask("ketamine", 35.0, Some(1));
+    early.at = nine_plus(-7);
+    let e = plan(&early, &stock).unwrap_err();
+    assert!(matches!(
+        e,
+        StockRefusal::HeldTooLittle { container: ContainerId(1), held_mg, .. } if held_mg == 0.0
+    ));
+    assert_eq!(
+        e.to_string(),
+        "V1 held nothing at 08:53: it was received at 09:00"
+    );
+    // The day before: both dates are named.
+    early.at = nine_plus(-24 * 60);
+    assert_eq!(
+        plan(&early, &stock).unwrap_err().to_string(),
+        "V1 held nothing at 2026-11-30 09:00: it was received at 2026-12-01 09:00"
+    );
+    // At its receipt's own minute, or after, it is drawn.
+    early.at = nine_plus(0);
+    assert!(plan(&early, &stock).is_ok());
+}
+
+#[test]
+fn a_draw_charted_before_later_draws_may_not_take_what_they_took() {
+    // 500 mg in at 9:00, 470 drawn at 9:01, a count finds 100 more at 9:02: it holds 130 mg,
+    // but between 9:01 and 9:02 it held 30.
+    let stock = vec![ledger(
+        2,
+        "ketamine",
+        "L1",
+        VIAL,
+        &[
+            (MovementKind::Administered, -470.0),
+            (
+                MovementKind::Counted {
+                    reason: "found".into(),
+                },
+                100.0,
+            ),
+        ],
+    )];
+    let mut back = ask("ketamine", 35.0, Some(2));
+    back.at = nine_plus(0);
+    assert_eq!(
+        plan(&back, &stock).unwrap_err().to_string(),
+        "V2 held 500 mg at 09:00, but what was drawn from it after leaves 30 mg at 09:01, less than the 35 mg asked"
+    );
+    back.mg = 30.0;
+    assert!(plan(&back, &stock).is_ok());
+    // Now it holds 130 mg: 35 is drawn.
+    assert!(plan(&ask("ketamine", 35.0, Some(2)), &stock).is_ok());
+    // At 9:01, after the 470 mg: it held 30 mg then.
+    back.mg = 35.0;
+    back.at = nine_plus(1);
+    assert_eq!(
+        plan(&back, &stock).unwrap_err().to_string(),
+        "V2 held 30 mg at 09:01, less than the 35 mg asked"
+    );
+}
+
+#[test]
+fn a_device_charted_before_it_came_in_is_refused() {
+    let stock = vec![ledger(5, "esketamine", "E1", DEVICE, &[])];
+    let mut a = ask("esketamine", 28.0, None);
+    a.devices = Some(1);
+    a.at = nine_plus(-60);
+    assert_eq!(
+        plan(&a, &stock).unwrap_err().to_string(),
+        "V5 held nothing at 08:00: it was received at 09:00"
+    );
+    a.at = nine_plus(60);
+    assert!(plan(&a, &stock).is_ok());
 }
