@@ -48,6 +48,7 @@ pub use signin::RekeyStop;
 pub use stock::NewMovement;
 pub use team::{MemberRecord, TeamCheck, team};
 pub use verify::VerifyReport;
+pub(crate) use witness::WitnessSignIn;
 pub(crate) use write::{Tx, WriteError};
 
 use crate::domain::{Clinician, text};

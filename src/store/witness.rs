@@ -12,6 +12,12 @@ use crate::domain::{Clinician, EntryId, chart_lines};
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{OptionalExtension, params};
 
+/// A second clinician signed in for a run of witness entries ([`Chart::witness_sign_in`]).
+pub(crate) struct WitnessSignIn {
+    clinician: Clinician,
+    key: ed25519_dalek::SigningKey,
+}
+
 impl Chart {
     /// The signed-in clinician witnesses the dose `dose` (`kapchart witness ENTRY`).
     pub fn witness_dose(&mut self, dose: EntryId, now: DateTime<FixedOffset>) -> Result<EntryId> {
@@ -33,6 +39,27 @@ impl Chart {
         let (witness, keys) = self.authenticate(who, passphrase)?;
         let id = self.write_witness(&witness, Some(&keys.signing), dose, now)?;
         Ok((witness, id))
+    }
+
+    /// A second clinician signs in once to witness a run of entries (the scale generator's
+    /// wastes at the end of each session, thousands of them): their pair is checked as for
+    /// [`Chart::record_as_witness`], and the keys are kept only by the caller's value.
+    pub(crate) fn witness_sign_in(&self, who: &str, passphrase: &str) -> Result<WitnessSignIn> {
+        let (clinician, keys) = self.authenticate(who, passphrase)?;
+        Ok(WitnessSignIn {
+            clinician,
+            key: keys.signing.clone(),
+        })
+    }
+
+    /// The clinician of `by` witnesses `entry` (a dose or a waste), signed with their keys.
+    pub(crate) fn record_witness_as(
+        &mut self,
+        by: &WitnessSignIn,
+        entry: EntryId,
+        now: DateTime<FixedOffset>,
+    ) -> Result<EntryId> {
+        self.write_witness(&by.clinician, Some(&by.key), entry, now)
     }
 
     /// Checks that `who` and `passphrase` go together and open this chart; the clinician

@@ -12,7 +12,9 @@
 //! SpO2 dip or deep sedation, one in six has a late entry, and a few have an amendment or a
 //! strike; alerts are mostly acknowledged, and notes with open alerts are signed with a reason.
 //! Esketamine courses (about one patient in seven) have their Spravato REMS forms recorded as
-//! submitted within the deadline, except those of the last week, which are still due.
+//! submitted within the deadline, except those of the last week, which are still due. The
+//! ketamine and esketamine come from the clinic's stock, received in deliveries, drawn by the
+//! doses and the rest of each vial wasted and witnessed ([`stock`]).
 //!
 //! Courses start at random over the ten years before `now` and the sessions are written in
 //! the order they happened, across patients, as a clinic's chart fills up; what would end
@@ -60,7 +62,7 @@ pub const ENTRIES_PER_COURSE: usize = 285;
 
 /// Changes whenever the same seed would write a different chart (for caches of generated
 /// charts, such as the benchmarks').
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// How far back the clinic's history reaches.
 const HISTORY_DAYS: i64 = 3652;
@@ -128,6 +130,8 @@ fn fill(
     }
     events.sort_by_key(|(at, i, order, _)| (*at, *i, *order));
 
+    let first = events.first().map_or(now, |(at, ..)| *at);
+    let mut pharmacy = Pharmacy::new(chart, seed, first - Duration::days(2))?;
     let mut state: Vec<PatientState> = (0..patients).map(|_| PatientState::default()).collect();
     let mut report = ScaleReport {
         patients: 0,
@@ -159,6 +163,16 @@ fn fill(
                     Slot::Dosing(k) => dosing_session(p, &mut rng, at, k),
                     Slot::Integration(k) => integration_session(p, &mut rng, at, k),
                 };
+                let supply = match slot {
+                    Slot::Dosing(k) => pharmacy.supply(
+                        chart,
+                        config,
+                        p.regimen,
+                        f64::from(Regimen::intranasal_mg(k)),
+                        at,
+                    )?,
+                    _ => Supply::None,
+                };
                 let session = chart.behind_the_door().start_session(
                     &NewSession {
                         patient_id: patient,
@@ -174,7 +188,9 @@ fn fill(
                     st.dosing[k] = Some(session);
                 }
                 report.sessions += 1;
-                report.entries += write_session(chart, config, session, slot.kind(), p, timeline)?;
+                let stock = (&supply, &pharmacy.witness);
+                report.entries +=
+                    write_session(chart, config, session, slot.kind(), p, timeline, stock)?;
                 estimate = estimate.max(report.entries);
                 progress(report.entries, estimate);
             }
@@ -233,12 +249,14 @@ fn missing(what: &str, n: usize) -> ChartingError {
 mod notes;
 mod patients;
 mod rng;
+mod stock;
 mod timelines;
 mod write;
 
 use notes::*;
 use patients::*;
 use rng::*;
+use stock::*;
 use timelines::*;
 use write::*;
 

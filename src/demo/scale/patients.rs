@@ -160,6 +160,11 @@ pub(super) enum Regimen {
 }
 
 impl Regimen {
+    /// The esketamine dose of the `k`th dosing session: 56 mg, then 84 (Spravato label).
+    pub(super) fn intranasal_mg(k: usize) -> u32 {
+        [56, 56, 84, 84, 84, 84][k.min(5)]
+    }
+
     pub(super) fn dose_line(self, k: usize) -> String {
         match self {
             Regimen::Im => {
@@ -170,10 +175,7 @@ impl Regimen {
                 let mgkg = [0.5, 0.5, 0.6, 0.6, 0.75, 0.75][k.min(5)];
                 format!("dose ketamine {mgkg}mg/kg IV over 40m")
             }
-            Regimen::Intranasal => {
-                let mg = [56, 56, 84, 84, 84, 84][k.min(5)];
-                format!("dose esketamine {mg}mg IN")
-            }
+            Regimen::Intranasal => format!("dose esketamine {}mg IN", Regimen::intranasal_mg(k)),
             Regimen::Sublingual => {
                 let mg = [200, 200, 300, 300, 400, 400][k.min(5)];
                 format!("dose ketamine {mg}mg SL")

@@ -65,6 +65,7 @@ pub(super) fn write_session(
     kind: SessionKind,
     p: &Profile,
     mut timeline: Timeline,
+    (supply, witness): (&Supply, &crate::store::WitnessSignIn),
 ) -> Result<usize, ChartingError> {
     timeline.steps.sort_by_key(|s| (s.recorded, s.key));
     let _ = kind;
@@ -73,6 +74,8 @@ pub(super) fn write_session(
     let mut planner =
         SessionChart::new(chart.session(session)?, Vec::new(), config.session_rules());
     let mut doses_seen: i64 = 0;
+    // What the session's doses drew from its vial.
+    let mut drawn_mg = 0.0;
     // The first entry each step wrote (by key).
     let mut first_entry: Vec<Option<usize>> = vec![None; timeline.steps.len()];
     let mut batch = Batch {
@@ -85,10 +88,12 @@ pub(super) fn write_session(
     for step in timeline.steps {
         match step.what {
             What::Line(text) => {
+                let text = supply.name_vial(text);
                 let parsed =
                     parse_line(&text, &config.parse_context(step.event, Some(p.weight_kg)))?;
                 let planned = planner.plan_line(&parsed, step.recorded);
-                for (n, e) in planned.into_iter().enumerate() {
+                for (n, mut e) in planned.into_iter().enumerate() {
+                    drawn_mg += supply.draw(&mut e.payload);
                     if matches!(e.payload, Payload::Dose(_)) {
                         doses_seen += 1;
                         planner.extend(vec![Entry {
@@ -189,6 +194,29 @@ pub(super) fn write_session(
                 });
             }
             What::End => {
+                // The rest of the vial wasted, and the nurse witnesses it.
+                if let Some(waste) = supply.rest(drawn_mg, &config.stock.waste_manner) {
+                    let at = step.recorded - Duration::minutes(2);
+                    let mut index = None;
+                    for e in planner.plan_payloads(vec![waste], at) {
+                        index = Some(batch.push(NewEntry {
+                            payload: e.payload,
+                            event_time: e.event_time,
+                            recorded_time: at,
+                            flags: e.flags,
+                            corrects: None,
+                        }));
+                    }
+                    if let Some(index) = index {
+                        let waste = batch.id_of(index)?;
+                        batch.chart.behind_the_door().record_witness_as(
+                            witness,
+                            waste,
+                            at + Duration::minutes(1),
+                        )?;
+                        batch.count += 1;
+                    }
+                }
                 batch.push(NewEntry {
                     payload: Payload::SessionEnd(SessionEnd { reason: None }),
                     event_time: step.recorded,
