@@ -249,9 +249,12 @@ fn a_rekey_killed_at_any_moment_leaves_a_whole_chart_under_one_passphrase() {
     let db = chart.to_str().unwrap();
     std::fs::create_dir_all(chart.parent().unwrap()).unwrap();
     home.ok(&["--db", db, "demo", "--patients", "4", "--no-tui"]);
+    // The generated chart's team: its admin, and the nurse who witnessed its wastes.
+    const ADMIN: &str = "Dr. Demo Clinician";
     let head = |pass: &str| -> Option<String> {
         let out = home
             .cmd(&["verify", "--json"])
+            .env("KAPCHART_CLINICIAN", ADMIN)
             .env("KAPCHART_PASSPHRASE", pass)
             .output()
             .unwrap();
@@ -265,6 +268,7 @@ fn a_rekey_killed_at_any_moment_leaves_a_whole_chart_under_one_passphrase() {
     for i in 0..16u64 {
         let mut child = home
             .cmd(&["rekey"])
+            .env("KAPCHART_CLINICIAN", ADMIN)
             .env("KAPCHART_PASSPHRASE", current)
             .env("KAPCHART_NEW_PASSPHRASE", other)
             .stdout(Stdio::null())
