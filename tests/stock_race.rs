@@ -126,3 +126,56 @@ fn a_draw_killed_at_spread_moments_leaves_the_dose_and_its_draw_both_or_neither(
     }
     ok(&home, &["verify"]);
 }
+
+#[test]
+fn the_list_of_containers_on_hand_follows_every_movement_and_verify_names_it_when_changed() {
+    let (home, session) = one_vial();
+    // The vial is on hand until its last milligram goes.
+    ok(
+        &home,
+        &[
+            "log",
+            "--session",
+            &session,
+            "dose ketamine 450mg IV vial V1",
+        ],
+    );
+    assert_eq!(balance(&home), 50.0);
+    ok(
+        &home,
+        &["log", "--session", &session, "waste ketamine 50mg vial V1"],
+    );
+    let show: serde_json::Value =
+        serde_json::from_str(&ok(&home, &["stock", "show", "--json"])).unwrap();
+    assert_eq!(show["containers"].as_array().unwrap().len(), 0, "{show}");
+    // A strike gives the waste back: on hand again.
+    let log = ok(&home, &["session", "show", &session]);
+    let waste = log
+        .lines()
+        .find(|l| l.contains("waste"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    ok(
+        &home,
+        &["strike", &waste, "--reason", "wasted from the wrong vial"],
+    );
+    assert_eq!(balance(&home), 50.0);
+    ok(&home, &["verify"]);
+    // The list is kept beside the record, not part of it: an insider's edit is named.
+    common::signing::raw(&home)
+        .execute_batch("DELETE FROM stock_holding")
+        .unwrap();
+    let out = home
+        .cmd(&["verify"])
+        .env("KAPCHART_CLINICIAN", "Dr. Test")
+        .output()
+        .unwrap();
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("container V1 holds something in the record but is not in the list of containers on hand"),
+        "{said}"
+    );
+}

@@ -39,7 +39,17 @@ const KEPT_LISTS_DISAGREEING: &str = "
                 THEN 'integrated' ELSE 'not a dosing session' END
       FROM integrations_awaited a
      WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = a.dosing_session_id AND s.kind = 'dosing')
-        OR EXISTS (SELECT 1 FROM sessions i WHERE i.dosing_session_id = a.dosing_session_id)";
+        OR EXISTS (SELECT 1 FROM sessions i WHERE i.dosing_session_id = a.dosing_session_id)
+    UNION ALL
+    SELECT 'container V' || container_id || ' holds something in the record but is not in the list of containers on hand'
+      FROM (SELECT container_id FROM stock_movements GROUP BY container_id
+             HAVING sum(change_mg) > 0.0005
+            EXCEPT SELECT container_id FROM stock_holding)
+    UNION ALL
+    SELECT 'container V' || h.container_id || ' is in the list of containers on hand but the record has it empty'
+      FROM stock_holding h
+     WHERE coalesce((SELECT sum(change_mg) FROM stock_movements m
+                      WHERE m.container_id = h.container_id), 0) <= 0.0005";
 
 /// The schema objects (type, name, SQL) kapchart's migrations build, in name order.
 fn expected_schema() -> rusqlite::Result<Vec<(String, String, Option<String>)>> {

@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[&str] = &[
     SIGNED_CHAIN,
     STOCK,
     CHART_IDENTITY,
+    STOCK_HOLDING_KEPT_BY_TRIGGER,
 ];
 
 /// The version that keys the audit chain: after its SQL, the store creates the chain key and
@@ -643,4 +644,22 @@ CREATE TRIGGER chart_identity_no_update BEFORE UPDATE ON chart_identity
 BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: the chart identity cannot be changed'); END;
 CREATE TRIGGER chart_identity_no_delete BEFORE DELETE ON chart_identity
 BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: the chart identity cannot be deleted'); END;
+"#;
+
+/// The containers holding something, kept beside the record by a trigger (like the home
+/// screen's lists): the Stock screen, `stock show` and a dose line without `vial` read this
+/// list instead of summing every movement of the chart's history. Not part of the record:
+/// `verify` recomputes it from the movements and names any container where it disagrees.
+pub const STOCK_HOLDING_KEPT_BY_TRIGGER: &str = r#"
+CREATE TABLE stock_holding (
+    container_id  INTEGER PRIMARY KEY REFERENCES stock_containers(id)
+);
+INSERT INTO stock_holding (container_id)
+    SELECT container_id FROM stock_movements GROUP BY container_id HAVING sum(change_mg) > 0.0005;
+CREATE TRIGGER stock_holding_kept AFTER INSERT ON stock_movements
+BEGIN
+    DELETE FROM stock_holding WHERE container_id = NEW.container_id;
+    INSERT INTO stock_holding (container_id) SELECT NEW.container_id
+     WHERE (SELECT sum(change_mg) FROM stock_movements WHERE container_id = NEW.container_id) > 0.0005;
+END;
 "#;

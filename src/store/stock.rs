@@ -512,17 +512,15 @@ impl Chart {
     }
 
     /// The ledgers of the containers still holding something (sealed, open or kept): what
-    /// the Stock screen and a dose's draw read. Empty containers' ledgers are not read, but
-    /// finding which hold something sums every movement of the chart (BENCHMARKS.md, "The
-    /// stock log at clinic scale": about 29 ms for 46,000 movements).
+    /// the Stock screen and a dose's draw read. Which hold something is the list a trigger
+    /// keeps (`stock_holding`, checked by `verify`), so this costs what is on hand, not the
+    /// chart's history (BENCHMARKS.md, "The stock log at clinic scale").
     pub fn stock_on_hand(&self) -> Result<Vec<ContainerLedger>> {
         let ids: Vec<i64> = self
             .conn
-            .prepare_cached(
-                "SELECT container_id FROM stock_movements GROUP BY container_id HAVING sum(change_mg) > ?1 ORDER BY container_id",
-            )
+            .prepare_cached("SELECT container_id FROM stock_holding ORDER BY container_id")
             .and_then(|mut s| {
-                s.query_map([MG_EPSILON], |r| r.get(0))?
+                s.query_map([], |r| r.get(0))?
                     .collect::<rusqlite::Result<Vec<i64>>>()
             })
             .map_err(|e| self.err(e))?;
