@@ -28,6 +28,8 @@ pub struct Config {
     pub stock: StockSettings,
     /// The clinic's own identifiers: the system its MRNs are issued under.
     pub clinic: ClinicSettings,
+    /// Where `kapchart sync` sends the chart, and in what bundles.
+    pub sync: SyncSettings,
     /// Where a clinic's own note templates live (`templates/` beside config.toml); set by
     /// the caller, not read from the file.
     #[serde(skip)]
@@ -90,6 +92,16 @@ impl ClinicSettings {
     pub fn mrn_system(&self) -> Option<&str> {
         Some(self.mrn_system.trim()).filter(|s| !s.is_empty())
     }
+}
+
+/// `[sync]`: see `assets/config.toml`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncSettings {
+    /// The clinic's FHIR R4 base URL; empty when the clinic has not set one.
+    pub server: String,
+    /// Resources per transaction bundle.
+    pub bundle_size: u32,
 }
 
 /// The chart screen's lock (HIPAA 45 CFR 164.312(a)(2)(iii), automatic logoff; addressable,

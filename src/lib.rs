@@ -21,4 +21,5 @@ pub mod keys;
 pub mod logging;
 pub mod paths;
 pub mod store;
+pub mod sync;
 pub mod tui;

@@ -31,6 +31,8 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("config", &["domain", "keys"][..]),
         ("app", &["domain", "store", "config", "clock"][..]),
         ("export", &["domain", "app"][..]),
+        // The sync sends what the export builds, recording through the use cases.
+        ("sync", &["domain", "config", "app", "export"][..]),
         // The generators write years of history behind the use cases on purpose.
         ("demo", &["domain", "store", "config", "app", "clock"][..]),
         (
@@ -53,6 +55,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
                 "keys",
                 "app",
                 "export",
+                "sync",
                 "tui",
                 "demo",
                 "logging",

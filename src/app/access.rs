@@ -101,6 +101,9 @@ pub enum Access {
     /// The controlled-substance log read (`stock log`, in any format): it names the patients
     /// doses were given to. One row, for the chart as it stood (its head).
     ViewStockLog(Head),
+    /// The chart sent to a clinic's FHIR server (`kapchart sync`): one row per sync that
+    /// sent anything, for the chart as it stood (its head).
+    Synced(Head),
 }
 
 impl Access {
@@ -135,6 +138,7 @@ impl Access {
             }
             Access::Backup(head) => ("chart.backup", ObjectKind::Chart, head.seq),
             Access::ViewStockLog(head) => ("stock.log", ObjectKind::Chart, head.seq),
+            Access::Synced(head) => ("chart.sync", ObjectKind::Chart, head.seq),
             Access::ViewRemsForm(id) => ("rems.view", ObjectKind::Session, *id),
             Access::SignIn(kind, id) => {
                 let action = match kind {

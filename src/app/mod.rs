@@ -15,6 +15,7 @@ pub mod search;
 pub mod sign_in;
 pub mod stock;
 pub mod stock_log;
+pub mod sync;
 pub mod views;
 
 /// The plain records the use cases take and give back (a new patient or session, what

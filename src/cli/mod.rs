@@ -97,6 +97,9 @@ enum Command {
     Search(search::Args),
     /// Check the file, its schema, the audit trail, signatures and payloads; print the head
     Verify(verify::Args),
+    /// Send what changed to the clinic's FHIR R4 server ([sync] server), as transaction
+    /// bundles; a resend of unchanged content sends nothing
+    Sync(sync::Args),
     /// Who did what to the record (writes, views, exports, backups), newest first
     Audit(audit::Args),
     /// Export a session or a whole course: FHIR R4, HTML report, Markdown, CSV
@@ -236,6 +239,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Strike(args) => strike::run(&ctx, args, out),
         Command::Search(args) => search::run(&ctx, args, out),
         Command::Verify(args) => verify::run(&ctx, args, out),
+        Command::Sync(args) => sync::run(&ctx, args, out),
         Command::Audit(args) => audit::run(&ctx, args, out),
         Command::Export(args) => export::run(&ctx, args, out),
         Command::Backup(args) => backup::run(&ctx, args, out),

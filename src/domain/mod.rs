@@ -25,6 +25,7 @@ pub mod signature;
 pub mod since_dose;
 pub mod stock;
 pub mod summary;
+pub mod sync;
 pub mod team;
 pub mod text;
 pub mod thresholds;

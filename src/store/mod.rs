@@ -27,6 +27,7 @@ mod sign_in_wait;
 mod signatures;
 mod signin;
 mod stock;
+mod sync_log;
 mod team;
 mod verify;
 mod witness;

@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[&str] = &[
     STOCK,
     CHART_IDENTITY,
     STOCK_HOLDING_KEPT_BY_TRIGGER,
+    SYNC_LOG,
 ];
 
 /// The version that keys the audit chain: after its SQL, the store creates the chain key and
@@ -644,6 +645,30 @@ CREATE TRIGGER chart_identity_no_update BEFORE UPDATE ON chart_identity
 BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: the chart identity cannot be changed'); END;
 CREATE TRIGGER chart_identity_no_delete BEFORE DELETE ON chart_identity
 BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: the chart identity cannot be deleted'); END;
+"#;
+
+/// What `kapchart sync` sent to a clinic's FHIR server: one row per resource the server
+/// acknowledged, with the SHA-256 of the content sent, the server's id and version for it,
+/// and the chart's audit head when it was sent. A resource whose content has the hash of its
+/// newest row for that server is not sent again. Append-only, like every table.
+pub const SYNC_LOG: &str = r#"
+CREATE TABLE sync_log (
+    id            INTEGER PRIMARY KEY,
+    server        TEXT NOT NULL,
+    resource      TEXT NOT NULL,
+    sha256        TEXT NOT NULL,
+    server_id     TEXT NOT NULL,
+    version       TEXT,
+    sent_at       INTEGER NOT NULL,
+    head_seq      INTEGER NOT NULL,
+    head_hash     TEXT NOT NULL,
+    author_id     INTEGER NOT NULL REFERENCES clinicians(id)
+);
+CREATE INDEX sync_log_resource ON sync_log(server, resource, id);
+CREATE TRIGGER sync_log_no_update BEFORE UPDATE ON sync_log
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: the sync log cannot be changed'); END;
+CREATE TRIGGER sync_log_no_delete BEFORE DELETE ON sync_log
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: the sync log cannot be deleted'); END;
 "#;
 
 /// The containers holding something, kept beside the record by a trigger (like the home

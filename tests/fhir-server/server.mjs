@@ -23,6 +23,7 @@
 //                         the next N FHIR requests are answered with that status and an
 //                         OperationOutcome, without being applied
 //                         {"next": 1, "delay_ms": 5000}  applied, then answered that late
+//                         {"next": 1, "after": 2, ...}     the same, after 2 requests answered
 //                         {"next": 1, "cut": true}        applied, then the connection is
 //                         destroyed without an answer (the client cannot know it landed)
 //   POST /_control/reset  the repository emptied and faults cleared
@@ -231,9 +232,15 @@ function serially(work) {
   return run;
 }
 
-let fault = undefined; // { next, status?, retry_after?, delay_ms?, cut? }
+let fault = undefined; // { next, after?, status?, retry_after?, delay_ms?, cut? }
 function takeFault() {
   if (!fault || fault.next <= 0) {
+    return undefined;
+  }
+  // "after": that many FHIR requests are answered as usual first (the metadata read, the
+  // bundles before the one that fails).
+  if (fault.after > 0) {
+    fault = { ...fault, after: fault.after - 1 };
     return undefined;
   }
   const taken = fault;
@@ -358,6 +365,7 @@ function handleControl(req, res, url, text) {
       (asked.status === undefined || (Number.isInteger(asked.status) && asked.status >= 400 && asked.status < 600)) &&
       (asked.delay_ms === undefined || (Number.isInteger(asked.delay_ms) && asked.delay_ms >= 0)) &&
       (asked.cut === undefined || typeof asked.cut === 'boolean') &&
+      (asked.after === undefined || (Number.isInteger(asked.after) && asked.after >= 0)) &&
       (asked.status !== undefined || asked.delay_ms !== undefined || asked.cut === true);
     if (!valid) {
       sendJson(res, 400, {

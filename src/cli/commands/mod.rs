@@ -26,5 +26,6 @@ pub mod session;
 mod session_checks;
 pub mod stock;
 pub mod strike;
+pub mod sync;
 pub mod verify;
 pub mod witness;

@@ -1,0 +1,159 @@
+//! `kapchart sync`: sends what changed since the server last acknowledged it to the clinic's
+//! FHIR server (`crate::sync`). The token comes from `KAPCHART_SYNC_TOKEN` or the file
+//! `sync-token` beside config.toml, readable by its owner only; never from the config, never
+//! into a log.
+
+use crate::cli::{Ctx, Failure, Outcome};
+use crate::sync::server::Server;
+use crate::sync::{self, SyncError};
+use serde_json::json;
+use std::io::Write;
+use std::time::Duration;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The FHIR R4 base URL (default: [sync] server in config.toml)
+    #[arg(long)]
+    server: Option<String>,
+    /// Say what would be sent, by resource type, and send nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Print {"server", "sent", "bundles", "unchanged", "by_type": {...}, "dry_run"}
+    #[arg(long)]
+    json: bool,
+}
+
+/// How long one request may take before the sync stops (and sends the rest next time).
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+pub fn run(ctx: &Ctx, args: Args, out: &mut impl Write) -> Outcome {
+    let base = args
+        .server
+        .clone()
+        .unwrap_or_else(|| ctx.config.sync.server.clone());
+    let base = base.trim().trim_end_matches('/').to_string();
+    if !(base.starts_with("https://") || base.starts_with("http://")) {
+        return Err(Failure::runtime(if base.is_empty() {
+            "no FHIR server to sync to: give --server https://... or set [sync] server in config.toml".to_string()
+        } else {
+            format!(
+                "--server {base:?} is not an http:// or https:// URL; give the FHIR R4 base, e.g. https://fhir.clinic.example/fhir/R4"
+            )
+        }));
+    }
+    let size = ctx.config.sync.bundle_size;
+    if !(1..=50).contains(&size) {
+        return Err(Failure::runtime(format!(
+            "[sync] bundle_size = {size} in config.toml: expected 1 to 50 resources per bundle"
+        )));
+    }
+    let token = token(ctx)?;
+    let mut chart = ctx.open()?;
+    let now = crate::clock::now();
+    let resources = sync::resources(&chart, &ctx.config, now)?;
+    let sent = crate::app::sync::sent(&chart, &base)?;
+    let plan = sync::plan(resources, &sent);
+    let by_type = plan.by_type();
+    let server = Server::new(&base, token, TIMEOUT);
+    let (done, dry) = if args.dry_run || plan.to_send.is_empty() {
+        (
+            sync::Done {
+                sent: plan.to_send.len(),
+                bundles: 0,
+                unchanged: plan.unchanged,
+            },
+            args.dry_run,
+        )
+    } else {
+        sync::check_server(&server, &plan).map_err(worded)?;
+        let bar = crate::cli::progress::progress_bar("sending");
+        bar.set_length(plan.to_send.len() as u64);
+        let done = sync::send(&mut chart, &server, plan, size as usize, now, |n, _| {
+            bar.set_position(n as u64)
+        });
+        bar.finish_and_clear();
+        let done = done.map_err(worded)?;
+        // A disclosure of the record, audited as an export is.
+        let access = crate::app::sync::access(&chart)?;
+        crate::cli::audited::record_access(&mut chart, access);
+        (done, false)
+    };
+    crate::logging::event(&ctx.paths.log, "sync", &[]);
+    if args.json {
+        let types: serde_json::Map<String, serde_json::Value> =
+            by_type.iter().map(|(t, n)| (t.clone(), json!(n))).collect();
+        let v = json!({
+            "server": base,
+            "dry_run": dry,
+            "sent": if dry { 0 } else { done.sent },
+            "would_send": if dry { done.sent } else { 0 },
+            "bundles": done.bundles,
+            "unchanged": done.unchanged,
+            "by_type": types,
+        });
+        writeln!(out, "{v}")?;
+        return Ok(());
+    }
+    let types: Vec<String> = by_type.iter().map(|(t, n)| format!("{n} {t}")).collect();
+    let what = if types.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", types.join(", "))
+    };
+    if dry {
+        writeln!(
+            out,
+            "would send {} resources{what} to {base}; {} unchanged since the server acknowledged them",
+            done.sent, done.unchanged
+        )?;
+    } else if done.sent == 0 {
+        writeln!(
+            out,
+            "nothing to send to {base}: all {} resources are as the server acknowledged them",
+            done.unchanged
+        )?;
+    } else {
+        writeln!(
+            out,
+            "sent {} resources{what} in {} bundles to {base}; {} unchanged",
+            done.sent, done.bundles, done.unchanged
+        )?;
+    }
+    Ok(())
+}
+
+fn worded(e: SyncError) -> Failure {
+    Failure::runtime(e.to_string())
+}
+
+/// The server's token: `KAPCHART_SYNC_TOKEN`, else the `sync-token` file beside config.toml
+/// (refused when others may read it), else none.
+fn token(ctx: &Ctx) -> Result<Option<String>, Failure> {
+    if let Ok(t) = std::env::var("KAPCHART_SYNC_TOKEN") {
+        let t = t.trim().to_string();
+        return Ok(Some(t).filter(|t| !t.is_empty()));
+    }
+    let Some(dir) = ctx.paths.config.parent() else {
+        return Ok(None);
+    };
+    let path = dir.join("sync-token");
+    let Ok(meta) = std::fs::metadata(&path) else {
+        return Ok(None);
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(Failure::runtime(format!(
+                "{} can be read by others (mode {mode:o}): the token is a key to the clinic's server; run chmod 600 on it",
+                path.display()
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = meta;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Failure::runtime(format!("cannot read {}: {e}", path.display())))?;
+    Ok(Some(text.trim().to_string()).filter(|t| !t.is_empty()))
+}

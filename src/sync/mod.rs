@@ -1,0 +1,408 @@
+//! `kapchart sync`: the chart sent to the clinic's FHIR R4 server, once, from every laptop.
+//!
+//! Each patient's record is built as the FHIR export builds it (the same resources, ids
+//! named from the chart's UUID: `domain::identity`), and each resource whose content differs
+//! from what the server last acknowledged (the sync log, `domain::sync`) is sent in a
+//! `transaction` bundle (https://hl7.org/fhir/R4/http.html#transaction):
+//! - with PUT to `Type/id`, so a resend of the same resource leaves one copy (update as
+//!   create, which the server must allow: its CapabilityStatement is read first);
+//! - a patient with an MRN under the clinic's `[clinic] mrn_system` is created only if the
+//!   server holds no patient with that identifier (`ifNoneExist`, conditional create), in a
+//!   transaction of its own; a patient another laptop sent before is then the one this
+//!   laptop's resources point at, and is not overwritten.
+//!
+//! Patients first, then clinicians, encounters and the rest, in bundles of `[sync]
+//! bundle_size`. Nothing is recorded before the server answers; a bundle the server refused
+//! records nothing, and the sync stops there. What a sync cut short did not record is sent
+//! again next time, and the server still ends with one copy of each resource.
+
+pub mod server;
+
+use crate::app::{AppError, Chart};
+use crate::config::Config;
+use crate::domain::sync::Sent;
+use chrono::{DateTime, FixedOffset};
+use serde_json::{Value, json};
+use server::{Server, ServerError};
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+
+/// One resource to send: its JSON as the export builds it and the hash of that content.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub rtype: String,
+    pub id: String,
+    pub json: Value,
+    pub sha256: String,
+    /// For a patient matched by the clinic's MRN: the search that finds one the server holds.
+    pub if_none_exist: Option<String>,
+}
+
+impl Resource {
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.rtype, self.id)
+    }
+}
+
+/// What a sync would send, and how much is already on the server as it stands.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub to_send: Vec<Resource>,
+    pub unchanged: usize,
+}
+
+impl Plan {
+    /// How many of each resource type would be sent, by type name.
+    pub fn by_type(&self) -> Vec<(String, usize)> {
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for r in &self.to_send {
+            match counts.iter_mut().find(|(t, _)| *t == r.rtype) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((r.rtype.clone(), 1)),
+            }
+        }
+        counts
+    }
+}
+
+/// Why a sync stopped.
+#[derive(Debug)]
+pub enum SyncError {
+    Chart(AppError),
+    /// The server, with which bundle it was (1-based) of how many.
+    Server {
+        bundle: usize,
+        of: usize,
+        error: ServerError,
+    },
+    /// The server cannot take what kapchart sends (its CapabilityStatement says so).
+    Unsuitable(String),
+}
+
+impl std::fmt::Display for SyncError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SyncError::Chart(e) => write!(f, "{e}"),
+            SyncError::Server { bundle, of, error } if *of > 0 => write!(
+                f,
+                "{error}; bundle {bundle} of {of} was not recorded as sent (the bundles before it were), and the next sync sends it again"
+            ),
+            SyncError::Server { error, .. } => write!(f, "{error}; nothing was sent"),
+            SyncError::Unsuitable(why) => write!(f, "{why}; nothing was sent"),
+        }
+    }
+}
+
+impl From<AppError> for SyncError {
+    fn from(e: AppError) -> Self {
+        SyncError::Chart(e)
+    }
+}
+
+/// The order resources are sent in: what others point at first.
+fn rank(rtype: &str) -> u8 {
+    match rtype {
+        "Patient" => 0,
+        "Practitioner" => 1,
+        "Encounter" => 2,
+        "Medication" => 3,
+        _ => 4,
+    }
+}
+
+/// Every resource of the chart as the export builds it, each once, in sending order.
+pub fn resources(
+    chart: &Chart,
+    config: &Config,
+    now: DateTime<FixedOffset>,
+) -> Result<Vec<Resource>, AppError> {
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut out: Vec<Resource> = Vec::new();
+    let mrn_system = config.clinic.mrn_system();
+    for patient in crate::app::sync::patients(chart)? {
+        let record = crate::app::record::course_record_from(chart, config, patient, now)?;
+        let bundle = crate::export::fhir::bundle(&record);
+        for entry in bundle["entry"].as_array().into_iter().flatten() {
+            let json = entry["resource"].clone();
+            let rtype = json["resourceType"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let id = json["id"].as_str().unwrap_or_default().to_string();
+            if !seen.insert(format!("{rtype}/{id}")) {
+                continue;
+            }
+            let if_none_exist = match (rtype.as_str(), mrn_system) {
+                ("Patient", Some(system)) => json["identifier"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|i| i["system"] == system)
+                    .and_then(|i| i["value"].as_str())
+                    .map(|mrn| format!("identifier={}|{}", query_text(system), query_text(mrn))),
+                _ => None,
+            };
+            let sha256 = Sha256::digest(json.to_string().as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            out.push(Resource {
+                rtype,
+                id,
+                json,
+                sha256,
+                if_none_exist,
+            });
+        }
+    }
+    out.sort_by_key(|r| rank(&r.rtype));
+    Ok(out)
+}
+
+/// The resources whose content the server has not acknowledged as it stands.
+pub fn plan(resources: Vec<Resource>, sent: &HashMap<String, Sent>) -> Plan {
+    let mut unchanged = 0;
+    let to_send = resources
+        .into_iter()
+        .filter(|r| match sent.get(&r.key()) {
+            Some(s) if s.sha256 == r.sha256 => {
+                unchanged += 1;
+                false
+            }
+            _ => true,
+        })
+        .collect();
+    Plan { to_send, unchanged }
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Done {
+    pub sent: usize,
+    pub bundles: usize,
+    pub unchanged: usize,
+}
+
+/// Reads the server's CapabilityStatement and refuses a server that does not allow a
+/// transaction or update as create of what kapchart sends.
+pub fn check_server(server: &Server, plan: &Plan) -> Result<(), SyncError> {
+    let caps = server.capabilities().map_err(|error| SyncError::Server {
+        bundle: 0,
+        of: 0,
+        error,
+    })?;
+    if caps["resourceType"] != "CapabilityStatement" {
+        return Err(SyncError::Unsuitable(format!(
+            "{}/metadata is not a FHIR CapabilityStatement; is {} a FHIR R4 base URL?",
+            server.base, server.base
+        )));
+    }
+    let rest = caps["rest"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["mode"] == "server"));
+    let Some(rest) = rest else {
+        return Err(SyncError::Unsuitable(
+            "the server's CapabilityStatement offers no REST server".into(),
+        ));
+    };
+    let transaction = rest["interaction"]
+        .as_array()
+        .is_some_and(|i| i.iter().any(|x| x["code"] == "transaction"));
+    if !transaction {
+        return Err(SyncError::Unsuitable(
+            "the server does not take transaction bundles (its CapabilityStatement says so)".into(),
+        ));
+    }
+    let types: HashSet<&str> = plan
+        .to_send
+        .iter()
+        .filter(|r| r.if_none_exist.is_none())
+        .map(|r| r.rtype.as_str())
+        .collect();
+    let mut refused: Vec<&str> = types
+        .into_iter()
+        .filter(|t| {
+            let declared = rest["resource"]
+                .as_array()
+                .and_then(|list| list.iter().find(|r| r["type"] == *t));
+            !declared.is_some_and(|r| r["updateCreate"] == true)
+        })
+        .collect();
+    refused.sort();
+    if !refused.is_empty() {
+        return Err(SyncError::Unsuitable(format!(
+            "the server does not allow update as create of {} (its CapabilityStatement): kapchart sends each resource with PUT to its own id so that a resend leaves one copy; ask the server's administrator to allow it",
+            refused.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// Sends the plan: each conditional patient in a transaction of its own, then the rest in
+/// bundles of `bundle_size`, recording each bundle the server acknowledged before sending
+/// the next. `progress` hears (resources sent, of how many) after each bundle.
+pub fn send(
+    chart: &mut Chart,
+    server: &Server,
+    plan: Plan,
+    bundle_size: usize,
+    now: DateTime<FixedOffset>,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Done, SyncError> {
+    let total = plan.to_send.len();
+    // Where this chart's patients are on the server when another laptop's record holds
+    // them (matched by MRN before).
+    let mut patients: HashMap<String, String> = crate::app::sync::sent(chart, &server.base)?
+        .into_values()
+        .filter(|s| s.resource.starts_with("Patient/"))
+        .map(|s| (s.resource.clone(), format!("Patient/{}", s.server_id)))
+        .collect();
+    let (conditional, rest): (Vec<Resource>, Vec<Resource>) = plan
+        .to_send
+        .into_iter()
+        .partition(|r| r.if_none_exist.is_some());
+    let mut batches: Vec<Vec<Resource>> = conditional.into_iter().map(|r| vec![r]).collect();
+    batches.extend(rest.chunks(bundle_size.max(1)).map(<[Resource]>::to_vec));
+    let of = batches.len();
+    let mut done = 0;
+    for (i, batch) in batches.iter().enumerate() {
+        let bundle = transaction(server, batch, &patients);
+        let answer = server
+            .transaction(&bundle)
+            .map_err(|error| SyncError::Server {
+                bundle: i + 1,
+                of,
+                error,
+            })?;
+        let acknowledged = acknowledged(batch, &answer).map_err(|why| SyncError::Server {
+            bundle: i + 1,
+            of,
+            error: ServerError::Unreadable { why },
+        })?;
+        for s in &acknowledged {
+            if s.resource.starts_with("Patient/") {
+                patients.insert(s.resource.clone(), format!("Patient/{}", s.server_id));
+            }
+        }
+        crate::app::sync::record(chart, &server.base, &acknowledged, now)?;
+        done += batch.len();
+        progress(done, total);
+    }
+    Ok(Done {
+        sent: total,
+        bundles: of,
+        unchanged: plan.unchanged,
+    })
+}
+
+/// The transaction bundle of `batch`, its references to patients the server holds under
+/// another id pointed there.
+fn transaction(server: &Server, batch: &[Resource], patients: &HashMap<String, String>) -> Value {
+    let entries: Vec<Value> = batch
+        .iter()
+        .map(|r| {
+            let mut resource = r.json.clone();
+            repoint(&mut resource, patients);
+            match &r.if_none_exist {
+                Some(search) => json!({
+                    "fullUrl": format!("urn:uuid:{}", r.id),
+                    "resource": resource,
+                    "request": { "method": "POST", "url": r.rtype, "ifNoneExist": search },
+                }),
+                None => json!({
+                    "fullUrl": format!("{}/{}", server.base, r.key()),
+                    "resource": resource,
+                    "request": { "method": "PUT", "url": r.key() },
+                }),
+            }
+        })
+        .collect();
+    json!({ "resourceType": "Bundle", "type": "transaction", "entry": entries })
+}
+
+/// Points every `reference` to one of `patients` at where the server keeps it.
+fn repoint(v: &mut Value, patients: &HashMap<String, String>) {
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get_mut("reference")
+                && let Some(there) = patients.get(r.as_str())
+            {
+                *r = there.clone();
+            }
+            map.values_mut().for_each(|x| repoint(x, patients));
+        }
+        Value::Array(list) => list.iter_mut().for_each(|x| repoint(x, patients)),
+        _ => {}
+    }
+}
+
+/// What the transaction-response says of each resource of `batch`, in order: its id on the
+/// server (from `location`) and version.
+fn acknowledged(batch: &[Resource], answer: &Value) -> Result<Vec<Sent>, String> {
+    let entries = answer["entry"]
+        .as_array()
+        .ok_or("the transaction-response has no entries")?;
+    if entries.len() != batch.len() {
+        return Err(format!(
+            "the transaction-response has {} entries for {} sent",
+            entries.len(),
+            batch.len()
+        ));
+    }
+    batch
+        .iter()
+        .zip(entries)
+        .map(|(r, e)| {
+            let status = e["response"]["status"].as_str().unwrap_or_default();
+            if !(status.starts_with("200") || status.starts_with("201")) {
+                return Err(format!("{} came back {status:?}", r.key()));
+            }
+            let location = e["response"]["location"].as_str().unwrap_or_default();
+            let mut parts = location.trim_start_matches('/').split('/');
+            let server_id = match (parts.next(), parts.next()) {
+                (Some(t), Some(id)) if t == r.rtype && !id.is_empty() => id.to_string(),
+                _ => e["resource"]["id"]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| r.id.clone()),
+            };
+            let version = e["resource"]["meta"]["versionId"]
+                .as_str()
+                .map(str::to_string)
+                .or_else(|| {
+                    e["response"]["etag"]
+                        .as_str()
+                        .map(|t| t.trim_start_matches("W/").trim_matches('"').to_string())
+                });
+            Ok(Sent {
+                resource: r.key(),
+                sha256: r.sha256.clone(),
+                server_id,
+                version,
+            })
+        })
+        .collect()
+}
+
+/// `text` for a search parameter's value in a URL query: `|`, `,`, `$` and `\` are FHIR's own
+/// and are escaped with a backslash (https://hl7.org/fhir/R4/search.html#escaping); the rest
+/// is percent-encoded where a URL needs it.
+fn query_text(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        match c {
+            '|' | ',' | '$' | '\\' => {
+                out.push_str("%5C");
+                out.push_str(&format!("%{:02X}", c as u32));
+            }
+            c if c.is_ascii_alphanumeric() || "-._~:/".contains(c) => out.push(c),
+            c => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,284 @@
+//! `kapchart sync` through the binary, against a real FHIR R4 server on 127.0.0.1 (Medplum's
+//! router, `tests/fhir-server`, started by `common::fhir_server`): two laptops charting one
+//! patient end with one Patient and both laptops' sessions; a second sync sends nothing;
+//! corrections arrive as statuses; a refused, failed or cut bundle leaves exactly one copy of
+//! each resource after the next sync.
+
+mod common;
+
+use common::Home;
+use common::fhir_server::FhirServer;
+use serde_json::{Value, json};
+
+const MRN_SYSTEM: &str = "urn:oid:1.2.840.99999.1";
+
+/// A laptop's chart: the clinic's config (MRN system, the server) and one patient by MRN
+/// with a dosing session: (patient, session).
+fn laptop(home: &Home, server: &FhirServer, mrn: &str) -> (String, String) {
+    let dir = home.path().join("xdg-config").join("kapchart");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            "[clinic]\nmrn_system = \"{MRN_SYSTEM}\"\n\n[sync]\nserver = \"{}\"\nbundle_size = 40\n",
+            server.base()
+        ),
+    )
+    .unwrap();
+    home.ok(&["init", "--clinician", "Dr. Test"]);
+    let patient = home.ok(&[
+        "patient",
+        "add",
+        "--name",
+        "Alex Rivera",
+        "--dob",
+        "1986-04-12",
+        "--mrn",
+        mrn,
+        "--weight",
+        "70",
+    ]);
+    let session = home.ok(&[
+        "session",
+        "start",
+        "--patient",
+        &patient,
+        "--kind",
+        "dosing",
+    ]);
+    for line in [
+        "@-30m bp 128/82 hr 74 spo2 98",
+        "@-20m dose ketamine 35mg IM",
+        "@-10m bp 132/84 hr 80 moaas 4",
+    ] {
+        home.ok(&["log", "--session", &session, line]);
+    }
+    (patient, session)
+}
+
+fn sync(home: &Home) -> Value {
+    serde_json::from_str(&home.ok(&["sync", "--json"])).unwrap()
+}
+
+fn sync_fails(home: &Home) -> String {
+    home.fails(&["sync"], 1)
+}
+
+/// What the server holds of each type kapchart sends.
+fn held(server: &FhirServer) -> Vec<(&'static str, usize)> {
+    [
+        "Patient",
+        "Practitioner",
+        "Encounter",
+        "Observation",
+        "MedicationAdministration",
+    ]
+    .into_iter()
+    .map(|t| (t, server.count(t)))
+    .collect()
+}
+
+#[test]
+fn two_laptops_charting_one_patient_end_with_one_patient_and_both_sessions_and_a_resend_sends_nothing()
+ {
+    let server = FhirServer::start_local();
+    let (a, b) = (Home::new(), Home::new());
+    laptop(&a, &server, "MRN-1001");
+    laptop(&b, &server, "MRN-1001");
+
+    let first = sync(&a);
+    assert!(first["bundles"].as_u64().unwrap() >= 2, "{first}");
+    let after_a = held(&server);
+    assert_eq!(server.count("Patient"), 1);
+    assert_eq!(server.count("Encounter"), 1);
+    // Laptop B's patient is found by the MRN: one Patient, B's session points at it.
+    sync(&b);
+    assert_eq!(server.count("Patient"), 1, "one patient by MRN");
+    assert_eq!(server.count("Encounter"), 2, "both laptops' sessions");
+    assert_eq!(
+        server.count("Observation"),
+        2 * after_a.iter().find(|(t, _)| *t == "Observation").unwrap().1
+    );
+    let patient_id = server.get("Patient")["entry"][0]["resource"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let encounters = server.get("Encounter");
+    for e in encounters["entry"].as_array().unwrap() {
+        assert_eq!(
+            e["resource"]["subject"]["reference"],
+            format!("Patient/{patient_id}"),
+            "{e}"
+        );
+    }
+    // A second sync of each laptop sends nothing, and the server holds the same.
+    let before = held(&server);
+    for home in [&a, &b] {
+        let again = sync(home);
+        assert_eq!(again["sent"], 0, "{again}");
+        assert_eq!(again["bundles"], 0, "{again}");
+        assert!(again["unchanged"].as_u64().unwrap() > 5, "{again}");
+        assert!(home.ok(&["sync"]).starts_with("nothing to send"));
+    }
+    assert_eq!(held(&server), before);
+    // The sync is audited as a disclosure of the record.
+    let audit = a.ok(&["audit", "--json"]);
+    assert!(audit.contains("chart.sync"), "{audit}");
+}
+
+#[test]
+fn a_struck_and_an_amended_entry_arrive_as_statuses_and_only_what_changed_is_sent() {
+    let server = FhirServer::start_local();
+    let home = Home::new();
+    let (_, session) = laptop(&home, &server, "MRN-2002");
+    sync(&home);
+    let observations = server.count("Observation");
+    // Strike the MOAA/S reading and amend the first BP.
+    let shown = home.ok(&["session", "show", &session, "--json"]);
+    let v: Value = serde_json::from_str(&shown).unwrap();
+    let entries = v["entries"].as_array().unwrap();
+    let id_of = |kind: &str, has: &str| {
+        entries
+            .iter()
+            .find(|e| e["kind"] == kind && e.to_string().contains(has))
+            .map(|e| e["id"].to_string())
+            .unwrap_or_else(|| panic!("no {kind} with {has}: {shown}"))
+    };
+    let bp = id_of("vitals", "128");
+    let moaas = id_of("sedation", "4");
+    home.ok(&[
+        "strike",
+        &moaas,
+        "--reason",
+        "charted for the wrong patient",
+    ]);
+    home.ok(&[
+        "amend",
+        &bp,
+        "--reason",
+        "misread",
+        "bp 138/82 hr 74 spo2 98",
+    ]);
+    let dry: Value = serde_json::from_str(&home.ok(&["sync", "--dry-run", "--json"])).unwrap();
+    assert_eq!(dry["dry_run"], true);
+    assert!(dry["would_send"].as_u64().unwrap() >= 2, "{dry}");
+    assert_eq!(
+        server.count("Observation"),
+        observations,
+        "a dry run sends nothing"
+    );
+    let second = sync(&home);
+    // Only what changed: the struck MOAA/S (1), the amended reading's BP, HR and SpO2 (3)
+    // and the amendment's (3); the rest is as the server acknowledged it.
+    assert_eq!(second["sent"], 7, "{second}");
+    assert_eq!(second["by_type"], json!({ "Observation": 7 }), "{second}");
+    let statuses: Vec<(String, String)> = server.get("Observation?_count=200")["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["resource"]["code"]["text"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+                e["resource"]["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let errors = statuses
+        .iter()
+        .filter(|(_, s)| s == "entered-in-error")
+        .count();
+    assert!(
+        errors >= 2,
+        "the struck MOAA/S and the amended BP: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().any(|(_, s)| s == "amended"),
+        "the amendment: {statuses:?}"
+    );
+    assert_eq!(sync(&home)["sent"], 0);
+}
+
+#[test]
+fn a_refused_failed_or_cut_bundle_leaves_one_copy_of_each_resource_after_the_next_sync() {
+    let server = FhirServer::start_local();
+    let home = Home::new();
+    laptop(&home, &server, "MRN-3003");
+    // Reference: what one clean sync leaves, on a second server state.
+    let whole = {
+        let clean = Home::new();
+        laptop(&clean, &server, "MRN-3004");
+        sync(&clean);
+        let counts = held(&server);
+        server.reset();
+        counts
+    };
+
+    // The server is down when asked what it can do: nothing is sent.
+    server.fault(json!({ "next": 1, "status": 503 }));
+    let e = sync_fails(&home);
+    assert!(e.contains("503") && e.contains("nothing was sent"), "{e}");
+    // It fails on the second bundle (the patient's went through): recorded up to there.
+    server.fault(json!({ "next": 1, "after": 2, "status": 503 }));
+    let e = sync_fails(&home);
+    assert!(
+        e.contains("(503)") && e.contains("bundle 2 of") && e.contains("next sync sends it again"),
+        "{e}"
+    );
+    assert_eq!(server.count("Patient"), 1);
+    // A 4xx with an OperationOutcome is worded.
+    server.fault(json!({ "next": 1, "after": 1, "status": 422 }));
+    let e = sync_fails(&home);
+    assert!(e.contains("refused it (422)"), "{e}");
+    // The connection is cut after the transaction landed: the sync cannot know it did.
+    server.fault(json!({ "next": 1, "after": 1, "cut": true }));
+    let e = sync_fails(&home);
+    assert!(e.contains("could not reach"), "{e}");
+    // The next sync sends what was not acknowledged; the server ends with one copy.
+    let done = sync(&home);
+    assert!(done["sent"].as_u64().unwrap() > 0, "{done}");
+    assert_eq!(held(&server), whole);
+    assert_eq!(sync(&home)["sent"], 0);
+    assert_eq!(held(&server), whole);
+}
+
+#[test]
+fn a_token_is_sent_from_the_environment_or_a_private_file_and_a_refusal_names_what_to_do() {
+    let server = FhirServer::start_with(&[("FHIR_TOKEN", "s3cret")]);
+    let home = Home::new();
+    laptop(&home, &server, "MRN-4004");
+    let e = sync_fails(&home);
+    assert!(
+        e.contains("refused the token (401") && e.contains("KAPCHART_SYNC_TOKEN"),
+        "{e}"
+    );
+    // From a file readable by others: refused before anything is sent.
+    let file = home
+        .path()
+        .join("xdg-config")
+        .join("kapchart")
+        .join("sync-token");
+    std::fs::write(&file, "s3cret\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = sync_fails(&home);
+        assert!(
+            e.contains("can be read by others") && e.contains("chmod 600"),
+            "{e}"
+        );
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    assert!(sync(&home)["sent"].as_u64().unwrap() > 0);
+    assert_eq!(server.count("Patient"), 1);
+    // The token never reaches the log.
+    let log = std::fs::read_to_string(home.path().join("xdg-state/kapchart/kapchart.log"))
+        .unwrap_or_default();
+    assert!(!log.contains("s3cret"), "{log}");
+    // Without a server: the message says how to give one.
+    let e = home.fails(&["sync", "--server", "ftp://x"], 1);
+    assert!(e.contains("not an http:// or https:// URL"), "{e}");
+}
