@@ -282,3 +282,43 @@ fn a_token_is_sent_from_the_environment_or_a_private_file_and_a_refusal_names_wh
     let e = home.fails(&["sync", "--server", "ftp://x"], 1);
     assert!(e.contains("not an http:// or https:// URL"), "{e}");
 }
+
+#[test]
+fn the_server_keeps_each_synced_audit_head_and_verify_against_it_catches_a_record_rewritten_after()
+{
+    use common::signing::{rechain_with_the_chain_key, tamper};
+    let server = FhirServer::start_local();
+    let home = Home::new();
+    let (_, session) = laptop(&home, &server, "MRN-5005");
+    // Never synced: nothing to hold the chart to.
+    let out = home.run(&["verify", "--against-server"]);
+    let said = String::from_utf8_lossy(&out.stdout).to_string()
+        + &String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("holds no audit head of this chart"), "{said}");
+    sync(&home);
+    let bp = home.ok(&["log", "--session", &session, "bp 120/80"]);
+    sync(&home);
+    // Two syncs that sent something: two versions of the anchor, each a head.
+    assert_eq!(server.count("Provenance"), 1);
+    let out = home.ok(&["verify", "--against-server"]);
+    assert!(out.starts_with("ok"), "{out}");
+    // An insider rewrites the BP and re-chains the audit trail with the chart's own key.
+    tamper(
+        &home,
+        &["entries"],
+        &format!(
+            "UPDATE entries SET payload = json_set(payload, '$.bp.systolic', 180, '$.bp.diastolic', 110) WHERE id = {bp}"
+        ),
+    );
+    rechain_with_the_chain_key(&home);
+    let out = home.run(&["verify", "--against-server"]);
+    let said = String::from_utf8_lossy(&out.stdout).to_string()
+        + &String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("no longer holds the head the FHIR server at")
+            && said.contains("acknowledged at"),
+        "{said}"
+    );
+}

@@ -75,6 +75,11 @@ impl Server {
         self.call("GET", "metadata", None)
     }
 
+    /// `GET [base]/path`.
+    pub fn get(&self, path: &str) -> Result<Value, ServerError> {
+        self.call("GET", path, None)
+    }
+
     /// `POST [base]` of a transaction bundle; the transaction-response bundle.
     pub fn transaction(&self, bundle: &Value) -> Result<Value, ServerError> {
         self.call("POST", "", Some(bundle))

@@ -128,7 +128,7 @@ fn worded(e: SyncError) -> Failure {
 
 /// The server's token: `KAPCHART_SYNC_TOKEN`, else the `sync-token` file beside config.toml
 /// (refused when others may read it), else none.
-fn token(ctx: &Ctx) -> Result<Option<String>, Failure> {
+pub(crate) fn token(ctx: &Ctx) -> Result<Option<String>, Failure> {
     if let Ok(t) = std::env::var("KAPCHART_SYNC_TOKEN") {
         let t = t.trim().to_string();
         return Ok(Some(t).filter(|t| !t.is_empty()));

@@ -21,6 +21,10 @@ pub struct Args {
     /// Fail unless the chart still holds the head this backup was made at
     #[arg(long, value_name = "BACKUP")]
     against: Option<PathBuf>,
+    /// Fail unless the chart still holds every audit head the clinic's FHIR server
+    /// acknowledged in a sync (default: [sync] server; its token as for `kapchart sync`)
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+    against_server: Option<String>,
     /// Fail unless the chart's root (its first admin's key fingerprint, as `init`, `verify`,
     /// backups and exports print it) is this one
     #[arg(long, value_name = "FINGERPRINT")]
@@ -127,11 +131,46 @@ fn checked(ctx: &Ctx, args: Args, out: &mut impl Write) -> Outcome {
             )),
         }
     }
+    if let Some(url) = &args.against_server {
+        let base = if url.trim().is_empty() {
+            ctx.config.sync.server.trim().to_string()
+        } else {
+            url.trim().to_string()
+        };
+        if base.is_empty() {
+            return Err(Failure::runtime(
+                "--against-server needs the FHIR server: give its URL or set [sync] server in config.toml",
+            ));
+        }
+        let server = crate::sync::server::Server::new(
+            &base,
+            super::sync::token(ctx)?,
+            std::time::Duration::from_secs(60),
+        );
+        let heads = crate::sync::acknowledged_heads(&chart, &server)
+            .map_err(|e| Failure::runtime(e.to_string()))?;
+        if heads.is_empty() {
+            problems.push(format!(
+                "the FHIR server at {base} holds no audit head of this chart: it was never synced there (kapchart sync), or the server lost it"
+            ));
+        }
+        for (head, when) in heads {
+            match head.parse::<Head>() {
+                Ok(h) => anchors.push((
+                    h,
+                    format!("the head the FHIR server at {base} acknowledged at {when}"),
+                )),
+                Err(_) => problems.push(format!(
+                    "the FHIR server at {base} holds an audit head kapchart cannot read ({head:?}, {when})"
+                )),
+            }
+        }
+    }
     let mut lost = Vec::new();
     let mut lost_backup_heads = Vec::new();
     for (h, what) in &anchors {
         if !chart.holds_head(h)? {
-            if what.contains("backup") {
+            if what.contains("backup") || what.contains("FHIR server") {
                 lost_backup_heads.push(h.clone());
             }
             lost.push(format!(
