@@ -292,8 +292,8 @@ fn the_server_keeps_each_synced_audit_head_and_verify_against_it_catches_a_recor
     let (_, session) = laptop(&home, &server, "MRN-5005");
     // Never synced: nothing to hold the chart to.
     let out = home.run(&["verify", "--against-server"]);
-    let said = String::from_utf8_lossy(&out.stdout).to_string()
-        + &String::from_utf8_lossy(&out.stderr);
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{said}");
     assert!(said.contains("holds no audit head of this chart"), "{said}");
     sync(&home);
@@ -313,12 +313,57 @@ fn the_server_keeps_each_synced_audit_head_and_verify_against_it_catches_a_recor
     );
     rechain_with_the_chain_key(&home);
     let out = home.run(&["verify", "--against-server"]);
-    let said = String::from_utf8_lossy(&out.stdout).to_string()
-        + &String::from_utf8_lossy(&out.stderr);
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{said}");
     assert!(
         said.contains("no longer holds the head the FHIR server at")
             && said.contains("acknowledged at"),
         "{said}"
     );
+}
+
+#[test]
+fn a_sync_killed_at_spread_moments_leaves_one_copy_of_each_resource_after_the_next() {
+    let server = FhirServer::start_local();
+    // What one clean sync of such a chart leaves.
+    let whole = {
+        let clean = Home::new();
+        laptop(&clean, &server, "MRN-6000");
+        for i in 0..30 {
+            clean.ok(&["log", "--session", "1", &format!("obs note {i}")]);
+            clean.ok(&["log", "--session", "1", &format!("hr {}", 60 + i)]);
+        }
+        sync(&clean);
+        let counts = held(&server);
+        server.reset();
+        counts
+    };
+    let home = Home::new();
+    laptop(&home, &server, "MRN-6001");
+    for i in 0..30 {
+        home.ok(&["log", "--session", "1", &format!("obs note {i}")]);
+        home.ok(&["log", "--session", "1", &format!("hr {}", 60 + i)]);
+    }
+    // Small bundles, so that a kill can fall between them.
+    let config = home.path().join("xdg-config/kapchart/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("bundle_size = 40", "bundle_size = 5")).unwrap();
+    let rounds: u64 = common::by_depth(4, 8, 30);
+    for i in 0..rounds {
+        let mut child = home
+            .cmd(&["sync"])
+            .env("KAPCHART_CLINICIAN", "Dr. Test")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(60 + i * 40));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let last = sync(&home);
+    assert_eq!(held(&server), whole, "{last}");
+    assert_eq!(sync(&home)["sent"], 0);
+    home.ok(&["verify"]);
 }
