@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 const SSN: &str = "urn:oid:2.16.840.1.113883.4.1";
-const KAPCHART_TYPES: [&str; 12] = [
+const KAPCHART_TYPES: [&str; 13] = [
     "Patient",
     "Practitioner",
     "Encounter",
@@ -22,6 +22,7 @@ const KAPCHART_TYPES: [&str; 12] = [
     "Medication",
     "Organization",
     "SupplyDelivery",
+    "Communication",
     "List",
 ];
 

@@ -184,6 +184,25 @@ fn a_full_esketamine_session_answers_every_field_of_the_form() {
     ]);
     let fhir = home.ok(&["export", "--session", &session, "--format", "fhir"]);
     validate_fhir(&fhir);
+    // The submission is a Communication to the REMS program, with its date and reference.
+    let bundle: Value = serde_json::from_str(&fhir).unwrap();
+    let sent = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .find(|r| r["resourceType"] == "Communication")
+        .unwrap_or_else(|| panic!("no Communication: {fhir}"));
+    assert_eq!(sent["status"], "completed");
+    assert_eq!(sent["sent"], today);
+    assert_eq!(sent["identifier"][0]["value"], "R-77");
+    assert!(
+        sent["payload"][0]["contentString"]
+            .as_str()
+            .unwrap()
+            .contains("Spravato REMS Patient Monitoring Form"),
+        "{sent}"
+    );
 }
 
 #[test]

@@ -367,3 +367,35 @@ fn a_sync_killed_at_spread_moments_leaves_one_copy_of_each_resource_after_the_ne
     assert_eq!(sync(&home)["sent"], 0);
     home.ok(&["verify"]);
 }
+
+#[test]
+fn a_rems_submission_reaches_the_server_as_a_communication() {
+    let server = FhirServer::start_local();
+    let home = Home::new();
+    let (_, session) = laptop(&home, &server, "MRN-7007");
+    home.ok(&[
+        "log",
+        "--session",
+        &session,
+        "dose esketamine 56mg IN lot ABC1",
+    ]);
+    home.ok(&["session", "end", &session, "--reason", "discharge on paper"]);
+    let form: Value =
+        serde_json::from_str(&home.ok(&["rems", "show", "--session", &session, "--json"])).unwrap();
+    let treated = form["treatment_date"].as_str().unwrap().to_string();
+    home.ok(&[
+        "rems",
+        "submitted",
+        "--session",
+        &session,
+        "--on",
+        &treated,
+        "--ref",
+        "R-1",
+    ]);
+    sync(&home);
+    assert_eq!(server.count("Communication"), 1);
+    let sent = &server.get("Communication")["entry"][0]["resource"];
+    assert_eq!(sent["identifier"][0]["value"], "R-1");
+    assert_eq!(sent["status"], "completed");
+}

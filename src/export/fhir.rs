@@ -25,6 +25,7 @@
 //!   The signer's Ed25519 signature, with the public key and every field of the signed
 //!   message, is the [`ED25519_EXTENSION`] extension beside it. Each addendum is
 //!   its own DocumentReference that `appends` the note. Drafts are not exported.
+//! - A Spravato REMS form's submission: a Communication (module `rems_submission` cites it).
 //! - Other entry kinds (free-text observations, screening, consent, ride home, ...) are not
 //!   exported as resources; they are in the signed note and the printed report.
 //!
@@ -69,6 +70,7 @@ mod observation;
 mod patient;
 mod practitioner;
 mod questionnaire;
+mod rems_submission;
 mod standing;
 mod stock;
 mod stock_count;

@@ -64,6 +64,7 @@ const KAPCHART_TYPES = [
   'Medication',
   'Organization',
   'SupplyDelivery',
+  'Communication',
   'List',
 ];
 

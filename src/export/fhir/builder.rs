@@ -40,6 +40,7 @@ pub(super) fn resource_keys(payload: &Payload) -> Vec<(&'static str, &'static st
         Payload::Aldrete(_) => vec![("Observation", "aldrete")],
         Payload::Dose(_) => vec![("MedicationAdministration", "dose")],
         Payload::Waste(_) => vec![("MedicationAdministration", "waste")],
+        Payload::RemsSubmitted(_) => vec![("Communication", "rems")],
         Payload::Measure(_) => vec![
             ("QuestionnaireResponse", "response"),
             ("Observation", "total"),
@@ -141,6 +142,7 @@ impl<'a> Builder<'a> {
             Payload::Aldrete(a) => vec![self.aldrete(line, a)],
             Payload::Dose(d) => vec![self.dose(line, d)],
             Payload::Waste(w) => vec![self.waste(line, w)],
+            Payload::RemsSubmitted(r) => vec![self.rems_submission(line, r)],
             Payload::Measure(m) => self.measure(line, m),
             // Exported as what it is, in its place in the session, rather than dropped.
             Payload::Unreadable(id) => vec![self.observation(
