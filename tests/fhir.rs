@@ -581,46 +581,40 @@ fn amended_and_struck_entries_keep_their_history_with_fhir_statuses() {
         .entry
         .id;
 
-    // The misread SpO2: the original is withdrawn, the replacement is the amended result.
-    let old = resource(&b, "Observation", &obs_id(&f, original, "spo2"));
-    assert_eq!(old["status"], "entered-in-error");
-    assert_eq!(
-        old["valueQuantity"]["value"], 91.0,
-        "the original value stays"
-    );
-    assert_eq!(old["interpretation"][0]["coding"][0]["code"], "L");
-    let old_note = old["note"].to_string();
+    // The misread SpO2, corrected the FHIR way: the replacement takes the original's id
+    // (a server updates it in place and keeps 91% in its history), status corrected, and
+    // its note says what it replaced, who and why.
+    let spo2 = resource(&b, "Observation", &obs_id(&f, original, "spo2"));
+    assert_eq!(spo2["status"], "corrected");
+    assert_eq!(spo2["valueQuantity"]["value"], 95.0);
+    assert_eq!(spo2["effectiveDateTime"], "2026-11-26T10:40:00+01:00");
+    assert!(spo2.get("interpretation").is_none(), "95% is not low");
+    let note = spo2["note"].to_string();
     assert!(
-        old_note.contains(&format!("amended by entry {replacement}"))
-            && old_note.contains("probe slipped; re-read"),
-        "{old_note}"
+        note.contains(&format!("corrects entry {original} (was: "))
+            && note.contains("91%")
+            && note.contains("probe slipped; re-read"),
+        "{note}"
     );
-    let new = resource(&b, "Observation", &obs_id(&f, replacement, "spo2"));
-    assert_eq!(new["status"], "amended");
-    assert_eq!(new["valueQuantity"]["value"], 95.0);
-    assert_eq!(new["effectiveDateTime"], "2026-11-26T10:40:00+01:00");
-    assert!(new.get("interpretation").is_none(), "95% is not low");
-    assert!(
-        new["note"]
-            .to_string()
-            .contains(&format!("amends entry {original}: probe slipped; re-read")),
-        "{}",
-        new["note"]
-    );
-    assert_eq!(new["extension"][0]["url"], fhir::REPLACES_EXTENSION);
-    assert_eq!(
-        new["extension"][0]["valueReference"]["reference"],
-        format!("Observation/{}", obs_id(&f, original, "spo2"))
-    );
-    // Every vital of both entries follows the same rule.
-    for suffix in ["bp", "hr", "rr"] {
+    assert!(spo2.get("extension").is_none(), "{spo2}");
+    // One resource per vital: the replacement's own ids are not used, nothing is doubled.
+    for suffix in ["bp", "hr", "spo2", "rr"] {
         assert_eq!(
             resource(&b, "Observation", &obs_id(&f, original, suffix))["status"],
-            "entered-in-error"
+            "corrected"
+        );
+        assert!(
+            !resources(&b)
+                .iter()
+                .any(|r| r["id"] == obs_id(&f, replacement, suffix).as_str()),
+            "{suffix}"
         );
         assert_eq!(
-            resource(&b, "Observation", &obs_id(&f, replacement, suffix))["status"],
-            "amended"
+            resources(&b)
+                .iter()
+                .filter(|r| r["id"] == obs_id(&f, original, suffix).as_str())
+                .count(),
+            1
         );
     }
 

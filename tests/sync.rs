@@ -168,10 +168,12 @@ fn a_struck_and_an_amended_entry_arrive_as_statuses_and_only_what_changed_is_sen
         "a dry run sends nothing"
     );
     let second = sync(&home);
-    // Only what changed: the struck MOAA/S (1), the amended reading's BP, HR and SpO2 (3)
-    // and the amendment's (3); the rest is as the server acknowledged it.
-    assert_eq!(second["sent"], 7, "{second}");
-    assert_eq!(second["by_type"], json!({ "Observation": 7 }), "{second}");
+    // Only what changed: the struck MOAA/S, and the amended reading's BP, HR and SpO2,
+    // corrected in place (the amendment takes their ids); the rest is as the server
+    // acknowledged it.
+    assert_eq!(second["sent"], 4, "{second}");
+    assert_eq!(second["by_type"], json!({ "Observation": 4 }), "{second}");
+    assert_eq!(server.count("Observation"), observations, "nothing doubled");
     let statuses: Vec<(String, String)> = server.get("Observation?_count=200")["entry"]
         .as_array()
         .unwrap()
@@ -190,14 +192,24 @@ fn a_struck_and_an_amended_entry_arrive_as_statuses_and_only_what_changed_is_sen
         .iter()
         .filter(|(_, s)| s == "entered-in-error")
         .count();
-    assert!(
-        errors >= 2,
-        "the struck MOAA/S and the amended BP: {statuses:?}"
+    assert_eq!(errors, 1, "the struck MOAA/S: {statuses:?}");
+    let corrected = statuses.iter().filter(|(_, s)| s == "corrected").count();
+    assert_eq!(corrected, 3, "the BP, HR and SpO2 corrected: {statuses:?}");
+    // The server keeps the replaced BP in the resource's history.
+    let bp_id = common::named(
+        &serde_json::from_str(&home.ok(&["export", "--session", &session, "--format", "fhir"]))
+            .unwrap(),
+        &format!("entry/{bp}/bp"),
     );
-    assert!(
-        statuses.iter().any(|(_, s)| s == "amended"),
-        "the amendment: {statuses:?}"
-    );
+    let history = server.get(&format!("Observation/{bp_id}/_history"));
+    let systolic: Vec<i64> = history["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["resource"]["component"][0]["valueQuantity"]["value"].as_f64())
+        .map(|v| v as i64)
+        .collect();
+    assert_eq!(systolic, [138, 128], "newest first: {history}");
     assert_eq!(sync(&home)["sent"], 0);
 }
 

@@ -62,7 +62,7 @@ fn the_fhir_dose_carries_its_witness_as_a_performer_and_validates() {
         .map(|e| &e["resource"])
         .find(|r| {
             r["resourceType"] == "MedicationAdministration"
-                && r["id"].as_str().unwrap().contains(&format!("-{dose}-"))
+                && r["id"] == record.chart.name(&format!("entry/{dose}/dose")).as_str()
         })
         .unwrap_or_else(|| panic!("no MedicationAdministration for entry {dose}"));
     let performers = ma["performer"].as_array().unwrap();

@@ -29,17 +29,18 @@
 //! - Other entry kinds (free-text observations, screening, consent, ride home, ...) are not
 //!   exported as resources; they are in the signed note and the printed report.
 //!
-//! Corrections (kapchart keeps every entry; a correction is a later entry):
-//! - An entry that stands and amends an earlier one: Observation `amended`, QuestionnaireResponse
-//!   `amended` (FHIR: "modified subsequent to being final"), MedicationAdministration
-//!   `completed` (it has no `amended`). It carries [`REPLACES_EXTENSION`] pointing at what it
-//!   replaces and a note "amends entry N: reason".
-//! - An entry replaced by a later amendment, and an entry that was struck: `entered-in-error`
-//!   on every resource kind (the only status FHIR consumers reliably leave out of current
-//!   values), with a note saying which entry amended or struck it, who, when and why. They stay
-//!   in the bundle: a correction deletes no original content (CMS PIM 3.3.2.5).
-//!   (QuestionnaireResponse has no `note`: for a questionnaire, the notes are on its total's
-//!   Observation.)
+//! Corrections (kapchart keeps every entry; a correction is a later entry), the FHIR way:
+//! - An amendment takes the ids of the resources of the entry it first replaced, so that a
+//!   server updates them in place and keeps the replaced values in its history: Observation
+//!   `corrected` (R4: "modified subsequent to being final, and the modifications correct an
+//!   error"), QuestionnaireResponse `amended`, MedicationAdministration `completed` (it has
+//!   neither). Its note says which entry it corrects, what that entry said, who and why.
+//! - A struck entry, and a resource of an amended entry that the amendment does not make
+//!   again: `entered-in-error` on every resource kind (the only status FHIR consumers reliably
+//!   leave out of current values), with a note saying which entry amended or struck it, who,
+//!   when and why. A correction deletes no original content (CMS PIM 3.3.2.5): the replaced
+//!   values are in the note and the server's history. (QuestionnaireResponse has no `note`:
+//!   for a questionnaire, the notes are on its total's Observation.)
 //! - Everything else: Observation `final`, QuestionnaireResponse `completed`,
 //!   MedicationAdministration `completed` (`in-progress` for an infusion still running at the
 //!   export time).
@@ -91,9 +92,6 @@ pub const EXPORT_IDENTIFIER_SYSTEM: &str = "https://kapchart.org/fhir/sid/export
 pub const SHA256_EXTENSION: &str = "https://kapchart.org/fhir/StructureDefinition/sha256";
 /// Extension on a note's attachment: the signer's Ed25519 signature and what it covers.
 pub use super::signatures::ED25519_EXTENSION;
-/// Extension on a resource made from an amending entry: a reference to the resource it
-/// replaces.
-pub const REPLACES_EXTENSION: &str = "https://kapchart.org/fhir/StructureDefinition/replaces";
 /// The Questionnaire canonical of the PHQ-9 (LOINC panel 44249-1, clinical.md section 7).
 pub const PHQ9_QUESTIONNAIRE: &str = "http://loinc.org/q/44249-1";
 /// The Questionnaire canonical of the GAD-7 (LOINC panel 69737-5, clinical.md section 7).

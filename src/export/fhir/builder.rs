@@ -12,44 +12,6 @@ use crate::export::Record;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-/// The resources one entry becomes: (resource type, id suffix).
-pub(super) fn resource_keys(payload: &Payload) -> Vec<(&'static str, &'static str)> {
-    match payload {
-        Payload::Vitals(v) => {
-            let mut keys = Vec::new();
-            if v.bp.is_some() {
-                keys.push(("Observation", "bp"));
-            }
-            if v.hr.is_some() {
-                keys.push(("Observation", "hr"));
-            }
-            if v.spo2.is_some() {
-                keys.push(("Observation", "spo2"));
-            }
-            if v.rr.is_some() {
-                keys.push(("Observation", "rr"));
-            }
-            if v.temp_c.is_some() {
-                keys.push(("Observation", "temp"));
-            }
-            keys
-        }
-        Payload::Sedation(_) => vec![("Observation", "moaas")],
-        Payload::Dissociation(_) => vec![("Observation", "cadss6")],
-        Payload::Respiration(_) => vec![("Observation", "resp")],
-        Payload::Aldrete(_) => vec![("Observation", "aldrete")],
-        Payload::Dose(_) => vec![("MedicationAdministration", "dose")],
-        Payload::Waste(_) => vec![("MedicationAdministration", "waste")],
-        Payload::RemsSubmitted(_) => vec![("Communication", "rems")],
-        Payload::Measure(_) => vec![
-            ("QuestionnaireResponse", "response"),
-            ("Observation", "total"),
-        ],
-        Payload::Unreadable(_) => vec![("Observation", "unreadable")],
-        _ => Vec::new(),
-    }
-}
-
 /// The suffix of a vitals entry's first Observation.
 pub(super) fn first_vital(v: &VitalSigns) -> Option<&'static str> {
     [

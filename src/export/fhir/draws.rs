@@ -161,7 +161,7 @@ impl<'a> Builder<'a> {
         };
         let mut ma = json!({
             "resourceType": "MedicationAdministration",
-            "id": self.ids.entry(e.id, "waste"),
+            "id": self.ids.entry(self.resource_owner(line), "waste"),
             "contained": [medication],
             "extension": w.drawn.iter()
                 .map(|d| draw_extension(&d.container.to_string(), d.mg))
@@ -187,14 +187,10 @@ impl<'a> Builder<'a> {
         if !notes.is_empty() {
             ma["note"] = json!(notes);
         }
-        let replaces = self.replaces(line, "MedicationAdministration", "waste");
-        if let Some(ext) = ma["extension"].as_array_mut() {
-            ext.extend(replaces);
-            if ext.is_empty()
-                && let Some(o) = ma.as_object_mut()
-            {
-                o.remove("extension");
-            }
+        if ma["extension"].as_array().is_some_and(Vec::is_empty)
+            && let Some(o) = ma.as_object_mut()
+        {
+            o.remove("extension");
         }
         ma
     }

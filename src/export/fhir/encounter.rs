@@ -44,10 +44,13 @@ impl<'a> Builder<'a> {
             encounter["partOf"] = reference("Encounter", &self.ids.session(dosing));
         }
         self.push(encounter);
+        let mut resources: Vec<(Value, bool)> = Vec::new();
         for line in &s.lines {
-            for resource in self.line_resources(line) {
-                self.push(resource);
-            }
+            let current = line.status == crate::domain::EntryStatus::Current;
+            resources.extend(self.line_resources(line).into_iter().map(|r| (r, current)));
+        }
+        for resource in self.in_place(resources) {
+            self.push(resource);
         }
         for check in s.checks.iter().filter(|c| c.status == CheckStatus::Missed) {
             let resource = self.missed_check(s, check);

@@ -103,7 +103,7 @@ impl<'a> Builder<'a> {
         };
         let mut ma = json!({
             "resourceType": "MedicationAdministration",
-            "id": self.ids.entry(e.id, "dose"),
+            "id": self.ids.entry(self.resource_owner(line), "dose"),
             "status": status,
             "medicationCodeableConcept": medication,
             "subject": self.patient_ref(),
@@ -148,7 +148,6 @@ impl<'a> Builder<'a> {
             .drawn
             .iter()
             .map(|x| draw_extension(&x.container.to_string(), x.mg))
-            .chain(self.replaces(line, "MedicationAdministration", "dose"))
             .collect();
         if !extensions.is_empty() {
             ma["extension"] = json!(extensions);

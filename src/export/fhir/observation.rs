@@ -29,7 +29,7 @@ impl<'a> Builder<'a> {
         };
         let mut o = json!({
             "resourceType": "Observation",
-            "id": self.ids.entry(e.id, suffix),
+            "id": self.ids.entry(self.resource_owner(line), suffix),
             "status": observation_status(standing(line)),
             "category": category(category_code, category_display),
             "code": code,
@@ -47,10 +47,6 @@ impl<'a> Builder<'a> {
         let notes = self.notes(line, suffix);
         if !notes.is_empty() {
             o["note"] = json!(notes);
-        }
-        let replaces = self.replaces(line, "Observation", suffix);
-        if !replaces.is_empty() {
-            o["extension"] = json!(replaces);
         }
         o
     }

@@ -68,7 +68,7 @@ pub(super) const GAD7_ITEMS: [(&str, &str); 7] = [
 impl<'a> Builder<'a> {
     pub(super) fn measure(&self, line: &ChartLine, m: &MeasureResponse) -> Vec<Value> {
         let e = &line.entry;
-        let response_id = self.ids.entry(e.id, "response");
+        let response_id = self.ids.entry(self.resource_owner(line), "response");
         let (questionnaire, items): (&str, Vec<Value>) = match m.instrument {
             Instrument::Phq9 => (
                 PHQ9_QUESTIONNAIRE,
@@ -114,7 +114,7 @@ impl<'a> Builder<'a> {
                     .collect(),
             ),
         };
-        let mut response = json!({
+        let response = json!({
             "resourceType": "QuestionnaireResponse",
             "id": response_id,
             "questionnaire": questionnaire,
@@ -126,10 +126,6 @@ impl<'a> Builder<'a> {
             "source": self.patient_ref(),
             "item": items,
         });
-        let replaces = self.replaces(line, "QuestionnaireResponse", "response");
-        if !replaces.is_empty() {
-            response["extension"] = json!(replaces);
-        }
 
         let code = match m.instrument {
             Instrument::Phq9 => json!({

@@ -27,7 +27,7 @@ impl<'a> Builder<'a> {
         }
         let mut c = json!({
             "resourceType": "Communication",
-            "id": self.ids.entry(e.id, "rems"),
+            "id": self.ids.entry(self.resource_owner(line), "rems"),
             "status": status,
             "category": [{ "text": "Spravato REMS Patient Monitoring Form" }],
             "subject": self.patient_ref(),
@@ -43,10 +43,6 @@ impl<'a> Builder<'a> {
         let notes = self.notes(line, "rems");
         if !notes.is_empty() {
             c["note"] = json!(notes);
-        }
-        let replaces = self.replaces(line, "Communication", "rems");
-        if !replaces.is_empty() {
-            c["extension"] = json!(replaces);
         }
         c
     }

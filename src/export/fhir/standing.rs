@@ -2,10 +2,9 @@
 //! as the status of its resources, and what is said about it: its flags as interpretations
 //! and notes, their acknowledgements, and the corrections that touch it.
 
-use super::REPLACES_EXTENSION;
-use super::builder::{Builder, first_vital, resource_keys};
+use super::builder::{Builder, first_vital};
 use super::codes::{INTERPRETATION, coding};
-use super::ids::{instant, reference};
+use super::ids::instant;
 use crate::domain::{ChartLine, Correction, EntryStatus, FlagCode, Payload};
 use serde_json::{Value, json};
 
@@ -60,10 +59,13 @@ pub(super) fn standing(line: &ChartLine) -> Standing {
     }
 }
 
+/// R4 Observation.status (https://hl7.org/fhir/R4/valueset-observation-status.html): a
+/// replacement is `corrected`, "the Observation has been modified subsequent to being Final,
+/// and the modifications correct an error", which is what an amendment with its reason is.
 pub(super) fn observation_status(s: Standing) -> &'static str {
     match s {
         Standing::Final => "final",
-        Standing::Replacement => "amended",
+        Standing::Replacement => "corrected",
         Standing::Withdrawn => "entered-in-error",
     }
 }
@@ -77,37 +79,6 @@ pub(super) fn response_status(s: Standing) -> &'static str {
 }
 
 impl<'a> Builder<'a> {
-    /// The resource of `suffix` on the entry that `line` amends, or all of that entry's
-    /// resources when none has the same kind.
-    pub(super) fn replaces(&self, line: &ChartLine, rtype: &str, suffix: &str) -> Vec<Value> {
-        let e = &line.entry;
-        if e.correction != Some(Correction::Amend) {
-            return Vec::new();
-        }
-        let Some(original) = e.corrects.and_then(|id| self.lines.get(&id)) else {
-            return Vec::new();
-        };
-        let keys = resource_keys(&original.entry.payload);
-        let same: Vec<_> = keys
-            .iter()
-            .filter(|(t, s)| *t == rtype && *s == suffix)
-            .collect();
-        let chosen = if same.is_empty() {
-            keys.iter().collect()
-        } else {
-            same
-        };
-        chosen
-            .into_iter()
-            .map(|(t, s)| {
-                json!({
-                    "url": REPLACES_EXTENSION,
-                    "valueReference": reference(t, &self.ids.entry(original.entry.id, s)),
-                })
-            })
-            .collect()
-    }
-
     /// Notes for one resource of an entry: its flags, their acknowledgements, and what
     /// corrected the entry or what it corrects.
     pub(super) fn notes(&self, line: &ChartLine, suffix: &str) -> Vec<Value> {
@@ -139,11 +110,16 @@ impl<'a> Builder<'a> {
             }
         }
         if let (Some(Correction::Amend), Some(target)) = (e.correction, e.corrects) {
+            let was = self
+                .lines
+                .get(&target)
+                .map(|t| format!(" (was: {})", t.entry.payload))
+                .unwrap_or_default();
             notes.push(json!({
                 "authorReference": self.practitioner_ref(&e.author),
                 "time": instant(e.recorded_time),
                 "text": format!(
-                    "amends entry {target}: {}",
+                    "corrects entry {target}{was}: {}",
                     e.reason.as_deref().unwrap_or("no reason recorded")
                 ),
             }));
@@ -173,6 +149,43 @@ impl<'a> Builder<'a> {
             "text": text,
         }));
         notes
+    }
+
+    /// The entry whose resources an entry's resources are: for an amendment (or a chain of
+    /// them), the entry first replaced, so that a correction updates the same resources in
+    /// place (the server keeps the replaced values in its history; the export says them in
+    /// the note); for any other entry, itself.
+    pub(super) fn resource_owner(&self, line: &ChartLine) -> crate::domain::EntryId {
+        let mut at = &line.entry;
+        while at.correction == Some(Correction::Amend) {
+            match at.corrects.and_then(|id| self.lines.get(&id)) {
+                Some(earlier) => at = &earlier.entry,
+                None => break,
+            }
+        }
+        at.id
+    }
+
+    /// Corrections the FHIR way: an entry's resources under the ids of the entry it first
+    /// replaced (`resource_owner`). Of a chain of amendments the one that stands wins each
+    /// id; what an earlier link made and the standing one does not make again stays, as
+    /// `entered-in-error`, under the first entry's id. `resources` are a session's, in
+    /// order, each with whether its entry stands.
+    pub(super) fn in_place(&self, resources: Vec<(Value, bool)>) -> Vec<Value> {
+        let standing: std::collections::HashSet<String> = resources
+            .iter()
+            .filter(|(_, current)| *current)
+            .filter_map(|(r, _)| r["id"].as_str().map(str::to_string))
+            .collect();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        resources
+            .into_iter()
+            .filter(|(r, current)| {
+                let id = r["id"].as_str().unwrap_or_default().to_string();
+                *current || (!standing.contains(&id) && seen.insert(id))
+            })
+            .map(|(r, _)| r)
+            .collect()
     }
 
     pub(super) fn interpretation(line: &ChartLine, suffix: &str) -> Vec<Value> {
