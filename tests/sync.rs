@@ -333,6 +333,12 @@ fn the_server_keeps_each_synced_audit_head_and_verify_against_it_catches_a_recor
             && said.contains("acknowledged at"),
         "{said}"
     );
+    // As for a lost backup head, writes stop until the chart is restored.
+    let refused = home.run(&["log", "--session", &session, "hr 70"]);
+    assert!(
+        !refused.status.success(),
+        "a write to a chart found rewritten"
+    );
 }
 
 #[test]
