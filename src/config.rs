@@ -102,6 +102,8 @@ pub struct SyncSettings {
     pub server: String,
     /// Resources per transaction bundle.
     pub bundle_size: u32,
+    /// How long one request to the server may take, in seconds.
+    pub timeout_seconds: u32,
 }
 
 /// The chart screen's lock (HIPAA 45 CFR 164.312(a)(2)(iii), automatic logoff; addressable,

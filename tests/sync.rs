@@ -244,6 +244,14 @@ fn a_refused_failed_or_cut_bundle_leaves_one_copy_of_each_resource_after_the_nex
     server.fault(json!({ "next": 1, "after": 1, "status": 422 }));
     let e = sync_fails(&home);
     assert!(e.contains("refused it (422)"), "{e}");
+    // The answer comes later than [sync] timeout_seconds: the sync stops, worded.
+    let config = home.path().join("xdg-config/kapchart/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}timeout_seconds = 1\n")).unwrap();
+    server.fault(json!({ "next": 1, "after": 1, "delay_ms": 3000 }));
+    let e = sync_fails(&home);
+    assert!(e.contains("could not reach") && e.contains("bundle"), "{e}");
+    std::fs::write(&config, text).unwrap();
     // The connection is cut after the transaction landed: the sync cannot know it did.
     server.fault(json!({ "next": 1, "after": 1, "cut": true }));
     let e = sync_fails(&home);

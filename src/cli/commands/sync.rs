@@ -23,9 +23,6 @@ pub struct Args {
     json: bool,
 }
 
-/// How long one request may take before the sync stops (and sends the rest next time).
-const TIMEOUT: Duration = Duration::from_secs(120);
-
 pub fn run(ctx: &Ctx, args: Args, out: &mut impl Write) -> Outcome {
     let base = args
         .server
@@ -47,6 +44,12 @@ pub fn run(ctx: &Ctx, args: Args, out: &mut impl Write) -> Outcome {
             "[sync] bundle_size = {size} in config.toml: expected 1 to 50 resources per bundle"
         )));
     }
+    let timeout = ctx.config.sync.timeout_seconds;
+    if !(1..=3600).contains(&timeout) {
+        return Err(Failure::runtime(format!(
+            "[sync] timeout_seconds = {timeout} in config.toml: expected 1 to 3600 seconds"
+        )));
+    }
     let token = token(ctx)?;
     let mut chart = ctx.open()?;
     let now = crate::clock::now();
@@ -54,7 +57,7 @@ pub fn run(ctx: &Ctx, args: Args, out: &mut impl Write) -> Outcome {
     let sent = crate::app::sync::sent(&chart, &base)?;
     let plan = sync::plan(resources, &sent);
     let by_type = plan.by_type();
-    let server = Server::new(&base, token, TIMEOUT);
+    let server = Server::new(&base, token, Duration::from_secs(timeout.into()));
     let (done, dry) = if args.dry_run || plan.to_send.is_empty() {
         (
             sync::Done {
