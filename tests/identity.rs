@@ -173,3 +173,68 @@ fn a_chart_made_before_kapchart_kept_a_uuid_derives_one_from_its_chain_every_tim
         "and derived the same each time"
     );
 }
+
+#[test]
+fn a_clinicians_recorded_credentials_are_their_practitioners_qualification() {
+    let home = Home::new();
+    let (_, session) = laptop(&home, "Alex Rivera", "A-1");
+    let out = home
+        .cmd(&[
+            "clinician",
+            "add",
+            "--name",
+            "Nia Nurse",
+            "--role",
+            "nurse",
+            "--credentials",
+            "RN",
+        ])
+        .env("KAPCHART_CLINICIAN", "Dr. Test")
+        .env("KAPCHART_NEW_PASSPHRASE", "tidal meadow lantern quartz")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = home
+        .cmd(&["log", "--session", &session, "hr 72"])
+        .env("KAPCHART_CLINICIAN", "Nia Nurse")
+        .env("KAPCHART_PASSPHRASE", "tidal meadow lantern quartz")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let b: Value = serde_json::from_str(
+        &home
+            .cmd(&["export", "--session", &session, "--format", "fhir"])
+            .env("KAPCHART_CLINICIAN", "Dr. Test")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+            .unwrap(),
+    )
+    .unwrap();
+    let nurse = b["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .find(|r| r["resourceType"] == "Practitioner" && r["name"][0]["text"] == "Nia Nurse")
+        .unwrap_or_else(|| panic!("no Practitioner for the nurse: {b}"));
+    assert_eq!(nurse["qualification"][0]["code"]["text"], "RN");
+    let doctor = b["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .find(|r| r["resourceType"] == "Practitioner" && r["name"][0]["text"] == "Dr. Test")
+        .unwrap();
+    assert!(
+        doctor.get("qualification").is_none(),
+        "none recorded: {doctor}"
+    );
+}

@@ -76,6 +76,8 @@ pub struct Record {
     pub chart: ChartUuid,
     /// The system the clinic's MRNs are issued under (`[clinic] mrn_system`), if set.
     pub mrn_system: Option<String>,
+    /// The credentials the team records for each clinician (name, credentials: "RN").
+    pub credentials: Vec<(String, String)>,
 }
 
 fn session_record(
@@ -121,6 +123,19 @@ fn drawn_containers(chart: &Chart, sessions: &[SessionRecord]) -> Result<Vec<Con
     Ok(out)
 }
 
+/// Each clinician of the team with recorded credentials.
+fn credentials(chart: &Chart) -> Result<Vec<(String, String)>, AppError> {
+    Ok(chart
+        .store
+        .team_members()?
+        .into_iter()
+        .filter_map(|m| {
+            let c = m.credentials?.trim().to_string();
+            (!c.is_empty()).then_some((m.name, c))
+        })
+        .collect())
+}
+
 fn clinicians(sessions: &[SessionRecord]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let names = sessions.iter().flat_map(|s| {
@@ -158,6 +173,7 @@ pub fn session_record_from(
     Ok(Record {
         chart: chart.store.chart_uuid()?,
         mrn_system: config.clinic.mrn_system().map(str::to_string),
+        credentials: credentials(chart)?,
         containers: drawn_containers(chart, &sessions)?,
         patient: chart.store.patient(s.patient_id)?,
         details: chart.store.patient_details(s.patient_id)?,
@@ -186,6 +202,7 @@ pub fn course_record_from(
     Ok(Record {
         chart: chart.store.chart_uuid()?,
         mrn_system: config.clinic.mrn_system().map(str::to_string),
+        credentials: credentials(chart)?,
         containers: drawn_containers(chart, &sessions)?,
         details: chart.store.patient_details(patient)?,
         course: chart.store.course(patient)?,

@@ -39,11 +39,17 @@ impl<'a> Builder<'a> {
             }
         }
         for name in names {
-            self.push(json!({
+            let mut practitioner = json!({
                 "resourceType": "Practitioner",
                 "id": self.ids.clinician(name),
                 "name": [{ "text": name }],
-            }));
+            });
+            // The credentials the team records ("RN", "MD"), as R4 Practitioner.qualification
+            // (https://hl7.org/fhir/R4/practitioner.html): text only, no code system chosen.
+            if let Some((_, c)) = self.record.credentials.iter().find(|(n, _)| n == name) {
+                practitioner["qualification"] = json!([{ "code": { "text": c } }]);
+            }
+            self.push(practitioner);
         }
     }
 }
