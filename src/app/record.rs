@@ -14,7 +14,7 @@ use crate::domain::identity::ChartUuid;
 use crate::domain::measures::MeasureResponse;
 use crate::domain::protocol::Check;
 use crate::domain::stock::{Container, ContainerId};
-use crate::domain::{ChartLine, EntryId, Patient, PatientId, Payload, Session, SessionId};
+use crate::domain::{ChartLine, EntryId, Patient, PatientId, Session, SessionId};
 use chrono::{DateTime, FixedOffset};
 
 /// One session as exported: the session, its chart lines (history included) and its note.
@@ -105,11 +105,7 @@ fn drawn_containers(chart: &Chart, sessions: &[SessionRecord]) -> Result<Vec<Con
     let mut ids: Vec<ContainerId> = sessions
         .iter()
         .flat_map(|s| s.lines.iter())
-        .flat_map(|l| match &l.entry.payload {
-            Payload::Dose(d) => d.drawn.as_slice(),
-            Payload::Waste(w) => w.drawn.as_slice(),
-            _ => &[],
-        })
+        .flat_map(|l| l.entry.payload.drawn())
         .map(|d| d.container)
         .collect();
     ids.sort();

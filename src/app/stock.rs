@@ -464,12 +464,7 @@ fn give_back(
     at: DateTime<FixedOffset>,
 ) -> Result<(), ChartingError> {
     let old = chart.store.entry(entry)?;
-    let drawn = match &old.payload {
-        Payload::Dose(d) => d.drawn.clone(),
-        Payload::Waste(w) => w.drawn.clone(),
-        _ => Vec::new(),
-    };
-    for d in drawn {
+    for d in old.payload.drawn() {
         if !stock.iter().any(|l| l.container.id == d.container) {
             stock.extend(chart.store.container_ledger(d.container)?);
         }

@@ -136,11 +136,11 @@ pub fn session_write(chart: &Chart, entries: Vec<Entry>) -> Result<SessionWrite,
     let mut moved: Vec<ContainerId> = Vec::new();
     for e in &entries {
         reread |= bears_on_safety(&e.payload);
-        moved.extend(drawn_by(&e.payload));
+        moved.extend(e.payload.drawn().iter().map(|d| d.container));
         if let Some(target) = e.corrects {
             let target = chart.store.entry(target)?.payload;
             reread |= bears_on_safety(&target);
-            moved.extend(drawn_by(&target));
+            moved.extend(target.drawn().iter().map(|d| d.container));
         }
     }
     moved.sort();
@@ -157,15 +157,6 @@ pub fn session_write(chart: &Chart, entries: Vec<Entry>) -> Result<SessionWrite,
         entries,
         safety,
     })
-}
-
-/// The containers a dose or waste drew from.
-fn drawn_by(payload: &Payload) -> Vec<ContainerId> {
-    match payload {
-        Payload::Dose(d) => d.drawn.iter().map(|d| d.container).collect(),
-        Payload::Waste(w) => w.drawn.iter().map(|d| d.container).collect(),
-        _ => Vec::new(),
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -608,11 +608,7 @@ impl SessionChart {
     /// What the doses and wastes standing in this session drew from the stock.
     pub fn drawn(&self) -> Vec<super::stock::Draw> {
         self.current()
-            .flat_map(|l| match &l.entry.payload {
-                Payload::Dose(d) => d.drawn.clone(),
-                Payload::Waste(w) => w.drawn.clone(),
-                _ => Vec::new(),
-            })
+            .flat_map(|l| l.entry.payload.drawn().iter().copied())
             .collect()
     }
 }

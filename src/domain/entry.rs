@@ -66,6 +66,16 @@ pub enum Payload {
 }
 
 impl Payload {
+    /// What a dose or a waste drew from the controlled-substance stock (nothing for any
+    /// other entry).
+    pub fn drawn(&self) -> &[super::stock::Draw] {
+        match self {
+            Payload::Dose(d) => &d.drawn,
+            Payload::Waste(w) => &w.drawn,
+            _ => &[],
+        }
+    }
+
     /// The kind as stored in the `entries.kind` column and shown in the timeline.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -76,7 +76,7 @@ fn v8(namespace: &[u8], name: &[u8]) -> [u8; 16] {
 }
 
 fn format_uuid(b: &[u8; 16]) -> String {
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let hex = super::signature::hex(b);
     format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],

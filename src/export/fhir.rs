@@ -116,10 +116,7 @@ pub fn bundle(record: &Record) -> Value {
     // The same content gives the same identifier, whenever it is exported: a hash of the
     // entries (the export time is the Bundle's timestamp, not part of its identity).
     let content = serde_json::to_string(&b.entries).unwrap_or_default();
-    let digest: String = sha2::Sha256::digest(content.as_bytes())
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect();
+    let digest = crate::domain::signature::hex(&sha2::Sha256::digest(content.as_bytes()));
     json!({
         "resourceType": "Bundle",
         "id": b.ids.row(&format!("export/patient/{patient}/{scope}")),

@@ -148,10 +148,8 @@ pub fn resources(
                     .map(|mrn| format!("identifier={}|{}", query_text(system), query_text(mrn))),
                 _ => None,
             };
-            let sha256 = Sha256::digest(json.to_string().as_bytes())
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let sha256 =
+                crate::domain::signature::hex(&Sha256::digest(json.to_string().as_bytes()));
             out.push(Resource {
                 rtype,
                 id,

@@ -301,4 +301,4 @@ pub fn check(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

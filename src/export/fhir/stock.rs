@@ -34,9 +34,9 @@ use super::ids::{instant, reference};
 use super::medication::medication_code;
 use super::{EXPORT_IDENTIFIER_SYSTEM, FHIR_BASE};
 use crate::app::stock_log::StockLog;
+use crate::domain::EntryStatus;
 use crate::domain::stock::ledger::MovementKind;
 use crate::domain::stock::{Container, Presentation};
-use crate::domain::{EntryStatus, Payload};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -49,10 +49,7 @@ const SUPPLY_ITEM_TYPE: &str = "http://terminology.hl7.org/CodeSystem/supply-ite
 const RECEIPT_SYSTEM: &str = "https://kapchart.org/fhir/sid/stock-receipt";
 
 fn short_hash(text: &str) -> String {
-    Sha256::digest(text.as_bytes())[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::domain::signature::hex(&Sha256::digest(text.as_bytes())[..8])
 }
 
 /// The Medication id of a container's lot.
@@ -216,17 +213,13 @@ pub fn stock_bundle(log: &StockLog) -> Value {
     for record in &log.sessions {
         let mut b = Builder::new(record);
         b.patient();
-        let drew = |d: &[crate::domain::stock::Draw]| {
-            d.iter()
-                .any(|x| log.containers.iter().any(|c| c.id == x.container))
-        };
         for line in record.sessions.iter().flat_map(|s| s.lines.iter()) {
             let e = &line.entry;
-            let ours = match &e.payload {
-                Payload::Dose(d) => drew(&d.drawn),
-                Payload::Waste(w) => drew(&w.drawn),
-                _ => false,
-            };
+            let ours = e
+                .payload
+                .drawn()
+                .iter()
+                .any(|x| log.containers.iter().any(|c| c.id == x.container));
             if !ours || !in_period(e.event_time) {
                 continue;
             }
@@ -262,10 +255,7 @@ pub fn stock_bundle(log: &StockLog) -> Value {
         .map(|r| entry(ids, r))
         .collect();
     let content = serde_json::to_string(&entries).unwrap_or_default();
-    let digest: String = Sha256::digest(content.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = crate::domain::signature::hex(&Sha256::digest(content.as_bytes()));
     json!({
         "resourceType": "Bundle",
         "id": format!(

@@ -1,7 +1,8 @@
 use super::*;
 use crate::domain::chart::SessionChart;
-use crate::domain::stock::ledger::{Movement, MovementKind};
-use crate::domain::stock::{Container, Draw, Presentation, Receipt};
+use crate::domain::stock::Draw;
+use crate::domain::stock::draws::tests::VIAL;
+use crate::domain::stock::ledger::MovementKind;
 use crate::domain::{Dose, DoseUnit, Entry, Route};
 use crate::domain::{Session, SessionKind};
 use chrono::{DateTime, FixedOffset, TimeZone};
@@ -15,45 +16,7 @@ fn at(m: u32) -> DateTime<FixedOffset> {
 
 /// A 50 mg/mL, 10 mL ketamine vial `id` with `moves` after its receipt.
 fn vial(id: i64, moves: &[(MovementKind, f64)]) -> ContainerLedger {
-    let container = Container {
-        id: ContainerId(id),
-        receipt_id: 1,
-        number: 1,
-        receipt: Receipt {
-            drug: "ketamine".into(),
-            presentation: Presentation::Vial {
-                mg_per_ml: 50.0,
-                ml: 10.0,
-            },
-            containers: 1,
-            lot: "L1".into(),
-            expires: "2027-06".into(),
-            supplier: "S".into(),
-            supplier_address: "A".into(),
-            supplier_dea: "RS1234567".into(),
-            invoice: None,
-        },
-        received: at(0),
-    };
-    let mut all = vec![(MovementKind::Received, 500.0)];
-    all.extend(moves.iter().cloned());
-    let movements = all
-        .into_iter()
-        .enumerate()
-        .map(|(i, (kind, change_mg))| Movement {
-            id: i as i64,
-            container: ContainerId(id),
-            kind,
-            change_mg,
-            at: at(i as u32),
-            who: "Dr A".into(),
-            witness: None,
-            entry: None,
-            stock: None,
-            patient: None,
-        })
-        .collect();
-    ContainerLedger::new(container, movements)
+    crate::domain::stock::draws::tests::ledger(id, "ketamine", "L1", VIAL, moves)
 }
 
 fn dose(id: i64, minute: u32, drug: &str, mg: f64, from: Option<i64>) -> Entry {

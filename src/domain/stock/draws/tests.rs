@@ -3,7 +3,9 @@ use crate::domain::stock::ledger::{Movement, MovementKind};
 use crate::domain::stock::{Container, Presentation, Receipt};
 use chrono::{FixedOffset, TimeZone};
 
-fn ledger(
+/// A container `id` of `drug` and `lot` with `moves` after its receipt, one a minute; also
+/// the other stock tests' container.
+pub(crate) fn ledger(
     id: i64,
     drug: &str,
     lot: &str,
@@ -52,7 +54,7 @@ fn ledger(
     ContainerLedger::new(container, movements)
 }
 
-const VIAL: Presentation = Presentation::Vial {
+pub(crate) const VIAL: Presentation = Presentation::Vial {
     mg_per_ml: 50.0,
     ml: 10.0,
 };
