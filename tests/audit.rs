@@ -345,27 +345,7 @@ fn rems_show_is_audited_as_a_look_at_the_record() {
 fn the_stock_log_names_patients_so_each_read_of_it_is_one_audit_row() {
     let home = Home::new();
     let (_, session) = home.with_dosing_session();
-    home.ok(&[
-        "stock",
-        "receive",
-        "ketamine",
-        "--strength",
-        "50mg/mL",
-        "--volume",
-        "10mL",
-        "--containers",
-        "1",
-        "--lot",
-        "L1",
-        "--expires",
-        "2027-06",
-        "--supplier",
-        "Acme Pharma",
-        "--supplier-address",
-        "1 Main St",
-        "--supplier-dea",
-        "RA1234567",
-    ]);
+    home.receive_one_vial();
     home.ok(&[
         "log",
         "--session",

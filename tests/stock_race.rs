@@ -26,30 +26,7 @@ fn ok(home: &Home, args: &[&str]) -> String {
 fn one_vial() -> (Home, String) {
     let home = Home::new();
     let (_, session) = home.with_dosing_session();
-    let receipt = ok(
-        &home,
-        &[
-            "stock",
-            "receive",
-            "ketamine",
-            "--strength",
-            "50mg/mL",
-            "--volume",
-            "10mL",
-            "--containers",
-            "1",
-            "--lot",
-            "L1",
-            "--expires",
-            "2027-06",
-            "--supplier",
-            "Acme Pharma",
-            "--supplier-address",
-            "1 Main St",
-            "--supplier-dea",
-            "RA1234567",
-        ],
-    );
+    let receipt = home.receive_one_vial();
     assert_eq!(receipt, "receipt 1: V1");
     ok(&home, &["stock", "open", "V1"]);
     (home, session)

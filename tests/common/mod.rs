@@ -123,6 +123,32 @@ impl Home {
         (patient, session)
     }
 
+    /// Receives one 50 mg/mL, 10 mL ketamine vial (500 mg, lot L1) into the controlled-
+    /// substance stock; returns what `stock receive` printed ("receipt N: V1").
+    pub fn receive_one_vial(&self) -> String {
+        self.ok(&[
+            "stock",
+            "receive",
+            "ketamine",
+            "--strength",
+            "50mg/mL",
+            "--volume",
+            "10mL",
+            "--containers",
+            "1",
+            "--lot",
+            "L1",
+            "--expires",
+            "2027-06",
+            "--supplier",
+            "Acme Pharma",
+            "--supplier-address",
+            "1 Main St",
+            "--supplier-dea",
+            "RA1234567",
+        ])
+    }
+
     /// Writes the clinician's own sections of a drafted note (the patient's account, the
     /// assessment, the plan) and saves it, so that the note is complete and can be signed.
     #[allow(dead_code)]
