@@ -154,11 +154,11 @@ fn s_on_home_opens_the_stock_with_each_container_and_its_balance_and_esc_goes_ho
             assert!(row.contains(part), "{v} lacks {part}: {row}\n{shown}");
         }
     }
-    // Today's receipt is a movement of each container.
-    assert!(shown.contains("Today: 2 movements"), "{shown}");
+    // The receipt is a movement of each container.
+    assert!(shown.contains("Last 24 hours: 2 movements"), "{shown}");
     assert!(shown.contains("received  +500 mg"), "{shown}");
     assert!(
-        shown.contains("Wastes of today awaiting a witness: none"),
+        shown.contains("Wastes of the last 24 hours awaiting a witness: none"),
         "{shown}"
     );
     assert!(shown.contains("Last count: none recorded"), "{shown}");
@@ -251,7 +251,7 @@ fn a_waste_is_witnessed_from_the_timeline_and_awaits_its_witness_on_the_stock_sc
     open_stock(&f, &mut app, 57);
     let shown = render(&app, 120, 40);
     assert!(
-        shown.contains("Wastes of today awaiting a witness: 1"),
+        shown.contains("Wastes of the last 24 hours awaiting a witness: 1"),
         "{shown}"
     );
     let v1 = row_of(&shown, "V1");
@@ -405,4 +405,29 @@ fn the_live_header_shows_the_vial_at_hand_and_flags_a_balance_below_the_last_dos
     chart_line(&mut f, &mut app, "dose ketamine 5mg IM", 65);
     let row = at_hand_row(&render(&app, 120, 40)).to_string();
     assert!(row.contains("V1 empty"), "{row}");
+}
+
+#[test]
+fn just_after_midnight_the_evenings_waste_still_awaits_its_witness_on_the_stock_screen() {
+    let mut f = with_stock();
+    // 23:50 and 23:58 on 26 Nov (the fixture's day, UTC+01:00): a dose and the rest wasted.
+    let (dose, waste, read) = (830, 838, 845);
+    let mut app = new_app(&f, dose);
+    update(&mut app, Action::Opened(Ok(f.live_data())));
+    chart_line(&mut f, &mut app, "dose ketamine 35mg IM vial V1", dose);
+    chart_line(&mut f, &mut app, "waste ketamine 465mg vial V1", waste);
+    // Read at 00:05 on 27 Nov: a calendar "today" would hold nothing.
+    go_home(&f, &mut app, read);
+    open_stock(&f, &mut app, read);
+    let shown = render(&app, 120, 40);
+    assert!(shown.contains("as read at 00:05 on 27 Nov 2026"), "{shown}");
+    assert!(
+        shown.contains("Wastes of the last 24 hours awaiting a witness: 1"),
+        "{shown}"
+    );
+    let row = shown
+        .lines()
+        .find(|l| l.contains("wasted") && l.contains("no witness"))
+        .unwrap_or_else(|| panic!("no waste row:\n{shown}"));
+    assert!(row.contains("23:58") && row.contains("-465 mg"), "{row}");
 }

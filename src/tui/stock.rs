@@ -1,6 +1,8 @@
 //! The controlled-substance stock screen, opened from the home screen: the containers on
-//! hand with their balances, today's movements with who moved them and who witnessed, the
-//! wastes of today no second clinician has witnessed yet, and the last count. It is read
+//! hand with their balances, the last 24 hours' movements with who moved them and who
+//! witnessed, the wastes of those hours no second clinician has witnessed yet, and the last
+//! count. Not a calendar day: just after midnight, the waste charted at 23:58 still shows
+//! as awaiting its witness. It is read
 //! when opened (`app::stock`); it names no patient, so opening it reads no record.
 
 use super::keymap::{Command, Context};
@@ -9,22 +11,22 @@ use crate::app::{Chart, ChartingError};
 use crate::domain::stock::MG_EPSILON;
 use crate::domain::stock::StockRow;
 use crate::domain::stock::ledger::{ContainerLedger, LedgerLine, MovementKind};
-use chrono::{DateTime, Duration, FixedOffset, NaiveTime};
+use chrono::{DateTime, Duration, FixedOffset};
 
 /// What the screen shows, as read when it was opened.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StockData {
-    /// When it was read: "today" is this day, at this offset.
+    /// When it was read: the movements shown are of the 24 hours before it.
     pub read_at: DateTime<FixedOffset>,
     /// The containers holding something, in id order.
     pub on_hand: Vec<ContainerLedger>,
-    /// Today's movements of every container, newest first.
-    pub today: Vec<Moved>,
+    /// The last 24 hours' movements of every container, newest first.
+    pub recent: Vec<Moved>,
     /// The newest count, and the record that struck it, if one did.
     pub last_count: Option<(StockRow, Option<i64>)>,
 }
 
-/// One movement of today, with its container's drug.
+/// One movement of the last 24 hours, with its container's drug.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Moved {
     pub drug: String,
@@ -43,23 +45,20 @@ impl Moved {
 }
 
 impl StockData {
-    /// Today's wastes that await a witness, newest first.
+    /// The last 24 hours' wastes that await a witness, newest first.
     pub fn awaiting_witness(&self) -> Vec<&Moved> {
-        self.today.iter().filter(|m| m.awaits_witness()).collect()
+        self.recent.iter().filter(|m| m.awaits_witness()).collect()
     }
 }
 
-/// Reads the stock for the screen, with `now` deciding what "today" is.
+/// How far back the screen shows movements.
+pub const RECENT: Duration = Duration::hours(24);
+
+/// Reads the stock for the screen: the movements of the [`RECENT`] hours before `now`.
 pub fn read(chart: &Chart, now: DateTime<FixedOffset>) -> Result<StockData, ChartingError> {
-    let from = now
-        .date_naive()
-        .and_time(NaiveTime::MIN)
-        .and_local_timezone(*now.offset())
-        .single()
-        .unwrap_or(now);
-    let to = from + Duration::days(1) - Duration::milliseconds(1);
+    let (from, to) = (now - RECENT, now);
     let on_hand = crate::app::stock::on_hand(chart)?;
-    let mut today: Vec<Moved> = Vec::new();
+    let mut recent: Vec<Moved> = Vec::new();
     for ledger in crate::app::stock::log(chart, None, from, to)? {
         for (i, line) in ledger.lines.iter().enumerate() {
             let at = line.movement.at;
@@ -72,14 +71,14 @@ pub fn read(chart: &Chart, now: DateTime<FixedOffset>) -> Result<StockData, Char
                     matches!(later.movement.kind, MovementKind::GivenBack { .. })
                         && (later.movement.change_mg - took).abs() <= MG_EPSILON
                 });
-            today.push(Moved {
+            recent.push(Moved {
                 drug: ledger.container.drug().to_string(),
                 line: line.clone(),
                 given_back,
             });
         }
     }
-    today.sort_by(|a, b| {
+    recent.sort_by(|a, b| {
         let (a, b) = (&a.line.movement, &b.line.movement);
         b.at.cmp(&a.at).then(b.id.cmp(&a.id))
     });
@@ -89,7 +88,7 @@ pub fn read(chart: &Chart, now: DateTime<FixedOffset>) -> Result<StockData, Char
     Ok(StockData {
         read_at: now,
         on_hand,
-        today,
+        recent,
         last_count,
     })
 }

@@ -1,5 +1,5 @@
-//! The controlled-substance stock screen: a title, the containers on hand, today's
-//! movements (newest first), today's wastes awaiting a witness, and the last count. Each
+//! The controlled-substance stock screen: a title, the containers on hand, the last 24
+//! hours' movements (newest first), their wastes awaiting a witness, and the last count. Each
 //! row puts its numbers before its words, so a narrow screen cuts the words (marked ` …`,
 //! after a whole word); a section that does not fit ends in a row saying how many more.
 
@@ -54,15 +54,19 @@ pub fn draw(app: &App, s: &StockScreen, frame: &mut Frame<'_>, area: Rect) {
             on_hand_rows(d),
         ),
         (
-            format!("Today: {} movement{}", d.today.len(), plural(d.today.len())),
-            movement_rows(app, &d.today.iter().collect::<Vec<_>>()),
+            format!(
+                "Last 24 hours: {} movement{}",
+                d.recent.len(),
+                plural(d.recent.len())
+            ),
+            movement_rows(app, &d.recent.iter().collect::<Vec<_>>()),
         ),
         (
             if awaiting.is_empty() {
-                "Wastes of today awaiting a witness: none".to_string()
+                "Wastes of the last 24 hours awaiting a witness: none".to_string()
             } else {
                 format!(
-                    "{OVERDUE} Wastes of today awaiting a witness: {} (w on the session's timeline)",
+                    "{OVERDUE} Wastes of the last 24 hours awaiting a witness: {} (w on the session's timeline)",
                     awaiting.len()
                 )
             },
