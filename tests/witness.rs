@@ -250,8 +250,7 @@ fn two_clinicians_chart_one_session_with_a_hand_over_and_a_witness_at_the_chart_
     tty.key(Key::Enter);
     tty.send(NURSE_PASS);
     tty.key(Key::Enter);
-    tty.wait_for("witnessed by Nia Nurse", TIMEOUT);
-    assert!(tty.screen().contains("signed in: Dr. Test"));
+    tty.wait_for_all(&["witnessed by Nia Nurse", "signed in: Dr. Test"], TIMEOUT);
     // A line typed, then the therapist takes over: the line stays and is charted as theirs.
     tty.send("bp 118/76 hr 70");
     tty.key(Key::F(3));
