@@ -74,14 +74,21 @@ pub fn patient_measures(
     chart: &Chart,
     patient: PatientId,
 ) -> Result<Vec<(EntryId, DateTime<FixedOffset>, MeasureResponse)>, AppError> {
-    Ok(patient_lines(chart, patient)?
-        .into_iter()
+    Ok(standing_measures(&patient_lines(chart, patient)?))
+}
+
+/// The questionnaires that stand among `lines`, in their order.
+pub(super) fn standing_measures(
+    lines: &[ChartLine],
+) -> Vec<(EntryId, DateTime<FixedOffset>, MeasureResponse)> {
+    lines
+        .iter()
         .filter(|l| l.status == EntryStatus::Current)
-        .filter_map(|l| match l.entry.payload {
-            Payload::Measure(m) => Some((l.entry.id, l.entry.event_time, m)),
+        .filter_map(|l| match &l.entry.payload {
+            Payload::Measure(m) => Some((l.entry.id, l.entry.event_time, m.clone())),
             _ => None,
         })
-        .collect())
+        .collect()
 }
 
 /// The patient's open PHQ-9 item 9 safety flag, if any.

@@ -5,13 +5,14 @@
 use super::AppError;
 use super::Chart;
 use super::charting::session_chart;
-use super::course::patient_measures;
+use super::course::{patient_lines, standing_measures};
 use super::views::number_in_course;
 use crate::config::Config;
 use crate::domain::chart::{Period, SessionChart};
 use crate::domain::course::{Course, Note, PatientDetails};
 use crate::domain::identity::ChartUuid;
-use crate::domain::measures::MeasureResponse;
+use crate::domain::measures::{self, MeasureResponse, SafetyEpisode};
+use crate::domain::medications::{self, Listed};
 use crate::domain::protocol::Check;
 use crate::domain::stock::{Container, ContainerId};
 use crate::domain::{ChartLine, EntryId, Patient, PatientId, Session, SessionId};
@@ -78,6 +79,11 @@ pub struct Record {
     pub mrn_system: Option<String>,
     /// The credentials the team records for each clinician (name, credentials: "RN").
     pub credentials: Vec<(String, String)>,
+    /// Each stretch of time a medication stood on the patient's list, in the order listed.
+    pub medications: Vec<Listed>,
+    /// Each stretch of time the patient's PHQ-9 item 9 safety flag stood, oldest first (from
+    /// the patient's whole record, also in a one-session export).
+    pub safety: Vec<SafetyEpisode>,
 }
 
 fn session_record(
@@ -161,7 +167,8 @@ pub fn session_record_from(
     let s = chart.store.session(session)?;
     let all = chart.store.sessions(Some(s.patient_id))?;
     let record = session_record(chart, config, &s, &all, exported)?;
-    let measures = patient_measures(chart, s.patient_id)?
+    let (measures, safety) = measures_and_safety(chart, s.patient_id)?;
+    let measures = measures
         .into_iter()
         .filter(|(id, _, _)| record.lines.iter().any(|l| l.entry.id == *id))
         .collect();
@@ -177,6 +184,8 @@ pub fn session_record_from(
         clinicians: clinicians(&sessions),
         sessions,
         measures,
+        medications: medications::listing(&chart.store.medication_versions(s.patient_id)?),
+        safety,
         exported,
     })
 }
@@ -195,6 +204,7 @@ pub fn course_record_from(
         .iter()
         .map(|s| session_record(chart, config, s, &all, exported))
         .collect::<Result<Vec<_>, _>>()?;
+    let (measures, safety) = measures_and_safety(chart, patient)?;
     Ok(Record {
         chart: chart.store.chart_uuid()?,
         mrn_system: config.clinic.mrn_system().map(str::to_string),
@@ -204,8 +214,27 @@ pub fn course_record_from(
         course: chart.store.course(patient)?,
         clinicians: clinicians(&sessions),
         sessions,
-        measures: patient_measures(chart, patient)?,
+        measures,
+        medications: medications::listing(&chart.store.medication_versions(patient)?),
+        safety,
         exported,
         patient: p,
     })
+}
+
+/// The patient's questionnaires that stand and their safety flag's stretches, from one
+/// reading of their record.
+#[allow(clippy::type_complexity)]
+fn measures_and_safety(
+    chart: &Chart,
+    patient: PatientId,
+) -> Result<
+    (
+        Vec<(EntryId, DateTime<FixedOffset>, MeasureResponse)>,
+        Vec<SafetyEpisode>,
+    ),
+    AppError,
+> {
+    let lines = patient_lines(chart, patient)?;
+    Ok((standing_measures(&lines), measures::safety_episodes(&lines)))
 }

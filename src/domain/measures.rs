@@ -366,33 +366,82 @@ impl fmt::Display for SafetyFlag {
     }
 }
 
-/// The open PHQ-9 item 9 safety flag of one patient, if any. `lines` are all of the patient's
-/// chart lines across sessions, current and historic, in any order.
+/// One stretch of time the patient's safety flag stood: from the PHQ-9 that raised it
+/// (`raised`), restated by any later one (`latest`), until the risk assessment that cleared
+/// it (`cleared`: its entry and time), if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SafetyEpisode {
+    pub raised: SafetyFlag,
+    pub latest: SafetyFlag,
+    pub cleared: Option<(EntryId, DateTime<FixedOffset>)>,
+}
+
+/// Every stretch of the patient's PHQ-9 item 9 safety flag, oldest first. `lines` are all
+/// of the patient's chart lines across sessions, current and historic, in any order.
 ///
-/// The flag is raised by the latest current PHQ-9 whose item 9 is above 0, and cleared by a
-/// current risk assessment entry whose event time is at or after that PHQ-9's. A later PHQ-9
-/// with item 9 at 0 does not clear it: only a recorded risk assessment does. Struck and
+/// The flag is raised by a current PHQ-9 whose item 9 is above 0, and cleared by a current
+/// risk assessment entry whose event time is at or after that PHQ-9's. A later PHQ-9 with
+/// item 9 at 0 does not clear it: only a recorded risk assessment does. Struck and
 /// amended-away entries do not count (an amending entry is current and counts).
-pub fn safety_flag(lines: &[ChartLine]) -> Option<SafetyFlag> {
-    let current = || {
-        lines
-            .iter()
-            .filter(|l| l.status == EntryStatus::Current)
-            .map(|l| &l.entry)
-    };
-    let raised = current()
+pub fn safety_episodes(lines: &[ChartLine]) -> Vec<SafetyEpisode> {
+    // (time, 0 raises / 1 clears, entry): at one time a PHQ-9 comes before the risk
+    // assessment that clears it ("at or after").
+    let mut events: Vec<(DateTime<FixedOffset>, u8, EntryId, Option<SafetyFlag>)> = lines
+        .iter()
+        .filter(|l| l.status == EntryStatus::Current)
+        .map(|l| &l.entry)
         .filter_map(|e| match &e.payload {
-            Payload::Measure(m) if needs_risk_assessment(m) => Some(SafetyFlag {
-                measure_entry: e.id,
-                at: e.event_time,
-                item9: m.items[8],
-            }),
+            Payload::Measure(m) if needs_risk_assessment(m) => Some((
+                e.event_time,
+                0,
+                e.id,
+                Some(SafetyFlag {
+                    measure_entry: e.id,
+                    at: e.event_time,
+                    item9: m.items[8],
+                }),
+            )),
+            Payload::RiskAssessment(_) => Some((e.event_time, 1, e.id, None)),
             _ => None,
         })
-        .max_by_key(|f| (f.at, f.measure_entry))?;
-    let cleared = current()
-        .any(|e| matches!(e.payload, Payload::RiskAssessment(_)) && e.event_time >= raised.at);
-    (!cleared).then_some(raised)
+        .collect();
+    events.sort_by_key(|(at, kind, id, _)| (*at, *kind, *id));
+    let mut out: Vec<SafetyEpisode> = Vec::new();
+    let mut open = false;
+    for (at, _, id, flag) in events {
+        match (flag, open) {
+            (Some(f), true) => {
+                if let Some(last) = out.last_mut() {
+                    last.latest = f;
+                }
+            }
+            (Some(f), false) => {
+                out.push(SafetyEpisode {
+                    raised: f,
+                    latest: f,
+                    cleared: None,
+                });
+                open = true;
+            }
+            (None, true) => {
+                if let Some(last) = out.last_mut() {
+                    last.cleared = Some((id, at));
+                }
+                open = false;
+            }
+            (None, false) => {}
+        }
+    }
+    out
+}
+
+/// The open PHQ-9 item 9 safety flag of one patient, if any: the latest PHQ-9 of the
+/// episode that stands uncleared ([`safety_episodes`]).
+pub fn safety_flag(lines: &[ChartLine]) -> Option<SafetyFlag> {
+    safety_episodes(lines)
+        .last()
+        .filter(|e| e.cleared.is_none())
+        .map(|e| e.latest)
 }
 
 /// One instrument's totals over time, with the change from the first (baseline) to the latest.

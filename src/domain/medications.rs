@@ -5,6 +5,7 @@
 //! decide what, if anything, to change (clinical.md section 1: coordinate with the prescriber
 //! rather than stopping medications).
 
+use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -149,6 +150,70 @@ fn parse(text: &str) -> Result<BTreeMap<MedClass, Vec<String>>, String> {
         out.insert(class, names);
     }
     Ok(out)
+}
+
+/// One stretch of time a medication stood on the patient's list: from the version of their
+/// details that first listed it to the version that no longer did (`until`), if any. A
+/// medication taken off and listed again later has a second stretch (`ordinal` 1, 2, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// As written when first listed.
+    pub name: String,
+    pub class: Option<MedClass>,
+    pub from: DateTime<FixedOffset>,
+    pub until: Option<DateTime<FixedOffset>>,
+    /// 0 for the first stretch of this medication, 1 for the next, ...
+    pub ordinal: u32,
+}
+
+impl Listed {
+    /// The medication as compared across versions: lower case, spaces collapsed.
+    pub fn key(&self) -> String {
+        same_medication(&self.name)
+    }
+}
+
+/// How two versions of the list are compared: "Clonazepam  0.5 mg" and "clonazepam 0.5 mg"
+/// are one medication; a changed dose is a new line, as the clinician wrote it.
+fn same_medication(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// The stretches of a patient's medication list, from the versions of their details
+/// (oldest first: when recorded, the list as it then stood), in the order first listed.
+pub fn listing(versions: &[(DateTime<FixedOffset>, Vec<String>)]) -> Vec<Listed> {
+    let mut out: Vec<Listed> = Vec::new();
+    // Index into `out` of each medication's open stretch.
+    let mut open: HashMap<String, usize> = HashMap::new();
+    let mut stretches: HashMap<String, u32> = HashMap::new();
+    for (at, list) in versions {
+        let now: Vec<String> = list.iter().map(|m| same_medication(m)).collect();
+        for (key, i) in open.clone() {
+            if !now.contains(&key) {
+                out[i].until = Some(*at);
+                open.remove(&key);
+            }
+        }
+        for (name, key) in list.iter().zip(now) {
+            if open.contains_key(&key) {
+                continue;
+            }
+            let n = stretches.entry(key.clone()).or_insert(0);
+            open.insert(key, out.len());
+            out.push(Listed {
+                name: name.clone(),
+                class: classify(name),
+                from: *at,
+                until: None,
+                ordinal: *n,
+            });
+            *n += 1;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -311,5 +376,38 @@ mod tests {
         );
         let err = parse("antidepressant = [\"sertraline\"]\n").unwrap_err();
         assert!(err.contains("antidepressant"), "{err}");
+    }
+
+    #[test]
+    fn a_listing_has_a_stretch_per_time_a_medication_stood_on_the_list() {
+        let at = |h: u32| {
+            chrono::DateTime::parse_from_rfc3339(&format!("2026-11-0{h}T10:00:00+00:00")).unwrap()
+        };
+        let v = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let versions = vec![
+            (at(1), v(&["Clonazepam 0.5 mg", "sertraline 50 mg"])),
+            // Same medication written with other spacing and case: still the one stretch.
+            (at(2), v(&["clonazepam  0.5 MG", "sertraline 50 mg"])),
+            (at(3), v(&["sertraline 50 mg"])),
+            (at(4), v(&["sertraline 50 mg", "clonazepam 0.5 mg"])),
+        ];
+        let l = listing(&versions);
+        let shown: Vec<(String, u32, bool, bool)> = l
+            .iter()
+            .map(|x| (x.key(), x.ordinal, x.from == at(1), x.until.is_some()))
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                ("clonazepam 0.5 mg".to_string(), 0, true, true),
+                ("sertraline 50 mg".to_string(), 0, true, false),
+                ("clonazepam 0.5 mg".to_string(), 1, false, false),
+            ]
+        );
+        assert_eq!(l[0].until, Some(at(3)));
+        assert_eq!(l[0].name, "Clonazepam 0.5 mg");
+        assert_eq!(l[0].class, Some(MedClass::Benzodiazepine));
+        assert_eq!(l[2].from, at(4));
+        assert!(listing(&[]).is_empty());
     }
 }

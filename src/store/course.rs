@@ -74,6 +74,35 @@ impl Chart {
         }
     }
 
+    /// Every version of a patient's medication list, oldest first, each with when it was
+    /// recorded (UTC): what the list was after each change of their details.
+    pub fn medication_versions(
+        &self,
+        patient: PatientId,
+    ) -> Result<Vec<(DateTime<FixedOffset>, Vec<String>)>> {
+        self.patient(patient)?;
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT recorded_at, details FROM patient_details WHERE patient_id = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([patient], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (ms, json) = row.map_err(|e| self.err(e))?;
+            let details: PatientDetails = serde_json::from_str(&json).map_err(|e| {
+                StoreError::Invalid(format!("patient {patient} details unreadable: {e}"))
+            })?;
+            out.push((super::from_stored(ms, 0), details.medications));
+        }
+        Ok(out)
+    }
+
     /// Starts the patient's course; refused with the course that stands when there is one
     /// (`Second::Meant` starts a new course in its place; the earlier one stays in the chart).
     pub fn start_course(

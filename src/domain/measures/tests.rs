@@ -485,3 +485,31 @@ fn a_change_is_read_by_its_published_meaning() {
     };
     assert_eq!(change_meaning(&trend(Phq9, 14, 9), &strict), None);
 }
+
+#[test]
+fn safety_episodes_run_from_the_raising_phq9_to_the_clearing_assessment() {
+    let lines = chart_lines(vec![
+        phq9(1, 2, at(26, 10, 5)),
+        // Restated by a later PHQ-9 within the same episode.
+        phq9(2, 1, at(26, 11, 0)),
+        risk(3, at(26, 11, 30)),
+        // An assessment with no flag standing clears nothing.
+        risk(4, at(27, 9, 0)),
+        phq9(5, 3, at(28, 14, 0)),
+    ]);
+    let episodes = safety_episodes(&lines);
+    let shown: Vec<(EntryId, EntryId, Option<EntryId>)> = episodes
+        .iter()
+        .map(|e| {
+            (
+                e.raised.measure_entry,
+                e.latest.measure_entry,
+                e.cleared.map(|c| c.0),
+            )
+        })
+        .collect();
+    assert_eq!(shown, vec![(1, 2, Some(3)), (5, 5, None)]);
+    assert_eq!(episodes[0].cleared.map(|c| c.1), Some(at(26, 11, 30)));
+    // The open flag is the open episode's latest PHQ-9.
+    assert_eq!(safety_flag(&lines).map(|f| f.measure_entry), Some(5));
+}
