@@ -55,6 +55,18 @@ REQUIRED_CODES = {
     ("SupplyDelivery", "status"): {"in-progress", "completed", "abandoned", "entered-in-error"},
     ("Medication", "status"): {"active", "inactive", "entered-in-error"},
     ("DocumentReference", "docStatus"): {"preliminary", "final", "amended", "entered-in-error"},
+    ("MedicationStatement", "status"): {
+        "active", "completed", "entered-in-error", "intended", "stopped", "on-hold", "unknown",
+        "not-taken",
+    },
+    ("Flag", "status"): {"active", "inactive", "entered-in-error"},
+    ("RiskAssessment", "status"): {
+        "registered", "preliminary", "final", "amended", "corrected", "cancelled",
+        "entered-in-error", "unknown",
+    },
+    ("Consent", "status"): {
+        "draft", "proposed", "active", "rejected", "inactive", "entered-in-error",
+    },
 }
 RELATES_TO_CODES = {"replaces", "transforms", "signs", "appends"}
 VITAL_SIGNS = "http://terminology.hl7.org/CodeSystem/observation-category"

@@ -60,6 +60,7 @@ use super::Record;
 use builder::Builder;
 use ids::instant;
 
+mod assessments;
 mod builder;
 mod codes;
 mod document;
@@ -69,6 +70,7 @@ mod ids;
 mod medication;
 mod observation;
 mod patient;
+mod patient_context;
 mod practitioner;
 mod questionnaire;
 mod rems_submission;
@@ -105,6 +107,8 @@ pub fn bundle(record: &Record) -> Value {
     let mut b = Builder::new(record);
     b.patient();
     b.practitioners();
+    b.medications();
+    b.safety_flags();
     for s in &record.sessions {
         b.session(s);
     }

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod fhir_server;
+pub mod fhir_validator;
 pub mod fixture;
 pub mod pty;
 pub mod signing;

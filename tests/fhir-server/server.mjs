@@ -66,6 +66,10 @@ const KAPCHART_TYPES = [
   'SupplyDelivery',
   'Communication',
   'List',
+  'MedicationStatement',
+  'Flag',
+  'RiskAssessment',
+  'Consent',
 ];
 
 indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));

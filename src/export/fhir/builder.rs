@@ -106,6 +106,45 @@ impl<'a> Builder<'a> {
             Payload::Waste(w) => vec![self.waste(line, w)],
             Payload::RemsSubmitted(r) => vec![self.rems_submission(line, r)],
             Payload::Measure(m) => self.measure(line, m),
+            Payload::Observation(o) => {
+                vec![self.statement(
+                    line,
+                    "obs",
+                    "exam",
+                    "Clinician's observation",
+                    o.text.clone(),
+                )]
+            }
+            Payload::Screening(_) => vec![self.statement(
+                line,
+                "screening",
+                "survey",
+                "KAP intake screening answer",
+                e.payload.to_string(),
+            )],
+            Payload::Eligibility(_) => vec![self.statement(
+                line,
+                "eligibility",
+                "survey",
+                "Eligibility for ketamine-assisted psychotherapy (the clinician's decision)",
+                e.payload.to_string(),
+            )],
+            Payload::Intention(t) => vec![self.statement(
+                line,
+                "intention",
+                "survey",
+                "Intention set in preparation",
+                t.text.clone(),
+            )],
+            Payload::Setting(t) => vec![self.statement(
+                line,
+                "setting",
+                "survey",
+                "Set and setting agreed in preparation",
+                t.text.clone(),
+            )],
+            Payload::RiskAssessment(r) => vec![self.risk_assessment(line, r)],
+            Payload::Consent(t) => vec![self.consent(line, &t.text)],
             // Exported as what it is, in its place in the session, rather than dropped.
             Payload::Unreadable(id) => vec![self.observation(
                 line,
