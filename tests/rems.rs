@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::fhir_validator::validate_fhir;
+
 use chrono::{Days, NaiveDate};
 use common::{Home, PASSPHRASE, clock_on};
 use serde_json::Value;
@@ -640,34 +642,6 @@ fn the_form_prints_on_one_page_with_the_deadline_and_its_missing_marks() {
         );
         assert_eq!(pages(dir.path(), name, &on_paper), 1, "{name}");
     }
-}
-
-fn validate_fhir(json: &str) {
-    let python = std::env::var_os("KAPCHART_FHIR_PYTHON")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fhir-venv/bin/python")
-        });
-    assert!(
-        python.exists(),
-        "FHIR validation needs fhir.resources: run bash .ci/test or set KAPCHART_FHIR_PYTHON"
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("rems.json");
-    std::fs::write(&file, json).unwrap();
-    let out = Command::new(python)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fhir_validate.py"))
-        .arg(&file)
-        .output()
-        .expect("run the FHIR validator");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "FHIR R4B validation failed:\n{text}");
-    assert!(text.contains("1 bundle(s) valid"), "{text}");
 }
 
 #[test]

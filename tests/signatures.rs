@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::fhir_validator::python;
+
 use common::signing::{
     THERAPIST, THERAPIST_PASS, chart_signed_before, copy_of, fails_as, ok_as, raw, signed_by_two,
     tamper, verify_problems,
@@ -242,19 +244,6 @@ fn a_signature_changed_behind_kapcharts_back_is_found_naming_the_note() {
 
     // The untouched chart still verifies.
     ok_as(&home, "1", PASSPHRASE, &["verify"]);
-}
-
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("KAPCHART_FHIR_PYTHON").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fhir-venv/bin/python");
-    assert!(
-        venv.exists(),
-        "the independent signature check needs Python with cryptography. Run the suite with\n  \
-         bash .ci/test\nwhich creates target/fhir-venv, or set KAPCHART_FHIR_PYTHON."
-    );
-    venv
 }
 
 /// The resource with `id` in a bundle.

@@ -3,10 +3,10 @@
 
 mod common;
 
+use common::fhir_validator::validate_fhir;
+
 use common::Home;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn entries(home: &Home, session: &str) -> Vec<Value> {
     home.show_json(session)["entries"]
@@ -32,38 +32,6 @@ fn flag_codes(entry: &Value) -> Vec<String> {
 
 fn log(home: &Home, session: &str, line: &str) -> String {
     home.ok(&["log", "--session", session, line])
-}
-
-/// The FHIR validator's Python (`bash .ci/test` creates target/fhir-venv).
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("KAPCHART_FHIR_PYTHON").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fhir-venv/bin/python");
-    assert!(
-        venv.exists(),
-        "FHIR validation needs fhir.resources: run bash .ci/test or set KAPCHART_FHIR_PYTHON"
-    );
-    venv
-}
-
-fn validate_fhir(json: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("spravato.json");
-    std::fs::write(&file, json).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fhir_validate.py");
-    let out = Command::new(python())
-        .arg(script)
-        .arg(&file)
-        .output()
-        .expect("run the FHIR validator");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "FHIR R4B validation failed:\n{text}");
-    assert!(text.contains("1 bundle(s) valid"), "{text}");
 }
 
 #[test]

@@ -9,11 +9,11 @@
 
 mod common;
 
+use common::fhir_validator::validate_fhir;
+
 use common::{Home, PASSPHRASE};
 use kapchart::export::fhir::{CONTAINER_SYSTEM, DEA_SYSTEM, STOCK_CONTAINER_EXTENSION};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const NURSE_PASS: &str = "tidal meadow lantern quartz";
 
@@ -63,39 +63,6 @@ fn receive(home: &Home, lot: &str, containers: &str, supplier: &str, dea: &str) 
             "INV-9",
         ],
     )
-}
-
-/// The FHIR validator's Python (`bash .ci/test` creates target/fhir-venv).
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("KAPCHART_FHIR_PYTHON").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fhir-venv/bin/python");
-    assert!(
-        venv.exists(),
-        "FHIR validation needs fhir.resources: run bash .ci/test or set KAPCHART_FHIR_PYTHON"
-    );
-    venv
-}
-
-/// Runs tests/fhir_validate.py (the FHIR tests' validator) on the bundle.
-fn validate_fhir(json: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("bundle.json");
-    std::fs::write(&file, json).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fhir_validate.py");
-    let out = Command::new(python())
-        .arg(script)
-        .arg(&file)
-        .output()
-        .expect("run the FHIR validator");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "FHIR R4B validation failed:\n{text}");
-    assert!(text.contains("1 bundle(s) valid"), "{text}");
 }
 
 fn resources(bundle: &Value) -> Vec<&Value> {

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::fhir_validator::python;
+
 use common::fixture::{Fixture, at, dosing_session};
 use kapchart::domain::Payload;
 use kapchart::domain::team::Role;
@@ -91,19 +93,6 @@ fn the_fhir_dose_carries_its_witness_as_a_performer_and_validates() {
     std::fs::write(&file, serde_json::to_string_pretty(&bundle).unwrap()).unwrap();
     let (ok, out) = run_validator(&[file]);
     assert!(ok, "FHIR R4B validation failed:\n{out}");
-}
-
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("KAPCHART_FHIR_PYTHON").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fhir-venv/bin/python");
-    if venv.exists() {
-        return venv;
-    }
-    panic!(
-        "FHIR validation needs Python with fhir.resources 8.x: run bash .ci/test, which creates target/fhir-venv, or set KAPCHART_FHIR_PYTHON"
-    );
 }
 
 fn run_validator(files: &[PathBuf]) -> (bool, String) {
