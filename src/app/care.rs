@@ -100,6 +100,45 @@ impl Chart {
         Ok(self.store.remove_team_member(id, reason, now)?)
     }
 
+    /// Records a clinician's NPI and clinic staff id (an admin's act), each as typed and
+    /// checked (`domain::npi`); an empty one withdraws what was recorded. Nothing is
+    /// recorded when either is refused.
+    pub fn record_clinician_identifiers(
+        &mut self,
+        clinician: i64,
+        npi: Option<&str>,
+        staff_id: Option<&str>,
+        now: DateTime<FixedOffset>,
+    ) -> Result<(), AppError> {
+        use crate::domain::npi::{self, IdentifierKind};
+        let check = |text: Option<&str>, parse: fn(&str) -> Result<String, String>| {
+            text.map(|t| {
+                if t.trim().is_empty() {
+                    Ok(String::new())
+                } else {
+                    parse(t)
+                }
+            })
+            .transpose()
+            .map_err(|why| AppError::invalid(format!("{why}; nothing was changed")))
+        };
+        let npi = check(npi, npi::parse_npi)?;
+        let staff = check(staff_id, npi::parse_staff_id)?;
+        let identifiers: Vec<(IdentifierKind, String)> =
+            [(IdentifierKind::Npi, npi), (IdentifierKind::Staff, staff)]
+                .into_iter()
+                .filter_map(|(kind, value)| value.map(|v| (kind, v)))
+                .collect();
+        if identifiers.is_empty() {
+            return Err(AppError::invalid(
+                "nothing to record: give --npi NUMBER or --staff-id ID (an empty value withdraws one)",
+            ));
+        }
+        Ok(self
+            .store
+            .record_clinician_identifiers(clinician, &identifiers, now)?)
+    }
+
     /// Changes the signed-in clinician's passphrase.
     pub fn change_passphrase(&mut self, new_passphrase: &str) -> Result<(), AppError> {
         Ok(self.store.change_passphrase(new_passphrase)?)

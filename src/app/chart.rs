@@ -148,6 +148,13 @@ impl Chart {
         Ok(self.store.team_members()?)
     }
 
+    /// The clinicians' identifiers that stand (NPI, staff id), by clinician id.
+    pub fn clinician_identifiers(
+        &self,
+    ) -> Result<Vec<(i64, crate::domain::npi::IdentifierKind, String)>, AppError> {
+        Ok(self.store.clinician_identifiers()?)
+    }
+
     /// Members whose removal did not finish (the keyring still holds them).
     pub fn unfinished_removals(&self) -> Result<Vec<MemberRecord>, AppError> {
         Ok(self.store.unfinished_removals()?)

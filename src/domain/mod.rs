@@ -14,6 +14,7 @@ pub mod measures;
 pub mod medications;
 pub mod name;
 pub mod notes;
+pub mod npi;
 pub mod passphrase;
 pub mod patient_filter;
 pub mod planning;

@@ -70,10 +70,12 @@ pub enum ObjectKind {
     StockContainer,
     /// A movement of a container.
     StockMovement,
+    /// A clinician's NPI or clinic staff id, as an admin recorded it.
+    ClinicianIdentifier,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 20] = [
+    pub const ALL: [ObjectKind; 21] = [
         ObjectKind::Clinician,
         ObjectKind::Patient,
         ObjectKind::Session,
@@ -94,6 +96,7 @@ impl ObjectKind {
         ObjectKind::Stock,
         ObjectKind::StockContainer,
         ObjectKind::StockMovement,
+        ObjectKind::ClinicianIdentifier,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -119,6 +122,7 @@ impl ObjectKind {
             ObjectKind::Stock => "stock",
             ObjectKind::StockContainer => "stock-container",
             ObjectKind::StockMovement => "stock-movement",
+            ObjectKind::ClinicianIdentifier => "clinician-identifier",
         }
     }
 
@@ -152,6 +156,7 @@ impl ObjectKind {
             ObjectKind::Stock => "stock",
             ObjectKind::StockContainer => "stock_containers",
             ObjectKind::StockMovement => "stock_movements",
+            ObjectKind::ClinicianIdentifier => "clinician_identifiers",
         }
     }
 
@@ -205,6 +210,9 @@ impl ObjectKind {
             ObjectKind::StockContainer => "id, receipt_id, number, drug, lot, content_mg",
             ObjectKind::StockMovement => {
                 "id, container_id, kind, change_mg, event_at, event_offset, author_id, entry_id, stock_id, note"
+            }
+            ObjectKind::ClinicianIdentifier => {
+                "id, clinician_id, kind, value, recorded_at, author_id"
             }
         }
     }

@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[&str] = &[
     CHART_IDENTITY,
     STOCK_HOLDING_KEPT_BY_TRIGGER,
     SYNC_LOG,
+    CLINICIAN_IDENTIFIERS,
 ];
 
 /// The version that keys the audit chain: after its SQL, the store creates the chain key and
@@ -687,4 +688,23 @@ BEGIN
     INSERT INTO stock_holding (container_id) SELECT NEW.container_id
      WHERE (SELECT sum(change_mg) FROM stock_movements WHERE container_id = NEW.container_id) > 0.0005;
 END;
+"#;
+
+/// A clinician's identifiers outside the chart (`domain::npi`): their NPI and the clinic's
+/// staff id, recorded by an admin, each row audited and signed. The newest row of a kind
+/// stands for the clinician; an empty value withdraws it. Append-only, like every table.
+pub const CLINICIAN_IDENTIFIERS: &str = r#"
+CREATE TABLE clinician_identifiers (
+    id            INTEGER PRIMARY KEY,
+    clinician_id  INTEGER NOT NULL REFERENCES clinicians(id),
+    kind          TEXT NOT NULL CHECK (kind IN ('npi', 'staff')),
+    value         TEXT NOT NULL,
+    recorded_at   INTEGER NOT NULL,
+    author_id     INTEGER NOT NULL REFERENCES clinicians(id)
+);
+CREATE INDEX clinician_identifiers_of ON clinician_identifiers(clinician_id, kind, id);
+CREATE TRIGGER clinician_identifiers_no_update BEFORE UPDATE ON clinician_identifiers
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: clinician identifiers cannot be changed'); END;
+CREATE TRIGGER clinician_identifiers_no_delete BEFORE DELETE ON clinician_identifiers
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: clinician identifiers cannot be deleted'); END;
 "#;

@@ -3,6 +3,7 @@
 //! them; removing one re-keys the chart for everyone else (see `signin::rekey_with`).
 
 mod certification;
+mod identifiers;
 mod removal;
 
 pub use certification::TeamCheck;
