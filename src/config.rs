@@ -85,12 +85,19 @@ pub struct StockSettings {
 pub struct ClinicSettings {
     /// The URI MRNs are issued under (FHIR `Identifier.system`); empty when not set.
     pub mrn_system: String,
+    /// The URI the clinic's staff ids are issued under; empty when not set.
+    pub staff_id_system: String,
 }
 
 impl ClinicSettings {
     /// The MRN system, when the clinic set one.
     pub fn mrn_system(&self) -> Option<&str> {
         Some(self.mrn_system.trim()).filter(|s| !s.is_empty())
+    }
+
+    /// The staff id system, when the clinic set one.
+    pub fn staff_id_system(&self) -> Option<&str> {
+        Some(self.staff_id_system.trim()).filter(|s| !s.is_empty())
     }
 }
 

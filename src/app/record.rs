@@ -13,6 +13,7 @@ use crate::domain::course::{Course, Note, PatientDetails};
 use crate::domain::identity::ChartUuid;
 use crate::domain::measures::{self, MeasureResponse, SafetyEpisode};
 use crate::domain::medications::{self, Listed};
+use crate::domain::npi::IdentifierKind;
 use crate::domain::protocol::Check;
 use crate::domain::stock::{Container, ContainerId};
 use crate::domain::{ChartLine, EntryId, Patient, PatientId, Session, SessionId};
@@ -79,6 +80,10 @@ pub struct Record {
     pub mrn_system: Option<String>,
     /// The credentials the team records for each clinician (name, credentials: "RN").
     pub credentials: Vec<(String, String)>,
+    /// The clinicians' identifiers outside the chart that stand (name, NPI or staff id).
+    pub identifiers: Vec<(String, IdentifierKind, String)>,
+    /// The system the clinic issues staff ids under (`[clinic] staff_id_system`), if set.
+    pub staff_id_system: Option<String>,
     /// Each stretch of time a medication stood on the patient's list, in the order listed.
     pub medications: Vec<Listed>,
     /// Each stretch of time the patient's PHQ-9 item 9 safety flag stood, oldest first (from
@@ -123,6 +128,20 @@ fn drawn_containers(chart: &Chart, sessions: &[SessionRecord]) -> Result<Vec<Con
         }
     }
     Ok(out)
+}
+
+/// Each clinician's identifiers that stand, by their name.
+fn identifiers(chart: &Chart) -> Result<Vec<(String, IdentifierKind, String)>, AppError> {
+    let team = chart.store.team_members()?;
+    Ok(chart
+        .store
+        .clinician_identifiers()?
+        .into_iter()
+        .filter_map(|(id, kind, value)| {
+            let m = team.iter().find(|m| m.id == id)?;
+            Some((m.name.clone(), kind, value))
+        })
+        .collect())
 }
 
 /// Each clinician of the team with recorded credentials.
@@ -177,6 +196,8 @@ pub fn session_record_from(
         chart: chart.store.chart_uuid()?,
         mrn_system: config.clinic.mrn_system().map(str::to_string),
         credentials: credentials(chart)?,
+        identifiers: identifiers(chart)?,
+        staff_id_system: config.clinic.staff_id_system().map(str::to_string),
         containers: drawn_containers(chart, &sessions)?,
         patient: chart.store.patient(s.patient_id)?,
         details: chart.store.patient_details(s.patient_id)?,
@@ -209,6 +230,8 @@ pub fn course_record_from(
         chart: chart.store.chart_uuid()?,
         mrn_system: config.clinic.mrn_system().map(str::to_string),
         credentials: credentials(chart)?,
+        identifiers: identifiers(chart)?,
+        staff_id_system: config.clinic.staff_id_system().map(str::to_string),
         containers: drawn_containers(chart, &sessions)?,
         details: chart.store.patient_details(patient)?,
         course: chart.store.course(patient)?,

@@ -125,6 +125,7 @@ pub fn resources(
     let mut seen: HashSet<String> = HashSet::new();
     let mut out: Vec<Resource> = Vec::new();
     let mrn_system = config.clinic.mrn_system();
+    let staff_system = config.clinic.staff_id_system();
     for patient in crate::app::sync::patients(chart)? {
         let record = crate::app::record::course_record_from(chart, config, patient, now)?;
         let bundle = crate::export::fhir::bundle(&record);
@@ -138,14 +139,14 @@ pub fn resources(
             if !seen.insert(format!("{rtype}/{id}")) {
                 continue;
             }
-            let if_none_exist = match (rtype.as_str(), mrn_system) {
-                ("Patient", Some(system)) => json["identifier"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|i| i["system"] == system)
-                    .and_then(|i| i["value"].as_str())
-                    .map(|mrn| format!("identifier={}|{}", query_text(system), query_text(mrn))),
+            // Matched by identifier rather than sent under this chart's id: a patient by
+            // their MRN under the clinic's system, a clinician by the clinic's staff id,
+            // else their NPI.
+            let if_none_exist = match rtype.as_str() {
+                "Patient" => mrn_system.and_then(|system| identifier_search(&json, system)),
+                "Practitioner" => staff_system
+                    .and_then(|system| identifier_search(&json, system))
+                    .or_else(|| identifier_search(&json, crate::domain::npi::NPI_SYSTEM)),
                 _ => None,
             };
             let sha256 =
@@ -161,6 +162,18 @@ pub fn resources(
     }
     out.sort_by_key(|r| rank(&r.rtype));
     Ok(out)
+}
+
+/// The conditional create's search for `resource` by its identifier under `system`
+/// (`identifier=system|value`), if it has one.
+fn identifier_search(resource: &Value, system: &str) -> Option<String> {
+    resource["identifier"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|i| i["system"] == system)
+        .and_then(|i| i["value"].as_str())
+        .map(|value| format!("identifier={}|{}", query_text(system), query_text(value)))
 }
 
 /// The resources whose content the server has not acknowledged as it stands.
@@ -242,6 +255,13 @@ pub fn check_server(server: &Server, plan: &Plan) -> Result<(), SyncError> {
     Ok(())
 }
 
+/// Where the server holds a resource it acknowledged under another id than this chart's (a
+/// patient or clinician another laptop sent first): (this chart's `Type/id`, the server's).
+fn held_elsewhere(s: &Sent) -> Option<(String, String)> {
+    let (rtype, id) = s.resource.split_once('/')?;
+    (id != s.server_id).then(|| (s.resource.clone(), format!("{rtype}/{}", s.server_id)))
+}
+
 /// Sends the plan: each conditional patient in a transaction of its own, then the rest in
 /// bundles of `bundle_size`, recording each bundle the server acknowledged before sending
 /// the next. `progress` hears (resources sent, of how many) after each bundle.
@@ -254,12 +274,11 @@ pub fn send(
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Done, SyncError> {
     let total = plan.to_send.len();
-    // Where this chart's patients are on the server when another laptop's record holds
-    // them (matched by MRN before).
-    let mut patients: HashMap<String, String> = crate::app::sync::sent(chart, &server.base)?
+    // Where this chart's patients and clinicians are on the server when another laptop's
+    // record holds them (matched by an identifier before).
+    let mut matched: HashMap<String, String> = crate::app::sync::sent(chart, &server.base)?
         .into_values()
-        .filter(|s| s.resource.starts_with("Patient/"))
-        .map(|s| (s.resource.clone(), format!("Patient/{}", s.server_id)))
+        .filter_map(|s| held_elsewhere(&s))
         .collect();
     let (conditional, rest): (Vec<Resource>, Vec<Resource>) = plan
         .to_send
@@ -270,7 +289,7 @@ pub fn send(
     let of = batches.len();
     let mut done = 0;
     for (i, batch) in batches.iter().enumerate() {
-        let bundle = transaction(server, batch, &patients);
+        let bundle = transaction(server, batch, &matched);
         let answer = server
             .transaction(&bundle)
             .map_err(|error| SyncError::Server {
@@ -283,11 +302,7 @@ pub fn send(
             of,
             error: ServerError::Unreadable { why },
         })?;
-        for s in &acknowledged {
-            if s.resource.starts_with("Patient/") {
-                patients.insert(s.resource.clone(), format!("Patient/{}", s.server_id));
-            }
-        }
+        matched.extend(acknowledged.iter().filter_map(held_elsewhere));
         crate::app::sync::record(chart, &server.base, &acknowledged, now)?;
         done += batch.len();
         progress(done, total);
@@ -397,8 +412,8 @@ pub fn acknowledged_heads(
         .collect())
 }
 
-/// The transaction bundle of `batch`, its references to patients the server holds under
-/// another id pointed there.
+/// The transaction bundle of `batch`, its references to patients and clinicians the server
+/// holds under another id pointed there.
 fn transaction(server: &Server, batch: &[Resource], patients: &HashMap<String, String>) -> Value {
     let entries: Vec<Value> = batch
         .iter()
@@ -422,7 +437,7 @@ fn transaction(server: &Server, batch: &[Resource], patients: &HashMap<String, S
     json!({ "resourceType": "Bundle", "type": "transaction", "entry": entries })
 }
 
-/// Points every `reference` to one of `patients` at where the server keeps it.
+/// Points every `reference` to one of `patients` (or clinicians) at where the server keeps it.
 fn repoint(v: &mut Value, patients: &HashMap<String, String>) {
     match v {
         Value::Object(map) => {

@@ -1,10 +1,11 @@
-//! `kapchart clinician add|list|remove`: the clinic's team. Adding and removing are for
+//! `kapchart clinician add|update|list|remove`: the clinic's team. Adding and removing are for
 //! admins; the newcomer's passphrase is asked twice at the terminal (they type it
 //! themselves), or taken from KAPCHART_NEW_PASSPHRASE for scripts.
 
 use crate::cli::lines::to_json;
 use crate::cli::prompt::{Ask, check_strength, passphrase};
 use crate::cli::{Ctx, Failure, Outcome};
+use crate::domain::npi::IdentifierKind;
 use crate::domain::team::Role;
 use chrono::Local;
 use clap::Subcommand;
@@ -26,7 +27,18 @@ pub enum Command {
         #[arg(long)]
         credentials: Option<String>,
     },
-    /// The team: id, name, role, credentials, when added, when removed
+    /// Record a clinician's NPI and the clinic's staff id for them (admins only), by which a
+    /// clinic's FHIR server matches them across laptops; an empty value withdraws one
+    Update {
+        id: i64,
+        /// Their National Provider Identifier (ten digits; the check digit is checked)
+        #[arg(long)]
+        npi: Option<String>,
+        /// The clinic's staff id for them, issued under `[clinic] staff_id_system`
+        #[arg(long)]
+        staff_id: Option<String>,
+    },
+    /// The team: id, name, role, credentials, NPI and staff id, when added, when removed
     List {
         #[arg(long)]
         json: bool,
@@ -40,6 +52,15 @@ pub enum Command {
         #[arg(long)]
         reason: String,
     },
+}
+
+/// "NPI 1234567893, staff id S-0042" for one clinician; empty when none.
+fn identifiers_of(all: &[(i64, IdentifierKind, String)], id: i64) -> String {
+    all.iter()
+        .filter(|(c, _, _)| *c == id)
+        .map(|(_, k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -73,9 +94,37 @@ pub fn run(ctx: &Ctx, cmd: Command, out: &mut impl Write) -> Outcome {
             writeln!(out, "{id}")?;
             Ok(())
         }
+        Command::Update { id, npi, staff_id } => {
+            let mut chart = ctx.open()?;
+            chart.record_clinician_identifiers(
+                id,
+                npi.as_deref(),
+                staff_id.as_deref(),
+                crate::clock::now(),
+            )?;
+            crate::logging::event(&ctx.paths.log, "team.identifier", &[("clinician", id)]);
+            let standing = identifiers_of(&chart.clinician_identifiers()?, id);
+            writeln!(
+                out,
+                "clinician {id}: {}",
+                if standing.is_empty() {
+                    "no NPI or staff id recorded".to_string()
+                } else {
+                    standing
+                }
+            )?;
+            Ok(())
+        }
         Command::List { json } => {
             let chart = ctx.open()?;
             let members = chart.team_members()?;
+            let identifiers = chart.clinician_identifiers()?;
+            let of = |id: i64, kind: IdentifierKind| {
+                identifiers
+                    .iter()
+                    .find(|(c, k, _)| *c == id && *k == kind)
+                    .map(|(_, _, v)| v.clone())
+            };
             // A removal is not called done while the removed clinician's keyring entry still
             // opens the chart key (its re-key was interrupted).
             let unfinished: Vec<i64> = chart
@@ -92,6 +141,8 @@ pub fn run(ctx: &Ctx, cmd: Command, out: &mut impl Write) -> Outcome {
                             "name": m.name,
                             "role": m.role,
                             "credentials": m.credentials,
+                            "npi": of(m.id, IdentifierKind::Npi),
+                            "staff_id": of(m.id, IdentifierKind::Staff),
                             "added": m.added_at.to_rfc3339(),
                             "removed": m.removed_at.map(|t| t.to_rfc3339()),
                             "removal": m.removed,
@@ -126,9 +177,15 @@ pub fn run(ctx: &Ctx, cmd: Command, out: &mut impl Write) -> Outcome {
                     } else {
                         ""
                     };
+                    let ids = identifiers_of(&identifiers, m.id);
+                    let ids = if ids.is_empty() {
+                        ids
+                    } else {
+                        format!("  {ids}")
+                    };
                     writeln!(
                         out,
-                        "{:>4}  {name}  {}  added {added}{removed}{me}",
+                        "{:>4}  {name}  {}{ids}  added {added}{removed}{me}",
                         m.id, m.role
                     )?;
                 }

@@ -3,6 +3,7 @@
 
 use super::builder::Builder;
 use super::ids::reference;
+use crate::domain::npi::{IdentifierKind, NPI_SYSTEM};
 use serde_json::{Value, json};
 
 impl<'a> Builder<'a> {
@@ -10,6 +11,35 @@ impl<'a> Builder<'a> {
         let mut r = reference("Practitioner", &self.ids.clinician(name));
         r["display"] = json!(name);
         r
+    }
+
+    /// A clinician's identifiers outside the chart: the clinic's staff id under `[clinic]
+    /// staff_id_system` first (by which `kapchart sync` matches them on the server), then
+    /// their NPI under HL7's `us-npi` system.
+    fn identifiers_of(&self, name: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        for kind in [IdentifierKind::Staff, IdentifierKind::Npi] {
+            let Some((_, _, value)) = self
+                .record
+                .identifiers
+                .iter()
+                .find(|(n, k, _)| n == name && *k == kind)
+            else {
+                continue;
+            };
+            let mut identifier = json!({ "value": value });
+            match kind {
+                IdentifierKind::Npi => identifier["system"] = json!(NPI_SYSTEM),
+                IdentifierKind::Staff => {
+                    identifier["type"] = json!({ "text": "Clinic staff id" });
+                    if let Some(system) = &self.record.staff_id_system {
+                        identifier["system"] = json!(system);
+                    }
+                }
+            }
+            out.push(identifier);
+        }
+        out
     }
 
     /// A Practitioner for each clinician in the record, then for anyone else a resource names
@@ -48,6 +78,10 @@ impl<'a> Builder<'a> {
             // (https://hl7.org/fhir/R4/practitioner.html): text only, no code system chosen.
             if let Some((_, c)) = self.record.credentials.iter().find(|(n, _)| n == name) {
                 practitioner["qualification"] = json!([{ "code": { "text": c } }]);
+            }
+            let identifiers = self.identifiers_of(name);
+            if !identifiers.is_empty() {
+                practitioner["identifier"] = json!(identifiers);
             }
             self.push(practitioner);
         }
