@@ -7,7 +7,8 @@ Each file must be a Bundle that `fhir.resources.R4B` accepts; each entry's resou
 validated on its own, by its resourceType, so that an error names the resource. As
 fhir.resources checks structure and formats but not coded values, the codes of required
 bindings (statuses, Bundle.type, relatesTo.code) and the minimum of the vital-signs profile are
-checked here too. Exits 0 when every file validates, 1 with the errors otherwise, 2 when
+checked here too, and a transaction's own rules (each entry's request method and url,
+ifNoneExist, unique fullUrls). Exits 0 when every file validates, 1 with the errors otherwise, 2 when
 the package is missing or no file is given.
 
 Set up (CI needs the same):
@@ -54,6 +55,11 @@ REQUIRED_CODES = {
     ("DocumentReference", "status"): {"current", "superseded", "entered-in-error"},
     ("SupplyDelivery", "status"): {"in-progress", "completed", "abandoned", "entered-in-error"},
     ("Medication", "status"): {"active", "inactive", "entered-in-error"},
+    ("Communication", "status"): {
+        "preparation", "in-progress", "not-done", "on-hold", "stopped", "completed",
+        "entered-in-error", "unknown",
+    },
+    ("Patient", "gender"): {"male", "female", "other", "unknown"},
     ("DocumentReference", "docStatus"): {"preliminary", "final", "amended", "entered-in-error"},
     ("MedicationStatement", "status"): {
         "active", "completed", "entered-in-error", "intended", "stopped", "on-hold", "unknown",
@@ -112,6 +118,65 @@ def code_errors(resource):
     return errors
 
 
+# Bundle.entry.request.method: the required binding http-verb (R4).
+HTTP_VERBS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"}
+
+
+def transaction_errors(bundle):
+    """A transaction's own rules (https://hl7.org/fhir/R4/http.html#transaction and
+    bundle.html#bundle-request): every entry has a request with a method of the http-verb
+    value set and a url; a PUT goes to the resource's own `Type/id` (or a conditional
+    `Type?search`); a POST to the resource's type; `ifNoneExist` is a search without its
+    `?`; fullUrls are unique."""
+    if bundle.get("type") not in ("transaction", "batch"):
+        return []
+    errors = []
+    full_urls = set()
+    for i, entry in enumerate(bundle.get("entry") or []):
+        where = f"entry[{i}]"
+        resource = entry.get("resource") or {}
+        rtype, rid = resource.get("resourceType"), resource.get("id")
+        full_url = entry.get("fullUrl")
+        if full_url:
+            if full_url in full_urls:
+                errors.append(f"{where}: fullUrl {full_url!r} twice in one bundle")
+            full_urls.add(full_url)
+        request = entry.get("request")
+        if not isinstance(request, dict):
+            errors.append(f"{where}: a transaction entry needs request (method and url)")
+            continue
+        method, url = request.get("method"), request.get("url")
+        if method not in HTTP_VERBS:
+            errors.append(f"{where}: request.method {method!r} is not one of {sorted(HTTP_VERBS)}")
+            continue
+        if not url or not isinstance(url, str):
+            errors.append(f"{where}: request.url is missing")
+            continue
+        if method in ("PUT", "POST") and not resource:
+            errors.append(f"{where}: a {method} entry needs its resource")
+            continue
+        if method == "PUT":
+            path = url.split("?", 1)[0]
+            if "?" in url:
+                if path != rtype:
+                    errors.append(f"{where}: conditional PUT url {url!r} is not for a {rtype}")
+            elif path != f"{rtype}/{rid}":
+                errors.append(f"{where}: PUT url {url!r} is not the resource's own {rtype}/{rid}")
+            elif full_url and not full_url.endswith(f"/{rtype}/{rid}"):
+                errors.append(f"{where}: fullUrl {full_url!r} does not name {rtype}/{rid}")
+        if method == "POST" and url != rtype:
+            errors.append(f"{where}: POST url {url!r} is not the resource's type {rtype}")
+        if "ifNoneExist" in request:
+            search = request["ifNoneExist"]
+            if method != "POST":
+                errors.append(f"{where}: ifNoneExist on a {method}, only a POST creates")
+            if (not isinstance(search, str) or search.startswith("?") or "=" not in search
+                    or any(not p.partition("=")[0] or not p.partition("=")[2]
+                           for p in search.split("&"))):
+                errors.append(f"{where}: ifNoneExist {search!r} is not a search (name=value&...)")
+    return errors
+
+
 def validate(path):
     """Returns a list of error messages for one file (empty when it validates)."""
     try:
@@ -141,6 +206,7 @@ def validate(path):
             errors.append(f"{where}: {e}")
         errors.extend(f"{where}: {msg}" for msg in code_errors(resource))
     errors.extend(f"{path}: Bundle: {msg}" for msg in code_errors(data))
+    errors.extend(f"{path}: {msg}" for msg in transaction_errors(data))
     return errors
 
 

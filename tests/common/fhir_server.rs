@@ -134,6 +134,22 @@ impl FhirServer {
         expect_ok("POST", &url, send("POST", &url, None, Some(&fault)));
     }
 
+    /// The transaction bundles posted to the local server since its last reset, as it
+    /// received them, in order; `None` for an external server (it keeps no such record).
+    pub fn received(&self) -> Option<Vec<Value>> {
+        let local = self.local.as_ref()?;
+        let url = format!("{}/_control/received", local.origin);
+        let reply = expect_ok("GET", &url, send("GET", &url, None, None));
+        Some(
+            reply.body["bundles"]
+                .as_array()
+                .unwrap_or_else(|| {
+                    panic!("{url}: expected {{\"bundles\": [...]}}, got {}", reply.body)
+                })
+                .clone(),
+        )
+    }
+
     /// Empties the local server's repository and clears its faults.
     pub fn reset(&self) {
         let url = format!("{}/_control/reset", self.control("clear the repository"));

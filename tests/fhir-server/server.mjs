@@ -26,7 +26,9 @@
 //                         {"next": 1, "after": 2, ...}     the same, after 2 requests answered
 //                         {"next": 1, "cut": true}        applied, then the connection is
 //                         destroyed without an answer (the client cannot know it landed)
-//   POST /_control/reset  the repository emptied and faults cleared
+//   POST /_control/reset  the repository emptied, faults and received bundles cleared
+//   GET  /_control/received  {"bundles": [...]}: the bodies of the transaction bundles
+//                         posted to the FHIR base since the last reset, as received, in order
 //   GET  /_control/count?type=Observation   {"count": n} of current resources of the type
 import http from 'node:http';
 import {
@@ -237,6 +239,10 @@ function serially(work) {
   return run;
 }
 
+// The transaction bundles posted to the base, as parsed from the request body, so a test can
+// validate exactly what a client sent.
+let received = [];
+
 let fault = undefined; // { next, after?, status?, retry_after?, delay_ms?, cut? }
 function takeFault() {
   if (!fault || fault.next <= 0) {
@@ -295,6 +301,14 @@ async function handleFhir(req, res, url, text) {
   // Metadata stays open with a token set: SMART App Launch has clients read the
   // CapabilityStatement before they hold a token, and HAPI and Medplum serve it anonymously.
   const isMetadata = req.method === 'GET' && path === '/metadata';
+  if (req.method === 'POST' && path === '/' && text) {
+    try {
+      const bundle = JSON.parse(text);
+      if (bundle?.resourceType === 'Bundle' && bundle.type === 'transaction') received.push(bundle);
+    } catch {
+      // Not JSON: route() answers 400.
+    }
+  }
   if (token && !isMetadata && req.headers.authorization !== `Bearer ${token}`) {
     send(res, 401, unauthorized, { 'www-authenticate': 'Bearer' });
     return;
@@ -355,6 +369,7 @@ function handleControl(req, res, url, text) {
   if (req.method === 'POST' && url.pathname === '/_control/reset') {
     repo.clear();
     fault = undefined;
+    received = [];
     sendJson(res, 200, { ok: true });
   } else if (req.method === 'POST' && url.pathname === '/_control/fault') {
     let asked;
@@ -380,6 +395,8 @@ function handleControl(req, res, url, text) {
     }
     fault = { ...asked };
     sendJson(res, 200, { ok: true });
+  } else if (req.method === 'GET' && url.pathname === '/_control/received') {
+    sendJson(res, 200, { bundles: received });
   } else if (req.method === 'GET' && url.pathname === '/_control/count') {
     const type = url.searchParams.get('type');
     if (!type) {
