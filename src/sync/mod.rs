@@ -79,6 +79,13 @@ pub enum SyncError {
     Unsuitable(String),
     /// Every bundle went and was recorded; the anchor (the audit head) did not.
     Anchor(ServerError),
+    /// The server acknowledged bundle `bundle` of `of`, and the chart could not record it (a
+    /// full disk, a read-only chart): it is sent again next time, to the same ids.
+    Unrecorded {
+        bundle: usize,
+        of: usize,
+        error: AppError,
+    },
 }
 
 impl std::fmt::Display for SyncError {
@@ -91,6 +98,10 @@ impl std::fmt::Display for SyncError {
             ),
             SyncError::Server { error, .. } => write!(f, "{error}; nothing was sent"),
             SyncError::Unsuitable(why) => write!(f, "{why}; nothing was sent"),
+            SyncError::Unrecorded { bundle, of, error } => write!(
+                f,
+                "the FHIR server acknowledged bundle {bundle} of {of}, but the chart could not record it: {error}; the chart is as it was before that bundle, and the next sync sends it again to the same ids (the server keeps one copy)"
+            ),
             SyncError::Anchor(error) => write!(
                 f,
                 "{error}; every bundle was sent and recorded, but not the chart's audit head (the server's anchor for verify --against-server): the next sync that sends something sends it"
@@ -303,7 +314,13 @@ pub fn send(
             error: ServerError::Unreadable { why },
         })?;
         matched.extend(acknowledged.iter().filter_map(held_elsewhere));
-        crate::app::sync::record(chart, &server.base, &acknowledged, now)?;
+        crate::app::sync::record(chart, &server.base, &acknowledged, now).map_err(|error| {
+            SyncError::Unrecorded {
+                bundle: i + 1,
+                of,
+                error,
+            }
+        })?;
         done += batch.len();
         progress(done, total);
     }

@@ -4,7 +4,7 @@
 //! into a log.
 
 use crate::cli::{Ctx, Failure, Outcome};
-use crate::sync::server::Server;
+use crate::sync::server::{Server, ServerError};
 use crate::sync::{self, SyncError};
 use serde_json::json;
 use std::io::Write;
@@ -18,12 +18,60 @@ pub struct Args {
     /// Say what would be sent, by resource type, and send nothing
     #[arg(long)]
     dry_run: bool,
-    /// Print {"server", "sent", "bundles", "unchanged", "by_type": {...}, "dry_run"}
+    /// Print {"ok", "server", "sent", "bundles", "unchanged", "by_type": {...}, "dry_run"}
     #[arg(long)]
     json: bool,
 }
 
 pub fn run(ctx: &Ctx, args: Args, out: &mut impl Write) -> Outcome {
+    let json = args.json;
+    let mut stopped = None;
+    match synced(ctx, args, out, &mut stopped) {
+        // A script asking for JSON gets JSON when the sync stops too: which bundle, and what
+        // the server said, on stdout; the exit status says it failed.
+        Err(f) if json && !f.message.is_empty() => {
+            let v = failure_json(&f.message, stopped.as_ref());
+            writeln!(out, "{v}")?;
+            Err(Failure {
+                message: String::new(),
+                code: f.code,
+            })
+        }
+        other => other,
+    }
+}
+
+/// `{"ok": false, "error", "bundle", "of", "status", "outcome"}`: the error as the text
+/// output words it; the bundle (1-based) of how many when one was being sent; the server's
+/// HTTP status and what its OperationOutcome said, when it answered.
+fn failure_json(message: &str, stopped: Option<&SyncError>) -> serde_json::Value {
+    let (bundle, of, server) = match stopped {
+        Some(SyncError::Server { bundle, of, error }) if *of > 0 => {
+            (Some(*bundle), Some(*of), Some(error))
+        }
+        Some(SyncError::Server { error, .. }) | Some(SyncError::Anchor(error)) => {
+            (None, None, Some(error))
+        }
+        Some(SyncError::Unrecorded { bundle, of, .. }) => (Some(*bundle), Some(*of), None),
+        _ => (None, None, None),
+    };
+    let (status, outcome) = match server {
+        Some(
+            ServerError::Refused { status, said } | ServerError::Unauthorized { status, said },
+        ) => (Some(*status), Some(said.clone()).filter(|s| !s.is_empty())),
+        _ => (None, None),
+    };
+    json!({
+        "ok": false,
+        "error": message,
+        "bundle": bundle,
+        "of": of,
+        "status": status,
+        "outcome": outcome,
+    })
+}
+
+fn synced(ctx: &Ctx, args: Args, out: &mut impl Write, stopped: &mut Option<SyncError>) -> Outcome {
     let base = args
         .server
         .clone()
@@ -68,14 +116,24 @@ pub fn run(ctx: &Ctx, args: Args, out: &mut impl Write) -> Outcome {
             args.dry_run,
         )
     } else {
-        sync::check_server(&server, &plan).map_err(worded)?;
+        if chart.is_read_only() {
+            // Refused before anything goes: what the server acknowledges is recorded in the
+            // chart's sync log, and a disclosure of the record in its audit trail; a sync
+            // from a chart that can take neither would send the record unaudited, and send
+            // it all again each time.
+            return Err(Failure::runtime(format!(
+                "{}; nothing was sent: kapchart sync records in the chart what the server acknowledged and audits the sync as a disclosure of the record; make the chart writable, then sync (--dry-run shows what would go)",
+                crate::app::AppError::read_only(chart.path().to_path_buf())
+            )));
+        }
+        sync::check_server(&server, &plan).map_err(|e| worded(e, stopped))?;
         let bar = crate::cli::progress::progress_bar("sending");
         bar.set_length(plan.to_send.len() as u64);
         let done = sync::send(&mut chart, &server, plan, size as usize, now, |n, _| {
             bar.set_position(n as u64)
         });
         bar.finish_and_clear();
-        let done = done.map_err(worded)?;
+        let done = done.map_err(|e| worded(e, stopped))?;
         // A disclosure of the record, audited as an export is.
         let access = crate::app::sync::access(&chart)?;
         crate::cli::audited::record_access(&mut chart, access);
@@ -86,6 +144,7 @@ pub fn run(ctx: &Ctx, args: Args, out: &mut impl Write) -> Outcome {
         let types: serde_json::Map<String, serde_json::Value> =
             by_type.iter().map(|(t, n)| (t.clone(), json!(n))).collect();
         let v = json!({
+            "ok": true,
             "server": base,
             "dry_run": dry,
             "sent": if dry { 0 } else { done.sent },
@@ -125,8 +184,11 @@ pub fn run(ctx: &Ctx, args: Args, out: &mut impl Write) -> Outcome {
     Ok(())
 }
 
-fn worded(e: SyncError) -> Failure {
-    Failure::runtime(e.to_string())
+/// The sync's error in words, kept for `--json`.
+fn worded(e: SyncError, stopped: &mut Option<SyncError>) -> Failure {
+    let failure = Failure::runtime(e.to_string());
+    *stopped = Some(e);
+    failure
 }
 
 /// The server's token: `KAPCHART_SYNC_TOKEN`, else the `sync-token` file beside config.toml
