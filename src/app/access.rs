@@ -106,6 +106,25 @@ pub enum Access {
     Synced(Head),
 }
 
+/// Whether an audit row's action is one an [`Access`] records (a look at the record, a
+/// sign-in, a search, a backup, a sync) rather than a write.
+pub fn is_look(action: &str) -> bool {
+    action.starts_with("export.")
+        || action.starts_with("signin.")
+        || matches!(
+            action,
+            "patient.view"
+                | "session.view"
+                | "note.view"
+                | "rems.view"
+                | "patient.search"
+                | "chart.search"
+                | "chart.backup"
+                | "stock.log"
+                | "chart.sync"
+        )
+}
+
 impl Access {
     /// The actions, kinds of object and ids, as the audit rows hold them.
     fn rows(&self) -> Vec<(&'static str, ObjectKind, i64)> {
@@ -265,5 +284,69 @@ pub fn not_recorded(access: &Access, why: &str) -> Audited {
         access: access.describe(),
         short: why.to_string(),
         why: why.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_access_is_a_look_and_no_write_is() {
+        let head = Head {
+            seq: 9,
+            hash: "ab".into(),
+        };
+        let formats = [
+            ExportFormat::Fhir,
+            ExportFormat::Html,
+            ExportFormat::Markdown,
+            ExportFormat::Csv,
+            ExportFormat::RemsForm,
+        ];
+        let kinds = [
+            SignInKind::Open,
+            SignInKind::HandOver,
+            SignInKind::Unlock,
+            SignInKind::Witness,
+        ];
+        let mut all = vec![
+            Access::ViewPatient(1),
+            Access::ViewSession(1),
+            Access::ViewNote(1),
+            Access::Backup(head.clone()),
+            Access::ViewRemsForm(1),
+            Access::Searched(vec![1, 2]),
+            Access::SearchedChart(head.clone()),
+            Access::ViewStockLog(head.clone()),
+            Access::Synced(head),
+        ];
+        for f in formats {
+            all.push(Access::Export(f, Exported::Session(1)));
+            all.push(Access::Export(f, Exported::Course(1)));
+        }
+        for k in kinds {
+            all.push(Access::SignIn(k, 1));
+            all.push(Access::SignInRefused(k, 1));
+        }
+        for a in &all {
+            for (action, _, _) in a.rows() {
+                assert!(is_look(action), "{action}");
+            }
+        }
+        for write in [
+            "session.start",
+            "session.end",
+            "entry.add",
+            "entry.amend",
+            "entry.strike",
+            "entry.witness",
+            "note.create",
+            "note.draft",
+            "note.sign",
+            "note.addendum",
+        ] {
+            assert!(!is_look(write), "{write}");
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! screen shows, gather a record for export. Imports domain, store and config only.
 
 pub mod access;
+pub mod authorship;
 pub mod care;
 pub mod chart;
 pub mod charting;

@@ -1,6 +1,7 @@
 //! kapchart's clinical model: patients, sessions, chart entries and the rules that apply to
 //! them. Pure: no I/O, no clock, no database.
 
+pub mod authorship;
 pub mod chart;
 pub mod course;
 pub mod discharge;

@@ -10,7 +10,7 @@
 mod trail;
 mod walk;
 
-pub use trail::{TrailOf, TrailRow, trail};
+pub use trail::{SignedTrailRow, TrailOf, TrailRow, signed_trail, trail};
 pub use walk::{Break, RowSignatures, Walk, signed_from, walk, walk_after};
 
 use hmac::{Hmac, KeyInit, Mac};

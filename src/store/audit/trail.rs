@@ -31,6 +31,86 @@ pub enum TrailOf {
     Session(i64),
 }
 
+/// The `objects(kind, id)` of the sessions `sessions` selects (and of the patient, when
+/// `patient_rows` names their own rows): the session, its entries, its note with its drafts,
+/// signatures and addenda.
+fn objects(sessions: &str, patient_rows: &str) -> String {
+    format!(
+        "WITH s(id) AS ({sessions}),
+              n(id) AS (SELECT id FROM notes WHERE dosing_session_id IN (SELECT id FROM s)),
+              objects(kind, id) AS (
+                {patient_rows}SELECT 'session', id FROM s
+                UNION ALL SELECT 'entry', e.id FROM entries e
+                    WHERE e.session_id IN (SELECT id FROM s)
+                UNION ALL SELECT 'note', id FROM n
+                UNION ALL SELECT 'note-draft', id FROM note_drafts
+                    WHERE note_id IN (SELECT id FROM n)
+                UNION ALL SELECT 'note-signature', id FROM note_signatures
+                    WHERE note_id IN (SELECT id FROM n)
+                UNION ALL SELECT 'note-addendum', id FROM note_addenda
+                    WHERE note_id IN (SELECT id FROM n))"
+    )
+}
+
+/// One signed audit row about a session, as its author signed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedTrailRow {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub clinician_id: i64,
+    pub clinician: String,
+    pub action: String,
+    pub hash: String,
+    /// The exact bytes the signature covers (`chain::row_message`).
+    pub message: Vec<u8>,
+    pub signature: Vec<u8>,
+}
+
+/// The signed rows about `session` (its rows as [`trail`] lists them, that carry a
+/// signature), oldest first.
+pub fn signed_trail(conn: &Connection, session: i64) -> rusqlite::Result<Vec<SignedTrailRow>> {
+    let sql = format!(
+        "{}
+         SELECT a.seq, a.at, a.clinician_id, c.name, a.action, a.object_kind, a.object_id,
+                a.content_hash, a.prev_hash, a.hash, a.signature
+           FROM objects o
+           JOIN audit a ON a.object_kind = o.kind AND a.object_id = o.id
+           JOIN clinicians c ON c.id = a.clinician_id
+          WHERE a.signature IS NOT NULL
+          ORDER BY a.seq",
+        objects("SELECT id FROM sessions WHERE id = ?1", "")
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params![session], |r| {
+        let action: String = r.get(4)?;
+        let kind: String = r.get(5)?;
+        let content_hash: String = r.get(7)?;
+        let prev_hash: String = r.get(8)?;
+        let clinician_id: i64 = r.get(2)?;
+        let fields = super::AuditFields {
+            seq: r.get(0)?,
+            at_ms: r.get(1)?,
+            clinician_id: Some(clinician_id),
+            action: &action,
+            object_kind: &kind,
+            object_id: r.get(6)?,
+            content_hash: &content_hash,
+            prev_hash: &prev_hash,
+        };
+        Ok(SignedTrailRow {
+            seq: fields.seq,
+            at_ms: fields.at_ms,
+            clinician_id,
+            clinician: r.get(3)?,
+            message: crate::store::chain::row_message(&fields),
+            hash: r.get(9)?,
+            signature: r.get(10)?,
+            action,
+        })
+    })?;
+    rows.collect()
+}
+
 /// The rows about `of`, newest first, at most `limit`. Each kind of object is joined to the
 /// audit rows through the `audit_object` index, so a patient's trail reads only their rows.
 pub fn trail(
@@ -59,23 +139,12 @@ pub fn trail(
                 ""
             };
             format!(
-                "WITH s(id) AS ({sessions}),
-                      n(id) AS (SELECT id FROM notes WHERE dosing_session_id IN (SELECT id FROM s)),
-                      objects(kind, id) AS (
-                        {patient_rows}SELECT 'session', id FROM s
-                        UNION ALL SELECT 'entry', e.id FROM entries e
-                            WHERE e.session_id IN (SELECT id FROM s)
-                        UNION ALL SELECT 'note', id FROM n
-                        UNION ALL SELECT 'note-draft', id FROM note_drafts
-                            WHERE note_id IN (SELECT id FROM n)
-                        UNION ALL SELECT 'note-signature', id FROM note_signatures
-                            WHERE note_id IN (SELECT id FROM n)
-                        UNION ALL SELECT 'note-addendum', id FROM note_addenda
-                            WHERE note_id IN (SELECT id FROM n))
+                "{}
                  SELECT {ROW} FROM objects o
                  JOIN audit a ON a.object_kind = o.kind AND a.object_id = o.id
                  LEFT JOIN clinicians c ON c.id = a.clinician_id
-                 ORDER BY a.seq DESC LIMIT ?2"
+                 ORDER BY a.seq DESC LIMIT ?2",
+                objects(sessions, patient_rows)
             )
         }
     };
@@ -133,6 +202,11 @@ impl crate::store::Chart {
             }
             Ok(())
         })
+    }
+
+    /// The signed audit rows about a session, oldest first (see [`signed_trail`]).
+    pub fn signed_session_trail(&self, session: i64) -> crate::store::Result<Vec<SignedTrailRow>> {
+        signed_trail(&self.conn, session).map_err(|e| self.err(e))
     }
 
     /// The audit rows about `of`, newest first (see [`trail`]).

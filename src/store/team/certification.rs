@@ -92,42 +92,7 @@ impl Chart {
         let before: i64 = crate::store::audit::signed_from(&self.conn)
             .map_err(|e| self.err(e))?
             .map_or(i64::MAX, |(_, member)| member);
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT m.id, m.clinician_id, c.name, m.role, m.credentials, m.x25519_public,
-                        m.ed25519_public, m.added_at, t.certified_by, t.message_version,
-                        t.signature, r.removed_at,
-                        (SELECT a.seq FROM audit a WHERE a.object_kind = 'team-removal'
-                            AND a.object_id = r.id)
-                   FROM team_members m JOIN clinicians c ON c.id = m.clinician_id
-                   LEFT JOIN team_certificates t ON t.member_id = m.id
-                   LEFT JOIN team_removals r ON r.clinician_id = m.clinician_id
-                  ORDER BY m.id",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                let cert: Option<i64> = r.get(8)?;
-                Ok(CertifiedRow {
-                    row: r.get(0)?,
-                    clinician: r.get(1)?,
-                    name: r.get(2)?,
-                    role: r.get(3)?,
-                    credentials: r.get(4)?,
-                    agreement: r.get(5)?,
-                    signing: r.get(6)?,
-                    added_at: r.get(7)?,
-                    certificate: match cert {
-                        Some(by) => Some((by, r.get(9)?, r.get(10)?)),
-                        None => None,
-                    },
-                    removed_at: r.get(11)?,
-                    removal_seq: r.get(12)?,
-                })
-            })
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(|e| self.err(e))?;
+        let rows = self.certified_rows()?;
         let mut check = TeamCheck::default();
         // Admins whose keys are trusted, with when they were removed (if they were).
         let mut admins: std::collections::HashMap<i64, (ed25519_dalek::VerifyingKey, Option<i64>)> =
@@ -185,6 +150,77 @@ impl Chart {
         }
         Ok(check)
     }
+
+    /// Every team member with their keys and certificate, in the order they were added.
+    fn certified_rows(&self) -> Result<Vec<CertifiedRow>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT m.id, m.clinician_id, c.name, m.role, m.credentials, m.x25519_public,
+                        m.ed25519_public, m.added_at, t.certified_by, t.message_version,
+                        t.signature, r.removed_at,
+                        (SELECT a.seq FROM audit a WHERE a.object_kind = 'team-removal'
+                            AND a.object_id = r.id)
+                   FROM team_members m JOIN clinicians c ON c.id = m.clinician_id
+                   LEFT JOIN team_certificates t ON t.member_id = m.id
+                   LEFT JOIN team_removals r ON r.clinician_id = m.clinician_id
+                  ORDER BY m.id",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.query_map([], |r| {
+            let cert: Option<i64> = r.get(8)?;
+            Ok(CertifiedRow {
+                row: r.get(0)?,
+                clinician: r.get(1)?,
+                name: r.get(2)?,
+                role: r.get(3)?,
+                credentials: r.get(4)?,
+                agreement: r.get(5)?,
+                signing: r.get(6)?,
+                added_at: r.get(7)?,
+                certificate: match cert {
+                    Some(by) => Some((by, r.get(9)?, r.get(10)?)),
+                    None => None,
+                },
+                removed_at: r.get(11)?,
+                removal_seq: r.get(12)?,
+            })
+        })
+        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(|e| self.err(e))
+    }
+
+    /// Every team member's signing key with their certificate as recorded (its message
+    /// rebuilt as `check_team` checks it), in the order they were added: for a reader outside
+    /// kapchart to check keys back to the root. Whether each holds is `check_team`'s answer.
+    pub fn certified_keys(&self) -> Result<Vec<crate::domain::authorship::CertifiedKey>> {
+        use crate::domain::authorship::{CertifiedKey, KeyCertificate};
+        Ok(self
+            .certified_rows()?
+            .into_iter()
+            .filter_map(|m| {
+                let key = <[u8; 32]>::try_from(m.signing.as_slice()).ok()?;
+                let v1 = |c: &&(i64, u32, Vec<u8>)| c.1 == crate::domain::team::CERTIFICATE_VERSION;
+                let certificate =
+                    m.certificate
+                        .as_ref()
+                        .filter(v1)
+                        .and_then(|(by, _, signature)| {
+                            Some(KeyCertificate {
+                                certified_by: *by,
+                                message: certificate_message(&m, *by, &key).ok()?,
+                                signature: signature.clone(),
+                            })
+                        });
+                Some(CertifiedKey {
+                    clinician_id: m.clinician,
+                    name: m.name.clone(),
+                    key,
+                    certificate,
+                })
+            })
+            .collect())
+    }
 }
 
 /// Whether one member's certificate holds: its certifier (themselves, for the first admin)
@@ -224,6 +260,20 @@ fn certificate_holds(
             "their certificate uses message version {version}, which this kapchart does not know"
         ));
     }
+    let message = certificate_message(m, by, &key.to_bytes())?;
+    let signature = ed25519_dalek::Signature::from_slice(signature)
+        .map_err(|_| "their certificate's signature is not 64 bytes".to_string())?;
+    certifier.verify_strict(&message, &signature).map_err(|_| {
+        "their certificate does not verify over the name, role and keys the team holds for them (a key replaced behind kapchart's back)".to_string()
+    })
+}
+
+/// The version-1 certificate message of a member as the team holds them, certified by `by`.
+fn certificate_message(
+    m: &CertifiedRow,
+    by: i64,
+    key: &[u8; 32],
+) -> std::result::Result<Vec<u8>, String> {
     let role: Role = m
         .role
         .parse()
@@ -233,20 +283,15 @@ fn certificate_holds(
         .as_slice()
         .try_into()
         .map_err(|_| "their recorded X25519 key is not 32 bytes".to_string())?;
-    let message = crate::domain::team::Certificate {
+    Ok(crate::domain::team::Certificate {
         clinician_id: m.clinician,
         name: &m.name,
         role,
         credentials: m.credentials.as_deref(),
         agreement_public: agreement,
-        signing_public: key.to_bytes(),
+        signing_public: *key,
         added_at: from_stored(m.added_at, 0).with_timezone(&chrono::Utc),
         certified_by: by,
     }
-    .message_v1();
-    let signature = ed25519_dalek::Signature::from_slice(signature)
-        .map_err(|_| "their certificate's signature is not 64 bytes".to_string())?;
-    certifier.verify_strict(&message, &signature).map_err(|_| {
-        "their certificate does not verify over the name, role and keys the team holds for them (a key replaced behind kapchart's back)".to_string()
-    })
+    .message_v1())
 }
