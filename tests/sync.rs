@@ -170,9 +170,13 @@ fn a_struck_and_an_amended_entry_arrive_as_statuses_and_only_what_changed_is_sen
     let second = sync(&home);
     // Only what changed: the struck MOAA/S, and the amended reading's BP, HR and SpO2,
     // corrected in place (the amendment takes their ids); the rest is as the server
-    // acknowledged it.
-    assert_eq!(second["sent"], 4, "{second}");
-    assert_eq!(second["by_type"], json!({ "Observation": 4 }), "{second}");
+    // acknowledged it; and the session's Provenance, which signs the two new rows.
+    assert_eq!(second["sent"], 5, "{second}");
+    assert_eq!(
+        second["by_type"],
+        json!({ "Observation": 4, "Provenance": 1 }),
+        "{second}"
+    );
     assert_eq!(server.count("Observation"), observations, "nothing doubled");
     let statuses: Vec<(String, String)> = server.get("Observation?_count=200")["entry"]
         .as_array()
@@ -319,8 +323,9 @@ fn the_server_keeps_each_synced_audit_head_and_verify_against_it_catches_a_recor
     sync(&home);
     let bp = home.ok(&["log", "--session", &session, "bp 120/80"]);
     sync(&home);
-    // Two syncs that sent something: two versions of the anchor, each a head.
-    assert_eq!(server.count("Provenance"), 1);
+    // Two syncs that sent something: two versions of the anchor, each a head (beside it,
+    // the session's own Provenance).
+    assert_eq!(server.count("Provenance"), 2);
     let out = home.ok(&["verify", "--against-server"]);
     assert!(out.starts_with("ok"), "{out}");
     // An insider rewrites the BP and re-chains the audit trail with the chart's own key.

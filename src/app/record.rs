@@ -35,6 +35,8 @@ pub struct SessionRecord {
     pub note: Option<Note>,
     /// "dosing 3": the session's number among the patient's sessions of its kind.
     pub number_in_course: u32,
+    /// The session's signed audit rows, oldest first (`app::authorship`).
+    pub signed: Vec<crate::domain::authorship::SignedRow>,
 }
 
 impl SessionRecord {
@@ -53,6 +55,7 @@ impl SessionRecord {
             checks: chart.checks(at),
             note,
             number_in_course,
+            signed: Vec::new(),
         }
     }
 }
@@ -89,6 +92,9 @@ pub struct Record {
     /// Each stretch of time the patient's PHQ-9 item 9 safety flag stood, oldest first (from
     /// the patient's whole record, also in a one-session export).
     pub safety: Vec<SafetyEpisode>,
+    /// The team's signing keys with their certificates, the first admin's first
+    /// (`app::authorship`).
+    pub team_keys: Vec<crate::domain::authorship::CertifiedKey>,
 }
 
 fn session_record(
@@ -103,12 +109,9 @@ fn session_record(
         None => None,
     };
     let sc = session_chart(chart, config, session.id)?;
-    Ok(SessionRecord::from_chart(
-        &sc,
-        note,
-        number_in_course(all, session),
-        at,
-    ))
+    let mut record = SessionRecord::from_chart(&sc, note, number_in_course(all, session), at);
+    record.signed = super::authorship::session_signed_rows(chart, session.id)?;
+    Ok(record)
 }
 
 /// The containers the sessions' doses and wastes drew from, each once, by id.
@@ -167,6 +170,7 @@ fn clinicians(sessions: &[SessionRecord]) -> Vec<String> {
                     .chain(n.signature.iter().map(|sig| sig.signer.clone()))
                     .chain(n.addenda.iter().map(|a| a.author.clone()))
             }))
+            .chain(s.signed.iter().map(|r| r.clinician.clone()))
     });
     for name in names {
         if !out.contains(&name) {
@@ -198,6 +202,7 @@ pub fn session_record_from(
         credentials: credentials(chart)?,
         identifiers: identifiers(chart)?,
         staff_id_system: config.clinic.staff_id_system().map(str::to_string),
+        team_keys: super::authorship::team_keys(chart)?,
         containers: drawn_containers(chart, &sessions)?,
         patient: chart.store.patient(s.patient_id)?,
         details: chart.store.patient_details(s.patient_id)?,
@@ -232,6 +237,7 @@ pub fn course_record_from(
         credentials: credentials(chart)?,
         identifiers: identifiers(chart)?,
         staff_id_system: config.clinic.staff_id_system().map(str::to_string),
+        team_keys: super::authorship::team_keys(chart)?,
         containers: drawn_containers(chart, &sessions)?,
         details: chart.store.patient_details(patient)?,
         course: chart.store.course(patient)?,

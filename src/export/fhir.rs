@@ -72,6 +72,7 @@ mod observation;
 mod patient;
 mod patient_context;
 mod practitioner;
+mod provenance;
 mod questionnaire;
 mod rems_submission;
 mod standing;
@@ -80,6 +81,10 @@ mod stock_count;
 
 pub use draws::{CONTAINER_SYSTEM, STOCK_CONTAINER_EXTENSION};
 pub use medication::RXNORM;
+pub use provenance::{
+    AGENT_KEY_EXTENSION, AUDIT_ROW_EXTENSION, CERTIFICATE_EXTENSION, ROOT_EXTENSION,
+    SESSION_HEAD_EXTENSION, SIGNED_MESSAGE_EXTENSION,
+};
 pub use stock::{DEA_SYSTEM, stock_bundle};
 
 /// The base of every `fullUrl` in an exported bundle.
@@ -110,7 +115,9 @@ pub fn bundle(record: &Record) -> Value {
     b.medications();
     b.safety_flags();
     for s in &record.sessions {
+        let from = b.entries.len();
         b.session(s);
+        b.provenance(s, from);
     }
     let scope = match record.sessions.as_slice() {
         [one] => format!("session/{}", one.session.id),

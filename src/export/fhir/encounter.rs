@@ -61,14 +61,19 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// A protocol check that got no reading: an Observation that was not performed
-    /// (status cancelled, dataAbsentReason not-performed) at the check's due time, so that
-    /// the missed check is part of the exported record.
-    pub(super) fn missed_check(&self, s: &SessionRecord, check: &Check) -> Value {
+    /// The id of the Observation of a protocol check that got no reading.
+    pub(super) fn check_id(&self, s: &SessionRecord, check: &Check) -> String {
         let which = match (check.kind, check.t_plus_min) {
             (CheckKind::Baseline, _) | (_, None) => "baseline".to_string(),
             (kind, Some(t)) => format!("t{t}{}", kind.id_suffix()),
         };
+        self.ids.check(s.session.id, &which)
+    }
+
+    /// A protocol check that got no reading: an Observation that was not performed
+    /// (status cancelled, dataAbsentReason not-performed) at the check's due time, so that
+    /// the missed check is part of the exported record.
+    pub(super) fn missed_check(&self, s: &SessionRecord, check: &Check) -> Value {
         let code = if check.kind.needs_bp() {
             json!({
                 "coding": [coding(LOINC, "85354-9", "Blood pressure panel with all children optional")],
@@ -82,7 +87,7 @@ impl<'a> Builder<'a> {
         };
         let mut o = json!({
             "resourceType": "Observation",
-            "id": self.ids.check(s.session.id, &which),
+            "id": self.check_id(s, check),
             "status": "cancelled",
             "category": category("vital-signs", "Vital Signs"),
             "code": code,

@@ -68,6 +68,10 @@ impl Ids {
         let Some(id) = resource["id"].as_str().filter(|id| is_uuid(id)) else {
             return;
         };
+        // R4 Provenance has no identifier.
+        if resource["resourceType"] == "Provenance" {
+            return;
+        }
         let own = json!({ "system": self.chart.urn(), "value": id });
         if resource["resourceType"] == "QuestionnaireResponse" {
             if resource.get("identifier").is_none() {

@@ -433,6 +433,7 @@ mod tests {
             checks: Vec::new(),
             note,
             number_in_course: 1,
+            signed: Vec::new(),
         }
     }
 
