@@ -388,7 +388,7 @@ fn python() -> PathBuf {
 
 #[test]
 fn the_exported_bundle_carries_the_provenance_which_verifies_and_validates() {
-    let server = FhirServer::start_local();
+    let server = FhirServer::start_with(&[("FHIR_TOKEN", "clinic-token")]);
     let home = Home::new();
     let (root, session) = team_chart(&home, &server);
     let file = home.path().join("session.json");
@@ -445,6 +445,22 @@ fn the_exported_bundle_carries_the_provenance_which_verifies_and_validates() {
         provenance(&bundle),
         provenance(&later)
     );
+
+    // On a server that wants a token, the script reads it with --token, and says so without.
+    let p: Value = serde_json::from_str(&provenance(&bundle)).unwrap();
+    put(&server, &p);
+    let (ok, out) = verify_outside(server.base(), &["--token", "clinic-token", "--root", &root]);
+    assert!(ok, "{out}");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fhir-server/verify-provenance.mjs");
+    let refused = Command::new("node")
+        .arg(script)
+        .arg(server.base())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{said}");
+    assert!(said.contains("HTTP 401"), "{said}");
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fhir_validate.py");
     let out = Command::new(python())
