@@ -26,6 +26,9 @@
 //!   message, is the [`ED25519_EXTENSION`] extension beside it. Each addendum is
 //!   its own DocumentReference that `appends` the note. Drafts are not exported.
 //! - A Spravato REMS form's submission: a Communication (module `rems_submission` cites it).
+//! - Each session with signed audit rows: a Provenance of who wrote it, with each author's
+//!   Ed25519 signature of each row, the exact message signed, and the certificates of their
+//!   keys back to the chart's root (module `provenance` says what it holds and proves).
 //! - Other entry kinds (free-text observations, screening, consent, ride home, ...) are not
 //!   exported as resources; they are in the signed note and the printed report.
 //!
