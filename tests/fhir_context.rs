@@ -305,13 +305,7 @@ fn decode(s: &str) -> String {
 fn sync_sends_the_medications_flag_consent_and_assessment_once() {
     let server = common::fhir_server::FhirServer::start();
     let home = Home::new();
-    let dir = home.path().join("xdg-config").join("kapchart");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("config.toml"),
-        format!("[sync]\nserver = \"{}\"\n", server.base()),
-    )
-    .unwrap();
+    home.configure(&format!("[sync]\nserver = \"{}\"\n", server.base()));
     home.ok(&["init", "--clinician", "Dr. Test"]);
     let patient = home.ok(&[
         "patient",

@@ -68,9 +68,7 @@ fn of_type<'a>(bundle: &'a Value, rtype: &str) -> &'a Value {
 }
 
 fn set_config(home: &Home, text: &str) {
-    let dir = home.path().join("xdg-config").join("kapchart");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("config.toml"), text).unwrap();
+    home.configure(text);
 }
 
 #[test]

@@ -25,9 +25,7 @@ fn log(home: &Home, session: &str, line: &str) {
 }
 
 fn clinic_config(home: &Home) {
-    let dir = home.path().join("xdg-config").join("kapchart");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("config.toml"), CLINIC).unwrap();
+    home.configure(CLINIC);
 }
 
 /// A whole esketamine session, charted as at the bedside: baseline, two devices with their
@@ -487,9 +485,7 @@ fn the_deadline_queue_says_due_overdue_and_submitted_from_an_injected_day() {
     );
 
     // An inpatient clinic is exempt: nothing listed.
-    let dir = home.path().join("xdg-config").join("kapchart");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("config.toml"), "[rems]\noutpatient = false\n").unwrap();
+    home.configure("[rems]\noutpatient = false\n");
     assert_eq!(list_on(&home, day(3))["forms"], serde_json::json!([]));
     assert!(
         home.ok(&["rems", "list"])

@@ -16,16 +16,10 @@ const NURSE_PASS: &str = "tidal meadow lantern quartz";
 /// A laptop whose chart's first clinician is Dr. Test, with one patient and a dosing
 /// session charted by Dr. Test: the session.
 fn laptop(home: &Home, server: &FhirServer, staff_system: &str) -> String {
-    let dir = home.path().join("xdg-config").join("kapchart");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("config.toml"),
-        format!(
-            "[clinic]\nstaff_id_system = \"{staff_system}\"\n\n[sync]\nserver = \"{}\"\n",
-            server.base()
-        ),
-    )
-    .unwrap();
+    home.configure(&format!(
+        "[clinic]\nstaff_id_system = \"{staff_system}\"\n\n[sync]\nserver = \"{}\"\n",
+        server.base()
+    ));
     let (_, session) = home.with_dosing_session();
     home.ok(&["log", "--session", &session, "@-5m bp 128/82 hr 74"]);
     session

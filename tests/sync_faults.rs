@@ -19,16 +19,10 @@ const MRN_SYSTEM: &str = "urn:oid:1.2.840.99999.1";
 /// A laptop's chart: the clinic's config and one patient by MRN with a dosing session of a
 /// few readings and a dose: (patient, session).
 fn laptop(home: &Home, server: &FhirServer, mrn: &str) -> (String, String) {
-    let dir = home.path().join("xdg-config").join("kapchart");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("config.toml"),
-        format!(
-            "[clinic]\nmrn_system = \"{MRN_SYSTEM}\"\n\n[sync]\nserver = \"{}\"\nbundle_size = 5\n",
-            server.base()
-        ),
-    )
-    .unwrap();
+    home.configure(&format!(
+        "[clinic]\nmrn_system = \"{MRN_SYSTEM}\"\n\n[sync]\nserver = \"{}\"\nbundle_size = 5\n",
+        server.base()
+    ));
     home.ok(&["init", "--clinician", "Dr. Test"]);
     let patient = home.ok(&[
         "patient",

@@ -49,13 +49,7 @@ fn as_doctor(home: &Home, args: &[&str]) -> String {
 /// dosing session: vitals, a ketamine dose the nurse witnesses, an amended reading, a
 /// signed note and an addendum. Returns (root fingerprint printed by init, session id).
 fn team_chart(home: &Home, server: &FhirServer) -> (String, String) {
-    let dir = home.path().join("xdg-config").join("kapchart");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("config.toml"),
-        format!("[sync]\nserver = \"{}\"\n", server.base()),
-    )
-    .unwrap();
+    home.configure(&format!("[sync]\nserver = \"{}\"\n", server.base()));
     let (_, session) = home.with_dosing_session();
     let root = home
         .ok(&["verify"])

@@ -29,6 +29,13 @@ impl Home {
         self.dir.path()
     }
 
+    /// Writes this home's config.toml (where `kapchart paths` says it is) with `toml`.
+    pub fn configure(&self, toml: &str) {
+        let dir = self.path().join("xdg-config").join("kapchart");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("config.toml"), toml).unwrap();
+    }
+
     pub fn chart(&self) -> PathBuf {
         self.path().join("data").join("chart.db")
     }
