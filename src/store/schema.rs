@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[&str] = &[
     STOCK_HOLDING_KEPT_BY_TRIGGER,
     SYNC_LOG,
     CLINICIAN_IDENTIFIERS,
+    SYNC_BASE,
 ];
 
 /// The version that keys the audit chain: after its SQL, the store creates the chain key and
@@ -670,6 +671,28 @@ CREATE TRIGGER sync_log_no_update BEFORE UPDATE ON sync_log
 BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: the sync log cannot be changed'); END;
 CREATE TRIGGER sync_log_no_delete BEFORE DELETE ON sync_log
 BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: the sync log cannot be deleted'); END;
+"#;
+
+/// Where the chart stood when a sync last left a server holding all of it (`domain::sync::
+/// Base`): the audit head read before the sync built the record, when it built it, and the
+/// fingerprint of kapchart's version and the clinic's config. The next sync rebuilds only the
+/// patients the audit rows after that head name, and the few whose record depends on the
+/// clock. Append-only; the newest row for a server is the one that counts.
+pub const SYNC_BASE: &str = r#"
+CREATE TABLE sync_base (
+    id            INTEGER PRIMARY KEY,
+    server        TEXT NOT NULL,
+    head_seq      INTEGER NOT NULL,
+    head_hash     TEXT NOT NULL,
+    built_at      INTEGER NOT NULL,
+    fingerprint   TEXT NOT NULL,
+    author_id     INTEGER NOT NULL REFERENCES clinicians(id)
+);
+CREATE INDEX sync_base_server ON sync_base(server, id);
+CREATE TRIGGER sync_base_no_update BEFORE UPDATE ON sync_base
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: the sync base cannot be changed'); END;
+CREATE TRIGGER sync_base_no_delete BEFORE DELETE ON sync_base
+BEGIN SELECT RAISE(ABORT, 'kapchart chart is append-only: the sync base cannot be deleted'); END;
 "#;
 
 /// The containers holding something, kept beside the record by a trigger (like the home

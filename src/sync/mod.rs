@@ -18,9 +18,11 @@
 
 pub mod server;
 
+use crate::app::care::Head;
 use crate::app::{AppError, Chart};
 use crate::config::Config;
-use crate::domain::sync::Sent;
+use crate::domain::PatientId;
+use crate::domain::sync::{Scope, Sent};
 use chrono::{DateTime, FixedOffset};
 use serde_json::{Value, json};
 use server::{Server, ServerError};
@@ -44,24 +46,58 @@ impl Resource {
     }
 }
 
-/// What a sync would send, and how much is already on the server as it stands.
-#[derive(Debug, Clone)]
+/// What a sync would send, found by building each patient's record in scope once and
+/// comparing each resource with what the server last acknowledged. It keeps counts and the
+/// patients with something to send, not the resources: sending builds those patients again,
+/// one at a time, so a sync holds one patient's record at once whatever the chart's size.
+#[derive(Debug, Clone, Default)]
 pub struct Plan {
-    pub to_send: Vec<Resource>,
+    /// The patients with something to send, in the order they are sent.
+    pub patients: Vec<PatientId>,
+    /// How many resources would be sent.
+    pub to_send: usize,
+    /// How many of them are patients created only if the server holds none by MRN (each in
+    /// a transaction of its own).
+    pub conditional: usize,
+    /// How many resources were built and found as the server acknowledged them.
     pub unchanged: usize,
+    /// How many patients' records were built.
+    pub built: usize,
+    /// Whether every patient's record was built.
+    pub full: bool,
+    by_type: Vec<(String, usize)>,
+    /// The types sent with PUT (update as create).
+    put_types: Vec<String>,
+    /// `Type/id` and SHA-256 of each resource to send, when asked for (`--dry-run --json`).
+    pub listed: Vec<(String, String)>,
+    /// The chart's audit head before anything was built, and the fingerprint of what else
+    /// the content depends on: recorded as the server's base once all of it is sent.
+    pub head: Option<Head>,
+    pub fingerprint: String,
 }
 
 impl Plan {
     /// How many of each resource type would be sent, by type name.
     pub fn by_type(&self) -> Vec<(String, usize)> {
-        let mut counts: Vec<(String, usize)> = Vec::new();
-        for r in &self.to_send {
-            match counts.iter_mut().find(|(t, _)| *t == r.rtype) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((r.rtype.clone(), 1)),
-            }
+        self.by_type.clone()
+    }
+
+    /// How many bundles sending takes with `bundle_size` resources a bundle.
+    pub fn bundles(&self, bundle_size: usize) -> usize {
+        self.conditional + (self.to_send - self.conditional).div_ceil(bundle_size.max(1))
+    }
+
+    fn count(&mut self, r: &Resource) {
+        match self.by_type.iter_mut().find(|(t, _)| *t == r.rtype) {
+            Some((_, n)) => *n += 1,
+            None => self.by_type.push((r.rtype.clone(), 1)),
         }
-        counts
+        if r.if_none_exist.is_some() {
+            self.conditional += 1;
+        } else if !self.put_types.contains(&r.rtype) {
+            self.put_types.push(r.rtype.clone());
+        }
+        self.to_send += 1;
     }
 }
 
@@ -127,49 +163,71 @@ fn rank(rtype: &str) -> u8 {
     }
 }
 
-/// Every resource of the chart as the export builds it, each once, in sending order.
-pub fn resources(
+/// The types one resource of which several patients' records hold (a clinician, a vial,
+/// the clinic): sent once per sync, with the first patient that holds it. Every other
+/// resource belongs to one patient's record.
+const SHARED: [&str; 3] = ["Practitioner", "Medication", "Organization"];
+
+/// The fingerprint of what a patient's exported record depends on besides the chart and
+/// the clock: kapchart's version (how it exports) and the clinic's config (its MRN system,
+/// protocol, REMS rules). A base recorded under another fingerprint names no changes.
+pub fn fingerprint(config: &Config) -> String {
+    let text = format!("{}\n{config:?}", env!("CARGO_PKG_VERSION"));
+    crate::domain::signature::hex(&Sha256::digest(text.as_bytes()))
+}
+
+/// One patient's resources as the export builds them, in sending order, leaving out those
+/// of a shared type already in `seen`.
+pub fn patient_resources(
     chart: &Chart,
     config: &Config,
+    patient: PatientId,
     now: DateTime<FixedOffset>,
+    seen: &mut HashSet<String>,
 ) -> Result<Vec<Resource>, AppError> {
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut out: Vec<Resource> = Vec::new();
     let mrn_system = config.clinic.mrn_system();
     let staff_system = config.clinic.staff_id_system();
-    for patient in crate::app::sync::patients(chart)? {
-        let record = crate::app::record::course_record_from(chart, config, patient, now)?;
-        let bundle = crate::export::fhir::bundle(&record);
-        for entry in bundle["entry"].as_array().into_iter().flatten() {
-            let json = entry["resource"].clone();
-            let rtype = json["resourceType"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            let id = json["id"].as_str().unwrap_or_default().to_string();
-            if !seen.insert(format!("{rtype}/{id}")) {
-                continue;
-            }
-            // Matched by identifier rather than sent under this chart's id: a patient by
-            // their MRN under the clinic's system, a clinician by the clinic's staff id,
-            // else their NPI.
-            let if_none_exist = match rtype.as_str() {
-                "Patient" => mrn_system.and_then(|system| identifier_search(&json, system)),
-                "Practitioner" => staff_system
-                    .and_then(|system| identifier_search(&json, system))
-                    .or_else(|| identifier_search(&json, crate::domain::npi::NPI_SYSTEM)),
-                _ => None,
-            };
-            let sha256 =
-                crate::domain::signature::hex(&Sha256::digest(json.to_string().as_bytes()));
-            out.push(Resource {
-                rtype,
-                id,
-                json,
-                sha256,
-                if_none_exist,
-            });
+    let record = crate::app::record::course_record_from(chart, config, patient, now)?;
+    let mut bundle = crate::export::fhir::bundle(&record);
+    let mut own: HashSet<String> = HashSet::new();
+    let mut out: Vec<Resource> = Vec::new();
+    let entries = match bundle["entry"].as_array_mut() {
+        Some(list) => std::mem::take(list),
+        None => Vec::new(),
+    };
+    for mut entry in entries {
+        let json = entry["resource"].take();
+        let rtype = json["resourceType"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let id = json["id"].as_str().unwrap_or_default().to_string();
+        let key = format!("{rtype}/{id}");
+        let first = if SHARED.contains(&rtype.as_str()) {
+            seen.insert(key)
+        } else {
+            own.insert(key)
+        };
+        if !first {
+            continue;
         }
+        // Matched by identifier rather than sent under this chart's id: a patient by their
+        // MRN under the clinic's system, a clinician by the clinic's staff id, else their NPI.
+        let if_none_exist = match rtype.as_str() {
+            "Patient" => mrn_system.and_then(|system| identifier_search(&json, system)),
+            "Practitioner" => staff_system
+                .and_then(|system| identifier_search(&json, system))
+                .or_else(|| identifier_search(&json, crate::domain::npi::NPI_SYSTEM)),
+            _ => None,
+        };
+        let sha256 = crate::domain::signature::hex(&Sha256::digest(json.to_string().as_bytes()));
+        out.push(Resource {
+            rtype,
+            id,
+            json,
+            sha256,
+            if_none_exist,
+        });
     }
     out.sort_by_key(|r| rank(&r.rtype));
     Ok(out)
@@ -187,20 +245,68 @@ fn identifier_search(resource: &Value, system: &str) -> Option<String> {
         .map(|value| format!("identifier={}|{}", query_text(system), query_text(value)))
 }
 
-/// The resources whose content the server has not acknowledged as it stands.
-pub fn plan(resources: Vec<Resource>, sent: &HashMap<String, Sent>) -> Plan {
-    let mut unchanged = 0;
-    let to_send = resources
-        .into_iter()
-        .filter(|r| match sent.get(&r.key()) {
-            Some(s) if s.sha256 == r.sha256 => {
-                unchanged += 1;
-                false
+/// Every resource of the chart as the export builds it, each once, in sending order (every
+/// patient's record held at once: for tests and small charts; a sync streams).
+pub fn resources(
+    chart: &Chart,
+    config: &Config,
+    now: DateTime<FixedOffset>,
+) -> Result<Vec<Resource>, AppError> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for patient in crate::app::sync::patients(chart)? {
+        out.extend(patient_resources(chart, config, patient, now, &mut seen)?);
+    }
+    out.sort_by_key(|r| rank(&r.rtype));
+    Ok(out)
+}
+
+/// Whether the server has not acknowledged `r` as it stands.
+fn changed(chart: &Chart, server: &str, r: &Resource) -> Result<bool, AppError> {
+    Ok(crate::app::sync::sent_one(chart, server, &r.key())?.is_none_or(|s| s.sha256 != r.sha256))
+}
+
+/// Finds what a sync of `scope` would send to `server`: builds each patient's record in
+/// scope, one at a time, and compares each resource with what the server last acknowledged.
+/// `list` keeps each resource's `Type/id` and hash in the plan (for `--dry-run --json`).
+pub fn plan(
+    chart: &Chart,
+    config: &Config,
+    server: &str,
+    scope: &Scope,
+    now: DateTime<FixedOffset>,
+    list: bool,
+) -> Result<Plan, AppError> {
+    let mut plan = Plan {
+        head: chart.head()?,
+        fingerprint: fingerprint(config),
+        full: *scope == Scope::Full,
+        ..Plan::default()
+    };
+    let patients = match scope {
+        Scope::Full => crate::app::sync::patients(chart)?,
+        Scope::Patients(p) => p.clone(),
+    };
+    let mut seen = HashSet::new();
+    for patient in patients {
+        let mut any = false;
+        for r in patient_resources(chart, config, patient, now, &mut seen)? {
+            if changed(chart, server, &r)? {
+                plan.count(&r);
+                if list {
+                    plan.listed.push((r.key(), r.sha256.clone()));
+                }
+                any = true;
+            } else {
+                plan.unchanged += 1;
             }
-            _ => true,
-        })
-        .collect();
-    Plan { to_send, unchanged }
+        }
+        plan.built += 1;
+        if any {
+            plan.patients.push(patient);
+        }
+    }
+    Ok(plan)
 }
 
 /// What a sync did.
@@ -241,14 +347,10 @@ pub fn check_server(server: &Server, plan: &Plan) -> Result<(), SyncError> {
             "the server does not take transaction bundles (its CapabilityStatement says so)".into(),
         ));
     }
-    let types: HashSet<&str> = plan
-        .to_send
+    let mut refused: Vec<&str> = plan
+        .put_types
         .iter()
-        .filter(|r| r.if_none_exist.is_none())
-        .map(|r| r.rtype.as_str())
-        .collect();
-    let mut refused: Vec<&str> = types
-        .into_iter()
+        .map(String::as_str)
         .filter(|t| {
             let declared = rest["resource"]
                 .as_array()
@@ -266,72 +368,116 @@ pub fn check_server(server: &Server, plan: &Plan) -> Result<(), SyncError> {
     Ok(())
 }
 
-/// Where the server holds a resource it acknowledged under another id than this chart's (a
-/// patient or clinician another laptop sent first): (this chart's `Type/id`, the server's).
-fn held_elsewhere(s: &Sent) -> Option<(String, String)> {
-    let (rtype, id) = s.resource.split_once('/')?;
-    (id != s.server_id).then(|| (s.resource.clone(), format!("{rtype}/{}", s.server_id)))
-}
-
-/// Sends the plan: each conditional patient in a transaction of its own, then the rest in
-/// bundles of `bundle_size`, recording each bundle the server acknowledged before sending
-/// the next. `progress` hears (resources sent, of how many) after each bundle.
+/// Sends the plan: builds each of its patients' records again, one at a time, and sends
+/// what the server has not acknowledged: a patient matched by MRN in a transaction of its
+/// own, the rest in bundles of `bundle_size`, recording each bundle the server acknowledged
+/// before sending the next. Once all of it went, records the plan's head as the server's
+/// base (what the next sync compares against). `progress` hears (resources sent, of how
+/// many) after each bundle.
 pub fn send(
     chart: &mut Chart,
+    config: &Config,
     server: &Server,
     plan: Plan,
     bundle_size: usize,
     now: DateTime<FixedOffset>,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Done, SyncError> {
-    let total = plan.to_send.len();
+    let size = bundle_size.max(1);
+    let total = plan.to_send;
+    let mut of = plan.bundles(size);
     // Where this chart's patients and clinicians are on the server when another laptop's
     // record holds them (matched by an identifier before).
-    let mut matched: HashMap<String, String> = crate::app::sync::sent(chart, &server.base)?
+    let mut matched: HashMap<String, String> = crate::app::sync::sent_people(chart, &server.base)?
         .into_values()
         .filter_map(|s| held_elsewhere(&s))
         .collect();
-    let (conditional, rest): (Vec<Resource>, Vec<Resource>) = plan
-        .to_send
-        .into_iter()
-        .partition(|r| r.if_none_exist.is_some());
-    let mut batches: Vec<Vec<Resource>> = conditional.into_iter().map(|r| vec![r]).collect();
-    batches.extend(rest.chunks(bundle_size.max(1)).map(<[Resource]>::to_vec));
-    let of = batches.len();
-    let mut done = 0;
-    for (i, batch) in batches.iter().enumerate() {
-        let bundle = transaction(server, batch, &matched);
-        let answer = server
-            .transaction(&bundle)
-            .map_err(|error| SyncError::Server {
-                bundle: i + 1,
-                of,
-                error,
-            })?;
-        let acknowledged = acknowledged(batch, &answer).map_err(|why| SyncError::Server {
-            bundle: i + 1,
-            of,
-            error: ServerError::Unreadable { why },
-        })?;
-        matched.extend(acknowledged.iter().filter_map(held_elsewhere));
-        crate::app::sync::record(chart, &server.base, &acknowledged, now).map_err(|error| {
-            SyncError::Unrecorded {
-                bundle: i + 1,
-                of,
-                error,
+    let mut seen = HashSet::new();
+    let mut pending: Vec<Resource> = Vec::new();
+    let mut last: Vec<Resource> = Vec::new();
+    let mut sent = 0;
+    let mut bundles = 0;
+    for &patient in &plan.patients {
+        let mut rest = Vec::new();
+        for r in patient_resources(chart, config, patient, now, &mut seen)? {
+            if !changed(chart, &server.base, &r)? {
+                continue;
             }
-        })?;
-        done += batch.len();
-        progress(done, total);
+            if r.if_none_exist.is_some() {
+                bundles += 1;
+                of = of.max(bundles);
+                let batch = vec![r];
+                deliver(chart, server, &batch, &mut matched, bundles, of, now)?;
+                sent += 1;
+                progress(sent, total.max(sent));
+                last = batch;
+            } else {
+                rest.push(r);
+            }
+        }
+        pending.extend(rest);
+        while pending.len() >= size {
+            let batch: Vec<Resource> = pending.drain(..size).collect();
+            bundles += 1;
+            of = of.max(bundles);
+            deliver(chart, server, &batch, &mut matched, bundles, of, now)?;
+            sent += batch.len();
+            progress(sent, total.max(sent));
+            last = batch;
+        }
     }
-    if let Some(last) = batches.last() {
-        anchor(chart, server, last, now).map_err(SyncError::Anchor)?;
+    if !pending.is_empty() {
+        let batch = std::mem::take(&mut pending);
+        bundles += 1;
+        of = of.max(bundles);
+        deliver(chart, server, &batch, &mut matched, bundles, of, now)?;
+        sent += batch.len();
+        progress(sent, total.max(sent));
+        last = batch;
+    }
+    if let Some(head) = &plan.head {
+        crate::app::sync::record_base(chart, &server.base, head, now, &plan.fingerprint)?;
+    }
+    if !last.is_empty() {
+        anchor(chart, server, &last, now).map_err(SyncError::Anchor)?;
     }
     Ok(Done {
-        sent: total,
-        bundles: of,
+        sent,
+        bundles,
         unchanged: plan.unchanged,
     })
+}
+
+/// Sends one bundle (`bundle` of `of`) and records what the server acknowledged.
+fn deliver(
+    chart: &mut Chart,
+    server: &Server,
+    batch: &[Resource],
+    matched: &mut HashMap<String, String>,
+    bundle: usize,
+    of: usize,
+    now: DateTime<FixedOffset>,
+) -> Result<(), SyncError> {
+    let body = transaction(server, batch, matched);
+    let answer = server
+        .transaction(&body)
+        .map_err(|error| SyncError::Server { bundle, of, error })?;
+    let acknowledged = acknowledged(batch, &answer).map_err(|why| SyncError::Server {
+        bundle,
+        of,
+        error: ServerError::Unreadable { why },
+    })?;
+    matched.extend(acknowledged.iter().filter_map(held_elsewhere));
+    crate::app::sync::record(chart, &server.base, &acknowledged, now)
+        .map_err(|error| SyncError::Unrecorded { bundle, of, error })?;
+    Ok(())
+}
+
+/// Where the server holds a resource it acknowledged under another id than this chart's (a
+/// patient or clinician another laptop sent first): (this chart's `Type/id`, the server's).
+fn held_elsewhere(s: &Sent) -> Option<(String, String)> {
+    let (rtype, id) = s.resource.split_once('/')?;
+    (id != s.server_id).then(|| (s.resource.clone(), format!("{rtype}/{}", s.server_id)))
 }
 
 /// The extension of the anchor Provenance holding the chart's audit head (`SEQ:HASH`).

@@ -18,7 +18,12 @@ pub struct Args {
     /// Say what would be sent, by resource type, and send nothing
     #[arg(long)]
     dry_run: bool,
-    /// Print {"ok", "server", "sent", "bundles", "unchanged", "by_type": {...}, "dry_run"}
+    /// Build every patient's record, not only those changed since the server last held the
+    /// whole chart (and those whose record depends on the clock)
+    #[arg(long)]
+    full: bool,
+    /// Print {"ok", "server", "sent", "bundles", "unchanged", "by_type": {...}, "dry_run",
+    /// "patients_built", "full"}; with --dry-run, "resources": [{"resource", "sha256"}]
     #[arg(long)]
     json: bool,
 }
@@ -101,19 +106,42 @@ fn synced(ctx: &Ctx, args: Args, out: &mut impl Write, stopped: &mut Option<Sync
     let token = token(ctx)?;
     let mut chart = ctx.open()?;
     let now = crate::clock::now();
-    let resources = sync::resources(&chart, &ctx.config, now)?;
-    let sent = crate::app::sync::sent(&chart, &base)?;
-    let plan = sync::plan(resources, &sent);
+    let fingerprint = sync::fingerprint(&ctx.config);
+    let scope = crate::app::sync::scope(&chart, &base, &fingerprint, now, args.full)?;
+    let mut plan = sync::plan(
+        &chart,
+        &ctx.config,
+        &base,
+        &scope,
+        now,
+        args.dry_run && args.json,
+    )?;
     let by_type = plan.by_type();
+    let (built, full) = (plan.built, plan.full);
+    let listed = std::mem::take(&mut plan.listed);
     let server = Server::new(&base, token, Duration::from_secs(timeout.into()));
-    let (done, dry) = if args.dry_run || plan.to_send.is_empty() {
+    let (done, dry) = if args.dry_run {
         (
             sync::Done {
-                sent: plan.to_send.len(),
+                sent: plan.to_send,
                 bundles: 0,
                 unchanged: plan.unchanged,
             },
-            args.dry_run,
+            true,
+        )
+    } else if plan.to_send == 0 {
+        // The server holds the whole chart as it stands: the next sync starts from here
+        // (a read-only chart cannot record it, and the next sync builds more).
+        if let Some(head) = plan.head.as_ref().filter(|_| !chart.is_read_only()) {
+            crate::app::sync::record_base(&mut chart, &base, head, now, &plan.fingerprint)?;
+        }
+        (
+            sync::Done {
+                sent: 0,
+                bundles: 0,
+                unchanged: plan.unchanged,
+            },
+            false,
         )
     } else {
         if chart.is_read_only() {
@@ -128,10 +156,19 @@ fn synced(ctx: &Ctx, args: Args, out: &mut impl Write, stopped: &mut Option<Sync
         }
         sync::check_server(&server, &plan).map_err(|e| worded(e, stopped))?;
         let bar = crate::cli::progress::progress_bar("sending");
-        bar.set_length(plan.to_send.len() as u64);
-        let done = sync::send(&mut chart, &server, plan, size as usize, now, |n, _| {
-            bar.set_position(n as u64)
-        });
+        bar.set_length(plan.to_send as u64);
+        let done = sync::send(
+            &mut chart,
+            &ctx.config,
+            &server,
+            plan,
+            size as usize,
+            now,
+            |n, total| {
+                bar.set_length(total as u64);
+                bar.set_position(n as u64)
+            },
+        );
         bar.finish_and_clear();
         let done = done.map_err(|e| worded(e, stopped))?;
         // A disclosure of the record, audited as an export is.
@@ -152,7 +189,16 @@ fn synced(ctx: &Ctx, args: Args, out: &mut impl Write, stopped: &mut Option<Sync
             "bundles": done.bundles,
             "unchanged": done.unchanged,
             "by_type": types,
+            "patients_built": built,
+            "full": full,
         });
+        let mut v = v;
+        if dry {
+            v["resources"] = listed
+                .iter()
+                .map(|(r, h)| json!({ "resource": r, "sha256": h }))
+                .collect();
+        }
         writeln!(out, "{v}")?;
         return Ok(());
     }
@@ -165,23 +211,41 @@ fn synced(ctx: &Ctx, args: Args, out: &mut impl Write, stopped: &mut Option<Sync
     if dry {
         writeln!(
             out,
-            "would send {} resources{what} to {base}; {} unchanged since the server acknowledged them",
-            done.sent, done.unchanged
+            "would send {} resources{what} to {base}; {} unchanged since the server acknowledged them{}",
+            done.sent,
+            done.unchanged,
+            rebuilt(built, full)
         )?;
     } else if done.sent == 0 {
         writeln!(
             out,
-            "nothing to send to {base}: all {} resources are as the server acknowledged them",
-            done.unchanged
+            "nothing to send to {base}: the {} resources built are as the server acknowledged them{}",
+            done.unchanged,
+            rebuilt(built, full)
         )?;
     } else {
         writeln!(
             out,
-            "sent {} resources{what} in {} bundles to {base}; {} unchanged",
-            done.sent, done.bundles, done.unchanged
+            "sent {} resources{what} in {} bundles to {base}; {} unchanged{}",
+            done.sent,
+            done.bundles,
+            done.unchanged,
+            rebuilt(built, full)
         )?;
     }
     Ok(())
+}
+
+/// Which records were built: " (every patient's record built)" or " (3 patients' records
+/// built: changed since the last whole sync, or open)".
+fn rebuilt(built: usize, full: bool) -> String {
+    if full {
+        format!(" ({built} patients' records built: all of them)")
+    } else {
+        format!(
+            " ({built} patients' records built: those changed since the server last held the whole chart, and those with a session open or a dose running; --full builds all)"
+        )
+    }
 }
 
 /// The sync's error in words, kept for `--json`.
