@@ -297,7 +297,12 @@ fn after_each_kind_of_change_the_second_sync_sends_exactly_what_a_full_rebuild_s
 #[test]
 fn what_the_clock_changes_is_sent_as_a_full_rebuild_sends_it() {
     let server = FhirServer::start_local();
-    let (home, _, [sa, _]) = clinic(&server);
+    let (home, _, [sa, sb]) = clinic(&server);
+    // A dose in the session that stays open: its checks come due on the clock.
+    ok(
+        &home,
+        &["log", "--session", &sb, "dose ketamine 35mg IM vial V1"],
+    );
     // An infusion over 40 minutes, in progress when synced.
     ok(
         &home,
@@ -308,11 +313,35 @@ fn what_the_clock_changes_is_sent_as_a_full_rebuild_sends_it() {
             "dose ketamine 20mg IV over 40m vial V2",
         ],
     );
+    // The session ends while it runs: the dose stays in progress until its 40 minutes are
+    // over, in a session no longer open.
+    ok(
+        &home,
+        &[
+            "session",
+            "end",
+            &sa,
+            "--reason",
+            "moved to recovery",
+            "--keep",
+            "V1",
+            "--keep",
+            "V2",
+        ],
+    );
     same_as_full(&home, "an infusion", None, true);
-    // Three hours on: the infusion is over and the open session's checks are missed; the
-    // full plan and the incremental one agree on what that changes.
+    // Three hours on: the infusion is over and the other session, still open, has missed
+    // its checks; the full plan and the incremental one agree on what that changes.
     let sent = same_as_full(&home, "three hours on", Some(3 * 3600), true);
-    assert!(!sent.is_empty());
+    assert!(
+        sent.iter()
+            .any(|r| r.starts_with("MedicationAdministration/")),
+        "the infusion over: {sent:?}"
+    );
+    assert!(
+        sent.len() >= 2,
+        "the open session's checks come due too: {sent:?}"
+    );
     // And a day on, nothing more than a full rebuild finds.
     let inc = json_at(&home, &["sync", "--dry-run", "--json"], Some(26 * 3600));
     let full = json_at(
