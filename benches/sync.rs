@@ -8,7 +8,9 @@
 //! from `/proc/PID/status`, read every 5 ms while it runs):
 //! - `first`: the first sync (every resource sent; resources per second);
 //! - `unchanged`: a second sync with nothing changed;
-//! - `one entry`: a sync after one new session with one entry for one patient.
+//! - `one entry`: a sync after one new session with one entry for one patient;
+//! - `unchanged, --full`: a sync of the unchanged chart building every patient's record, as
+//!   every second sync did before (the baseline the two above are measured against).
 //!
 //! The ratio clinic / small is what the bench is for: the first sync's rate and the peak
 //! memory flat with the chart's size, the second syncs costing what changed, not the chart.
@@ -76,11 +78,17 @@ impl Clinic {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
-    /// `kapchart sync --json`, timed, its peak memory watched.
+    /// `kapchart sync --json` (and `extra`), timed, its peak memory watched.
     fn sync(&self) -> Run {
+        self.sync_with(&[])
+    }
+
+    fn sync_with(&self, extra: &[&str]) -> Run {
         let started = Instant::now();
+        let mut args = vec!["sync", "--json"];
+        args.extend_from_slice(extra);
         let mut child = self
-            .cmd(&["sync", "--json"])
+            .cmd(&args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -159,7 +167,7 @@ fn mb(kb: u64) -> f64 {
 }
 
 /// The three syncs of one chart.
-fn measure(label: &str, patients: usize) -> [Run; 3] {
+fn measure(label: &str, patients: usize) -> [Run; 4] {
     let server = FhirServer::start_with(&[("NODE_OPTIONS", "--max-old-space-size=16384")]);
     let clinic = clinic(patients, &server);
     let first = clinic.sync();
@@ -181,10 +189,13 @@ fn measure(label: &str, patients: usize) -> [Run; 3] {
     ]);
     clinic.ok(&["log", "--session", &session, "obs sleeping better"]);
     let one = clinic.sync();
+    // The baseline: what every second sync cost before, building every patient's record.
+    let full = clinic.sync_with(&["--full"]);
     for (what, run) in [
         ("first", &first),
         ("unchanged", &unchanged),
         ("one entry", &one),
+        ("unchanged, --full", &full),
     ] {
         eprintln!(
             "{label} ({patients} patients) {what}: {:.2} s, peak {:.1} MB, sent {} in {} bundles, {} patients built, {:.0} resources/s",
@@ -203,7 +214,7 @@ fn measure(label: &str, patients: usize) -> [Run; 3] {
         server.count("Observation"),
         server.count("MedicationAdministration")
     );
-    [first, unchanged, one]
+    [first, unchanged, one, full]
 }
 
 fn main() {
@@ -225,7 +236,12 @@ fn main() {
     eprintln!("load after: {}", loadavg().trim());
     eprintln!("\n| sync | {small} patients | {big} patients | ratio |");
     eprintln!("|---|---|---|---|");
-    let names = ["first", "second, unchanged", "after one new entry"];
+    let names = [
+        "first",
+        "second, unchanged",
+        "after one new entry",
+        "unchanged, --full (every record built)",
+    ];
     for (i, name) in names.iter().enumerate() {
         eprintln!(
             "| {name}: time | {:.2} s | {:.2} s | {:.1} |",
