@@ -20,7 +20,12 @@ fn as_who(home: &Home, who: &str, pass: &str, args: &[&str], shift: Option<i64>)
     cmd.env("KAPCHART_CLINICIAN", who)
         .env("KAPCHART_PASSPHRASE", pass);
     if let Some(s) = shift {
-        cmd.env(common::CLOCK_SHIFT, s.to_string());
+        // On top of the suite's own shift (CI runs it at chosen hours).
+        let suite: i64 = std::env::var(common::CLOCK_SHIFT)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        cmd.env(common::CLOCK_SHIFT, (suite + s).to_string());
     }
     cmd.output().unwrap()
 }
