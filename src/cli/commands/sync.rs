@@ -239,11 +239,16 @@ fn synced(ctx: &Ctx, args: Args, out: &mut impl Write, stopped: &mut Option<Sync
 /// Which records were built: " (every patient's record built)" or " (3 patients' records
 /// built: changed since the last whole sync, or open)".
 fn rebuilt(built: usize, full: bool) -> String {
+    let records = if built == 1 {
+        "1 patient's record built".to_string()
+    } else {
+        format!("{built} patients' records built")
+    };
     if full {
-        format!(" ({built} patients' records built: all of them)")
+        format!(" ({records}: all of them)")
     } else {
         format!(
-            " ({built} patients' records built: those changed since the server last held the whole chart, and those with a session open or a dose running; --full builds all)"
+            " ({records}: those changed since the server last held the whole chart, and those with a session open or a dose running; --full builds all)"
         )
     }
 }
