@@ -10,50 +10,15 @@ use common::Home;
 use common::fhir_server::FhirServer;
 use serde_json::{Value, json};
 
-const MRN_SYSTEM: &str = "urn:oid:1.2.840.99999.1";
-
 /// A laptop's chart: the clinic's config (MRN system, the server) and one patient by MRN
 /// with a dosing session: (patient, session).
 fn laptop(home: &Home, server: &FhirServer, mrn: &str) -> (String, String) {
-    let dir = home.path().join("xdg-config").join("kapchart");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("config.toml"),
-        format!(
-            "[clinic]\nmrn_system = \"{MRN_SYSTEM}\"\n\n[sync]\nserver = \"{}\"\nbundle_size = 40\n",
-            server.base()
-        ),
-    )
-    .unwrap();
-    home.ok(&["init", "--clinician", "Dr. Test"]);
-    let patient = home.ok(&[
-        "patient",
-        "add",
-        "--name",
-        "Alex Rivera",
-        "--dob",
-        "1986-04-12",
-        "--mrn",
-        mrn,
-        "--weight",
-        "70",
-    ]);
-    let session = home.ok(&[
-        "session",
-        "start",
-        "--patient",
-        &patient,
-        "--kind",
-        "dosing",
-    ]);
-    for line in [
+    let lines = [
         "@-30m bp 128/82 hr 74 spo2 98",
         "@-20m dose ketamine 35mg IM",
         "@-10m bp 132/84 hr 80 moaas 4",
-    ] {
-        home.ok(&["log", "--session", &session, line]);
-    }
-    (patient, session)
+    ];
+    home.laptop(server.base(), mrn, 40, &lines)
 }
 
 fn sync(home: &Home) -> Value {

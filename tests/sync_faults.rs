@@ -14,45 +14,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const MRN_SYSTEM: &str = "urn:oid:1.2.840.99999.1";
-
 /// A laptop's chart: the clinic's config and one patient by MRN with a dosing session of a
 /// few readings and a dose: (patient, session).
 fn laptop(home: &Home, server: &FhirServer, mrn: &str) -> (String, String) {
-    home.configure(&format!(
-        "[clinic]\nmrn_system = \"{MRN_SYSTEM}\"\n\n[sync]\nserver = \"{}\"\nbundle_size = 5\n",
-        server.base()
-    ));
-    home.ok(&["init", "--clinician", "Dr. Test"]);
-    let patient = home.ok(&[
-        "patient",
-        "add",
-        "--name",
-        "Alex Rivera",
-        "--dob",
-        "1986-04-12",
-        "--mrn",
-        mrn,
-        "--weight",
-        "70",
-    ]);
-    let session = home.ok(&[
-        "session",
-        "start",
-        "--patient",
-        &patient,
-        "--kind",
-        "dosing",
-    ]);
-    for line in [
+    let lines = [
         "@-30m bp 128/82 hr 74 spo2 98",
         "@-20m dose ketamine 35mg IM",
         "@-10m bp 132/84 hr 80 moaas 4",
         "@-5m obs eyes closed, resting",
-    ] {
-        home.ok(&["log", "--session", &session, line]);
-    }
-    (patient, session)
+    ];
+    home.laptop(server.base(), mrn, 5, &lines)
 }
 
 fn sync_json(home: &Home) -> Value {

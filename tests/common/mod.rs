@@ -36,6 +36,46 @@ impl Home {
         std::fs::write(dir.join("config.toml"), toml).unwrap();
     }
 
+    /// A clinic laptop for the sync tests: config.toml with the clinic's MRN system, the
+    /// FHIR server at `server` and `bundle_size` resources a bundle; a chart with one patient
+    /// by `mrn` and a dosing session with `lines` charted: (patient, session).
+    pub fn laptop(
+        &self,
+        server: &str,
+        mrn: &str,
+        bundle_size: u32,
+        lines: &[&str],
+    ) -> (String, String) {
+        self.configure(&format!(
+            "[clinic]\nmrn_system = \"{SYNC_MRN_SYSTEM}\"\n\n[sync]\nserver = \"{server}\"\nbundle_size = {bundle_size}\n"
+        ));
+        self.ok(&["init", "--clinician", "Dr. Test"]);
+        let patient = self.ok(&[
+            "patient",
+            "add",
+            "--name",
+            "Alex Rivera",
+            "--dob",
+            "1986-04-12",
+            "--mrn",
+            mrn,
+            "--weight",
+            "70",
+        ]);
+        let session = self.ok(&[
+            "session",
+            "start",
+            "--patient",
+            &patient,
+            "--kind",
+            "dosing",
+        ]);
+        for line in lines {
+            self.ok(&["log", "--session", &session, line]);
+        }
+        (patient, session)
+    }
+
     pub fn chart(&self) -> PathBuf {
         self.path().join("data").join("chart.db")
     }
@@ -193,6 +233,9 @@ pub enum Depth {
     Ci,
     Long,
 }
+
+/// The MRN system the sync tests' clinic issues MRNs under.
+pub const SYNC_MRN_SYSTEM: &str = "urn:oid:1.2.840.99999.1";
 
 pub fn depth() -> Depth {
     if std::env::var("KAPCHART_LONG_TESTS").is_ok_and(|v| v == "1") {
