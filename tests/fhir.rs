@@ -265,32 +265,6 @@ fn write_json(dir: &Path, name: &str, v: &Value) -> PathBuf {
     path
 }
 
-/// A base64 decoder, independent of the exporter's encoder.
-fn base64_decode(s: &str) -> Vec<u8> {
-    let value = |c: u8| -> u32 {
-        match c {
-            b'A'..=b'Z' => u32::from(c - b'A'),
-            b'a'..=b'z' => u32::from(c - b'a') + 26,
-            b'0'..=b'9' => u32::from(c - b'0') + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => panic!("not base64: {c}"),
-        }
-    };
-    let mut out = Vec::new();
-    for chunk in s.as_bytes().chunks(4) {
-        let digits: Vec<u8> = chunk.iter().copied().filter(|&c| c != b'=').collect();
-        let mut n = 0u32;
-        for (i, &c) in digits.iter().enumerate() {
-            n |= value(c) << (18 - 6 * i);
-        }
-        for i in 0..digits.len().saturating_sub(1) {
-            out.push((n >> (16 - 8 * i)) as u8);
-        }
-    }
-    out
-}
-
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes)
@@ -830,7 +804,7 @@ fn signed_note_and_addendum_are_document_references() {
     );
     let att = &note["content"][0]["attachment"];
     assert_eq!(att["contentType"], "text/markdown");
-    let text = base64_decode(att["data"].as_str().unwrap());
+    let text = common::fhir_validator::base64_decode(att["data"].as_str().unwrap());
     assert_eq!(String::from_utf8(text.clone()).unwrap(), NOTE_TEXT);
     assert_eq!(att["extension"][0]["url"], fhir::SHA256_EXTENSION);
     assert_eq!(att["extension"][0]["valueString"], sha256_hex(&text));
@@ -843,7 +817,7 @@ fn signed_note_and_addendum_are_document_references() {
         format!("DocumentReference/{}", note["id"].as_str().unwrap())
     );
     let att = &addendum["content"][0]["attachment"];
-    let text = base64_decode(att["data"].as_str().unwrap());
+    let text = common::fhir_validator::base64_decode(att["data"].as_str().unwrap());
     assert_eq!(String::from_utf8(text.clone()).unwrap(), ADDENDUM_TEXT);
     assert_eq!(att["extension"][0]["valueString"], sha256_hex(&text));
 }

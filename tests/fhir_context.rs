@@ -57,18 +57,28 @@ fn phq9(home: &Home, session: &str, item9: &str) -> String {
     ])
 }
 
-#[test]
-fn medications_and_the_safety_flag_are_exported_as_they_stood() {
-    let home = Home::new();
+/// A new chart with one patient, Alex Rivera: their id.
+fn new_patient(home: &Home) -> String {
     home.ok(&["init", "--clinician", "Dr. Test"]);
-    let patient = home.ok(&[
+    home.ok(&[
         "patient",
         "add",
         "--name",
         "Alex Rivera",
         "--dob",
         "1986-04-12",
-    ]);
+    ])
+}
+
+/// An intake session for `patient`: its id.
+fn intake(home: &Home, patient: &str) -> String {
+    home.ok(&["session", "start", "--patient", patient, "--kind", "intake"])
+}
+
+#[test]
+fn medications_and_the_safety_flag_are_exported_as_they_stood() {
+    let home = Home::new();
+    let patient = new_patient(&home);
     home.ok(&[
         "patient",
         "update",
@@ -78,14 +88,7 @@ fn medications_and_the_safety_flag_are_exported_as_they_stood() {
         "--med-add",
         "sertraline 50 mg",
     ]);
-    let intake = home.ok(&[
-        "session",
-        "start",
-        "--patient",
-        &patient,
-        "--kind",
-        "intake",
-    ]);
+    let intake = intake(&home, &patient);
     let raised = phq9(&home, &intake, "2");
 
     let b = export(&home, &patient);
@@ -193,28 +196,13 @@ fn medications_and_the_safety_flag_are_exported_as_they_stood() {
 #[test]
 fn intake_consent_screening_eligibility_and_observations_are_exported() {
     let home = Home::new();
-    home.ok(&["init", "--clinician", "Dr. Test"]);
-    let patient = home.ok(&[
-        "patient",
-        "add",
-        "--name",
-        "Alex Rivera",
-        "--dob",
-        "1986-04-12",
-    ]);
+    let patient = new_patient(&home);
     // A patient who never had a flag has no Flag.
     let b = export(&home, &patient);
     assert!(of_type(&b, "Flag").is_empty());
     assert!(of_type(&b, "MedicationStatement").is_empty());
 
-    let intake = home.ok(&[
-        "session",
-        "start",
-        "--patient",
-        &patient,
-        "--kind",
-        "intake",
-    ]);
+    let intake = intake(&home, &patient);
     let mut ids = Vec::new();
     for line in [
         "screen psychosis no",
@@ -234,7 +222,7 @@ fn intake_consent_screening_eligibility_and_observations_are_exported() {
     assert_eq!(consent["scope"]["coding"][0]["code"], "treatment");
     let text = consent["sourceAttachment"]["data"].as_str().unwrap();
     assert_eq!(
-        decode(text),
+        String::from_utf8(common::fhir_validator::base64_decode(text)).unwrap(),
         "KAP course, risks and transport rules explained"
     );
     for (i, suffix, category, value) in [
@@ -273,32 +261,6 @@ fn intake_consent_screening_eligibility_and_observations_are_exported() {
     assert_eq!(consent["status"], "entered-in-error");
 }
 
-/// Standard base64 decoded, independent of the exporter's encoder.
-fn decode(s: &str) -> String {
-    let value = |c: u8| -> u32 {
-        match c {
-            b'A'..=b'Z' => u32::from(c - b'A'),
-            b'a'..=b'z' => u32::from(c - b'a') + 26,
-            b'0'..=b'9' => u32::from(c - b'0') + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => panic!("not base64: {c}"),
-        }
-    };
-    let mut out = Vec::new();
-    for chunk in s.as_bytes().chunks(4) {
-        let data: Vec<u8> = chunk.iter().copied().filter(|&c| c != b'=').collect();
-        let mut n = 0u32;
-        for (i, &c) in data.iter().enumerate() {
-            n |= value(c) << (18 - 6 * i);
-        }
-        for i in 0..data.len().saturating_sub(1) {
-            out.push((n >> (16 - 8 * i)) as u8);
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
 /// The same resources reach a clinic's FHIR server by `kapchart sync`, once each: a second
 /// sync after a risk assessment updates the Flag in place.
 #[test]
@@ -306,15 +268,7 @@ fn sync_sends_the_medications_flag_consent_and_assessment_once() {
     let server = common::fhir_server::FhirServer::start();
     let home = Home::new();
     home.configure(&format!("[sync]\nserver = \"{}\"\n", server.base()));
-    home.ok(&["init", "--clinician", "Dr. Test"]);
-    let patient = home.ok(&[
-        "patient",
-        "add",
-        "--name",
-        "Alex Rivera",
-        "--dob",
-        "1986-04-12",
-    ]);
+    let patient = new_patient(&home);
     home.ok(&[
         "patient",
         "update",
@@ -322,14 +276,7 @@ fn sync_sends_the_medications_flag_consent_and_assessment_once() {
         "--med-add",
         "lamotrigine 100 mg",
     ]);
-    let intake = home.ok(&[
-        "session",
-        "start",
-        "--patient",
-        &patient,
-        "--kind",
-        "intake",
-    ]);
+    let intake = intake(&home, &patient);
     home.ok(&["log", "--session", &intake, "consent KAP course explained"]);
     phq9(&home, &intake, "1");
     let before = |t: &str| server.count(t);

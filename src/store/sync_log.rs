@@ -55,6 +55,16 @@ SELECT EXISTS (SELECT 1 FROM audit WHERE seq > ?1 AND (
         'stock', 'stock-container', 'stock-movement', 'chain-key', 'chart',
         'damage-acknowledgement')))";
 
+/// A sync log row as `SELECT resource, sha256, server_id, version` reads it.
+fn sent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Sent> {
+    Ok(Sent {
+        resource: r.get(0)?,
+        sha256: r.get(1)?,
+        server_id: r.get(2)?,
+        version: r.get(3)?,
+    })
+}
+
 impl Chart {
     /// The newest acknowledgement of each resource by `server`, by `Type/id`.
     pub fn sync_sent(&self, server: &str) -> Result<HashMap<String, Sent>> {
@@ -67,14 +77,7 @@ impl Chart {
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([server], |r| {
-                Ok(Sent {
-                    resource: r.get(0)?,
-                    sha256: r.get(1)?,
-                    server_id: r.get(2)?,
-                    version: r.get(3)?,
-                })
-            })
+            .query_map([server], sent_row)
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<Sent>>>())
             .map_err(|e| self.err(e))?;
         Ok(rows.into_iter().map(|s| (s.resource.clone(), s)).collect())
@@ -123,17 +126,7 @@ impl Chart {
                 "SELECT resource, sha256, server_id, version FROM sync_log
                  WHERE server = ?1 AND resource = ?2 ORDER BY id DESC LIMIT 1",
             )
-            .and_then(|mut stmt| {
-                stmt.query_row([server, resource], |r| {
-                    Ok(Sent {
-                        resource: r.get(0)?,
-                        sha256: r.get(1)?,
-                        server_id: r.get(2)?,
-                        version: r.get(3)?,
-                    })
-                })
-                .optional()
-            })
+            .and_then(|mut stmt| stmt.query_row([server, resource], sent_row).optional())
             .map_err(|e| self.err(e))
     }
 
@@ -152,14 +145,7 @@ impl Chart {
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([server], |r| {
-                Ok(Sent {
-                    resource: r.get(0)?,
-                    sha256: r.get(1)?,
-                    server_id: r.get(2)?,
-                    version: r.get(3)?,
-                })
-            })
+            .query_map([server], sent_row)
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<Sent>>>())
             .map_err(|e| self.err(e))?;
         Ok(rows.into_iter().map(|s| (s.resource.clone(), s)).collect())

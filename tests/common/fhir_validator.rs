@@ -1,5 +1,5 @@
-//! The FHIR tests' validator: tests/fhir_validate.py (fhir.resources 8.x, the R4B models) run
-//! on a bundle. Its Python is `$KAPCHART_FHIR_PYTHON`, else `target/fhir-venv/bin/python`,
+//! The FHIR tests' validator (tests/fhir_validate.py: fhir.resources 8.x, the R4B models)
+//! run on a bundle, and a base64 decoder of their own. Its Python is `$KAPCHART_FHIR_PYTHON`, else `target/fhir-venv/bin/python`,
 //! which `bash .ci/test` (the README's test command) creates.
 
 use std::path::{Path, PathBuf};
@@ -36,4 +36,30 @@ pub fn validate_fhir(json: &str) {
     );
     assert!(out.status.success(), "FHIR R4B validation failed:\n{text}");
     assert!(text.contains("1 bundle(s) valid"), "{text}");
+}
+
+/// A base64 decoder, independent of the exporter's encoder.
+pub fn base64_decode(s: &str) -> Vec<u8> {
+    let value = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => u32::from(c - b'A'),
+            b'a'..=b'z' => u32::from(c - b'a') + 26,
+            b'0'..=b'9' => u32::from(c - b'0') + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => panic!("not base64: {c}"),
+        }
+    };
+    let mut out = Vec::new();
+    for chunk in s.as_bytes().chunks(4) {
+        let digits: Vec<u8> = chunk.iter().copied().filter(|&c| c != b'=').collect();
+        let mut n = 0u32;
+        for (i, &c) in digits.iter().enumerate() {
+            n |= value(c) << (18 - 6 * i);
+        }
+        for i in 0..digits.len().saturating_sub(1) {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    out
 }
