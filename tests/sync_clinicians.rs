@@ -211,3 +211,43 @@ fn identifiers_are_checked_recorded_by_admins_listed_and_verified() {
         "{problems:#?}"
     );
 }
+
+/// A clinician given an NPI after their first sync keeps their one Practitioner (updated in
+/// place, now with the NPI), another laptop with the same NPI then matches it, and an NPI
+/// withdrawn on the first laptop leaves still one.
+#[test]
+fn an_identifier_given_after_the_first_sync_updates_the_practitioner_in_place() {
+    let server = FhirServer::start_local();
+    let (a, b) = (Home::new(), Home::new());
+    laptop(&a, &server, "");
+    laptop(&b, &server, "");
+    let before = practitioners_named(&server, "Dr. Test").len();
+    a.ok(&["sync"]);
+    assert_eq!(practitioners_named(&server, "Dr. Test").len(), before + 1);
+    a.ok(&["clinician", "update", "1", "--npi", "1234567893"]);
+    a.ok(&["sync"]);
+    let held = practitioners_named(&server, "Dr. Test");
+    assert_eq!(held.len(), before + 1, "updated in place: {held:#?}");
+    assert!(
+        held.iter()
+            .any(|p| p["identifier"].to_string().contains("1234567893")),
+        "{held:#?}"
+    );
+    b.ok(&["clinician", "update", "1", "--npi", "1234567893"]);
+    b.ok(&["sync"]);
+    assert_eq!(
+        practitioners_named(&server, "Dr. Test").len(),
+        before + 1,
+        "the second laptop matches it by NPI"
+    );
+    b.ok(&["clinician", "update", "1", "--npi", ""]);
+    b.ok(&["sync"]);
+    assert_eq!(
+        practitioners_named(&server, "Dr. Test").len(),
+        before + 1,
+        "withdrawn: updated where the server holds it, not sent as a second"
+    );
+    for home in [&a, &b] {
+        assert!(home.ok(&["sync"]).starts_with("nothing to send"));
+    }
+}

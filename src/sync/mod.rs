@@ -36,8 +36,11 @@ pub struct Resource {
     pub id: String,
     pub json: Value,
     pub sha256: String,
-    /// For a patient matched by the clinic's MRN: the search that finds one the server holds.
+    /// For a patient matched by the clinic's MRN, or a clinician by a staff id or NPI: the
+    /// search that finds one the server holds.
     pub if_none_exist: Option<String>,
+    /// Where the server holds it when that is not this chart's id (`where_held`).
+    pub held_at: Option<String>,
 }
 
 impl Resource {
@@ -227,6 +230,7 @@ pub fn patient_resources(
             json,
             sha256,
             if_none_exist,
+            held_at: None,
         });
     }
     out.sort_by_key(|r| rank(&r.rtype));
@@ -400,9 +404,11 @@ pub fn send(
     for &patient in &plan.patients {
         let mut rest = Vec::new();
         for r in patient_resources(chart, config, patient, now, &mut seen)? {
-            if !changed(chart, &server.base, &r)? {
+            let before = crate::app::sync::sent_one(chart, &server.base, &r.key())?;
+            if before.as_ref().is_some_and(|s| s.sha256 == r.sha256) {
                 continue;
             }
+            let r = where_held(r, before.as_ref());
             if r.if_none_exist.is_some() {
                 bundles += 1;
                 of = of.max(bundles);
@@ -471,6 +477,24 @@ fn deliver(
     crate::app::sync::record(chart, &server.base, &acknowledged, now)
         .map_err(|error| SyncError::Unrecorded { bundle, of, error })?;
     Ok(())
+}
+
+/// A resource the server acknowledged before goes where the server holds it. Held under this
+/// chart's id, it is updated there, even when it has since gained an identifier to match by
+/// (a clinician given an NPI after a sync): matching it now would leave a second copy. Held
+/// under another laptop's id (matched by an identifier before), it is matched again while it
+/// has that identifier (the other laptop's copy is not overwritten), and updated there once
+/// it has none (an identifier withdrawn), so that the server keeps one copy.
+fn where_held(mut r: Resource, before: Option<&Sent>) -> Resource {
+    let Some(s) = before else {
+        return r;
+    };
+    if s.server_id == r.id {
+        r.if_none_exist = None;
+    } else if r.if_none_exist.is_none() {
+        r.held_at = Some(s.server_id.clone());
+    }
+    r
 }
 
 /// Where the server holds a resource it acknowledged under another id than this chart's (a
@@ -589,11 +613,20 @@ fn transaction(server: &Server, batch: &[Resource], patients: &HashMap<String, S
                     "resource": resource,
                     "request": { "method": "POST", "url": r.rtype, "ifNoneExist": search },
                 }),
-                None => json!({
-                    "fullUrl": format!("{}/{}", server.base, r.key()),
-                    "resource": resource,
-                    "request": { "method": "PUT", "url": r.key() },
-                }),
+                None => {
+                    let at = match &r.held_at {
+                        Some(id) => {
+                            resource["id"] = json!(id);
+                            format!("{}/{id}", r.rtype)
+                        }
+                        None => r.key(),
+                    };
+                    json!({
+                        "fullUrl": format!("{}/{at}", server.base),
+                        "resource": resource,
+                        "request": { "method": "PUT", "url": at },
+                    })
+                }
             }
         })
         .collect();
