@@ -1,5 +1,7 @@
 //! The chart's schema, as forward migrations. `PRAGMA user_version` holds how many have run.
-//! Never edit a released migration: add a new one.
+//! Never edit a released migration: add a new one. One file because the migrations are one
+//! ordered history, read together: each takes the chart from one version to the next, and
+//! none changes once released.
 
 /// kapchart's SQLite `application_id` ("KAPC"), so that kapchart knows its own files.
 pub const APPLICATION_ID: i32 = 0x4B41_5043;

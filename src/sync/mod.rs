@@ -16,7 +16,12 @@
 //! records nothing, and the sync stops there. What a sync cut short did not record is sent
 //! again next time, and the server still ends with one copy of each resource.
 
+mod anchor;
+mod bundle;
 pub mod server;
+
+pub use anchor::{AUDIT_HEAD_EXTENSION, CHART_EXTENSION, acknowledged_heads, anchor_id};
+use bundle::{acknowledged, query_text, transaction};
 
 use crate::app::care::Head;
 use crate::app::{AppError, Chart};
@@ -24,7 +29,7 @@ use crate::config::Config;
 use crate::domain::PatientId;
 use crate::domain::sync::{Scope, Sent};
 use chrono::{DateTime, FixedOffset};
-use serde_json::{Value, json};
+use serde_json::Value;
 use server::{Server, ServerError};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
@@ -445,7 +450,7 @@ pub fn send(
         crate::app::sync::record_base(chart, &server.base, head, now, &plan.fingerprint)?;
     }
     if !last.is_empty() {
-        anchor(chart, server, &last, now).map_err(SyncError::Anchor)?;
+        anchor::anchor(chart, server, &last, now).map_err(SyncError::Anchor)?;
     }
     Ok(Done {
         sent,
@@ -502,220 +507,4 @@ fn where_held(mut r: Resource, before: Option<&Sent>) -> Resource {
 fn held_elsewhere(s: &Sent) -> Option<(String, String)> {
     let (rtype, id) = s.resource.split_once('/')?;
     (id != s.server_id).then(|| (s.resource.clone(), format!("{rtype}/{}", s.server_id)))
-}
-
-/// The extension of the anchor Provenance holding the chart's audit head (`SEQ:HASH`).
-pub const AUDIT_HEAD_EXTENSION: &str = "https://kapchart.org/fhir/StructureDefinition/audit-head";
-/// The extension of the anchor naming the chart (its URN): R4 Provenance has no identifier.
-pub const CHART_EXTENSION: &str = "https://kapchart.org/fhir/StructureDefinition/chart";
-
-/// The id of the chart's anchor on the server: one Provenance, updated by every sync that
-/// sent something, whose versions (the server's history) are the audit heads the server
-/// acknowledged, each when it was sent.
-pub fn anchor_id(chart: &Chart) -> Result<String, AppError> {
-    Ok(chart.uuid()?.name("sync/anchor"))
-}
-
-/// Sends the anchor: the chart's audit head as it stands after this sync, in a Provenance
-/// targeting the last resources sent (https://hl7.org/fhir/R4/provenance.html: "recorded"
-/// when, "agent" who ran the sync). `verify --against-server` reads its versions back.
-fn anchor(
-    chart: &Chart,
-    server: &Server,
-    last: &[Resource],
-    now: DateTime<FixedOffset>,
-) -> Result<(), ServerError> {
-    let (Ok(id), Ok(Some(head)), Ok(uuid)) = (anchor_id(chart), chart.head(), chart.uuid()) else {
-        return Ok(());
-    };
-    let targets: Vec<Value> = last
-        .iter()
-        .map(|r| json!({ "reference": r.key() }))
-        .collect();
-    let provenance = json!({
-        "resourceType": "Provenance",
-        "id": id,
-        "extension": [
-            { "url": AUDIT_HEAD_EXTENSION, "valueString": head.to_string() },
-            { "url": CHART_EXTENSION, "valueUri": uuid.urn() },
-        ],
-        "target": targets,
-        "recorded": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
-        "agent": [{
-            "type": { "coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
-                "code": "author",
-                "display": "Author",
-            }] },
-            "who": { "display": chart.clinician().name },
-        }],
-    });
-    let bundle = json!({
-        "resourceType": "Bundle",
-        "type": "transaction",
-        "entry": [{
-            "fullUrl": format!("{}/Provenance/{id}", server.base),
-            "resource": provenance,
-            "request": { "method": "PUT", "url": format!("Provenance/{id}") },
-        }],
-    });
-    server.transaction(&bundle).map(|_| ())
-}
-
-/// The audit heads the server acknowledged (the anchor's versions, newest first), each with
-/// when it was sent; none when the chart was never synced there.
-pub fn acknowledged_heads(
-    chart: &Chart,
-    server: &Server,
-) -> Result<Vec<(String, String)>, SyncError> {
-    let id = anchor_id(chart)?;
-    let history = match server.get(&format!("Provenance/{id}/_history")) {
-        Ok(h) => h,
-        Err(ServerError::Refused {
-            status: 404 | 410, ..
-        }) => return Ok(Vec::new()),
-        Err(error) => {
-            return Err(SyncError::Server {
-                bundle: 0,
-                of: 0,
-                error,
-            });
-        }
-    };
-    Ok(history["entry"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| {
-            let r = &e["resource"];
-            let head = r["extension"]
-                .as_array()?
-                .iter()
-                .find(|x| x["url"] == AUDIT_HEAD_EXTENSION)?["valueString"]
-                .as_str()?
-                .to_string();
-            Some((head, r["recorded"].as_str().unwrap_or("").to_string()))
-        })
-        .collect())
-}
-
-/// The transaction bundle of `batch`, its references to patients and clinicians the server
-/// holds under another id pointed there.
-fn transaction(server: &Server, batch: &[Resource], patients: &HashMap<String, String>) -> Value {
-    let entries: Vec<Value> = batch
-        .iter()
-        .map(|r| {
-            let mut resource = r.json.clone();
-            repoint(&mut resource, patients);
-            match &r.if_none_exist {
-                Some(search) => json!({
-                    "fullUrl": format!("urn:uuid:{}", r.id),
-                    "resource": resource,
-                    "request": { "method": "POST", "url": r.rtype, "ifNoneExist": search },
-                }),
-                None => {
-                    let at = match &r.held_at {
-                        Some(id) => {
-                            resource["id"] = json!(id);
-                            format!("{}/{id}", r.rtype)
-                        }
-                        None => r.key(),
-                    };
-                    json!({
-                        "fullUrl": format!("{}/{at}", server.base),
-                        "resource": resource,
-                        "request": { "method": "PUT", "url": at },
-                    })
-                }
-            }
-        })
-        .collect();
-    json!({ "resourceType": "Bundle", "type": "transaction", "entry": entries })
-}
-
-/// Points every `reference` to one of `patients` (or clinicians) at where the server keeps it.
-fn repoint(v: &mut Value, patients: &HashMap<String, String>) {
-    match v {
-        Value::Object(map) => {
-            if let Some(Value::String(r)) = map.get_mut("reference")
-                && let Some(there) = patients.get(r.as_str())
-            {
-                *r = there.clone();
-            }
-            map.values_mut().for_each(|x| repoint(x, patients));
-        }
-        Value::Array(list) => list.iter_mut().for_each(|x| repoint(x, patients)),
-        _ => {}
-    }
-}
-
-/// What the transaction-response says of each resource of `batch`, in order: its id on the
-/// server (from `location`) and version.
-fn acknowledged(batch: &[Resource], answer: &Value) -> Result<Vec<Sent>, String> {
-    let entries = answer["entry"]
-        .as_array()
-        .ok_or("the transaction-response has no entries")?;
-    if entries.len() != batch.len() {
-        return Err(format!(
-            "the transaction-response has {} entries for {} sent",
-            entries.len(),
-            batch.len()
-        ));
-    }
-    batch
-        .iter()
-        .zip(entries)
-        .map(|(r, e)| {
-            let status = e["response"]["status"].as_str().unwrap_or_default();
-            if !(status.starts_with("200") || status.starts_with("201")) {
-                return Err(format!("{} came back {status:?}", r.key()));
-            }
-            let location = e["response"]["location"].as_str().unwrap_or_default();
-            let mut parts = location.trim_start_matches('/').split('/');
-            let server_id = match (parts.next(), parts.next()) {
-                (Some(t), Some(id)) if t == r.rtype && !id.is_empty() => id.to_string(),
-                _ => e["resource"]["id"]
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| r.id.clone()),
-            };
-            let version = e["resource"]["meta"]["versionId"]
-                .as_str()
-                .map(str::to_string)
-                .or_else(|| {
-                    e["response"]["etag"]
-                        .as_str()
-                        .map(|t| t.trim_start_matches("W/").trim_matches('"').to_string())
-                });
-            Ok(Sent {
-                resource: r.key(),
-                sha256: r.sha256.clone(),
-                server_id,
-                version,
-            })
-        })
-        .collect()
-}
-
-/// `text` for a search parameter's value in a URL query: `|`, `,`, `$` and `\` are FHIR's own
-/// and are escaped with a backslash (https://hl7.org/fhir/R4/search.html#escaping); the rest
-/// is percent-encoded where a URL needs it.
-fn query_text(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        match c {
-            '|' | ',' | '$' | '\\' => {
-                out.push_str("%5C");
-                out.push_str(&format!("%{:02X}", c as u32));
-            }
-            c if c.is_ascii_alphanumeric() || "-._~:/".contains(c) => out.push(c),
-            c => {
-                let mut buf = [0u8; 4];
-                for b in c.encode_utf8(&mut buf).bytes() {
-                    out.push_str(&format!("%{b:02X}"));
-                }
-            }
-        }
-    }
-    out
 }
