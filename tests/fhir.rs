@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::fhir_validator::run_validator;
+
 use chrono::{DateTime, Duration, FixedOffset, TimeZone};
 use common::fixture::{Fixture, at, dosing_session, mask_ed25519};
 use kapchart::app::charting;
@@ -17,7 +19,6 @@ use kapchart::store::NewSession;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const NOTE_TEXT: &str = "## Data\nKetamine 0.75 mg/kg IM. BP peaked 164/98 at T+30.\n\n\
                          ## Assessment\nTolerated well; grief work surfaced.\n\n\
@@ -227,37 +228,6 @@ fn assert_references_resolve(bundle: &Value) -> usize {
 }
 
 // --- the Python validator ---------------------------------------------------------------
-
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("KAPCHART_FHIR_PYTHON").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fhir-venv/bin/python");
-    if venv.exists() {
-        return venv;
-    }
-    panic!(
-        "FHIR validation needs Python with fhir.resources 8.x. Run the suite with\n  \
-         bash .ci/test\n\
-         which creates target/fhir-venv, or set KAPCHART_FHIR_PYTHON to a python that has it."
-    );
-}
-
-/// Runs tests/fhir_validate.py on the files: (success, stdout + stderr).
-fn run_validator(files: &[PathBuf]) -> (bool, String) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fhir_validate.py");
-    let out = Command::new(python())
-        .arg(script)
-        .args(files)
-        .output()
-        .expect("run the FHIR validator");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
 
 fn write_json(dir: &Path, name: &str, v: &Value) -> PathBuf {
     let path = dir.join(name);

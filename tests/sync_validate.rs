@@ -12,11 +12,12 @@
 
 mod common;
 
+use common::fhir_validator::run_validator;
+
 use common::Home;
 use common::fhir_server::FhirServer;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 const MRN_SYSTEM: &str = "urn:oid:1.2.840.99999.1";
 /// The generated chart's admin (`kapchart demo --patients`).
@@ -246,36 +247,6 @@ fn chart_by_hand(home: &Home) {
     );
 }
 
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("KAPCHART_FHIR_PYTHON").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fhir-venv/bin/python");
-    assert!(
-        venv.exists(),
-        "FHIR validation needs Python with fhir.resources 8.x. Run the suite with\n  \
-         bash .ci/test\n\
-         which creates target/fhir-venv, or set KAPCHART_FHIR_PYTHON to a python that has it."
-    );
-    venv
-}
-
-/// Runs tests/fhir_validate.py on the files: (success, stdout + stderr).
-fn validate(files: &[PathBuf]) -> (bool, String) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fhir_validate.py");
-    let out = Command::new(python())
-        .arg(script)
-        .args(files)
-        .output()
-        .expect("run the FHIR validator");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
 fn resources(bundles: &[Value]) -> Vec<&Value> {
     bundles
         .iter()
@@ -369,7 +340,7 @@ fn every_bundle_a_sync_sends_of_a_rich_chart_is_a_valid_r4_transaction() {
             path
         })
         .collect();
-    let (valid, said) = validate(&files);
+    let (valid, said) = run_validator(&files);
     assert!(valid, "{said}");
     assert!(
         said.contains(&format!("{} bundle(s) valid", files.len())),
@@ -407,7 +378,7 @@ fn the_validator_refuses_a_transaction_entry_without_a_proper_request() {
     });
     let path = dir.path().join("bad.json");
     std::fs::write(&path, bad.to_string()).unwrap();
-    let (valid, said) = validate(&[path]);
+    let (valid, said) = run_validator(&[path]);
     assert!(!valid, "{said}");
     for expected in [
         "entry[0]: a transaction entry needs request",

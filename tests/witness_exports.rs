@@ -4,14 +4,12 @@
 
 mod common;
 
-use common::fhir_validator::python;
+use common::fhir_validator::run_validator;
 
 use common::fixture::{Fixture, at, dosing_session};
 use kapchart::domain::Payload;
 use kapchart::domain::team::Role;
 use kapchart::export::{fhir, session_record_from};
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const NURSE_PASS: &str = "tidal meadow lantern quartz";
 
@@ -93,19 +91,4 @@ fn the_fhir_dose_carries_its_witness_as_a_performer_and_validates() {
     std::fs::write(&file, serde_json::to_string_pretty(&bundle).unwrap()).unwrap();
     let (ok, out) = run_validator(&[file]);
     assert!(ok, "FHIR R4B validation failed:\n{out}");
-}
-
-fn run_validator(files: &[PathBuf]) -> (bool, String) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fhir_validate.py");
-    let out = Command::new(python())
-        .arg(script)
-        .args(files)
-        .output()
-        .expect("run the FHIR validator");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
 }

@@ -18,15 +18,12 @@ pub fn python() -> PathBuf {
     venv
 }
 
-/// Asserts that `json`, one Bundle, validates.
-pub fn validate_fhir(json: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("bundle.json");
-    std::fs::write(&file, json).unwrap();
+/// Runs tests/fhir_validate.py on the files: (success, stdout + stderr).
+pub fn run_validator(files: &[PathBuf]) -> (bool, String) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fhir_validate.py");
     let out = Command::new(python())
         .arg(script)
-        .arg(&file)
+        .args(files)
         .output()
         .expect("run the FHIR validator");
     let text = format!(
@@ -34,7 +31,16 @@ pub fn validate_fhir(json: &str) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success(), "FHIR R4B validation failed:\n{text}");
+    (out.status.success(), text)
+}
+
+/// Asserts that `json`, one Bundle, validates.
+pub fn validate_fhir(json: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bundle.json");
+    std::fs::write(&file, json).unwrap();
+    let (ok, text) = run_validator(&[file]);
+    assert!(ok, "FHIR R4B validation failed:\n{text}");
     assert!(text.contains("1 bundle(s) valid"), "{text}");
 }
 
