@@ -109,6 +109,8 @@ pub struct SyncSettings {
     pub server: String,
     /// Resources per transaction bundle.
     pub bundle_size: u32,
+    /// Resources per transaction bundle to a server that takes some types only by create.
+    pub create_bundle_size: u32,
     /// How long one request to the server may take, in seconds.
     pub timeout_seconds: u32,
 }

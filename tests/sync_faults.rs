@@ -1,6 +1,6 @@
 //! `kapchart sync` under the faults `tests/sync.rs` does not cover, through the binary against
-//! the local FHIR test server: `--json` on a failure, a server that does not create by
-//! update, a disk that fills while the sync log is written, and a chart on read-only media.
+//! the local FHIR test server: `--json` on a failure, a server that allows neither update
+//! as create nor conditional create, a disk that fills while the sync log is written, and a chart on read-only media.
 //! The disk and read-only faults are real (a small tmpfs, mounted as root, as in
 //! `tests/faults.rs`).
 
@@ -214,13 +214,17 @@ fn sync_json_on_a_failure_prints_an_object_naming_the_bundle_and_what_the_server
 }
 
 #[test]
-fn a_server_that_does_not_create_by_update_is_refused_worded_and_nothing_is_sent() {
-    let server = FhirServer::start_with(&[("KAPCHART_FHIR_NO_UPDATE_CREATE", "1")]);
+fn a_server_that_allows_neither_update_as_create_nor_conditional_create_is_refused_worded() {
+    // (One that allows conditional create is sent to: tests/sync_create.rs.)
+    let server = FhirServer::start_with(&[
+        ("KAPCHART_FHIR_NO_UPDATE_CREATE", "1"),
+        ("KAPCHART_FHIR_NO_CONDITIONAL_CREATE", "1"),
+    ]);
     let home = Home::new();
     laptop(&home, &server, "MRN-1201");
     let e = home.fails(&["sync"], 1);
     assert!(
-        e.contains("does not allow update as create of")
+        e.contains("allows neither update as create nor conditional create of")
             && e.contains("Encounter")
             && e.contains("Observation")
             && e.contains("nothing was sent"),
@@ -241,7 +245,7 @@ fn a_server_that_does_not_create_by_update_is_refused_worded_and_nothing_is_sent
         v["error"]
             .as_str()
             .unwrap()
-            .contains("does not allow update as create"),
+            .contains("allows neither update as create nor conditional create"),
         "{v}"
     );
     // Nothing was recorded as sent: the dry run would still send everything.

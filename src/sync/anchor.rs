@@ -1,11 +1,13 @@
 //! The chart's anchor on the clinic's server: one Provenance whose versions are the audit
 //! heads the server acknowledged, read back by `verify --against-server`.
 
+use super::bundle::{acknowledged, transaction};
 use super::server::{Server, ServerError};
-use super::{Resource, SyncError};
+use super::{Creates, Resource, SyncError};
 use crate::app::{AppError, Chart};
 use chrono::{DateTime, FixedOffset};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 /// The extension of the anchor Provenance holding the chart's audit head (`SEQ:HASH`).
 pub const AUDIT_HEAD_EXTENSION: &str = "https://kapchart.org/fhir/StructureDefinition/audit-head";
@@ -19,22 +21,37 @@ pub fn anchor_id(chart: &Chart) -> Result<String, AppError> {
     Ok(chart.uuid()?.name("sync/anchor"))
 }
 
+/// Where the server holds the chart's anchor: its own id, or the one a server that takes
+/// Provenance only by create gave it (kept in the sync log).
+fn anchor_on_server(chart: &Chart, server: &str) -> Result<String, AppError> {
+    let id = anchor_id(chart)?;
+    let held = crate::app::sync::sent_one(chart, server, &format!("Provenance/{id}"))?;
+    Ok(held.map(|s| s.server_id).unwrap_or(id))
+}
+
 /// Sends the anchor: the chart's audit head as it stands after this sync, in a Provenance
-/// targeting the last resources sent (https://hl7.org/fhir/R4/provenance.html: "recorded"
-/// when, "agent" who ran the sync). `verify --against-server` reads its versions back.
+/// targeting the last resources sent, where the server holds them
+/// (https://hl7.org/fhir/R4/provenance.html: "recorded" when, "agent" who ran the sync).
+/// `verify --against-server` reads its versions back. To a server that takes Provenance only
+/// by create, the first is a conditional create, and where the server put it is recorded.
 pub(super) fn anchor(
-    chart: &Chart,
+    chart: &mut Chart,
     server: &Server,
     last: &[Resource],
+    creates: &Creates,
     now: DateTime<FixedOffset>,
-) -> Result<(), ServerError> {
+) -> Result<(), SyncError> {
     let (Ok(id), Ok(Some(head)), Ok(uuid)) = (anchor_id(chart), chart.head(), chart.uuid()) else {
         return Ok(());
     };
-    let targets: Vec<Value> = last
-        .iter()
-        .map(|r| json!({ "reference": r.key() }))
-        .collect();
+    let mut targets: Vec<Value> = Vec::new();
+    for r in last {
+        let at = match crate::app::sync::sent_one(chart, &server.base, &r.key())? {
+            Some(s) => format!("{}/{}", r.rtype, s.server_id),
+            None => r.key(),
+        };
+        targets.push(json!({ "reference": at }));
+    }
     let provenance = json!({
         "resourceType": "Provenance",
         "id": id,
@@ -53,16 +70,29 @@ pub(super) fn anchor(
             "who": { "display": chart.clinician().name },
         }],
     });
-    let bundle = json!({
-        "resourceType": "Bundle",
-        "type": "transaction",
-        "entry": [{
-            "fullUrl": format!("{}/Provenance/{id}", server.base),
-            "resource": provenance,
-            "request": { "method": "PUT", "url": format!("Provenance/{id}") },
-        }],
-    });
-    server.transaction(&bundle).map(|_| ())
+    let key = format!("Provenance/{id}");
+    let before = crate::app::sync::sent_one(chart, &server.base, &key)?;
+    let sha256 = crate::domain::signature::hex(&Sha256::digest(provenance.to_string().as_bytes()));
+    let r = Resource {
+        rtype: "Provenance".into(),
+        id,
+        json: provenance,
+        sha256,
+        if_none_exist: None,
+        held_at: None,
+        create: None,
+        resend: false,
+    };
+    let batch = [creates.prepare(super::where_held(r, before.as_ref()), before.is_some())];
+    let answer = server
+        .transaction(&transaction(server, &batch, &|_| None))
+        .map_err(SyncError::Anchor)?;
+    if creates.covers("Provenance") {
+        let held = acknowledged(&batch, &answer)
+            .map_err(|why| SyncError::Anchor(ServerError::Unreadable { why }))?;
+        crate::app::sync::record(chart, &server.base, &held, now)?;
+    }
+    Ok(())
 }
 
 /// The audit heads the server acknowledged (the anchor's versions, newest first), each with
@@ -71,7 +101,7 @@ pub fn acknowledged_heads(
     chart: &Chart,
     server: &Server,
 ) -> Result<Vec<(String, String)>, SyncError> {
-    let id = anchor_id(chart)?;
+    let id = anchor_on_server(chart, &server.base)?;
     let history = match server.get(&format!("Provenance/{id}/_history")) {
         Ok(h) => h,
         Err(ServerError::Refused {

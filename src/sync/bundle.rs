@@ -6,20 +6,26 @@ use super::Resource;
 use super::server::Server;
 use crate::domain::sync::Sent;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 
-/// The transaction bundle of `batch`, its references to patients and clinicians the server
-/// holds under another id pointed there.
+/// The transaction bundle of `batch`, each reference pointed where `placed` says (a patient
+/// or clinician the server holds under another id, what the bundle itself creates).
 pub(super) fn transaction(
     server: &Server,
     batch: &[Resource],
-    patients: &HashMap<String, String>,
+    placed: &dyn Fn(&str) -> Option<String>,
 ) -> Value {
     let entries: Vec<Value> = batch
         .iter()
         .map(|r| {
             let mut resource = r.json.clone();
-            repoint(&mut resource, patients);
+            repoint(&mut resource, placed);
+            if let Some(create) = &r.create {
+                return json!({
+                    "fullUrl": create.full_url,
+                    "resource": resource,
+                    "request": { "method": "POST", "url": r.rtype, "ifNoneExist": create.search },
+                });
+            }
             match &r.if_none_exist {
                 Some(search) => json!({
                     "fullUrl": format!("urn:uuid:{}", r.id),
@@ -46,20 +52,43 @@ pub(super) fn transaction(
     json!({ "resourceType": "Bundle", "type": "transaction", "entry": entries })
 }
 
-/// Points every `reference` to one of `patients` (or clinicians) at where the server keeps it.
-pub(super) fn repoint(v: &mut Value, patients: &HashMap<String, String>) {
+/// Points every `reference` that `placed` knows elsewhere at where it says.
+pub(super) fn repoint(v: &mut Value, placed: &dyn Fn(&str) -> Option<String>) {
     match v {
         Value::Object(map) => {
             if let Some(Value::String(r)) = map.get_mut("reference")
-                && let Some(there) = patients.get(r.as_str())
+                && let Some(there) = placed(r.as_str())
             {
-                *r = there.clone();
+                *r = there;
             }
-            map.values_mut().for_each(|x| repoint(x, patients));
+            map.values_mut().for_each(|x| repoint(x, placed));
         }
-        Value::Array(list) => list.iter_mut().for_each(|x| repoint(x, patients)),
+        Value::Array(list) => list.iter_mut().for_each(|x| repoint(x, placed)),
         _ => {}
     }
+}
+
+/// Every relative reference (`Type/id`) in `v`, each once.
+pub(super) fn references(v: &Value) -> Vec<String> {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("reference")
+                    && r.split('/').count() == 2
+                    && r.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                    && !out.contains(r)
+                {
+                    out.push(r.clone());
+                }
+                map.values().for_each(|x| walk(x, out));
+            }
+            Value::Array(list) => list.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, &mut out);
+    out
 }
 
 /// What the transaction-response says of each resource of `batch`, in order: its id on the
@@ -100,9 +129,17 @@ pub(super) fn acknowledged(batch: &[Resource], answer: &Value) -> Result<Vec<Sen
                         .as_str()
                         .map(|t| t.trim_start_matches("W/").trim_matches('"').to_string())
                 });
+            // Recorded as sent but to be sent again: a resource pointing at something the
+            // server did not hold yet, and one a conditional create found already there (a
+            // bundle whose answer was lost: what the server holds may be older).
+            let again = r.resend || (r.create.is_some() && status.starts_with("200"));
             Ok(Sent {
                 resource: r.key(),
-                sha256: r.sha256.clone(),
+                sha256: if again {
+                    String::new()
+                } else {
+                    r.sha256.clone()
+                },
                 server_id,
                 version,
             })

@@ -5,7 +5,8 @@
 //! from what the server last acknowledged (the sync log, `domain::sync`) is sent in a
 //! `transaction` bundle (https://hl7.org/fhir/R4/http.html#transaction):
 //! - with PUT to `Type/id`, so a resend of the same resource leaves one copy (update as
-//!   create, which the server must allow: its CapabilityStatement is read first);
+//!   create, where the server allows it: its CapabilityStatement is read first; where it
+//!   does not, as a conditional create on the resource's identifier: `create.rs`);
 //! - a patient with an MRN under the clinic's `[clinic] mrn_system` is created only if the
 //!   server holds no patient with that identifier (`ifNoneExist`, conditional create), in a
 //!   transaction of its own; a patient another laptop sent before is then the one this
@@ -18,10 +19,12 @@
 
 mod anchor;
 mod bundle;
+mod create;
 pub mod server;
 
 pub use anchor::{AUDIT_HEAD_EXTENSION, CHART_EXTENSION, acknowledged_heads, anchor_id};
 use bundle::{acknowledged, query_text, transaction};
+pub use create::{Create, Creates, ID_TAG_SYSTEM};
 
 use crate::app::care::Head;
 use crate::app::{AppError, Chart};
@@ -46,6 +49,13 @@ pub struct Resource {
     pub if_none_exist: Option<String>,
     /// Where the server holds it when that is not this chart's id (`where_held`).
     pub held_at: Option<String>,
+    /// For a server that does not create by update: the conditional create on its own
+    /// identifier, while the server holds no copy (`Creates::prepare`).
+    pub create: Option<Create>,
+    /// Whether it points at something of this chart the server does not hold yet (sent in
+    /// a later bundle): recorded as sent but to be sent again, so that the next sync points
+    /// it where the server then holds that.
+    pub resend: bool,
 }
 
 impl Resource {
@@ -236,6 +246,8 @@ pub fn patient_resources(
             sha256,
             if_none_exist,
             held_at: None,
+            create: None,
+            resend: false,
         });
     }
     out.sort_by_key(|r| rank(&r.rtype));
@@ -326,9 +338,10 @@ pub struct Done {
     pub unchanged: usize,
 }
 
-/// Reads the server's CapabilityStatement and refuses a server that does not allow a
-/// transaction or update as create of what kapchart sends.
-pub fn check_server(server: &Server, plan: &Plan) -> Result<(), SyncError> {
+/// Reads the server's CapabilityStatement: refuses a server that does not take transactions,
+/// or that allows neither update as create nor conditional create of a type kapchart sends;
+/// gives the types it allows only to create (sent by conditional create: `create.rs`).
+pub fn check_server(server: &Server, plan: &Plan) -> Result<Vec<String>, SyncError> {
     let caps = server.capabilities().map_err(|error| SyncError::Server {
         bundle: 0,
         of: 0,
@@ -356,43 +369,72 @@ pub fn check_server(server: &Server, plan: &Plan) -> Result<(), SyncError> {
             "the server does not take transaction bundles (its CapabilityStatement says so)".into(),
         ));
     }
-    let mut refused: Vec<&str> = plan
-        .put_types
+    let resources = rest["resource"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let declared = |t: &str, flag: &str| {
+        resources
+            .iter()
+            .find(|r| r["type"] == t)
+            .is_some_and(|r| r[flag] == true)
+    };
+    // The chart's anchor is a Provenance, sent after every sync that sent something.
+    let mut types: Vec<&str> = plan.put_types.iter().map(String::as_str).collect();
+    if !types.contains(&"Provenance") {
+        types.push("Provenance");
+    }
+    types.sort();
+    let refused: Vec<&str> = types
         .iter()
-        .map(String::as_str)
-        .filter(|t| {
-            let declared = rest["resource"]
-                .as_array()
-                .and_then(|list| list.iter().find(|r| r["type"] == *t));
-            !declared.is_some_and(|r| r["updateCreate"] == true)
-        })
+        .copied()
+        .filter(|t| !declared(t, "updateCreate") && !declared(t, "conditionalCreate"))
         .collect();
-    refused.sort();
     if !refused.is_empty() {
         return Err(SyncError::Unsuitable(format!(
-            "the server does not allow update as create of {} (its CapabilityStatement): kapchart sends each resource with PUT to its own id so that a resend leaves one copy; ask the server's administrator to allow it",
+            "the server allows neither update as create nor conditional create of {} (its CapabilityStatement): kapchart sends each resource to its own id, or creates it only if the server holds none with its identifier, so that a resend leaves one copy; ask the server's administrator to allow one of them",
             refused.join(", ")
         )));
     }
-    Ok(())
+    // Every type the server does not create by update, sent in this sync or not: what this
+    // sync sends may point at one an earlier sync created, which the server holds under an
+    // id of its own.
+    let mut by_create: Vec<String> = resources
+        .iter()
+        .filter(|r| r["updateCreate"] != true)
+        .filter_map(|r| r["type"].as_str().map(str::to_string))
+        .collect();
+    by_create.extend(
+        types
+            .iter()
+            .filter(|t| !declared(t, "updateCreate"))
+            .map(|t| t.to_string()),
+    );
+    by_create.sort();
+    by_create.dedup();
+    Ok(by_create)
 }
 
 /// Sends the plan: builds each of its patients' records again, one at a time, and sends
 /// what the server has not acknowledged: a patient matched by MRN in a transaction of its
 /// own, the rest in bundles of `bundle_size`, recording each bundle the server acknowledged
 /// before sending the next. Once all of it went, records the plan's head as the server's
-/// base (what the next sync compares against). `progress` hears (resources sent, of how
-/// many) after each bundle.
+/// base (what the next sync compares against). `by_create` are the types the server takes
+/// only by create (`check_server`). `progress` hears (resources sent, of how many) after each
+/// bundle.
+#[allow(clippy::too_many_arguments)]
 pub fn send(
     chart: &mut Chart,
     config: &Config,
     server: &Server,
     plan: Plan,
+    by_create: Vec<String>,
     bundle_size: usize,
     now: DateTime<FixedOffset>,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Done, SyncError> {
     let size = bundle_size.max(1);
+    let creates = Creates::new(by_create, chart.uuid()?);
     let total = plan.to_send;
     let mut of = plan.bundles(size);
     // Where this chart's patients and clinicians are on the server when another laptop's
@@ -406,6 +448,7 @@ pub fn send(
     let mut last: Vec<Resource> = Vec::new();
     let mut sent = 0;
     let mut bundles = 0;
+    let mut again = false;
     for &patient in &plan.patients {
         let mut rest = Vec::new();
         for r in patient_resources(chart, config, patient, now, &mut seen)? {
@@ -413,15 +456,18 @@ pub fn send(
             if before.as_ref().is_some_and(|s| s.sha256 == r.sha256) {
                 continue;
             }
-            let r = where_held(r, before.as_ref());
+            let r = creates.prepare(where_held(r, before.as_ref()), before.is_some());
             if r.if_none_exist.is_some() {
                 bundles += 1;
                 of = of.max(bundles);
-                let batch = vec![r];
-                deliver(chart, server, &batch, &mut matched, bundles, of, now)?;
+                let to = Delivery {
+                    bundle: bundles,
+                    of,
+                };
+                last = deliver(chart, server, vec![r], &mut matched, &creates, to, now)?;
+                again |= last.iter().any(|r| r.resend);
                 sent += 1;
                 progress(sent, total.max(sent));
-                last = batch;
             } else {
                 rest.push(r);
             }
@@ -431,26 +477,36 @@ pub fn send(
             let batch: Vec<Resource> = pending.drain(..size).collect();
             bundles += 1;
             of = of.max(bundles);
-            deliver(chart, server, &batch, &mut matched, bundles, of, now)?;
             sent += batch.len();
+            let to = Delivery {
+                bundle: bundles,
+                of,
+            };
+            last = deliver(chart, server, batch, &mut matched, &creates, to, now)?;
+            again |= last.iter().any(|r| r.resend);
             progress(sent, total.max(sent));
-            last = batch;
         }
     }
     if !pending.is_empty() {
         let batch = std::mem::take(&mut pending);
         bundles += 1;
         of = of.max(bundles);
-        deliver(chart, server, &batch, &mut matched, bundles, of, now)?;
         sent += batch.len();
+        let to = Delivery {
+            bundle: bundles,
+            of,
+        };
+        last = deliver(chart, server, batch, &mut matched, &creates, to, now)?;
+        again |= last.iter().any(|r| r.resend);
         progress(sent, total.max(sent));
-        last = batch;
     }
-    if let Some(head) = &plan.head {
+    // A resource recorded to be sent again (`Resource::resend`) is in no patient the next
+    // sync would otherwise build: no base, so that it builds them all.
+    if let Some(head) = plan.head.as_ref().filter(|_| !again) {
         crate::app::sync::record_base(chart, &server.base, head, now, &plan.fingerprint)?;
     }
     if !last.is_empty() {
-        anchor::anchor(chart, server, &last, now).map_err(SyncError::Anchor)?;
+        anchor::anchor(chart, server, &last, &creates, now)?;
     }
     Ok(Done {
         sent,
@@ -459,29 +515,50 @@ pub fn send(
     })
 }
 
-/// Sends one bundle (`bundle` of `of`) and records what the server acknowledged.
+/// Which bundle of how many one delivery is (1-based).
+#[derive(Debug, Clone, Copy)]
+struct Delivery {
+    bundle: usize,
+    of: usize,
+}
+
+/// Sends one bundle and records what the server acknowledged; gives the batch back.
 fn deliver(
     chart: &mut Chart,
     server: &Server,
-    batch: &[Resource],
+    mut batch: Vec<Resource>,
     matched: &mut HashMap<String, String>,
-    bundle: usize,
-    of: usize,
+    creates: &Creates,
+    to: Delivery,
     now: DateTime<FixedOffset>,
-) -> Result<(), SyncError> {
-    let body = transaction(server, batch, matched);
+) -> Result<Vec<Resource>, SyncError> {
+    let Delivery { bundle, of } = to;
+    let local = create::placed(chart, &server.base, &mut batch, matched, creates)?;
+    let body = transaction(server, &batch, &|key: &str| {
+        local.get(key).or_else(|| matched.get(key)).cloned()
+    });
     let answer = server
         .transaction(&body)
         .map_err(|error| SyncError::Server { bundle, of, error })?;
-    let acknowledged = acknowledged(batch, &answer).map_err(|why| SyncError::Server {
+    let acknowledged = acknowledged(&batch, &answer).map_err(|why| SyncError::Server {
         bundle,
         of,
         error: ServerError::Unreadable { why },
     })?;
-    matched.extend(acknowledged.iter().filter_map(held_elsewhere));
+    matched.extend(
+        acknowledged
+            .iter()
+            .filter(|s| {
+                s.resource.starts_with("Patient/") || s.resource.starts_with("Practitioner/")
+            })
+            .filter_map(held_elsewhere),
+    );
     crate::app::sync::record(chart, &server.base, &acknowledged, now)
         .map_err(|error| SyncError::Unrecorded { bundle, of, error })?;
-    Ok(())
+    for (r, s) in batch.iter_mut().zip(&acknowledged) {
+        r.resend |= s.sha256.is_empty();
+    }
+    Ok(batch)
 }
 
 /// A resource the server acknowledged before goes where the server holds it. Held under this
@@ -490,7 +567,7 @@ fn deliver(
 /// under another laptop's id (matched by an identifier before), it is matched again while it
 /// has that identifier (the other laptop's copy is not overwritten), and updated there once
 /// it has none (an identifier withdrawn), so that the server keeps one copy.
-fn where_held(mut r: Resource, before: Option<&Sent>) -> Resource {
+pub(super) fn where_held(mut r: Resource, before: Option<&Sent>) -> Resource {
     let Some(s) = before else {
         return r;
     };

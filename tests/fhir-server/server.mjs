@@ -11,6 +11,8 @@
 //   KAPCHART_FHIR_NO_UPDATE_CREATE=1
 //                               PUT to an id the server does not hold is refused (405), and
 //                               the CapabilityStatement says updateCreate: false
+//   KAPCHART_FHIR_NO_CONDITIONAL_CREATE=1
+//                               the CapabilityStatement says conditionalCreate: false
 //   KAPCHART_FHIR_NO_VALIDATION=1
 //                               store resources without checking them against the R4
 //                               StructureDefinitions (checked by default, as Medplum does)
@@ -50,6 +52,7 @@ const FHIR_PREFIX = '/fhir/R4';
 const CONTENT_TYPE = 'application/fhir+json; charset=utf-8';
 const token = process.env.FHIR_TOKEN || undefined;
 const updateCreate = process.env.KAPCHART_FHIR_NO_UPDATE_CREATE !== '1';
+const conditionalCreate = process.env.KAPCHART_FHIR_NO_CONDITIONAL_CREATE !== '1';
 const validate = process.env.KAPCHART_FHIR_NO_VALIDATION !== '1';
 
 // The resource types kapchart sends; the CapabilityStatement names these (the router itself
@@ -220,7 +223,7 @@ function capabilityStatement(base) {
           versioning: 'versioned',
           readHistory: true,
           updateCreate,
-          conditionalCreate: true,
+          conditionalCreate,
         })),
         interaction: [{ code: 'transaction' }, { code: 'batch' }],
       },

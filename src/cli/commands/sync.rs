@@ -97,6 +97,12 @@ fn synced(ctx: &Ctx, args: Args, out: &mut impl Write, stopped: &mut Option<Sync
             "[sync] bundle_size = {size} in config.toml: expected 1 to 50 resources per bundle"
         )));
     }
+    let create_size = ctx.config.sync.create_bundle_size;
+    if !(1..=50).contains(&create_size) {
+        return Err(Failure::runtime(format!(
+            "[sync] create_bundle_size = {create_size} in config.toml: expected 1 to 50 resources per bundle"
+        )));
+    }
     let timeout = ctx.config.sync.timeout_seconds;
     if !(1..=3600).contains(&timeout) {
         return Err(Failure::runtime(format!(
@@ -154,7 +160,12 @@ fn synced(ctx: &Ctx, args: Args, out: &mut impl Write, stopped: &mut Option<Sync
                 crate::app::AppError::read_only(chart.path().to_path_buf())
             )));
         }
-        sync::check_server(&server, &plan).map_err(|e| worded(e, stopped))?;
+        let by_create = sync::check_server(&server, &plan).map_err(|e| worded(e, stopped))?;
+        // A server that takes some types only by create takes smaller transactions.
+        let size = match by_create.is_empty() {
+            true => size,
+            false => size.min(create_size),
+        };
         let bar = crate::cli::progress::progress_bar("sending");
         bar.set_length(plan.to_send as u64);
         let done = sync::send(
@@ -162,6 +173,7 @@ fn synced(ctx: &Ctx, args: Args, out: &mut impl Write, stopped: &mut Option<Sync
             &ctx.config,
             &server,
             plan,
+            by_create,
             size as usize,
             now,
             |n, total| {
