@@ -111,8 +111,38 @@ pub struct SyncSettings {
     pub bundle_size: u32,
     /// Resources per transaction bundle to a server that takes some types only by create.
     pub create_bundle_size: u32,
+    /// The system of every resource's business identifier; empty: the chart's URN.
+    pub identifier_system: String,
     /// How long one request to the server may take, in seconds.
     pub timeout_seconds: u32,
+}
+
+impl SyncSettings {
+    /// The identifier system the clinic set, if any.
+    pub fn identifier_system(&self) -> Option<&str> {
+        Some(self.identifier_system.trim()).filter(|s| !s.is_empty())
+    }
+
+    /// Refuses an identifier system that is not an absolute URI (R4 Identifier.system is a
+    /// `uri`: https://hl7.org/fhir/R4/datatypes-definitions.html#Identifier.system).
+    fn validate(&self) -> Result<(), String> {
+        let Some(system) = self.identifier_system() else {
+            return Ok(());
+        };
+        let scheme = system.split_once(':').map(|(s, _)| s).unwrap_or("");
+        let absolute = !scheme.is_empty()
+            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+        if absolute && !system.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            Ok(())
+        } else {
+            Err(format!(
+                "[sync] identifier_system = {system:?} is not an absolute URI; expected one such as \"urn:oid:1.2.840.99999.7\" or \"https://clinic.example/fhir/kapchart-id\", or \"\" for the chart's own URN"
+            ))
+        }
+    }
 }
 
 /// The chart screen's lock (HIPAA 45 CFR 164.312(a)(2)(iii), automatic logoff; addressable,
@@ -273,6 +303,16 @@ impl Config {
                     ),
                 })
             }
+        })
+        .and_then(|c| match c.sync.validate() {
+            Ok(()) => Ok(c),
+            Err(message) => Err(ConfigError::Invalid {
+                path: user
+                    .map(|(p, _)| p)
+                    .unwrap_or("assets/config.toml")
+                    .to_string(),
+                message,
+            }),
         })
         .and_then(|c| match parse_idle(&c.lock.after_idle) {
             Ok(_) => Ok(c),
@@ -486,6 +526,32 @@ mod tests {
                     && err.contains("[lock] after_idle")
                     && err.contains("\"5m\""),
                 "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_identifier_system_must_be_an_absolute_uri() {
+        let default = Config::from_layers(None).unwrap();
+        assert_eq!(default.sync.identifier_system(), None);
+        for good in ["urn:oid:1.2.840.99999.7", "https://clinic.example/fhir/id"] {
+            let c = Config::from_layers(Some((
+                "c.toml",
+                &format!("[sync]\nidentifier_system = \"{good}\"\n"),
+            )))
+            .unwrap();
+            assert_eq!(c.sync.identifier_system(), Some(good));
+        }
+        for bad in ["clinic ids", "1.2.3", "https://clinic.example/a b", ":x"] {
+            let e = Config::from_layers(Some((
+                "c.toml",
+                &format!("[sync]\nidentifier_system = \"{bad}\"\n"),
+            )))
+            .unwrap_err()
+            .to_string();
+            assert!(
+                e.contains("[sync] identifier_system") && e.contains("not an absolute URI"),
+                "{bad}: {e}"
             );
         }
     }

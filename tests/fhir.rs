@@ -965,6 +965,7 @@ fn golden_session_bundle() {
     // (named from the chart's UUID) are the same on every run.
     let mut record = session_record(&f, exported());
     record.chart = kapchart::domain::identity::ChartUuid::random([0x11; 16]);
+    record.identifier_system = record.chart.urn();
     let mut b = fhir::bundle(&record);
     // The identifier hashes the content, signatures included, which are new on every run.
     b["identifier"]["value"] = Value::from("sha256:MASKED-CONTENT-HASH");

@@ -340,3 +340,56 @@ fn bundle_sizes_outside_what_a_server_takes_are_refused_naming_the_setting() {
         "{done}"
     );
 }
+
+#[test]
+fn a_clinics_identifier_system_names_every_resource_and_a_create_finds_it_by_that() {
+    const SYSTEM: &str = "urn:oid:1.2.840.99999.7";
+    let server = FhirServer::start_with(&[ONLY_CREATES]);
+    let home = Home::new();
+    laptop(&home, &server, "MRN-7006");
+    let config = home.path().join("xdg-config/kapchart/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}identifier_system = \"{SYSTEM}\"\n")).unwrap();
+    let export: Value =
+        serde_json::from_str(&home.ok(&["export", "--patient", "1", "--format", "fhir"])).unwrap();
+    let mut named = 0;
+    for e in export["entry"].as_array().unwrap() {
+        let r = &e["resource"];
+        if r["resourceType"] == "Provenance" {
+            continue;
+        }
+        let id = r["id"].as_str().unwrap();
+        let ids: Vec<&Value> = match &r["identifier"] {
+            Value::Array(list) => list.iter().collect(),
+            one => vec![one],
+        };
+        assert!(
+            ids.iter()
+                .any(|i| i["system"] == SYSTEM && i["value"] == id),
+            "{r}"
+        );
+        assert!(
+            !r.to_string().contains("\"system\":\"urn:uuid:"),
+            "no identifier under the chart's URN: {r}"
+        );
+        named += 1;
+    }
+    assert!(named > 5);
+    let done = sync(&home);
+    assert_eq!(done["ok"], true, "{done}");
+    let searches: Vec<String> = server
+        .received()
+        .unwrap()
+        .iter()
+        .flat_map(|b| b["entry"].as_array().unwrap().clone())
+        .filter_map(|e| e["request"]["ifNoneExist"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        searches
+            .iter()
+            .any(|s| s.starts_with(&format!("identifier={SYSTEM}|"))),
+        "{searches:?}"
+    );
+    assert_eq!(sync(&home)["sent"], 0);
+    every_reference_resolves(&server);
+}

@@ -81,6 +81,9 @@ pub struct Record {
     pub chart: ChartUuid,
     /// The system the clinic's MRNs are issued under (`[clinic] mrn_system`), if set.
     pub mrn_system: Option<String>,
+    /// The system of each resource's business identifier (`[sync] identifier_system`, else
+    /// the chart's URN).
+    pub identifier_system: String,
     /// The credentials the team records for each clinician (name, credentials: "RN").
     pub credentials: Vec<(String, String)>,
     /// The clinicians' identifiers outside the chart that stand (name, NPI or staff id).
@@ -95,6 +98,15 @@ pub struct Record {
     /// The team's signing keys with their certificates, the first admin's first
     /// (`app::authorship`).
     pub team_keys: Vec<crate::domain::authorship::CertifiedKey>,
+}
+
+/// The system of every exported resource's business identifier: the clinic's
+/// `[sync] identifier_system`, else the chart's URN.
+pub fn identifier_system(chart: &Chart, config: &Config) -> Result<String, AppError> {
+    Ok(match config.sync.identifier_system() {
+        Some(system) => system.to_string(),
+        None => chart.store.chart_uuid()?.urn(),
+    })
 }
 
 fn session_record(
@@ -198,6 +210,7 @@ pub fn session_record_from(
     let sessions = vec![record];
     Ok(Record {
         chart: chart.store.chart_uuid()?,
+        identifier_system: identifier_system(chart, config)?,
         mrn_system: config.clinic.mrn_system().map(str::to_string),
         credentials: credentials(chart)?,
         identifiers: identifiers(chart)?,
@@ -233,6 +246,7 @@ pub fn course_record_from(
     let (measures, safety) = measures_and_safety(chart, patient)?;
     Ok(Record {
         chart: chart.store.chart_uuid()?,
+        identifier_system: identifier_system(chart, config)?,
         mrn_system: config.clinic.mrn_system().map(str::to_string),
         credentials: credentials(chart)?,
         identifiers: identifiers(chart)?,

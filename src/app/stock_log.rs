@@ -32,6 +32,8 @@ pub struct StockLog {
     pub sessions: Vec<Record>,
     /// The chart's UUID, which names every resource (`domain::identity`).
     pub chart: crate::domain::identity::ChartUuid,
+    /// The system of each resource's business identifier (`record::identifier_system`).
+    pub identifier_system: String,
 }
 
 /// Gathers the log of `drug` (all drugs when `None`) between `from` and `to`, inclusive.
@@ -115,6 +117,7 @@ pub fn stock_log(
         .collect::<Result<Vec<_>, _>>()?;
     Ok(StockLog {
         chart: chart.store.chart_uuid()?,
+        identifier_system: super::record::identifier_system(chart, config)?,
         drug: drug.map(str::to_string),
         from,
         to,

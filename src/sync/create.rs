@@ -2,8 +2,8 @@
 //! `updateCreate: false` for a type kapchart sends: https://hl7.org/fhir/R4/capabilitystatement-definitions.html#CapabilityStatement.rest.resource.updateCreate).
 //!
 //! Such a server gives each new resource an id of its own. A resource it does not hold yet
-//! goes as a conditional create on its business identifier (the chart's URN as the system,
-//! the resource's UUID as the value), `POST Type` with `ifNoneExist` (https://hl7.org/fhir/R4/http.html#ccreate):
+//! goes as a conditional create on its business identifier (`[sync] identifier_system`, else
+//! the chart's URN, as the system; the resource's UUID as the value), `POST Type` with `ifNoneExist` (https://hl7.org/fhir/R4/http.html#ccreate):
 //! a resend after a bundle whose answer was lost finds the copy the server made and makes no
 //! second. A resource with no such identifier (R4 Provenance has none; a lot's Medication and
 //! a supplier are named by their content) carries its kapchart id as a `meta.tag` in
@@ -32,16 +32,22 @@ pub struct Create {
     pub full_url: String,
 }
 
-/// The resource types a server takes only by create, and the chart they come from.
+/// The resource types a server takes only by create, the chart they come from and the
+/// system of their business identifiers.
 #[derive(Debug, Clone)]
 pub struct Creates {
     types: Vec<String>,
     chart: ChartUuid,
+    system: String,
 }
 
 impl Creates {
-    pub fn new(types: Vec<String>, chart: ChartUuid) -> Creates {
-        Creates { types, chart }
+    pub fn new(types: Vec<String>, chart: ChartUuid, system: String) -> Creates {
+        Creates {
+            types,
+            chart,
+            system,
+        }
     }
 
     /// Whether no type goes by create (the server creates by update).
@@ -60,11 +66,10 @@ impl Creates {
         if !self.covers(&r.rtype) {
             return r;
         }
-        let system = self.chart.urn();
-        let search = match own_identifier(&r.json, &system, &r.id) {
+        let search = match own_identifier(&r.json, &self.system, &r.id) {
             true => format!(
                 "identifier={}|{}",
-                super::query_text(&system),
+                super::query_text(&self.system),
                 super::query_text(&r.id)
             ),
             false => {
@@ -202,6 +207,7 @@ mod tests {
                 "Medication".into(),
             ],
             ChartUuid::random([7; 16]),
+            ChartUuid::random([7; 16]).urn(),
         )
     }
 
@@ -209,7 +215,7 @@ mod tests {
     fn a_resource_with_the_charts_identifier_is_created_on_it_once_and_updated_after() {
         let c = creates();
         let id = c.chart.name("entry/1/hr");
-        let system = c.chart.urn();
+        let system = c.system.clone();
         let json = json!({"resourceType": "Observation", "id": id, "identifier": [{"system": system, "value": id}]});
         let first = c.prepare(resource("Observation", &id, json.clone()), false);
         let create = first.create.expect("a conditional create");

@@ -434,7 +434,11 @@ pub fn send(
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Done, SyncError> {
     let size = bundle_size.max(1);
-    let creates = Creates::new(by_create, chart.uuid()?);
+    let creates = Creates::new(
+        by_create,
+        chart.uuid()?,
+        crate::app::record::identifier_system(chart, config)?,
+    );
     let total = plan.to_send;
     let mut of = plan.bundles(size);
     // Where this chart's patients and clinicians are on the server when another laptop's

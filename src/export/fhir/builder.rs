@@ -28,7 +28,7 @@ pub(super) fn first_vital(v: &VitalSigns) -> Option<&'static str> {
 pub(super) struct Builder<'a> {
     pub(super) record: &'a Record,
     /// The ids of the chart's resources.
-    pub(super) ids: Ids,
+    pub(super) ids: Ids<'a>,
     pub(super) entries: Vec<Value>,
     /// Every entry of the record by id, for corrections.
     pub(super) lines: HashMap<EntryId, &'a ChartLine>,
@@ -67,6 +67,7 @@ impl<'a> Builder<'a> {
             record,
             ids: Ids {
                 chart: record.chart,
+                system: &record.identifier_system,
             },
             entries: Vec::new(),
             lines,

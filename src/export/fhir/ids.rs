@@ -17,13 +17,15 @@ pub(super) fn reference(rtype: &str, id: &str) -> Value {
     json!({ "reference": format!("{rtype}/{id}") })
 }
 
-/// The ids of one chart's resources.
+/// The ids of one chart's resources, and the system of their business identifiers.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Ids {
+pub(super) struct Ids<'a> {
     pub(super) chart: ChartUuid,
+    /// `[sync] identifier_system`, else the chart's URN (`app::record::identifier_system`).
+    pub(super) system: &'a str,
 }
 
-impl Ids {
+impl Ids<'_> {
     /// The resource `suffix` ("hr", "dose", "response") of entry `entry`.
     pub(super) fn entry(&self, entry: EntryId, suffix: &str) -> String {
         self.chart.name(&format!("entry/{entry}/{suffix}"))
@@ -60,8 +62,8 @@ impl Ids {
         self.chart.name(name)
     }
 
-    /// Gives a resource named from this chart its business identifier: the chart's URN as
-    /// the system, the resource's UUID as the value, after the identifiers it has (a
+    /// Gives a resource named from this chart its business identifier: the clinic's
+    /// identifier system (else the chart's URN) as the system, the resource's UUID as the value, after the identifiers it has (a
     /// patient's MRN stays first; a QuestionnaireResponse has one identifier, not a list). Resources named by their content
     /// (a lot's Medication, a supplier), whose ids are not UUIDs, are left as they are.
     pub(super) fn stamp(&self, resource: &mut Value) {
@@ -72,7 +74,7 @@ impl Ids {
         if resource["resourceType"] == "Provenance" {
             return;
         }
-        let own = json!({ "system": self.chart.urn(), "value": id });
+        let own = json!({ "system": self.system, "value": id });
         if resource["resourceType"] == "QuestionnaireResponse" {
             if resource.get("identifier").is_none() {
                 resource["identifier"] = own;

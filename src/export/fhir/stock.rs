@@ -164,7 +164,10 @@ fn entry(ids: Ids, mut resource: Value) -> Value {
 
 /// Builds the stock log's Bundle. Pure: the same log gives the same JSON.
 pub fn stock_bundle(log: &StockLog) -> Value {
-    let ids = Ids { chart: log.chart };
+    let ids = Ids {
+        chart: log.chart,
+        system: &log.identifier_system,
+    };
     let in_period = |t| t >= log.from && t <= log.to;
     let mut head: Vec<Value> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
