@@ -13,12 +13,7 @@ use serde_json::{Value, json};
 /// A laptop's chart: the clinic's config (MRN system, the server) and one patient by MRN
 /// with a dosing session: (patient, session).
 fn laptop(home: &Home, server: &FhirServer, mrn: &str) -> (String, String) {
-    let lines = [
-        "@-30m bp 128/82 hr 74 spo2 98",
-        "@-20m dose ketamine 35mg IM",
-        "@-10m bp 132/84 hr 80 moaas 4",
-    ];
-    home.laptop(server.base(), mrn, 40, &lines)
+    home.laptop(server.base(), mrn, 40, &common::SYNC_LINES)
 }
 
 fn sync(home: &Home) -> Value {

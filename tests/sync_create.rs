@@ -29,12 +29,7 @@ const TYPES: [&str; 7] = [
 ];
 
 fn laptop(home: &Home, server: &FhirServer, mrn: &str) -> (String, String) {
-    let lines = [
-        "@-30m bp 128/82 hr 74 spo2 98",
-        "@-20m dose ketamine 35mg IM",
-        "@-10m bp 132/84 hr 80 moaas 4",
-    ];
-    home.laptop(server.base(), mrn, 40, &lines)
+    home.laptop(server.base(), mrn, 40, &common::SYNC_LINES)
 }
 
 fn sync(home: &Home) -> Value {
@@ -218,22 +213,7 @@ fn corrections_on_a_server_that_only_creates_update_the_copy_it_holds() {
     // transaction (fhir.resources and the transaction's own rules).
     let bundles = server.received().unwrap();
     assert!(bundles.len() > 3);
-    let dir = tempfile::tempdir().unwrap();
-    let files: Vec<std::path::PathBuf> = bundles
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            let path = dir.path().join(format!("bundle-{i:03}.json"));
-            std::fs::write(&path, serde_json::to_string_pretty(b).unwrap()).unwrap();
-            path
-        })
-        .collect();
-    let (valid, said) = common::fhir_validator::run_validator(&files);
-    assert!(valid, "{said}");
-    assert!(
-        said.contains(&format!("{} bundle(s) valid", files.len())),
-        "{said}"
-    );
+    common::fhir_validator::validate_bundles(&bundles);
 }
 
 #[test]

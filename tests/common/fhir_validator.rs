@@ -34,6 +34,26 @@ pub fn run_validator(files: &[PathBuf]) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// Asserts that every one of `bundles` validates (each written to a file of its own).
+pub fn validate_bundles(bundles: &[serde_json::Value]) {
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<PathBuf> = bundles
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let path = dir.path().join(format!("bundle-{i:03}.json"));
+            std::fs::write(&path, serde_json::to_string_pretty(b).unwrap()).unwrap();
+            path
+        })
+        .collect();
+    let (valid, said) = run_validator(&files);
+    assert!(valid, "{said}");
+    assert!(
+        said.contains(&format!("{} bundle(s) valid", files.len())),
+        "{said}"
+    );
+}
+
 /// Asserts that `json`, one Bundle, validates.
 pub fn validate_fhir(json: &str) {
     let dir = tempfile::tempdir().unwrap();

@@ -237,6 +237,14 @@ pub enum Depth {
 /// The MRN system the sync tests' clinic issues MRNs under.
 pub const SYNC_MRN_SYSTEM: &str = "urn:oid:1.2.840.99999.1";
 
+/// The lines of a sync test's dosing session: two readings (BP, HR, SpO2; BP, HR, MOAA/S)
+/// and a dose.
+pub const SYNC_LINES: [&str; 3] = [
+    "@-30m bp 128/82 hr 74 spo2 98",
+    "@-20m dose ketamine 35mg IM",
+    "@-10m bp 132/84 hr 80 moaas 4",
+];
+
 pub fn depth() -> Depth {
     if std::env::var("KAPCHART_LONG_TESTS").is_ok_and(|v| v == "1") {
         return Depth::Long;
