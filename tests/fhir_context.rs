@@ -307,3 +307,44 @@ fn sync_sends_the_medications_flag_consent_and_assessment_once() {
     let flag = server.get(&format!("Flag/{flag_id}"));
     assert_eq!(flag["status"], "inactive", "{flag}");
 }
+
+/// Each session's Provenance reads the session's signed audit rows: from the session's own
+/// objects through the `audit_object` index, never by walking the audit trail (which made
+/// every export, and a sync of every patient, slower the longer the chart's trail).
+#[test]
+fn a_sessions_signed_rows_are_read_by_the_audit_object_index_not_by_walking_the_trail() {
+    use chrono::TimeZone;
+    let dir = tempfile::tempdir().unwrap();
+    let now = chrono::FixedOffset::east_opt(0)
+        .unwrap()
+        .with_ymd_and_hms(2026, 11, 20, 12, 0, 0)
+        .unwrap();
+    let mut chart = kapchart::app::Chart::create(
+        &dir.path().join("c.db"),
+        "pw",
+        "Dr. Trail Reads",
+        2000,
+        now - chrono::Duration::days(400),
+    )
+    .unwrap();
+    let config = kapchart::config::Config::default();
+    kapchart::demo::scale::generate(&mut chart, &config, 3, 7, now, &mut |_, _| {}).unwrap();
+    let plan = chart
+        .behind_the_door_ref()
+        .signed_session_trail_plan(1)
+        .unwrap();
+    let shown = plan.join("\n");
+    // Each step that reads the audit table finds one object's rows by kind and id; reading
+    // by kind alone walks every entry's (or note's) rows of the chart.
+    let audit: Vec<&String> = plan
+        .iter()
+        .filter(|l| l.starts_with("SEARCH a ") || l.starts_with("SCAN a"))
+        .collect();
+    assert!(audit.len() >= 3, "{shown}");
+    for step in audit {
+        assert_eq!(
+            step, "SEARCH a USING INDEX audit_object (object_kind=? AND object_id=?)",
+            "{shown}"
+        );
+    }
+}
