@@ -214,6 +214,19 @@ fn corrections_on_a_server_that_only_creates_update_the_copy_it_holds() {
     let bundles = server.received().unwrap();
     assert!(bundles.len() > 3);
     common::fhir_validator::validate_bundles(&bundles);
+    // The authors' signatures in the session's Provenance (its targets and agents now the
+    // server's ids) verify outside kapchart, with Node's own Ed25519.
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fhir-server/verify-provenance.mjs");
+    let mut node = std::process::Command::new("node");
+    node.arg(script).arg(server.base());
+    if let Some(token) = server.token() {
+        node.args(["--token", token]);
+    }
+    let out = node.output().expect("run node for verify-provenance.mjs");
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && said.starts_with("ok: "), "{said}");
 }
 
 #[test]
