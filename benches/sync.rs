@@ -5,12 +5,18 @@
 //! starts it), each chart a fresh copy of the cached generated one with its own server.
 //!
 //! For each chart, timed by the wall clock, with the kapchart process's peak memory (VmHWM
-//! from `/proc/PID/status`, read every 5 ms while it runs):
+//! from `/proc/PID/status`, read every 5 ms while it runs) and the CPU time (user + system,
+//! `/proc/PID/stat`) of the kapchart process and of the server's, so that the time of a sync
+//! splits into what kapchart spent and what the server did:
 //! - `first`: the first sync (every resource sent; resources per second);
 //! - `unchanged`: a second sync with nothing changed;
 //! - `one entry`: a sync after one new session with one entry for one patient;
 //! - `unchanged, --full`: a sync of the unchanged chart building every patient's record, as
 //!   every second sync did before (the baseline the two above are measured against).
+//!
+//! During the first sync, every `KAPCHART_BENCH_SYNC_TRACE_SECS` (30 by default) it prints
+//! how many resources the server holds and the CPU time each side spent since the last line:
+//! whether a resource costs more as the server's repository grows.
 //!
 //! The ratio clinic / small is what the bench is for: the first sync's rate and the peak
 //! memory flat with the chart's size, the second syncs costing what changed, not the chart.
@@ -29,11 +35,75 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// One run of the binary: wall time, peak resident memory (kB) and what it printed.
+/// One run of the binary: wall time, peak resident memory (kB), CPU time (s) of kapchart and
+/// of the server while it ran, and what it printed.
 struct Run {
     secs: f64,
     peak_kb: u64,
+    cpu: f64,
+    server_cpu: f64,
     out: Value,
+}
+
+/// The resource types kapchart sends (what the server is asked to count while a first sync
+/// runs).
+const TYPES: [&str; 17] = [
+    "Patient",
+    "Practitioner",
+    "Encounter",
+    "Observation",
+    "MedicationAdministration",
+    "QuestionnaireResponse",
+    "DocumentReference",
+    "Provenance",
+    "Medication",
+    "Organization",
+    "SupplyDelivery",
+    "Communication",
+    "List",
+    "MedicationStatement",
+    "Flag",
+    "RiskAssessment",
+    "Consent",
+];
+
+/// Clock ticks per second of `/proc/PID/stat`'s times (`getconf CLK_TCK`; 100 on Linux).
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// A process's CPU time so far (user + system, fields 14 and 15 of `/proc/PID/stat`, counted
+/// after the command name, which may hold spaces), in seconds. A process that exited but is
+/// not yet waited for still shows its whole time, so the last reading before `try_wait`
+/// reaps it is exact or at most one poll short.
+fn cpu(pid: u32, ticks: f64) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / ticks)
+}
+
+/// Where a first sync stood at one line of its trace.
+struct Mark {
+    at: Instant,
+    kapchart_cpu: f64,
+    server_cpu: f64,
+    held: usize,
+}
+
+/// A process's resident memory now, in kB.
+fn rss(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// The peak resident memory of a running process so far, in kB.
@@ -78,12 +148,30 @@ impl Clinic {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
-    /// `kapchart sync --json` (and `extra`), timed, its peak memory watched.
-    fn sync(&self) -> Run {
-        self.sync_with(&[])
+    /// `kapchart sync --json` (and `extra`) to `server`, timed, its peak memory and both
+    /// sides' CPU time watched; with `trace`, the server's growth printed as it goes.
+    fn sync(&self, server: &FhirServer, trace: bool) -> Run {
+        self.sync_with(server, &[], trace)
     }
 
-    fn sync_with(&self, extra: &[&str]) -> Run {
+    fn sync_with(&self, server: &FhirServer, extra: &[&str], trace: bool) -> Run {
+        let ticks = clock_ticks();
+        let server_pid = server.pid().expect("the local FHIR server");
+        let server_cpu = || cpu(server_pid, ticks).unwrap_or(0.0);
+        let held = || TYPES.iter().map(|t| server.count(t)).sum::<usize>();
+        let every = Duration::from_secs_f64(
+            std::env::var("KAPCHART_BENCH_SYNC_TRACE_SECS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(30.0),
+        );
+        let mut mark = Mark {
+            at: Instant::now(),
+            kapchart_cpu: 0.0,
+            server_cpu: server_cpu(),
+            held: if trace { held() } else { 0 },
+        };
+        let server_before = mark.server_cpu;
         let started = Instant::now();
         let mut args = vec!["sync", "--json"];
         args.extend_from_slice(extra);
@@ -95,16 +183,45 @@ impl Clinic {
             .expect("run kapchart sync");
         let pid = child.id();
         let mut peak = 0;
+        let mut spent = 0.0;
         let status = loop {
             if let Some(kb) = hwm(pid) {
                 peak = peak.max(kb);
             }
+            if let Some(s) = cpu(pid, ticks) {
+                spent = s;
+            }
             if let Some(status) = child.try_wait().expect("wait for kapchart") {
                 break status;
+            }
+            if trace && mark.at.elapsed() >= every {
+                let (now, held, server_now) = (Instant::now(), held(), server_cpu());
+                let sent = held.saturating_sub(mark.held);
+                let (mine, theirs) = (spent - mark.kapchart_cpu, server_now - mark.server_cpu);
+                // Per resource only once some arrived: before that kapchart is still planning.
+                let each = |cpu: f64| match sent {
+                    0 => String::new(),
+                    n => format!(" ({:.2} ms each)", cpu * 1000.0 / n as f64),
+                };
+                eprintln!(
+                    "  {:.0} s: the server holds {held} (+{sent}, {:.0}/s); CPU since: kapchart {mine:.1} s{}, server {theirs:.1} s{}, server RSS {:.0} MB",
+                    started.elapsed().as_secs_f64(),
+                    sent as f64 / (now - mark.at).as_secs_f64(),
+                    each(mine),
+                    each(theirs),
+                    mb(rss(server_pid).unwrap_or(0)),
+                );
+                mark = Mark {
+                    at: now,
+                    kapchart_cpu: spent,
+                    server_cpu: server_now,
+                    held,
+                };
             }
             std::thread::sleep(Duration::from_millis(5));
         };
         let secs = started.elapsed().as_secs_f64();
+        let server_spent = server_cpu() - server_before;
         let out = child.wait_with_output().expect("kapchart's output");
         assert!(
             status.success(),
@@ -115,6 +232,8 @@ impl Clinic {
         Run {
             secs,
             peak_kb: peak,
+            cpu: spent,
+            server_cpu: server_spent,
             out,
         }
     }
@@ -170,8 +289,8 @@ fn mb(kb: u64) -> f64 {
 fn measure(label: &str, patients: usize) -> [Run; 4] {
     let server = FhirServer::start_with(&[("NODE_OPTIONS", "--max-old-space-size=16384")]);
     let clinic = clinic(patients, &server);
-    let first = clinic.sync();
-    let unchanged = clinic.sync();
+    let first = clinic.sync(&server, true);
+    let unchanged = clinic.sync(&server, false);
     let patient = clinic.ok(&["patient", "list", "--json"]);
     let patient: Value = serde_json::from_str(&patient).expect("patient list --json");
     let first_id = patient
@@ -188,9 +307,9 @@ fn measure(label: &str, patients: usize) -> [Run; 4] {
         "follow-up",
     ]);
     clinic.ok(&["log", "--session", &session, "obs sleeping better"]);
-    let one = clinic.sync();
+    let one = clinic.sync(&server, false);
     // The baseline: what every second sync cost before, building every patient's record.
-    let full = clinic.sync_with(&["--full"]);
+    let full = clinic.sync_with(&server, &["--full"], false);
     for (what, run) in [
         ("first", &first),
         ("unchanged", &unchanged),
@@ -198,8 +317,10 @@ fn measure(label: &str, patients: usize) -> [Run; 4] {
         ("unchanged, --full", &full),
     ] {
         eprintln!(
-            "{label} ({patients} patients) {what}: {:.2} s, peak {:.1} MB, sent {} in {} bundles, {} patients built, {:.0} resources/s",
+            "{label} ({patients} patients) {what}: {:.2} s (CPU: kapchart {:.2} s, server {:.2} s), peak {:.1} MB, sent {} in {} bundles, {} patients built, {:.0} resources/s",
             run.secs,
+            run.cpu,
+            run.server_cpu,
             mb(run.peak_kb),
             run.out["sent"],
             run.out["bundles"],
@@ -248,6 +369,15 @@ fn main() {
             s[i].secs,
             b[i].secs,
             b[i].secs / s[i].secs
+        );
+        eprintln!(
+            "| {name}: CPU, kapchart / server | {:.2} / {:.2} s | {:.2} / {:.2} s | {:.1} / {:.1} |",
+            s[i].cpu,
+            s[i].server_cpu,
+            b[i].cpu,
+            b[i].server_cpu,
+            b[i].cpu / s[i].cpu.max(f64::MIN_POSITIVE),
+            b[i].server_cpu / s[i].server_cpu.max(f64::MIN_POSITIVE)
         );
         eprintln!(
             "| {name}: sent | {} | {} | |",

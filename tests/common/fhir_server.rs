@@ -101,6 +101,12 @@ impl FhirServer {
         self.token.as_deref()
     }
 
+    /// The process id of the local server (`None` for an external one): the sync bench reads
+    /// its CPU time from `/proc`.
+    pub fn pid(&self) -> Option<u32> {
+        self.local.as_ref().map(|l| l.child.id())
+    }
+
     /// Whether this is the local server (faults, reset and exact counts available).
     pub fn is_local(&self) -> bool {
         self.local.is_some()
