@@ -61,6 +61,7 @@ fn test_shift(system: DateTime<Utc>) -> Result<TimeDelta, String> {
 }
 
 /// The shift from the two hooks' values (either may be unset), given the system clock.
+#[cfg(any(debug_assertions, test))]
 fn shift_from<Tz: chrono::TimeZone>(
     shift: Option<&str>,
     at: Option<&str>,
@@ -89,6 +90,7 @@ fn shift_from<Tz: chrono::TimeZone>(
 }
 
 /// `2026-12-06T00:15[:SS]` in `zone` (a wall time that exists once there), or RFC 3339.
+#[cfg(any(debug_assertions, test))]
 fn parse_instant<Tz: chrono::TimeZone>(text: &str, zone: &Tz) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.with_timezone(&Utc));
