@@ -409,3 +409,57 @@ fn medplum_refuses_a_conditional_transaction_over_8_entries_and_one_over_50_upda
     );
     assert_eq!(server.count("Observation"), 7 + 50);
 }
+
+#[test]
+fn a_transaction_that_fails_leaves_every_resource_and_history_as_before() {
+    let server = FhirServer::start();
+    let created = server.post_json(
+        "Patient",
+        &json!({"resourceType": "Patient", "active": false}),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let mut changed = created.body.clone();
+    changed["active"] = json!(true);
+    let (new_id, bad_id) = (uuid(), uuid());
+    // An update, a create by update, then an entry the server refuses (not a valid
+    // Observation): all three are updates, which the server applies in order.
+    let bundle = json!({
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            { "resource": changed, "request": { "method": "PUT", "url": format!("Patient/{id}") } },
+            {
+                "resource": { "resourceType": "Patient", "id": new_id },
+                "request": { "method": "PUT", "url": format!("Patient/{new_id}") }
+            },
+            {
+                "resource": { "resourceType": "Observation", "id": bad_id, "status": "not-a-status" },
+                "request": { "method": "PUT", "url": format!("Observation/{bad_id}") }
+            },
+        ],
+    });
+    let reply = server.post_json("", &bundle);
+    assert!(reply.status >= 400, "{}", reply.body);
+    assert_eq!(server.count("Patient"), 1, "the create undone");
+    assert_eq!(server.count("Observation"), 0);
+    assert_eq!(
+        server.get(&format!("Patient/{id}"))["active"],
+        false,
+        "the update undone"
+    );
+    let history = server.get(&format!("Patient/{id}/_history"));
+    assert_eq!(history["total"], 1, "{history}");
+    let gone = server
+        .request("GET", &format!("Patient/{new_id}"), None)
+        .unwrap();
+    assert_eq!(gone.status, 404);
+    // The server goes on: the same update alone goes through.
+    let mut again = created.body.clone();
+    again["active"] = json!(true);
+    let put = server
+        .request("PUT", &format!("Patient/{id}"), Some(&again))
+        .unwrap();
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(server.get(&format!("Patient/{id}/_history"))["total"], 2);
+}

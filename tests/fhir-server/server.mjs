@@ -100,49 +100,74 @@ function statusOf(result) {
 
 // Medplum's MemoryRepository with what a real server has and it lacks:
 // - atomic transactions: its withTransaction() just runs the callback, so an entry that fails
-//   would leave the entries before it applied; here the maps are saved first and put back
-//   when the transaction throws;
+//   would leave the entries before it applied; here each write in a transaction notes what it
+//   replaced (the resource before it, how many versions its history held), and a transaction
+//   that throws puts those back, newest first (a copy of every map per transaction made each
+//   one cost as much as the whole repository);
 // - a history read that does not reverse the stored versions in place (readHistory() calls
 //   Array.reverse() on the stored list, so every second read came out oldest first);
 // - resources checked against the R4 StructureDefinitions before they are stored;
 // - a count of the current resources of a type, for /_control/count.
 class ChartTestRepository extends MemoryRepository {
   transactionDepth = 0;
+  // What the writes of the transaction under way replaced, oldest first; null outside one.
+  journal = null;
 
   async withTransaction(callback) {
     if (this.transactionDepth > 0) {
       return callback(undefined);
     }
-    const saved = this.snapshot();
+    this.journal = [];
     this.transactionDepth++;
     try {
       return await callback(undefined);
     } catch (err) {
-      this.restore(saved);
+      this.undo(this.journal);
       throw err;
     } finally {
       this.transactionDepth--;
+      this.journal = null;
     }
   }
 
-  snapshot() {
-    const copy = (byType, value) => new Map([...byType].map(([type, byId]) => [type, new Map([...byId].map(([id, v]) => [id, value(v)]))]));
-    // Stored resources are replaced, never changed in place; history lists are appended to.
-    return { resources: copy(this.resources, (r) => r), history: copy(this.history, (list) => [...list]) };
+  // Notes what a write to resourceType/id is about to replace (stored resources are
+  // replaced, never changed in place; history lists are appended to).
+  note(resourceType, id) {
+    if (!this.journal || !id) return;
+    this.journal.push({
+      resourceType,
+      id,
+      before: this.resources.get(resourceType)?.get(id),
+      versions: this.history.get(resourceType)?.get(id)?.length ?? 0,
+    });
   }
 
-  restore(saved) {
-    this.resources.clear();
-    this.history.clear();
-    for (const [type, byId] of saved.resources) this.resources.set(type, byId);
-    for (const [type, byId] of saved.history) this.history.set(type, byId);
+  undo(journal) {
+    for (const { resourceType, id, before, versions } of [...journal].reverse()) {
+      const byId = this.resources.get(resourceType);
+      if (before === undefined) byId?.delete(id);
+      else byId?.set(id, before);
+      const history = this.history.get(resourceType);
+      if (versions === 0) history?.delete(id);
+      else history?.get(id)?.splice(versions);
+    }
   }
 
   async createResource(resource, options) {
     if (validate) {
       validateResource(resource);
     }
+    // A create without an id gets a new one, which nothing held before.
+    if (this.journal && !resource.id) {
+      resource.id = this.generateId();
+    }
+    this.note(resource.resourceType, resource.id);
     return super.createResource(resource, options);
+  }
+
+  async deleteResource(resourceType, id) {
+    this.note(resourceType, id);
+    return super.deleteResource(resourceType, id);
   }
 
   async readHistory(resourceType, id) {
