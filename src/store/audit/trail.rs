@@ -119,20 +119,15 @@ pub fn signed_trail(conn: &Connection, session: i64) -> rusqlite::Result<Vec<Sig
     rows.collect()
 }
 
-/// The rows about `of`, newest first, at most `limit`. Each kind of object is joined to the
-/// audit rows through the `audit_object` index, so a patient's trail reads only their rows.
-pub fn trail(
-    conn: &Connection,
-    of: TrailOf,
-    limit: Option<u32>,
-) -> rusqlite::Result<Vec<TrailRow>> {
+/// The query behind [`trail`].
+fn trail_sql(of: TrailOf) -> String {
     const ROW: &str = "a.seq, a.at, a.clinician_id, c.name, a.action, a.object_kind, a.object_id";
     let sessions = match of {
         TrailOf::Chart => None,
         TrailOf::Patient(_) => Some("SELECT id FROM sessions WHERE patient_id = ?1"),
         TrailOf::Session(_) => Some("SELECT id FROM sessions WHERE id = ?1"),
     };
-    let sql = match sessions {
+    match sessions {
         None => format!(
             "SELECT {ROW} FROM audit a LEFT JOIN clinicians c ON c.id = a.clinician_id
              ORDER BY a.seq DESC LIMIT ?1"
@@ -149,13 +144,24 @@ pub fn trail(
             format!(
                 "{}
                  SELECT {ROW} FROM objects o
-                 JOIN audit a ON a.object_kind = o.kind AND a.object_id = o.id
+                 CROSS JOIN audit a ON a.object_kind = o.kind AND a.object_id = o.id
                  LEFT JOIN clinicians c ON c.id = a.clinician_id
                  ORDER BY a.seq DESC LIMIT ?2",
                 objects(sessions, patient_rows)
             )
         }
-    };
+    }
+}
+
+/// The rows about `of`, newest first, at most `limit`. Each kind of object is joined to the
+/// audit rows through the `audit_object` index (CROSS JOIN keeps that order, as in
+/// [`signed_trail_sql`]), so a patient's trail reads only their rows.
+pub fn trail(
+    conn: &Connection,
+    of: TrailOf,
+    limit: Option<u32>,
+) -> rusqlite::Result<Vec<TrailRow>> {
+    let sql = trail_sql(of);
     let limit = limit.map_or(-1, i64::from);
     let mut stmt = conn.prepare(&sql)?;
     let map = |r: &rusqlite::Row<'_>| {
@@ -215,6 +221,23 @@ impl crate::store::Chart {
     /// The signed audit rows about a session, oldest first (see [`signed_trail`]).
     pub fn signed_session_trail(&self, session: i64) -> crate::store::Result<Vec<SignedTrailRow>> {
         signed_trail(&self.conn, session).map_err(|e| self.err(e))
+    }
+
+    /// How SQLite runs [`Chart::audit_trail`] of `of`, one line per step (for the test that
+    /// holds it to the `audit_object` index).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn audit_trail_plan(&self, of: TrailOf) -> crate::store::Result<Vec<String>> {
+        let sql = format!("EXPLAIN QUERY PLAN {}", trail_sql(of));
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let bound: Vec<i64> = match of {
+            TrailOf::Chart => vec![-1],
+            TrailOf::Patient(id) | TrailOf::Session(id) => vec![id, -1],
+        };
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(bound), |r| r.get::<_, String>(3))
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
     }
 
     /// How SQLite runs [`Chart::signed_session_trail`], one line per step (for the test that
