@@ -234,6 +234,9 @@ impl Config {
             path: path.to_string(),
             message,
         };
+        // A rule broken by the settings as laid over: named in the user's file, if any.
+        let here =
+            |message: String| invalid(user.map_or("assets/config.toml", |(p, _)| p), message);
         let mut merged: toml::Table = DEFAULT_CONFIG
             .parse()
             .map_err(|e: toml::de::Error| invalid("assets/config.toml", e.to_string()))?;
@@ -253,76 +256,40 @@ impl Config {
         .map(Config::normalised)
         .and_then(|c| match c.alerts.doses.check(&c.drugs.known) {
             Ok(()) => Ok(c),
-            Err(message) => Err(ConfigError::Invalid {
-                path: user
-                    .map(|(p, _)| p)
-                    .unwrap_or("assets/config.toml")
-                    .to_string(),
-                message,
-            }),
+            Err(message) => Err(here(message)),
         })
         .and_then(|c| match c.rems.validate() {
             Ok(()) => Ok(c),
-            Err(message) => Err(ConfigError::Invalid {
-                path: user
-                    .map(|(p, _)| p)
-                    .unwrap_or("assets/config.toml")
-                    .to_string(),
-                message,
-            }),
+            Err(message) => Err(here(message)),
         })
         .and_then(|c| {
             let least = crate::domain::passphrase::LEAST_MIN_SCORE;
             if (least..=4).contains(&c.chart.min_passphrase_score) {
                 Ok(c)
             } else {
-                Err(ConfigError::Invalid {
-                    path: user
-                        .map(|(p, _)| p)
-                        .unwrap_or("assets/config.toml")
-                        .to_string(),
-                    message: format!(
+                Err(here(format!(
                         "[chart] min_passphrase_score = {} is not accepted; expected {least} or 4 (a clinic may ask for stronger passphrases than {least}, never weaker)",
                         c.chart.min_passphrase_score
-                    ),
-                })
+                    )))
             }
         })
         .and_then(|c| {
             if ["dap", "soap", "birp"].contains(&c.notes.format.as_str()) {
                 Ok(c)
             } else {
-                Err(ConfigError::Invalid {
-                    path: user
-                        .map(|(p, _)| p)
-                        .unwrap_or("assets/config.toml")
-                        .to_string(),
-                    message: format!(
+                Err(here(format!(
                         "[notes] format = \"{}\" is not a template; expected dap, soap or birp",
                         c.notes.format
-                    ),
-                })
+                    )))
             }
         })
         .and_then(|c| match c.sync.validate() {
             Ok(()) => Ok(c),
-            Err(message) => Err(ConfigError::Invalid {
-                path: user
-                    .map(|(p, _)| p)
-                    .unwrap_or("assets/config.toml")
-                    .to_string(),
-                message,
-            }),
+            Err(message) => Err(here(message)),
         })
         .and_then(|c| match parse_idle(&c.lock.after_idle) {
             Ok(_) => Ok(c),
-            Err(message) => Err(ConfigError::Invalid {
-                path: user
-                    .map(|(p, _)| p)
-                    .unwrap_or("assets/config.toml")
-                    .to_string(),
-                message,
-            }),
+            Err(message) => Err(here(message)),
         })
     }
 

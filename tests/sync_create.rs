@@ -36,6 +36,19 @@ fn sync(home: &Home) -> Value {
     serde_json::from_str(&home.ok(&["sync", "--json"])).unwrap()
 }
 
+/// The id of the session's first entry of `kind` whose JSON holds `has`.
+fn entry_of(home: &Home, session: &str, kind: &str, has: &str) -> String {
+    let shown: Value =
+        serde_json::from_str(&home.ok(&["session", "show", session, "--json"])).unwrap();
+    shown["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == kind && e.to_string().contains(has))
+        .map(|e| e["id"].to_string())
+        .unwrap_or_else(|| panic!("no {kind} entry with {has}: {shown}"))
+}
+
 fn held(server: &FhirServer) -> Vec<(&'static str, usize)> {
     TYPES.into_iter().map(|t| (t, server.count(t))).collect()
 }
@@ -148,18 +161,8 @@ fn corrections_on_a_server_that_only_creates_update_the_copy_it_holds() {
     let (_, session) = laptop(&home, &server, "MRN-7002");
     sync(&home);
     let before = held(&server);
-    let shown: Value =
-        serde_json::from_str(&home.ok(&["session", "show", &session, "--json"])).unwrap();
-    let id_of = |kind: &str, has: &str| {
-        shown["entries"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["kind"] == kind && e.to_string().contains(has))
-            .map(|e| e["id"].to_string())
-            .unwrap()
-    };
-    let (bp, moaas) = (id_of("vitals", "128"), id_of("sedation", "4"));
+    let bp = entry_of(&home, &session, "vitals", "128");
+    let moaas = entry_of(&home, &session, "sedation", "4");
     home.ok(&["strike", &moaas, "--reason", "wrong patient"]);
     home.ok(&[
         "amend",
@@ -259,15 +262,7 @@ fn a_connection_cut_after_the_server_created_a_bundle_leaves_one_copy_after_the_
     assert!(systolic(&server).contains(&128), "the cut bundle landed");
     // Before the next sync, the first BP is amended: the copy the server made is older than
     // the chart.
-    let shown: Value =
-        serde_json::from_str(&home.ok(&["session", "show", &session, "--json"])).unwrap();
-    let bp = shown["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["kind"] == "vitals" && e.to_string().contains("128"))
-        .map(|e| e["id"].to_string())
-        .unwrap();
+    let bp = entry_of(&home, &session, "vitals", "128");
     home.ok(&[
         "amend",
         &bp,

@@ -75,6 +75,15 @@ fn v8(namespace: &[u8], name: &[u8]) -> [u8; 16] {
     bytes
 }
 
+/// Whether `id` has the shape of a UUID as kapchart names them (8-4-4-4-12 lowercase hex).
+pub fn is_uuid(id: &str) -> bool {
+    id.len() == 36
+        && id.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_digit() || ('a'..='f').contains(&c),
+        })
+}
+
 fn format_uuid(b: &[u8; 16]) -> String {
     let hex = super::signature::hex(b);
     format!(

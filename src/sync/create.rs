@@ -16,7 +16,7 @@
 use super::Resource;
 use super::bundle::references;
 use crate::app::{AppError, Chart};
-use crate::domain::identity::ChartUuid;
+use crate::domain::identity::{ChartUuid, is_uuid};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 
@@ -171,15 +171,6 @@ fn tag(resource: &mut Value, id: &str) {
         }
         _ => resource["meta"]["tag"] = json!([own]),
     }
-}
-
-/// Whether `id` has the shape of a UUID.
-fn is_uuid(id: &str) -> bool {
-    id.len() == 36
-        && id.char_indices().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => c == '-',
-            _ => c.is_ascii_hexdigit(),
-        })
 }
 
 #[cfg(test)]

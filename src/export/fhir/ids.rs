@@ -4,7 +4,7 @@
 //! instants keep their offset.
 
 use crate::domain::EntryId;
-use crate::domain::identity::ChartUuid;
+use crate::domain::identity::{ChartUuid, is_uuid};
 use chrono::{DateTime, FixedOffset, SecondsFormat};
 use serde_json::{Value, json};
 
@@ -91,13 +91,4 @@ impl Ids<'_> {
             None => resource["identifier"] = json!([own]),
         }
     }
-}
-
-/// Whether `id` has the shape of a UUID (8-4-4-4-12 lowercase hex).
-fn is_uuid(id: &str) -> bool {
-    id.len() == 36
-        && id.char_indices().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => c == '-',
-            _ => c.is_ascii_digit() || ('a'..='f').contains(&c),
-        })
 }
