@@ -123,6 +123,13 @@ fn durable_commit(c: &mut Criterion) {
 
     frames_per_write(&mut bed, &payload, 200);
 
+    // The floor under any design of a signed, chained line, beside the bare INSERT: what
+    // would be left if a line were only its own row (payload, chain link, signature) with
+    // the one index a session's screen needs.
+    floor(&mut bed, &payload, 400, true);
+    // And the same row unsigned: what the signature alone adds to the floor.
+    floor(&mut bed, &payload, 400, false);
+
     // Alternating pairs first: fsync latency on a shared VM drifts from second to second,
     // and a pair sees the same disk and the same load on both sides.
     paired(&mut bed, &payload, 400);
@@ -163,6 +170,125 @@ fn durable_commit(c: &mut Criterion) {
         .expect("the index replaced");
     eprint!("without the search index: ");
     frames_per_write(&mut bed, &payload, 200);
+}
+
+/// The least a durable, signed line can be: one row in a table with one index, holding the
+/// payload, an HMAC-SHA256 chain link over the previous link and the content, and an Ed25519
+/// signature over both; no audit table, no search index, no session read. Timed in
+/// alternating pairs with the bare INSERT (durable, then without the fsync), so the ratio
+/// says how far below `record_line` any reshaping of the chart's tables could bring a line on
+/// this disk. Prints its WAL pages per commit too.
+fn floor(bed: &mut Bed, payload: &str, n: usize, signed: bool) {
+    use ed25519_dalek::{Signer, SigningKey};
+    use hmac::{Hmac, KeyInit, Mac};
+    let conn = bed.chart.behind_the_door_ref().raw_connection();
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS bench_floor (id INTEGER PRIMARY KEY, session_id INTEGER,
+           at TEXT, payload TEXT, link BLOB, signature BLOB);
+         CREATE INDEX IF NOT EXISTS bench_floor_session ON bench_floor (session_id, at);",
+    )
+    .expect("floor table");
+    let key = SigningKey::from_bytes(&[7; 32]);
+    let mut link = [0u8; 32];
+    let mut at = bed.clock;
+    let mut line = |conn: &rusqlite::Connection| {
+        at += Duration::seconds(20);
+        let when = at.to_rfc3339();
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&[9; 32]).expect("hmac key");
+        mac.update(&link);
+        mac.update(when.as_bytes());
+        mac.update(payload.as_bytes());
+        link.copy_from_slice(&mac.finalize().into_bytes());
+        let signature = if signed {
+            key.sign(&[&link[..], payload.as_bytes()].concat())
+                .to_bytes()
+        } else {
+            [0; 64]
+        };
+        conn.prepare_cached(
+            "INSERT INTO bench_floor (session_id, at, payload, link, signature)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .expect("prepare")
+        .execute(rusqlite::params![
+            bed.session,
+            when,
+            payload,
+            &link[..],
+            &signature[..]
+        ])
+        .expect("floor insert")
+    };
+    let wal = {
+        let mut p = bed.chart.path().as_os_str().to_owned();
+        p.push("-wal");
+        std::path::PathBuf::from(p)
+    };
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA wal_autocheckpoint = 0;")
+        .expect("checkpoint");
+    let before = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    for _ in 0..200 {
+        line(conn);
+    }
+    let after = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    eprintln!(
+        "floor line ({}): WAL frames per commit (x200) {:.1}",
+        if signed { "signed" } else { "unsigned" },
+        (after - before) as f64 / 4120.0 / 200.0
+    );
+    conn.execute_batch("PRAGMA wal_autocheckpoint = 1000; PRAGMA wal_checkpoint(TRUNCATE);")
+        .expect("checkpoint");
+    for sync in ["FULL", "OFF"] {
+        conn.pragma_update(None, "synchronous", sync)
+            .expect("synchronous");
+        let (mut fl, mut bare, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..n {
+            let time = |f: &mut dyn FnMut()| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64()
+            };
+            let (f, b) = if i % 2 == 0 {
+                let f = time(&mut || {
+                    black_box(line(conn));
+                });
+                (
+                    f,
+                    time(&mut || {
+                        black_box(bare_insert(&bed.chart, payload));
+                    }),
+                )
+            } else {
+                let b = time(&mut || {
+                    black_box(bare_insert(&bed.chart, payload));
+                });
+                (
+                    time(&mut || {
+                        black_box(line(conn));
+                    }),
+                    b,
+                )
+            };
+            fl.push(f);
+            bare.push(b);
+            ratios.push(f / b);
+        }
+        for v in [&mut fl, &mut bare, &mut ratios] {
+            v.sort_by(|a, b| a.total_cmp(b));
+        }
+        let m = n / 2;
+        eprintln!(
+            "floor line ({}), synchronous = {sync}, paired x{n}: floor median {:.0} us, \
+             bare_insert median {:.0} us, ratio of medians {:.2}, median pair ratio {:.2}",
+            if signed { "signed" } else { "unsigned" },
+            fl[m] * 1e6,
+            bare[m] * 1e6,
+            fl[m] / bare[m],
+            ratios[m]
+        );
+    }
+    conn.pragma_update(None, "synchronous", "FULL")
+        .expect("synchronous");
 }
 
 /// `n` pairs of (record_line, bare insert), alternating which goes first; prints the medians
