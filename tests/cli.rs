@@ -733,6 +733,107 @@ fn demo_creates_a_chart_once_and_reopens_it() {
     let _ = PASSPHRASE;
 }
 
+/// The demo's doses draw from the clinic's stock, as a clinician's typed lines do: one
+/// delivery (received before the first course, with its supplier's DEA number), the first
+/// vial opened for the first ketamine session and kept between sessions, its rest wasted
+/// and witnessed by the nurse at the end of the courses, whole devices for the esketamine
+/// doses, and a fresh vial opened for today's session, which its dose names.
+#[test]
+fn the_demo_chart_keeps_the_stock_its_doses_drew_from() {
+    let home = Home::new();
+    let demo = home.path().join("demo.db");
+    let run = |args: &[&str]| {
+        let out = home
+            .cmd(args)
+            .env("KAPCHART_DB", &demo)
+            .env("KAPCHART_CLINICIAN", "Dr. Demo Clinician")
+            .env("KAPCHART_PASSPHRASE", "kapchart-demo")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "{args:?}: {err}");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    run(&["demo", "--db", demo.to_str().unwrap(), "--no-tui"]);
+    let log: Value = serde_json::from_str(&run(&["stock", "log", "--format", "json"])).unwrap();
+    let containers = log["containers"].as_array().unwrap();
+    let kinds = |c: &Value| -> Vec<String> {
+        c["movements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let vial = |id: &str| {
+        containers
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("{id} in the log: {log}"))
+    };
+    let first = vial("V1");
+    let k = kinds(first);
+    assert_eq!(k.first().map(String::as_str), Some("received"), "{k:?}");
+    assert_eq!(k.get(1).map(String::as_str), Some("opened"), "{k:?}");
+    assert_eq!(
+        k.iter().filter(|k| *k == "administered").count(),
+        4,
+        "{k:?}"
+    );
+    assert!(k.iter().any(|k| k == "kept"), "{k:?}");
+    assert_eq!(k.last().map(String::as_str), Some("wasted"), "{k:?}");
+    let waste = first["movements"].as_array().unwrap().last().unwrap();
+    assert_eq!(waste["witness"], "Nia Nurse", "{waste}");
+    assert_eq!(first["balance_mg"], 0.0, "{first}");
+    // Each container's balance is its movements' sum, and no running balance falls below 0.
+    for c in containers {
+        let mut sum = 0.0;
+        for m in c["movements"].as_array().unwrap() {
+            sum += m["change_mg"].as_f64().unwrap();
+            assert!(sum > -1e-6, "{c}");
+        }
+        assert!(
+            (sum - c["balance_mg"].as_f64().unwrap()).abs() < 1e-6,
+            "{c}"
+        );
+    }
+    let devices: usize = containers
+        .iter()
+        .filter(|c| c["drug"] == "esketamine")
+        .map(|c| kinds(c).iter().filter(|k| *k == "administered").count())
+        .sum();
+    assert_eq!(devices, 5, "two devices for 56 mg and three for 84 mg");
+
+    // Today's open session draws from V2, opened for it; the stock on hand says so.
+    let sessions: Value = serde_json::from_str(&run(&["session", "list", "--json"])).unwrap();
+    let open = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["ended"].is_null())
+        .unwrap()["id"]
+        .to_string();
+    let shown: Value = serde_json::from_str(&run(&["session", "show", &open, "--json"])).unwrap();
+    let dose = entries(&shown)
+        .iter()
+        .find(|e| e["kind"] == "dose")
+        .unwrap_or_else(|| panic!("today's dose: {shown}"));
+    assert_eq!(dose["payload"]["drawn"][0]["container"], 2, "{dose}");
+    assert!(
+        dose["summary"].as_str().unwrap().contains("from V2"),
+        "{dose}"
+    );
+    assert_eq!(kinds(vial("V2")), ["received", "opened", "administered"]);
+    let on_hand = run(&["stock", "show"]);
+    assert!(
+        on_hand
+            .lines()
+            .any(|l| l.starts_with("V2 ") && l.contains("open") && l.contains("446 mg")),
+        "{on_hand}"
+    );
+    assert!(run(&["verify"]).starts_with("ok"));
+}
+
 /// The demo charts its open session with `@HH:MM` lines from 52 minutes back, each typed
 /// 40 seconds after it happened: at every moment of the first hour after midnight (and just
 /// before it), some of those lines happened yesterday. It is created, its open session
@@ -806,6 +907,14 @@ fn the_demo_is_created_at_any_minute_around_midnight() {
         assert!(
             times.iter().all(|t| *t <= at),
             "{at}: nothing in the future"
+        );
+        // The vial opened for the open session, across midnight, holds what its dose left.
+        let on_hand = run(&["stock", "show"]);
+        assert!(
+            on_hand
+                .lines()
+                .any(|l| l.starts_with("V2 ") && l.contains("open") && l.contains("446 mg")),
+            "{at}: {on_hand}"
         );
         assert!(run(&["verify"]).starts_with("ok"), "{at}");
     }

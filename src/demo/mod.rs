@@ -4,9 +4,11 @@
 //!
 //! The demo chart: three synthetic patients, each with a course (intake, preparation, two
 //! dosing sessions with two-hour timelines, an integration session), charted through the
-//! same path as typed lines. [`scale`]: a clinic's chart of many patients.
+//! same path as typed lines, and the clinic's controlled-substance stock those doses draw
+//! from ([`stock`]). [`scale`]: a clinic's chart of many patients.
 
 pub mod scale;
+mod stock;
 
 use crate::app::Chart;
 use crate::app::charting::{self, ChartingError};
@@ -145,8 +147,22 @@ pub fn open_or_create(
             now.fixed_offset(),
         )?;
     }
+    let mut safe = stock::Safe::stocked(&mut chart, passphrase, now.fixed_offset())?;
+    let mut first = None;
     for (i, p) in PATIENTS.iter().enumerate() {
-        fill_course(&mut chart, config, p, i, now.fixed_offset())?;
+        let patient = fill_course(&mut chart, config, &mut safe, p, i, now.fixed_offset())?;
+        first.get_or_insert(patient);
+    }
+    safe.count_sealed(&mut chart, config, now.fixed_offset())?;
+    if let Some(patient) = first {
+        session_in_progress(
+            &mut chart,
+            config,
+            &mut safe,
+            patient,
+            &PATIENTS[0],
+            now.fixed_offset(),
+        )?;
     }
     if who != DEMO_ADMIN {
         chart.behind_the_door().sign_in(who, passphrase)?;
@@ -165,13 +181,15 @@ fn morning(today: NaiveDate, days: i64, hour: u32) -> DateTime<FixedOffset> {
         .fixed_offset()
 }
 
+/// One patient's course, up to its last integration note; hands back the patient.
 fn fill_course(
     chart: &mut Chart,
     config: &Config,
+    safe: &mut stock::Safe,
     p: &DemoPatient,
     index: usize,
     now: DateTime<FixedOffset>,
-) -> Result<(), ChartingError> {
+) -> Result<PatientId, ChartingError> {
     let today = now.date_naive();
     let (y, m, d) = p.dob;
     let dob = NaiveDate::from_ymd_opt(y, m, d)
@@ -311,7 +329,12 @@ fn fill_course(
             vec![Payload::PatientReady],
         )?;
         acknowledge_alerts(chart, config, dosing)?;
-        end(chart, config, dosing, dosing_start + Duration::minutes(140))?;
+        // The last ketamine session of the demo's courses wastes what the shared vial has
+        // left, witnessed by the nurse; every other one keeps it for the next.
+        if index + 1 == PATIENTS.len() && n + 1 == p.doses.len() {
+            safe.waste_rest(chart, config, dosing, dosing_start + Duration::minutes(134))?;
+        }
+        safe.end_keeping(chart, config, dosing, dosing_start + Duration::minutes(140))?;
 
         let integration_start = dosing_start + Duration::hours(50);
         let integration = start(
@@ -391,18 +414,16 @@ fn fill_course(
             )?;
         }
     }
-    if index == 0 {
-        session_in_progress(chart, config, patient, p, now)?;
-    }
-    Ok(())
+    Ok(patient)
 }
 
 /// Today's dosing session, 52 minutes in: a pre-dose BP caution that was acknowledged, the
-/// dose, the first checks, and the T+40 BP not yet charted, so the live screen has a clock,
+/// dose from a vial opened for it, the first checks, and the T+40 BP not yet charted, so the live screen has a clock,
 /// an overdue check and a due one to show.
 fn session_in_progress(
     chart: &mut Chart,
     config: &Config,
+    safe: &mut stock::Safe,
     patient: PatientId,
     p: &DemoPatient,
     now: DateTime<FixedOffset>,
@@ -439,6 +460,8 @@ fn session_in_progress(
             note: "rechecked seated after 5 min rest; discussed with patient, proceeding".into(),
         })],
     )?;
+    // A fresh vial for today's dose: the courses' vial was used up and its rest wasted.
+    safe.open_next_vial(chart, started + Duration::minutes(5))?;
     let lines = [
         (2, "moaas 5"),
         (4, "obs eye mask on, playlist started #setting"),
