@@ -381,3 +381,116 @@ fn a_clinics_identifier_system_names_every_resource_and_a_create_finds_it_by_tha
     assert_eq!(sync(&home)["sent"], 0);
     every_reference_resolves(&server);
 }
+
+/// Bundles of two creates, so that a kill falls between bundles as well as inside one.
+fn small_create_bundles(home: &Home) {
+    let config = home.path().join("xdg-config/kapchart/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "bundle_size = 40",
+            "bundle_size = 40\ncreate_bundle_size = 2",
+        ),
+    )
+    .unwrap();
+}
+
+/// Syncs until one sends nothing (a create that found a copy sends it once more); at most
+/// four.
+fn sync_until_quiet(home: &Home) -> Value {
+    for _ in 0..4 {
+        let out = sync(home);
+        assert_eq!(out["ok"], true, "{out}");
+        if out["sent"] == 0 {
+            return out;
+        }
+    }
+    panic!("a fifth sync would still send");
+}
+
+#[test]
+fn a_sync_killed_at_spread_moments_on_a_server_that_only_creates_leaves_one_copy_of_each() {
+    let server = FhirServer::start_with(&[ONLY_CREATES]);
+    // What one clean sync of such a chart leaves, and how long it takes here: the kills are
+    // spread across that time, so they fall before, between and inside bundles.
+    let (whole, took) = {
+        let clean = Home::new();
+        laptop(&clean, &server, "MRN-7010");
+        small_create_bundles(&clean);
+        let started = std::time::Instant::now();
+        sync(&clean);
+        let took = started.elapsed();
+        let counts = held(&server);
+        server.reset();
+        (counts, took)
+    };
+    let home = Home::new();
+    laptop(&home, &server, "MRN-7011");
+    small_create_bundles(&home);
+    let rounds: u32 = common::by_depth(6, 10, 20);
+    let mut killed = 0;
+    for i in 0..rounds {
+        let mut child = home
+            .cmd(&["sync"])
+            .env("KAPCHART_CLINICIAN", "Dr. Test")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(took * (i + 1) / (rounds + 1));
+        let _ = child.kill();
+        if child.wait().unwrap().code().is_none() {
+            killed += 1;
+        }
+    }
+    assert!(
+        killed > 0,
+        "no sync was killed: each finished in under {took:?}"
+    );
+    sync_until_quiet(&home);
+    assert_eq!(held(&server), whole, "one copy of each");
+    every_reference_resolves(&server);
+    home.ok(&["verify"]);
+}
+
+#[test]
+fn two_syncs_of_one_chart_at_once_on_a_server_that_only_creates_leave_one_copy_of_each() {
+    let server = FhirServer::start_with(&[ONLY_CREATES]);
+    let whole = {
+        let clean = Home::new();
+        laptop(&clean, &server, "MRN-7012");
+        sync(&clean);
+        let counts = held(&server);
+        server.reset();
+        counts
+    };
+    let home = Home::new();
+    laptop(&home, &server, "MRN-7013");
+    small_create_bundles(&home);
+    let start = || {
+        home.cmd(&["sync", "--json"])
+            .env("KAPCHART_CLINICIAN", "Dr. Test")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (one, two) = (start(), start());
+    let said: Vec<String> = [one, two]
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            format!(
+                "{}: {}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+        .collect();
+    sync_until_quiet(&home);
+    assert_eq!(held(&server), whole, "one copy of each: {said:?}");
+    every_reference_resolves(&server);
+    home.ok(&["verify"]);
+}
