@@ -90,6 +90,7 @@ pub enum Command {
     },
     /// The containers on hand: sealed, open and kept, with their balances
     Show {
+        /// Print them as JSON (`{"containers": [...]}`: id, drug, lot, state, balance)
         #[arg(long)]
         json: bool,
     },
