@@ -431,3 +431,64 @@ fn just_after_midnight_the_evenings_waste_still_awaits_its_witness_on_the_stock_
         .unwrap_or_else(|| panic!("no waste row:\n{shown}"));
     assert!(row.contains("23:58") && row.contains("-465 mg"), "{row}");
 }
+
+/// A waste outside a session awaits its witness on the Stock screen like a session's, and
+/// says how it is witnessed (the second clinician's `kapchart stock witness RECORD`); once
+/// witnessed, it leaves that list and its row names the witness.
+#[test]
+fn a_waste_outside_a_session_awaits_its_witness_on_the_stock_screen_naming_its_record() {
+    let mut f = with_stock();
+    let (record, _) = kapchart::app::stock::waste(
+        &mut f.chart,
+        &f.config,
+        kapchart::domain::stock::ContainerId(2),
+        Some(120.0),
+        None,
+        "beyond-use date passed",
+        &at(50),
+    )
+    .unwrap();
+    let mut app = new_app(&f, 52);
+    go_home(&f, &mut app, 52);
+    open_stock(&f, &mut app, 52);
+    let shown = render(&app, 120, 40);
+    assert!(
+        shown.contains(
+            "Wastes of the last 24 hours awaiting a witness: 1 (kapchart stock witness RECORD)"
+        ),
+        "{shown}"
+    );
+    let row = shown
+        .lines()
+        .rfind(|l| l.contains("wasted") && l.contains("-120 mg"))
+        .unwrap_or_else(|| panic!("the waste's row:\n{shown}"));
+    assert!(
+        row.contains(&format!("no witness (stock record {record})")),
+        "{row}"
+    );
+    assert!(row_of(&shown, "V2").contains("380 mg"), "{shown}");
+    let nurse = "tidal meadow lantern quartz";
+    f.chart
+        .add_team_member(
+            "Nia Nurse",
+            kapchart::domain::team::Role::Nurse,
+            Some("RN"),
+            nurse,
+            at(52),
+        )
+        .unwrap();
+    f.chart
+        .behind_the_door()
+        .sign_in("Nia Nurse", nurse)
+        .unwrap();
+    kapchart::app::stock::witness_waste(&mut f.chart, record, &at(53)).unwrap();
+    let mut app = new_app(&f, 54);
+    go_home(&f, &mut app, 54);
+    open_stock(&f, &mut app, 54);
+    let shown = render(&app, 120, 40);
+    assert!(
+        shown.contains("Wastes of the last 24 hours awaiting a witness: none"),
+        "{shown}"
+    );
+    assert!(shown.contains("witnessed by Nia Nurse"), "{shown}");
+}

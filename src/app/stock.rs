@@ -5,11 +5,13 @@
 use super::{AppError, Chart, ChartingError};
 use crate::config::Config;
 use crate::domain::Payload;
+use crate::domain::entry::trim_number;
 use crate::domain::stock::count::{self, Count, CountLine, Inventory, LossNotice};
 use crate::domain::stock::draws::{self, Ask};
 use crate::domain::stock::ledger::{ContainerLedger, ContainerState, MovementKind};
 use crate::domain::stock::{
-    BusinessHours, ContainerId, InventoryKind, Receipt, StockRecord, StockRefusal, StockRow,
+    BusinessHours, ContainerId, InventoryKind, MG_EPSILON, Receipt, StockRecord, StockRefusal,
+    StockRow, StockWaste,
 };
 use crate::store::NewMovement;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
@@ -253,6 +255,100 @@ pub fn inventory<Tz: TimeZone>(
             |_| Ok(()),
         )?;
     Ok((id, inv))
+}
+
+/// Wastes what is left of a container outside any session (`mg`: all it holds when `None`),
+/// in the clinic's manner unless `manner` says, with the reason; it awaits a second
+/// clinician's witness ([`witness_waste`]). Checked against the ledger inside the write as a
+/// session's waste is: no more than it held at `now`, a device only whole. Hands back the
+/// record's id and the mg wasted.
+pub fn waste<Tz: TimeZone>(
+    chart: &mut Chart,
+    config: &Config,
+    container: ContainerId,
+    mg: Option<f64>,
+    manner: Option<&str>,
+    reason: &str,
+    now: &DateTime<Tz>,
+) -> Result<(i64, f64), ChartingError> {
+    let at = now.fixed_offset();
+    if reason.trim().is_empty() {
+        return Err(StockRefusal::Invalid(
+            "a waste outside a session says why (--reason, e.g. \"beyond-use date passed\")".into(),
+        )
+        .into());
+    }
+    let ledger = self::container(chart, container)?;
+    let mg = match mg {
+        Some(mg) if mg.is_finite() && mg > MG_EPSILON => crate::domain::stock::ledger::round_mg(mg),
+        Some(mg) => {
+            return Err(StockRefusal::Invalid(format!(
+                "{} mg is not an amount to waste: give more than 0 (--mg), or leave it out to waste all {container} holds",
+                trim_number(mg, 3)
+            ))
+            .into());
+        }
+        None => ledger.standing_at(at).held_mg,
+    };
+    if mg <= MG_EPSILON {
+        return Err(StockRefusal::Empty { container }.into());
+    }
+    let held = ledger.standing_at(at).held_mg;
+    if mg > held + MG_EPSILON {
+        return Err(StockRefusal::Invalid(format!(
+            "{container} holds {} mg, less than the {} mg to waste: give --mg {} or less",
+            trim_number(held, 3),
+            trim_number(mg, 3),
+            trim_number(held, 3)
+        ))
+        .into());
+    }
+    let manner = manner
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .unwrap_or(&config.stock.waste_manner)
+        .to_string();
+    let record = StockRecord::Waste(StockWaste {
+        container,
+        mg,
+        manner: manner.clone(),
+        reason: reason.trim().to_string(),
+    });
+    let note = format!("{manner}; outside a session: {}", reason.trim());
+    let id = chart.store.record_stock(
+        &record,
+        &[NewMovement {
+            container,
+            kind: MovementKind::Wasted { manner: note },
+            change_mg: -mg,
+        }],
+        at,
+        at,
+        |ledgers| {
+            let Some(l) = ledgers.first() else {
+                return Err(StockRefusal::NoSuchContainer { container });
+            };
+            if l.container.receipt.presentation.is_device()
+                && (mg - l.standing_at(at).held_mg).abs() > MG_EPSILON
+            {
+                return Err(StockRefusal::DevicePart { container });
+            }
+            crate::domain::stock::draws::check(l, l.container.drug(), mg, at).map(|_| ())
+        },
+    )?;
+    Ok((id, mg))
+}
+
+/// The signed-in clinician witnesses the waste outside a session recorded as `record`
+/// (another clinician's, not struck, not witnessed yet).
+pub fn witness_waste<Tz: TimeZone>(
+    chart: &mut Chart,
+    record: i64,
+    now: &DateTime<Tz>,
+) -> Result<i64, ChartingError> {
+    Ok(chart
+        .store
+        .witness_stock_waste(record, now.fixed_offset())?)
 }
 
 /// Strikes a stock record (a wrong receipt, open, keep or count), with the reason.

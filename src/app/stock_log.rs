@@ -1,6 +1,6 @@
 //! The controlled-substance log gathered for its FHIR export: the ledgers that moved in the
-//! period, the counts and inventories taken in it, and the sessions its doses and wastes
-//! were charted in (read as the session export reads them, so that an administration is the
+//! period, the counts and inventories taken in it, the wastes outside a session recorded in
+//! it, and the sessions its doses and wastes were charted in (read as the session export reads them, so that an administration is the
 //! same resource, with the same id, in both).
 
 use super::record::{Record, session_record_from};
@@ -28,6 +28,9 @@ pub struct StockLog {
     /// Counts and inventories taken in the period (only the lines of the drug's containers),
     /// with the record that struck each, if any.
     pub counts: Vec<(StockRow, Option<i64>)>,
+    /// Wastes outside a session recorded in the period (of the drug's containers), with the
+    /// record that struck each, if any.
+    pub wastes: Vec<(StockRow, Option<i64>)>,
     /// One record per session a dose or waste of the period was charted in.
     pub sessions: Vec<Record>,
     /// The chart's UUID, which names every resource (`domain::identity`).
@@ -77,9 +80,26 @@ pub fn stock_log(
             .cmp(&b.0.event_time)
             .then(a.0.id.cmp(&b.0.id))
     });
+    let mut wastes = Vec::new();
+    for (row, struck) in super::stock::records(chart, "waste", RECORDS_READ)? {
+        let StockRecord::Waste(w) = &row.record else {
+            continue;
+        };
+        let ours = every
+            .iter()
+            .any(|l| l.container.id == w.container && of_drug(&l.container));
+        if ours && row.event_time >= from && row.event_time <= to {
+            wastes.push((row, struck));
+        }
+    }
+    wastes.sort_by(|a, b| {
+        a.0.event_time
+            .cmp(&b.0.event_time)
+            .then(a.0.id.cmp(&b.0.id))
+    });
 
     let mut containers: Vec<Container> = ledgers.iter().map(|l| l.container.clone()).collect();
-    for (row, _) in &counts {
+    for (row, _) in counts.iter().chain(&wastes) {
         for id in crate::domain::stock::count::containers_of(&row.record) {
             if !containers.iter().any(|c| c.id == id)
                 && let Some(l) = every.iter().find(|l| l.container.id == id)
@@ -125,6 +145,7 @@ pub fn stock_log(
         ledgers,
         containers,
         counts,
+        wastes,
         sessions,
     })
 }

@@ -87,11 +87,16 @@ fn container_from_row(r: &Row<'_>) -> rusqlite::Result<Container> {
 
 /// The movements read with who made them, the witness of a dose or waste, and the patient.
 const MOVEMENT_SELECT: &str = "SELECT m.id, m.container_id, m.kind, m.change_mg, m.event_at, m.event_offset, c.name, m.entry_id, m.stock_id, m.note,
-        (SELECT wc.name FROM entries w JOIN clinicians wc ON wc.id = w.author_id
+        coalesce((SELECT wc.name FROM entries w JOIN clinicians wc ON wc.id = w.author_id
           WHERE m.kind IN ('administered', 'wasted') AND w.session_id = e.session_id AND w.kind = 'witness'
             AND json_extract(w.payload, '$.entry') = m.entry_id
             AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.corrects = w.id)
           LIMIT 1),
+        (SELECT wc.name FROM stock ws JOIN clinicians wc ON wc.id = ws.author_id
+          WHERE m.kind = 'wasted' AND m.stock_id IS NOT NULL AND ws.kind = 'witness'
+            AND json_extract(ws.payload, '$.record') = m.stock_id
+            AND NOT EXISTS (SELECT 1 FROM stock x WHERE x.strikes = ws.id)
+          LIMIT 1)),
         (SELECT p.name || coalesce(', ' || (SELECT json_extract(d.details, '$.address')
               FROM patient_details d WHERE d.patient_id = p.id ORDER BY d.id DESC LIMIT 1), '')
            FROM sessions s JOIN patients p ON p.id = s.patient_id
@@ -334,9 +339,12 @@ impl Chart {
         now: DateTime<FixedOffset>,
         check: impl Fn(&[ContainerLedger]) -> std::result::Result<(), StockRefusal>,
     ) -> Result<i64> {
-        if matches!(record, StockRecord::Receive(_) | StockRecord::Strike) {
+        if matches!(
+            record,
+            StockRecord::Receive(_) | StockRecord::Strike | StockRecord::Witness { .. }
+        ) {
             return Err(StoreError::Invalid(
-                "a receipt or a strike is recorded by its own call".into(),
+                "a receipt, a witness or a strike is recorded by its own call".into(),
             ));
         }
         self.write_stock(record, at, now, None, |tx, id, author, rec_ms| {
@@ -350,6 +358,70 @@ impl Chart {
             check(&ledgers)?;
             for m in movements {
                 insert_movement(tx, m, at, author, None, Some(id), rec_ms)?;
+            }
+            Ok(())
+        })
+        .map(|(id, ())| id)
+    }
+
+    /// The signed-in clinician witnesses the waste outside a session recorded as stock record
+    /// `record`: a stock record of their own, checked inside the write (a waste, not struck,
+    /// not witnessed yet, recorded by someone else). Hands back its id.
+    pub fn witness_stock_waste(&mut self, record: i64, now: DateTime<FixedOffset>) -> Result<i64> {
+        let me = self.clinician.id;
+        self.write_stock(&StockRecord::Witness { record }, now, now, None, |tx, id, _, _| {
+            let target: Option<(String, i64)> = tx
+                .prepare_cached("SELECT kind, author_id FROM stock WHERE id = ?1")?
+                .query_row([record], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let refuse = |why: String| -> std::result::Result<(), WriteError> {
+                Err(StockRefusal::Invalid(why).into())
+            };
+            match target {
+                // The row just written is this witness itself, not what it witnesses.
+                _ if record == id => return Err(StockRefusal::NoSuchRecord { id: record }.into()),
+                None => return Err(StockRefusal::NoSuchRecord { id: record }.into()),
+                Some((kind, _)) if kind != "waste" => {
+                    let what = match kind.as_str() {
+                        "receive" => "a receipt",
+                        "open" => "an opening",
+                        "keep" => "a vial kept",
+                        "inventory" => "an inventory",
+                        "count" => "a count",
+                        "witness" => "a witness",
+                        "strike" => "a strike",
+                        _ => "another record",
+                    };
+                    return refuse(format!(
+                        "stock record {record} is {what}, not a waste: only a waste outside a session is witnessed this way (a session's dose or waste: kapchart witness ENTRY)"
+                    ));
+                }
+                Some((_, author)) if author == me => {
+                    return refuse(format!(
+                        "stock record {record} is your own waste: a second clinician witnesses it, signed in as themselves"
+                    ));
+                }
+                Some(_) => {}
+            }
+            if let Some(by) = tx
+                .prepare_cached("SELECT id FROM stock WHERE strikes = ?1")?
+                .query_row([record], |r| r.get::<_, i64>(0))
+                .optional()?
+            {
+                return Err(StockRefusal::AlreadyStruck { id: record, by }.into());
+            }
+            if let Some(done) = tx
+                .prepare_cached(
+                    "SELECT id FROM stock WHERE kind = 'witness' AND id != ?2
+                       AND json_extract(payload, '$.record') = ?1
+                       AND NOT EXISTS (SELECT 1 FROM stock x WHERE x.strikes = stock.id)",
+                )?
+                .query_row(params![record, id], |r| r.get::<_, i64>(0))
+                .optional()?
+            {
+                return refuse(format!(
+                    "stock record {record} was already witnessed (stock record {done})"
+                ));
             }
             Ok(())
         })

@@ -82,7 +82,30 @@ pub enum Command {
         #[arg(long, default_value = "close")]
         taken: String,
     },
-    /// Strike a wrong stock record (a receipt, open, keep or count), with the reason
+    /// Waste what is left of a container outside any session (a kept vial past its
+    /// beyond-use date, one dropped), with the reason; a second clinician witnesses it
+    /// (`stock witness RECORD`)
+    Waste {
+        #[arg(value_parser = parse_container)]
+        container: ContainerId,
+        /// How much, in mg (default: all it holds; a device only whole)
+        #[arg(long, value_parser = parse_mg)]
+        mg: Option<f64>,
+        /// How it was disposed of (default: [stock] waste_manner)
+        #[arg(long)]
+        manner: Option<String>,
+        /// Why it is wasted outside a session (recorded)
+        #[arg(long)]
+        reason: String,
+    },
+    /// Witness another clinician's waste outside a session, signed in as yourself
+    /// (KAPCHART_CLINICIAN)
+    Witness {
+        /// The waste's stock record, as `stock waste` printed it
+        record: i64,
+    },
+    /// Strike a wrong stock record (a receipt, open, keep, count, waste or witness), with the
+    /// reason
     Strike {
         record: i64,
         #[arg(long)]
@@ -295,6 +318,39 @@ pub fn run(ctx: &Ctx, cmd: Command, out: &mut impl Write) -> Outcome {
                 )?;
             }
         }
+        Command::Waste {
+            container,
+            mg,
+            manner,
+            reason,
+        } => {
+            let mut chart = ctx.open()?;
+            let (id, wasted) = stock::waste(
+                &mut chart,
+                &ctx.config,
+                container,
+                mg,
+                manner.as_deref(),
+                &reason,
+                &now,
+            )?;
+            crate::logging::event(&ctx.paths.log, "stock.waste", &[]);
+            writeln!(
+                out,
+                "{container}: {} mg wasted (stock record {id}), awaiting a witness: another clinician runs `kapchart stock witness {id}`",
+                trim_number(wasted, 3)
+            )?;
+        }
+        Command::Witness { record } => {
+            let mut chart = ctx.open()?;
+            let id = stock::witness_waste(&mut chart, record, &now)?;
+            crate::logging::event(&ctx.paths.log, "stock.witness", &[]);
+            writeln!(
+                out,
+                "stock record {record} witnessed by {} (stock record {id})",
+                chart.clinician().name
+            )?;
+        }
         Command::Strike { record, reason } => {
             let mut chart = ctx.open()?;
             let id = stock::strike(&mut chart, record, &reason, &now)?;
@@ -490,4 +546,15 @@ fn movement_json(l: &LedgerLine) -> Value {
         "stock_record": m.stock,
         "note": crate::export::stock::note_of(&m.kind),
     })
+}
+
+/// `--mg 314.4` or `--mg 314.4mg`: more than 0.
+fn parse_mg(text: &str) -> Result<f64, String> {
+    let digits = text.trim().trim_end_matches("mg").trim();
+    match digits.parse::<f64>() {
+        Ok(mg) if mg.is_finite() && mg > 0.0 => Ok(mg),
+        _ => Err(format!(
+            "'{text}' is not an amount in mg; expected a number above 0, like 120 or 120mg"
+        )),
+    }
 }

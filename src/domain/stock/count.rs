@@ -83,9 +83,10 @@ pub fn containers_of(record: &super::StockRecord) -> Vec<ContainerId> {
     use super::StockRecord;
     match record {
         StockRecord::Open { container } | StockRecord::Keep { container, .. } => vec![*container],
+        StockRecord::Waste(w) => vec![w.container],
         StockRecord::Count(c) => c.lines.iter().map(|l| l.container).collect(),
         StockRecord::Inventory(i) => i.lines.iter().map(|l| l.container).collect(),
-        StockRecord::Receive(_) | StockRecord::Strike => Vec::new(),
+        StockRecord::Receive(_) | StockRecord::Witness { .. } | StockRecord::Strike => Vec::new(),
     }
 }
 

@@ -126,6 +126,21 @@ pub struct Waste {
     pub vial: Option<ContainerId>,
 }
 
+/// What is left of a container wasted outside any session (a kept vial past its beyond-use
+/// date, one dropped or contaminated): a disposal 21 CFR 1304.22(c) asks the date, manner and
+/// quantity of, recorded with why, and witnessed by a second clinician as a session's waste
+/// is (two-person witnessing: clinical.md section 8). Destroying stock through a reverse
+/// distributor (DEA Form 41) is not this.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StockWaste {
+    pub container: ContainerId,
+    pub mg: f64,
+    /// How it was disposed of (`[stock] waste_manner` unless given).
+    pub manner: String,
+    /// Why it was wasted outside a session.
+    pub reason: String,
+}
+
 /// Which inventory 21 CFR 1304.11 asks for this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -200,6 +215,10 @@ pub enum StockRecord {
     Count(count::Count),
     /// An inventory in the sense of 21 CFR 1304.11.
     Inventory(count::Inventory),
+    /// A waste outside any session.
+    Waste(StockWaste),
+    /// A second clinician witnessed the waste recorded as stock record `record`.
+    Witness { record: i64 },
     /// Withdraws the record it corrects; the reason is on the row.
     Strike,
 }
@@ -213,6 +232,8 @@ impl StockRecord {
             StockRecord::Keep { .. } => "keep",
             StockRecord::Count(_) => "count",
             StockRecord::Inventory(_) => "inventory",
+            StockRecord::Waste(_) => "waste",
+            StockRecord::Witness { .. } => "witness",
             StockRecord::Strike => "strike",
         }
     }

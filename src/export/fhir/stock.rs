@@ -21,6 +21,8 @@
 //!   `entered-in-error` in both. Their Patient and Practitioners are in the bundle; their
 //!   Encounter is the session export's (named from `session/3`).
 //! - A count or inventory: Observations (`stock_count`).
+//! - A waste outside a session: an Observation of the amount wasted (`stock_count`), with
+//!   who wasted it and the witness as performers: a MedicationAdministration needs a patient.
 //!
 //! Opening a container and keeping its rest move no stock and are not exported; they are in
 //! the log's text, CSV and HTML. The bundle's id names the drug and period; its identifier is
@@ -210,6 +212,26 @@ pub fn stock_bundle(log: &StockLog) -> Value {
     for (row, struck) in &log.counts {
         people.push(row.author.clone());
         for o in super::stock_count::observations(ids, row, *struck, &log.containers) {
+            events.push((row.event_time, o));
+        }
+    }
+    for (row, struck) in &log.wastes {
+        // Who witnessed it, as its movement in the ledger says (a witness struck since is not).
+        let witness = log
+            .ledgers
+            .iter()
+            .flat_map(|l| l.lines.iter())
+            .find(|x| x.movement.stock == Some(row.id))
+            .and_then(|x| x.movement.witness.clone());
+        people.push(row.author.clone());
+        people.extend(witness.clone());
+        if let Some(o) = super::stock_count::waste_observation(
+            ids,
+            row,
+            *struck,
+            witness.as_deref(),
+            &log.containers,
+        ) {
             events.push((row.event_time, o));
         }
     }

@@ -12,6 +12,12 @@
 //! difference, the kind of inventory and whether taken at the opening or close of business.
 //! A count or inventory that was struck is `entered-in-error`, and says which record struck
 //! it.
+//!
+//! A waste outside a session is an Observation too (`stock-waste`, named from
+//! `stock/<record>`): what was wasted in mg as `valueQuantity`, the manner as `method`,
+//! who wasted it and the witness as performers, the reason and whether it awaits its witness
+//! as notes. A MedicationAdministration, as a session's waste is exported, needs a patient,
+//! and this waste has none.
 
 use super::OBSERVATION_CODES;
 use super::codes::{UCUM, coding};
@@ -22,6 +28,58 @@ use super::stock::lot_id;
 use crate::domain::entry::trim_number;
 use crate::domain::stock::count::CountLine;
 use crate::domain::stock::{Container, StockRecord, StockRow};
+
+/// The Observation of a waste outside a session; `None` for any other record.
+pub(super) fn waste_observation(
+    ids: Ids,
+    row: &StockRow,
+    struck: Option<i64>,
+    witness: Option<&str>,
+    containers: &[Container],
+) -> Option<Value> {
+    let StockRecord::Waste(w) = &row.record else {
+        return None;
+    };
+    let display = "Controlled-substance waste outside a session";
+    let mut notes = vec![json!({ "text": format!("reason: {}", w.reason) })];
+    let mut performer = vec![json!({
+        "reference": format!("Practitioner/{}", ids.clinician(&row.author)),
+        "display": row.author,
+    })];
+    match witness {
+        Some(by) => {
+            notes.push(json!({ "text": format!("witnessed by {by}") }));
+            performer.push(json!({
+                "reference": format!("Practitioner/{}", ids.clinician(by)),
+                "display": by,
+            }));
+        }
+        None => notes.push(json!({ "text": "awaiting a witness" })),
+    }
+    if let Some(by) = struck {
+        notes.push(json!({ "text": format!("entered in error: struck by stock record {by}") }));
+    }
+    let mut o = json!({
+        "resourceType": "Observation",
+        "id": ids.row(&format!("stock/{}", row.id)),
+        "extension": [container_extension(&w.container.to_string())],
+        "status": if struck.is_some() { "entered-in-error" } else { "final" },
+        "code": {
+            "coding": [coding(OBSERVATION_CODES, "stock-waste", display)],
+            "text": display,
+        },
+        "effectiveDateTime": instant(row.event_time),
+        "issued": instant(row.recorded_time),
+        "performer": performer,
+        "valueQuantity": mg(w.mg),
+        "method": { "text": w.manner },
+        "note": notes,
+    });
+    if let Some(c) = containers.iter().find(|c| c.id == w.container) {
+        o["focus"] = json!([reference("Medication", &lot_id(c))]);
+    }
+    Some(o)
+}
 use serde_json::{Value, json};
 
 fn mg(value: f64) -> Value {

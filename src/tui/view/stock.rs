@@ -65,8 +65,19 @@ pub fn draw(app: &App, s: &StockScreen, frame: &mut Frame<'_>, area: Rect) {
             if awaiting.is_empty() {
                 "Wastes of the last 24 hours awaiting a witness: none".to_string()
             } else {
+                // A session's waste is witnessed on its timeline; one outside a session
+                // by the second clinician's `kapchart stock witness RECORD`.
+                let outside = awaiting
+                    .iter()
+                    .filter(|m| m.line.movement.stock.is_some())
+                    .count();
+                let how = match (outside, awaiting.len() - outside) {
+                    (0, _) => "w on the session's timeline",
+                    (_, 0) => "kapchart stock witness RECORD",
+                    _ => "w on the session's timeline, or kapchart stock witness RECORD",
+                };
                 format!(
-                    "{OVERDUE} Wastes of the last 24 hours awaiting a witness: {} (w on the session's timeline)",
+                    "{OVERDUE} Wastes of the last 24 hours awaiting a witness: {} ({how})",
                     awaiting.len()
                 )
             },
@@ -192,6 +203,9 @@ fn movement_rows(app: &App, moved: &[&Moved]) -> Vec<Line<'static>> {
                         (None, false) => {
                             warn = matches!(mv.kind, MovementKind::Wasted { .. });
                             rest.push_str(" · no witness");
+                            if let (true, Some(record)) = (warn, mv.stock) {
+                                rest.push_str(&format!(" (stock record {record})"));
+                            }
                         }
                     }
                 }
