@@ -218,8 +218,19 @@ fn a_waste_outside_a_session_is_recorded_with_its_reason_and_witnessed_by_a_seco
         receipt.contains("stock record 1 is a receipt, not a waste"),
         "{receipt}"
     );
-    let none = refused_as(&home, "Nia Nurse", NURSE_PASS, &["stock", "witness", "999"]);
-    assert!(none.contains("stock record 999 does not exist"), "{none}");
+    for unknown in ["999", &(record.parse::<i64>().unwrap() + 2).to_string()] {
+        // (the second is the id the witness's own record would take)
+        let none = refused_as(
+            &home,
+            "Nia Nurse",
+            NURSE_PASS,
+            &["stock", "witness", unknown],
+        );
+        assert!(
+            none.contains(&format!("stock record {unknown} does not exist")),
+            "{none}"
+        );
+    }
 
     // The text log names the witness and the reason.
     let text = ok(&home, &["stock", "log"]);
@@ -229,8 +240,24 @@ fn a_waste_outside_a_session_is_recorded_with_its_reason_and_witnessed_by_a_seco
         "{line}"
     );
     // Without --mg, all it holds; then it is empty and nothing more is wasted.
-    let rest = ok(&home, &["stock", "waste", "V1", "--reason", "vial cracked"]);
+    let rest = ok(
+        &home,
+        &[
+            "stock",
+            "waste",
+            "V1",
+            "--reason",
+            "vial cracked",
+            "--manner",
+            "into the pharmacy's disposal bin",
+        ],
+    );
     assert!(rest.starts_with("V1: 380 mg wasted"), "{rest}");
+    let note = moves(&home, "V1").pop().unwrap().3.unwrap();
+    assert_eq!(
+        note,
+        "into the pharmacy's disposal bin; outside a session: vial cracked"
+    );
     assert_eq!(balance(&home, "V1"), 0.0);
     let empty = refused(&home, &["stock", "waste", "V1", "--reason", "again"]);
     assert!(empty.contains("V1 is empty"), "{empty}");
@@ -315,9 +342,10 @@ fn a_struck_waste_outside_a_session_gives_back_what_it_took_and_awaits_no_witnes
 #[test]
 fn the_stock_logs_fhir_export_carries_a_waste_outside_a_session_as_an_observation_and_validates() {
     let home = stocked();
+    // A device of lot E9, beside the vials of lot L123: the Observation's focus is its own lot.
     let printed = ok(
         &home,
-        &["stock", "waste", "V2", "--reason", "beyond-use date passed"],
+        &["stock", "waste", "V3", "--reason", "device damaged"],
     );
     let record = record_of(&printed);
     ok_as(
@@ -341,7 +369,7 @@ fn the_stock_logs_fhir_export_carries_a_waste_outside_a_session_as_an_observatio
     assert_eq!(wastes.len(), 1, "{bundle}");
     let o = wastes[0];
     assert_eq!(o["status"], "final");
-    assert_eq!(o["valueQuantity"]["value"], 500);
+    assert_eq!(o["valueQuantity"]["value"], 28);
     assert_eq!(o["valueQuantity"]["code"], "mg");
     let performers: Vec<&str> = o["performer"]
         .as_array()
@@ -351,12 +379,19 @@ fn the_stock_logs_fhir_export_carries_a_waste_outside_a_session_as_an_observatio
         .collect();
     assert_eq!(performers, ["Dr. Test", "Nia Nurse"]);
     assert!(
-        o["note"]
-            .to_string()
-            .contains("reason: beyond-use date passed"),
+        o["note"].to_string().contains("reason: device damaged"),
         "{o}"
     );
-    assert!(o["extension"].to_string().contains("V2"), "{o}");
+    assert!(o["extension"].to_string().contains("V3"), "{o}");
+    let focus = o["focus"][0]["reference"].as_str().unwrap();
+    let lot = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .find(|r| format!("Medication/{}", r["id"].as_str().unwrap_or_default()) == focus)
+        .unwrap_or_else(|| panic!("{focus} in the bundle"));
+    assert_eq!(lot["batch"]["lotNumber"], "E9", "{lot}");
     // Every reference resolves inside the bundle (the lot's Medication, both Practitioners).
     let ids: Vec<String> = bundle["entry"]
         .as_array()
@@ -380,4 +415,66 @@ fn the_stock_logs_fhir_export_carries_a_waste_outside_a_session_as_an_observatio
             "{r} in {ids:?}"
         );
     }
+}
+
+/// The use case refuses an amount that is not one on its own, whoever calls it (the command
+/// line refuses these before it, `--mg 0`).
+#[test]
+fn the_waste_use_case_refuses_an_amount_that_is_not_above_zero() {
+    let mut f = common::fixture::dosing_session(20);
+    let (_, ids) = kapchart::app::stock::receive(
+        &mut f.chart,
+        &kapchart::domain::stock::Receipt {
+            drug: "ketamine".into(),
+            presentation: kapchart::domain::stock::Presentation::Vial {
+                mg_per_ml: 50.0,
+                ml: 10.0,
+            },
+            containers: 1,
+            lot: "L1".into(),
+            expires: "2027-06".into(),
+            supplier: "Acme Pharma".into(),
+            supplier_address: "1 Main St".into(),
+            supplier_dea: "RA1234563".into(),
+            invoice: None,
+        },
+        &common::fixture::at(25),
+    )
+    .unwrap();
+    for mg in [0.0, -5.0, f64::NAN, f64::INFINITY, 0.0001] {
+        let err = kapchart::app::stock::waste(
+            &mut f.chart,
+            &f.config,
+            ids[0],
+            Some(mg),
+            None,
+            "dropped",
+            &common::fixture::at(30),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("is not an amount to waste"), "{mg}: {err}");
+    }
+    // A manner of blanks is the clinic's.
+    kapchart::app::stock::waste(
+        &mut f.chart,
+        &f.config,
+        ids[0],
+        Some(10.0),
+        Some("   "),
+        "dropped",
+        &common::fixture::at(31),
+    )
+    .unwrap();
+    let l = kapchart::app::stock::container(&f.chart, ids[0]).unwrap();
+    let last = &l.lines.last().unwrap().movement;
+    assert_eq!(
+        last.kind,
+        kapchart::domain::stock::ledger::MovementKind::Wasted {
+            manner: format!(
+                "{}; outside a session: dropped",
+                f.config.stock.waste_manner
+            )
+        }
+    );
 }
