@@ -433,7 +433,8 @@ fn just_after_midnight_the_evenings_waste_still_awaits_its_witness_on_the_stock_
 }
 
 /// A waste outside a session awaits its witness on the Stock screen like a session's, and
-/// says how it is witnessed (the second clinician's `kapchart stock witness RECORD`); once
+/// says how it is witnessed (the second clinician's `kapchart stock witness RECORD`, its
+/// record named before the rest of the row, which a narrow screen cuts); once
 /// witnessed, it leaves that list and its row names the witness.
 #[test]
 fn a_waste_outside_a_session_awaits_its_witness_on_the_stock_screen_naming_its_record() {
@@ -453,9 +454,7 @@ fn a_waste_outside_a_session_awaits_its_witness_on_the_stock_screen_naming_its_r
     open_stock(&f, &mut app, 52);
     let shown = render(&app, 120, 40);
     assert!(
-        shown.contains(
-            "Wastes of the last 24 hours awaiting a witness: 1 (kapchart stock witness RECORD)"
-        ),
+        shown.contains("Wastes of the last 24 hours awaiting a witness: 1 (stock witness RECORD)"),
         "{shown}"
     );
     let row = shown
@@ -463,10 +462,20 @@ fn a_waste_outside_a_session_awaits_its_witness_on_the_stock_screen_naming_its_r
         .rfind(|l| l.contains("wasted") && l.contains("-120 mg"))
         .unwrap_or_else(|| panic!("the waste's row:\n{shown}"));
     assert!(
-        row.contains(&format!("no witness (stock record {record})")),
+        row.contains(&format!(
+            "ketamine · stock record {record} · by Dr. Mara Quinn · no witness"
+        )),
         "{row}"
     );
     assert!(row_of(&shown, "V2").contains("380 mg"), "{shown}");
+    // At 80 columns the row is cut at its end, after the record.
+    let narrow = render(&app, 80, 24);
+    assert!(
+        narrow
+            .lines()
+            .any(|l| l.contains("-120 mg") && l.contains(&format!("stock record {record} ·"))),
+        "{narrow}"
+    );
     let nurse = "tidal meadow lantern quartz";
     f.chart
         .add_team_member(

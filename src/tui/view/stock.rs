@@ -73,8 +73,8 @@ pub fn draw(app: &App, s: &StockScreen, frame: &mut Frame<'_>, area: Rect) {
                     .count();
                 let how = match (outside, awaiting.len() - outside) {
                     (0, _) => "w on the session's timeline",
-                    (_, 0) => "kapchart stock witness RECORD",
-                    _ => "w on the session's timeline, or kapchart stock witness RECORD",
+                    (_, 0) => "stock witness RECORD",
+                    _ => "w on the session's timeline, or stock witness RECORD",
                 };
                 format!(
                     "{OVERDUE} Wastes of the last 24 hours awaiting a witness: {} ({how})",
@@ -193,7 +193,13 @@ fn movement_rows(app: &App, moved: &[&Moved]) -> Vec<Line<'static>> {
             } else {
                 String::new()
             };
-            let mut rest = format!("{} · by {}", m.drug, mv.who);
+            // A waste outside a session names its stock record first: the second clinician
+            // witnesses it by that number, and a narrow screen cuts the row's end.
+            let record = match (&mv.kind, mv.stock) {
+                (MovementKind::Wasted { .. }, Some(id)) => format!(" · stock record {id}"),
+                _ => String::new(),
+            };
+            let mut rest = format!("{}{record} · by {}", m.drug, mv.who);
             let mut warn = false;
             match &mv.kind {
                 MovementKind::Administered | MovementKind::Wasted { .. } => {
@@ -203,9 +209,6 @@ fn movement_rows(app: &App, moved: &[&Moved]) -> Vec<Line<'static>> {
                         (None, false) => {
                             warn = matches!(mv.kind, MovementKind::Wasted { .. });
                             rest.push_str(" · no witness");
-                            if let (true, Some(record)) = (warn, mv.stock) {
-                                rest.push_str(&format!(" (stock record {record})"));
-                            }
                         }
                     }
                 }
