@@ -278,7 +278,7 @@ pub fn waste<Tz: TimeZone>(
         )
         .into());
     }
-    let ledger = self::container(chart, container)?;
+    let held = self::container(chart, container)?.standing_at(at).held_mg;
     let mg = match mg {
         Some(mg) if mg.is_finite() && mg > MG_EPSILON => crate::domain::stock::ledger::round_mg(mg),
         Some(mg) => {
@@ -288,12 +288,9 @@ pub fn waste<Tz: TimeZone>(
             ))
             .into());
         }
-        None => ledger.standing_at(at).held_mg,
+        None if held <= MG_EPSILON => return Err(StockRefusal::Empty { container }.into()),
+        None => held,
     };
-    if mg <= MG_EPSILON {
-        return Err(StockRefusal::Empty { container }.into());
-    }
-    let held = ledger.standing_at(at).held_mg;
     if mg > held + MG_EPSILON {
         return Err(StockRefusal::Invalid(format!(
             "{container} holds {} mg, less than the {} mg to waste: give --mg {} or less",
